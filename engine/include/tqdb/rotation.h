@@ -1,0 +1,38 @@
+// Random orthogonal transforms applied to unit vectors before scalar quantization.
+//
+// After a uniformly random rotation every coordinate of a unit vector follows f_d and distinct
+// coordinates are nearly independent, which is what lets one fixed scalar codebook serve any
+// input (TurboQuant, Section 3). Two implementations share one interface:
+//   - DenseRotation: a Haar-random orthogonal matrix (QR of a Gaussian matrix); O(d^2) per
+//     vector. The reference.
+//   - FastRotation: rounds of random sign flips and normalized Walsh-Hadamard transforms;
+//     O(d log d) per vector, and exactly d output coordinates for every d (see fast_rotation.cc).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+
+namespace tqdb {
+
+enum class RotationKind { kDense, kFast };
+
+std::string_view RotationKindName(RotationKind kind);
+
+class Rotation {
+ public:
+  virtual ~Rotation() = default;
+
+  virtual int dim() const = 0;
+  // out = Pi * in. `in` and `out` hold dim() floats and may be the same buffer.
+  virtual void Apply(const float* in, float* out) const = 0;
+  // out = Pi^T * in, the exact inverse of Apply.
+  virtual void ApplyInverse(const float* in, float* out) const = 0;
+};
+
+// A reproducible rotation for (kind, dim, seed); dim >= 1.
+absl::StatusOr<std::unique_ptr<Rotation>> MakeRotation(RotationKind kind, int dim, uint64_t seed);
+
+}  // namespace tqdb

@@ -6,7 +6,7 @@
 
 namespace tqdb {
 
-std::string_view RotationKindName(RotationKind kind) {
+const char* RotationKindName(RotationKind kind) {
   switch (kind) {
     case RotationKind::kDense:
       return "dense";

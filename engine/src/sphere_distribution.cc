@@ -94,8 +94,8 @@ double SphereCoordinateDistribution::FirstMoment(double a, double b) const {
   return (CumulativeInPhi(std::acos(a), 1) - CumulativeInPhi(std::acos(b), 1)) / cum0_[kPanels];
 }
 
-double SphereCoordinateDistribution::MeanAbsolute() const {
-  return std::exp(std::lgamma(dim_ / 2.0) - std::lgamma((dim_ + 1) / 2.0)) /
+double SphereCoordinateDistribution::MeanAbsolute(int dim) {
+  return std::exp(std::lgamma(dim / 2.0) - std::lgamma((dim + 1) / 2.0)) /
          std::sqrt(std::numbers::pi);
 }
 

@@ -19,7 +19,7 @@ namespace tqdb {
 
 enum class RotationKind { kDense, kFast };
 
-std::string_view RotationKindName(RotationKind kind);
+const char* RotationKindName(RotationKind kind);
 
 class Rotation {
  public:

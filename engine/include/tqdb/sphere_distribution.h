@@ -27,7 +27,7 @@ class SphereCoordinateDistribution {
   double Mass(double a, double b) const;
   double FirstMoment(double a, double b) const;
   // E|T| = Gamma(d/2) / (sqrt(pi) Gamma((d+1)/2)), from the closed form.
-  double MeanAbsolute() const;
+  static double MeanAbsolute(int dim);
   // The t beyond which (on either side) the probability mass is negligible (< 1e-19).
   double EffectiveSupport() const { return support_; }
 

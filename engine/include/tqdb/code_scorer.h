@@ -1,0 +1,30 @@
+// Scalar reference scoring of packed codes against one query: sum_j q'_j * c[code_j].
+//
+// Built once per query from the rotated query q' and a codebook's centroids. When a byte holds a
+// whole number of codes (b = 1, 2, 4, 8) the table is indexed by byte value: 256 partial sums
+// per byte of code, one lookup per byte. Other widths unpack each coordinate and use a
+// per-coordinate table of 2^b entries. The SIMD fast-scan kernels are checked against this.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+namespace tqdb {
+
+class CodeScorer {
+ public:
+  // `centroids` holds 2^bits values; `rotated_query` holds `dim` values.
+  void Build(const float* rotated_query, int dim, int bits, const float* centroids);
+
+  // sum_j q'_j * centroids[code_j] for a code packed by PackCodes.
+  float Score(const uint8_t* packed) const;
+
+ private:
+  int dim_ = 0;
+  int bits_ = 0;
+  bool byte_tables_ = false;
+  int packed_bytes_ = 0;
+  std::vector<float> table_;  // byte mode: [byte][256]; else [coordinate][2^bits]
+};
+
+}  // namespace tqdb

@@ -1,0 +1,79 @@
+// TurboQuant encoder/decoder and the scalar reference inner-product estimators.
+//
+// Encode: n = |x|, u = x / n, y = Pi u, code_j = nearest centroid of y_j (tq-mse); tq-prod also
+// stores sign(S r) for the residual r = y - c and gamma = |r|. Codes are bit-packed; per-vector
+// factors sit beside them. Estimates are of <q, u> (unit u): callers multiply by n for inner
+// products and L2 (DESIGN.md, "Scores").
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "tqdb/code_scorer.h"
+#include "tqdb/codebook.h"
+#include "tqdb/quantizer_config.h"
+#include "tqdb/rotation.h"
+
+namespace tqdb {
+
+class QjlProjection;
+
+// Per-vector scalars stored beside each code.
+struct VectorFactors {
+  float norm = 0;  // |x|
+  // tq-mse: the estimator's scale s (1 for kPlain); tq-prod: gamma = |residual|.
+  // Zero for the zero vector, whose estimate is then 0.
+  float aux = 0;
+};
+
+// Query state shared by every code scored against one query.
+struct PreparedQuery {
+  std::vector<float> rotated;  // Pi q
+  CodeScorer mse;              // over the (b-1) or b MSE bits
+  CodeScorer sign;             // tq-prod: over the QJL sign bits of S Pi q
+  float qjl_scale = 0;         // tq-prod: the QJL estimator constant
+};
+
+class Quantizer {
+ public:
+  static absl::StatusOr<std::unique_ptr<Quantizer>> Create(const QuantizerConfig& config);
+  ~Quantizer();
+
+  const QuantizerConfig& config() const { return config_; }
+  int dim() const { return config_.dim; }
+  // Bits of MSE code per coordinate (b for tq-mse, b - 1 for tq-prod).
+  int mse_bits() const { return mse_bits_; }
+  // Bytes of packed code per vector (factors not included).
+  size_t code_bytes() const { return mse_bytes_ + sign_bytes_; }
+  const Codebook* codebook() const { return codebook_.get(); }
+  const Rotation& rotation() const { return *rotation_; }
+
+  // Encodes one vector of dim() finite floats (the caller validates). Thread-safe.
+  void Encode(const float* x, uint8_t* code, VectorFactors* factors) const;
+  // Encodes n vectors, in parallel with OpenMP.
+  void EncodeBatch(const float* x, size_t n, uint8_t* codes, VectorFactors* factors) const;
+  // The reconstruction x~ (including the QJL residual estimate for tq-prod).
+  void Decode(const uint8_t* code, const VectorFactors& factors, float* out) const;
+
+  // Rotates `query` (dim() floats, used as given) and builds its lookup tables.
+  void PrepareQuery(const float* query, PreparedQuery* prepared) const;
+  // Estimate of <query, u> for the unit vector u = x / |x| behind `code`.
+  float EstimateInnerProduct(const PreparedQuery& prepared, const uint8_t* code,
+                             const VectorFactors& factors) const;
+
+ private:
+  explicit Quantizer(const QuantizerConfig& config);
+
+  QuantizerConfig config_;
+  int mse_bits_ = 0;
+  size_t mse_bytes_ = 0;
+  size_t sign_bytes_ = 0;
+  std::shared_ptr<const Codebook> codebook_;  // null when mse_bits_ == 0
+  std::unique_ptr<Rotation> rotation_;
+  std::unique_ptr<QjlProjection> projection_;  // tq-prod only
+};
+
+}  // namespace tqdb

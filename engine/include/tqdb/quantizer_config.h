@@ -1,0 +1,55 @@
+// Configuration of a TurboQuant quantizer: what is stored per vector and how it is estimated.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "tqdb/rotation.h"
+
+namespace tqdb {
+
+enum class QuantizerKind {
+  kMse,   // tq-mse: b bits per coordinate, nearest Lloyd-Max centroid.
+  kProd,  // tq-prod: (b-1)-bit tq-mse plus a 1-bit QJL sketch of the residual.
+};
+
+// How tq-mse turns the reconstruction c (rotated frame) into an estimate of <q, u>, u = x/|x|.
+// Each is one stored scalar s per vector, estimate = s * <q', c>.
+enum class MseEstimator {
+  kPlain,     // s = 1: the paper's estimator; biased low (by 2/pi at b = 1).
+  kRatio,     // s = 1 / <u, u~>: corrects each vector's own shrinkage (RaBitQ's estimator).
+  kUnitNorm,  // s = 1 / |u~|: projects the reconstruction back onto the unit sphere.
+};
+
+enum class QjlProjectionKind {
+  kGaussian,    // dense i.i.d. Gaussian S, O(d^2): the paper's construction.
+  kStructured,  // sqrt(d) times a fast orthogonal transform, O(d log d).
+};
+
+struct QuantizerConfig {
+  int dim = 0;
+  // Bits per coordinate: 1..8 for kMse; 1..9 for kProd (b = 1 is the pure QJL sketch).
+  int bits = 4;
+  QuantizerKind kind = QuantizerKind::kMse;
+  MseEstimator estimator = MseEstimator::kRatio;
+  RotationKind rotation = RotationKind::kFast;
+  QjlProjectionKind projection = QjlProjectionKind::kStructured;
+  // Seeds the rotation and (through a derived seed) the QJL projection.
+  uint64_t seed = 0x7464620001ULL;
+};
+
+// Checks ranges; returns InvalidArgument with a message that names the bad field.
+absl::Status ValidateQuantizerConfig(const QuantizerConfig& config);
+
+// The configuration that measured best on real embeddings at this bit width (README explains).
+QuantizerConfig DefaultQuantizerConfig(int dim, int bits);
+
+const char* QuantizerKindName(QuantizerKind kind);
+const char* MseEstimatorName(MseEstimator estimator);
+// "mse-plain", "mse-ratio", "mse-unitnorm" or "prod".
+std::string VariantName(const QuantizerConfig& config);
+
+}  // namespace tqdb

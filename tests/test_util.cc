@@ -1,0 +1,55 @@
+#include "test_util.h"
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+
+#include "gtest/gtest.h"
+
+namespace tqdb::testing {
+
+std::vector<float> RandomUnitVectors(size_t n, int d, uint64_t seed) {
+  std::mt19937_64 gen(seed);
+  std::normal_distribution<float> normal;
+  std::vector<float> v(n * d);
+  for (float& x : v) x = normal(gen);
+  NormalizeRows(v, d);
+  return v;
+}
+
+void NormalizeRows(std::vector<float>& values, int d) {
+  for (size_t i = 0; i < values.size() / d; ++i) {
+    float* row = &values[i * d];
+    double s = 0;
+    for (int j = 0; j < d; ++j) s += static_cast<double>(row[j]) * row[j];
+    if (s == 0) continue;
+    const float inv = static_cast<float>(1 / std::sqrt(s));
+    for (int j = 0; j < d; ++j) row[j] *= inv;
+  }
+}
+
+double KolmogorovSmirnov(std::vector<double> samples, const std::function<double(double)>& cdf) {
+  std::sort(samples.begin(), samples.end());
+  const double n = static_cast<double>(samples.size());
+  double worst = 0;
+  for (size_t i = 0; i < samples.size(); ++i) {
+    const double f = cdf(samples[i]);
+    worst = std::max({worst, f - i / n, (i + 1) / n - f});
+  }
+  return worst * std::sqrt(n);
+}
+
+const DenseDataset& Glove100() {
+  static const DenseDataset* data = [] {
+    const std::string path = DatasetsDir() + "/glove-100.fvecs";
+    absl::StatusOr<DenseDataset> loaded = ReadFvecs(path);
+    if (!loaded.ok()) {
+      ADD_FAILURE() << "GloVe-100 is required (set TQDB_DATASETS_DIR): " << loaded.status();
+      return new DenseDataset();
+    }
+    return new DenseDataset(*std::move(loaded));
+  }();
+  return *data;
+}
+
+}  // namespace tqdb::testing

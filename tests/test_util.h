@@ -1,0 +1,24 @@
+// Shared helpers for the engine tests: random data, goodness-of-fit, real datasets.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "fvecs.h"
+
+namespace tqdb::testing {
+
+// n unit vectors of dimension d, uniform on the sphere (normalized Gaussians), row-major.
+std::vector<float> RandomUnitVectors(size_t n, int d, uint64_t seed);
+
+// Kolmogorov-Smirnov statistic sqrt(n) * sup |F_n - F| of `samples` against `cdf`.
+double KolmogorovSmirnov(std::vector<double> samples, const std::function<double(double)>& cdf);
+
+// GloVe-100 from the shared datasets folder (150,000 x 100); fails the test when missing.
+const DenseDataset& Glove100();
+
+// Normalizes every row in place (zero rows stay zero).
+void NormalizeRows(std::vector<float>& values, int d);
+
+}  // namespace tqdb::testing

@@ -60,7 +60,8 @@ TEST_P(CodebookShapeTest, CentroidsAreConditionalMeansOfTheirCells) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Dimensions, CodebookShapeTest, ::testing::Values(2, 3, 7, 64, 100, 200, 1536));
+INSTANTIATE_TEST_SUITE_P(Dimensions, CodebookShapeTest,
+                         ::testing::Values(2, 3, 7, 64, 100, 200, 1536));
 
 TEST(CodebookTest, UniformDensityGivesUniformQuantizer) {
   // f_3 is uniform on [-1, 1], whose Lloyd-Max quantizer is the uniform one.

@@ -1,0 +1,88 @@
+// Exhaustive index over TurboQuant codes: every search scores every stored code.
+//
+// Vectors are encoded on Add (no training). Search estimates each score from the codes, keeps the
+// top candidates and, on request, re-ranks them exactly with the stored float vectors.
+// Thread safety: const methods may run concurrently; Add and Remove need exclusive access (the
+// collection layer holds the lock).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "absl/types/span.h"
+#include "tqdb/metric.h"
+#include "tqdb/quantizer.h"
+
+namespace tqdb {
+
+inline constexpr int kMaxSearchK = 16384;
+
+struct FlatIndexOptions {
+  Metric metric = Metric::kCosine;
+  QuantizerConfig quantizer;   // quantizer.dim is the index's dimension
+  bool store_vectors = false;  // keep the float vectors, for exact re-rank
+};
+
+struct SearchParams {
+  int k = 10;  // 1..kMaxSearchK
+  // Re-rank the best `rerank_candidates` estimates exactly (needs store_vectors).
+  bool rerank = false;
+  int rerank_candidates = 100;  // raised to k when smaller
+};
+
+struct SearchHit {
+  uint64_t id = 0;
+  // Similarity for kInnerProduct and kCosine (higher is better), squared distance for kL2.
+  float score = 0;
+};
+
+class FlatIndex {
+ public:
+  static absl::StatusOr<std::unique_ptr<FlatIndex>> Create(const FlatIndexOptions& options);
+
+  const FlatIndexOptions& options() const { return options_; }
+  int dim() const { return options_.quantizer.dim; }
+  size_t size() const { return ids_.size(); }
+  bool Contains(uint64_t id) const { return slot_of_.contains(id); }
+  const Quantizer& quantizer() const { return *quantizer_; }
+
+  // Inserts or replaces (upsert) `ids.size()` vectors given row-major in `vectors`. Ids must be
+  // unique within the batch; the batch is validated whole before anything changes.
+  absl::Status Add(absl::Span<const uint64_t> ids, absl::Span<const float> vectors);
+  // Removes the ids that are present; returns how many were.
+  size_t Remove(absl::Span<const uint64_t> ids);
+
+  absl::StatusOr<std::vector<SearchHit>> Search(absl::Span<const float> query,
+                                                const SearchParams& params) const;
+  // Row-major queries; searched in parallel with OpenMP.
+  absl::StatusOr<std::vector<std::vector<SearchHit>>> SearchBatch(
+      absl::Span<const float> queries, const SearchParams& params) const;
+
+  // Bytes held: codes, factors, ids, the id map and stored vectors.
+  size_t MemoryBytes() const;
+
+ private:
+  explicit FlatIndex(const FlatIndexOptions& options);
+
+  absl::Status ValidateSearch(absl::Span<const float> queries, size_t count,
+                              const SearchParams& params) const;
+  // Search for one validated query.
+  std::vector<SearchHit> SearchOne(const float* query, const SearchParams& params) const;
+  // Score with the stored float vector of `slot`.
+  float ExactScore(const float* query, float query_norm_sq, uint32_t slot) const;
+
+  FlatIndexOptions options_;
+  std::unique_ptr<Quantizer> quantizer_;
+  size_t code_bytes_ = 0;
+  // Dense arrays indexed by slot; Remove moves the last slot into the hole.
+  std::vector<uint8_t> codes_;
+  std::vector<VectorFactors> factors_;
+  std::vector<uint64_t> ids_;
+  std::vector<float> vectors_;
+  absl::flat_hash_map<uint64_t, uint32_t> slot_of_;
+};
+
+}  // namespace tqdb

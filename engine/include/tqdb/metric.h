@@ -1,0 +1,17 @@
+// Similarity metrics and how an estimate of <q, u> becomes a score (DESIGN.md, "Scores").
+#pragma once
+
+namespace tqdb {
+
+enum class Metric {
+  kInnerProduct,  // score = <q, x>, higher is better
+  kCosine,        // score = <q, x> / (|q| |x|), higher is better; 0 for a zero vector
+  kL2,            // score = |q - x|^2, lower is better
+};
+
+const char* MetricName(Metric metric);
+
+// True when a lower score is better (L2).
+constexpr bool LowerIsBetter(Metric metric) { return metric == Metric::kL2; }
+
+}  // namespace tqdb

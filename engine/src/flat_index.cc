@@ -1,0 +1,220 @@
+#include "tqdb/flat_index.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
+#include "tqdb/status_macros.h"
+#include "tqdb/topk.h"
+#include "tqdb/vector_checks.h"
+
+namespace tqdb {
+namespace {
+
+double Dot(const float* a, const float* b, int d) {
+  double sum = 0;
+  for (int j = 0; j < d; ++j) sum += static_cast<double>(a[j]) * b[j];
+  return sum;
+}
+
+}  // namespace
+
+FlatIndex::FlatIndex(const FlatIndexOptions& options) : options_(options) {}
+
+absl::StatusOr<std::unique_ptr<FlatIndex>> FlatIndex::Create(const FlatIndexOptions& options) {
+  std::unique_ptr<FlatIndex> index(new FlatIndex(options));
+  TQDB_ASSIGN_OR_RETURN(index->quantizer_, Quantizer::Create(options.quantizer));
+  index->code_bytes_ = index->quantizer_->code_bytes();
+  return index;
+}
+
+absl::Status FlatIndex::Add(absl::Span<const uint64_t> ids, absl::Span<const float> vectors) {
+  if (ids.empty()) return absl::InvalidArgumentError("empty batch: no vectors to add");
+  TQDB_RETURN_IF_ERROR(ValidateVectors(vectors, ids.size(), dim()));
+  absl::flat_hash_set<uint64_t> seen;
+  seen.reserve(ids.size());
+  for (uint64_t id : ids) {
+    if (!seen.insert(id).second) {
+      return absl::InvalidArgumentError(absl::StrCat("id ", id, " appears twice in one batch"));
+    }
+  }
+  if (ids_.size() + ids.size() > UINT32_MAX) {
+    return absl::ResourceExhaustedError("a flat index holds at most 2^32 - 1 vectors");
+  }
+
+  // Encode the whole batch (in parallel) before touching the index.
+  const size_t n = ids.size();
+  std::vector<uint8_t> codes(n * code_bytes_);
+  std::vector<VectorFactors> factors(n);
+  quantizer_->EncodeBatch(vectors.data(), n, codes.data(), factors.data());
+
+  const size_t d = dim();
+  for (size_t i = 0; i < n; ++i) {
+    auto [it, inserted] = slot_of_.try_emplace(ids[i], static_cast<uint32_t>(ids_.size()));
+    const uint32_t slot = it->second;
+    if (inserted) {
+      ids_.push_back(ids[i]);
+      codes_.resize(codes_.size() + code_bytes_);
+      factors_.emplace_back();
+      if (options_.store_vectors) vectors_.resize(vectors_.size() + d);
+    }
+    std::memcpy(&codes_[slot * code_bytes_], &codes[i * code_bytes_], code_bytes_);
+    factors_[slot] = factors[i];
+    if (options_.store_vectors) std::memcpy(&vectors_[slot * d], &vectors[i * d], d * sizeof(float));
+  }
+  return absl::OkStatus();
+}
+
+size_t FlatIndex::Remove(absl::Span<const uint64_t> ids) {
+  size_t removed = 0;
+  const size_t d = dim();
+  for (uint64_t id : ids) {
+    auto it = slot_of_.find(id);
+    if (it == slot_of_.end()) continue;
+    const uint32_t hole = it->second;
+    const uint32_t last = static_cast<uint32_t>(ids_.size() - 1);
+    slot_of_.erase(it);
+    if (hole != last) {
+      std::memcpy(&codes_[hole * code_bytes_], &codes_[last * code_bytes_], code_bytes_);
+      factors_[hole] = factors_[last];
+      ids_[hole] = ids_[last];
+      if (options_.store_vectors) {
+        std::memcpy(&vectors_[hole * d], &vectors_[last * d], d * sizeof(float));
+      }
+      slot_of_[ids_[hole]] = hole;
+    }
+    ids_.pop_back();
+    codes_.resize(codes_.size() - code_bytes_);
+    factors_.pop_back();
+    if (options_.store_vectors) vectors_.resize(vectors_.size() - d);
+    ++removed;
+  }
+  return removed;
+}
+
+absl::Status FlatIndex::ValidateSearch(absl::Span<const float> queries, size_t count,
+                                       const SearchParams& params) const {
+  if (params.k < 1 || params.k > kMaxSearchK) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("k must be in [1, ", kMaxSearchK, "], got ", params.k));
+  }
+  if (params.rerank && !options_.store_vectors) {
+    return absl::FailedPreconditionError(
+        "re-rank needs the float vectors, but this index does not store them");
+  }
+  if (params.rerank && params.rerank_candidates > kMaxSearchK) {
+    return absl::InvalidArgumentError(absl::StrCat("rerank_candidates must be <= ", kMaxSearchK,
+                                                   ", got ", params.rerank_candidates));
+  }
+  if (count == 0) return absl::InvalidArgumentError("no query vectors");
+  TQDB_RETURN_IF_ERROR(ValidateVectors(queries, count, dim()));
+  if (options_.metric == Metric::kCosine) {
+    for (size_t i = 0; i < count; ++i) {
+      const float* q = queries.data() + i * dim();
+      if (Dot(q, q, dim()) == 0) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("query ", i, " is the zero vector, which has no cosine similarity"));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<SearchHit>> FlatIndex::Search(absl::Span<const float> query,
+                                                         const SearchParams& params) const {
+  TQDB_RETURN_IF_ERROR(ValidateSearch(query, 1, params));
+  return SearchOne(query.data(), params);
+}
+
+absl::StatusOr<std::vector<std::vector<SearchHit>>> FlatIndex::SearchBatch(
+    absl::Span<const float> queries, const SearchParams& params) const {
+  const size_t count = dim() > 0 ? queries.size() / dim() : 0;
+  TQDB_RETURN_IF_ERROR(ValidateSearch(queries, count, params));
+  std::vector<std::vector<SearchHit>> results(count);
+#pragma omp parallel for schedule(dynamic, 1)
+  for (size_t i = 0; i < count; ++i) results[i] = SearchOne(queries.data() + i * dim(), params);
+  return results;
+}
+
+std::vector<SearchHit> FlatIndex::SearchOne(const float* query, const SearchParams& params) const {
+  const int d = dim();
+  const Metric metric = options_.metric;
+  std::vector<float> q(query, query + d);
+  const float query_norm_sq = static_cast<float>(Dot(q.data(), q.data(), d));
+  if (metric == Metric::kCosine) {
+    const float inv = 1.0f / std::sqrt(query_norm_sq);
+    for (float& v : q) v *= inv;
+  }
+  PreparedQuery prepared;
+  quantizer_->PrepareQuery(q.data(), &prepared);
+
+  // Keys are "higher is better": similarity, or minus the squared distance for L2.
+  const size_t keep = params.rerank ? std::max(params.k, params.rerank_candidates) : params.k;
+  TopK top(keep);
+  const size_t n = ids_.size();
+  for (size_t slot = 0; slot < n; ++slot) {
+    const VectorFactors& f = factors_[slot];
+    const float estimate = quantizer_->EstimateInnerProduct(prepared, &codes_[slot * code_bytes_], f);
+    float key;
+    switch (metric) {
+      case Metric::kCosine:
+        key = estimate;
+        break;
+      case Metric::kInnerProduct:
+        key = f.norm * estimate;
+        break;
+      case Metric::kL2:
+        key = -(query_norm_sq + f.norm * f.norm - 2 * f.norm * estimate);
+        break;
+    }
+    top.Push(key, static_cast<uint32_t>(slot));
+  }
+  std::vector<std::pair<float, uint32_t>> best = std::move(top).Sorted();
+
+  if (params.rerank) {
+    TopK exact(params.k);
+    for (const auto& [key, slot] : best) {
+      const float score = ExactScore(query, query_norm_sq, slot);
+      exact.Push(LowerIsBetter(metric) ? -score : score, slot);
+    }
+    best = std::move(exact).Sorted();
+  }
+  std::vector<SearchHit> hits;
+  hits.reserve(std::min<size_t>(best.size(), params.k));
+  for (size_t i = 0; i < best.size() && i < static_cast<size_t>(params.k); ++i) {
+    const float score = LowerIsBetter(metric) ? -best[i].first : best[i].first;
+    hits.push_back({ids_[best[i].second], score});
+  }
+  return hits;
+}
+
+float FlatIndex::ExactScore(const float* query, float query_norm_sq, uint32_t slot) const {
+  const int d = dim();
+  const float* x = &vectors_[size_t{1} * slot * d];
+  switch (options_.metric) {
+    case Metric::kInnerProduct:
+      return static_cast<float>(Dot(query, x, d));
+    case Metric::kCosine: {
+      const double norm_x = std::sqrt(Dot(x, x, d));
+      return norm_x == 0 ? 0.0f
+                         : static_cast<float>(Dot(query, x, d) /
+                                              (std::sqrt(static_cast<double>(query_norm_sq)) * norm_x));
+    }
+    case Metric::kL2: {
+      double sum = 0;
+      for (int j = 0; j < d; ++j) sum += std::pow(static_cast<double>(query[j]) - x[j], 2);
+      return static_cast<float>(sum);
+    }
+  }
+  return 0;
+}
+
+size_t FlatIndex::MemoryBytes() const {
+  return codes_.capacity() + factors_.capacity() * sizeof(VectorFactors) +
+         ids_.capacity() * sizeof(uint64_t) + vectors_.capacity() * sizeof(float) +
+         slot_of_.capacity() * (sizeof(std::pair<uint64_t, uint32_t>) + 1);
+}
+
+}  // namespace tqdb

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "ground_truth.h"
 #include "test_util.h"
 
 namespace tqdb {
@@ -47,7 +48,7 @@ class GloveRecallTest : public ::testing::Test {
     std::vector<float> unit_base = *base_, unit_queries = *queries_;
     testing::NormalizeRows(unit_base, d_);
     testing::NormalizeRows(unit_queries, d_);
-    truth_ = new std::vector<std::vector<uint64_t>>(testing::ExactTopKByInnerProduct(
+    truth_ = new std::vector<std::vector<uint64_t>>(ExactTopKByInnerProduct(
         unit_base.data(), base_count_, unit_queries.data(), kQueries, d_, kK));
   }
 

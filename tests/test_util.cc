@@ -54,28 +54,3 @@ const DenseDataset& Glove100() {
 
 }  // namespace tqdb::testing
 
-namespace tqdb::testing {
-
-std::vector<std::vector<uint64_t>> ExactTopKByInnerProduct(const float* base, size_t n,
-                                                           const float* queries, size_t nq,
-                                                           int d, int k) {
-  std::vector<std::vector<uint64_t>> result(nq);
-#pragma omp parallel for schedule(dynamic, 4)
-  for (size_t qi = 0; qi < nq; ++qi) {
-    const float* q = queries + qi * d;
-    std::vector<std::pair<float, uint64_t>> scored(n);
-    for (size_t i = 0; i < n; ++i) {
-      const float* x = base + i * d;
-      float dot = 0;
-#pragma omp simd reduction(+ : dot)
-      for (int j = 0; j < d; ++j) dot += q[j] * x[j];
-      scored[i] = {dot, i};
-    }
-    std::partial_sort(scored.begin(), scored.begin() + k, scored.end(),
-                      [](const auto& a, const auto& b) { return a.first > b.first; });
-    for (int i = 0; i < k; ++i) result[qi].push_back(scored[i].second);
-  }
-  return result;
-}
-
-}  // namespace tqdb::testing

@@ -23,12 +23,3 @@ void NormalizeRows(std::vector<float>& values, int d);
 
 }  // namespace tqdb::testing
 
-namespace tqdb::testing {
-
-// Exact top-k ids per query by inner product of the rows as given (normalize first for cosine),
-// best first; computed independently of the engine. OpenMP over queries.
-std::vector<std::vector<uint64_t>> ExactTopKByInnerProduct(const float* base, size_t n,
-                                                           const float* queries, size_t nq,
-                                                           int d, int k);
-
-}  // namespace tqdb::testing

@@ -1,0 +1,31 @@
+#include "ground_truth.h"
+
+#include <algorithm>
+#include <utility>
+
+namespace tqdb {
+
+std::vector<std::vector<uint64_t>> ExactTopKByInnerProduct(const float* base, size_t n,
+                                                           const float* queries, size_t nq,
+                                                           int d, int k) {
+  std::vector<std::vector<uint64_t>> result(nq);
+  const size_t keep = std::min<size_t>(k, n);
+#pragma omp parallel for schedule(dynamic, 4)
+  for (size_t qi = 0; qi < nq; ++qi) {
+    const float* q = queries + qi * d;
+    std::vector<std::pair<float, uint64_t>> scored(n);
+    for (size_t i = 0; i < n; ++i) {
+      const float* x = base + i * d;
+      float dot = 0;
+#pragma omp simd reduction(+ : dot)
+      for (int j = 0; j < d; ++j) dot += q[j] * x[j];
+      scored[i] = {dot, i};
+    }
+    std::partial_sort(scored.begin(), scored.begin() + keep, scored.end(),
+                      [](const auto& a, const auto& b) { return a.first > b.first; });
+    for (size_t i = 0; i < keep; ++i) result[qi].push_back(scored[i].second);
+  }
+  return result;
+}
+
+}  // namespace tqdb

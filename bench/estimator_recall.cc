@@ -33,16 +33,6 @@ double Seconds(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
-void Normalize(std::vector<float>& values, int d) {
-  for (size_t i = 0; i < values.size() / d; ++i) {
-    double s = 0;
-    for (int j = 0; j < d; ++j) s += double(values[i * d + j]) * values[i * d + j];
-    if (s > 0) {
-      for (int j = 0; j < d; ++j) values[i * d + j] /= std::sqrt(s);
-    }
-  }
-}
-
 struct Variant {
   const char* name;
   QuantizerKind kind;
@@ -73,8 +63,8 @@ void RunDataset(const std::string& path) {
   std::vector<float> base(data->values.begin(), data->values.begin() + n * d);
   std::vector<float> queries(data->values.end() - nq * d, data->values.end());
   std::vector<float> unit_base = base, unit_queries = queries;
-  Normalize(unit_base, d);
-  Normalize(unit_queries, d);
+  NormalizeRows(unit_base, d);
+  NormalizeRows(unit_queries, d);
   const auto truth = ExactTopKByInnerProduct(unit_base.data(), n, unit_queries.data(), nq, d, 10);
 
   std::printf("\n## %s: %zu base vectors, %zu queries, d = %d, cosine, %d threads\n\n",

@@ -1,9 +1,21 @@
 #include "ground_truth.h"
 
 #include <algorithm>
+#include <cmath>
 #include <utility>
 
 namespace tqdb {
+
+void NormalizeRows(std::vector<float>& values, int d) {
+  for (size_t i = 0; i < values.size() / d; ++i) {
+    float* row = &values[i * d];
+    double s = 0;
+    for (int j = 0; j < d; ++j) s += static_cast<double>(row[j]) * row[j];
+    if (s == 0) continue;
+    const float inv = static_cast<float>(1 / std::sqrt(s));
+    for (int j = 0; j < d; ++j) row[j] *= inv;
+  }
+}
 
 std::vector<std::vector<uint64_t>> ExactTopKByInnerProduct(const float* base, size_t n,
                                                            const float* queries, size_t nq,

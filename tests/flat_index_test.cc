@@ -46,8 +46,8 @@ class GloveRecallTest : public ::testing::Test {
     base_ = new std::vector<float>(glove.values.begin(), glove.values.begin() + base_count_ * d_);
     queries_ = new std::vector<float>(glove.values.begin() + base_count_ * d_, glove.values.end());
     std::vector<float> unit_base = *base_, unit_queries = *queries_;
-    testing::NormalizeRows(unit_base, d_);
-    testing::NormalizeRows(unit_queries, d_);
+    NormalizeRows(unit_base, d_);
+    NormalizeRows(unit_queries, d_);
     truth_ = new std::vector<std::vector<uint64_t>>(ExactTopKByInnerProduct(
         unit_base.data(), base_count_, unit_queries.data(), kQueries, d_, kK));
   }

@@ -62,7 +62,7 @@ TEST(QuantizerTest, MseDistortionOfUnitVectorsMatchesDesign) {
 TEST(QuantizerTest, FastRotationDistortionMatchesDenseReference) {
   std::vector<float> glove(testing::Glove100().values.begin(),
                            testing::Glove100().values.begin() + 2000 * 100);
-  testing::NormalizeRows(glove, 100);
+  NormalizeRows(glove, 100);
   const std::vector<float> random = testing::RandomUnitVectors(2000, 200, 3);
   const std::vector<std::pair<int, const std::vector<float>*>> sets = {{100, &glove},
                                                                         {200, &random}};

@@ -111,7 +111,7 @@ TEST(FastRotationDistributionTest, GloveVectorsFollowSphereDensity) {
   ASSERT_EQ(glove.dim, 100);
   for (size_t row : {0, 5000, 149999}) {
     std::vector<float> v(glove.row(row), glove.row(row) + glove.dim);
-    testing::NormalizeRows(v, glove.dim);
+    NormalizeRows(v, glove.dim);
     EXPECT_LT(RotatedCoordinateKs(RotationKind::kFast, v, 2000), 1.95) << "row " << row;
   }
 }

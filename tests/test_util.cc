@@ -17,17 +17,6 @@ std::vector<float> RandomUnitVectors(size_t n, int d, uint64_t seed) {
   return v;
 }
 
-void NormalizeRows(std::vector<float>& values, int d) {
-  for (size_t i = 0; i < values.size() / d; ++i) {
-    float* row = &values[i * d];
-    double s = 0;
-    for (int j = 0; j < d; ++j) s += static_cast<double>(row[j]) * row[j];
-    if (s == 0) continue;
-    const float inv = static_cast<float>(1 / std::sqrt(s));
-    for (int j = 0; j < d; ++j) row[j] *= inv;
-  }
-}
-
 double KolmogorovSmirnov(std::vector<double> samples, const std::function<double(double)>& cdf) {
   std::sort(samples.begin(), samples.end());
   const double n = static_cast<double>(samples.size());

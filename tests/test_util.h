@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "fvecs.h"
+#include "ground_truth.h"
 
 namespace tqdb::testing {
 
@@ -17,9 +18,6 @@ double KolmogorovSmirnov(std::vector<double> samples, const std::function<double
 
 // GloVe-100 from the shared datasets folder (150,000 x 100); fails the test when missing.
 const DenseDataset& Glove100();
-
-// Normalizes every row in place (zero rows stay zero).
-void NormalizeRows(std::vector<float>& values, int d);
 
 }  // namespace tqdb::testing
 

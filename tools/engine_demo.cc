@@ -55,16 +55,11 @@ int main(int argc, char** argv) {
               options.quantizer.bits, (*index)->quantizer().code_bytes());
 
   // Ground truth: cosine by brute force on normalized copies.
-  auto normalize = [d](std::vector<float> v) {
-    for (size_t i = 0; i < v.size() / d; ++i) {
-      double s = 0;
-      for (int j = 0; j < d; ++j) s += double(v[i * d + j]) * v[i * d + j];
-      for (int j = 0; s > 0 && j < d; ++j) v[i * d + j] /= std::sqrt(s);
-    }
-    return v;
-  };
-  const auto truth = tqdb::ExactTopKByInnerProduct(normalize(base).data(), n,
-                                                   normalize(queries).data(), nq, d, 10);
+  std::vector<float> unit_base = base, unit_queries = queries;
+  tqdb::NormalizeRows(unit_base, d);
+  tqdb::NormalizeRows(unit_queries, d);
+  const auto truth = tqdb::ExactTopKByInnerProduct(unit_base.data(), n, unit_queries.data(), nq,
+                                                   d, 10);
   for (bool rerank : {false, true}) {
     tqdb::SearchParams params;
     params.k = 10;

@@ -114,8 +114,14 @@ Codebook Finish(int dim, int bits, std::vector<double> centroids, double mse, in
 }  // namespace
 
 uint8_t Codebook::Quantize(float y) const {
-  return static_cast<uint8_t>(std::upper_bound(boundaries.begin(), boundaries.end(), y) -
-                              boundaries.begin());
+  // Branchless binary search for the number of boundaries <= y (what std::upper_bound finds):
+  // the comparisons compile to conditional moves, so random inputs cause no mispredictions.
+  const float* b = boundaries.data();
+  size_t index = 0;
+  for (size_t step = centroids.size() / 2; step > 0; step /= 2) {
+    index += b[index + step - 1] <= y ? step : 0;
+  }
+  return static_cast<uint8_t>(index);
 }
 
 absl::StatusOr<Codebook> ComputeLloydMaxCodebook(int dim, int bits) {

@@ -1,5 +1,6 @@
 #include "tqdb/quantizer.h"
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -13,6 +14,23 @@ namespace {
 
 constexpr float kSignCentroids[2] = {-1.0f, 1.0f};
 constexpr uint64_t kProjectionSeedStream = 1;
+
+// Per-thread work buffers, so encoding in a hot loop allocates nothing after the first vector.
+struct EncodeScratch {
+  std::vector<float> rotated;
+  std::vector<float> projected;
+  std::vector<uint8_t> indices;
+};
+
+EncodeScratch& Scratch(int dim) {
+  thread_local EncodeScratch scratch;
+  if (scratch.rotated.size() < static_cast<size_t>(dim)) {
+    scratch.rotated.resize(dim);
+    scratch.projected.resize(dim);
+    scratch.indices.resize(dim);
+  }
+  return scratch;
+}
 
 }  // namespace
 
@@ -45,14 +63,16 @@ void Quantizer::Encode(const float* x, uint8_t* code, VectorFactors* factors) co
   factors->norm = norm;
 
   // y = Pi (x / |x|); the zero vector stays zero and gets zero factors below.
-  std::vector<float> y(d, 0.0f);
+  EncodeScratch& scratch = Scratch(d);
+  float* y = scratch.rotated.data();
+  uint8_t* indices = scratch.indices.data();
+  std::fill_n(y, d, 0.0f);
   if (norm > 0) {
     const float inv = 1.0f / norm;
     for (int j = 0; j < d; ++j) y[j] = x[j] * inv;
-    rotation_->Apply(y.data(), y.data());
+    rotation_->Apply(y, y);
   }
 
-  std::vector<uint8_t> indices(d);
   double dot_yc = 0, norm_c_sq = 0;
   if (mse_bits_ > 0) {
     const std::vector<float>& centroids = codebook_->centroids;
@@ -63,7 +83,7 @@ void Quantizer::Encode(const float* x, uint8_t* code, VectorFactors* factors) co
       norm_c_sq += static_cast<double>(c) * c;
       y[j] -= c;  // y now holds the residual r = y - c
     }
-    PackCodes(indices.data(), d, mse_bits_, code);
+    PackCodes(indices, d, mse_bits_, code);
   }
 
   if (config_.kind == QuantizerKind::kMse) {
@@ -89,10 +109,10 @@ void Quantizer::Encode(const float* x, uint8_t* code, VectorFactors* factors) co
   double gamma_sq = 0;
   for (int j = 0; j < d; ++j) gamma_sq += static_cast<double>(y[j]) * y[j];
   factors->aux = static_cast<float>(std::sqrt(gamma_sq));
-  std::vector<float> projected(d);
-  projection_->Project(y.data(), projected.data());
+  float* projected = scratch.projected.data();
+  projection_->Project(y, projected);
   for (int j = 0; j < d; ++j) indices[j] = projected[j] >= 0 ? 1 : 0;
-  PackCodes(indices.data(), d, 1, code + mse_bytes_);
+  PackCodes(indices, d, 1, code + mse_bytes_);
 }
 
 void Quantizer::EncodeBatch(const float* x, size_t n, uint8_t* codes,

@@ -1,6 +1,7 @@
 #include "tqdb/quantizer.h"
 
 #include <cmath>
+#include <iostream>
 #include <vector>
 
 #include "gtest/gtest.h"
@@ -212,6 +213,9 @@ TEST_P(ProdEstimatorTest, UnbiasedWithDesignVariance) {
         << "b=" << b << " mean=" << m.mean << " se=" << standard_error;
     EXPECT_LE(m.variance * d, 1.25 * kDesignProdVariance[b - 1])
         << "b=" << b << " variance*d=" << m.variance * d;
+    std::cout << "tq-prod b=" << b << ": mean error " << m.mean - truth << " (3 SE "
+              << 3 * standard_error << "), variance*d " << m.variance * d << " (design "
+              << kDesignProdVariance[b - 1] << ")\n";
   }
 }
 

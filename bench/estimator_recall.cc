@@ -69,8 +69,9 @@ void RunDataset(const std::string& path) {
 
   std::printf("\n## %s: %zu base vectors, %zu queries, d = %d, cosine, %d threads\n\n",
               std::filesystem::path(path).filename().c_str(), n, nq, d, omp_get_max_threads());
-  std::printf("| bits | variant | bytes/vec | recall@1@1 | @2 | @4 | @8 | @16 | @32 | @64 | "
-              "recall@10@10 |\n|---|---|---|---|---|---|---|---|---|---|---|\n");
+  std::printf(
+      "| bits | variant | bytes/vec | recall@1@1 | @2 | @4 | @8 | @16 | @32 | @64 | "
+      "recall@10@10 |\n|---|---|---|---|---|---|---|---|---|---|---|\n");
   std::vector<uint64_t> ids(n);
   for (size_t i = 0; i < n; ++i) ids[i] = i;
   for (int bits = 1; bits <= 4; ++bits) {
@@ -110,8 +111,9 @@ void RunDataset(const std::string& path) {
   }
 
   // Encoding throughput against reading the same floats (memcpy), one thread and all threads.
-  std::printf("\n| threads | variant | bits | encode vectors/s | memcpy vectors/s | memcpy/encode |\n"
-              "|---|---|---|---|---|---|\n");
+  std::printf(
+      "\n| threads | variant | bits | encode vectors/s | memcpy vectors/s | memcpy/encode |\n"
+      "|---|---|---|---|---|---|\n");
   std::vector<float> copy(base.size());
   const int max_threads = omp_get_max_threads();
   for (int threads : {1, max_threads}) {

@@ -26,8 +26,8 @@ absl::StatusOr<DenseDataset> ReadFvecs(const std::string& path, size_t max_vecto
   }
   const size_t record = sizeof(int32_t) + sizeof(float) * dim;
   if (file_size % record != 0) {
-    return absl::DataLossError(absl::StrCat(path, ": size ", file_size,
-                                            " is not a multiple of the record size ", record));
+    return absl::DataLossError(
+        absl::StrCat(path, ": size ", file_size, " is not a multiple of the record size ", record));
   }
   size_t count = file_size / record;
   if (max_vectors > 0 && max_vectors < count) count = max_vectors;

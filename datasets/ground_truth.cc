@@ -18,8 +18,8 @@ void NormalizeRows(std::vector<float>& values, int d) {
 }
 
 std::vector<std::vector<uint64_t>> ExactTopKByInnerProduct(const float* base, size_t n,
-                                                           const float* queries, size_t nq,
-                                                           int d, int k) {
+                                                           const float* queries, size_t nq, int d,
+                                                           int k) {
   std::vector<std::vector<uint64_t>> result(nq);
   const size_t keep = std::min<size_t>(k, n);
 #pragma omp parallel for schedule(dynamic, 4)

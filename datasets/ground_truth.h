@@ -13,7 +13,7 @@ void NormalizeRows(std::vector<float>& values, int d);
 // Exact top-k row indices per query by inner product of the rows as given (normalize both for
 // cosine), best first. Independent of the engine's code; OpenMP over queries.
 std::vector<std::vector<uint64_t>> ExactTopKByInnerProduct(const float* base, size_t n,
-                                                           const float* queries, size_t nq,
-                                                           int d, int k);
+                                                           const float* queries, size_t nq, int d,
+                                                           int k);
 
 }  // namespace tqdb

@@ -5,8 +5,8 @@
 #include <set>
 #include <vector>
 
-#include "gtest/gtest.h"
 #include "ground_truth.h"
+#include "gtest/gtest.h"
 #include "test_util.h"
 
 namespace tqdb {
@@ -105,7 +105,8 @@ TEST_F(GloveRecallTest, EightBitsWithRerankEqualsBruteForce) {
   params.k = kK;
   params.rerank = true;
   params.rerank_candidates = 100;
-  absl::StatusOr<std::vector<std::vector<SearchHit>>> results = index->SearchBatch(*queries_, params);
+  absl::StatusOr<std::vector<std::vector<SearchHit>>> results =
+      index->SearchBatch(*queries_, params);
   ASSERT_TRUE(results.ok());
   // Ties aside: an id outside the true top-10 must score exactly like the true 10th.
   size_t mismatches = 0;
@@ -249,7 +250,8 @@ TEST(FlatIndexTest, ZeroVectorIsStoredAndScored) {
       ASSERT_TRUE(hits.ok()) << hits.status();
       ASSERT_EQ(hits->size(), 1);
       EXPECT_EQ((*hits)[0].id, 7);
-      EXPECT_NEAR((*hits)[0].score, metric == Metric::kL2 ? 2.5f : 0.0f, 1e-6) << MetricName(metric);
+      EXPECT_NEAR((*hits)[0].score, metric == Metric::kL2 ? 2.5f : 0.0f, 1e-6)
+          << MetricName(metric);
     }
   }
 }
@@ -277,7 +279,8 @@ TEST(FlatIndexTest, RejectsBadInputWithoutChangingState) {
   const float inf = std::numeric_limits<float>::infinity();
   auto code = [](const absl::Status& s) { return s.code(); };
   EXPECT_EQ(code(index->Add({2}, {1, 2, 3})), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(code(index->Add({2, 3}, {1, 2, 3, 4, 5, 6, 7, nan})), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(code(index->Add({2, 3}, {1, 2, 3, 4, 5, 6, 7, nan})),
+            absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(code(index->Add({2}, {inf, 2, 3, 4})), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(code(index->Add({2, 2}, {1, 2, 3, 4, 1, 2, 3, 4})), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(code(index->Add({}, {})), absl::StatusCode::kInvalidArgument);

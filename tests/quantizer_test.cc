@@ -66,7 +66,7 @@ TEST(QuantizerTest, FastRotationDistortionMatchesDenseReference) {
   NormalizeRows(glove, 100);
   const std::vector<float> random = testing::RandomUnitVectors(2000, 200, 3);
   const std::vector<std::pair<int, const std::vector<float>*>> sets = {{100, &glove},
-                                                                        {200, &random}};
+                                                                       {200, &random}};
   for (const auto& [d, units] : sets) {
     for (int b = 1; b <= 4; ++b) {
       const double fast = MeanDistortion(*MakeQuantizer(MseConfig(d, b)), *units);
@@ -100,8 +100,7 @@ TEST(QuantizerTest, EstimateMatchesInnerProductWithReconstruction) {
         quantizer->Decode(code.data(), factors, back.data());
         double expected = 0;
         for (int j = 0; j < d; ++j) expected += q[j] * back[j] / factors.norm;
-        EXPECT_NEAR(quantizer->EstimateInnerProduct(prepared, code.data(), factors), expected,
-                    1e-4)
+        EXPECT_NEAR(quantizer->EstimateInnerProduct(prepared, code.data(), factors), expected, 1e-4)
             << VariantName(config) << " b=" << b;
       }
     }
@@ -248,16 +247,15 @@ TEST(QuantizerTest, MseEstimatorIsBiasedLowAtOneBit) {
 }
 
 TEST(QuantizerTest, RejectsUnsupportedConfigs) {
-  for (auto [kind, bits] : {std::pair{QuantizerKind::kMse, 0}, std::pair{QuantizerKind::kMse, 9},
-                            std::pair{QuantizerKind::kProd, 0},
-                            std::pair{QuantizerKind::kProd, 10}}) {
+  for (auto [kind, bits] :
+       {std::pair{QuantizerKind::kMse, 0}, std::pair{QuantizerKind::kMse, 9},
+        std::pair{QuantizerKind::kProd, 0}, std::pair{QuantizerKind::kProd, 10}}) {
     QuantizerConfig config = MseConfig(16, bits);
     config.kind = kind;
     absl::StatusOr<std::unique_ptr<Quantizer>> q = Quantizer::Create(config);
     EXPECT_EQ(q.status().code(), absl::StatusCode::kInvalidArgument) << bits;
   }
-  EXPECT_EQ(Quantizer::Create(MseConfig(0, 4)).status().code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(Quantizer::Create(MseConfig(0, 4)).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
 }  // namespace

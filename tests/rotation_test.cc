@@ -64,7 +64,8 @@ INSTANTIATE_TEST_SUITE_P(
                       RotationCase{RotationKind::kDense, 100}, RotationCase{RotationKind::kFast, 1},
                       RotationCase{RotationKind::kFast, 2}, RotationCase{RotationKind::kFast, 7},
                       RotationCase{RotationKind::kFast, 64}, RotationCase{RotationKind::kFast, 100},
-                      RotationCase{RotationKind::kFast, 127}, RotationCase{RotationKind::kFast, 200},
+                      RotationCase{RotationKind::kFast, 127},
+                      RotationCase{RotationKind::kFast, 200},
                       RotationCase{RotationKind::kFast, 1536},
                       RotationCase{RotationKind::kFast, 3072}),
     [](const auto& info) {

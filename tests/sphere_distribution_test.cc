@@ -32,7 +32,8 @@ TEST(SphereDistributionTest, MomentsMatchClosedForms) {
     EXPECT_NEAR(dist.Mass(-1, 1), 1.0, 1e-12) << d;
     EXPECT_NEAR(dist.FirstMoment(-1, 1), 0.0, 1e-12) << d;
     // E|T| from the quadrature against the Gamma-function closed form.
-    EXPECT_NEAR(2 * dist.FirstMoment(0, 1), SphereCoordinateDistribution::MeanAbsolute(d), 1e-10) << d;
+    EXPECT_NEAR(2 * dist.FirstMoment(0, 1), SphereCoordinateDistribution::MeanAbsolute(d), 1e-10)
+        << d;
   }
 }
 

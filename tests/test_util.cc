@@ -42,4 +42,3 @@ const DenseDataset& Glove100() {
 }
 
 }  // namespace tqdb::testing
-

@@ -20,4 +20,3 @@ double KolmogorovSmirnov(std::vector<double> samples, const std::function<double
 const DenseDataset& Glove100();
 
 }  // namespace tqdb::testing
-

@@ -49,24 +49,27 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "%s\n", status.ToString().c_str());
     return 1;
   }
-  const double add_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  std::printf("indexed %zu x %d vectors from %s in %.2f s (%s, %d bits/dim, %zu code bytes/vector)\n",
-              n, d, path.c_str(), add_s, tqdb::VariantName(options.quantizer).c_str(),
-              options.quantizer.bits, (*index)->quantizer().code_bytes());
+  const double add_s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::printf(
+      "indexed %zu x %d vectors from %s in %.2f s (%s, %d bits/dim, %zu code bytes/vector)\n", n, d,
+      path.c_str(), add_s, tqdb::VariantName(options.quantizer).c_str(), options.quantizer.bits,
+      (*index)->quantizer().code_bytes());
 
   // Ground truth: cosine by brute force on normalized copies.
   std::vector<float> unit_base = base, unit_queries = queries;
   tqdb::NormalizeRows(unit_base, d);
   tqdb::NormalizeRows(unit_queries, d);
-  const auto truth = tqdb::ExactTopKByInnerProduct(unit_base.data(), n, unit_queries.data(), nq,
-                                                   d, 10);
+  const auto truth =
+      tqdb::ExactTopKByInnerProduct(unit_base.data(), n, unit_queries.data(), nq, d, 10);
   for (bool rerank : {false, true}) {
     tqdb::SearchParams params;
     params.k = 10;
     params.rerank = rerank;
     start = std::chrono::steady_clock::now();
     auto results = (*index)->SearchBatch(queries, params);
-    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const double s =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     double found = 0;
     for (size_t q = 0; q < nq; ++q) {
       std::set<uint64_t> top(truth[q].begin(), truth[q].end());
@@ -78,7 +81,8 @@ int main(int argc, char** argv) {
     if (rerank) {
       for (size_t q = 0; q < 3; ++q) {
         std::printf("query vector %zu ->", n + q);
-        for (const auto& hit : (*results)[q]) std::printf(" %llu(%.3f)", (unsigned long long)hit.id, hit.score);
+        for (const auto& hit : (*results)[q])
+          std::printf(" %llu(%.3f)", (unsigned long long)hit.id, hit.score);
         std::printf("\n");
       }
     }

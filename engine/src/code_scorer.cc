@@ -29,7 +29,8 @@ void CodeScorer::Build(const float* rotated_query, int dim, int bits, const floa
   } else {
     table_.resize(size_t{1} * levels * dim);
     for (int j = 0; j < dim; ++j) {
-      for (int k = 0; k < levels; ++k) table_[size_t{1} * j * levels + k] = rotated_query[j] * centroids[k];
+      for (int k = 0; k < levels; ++k)
+        table_[size_t{1} * j * levels + k] = rotated_query[j] * centroids[k];
     }
   }
 }

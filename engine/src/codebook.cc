@@ -73,7 +73,8 @@ std::vector<double> NewtonStep(const SphereCoordinateDistribution& dist,
   for (int i = 0; i < n; ++i) {
     rhs[i] = lloyd[i] - c[i];
     if (masses[i] <= 1e-300) continue;
-    const double left = i > 0 ? 0.5 * dist.Density(edges[i]) * (lloyd[i] - edges[i]) / masses[i] : 0;
+    const double left =
+        i > 0 ? 0.5 * dist.Density(edges[i]) * (lloyd[i] - edges[i]) / masses[i] : 0;
     const double right =
         i + 1 < n ? 0.5 * dist.Density(edges[i + 1]) * (edges[i + 1] - lloyd[i]) / masses[i] : 0;
     lower[i] = -left;

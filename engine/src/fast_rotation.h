@@ -4,7 +4,6 @@
 #include <cstdint>
 #include <vector>
 
-
 #include "tqdb/rotation.h"
 
 namespace tqdb {
@@ -39,7 +38,7 @@ class FastRotation final : public Rotation {
   const uint32_t* Permutation(int round) const { return &permutations_[size_t{1} * round * dim_]; }
 
   int dim_;
-  int window_;  // p
+  int window_;                          // p
   std::vector<uint32_t> permutations_;  // kRounds permutations of [0, d)
   std::vector<float> scaled_signs_;
 };

@@ -62,7 +62,8 @@ absl::Status FlatIndex::Add(absl::Span<const uint64_t> ids, absl::Span<const flo
     }
     std::memcpy(&codes_[slot * code_bytes_], &codes[i * code_bytes_], code_bytes_);
     factors_[slot] = factors[i];
-    if (options_.store_vectors) std::memcpy(&vectors_[slot * d], &vectors[i * d], d * sizeof(float));
+    if (options_.store_vectors)
+      std::memcpy(&vectors_[slot * d], &vectors[i * d], d * sizeof(float));
   }
   return absl::OkStatus();
 }
@@ -156,7 +157,8 @@ std::vector<SearchHit> FlatIndex::SearchOne(const float* query, const SearchPara
   const size_t n = ids_.size();
   for (size_t slot = 0; slot < n; ++slot) {
     const VectorFactors& f = factors_[slot];
-    const float estimate = quantizer_->EstimateInnerProduct(prepared, &codes_[slot * code_bytes_], f);
+    const float estimate =
+        quantizer_->EstimateInnerProduct(prepared, &codes_[slot * code_bytes_], f);
     float key;
     switch (metric) {
       case Metric::kCosine:
@@ -198,9 +200,10 @@ float FlatIndex::ExactScore(const float* query, float query_norm_sq, uint32_t sl
       return static_cast<float>(Dot(query, x, d));
     case Metric::kCosine: {
       const double norm_x = std::sqrt(Dot(x, x, d));
-      return norm_x == 0 ? 0.0f
-                         : static_cast<float>(Dot(query, x, d) /
-                                              (std::sqrt(static_cast<double>(query_norm_sq)) * norm_x));
+      return norm_x == 0
+                 ? 0.0f
+                 : static_cast<float>(Dot(query, x, d) /
+                                      (std::sqrt(static_cast<double>(query_norm_sq)) * norm_x));
     }
     case Metric::kL2: {
       double sum = 0;

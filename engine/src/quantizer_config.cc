@@ -11,10 +11,9 @@ absl::Status ValidateQuantizerConfig(const QuantizerConfig& config) {
   }
   const int max_bits = config.kind == QuantizerKind::kMse ? kMaxCodebookBits : kMaxCodebookBits + 1;
   if (config.bits < 1 || config.bits > max_bits) {
-    return absl::InvalidArgumentError(absl::StrCat("bits per coordinate for ",
-                                                   QuantizerKindName(config.kind),
-                                                   " must be in [1, ", max_bits, "], got ",
-                                                   config.bits));
+    return absl::InvalidArgumentError(
+        absl::StrCat("bits per coordinate for ", QuantizerKindName(config.kind), " must be in [1, ",
+                     max_bits, "], got ", config.bits));
   }
   return absl::OkStatus();
 }

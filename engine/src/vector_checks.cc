@@ -14,8 +14,8 @@ absl::Status ValidateVectors(absl::Span<const float> values, size_t count, int d
   }
   for (size_t i = 0; i < values.size(); ++i) {
     if (!std::isfinite(values[i])) {
-      return absl::InvalidArgumentError(absl::StrCat("vector ", i / dim, " has a non-finite value (",
-                                                     values[i], ") at coordinate ", i % dim));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "vector ", i / dim, " has a non-finite value (", values[i], ") at coordinate ", i % dim));
     }
   }
   return absl::OkStatus();

@@ -58,8 +58,8 @@ class FlatIndex {
   absl::StatusOr<std::vector<SearchHit>> Search(absl::Span<const float> query,
                                                 const SearchParams& params) const;
   // Row-major queries; searched in parallel with OpenMP.
-  absl::StatusOr<std::vector<std::vector<SearchHit>>> SearchBatch(
-      absl::Span<const float> queries, const SearchParams& params) const;
+  absl::StatusOr<std::vector<std::vector<SearchHit>>> SearchBatch(absl::Span<const float> queries,
+                                                                  const SearchParams& params) const;
 
   // Bytes held: codes, factors, ids, the id map and stored vectors.
   size_t MemoryBytes() const;

@@ -42,9 +42,9 @@ class SphereCoordinateDistribution {
   double phi_hi_;
   double panel_width_;
   double support_;
-  double log_normalizer_;      // log of the integral of the weight over the whole range
-  std::vector<double> cum0_;   // cumulative mass at panel edges (unnormalized)
-  std::vector<double> cum1_;   // cumulative first moment at panel edges (unnormalized)
+  double log_normalizer_;     // log of the integral of the weight over the whole range
+  std::vector<double> cum0_;  // cumulative mass at panel edges (unnormalized)
+  std::vector<double> cum1_;  // cumulative first moment at panel edges (unnormalized)
 };
 
 }  // namespace tqdb

@@ -16,12 +16,9 @@ void PackCodes(const uint8_t* indices, int dim, int bits, uint8_t* packed) {
 }
 
 void UnpackCodes(const uint8_t* packed, int dim, int bits, uint8_t* indices) {
-  const uint32_t mask = (1u << bits) - 1;
   size_t bit = 0;
   for (int j = 0; j < dim; ++j, bit += bits) {
-    uint32_t window = packed[bit / 8];
-    if ((bit % 8) + bits > 8) window |= static_cast<uint32_t>(packed[bit / 8 + 1]) << 8;
-    indices[j] = static_cast<uint8_t>((window >> (bit % 8)) & mask);
+    indices[j] = static_cast<uint8_t>(ReadPackedCode(packed, bit, bits));
   }
 }
 

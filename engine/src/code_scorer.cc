@@ -43,12 +43,9 @@ float CodeScorer::Score(const uint8_t* packed) const {
     return sum;
   }
   const int levels = 1 << bits_;
-  const uint32_t mask = levels - 1;
   size_t bit = 0;
   for (int j = 0; j < dim_; ++j, bit += bits_) {
-    uint32_t window = packed[bit / 8];
-    if ((bit % 8) + bits_ > 8) window |= static_cast<uint32_t>(packed[bit / 8 + 1]) << 8;
-    sum += table_[size_t{1} * j * levels + ((window >> (bit % 8)) & mask)];
+    sum += table_[size_t{1} * j * levels + ReadPackedCode(packed, bit, bits_)];
   }
   return sum;
 }

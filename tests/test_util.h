@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <string>
 #include <vector>
 
 #include "fvecs.h"
@@ -15,6 +16,19 @@ std::vector<float> RandomUnitVectors(size_t n, int d, uint64_t seed);
 
 // Kolmogorov-Smirnov statistic sqrt(n) * sup |F_n - F| of `samples` against `cdf`.
 double KolmogorovSmirnov(std::vector<double> samples, const std::function<double(double)>& cdf);
+
+// A fresh directory under $TMPDIR (or /tmp), removed with everything in it on destruction.
+class ScopedTempDir {
+ public:
+  ScopedTempDir();
+  ~ScopedTempDir();
+  ScopedTempDir(const ScopedTempDir&) = delete;
+  ScopedTempDir& operator=(const ScopedTempDir&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
 
 // GloVe-100 from the shared datasets folder (150,000 x 100); fails the test when missing.
 const DenseDataset& Glove100();

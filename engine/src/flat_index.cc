@@ -40,17 +40,30 @@ absl::Status FlatIndex::Add(absl::Span<const uint64_t> ids, absl::Span<const flo
       return absl::InvalidArgumentError(absl::StrCat("id ", id, " appears twice in one batch"));
     }
   }
-  if (ids_.size() + ids.size() > UINT32_MAX) {
-    return absl::ResourceExhaustedError("a flat index holds at most 2^32 - 1 vectors");
-  }
 
   // Encode the whole batch (in parallel) before touching the index.
   const size_t n = ids.size();
   std::vector<uint8_t> codes(n * code_bytes_);
   std::vector<VectorFactors> factors(n);
   quantizer_->EncodeBatch(vectors.data(), n, codes.data(), factors.data());
+  return AddEncoded(ids, codes, factors,
+                    options_.store_vectors ? vectors : absl::Span<const float>());
+}
 
+absl::Status FlatIndex::AddEncoded(absl::Span<const uint64_t> ids, absl::Span<const uint8_t> codes,
+                                   absl::Span<const VectorFactors> factors,
+                                   absl::Span<const float> vectors) {
+  const size_t n = ids.size();
   const size_t d = dim();
+  if (codes.size() != n * code_bytes_ || factors.size() != n ||
+      (options_.store_vectors && vectors.size() != n * d)) {
+    return absl::InvalidArgumentError(absl::StrCat("AddEncoded: ", n, " ids but ", codes.size(),
+                                                   " code bytes, ", factors.size(),
+                                                   " factors and ", vectors.size(), " floats"));
+  }
+  if (ids_.size() + n > UINT32_MAX) {
+    return absl::ResourceExhaustedError("a flat index holds at most 2^32 - 1 vectors");
+  }
   for (size_t i = 0; i < n; ++i) {
     auto [it, inserted] = slot_of_.try_emplace(ids[i], static_cast<uint32_t>(ids_.size()));
     const uint32_t slot = it->second;
@@ -66,6 +79,16 @@ absl::Status FlatIndex::Add(absl::Span<const uint64_t> ids, absl::Span<const flo
       std::memcpy(&vectors_[slot * d], &vectors[i * d], d * sizeof(float));
   }
   return absl::OkStatus();
+}
+
+const uint8_t* FlatIndex::CodeOf(uint64_t id) const {
+  auto it = slot_of_.find(id);
+  return it == slot_of_.end() ? nullptr : &codes_[it->second * code_bytes_];
+}
+
+const VectorFactors* FlatIndex::FactorsOf(uint64_t id) const {
+  auto it = slot_of_.find(id);
+  return it == slot_of_.end() ? nullptr : &factors_[it->second];
 }
 
 size_t FlatIndex::Remove(absl::Span<const uint64_t> ids) {
@@ -178,7 +201,8 @@ std::vector<SearchHit> FlatIndex::SearchOne(const float* query, const SearchPara
   if (params.rerank) {
     TopK exact(params.k);
     for (const auto& [key, slot] : best) {
-      const float score = ExactScore(query, query_norm_sq, slot);
+      const float score = ExactScore(metric, query, query_norm_sq,
+                                     &vectors_[size_t{1} * slot * dim()], dim());
       exact.Push(LowerIsBetter(metric) ? -score : score, slot);
     }
     best = std::move(exact).Sorted();
@@ -190,28 +214,6 @@ std::vector<SearchHit> FlatIndex::SearchOne(const float* query, const SearchPara
     hits.push_back({ids_[best[i].second], score});
   }
   return hits;
-}
-
-float FlatIndex::ExactScore(const float* query, float query_norm_sq, uint32_t slot) const {
-  const int d = dim();
-  const float* x = &vectors_[size_t{1} * slot * d];
-  switch (options_.metric) {
-    case Metric::kInnerProduct:
-      return static_cast<float>(Dot(query, x, d));
-    case Metric::kCosine: {
-      const double norm_x = std::sqrt(Dot(x, x, d));
-      return norm_x == 0
-                 ? 0.0f
-                 : static_cast<float>(Dot(query, x, d) /
-                                      (std::sqrt(static_cast<double>(query_norm_sq)) * norm_x));
-    }
-    case Metric::kL2: {
-      double sum = 0;
-      for (int j = 0; j < d; ++j) sum += std::pow(static_cast<double>(query[j]) - x[j], 2);
-      return static_cast<float>(sum);
-    }
-  }
-  return 0;
 }
 
 size_t FlatIndex::MemoryBytes() const {

@@ -1,5 +1,7 @@
 #include "tqdb/metric.h"
 
+#include <cmath>
+
 namespace tqdb {
 
 const char* MetricName(Metric metric) {
@@ -12,6 +14,30 @@ const char* MetricName(Metric metric) {
       return "l2";
   }
   return "unknown";
+}
+
+float ExactScore(Metric metric, const float* query, float query_norm_sq, const float* x, int dim) {
+  double dot = 0, norm_x_sq = 0;
+  for (int j = 0; j < dim; ++j) {
+    dot += static_cast<double>(query[j]) * x[j];
+    norm_x_sq += static_cast<double>(x[j]) * x[j];
+  }
+  switch (metric) {
+    case Metric::kInnerProduct:
+      return static_cast<float>(dot);
+    case Metric::kCosine:
+      return norm_x_sq == 0 ? 0.0f
+                            : static_cast<float>(dot / std::sqrt(query_norm_sq * norm_x_sq));
+    case Metric::kL2:
+      // |q|^2 + |x|^2 - 2<q,x> cancels badly for near neighbours; sum the differences instead.
+      break;
+  }
+  double sum = 0;
+  for (int j = 0; j < dim; ++j) {
+    const double diff = static_cast<double>(query[j]) - x[j];
+    sum += diff * diff;
+  }
+  return static_cast<float>(sum);
 }
 
 }  // namespace tqdb

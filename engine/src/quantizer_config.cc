@@ -52,4 +52,28 @@ std::string VariantName(const QuantizerConfig& config) {
   return absl::StrCat("mse-", MseEstimatorName(config.estimator));
 }
 
+absl::Status ApplyVariantName(std::string_view variant, QuantizerConfig* config) {
+  if (variant == "default" || variant.empty()) {
+    const QuantizerConfig defaults = DefaultQuantizerConfig(config->dim, config->bits);
+    config->kind = defaults.kind;
+    config->estimator = defaults.estimator;
+    return absl::OkStatus();
+  }
+  if (variant == "prod") {
+    config->kind = QuantizerKind::kProd;
+    return absl::OkStatus();
+  }
+  for (MseEstimator estimator :
+       {MseEstimator::kPlain, MseEstimator::kRatio, MseEstimator::kUnitNorm}) {
+    if (variant == absl::StrCat("mse-", MseEstimatorName(estimator))) {
+      config->kind = QuantizerKind::kMse;
+      config->estimator = estimator;
+      return absl::OkStatus();
+    }
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      "unknown variant '", std::string(variant),
+      "'; expected one of default, mse-plain, mse-ratio, mse-unitnorm, prod"));
+}
+
 }  // namespace tqdb

@@ -52,6 +52,12 @@ class FlatIndex {
   // Inserts or replaces (upsert) `ids.size()` vectors given row-major in `vectors`. Ids must be
   // unique within the batch; the batch is validated whole before anything changes.
   absl::Status Add(absl::Span<const uint64_t> ids, absl::Span<const float> vectors);
+  // Inserts or replaces vectors already encoded by quantizer(): `codes` holds ids.size() codes of
+  // quantizer().code_bytes() each. `vectors` is empty, or holds the floats when store_vectors.
+  // Used to rebuild the index from persisted codes; the caller guarantees unique ids.
+  absl::Status AddEncoded(absl::Span<const uint64_t> ids, absl::Span<const uint8_t> codes,
+                          absl::Span<const VectorFactors> factors,
+                          absl::Span<const float> vectors);
   // Removes the ids that are present; returns how many were.
   size_t Remove(absl::Span<const uint64_t> ids);
 
@@ -60,6 +66,10 @@ class FlatIndex {
   // Row-major queries; searched in parallel with OpenMP.
   absl::StatusOr<std::vector<std::vector<SearchHit>>> SearchBatch(absl::Span<const float> queries,
                                                                   const SearchParams& params) const;
+
+  // The stored code and factors of `id`, or null when absent. Valid until the next Add/Remove.
+  const uint8_t* CodeOf(uint64_t id) const;
+  const VectorFactors* FactorsOf(uint64_t id) const;
 
   // Bytes held: codes, factors, ids, the id map and stored vectors.
   size_t MemoryBytes() const;
@@ -71,8 +81,6 @@ class FlatIndex {
                               const SearchParams& params) const;
   // Search for one validated query.
   std::vector<SearchHit> SearchOne(const float* query, const SearchParams& params) const;
-  // Score with the stored float vector of `slot`.
-  float ExactScore(const float* query, float query_norm_sq, uint32_t slot) const;
 
   FlatIndexOptions options_;
   std::unique_ptr<Quantizer> quantizer_;

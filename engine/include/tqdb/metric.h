@@ -11,6 +11,10 @@ enum class Metric {
 
 const char* MetricName(Metric metric);
 
+// The exact score of `x` for `query` (both `dim` floats), in double precision. `query_norm_sq`
+// is |query|^2, computed once per query by the caller.
+float ExactScore(Metric metric, const float* query, float query_norm_sq, const float* x, int dim);
+
 // True when a lower score is better (L2).
 constexpr bool LowerIsBetter(Metric metric) { return metric == Metric::kL2; }
 

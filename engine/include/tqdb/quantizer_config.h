@@ -51,5 +51,8 @@ const char* QuantizerKindName(QuantizerKind kind);
 const char* MseEstimatorName(MseEstimator estimator);
 // "mse-plain", "mse-ratio", "mse-unitnorm" or "prod".
 std::string VariantName(const QuantizerConfig& config);
+// Sets kind and estimator from a VariantName, or "default" (DefaultQuantizerConfig for the
+// config's dim and bits). InvalidArgument names the accepted values otherwise.
+absl::Status ApplyVariantName(std::string_view variant, QuantizerConfig* config);
 
 }  // namespace tqdb

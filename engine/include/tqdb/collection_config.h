@@ -1,0 +1,52 @@
+// What defines a collection: its dimension, metric, quantizer and storage choices. Stored with the
+// data at creation and read back from disk on every open, never taken from flags.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "tqdb/metric.h"
+#include "tqdb/quantizer_config.h"
+
+namespace tqdb {
+
+// When an upsert or delete is acknowledged.
+enum class Durability {
+  // After the write-ahead log is fsynced: survives process crashes, OS crashes and power loss.
+  // Concurrent writers share one fsync (RocksDB write groups).
+  kSync,
+  // After the write-ahead log reaches the OS; a background thread fsyncs it every
+  // DatabaseOptions::group_commit_interval_ms. Survives process crashes (SIGKILL included); a
+  // power loss or OS crash can lose the last interval. Much faster for small batches.
+  kGroupCommit,
+};
+
+const char* DurabilityName(Durability durability);
+// "sync" or "group-commit".
+absl::Status ParseDurability(std::string_view name, Durability* durability);
+
+struct CollectionConfig {
+  std::string name;  // 1..128 of [A-Za-z0-9_.-], not starting with '.'
+  Metric metric = Metric::kCosine;
+  QuantizerConfig quantizer;   // quantizer.dim is the collection's dimension
+  bool store_vectors = true;   // keep float vectors on disk: Get returns them; re-rank uses them
+  Durability durability = Durability::kSync;  // default for writes that do not say
+};
+
+// The default quantizer for `bits` (DefaultQuantizerConfig) in a collection of `dim`.
+CollectionConfig MakeCollectionConfig(std::string name, int dim, int bits,
+                                      Metric metric = Metric::kCosine);
+
+absl::Status ValidateCollectionName(std::string_view name);
+absl::Status ValidateCollectionConfig(const CollectionConfig& config);
+
+// True when both would decode the same stored codes identically (durability is a default, not
+// part of the data's meaning).
+bool SameDataLayout(const CollectionConfig& a, const CollectionConfig& b);
+// One line for logs and errors: "dim=100 metric=cosine bits=4 variant=mse-ratio ...".
+std::string DescribeConfig(const CollectionConfig& config);
+
+absl::Status ParseMetric(std::string_view name, Metric* metric);
+
+}  // namespace tqdb

@@ -1,0 +1,63 @@
+// A tqdb data directory: one RocksDB database holding any number of collections.
+//
+// Open loads every collection's codes into memory (segments are read sequentially). Collections
+// are shared: a Collection obtained before DropCollection stays safe to call and answers
+// NotFound afterwards.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "tqdb/collection.h"
+#include "tqdb/collection_config.h"
+
+namespace tqdb {
+
+struct DatabaseOptions {
+  bool create_if_missing = true;
+  // How often group-commit writes are fsynced (Durability::kGroupCommit).
+  int group_commit_interval_ms = 10;
+  size_t block_cache_bytes = size_t{256} << 20;
+  // Segments reaching this size are sealed; smaller ones are merged `segment_merge_fanout` at a
+  // time. Smaller values mean more, smaller RocksDB values (tests use them to force merges).
+  size_t segment_target_bytes = size_t{8} << 20;
+  int segment_merge_fanout = 4;
+};
+
+class Database {
+ public:
+  static absl::StatusOr<std::unique_ptr<Database>> Open(const std::string& path,
+                                                        const DatabaseOptions& options = {});
+  ~Database();
+
+  const std::string& path() const { return path_; }
+
+  // Creates a collection. If the name is taken: with `if_not_exists` and the same data layout the
+  // existing collection is returned; otherwise AlreadyExists (or FailedPrecondition when the
+  // layouts differ), with the stored config in the message.
+  absl::StatusOr<std::shared_ptr<Collection>> CreateCollection(const CollectionConfig& config,
+                                                               bool if_not_exists = false);
+  // Removes the collection and all its data in one atomic write.
+  absl::Status DropCollection(const std::string& name);
+  absl::StatusOr<std::shared_ptr<Collection>> GetCollection(const std::string& name) const;
+  // Names, sorted.
+  std::vector<std::string> ListCollections() const;
+
+ private:
+  Database() = default;
+
+  std::string path_;
+  DatabaseOptions options_;
+  std::shared_ptr<storage::Store> store_;
+  mutable absl::Mutex mu_;  // serializes create and drop; guards the map
+  absl::flat_hash_map<std::string, std::shared_ptr<Collection>> collections_ ABSL_GUARDED_BY(mu_);
+  uint32_t next_collection_id_ ABSL_GUARDED_BY(mu_) = 1;
+};
+
+}  // namespace tqdb

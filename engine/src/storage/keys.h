@@ -1,0 +1,44 @@
+// The on-disk key layout: which column family holds what, and how keys are spelled.
+//
+// Every key of a collection starts with its numeric id (4 bytes, big-endian), so one collection's
+// data is one contiguous range per column family, and drop is a DeleteRange. Ids and segment
+// numbers are big-endian too, so iteration order is numeric order.
+//
+//   default      "tqdb.format_version" -> decimal; "tqdb.next_collection_id" -> decimal
+//   collections  name -> config record (config_codec.h)
+//   segments     cid | segment (8)       -> segment blob (segment_codec.h): ids, factors, codes
+//   dead         cid | segment | id (8)  -> empty: this id's entry in that segment is stale
+//   vectors      cid | id                -> dim little-endian floats (when store_vectors)
+//   payloads     cid | id                -> the caller's payload bytes
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace tqdb::storage {
+
+inline constexpr int kFormatVersion = 1;
+inline constexpr std::string_view kFormatVersionKey = "tqdb.format_version";
+inline constexpr std::string_view kNextCollectionIdKey = "tqdb.next_collection_id";
+
+enum class Cf { kDefault = 0, kCollections, kSegments, kDead, kVectors, kPayloads, kCount };
+inline constexpr int kCfCount = static_cast<int>(Cf::kCount);
+inline constexpr std::array<std::string_view, kCfCount> kCfNames = {
+    "default", "collections", "segments", "dead", "vectors", "payloads"};
+
+std::string CollectionPrefix(uint32_t cid);
+// The first key past every key of collection `cid`.
+std::string CollectionEnd(uint32_t cid);
+
+std::string SegmentKey(uint32_t cid, uint64_t segment);
+std::string DeadKey(uint32_t cid, uint64_t segment, uint64_t id);
+// All dead keys of one segment lie in [DeadSegmentPrefix(s), DeadSegmentPrefix(s + 1)).
+std::string DeadSegmentPrefix(uint32_t cid, uint64_t segment);
+std::string RecordKey(uint32_t cid, uint64_t id);  // vectors and payloads
+
+// Reads a big-endian integer of sizeof(T) bytes at `offset`; the caller checks the length.
+uint64_t ReadBigEndian64(std::string_view key, size_t offset);
+
+}  // namespace tqdb::storage

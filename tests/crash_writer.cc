@@ -1,0 +1,60 @@
+// The process crash_recovery_test kills: opens a data directory, then performs crash_model steps
+// from a given one on, writing each step's number to stdout once the call has acknowledged it.
+//
+// Usage: crash_writer DATA_DIR FIRST_STEP sync|group-commit
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+#include "crash_model.h"
+#include "tqdb/database.h"
+
+int main(int argc, char** argv) {
+  if (argc != 4) {
+    std::fprintf(stderr, "usage: %s DATA_DIR FIRST_STEP sync|group-commit\n", argv[0]);
+    return 2;
+  }
+  tqdb::Durability durability;
+  if (!tqdb::ParseDurability(argv[3], &durability).ok()) return 2;
+  tqdb::DatabaseOptions options;
+  options.segment_target_bytes = 8 << 10;  // small segments: merges happen during the run
+  auto db = tqdb::Database::Open(argv[1], options);
+  if (!db.ok()) {
+    std::fprintf(stderr, "open: %s\n", db.status().ToString().c_str());
+    return 1;
+  }
+  tqdb::CollectionConfig config =
+      tqdb::MakeCollectionConfig(tqdb::crash::kCollection, tqdb::crash::kDim, tqdb::crash::kBits);
+  auto collection = (*db)->CreateCollection(config, /*if_not_exists=*/true);
+  if (!collection.ok()) {
+    std::fprintf(stderr, "create: %s\n", collection.status().ToString().c_str());
+    return 1;
+  }
+  tqdb::WriteOptions write_options;
+  write_options.durability = durability;
+  for (uint64_t s = std::strtoull(argv[2], nullptr, 10);; ++s) {
+    const tqdb::crash::Step step = tqdb::crash::MakeStep(s);
+    absl::Status status;
+    if (!step.upsert_ids.empty()) {
+      std::vector<float> vectors;
+      std::vector<std::string> payloads;
+      for (uint64_t id : step.upsert_ids) {
+        const std::vector<float> v = tqdb::crash::VectorFor(id, s);
+        vectors.insert(vectors.end(), v.begin(), v.end());
+        payloads.push_back(tqdb::crash::PayloadFor(id, s));
+      }
+      status = (*collection)->Upsert(step.upsert_ids, vectors, payloads, write_options).status();
+    } else {
+      status = (*collection)->Delete(step.delete_ids, write_options).status();
+    }
+    if (!status.ok()) {
+      std::fprintf(stderr, "step %lu: %s\n", static_cast<unsigned long>(s),
+                   status.ToString().c_str());
+      return 1;
+    }
+    const std::string ack = std::to_string(s) + "\n";
+    if (write(STDOUT_FILENO, ack.data(), ack.size()) != static_cast<ssize_t>(ack.size())) return 1;
+  }
+}

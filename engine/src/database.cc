@@ -40,6 +40,7 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(const std::string& path
   store_options.create_if_missing = options.create_if_missing;
   store_options.group_commit_interval_ms = options.group_commit_interval_ms;
   store_options.block_cache_bytes = options.block_cache_bytes;
+  store_options.verify_checksums_on_open = options.verify_checksums_on_open;
   TQDB_ASSIGN_OR_RETURN(database->store_, storage::Store::Open(path, store_options));
   storage::Store& store = *database->store_;
 

@@ -24,6 +24,9 @@ struct DatabaseOptions {
   // How often group-commit writes are fsynced (Durability::kGroupCommit).
   int group_commit_interval_ms = 10;
   size_t block_cache_bytes = size_t{256} << 20;
+  // Read every table file once at open and check its block checksums, so damage anywhere (not
+  // only in the segments that loading reads) is reported at open instead of at a later read.
+  bool verify_checksums_on_open = true;
   // Segments reaching this size are sealed; smaller ones are merged `segment_merge_fanout` at a
   // time. Smaller values mean more, smaller RocksDB values (tests use them to force merges).
   size_t segment_target_bytes = size_t{8} << 20;

@@ -76,6 +76,9 @@ absl::StatusOr<std::shared_ptr<Store>> Store::Open(const std::string& path,
   store->db_.reset(db);
   std::copy(handles.begin(), handles.end(), store->handles_.begin());
   TQDB_RETURN_IF_ERROR(store->CheckFormatVersion());
+  if (options.verify_checksums_on_open) {
+    TQDB_RETURN_IF_ERROR(FromRocks(db->VerifyChecksum(), "verifying table checksums"));
+  }
   store->group_commit_thread_ = std::thread([s = store.get()] { s->GroupCommitLoop(); });
   return store;
 }

@@ -23,6 +23,7 @@ struct StoreOptions {
   // How often the group-commit thread fsyncs the write-ahead log.
   int group_commit_interval_ms = 10;
   size_t block_cache_bytes = size_t{256} << 20;
+  bool verify_checksums_on_open = true;
 };
 
 // Translates a RocksDB status; `context` says what was being done.

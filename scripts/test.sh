@@ -1,8 +1,15 @@
 #!/usr/bin/env bash
-# Installs the build dependencies, builds tqdb and runs every test through CTest.
+# Installs the build dependencies, builds tqdb and runs every test through CTest: first the
+# release build (all suites), then a ThreadSanitizer build of the concurrency suites.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh
+jobs="$(nproc)"
+
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release
-cmake --build build --parallel "$(nproc)"
-ctest --test-dir build --output-on-failure --timeout 900 --parallel "$(nproc)"
+cmake --build build --parallel "$jobs"
+ctest --test-dir build --output-on-failure --timeout 900 --parallel "$jobs"
+
+cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTQDB_SANITIZER=thread
+cmake --build build-tsan --parallel "$jobs"
+ctest --test-dir build-tsan --output-on-failure --timeout 900 --parallel "$jobs"

@@ -157,7 +157,9 @@ TEST(CollectionTest, DeleteIsImmediateIdempotentAndDurable) {
   EXPECT_FALSE(records[2].found);
   SearchOptions options;
   options.k = 198;
-  for (const Record& hit : *collection->Search(absl::MakeConstSpan(base).subspan(0, kDim), options)) {
+  const std::vector<Record> hits =
+      *collection->Search(absl::MakeConstSpan(base).subspan(0, kDim), options);
+  for (const Record& hit : hits) {
     EXPECT_NE(hit.id, 5);
     EXPECT_NE(hit.id, 6);
   }

@@ -42,8 +42,12 @@ TEST(ConcurrencyTest, ReadersSeeEveryWriteWholeOrNotAtAll) {
     for (uint64_t s = 0; s < kSteps; ++s) {
       std::vector<std::string> payloads(kBatch, std::to_string(s));
       ASSERT_TRUE(collection->Upsert(BatchIds(s), vectors, payloads).ok());
-      if (s > 0) ASSERT_TRUE(collection->Upsert(BatchIds(s - 1), vectors, payloads).ok());
-      if (s % 3 == 0 && s >= 3) ASSERT_TRUE(collection->Delete(BatchIds(s - 3)).ok());
+      if (s > 0) {
+        ASSERT_TRUE(collection->Upsert(BatchIds(s - 1), vectors, payloads).ok());
+      }
+      if (s % 3 == 0 && s >= 3) {
+        ASSERT_TRUE(collection->Delete(BatchIds(s - 3)).ok());
+      }
       written = s + 1;
     }
     done = true;

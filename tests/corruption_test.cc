@@ -33,7 +33,9 @@ void Populate(const std::string& path, bool flushed) {
                                                                      kCount / 3 * kDim))
                     .ok());
   }
-  if (flushed) ASSERT_TRUE(collection->Compact().ok());
+  if (flushed) {
+    ASSERT_TRUE(collection->Compact().ok());
+  }
 }
 
 // The largest file in `dir` whose name ends with `suffix`.

@@ -55,7 +55,9 @@ TEST_P(RotationPropertyTest, ReproducibleFromSeed) {
   (*r2)->Apply(x.data(), y2.data());
   (*r3)->Apply(x.data(), y3.data());
   EXPECT_EQ(y1, y2);
-  if (d > 1) EXPECT_NE(y1, y3);
+  if (d > 1) {
+    EXPECT_NE(y1, y3);
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(

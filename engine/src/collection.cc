@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <mutex>
+#include <shared_mutex>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
@@ -51,7 +53,7 @@ absl::Status Collection::CheckLive() const {
 }
 
 void Collection::MarkDropped() {
-  absl::MutexLock lock(&write_mu_);
+  std::lock_guard lock(write_mu_);
   dropped_.store(true, std::memory_order_release);
 }
 
@@ -62,7 +64,7 @@ absl::Status Collection::Load() {
   TQDB_ASSIGN_OR_RETURN(std::unique_ptr<FlatIndex> index, FlatIndex::Create(index_options));
   const size_t code_bytes = index->quantizer().code_bytes();
 
-  absl::MutexLock write_lock(&write_mu_);
+  std::lock_guard write_lock(write_mu_);
   const std::string begin = storage::CollectionPrefix(cid_);
   const std::string end = storage::CollectionEnd(cid_);
   const rocksdb::Slice end_slice = AsSlice(end);
@@ -129,7 +131,7 @@ absl::Status Collection::Load() {
   }
   TQDB_RETURN_IF_ERROR(storage::FromRocks(it->status(), "reading segments"));
 
-  absl::MutexLock index_lock(&index_mu_);
+  std::lock_guard index_lock(index_mu_);
   index_ = std::move(index);
   snapshot_ = store_->Snapshot();
   return absl::OkStatus();
@@ -138,7 +140,7 @@ absl::Status Collection::Load() {
 absl::Status Collection::Commit(rocksdb::WriteBatch* batch, Durability durability,
                                 const std::function<void()>& apply) {
   TQDB_RETURN_IF_ERROR(store_->Write(batch, durability));
-  absl::MutexLock lock(&index_mu_);
+  std::lock_guard lock(index_mu_);
   apply();
   snapshot_ = store_->Snapshot();
   return absl::OkStatus();
@@ -173,7 +175,7 @@ absl::StatusOr<WriteResult> Collection::Upsert(absl::Span<const uint64_t> ids,
   // Encoding needs no lock: the quantizer is immutable.
   const Quantizer* quantizer;
   {
-    absl::ReaderMutexLock lock(&index_mu_);
+    std::shared_lock lock(index_mu_);
     quantizer = &index_->quantizer();
   }
   const size_t code_bytes = quantizer->code_bytes();
@@ -182,7 +184,7 @@ absl::StatusOr<WriteResult> Collection::Upsert(absl::Span<const uint64_t> ids,
   quantizer->EncodeBatch(vectors.data(), n, codes.data(), factors.data());
   std::string segment_value = storage::EncodeSegment(ids, codes, factors, code_bytes);
 
-  absl::MutexLock write_lock(&write_mu_);
+  std::lock_guard write_lock(write_mu_);
   TQDB_RETURN_IF_ERROR(CheckLive());
   const uint64_t number = next_segment_++;
   rocksdb::WriteBatch batch;
@@ -227,7 +229,7 @@ absl::StatusOr<WriteResult> Collection::Delete(absl::Span<const uint64_t> ids,
                                                const WriteOptions& options) {
   TQDB_RETURN_IF_ERROR(CheckLive());
   TQDB_RETURN_IF_ERROR(CheckBatchSize(ids.size(), "delete"));
-  absl::MutexLock write_lock(&write_mu_);
+  std::lock_guard write_lock(write_mu_);
   TQDB_RETURN_IF_ERROR(CheckLive());
   rocksdb::WriteBatch batch;
   std::vector<std::pair<uint64_t, uint64_t>> removed;  // (id, segment)
@@ -280,7 +282,7 @@ absl::Status Collection::RewriteSegments(absl::Span<const uint64_t> numbers) {
   std::vector<VectorFactors> factors;
   size_t code_bytes;
   {
-    absl::ReaderMutexLock lock(&index_mu_);
+    std::shared_lock lock(index_mu_);
     code_bytes = index_->quantizer().code_bytes();
     for (uint64_t number : numbers) {
       for (uint64_t id : segments_.at(number).ids) {
@@ -319,7 +321,7 @@ absl::Status Collection::RewriteSegments(absl::Span<const uint64_t> numbers) {
 absl::Status Collection::Compact() {
   TQDB_RETURN_IF_ERROR(CheckLive());
   {
-    absl::MutexLock write_lock(&write_mu_);
+    std::lock_guard write_lock(write_mu_);
     TQDB_RETURN_IF_ERROR(MaintainSegments(/*full=*/true));
   }
   const std::string begin = storage::CollectionPrefix(cid_);
@@ -339,7 +341,7 @@ CollectionInfo Collection::Describe() const {
   info.config = config_;
   size_t map_bytes;
   {
-    absl::MutexLock write_lock(&write_mu_);
+    std::lock_guard write_lock(write_mu_);
     info.segments = segments_.size();
     map_bytes = segment_of_.capacity() * (2 * sizeof(uint64_t) + 1);
     for (const auto& [number, segment] : segments_) {
@@ -348,7 +350,7 @@ CollectionInfo Collection::Describe() const {
     }
   }
   {
-    absl::ReaderMutexLock lock(&index_mu_);
+    std::shared_lock lock(index_mu_);
     info.count = index_->size();
     info.bytes_in_memory = index_->MemoryBytes() + map_bytes;
   }
@@ -362,7 +364,7 @@ CollectionInfo Collection::Describe() const {
 
 absl::StatusOr<StoredCode> Collection::GetStoredCode(uint64_t id) const {
   TQDB_RETURN_IF_ERROR(CheckLive());
-  absl::ReaderMutexLock lock(&index_mu_);
+  std::shared_lock lock(index_mu_);
   const uint8_t* code = index_->CodeOf(id);
   if (code == nullptr) return absl::NotFoundError(absl::StrCat("id ", id, " is not stored"));
   StoredCode stored;

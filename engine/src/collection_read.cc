@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstring>
 #include <optional>
+#include <shared_mutex>
 
 #include "absl/strings/str_cat.h"
 #include "rocksdb/db.h"
@@ -98,7 +99,7 @@ absl::StatusOr<std::vector<Record>> Collection::Get(absl::Span<const uint64_t> i
   std::vector<Record> records(ids.size());
   std::shared_ptr<const rocksdb::Snapshot> snapshot;
   {
-    absl::ReaderMutexLock lock(&index_mu_);
+    std::shared_lock lock(index_mu_);
     for (size_t i = 0; i < ids.size(); ++i) {
       records[i].id = ids[i];
       records[i].found = index_->Contains(ids[i]);
@@ -109,8 +110,7 @@ absl::StatusOr<std::vector<Record>> Collection::Get(absl::Span<const uint64_t> i
   return records;
 }
 
-absl::Status Collection::ValidateSearch(absl::Span<const float> queries,
-                                        const SearchOptions& options) const {
+absl::Status Collection::ValidateSearch(const SearchOptions& options) const {
   TQDB_RETURN_IF_ERROR(CheckLive());
   if ((options.rerank || options.with_vectors) && !config_.store_vectors) {
     return absl::FailedPreconditionError(
@@ -132,14 +132,14 @@ absl::Status Collection::ValidateSearch(absl::Span<const float> queries,
 
 absl::StatusOr<std::vector<std::vector<Record>>> Collection::SearchBatch(
     absl::Span<const float> queries, const SearchOptions& options) const {
-  TQDB_RETURN_IF_ERROR(ValidateSearch(queries, options));
+  TQDB_RETURN_IF_ERROR(ValidateSearch(options));
   SearchParams params;
   params.k = options.k;
   if (options.rerank) params.k = std::max(options.k, options.rerank_candidates);
   std::vector<std::vector<SearchHit>> hits;
   std::shared_ptr<const rocksdb::Snapshot> snapshot;
   {
-    absl::ReaderMutexLock lock(&index_mu_);
+    std::shared_lock lock(index_mu_);
     TQDB_ASSIGN_OR_RETURN(hits, index_->SearchBatch(queries, params));
     snapshot = snapshot_;
   }

@@ -1,6 +1,7 @@
 #include "tqdb/database.h"
 
 #include <algorithm>
+#include <mutex>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -46,7 +47,7 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(const std::string& path
 
   const storage::SegmentPolicy policy = MakeSegmentPolicy(options);
 
-  absl::MutexLock lock(&database->mu_);
+  std::lock_guard lock(database->mu_);
   std::string next_id;
   rocksdb::Status next_status = store.db()->Get(rocksdb::ReadOptions(), store.cf(Cf::kDefault),
                                                 std::string(storage::kNextCollectionIdKey),
@@ -84,14 +85,14 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(const std::string& path
 }
 
 Database::~Database() {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard lock(mu_);
   collections_.clear();
 }
 
 absl::StatusOr<std::shared_ptr<Collection>> Database::CreateCollection(
     const CollectionConfig& config, bool if_not_exists) {
   TQDB_RETURN_IF_ERROR(ValidateCollectionConfig(config));
-  absl::MutexLock lock(&mu_);
+  std::lock_guard lock(mu_);
   if (auto it = collections_.find(config.name); it != collections_.end()) {
     const CollectionConfig& existing = it->second->config();
     if (!SameDataLayout(existing, config)) {
@@ -123,7 +124,7 @@ absl::StatusOr<std::shared_ptr<Collection>> Database::CreateCollection(
 }
 
 absl::Status Database::DropCollection(const std::string& name) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard lock(mu_);
   auto it = collections_.find(name);
   if (it == collections_.end()) {
     return absl::NotFoundError(absl::StrCat("no collection named '", name, "'"));
@@ -148,7 +149,7 @@ absl::Status Database::DropCollection(const std::string& name) {
 
 absl::StatusOr<std::shared_ptr<Collection>> Database::GetCollection(
     const std::string& name) const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard lock(mu_);
   auto it = collections_.find(name);
   if (it == collections_.end()) {
     return absl::NotFoundError(absl::StrCat("no collection named '", name, "'"));
@@ -159,7 +160,7 @@ absl::StatusOr<std::shared_ptr<Collection>> Database::GetCollection(
 std::vector<std::string> Database::ListCollections() const {
   std::vector<std::string> names;
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard lock(mu_);
     for (const auto& [name, collection] : collections_) names.push_back(name);
   }
   std::sort(names.begin(), names.end());

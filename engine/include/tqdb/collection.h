@@ -15,6 +15,8 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
+#include <shared_mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -22,7 +24,6 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/types/span.h"
 #include "tqdb/collection_config.h"
 #include "tqdb/flat_index.h"
@@ -134,7 +135,7 @@ class Collection {
   void MarkDropped();
   absl::Status CheckLive() const;
 
-  absl::Status ValidateSearch(absl::Span<const float> queries, const SearchOptions& options) const;
+  absl::Status ValidateSearch(const SearchOptions& options) const;
   // Fills vectors and payloads of `records` from `snapshot`, as `options` asks.
   absl::Status FillRecords(std::vector<Record>* records, bool with_vectors, bool with_payloads,
                            const rocksdb::Snapshot* snapshot) const;
@@ -157,13 +158,13 @@ class Collection {
   std::atomic<bool> dropped_{false};
 
   // Serializes writers; guards the segment bookkeeping, which readers never touch.
-  mutable absl::Mutex write_mu_;
+  mutable std::mutex write_mu_;
   absl::flat_hash_map<uint64_t, uint64_t> segment_of_ ABSL_GUARDED_BY(write_mu_);
   std::map<uint64_t, Segment> segments_ ABSL_GUARDED_BY(write_mu_);
   uint64_t next_segment_ ABSL_GUARDED_BY(write_mu_) = 0;
 
   // Readers share it; a writer holds it exclusively only to apply a committed batch.
-  mutable absl::Mutex index_mu_ ABSL_ACQUIRED_AFTER(write_mu_);
+  mutable std::shared_mutex index_mu_ ABSL_ACQUIRED_AFTER(write_mu_);
   std::unique_ptr<FlatIndex> index_ ABSL_GUARDED_BY(index_mu_);
   std::shared_ptr<const rocksdb::Snapshot> snapshot_ ABSL_GUARDED_BY(index_mu_);
 };

@@ -7,13 +7,13 @@
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "tqdb/collection.h"
 #include "tqdb/collection_config.h"
 
@@ -58,7 +58,7 @@ class Database {
   std::string path_;
   DatabaseOptions options_;
   std::shared_ptr<storage::Store> store_;
-  mutable absl::Mutex mu_;  // serializes create and drop; guards the map
+  mutable std::mutex mu_;  // serializes create and drop; guards the map
   absl::flat_hash_map<std::string, std::shared_ptr<Collection>> collections_ ABSL_GUARDED_BY(mu_);
   uint32_t next_collection_id_ ABSL_GUARDED_BY(mu_) = 1;
 };

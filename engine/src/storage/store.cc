@@ -1,11 +1,11 @@
 #include "storage/store.h"
 
 #include <algorithm>
+#include <chrono>
 #include <vector>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/time/time.h"
 #include "rocksdb/cache.h"
 #include "rocksdb/table.h"
 #include "tqdb/status_macros.h"
@@ -117,9 +117,10 @@ absl::Status Store::CheckFormatVersion() {
 
 Store::~Store() {
   {
-    absl::MutexLock lock(&sync_mu_);
+    std::lock_guard lock(sync_mu_);
     stopping_ = true;
   }
+  stop_cv_.notify_all();
   if (group_commit_thread_.joinable()) group_commit_thread_.join();
   if (db_ == nullptr) return;
   db_->SyncWAL().PermitUncheckedError();
@@ -133,29 +134,29 @@ absl::Status Store::Write(rocksdb::WriteBatch* batch, Durability durability) {
   rocksdb::WriteOptions write_options;
   write_options.sync = durability == Durability::kSync;
   {
-    absl::MutexLock lock(&sync_mu_);
+    std::lock_guard lock(sync_mu_);
     // A failed background fsync means earlier acknowledgements may not be durable: stop
     // acknowledging until the database is reopened.
     if (!sync_error_.ok()) return sync_error_;
   }
   TQDB_RETURN_IF_ERROR(FromRocks(db_->Write(write_options, batch), "writing a batch"));
   if (durability == Durability::kGroupCommit) {
-    absl::MutexLock lock(&sync_mu_);
+    std::lock_guard lock(sync_mu_);
     unsynced_ = true;
   }
   return absl::OkStatus();
 }
 
 void Store::GroupCommitLoop() {
-  absl::MutexLock lock(&sync_mu_);
+  std::unique_lock lock(sync_mu_);
   while (!stopping_) {
-    sync_mu_.AwaitWithTimeout(absl::Condition(&stopping_),
-                              absl::Milliseconds(options_.group_commit_interval_ms));
+    stop_cv_.wait_for(lock, std::chrono::milliseconds(options_.group_commit_interval_ms),
+                      [this] { return stopping_; });
     if (!unsynced_) continue;
     unsynced_ = false;
-    sync_mu_.Unlock();
+    lock.unlock();
     absl::Status status = FromRocks(db_->SyncWAL(), "group commit fsync of the log");
-    sync_mu_.Lock();
+    lock.lock();
     if (!status.ok()) sync_error_ = status;
   }
 }

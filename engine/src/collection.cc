@@ -195,7 +195,9 @@ absl::StatusOr<WriteResult> Collection::Upsert(absl::Span<const uint64_t> ids,
   const size_t d = dim();
   for (size_t i = 0; i < n; ++i) {
     const std::string key = storage::RecordKey(cid_, ids[i]);
-    if (auto old = segment_of_.find(ids[i]); old != segment_of_.end()) {
+    const auto old = segment_of_.find(ids[i]);
+    const bool existed = old != segment_of_.end();
+    if (existed) {
       replaced.emplace_back(ids[i], old->second);
       batch.Put(store_->cf(Cf::kDead), storage::DeadKey(cid_, old->second, ids[i]), "");
     }
@@ -205,7 +207,8 @@ absl::StatusOr<WriteResult> Collection::Upsert(absl::Span<const uint64_t> ids,
     }
     if (!payloads.empty() && !payloads[i].empty()) {
       batch.Put(store_->cf(Cf::kPayloads), key, payloads[i]);
-    } else {
+    } else if (existed) {
+      // A new id has no payload to remove: delete removed it along with the vector.
       batch.Delete(store_->cf(Cf::kPayloads), key);
     }
   }

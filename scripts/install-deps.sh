@@ -7,6 +7,7 @@ packages=(
   build-essential cmake ninja-build pkg-config
   libabsl-dev
   libprotobuf-dev protobuf-compiler
+  python3 python3-grpcio python3-protobuf
   libgrpc++-dev protobuf-compiler-grpc
   librocksdb-dev
   libgtest-dev libgmock-dev

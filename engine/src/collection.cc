@@ -355,6 +355,7 @@ CollectionInfo Collection::Describe() const {
   {
     std::shared_lock lock(index_mu_);
     info.count = index_->size();
+    info.code_bytes = index_->quantizer().code_bytes();
     info.bytes_in_memory = index_->MemoryBytes() + map_bytes;
   }
   const std::string begin = storage::CollectionPrefix(cid_);

@@ -77,6 +77,7 @@ struct CollectionInfo {
   size_t dead_entries = 0;  // stale code entries awaiting compaction
   uint64_t bytes_on_disk = 0;    // approximate, includes memtables
   uint64_t bytes_in_memory = 0;  // the index and id maps
+  size_t code_bytes = 0;         // packed code bytes per vector (factors not included)
 };
 
 // The packed code and factors kept for one vector (for checks and debugging).

@@ -1,0 +1,113 @@
+#include "proto_convert.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "tqdb/status_macros.h"
+
+namespace tqdb::server {
+namespace {
+
+absl::StatusOr<Metric> MetricFromProto(v1::Metric metric) {
+  switch (metric) {
+    case v1::METRIC_UNSPECIFIED:
+    case v1::METRIC_COSINE:
+      return Metric::kCosine;
+    case v1::METRIC_INNER_PRODUCT:
+      return Metric::kInnerProduct;
+    case v1::METRIC_L2:
+      return Metric::kL2;
+    default:
+      return absl::InvalidArgumentError(absl::StrCat("unknown metric ", metric));
+  }
+}
+
+v1::Metric MetricToProto(Metric metric) {
+  switch (metric) {
+    case Metric::kCosine:
+      return v1::METRIC_COSINE;
+    case Metric::kInnerProduct:
+      return v1::METRIC_INNER_PRODUCT;
+    case Metric::kL2:
+      return v1::METRIC_L2;
+  }
+  return v1::METRIC_UNSPECIFIED;
+}
+
+absl::StatusOr<std::optional<Durability>> DurabilityFromProto(v1::Durability durability) {
+  switch (durability) {
+    case v1::DURABILITY_UNSPECIFIED:
+      return std::optional<Durability>();
+    case v1::DURABILITY_SYNC:
+      return Durability::kSync;
+    case v1::DURABILITY_GROUP_COMMIT:
+      return Durability::kGroupCommit;
+    default:
+      return absl::InvalidArgumentError(absl::StrCat("unknown durability ", durability));
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<CollectionConfig> FromProto(const v1::CollectionConfig& proto) {
+  if (proto.dimension() < 1 || proto.dimension() > kMaxDimension) {
+    return absl::InvalidArgumentError(absl::StrCat("dimension must be in [1, ", kMaxDimension,
+                                                   "], got ", proto.dimension()));
+  }
+  if (proto.bits() == 0) return absl::InvalidArgumentError("bits must be given (1..8)");
+  CollectionConfig config = MakeCollectionConfig(proto.name(), static_cast<int>(proto.dimension()),
+                                                 static_cast<int>(std::min(proto.bits(), 64u)));
+  TQDB_ASSIGN_OR_RETURN(config.metric, MetricFromProto(proto.metric()));
+  TQDB_RETURN_IF_ERROR(ApplyVariantName(proto.variant(), &config.quantizer));
+  if (proto.has_store_vectors()) config.store_vectors = proto.store_vectors();
+  if (proto.has_seed()) config.quantizer.seed = proto.seed();
+  TQDB_ASSIGN_OR_RETURN(std::optional<Durability> durability,
+                        DurabilityFromProto(proto.durability()));
+  config.durability = durability.value_or(Durability::kSync);
+  TQDB_RETURN_IF_ERROR(ValidateCollectionConfig(config));
+  return config;
+}
+
+v1::CollectionConfig ToProto(const CollectionConfig& config) {
+  v1::CollectionConfig proto;
+  proto.set_name(config.name);
+  proto.set_dimension(config.quantizer.dim);
+  proto.set_metric(MetricToProto(config.metric));
+  proto.set_bits(config.quantizer.bits);
+  proto.set_variant(VariantName(config.quantizer));
+  proto.set_store_vectors(config.store_vectors);
+  proto.set_seed(config.quantizer.seed);
+  proto.set_durability(config.durability == Durability::kSync ? v1::DURABILITY_SYNC
+                                                              : v1::DURABILITY_GROUP_COMMIT);
+  return proto;
+}
+
+absl::StatusOr<SearchOptions> FromProto(const v1::SearchOptions& proto) {
+  SearchOptions options;
+  // Out-of-range values are clamped into int range and then rejected by the engine's checks.
+  options.k = proto.k() == 0 ? 10 : static_cast<int>(std::min<uint32_t>(proto.k(), 1u << 30));
+  options.rerank = proto.rerank();
+  options.rerank_candidates =
+      proto.rerank_candidates() == 0
+          ? std::max(100, options.k)
+          : static_cast<int>(std::min<uint32_t>(proto.rerank_candidates(), 1u << 30));
+  options.with_vectors = proto.with_vectors();
+  options.with_payloads = proto.with_payloads();
+  return options;
+}
+
+absl::StatusOr<WriteOptions> WriteOptionsFromProto(v1::Durability durability) {
+  WriteOptions options;
+  TQDB_ASSIGN_OR_RETURN(options.durability, DurabilityFromProto(durability));
+  return options;
+}
+
+void ToProto(const Record& record, v1::Record* proto) {
+  proto->set_id(record.id);
+  proto->set_found(record.found);
+  proto->set_score(record.score);
+  proto->mutable_vector()->Add(record.vector.begin(), record.vector.end());
+  proto->set_payload(record.payload);
+}
+
+}  // namespace tqdb::server

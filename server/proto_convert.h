@@ -1,0 +1,23 @@
+// Conversions between the wire messages (tqdb/v1/tqdb.proto) and the engine's types. Defaults of
+// the wire format (0 or unset fields) are resolved here, in one place.
+#pragma once
+
+#include "absl/status/statusor.h"
+#include "tqdb/collection.h"
+#include "tqdb/collection_config.h"
+#include "tqdb/v1/tqdb.pb.h"
+
+namespace tqdb::server {
+
+inline constexpr int kMaxDimension = 65536;
+
+absl::StatusOr<CollectionConfig> FromProto(const v1::CollectionConfig& proto);
+v1::CollectionConfig ToProto(const CollectionConfig& config);
+
+absl::StatusOr<SearchOptions> FromProto(const v1::SearchOptions& proto);
+// The request's durability, or none for "the collection's default".
+absl::StatusOr<WriteOptions> WriteOptionsFromProto(v1::Durability durability);
+
+void ToProto(const Record& record, v1::Record* proto);
+
+}  // namespace tqdb::server

@@ -1,0 +1,113 @@
+// tqdb-server: serves one data directory (an embedded RocksDB database) over gRPC.
+//
+// Health (grpc.health.v1) and server reflection are on, so grpcurl and any gRPC client can
+// discover the service. SIGINT/SIGTERM shut down gracefully: in-flight requests finish, then
+// RocksDB closes cleanly.
+#include <omp.h>
+#include <signal.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "grpcpp/ext/proto_server_reflection_plugin.h"
+#include "grpcpp/grpcpp.h"
+#include "grpcpp/health_check_service_interface.h"
+#include "tqdb/collection_config.h"
+#include "tqdb/database.h"
+#include "tqdb_service.h"
+
+ABSL_FLAG(std::string, data_dir, "./data", "data directory (created if missing)");
+ABSL_FLAG(std::string, listen, "127.0.0.1:50051", "address to listen on; port 0 picks a free one");
+ABSL_FLAG(int, threads, 0, "search threads (OpenMP) and gRPC workers; 0: all cores");
+ABSL_FLAG(int64_t, max_request_bytes, 256 << 20,
+          "largest request accepted; larger ones get RESOURCE_EXHAUSTED");
+ABSL_FLAG(int, group_commit_interval_ms, 10,
+          "fsync interval of the log for group-commit writes");
+ABSL_FLAG(int, shutdown_grace_seconds, 30, "how long in-flight requests may run at shutdown");
+
+namespace {
+
+constexpr const char* kVersion = "0.1.0";
+
+int Run() {
+  // Block the shutdown signals before any thread starts, so only sigwait below receives them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  const int threads = absl::GetFlag(FLAGS_threads) > 0 ? absl::GetFlag(FLAGS_threads)
+                                                        : omp_get_num_procs();
+  omp_set_num_threads(threads);
+
+  const std::string data_dir = absl::GetFlag(FLAGS_data_dir);
+  std::error_code error;
+  std::filesystem::create_directories(data_dir, error);
+  tqdb::DatabaseOptions db_options;
+  db_options.group_commit_interval_ms = absl::GetFlag(FLAGS_group_commit_interval_ms);
+  absl::StatusOr<std::unique_ptr<tqdb::Database>> database =
+      tqdb::Database::Open(data_dir, db_options);
+  if (!database.ok()) {
+    std::fprintf(stderr, "tqdb-server: cannot open %s: %s\n", data_dir.c_str(),
+                 database.status().ToString().c_str());
+    return 1;
+  }
+  size_t vectors = 0;
+  const std::vector<std::string> names = (*database)->ListCollections();
+  for (const std::string& name : names) {
+    if (auto collection = (*database)->GetCollection(name); collection.ok()) {
+      vectors += (*collection)->Describe().count;
+    }
+  }
+
+  tqdb::server::TqdbService service(database->get());
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort(absl::GetFlag(FLAGS_listen), grpc::InsecureServerCredentials(), &port);
+  const int64_t max_bytes = absl::GetFlag(FLAGS_max_request_bytes);
+  builder.SetMaxReceiveMessageSize(static_cast<int>(std::min<int64_t>(max_bytes, INT32_MAX)));
+  builder.SetMaxSendMessageSize(INT32_MAX);
+  builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS, threads);
+  builder.RegisterService(&service);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (server == nullptr || port == 0) {
+    std::fprintf(stderr, "tqdb-server: cannot listen on %s\n",
+                 absl::GetFlag(FLAGS_listen).c_str());
+    return 1;
+  }
+  const std::string listen = absl::GetFlag(FLAGS_listen);
+  const std::string host = listen.substr(0, listen.rfind(':'));
+  std::fprintf(stderr,
+               "tqdb-server %s listening on %s:%d data_dir=%s collections=%zu vectors=%zu "
+               "threads=%d scan=scalar\n",
+               kVersion, host.c_str(), port, data_dir.c_str(), names.size(), vectors, threads);
+  std::fflush(stderr);
+
+  int signal_number = 0;
+  sigwait(&signals, &signal_number);
+  std::fprintf(stderr, "tqdb-server: %s received, finishing in-flight requests\n",
+               strsignal(signal_number));
+  server->Shutdown(std::chrono::system_clock::now() +
+                   std::chrono::seconds(absl::GetFlag(FLAGS_shutdown_grace_seconds)));
+  server->Wait();
+  database->reset();  // closes RocksDB after the last request
+  std::fprintf(stderr, "tqdb-server: stopped cleanly\n");
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage("Serves a tqdb data directory over gRPC (package tqdb.v1).");
+  absl::ParseCommandLine(argc, argv);
+  return Run();
+}

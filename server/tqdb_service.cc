@@ -1,0 +1,164 @@
+#include "tqdb_service.h"
+
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "proto_convert.h"
+#include "status_mapping.h"
+#include "tqdb/status_macros.h"
+
+namespace tqdb::server {
+namespace {
+
+template <typename T>
+absl::Span<const T> AsSpan(const google::protobuf::RepeatedField<T>& field) {
+  return absl::MakeConstSpan(field.data(), field.size());
+}
+
+// Runs `body` and maps its status; keeps every handler one line of translation.
+template <typename Body>
+grpc::Status Handle(Body&& body) {
+  return ToGrpcStatus(body());
+}
+
+}  // namespace
+
+grpc::Status TqdbService::CreateCollection(grpc::ServerContext*,
+                                           const v1::CreateCollectionRequest* request,
+                                           v1::CreateCollectionResponse* response) {
+  return Handle([&]() -> absl::Status {
+    TQDB_ASSIGN_OR_RETURN(CollectionConfig config, FromProto(request->config()));
+    TQDB_ASSIGN_OR_RETURN(std::shared_ptr<Collection> collection,
+                          database_->CreateCollection(config, request->if_not_exists()));
+    *response->mutable_config() = ToProto(collection->config());
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status TqdbService::DropCollection(grpc::ServerContext*,
+                                         const v1::DropCollectionRequest* request,
+                                         v1::DropCollectionResponse*) {
+  return ToGrpcStatus(database_->DropCollection(request->collection()));
+}
+
+grpc::Status TqdbService::ListCollections(grpc::ServerContext*, const v1::ListCollectionsRequest*,
+                                          v1::ListCollectionsResponse* response) {
+  for (const std::string& name : database_->ListCollections()) response->add_names(name);
+  return grpc::Status::OK;
+}
+
+grpc::Status TqdbService::DescribeCollection(grpc::ServerContext*,
+                                             const v1::DescribeCollectionRequest* request,
+                                             v1::DescribeCollectionResponse* response) {
+  return Handle([&]() -> absl::Status {
+    TQDB_ASSIGN_OR_RETURN(std::shared_ptr<Collection> collection,
+                          database_->GetCollection(request->collection()));
+    const CollectionInfo info = collection->Describe();
+    *response->mutable_config() = ToProto(info.config);
+    response->set_count(info.count);
+    response->set_bytes_on_disk(info.bytes_on_disk);
+    response->set_bytes_in_memory(info.bytes_in_memory);
+    response->set_segments(info.segments);
+    response->set_dead_entries(info.dead_entries);
+    response->set_code_bytes(info.code_bytes);
+    return absl::OkStatus();
+  });
+}
+
+absl::Status TqdbService::ApplyUpsert(const v1::UpsertRequest& request,
+                                      v1::UpsertResponse* response) {
+  TQDB_ASSIGN_OR_RETURN(std::shared_ptr<Collection> collection,
+                        database_->GetCollection(request.collection()));
+  TQDB_ASSIGN_OR_RETURN(WriteOptions options, WriteOptionsFromProto(request.durability()));
+  const std::vector<std::string> payloads(request.payloads().begin(), request.payloads().end());
+  TQDB_ASSIGN_OR_RETURN(
+      WriteResult result,
+      collection->Upsert(AsSpan(request.ids()), AsSpan(request.vectors()), payloads, options));
+  response->set_inserted(response->inserted() + result.inserted);
+  response->set_replaced(response->replaced() + result.replaced);
+  return absl::OkStatus();
+}
+
+grpc::Status TqdbService::Upsert(grpc::ServerContext*, const v1::UpsertRequest* request,
+                                 v1::UpsertResponse* response) {
+  return ToGrpcStatus(ApplyUpsert(*request, response));
+}
+
+grpc::Status TqdbService::UpsertStream(grpc::ServerContext*,
+                                       grpc::ServerReader<v1::UpsertRequest>* reader,
+                                       v1::UpsertResponse* response) {
+  v1::UpsertRequest request;
+  size_t message = 0;
+  while (reader->Read(&request)) {
+    if (absl::Status status = ApplyUpsert(request, response); !status.ok()) {
+      return ToGrpcStatus(absl::Status(
+          status.code(), absl::StrCat("stream message ", message, " (the ", message,
+                                      " before it are applied): ", status.message())));
+    }
+    ++message;
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status TqdbService::Delete(grpc::ServerContext*, const v1::DeleteRequest* request,
+                                 v1::DeleteResponse* response) {
+  return Handle([&]() -> absl::Status {
+    TQDB_ASSIGN_OR_RETURN(std::shared_ptr<Collection> collection,
+                          database_->GetCollection(request->collection()));
+    TQDB_ASSIGN_OR_RETURN(WriteOptions options, WriteOptionsFromProto(request->durability()));
+    TQDB_ASSIGN_OR_RETURN(WriteResult result, collection->Delete(AsSpan(request->ids()), options));
+    response->set_deleted(result.deleted);
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status TqdbService::Get(grpc::ServerContext*, const v1::GetRequest* request,
+                              v1::GetResponse* response) {
+  return Handle([&]() -> absl::Status {
+    TQDB_ASSIGN_OR_RETURN(std::shared_ptr<Collection> collection,
+                          database_->GetCollection(request->collection()));
+    TQDB_ASSIGN_OR_RETURN(
+        std::vector<Record> records,
+        collection->Get(AsSpan(request->ids()), request->with_vectors(), request->with_payloads()));
+    for (const Record& record : records) ToProto(record, response->add_records());
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status TqdbService::Search(grpc::ServerContext*, const v1::SearchRequest* request,
+                                 v1::SearchResponse* response) {
+  return Handle([&]() -> absl::Status {
+    TQDB_ASSIGN_OR_RETURN(std::shared_ptr<Collection> collection,
+                          database_->GetCollection(request->collection()));
+    TQDB_ASSIGN_OR_RETURN(SearchOptions options, FromProto(request->options()));
+    TQDB_ASSIGN_OR_RETURN(std::vector<Record> hits,
+                          collection->Search(AsSpan(request->query()), options));
+    for (const Record& hit : hits) ToProto(hit, response->add_hits());
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status TqdbService::SearchBatch(grpc::ServerContext*, const v1::SearchBatchRequest* request,
+                                      v1::SearchBatchResponse* response) {
+  return Handle([&]() -> absl::Status {
+    TQDB_ASSIGN_OR_RETURN(std::shared_ptr<Collection> collection,
+                          database_->GetCollection(request->collection()));
+    TQDB_ASSIGN_OR_RETURN(SearchOptions options, FromProto(request->options()));
+    const size_t d = collection->dim();
+    if (request->queries_size() == 0 || request->queries_size() % d != 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("queries has ", request->queries_size(),
+                       " floats; expected a positive multiple of the dimension ", d));
+    }
+    TQDB_ASSIGN_OR_RETURN(std::vector<std::vector<Record>> results,
+                          collection->SearchBatch(AsSpan(request->queries()), options));
+    for (const std::vector<Record>& hits : results) {
+      v1::SearchBatchResponse::Hits* out = response->add_results();
+      for (const Record& hit : hits) ToProto(hit, out->add_hits());
+    }
+    return absl::OkStatus();
+  });
+}
+
+}  // namespace tqdb::server

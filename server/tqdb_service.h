@@ -1,0 +1,42 @@
+// The gRPC service: translates each request into engine calls on one Database and the engine's
+// absl::Status into gRPC codes. No engine logic lives here.
+#pragma once
+
+#include "tqdb/database.h"
+#include "tqdb/v1/tqdb.grpc.pb.h"
+
+namespace tqdb::server {
+
+class TqdbService final : public v1::Tqdb::Service {
+ public:
+  explicit TqdbService(Database* database) : database_(database) {}
+
+  grpc::Status CreateCollection(grpc::ServerContext*, const v1::CreateCollectionRequest* request,
+                                v1::CreateCollectionResponse* response) override;
+  grpc::Status DropCollection(grpc::ServerContext*, const v1::DropCollectionRequest* request,
+                              v1::DropCollectionResponse* response) override;
+  grpc::Status ListCollections(grpc::ServerContext*, const v1::ListCollectionsRequest* request,
+                               v1::ListCollectionsResponse* response) override;
+  grpc::Status DescribeCollection(grpc::ServerContext*,
+                                  const v1::DescribeCollectionRequest* request,
+                                  v1::DescribeCollectionResponse* response) override;
+  grpc::Status Upsert(grpc::ServerContext*, const v1::UpsertRequest* request,
+                      v1::UpsertResponse* response) override;
+  grpc::Status UpsertStream(grpc::ServerContext*, grpc::ServerReader<v1::UpsertRequest>* reader,
+                            v1::UpsertResponse* response) override;
+  grpc::Status Delete(grpc::ServerContext*, const v1::DeleteRequest* request,
+                      v1::DeleteResponse* response) override;
+  grpc::Status Get(grpc::ServerContext*, const v1::GetRequest* request,
+                   v1::GetResponse* response) override;
+  grpc::Status Search(grpc::ServerContext*, const v1::SearchRequest* request,
+                      v1::SearchResponse* response) override;
+  grpc::Status SearchBatch(grpc::ServerContext*, const v1::SearchBatchRequest* request,
+                           v1::SearchBatchResponse* response) override;
+
+ private:
+  absl::Status ApplyUpsert(const v1::UpsertRequest& request, v1::UpsertResponse* response);
+
+  Database* database_;
+};
+
+}  // namespace tqdb::server

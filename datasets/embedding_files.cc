@@ -1,0 +1,251 @@
+#include "embedding_files.h"
+
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+
+namespace tqdb {
+namespace {
+
+bool EndsWith(const std::string& s, const char* suffix) {
+  const size_t n = std::strlen(suffix);
+  return s.size() >= n && s.compare(s.size() - n, n, suffix) == 0;
+}
+
+// Appends `row` to `file`, checking that every row has the first row's dimension.
+absl::Status AppendRow(const std::string& path, size_t line, const std::vector<float>& row,
+                       EmbeddingFile* file) {
+  if (row.empty()) return absl::InvalidArgumentError(absl::StrCat(path, ":", line, ": no values"));
+  if (file->data.dim == 0) file->data.dim = static_cast<int>(row.size());
+  if (static_cast<int>(row.size()) != file->data.dim) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ":", line, ": ", row.size(),
+                                                   " values, but earlier rows have ",
+                                                   file->data.dim));
+  }
+  file->data.values.insert(file->data.values.end(), row.begin(), row.end());
+  ++file->data.count;
+  return absl::OkStatus();
+}
+
+// Splits one CSV line into cells, honouring double quotes ("" inside quotes is a quote).
+std::vector<std::string> SplitCsvLine(const std::string& line) {
+  std::vector<std::string> cells(1);
+  bool quoted = false;
+  for (size_t i = 0; i < line.size(); ++i) {
+    const char c = line[i];
+    if (quoted) {
+      if (c == '"' && i + 1 < line.size() && line[i + 1] == '"') {
+        cells.back() += '"';
+        ++i;
+      } else if (c == '"') {
+        quoted = false;
+      } else {
+        cells.back() += c;
+      }
+    } else if (c == '"') {
+      quoted = true;
+    } else if (c == ',') {
+      cells.emplace_back();
+    } else if (c != '\r') {
+      cells.back() += c;
+    }
+  }
+  return cells;
+}
+
+// The value of a top-level string or number field `key` in one JSON object line, if present.
+std::string JsonScalar(const std::string& line, const std::string& key) {
+  const size_t at = line.find("\"" + key + "\"");
+  if (at == std::string::npos) return "";
+  size_t p = line.find(':', at);
+  if (p == std::string::npos) return "";
+  ++p;
+  while (p < line.size() && line[p] == ' ') ++p;
+  if (p < line.size() && line[p] == '"') {
+    const size_t end = line.find('"', p + 1);
+    return end == std::string::npos ? "" : line.substr(p + 1, end - p - 1);
+  }
+  size_t end = p;
+  while (end < line.size() && line[end] != ',' && line[end] != '}') ++end;
+  return line.substr(p, end - p);
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<float>> ParseVectorText(std::string_view text) {
+  std::string s(text);
+  for (char& c : s) {
+    if (c == '[' || c == ']' || c == ',' || c == '\t' || c == '\n' || c == '\r') c = ' ';
+  }
+  std::vector<float> values;
+  const char* p = s.c_str();
+  while (true) {
+    while (*p == ' ') ++p;
+    if (*p == '\0') break;
+    char* end = nullptr;
+    const float v = std::strtof(p, &end);
+    if (end == p) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("not a number at '", std::string(p).substr(0, 20), "'"));
+    }
+    values.push_back(v);
+    p = end;
+  }
+  return values;
+}
+
+absl::StatusOr<EmbeddingFile> ReadGloveText(const std::string& path, size_t max_vectors) {
+  std::ifstream in(path);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot open ", path));
+  EmbeddingFile file;
+  std::string line;
+  for (size_t n = 1; std::getline(in, line); ++n) {
+    if (line.empty()) continue;
+    const size_t space = line.find(' ');
+    if (space == std::string::npos) {
+      return absl::InvalidArgumentError(absl::StrCat(path, ":", n, ": expected 'word v1 v2 ...'"));
+    }
+    absl::StatusOr<std::vector<float>> row = ParseVectorText(line.substr(space + 1));
+    if (!row.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(path, ":", n, ": ", row.status().message()));
+    }
+    if (absl::Status s = AppendRow(path, n, *row, &file); !s.ok()) return s;
+    file.labels.push_back(line.substr(0, space));
+    if (max_vectors != 0 && file.data.count == max_vectors) break;
+  }
+  if (file.data.count == 0) return absl::InvalidArgumentError(absl::StrCat(path, ": no vectors"));
+  return file;
+}
+
+absl::StatusOr<EmbeddingFile> ReadCsv(const std::string& path, const LoadOptions& options) {
+  std::ifstream in(path);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot open ", path));
+  std::string line;
+  if (!std::getline(in, line)) return absl::InvalidArgumentError(absl::StrCat(path, ": empty"));
+  const std::vector<std::string> header = SplitCsvLine(line);
+  int column = -1, id_column = -1;
+  for (size_t i = 0; i < header.size(); ++i) {
+    if (header[i] == options.column) column = static_cast<int>(i);
+    if (header[i] == "id") id_column = static_cast<int>(i);
+  }
+  if (column < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": no column named '", options.column, "' in the header"));
+  }
+  EmbeddingFile file;
+  for (size_t n = 2; std::getline(in, line); ++n) {
+    if (line.empty()) continue;
+    const std::vector<std::string> cells = SplitCsvLine(line);
+    if (static_cast<int>(cells.size()) <= column) {
+      return absl::InvalidArgumentError(absl::StrCat(path, ":", n, ": too few columns"));
+    }
+    absl::StatusOr<std::vector<float>> row = ParseVectorText(cells[column]);
+    if (!row.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(path, ":", n, ": ", row.status().message()));
+    }
+    if (absl::Status s = AppendRow(path, n, *row, &file); !s.ok()) return s;
+    if (id_column >= 0 && id_column < static_cast<int>(cells.size())) {
+      file.labels.push_back(cells[id_column]);
+    }
+    if (options.max_vectors != 0 && file.data.count == options.max_vectors) break;
+  }
+  if (file.data.count == 0) return absl::InvalidArgumentError(absl::StrCat(path, ": no vectors"));
+  return file;
+}
+
+absl::StatusOr<EmbeddingFile> ReadJsonLines(const std::string& path, const LoadOptions& options) {
+  std::ifstream in(path);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot open ", path));
+  EmbeddingFile file;
+  std::string line;
+  const std::string key = "\"" + options.column + "\"";
+  for (size_t n = 1; std::getline(in, line); ++n) {
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    const size_t at = line.find(key);
+    const size_t open = at == std::string::npos ? at : line.find('[', at);
+    const size_t close = open == std::string::npos ? open : line.find(']', open);
+    if (close == std::string::npos) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, ":", n, ": no array field ", key));
+    }
+    absl::StatusOr<std::vector<float>> row =
+        ParseVectorText(std::string_view(line).substr(open, close - open + 1));
+    if (!row.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(path, ":", n, ": ", row.status().message()));
+    }
+    if (absl::Status s = AppendRow(path, n, *row, &file); !s.ok()) return s;
+    if (std::string id = JsonScalar(line, "id"); !id.empty()) file.labels.push_back(id);
+    if (options.max_vectors != 0 && file.data.count == options.max_vectors) break;
+  }
+  if (file.data.count == 0) return absl::InvalidArgumentError(absl::StrCat(path, ": no vectors"));
+  if (file.labels.size() != file.data.count) file.labels.clear();
+  return file;
+}
+
+absl::StatusOr<EmbeddingFile> ReadNpy(const std::string& path, size_t max_vectors) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot open ", path));
+  char magic[8];
+  if (!in.read(magic, 8) || std::memcmp(magic, "\x93NUMPY", 6) != 0) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": not a .npy file"));
+  }
+  uint32_t header_len = 0;
+  if (magic[6] == 1) {
+    uint16_t len16 = 0;
+    in.read(reinterpret_cast<char*>(&len16), 2);
+    header_len = len16;
+  } else {
+    in.read(reinterpret_cast<char*>(&header_len), 4);
+  }
+  std::string header(header_len, '\0');
+  if (!in.read(header.data(), header_len)) {
+    return absl::DataLossError(absl::StrCat(path, ": truncated header"));
+  }
+  const bool f4 = header.find("'<f4'") != std::string::npos;
+  const bool f8 = header.find("'<f8'") != std::string::npos;
+  if (!f4 && !f8) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": only little-endian float32/float64 "
+                                                   "arrays are supported; header: ", header));
+  }
+  if (header.find("'fortran_order': False") == std::string::npos) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": Fortran-order arrays are not supported"));
+  }
+  const size_t shape = header.find("'shape': (");
+  size_t rows = 0, cols = 0;
+  if (shape == std::string::npos ||
+      std::sscanf(header.c_str() + shape, "'shape': (%zu, %zu)", &rows, &cols) != 2 || cols == 0) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": expected a 2-D array; header: ", header));
+  }
+  if (max_vectors != 0) rows = std::min(rows, max_vectors);
+  EmbeddingFile file;
+  file.data.dim = static_cast<int>(cols);
+  file.data.count = rows;
+  file.data.values.resize(rows * cols);
+  if (f4) {
+    in.read(reinterpret_cast<char*>(file.data.values.data()), rows * cols * sizeof(float));
+  } else {
+    std::vector<double> wide(rows * cols);
+    in.read(reinterpret_cast<char*>(wide.data()), wide.size() * sizeof(double));
+    for (size_t i = 0; i < wide.size(); ++i) file.data.values[i] = static_cast<float>(wide[i]);
+  }
+  if (!in) return absl::DataLossError(absl::StrCat(path, ": fewer values than the shape says"));
+  return file;
+}
+
+absl::StatusOr<EmbeddingFile> LoadEmbeddings(const std::string& path, const LoadOptions& options) {
+  if (EndsWith(path, ".fvecs")) {
+    absl::StatusOr<DenseDataset> data = ReadFvecs(path, options.max_vectors);
+    if (!data.ok()) return data.status();
+    return EmbeddingFile{*std::move(data), {}};
+  }
+  if (EndsWith(path, ".npy")) return ReadNpy(path, options.max_vectors);
+  if (EndsWith(path, ".csv")) return ReadCsv(path, options);
+  if (EndsWith(path, ".jsonl") || EndsWith(path, ".json")) return ReadJsonLines(path, options);
+  return ReadGloveText(path, options.max_vectors);
+}
+
+}  // namespace tqdb

@@ -1,0 +1,91 @@
+// The text and NumPy embedding readers, on small files written here, including malformed ones.
+#include "embedding_files.h"
+
+#include <fstream>
+
+#include "gtest/gtest.h"
+#include "test_util.h"
+
+namespace tqdb {
+namespace {
+
+std::string Write(const testing::ScopedTempDir& dir, const std::string& name,
+                  const std::string& content) {
+  const std::string path = dir.path() + "/" + name;
+  std::ofstream(path, std::ios::binary) << content;
+  return path;
+}
+
+const std::vector<float> kExpected = {0.5f, -1.25f, 3.0f, 1e-3f, 2.0f, -0.75f};
+
+TEST(EmbeddingFilesTest, GloveText) {
+  testing::ScopedTempDir dir;
+  auto file = LoadEmbeddings(Write(dir, "g.txt", "the 0.5 -1.25 3\n, 0.001 2 -0.75\n"));
+  ASSERT_TRUE(file.ok()) << file.status();
+  EXPECT_EQ(file->data.dim, 3);
+  EXPECT_EQ(file->data.values, kExpected);
+  EXPECT_EQ(file->labels, (std::vector<std::string>{"the", ","}));
+  EXPECT_EQ(LoadEmbeddings(Write(dir, "bad.txt", "a 1 2\nb 1 2 3\n")).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(LoadEmbeddings(Write(dir, "nan.txt", "a 1 x\n")).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST(EmbeddingFilesTest, CsvWithQuotedEmbeddingColumn) {
+  testing::ScopedTempDir dir;
+  const std::string csv =
+      "id,text,embedding\n"
+      "a,\"hello, \"\"world\"\"\",\"[0.5, -1.25, 3]\"\n"
+      "b,bye,\"[0.001, 2, -0.75]\"\n";
+  auto file = LoadEmbeddings(Write(dir, "e.csv", csv));
+  ASSERT_TRUE(file.ok()) << file.status();
+  EXPECT_EQ(file->data.values, kExpected);
+  EXPECT_EQ(file->labels, (std::vector<std::string>{"a", "b"}));
+  LoadOptions options;
+  options.column = "vector";
+  EXPECT_EQ(LoadEmbeddings(Write(dir, "e2.csv", csv), options).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST(EmbeddingFilesTest, JsonLines) {
+  testing::ScopedTempDir dir;
+  const std::string jsonl =
+      "{\"id\": 7, \"text\": \"x\", \"embedding\": [0.5, -1.25, 3]}\n"
+      "{\"id\": 8, \"embedding\": [0.001, 2, -0.75]}\n";
+  auto file = LoadEmbeddings(Write(dir, "e.jsonl", jsonl));
+  ASSERT_TRUE(file.ok()) << file.status();
+  EXPECT_EQ(file->data.values, kExpected);
+  EXPECT_EQ(file->labels, (std::vector<std::string>{"7", "8"}));
+  EXPECT_FALSE(LoadEmbeddings(Write(dir, "bad.jsonl", "{\"id\": 1}\n")).ok());
+}
+
+TEST(EmbeddingFilesTest, NpyFloat32AndFloat64) {
+  testing::ScopedTempDir dir;
+  auto npy = [](const std::string& descr, const std::string& data) {
+    std::string header = "{'descr': '" + descr + "', 'fortran_order': False, 'shape': (2, 3), }";
+    header.resize(118, ' ');
+    header += '\n';
+    std::string out = "\x93NUMPY\x01";
+    out += '\0';
+    out += static_cast<char>(header.size() & 0xff);
+    out += static_cast<char>(header.size() >> 8);
+    return out + header + data;
+  };
+  std::string f4(reinterpret_cast<const char*>(kExpected.data()), kExpected.size() * 4);
+  auto file = LoadEmbeddings(Write(dir, "a.npy", npy("<f4", f4)));
+  ASSERT_TRUE(file.ok()) << file.status();
+  EXPECT_EQ(file->data.count, 2);
+  EXPECT_EQ(file->data.values, kExpected);
+  std::vector<double> wide(kExpected.begin(), kExpected.end());
+  std::string f8(reinterpret_cast<const char*>(wide.data()), wide.size() * 8);
+  file = LoadEmbeddings(Write(dir, "b.npy", npy("<f8", f8)));
+  ASSERT_TRUE(file.ok()) << file.status();
+  EXPECT_EQ(file->data.values, kExpected);
+  EXPECT_EQ(LoadEmbeddings(Write(dir, "c.npy", npy("<i4", f4))).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(LoadEmbeddings(Write(dir, "d.npy", npy("<f4", f4.substr(0, 10)))).status().code(),
+            absl::StatusCode::kDataLoss);
+}
+
+}  // namespace
+}  // namespace tqdb

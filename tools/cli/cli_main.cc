@@ -1,0 +1,334 @@
+// tqdb: command-line client of tqdb-server.
+//
+//   tqdb [--server=HOST:PORT] list
+//   tqdb create NAME --dim=D --bits=B [--metric=cosine|ip|l2] [--variant=...] [--store_vectors]
+//   tqdb describe NAME | drop NAME
+//   tqdb load NAME FILE [--batch=1000] [--max=N] [--column=embedding] [--first_id=0]
+//   tqdb search NAME [--vector="0.1,0.2,..." | --query_file=FILE --row=N | < vector.txt] [--k=10]
+//   tqdb get NAME ID... | delete NAME ID...
+//   tqdb bench NAME --query_file=FILE [--concurrency=1] [--batch=1] [--duration_s=10]
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <iterator>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/numbers.h"
+#include "embedding_files.h"
+#include "grpcpp/grpcpp.h"
+#include "load_generator.h"
+#include "tqdb/v1/tqdb.grpc.pb.h"
+
+ABSL_FLAG(std::string, server, "127.0.0.1:50051", "tqdb-server address");
+ABSL_FLAG(int, dim, 0, "create: dimension");
+ABSL_FLAG(int, bits, 4, "create: bits per coordinate");
+ABSL_FLAG(std::string, metric, "cosine", "create: cosine, ip or l2");
+ABSL_FLAG(std::string, variant, "default", "create: default, mse-plain, mse-ratio, mse-unitnorm, prod");
+ABSL_FLAG(bool, store_vectors, true, "create: keep float vectors (for get and re-rank)");
+ABSL_FLAG(std::string, durability, "sync", "create: sync or group-commit");
+ABSL_FLAG(int, batch, 1000, "load: vectors per upsert message; bench: queries per request");
+ABSL_FLAG(size_t, max, 0, "load: at most this many vectors (0: all)");
+ABSL_FLAG(std::string, column, "embedding", "load: CSV/JSON column holding the vector");
+ABSL_FLAG(uint64_t, first_id, 0, "load: id of the first vector (ids are consecutive)");
+ABSL_FLAG(std::string, vector, "", "search: the query, e.g. \"0.1,0.2,...\"");
+ABSL_FLAG(std::string, query_file, "", "search/bench: a file of queries (any load format)");
+ABSL_FLAG(size_t, row, 0, "search: the row of --query_file to use");
+ABSL_FLAG(int, k, 10, "search/bench: results per query");
+ABSL_FLAG(bool, rerank, false, "search/bench: re-rank with the stored float vectors");
+ABSL_FLAG(bool, with_payloads, true, "search/get: print payloads");
+ABSL_FLAG(int, concurrency, 1, "bench: client threads");
+ABSL_FLAG(double, duration_s, 10, "bench: seconds of load");
+
+namespace tqdb::cli {
+namespace {
+
+std::unique_ptr<v1::Tqdb::Stub> Connect() {
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(INT32_MAX);
+  return v1::Tqdb::NewStub(grpc::CreateCustomChannel(
+      absl::GetFlag(FLAGS_server), grpc::InsecureChannelCredentials(), args));
+}
+
+int Fail(const std::string& what, const grpc::Status& status) {
+  std::fprintf(stderr, "tqdb: %s failed: %s (%d)\n", what.c_str(), status.error_message().c_str(),
+               static_cast<int>(status.error_code()));
+  return 1;
+}
+
+int Usage(const char* message) {
+  std::fprintf(stderr, "tqdb: %s\n(run tqdb --help for the commands)\n", message);
+  return 2;
+}
+
+v1::Metric MetricFlag() {
+  const std::string m = absl::GetFlag(FLAGS_metric);
+  if (m == "ip") return v1::METRIC_INNER_PRODUCT;
+  if (m == "l2") return v1::METRIC_L2;
+  return v1::METRIC_COSINE;
+}
+
+v1::SearchOptions SearchOptionsFlags() {
+  v1::SearchOptions options;
+  options.set_k(absl::GetFlag(FLAGS_k));
+  options.set_rerank(absl::GetFlag(FLAGS_rerank));
+  options.set_with_payloads(absl::GetFlag(FLAGS_with_payloads));
+  return options;
+}
+
+void PrintRecord(const v1::Record& r, bool with_score) {
+  std::printf("%lu", static_cast<unsigned long>(r.id()));
+  if (with_score) std::printf("\t%.6f", r.score());
+  if (!r.payload().empty()) std::printf("\t%s", r.payload().c_str());
+  std::printf("\n");
+}
+
+int Create(const std::string& name) {
+  v1::CreateCollectionRequest request;
+  v1::CollectionConfig* config = request.mutable_config();
+  config->set_name(name);
+  config->set_dimension(absl::GetFlag(FLAGS_dim));
+  config->set_bits(absl::GetFlag(FLAGS_bits));
+  config->set_metric(MetricFlag());
+  config->set_variant(absl::GetFlag(FLAGS_variant));
+  config->set_store_vectors(absl::GetFlag(FLAGS_store_vectors));
+  config->set_durability(absl::GetFlag(FLAGS_durability) == "group-commit"
+                             ? v1::DURABILITY_GROUP_COMMIT
+                             : v1::DURABILITY_SYNC);
+  v1::CreateCollectionResponse response;
+  grpc::ClientContext context;
+  grpc::Status status = Connect()->CreateCollection(&context, request, &response);
+  if (!status.ok()) return Fail("create", status);
+  std::printf("created %s\n", response.config().ShortDebugString().c_str());
+  return 0;
+}
+
+int Describe(const std::string& name) {
+  v1::DescribeCollectionRequest request;
+  request.set_collection(name);
+  v1::DescribeCollectionResponse response;
+  grpc::ClientContext context;
+  grpc::Status status = Connect()->DescribeCollection(&context, request, &response);
+  if (!status.ok()) return Fail("describe", status);
+  std::printf("%s", response.DebugString().c_str());
+  return 0;
+}
+
+int Load(const std::string& name, const std::string& path) {
+  LoadOptions load_options;
+  load_options.max_vectors = absl::GetFlag(FLAGS_max);
+  load_options.column = absl::GetFlag(FLAGS_column);
+  const auto read_start = std::chrono::steady_clock::now();
+  absl::StatusOr<EmbeddingFile> file = LoadEmbeddings(path, load_options);
+  if (!file.ok()) {
+    std::fprintf(stderr, "tqdb: %s\n", file.status().ToString().c_str());
+    return 1;
+  }
+  const size_t n = file->data.count, d = file->data.dim;
+  std::fprintf(stderr, "read %zu vectors of dimension %zu from %s in %.1f s\n", n, d,
+               path.c_str(),
+               std::chrono::duration<double>(std::chrono::steady_clock::now() - read_start).count());
+  grpc::ClientContext context;
+  v1::UpsertResponse response;
+  auto stub = Connect();
+  auto writer = stub->UpsertStream(&context, &response);
+  const size_t batch = std::max(1, absl::GetFlag(FLAGS_batch));
+  const uint64_t first_id = absl::GetFlag(FLAGS_first_id);
+  const bool tty = isatty(STDERR_FILENO);
+  const auto start = std::chrono::steady_clock::now();
+  for (size_t begin = 0; begin < n; begin += batch) {
+    const size_t end = std::min(n, begin + batch);
+    v1::UpsertRequest request;
+    request.set_collection(name);
+    for (size_t i = begin; i < end; ++i) {
+      request.add_ids(first_id + i);
+      if (!file->labels.empty()) request.add_payloads(file->labels[i]);
+    }
+    request.mutable_vectors()->Add(file->data.values.begin() + begin * d,
+                                   file->data.values.begin() + end * d);
+    if (!writer->Write(request)) break;  // the server ended the stream; Finish says why
+    if (tty) {
+      const int width = 40, done = static_cast<int>(width * end / n);
+      std::fprintf(stderr, "\r[%s%s] %zu/%zu", std::string(done, '#').c_str(),
+                   std::string(width - done, '.').c_str(), end, n);
+    }
+  }
+  writer->WritesDone();
+  grpc::Status status = writer->Finish();
+  if (tty) std::fprintf(stderr, "\n");
+  if (!status.ok()) return Fail("load", status);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::printf("loaded %lu new and %lu replaced vectors in %.1f s (%.0f vectors/s)\n",
+              static_cast<unsigned long>(response.inserted()),
+              static_cast<unsigned long>(response.replaced()), seconds, n / seconds);
+  return 0;
+}
+
+// The query: --vector, else row --row of --query_file, else a vector read from stdin.
+absl::StatusOr<std::vector<float>> QueryVector() {
+  if (!absl::GetFlag(FLAGS_vector).empty()) return ParseVectorText(absl::GetFlag(FLAGS_vector));
+  if (!absl::GetFlag(FLAGS_query_file).empty()) {
+    const size_t row = absl::GetFlag(FLAGS_row);
+    LoadOptions options;
+    options.max_vectors = row + 1;
+    options.column = absl::GetFlag(FLAGS_column);
+    absl::StatusOr<EmbeddingFile> file = LoadEmbeddings(absl::GetFlag(FLAGS_query_file), options);
+    if (!file.ok()) return file.status();
+    if (file->data.count <= row) return absl::OutOfRangeError("--row is past the end of the file");
+    return std::vector<float>(file->data.row(row), file->data.row(row) + file->data.dim);
+  }
+  std::string text((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
+  return ParseVectorText(text);
+}
+
+int Search(const std::string& name) {
+  absl::StatusOr<std::vector<float>> query = QueryVector();
+  if (!query.ok()) {
+    std::fprintf(stderr, "tqdb: %s\n", query.status().ToString().c_str());
+    return 1;
+  }
+  v1::SearchRequest request;
+  request.set_collection(name);
+  request.mutable_query()->Add(query->begin(), query->end());
+  *request.mutable_options() = SearchOptionsFlags();
+  v1::SearchResponse response;
+  grpc::ClientContext context;
+  grpc::Status status = Connect()->Search(&context, request, &response);
+  if (!status.ok()) return Fail("search", status);
+  for (const v1::Record& hit : response.hits()) PrintRecord(hit, true);
+  return 0;
+}
+
+absl::StatusOr<std::vector<uint64_t>> Ids(const std::vector<char*>& args, size_t from) {
+  std::vector<uint64_t> ids;
+  for (size_t i = from; i < args.size(); ++i) {
+    uint64_t id;
+    if (!absl::SimpleAtoi(args[i], &id)) {
+      return absl::InvalidArgumentError(std::string("not an id: ") + args[i]);
+    }
+    ids.push_back(id);
+  }
+  return ids;
+}
+
+int GetOrDelete(const std::string& command, const std::string& name,
+                const std::vector<uint64_t>& ids) {
+  auto stub = Connect();
+  grpc::ClientContext context;
+  if (command == "delete") {
+    v1::DeleteRequest request;
+    request.set_collection(name);
+    request.mutable_ids()->Add(ids.begin(), ids.end());
+    v1::DeleteResponse response;
+    grpc::Status status = stub->Delete(&context, request, &response);
+    if (!status.ok()) return Fail("delete", status);
+    std::printf("deleted %lu\n", static_cast<unsigned long>(response.deleted()));
+    return 0;
+  }
+  v1::GetRequest request;
+  request.set_collection(name);
+  request.mutable_ids()->Add(ids.begin(), ids.end());
+  request.set_with_payloads(absl::GetFlag(FLAGS_with_payloads));
+  v1::GetResponse response;
+  grpc::Status status = stub->Get(&context, request, &response);
+  if (!status.ok()) return Fail("get", status);
+  for (const v1::Record& r : response.records()) {
+    if (r.found()) {
+      PrintRecord(r, false);
+    } else {
+      std::printf("%lu\tnot found\n", static_cast<unsigned long>(r.id()));
+    }
+  }
+  return 0;
+}
+
+int Bench(const std::string& name) {
+  LoadOptions options;
+  options.max_vectors = 10000;
+  options.column = absl::GetFlag(FLAGS_column);
+  absl::StatusOr<EmbeddingFile> file = LoadEmbeddings(absl::GetFlag(FLAGS_query_file), options);
+  if (!file.ok()) {
+    std::fprintf(stderr, "tqdb: --query_file: %s\n", file.status().ToString().c_str());
+    return 1;
+  }
+  LoadSpec spec;
+  spec.collection = name;
+  spec.queries = std::move(file->data.values);
+  spec.dim = file->data.dim;
+  spec.concurrency = std::max(1, absl::GetFlag(FLAGS_concurrency));
+  spec.batch = std::max(1, absl::GetFlag(FLAGS_batch));
+  spec.duration_s = absl::GetFlag(FLAGS_duration_s);
+  spec.options = SearchOptionsFlags();
+  spec.options.set_with_payloads(false);
+  const LoadReport report = RunLoad(absl::GetFlag(FLAGS_server), spec);
+  std::printf("| concurrency | batch | requests | queries/s | p50 ms | p95 ms | p99 ms | errors |\n");
+  std::printf("|---|---|---|---|---|---|---|---|\n");
+  std::printf("| %d | %d | %zu | %.0f | %.3f | %.3f | %.3f | %zu |\n", spec.concurrency,
+              spec.batch, report.requests, report.queries / report.seconds, report.p50_ms,
+              report.p95_ms, report.p99_ms, report.errors);
+  if (report.errors > 0) {
+    std::fprintf(stderr, "first error: %s\n", report.first_error.c_str());
+    return 1;
+  }
+  return 0;
+}
+
+int Main(const std::vector<char*>& args) {
+  if (args.size() < 2) return Usage("no command");
+  const std::string command = args[1];
+  if (command == "list") {
+    v1::ListCollectionsResponse response;
+    grpc::ClientContext context;
+    grpc::Status status = Connect()->ListCollections(&context, {}, &response);
+    if (!status.ok()) return Fail("list", status);
+    for (const std::string& name : response.names()) std::printf("%s\n", name.c_str());
+    return 0;
+  }
+  if (args.size() < 3) return Usage("this command needs a collection name");
+  const std::string name = args[2];
+  if (command == "create") return Create(name);
+  if (command == "describe") return Describe(name);
+  if (command == "drop") {
+    v1::DropCollectionRequest request;
+    request.set_collection(name);
+    v1::DropCollectionResponse response;
+    grpc::ClientContext context;
+    grpc::Status status = Connect()->DropCollection(&context, request, &response);
+    if (!status.ok()) return Fail("drop", status);
+    std::printf("dropped %s\n", name.c_str());
+    return 0;
+  }
+  if (command == "load") {
+    if (args.size() < 4) return Usage("load needs a file");
+    return Load(name, args[3]);
+  }
+  if (command == "search") return Search(name);
+  if (command == "bench") return Bench(name);
+  if (command == "get" || command == "delete") {
+    absl::StatusOr<std::vector<uint64_t>> ids = Ids(args, 3);
+    if (!ids.ok()) return Usage(ids.status().ToString().c_str());
+    if (ids->empty()) return Usage("give at least one id");
+    return GetOrDelete(command, name, *ids);
+  }
+  return Usage(("unknown command " + command).c_str());
+}
+
+}  // namespace
+}  // namespace tqdb::cli
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "client of tqdb-server.\n"
+      "  tqdb list | create NAME --dim=D --bits=B | describe NAME | drop NAME\n"
+      "  tqdb load NAME FILE (.fvecs, .npy, .csv, .jsonl, GloVe text)\n"
+      "  tqdb search NAME --vector=... | --query_file=F --row=N | < file\n"
+      "  tqdb get NAME ID... | delete NAME ID...\n"
+      "  tqdb bench NAME --query_file=F --concurrency=C --batch=B --duration_s=S");
+  return tqdb::cli::Main(absl::ParseCommandLine(argc, argv));
+}

@@ -1,0 +1,101 @@
+"""The Python client against a real tqdb-server on 127.0.0.1 and a free port (run by CTest).
+
+Usage: python_client_test.py SERVER_BINARY
+Also checks server reflection (grpc.reflection.v1alpha) by listing the services.
+"""
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+import grpc
+
+from tqdb_client import Client
+
+SERVER = sys.argv.pop(1) if len(sys.argv) > 1 else None
+
+
+class PythonClientTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = tempfile.mkdtemp(prefix="tqdb-py-")
+        cls.log = open(os.path.join(cls.dir, "server.log"), "w+")
+        cls.server = subprocess.Popen(
+            [SERVER, "--data_dir=" + os.path.join(cls.dir, "data"), "--listen=127.0.0.1:0"],
+            stderr=cls.log)
+        port = None
+        for _ in range(600):
+            time.sleep(0.05)
+            cls.log.seek(0)
+            match = re.search(r"listening on 127\.0\.0\.1:(\d+)", cls.log.read())
+            if match:
+                port = match.group(1)
+                break
+        assert port, "server did not start"
+        cls.address = "127.0.0.1:" + port
+        cls.client = Client(cls.address)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.client.close()
+        cls.server.terminate()
+        cls.server.wait(timeout=30)
+        cls.log.close()
+        shutil.rmtree(cls.dir)
+
+    def test_round_trip(self):
+        db = self.client
+        config = db.create_collection("py", dimension=3, bits=4, metric="ip")
+        self.assertEqual(config.variant, "mse-ratio")
+        self.assertIn("py", db.list_collections())
+        inserted, replaced = db.upsert("py", [1, 2, 3],
+                                       [[1, 0, 0], [0, 1, 0], [0.9, 0.1, 0]],
+                                       payloads=[b"a", b"b", b"c"])
+        self.assertEqual((inserted, replaced), (3, 0))
+        self.assertEqual(db.upsert_stream("py", [([4], [[0, 0, 1]]), ([5], [[0, 0, 2]])]), (2, 0))
+        hits = db.search("py", [1, 0, 0], k=2, rerank=True, with_payloads=True)
+        self.assertEqual([h.id for h in hits], [1, 3])
+        self.assertEqual(hits[0].payload, b"a")
+        self.assertAlmostEqual(hits[0].score, 1.0, places=5)
+        batch = db.search_batch("py", [[0, 1, 0], [0, 0, 1]], k=1)
+        self.assertEqual([r[0].id for r in batch], [2, 5])
+        records = db.get("py", [2, 99], with_vectors=True)
+        self.assertTrue(records[0].found)
+        self.assertEqual(list(records[0].vector), [0, 1, 0])
+        self.assertFalse(records[1].found)
+        self.assertEqual(db.delete("py", [2, 2, 99]), 1)
+        self.assertEqual(db.describe("py").count, 4)
+        db.drop_collection("py")
+
+    def test_errors_carry_grpc_codes(self):
+        db = self.client
+        with self.assertRaises(grpc.RpcError) as error:
+            db.search("missing", [1, 2, 3])
+        self.assertEqual(error.exception.code(), grpc.StatusCode.NOT_FOUND)
+        db.create_collection("err", dimension=2, bits=2)
+        with self.assertRaises(grpc.RpcError) as error:
+            db.upsert("err", [1], [[1, 2, 3]])
+        self.assertEqual(error.exception.code(), grpc.StatusCode.INVALID_ARGUMENT)
+        with self.assertRaises(grpc.RpcError) as error:
+            db.create_collection("err", dimension=2, bits=2)
+        self.assertEqual(error.exception.code(), grpc.StatusCode.ALREADY_EXISTS)
+
+    def test_reflection_lists_the_service(self):
+        # ServerReflectionRequest{list_services: ""} is field 7, an empty string: 3a 00.
+        channel = grpc.insecure_channel(self.address)
+        call = channel.stream_stream(
+            "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
+            request_serializer=lambda b: b, response_deserializer=lambda b: b)
+        replies = list(call(iter([b"\x3a\x00"]), timeout=10))
+        channel.close()
+        self.assertTrue(any(b"tqdb.v1.Tqdb" in r for r in replies))
+        self.assertTrue(any(b"grpc.health.v1.Health" in r for r in replies))
+
+
+if __name__ == "__main__":
+    unittest.main()

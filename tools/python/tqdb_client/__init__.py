@@ -1,0 +1,118 @@
+"""Python client of tqdb-server (package tqdb.v1).
+
+The gRPC stubs are generated at build time (protoc + grpc_python_plugin) into build/python; put
+that folder and tools/python on PYTHONPATH. Runs on Debian's python3-grpcio and python3-protobuf.
+
+    from tqdb_client import Client
+    with Client("127.0.0.1:50051") as db:
+        db.create_collection("docs", dimension=3, bits=4)
+        db.upsert("docs", ids=[1, 2], vectors=[[0.1, 0.2, 0.3], [0.3, 0.2, 0.1]],
+                  payloads=[b"first", b"second"])
+        for hit in db.search("docs", [0.1, 0.2, 0.3], k=2, with_payloads=True):
+            print(hit.id, hit.score, hit.payload)
+"""
+
+import grpc
+
+from tqdb.v1 import tqdb_pb2 as pb
+from tqdb.v1 import tqdb_pb2_grpc as pb_grpc
+
+__all__ = ["Client", "pb"]
+
+_METRICS = {"cosine": pb.METRIC_COSINE, "ip": pb.METRIC_INNER_PRODUCT, "l2": pb.METRIC_L2}
+_DURABILITY = {None: pb.DURABILITY_UNSPECIFIED, "sync": pb.DURABILITY_SYNC,
+               "group-commit": pb.DURABILITY_GROUP_COMMIT}
+
+
+def _flatten(vectors):
+    """Rows of floats (lists, tuples or a 2-D numpy array) as one flat list."""
+    if hasattr(vectors, "reshape"):  # numpy, without importing it
+        return vectors.reshape(-1).tolist()
+    return [float(x) for row in vectors for x in row]
+
+
+class Client:
+    """A connection to one tqdb-server. Errors raise grpc.RpcError with the server's code."""
+
+    def __init__(self, address="127.0.0.1:50051", timeout=60.0):
+        options = [("grpc.max_receive_message_length", 2**31 - 1),
+                   ("grpc.max_send_message_length", 2**31 - 1)]
+        self._channel = grpc.insecure_channel(address, options=options)
+        self._stub = pb_grpc.TqdbStub(self._channel)
+        self._timeout = timeout
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def close(self):
+        self._channel.close()
+
+    def create_collection(self, name, dimension, bits=4, metric="cosine", variant="default",
+                          store_vectors=True, durability="sync", if_not_exists=False):
+        config = pb.CollectionConfig(name=name, dimension=dimension, bits=bits,
+                                     metric=_METRICS[metric], variant=variant,
+                                     store_vectors=store_vectors,
+                                     durability=_DURABILITY[durability])
+        request = pb.CreateCollectionRequest(config=config, if_not_exists=if_not_exists)
+        return self._stub.CreateCollection(request, timeout=self._timeout).config
+
+    def drop_collection(self, name):
+        self._stub.DropCollection(pb.DropCollectionRequest(collection=name), timeout=self._timeout)
+
+    def list_collections(self):
+        return list(self._stub.ListCollections(pb.ListCollectionsRequest(),
+                                               timeout=self._timeout).names)
+
+    def describe(self, name):
+        return self._stub.DescribeCollection(pb.DescribeCollectionRequest(collection=name),
+                                             timeout=self._timeout)
+
+    def upsert(self, collection, ids, vectors, payloads=None, durability=None):
+        """Inserts or replaces; returns (inserted, replaced)."""
+        request = pb.UpsertRequest(collection=collection, ids=list(ids),
+                                   vectors=_flatten(vectors), payloads=payloads or [],
+                                   durability=_DURABILITY[durability])
+        response = self._stub.Upsert(request, timeout=self._timeout)
+        return response.inserted, response.replaced
+
+    def upsert_stream(self, collection, batches):
+        """Bulk load: `batches` yields (ids, vectors) or (ids, vectors, payloads)."""
+        def requests():
+            for batch in batches:
+                ids, vectors = batch[0], batch[1]
+                payloads = batch[2] if len(batch) > 2 else []
+                yield pb.UpsertRequest(collection=collection, ids=list(ids),
+                                       vectors=_flatten(vectors), payloads=payloads)
+        response = self._stub.UpsertStream(requests(), timeout=self._timeout)
+        return response.inserted, response.replaced
+
+    def delete(self, collection, ids):
+        return self._stub.Delete(pb.DeleteRequest(collection=collection, ids=list(ids)),
+                                 timeout=self._timeout).deleted
+
+    def get(self, collection, ids, with_vectors=False, with_payloads=True):
+        request = pb.GetRequest(collection=collection, ids=list(ids), with_vectors=with_vectors,
+                                with_payloads=with_payloads)
+        return list(self._stub.Get(request, timeout=self._timeout).records)
+
+    @staticmethod
+    def _options(k, rerank, rerank_candidates, with_vectors, with_payloads):
+        return pb.SearchOptions(k=k, rerank=rerank, rerank_candidates=rerank_candidates,
+                                with_vectors=with_vectors, with_payloads=with_payloads)
+
+    def search(self, collection, query, k=10, rerank=False, rerank_candidates=0,
+               with_vectors=False, with_payloads=False):
+        request = pb.SearchRequest(
+            collection=collection, query=_flatten([query]),
+            options=self._options(k, rerank, rerank_candidates, with_vectors, with_payloads))
+        return list(self._stub.Search(request, timeout=self._timeout).hits)
+
+    def search_batch(self, collection, queries, k=10, rerank=False, rerank_candidates=0,
+                     with_vectors=False, with_payloads=False):
+        request = pb.SearchBatchRequest(
+            collection=collection, queries=_flatten(queries),
+            options=self._options(k, rerank, rerank_candidates, with_vectors, with_payloads))
+        return [list(r.hits) for r in self._stub.SearchBatch(request, timeout=self._timeout).results]

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Installs the build dependencies, builds tqdb and starts it on real data.
-# Until the gRPC server lands (see proto/README.md), this runs the engine demo on GloVe-100
-# from ../shared/datasets: index, search, recall and neighbour lists.
+# Installs the build dependencies, builds tqdb-server and the tqdb CLI, and starts the server on
+# ./data (an embedded RocksDB directory; no other service). Extra arguments go to tqdb-server,
+# e.g. --listen=0.0.0.0:50051 --data_dir=/var/lib/tqdb.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release
-cmake --build build --parallel "$(nproc)" --target tqdb_engine_demo
-exec ./build/tools/tqdb_engine_demo "$@"
+cmake --build build --parallel "$(nproc)" --target tqdb-server tqdb tqdb_python_stubs
+exec ./build/server/tqdb-server --data_dir=./data "$@"

@@ -17,6 +17,7 @@
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "test_util.h"
+#include "tqdb/database.h"
 #include "tqdb/v1/tqdb.grpc.pb.h"
 
 namespace tqdb {
@@ -260,21 +261,20 @@ TEST(ServerTest, EveryRpcWorksAndBadRequestsGetTheRightCode) {
   expect_code(Call(&S::Search, server, search, &found), StatusCode::NOT_FOUND);
 }
 
-TEST(ServerTest, HealthServiceAnswersServing) {
-  testing::ScopedTempDir dir;
-  ServerProcess server(dir.path() + "/data");
-  // grpc.health.v1.Health/Check with an empty request; the reply {status: SERVING} is 08 01.
+// Sends raw bytes to `method` through the generic stub; returns the call's status and, in
+// `reply`, the response bytes.
+grpc::Status RawCall(ServerProcess& server, const std::string& method, const std::string& bytes,
+                     std::string* reply = nullptr) {
   grpc::GenericStub generic(std::shared_ptr<grpc::Channel>(&server.channel(), [](auto*) {}));
   grpc::ClientContext context;
-  grpc::ByteBuffer request, response;
-  grpc::Slice empty;
-  request = grpc::ByteBuffer(&empty, 1);
+  grpc::Slice slice(bytes);
+  grpc::ByteBuffer request(&slice, 1), response;
   std::mutex mu;
   std::condition_variable done_cv;
   bool done = false;
   grpc::Status status;
-  generic.UnaryCall(&context, "/grpc.health.v1.Health/Check", grpc::StubOptions(), &request,
-                    &response, [&](grpc::Status s) {
+  generic.UnaryCall(&context, method, grpc::StubOptions(), &request, &response,
+                    [&](grpc::Status s) {
                       std::lock_guard lock(mu);
                       status = s;
                       done = true;
@@ -282,14 +282,25 @@ TEST(ServerTest, HealthServiceAnswersServing) {
                     });
   std::unique_lock lock(mu);
   done_cv.wait(lock, [&] { return done; });
-  ASSERT_TRUE(status.ok()) << status.error_message();
-  std::vector<grpc::Slice> slices;
-  ASSERT_TRUE(response.Dump(&slices).ok());
-  std::string bytes;
-  for (const grpc::Slice& s : slices) {
-    bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
+  if (reply != nullptr && status.ok()) {
+    std::vector<grpc::Slice> slices;
+    if (response.Dump(&slices).ok()) {
+      for (const grpc::Slice& s : slices) {
+        reply->append(reinterpret_cast<const char*>(s.begin()), s.size());
+      }
+    }
   }
-  EXPECT_EQ(bytes, std::string("\x08\x01", 2));
+  return status;
+}
+
+TEST(ServerTest, HealthServiceAnswersServing) {
+  testing::ScopedTempDir dir;
+  ServerProcess server(dir.path() + "/data");
+  // grpc.health.v1.Health/Check with an empty request; the reply {status: SERVING} is 08 01.
+  std::string reply;
+  const grpc::Status status = RawCall(server, "/grpc.health.v1.Health/Check", "", &reply);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(reply, std::string("\x08\x01", 2));
 }
 
 TEST(ServerTest, GracefulShutdownFinishesInFlightRequestsAndKeepsData) {
@@ -333,6 +344,140 @@ TEST(ServerTest, GracefulShutdownFinishesInFlightRequestsAndKeepsData) {
   v1::DescribeCollectionResponse described;
   ASSERT_TRUE(Call(&S::DescribeCollection, server, describe, &described).ok());
   EXPECT_EQ(described.count(), 20010);
+}
+
+TEST(ServerTest, MalformedMessagesAreRejectedWithoutHarm) {
+  testing::ScopedTempDir dir;
+  ServerProcess server(dir.path() + "/data");
+  using S = v1::Tqdb::Stub;
+  v1::CreateCollectionResponse created;
+  ASSERT_TRUE(Call(&S::CreateCollection, server, CreateRequest("c"), &created).ok());
+  for (const std::string& garbage :
+       {std::string("\xff\xff\xff\xff\x0f"), std::string(1000, '\x0a'),
+        std::string("\x12\x80\x80\x80\x80\x10")}) {
+    for (const char* method : {"/tqdb.v1.Tqdb/Upsert", "/tqdb.v1.Tqdb/Search"}) {
+      const grpc::Status status = RawCall(server, method, garbage);
+      EXPECT_FALSE(status.ok()) << method;
+    }
+  }
+  EXPECT_EQ(RawCall(server, "/tqdb.v1.Tqdb/NoSuchMethod", "").error_code(),
+            StatusCode::UNIMPLEMENTED);
+  // Still serving, data intact.
+  v1::UpsertResponse upserted;
+  EXPECT_TRUE(Call(&S::Upsert, server, UpsertRequest("c", 0, 10, 1), &upserted).ok());
+}
+
+TEST(ServerTest, GloveSearchesEqualInProcessAndSurviveRestart) {
+  const DenseDataset glove = *ReadFvecs(DatasetsDir() + "/glove-100.fvecs", 10100);
+  const size_t n = 10000, nq = 100, d = glove.dim;
+  testing::ScopedTempDir dir;
+  using S = v1::Tqdb::Stub;
+  v1::CreateCollectionRequest create;
+  create.mutable_config()->set_name("glove");
+  create.mutable_config()->set_dimension(d);
+  create.mutable_config()->set_bits(4);
+  v1::UpsertRequest upsert;
+  upsert.set_collection("glove");
+  for (uint64_t i = 0; i < n; ++i) upsert.add_ids(i);
+  upsert.mutable_vectors()->Add(glove.values.begin(), glove.values.begin() + n * d);
+  v1::SearchBatchRequest search;
+  search.set_collection("glove");
+  search.mutable_queries()->Add(glove.values.begin() + n * d, glove.values.end());
+  search.mutable_options()->set_k(10);
+
+  // In-process, same config: the reference answers.
+  std::vector<std::vector<Record>> expected;
+  {
+    auto db = *Database::Open(dir.path() + "/inprocess");
+    auto collection = *db->CreateCollection(MakeCollectionConfig("glove", d, 4));
+    std::vector<uint64_t> ids(upsert.ids().begin(), upsert.ids().end());
+    ASSERT_TRUE(collection->Upsert(ids, absl::MakeConstSpan(glove.values).first(n * d)).ok());
+    expected = *collection->SearchBatch(
+        absl::MakeConstSpan(glove.values).subspan(n * d, nq * d), SearchOptions());
+  }
+  auto expect_same = [&](const v1::SearchBatchResponse& got) {
+    ASSERT_EQ(got.results_size(), nq);
+    for (size_t q = 0; q < nq; ++q) {
+      ASSERT_EQ(got.results(q).hits_size(), expected[q].size());
+      for (size_t i = 0; i < expected[q].size(); ++i) {
+        EXPECT_EQ(got.results(q).hits(i).id(), expected[q][i].id);
+        EXPECT_EQ(got.results(q).hits(i).score(), expected[q][i].score);
+      }
+    }
+  };
+  const std::string data = dir.path() + "/server";
+  {
+    ServerProcess server(data);
+    v1::CreateCollectionResponse created;
+    ASSERT_TRUE(Call(&S::CreateCollection, server, create, &created).ok());
+    v1::UpsertResponse upserted;
+    ASSERT_TRUE(Call(&S::Upsert, server, upsert, &upserted).ok());
+    v1::SearchBatchResponse got;
+    ASSERT_TRUE(Call(&S::SearchBatch, server, search, &got).ok());
+    expect_same(got);
+    EXPECT_EQ(server.Stop(SIGTERM), 0);
+  }
+  ServerProcess server(data);
+  v1::SearchBatchResponse got;
+  ASSERT_TRUE(Call(&S::SearchBatch, server, search, &got).ok());
+  expect_same(got);
+}
+
+TEST(ServerTest, EightConcurrentClientsLoseNoAcknowledgedWrite) {
+  testing::ScopedTempDir dir;
+  ServerProcess server(dir.path() + "/data");
+  using S = v1::Tqdb::Stub;
+  v1::CreateCollectionResponse created;
+  ASSERT_TRUE(Call(&S::CreateCollection, server, CreateRequest("c"), &created).ok());
+  constexpr int kClients = 8;
+  constexpr uint64_t kBatch = 50;
+  std::vector<std::vector<uint64_t>> acknowledged(kClients);
+  std::atomic<int> errors{0};
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+  std::vector<std::thread> clients;
+  for (int c = 0; c < kClients; ++c) {
+    clients.emplace_back([&, c] {
+      auto stub = v1::Tqdb::NewStub(
+          grpc::CreateChannel(server.address(), grpc::InsecureChannelCredentials()));
+      for (uint64_t round = 0; std::chrono::steady_clock::now() < deadline; ++round) {
+        // Each client owns the ids c * 1e9 + ...; it upserts a batch, then searches.
+        const uint64_t first = c * 1000000000ULL + round * kBatch;
+        grpc::ClientContext upsert_context;
+        v1::UpsertResponse upserted;
+        if (stub->Upsert(&upsert_context, UpsertRequest("c", first, kBatch, first), &upserted)
+                .ok()) {
+          for (uint64_t i = 0; i < kBatch; ++i) acknowledged[c].push_back(first + i);
+        } else {
+          ++errors;
+        }
+        v1::SearchRequest search;
+        search.set_collection("c");
+        const std::vector<float> q = testing::RandomUnitVectors(1, kDim, round);
+        search.mutable_query()->Add(q.begin(), q.end());
+        grpc::ClientContext search_context;
+        v1::SearchResponse found;
+        if (!stub->Search(&search_context, search, &found).ok()) ++errors;
+      }
+    });
+  }
+  for (std::thread& t : clients) t.join();
+  EXPECT_EQ(errors.load(), 0);
+  size_t total = 0;
+  for (int c = 0; c < kClients; ++c) {
+    v1::GetRequest get;
+    get.set_collection("c");
+    get.mutable_ids()->Add(acknowledged[c].begin(), acknowledged[c].end());
+    v1::GetResponse got;
+    ASSERT_TRUE(Call(&S::Get, server, get, &got).ok());
+    for (const v1::Record& r : got.records()) EXPECT_TRUE(r.found()) << r.id();
+    total += acknowledged[c].size();
+  }
+  v1::DescribeCollectionRequest describe;
+  describe.set_collection("c");
+  v1::DescribeCollectionResponse described;
+  ASSERT_TRUE(Call(&S::DescribeCollection, server, describe, &described).ok());
+  EXPECT_EQ(described.count(), total);
+  EXPECT_GT(total, kClients * kBatch);
 }
 
 }  // namespace

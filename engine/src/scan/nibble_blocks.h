@@ -1,0 +1,54 @@
+// The blocked, transposed layout the fast-scan kernels read (DESIGN.md, "Scanning").
+//
+// A packed code (bit_packing.h) is read as a stream of 4-bit groups ("nibbles"). For b = 1, 2, 4
+// each nibble holds 4/b whole coordinates, so a query's contribution of a nibble is one entry of
+// a 16-entry table. Vectors are stored in blocks of 32; within a block, group g takes 16 bytes:
+// byte i holds vector i's nibble in its low half and vector i + 16's in its high half. A SIMD
+// register of 16 bytes therefore holds one group for all 32 vectors, and one byte shuffle looks
+// up 32 table entries. Groups are padded to a multiple of 4 with zero nibbles (and zero tables).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace tqdb::scan {
+
+inline constexpr int kBlockSize = 32;
+inline constexpr int kGroupBytes = 16;  // one group of one block
+
+// Nibble groups of a code of `code_bytes`, padded for the widest kernel.
+constexpr int PaddedGroups(size_t code_bytes) {
+  return static_cast<int>((code_bytes * 2 + 3) / 4 * 4);
+}
+
+class NibbleBlocks {
+ public:
+  explicit NibbleBlocks(size_t code_bytes)
+      : code_bytes_(code_bytes), groups_(PaddedGroups(code_bytes)) {}
+
+  int groups() const { return groups_; }
+  size_t size() const { return size_; }
+  size_t blocks() const { return (size_ + kBlockSize - 1) / kBlockSize; }
+  size_t block_bytes() const { return size_t{1} * groups_ * kGroupBytes; }
+  const uint8_t* block(size_t b) const { return data_.data() + b * block_bytes(); }
+
+  // Grows or shrinks to `n` vectors; new slots hold zero codes.
+  void Resize(size_t n);
+  // Writes the packed `code` of `slot` (< size()) into its block.
+  void Set(size_t slot, const uint8_t* code);
+  // Copies slot `from` over slot `to` (for swap-with-last removal).
+  void Move(size_t from, size_t to);
+  size_t MemoryBytes() const { return data_.capacity(); }
+
+ private:
+  uint8_t Nibble(size_t slot, int group) const;
+  void SetNibble(size_t slot, int group, uint8_t value);
+
+  size_t code_bytes_;
+  int groups_;
+  size_t size_ = 0;
+  std::vector<uint8_t> data_;
+};
+
+}  // namespace tqdb::scan

@@ -1,0 +1,32 @@
+// Fast-scan kernels: for one block of 32 vectors (NibbleBlocks layout) and one query's 8-bit
+// tables, the 32 sums  out[i] = sum_g tables[g][nibble(i, g)]  as exact 32-bit integers.
+// Every implementation returns identical sums; scan_scalar.cc is the reference.
+//
+// Dispatch happens once, at first use, by CPU features; TQDB_SIMD=scalar|avx2|avx512 in the
+// environment (or ForceScanLevel) overrides it, so tests cover every path on one machine.
+#pragma once
+
+#include <cstdint>
+
+namespace tqdb::scan {
+
+enum class ScanLevel { kScalar, kAvx2, kAvx512 };
+
+const char* ScanLevelName(ScanLevel level);
+
+using ScanBlockFn = void (*)(const uint8_t* block, const uint8_t* tables, int groups,
+                             uint32_t* out);
+
+void ScanBlockScalar(const uint8_t* block, const uint8_t* tables, int groups, uint32_t* out);
+void ScanBlockAvx2(const uint8_t* block, const uint8_t* tables, int groups, uint32_t* out);
+void ScanBlockAvx512(const uint8_t* block, const uint8_t* tables, int groups, uint32_t* out);
+
+// Whether this CPU can run `level`.
+bool CpuSupports(ScanLevel level);
+// The level in use: TQDB_SIMD if set (and supported), else the best the CPU supports.
+ScanLevel ActiveScanLevel();
+// Forces a level for this process (tests); false if the CPU lacks it.
+bool ForceScanLevel(ScanLevel level);
+ScanBlockFn ActiveScanBlock();
+
+}  // namespace tqdb::scan

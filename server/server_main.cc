@@ -20,6 +20,7 @@
 #include "grpcpp/health_check_service_interface.h"
 #include "tqdb/collection_config.h"
 #include "tqdb/database.h"
+#include "tqdb/simd.h"
 #include "tqdb_service.h"
 
 ABSL_FLAG(std::string, data_dir, "./data", "data directory (created if missing)");
@@ -88,8 +89,9 @@ int Run() {
   const std::string host = listen.substr(0, listen.rfind(':'));
   std::fprintf(stderr,
                "tqdb-server %s listening on %s:%d data_dir=%s collections=%zu vectors=%zu "
-               "threads=%d scan=scalar\n",
-               kVersion, host.c_str(), port, data_dir.c_str(), names.size(), vectors, threads);
+               "threads=%d simd=%s\n",
+               kVersion, host.c_str(), port, data_dir.c_str(), names.size(), vectors, threads,
+               tqdb::ActiveSimdLevelName());
   std::fflush(stderr);
 
   int signal_number = 0;

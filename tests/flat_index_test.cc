@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "ground_truth.h"
+#include "scan/scan_kernels.h"
 #include "gtest/gtest.h"
 #include "test_util.h"
 
@@ -306,6 +307,77 @@ TEST(FlatIndexTest, RejectsBadInputWithoutChangingState) {
 
   FlatIndexOptions bad = Options(d, 9, Metric::kCosine);
   EXPECT_EQ(FlatIndex::Create(bad).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace tqdb
+
+namespace tqdb {
+namespace {
+
+// Every kernel on this CPU, with threshold pruning, returns exactly what the reference scan
+// returns: same ids, same scores, same order.
+void ExpectFastScanMatchesReference(const FlatIndex& index, const std::vector<float>& queries,
+                                    int k, const std::string& label) {
+  SearchParams reference;
+  reference.k = k;
+  reference.reference_scan = true;
+  auto expected = index.SearchBatch(queries, reference);
+  ASSERT_TRUE(expected.ok()) << expected.status();
+  const scan::ScanLevel before = scan::ActiveScanLevel();
+  for (scan::ScanLevel level :
+       {scan::ScanLevel::kScalar, scan::ScanLevel::kAvx2, scan::ScanLevel::kAvx512}) {
+    if (!scan::ForceScanLevel(level)) continue;
+    SearchParams fast;
+    fast.k = k;
+    auto got = index.SearchBatch(queries, fast);
+    ASSERT_TRUE(got.ok()) << got.status();
+    for (size_t q = 0; q < expected->size(); ++q) {
+      ASSERT_EQ((*got)[q].size(), (*expected)[q].size()) << label;
+      for (size_t i = 0; i < (*expected)[q].size(); ++i) {
+        ASSERT_EQ((*got)[q][i].id, (*expected)[q][i].id)
+            << label << " " << scan::ScanLevelName(level) << " query " << q << " rank " << i;
+        ASSERT_EQ((*got)[q][i].score, (*expected)[q][i].score) << label;
+      }
+    }
+  }
+  scan::ForceScanLevel(before);
+}
+
+TEST(FastScanTest, EveryKernelReturnsTheReferenceTopKOnRandomData) {
+  for (int bits : {1, 2, 4}) {
+    for (int d : {1, 7, 100, 200, 1536, 3072}) {
+      for (Metric metric : {Metric::kCosine, Metric::kInnerProduct, Metric::kL2}) {
+        for (size_t n : {size_t{0}, size_t{5}, size_t{33}, size_t{300}}) {
+          if (d >= 1536 && n > 33) continue;  // keeps the suite fast; blocks are covered above
+          FlatIndexOptions options = Options(d, bits, metric, false);
+          ASSERT_TRUE(ApplyVariantName("mse-ratio", &options.quantizer).ok());
+          auto index = MakeIndex(options);
+          if (n > 0) {
+            std::vector<float> base = testing::RandomUnitVectors(n, d, n + d);
+            for (size_t i = 0; i < base.size(); ++i) base[i] *= 1.0f + (i % 7);  // varied norms
+            ASSERT_TRUE(index->Add(Iota(n), base).ok());
+          }
+          // Remove a few, so slots have moved through the blocks.
+          if (n > 10) index->Remove({0, 3, n - 1});
+          const std::vector<float> queries = testing::RandomUnitVectors(4, d, 99);
+          ExpectFastScanMatchesReference(*index, queries, 10,
+                                         "bits=" + std::to_string(bits) + " d=" +
+                                             std::to_string(d) + " metric=" + MetricName(metric) +
+                                             " n=" + std::to_string(n));
+        }
+      }
+    }
+  }
+}
+
+TEST_F(GloveRecallTest, EveryKernelReturnsTheReferenceTopKOnGlove) {
+  for (int bits : {2, 4}) {
+    auto index = MakeIndex(Options(d_, bits, Metric::kCosine, false));
+    ASSERT_TRUE(index->Add(Iota(base_count_), *base_).ok());
+    const std::vector<float> queries(queries_->begin(), queries_->begin() + 100 * d_);
+    ExpectFastScanMatchesReference(*index, queries, 10, "glove bits=" + std::to_string(bits));
+  }
 }
 
 }  // namespace

@@ -7,6 +7,9 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "tqdb/status_macros.h"
+#include "scan/lookup_tables.h"
+#include "scan/nibble_blocks.h"
+#include "scan/scan_kernels.h"
 #include "tqdb/topk.h"
 #include "tqdb/vector_checks.h"
 
@@ -22,11 +25,16 @@ double Dot(const float* a, const float* b, int d) {
 }  // namespace
 
 FlatIndex::FlatIndex(const FlatIndexOptions& options) : options_(options) {}
+FlatIndex::~FlatIndex() = default;
 
 absl::StatusOr<std::unique_ptr<FlatIndex>> FlatIndex::Create(const FlatIndexOptions& options) {
   std::unique_ptr<FlatIndex> index(new FlatIndex(options));
   TQDB_ASSIGN_OR_RETURN(index->quantizer_, Quantizer::Create(options.quantizer));
   index->code_bytes_ = index->quantizer_->code_bytes();
+  const QuantizerConfig& q = options.quantizer;
+  if (q.kind == QuantizerKind::kMse && scan::NibbleCodable(q.bits)) {
+    index->blocks_ = std::make_unique<scan::NibbleBlocks>(index->code_bytes_);
+  }
   return index;
 }
 
@@ -77,6 +85,10 @@ absl::Status FlatIndex::AddEncoded(absl::Span<const uint64_t> ids, absl::Span<co
     factors_[slot] = factors[i];
     if (options_.store_vectors)
       std::memcpy(&vectors_[slot * d], &vectors[i * d], d * sizeof(float));
+    if (blocks_ != nullptr) {
+      if (inserted) blocks_->Resize(ids_.size());
+      blocks_->Set(slot, &codes[i * code_bytes_]);
+    }
   }
   return absl::OkStatus();
 }
@@ -108,7 +120,9 @@ size_t FlatIndex::Remove(absl::Span<const uint64_t> ids) {
         std::memcpy(&vectors_[hole * d], &vectors_[last * d], d * sizeof(float));
       }
       slot_of_[ids_[hole]] = hole;
+      if (blocks_ != nullptr) blocks_->Move(last, hole);
     }
+    if (blocks_ != nullptr) blocks_->Resize(last);
     ids_.pop_back();
     codes_.resize(codes_.size() - code_bytes_);
     factors_.pop_back();
@@ -177,24 +191,12 @@ std::vector<SearchHit> FlatIndex::SearchOne(const float* query, const SearchPara
   // Keys are "higher is better": similarity, or minus the squared distance for L2.
   const size_t keep = params.rerank ? std::max(params.k, params.rerank_candidates) : params.k;
   TopK top(keep);
-  const size_t n = ids_.size();
-  for (size_t slot = 0; slot < n; ++slot) {
-    const VectorFactors& f = factors_[slot];
-    const float estimate =
-        quantizer_->EstimateInnerProduct(prepared, &codes_[slot * code_bytes_], f);
-    float key;
-    switch (metric) {
-      case Metric::kCosine:
-        key = estimate;
-        break;
-      case Metric::kInnerProduct:
-        key = f.norm * estimate;
-        break;
-      case Metric::kL2:
-        key = -(query_norm_sq + f.norm * f.norm - 2 * f.norm * estimate);
-        break;
-    }
-    top.Push(key, static_cast<uint32_t>(slot));
+  // Without SIMD the byte-table reference (one lookup per code byte) beats the nibble kernel.
+  if (blocks_ != nullptr && !params.reference_scan &&
+      scan::ActiveScanLevel() != scan::ScanLevel::kScalar) {
+    ScanBlocks(prepared, query_norm_sq, &top);
+  } else {
+    ScanReference(prepared, query_norm_sq, &top);
   }
   std::vector<std::pair<float, uint32_t>> best = std::move(top).Sorted();
 
@@ -216,10 +218,61 @@ std::vector<SearchHit> FlatIndex::SearchOne(const float* query, const SearchPara
   return hits;
 }
 
+float FlatIndex::Key(const VectorFactors& f, float estimate, float query_norm_sq) const {
+  switch (options_.metric) {
+    case Metric::kCosine:
+      return estimate;
+    case Metric::kInnerProduct:
+      return f.norm * estimate;
+    case Metric::kL2:
+      return -(query_norm_sq + f.norm * f.norm - 2 * f.norm * estimate);
+  }
+  return estimate;
+}
+
+void FlatIndex::ScanReference(const PreparedQuery& prepared, float query_norm_sq,
+                              TopK* top) const {
+  const size_t n = ids_.size();
+  for (size_t slot = 0; slot < n; ++slot) {
+    const VectorFactors& f = factors_[slot];
+    const float estimate =
+        quantizer_->EstimateInnerProduct(prepared, &codes_[slot * code_bytes_], f);
+    top->Push(Key(f, estimate, query_norm_sq), static_cast<uint32_t>(slot));
+  }
+}
+
+void FlatIndex::ScanBlocks(const PreparedQuery& prepared, float query_norm_sq, TopK* top) const {
+  thread_local scan::QuantizedTables tables;
+  scan::BuildQuantizedTables(prepared.rotated.data(), dim(), quantizer_->mse_bits(),
+                             quantizer_->codebook()->centroids.data(), blocks_->groups(), &tables);
+  const scan::ScanBlockFn scan_block = scan::ActiveScanBlock();
+  const size_t n = ids_.size();
+  uint32_t sums[scan::kBlockSize];
+  for (size_t b = 0; b < blocks_->blocks(); ++b) {
+    scan_block(blocks_->block(b), tables.tables.data(), blocks_->groups(), sums);
+    const size_t first = b * scan::kBlockSize;
+    const size_t count = std::min<size_t>(scan::kBlockSize, n - first);
+    for (size_t i = 0; i < count; ++i) {
+      // <q', c> lies within max_error of the 8-bit estimate, and the key is monotonic in it
+      // for fixed factors, so the larger key at the two ends bounds the exact key.
+      const VectorFactors& f = factors_[first + i];
+      const float raw = tables.Estimate(sums[i]);
+      const float bound = std::max(Key(f, f.aux * (raw - tables.max_error), query_norm_sq),
+                                   Key(f, f.aux * (raw + tables.max_error), query_norm_sq));
+      if (bound <= top->threshold()) continue;
+      const size_t slot = first + i;
+      const float estimate =
+          quantizer_->EstimateInnerProduct(prepared, &codes_[slot * code_bytes_], f);
+      top->Push(Key(f, estimate, query_norm_sq), static_cast<uint32_t>(slot));
+    }
+  }
+}
+
 size_t FlatIndex::MemoryBytes() const {
   return codes_.capacity() + factors_.capacity() * sizeof(VectorFactors) +
          ids_.capacity() * sizeof(uint64_t) + vectors_.capacity() * sizeof(float) +
-         slot_of_.capacity() * (sizeof(std::pair<uint64_t, uint32_t>) + 1);
+         slot_of_.capacity() * (sizeof(std::pair<uint64_t, uint32_t>) + 1) +
+         (blocks_ != nullptr ? blocks_->MemoryBytes() : 0);
 }
 
 }  // namespace tqdb

@@ -15,7 +15,11 @@
 #include "absl/types/span.h"
 #include "tqdb/metric.h"
 #include "tqdb/quantizer.h"
+#include "tqdb/topk.h"
 
+namespace tqdb::scan {
+class NibbleBlocks;
+}
 namespace tqdb {
 
 inline constexpr int kMaxSearchK = 16384;
@@ -31,6 +35,9 @@ struct SearchParams {
   // Re-rank the best `rerank_candidates` estimates exactly (needs store_vectors).
   bool rerank = false;
   int rerank_candidates = 100;  // raised to k when smaller
+  // Score every code with the scalar reference scorer instead of the fast-scan kernels (tests
+  // and benchmarks compare the two; results are identical either way).
+  bool reference_scan = false;
 };
 
 struct SearchHit {
@@ -42,6 +49,7 @@ struct SearchHit {
 class FlatIndex {
  public:
   static absl::StatusOr<std::unique_ptr<FlatIndex>> Create(const FlatIndexOptions& options);
+  ~FlatIndex();
 
   const FlatIndexOptions& options() const { return options_; }
   int dim() const { return options_.quantizer.dim; }
@@ -81,6 +89,13 @@ class FlatIndex {
                               const SearchParams& params) const;
   // Search for one validated query.
   std::vector<SearchHit> SearchOne(const float* query, const SearchParams& params) const;
+  // Pushes every slot's key into `top`: one reference score per code, or the fast-scan kernels
+  // with threshold pruning (only slots whose bound can beat the k-th key are scored exactly).
+  void ScanReference(const PreparedQuery& prepared, float query_norm_sq, TopK* top) const;
+  void ScanBlocks(const PreparedQuery& prepared, float query_norm_sq, TopK* top) const;
+  // The search key (higher is better) of a vector with `factors` whose estimate of <q, u> is
+  // `estimate`.
+  float Key(const VectorFactors& factors, float estimate, float query_norm_sq) const;
 
   FlatIndexOptions options_;
   std::unique_ptr<Quantizer> quantizer_;
@@ -91,6 +106,8 @@ class FlatIndex {
   std::vector<uint64_t> ids_;
   std::vector<float> vectors_;
   absl::flat_hash_map<uint64_t, uint32_t> slot_of_;
+  // The fast-scan copy of the codes, for tq-mse at 1, 2 or 4 bits; null otherwise.
+  std::unique_ptr<scan::NibbleBlocks> blocks_;
 };
 
 }  // namespace tqdb

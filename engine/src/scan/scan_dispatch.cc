@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "scan/scan_kernels.h"
+#include "tqdb/simd.h"
 
 namespace tqdb::scan {
 namespace {
@@ -80,3 +81,9 @@ ScanBlockFn ActiveScanBlock() {
 }
 
 }  // namespace tqdb::scan
+
+namespace tqdb {
+
+const char* ActiveSimdLevelName() { return scan::ScanLevelName(scan::ActiveScanLevel()); }
+
+}  // namespace tqdb

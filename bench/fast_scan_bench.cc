@@ -1,0 +1,175 @@
+// Scan speed: tqdb's fast-scan kernels against FAISS IndexPQFastScan (m x 4-bit) at the same
+// code bytes per vector, on the same data, in the same run, single thread and all threads.
+// Also the tqdb scalar reference scan and a plain read of the code array (the bandwidth floor).
+//
+//   ./build/bench/fast_scan_bench [--bits=2,4] [--queries=1000] [--datasets_dir=...]
+#include <omp.h>
+
+#include <chrono>
+#include <cstdio>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_split.h"
+#include "faiss/IndexPQFastScan.h"
+#include "fvecs.h"
+#include "ground_truth.h"
+#include "tqdb/flat_index.h"
+#include "tqdb/simd.h"
+
+ABSL_FLAG(std::string, datasets_dir, "", "folder with glove-100.fvecs (default: shared datasets)");
+ABSL_FLAG(std::string, bits, "2,4", "bits per coordinate to measure (comma-separated)");
+ABSL_FLAG(size_t, queries, 1000, "held-back queries (the last rows)");
+
+namespace tqdb {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr int kK = 10;
+
+double Seconds(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+double Recall(const std::vector<std::vector<uint64_t>>& found,
+              const std::vector<std::vector<uint64_t>>& truth) {
+  double hits = 0;
+  for (size_t q = 0; q < truth.size(); ++q) {
+    const std::set<uint64_t> t(truth[q].begin(), truth[q].end());
+    for (uint64_t id : found[q]) hits += t.count(id);
+  }
+  return hits / (truth.size() * kK);
+}
+
+struct Timing {
+  double qps = 0;
+  std::vector<std::vector<uint64_t>> ids;
+};
+
+Timing RunTqdb(const FlatIndex& index, const std::vector<float>& queries, size_t nq,
+               bool reference) {
+  SearchParams params;
+  params.k = kK;
+  params.reference_scan = reference;
+  const auto start = Clock::now();
+  auto results = *index.SearchBatch(queries, params);
+  Timing t;
+  t.qps = nq / Seconds(start);
+  for (const auto& hits : results) {
+    t.ids.emplace_back();
+    for (const SearchHit& h : hits) t.ids.back().push_back(h.id);
+  }
+  return t;
+}
+
+Timing RunFaiss(const faiss::Index& index, const std::vector<float>& queries, size_t nq) {
+  std::vector<float> distances(nq * kK);
+  std::vector<faiss::Index::idx_t> labels(nq * kK);
+  const auto start = Clock::now();
+  index.search(nq, queries.data(), kK, distances.data(), labels.data());
+  Timing t;
+  t.qps = nq / Seconds(start);
+  for (size_t q = 0; q < nq; ++q) {
+    t.ids.emplace_back(labels.begin() + q * kK, labels.begin() + (q + 1) * kK);
+  }
+  return t;
+}
+
+// Queries/s of a loop that only reads every byte of `codes` once per query.
+double MemoryReadQps(const std::vector<uint8_t>& codes, size_t nq) {
+  uint64_t sink = 0;
+  const auto start = Clock::now();
+#pragma omp parallel for reduction(+ : sink) schedule(static)
+  for (size_t q = 0; q < nq; ++q) {
+    const uint64_t* words = reinterpret_cast<const uint64_t*>(codes.data());
+    uint64_t acc = q;
+    for (size_t i = 0; i < codes.size() / 8; ++i) acc += words[i];
+    sink += acc;
+  }
+  const double qps = nq / Seconds(start);
+  if (sink == 42) std::printf(" ");
+  return qps;
+}
+
+int Run() {
+  std::string dir = absl::GetFlag(FLAGS_datasets_dir);
+  if (dir.empty()) dir = DatasetsDir();
+  absl::StatusOr<DenseDataset> glove = ReadFvecs(dir + "/glove-100.fvecs");
+  if (!glove.ok()) {
+    std::fprintf(stderr, "%s\n", glove.status().ToString().c_str());
+    return 1;
+  }
+  const int d = glove->dim;
+  const size_t nq = absl::GetFlag(FLAGS_queries), n = glove->count - nq;
+  std::vector<float> base(glove->values.begin(), glove->values.begin() + n * d);
+  std::vector<float> queries(glove->values.begin() + n * d, glove->values.end());
+  NormalizeRows(base, d);  // cosine similarity as inner product of unit vectors, for both
+  NormalizeRows(queries, d);
+  const auto truth = ExactTopKByInnerProduct(base.data(), n, queries.data(), nq, d, kK);
+  std::vector<uint64_t> ids(n);
+  for (size_t i = 0; i < n; ++i) ids[i] = i;
+  const int all_threads = omp_get_max_threads();
+
+  std::printf("GloVe-100: %zu base, %zu queries, k = %d, cosine. tqdb SIMD: %s. FAISS: Debian "
+              "libfaiss 1.7.3, built without AVX2 (its fast-scan runs its emulated SIMD path).\n\n",
+              n, nq, kK, ActiveSimdLevelName());
+  std::printf("| bits | threads | code bytes | tqdb QPS | FAISS PQ m x 4fs QPS | tqdb/FAISS | tqdb "
+              "reference QPS | memory-read QPS | tqdb/memory | tqdb ns/vector | tqdb GB/s | "
+              "recall tqdb | recall FAISS |\n");
+  std::printf("|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+  for (absl::string_view b : absl::StrSplit(absl::GetFlag(FLAGS_bits), ',')) {
+    int bits = 0;
+    if (!absl::SimpleAtoi(b, &bits)) continue;
+    FlatIndexOptions options;
+    options.metric = Metric::kInnerProduct;
+    options.quantizer = DefaultQuantizerConfig(d, bits);
+    options.quantizer.kind = QuantizerKind::kMse;  // the fast-scan kernels serve tq-mse
+    auto index = *FlatIndex::Create(options);
+    if (!index->Add(ids, base).ok()) return 1;
+    const size_t code_bytes = index->quantizer().code_bytes();
+
+    // Same code bytes: m sub-quantizers of 4 bits = m / 2 bytes.
+    const int m = static_cast<int>(code_bytes * 2);
+    if (d % m != 0) {
+      std::printf("| %d | - | %zu | FAISS needs d %% m == 0 (m = %d) |\n", bits, code_bytes, m);
+      continue;
+    }
+    faiss::IndexPQFastScan faiss_index(d, m, 4, faiss::METRIC_INNER_PRODUCT);
+    const auto train_start = Clock::now();
+    faiss_index.train(n, base.data());
+    faiss_index.add(n, base.data());
+    const double faiss_build = Seconds(train_start);
+
+    std::vector<uint8_t> code_array(n * code_bytes);
+    for (int threads : {1, all_threads}) {
+      omp_set_num_threads(threads);
+      const Timing fast = RunTqdb(*index, queries, nq, false);
+      const Timing reference = RunTqdb(*index, queries, nq, true);
+      const Timing faiss_t = RunFaiss(faiss_index, queries, nq);
+      const double memory = MemoryReadQps(code_array, nq);
+      const double ns_per_vector = 1e9 / (fast.qps * n) * threads;
+      const double gbs = fast.qps * n * code_bytes / 1e9;
+      std::printf("| %d | %d | %zu | %.0f | %.0f | %.2f | %.0f | %.0f | %.2f | %.2f | %.2f | %.3f "
+                  "| %.3f |\n",
+                  bits, threads, code_bytes, fast.qps, faiss_t.qps, fast.qps / faiss_t.qps,
+                  reference.qps, memory, fast.qps / memory, ns_per_vector, gbs,
+                  Recall(fast.ids, truth), Recall(faiss_t.ids, truth));
+      std::fflush(stdout);
+    }
+    std::printf("| %d | (FAISS train + add: %.1f s) |\n", bits, faiss_build);
+  }
+  omp_set_num_threads(all_threads);
+  return 0;
+}
+
+}  // namespace
+}  // namespace tqdb
+
+int main(int argc, char** argv) {
+  absl::ParseCommandLine(argc, argv);
+  return tqdb::Run();
+}

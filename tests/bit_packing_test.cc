@@ -20,7 +20,9 @@ TEST(BitPackingTest, RoundTripsEveryWidthAndLength) {
       EXPECT_EQ(indices, back) << "bits=" << bits << " dim=" << dim;
       // Padding bits past the last code are zero, so byte-indexed tables can ignore them.
       const size_t used = size_t{1} * dim * bits;
-      if (used % 8 != 0) EXPECT_EQ(packed.back() >> (used % 8), 0) << bits << " " << dim;
+      if (used % 8 != 0) {
+        EXPECT_EQ(packed.back() >> (used % 8), 0) << bits << " " << dim;
+      }
     }
   }
 }

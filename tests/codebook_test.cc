@@ -41,7 +41,9 @@ TEST_P(CodebookShapeTest, SymmetricSortedWithMidpointBoundaries) {
     ASSERT_EQ(book->boundaries.size(), levels - 1);
     for (int i = 0; i < levels; ++i) {
       EXPECT_EQ(book->centroids[i], -book->centroids[levels - 1 - i]) << "d=" << d << " b=" << b;
-      if (i > 0) EXPECT_LT(book->centroids[i - 1], book->centroids[i]);
+      if (i > 0) {
+        EXPECT_LT(book->centroids[i - 1], book->centroids[i]);
+      }
     }
     for (int i = 0; i + 1 < levels; ++i) {
       EXPECT_NEAR(book->boundaries[i], 0.5 * (book->centroids[i] + book->centroids[i + 1]), 1e-7);

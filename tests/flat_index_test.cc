@@ -345,7 +345,7 @@ void ExpectFastScanMatchesReference(const FlatIndex& index, const std::vector<fl
 }
 
 TEST(FastScanTest, EveryKernelReturnsTheReferenceTopKOnRandomData) {
-  for (int bits : {1, 2, 4}) {
+  for (int bits : {1, 2, 3, 4}) {
     for (int d : {1, 7, 100, 200, 1536, 3072}) {
       for (Metric metric : {Metric::kCosine, Metric::kInnerProduct, Metric::kL2}) {
         for (size_t n : {size_t{0}, size_t{5}, size_t{33}, size_t{300}}) {
@@ -372,7 +372,7 @@ TEST(FastScanTest, EveryKernelReturnsTheReferenceTopKOnRandomData) {
 }
 
 TEST_F(GloveRecallTest, EveryKernelReturnsTheReferenceTopKOnGlove) {
-  for (int bits : {2, 4}) {
+  for (int bits : {2, 3, 4}) {
     auto index = MakeIndex(Options(d_, bits, Metric::kCosine, false));
     ASSERT_TRUE(index->Add(Iota(base_count_), *base_).ok());
     const std::vector<float> queries(queries_->begin(), queries_->begin() + 100 * d_);

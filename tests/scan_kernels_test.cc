@@ -48,7 +48,9 @@ TEST(ScanKernelsTest, EverySimdPathMatchesTheScalarReferenceExactly) {
       for (uint8_t& t : tables) t = saturated ? 255 : static_cast<uint8_t>(gen());
       uint32_t expected[kBlockSize];
       ScanBlockScalar(block.data(), tables.data(), groups, expected);
-      if (saturated) EXPECT_EQ(expected[0], 255u * groups);
+      if (saturated) {
+        EXPECT_EQ(expected[0], 255u * groups);
+      }
       for (ScanLevel level : SupportedLevels()) {
         uint32_t got[kBlockSize];
         Kernel(level)(block.data(), tables.data(), groups, got);
@@ -71,11 +73,17 @@ TEST(ScanKernelsTest, ForcingALevelSelectsIt) {
   ForceScanLevel(before);
 }
 
-// Sum of table entries over a code's nibbles, straight from the packed bytes.
-uint32_t DirectSum(const uint8_t* code, size_t code_bytes, const uint8_t* tables) {
+// Sum of table entries over a code's nibbles, from the unpacked coordinates.
+uint32_t DirectSum(const uint8_t* code, int dim, int bits, const uint8_t* tables) {
+  std::vector<uint8_t> indices(dim);
+  UnpackCodes(code, dim, bits, indices.data());
+  const int per_nibble = CoordinatesPerNibble(bits);
   uint32_t sum = 0;
-  for (size_t g = 0; g < PaddedGroups(code_bytes); ++g) {
-    const uint8_t nibble = g / 2 < code_bytes ? (code[g / 2] >> (4 * (g % 2))) & 0x0f : 0;
+  for (int g = 0; g < PaddedGroups(dim, bits); ++g) {
+    int nibble = 0;
+    for (int k = 0; k < per_nibble && g * per_nibble + k < dim; ++k) {
+      nibble |= indices[g * per_nibble + k] << (k * bits);
+    }
     sum += tables[g * 16 + nibble];
   }
   return sum;
@@ -83,13 +91,16 @@ uint32_t DirectSum(const uint8_t* code, size_t code_bytes, const uint8_t* tables
 
 TEST(NibbleBlocksTest, SetMoveAndResizeKeepEverySlotsNibbles) {
   std::mt19937_64 gen(4);
-  for (size_t code_bytes : {1, 3, 13, 50}) {
-    NibbleBlocks blocks(code_bytes);
+  for (auto [dim, bits] : {std::pair{7, 1}, {11, 2}, {26, 4}, {100, 4}, {9, 3}, {100, 3}}) {
+    const size_t code_bytes = PackedBytes(dim, bits);
+    NibbleBlocks blocks(dim, bits);
     const size_t n = 77;
     std::vector<std::vector<uint8_t>> codes(n, std::vector<uint8_t>(code_bytes));
     blocks.Resize(n);
     for (size_t i = 0; i < n; ++i) {
-      for (uint8_t& b : codes[i]) b = static_cast<uint8_t>(gen());
+      std::vector<uint8_t> indices(dim);
+      for (uint8_t& v : indices) v = static_cast<uint8_t>(gen() % (1u << bits));
+      PackCodes(indices.data(), dim, bits, codes[i].data());
       blocks.Set(i, codes[i].data());
     }
     // Remove slot 5 the way FlatIndex does: move the last slot into it and shrink.
@@ -103,8 +114,8 @@ TEST(NibbleBlocksTest, SetMoveAndResizeKeepEverySlotsNibbles) {
       uint32_t sums[kBlockSize];
       ScanBlockScalar(blocks.block(b), tables.data(), blocks.groups(), sums);
       for (size_t i = 0; i < kBlockSize && b * kBlockSize + i < codes.size(); ++i) {
-        EXPECT_EQ(sums[i], DirectSum(codes[b * kBlockSize + i].data(), code_bytes, tables.data()))
-            << "code_bytes=" << code_bytes << " slot " << b * kBlockSize + i;
+        EXPECT_EQ(sums[i], DirectSum(codes[b * kBlockSize + i].data(), dim, bits, tables.data()))
+            << "dim=" << dim << " bits=" << bits << " slot " << b * kBlockSize + i;
       }
     }
     // A slot freed by shrinking reads as zero once it is reused.
@@ -112,19 +123,19 @@ TEST(NibbleBlocksTest, SetMoveAndResizeKeepEverySlotsNibbles) {
     std::vector<uint8_t> zero(code_bytes, 0);
     uint32_t sums[kBlockSize];
     ScanBlockScalar(blocks.block((n - 1) / kBlockSize), tables.data(), blocks.groups(), sums);
-    EXPECT_EQ(sums[(n - 1) % kBlockSize], DirectSum(zero.data(), code_bytes, tables.data()));
+    EXPECT_EQ(sums[(n - 1) % kBlockSize], DirectSum(zero.data(), dim, bits, tables.data()));
   }
 }
 
 TEST(LookupTablesTest, QuantizedScoreIsWithinTheClaimedBoundOfTheFloatScore) {
-  for (int bits : {1, 2, 4}) {
+  for (int bits : {1, 2, 3, 4}) {
     for (int dim : {1, 7, 100, 200, 1536, 3072}) {
       const Codebook& codebook = *GetCodebook(dim, bits).value();
       const std::vector<float> query = testing::RandomUnitVectors(1, dim, dim + bits);
       const size_t code_bytes = PackedBytes(dim, bits);
       QuantizedTables tables;
       BuildQuantizedTables(query.data(), dim, bits, codebook.centroids.data(),
-                           PaddedGroups(code_bytes), &tables);
+                           PaddedGroups(dim, bits), &tables);
       CodeScorer reference;
       reference.Build(query.data(), dim, bits, codebook.centroids.data());
       std::mt19937_64 gen(dim * 10 + bits);
@@ -135,7 +146,7 @@ TEST(LookupTablesTest, QuantizedScoreIsWithinTheClaimedBoundOfTheFloatScore) {
         PackCodes(indices.data(), dim, bits, code.data());
         const float exact = reference.Score(code.data());
         const float estimate =
-            tables.Estimate(DirectSum(code.data(), code_bytes, tables.tables.data()));
+            tables.Estimate(DirectSum(code.data(), dim, bits, tables.tables.data()));
         worst = std::max(worst, std::abs(static_cast<double>(estimate) - exact));
         ASSERT_LE(std::abs(estimate - exact), tables.max_error)
             << "bits=" << bits << " dim=" << dim;

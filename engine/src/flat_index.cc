@@ -33,7 +33,7 @@ absl::StatusOr<std::unique_ptr<FlatIndex>> FlatIndex::Create(const FlatIndexOpti
   index->code_bytes_ = index->quantizer_->code_bytes();
   const QuantizerConfig& q = options.quantizer;
   if (q.kind == QuantizerKind::kMse && scan::NibbleCodable(q.bits)) {
-    index->blocks_ = std::make_unique<scan::NibbleBlocks>(index->code_bytes_);
+    index->blocks_ = std::make_unique<scan::NibbleBlocks>(q.dim, q.bits);
   }
   return index;
 }

@@ -106,7 +106,7 @@ class FlatIndex {
   std::vector<uint64_t> ids_;
   std::vector<float> vectors_;
   absl::flat_hash_map<uint64_t, uint32_t> slot_of_;
-  // The fast-scan copy of the codes, for tq-mse at 1, 2 or 4 bits; null otherwise.
+  // The fast-scan copy of the codes, for tq-mse at 1 to 4 bits; null otherwise.
   std::unique_ptr<scan::NibbleBlocks> blocks_;
 };
 

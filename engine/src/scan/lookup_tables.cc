@@ -1,5 +1,7 @@
 #include "scan/lookup_tables.h"
 
+#include "scan/nibble_blocks.h"
+
 #include <algorithm>
 #include <cmath>
 
@@ -7,7 +9,7 @@ namespace tqdb::scan {
 
 void BuildQuantizedTables(const float* rotated_query, int dim, int bits, const float* centroids,
                           int padded_groups, QuantizedTables* out) {
-  const int per_nibble = 4 / bits;
+  const int per_nibble = CoordinatesPerNibble(bits);
   const int mask = (1 << bits) - 1;
   const int groups = (dim + per_nibble - 1) / per_nibble;
   std::vector<float> tables(static_cast<size_t>(groups) * 16);

@@ -1,6 +1,7 @@
 // Per-query 8-bit lookup tables for the nibble kernels, with the bound their rounding implies.
 //
-// Float table of group g: T_g[v] = sum over the coordinates j in the nibble of q'_j * c[code_j(v)].
+// Float table of group g: T_g[v] = sum over the coordinates j in the nibble of q'_j * c[code_j(v)]
+// (one coordinate per nibble at b = 3, whose entries 8..15 never occur).
 // One scale for all groups keeps the 8-bit sums comparable across vectors:
 //   Q_g[v] = round((T_g[v] - min_g) * scale),  scale = 255 / max_g (max_g - min_g),
 // so  sum_g T_g[v_g] = bias + (sum_g Q_g[v_g]) / scale + e,  bias = sum_g min_g,
@@ -22,8 +23,8 @@ struct QuantizedTables {
   float Estimate(uint32_t sum) const { return bias + sum / scale; }
 };
 
-// True when the kernels serve codes of `bits` per coordinate (whole codes per nibble).
-constexpr bool NibbleCodable(int bits) { return bits == 1 || bits == 2 || bits == 4; }
+// True when the kernels serve codes of `bits` per coordinate (nibble_blocks.h).
+constexpr bool NibbleCodable(int bits) { return bits >= 1 && bits <= 4; }
 
 // Builds the tables for `dim` rotated query values and a codebook of 2^bits `centroids`;
 // `padded_groups` as in NibbleBlocks.

@@ -1,5 +1,7 @@
 #include "scan/nibble_blocks.h"
 
+#include "tqdb/bit_packing.h"
+
 namespace tqdb::scan {
 
 void NibbleBlocks::Resize(size_t n) {
@@ -29,12 +31,17 @@ void NibbleBlocks::SetNibble(size_t slot, int group, uint8_t value) {
   }
 }
 
-void NibbleBlocks::Set(size_t slot, const uint8_t* code) {
-  for (int g = 0; g < groups_; ++g) {
-    const size_t byte = g / 2;
-    const uint8_t value = byte < code_bytes_ ? (code[byte] >> (4 * (g % 2))) & 0x0f : 0;
-    SetNibble(slot, g, value);
+uint8_t NibbleBlocks::CodeNibble(const uint8_t* code, int g) const {
+  if (bits_ == 3) {
+    return g < dim_ ? static_cast<uint8_t>(ReadPackedCode(code, size_t{3} * g, 3)) : 0;
   }
+  // b = 1, 2, 4: the packed stream is the nibble stream; past its end are padding groups.
+  const int code_bytes = static_cast<int>(PackedBytes(dim_, bits_));
+  return g / 2 < code_bytes ? (code[g / 2] >> (4 * (g % 2))) & 0x0f : 0;
+}
+
+void NibbleBlocks::Set(size_t slot, const uint8_t* code) {
+  for (int g = 0; g < groups_; ++g) SetNibble(slot, g, CodeNibble(code, g));
 }
 
 void NibbleBlocks::Move(size_t from, size_t to) {

@@ -1,8 +1,10 @@
 // The blocked, transposed layout the fast-scan kernels read (DESIGN.md, "Scanning").
 //
-// A packed code (bit_packing.h) is read as a stream of 4-bit groups ("nibbles"). For b = 1, 2, 4
-// each nibble holds 4/b whole coordinates, so a query's contribution of a nibble is one entry of
-// a 16-entry table. Vectors are stored in blocks of 32; within a block, group g takes 16 bytes:
+// A code is read as a stream of 4-bit groups ("nibbles"). For b = 1, 2, 4 the packed code
+// (bit_packing.h) already is that stream: each nibble holds 4/b whole coordinates. For b = 3 each
+// coordinate gets a nibble of its own (one bit unused), which keeps the scan a 16-entry lookup
+// per nibble at the price of a third more bytes scanned. Either way a query's contribution of a
+// nibble is one entry of a 16-entry table. Vectors are stored in blocks of 32; within a block, group g takes 16 bytes:
 // byte i holds vector i's nibble in its low half and vector i + 16's in its high half. A SIMD
 // register of 16 bytes therefore holds one group for all 32 vectors, and one byte shuffle looks
 // up 32 table entries. Groups are padded to a multiple of 4 with zero nibbles (and zero tables).
@@ -17,15 +19,18 @@ namespace tqdb::scan {
 inline constexpr int kBlockSize = 32;
 inline constexpr int kGroupBytes = 16;  // one group of one block
 
-// Nibble groups of a code of `code_bytes`, padded for the widest kernel.
-constexpr int PaddedGroups(size_t code_bytes) {
-  return static_cast<int>((code_bytes * 2 + 3) / 4 * 4);
+// Coordinates per nibble at `bits` per coordinate (1..4).
+constexpr int CoordinatesPerNibble(int bits) { return bits == 3 ? 1 : 4 / bits; }
+// Nibble groups of a code, padded to a multiple of 4 for the widest kernel.
+constexpr int PaddedGroups(int dim, int bits) {
+  const int per_nibble = CoordinatesPerNibble(bits);
+  return (((dim + per_nibble - 1) / per_nibble) + 3) & ~3;
 }
 
 class NibbleBlocks {
  public:
-  explicit NibbleBlocks(size_t code_bytes)
-      : code_bytes_(code_bytes), groups_(PaddedGroups(code_bytes)) {}
+  // Codes of `dim` coordinates at `bits` (1..4) per coordinate.
+  NibbleBlocks(int dim, int bits) : dim_(dim), bits_(bits), groups_(PaddedGroups(dim, bits)) {}
 
   int groups() const { return groups_; }
   size_t size() const { return size_; }
@@ -35,7 +40,7 @@ class NibbleBlocks {
 
   // Grows or shrinks to `n` vectors; new slots hold zero codes.
   void Resize(size_t n);
-  // Writes the packed `code` of `slot` (< size()) into its block.
+  // Writes the packed `code` (PackCodes layout) of `slot` (< size()) into its block.
   void Set(size_t slot, const uint8_t* code);
   // Copies slot `from` over slot `to` (for swap-with-last removal).
   void Move(size_t from, size_t to);
@@ -45,7 +50,11 @@ class NibbleBlocks {
   uint8_t Nibble(size_t slot, int group) const;
   void SetNibble(size_t slot, int group, uint8_t value);
 
-  size_t code_bytes_;
+  // The nibble of group `g` in a packed code.
+  uint8_t CodeNibble(const uint8_t* code, int g) const;
+
+  int dim_;
+  int bits_;
   int groups_;
   size_t size_ = 0;
   std::vector<uint8_t> data_;

@@ -345,26 +345,31 @@ void ExpectFastScanMatchesReference(const FlatIndex& index, const std::vector<fl
 }
 
 TEST(FastScanTest, EveryKernelReturnsTheReferenceTopKOnRandomData) {
-  for (int bits : {1, 2, 3, 4}) {
-    for (int d : {1, 7, 100, 200, 1536, 3072}) {
-      for (Metric metric : {Metric::kCosine, Metric::kInnerProduct, Metric::kL2}) {
-        for (size_t n : {size_t{0}, size_t{5}, size_t{33}, size_t{300}}) {
-          if (d >= 1536 && n > 33) continue;  // keeps the suite fast; blocks are covered above
-          FlatIndexOptions options = Options(d, bits, metric, false);
-          ASSERT_TRUE(ApplyVariantName("mse-ratio", &options.quantizer).ok());
-          auto index = MakeIndex(options);
-          if (n > 0) {
-            std::vector<float> base = testing::RandomUnitVectors(n, d, n + d);
-            for (size_t i = 0; i < base.size(); ++i) base[i] *= 1.0f + (i % 7);  // varied norms
-            ASSERT_TRUE(index->Add(Iota(n), base).ok());
+  // tq-mse at 1-4 bits, and tq-prod at 1-5 bits (its MSE part has 0-4 bits, plus sign bits).
+  for (const char* variant : {"mse-ratio", "prod"}) {
+    for (int bits : {1, 2, 3, 4, 5}) {
+      if (std::string(variant) == "mse-ratio" && bits == 5) continue;
+      for (int d : {1, 7, 100, 200, 1536, 3072}) {
+        for (Metric metric : {Metric::kCosine, Metric::kInnerProduct, Metric::kL2}) {
+          for (size_t n : {size_t{0}, size_t{5}, size_t{33}, size_t{300}}) {
+            if (d >= 1536 && n > 33) continue;  // keeps the suite fast; blocks are covered above
+            FlatIndexOptions options = Options(d, bits, metric, false);
+            ASSERT_TRUE(ApplyVariantName(variant, &options.quantizer).ok());
+            auto index = MakeIndex(options);
+            if (n > 0) {
+              std::vector<float> base = testing::RandomUnitVectors(n, d, n + d);
+              for (size_t i = 0; i < base.size(); ++i) base[i] *= 1.0f + (i % 7);  // varied norms
+              ASSERT_TRUE(index->Add(Iota(n), base).ok());
+            }
+            // Remove a few, so slots have moved through the blocks.
+            if (n > 10) index->Remove({0, 3, n - 1});
+            const std::vector<float> queries = testing::RandomUnitVectors(4, d, 99);
+            ExpectFastScanMatchesReference(
+                *index, queries, 10,
+                std::string(variant) + " bits=" + std::to_string(bits) + " d=" +
+                    std::to_string(d) + " metric=" + MetricName(metric) +
+                    " n=" + std::to_string(n));
           }
-          // Remove a few, so slots have moved through the blocks.
-          if (n > 10) index->Remove({0, 3, n - 1});
-          const std::vector<float> queries = testing::RandomUnitVectors(4, d, 99);
-          ExpectFastScanMatchesReference(*index, queries, 10,
-                                         "bits=" + std::to_string(bits) + " d=" +
-                                             std::to_string(d) + " metric=" + MetricName(metric) +
-                                             " n=" + std::to_string(n));
         }
       }
     }
@@ -372,7 +377,7 @@ TEST(FastScanTest, EveryKernelReturnsTheReferenceTopKOnRandomData) {
 }
 
 TEST_F(GloveRecallTest, EveryKernelReturnsTheReferenceTopKOnGlove) {
-  for (int bits : {2, 3, 4}) {
+  for (int bits : {1, 2, 3, 4}) {  // the defaults: prod at 1 bit, mse-ratio above
     auto index = MakeIndex(Options(d_, bits, Metric::kCosine, false));
     ASSERT_TRUE(index->Add(Iota(base_count_), *base_).ok());
     const std::vector<float> queries(queries_->begin(), queries_->begin() + 100 * d_);

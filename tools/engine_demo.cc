@@ -13,6 +13,7 @@
 #include "fvecs.h"
 #include "ground_truth.h"
 #include "tqdb/flat_index.h"
+#include "tqdb/simd.h"
 
 ABSL_FLAG(std::string, dataset, "", "an .fvecs file (default: glove-100.fvecs, shared datasets)");
 ABSL_FLAG(int, bits, 4, "bits per coordinate");
@@ -75,9 +76,9 @@ int main(int argc, char** argv) {
       std::set<uint64_t> top(truth[q].begin(), truth[q].end());
       for (const auto& hit : (*results)[q]) found += top.count(hit.id);
     }
-    std::printf("%-22s recall@10@10 = %.3f, %.0f queries/s (%d threads, scalar reference scan)\n",
+    std::printf("%-22s recall@10@10 = %.3f, %.0f queries/s (%d threads, %s scan)\n",
                 rerank ? "with exact re-rank:" : "codes only:", found / (nq * 10), nq / s,
-                omp_get_max_threads());
+                omp_get_max_threads(), tqdb::ActiveSimdLevelName());
     if (rerank) {
       for (size_t q = 0; q < 3; ++q) {
         std::printf("query vector %zu ->", n + q);

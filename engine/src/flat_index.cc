@@ -31,9 +31,13 @@ absl::StatusOr<std::unique_ptr<FlatIndex>> FlatIndex::Create(const FlatIndexOpti
   std::unique_ptr<FlatIndex> index(new FlatIndex(options));
   TQDB_ASSIGN_OR_RETURN(index->quantizer_, Quantizer::Create(options.quantizer));
   index->code_bytes_ = index->quantizer_->code_bytes();
-  const QuantizerConfig& q = options.quantizer;
-  if (q.kind == QuantizerKind::kMse && scan::NibbleCodable(q.bits)) {
-    index->blocks_ = std::make_unique<scan::NibbleBlocks>(q.dim, q.bits);
+  const int mse_bits = index->quantizer_->mse_bits();
+  const bool prod = options.quantizer.kind == QuantizerKind::kProd;
+  if (mse_bits == 0 || scan::NibbleCodable(mse_bits)) {
+    const int d = options.quantizer.dim;
+    if (mse_bits > 0) index->mse_blocks_ = std::make_unique<scan::NibbleBlocks>(d, mse_bits);
+    if (prod) index->sign_blocks_ = std::make_unique<scan::NibbleBlocks>(d, 1);
+    index->fast_scan_ = true;
   }
   return index;
 }
@@ -85,9 +89,14 @@ absl::Status FlatIndex::AddEncoded(absl::Span<const uint64_t> ids, absl::Span<co
     factors_[slot] = factors[i];
     if (options_.store_vectors)
       std::memcpy(&vectors_[slot * d], &vectors[i * d], d * sizeof(float));
-    if (blocks_ != nullptr) {
-      if (inserted) blocks_->Resize(ids_.size());
-      blocks_->Set(slot, &codes[i * code_bytes_]);
+    const uint8_t* code = &codes[i * code_bytes_];
+    if (mse_blocks_ != nullptr) {
+      if (inserted) mse_blocks_->Resize(ids_.size());
+      mse_blocks_->Set(slot, code);
+    }
+    if (sign_blocks_ != nullptr) {
+      if (inserted) sign_blocks_->Resize(ids_.size());
+      sign_blocks_->Set(slot, code + quantizer_->mse_bytes());
     }
   }
   return absl::OkStatus();
@@ -120,9 +129,13 @@ size_t FlatIndex::Remove(absl::Span<const uint64_t> ids) {
         std::memcpy(&vectors_[hole * d], &vectors_[last * d], d * sizeof(float));
       }
       slot_of_[ids_[hole]] = hole;
-      if (blocks_ != nullptr) blocks_->Move(last, hole);
+      for (auto* blocks : {mse_blocks_.get(), sign_blocks_.get()}) {
+        if (blocks != nullptr) blocks->Move(last, hole);
+      }
     }
-    if (blocks_ != nullptr) blocks_->Resize(last);
+    for (auto* blocks : {mse_blocks_.get(), sign_blocks_.get()}) {
+      if (blocks != nullptr) blocks->Resize(last);
+    }
     ids_.pop_back();
     codes_.resize(codes_.size() - code_bytes_);
     factors_.pop_back();
@@ -192,7 +205,7 @@ std::vector<SearchHit> FlatIndex::SearchOne(const float* query, const SearchPara
   const size_t keep = params.rerank ? std::max(params.k, params.rerank_candidates) : params.k;
   TopK top(keep);
   // Without SIMD the byte-table reference (one lookup per code byte) beats the nibble kernel.
-  if (blocks_ != nullptr && !params.reference_scan &&
+  if (fast_scan_ && !params.reference_scan &&
       scan::ActiveScanLevel() != scan::ScanLevel::kScalar) {
     ScanBlocks(prepared, query_norm_sq, &top);
   } else {
@@ -242,23 +255,48 @@ void FlatIndex::ScanReference(const PreparedQuery& prepared, float query_norm_sq
 }
 
 void FlatIndex::ScanBlocks(const PreparedQuery& prepared, float query_norm_sq, TopK* top) const {
-  thread_local scan::QuantizedTables tables;
-  scan::BuildQuantizedTables(prepared.rotated.data(), dim(), quantizer_->mse_bits(),
-                             quantizer_->codebook()->centroids.data(), blocks_->groups(), &tables);
+  thread_local scan::QuantizedTables mse_tables, sign_tables;
+  if (mse_blocks_ != nullptr) {
+    scan::BuildQuantizedTables(prepared.rotated.data(), dim(), quantizer_->mse_bits(),
+                               quantizer_->codebook()->centroids.data(), mse_blocks_->groups(),
+                               &mse_tables);
+  }
+  if (sign_blocks_ != nullptr) {
+    scan::BuildQuantizedTables(prepared.projected.data(), dim(), 1, kSignCentroids,
+                               sign_blocks_->groups(), &sign_tables);
+  }
+  const bool prod = sign_blocks_ != nullptr;
   const scan::ScanBlockFn scan_block = scan::ActiveScanBlock();
   const size_t n = ids_.size();
-  uint32_t sums[scan::kBlockSize];
-  for (size_t b = 0; b < blocks_->blocks(); ++b) {
-    scan_block(blocks_->block(b), tables.tables.data(), blocks_->groups(), sums);
-    const size_t first = b * scan::kBlockSize;
+  uint32_t mse_sums[scan::kBlockSize] = {}, sign_sums[scan::kBlockSize] = {};
+  for (size_t first = 0; first < n; first += scan::kBlockSize) {
+    const size_t b = first / scan::kBlockSize;
+    if (mse_blocks_ != nullptr) {
+      scan_block(mse_blocks_->block(b), mse_tables.tables.data(), mse_blocks_->groups(), mse_sums);
+    }
+    if (prod) {
+      scan_block(sign_blocks_->block(b), sign_tables.tables.data(), sign_blocks_->groups(),
+                 sign_sums);
+    }
     const size_t count = std::min<size_t>(scan::kBlockSize, n - first);
     for (size_t i = 0; i < count; ++i) {
-      // <q', c> lies within max_error of the 8-bit estimate, and the key is monotonic in it
-      // for fixed factors, so the larger key at the two ends bounds the exact key.
+      // Each 8-bit sum is within max_error of its float sum, so the estimate lies within
+      // `radius` of `center`; the key is monotonic in the estimate for fixed factors, so the
+      // larger key at the two ends bounds the exact key.
       const VectorFactors& f = factors_[first + i];
-      const float raw = tables.Estimate(sums[i]);
-      const float bound = std::max(Key(f, f.aux * (raw - tables.max_error), query_norm_sq),
-                                   Key(f, f.aux * (raw + tables.max_error), query_norm_sq));
+      float center, radius;
+      const float mse = mse_blocks_ != nullptr ? mse_tables.Estimate(mse_sums[i]) : 0.0f;
+      const float mse_error = mse_blocks_ != nullptr ? mse_tables.max_error : 0.0f;
+      if (prod) {
+        const float weight = f.aux * prepared.qjl_scale;
+        center = mse + weight * sign_tables.Estimate(sign_sums[i]);
+        radius = mse_error + std::abs(weight) * sign_tables.max_error;
+      } else {
+        center = f.aux * mse;
+        radius = std::abs(f.aux) * mse_error;
+      }
+      const float bound = std::max(Key(f, center - radius, query_norm_sq),
+                                   Key(f, center + radius, query_norm_sq));
       if (bound <= top->threshold()) continue;
       const size_t slot = first + i;
       const float estimate =
@@ -272,7 +310,8 @@ size_t FlatIndex::MemoryBytes() const {
   return codes_.capacity() + factors_.capacity() * sizeof(VectorFactors) +
          ids_.capacity() * sizeof(uint64_t) + vectors_.capacity() * sizeof(float) +
          slot_of_.capacity() * (sizeof(std::pair<uint64_t, uint32_t>) + 1) +
-         (blocks_ != nullptr ? blocks_->MemoryBytes() : 0);
+         (mse_blocks_ != nullptr ? mse_blocks_->MemoryBytes() : 0) +
+         (sign_blocks_ != nullptr ? sign_blocks_->MemoryBytes() : 0);
 }
 
 }  // namespace tqdb

@@ -12,7 +12,6 @@
 namespace tqdb {
 namespace {
 
-constexpr float kSignCentroids[2] = {-1.0f, 1.0f};
 constexpr uint64_t kProjectionSeedStream = 1;
 
 // Per-thread work buffers, so encoding in a hot loop allocates nothing after the first vector.
@@ -151,9 +150,9 @@ void Quantizer::PrepareQuery(const float* query, PreparedQuery* prepared) const 
     prepared->mse.Build(prepared->rotated.data(), d, mse_bits_, codebook_->centroids.data());
   }
   if (config_.kind == QuantizerKind::kProd) {
-    std::vector<float> projected(d);
-    projection_->Project(prepared->rotated.data(), projected.data());
-    prepared->sign.Build(projected.data(), d, 1, kSignCentroids);
+    prepared->projected.resize(d);
+    projection_->Project(prepared->rotated.data(), prepared->projected.data());
+    prepared->sign.Build(prepared->projected.data(), d, 1, kSignCentroids);
     prepared->qjl_scale = static_cast<float>(projection_->estimator_scale());
   }
 }

@@ -91,6 +91,7 @@ class FlatIndex {
   std::vector<SearchHit> SearchOne(const float* query, const SearchParams& params) const;
   // Pushes every slot's key into `top`: one reference score per code, or the fast-scan kernels
   // with threshold pruning (only slots whose bound can beat the k-th key are scored exactly).
+  // Both give the same top-k.
   void ScanReference(const PreparedQuery& prepared, float query_norm_sq, TopK* top) const;
   void ScanBlocks(const PreparedQuery& prepared, float query_norm_sq, TopK* top) const;
   // The search key (higher is better) of a vector with `factors` whose estimate of <q, u> is
@@ -106,8 +107,11 @@ class FlatIndex {
   std::vector<uint64_t> ids_;
   std::vector<float> vectors_;
   absl::flat_hash_map<uint64_t, uint32_t> slot_of_;
-  // The fast-scan copy of the codes, for tq-mse at 1 to 4 bits; null otherwise.
-  std::unique_ptr<scan::NibbleBlocks> blocks_;
+  // The fast-scan copies of the codes: the MSE part at 1 to 4 bits, and tq-prod's sign bits.
+  // Null when that part is absent or too wide for the kernels (then the reference scan runs).
+  std::unique_ptr<scan::NibbleBlocks> mse_blocks_;
+  std::unique_ptr<scan::NibbleBlocks> sign_blocks_;
+  bool fast_scan_ = false;  // every part of the code has blocks
 };
 
 }  // namespace tqdb

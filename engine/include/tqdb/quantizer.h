@@ -21,6 +21,9 @@ namespace tqdb {
 
 class QjlProjection;
 
+// The QJL sign bits' "centroids": bit 0 is -1, bit 1 is +1.
+inline constexpr float kSignCentroids[2] = {-1.0f, 1.0f};
+
 // Per-vector scalars stored beside each code.
 struct VectorFactors {
   float norm = 0;  // |x|
@@ -34,7 +37,8 @@ struct PreparedQuery {
   std::vector<float> rotated;  // Pi q
   CodeScorer mse;              // over the (b-1) or b MSE bits
   CodeScorer sign;             // tq-prod: over the QJL sign bits of S Pi q
-  float qjl_scale = 0;         // tq-prod: the QJL estimator constant
+  std::vector<float> projected;  // tq-prod: S Pi q
+  float qjl_scale = 0;           // tq-prod: the QJL estimator constant
 };
 
 class Quantizer {
@@ -46,8 +50,9 @@ class Quantizer {
   int dim() const { return config_.dim; }
   // Bits of MSE code per coordinate (b for tq-mse, b - 1 for tq-prod).
   int mse_bits() const { return mse_bits_; }
-  // Bytes of packed code per vector (factors not included).
+  // Bytes of packed code per vector (factors not included): the MSE part, then the sign bits.
   size_t code_bytes() const { return mse_bytes_ + sign_bytes_; }
+  size_t mse_bytes() const { return mse_bytes_; }
   const Codebook* codebook() const { return codebook_.get(); }
   const Rotation& rotation() const { return *rotation_; }
 

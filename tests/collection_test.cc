@@ -6,6 +6,7 @@
 #include <limits>
 #include <thread>
 
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "test_util.h"
 #include "tqdb/database.h"
@@ -36,7 +37,7 @@ std::vector<uint64_t> IdRange(uint64_t begin, uint64_t end) {
 
 std::vector<std::string> Payloads(absl::Span<const uint64_t> ids, const std::string& tag) {
   std::vector<std::string> payloads;
-  for (uint64_t id : ids) payloads.push_back(tag + std::to_string(id));
+  for (uint64_t id : ids) payloads.push_back(absl::StrCat(tag, id));
   return payloads;
 }
 
@@ -83,7 +84,7 @@ TEST(CollectionTest, SearchGetAndCodesAreIdenticalAfterReopen) {
     for (size_t i = 0; i < 10; ++i) {
       EXPECT_EQ((*after)[q][i].id, before[q][i].id);
       EXPECT_EQ((*after)[q][i].score, before[q][i].score);
-      EXPECT_EQ((*after)[q][i].payload, "p" + std::to_string(before[q][i].id));
+      EXPECT_EQ((*after)[q][i].payload, absl::StrCat("p", before[q][i].id));
     }
   }
   int i = 0;

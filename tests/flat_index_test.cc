@@ -376,6 +376,32 @@ TEST(FastScanTest, EveryKernelReturnsTheReferenceTopKOnRandomData) {
   }
 }
 
+TEST(FastScanTest, OneLargeQuerySplitOverThreadsMatchesTheSingleThreadScan) {
+  const int d = 16;
+  const size_t n = 40000;  // above the split threshold
+  const std::vector<float> base = testing::RandomUnitVectors(n, d, 7);
+  const std::vector<float> queries = testing::RandomUnitVectors(2, d, 8);
+  for (const char* variant : {"mse-ratio", "prod"}) {
+    FlatIndexOptions options = Options(d, 2, Metric::kInnerProduct, false);
+    ASSERT_TRUE(ApplyVariantName(variant, &options.quantizer).ok());
+    auto index = MakeIndex(options);
+    ASSERT_TRUE(index->Add(Iota(n), base).ok());
+    for (bool reference : {false, true}) {
+      SearchParams params;
+      params.k = 50;
+      params.reference_scan = reference;
+      // A batch of two is scanned one thread per query; a single query is split over threads.
+      auto whole = *index->SearchBatch(queries, params);
+      auto split = *index->Search(absl::MakeConstSpan(queries).first(d), params);
+      ASSERT_EQ(split.size(), whole[0].size());
+      for (size_t i = 0; i < split.size(); ++i) {
+        EXPECT_EQ(split[i].id, whole[0][i].id) << variant << " rank " << i;
+        EXPECT_EQ(split[i].score, whole[0][i].score);
+      }
+    }
+  }
+}
+
 TEST_F(GloveRecallTest, EveryKernelReturnsTheReferenceTopKOnGlove) {
   for (int bits : {1, 2, 3, 4}) {  // the defaults: prod at 1 bit, mse-ratio above
     auto index = MakeIndex(Options(d_, bits, Metric::kCosine, false));

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <cstring>
 
+#include <omp.h>
+
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "tqdb/status_macros.h"
@@ -15,6 +17,9 @@
 
 namespace tqdb {
 namespace {
+
+// Below this many vectors one query is scanned by one thread: the split costs more than it saves.
+constexpr size_t kSplitScanMinVectors = 32768;
 
 double Dot(const float* a, const float* b, int d) {
   double sum = 0;
@@ -176,7 +181,7 @@ absl::Status FlatIndex::ValidateSearch(absl::Span<const float> queries, size_t c
 absl::StatusOr<std::vector<SearchHit>> FlatIndex::Search(absl::Span<const float> query,
                                                          const SearchParams& params) const {
   TQDB_RETURN_IF_ERROR(ValidateSearch(query, 1, params));
-  return SearchOne(query.data(), params);
+  return SearchOne(query.data(), params, /*split_over_threads=*/true);
 }
 
 absl::StatusOr<std::vector<std::vector<SearchHit>>> FlatIndex::SearchBatch(
@@ -184,12 +189,19 @@ absl::StatusOr<std::vector<std::vector<SearchHit>>> FlatIndex::SearchBatch(
   const size_t count = dim() > 0 ? queries.size() / dim() : 0;
   TQDB_RETURN_IF_ERROR(ValidateSearch(queries, count, params));
   std::vector<std::vector<SearchHit>> results(count);
+  if (count == 1) {
+    results[0] = SearchOne(queries.data(), params, /*split_over_threads=*/true);
+    return results;
+  }
 #pragma omp parallel for schedule(dynamic, 1)
-  for (size_t i = 0; i < count; ++i) results[i] = SearchOne(queries.data() + i * dim(), params);
+  for (size_t i = 0; i < count; ++i) {
+    results[i] = SearchOne(queries.data() + i * dim(), params, /*split_over_threads=*/false);
+  }
   return results;
 }
 
-std::vector<SearchHit> FlatIndex::SearchOne(const float* query, const SearchParams& params) const {
+std::vector<SearchHit> FlatIndex::SearchOne(const float* query, const SearchParams& params,
+                                            bool split_over_threads) const {
   const int d = dim();
   const Metric metric = options_.metric;
   std::vector<float> q(query, query + d);
@@ -205,11 +217,33 @@ std::vector<SearchHit> FlatIndex::SearchOne(const float* query, const SearchPara
   const size_t keep = params.rerank ? std::max(params.k, params.rerank_candidates) : params.k;
   TopK top(keep);
   // Without SIMD the byte-table reference (one lookup per code byte) beats the nibble kernel.
-  if (fast_scan_ && !params.reference_scan &&
-      scan::ActiveScanLevel() != scan::ScanLevel::kScalar) {
-    ScanBlocks(prepared, query_norm_sq, &top);
+  const bool fast = fast_scan_ && !params.reference_scan &&
+                    scan::ActiveScanLevel() != scan::ScanLevel::kScalar;
+  auto scan = [&](size_t begin, size_t end, TopK* into) {
+    if (fast) {
+      ScanBlocks(prepared, query_norm_sq, begin, end, into);
+    } else {
+      ScanReference(prepared, query_norm_sq, begin, end, into);
+    }
+  };
+  const size_t n = ids_.size();
+  const int threads = split_over_threads && n >= kSplitScanMinVectors ? omp_get_max_threads() : 1;
+  if (threads <= 1) {
+    scan(0, n, &top);
   } else {
-    ScanReference(prepared, query_norm_sq, &top);
+    // Each thread keeps its own top-k over a contiguous share of whole blocks; the union of
+    // their top-k holds the overall top-k.
+    std::vector<TopK> partial(threads, TopK(keep));
+    const size_t blocks = (n + scan::kBlockSize - 1) / scan::kBlockSize;
+#pragma omp parallel for num_threads(threads) schedule(static, 1)
+    for (int t = 0; t < threads; ++t) {
+      const size_t begin = blocks * t / threads * scan::kBlockSize;
+      const size_t end = std::min(n, blocks * (t + 1) / threads * scan::kBlockSize);
+      if (begin < end) scan(begin, end, &partial[t]);
+    }
+    for (TopK& part : partial) {
+      for (const auto& [key, slot] : std::move(part).Sorted()) top.Push(key, slot);
+    }
   }
   std::vector<std::pair<float, uint32_t>> best = std::move(top).Sorted();
 
@@ -243,10 +277,9 @@ float FlatIndex::Key(const VectorFactors& f, float estimate, float query_norm_sq
   return estimate;
 }
 
-void FlatIndex::ScanReference(const PreparedQuery& prepared, float query_norm_sq,
-                              TopK* top) const {
-  const size_t n = ids_.size();
-  for (size_t slot = 0; slot < n; ++slot) {
+void FlatIndex::ScanReference(const PreparedQuery& prepared, float query_norm_sq, size_t begin,
+                              size_t end, TopK* top) const {
+  for (size_t slot = begin; slot < end; ++slot) {
     const VectorFactors& f = factors_[slot];
     const float estimate =
         quantizer_->EstimateInnerProduct(prepared, &codes_[slot * code_bytes_], f);
@@ -254,7 +287,8 @@ void FlatIndex::ScanReference(const PreparedQuery& prepared, float query_norm_sq
   }
 }
 
-void FlatIndex::ScanBlocks(const PreparedQuery& prepared, float query_norm_sq, TopK* top) const {
+void FlatIndex::ScanBlocks(const PreparedQuery& prepared, float query_norm_sq, size_t begin,
+                           size_t end, TopK* top) const {
   thread_local scan::QuantizedTables mse_tables, sign_tables;
   if (mse_blocks_ != nullptr) {
     scan::BuildQuantizedTables(prepared.rotated.data(), dim(), quantizer_->mse_bits(),
@@ -267,9 +301,8 @@ void FlatIndex::ScanBlocks(const PreparedQuery& prepared, float query_norm_sq, T
   }
   const bool prod = sign_blocks_ != nullptr;
   const scan::ScanBlockFn scan_block = scan::ActiveScanBlock();
-  const size_t n = ids_.size();
   uint32_t mse_sums[scan::kBlockSize] = {}, sign_sums[scan::kBlockSize] = {};
-  for (size_t first = 0; first < n; first += scan::kBlockSize) {
+  for (size_t first = begin; first < end; first += scan::kBlockSize) {
     const size_t b = first / scan::kBlockSize;
     if (mse_blocks_ != nullptr) {
       scan_block(mse_blocks_->block(b), mse_tables.tables.data(), mse_blocks_->groups(), mse_sums);
@@ -278,7 +311,7 @@ void FlatIndex::ScanBlocks(const PreparedQuery& prepared, float query_norm_sq, T
       scan_block(sign_blocks_->block(b), sign_tables.tables.data(), sign_blocks_->groups(),
                  sign_sums);
     }
-    const size_t count = std::min<size_t>(scan::kBlockSize, n - first);
+    const size_t count = std::min<size_t>(scan::kBlockSize, end - first);
     for (size_t i = 0; i < count; ++i) {
       // Each 8-bit sum is within max_error of its float sum, so the estimate lies within
       // `radius` of `center`; the key is monotonic in the estimate for fixed factors, so the

@@ -87,13 +87,18 @@ class FlatIndex {
 
   absl::Status ValidateSearch(absl::Span<const float> queries, size_t count,
                               const SearchParams& params) const;
-  // Search for one validated query.
-  std::vector<SearchHit> SearchOne(const float* query, const SearchParams& params) const;
+  // Search for one validated query; with `split_over_threads`, a large index is scanned by all
+  // OpenMP threads, each over its share of the blocks, and their top-k are merged.
+  std::vector<SearchHit> SearchOne(const float* query, const SearchParams& params,
+                                   bool split_over_threads) const;
   // Pushes every slot's key into `top`: one reference score per code, or the fast-scan kernels
   // with threshold pruning (only slots whose bound can beat the k-th key are scored exactly).
   // Both give the same top-k.
-  void ScanReference(const PreparedQuery& prepared, float query_norm_sq, TopK* top) const;
-  void ScanBlocks(const PreparedQuery& prepared, float query_norm_sq, TopK* top) const;
+  // Both cover slots [begin, end); `begin` is a multiple of the block size.
+  void ScanReference(const PreparedQuery& prepared, float query_norm_sq, size_t begin, size_t end,
+                     TopK* top) const;
+  void ScanBlocks(const PreparedQuery& prepared, float query_norm_sq, size_t begin, size_t end,
+                  TopK* top) const;
   // The search key (higher is better) of a vector with `factors` whose estimate of <q, u> is
   // `estimate`.
   float Key(const VectorFactors& factors, float estimate, float query_norm_sq) const;

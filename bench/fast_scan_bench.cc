@@ -24,6 +24,8 @@
 ABSL_FLAG(std::string, datasets_dir, "", "folder with glove-100.fvecs (default: shared datasets)");
 ABSL_FLAG(std::string, bits, "2,4", "bits per coordinate to measure (comma-separated)");
 ABSL_FLAG(size_t, queries, 1000, "held-back queries (the last rows)");
+ABSL_FLAG(std::string, variant, "mse-ratio",
+          "tqdb variant: mse-ratio, mse-plain, mse-unitnorm, prod, or default (per bit width)");
 
 namespace tqdb {
 namespace {
@@ -114,9 +116,10 @@ int Run() {
   for (size_t i = 0; i < n; ++i) ids[i] = i;
   const int all_threads = omp_get_max_threads();
 
-  std::printf("GloVe-100: %zu base, %zu queries, k = %d, cosine. tqdb SIMD: %s. FAISS: Debian "
-              "libfaiss 1.7.3, built without AVX2 (its fast-scan runs its emulated SIMD path).\n\n",
-              n, nq, kK, ActiveSimdLevelName());
+  std::printf("GloVe-100: %zu base, %zu queries, k = %d, cosine. tqdb variant %s, SIMD: %s. "
+              "FAISS: Debian libfaiss 1.7.3, built without AVX2 (its fast-scan runs its emulated "
+              "SIMD path).\n\n",
+              n, nq, kK, absl::GetFlag(FLAGS_variant).c_str(), ActiveSimdLevelName());
   std::printf("| bits | threads | code bytes tqdb / FAISS | tqdb QPS | FAISS PQ m x 4fs QPS | tqdb/FAISS | tqdb "
               "reference QPS | memory-read QPS | tqdb/memory | tqdb ns/vector | tqdb GB/s | "
               "recall tqdb | recall FAISS |\n");
@@ -127,7 +130,11 @@ int Run() {
     FlatIndexOptions options;
     options.metric = Metric::kInnerProduct;
     options.quantizer = DefaultQuantizerConfig(d, bits);
-    options.quantizer.kind = QuantizerKind::kMse;  // the fast-scan kernels serve tq-mse
+    if (absl::Status s = ApplyVariantName(absl::GetFlag(FLAGS_variant), &options.quantizer);
+        !s.ok()) {
+      std::fprintf(stderr, "%s\n", s.ToString().c_str());
+      return 1;
+    }
     auto index = *FlatIndex::Create(options);
     if (!index->Add(ids, base).ok()) return 1;
     const size_t code_bytes = index->quantizer().code_bytes();

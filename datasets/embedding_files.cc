@@ -16,19 +16,30 @@ bool EndsWith(const std::string& s, const char* suffix) {
   return s.size() >= n && s.compare(s.size() - n, n, suffix) == 0;
 }
 
-// Appends `row` to `file`, checking that every row has the first row's dimension.
-absl::Status AppendRow(const std::string& path, size_t line, const std::vector<float>& row,
+// Parses the vector in `text` (line `line` of `path`) and appends it to `file`, checking that
+// every row has the first row's dimension. Errors name the file and line.
+absl::Status AppendRow(const std::string& path, size_t line, std::string_view text,
                        EmbeddingFile* file) {
-  if (row.empty()) return absl::InvalidArgumentError(absl::StrCat(path, ":", line, ": no values"));
-  if (file->data.dim == 0) file->data.dim = static_cast<int>(row.size());
-  if (static_cast<int>(row.size()) != file->data.dim) {
-    return absl::InvalidArgumentError(absl::StrCat(path, ":", line, ": ", row.size(),
+  absl::StatusOr<std::vector<float>> row = ParseVectorText(text);
+  if (!row.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ":", line, ": ", row.status().message()));
+  }
+  if (row->empty()) return absl::InvalidArgumentError(absl::StrCat(path, ":", line, ": no values"));
+  if (file->data.dim == 0) file->data.dim = static_cast<int>(row->size());
+  if (static_cast<int>(row->size()) != file->data.dim) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ":", line, ": ", row->size(),
                                                    " values, but earlier rows have ",
                                                    file->data.dim));
   }
-  file->data.values.insert(file->data.values.end(), row.begin(), row.end());
+  file->data.values.insert(file->data.values.end(), row->begin(), row->end());
   ++file->data.count;
   return absl::OkStatus();
+}
+
+// A text reader's result, or InvalidArgument when it read no row.
+absl::StatusOr<EmbeddingFile> NonEmpty(const std::string& path, EmbeddingFile file) {
+  if (file.data.count == 0) return absl::InvalidArgumentError(absl::StrCat(path, ": no vectors"));
+  return file;
 }
 
 // Splits one CSV line into cells, honouring double quotes ("" inside quotes is a quote).
@@ -109,16 +120,14 @@ absl::StatusOr<EmbeddingFile> ReadGloveText(const std::string& path, size_t max_
     if (space == std::string::npos) {
       return absl::InvalidArgumentError(absl::StrCat(path, ":", n, ": expected 'word v1 v2 ...'"));
     }
-    absl::StatusOr<std::vector<float>> row = ParseVectorText(line.substr(space + 1));
-    if (!row.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat(path, ":", n, ": ", row.status().message()));
+    if (absl::Status s = AppendRow(path, n, std::string_view(line).substr(space + 1), &file);
+        !s.ok()) {
+      return s;
     }
-    if (absl::Status s = AppendRow(path, n, *row, &file); !s.ok()) return s;
     file.labels.push_back(line.substr(0, space));
     if (max_vectors != 0 && file.data.count == max_vectors) break;
   }
-  if (file.data.count == 0) return absl::InvalidArgumentError(absl::StrCat(path, ": no vectors"));
-  return file;
+  return NonEmpty(path, std::move(file));
 }
 
 absl::StatusOr<EmbeddingFile> ReadCsv(const std::string& path, const LoadOptions& options) {
@@ -143,18 +152,13 @@ absl::StatusOr<EmbeddingFile> ReadCsv(const std::string& path, const LoadOptions
     if (static_cast<int>(cells.size()) <= column) {
       return absl::InvalidArgumentError(absl::StrCat(path, ":", n, ": too few columns"));
     }
-    absl::StatusOr<std::vector<float>> row = ParseVectorText(cells[column]);
-    if (!row.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat(path, ":", n, ": ", row.status().message()));
-    }
-    if (absl::Status s = AppendRow(path, n, *row, &file); !s.ok()) return s;
+    if (absl::Status s = AppendRow(path, n, cells[column], &file); !s.ok()) return s;
     if (id_column >= 0 && id_column < static_cast<int>(cells.size())) {
       file.labels.push_back(cells[id_column]);
     }
     if (options.max_vectors != 0 && file.data.count == options.max_vectors) break;
   }
-  if (file.data.count == 0) return absl::InvalidArgumentError(absl::StrCat(path, ": no vectors"));
-  return file;
+  return NonEmpty(path, std::move(file));
 }
 
 absl::StatusOr<EmbeddingFile> ReadJsonLines(const std::string& path, const LoadOptions& options) {
@@ -172,18 +176,13 @@ absl::StatusOr<EmbeddingFile> ReadJsonLines(const std::string& path, const LoadO
       return absl::InvalidArgumentError(
           absl::StrCat(path, ":", n, ": no array field ", key));
     }
-    absl::StatusOr<std::vector<float>> row =
-        ParseVectorText(std::string_view(line).substr(open, close - open + 1));
-    if (!row.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat(path, ":", n, ": ", row.status().message()));
-    }
-    if (absl::Status s = AppendRow(path, n, *row, &file); !s.ok()) return s;
+    const std::string_view array = std::string_view(line).substr(open, close - open + 1);
+    if (absl::Status s = AppendRow(path, n, array, &file); !s.ok()) return s;
     if (std::string id = JsonScalar(line, "id"); !id.empty()) file.labels.push_back(id);
     if (options.max_vectors != 0 && file.data.count == options.max_vectors) break;
   }
-  if (file.data.count == 0) return absl::InvalidArgumentError(absl::StrCat(path, ": no vectors"));
   if (file.labels.size() != file.data.count) file.labels.clear();
-  return file;
+  return NonEmpty(path, std::move(file));
 }
 
 absl::StatusOr<EmbeddingFile> ReadNpy(const std::string& path, size_t max_vectors) {

@@ -27,9 +27,8 @@ absl::Status AppendRow(const std::string& path, size_t line, std::string_view te
   if (row->empty()) return absl::InvalidArgumentError(absl::StrCat(path, ":", line, ": no values"));
   if (file->data.dim == 0) file->data.dim = static_cast<int>(row->size());
   if (static_cast<int>(row->size()) != file->data.dim) {
-    return absl::InvalidArgumentError(absl::StrCat(path, ":", line, ": ", row->size(),
-                                                   " values, but earlier rows have ",
-                                                   file->data.dim));
+    return absl::InvalidArgumentError(absl::StrCat(
+        path, ":", line, ": ", row->size(), " values, but earlier rows have ", file->data.dim));
   }
   file->data.values.insert(file->data.values.end(), row->begin(), row->end());
   ++file->data.count;
@@ -173,8 +172,7 @@ absl::StatusOr<EmbeddingFile> ReadJsonLines(const std::string& path, const LoadO
     const size_t open = at == std::string::npos ? at : line.find('[', at);
     const size_t close = open == std::string::npos ? open : line.find(']', open);
     if (close == std::string::npos) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(path, ":", n, ": no array field ", key));
+      return absl::InvalidArgumentError(absl::StrCat(path, ":", n, ": no array field ", key));
     }
     const std::string_view array = std::string_view(line).substr(open, close - open + 1);
     if (absl::Status s = AppendRow(path, n, array, &file); !s.ok()) return s;
@@ -207,17 +205,21 @@ absl::StatusOr<EmbeddingFile> ReadNpy(const std::string& path, size_t max_vector
   const bool f4 = header.find("'<f4'") != std::string::npos;
   const bool f8 = header.find("'<f8'") != std::string::npos;
   if (!f4 && !f8) {
-    return absl::InvalidArgumentError(absl::StrCat(path, ": only little-endian float32/float64 "
-                                                   "arrays are supported; header: ", header));
+    return absl::InvalidArgumentError(absl::StrCat(path,
+                                                   ": only little-endian float32/float64 "
+                                                   "arrays are supported; header: ",
+                                                   header));
   }
   if (header.find("'fortran_order': False") == std::string::npos) {
-    return absl::InvalidArgumentError(absl::StrCat(path, ": Fortran-order arrays are not supported"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": Fortran-order arrays are not supported"));
   }
   const size_t shape = header.find("'shape': (");
   size_t rows = 0, cols = 0;
   if (shape == std::string::npos ||
       std::sscanf(header.c_str() + shape, "'shape': (%zu, %zu)", &rows, &cols) != 2 || cols == 0) {
-    return absl::InvalidArgumentError(absl::StrCat(path, ": expected a 2-D array; header: ", header));
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": expected a 2-D array; header: ", header));
   }
   if (max_vectors != 0) rows = std::min(rows, max_vectors);
   EmbeddingFile file;

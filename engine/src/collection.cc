@@ -26,8 +26,8 @@ namespace {
 absl::Status CheckBatchSize(size_t n, const char* what) {
   if (n == 0) return absl::InvalidArgumentError(absl::StrCat("empty ", what, ": no ids"));
   if (n > kMaxBatchSize) {
-    return absl::InvalidArgumentError(absl::StrCat(what, " of ", n, " ids exceeds the limit of ",
-                                                   kMaxBatchSize, "; split it"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, " of ", n, " ids exceeds the limit of ", kMaxBatchSize, "; split it"));
   }
   return absl::OkStatus();
 }
@@ -36,8 +36,8 @@ rocksdb::Slice AsSlice(const std::string& s) { return rocksdb::Slice(s.data(), s
 
 }  // namespace
 
-Collection::Collection(std::shared_ptr<storage::Store> store, uint32_t cid,
-                       CollectionConfig config, const storage::SegmentPolicy& policy)
+Collection::Collection(std::shared_ptr<storage::Store> store, uint32_t cid, CollectionConfig config,
+                       const storage::SegmentPolicy& policy)
     : store_(std::move(store)),
       cid_(cid),
       config_(std::move(config)),
@@ -86,8 +86,7 @@ absl::Status Collection::Load() {
     TQDB_RETURN_IF_ERROR(storage::FromRocks(it->status(), "reading dead entries"));
   }
 
-  std::unique_ptr<rocksdb::Iterator> it(
-      store_->db()->NewIterator(read, store_->cf(Cf::kSegments)));
+  std::unique_ptr<rocksdb::Iterator> it(store_->db()->NewIterator(read, store_->cf(Cf::kSegments)));
   std::vector<uint64_t> live_ids;
   std::vector<uint8_t> live_codes;
   std::vector<VectorFactors> live_factors;
@@ -105,13 +104,13 @@ absl::Status Collection::Load() {
     const absl::flat_hash_set<uint64_t>* dead_here = nullptr;
     if (auto d = dead.find(number); d != dead.end()) dead_here = &d->second;
     Segment& segment = segments_[number];
-    segment.ids = view->ids;
+    segment.ids = std::move(view->ids);  // read below through segment.ids
     segment.bytes = value.size();
     live_ids.clear();
     live_codes.clear();
     live_factors.clear();
     for (size_t i = 0; i < view->count; ++i) {
-      const uint64_t id = view->ids[i];
+      const uint64_t id = segment.ids[i];
       if (dead_here != nullptr && dead_here->contains(id)) {
         ++segment.dead;
         continue;
@@ -222,8 +221,8 @@ absl::StatusOr<WriteResult> Collection::Upsert(absl::Span<const uint64_t> ids,
 
   if (absl::Status status = MaintainSegments(/*full=*/false); !status.ok()) {
     // The batch is committed; a failed merge only leaves more segments behind.
-    std::fprintf(stderr, "tqdb: collection '%s': segment merge failed: %s\n",
-                 config_.name.c_str(), status.ToString().c_str());
+    std::fprintf(stderr, "tqdb: collection '%s': segment merge failed: %s\n", config_.name.c_str(),
+                 status.ToString().c_str());
   }
   return WriteResult{n - replaced.size(), replaced.size(), 0};
 }
@@ -331,10 +330,10 @@ absl::Status Collection::Compact() {
   const std::string end = storage::CollectionEnd(cid_);
   const rocksdb::Slice begin_slice = AsSlice(begin), end_slice = AsSlice(end);
   for (Cf cf : {Cf::kSegments, Cf::kDead, Cf::kVectors, Cf::kPayloads}) {
-    TQDB_RETURN_IF_ERROR(storage::FromRocks(
-        store_->db()->CompactRange(rocksdb::CompactRangeOptions(), store_->cf(cf), &begin_slice,
-                                   &end_slice),
-        "compacting"));
+    TQDB_RETURN_IF_ERROR(
+        storage::FromRocks(store_->db()->CompactRange(rocksdb::CompactRangeOptions(),
+                                                      store_->cf(cf), &begin_slice, &end_slice),
+                           "compacting"));
   }
   return absl::OkStatus();
 }

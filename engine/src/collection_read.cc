@@ -50,10 +50,9 @@ absl::StatusOr<std::vector<std::vector<float>>> Collection::ReadVectors(
   std::vector<std::vector<float>> vectors(ids.size());
   for (size_t i = 0; i < ids.size(); ++i) {
     if (!values[i].has_value() || values[i]->size() != dim() * sizeof(float)) {
-      return absl::DataLossError(absl::StrCat("collection '", config_.name,
-                                              "': the stored vector of id ", ids[i],
-                                              values[i].has_value() ? " has the wrong size"
-                                                                    : " is missing"));
+      return absl::DataLossError(
+          absl::StrCat("collection '", config_.name, "': the stored vector of id ", ids[i],
+                       values[i].has_value() ? " has the wrong size" : " is missing"));
     }
     vectors[i].resize(dim());
     std::memcpy(vectors[i].data(), values[i]->data(), values[i]->size());
@@ -119,8 +118,8 @@ absl::Status Collection::ValidateSearch(const SearchOptions& options) const {
   }
   if (options.rerank &&
       (options.rerank_candidates < 1 || options.rerank_candidates > kMaxSearchK)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "rerank_candidates must be in [1, ", kMaxSearchK, "], got ", options.rerank_candidates));
+    return absl::InvalidArgumentError(absl::StrCat("rerank_candidates must be in [1, ", kMaxSearchK,
+                                                   "], got ", options.rerank_candidates));
   }
   if (options.k < 1 || options.k > kMaxSearchK) {
     return absl::InvalidArgumentError(
@@ -159,8 +158,7 @@ absl::StatusOr<std::vector<std::vector<Record>>> Collection::SearchBatch(
         continue;
       }
       const float* query = queries.data() + q * dim();
-      double norm_sq = 0;
-      for (int j = 0; j < dim(); ++j) norm_sq += static_cast<double>(query[j]) * query[j];
+      const double norm_sq = Dot(query, query, dim());
       for (size_t i = 0; i < records.size(); ++i) {
         records[i].score = ExactScore(config_.metric, query, static_cast<float>(norm_sq),
                                       (*vectors)[i].data(), dim());
@@ -184,9 +182,8 @@ absl::StatusOr<std::vector<std::vector<Record>>> Collection::SearchBatch(
 absl::StatusOr<std::vector<Record>> Collection::Search(absl::Span<const float> query,
                                                        const SearchOptions& options) const {
   if (query.size() != static_cast<size_t>(dim())) {
-    return absl::InvalidArgumentError(absl::StrCat("query has ", query.size(),
-                                                   " values; the collection's dimension is ",
-                                                   dim()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("query has ", query.size(), " values; the collection's dimension is ", dim()));
   }
   TQDB_ASSIGN_OR_RETURN(std::vector<std::vector<Record>> results, SearchBatch(query, options));
   return std::move(results[0]);

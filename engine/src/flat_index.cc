@@ -1,17 +1,17 @@
 #include "tqdb/flat_index.h"
 
+#include <omp.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 
-#include <omp.h>
-
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
-#include "tqdb/status_macros.h"
 #include "scan/lookup_tables.h"
 #include "scan/nibble_blocks.h"
 #include "scan/scan_kernels.h"
+#include "tqdb/status_macros.h"
 #include "tqdb/topk.h"
 #include "tqdb/vector_checks.h"
 
@@ -20,12 +20,6 @@ namespace {
 
 // Below this many vectors one query is scanned by one thread: the split costs more than it saves.
 constexpr size_t kSplitScanMinVectors = 32768;
-
-double Dot(const float* a, const float* b, int d) {
-  double sum = 0;
-  for (int j = 0; j < d; ++j) sum += static_cast<double>(a[j]) * b[j];
-  return sum;
-}
 
 }  // namespace
 
@@ -75,8 +69,8 @@ absl::Status FlatIndex::AddEncoded(absl::Span<const uint64_t> ids, absl::Span<co
   if (codes.size() != n * code_bytes_ || factors.size() != n ||
       (options_.store_vectors && vectors.size() != n * d)) {
     return absl::InvalidArgumentError(absl::StrCat("AddEncoded: ", n, " ids but ", codes.size(),
-                                                   " code bytes, ", factors.size(),
-                                                   " factors and ", vectors.size(), " floats"));
+                                                   " code bytes, ", factors.size(), " factors and ",
+                                                   vectors.size(), " floats"));
   }
   if (ids_.size() + n > UINT32_MAX) {
     return absl::ResourceExhaustedError("a flat index holds at most 2^32 - 1 vectors");
@@ -217,8 +211,8 @@ std::vector<SearchHit> FlatIndex::SearchOne(const float* query, const SearchPara
   const size_t keep = params.rerank ? std::max(params.k, params.rerank_candidates) : params.k;
   TopK top(keep);
   // Without SIMD the byte-table reference (one lookup per code byte) beats the nibble kernel.
-  const bool fast = fast_scan_ && !params.reference_scan &&
-                    scan::ActiveScanLevel() != scan::ScanLevel::kScalar;
+  const bool fast =
+      fast_scan_ && !params.reference_scan && scan::ActiveScanLevel() != scan::ScanLevel::kScalar;
   auto scan = [&](size_t begin, size_t end, TopK* into) {
     if (fast) {
       ScanBlocks(prepared, query_norm_sq, begin, end, into);
@@ -250,8 +244,8 @@ std::vector<SearchHit> FlatIndex::SearchOne(const float* query, const SearchPara
   if (params.rerank) {
     TopK exact(params.k);
     for (const auto& [key, slot] : best) {
-      const float score = ExactScore(metric, query, query_norm_sq,
-                                     &vectors_[size_t{1} * slot * dim()], dim());
+      const float score =
+          ExactScore(metric, query, query_norm_sq, &vectors_[size_t{1} * slot * dim()], dim());
       exact.Push(LowerIsBetter(metric) ? -score : score, slot);
     }
     best = std::move(exact).Sorted();
@@ -328,8 +322,8 @@ void FlatIndex::ScanBlocks(const PreparedQuery& prepared, float query_norm_sq, s
         center = f.aux * mse;
         radius = std::abs(f.aux) * mse_error;
       }
-      const float bound = std::max(Key(f, center - radius, query_norm_sq),
-                                   Key(f, center + radius, query_norm_sq));
+      const float bound =
+          std::max(Key(f, center - radius, query_norm_sq), Key(f, center + radius, query_norm_sq));
       if (bound <= top->threshold()) continue;
       const size_t slot = first + i;
       const float estimate =

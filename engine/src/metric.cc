@@ -16,6 +16,12 @@ const char* MetricName(Metric metric) {
   return "unknown";
 }
 
+double Dot(const float* a, const float* b, int dim) {
+  double sum = 0;
+  for (int j = 0; j < dim; ++j) sum += static_cast<double>(a[j]) * b[j];
+  return sum;
+}
+
 float ExactScore(Metric metric, const float* query, float query_norm_sq, const float* x, int dim) {
   double dot = 0, norm_x_sq = 0;
   for (int j = 0; j < dim; ++j) {
@@ -26,8 +32,7 @@ float ExactScore(Metric metric, const float* query, float query_norm_sq, const f
     case Metric::kInnerProduct:
       return static_cast<float>(dot);
     case Metric::kCosine:
-      return norm_x_sq == 0 ? 0.0f
-                            : static_cast<float>(dot / std::sqrt(query_norm_sq * norm_x_sq));
+      return norm_x_sq == 0 ? 0.0f : static_cast<float>(dot / std::sqrt(query_norm_sq * norm_x_sq));
     case Metric::kL2:
       // |q|^2 + |x|^2 - 2<q,x> cancels badly for near neighbours; sum the differences instead.
       break;

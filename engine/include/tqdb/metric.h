@@ -11,6 +11,9 @@ enum class Metric {
 
 const char* MetricName(Metric metric);
 
+// <a, b> over `dim` floats, accumulated in double precision.
+double Dot(const float* a, const float* b, int dim);
+
 // The exact score of `x` for `query` (both `dim` floats), in double precision. `query_norm_sq`
 // is |query|^2, computed once per query by the caller.
 float ExactScore(Metric metric, const float* query, float query_norm_sq, const float* x, int dim);

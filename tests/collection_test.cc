@@ -14,6 +14,7 @@
 namespace tqdb {
 namespace {
 
+using ::tqdb::testing::IdRange;
 using ::tqdb::testing::RandomUnitVectors;
 using ::tqdb::testing::ScopedTempDir;
 
@@ -27,12 +28,6 @@ std::shared_ptr<Collection> Create(Database& db, const CollectionConfig& config)
   absl::StatusOr<std::shared_ptr<Collection>> collection = db.CreateCollection(config);
   EXPECT_TRUE(collection.ok()) << collection.status();
   return collection.ok() ? *collection : nullptr;
-}
-
-std::vector<uint64_t> IdRange(uint64_t begin, uint64_t end) {
-  std::vector<uint64_t> ids;
-  for (uint64_t id = begin; id < end; ++id) ids.push_back(id);
-  return ids;
 }
 
 std::vector<std::string> Payloads(absl::Span<const uint64_t> ids, const std::string& tag) {
@@ -60,9 +55,9 @@ TEST(CollectionTest, SearchGetAndCodesAreIdenticalAfterReopen) {
     // Three batches, so the collection spans several segments.
     for (size_t b = 0; b < 3; ++b) {
       absl::Span<const uint64_t> batch = absl::MakeConstSpan(ids).subspan(b * 1000, 1000);
-      auto result = collection->Upsert(
-          batch, absl::MakeConstSpan(base).subspan(b * 1000 * kDim, 1000 * kDim),
-          Payloads(batch, "p"));
+      auto result =
+          collection->Upsert(batch, absl::MakeConstSpan(base).subspan(b * 1000 * kDim, 1000 * kDim),
+                             Payloads(batch, "p"));
       ASSERT_TRUE(result.ok()) << result.status();
       EXPECT_EQ(result->inserted, 1000);
     }
@@ -284,8 +279,7 @@ TEST(CollectionTest, BadInputGetsClearErrorsAndChangesNothing) {
 
   EXPECT_EQ(db->GetCollection("nope").status().code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(db->DropCollection("nope").code(), absl::StatusCode::kNotFound);
-  EXPECT_EQ(db->CreateCollection(MakeCollectionConfig("bad name", 4, 4)).status().code(),
-            invalid);
+  EXPECT_EQ(db->CreateCollection(MakeCollectionConfig("bad name", 4, 4)).status().code(), invalid);
   EXPECT_EQ(db->CreateCollection(MakeCollectionConfig("", 4, 4)).status().code(), invalid);
   EXPECT_EQ(db->CreateCollection(MakeCollectionConfig("d", 0, 4)).status().code(), invalid);
   EXPECT_EQ(db->CreateCollection(MakeCollectionConfig("d", 4, 12)).status().code(), invalid);
@@ -351,8 +345,8 @@ TEST(CollectionTest, GroupCommitWritesSurviveReopen) {
     auto collection = Create(*db, config);
     WriteOptions sync;
     sync.durability = Durability::kSync;
-    ASSERT_TRUE(collection->Upsert(IdRange(0, 50), absl::MakeConstSpan(base).subspan(0, 50 * kDim))
-                    .ok());
+    ASSERT_TRUE(
+        collection->Upsert(IdRange(0, 50), absl::MakeConstSpan(base).subspan(0, 50 * kDim)).ok());
     ASSERT_TRUE(collection
                     ->Upsert(IdRange(50, 100),
                              absl::MakeConstSpan(base).subspan(50 * kDim, 50 * kDim), {}, sync)

@@ -17,9 +17,7 @@ constexpr uint64_t kBatch = 32;
 constexpr uint64_t kSteps = 240;
 
 std::vector<uint64_t> BatchIds(uint64_t b) {
-  std::vector<uint64_t> ids;
-  for (uint64_t i = 0; i < kBatch; ++i) ids.push_back(b * kBatch + i);
-  return ids;
+  return testing::IdRange(b * kBatch, (b + 1) * kBatch);
 }
 
 TEST(ConcurrencyTest, ReadersSeeEveryWriteWholeOrNotAtAll) {

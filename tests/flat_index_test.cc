@@ -6,8 +6,8 @@
 #include <vector>
 
 #include "ground_truth.h"
-#include "scan/scan_kernels.h"
 #include "gtest/gtest.h"
+#include "scan/scan_kernels.h"
 #include "test_util.h"
 
 namespace tqdb {
@@ -27,11 +27,7 @@ std::unique_ptr<FlatIndex> MakeIndex(const FlatIndexOptions& options) {
   return *std::move(index);
 }
 
-std::vector<uint64_t> Iota(size_t n) {
-  std::vector<uint64_t> ids(n);
-  for (size_t i = 0; i < n; ++i) ids[i] = i;
-  return ids;
-}
+std::vector<uint64_t> Iota(size_t n) { return testing::IdRange(0, n); }
 
 // GloVe-100 split as SOURCES.md suggests: the last 1,000 vectors are queries, cosine similarity.
 class GloveRecallTest : public ::testing::Test {
@@ -366,9 +362,8 @@ TEST(FastScanTest, EveryKernelReturnsTheReferenceTopKOnRandomData) {
             const std::vector<float> queries = testing::RandomUnitVectors(4, d, 99);
             ExpectFastScanMatchesReference(
                 *index, queries, 10,
-                std::string(variant) + " bits=" + std::to_string(bits) + " d=" +
-                    std::to_string(d) + " metric=" + MetricName(metric) +
-                    " n=" + std::to_string(n));
+                std::string(variant) + " bits=" + std::to_string(bits) + " d=" + std::to_string(d) +
+                    " metric=" + MetricName(metric) + " n=" + std::to_string(n));
           }
         }
       }

@@ -6,16 +6,11 @@
 
 #include "gtest/gtest.h"
 #include "test_util.h"
+#include "tqdb/metric.h"
 #include "tqdb/sphere_distribution.h"
 
 namespace tqdb {
 namespace {
-
-double Dot(const float* a, const float* b, int d) {
-  double s = 0;
-  for (int j = 0; j < d; ++j) s += static_cast<double>(a[j]) * b[j];
-  return s;
-}
 
 struct RotationCase {
   RotationKind kind;

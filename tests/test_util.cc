@@ -24,6 +24,13 @@ ScopedTempDir::~ScopedTempDir() {
   std::filesystem::remove_all(path_, ignored);
 }
 
+std::vector<uint64_t> IdRange(uint64_t begin, uint64_t end) {
+  std::vector<uint64_t> ids;
+  ids.reserve(end - begin);
+  for (uint64_t id = begin; id < end; ++id) ids.push_back(id);
+  return ids;
+}
+
 std::vector<float> RandomUnitVectors(size_t n, int d, uint64_t seed) {
   std::mt19937_64 gen(seed);
   std::normal_distribution<float> normal;

@@ -11,6 +11,9 @@
 
 namespace tqdb::testing {
 
+// The ids begin, begin + 1, ..., end - 1.
+std::vector<uint64_t> IdRange(uint64_t begin, uint64_t end);
+
 // n unit vectors of dimension d, uniform on the sphere (normalized Gaussians), row-major.
 std::vector<float> RandomUnitVectors(size_t n, int d, uint64_t seed);
 

@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "hdf5_file.h"
 
 namespace tqdb {
 namespace {
@@ -238,8 +239,12 @@ absl::StatusOr<EmbeddingFile> ReadNpy(const std::string& path, size_t max_vector
 }
 
 absl::StatusOr<EmbeddingFile> LoadEmbeddings(const std::string& path, const LoadOptions& options) {
-  if (EndsWith(path, ".fvecs")) {
-    absl::StatusOr<DenseDataset> data = ReadFvecs(path, options.max_vectors);
+  if (EndsWith(path, ".fvecs") || EndsWith(path, ".bvecs") || EndsWith(path, ".hdf5") ||
+      EndsWith(path, ".h5")) {
+    absl::StatusOr<DenseDataset> data =
+        EndsWith(path, ".fvecs")   ? ReadFvecs(path, options.max_vectors)
+        : EndsWith(path, ".bvecs") ? ReadBvecs(path, options.max_vectors)
+                                   : ReadHdf5Matrix(path, options.hdf5_dataset, options.max_vectors);
     if (!data.ok()) return data.status();
     return EmbeddingFile{*std::move(data), {}};
   }

@@ -20,9 +20,11 @@ struct EmbeddingFile {
 struct LoadOptions {
   size_t max_vectors = 0;            // 0: all
   std::string column = "embedding";  // CSV / JSON lines: the column holding the vector
+  std::string hdf5_dataset = "train";  // HDF5: the 2-D dataset to read
 };
 
-// .fvecs, .npy, .csv, .jsonl/.json (one object per line), anything else as GloVe text.
+// .fvecs, .bvecs, .npy, .hdf5/.h5, .csv, .jsonl/.json (one object per line), anything else as
+// GloVe text.
 absl::StatusOr<EmbeddingFile> LoadEmbeddings(const std::string& path,
                                              const LoadOptions& options = {});
 

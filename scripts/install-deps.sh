@@ -12,7 +12,9 @@ packages=(
   librocksdb-dev
   libgtest-dev libgmock-dev
   libbenchmark-dev
-  libfaiss-dev libopenblas-dev
+  libhdf5-dev
+  libfaiss-dev libopenblas-dev libxxhash-dev
+  python3-matplotlib
 )
 
 sudo_cmd=()

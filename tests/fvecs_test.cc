@@ -55,5 +55,40 @@ TEST(FvecsTest, CorruptFilesAreErrors) {
             absl::StatusCode::kNotFound);
 }
 
+TEST(FvecsTest, IvecsAndBvecsAndWritersRoundTrip) {
+  const std::string fvecs = ::testing::TempDir() + "rt.fvecs";
+  const std::vector<float> floats = {1.5f, -2, 0, 7, 8, 9};
+  ASSERT_TRUE(WriteFvecs(fvecs, floats.data(), 2, 3).ok());
+  absl::StatusOr<DenseDataset> read = ReadFvecs(fvecs);
+  ASSERT_TRUE(read.ok()) << read.status();
+  EXPECT_EQ(read->dim, 3);
+  EXPECT_EQ(read->values, floats);
+
+  const std::string ivecs = ::testing::TempDir() + "rt.ivecs";
+  const std::vector<int32_t> ints = {3, -1, 1 << 30, 4};
+  ASSERT_TRUE(WriteIvecs(ivecs, ints.data(), 2, 2).ok());
+  absl::StatusOr<IntRows> rows = ReadIvecs(ivecs);
+  ASSERT_TRUE(rows.ok()) << rows.status();
+  EXPECT_EQ(rows->count, 2);
+  EXPECT_EQ(rows->values, ints);
+  EXPECT_EQ(ReadIvecs(ivecs, 1)->values, (std::vector<int32_t>{3, -1}));
+
+  // .bvecs: int32 dimension then unsigned bytes, read as floats 0..255.
+  std::vector<char> bvecs(4 + 3);
+  const int32_t dim = 3;
+  std::memcpy(bvecs.data(), &dim, 4);
+  bvecs[4] = 0;
+  bvecs[5] = 17;
+  bvecs[6] = static_cast<char>(255);
+  absl::StatusOr<DenseDataset> bytes = ReadBvecs(WriteFile("b.bvecs", bvecs));
+  ASSERT_TRUE(bytes.ok()) << bytes.status();
+  EXPECT_EQ(bytes->values, (std::vector<float>{0, 17, 255}));
+  bvecs.pop_back();
+  EXPECT_EQ(ReadBvecs(WriteFile("short.bvecs", bvecs)).status().code(),
+            absl::StatusCode::kDataLoss);
+  EXPECT_EQ(WriteIvecs(::testing::TempDir() + "x.ivecs", ints.data(), 1, 0).code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
 }  // namespace
 }  // namespace tqdb

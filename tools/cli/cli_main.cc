@@ -326,7 +326,7 @@ int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "client of tqdb-server.\n"
       "  tqdb list | create NAME --dim=D --bits=B | describe NAME | drop NAME\n"
-      "  tqdb load NAME FILE (.fvecs, .npy, .csv, .jsonl, GloVe text)\n"
+      "  tqdb load NAME FILE (.fvecs, .bvecs, .npy, .hdf5, .csv, .jsonl, GloVe text)\n"
       "  tqdb search NAME --vector=... | --query_file=F --row=N | < file\n"
       "  tqdb get NAME ID... | delete NAME ID...\n"
       "  tqdb bench NAME --query_file=F --concurrency=C --batch=B --duration_s=S");

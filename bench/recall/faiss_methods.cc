@@ -1,0 +1,146 @@
+#include "faiss_methods.h"
+
+#include <chrono>
+
+#include "absl/strings/str_cat.h"
+#include "faiss/IndexPQ.h"
+#include "faiss/IndexPQFastScan.h"
+#include "faiss/IndexScalarQuantizer.h"
+
+namespace tqdb::bench {
+namespace {
+
+double SecondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+faiss::MetricType FaissMetric(BenchMetric metric) {
+  return metric == BenchMetric::kL2 ? faiss::METRIC_L2 : faiss::METRIC_INNER_PRODUCT;
+}
+
+class FaissMethod : public Method {
+ public:
+  // `columns` maps each padded column to a real one (-1: zero); empty when no padding.
+  FaissMethod(std::string name, double bytes, int dim, std::vector<int> columns,
+              std::unique_ptr<faiss::Index> index)
+      : name_(std::move(name)),
+        bytes_(bytes),
+        dim_(dim),
+        columns_(std::move(columns)),
+        index_(std::move(index)) {}
+
+  std::string family() const override { return "faiss"; }
+  std::string name() const override { return name_; }
+  double bytes_per_vector() const override { return bytes_; }
+
+  absl::Status Build(const float* base, size_t n, BuildTimes* times) override {
+    const std::vector<float> padded = Pad(base, n);
+    const float* x = columns_.empty() ? base : padded.data();
+    auto start = std::chrono::steady_clock::now();
+    index_->train(n, x);
+    times->train_s = SecondsSince(start);
+    start = std::chrono::steady_clock::now();
+    index_->add(n, x);
+    times->add_s = SecondsSince(start);
+    return absl::OkStatus();
+  }
+
+  absl::Status Search(const float* queries, size_t nq, int k, int64_t* labels) const override {
+    const std::vector<float> padded = Pad(queries, nq);
+    std::vector<float> distances(nq * k);
+    std::vector<faiss::Index::idx_t> found(nq * k);
+    index_->search(nq, columns_.empty() ? queries : padded.data(), k, distances.data(),
+                   found.data());
+    for (size_t i = 0; i < nq * k; ++i) labels[i] = found[i];
+    return absl::OkStatus();
+  }
+
+ private:
+  std::vector<float> Pad(const float* rows, size_t n) const {
+    if (columns_.empty()) return {};
+    const size_t width = columns_.size();
+    std::vector<float> out(n * width, 0.0f);
+    for (size_t i = 0; i < n; ++i) {
+      for (size_t j = 0; j < width; ++j) {
+        if (columns_[j] >= 0) out[i * width + j] = rows[i * dim_ + columns_[j]];
+      }
+    }
+    return out;
+  }
+
+  std::string name_;
+  double bytes_;
+  int dim_;
+  std::vector<int> columns_;
+  std::unique_ptr<faiss::Index> index_;
+};
+
+// The padded column layout for m sub-spaces, or empty when m divides d.
+std::vector<int> LayoutFor(int dim, int subspaces) {
+  if (dim % subspaces == 0) return {};
+  return SpreadColumns(dim, subspaces);
+}
+
+int PaddedDim(int dim, int subspaces) { return subspaces * ((dim + subspaces - 1) / subspaces); }
+
+}  // namespace
+
+std::string FaissDescription() {
+  std::string text = absl::StrCat("FAISS ", FAISS_VERSION_MAJOR, ".", FAISS_VERSION_MINOR, ".",
+                                  FAISS_VERSION_PATCH);
+#if __has_include(<faiss/IndexRaBitQ.h>)
+  absl::StrAppend(&text, " (has RaBitQ, not yet benchmarked here)");
+#else
+  absl::StrAppend(&text, " (no RaBitQ: added in FAISS 1.11)");
+#endif
+  absl::StrAppend(&text, "; no TurboQuant scalar quantizers in this FAISS");
+  return text;
+}
+
+std::vector<int> SpreadColumns(int dim, int subspaces) {
+  const int width = (dim + subspaces - 1) / subspaces;
+  std::vector<int> columns(static_cast<size_t>(subspaces) * width, -1);
+  int next = 0;
+  for (int s = 0; s < subspaces; ++s) {
+    // Sub-space s gets the real columns [dim * s / m, dim * (s + 1) / m).
+    const int end = static_cast<int>(static_cast<long>(dim) * (s + 1) / subspaces);
+    for (int j = 0; next < end; ++j) columns[s * width + j] = next++;
+  }
+  return columns;
+}
+
+std::vector<std::unique_ptr<Method>> MakeFaissMethods(int dim, int code_bytes, BenchMetric metric,
+                                                      const std::string& label) {
+  std::vector<std::unique_ptr<Method>> methods;
+  const faiss::MetricType faiss_metric = FaissMetric(metric);
+  const std::string suffix = label.empty() ? "" : absl::StrCat(" (", label, ")");
+  if (code_bytes <= dim) {  // sub-spaces of at least one real column each
+    const int m = code_bytes;
+    methods.push_back(std::make_unique<FaissMethod>(
+        absl::StrCat("PQ ", m, "x8", suffix), code_bytes, dim, LayoutFor(dim, m),
+        std::make_unique<faiss::IndexPQ>(PaddedDim(dim, m), m, 8, faiss_metric)));
+  }
+  if (2 * code_bytes <= dim) {
+    const int m = 2 * code_bytes;
+    methods.push_back(std::make_unique<FaissMethod>(
+        absl::StrCat("PQ fast scan ", m, "x4fs", suffix), code_bytes, dim, LayoutFor(dim, m),
+        std::make_unique<faiss::IndexPQFastScan>(PaddedDim(dim, m), m, 4, faiss_metric)));
+  }
+  // Scalar quantizer types that store exactly this many bytes: 4 or 8 bits per coordinate.
+  struct SqType {
+    faiss::ScalarQuantizer::QuantizerType type;
+    const char* name;
+    int bits;
+  };
+  for (const SqType& sq : {SqType{faiss::ScalarQuantizer::QT_4bit, "SQ4", 4},
+                           SqType{faiss::ScalarQuantizer::QT_4bit_uniform, "SQ4 uniform", 4},
+                           SqType{faiss::ScalarQuantizer::QT_8bit, "SQ8", 8}}) {
+    if ((dim * sq.bits + 7) / 8 != code_bytes) continue;
+    methods.push_back(std::make_unique<FaissMethod>(
+        absl::StrCat(sq.name, suffix), code_bytes, dim, std::vector<int>{},
+        std::make_unique<faiss::IndexScalarQuantizer>(dim, sq.type, faiss_metric)));
+  }
+  return methods;
+}
+
+}  // namespace tqdb::bench

@@ -1,0 +1,289 @@
+// bench/recall: recall@1@{1..64} and recall@10@10 of every tqdb variant, with and without
+// re-rank, against FAISS PQ (8-bit), PQ fast scan (4-bit) and the scalar quantizer at the same
+// bytes per vector, on every dataset in ../shared/datasets, at b = 1..4 bits per coordinate.
+// Also training / indexing time, encoding throughput and single-thread QPS. Writes one Markdown
+// and one CSV table per dataset (plus plots) to --out_dir, and the paper-style indexing-time
+// table. With --check_margin it is the CI smoke test (see README.md next to this file).
+//
+//   ./build/bench/recall [--bits=1,2,3,4] [--datasets=FILE,...] [--max_base=N] [--out_dir=DIR]
+#include <omp.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "bench_set.h"
+#include "faiss_methods.h"
+#include "fvecs.h"
+#include "ground_truth_cache.h"
+#include "index_time.h"
+#include "report.h"
+#include "tqdb/quantizer.h"
+#include "tqdb/simd.h"
+#include "tqdb_method.h"
+
+ABSL_FLAG(std::string, datasets_dir, "", "folder with the datasets (default: shared datasets)");
+ABSL_FLAG(std::string, datasets, "", "comma-separated dataset files (default: all in the folder)");
+ABSL_FLAG(size_t, queries, 1000, "queries per dataset (held-back last rows, or HDF5 'test')");
+ABSL_FLAG(size_t, max_base, 0, "use at most this many base vectors (0: all)");
+ABSL_FLAG(std::string, bits, "1,2,3,4", "bits per coordinate (comma-separated)");
+ABSL_FLAG(std::string, out_dir, "recall_results", "where the tables and plots are written");
+ABSL_FLAG(size_t, qps_queries, 200, "queries timed for single-thread QPS at k = 10 (0: skip)");
+ABSL_FLAG(int, rerank_candidates, 100, "candidates re-ranked exactly in the re-rank rows");
+ABSL_FLAG(bool, plot, true, "draw the plots with bench/recall/plot_recall.py (matplotlib)");
+ABSL_FLAG(bool, index_time, true, "measure the indexing-time table");
+ABSL_FLAG(std::string, index_time_dims, "",
+          "extra dimensions for the indexing-time table, on random vectors (e.g. 1536,3072)");
+ABSL_FLAG(size_t, index_time_vectors, 100000, "vectors indexed per indexing-time row");
+ABSL_FLAG(double, check_margin, -1,
+          "when >= 0: exit 1 if the default tqdb variant (no re-rank) has a recall@10@10 more "
+          "than this below FAISS PQ fast scan at equal or larger bytes per vector");
+
+namespace tqdb::bench {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double SecondsSince(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// Progress goes to stderr so that stdout stays the tables.
+template <typename... Args>
+void Progress(const Args&... args) {
+  static const Clock::time_point start = Clock::now();
+  std::fprintf(stderr, "[%7.1fs] %s\n", SecondsSince(start), absl::StrCat(args...).c_str());
+}
+
+std::vector<int> ParseInts(const std::string& text) {
+  std::vector<int> values;
+  for (absl::string_view part : absl::StrSplit(text, ',', absl::SkipEmpty())) {
+    int value = 0;
+    if (absl::SimpleAtoi(part, &value)) values.push_back(value);
+  }
+  return values;
+}
+
+// Single-thread queries/s at k = 10 over the first `count` queries, repeated for >= 0.5 s.
+double SingleThreadQps(const Method& method, const BenchSet& set, size_t count) {
+  count = std::min(count, set.nq);
+  if (count == 0) return 0;
+  const int threads = omp_get_max_threads();
+  omp_set_num_threads(1);
+  std::vector<int64_t> labels(count * 10);
+  size_t done = 0;
+  const Clock::time_point start = Clock::now();
+  do {
+    if (!method.Search(set.queries.data(), count, 10, labels.data()).ok()) break;
+    done += count;
+  } while (SecondsSince(start) < 0.5);
+  const double qps = done / SecondsSince(start);
+  omp_set_num_threads(threads);
+  return qps;
+}
+
+// The rows of one bit width: every tqdb variant (without, then with re-rank), then FAISS at the
+// tqdb code size and at the code size plus tqdb's per-vector factors.
+std::vector<std::unique_ptr<Method>> MethodsFor(const BenchSet& set, int bits) {
+  std::vector<std::unique_ptr<Method>> methods;
+  for (const std::string& variant : TqdbVariantNames()) {
+    for (auto& m : MakeTqdbMethods(variant, set.dim, bits, set.metric,
+                                   absl::GetFlag(FLAGS_rerank_candidates))) {
+      methods.push_back(std::move(m));
+    }
+  }
+  const int code_bytes = (set.dim * bits + 7) / 8;
+  const int with_factors = code_bytes + static_cast<int>(sizeof(VectorFactors));
+  for (auto& m : MakeFaissMethods(set.dim, code_bytes, set.metric, "= tqdb code")) {
+    methods.push_back(std::move(m));
+  }
+  for (auto& m : MakeFaissMethods(set.dim, with_factors, set.metric, "= tqdb code + factors")) {
+    methods.push_back(std::move(m));
+  }
+  return methods;
+}
+
+// The smoke-test rule for one bit width; prints the comparison and returns false on a loss.
+bool CheckBits(const std::vector<ResultRow>& rows, int bits, int dim, double margin) {
+  const std::string default_name = TqdbDefaultVariant(dim, bits);
+  const ResultRow* ours = nullptr;
+  const ResultRow* theirs = nullptr;
+  for (const ResultRow& row : rows) {
+    if (row.bits != bits) continue;
+    if (row.family == "tqdb" && row.method == default_name) ours = &row;
+  }
+  if (ours == nullptr) return true;
+  // PQ fast scan with the fewest bytes that are at least ours; where FAISS cannot go that large
+  // (4-bit fast scan stores at most d / 2 bytes), its largest.
+  for (const ResultRow& row : rows) {
+    if (row.bits != bits || row.method.rfind("PQ fast scan", 0) != 0) continue;
+    if (theirs == nullptr) {
+      theirs = &row;
+      continue;
+    }
+    const bool row_enough = row.bytes_per_vector >= ours->bytes_per_vector;
+    const bool theirs_enough = theirs->bytes_per_vector >= ours->bytes_per_vector;
+    if (row_enough ? (!theirs_enough || row.bytes_per_vector < theirs->bytes_per_vector)
+                   : (!theirs_enough && row.bytes_per_vector > theirs->bytes_per_vector)) {
+      theirs = &row;
+    }
+  }
+  if (theirs == nullptr) return true;
+  const double gap = ours->recall.at10 - theirs->recall.at10;
+  const bool ok = gap >= -margin;
+  std::printf("check b=%d: tqdb %s (%g B) recall@10@10 %.3f vs FAISS %s (%g B) %.3f: %+.3f, "
+              "margin %.3f: %s\n",
+              bits, ours->method.c_str(), ours->bytes_per_vector, ours->recall.at10,
+              theirs->method.c_str(), theirs->bytes_per_vector, theirs->recall.at10, gap, margin,
+              ok ? "ok" : "LOSS");
+  return ok;
+}
+
+void DrawPlots(const std::string& csv, const std::string& stem) {
+  const char* python = std::getenv("TQDB_PYTHON");
+  const std::string interpreter =
+      python != nullptr ? python
+                        : (std::filesystem::exists("/usr/bin/python3") ? "/usr/bin/python3"
+                                                                       : "python3");
+  const std::string command =
+      absl::StrCat(interpreter, " ", TQDB_PLOT_SCRIPT, " '", csv, "' '", stem, "'");
+  if (std::system(command.c_str()) != 0) {
+    std::printf("(plots not drawn: `%s` failed; needs python3-matplotlib)\n", command.c_str());
+  }
+}
+
+// Runs every method on one dataset; false when a check failed.
+bool RunDataset(const std::string& path, const std::vector<int>& bit_widths,
+                const std::string& out_dir, std::vector<int>* dims_seen) {
+  Progress("loading ", path);
+  absl::StatusOr<BenchSet> set =
+      LoadBenchSet(path, absl::GetFlag(FLAGS_queries), absl::GetFlag(FLAGS_max_base));
+  if (!set.ok()) {
+    std::printf("skipping %s: %s\n", path.c_str(), set.status().ToString().c_str());
+    return true;
+  }
+  dims_seen->push_back(set->dim);
+  const std::string data_dir = std::filesystem::path(path).parent_path().string();
+  Progress("ground truth for ", set->name);
+  absl::StatusOr<GroundTruth> truth = CachedExactTopK(
+      set->base.data(), set->n, set->queries.data(), set->nq, set->dim, kSearchK,
+      set->metric == BenchMetric::kL2 ? TruthMetric::kL2 : TruthMetric::kInnerProduct,
+      GroundTruthCacheDir(data_dir.empty() ? "." : data_dir), set->name);
+  if (!truth.ok()) {
+    std::printf("skipping %s: %s\n", path.c_str(), truth.status().ToString().c_str());
+    return true;
+  }
+  Progress(truth->from_cache ? "read " : "wrote ", truth->cache_path);
+
+  const std::string title = absl::StrCat(
+      "## ", set->name, ": ", set->n, " base vectors, ", set->nq, " queries, d = ", set->dim, ", ",
+      BenchMetricName(set->metric), "\n\ntqdb SIMD: ", ActiveSimdLevelName(), "; ",
+      FaissDescription(), ". Search and indexing on ", omp_get_max_threads(),
+      " threads, QPS on 1 thread at k = 10. bytes/vec counts codes and per-vector factors (tqdb: ",
+      sizeof(VectorFactors), " B of norm and scale); re-rank rows also read the float vectors. "
+      "FAISS rows: the bytes of tqdb's code, and of its code + factors.");
+  std::printf("\n%s\n\n%s", title.c_str(), MarkdownHeader().c_str());
+  std::fflush(stdout);
+  std::vector<ResultRow> rows;
+  for (int bits : bit_widths) {
+    std::vector<std::unique_ptr<Method>> methods = MethodsFor(*set, bits);
+    for (size_t i = 0; i < methods.size(); ++i) {
+      Method& method = *methods[i];
+      Progress(set->name, " b=", bits, " [", i + 1, "/", methods.size(), "] ", method.family(),
+               " ", method.name(), ": build");
+      ResultRow row;
+      row.bits = bits;
+      row.family = method.family();
+      row.method = method.name();
+      row.bytes_per_vector = method.bytes_per_vector();
+      row.extra_memory = method.extra_memory();
+      row.base_vectors = set->n;
+      if (absl::Status s = method.Build(set->base.data(), set->n, &row.build); !s.ok()) {
+        std::printf("| %d | %s %s | build failed: %s |\n", bits, row.family.c_str(),
+                    row.method.c_str(), s.ToString().c_str());
+        continue;
+      }
+      Progress(set->name, " b=", bits, " ", method.name(), ": search");
+      std::vector<int64_t> labels(set->nq * kSearchK);
+      if (absl::Status s = method.Search(set->queries.data(), set->nq, kSearchK, labels.data());
+          !s.ok()) {
+        std::printf("| %d | %s %s | search failed: %s |\n", bits, row.family.c_str(),
+                    row.method.c_str(), s.ToString().c_str());
+        continue;
+      }
+      row.recall = ComputeRecall(labels, kSearchK, truth->ids);
+      row.qps_one_thread = SingleThreadQps(method, *set, absl::GetFlag(FLAGS_qps_queries));
+      std::printf("%s", MarkdownRow(row).c_str());
+      std::fflush(stdout);
+      rows.push_back(std::move(row));
+      methods[i].reset();  // free each index once measured
+    }
+  }
+
+  const std::string stem = absl::StrCat(out_dir, "/", std::filesystem::path(path).stem().string());
+  if (absl::Status s = WriteTables(stem, title, rows); !s.ok()) {
+    std::printf("%s\n", s.ToString().c_str());
+  } else {
+    std::printf("\nwritten: %s.md, %s.csv\n", stem.c_str(), stem.c_str());
+    if (absl::GetFlag(FLAGS_plot)) DrawPlots(stem + ".csv", stem);
+  }
+  bool ok = true;
+  if (const double margin = absl::GetFlag(FLAGS_check_margin); margin >= 0) {
+    for (int bits : bit_widths) ok &= CheckBits(rows, bits, set->dim, margin);
+  }
+  return ok;
+}
+
+int Main() {
+  std::string dir = absl::GetFlag(FLAGS_datasets_dir);
+  if (dir.empty()) dir = DatasetsDir();
+  std::vector<std::string> files;
+  for (absl::string_view f : absl::StrSplit(absl::GetFlag(FLAGS_datasets), ',', absl::SkipEmpty())) {
+    files.emplace_back(f);
+  }
+  if (files.empty()) files = FindDatasetFiles(dir);
+  const std::string out_dir = absl::GetFlag(FLAGS_out_dir);
+  std::filesystem::create_directories(out_dir);
+  std::printf("# tqdb recall benchmark (datasets: %s)\n", dir.c_str());
+  if (files.empty()) std::printf("no dataset files in %s\n", dir.c_str());
+  bool has_openai = false;
+  for (const std::string& f : files) has_openai |= f.find("openai") != std::string::npos;
+  if (!has_openai) std::printf("(no OpenAI embedding set among the datasets yet)\n");
+
+  const std::vector<int> bit_widths = ParseInts(absl::GetFlag(FLAGS_bits));
+  bool ok = true;
+  std::vector<int> dims;
+  for (const std::string& f : files) ok &= RunDataset(f, bit_widths, out_dir, &dims);
+
+  if (absl::GetFlag(FLAGS_index_time)) {
+    IndexTimeOptions options;
+    options.vectors = absl::GetFlag(FLAGS_index_time_vectors);
+    options.real_files = files;
+    options.synthetic_dims = ParseInts(absl::GetFlag(FLAGS_index_time_dims));
+    options.progress = [](const std::string& line) { Progress(line); };
+    const std::string table = IndexTimeTable(options);
+    std::printf("\n%s", table.c_str());
+    std::FILE* out = std::fopen((out_dir + "/index_time.md").c_str(), "w");
+    if (out != nullptr) {
+      std::fputs(table.c_str(), out);
+      std::fclose(out);
+    }
+  }
+  return ok ? 0 : 1;
+}
+
+}  // namespace
+}  // namespace tqdb::bench
+
+int main(int argc, char** argv) {
+  absl::ParseCommandLine(argc, argv);
+  return tqdb::bench::Main();
+}

@@ -1,0 +1,80 @@
+#include "report.h"
+
+#include <fstream>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+
+namespace tqdb::bench {
+namespace {
+
+double EncodeRate(const ResultRow& row) {
+  return row.build.add_s > 0 ? row.base_vectors / row.build.add_s : 0;
+}
+
+std::string CsvField(const std::string& text) {
+  if (text.find_first_of(",\"") == std::string::npos) return text;
+  std::string quoted = "\"";
+  for (char c : text) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return quoted + "\"";
+}
+
+}  // namespace
+
+std::string MarkdownHeader() {
+  std::string header = "| bits | method | bytes/vec | ";
+  for (int k : kRecallAt1Ks) absl::StrAppend(&header, "R@1@", k, " | ");
+  absl::StrAppend(&header,
+                  "R@10@10 | train s | index s | encode vec/s | QPS 1 thread |\n|---|---|---|");
+  for (size_t i = 0; i < kRecallAt1Ks.size() + 5; ++i) header += "---|";
+  return header + "\n";
+}
+
+std::string MarkdownRow(const ResultRow& row) {
+  std::string line = absl::StrFormat("| %d | %s %s | %g%s |", row.bits, row.family, row.method,
+                                     row.bytes_per_vector,
+                                     row.extra_memory.empty() ? "" : " + " + row.extra_memory);
+  for (double r : row.recall.at1) absl::StrAppendFormat(&line, " %.3f |", r);
+  absl::StrAppendFormat(&line, " %.3f | %.2f | %.2f | %.0f | %s |\n", row.recall.at10,
+                        row.build.train_s, row.build.train_s + row.build.add_s, EncodeRate(row),
+                        row.qps_one_thread > 0 ? absl::StrFormat("%.0f", row.qps_one_thread)
+                                               : std::string("-"));
+  return line;
+}
+
+absl::Status WriteTables(const std::string& path_stem, const std::string& title,
+                         const std::vector<ResultRow>& rows) {
+  std::ofstream md(path_stem + ".md");
+  md << title << "\n\n" << MarkdownHeader();
+  for (const ResultRow& row : rows) md << MarkdownRow(row);
+  std::ofstream csv(path_stem + ".csv");
+  std::vector<std::string> header = {"bits", "family", "method", "bytes_budget", "bytes_per_vector",
+                                     "extra_memory"};
+  for (int k : kRecallAt1Ks) header.push_back(absl::StrCat("recall_1_at_", k));
+  for (const char* name : {"recall_10_at_10", "train_s", "add_s", "encode_vectors_per_s",
+                           "qps_one_thread", "base_vectors"}) {
+    header.push_back(name);
+  }
+  csv << absl::StrJoin(header, ",") << "\n";
+  for (const ResultRow& row : rows) {
+    std::vector<std::string> fields = {
+        absl::StrCat(row.bits),        CsvField(row.family),         CsvField(row.method),
+        CsvField(row.bytes_label),     absl::StrCat(row.bytes_per_vector),
+        CsvField(row.extra_memory)};
+    for (double r : row.recall.at1) fields.push_back(absl::StrFormat("%.4f", r));
+    fields.push_back(absl::StrFormat("%.4f", row.recall.at10));
+    fields.push_back(absl::StrFormat("%.4f", row.build.train_s));
+    fields.push_back(absl::StrFormat("%.4f", row.build.add_s));
+    fields.push_back(absl::StrFormat("%.0f", EncodeRate(row)));
+    fields.push_back(absl::StrFormat("%.1f", row.qps_one_thread));
+    fields.push_back(absl::StrCat(row.base_vectors));
+    csv << absl::StrJoin(fields, ",") << "\n";
+  }
+  md.close();
+  csv.close();
+  if (!md || !csv) return absl::PermissionDeniedError("cannot write " + path_stem + ".md/.csv");
+  return absl::OkStatus();
+}
+
+}  // namespace tqdb::bench

@@ -1,0 +1,34 @@
+// The recall tables: one row per (bit width, method), printed as Markdown and written as
+// Markdown and CSV files for the plots.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "method.h"
+#include "recall_metrics.h"
+
+namespace tqdb::bench {
+
+struct ResultRow {
+  int bits = 0;
+  std::string family;
+  std::string method;
+  std::string bytes_label;  // which byte budget the row was built for
+  double bytes_per_vector = 0;
+  std::string extra_memory;
+  Recall recall;
+  BuildTimes build;
+  size_t base_vectors = 0;
+  double qps_one_thread = 0;  // 0 when not measured
+};
+
+std::string MarkdownHeader();
+std::string MarkdownRow(const ResultRow& row);
+
+// Writes `<path_stem>.md` (`title`, then the table) and `<path_stem>.csv`.
+absl::Status WriteTables(const std::string& path_stem, const std::string& title,
+                         const std::vector<ResultRow>& rows);
+
+}  // namespace tqdb::bench

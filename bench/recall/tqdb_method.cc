@@ -1,0 +1,120 @@
+#include "tqdb_method.h"
+
+#include <chrono>
+
+#include "absl/strings/str_cat.h"
+#include "tqdb/flat_index.h"
+#include "tqdb/quantizer_config.h"
+
+namespace tqdb::bench {
+namespace {
+
+// The index both rows of a variant search; built by whichever row is built first.
+struct SharedIndex {
+  std::unique_ptr<FlatIndex> index;
+  BuildTimes times;
+};
+
+class TqdbMethod : public Method {
+ public:
+  TqdbMethod(std::string variant, bool rerank, int rerank_candidates,
+             FlatIndexOptions options, std::shared_ptr<SharedIndex> shared)
+      : variant_(std::move(variant)),
+        rerank_(rerank),
+        rerank_candidates_(rerank_candidates),
+        options_(std::move(options)),
+        shared_(std::move(shared)) {}
+
+  std::string family() const override { return "tqdb"; }
+  std::string name() const override {
+    return rerank_ ? absl::StrCat(variant_, " + rerank ", rerank_candidates_) : variant_;
+  }
+  double bytes_per_vector() const override {
+    return static_cast<double>(code_bytes()) + sizeof(VectorFactors);
+  }
+  std::string extra_memory() const override {
+    return rerank_ ? absl::StrCat(options_.quantizer.dim * sizeof(float), " B floats") : "";
+  }
+
+  absl::Status Build(const float* base, size_t n, BuildTimes* times) override {
+    if (shared_->index == nullptr) {
+      absl::StatusOr<std::unique_ptr<FlatIndex>> index = FlatIndex::Create(options_);
+      if (!index.ok()) return index.status();
+      std::vector<uint64_t> ids(n);
+      for (size_t i = 0; i < n; ++i) ids[i] = i;
+      const auto start = std::chrono::steady_clock::now();
+      if (absl::Status s = (*index)->Add(ids, {base, n * options_.quantizer.dim}); !s.ok()) {
+        return s;
+      }
+      shared_->times.add_s =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      shared_->index = *std::move(index);
+    }
+    *times = shared_->times;
+    return absl::OkStatus();
+  }
+
+  absl::Status Search(const float* queries, size_t nq, int k, int64_t* labels) const override {
+    SearchParams params;
+    params.k = k;
+    params.rerank = rerank_;
+    params.rerank_candidates = rerank_candidates_;
+    const size_t d = options_.quantizer.dim;
+    absl::StatusOr<std::vector<std::vector<SearchHit>>> results =
+        shared_->index->SearchBatch({queries, nq * d}, params);
+    if (!results.ok()) return results.status();
+    for (size_t q = 0; q < nq; ++q) {
+      const std::vector<SearchHit>& hits = (*results)[q];
+      for (int i = 0; i < k; ++i) {
+        labels[q * k + i] = i < static_cast<int>(hits.size()) ? hits[i].id : -1;
+      }
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  size_t code_bytes() const {
+    // Known before the build from the quantizer config.
+    absl::StatusOr<std::unique_ptr<Quantizer>> q = Quantizer::Create(options_.quantizer);
+    return q.ok() ? (*q)->code_bytes() : 0;
+  }
+
+  std::string variant_;
+  bool rerank_;
+  int rerank_candidates_;
+  FlatIndexOptions options_;
+  std::shared_ptr<SharedIndex> shared_;
+};
+
+}  // namespace
+
+std::vector<std::string> TqdbVariantNames() {
+  return {"mse-plain", "mse-ratio", "mse-unitnorm", "prod"};
+}
+
+std::string TqdbDefaultVariant(int dim, int bits) {
+  const QuantizerConfig config = DefaultQuantizerConfig(dim, bits);
+  if (config.kind == QuantizerKind::kProd) return "prod";
+  return absl::StrCat("mse-", MseEstimatorName(config.estimator));
+}
+
+std::vector<std::unique_ptr<Method>> MakeTqdbMethods(const std::string& variant, int dim, int bits,
+                                                     BenchMetric metric, int rerank_candidates) {
+  FlatIndexOptions options;
+  options.metric = metric == BenchMetric::kL2            ? Metric::kL2
+                   : metric == BenchMetric::kInnerProduct ? Metric::kInnerProduct
+                                                          : Metric::kCosine;
+  options.quantizer = DefaultQuantizerConfig(dim, bits);
+  options.store_vectors = rerank_candidates > 0;  // the re-rank row reads them
+  std::vector<std::unique_ptr<Method>> methods;
+  if (!ApplyVariantName(variant, &options.quantizer).ok()) return methods;
+  auto shared = std::make_shared<SharedIndex>();
+  for (bool rerank : {false, true}) {
+    if (rerank && rerank_candidates <= 0) break;
+    methods.push_back(std::make_unique<TqdbMethod>(variant, rerank, rerank_candidates,
+                                                   options, shared));
+  }
+  return methods;
+}
+
+}  // namespace tqdb::bench

@@ -24,6 +24,8 @@ class Method {
   virtual std::string name() const = 0;
   // Bytes the index keeps per vector to score it (codes and per-vector factors).
   virtual double bytes_per_vector() const = 0;
+  // Of those, the code alone (tqdb: without its per-vector factors).
+  virtual double code_bytes() const { return bytes_per_vector(); }
   // Anything else a search reads (e.g. float vectors for re-rank); empty when nothing.
   virtual std::string extra_memory() const { return ""; }
   // `base` is row-major, n x d; cosine sets are normalized by the caller.

@@ -49,7 +49,7 @@ absl::Status WriteTables(const std::string& path_stem, const std::string& title,
   md << title << "\n\n" << MarkdownHeader();
   for (const ResultRow& row : rows) md << MarkdownRow(row);
   std::ofstream csv(path_stem + ".csv");
-  std::vector<std::string> header = {"bits", "family", "method", "bytes_budget", "bytes_per_vector",
+  std::vector<std::string> header = {"bits", "family", "method", "bytes_per_vector", "code_bytes",
                                      "extra_memory"};
   for (int k : kRecallAt1Ks) header.push_back(absl::StrCat("recall_1_at_", k));
   for (const char* name : {"recall_10_at_10", "train_s", "add_s", "encode_vectors_per_s",
@@ -60,7 +60,7 @@ absl::Status WriteTables(const std::string& path_stem, const std::string& title,
   for (const ResultRow& row : rows) {
     std::vector<std::string> fields = {
         absl::StrCat(row.bits),        CsvField(row.family),         CsvField(row.method),
-        CsvField(row.bytes_label),     absl::StrCat(row.bytes_per_vector),
+        absl::StrCat(row.bytes_per_vector), absl::StrCat(row.code_bytes),
         CsvField(row.extra_memory)};
     for (double r : row.recall.at1) fields.push_back(absl::StrFormat("%.4f", r));
     fields.push_back(absl::StrFormat("%.4f", row.recall.at10));

@@ -15,8 +15,8 @@ struct ResultRow {
   int bits = 0;
   std::string family;
   std::string method;
-  std::string bytes_label;  // which byte budget the row was built for
   double bytes_per_vector = 0;
+  double code_bytes = 0;
   std::string extra_memory;
   Recall recall;
   BuildTimes build;

@@ -29,8 +29,11 @@ class TqdbMethod : public Method {
   std::string name() const override {
     return rerank_ ? absl::StrCat(variant_, " + rerank ", rerank_candidates_) : variant_;
   }
-  double bytes_per_vector() const override {
-    return static_cast<double>(code_bytes()) + sizeof(VectorFactors);
+  double bytes_per_vector() const override { return code_bytes() + sizeof(VectorFactors); }
+  double code_bytes() const override {
+    // Known before the build from the quantizer config.
+    absl::StatusOr<std::unique_ptr<Quantizer>> q = Quantizer::Create(options_.quantizer);
+    return q.ok() ? (*q)->code_bytes() : 0;
   }
   std::string extra_memory() const override {
     return rerank_ ? absl::StrCat(options_.quantizer.dim * sizeof(float), " B floats") : "";
@@ -73,12 +76,6 @@ class TqdbMethod : public Method {
   }
 
  private:
-  size_t code_bytes() const {
-    // Known before the build from the quantizer config.
-    absl::StatusOr<std::unique_ptr<Quantizer>> q = Quantizer::Create(options_.quantizer);
-    return q.ok() ? (*q)->code_bytes() : 0;
-  }
-
   std::string variant_;
   bool rerank_;
   int rerank_candidates_;

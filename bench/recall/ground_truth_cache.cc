@@ -75,6 +75,8 @@ absl::StatusOr<GroundTruth> CachedExactTopK(const float* base, size_t n, const f
     truth.ids.emplace_back(labels.begin() + q * keep, labels.begin() + (q + 1) * keep);
   }
   // A cache that cannot be written only costs the next run the brute force again.
+  std::error_code ignored;
+  std::filesystem::create_directories(cache_dir, ignored);
   if (absl::Status s = WriteIvecs(truth.cache_path, rows.data(), nq, keep); !s.ok()) {
     truth.cache_path.clear();
   }

@@ -62,9 +62,10 @@ std::string TimeRow(const std::string& source, const std::vector<float>& base, s
     }
     const double seconds = times.train_s + times.add_s;
     if (column == 0) tqdb_seconds = seconds;
-    cells[column] = column == 0 ? absl::StrFormat("%.2f", seconds)
-                                : absl::StrFormat("%.2f (%.0fx)", seconds,
-                                                  tqdb_seconds > 0 ? seconds / tqdb_seconds : 0);
+    const double ratio = tqdb_seconds > 0 ? seconds / tqdb_seconds : 0;
+    cells[column] = column == 0    ? absl::StrFormat("%.2f", seconds)
+                    : ratio >= 10 ? absl::StrFormat("%.2f (%.0fx)", seconds, ratio)
+                                  : absl::StrFormat("%.2f (%.2gx)", seconds, ratio);
     method.reset();
   }
   return absl::StrFormat("| %d | %s | %d | %s |\n", dim, source, n, absl::StrJoin(cells, " | "));

@@ -35,8 +35,13 @@ def style(row):
 
 def plot_recall_at_1(rows, stem, title):
     widths = sorted({int(r["bits"]) for r in rows})
-    fig, axes = plt.subplots(1, len(widths), figsize=(5.5 * len(widths), 4.8), squeeze=False)
-    for ax, bits in zip(axes[0], widths):
+    cols = min(2, len(widths))
+    rows_of_panels = (len(widths) + cols - 1) // cols
+    fig, axes = plt.subplots(rows_of_panels, cols, figsize=(7 * cols, 5 * rows_of_panels),
+                             squeeze=False)
+    for ax in axes.flat[len(widths):]:
+        ax.set_visible(False)
+    for ax, bits in zip(axes.flat, widths):
         for row in rows:
             # Re-rank rows read the float vectors too; the curves compare codes alone.
             if int(row["bits"]) != bits or "rerank" in row["method"]:

@@ -63,11 +63,13 @@ double SecondsSince(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
+const Clock::time_point kProgramStart = Clock::now();
+
 // Progress goes to stderr so that stdout stays the tables.
 template <typename... Args>
 void Progress(const Args&... args) {
-  static const Clock::time_point start = Clock::now();
-  std::fprintf(stderr, "[%7.1fs] %s\n", SecondsSince(start), absl::StrCat(args...).c_str());
+  std::fprintf(stderr, "[%7.1fs] %s\n", SecondsSince(kProgramStart),
+               absl::StrCat(args...).c_str());
 }
 
 std::vector<int> ParseInts(const std::string& text) {

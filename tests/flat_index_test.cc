@@ -385,13 +385,48 @@ TEST(FastScanTest, OneLargeQuerySplitOverThreadsMatchesTheSingleThreadScan) {
       SearchParams params;
       params.k = 50;
       params.reference_scan = reference;
-      // A batch of two is scanned one thread per query; a single query is split over threads.
+      // A batch of two is scanned chunk by chunk, one thread per group of queries; a single
+      // query is split over threads.
       auto whole = *index->SearchBatch(queries, params);
       auto split = *index->Search(absl::MakeConstSpan(queries).first(d), params);
       ASSERT_EQ(split.size(), whole[0].size());
       for (size_t i = 0; i < split.size(); ++i) {
         EXPECT_EQ(split[i].id, whole[0][i].id) << variant << " rank " << i;
         EXPECT_EQ(split[i].score, whole[0][i].score);
+      }
+    }
+  }
+}
+
+TEST(FastScanTest, BatchesScannedInSharedChunksMatchOneQueryAtATime) {
+  const int d = 24;
+  const size_t n = 5000;  // more than one chunk, and not a whole number of them
+  const std::vector<float> base = testing::RandomUnitVectors(n, d, 17);
+  const std::vector<float> queries = testing::RandomUnitVectors(19, d, 18);  // 2 groups + 3
+  for (const char* variant : {"mse-ratio", "prod"}) {
+    for (Metric metric : {Metric::kCosine, Metric::kL2}) {
+      FlatIndexOptions options = Options(d, 3, metric, /*store_vectors=*/true);
+      ASSERT_TRUE(ApplyVariantName(variant, &options.quantizer).ok());
+      auto index = MakeIndex(options);
+      ASSERT_TRUE(index->Add(Iota(n), base).ok());
+      index->Remove({1, 2000, 4096});
+      for (bool reference : {false, true}) {
+        for (bool rerank : {false, true}) {
+          SearchParams params;
+          params.k = 20;
+          params.reference_scan = reference;
+          params.rerank = rerank;
+          params.rerank_candidates = 60;
+          auto batch = *index->SearchBatch(queries, params);
+          for (size_t q = 0; q < 19; ++q) {
+            auto one = *index->Search(absl::MakeConstSpan(queries).subspan(q * d, d), params);
+            ASSERT_EQ(one.size(), batch[q].size());
+            for (size_t i = 0; i < one.size(); ++i) {
+              ASSERT_EQ(one[i].id, batch[q][i].id) << variant << " query " << q << " rank " << i;
+              ASSERT_EQ(one[i].score, batch[q][i].score);
+            }
+          }
+        }
       }
     }
   }

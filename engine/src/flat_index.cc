@@ -20,8 +20,20 @@ namespace {
 
 // Below this many vectors one query is scanned by one thread: the split costs more than it saves.
 constexpr size_t kSplitScanMinVectors = 32768;
+// A batch scans the index in chunks of this many vectors, each chunk for a group of queries in
+// turn, so the chunk's codes come from memory once per group and from cache for the rest.
+constexpr size_t kSharedScanChunk = 2048;
+constexpr size_t kSharedScanQueries = 8;
 
 }  // namespace
+
+struct FlatIndex::QueryScan {
+  std::vector<float> query;  // normalized for cosine
+  float query_norm_sq = 0;   // of the query as given
+  PreparedQuery prepared;
+  bool fast = false;  // fast-scan kernels, else the reference scorer
+  scan::QuantizedTables mse_tables, sign_tables;
+};
 
 FlatIndex::FlatIndex(const FlatIndexOptions& options) : options_(options) {}
 FlatIndex::~FlatIndex() = default;
@@ -187,43 +199,78 @@ absl::StatusOr<std::vector<std::vector<SearchHit>>> FlatIndex::SearchBatch(
     results[0] = SearchOne(queries.data(), params, /*split_over_threads=*/true);
     return results;
   }
+  const size_t n = ids_.size();
+  if (n <= kSharedScanChunk) {
 #pragma omp parallel for schedule(dynamic, 1)
-  for (size_t i = 0; i < count; ++i) {
-    results[i] = SearchOne(queries.data() + i * dim(), params, /*split_over_threads=*/false);
+    for (size_t i = 0; i < count; ++i) {
+      results[i] = SearchOne(queries.data() + i * dim(), params, /*split_over_threads=*/false);
+    }
+    return results;
+  }
+  // Groups of queries over shared chunks of the index; each query keeps its own top-k across
+  // chunks, so the results are those of scanning it alone.
+  const size_t groups = (count + kSharedScanQueries - 1) / kSharedScanQueries;
+#pragma omp parallel for schedule(dynamic, 1)
+  for (size_t g = 0; g < groups; ++g) {
+    const size_t first = g * kSharedScanQueries;
+    const size_t last = std::min(count, first + kSharedScanQueries);
+    std::vector<QueryScan> scans;
+    std::vector<TopK> tops;
+    for (size_t i = first; i < last; ++i) {
+      scans.push_back(PrepareScan(queries.data() + i * dim(), params));
+      tops.emplace_back(Keep(params));
+    }
+    for (size_t begin = 0; begin < n; begin += kSharedScanChunk) {
+      const size_t end = std::min(n, begin + kSharedScanChunk);
+      for (size_t j = 0; j < scans.size(); ++j) Scan(scans[j], begin, end, &tops[j]);
+    }
+    for (size_t j = 0; j < scans.size(); ++j) {
+      results[first + j] =
+          Finish(queries.data() + (first + j) * dim(), scans[j], std::move(tops[j]), params);
+    }
   }
   return results;
 }
 
+size_t FlatIndex::Keep(const SearchParams& params) {
+  return params.rerank ? std::max(params.k, params.rerank_candidates) : params.k;
+}
+
+FlatIndex::QueryScan FlatIndex::PrepareScan(const float* query, const SearchParams& params) const {
+  const int d = dim();
+  QueryScan scan;
+  scan.query.assign(query, query + d);
+  scan.query_norm_sq = static_cast<float>(Dot(query, query, d));
+  if (options_.metric == Metric::kCosine) {
+    const float inv = 1.0f / std::sqrt(scan.query_norm_sq);
+    for (float& v : scan.query) v *= inv;
+  }
+  quantizer_->PrepareQuery(scan.query.data(), &scan.prepared);
+  // Without SIMD the byte-table reference (one lookup per code byte) beats the nibble kernel.
+  scan.fast =
+      fast_scan_ && !params.reference_scan && scan::ActiveScanLevel() != scan::ScanLevel::kScalar;
+  if (scan.fast && mse_blocks_ != nullptr) {
+    scan::BuildQuantizedTables(scan.prepared.rotated.data(), d, quantizer_->mse_bits(),
+                               quantizer_->codebook()->centroids.data(), mse_blocks_->groups(),
+                               &scan.mse_tables);
+  }
+  if (scan.fast && sign_blocks_ != nullptr) {
+    scan::BuildQuantizedTables(scan.prepared.projected.data(), d, 1, kSignCentroids,
+                               sign_blocks_->groups(), &scan.sign_tables);
+  }
+  return scan;
+}
+
 std::vector<SearchHit> FlatIndex::SearchOne(const float* query, const SearchParams& params,
                                             bool split_over_threads) const {
-  const int d = dim();
-  const Metric metric = options_.metric;
-  std::vector<float> q(query, query + d);
-  const float query_norm_sq = static_cast<float>(Dot(q.data(), q.data(), d));
-  if (metric == Metric::kCosine) {
-    const float inv = 1.0f / std::sqrt(query_norm_sq);
-    for (float& v : q) v *= inv;
-  }
-  PreparedQuery prepared;
-  quantizer_->PrepareQuery(q.data(), &prepared);
-
+  const QueryScan scan = PrepareScan(query, params);
   // Keys are "higher is better": similarity, or minus the squared distance for L2.
-  const size_t keep = params.rerank ? std::max(params.k, params.rerank_candidates) : params.k;
+  const size_t keep = Keep(params);
   TopK top(keep);
-  // Without SIMD the byte-table reference (one lookup per code byte) beats the nibble kernel.
-  const bool fast =
-      fast_scan_ && !params.reference_scan && scan::ActiveScanLevel() != scan::ScanLevel::kScalar;
-  auto scan = [&](size_t begin, size_t end, TopK* into) {
-    if (fast) {
-      ScanBlocks(prepared, query_norm_sq, begin, end, into);
-    } else {
-      ScanReference(prepared, query_norm_sq, begin, end, into);
-    }
-  };
   const size_t n = ids_.size();
   const int threads = split_over_threads && n >= kSplitScanMinVectors ? omp_get_max_threads() : 1;
   if (threads <= 1) {
-    scan(0, n, &top);
+    Scan(scan, 0, n, &top);
   } else {
     // Each thread keeps its own top-k over a contiguous share of whole blocks; the union of
     // their top-k holds the overall top-k.
@@ -233,19 +280,24 @@ std::vector<SearchHit> FlatIndex::SearchOne(const float* query, const SearchPara
     for (int t = 0; t < threads; ++t) {
       const size_t begin = blocks * t / threads * scan::kBlockSize;
       const size_t end = std::min(n, blocks * (t + 1) / threads * scan::kBlockSize);
-      if (begin < end) scan(begin, end, &partial[t]);
+      if (begin < end) Scan(scan, begin, end, &partial[t]);
     }
     for (TopK& part : partial) {
       for (const auto& [key, slot] : std::move(part).Sorted()) top.Push(key, slot);
     }
   }
-  std::vector<std::pair<float, uint32_t>> best = std::move(top).Sorted();
+  return Finish(query, scan, std::move(top), params);
+}
 
+std::vector<SearchHit> FlatIndex::Finish(const float* query, const QueryScan& scan, TopK top,
+                                         const SearchParams& params) const {
+  const Metric metric = options_.metric;
+  std::vector<std::pair<float, uint32_t>> best = std::move(top).Sorted();
   if (params.rerank) {
     TopK exact(params.k);
     for (const auto& [key, slot] : best) {
-      const float score =
-          ExactScore(metric, query, query_norm_sq, &vectors_[size_t{1} * slot * dim()], dim());
+      const float score = ExactScore(metric, query, scan.query_norm_sq,
+                                     &vectors_[size_t{1} * slot * dim()], dim());
       exact.Push(LowerIsBetter(metric) ? -score : score, slot);
     }
     best = std::move(exact).Sorted();
@@ -271,28 +323,29 @@ float FlatIndex::Key(const VectorFactors& f, float estimate, float query_norm_sq
   return estimate;
 }
 
-void FlatIndex::ScanReference(const PreparedQuery& prepared, float query_norm_sq, size_t begin,
-                              size_t end, TopK* top) const {
-  for (size_t slot = begin; slot < end; ++slot) {
-    const VectorFactors& f = factors_[slot];
-    const float estimate =
-        quantizer_->EstimateInnerProduct(prepared, &codes_[slot * code_bytes_], f);
-    top->Push(Key(f, estimate, query_norm_sq), static_cast<uint32_t>(slot));
+void FlatIndex::Scan(const QueryScan& query, size_t begin, size_t end, TopK* top) const {
+  if (query.fast) {
+    ScanBlocks(query, begin, end, top);
+  } else {
+    ScanReference(query, begin, end, top);
   }
 }
 
-void FlatIndex::ScanBlocks(const PreparedQuery& prepared, float query_norm_sq, size_t begin,
-                           size_t end, TopK* top) const {
-  thread_local scan::QuantizedTables mse_tables, sign_tables;
-  if (mse_blocks_ != nullptr) {
-    scan::BuildQuantizedTables(prepared.rotated.data(), dim(), quantizer_->mse_bits(),
-                               quantizer_->codebook()->centroids.data(), mse_blocks_->groups(),
-                               &mse_tables);
+void FlatIndex::ScanReference(const QueryScan& query, size_t begin, size_t end,
+                              TopK* top) const {
+  for (size_t slot = begin; slot < end; ++slot) {
+    const VectorFactors& f = factors_[slot];
+    const float estimate =
+        quantizer_->EstimateInnerProduct(query.prepared, &codes_[slot * code_bytes_], f);
+    top->Push(Key(f, estimate, query.query_norm_sq), static_cast<uint32_t>(slot));
   }
-  if (sign_blocks_ != nullptr) {
-    scan::BuildQuantizedTables(prepared.projected.data(), dim(), 1, kSignCentroids,
-                               sign_blocks_->groups(), &sign_tables);
-  }
+}
+
+void FlatIndex::ScanBlocks(const QueryScan& query, size_t begin, size_t end, TopK* top) const {
+  const PreparedQuery& prepared = query.prepared;
+  const float query_norm_sq = query.query_norm_sq;
+  const scan::QuantizedTables& mse_tables = query.mse_tables;
+  const scan::QuantizedTables& sign_tables = query.sign_tables;
   const bool prod = sign_blocks_ != nullptr;
   const scan::ScanBlockFn scan_block = scan::ActiveScanBlock();
   uint32_t mse_sums[scan::kBlockSize] = {}, sign_sums[scan::kBlockSize] = {};

@@ -87,18 +87,26 @@ class FlatIndex {
 
   absl::Status ValidateSearch(absl::Span<const float> queries, size_t count,
                               const SearchParams& params) const;
+  // One query's scan state: the query as scored (normalized for cosine), its prepared form and,
+  // for the fast path, its 8-bit tables. Defined in flat_index.cc.
+  struct QueryScan;
+  QueryScan PrepareScan(const float* query, const SearchParams& params) const;
+  // The number of candidates a scan keeps: k, or the re-rank candidates.
+  static size_t Keep(const SearchParams& params);
   // Search for one validated query; with `split_over_threads`, a large index is scanned by all
   // OpenMP threads, each over its share of the blocks, and their top-k are merged.
   std::vector<SearchHit> SearchOne(const float* query, const SearchParams& params,
                                    bool split_over_threads) const;
-  // Pushes every slot's key into `top`: one reference score per code, or the fast-scan kernels
-  // with threshold pruning (only slots whose bound can beat the k-th key are scored exactly).
-  // Both give the same top-k.
-  // Both cover slots [begin, end); `begin` is a multiple of the block size.
-  void ScanReference(const PreparedQuery& prepared, float query_norm_sq, size_t begin, size_t end,
-                     TopK* top) const;
-  void ScanBlocks(const PreparedQuery& prepared, float query_norm_sq, size_t begin, size_t end,
-                  TopK* top) const;
+  // Pushes the key of every slot in [begin, end) into `top` (`begin` a multiple of the block
+  // size): one reference score per code, or the fast-scan kernels with threshold pruning (only
+  // slots whose bound can beat the k-th key are scored exactly). Both give the same top-k, and
+  // scanning a range in consecutive pieces gives the same top-k as scanning it whole.
+  void Scan(const QueryScan& query, size_t begin, size_t end, TopK* top) const;
+  void ScanReference(const QueryScan& query, size_t begin, size_t end, TopK* top) const;
+  void ScanBlocks(const QueryScan& query, size_t begin, size_t end, TopK* top) const;
+  // Re-ranks `top` when asked and turns it into hits.
+  std::vector<SearchHit> Finish(const float* query, const QueryScan& scan, TopK top,
+                                const SearchParams& params) const;
   // The search key (higher is better) of a vector with `factors` whose estimate of <q, u> is
   // `estimate`.
   float Key(const VectorFactors& factors, float estimate, float query_norm_sq) const;

@@ -127,6 +127,21 @@ TEST(NibbleBlocksTest, SetMoveAndResizeKeepEverySlotsNibbles) {
   }
 }
 
+TEST(NibbleBlocksTest, EveryBlockStartsOnA64ByteLine) {
+  for (int bits : {1, 2, 3, 4}) {
+    for (int dim : {1, 7, 100, 1536}) {
+      scan::NibbleBlocks blocks(dim, bits);
+      EXPECT_EQ(blocks.block_bytes() % 64, 0u) << bits << " " << dim;
+      for (size_t n : {1, 33, 1000, 5}) {  // growing and shrinking reallocates
+        blocks.Resize(n);
+        for (size_t b = 0; b < blocks.blocks(); ++b) {
+          ASSERT_EQ(reinterpret_cast<uintptr_t>(blocks.block(b)) % 64, 0u) << bits << " " << dim;
+        }
+      }
+    }
+  }
+}
+
 TEST(LookupTablesTest, QuantizedScoreIsWithinTheClaimedBoundOfTheFloatScore) {
   for (int bits : {1, 2, 3, 4}) {
     for (int dim : {1, 7, 100, 200, 1536, 3072}) {

@@ -4,15 +4,19 @@
 // (bit_packing.h) already is that stream: each nibble holds 4/b whole coordinates. For b = 3 each
 // coordinate gets a nibble of its own (one bit unused), which keeps the scan a 16-entry lookup
 // per nibble at the price of a third more bytes scanned. Either way a query's contribution of a
-// nibble is one entry of a 16-entry table. Vectors are stored in blocks of 32; within a block, group g takes 16 bytes:
-// byte i holds vector i's nibble in its low half and vector i + 16's in its high half. A SIMD
-// register of 16 bytes therefore holds one group for all 32 vectors, and one byte shuffle looks
-// up 32 table entries. Groups are padded to a multiple of 4 with zero nibbles (and zero tables).
+// nibble is one entry of a 16-entry table. Vectors are stored in blocks of 32; within a block,
+// group g takes 16 bytes: byte i holds vector i's nibble in its low half and vector i + 16's in
+// its high half. A SIMD register of 16 bytes therefore holds one group for all 32 vectors, and
+// one byte shuffle looks up 32 table entries. Groups are padded to a multiple of 4 with zero
+// nibbles (and zero tables), so a block is a whole number of 64-byte lines, and the storage is
+// 64-byte aligned: every block starts on a cache line.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <vector>
+
+#include "scan/aligned_allocator.h"
 
 namespace tqdb::scan {
 
@@ -57,7 +61,7 @@ class NibbleBlocks {
   int bits_;
   int groups_;
   size_t size_ = 0;
-  std::vector<uint8_t> data_;
+  std::vector<uint8_t, AlignedAllocator<uint8_t, 64>> data_;
 };
 
 }  // namespace tqdb::scan

@@ -15,7 +15,7 @@
 #include "absl/flags/parse.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
-#include "faiss/IndexPQFastScan.h"
+#include "faiss_methods.h"
 #include "fvecs.h"
 #include "ground_truth.h"
 #include "tqdb/flat_index.h"
@@ -71,11 +71,10 @@ Timing RunTqdb(const FlatIndex& index, const std::vector<float>& queries, size_t
   return t;
 }
 
-Timing RunFaiss(const faiss::Index& index, const std::vector<float>& queries, size_t nq) {
-  std::vector<float> distances(nq * kK);
-  std::vector<faiss::Index::idx_t> labels(nq * kK);
+Timing RunFaiss(const bench::Method& method, const std::vector<float>& queries, size_t nq) {
+  std::vector<int64_t> labels(nq * kK);
   const auto start = Clock::now();
-  index.search(nq, queries.data(), kK, distances.data(), labels.data());
+  if (!method.Search(queries.data(), nq, kK, labels.data()).ok()) return {};
   Timing t;
   t.qps = nq / Seconds(start);
   for (size_t q = 0; q < nq; ++q) {
@@ -128,7 +127,7 @@ int Run() {
               "FAISS: Debian libfaiss 1.7.3, built without AVX2 (its fast-scan runs its emulated "
               "SIMD path).\n\n",
               n, nq, kK, absl::GetFlag(FLAGS_variant).c_str(), ActiveSimdLevelName());
-  std::printf("| bits | threads | code bytes tqdb / FAISS | tqdb QPS | FAISS PQ m x 4fs QPS | tqdb/FAISS | tqdb "
+  std::printf("| bits | threads | code bytes | tqdb QPS | FAISS PQ m x 4fs QPS | tqdb/FAISS | tqdb "
               "reference QPS | memory-read QPS | tqdb/memory | tqdb ns/vector | tqdb GB/s | "
               "recall tqdb | recall FAISS |\n");
   std::printf("|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
@@ -147,34 +146,41 @@ int Run() {
     if (!index->Add(ids, base).ok()) return 1;
     const size_t code_bytes = index->quantizer().code_bytes();
 
-    // Same code bytes: m sub-quantizers of 4 bits = m / 2 bytes. FAISS needs m to divide d;
-    // where 2 x code bytes does not, it gets the next m that does (more bytes than tqdb).
-    int m = static_cast<int>(code_bytes * 2);
-    while (d % m != 0) ++m;
-    faiss::IndexPQFastScan faiss_index(d, m, 4, faiss::METRIC_INNER_PRODUCT);
-    const auto train_start = Clock::now();
-    faiss_index.train(n, base.data());
-    faiss_index.add(n, base.data());
-    const double faiss_build = Seconds(train_start);
+    // Same code bytes: m = 2 x code bytes sub-quantizers of 4 bits; where m does not divide d,
+    // the vectors are zero-padded with the real columns spread over the sub-spaces
+    // (bench/recall/faiss_methods.h), so FAISS has exactly tqdb's code bytes.
+    std::unique_ptr<bench::Method> faiss_index;
+    for (auto& method : bench::MakeFaissMethods(d, static_cast<int>(code_bytes),
+                                                bench::BenchMetric::kInnerProduct, "")) {
+      if (method->name().rfind("PQ fast scan", 0) == 0) faiss_index = std::move(method);
+    }
+    if (faiss_index == nullptr) {
+      std::printf("| %d | FAISS fast scan cannot store %zu bytes at d = %d |\n", bits, code_bytes,
+                  d);
+      continue;
+    }
+    bench::BuildTimes faiss_build;
+    if (!faiss_index->Build(base.data(), n, &faiss_build).ok()) return 1;
 
     std::vector<uint8_t> code_array(n * code_bytes);
     for (int threads : {1, all_threads}) {
       omp_set_num_threads(threads);
       const Timing fast = RunTqdb(*index, queries, nq, false);
       const Timing reference = RunTqdb(*index, queries, nq, true);
-      const Timing faiss_t = RunFaiss(faiss_index, queries, nq);
+      const Timing faiss_t = RunFaiss(*faiss_index, queries, nq);
       const double memory = MemoryReadQps(code_array, nq);
       const double ns_per_vector = 1e9 / (fast.qps * n) * threads;
       const double gbs = fast.qps * n * code_bytes / 1e9;
-      std::printf("| %d | %d | %zu / %d | %.0f | %.0f | %.2f | %.0f | %.0f | %.2f | %.2f | %.2f | %.3f "
+      std::printf("| %d | %d | %zu | %.0f | %.0f | %.2f | %.0f | %.0f | %.2f | %.2f | %.2f | %.3f "
                   "| %.3f |\n",
-                  bits, threads, code_bytes, m / 2, fast.qps, faiss_t.qps, fast.qps / faiss_t.qps,
+                  bits, threads, code_bytes, fast.qps, faiss_t.qps, fast.qps / faiss_t.qps,
                   reference.qps, memory, fast.qps / memory, ns_per_vector, gbs,
                   copies == 1 ? Recall(fast.ids, truth) : -1.0,
                   copies == 1 ? Recall(faiss_t.ids, truth) : -1.0);
       std::fflush(stdout);
     }
-    std::printf("| %d | (FAISS train + add: %.1f s) |\n", bits, faiss_build);
+    std::printf("| %d | (FAISS %s train + add: %.1f s) |\n", bits, faiss_index->name().c_str(),
+                faiss_build.train_s + faiss_build.add_s);
   }
   omp_set_num_threads(all_threads);
   return 0;

@@ -4,7 +4,6 @@
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
-#include <random>
 
 #include "gtest/gtest.h"
 
@@ -29,15 +28,6 @@ std::vector<uint64_t> IdRange(uint64_t begin, uint64_t end) {
   ids.reserve(end - begin);
   for (uint64_t id = begin; id < end; ++id) ids.push_back(id);
   return ids;
-}
-
-std::vector<float> RandomUnitVectors(size_t n, int d, uint64_t seed) {
-  std::mt19937_64 gen(seed);
-  std::normal_distribution<float> normal;
-  std::vector<float> v(n * d);
-  for (float& x : v) x = normal(gen);
-  NormalizeRows(v, d);
-  return v;
 }
 
 double KolmogorovSmirnov(std::vector<double> samples, const std::function<double(double)>& cdf) {

@@ -8,14 +8,15 @@
 
 #include "fvecs.h"
 #include "ground_truth.h"
+#include "random_vectors.h"
 
 namespace tqdb::testing {
 
 // The ids begin, begin + 1, ..., end - 1.
 std::vector<uint64_t> IdRange(uint64_t begin, uint64_t end);
 
-// n unit vectors of dimension d, uniform on the sphere (normalized Gaussians), row-major.
-std::vector<float> RandomUnitVectors(size_t n, int d, uint64_t seed);
+// n unit vectors of dimension d, uniform on the sphere (datasets/random_vectors.h).
+using ::tqdb::RandomUnitVectors;
 
 // Kolmogorov-Smirnov statistic sqrt(n) * sup |F_n - F| of `samples` against `cdf`.
 double KolmogorovSmirnov(std::vector<double> samples, const std::function<double(double)>& cdf);

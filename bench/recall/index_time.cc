@@ -3,29 +3,19 @@
 #include <omp.h>
 
 #include <filesystem>
-#include <random>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "bench_set.h"
 #include "faiss_methods.h"
-#include "ground_truth.h"
+#include "random_vectors.h"
 #include "tqdb_method.h"
 
 namespace tqdb::bench {
 namespace {
 
 constexpr int kBits = 4;  // the paper's table is at 4 bits per coordinate
-
-std::vector<float> RandomUnitRows(size_t n, int dim) {
-  std::mt19937_64 random(dim);
-  std::normal_distribution<float> normal;
-  std::vector<float> rows(n * dim);
-  for (float& v : rows) v = normal(random);
-  NormalizeRows(rows, dim);
-  return rows;
-}
 
 // The column of the table a method's time goes to.
 int ColumnOf(const Method& method) {
@@ -90,7 +80,7 @@ std::string IndexTimeTable(const IndexTimeOptions& options) {
   }
   for (int dim : options.synthetic_dims) {
     if (dim <= 0) continue;
-    table += TimeRow("random (Gaussian, normalized)", RandomUnitRows(options.vectors, dim),
+    table += TimeRow("random (Gaussian, normalized)", RandomUnitVectors(options.vectors, dim, dim),
                      options.vectors, dim, options);
   }
   return table;

@@ -123,13 +123,15 @@ int Run() {
   for (size_t i = 0; i < n; ++i) ids[i] = i;
   const int all_threads = omp_get_max_threads();
 
-  std::printf("GloVe-100: %zu base, %zu queries, k = %d, cosine. tqdb variant %s, SIMD: %s. "
-              "FAISS: Debian libfaiss 1.7.3, built without AVX2 (its fast-scan runs its emulated "
-              "SIMD path).\n\n",
-              n, nq, kK, absl::GetFlag(FLAGS_variant).c_str(), ActiveSimdLevelName());
-  std::printf("| bits | threads | code bytes | tqdb QPS | FAISS PQ m x 4fs QPS | tqdb/FAISS | tqdb "
-              "reference QPS | memory-read QPS | tqdb/memory | tqdb ns/vector | tqdb GB/s | "
-              "recall tqdb | recall FAISS |\n");
+  std::printf(
+      "GloVe-100: %zu base, %zu queries, k = %d, cosine. tqdb variant %s, SIMD: %s. "
+      "FAISS: Debian libfaiss 1.7.3, built without AVX2 (its fast-scan runs its emulated "
+      "SIMD path).\n\n",
+      n, nq, kK, absl::GetFlag(FLAGS_variant).c_str(), ActiveSimdLevelName());
+  std::printf(
+      "| bits | threads | code bytes | tqdb QPS | FAISS PQ m x 4fs QPS | tqdb/FAISS | tqdb "
+      "reference QPS | memory-read QPS | tqdb/memory | tqdb ns/vector | tqdb GB/s | "
+      "recall tqdb | recall FAISS |\n");
   std::printf("|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
   for (absl::string_view b : absl::StrSplit(absl::GetFlag(FLAGS_bits), ',')) {
     int bits = 0;
@@ -171,12 +173,13 @@ int Run() {
       const double memory = MemoryReadQps(code_array, nq);
       const double ns_per_vector = 1e9 / (fast.qps * n) * threads;
       const double gbs = fast.qps * n * code_bytes / 1e9;
-      std::printf("| %d | %d | %zu | %.0f | %.0f | %.2f | %.0f | %.0f | %.2f | %.2f | %.2f | %.3f "
-                  "| %.3f |\n",
-                  bits, threads, code_bytes, fast.qps, faiss_t.qps, fast.qps / faiss_t.qps,
-                  reference.qps, memory, fast.qps / memory, ns_per_vector, gbs,
-                  copies == 1 ? Recall(fast.ids, truth) : -1.0,
-                  copies == 1 ? Recall(faiss_t.ids, truth) : -1.0);
+      std::printf(
+          "| %d | %d | %zu | %.0f | %.0f | %.2f | %.0f | %.0f | %.2f | %.2f | %.2f | %.3f "
+          "| %.3f |\n",
+          bits, threads, code_bytes, fast.qps, faiss_t.qps, fast.qps / faiss_t.qps, reference.qps,
+          memory, fast.qps / memory, ns_per_vector, gbs,
+          copies == 1 ? Recall(fast.ids, truth) : -1.0,
+          copies == 1 ? Recall(faiss_t.ids, truth) : -1.0);
       std::fflush(stdout);
     }
     std::printf("| %d | (FAISS %s train + add: %.1f s) |\n", bits, faiss_index->name().c_str(),

@@ -242,9 +242,10 @@ absl::StatusOr<EmbeddingFile> LoadEmbeddings(const std::string& path, const Load
   if (EndsWith(path, ".fvecs") || EndsWith(path, ".bvecs") || EndsWith(path, ".hdf5") ||
       EndsWith(path, ".h5")) {
     absl::StatusOr<DenseDataset> data =
-        EndsWith(path, ".fvecs")   ? ReadFvecs(path, options.max_vectors)
-        : EndsWith(path, ".bvecs") ? ReadBvecs(path, options.max_vectors)
-                                   : ReadHdf5Matrix(path, options.hdf5_dataset, options.max_vectors);
+        EndsWith(path, ".fvecs") ? ReadFvecs(path, options.max_vectors)
+        : EndsWith(path, ".bvecs")
+            ? ReadBvecs(path, options.max_vectors)
+            : ReadHdf5Matrix(path, options.hdf5_dataset, options.max_vectors);
     if (!data.ok()) return data.status();
     return EmbeddingFile{*std::move(data), {}};
   }

@@ -18,8 +18,8 @@ struct EmbeddingFile {
 };
 
 struct LoadOptions {
-  size_t max_vectors = 0;            // 0: all
-  std::string column = "embedding";  // CSV / JSON lines: the column holding the vector
+  size_t max_vectors = 0;              // 0: all
+  std::string column = "embedding";    // CSV / JSON lines: the column holding the vector
   std::string hdf5_dataset = "train";  // HDF5: the 2-D dataset to read
 };
 

@@ -91,8 +91,7 @@ absl::StatusOr<DenseDataset> ReadFvecs(const std::string& path, size_t max_vecto
 
 absl::StatusOr<DenseDataset> ReadBvecs(const std::string& path, size_t max_vectors) {
   DenseDataset data;
-  if (absl::Status s =
-          ReadTexmex<uint8_t>(path, max_vectors, &data.dim, &data.count, &data.values);
+  if (absl::Status s = ReadTexmex<uint8_t>(path, max_vectors, &data.dim, &data.count, &data.values);
       !s.ok()) {
     return s;
   }
@@ -101,8 +100,7 @@ absl::StatusOr<DenseDataset> ReadBvecs(const std::string& path, size_t max_vecto
 
 absl::StatusOr<IntRows> ReadIvecs(const std::string& path, size_t max_vectors) {
   IntRows rows;
-  if (absl::Status s =
-          ReadTexmex<int32_t>(path, max_vectors, &rows.dim, &rows.count, &rows.values);
+  if (absl::Status s = ReadTexmex<int32_t>(path, max_vectors, &rows.dim, &rows.count, &rows.values);
       !s.ok()) {
     return s;
   }

@@ -34,7 +34,8 @@ void SilenceHdf5Errors() { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
 
 absl::StatusOr<Handle> OpenFile(const std::string& path) {
   SilenceHdf5Errors();
-  if (!std::filesystem::exists(path)) return absl::NotFoundError(absl::StrCat("cannot open ", path));
+  if (!std::filesystem::exists(path))
+    return absl::NotFoundError(absl::StrCat("cannot open ", path));
   Handle file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
   if (!file.ok()) return absl::DataLossError(absl::StrCat(path, ": not a readable HDF5 file"));
   return file;
@@ -54,9 +55,9 @@ absl::Status ReadMatrix(const std::string& path, const std::string& name, size_t
   if (!dataset.ok()) return absl::DataLossError(absl::StrCat(path, ": cannot open '", name, "'"));
   Handle type(H5Dget_type(dataset.get()), H5Tclose);
   if (H5Tget_class(type.get()) != expected_class) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        path, ": dataset '", name, "' has the wrong element type (expected ",
-        expected_class == H5T_FLOAT ? "float" : "integer", ")"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": dataset '", name, "' has the wrong element type (expected ",
+                     expected_class == H5T_FLOAT ? "float" : "integer", ")"));
   }
   Handle space(H5Dget_space(dataset.get()), H5Sclose);
   hsize_t dims[2] = {0, 0};
@@ -153,8 +154,8 @@ absl::StatusOr<AnnBenchmarksSet> ReadAnnBenchmarksHdf5(const std::string& path, 
   absl::StatusOr<DenseDataset> test = ReadHdf5Matrix(path, "test", max_test);
   if (!test.ok()) return test.status();
   if (test->dim != train->dim) {
-    return absl::InvalidArgumentError(absl::StrCat(path, ": 'test' has dimension ", test->dim,
-                                                   " but 'train' has ", train->dim));
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": 'test' has dimension ", test->dim, " but 'train' has ", train->dim));
   }
   set.train = *std::move(train);
   set.test = *std::move(test);

@@ -22,8 +22,7 @@ absl::StatusOr<IntRows> ReadHdf5IntMatrix(const std::string& path, const std::st
                                           size_t max_rows = 0);
 
 // A string attribute of the file's root group; NotFound when absent.
-absl::StatusOr<std::string> ReadHdf5RootAttribute(const std::string& path,
-                                                  const std::string& name);
+absl::StatusOr<std::string> ReadHdf5RootAttribute(const std::string& path, const std::string& name);
 
 struct AnnBenchmarksSet {
   DenseDataset train;
@@ -33,7 +32,6 @@ struct AnnBenchmarksSet {
 };
 
 absl::StatusOr<AnnBenchmarksSet> ReadAnnBenchmarksHdf5(const std::string& path,
-                                                       size_t max_train = 0,
-                                                       size_t max_test = 0);
+                                                       size_t max_train = 0, size_t max_test = 0);
 
 }  // namespace tqdb

@@ -108,8 +108,8 @@ TEST(GroundTruthCacheTest, L2NeighboursAreTheClosest) {
   const int d = 8;
   const size_t n = 300, nq = 5;
   const std::vector<float> base = RandomRows(n, d, 3), queries = RandomRows(nq, d, 4);
-  absl::StatusOr<GroundTruth> truth = CachedExactTopK(base.data(), n, queries.data(), nq, d, 3,
-                                                      TruthMetric::kL2, dir.path(), "l2");
+  absl::StatusOr<GroundTruth> truth =
+      CachedExactTopK(base.data(), n, queries.data(), nq, d, 3, TruthMetric::kL2, dir.path(), "l2");
   ASSERT_TRUE(truth.ok());
   for (size_t q = 0; q < nq; ++q) {
     std::vector<std::pair<float, int64_t>> all;

@@ -55,8 +55,8 @@ TEST(ScanKernelsTest, EverySimdPathMatchesTheScalarReferenceExactly) {
         uint32_t got[kBlockSize];
         Kernel(level)(block.data(), tables.data(), groups, got);
         for (int i = 0; i < kBlockSize; ++i) {
-          ASSERT_EQ(got[i], expected[i]) << ScanLevelName(level) << " groups=" << groups
-                                         << " vector " << i;
+          ASSERT_EQ(got[i], expected[i])
+              << ScanLevelName(level) << " groups=" << groups << " vector " << i;
         }
       }
     }
@@ -167,7 +167,8 @@ TEST(LookupTablesTest, QuantizedScoreIsWithinTheClaimedBoundOfTheFloatScore) {
             << "bits=" << bits << " dim=" << dim;
       }
       // The bound is not vacuous: it is within a small factor of the error actually seen.
-      EXPECT_LT(tables.max_error, 0.05 * std::sqrt(dim) + 1e-3) << "bits=" << bits << " dim=" << dim;
+      EXPECT_LT(tables.max_error, 0.05 * std::sqrt(dim) + 1e-3)
+          << "bits=" << bits << " dim=" << dim;
       if (dim == 1536) {
         std::printf("bits=%d dim=%d: bound %.5f, worst seen %.5f\n", bits, dim, tables.max_error,
                     worst);

@@ -82,7 +82,7 @@ absl::StatusOr<BenchSet> LoadBenchSet(const std::string& path, size_t queries, s
 }
 
 std::vector<std::string> FindDatasetFiles(const std::string& dir) {
-  static const std::set<std::string> kExtensions = {".fvecs", ".bvecs", ".npy",  ".csv",
+  static const std::set<std::string> kExtensions = {".fvecs", ".bvecs", ".npy", ".csv",
                                                     ".jsonl", ".hdf5",  ".h5"};
   std::vector<std::string> files;
   std::error_code error;

@@ -13,8 +13,8 @@ namespace tqdb::bench {
 struct BenchSet {
   std::string name;  // the file name
   int dim = 0;
-  size_t n = 0;   // base vectors
-  size_t nq = 0;  // queries
+  size_t n = 0;                      // base vectors
+  size_t nq = 0;                     // queries
   std::vector<float> base, queries;  // row-major; unit length for cosine
   BenchMetric metric = BenchMetric::kCosine;
 };

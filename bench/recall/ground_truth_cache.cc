@@ -32,8 +32,7 @@ std::string GroundTruthCacheDir(const std::string& data_dir) {
 
 absl::StatusOr<GroundTruth> CachedExactTopK(const float* base, size_t n, const float* queries,
                                             size_t nq, int d, int k, TruthMetric metric,
-                                            const std::string& cache_dir,
-                                            const std::string& stem) {
+                                            const std::string& cache_dir, const std::string& stem) {
   if (n == 0 || nq == 0 || d <= 0 || k <= 0) {
     return absl::InvalidArgumentError("ground truth needs vectors, queries and k > 0");
   }
@@ -47,9 +46,8 @@ absl::StatusOr<GroundTruth> CachedExactTopK(const float* base, size_t n, const f
 
   GroundTruth truth;
   truth.k = keep;
-  truth.cache_path =
-      absl::StrFormat("%s/%s.gt-%s-n%d-q%d-k%d-%016x.ivecs", cache_dir, stem,
-                      metric == TruthMetric::kL2 ? "l2" : "ip", n, nq, keep, hash);
+  truth.cache_path = absl::StrFormat("%s/%s.gt-%s-n%d-q%d-k%d-%016x.ivecs", cache_dir, stem,
+                                     metric == TruthMetric::kL2 ? "l2" : "ip", n, nq, keep, hash);
   if (absl::StatusOr<IntRows> cached = ReadIvecs(truth.cache_path);
       cached.ok() && cached->count == nq && cached->dim == keep) {
     truth.from_cache = true;

@@ -30,7 +30,6 @@ std::string GroundTruthCacheDir(const std::string& data_dir);
 // that cannot be read or has the wrong shape is recomputed and rewritten.
 absl::StatusOr<GroundTruth> CachedExactTopK(const float* base, size_t n, const float* queries,
                                             size_t nq, int d, int k, TruthMetric metric,
-                                            const std::string& cache_dir,
-                                            const std::string& stem);
+                                            const std::string& cache_dir, const std::string& stem);
 
 }  // namespace tqdb::bench

@@ -42,8 +42,8 @@ std::string TimeRow(const std::string& source, const std::vector<float>& base, s
     const int column = ColumnOf(*method);
     if (column < 0) continue;
     if (options.progress) {
-      options.progress(absl::StrCat("index time d=", dim, " ", method->family(), " ",
-                                    method->name()));
+      options.progress(
+          absl::StrCat("index time d=", dim, " ", method->family(), " ", method->name()));
     }
     BuildTimes times;
     if (!method->Build(base.data(), n, &times).ok()) {
@@ -53,7 +53,7 @@ std::string TimeRow(const std::string& source, const std::vector<float>& base, s
     const double seconds = times.train_s + times.add_s;
     if (column == 0) tqdb_seconds = seconds;
     const double ratio = tqdb_seconds > 0 ? seconds / tqdb_seconds : 0;
-    cells[column] = column == 0    ? absl::StrFormat("%.2f", seconds)
+    cells[column] = column == 0   ? absl::StrFormat("%.2f", seconds)
                     : ratio >= 10 ? absl::StrFormat("%.2f (%.0fx)", seconds, ratio)
                                   : absl::StrFormat("%.2f (%.2gx)", seconds, ratio);
     method.reset();

@@ -68,8 +68,7 @@ const Clock::time_point kProgramStart = Clock::now();
 // Progress goes to stderr so that stdout stays the tables.
 template <typename... Args>
 void Progress(const Args&... args) {
-  std::fprintf(stderr, "[%7.1fs] %s\n", SecondsSince(kProgramStart),
-               absl::StrCat(args...).c_str());
+  std::fprintf(stderr, "[%7.1fs] %s\n", SecondsSince(kProgramStart), absl::StrCat(args...).c_str());
 }
 
 std::vector<int> ParseInts(const std::string& text) {
@@ -149,12 +148,12 @@ bool CheckBits(const std::vector<ResultRow>& rows, int bits, int dim, double mar
   if (theirs == nullptr) return true;
   const double gap = ours->recall.at10 - theirs->recall.at10;
   const bool ok = gap >= -(margin + known_loss);
-  std::printf("check b=%d: tqdb %s (%g B code + %g B factors) recall@10@10 %.3f vs FAISS %s "
-              "(%g B) %.3f: %+.3f; allowed: -%.3f (noise margin %.3f + known loss %.3f): %s\n",
-              bits, ours->method.c_str(), ours->code_bytes,
-              ours->bytes_per_vector - ours->code_bytes, ours->recall.at10,
-              theirs->method.c_str(), theirs->code_bytes, theirs->recall.at10, gap,
-              margin + known_loss, margin, known_loss, ok ? "ok" : "FAILED");
+  std::printf(
+      "check b=%d: tqdb %s (%g B code + %g B factors) recall@10@10 %.3f vs FAISS %s "
+      "(%g B) %.3f: %+.3f; allowed: -%.3f (noise margin %.3f + known loss %.3f): %s\n",
+      bits, ours->method.c_str(), ours->code_bytes, ours->bytes_per_vector - ours->code_bytes,
+      ours->recall.at10, theirs->method.c_str(), theirs->code_bytes, theirs->recall.at10, gap,
+      margin + known_loss, margin, known_loss, ok ? "ok" : "FAILED");
   return ok;
 }
 
@@ -176,9 +175,9 @@ std::map<int, double> KnownLosses() {
 void DrawPlots(const std::string& csv, const std::string& stem) {
   const char* python = std::getenv("TQDB_PYTHON");
   const std::string interpreter =
-      python != nullptr ? python
-                        : (std::filesystem::exists("/usr/bin/python3") ? "/usr/bin/python3"
-                                                                       : "python3");
+      python != nullptr
+          ? python
+          : (std::filesystem::exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3");
   const std::string command =
       absl::StrCat(interpreter, " ", TQDB_PLOT_SCRIPT, " '", csv, "' '", stem, "'");
   if (std::system(command.c_str()) != 0) {
@@ -206,8 +205,8 @@ bool RunDataset(const std::string& path, const std::vector<int>& bit_widths,
   Progress("ground truth for ", set->name);
   absl::StatusOr<GroundTruth> truth = CachedExactTopK(
       set->base.data(), set->n, set->queries.data(), set->nq, set->dim, kSearchK,
-      set->metric == BenchMetric::kL2 ? TruthMetric::kL2 : TruthMetric::kInnerProduct,
-      cache_dir, set->name);
+      set->metric == BenchMetric::kL2 ? TruthMetric::kL2 : TruthMetric::kInnerProduct, cache_dir,
+      set->name);
   if (!truth.ok()) {
     std::printf("skipping %s: %s\n", path.c_str(), truth.status().ToString().c_str());
     return !checking;
@@ -219,7 +218,8 @@ bool RunDataset(const std::string& path, const std::vector<int>& bit_widths,
       BenchMetricName(set->metric), "\n\ntqdb SIMD: ", ActiveSimdLevelName(), "; ",
       FaissDescription(), ". Search and indexing on ", omp_get_max_threads(),
       " threads, QPS on 1 thread at k = 10. bytes/vec counts codes and per-vector factors (tqdb: ",
-      sizeof(VectorFactors), " B of norm and scale); re-rank rows also read the float vectors. "
+      sizeof(VectorFactors),
+      " B of norm and scale); re-rank rows also read the float vectors. "
       "FAISS rows: the bytes of tqdb's code, and of its code + factors.");
   std::printf("\n%s\n\n%s", title.c_str(), MarkdownHeader().c_str());
   std::fflush(stdout);
@@ -228,8 +228,8 @@ bool RunDataset(const std::string& path, const std::vector<int>& bit_widths,
     std::vector<std::unique_ptr<Method>> methods = MethodsFor(*set, bits);
     for (size_t i = 0; i < methods.size(); ++i) {
       Method& method = *methods[i];
-      Progress(set->name, " b=", bits, " [", i + 1, "/", methods.size(), "] ", method.family(),
-               " ", method.name(), ": build");
+      Progress(set->name, " b=", bits, " [", i + 1, "/", methods.size(), "] ", method.family(), " ",
+               method.name(), ": build");
       ResultRow row;
       row.bits = bits;
       row.family = method.family();
@@ -282,7 +282,8 @@ int Main() {
   std::string dir = absl::GetFlag(FLAGS_datasets_dir);
   if (dir.empty()) dir = DatasetsDir();
   std::vector<std::string> files;
-  for (absl::string_view f : absl::StrSplit(absl::GetFlag(FLAGS_datasets), ',', absl::SkipEmpty())) {
+  for (absl::string_view f :
+       absl::StrSplit(absl::GetFlag(FLAGS_datasets), ',', absl::SkipEmpty())) {
     files.emplace_back(f);
   }
   if (files.empty()) files = FindDatasetFiles(dir);

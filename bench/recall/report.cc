@@ -36,10 +36,10 @@ std::string MarkdownRow(const ResultRow& row) {
                                      row.bytes_per_vector,
                                      row.extra_memory.empty() ? "" : " + " + row.extra_memory);
   for (double r : row.recall.at1) absl::StrAppendFormat(&line, " %.3f |", r);
-  absl::StrAppendFormat(&line, " %.3f | %.2f | %.2f | %.0f | %s |\n", row.recall.at10,
-                        row.build.train_s, row.build.train_s + row.build.add_s, EncodeRate(row),
-                        row.qps_one_thread > 0 ? absl::StrFormat("%.0f", row.qps_one_thread)
-                                               : std::string("-"));
+  absl::StrAppendFormat(
+      &line, " %.3f | %.2f | %.2f | %.0f | %s |\n", row.recall.at10, row.build.train_s,
+      row.build.train_s + row.build.add_s, EncodeRate(row),
+      row.qps_one_thread > 0 ? absl::StrFormat("%.0f", row.qps_one_thread) : std::string("-"));
   return line;
 }
 
@@ -49,8 +49,8 @@ absl::Status WriteTables(const std::string& path_stem, const std::string& title,
   md << title << "\n\n" << MarkdownHeader();
   for (const ResultRow& row : rows) md << MarkdownRow(row);
   std::ofstream csv(path_stem + ".csv");
-  std::vector<std::string> header = {"bits", "family", "method", "bytes_per_vector", "code_bytes",
-                                     "extra_memory"};
+  std::vector<std::string> header = {"bits",       "family",      "method", "bytes_per_vector",
+                                     "code_bytes", "extra_memory"};
   for (int k : kRecallAt1Ks) header.push_back(absl::StrCat("recall_1_at_", k));
   for (const char* name : {"recall_10_at_10", "train_s", "add_s", "encode_vectors_per_s",
                            "qps_one_thread", "base_vectors"}) {
@@ -59,9 +59,9 @@ absl::Status WriteTables(const std::string& path_stem, const std::string& title,
   csv << absl::StrJoin(header, ",") << "\n";
   for (const ResultRow& row : rows) {
     std::vector<std::string> fields = {
-        absl::StrCat(row.bits),        CsvField(row.family),         CsvField(row.method),
-        absl::StrCat(row.bytes_per_vector), absl::StrCat(row.code_bytes),
-        CsvField(row.extra_memory)};
+        absl::StrCat(row.bits),       CsvField(row.family),
+        CsvField(row.method),         absl::StrCat(row.bytes_per_vector),
+        absl::StrCat(row.code_bytes), CsvField(row.extra_memory)};
     for (double r : row.recall.at1) fields.push_back(absl::StrFormat("%.4f", r));
     fields.push_back(absl::StrFormat("%.4f", row.recall.at10));
     fields.push_back(absl::StrFormat("%.4f", row.build.train_s));

@@ -17,8 +17,8 @@ struct SharedIndex {
 
 class TqdbMethod : public Method {
  public:
-  TqdbMethod(std::string variant, bool rerank, int rerank_candidates,
-             FlatIndexOptions options, std::shared_ptr<SharedIndex> shared)
+  TqdbMethod(std::string variant, bool rerank, int rerank_candidates, FlatIndexOptions options,
+             std::shared_ptr<SharedIndex> shared)
       : variant_(std::move(variant)),
         rerank_(rerank),
         rerank_candidates_(rerank_candidates),
@@ -98,7 +98,7 @@ std::string TqdbDefaultVariant(int dim, int bits) {
 std::vector<std::unique_ptr<Method>> MakeTqdbMethods(const std::string& variant, int dim, int bits,
                                                      BenchMetric metric, int rerank_candidates) {
   FlatIndexOptions options;
-  options.metric = metric == BenchMetric::kL2            ? Metric::kL2
+  options.metric = metric == BenchMetric::kL2             ? Metric::kL2
                    : metric == BenchMetric::kInnerProduct ? Metric::kInnerProduct
                                                           : Metric::kCosine;
   options.quantizer = DefaultQuantizerConfig(dim, bits);
@@ -108,8 +108,8 @@ std::vector<std::unique_ptr<Method>> MakeTqdbMethods(const std::string& variant,
   auto shared = std::make_shared<SharedIndex>();
   for (bool rerank : {false, true}) {
     if (rerank && rerank_candidates <= 0) break;
-    methods.push_back(std::make_unique<TqdbMethod>(variant, rerank, rerank_candidates,
-                                                   options, shared));
+    methods.push_back(
+        std::make_unique<TqdbMethod>(variant, rerank, rerank_candidates, options, shared));
   }
   return methods;
 }

@@ -238,39 +238,39 @@ size_t FlatIndex::Keep(const SearchParams& params) {
 
 FlatIndex::QueryScan FlatIndex::PrepareScan(const float* query, const SearchParams& params) const {
   const int d = dim();
-  QueryScan scan;
-  scan.query.assign(query, query + d);
-  scan.query_norm_sq = static_cast<float>(Dot(query, query, d));
+  QueryScan query_scan;
+  query_scan.query.assign(query, query + d);
+  query_scan.query_norm_sq = static_cast<float>(Dot(query, query, d));
   if (options_.metric == Metric::kCosine) {
-    const float inv = 1.0f / std::sqrt(scan.query_norm_sq);
-    for (float& v : scan.query) v *= inv;
+    const float inv = 1.0f / std::sqrt(query_scan.query_norm_sq);
+    for (float& v : query_scan.query) v *= inv;
   }
-  quantizer_->PrepareQuery(scan.query.data(), &scan.prepared);
+  quantizer_->PrepareQuery(query_scan.query.data(), &query_scan.prepared);
   // Without SIMD the byte-table reference (one lookup per code byte) beats the nibble kernel.
-  scan.fast =
+  query_scan.fast =
       fast_scan_ && !params.reference_scan && scan::ActiveScanLevel() != scan::ScanLevel::kScalar;
-  if (scan.fast && mse_blocks_ != nullptr) {
-    scan::BuildQuantizedTables(scan.prepared.rotated.data(), d, quantizer_->mse_bits(),
+  if (query_scan.fast && mse_blocks_ != nullptr) {
+    scan::BuildQuantizedTables(query_scan.prepared.rotated.data(), d, quantizer_->mse_bits(),
                                quantizer_->codebook()->centroids.data(), mse_blocks_->groups(),
-                               &scan.mse_tables);
+                               &query_scan.mse_tables);
   }
-  if (scan.fast && sign_blocks_ != nullptr) {
-    scan::BuildQuantizedTables(scan.prepared.projected.data(), d, 1, kSignCentroids,
-                               sign_blocks_->groups(), &scan.sign_tables);
+  if (query_scan.fast && sign_blocks_ != nullptr) {
+    scan::BuildQuantizedTables(query_scan.prepared.projected.data(), d, 1, kSignCentroids,
+                               sign_blocks_->groups(), &query_scan.sign_tables);
   }
-  return scan;
+  return query_scan;
 }
 
 std::vector<SearchHit> FlatIndex::SearchOne(const float* query, const SearchParams& params,
                                             bool split_over_threads) const {
-  const QueryScan scan = PrepareScan(query, params);
+  const QueryScan query_scan = PrepareScan(query, params);
   // Keys are "higher is better": similarity, or minus the squared distance for L2.
   const size_t keep = Keep(params);
   TopK top(keep);
   const size_t n = ids_.size();
   const int threads = split_over_threads && n >= kSplitScanMinVectors ? omp_get_max_threads() : 1;
   if (threads <= 1) {
-    Scan(scan, 0, n, &top);
+    Scan(query_scan, 0, n, &top);
   } else {
     // Each thread keeps its own top-k over a contiguous share of whole blocks; the union of
     // their top-k holds the overall top-k.
@@ -280,23 +280,23 @@ std::vector<SearchHit> FlatIndex::SearchOne(const float* query, const SearchPara
     for (int t = 0; t < threads; ++t) {
       const size_t begin = blocks * t / threads * scan::kBlockSize;
       const size_t end = std::min(n, blocks * (t + 1) / threads * scan::kBlockSize);
-      if (begin < end) Scan(scan, begin, end, &partial[t]);
+      if (begin < end) Scan(query_scan, begin, end, &partial[t]);
     }
     for (TopK& part : partial) {
       for (const auto& [key, slot] : std::move(part).Sorted()) top.Push(key, slot);
     }
   }
-  return Finish(query, scan, std::move(top), params);
+  return Finish(query, query_scan, std::move(top), params);
 }
 
-std::vector<SearchHit> FlatIndex::Finish(const float* query, const QueryScan& scan, TopK top,
+std::vector<SearchHit> FlatIndex::Finish(const float* query, const QueryScan& query_scan, TopK top,
                                          const SearchParams& params) const {
   const Metric metric = options_.metric;
   std::vector<std::pair<float, uint32_t>> best = std::move(top).Sorted();
   if (params.rerank) {
     TopK exact(params.k);
     for (const auto& [key, slot] : best) {
-      const float score = ExactScore(metric, query, scan.query_norm_sq,
+      const float score = ExactScore(metric, query, query_scan.query_norm_sq,
                                      &vectors_[size_t{1} * slot * dim()], dim());
       exact.Push(LowerIsBetter(metric) ? -score : score, slot);
     }
@@ -331,8 +331,7 @@ void FlatIndex::Scan(const QueryScan& query, size_t begin, size_t end, TopK* top
   }
 }
 
-void FlatIndex::ScanReference(const QueryScan& query, size_t begin, size_t end,
-                              TopK* top) const {
+void FlatIndex::ScanReference(const QueryScan& query, size_t begin, size_t end, TopK* top) const {
   for (size_t slot = begin; slot < end; ++slot) {
     const VectorFactors& f = factors_[slot];
     const float estimate =

@@ -64,8 +64,7 @@ class FlatIndex {
   // quantizer().code_bytes() each. `vectors` is empty, or holds the floats when store_vectors.
   // Used to rebuild the index from persisted codes; the caller guarantees unique ids.
   absl::Status AddEncoded(absl::Span<const uint64_t> ids, absl::Span<const uint8_t> codes,
-                          absl::Span<const VectorFactors> factors,
-                          absl::Span<const float> vectors);
+                          absl::Span<const VectorFactors> factors, absl::Span<const float> vectors);
   // Removes the ids that are present; returns how many were.
   size_t Remove(absl::Span<const uint64_t> ids);
 
@@ -105,7 +104,7 @@ class FlatIndex {
   void ScanReference(const QueryScan& query, size_t begin, size_t end, TopK* top) const;
   void ScanBlocks(const QueryScan& query, size_t begin, size_t end, TopK* top) const;
   // Re-ranks `top` when asked and turns it into hits.
-  std::vector<SearchHit> Finish(const float* query, const QueryScan& scan, TopK top,
+  std::vector<SearchHit> Finish(const float* query, const QueryScan& query_scan, TopK top,
                                 const SearchParams& params) const;
   // The search key (higher is better) of a vector with `factors` whose estimate of <q, u> is
   // `estimate`.

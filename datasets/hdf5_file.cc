@@ -129,6 +129,8 @@ absl::StatusOr<std::string> ReadHdf5RootAttribute(const std::string& path,
   if (H5Tis_variable_str(type.get()) > 0) {
     Handle memory_type(H5Tcopy(H5T_C_S1), H5Tclose);
     H5Tset_size(memory_type.get(), H5T_VARIABLE);
+    // h5py writes UTF-8; HDF5 converts no character sets, so read in the file's own.
+    H5Tset_cset(memory_type.get(), H5Tget_cset(type.get()));
     char* text = nullptr;
     if (H5Aread(attribute.get(), memory_type.get(), &text) < 0 || text == nullptr) {
       return absl::DataLossError(absl::StrCat(path, ": cannot read attribute '", name, "'"));

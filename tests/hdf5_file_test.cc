@@ -27,9 +27,11 @@ void WriteDataset(hid_t file, const char* name, hid_t file_type, hid_t memory_ty
   H5Sclose(space);
 }
 
+// Variable-length strings are written in UTF-8, as h5py writes Python strings.
 void WriteStringAttribute(hid_t file, const char* name, const char* value, bool variable) {
   const hid_t type = H5Tcopy(H5T_C_S1);
   H5Tset_size(type, variable ? H5T_VARIABLE : std::strlen(value));
+  if (variable) H5Tset_cset(type, H5T_CSET_UTF8);
   const hid_t space = H5Screate(H5S_SCALAR);
   const hid_t attribute = H5Acreate2(file, name, type, space, H5P_DEFAULT, H5P_DEFAULT);
   if (variable) {

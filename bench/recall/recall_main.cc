@@ -131,7 +131,11 @@ bool CheckBits(const std::vector<ResultRow>& rows, int bits, int dim, double mar
   for (const ResultRow& row : rows) {
     if (row.bits == bits && row.family == "tqdb" && row.method == default_name) ours = &row;
   }
-  if (ours == nullptr) return true;
+  if (ours == nullptr) {
+    std::printf("check b=%d: no tqdb %s row (build or search failed): FAILED\n", bits,
+                default_name.c_str());
+    return false;  // a check that measured nothing must not pass
+  }
   for (const ResultRow& row : rows) {
     if (row.bits != bits || row.method.rfind("PQ fast scan", 0) != 0) continue;
     if (theirs == nullptr) {
@@ -145,7 +149,10 @@ bool CheckBits(const std::vector<ResultRow>& rows, int bits, int dim, double mar
       theirs = &row;
     }
   }
-  if (theirs == nullptr) return true;
+  if (theirs == nullptr) {
+    std::printf("check b=%d: no FAISS PQ fast scan row to compare with: FAILED\n", bits);
+    return false;
+  }
   const double gap = ours->recall.at10 - theirs->recall.at10;
   const bool ok = gap >= -(margin + known_loss);
   std::printf(

@@ -6,6 +6,7 @@
 #include "faiss/IndexPQ.h"
 #include "faiss/IndexPQFastScan.h"
 #include "faiss/IndexScalarQuantizer.h"
+#include "tqdb/bit_packing.h"
 
 namespace tqdb::bench {
 namespace {
@@ -135,7 +136,7 @@ std::vector<std::unique_ptr<Method>> MakeFaissMethods(int dim, int code_bytes, B
   for (const SqType& sq : {SqType{faiss::ScalarQuantizer::QT_4bit, "SQ4", 4},
                            SqType{faiss::ScalarQuantizer::QT_4bit_uniform, "SQ4 uniform", 4},
                            SqType{faiss::ScalarQuantizer::QT_8bit, "SQ8", 8}}) {
-    if ((dim * sq.bits + 7) / 8 != code_bytes) continue;
+    if (PackedBytes(dim, sq.bits) != static_cast<size_t>(code_bytes)) continue;
     methods.push_back(std::make_unique<FaissMethod>(
         absl::StrCat(sq.name, suffix), code_bytes, dim, std::vector<int>{},
         std::make_unique<faiss::IndexScalarQuantizer>(dim, sq.type, faiss_metric)));

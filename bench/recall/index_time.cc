@@ -10,6 +10,7 @@
 #include "bench_set.h"
 #include "faiss_methods.h"
 #include "random_vectors.h"
+#include "tqdb/bit_packing.h"
 #include "tqdb_method.h"
 
 namespace tqdb::bench {
@@ -33,7 +34,8 @@ std::string TimeRow(const std::string& source, const std::vector<float>& base, s
                     const IndexTimeOptions& options) {
   std::vector<std::unique_ptr<Method>> methods =
       MakeTqdbMethods(TqdbDefaultVariant(dim, kBits), dim, kBits, BenchMetric::kCosine, 0);
-  for (auto& m : MakeFaissMethods(dim, (dim * kBits + 7) / 8, BenchMetric::kCosine, "")) {
+  for (auto& m :
+       MakeFaissMethods(dim, static_cast<int>(PackedBytes(dim, kBits)), BenchMetric::kCosine, "")) {
     methods.push_back(std::move(m));
   }
   std::vector<std::string> cells(5, "-");

@@ -27,6 +27,7 @@
 #include "ground_truth_cache.h"
 #include "index_time.h"
 #include "report.h"
+#include "tqdb/bit_packing.h"
 #include "tqdb/quantizer.h"
 #include "tqdb/simd.h"
 #include "tqdb_method.h"
@@ -108,7 +109,7 @@ std::vector<std::unique_ptr<Method>> MethodsFor(const BenchSet& set, int bits) {
       methods.push_back(std::move(m));
     }
   }
-  const int code_bytes = (set.dim * bits + 7) / 8;
+  const int code_bytes = static_cast<int>(PackedBytes(set.dim, bits));
   const int with_factors = code_bytes + static_cast<int>(sizeof(VectorFactors));
   for (auto& m : MakeFaissMethods(set.dim, code_bytes, set.metric, "= tqdb code")) {
     methods.push_back(std::move(m));

@@ -11,6 +11,7 @@ namespace {
 
 // The index both rows of a variant search; built by whichever row is built first.
 struct SharedIndex {
+  size_t code_bytes = 0;  // known from the quantizer config before the build
   std::unique_ptr<FlatIndex> index;
   BuildTimes times;
 };
@@ -30,11 +31,7 @@ class TqdbMethod : public Method {
     return rerank_ ? absl::StrCat(variant_, " + rerank ", rerank_candidates_) : variant_;
   }
   double bytes_per_vector() const override { return code_bytes() + sizeof(VectorFactors); }
-  double code_bytes() const override {
-    // Known before the build from the quantizer config.
-    absl::StatusOr<std::unique_ptr<Quantizer>> q = Quantizer::Create(options_.quantizer);
-    return q.ok() ? (*q)->code_bytes() : 0;
-  }
+  double code_bytes() const override { return shared_->code_bytes; }
   std::string extra_memory() const override {
     return rerank_ ? absl::StrCat(options_.quantizer.dim * sizeof(float), " B floats") : "";
   }
@@ -105,7 +102,10 @@ std::vector<std::unique_ptr<Method>> MakeTqdbMethods(const std::string& variant,
   options.store_vectors = rerank_candidates > 0;  // the re-rank row reads them
   std::vector<std::unique_ptr<Method>> methods;
   if (!ApplyVariantName(variant, &options.quantizer).ok()) return methods;
+  absl::StatusOr<std::unique_ptr<Quantizer>> quantizer = Quantizer::Create(options.quantizer);
+  if (!quantizer.ok()) return methods;
   auto shared = std::make_shared<SharedIndex>();
+  shared->code_bytes = (*quantizer)->code_bytes();
   for (bool rerank : {false, true}) {
     if (rerank && rerank_candidates <= 0) break;
     methods.push_back(

@@ -1,36 +1,47 @@
-// Scan speed: tqdb's fast-scan kernels against FAISS IndexPQFastScan (m x 4-bit) at the same
-// code bytes per vector, on the same data, in the same run, single thread and all threads.
-// Also the tqdb scalar reference scan and a plain read of the code array (the bandwidth floor).
+// Scan speed: tqdb's default fast-scan index against FAISS's fast-scan indexes as its users run
+// them (PQ fast scan, RaBitQ fast scan) and FAISS's other quantized flat indexes (RaBitQ, PQ x8,
+// TurboQuant SQtqmse / SQtq), on the same data, in the same run. Per dataset and bit width:
+// bytes per vector, build time, recall@10@10, and queries/s for single queries and for batches of
+// 32 on one thread, and for batches on all threads, with the ratio tqdb / each row.
 //
-//   ./build/bench/fast_scan_bench [--bits=2,4] [--queries=1000] [--datasets_dir=...]
+//   ./build/bench/fast_scan_bench [--bits=1,2,3,4] [--datasets=glove-100.fvecs,random:1536:100000]
 #include <omp.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <set>
+#include <filesystem>
 #include <string>
 #include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "bench_set.h"
 #include "faiss_methods.h"
 #include "fvecs.h"
-#include "ground_truth.h"
-#include "tqdb/flat_index.h"
-#include "tqdb/simd.h"
+#include "ground_truth_cache.h"
+#include "random_vectors.h"
+#include "recall_metrics.h"
+#include "tqdb/bit_packing.h"
+#include "tqdb/quantizer.h"
+#include "tqdb_method.h"
 
-ABSL_FLAG(std::string, datasets_dir, "", "folder with glove-100.fvecs (default: shared datasets)");
-ABSL_FLAG(std::string, bits, "2,4", "bits per coordinate to measure (comma-separated)");
-ABSL_FLAG(size_t, queries, 1000, "held-back queries (the last rows)");
-ABSL_FLAG(size_t, base_copies, 1,
-          "index the base this many times over (ids distinct), to scan more codes than fit in "
-          "cache; recall is then against the single-copy ground truth, so it is not printed");
-ABSL_FLAG(std::string, variant, "mse-ratio",
-          "tqdb variant: mse-ratio, mse-plain, mse-unitnorm, prod, or default (per bit width)");
+ABSL_FLAG(std::string, datasets_dir, "", "folder with the dataset files (default: shared datasets)");
+ABSL_FLAG(std::string, datasets, "glove-100.fvecs,random:1536:100000",
+          "comma-separated: files in --datasets_dir (last --queries rows are the queries), or "
+          "random:D:N for N random unit vectors of dimension D (and --queries more as queries)");
+ABSL_FLAG(std::string, bits, "1,2,3,4", "bits per coordinate (comma-separated)");
+ABSL_FLAG(size_t, queries, 1000, "queries for recall (held-back rows, or random)");
+ABSL_FLAG(size_t, qps_queries, 200, "queries timed for QPS (at most; each timing stops at 1 s)");
+ABSL_FLAG(int, batch, 32, "queries per call in the batched timings");
+ABSL_FLAG(bool, pq8, true, "include FAISS PQ x8 (slow to train at large d)");
+ABSL_FLAG(std::string, cache_dir, "", "ground-truth cache (default: next to the data, or ~/.cache)");
 
-namespace tqdb {
+namespace tqdb::bench {
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -40,159 +51,199 @@ double Seconds(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-double Recall(const std::vector<std::vector<uint64_t>>& found,
-              const std::vector<std::vector<uint64_t>>& truth) {
-  double hits = 0;
-  for (size_t q = 0; q < truth.size(); ++q) {
-    const std::set<uint64_t> t(truth[q].begin(), truth[q].end());
-    for (uint64_t id : found[q]) hits += t.count(id);
+std::vector<int> ParseInts(const std::string& text) {
+  std::vector<int> values;
+  for (absl::string_view part : absl::StrSplit(text, ',', absl::SkipEmpty())) {
+    int value = 0;
+    if (absl::SimpleAtoi(part, &value)) values.push_back(value);
   }
-  return hits / (truth.size() * kK);
+  return values;
 }
 
-struct Timing {
-  double qps = 0;
-  std::vector<std::vector<uint64_t>> ids;
+// A dataset by its --datasets entry: a file in the folder, or random unit vectors (cosine).
+absl::StatusOr<BenchSet> LoadSpec(const std::string& spec, const std::string& dir, size_t nq) {
+  std::vector<std::string> parts = absl::StrSplit(spec, ':');
+  if (parts[0] != "random") return LoadBenchSet(dir + "/" + spec, nq, 0);
+  int dim = 0;
+  size_t n = 0;
+  if (parts.size() != 3 || !absl::SimpleAtoi(parts[1], &dim) || !absl::SimpleAtoi(parts[2], &n)) {
+    return absl::InvalidArgumentError(absl::StrCat("expected random:D:N, got ", spec));
+  }
+  BenchSet set;
+  set.name = absl::StrCat("random-", dim, "-", n);
+  set.dim = dim;
+  set.n = n;
+  set.nq = nq;
+  set.base = RandomUnitVectors(n, dim, 1000 + dim);
+  set.queries = RandomUnitVectors(nq, dim, 2000 + dim);
+  return set;
+}
+
+// Queries/s of `method` on one thread or all, answering `per_call` queries per call, over at most
+// `count` queries and about one second.
+double Qps(const Method& method, const BenchSet& set, size_t count, int per_call, int threads) {
+  const int saved = omp_get_max_threads();
+  omp_set_num_threads(threads);
+  count = std::min(count, set.nq);
+  std::vector<int64_t> labels(static_cast<size_t>(per_call) * kK);
+  size_t done = 0;
+  const Clock::time_point start = Clock::now();
+  while (done < count && (done == 0 || Seconds(start) < 1.0)) {
+    const size_t n = std::min<size_t>(per_call, count - done);
+    if (!method.Search(set.queries.data() + done * set.dim, n, kK, labels.data()).ok()) break;
+    done += n;
+  }
+  const double qps = done / Seconds(start);
+  omp_set_num_threads(saved);
+  return qps;
+}
+
+struct Measured {
+  std::string name;
+  double bytes = 0, build_s = 0, recall = 0;
+  double single = 0, batch = 0, batch_all = 0;  // queries/s
 };
 
-Timing RunTqdb(const FlatIndex& index, const std::vector<float>& queries, size_t nq,
-               bool reference) {
-  SearchParams params;
-  params.k = kK;
-  params.reference_scan = reference;
-  const auto start = Clock::now();
-  auto results = *index.SearchBatch(queries, params);
-  Timing t;
-  t.qps = nq / Seconds(start);
-  for (const auto& hits : results) {
-    t.ids.emplace_back();
-    for (const SearchHit& h : hits) t.ids.back().push_back(h.id);
+// Builds and measures one method; false when it failed.
+bool Measure(Method& method, const BenchSet& set, const std::vector<std::vector<int64_t>>& truth,
+             Measured* out) {
+  out->name = method.family() == "tqdb" ? absl::StrCat("tqdb ", method.name()) : method.name();
+  out->bytes = method.bytes_per_vector();
+  BuildTimes times;
+  if (absl::Status s = method.Build(set.base.data(), set.n, &times); !s.ok()) {
+    std::fprintf(stderr, "%s: %s\n", out->name.c_str(), s.ToString().c_str());
+    return false;
   }
-  return t;
+  out->build_s = times.train_s + times.add_s;
+  std::vector<int64_t> labels(set.nq * kK);
+  if (!method.Search(set.queries.data(), set.nq, kK, labels.data()).ok()) return false;
+  out->recall = ComputeRecall(labels, kK, truth).at10;
+  const size_t count = absl::GetFlag(FLAGS_qps_queries);
+  const int batch = absl::GetFlag(FLAGS_batch);
+  out->single = Qps(method, set, count, 1, 1);
+  out->batch = Qps(method, set, count, batch, 1);
+  out->batch_all = Qps(method, set, count, batch, omp_get_max_threads());
+  return true;
 }
 
-Timing RunFaiss(const bench::Method& method, const std::vector<float>& queries, size_t nq) {
-  std::vector<int64_t> labels(nq * kK);
-  const auto start = Clock::now();
-  if (!method.Search(queries.data(), nq, kK, labels.data()).ok()) return {};
-  Timing t;
-  t.qps = nq / Seconds(start);
-  for (size_t q = 0; q < nq; ++q) {
-    t.ids.emplace_back(labels.begin() + q * kK, labels.begin() + (q + 1) * kK);
+// The rows of one bit width, tqdb's default first: FAISS PQ fast scan at tqdb's total bytes and
+// at its code bytes, RaBitQ (fast scan and plain), TurboQuant, and PQ x8 at the total bytes.
+std::vector<std::unique_ptr<Method>> MethodsFor(const BenchSet& set, int bits) {
+  std::vector<std::unique_ptr<Method>> methods =
+      MakeTqdbMethods(TqdbDefaultVariant(set.dim, bits), set.dim, bits, set.metric, 0);
+  const int code_bytes = static_cast<int>(PackedBytes(set.dim, bits));
+  const int total_bytes = code_bytes + static_cast<int>(sizeof(VectorFactors));
+  for (int bytes : {total_bytes, code_bytes}) {
+    for (auto& m : MakeFaissMethods(set.dim, bytes, set.metric, "")) {
+      if (IsPqFastScan(m->name())) methods.push_back(std::move(m));
+    }
   }
-  return t;
+  for (auto& m : MakeFaissBitMethods(set.dim, bits, set.metric)) methods.push_back(std::move(m));
+  if (absl::GetFlag(FLAGS_pq8)) {
+    for (auto& m : MakeFaissMethods(set.dim, total_bytes, set.metric, "")) {
+      if (m->name().rfind("PQ", 0) == 0 && !IsPqFastScan(m->name())) methods.push_back(std::move(m));
+    }
+  }
+  return methods;
 }
 
-// Queries/s of a loop that only reads every byte of `codes` once per query.
-double MemoryReadQps(const std::vector<uint8_t>& codes, size_t nq) {
-  uint64_t sink = 0;
-  const auto start = Clock::now();
-#pragma omp parallel for reduction(+ : sink) schedule(static)
-  for (size_t q = 0; q < nq; ++q) {
-    const uint64_t* words = reinterpret_cast<const uint64_t*>(codes.data());
-    uint64_t acc = q;
-    for (size_t i = 0; i < codes.size() / 8; ++i) acc += words[i];
-    sink += acc;
-  }
-  const double qps = nq / Seconds(start);
-  if (sink == 42) std::printf(" ");
-  return qps;
+std::string Ratio(double ours, double theirs) {
+  return theirs > 0 ? absl::StrFormat("%.2f", ours / theirs) : "-";
 }
 
 int Run() {
   std::string dir = absl::GetFlag(FLAGS_datasets_dir);
   if (dir.empty()) dir = DatasetsDir();
-  absl::StatusOr<DenseDataset> glove = ReadFvecs(dir + "/glove-100.fvecs");
-  if (!glove.ok()) {
-    std::fprintf(stderr, "%s\n", glove.status().ToString().c_str());
-    return 1;
-  }
-  const int d = glove->dim;
-  const size_t nq = absl::GetFlag(FLAGS_queries), n1 = glove->count - nq;
-  const size_t copies = std::max<size_t>(1, absl::GetFlag(FLAGS_base_copies)), n = n1 * copies;
-  std::vector<float> base;
-  base.reserve(n * d);
-  for (size_t c = 0; c < copies; ++c) {
-    base.insert(base.end(), glove->values.begin(), glove->values.begin() + n1 * d);
-  }
-  std::vector<float> queries(glove->values.begin() + n1 * d, glove->values.end());
-  NormalizeRows(base, d);  // cosine similarity as inner product of unit vectors, for both
-  NormalizeRows(queries, d);
-  const auto truth = ExactTopKByInnerProduct(base.data(), n1, queries.data(), nq, d, kK);
-  std::vector<uint64_t> ids(n);
-  for (size_t i = 0; i < n; ++i) ids[i] = i;
-  const int all_threads = omp_get_max_threads();
-
-  std::printf(
-      "GloVe-100: %zu base, %zu queries, k = %d, cosine. tqdb variant %s, SIMD: %s. "
-      "FAISS: Debian libfaiss 1.7.3, built without AVX2 (its fast-scan runs its emulated "
-      "SIMD path).\n\n",
-      n, nq, kK, absl::GetFlag(FLAGS_variant).c_str(), ActiveSimdLevelName());
-  std::printf(
-      "| bits | threads | code bytes | tqdb QPS | FAISS PQ m x 4fs QPS | tqdb/FAISS | tqdb "
-      "reference QPS | memory-read QPS | tqdb/memory | tqdb ns/vector | tqdb GB/s | "
-      "recall tqdb | recall FAISS |\n");
-  std::printf("|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
-  for (absl::string_view b : absl::StrSplit(absl::GetFlag(FLAGS_bits), ',')) {
-    int bits = 0;
-    if (!absl::SimpleAtoi(b, &bits)) continue;
-    FlatIndexOptions options;
-    options.metric = Metric::kInnerProduct;
-    options.quantizer = DefaultQuantizerConfig(d, bits);
-    if (absl::Status s = ApplyVariantName(absl::GetFlag(FLAGS_variant), &options.quantizer);
-        !s.ok()) {
-      std::fprintf(stderr, "%s\n", s.ToString().c_str());
-      return 1;
-    }
-    auto index = *FlatIndex::Create(options);
-    if (!index->Add(ids, base).ok()) return 1;
-    const size_t code_bytes = index->quantizer().code_bytes();
-
-    // Same code bytes: m = 2 x code bytes sub-quantizers of 4 bits; where m does not divide d,
-    // the vectors are zero-padded with the real columns spread over the sub-spaces
-    // (bench/recall/faiss_methods.h), so FAISS has exactly tqdb's code bytes.
-    std::unique_ptr<bench::Method> faiss_index;
-    for (auto& method : bench::MakeFaissMethods(d, static_cast<int>(code_bytes),
-                                                bench::BenchMetric::kInnerProduct, "")) {
-      if (method->name().rfind("PQ fast scan", 0) == 0) faiss_index = std::move(method);
-    }
-    if (faiss_index == nullptr) {
-      std::printf("| %d | FAISS fast scan cannot store %zu bytes at d = %d |\n", bits, code_bytes,
-                  d);
+  const std::vector<int> bit_widths = ParseInts(absl::GetFlag(FLAGS_bits));
+  const int batch = absl::GetFlag(FLAGS_batch);
+  std::printf("# fast_scan_bench\n\n%s\n\nk = %d, cosine (inner product of unit vectors). QPS: "
+              "single queries and batches of %d on 1 thread, batches on %d threads; ratios are "
+              "tqdb's QPS over the row's. bytes/vec: everything scored per vector (codes and "
+              "per-vector factors).\n",
+              BaselineHeader().c_str(), kK, batch, omp_get_max_threads());
+  std::string summary =
+      "| d | bits | tqdb B/vec | tqdb R@10@10 | tqdb QPS single / batch | PQfs (B/vec) | "
+      "PQfs R@10@10 | PQfs QPS single / batch | RaBitQfs (B/vec) | RaBitQfs R@10@10 | "
+      "RaBitQfs QPS single / batch | tqdb/PQfs single / batch | tqdb/RaBitQfs single / batch |\n"
+      "|---|---|---|---|---|---|---|---|---|---|---|---|---|\n";
+  for (absl::string_view spec : absl::StrSplit(absl::GetFlag(FLAGS_datasets), ',', absl::SkipEmpty())) {
+    absl::StatusOr<BenchSet> set = LoadSpec(std::string(spec), dir, absl::GetFlag(FLAGS_queries));
+    if (!set.ok()) {
+      std::printf("\nskipping %s: %s\n", std::string(spec).c_str(), set.status().ToString().c_str());
       continue;
     }
-    bench::BuildTimes faiss_build;
-    if (!faiss_index->Build(base.data(), n, &faiss_build).ok()) return 1;
-
-    std::vector<uint8_t> code_array(n * code_bytes);
-    for (int threads : {1, all_threads}) {
-      omp_set_num_threads(threads);
-      const Timing fast = RunTqdb(*index, queries, nq, false);
-      const Timing reference = RunTqdb(*index, queries, nq, true);
-      const Timing faiss_t = RunFaiss(*faiss_index, queries, nq);
-      const double memory = MemoryReadQps(code_array, nq);
-      const double ns_per_vector = 1e9 / (fast.qps * n) * threads;
-      const double gbs = fast.qps * n * code_bytes / 1e9;
-      std::printf(
-          "| %d | %d | %zu | %.0f | %.0f | %.2f | %.0f | %.0f | %.2f | %.2f | %.2f | %.3f "
-          "| %.3f |\n",
-          bits, threads, code_bytes, fast.qps, faiss_t.qps, fast.qps / faiss_t.qps, reference.qps,
-          memory, fast.qps / memory, ns_per_vector, gbs,
-          copies == 1 ? Recall(fast.ids, truth) : -1.0,
-          copies == 1 ? Recall(faiss_t.ids, truth) : -1.0);
-      std::fflush(stdout);
+    std::string cache_dir = absl::GetFlag(FLAGS_cache_dir);
+    if (cache_dir.empty()) {
+      cache_dir = GroundTruthCacheDir(spec.rfind("random", 0) == 0
+                                          ? std::filesystem::temp_directory_path().string()
+                                          : dir);
     }
-    std::printf("| %d | (FAISS %s train + add: %.1f s) |\n", bits, faiss_index->name().c_str(),
-                faiss_build.train_s + faiss_build.add_s);
+    absl::StatusOr<GroundTruth> truth =
+        CachedExactTopK(set->base.data(), set->n, set->queries.data(), set->nq, set->dim, kK,
+                        TruthMetric::kInnerProduct, cache_dir, set->name);
+    if (!truth.ok()) {
+      std::printf("\nskipping %s: %s\n", set->name.c_str(), truth.status().ToString().c_str());
+      continue;
+    }
+    std::printf(
+        "\n## %s: %zu base, %zu queries, d = %d\n\n| bits | method | bytes/vec | build s | "
+        "R@10@10 | QPS single | QPS batch | QPS batch, %d threads | tqdb/row single | "
+        "tqdb/row batch |\n|---|---|---|---|---|---|---|---|---|---|\n",
+        set->name.c_str(), set->n, set->nq, set->dim, omp_get_max_threads());
+    for (int bits : bit_widths) {
+      std::vector<std::unique_ptr<Method>> methods = MethodsFor(*set, bits);
+      Measured ours;
+      const Measured* pqfs = nullptr;
+      std::vector<Measured> rows;
+      rows.reserve(methods.size());
+      for (auto& method : methods) {
+        std::fprintf(stderr, "%s b=%d %s\n", set->name.c_str(), bits, method->name().c_str());
+        Measured m;
+        if (!Measure(*method, *set, truth->ids, &m)) continue;
+        method.reset();
+        if (rows.empty()) ours = m;
+        rows.push_back(m);
+        std::printf("| %d | %s | %g | %.2f | %.3f | %.0f | %.0f | %.0f | %s | %s |\n", bits,
+                    m.name.c_str(), m.bytes, m.build_s, m.recall, m.single, m.batch, m.batch_all,
+                    Ratio(ours.single, m.single).c_str(), Ratio(ours.batch, m.batch).c_str());
+        std::fflush(stdout);
+      }
+      if (rows.empty()) continue;
+      for (const Measured& m : rows) {
+        if (IsPqFastScan(m.name) && (pqfs == nullptr || m.bytes > pqfs->bytes) &&
+            m.bytes <= ours.bytes) {
+          pqfs = &m;
+        }
+      }
+      const Measured* rabitq = nullptr;
+      for (const Measured& m : rows) {
+        if (m.name == absl::StrCat("RaBitQfs", bits)) rabitq = &m;
+      }
+      auto cells = [&](const Measured* m) {
+        return m == nullptr ? std::string("- | - | -")
+                            : absl::StrFormat("%s (%g) | %.3f | %.0f / %.0f", m->name, m->bytes,
+                                              m->recall, m->single, m->batch);
+      };
+      auto ratios = [&](const Measured* m) {
+        return m == nullptr ? std::string("-")
+                            : absl::StrCat(Ratio(ours.single, m->single), " / ",
+                                           Ratio(ours.batch, m->batch));
+      };
+      absl::StrAppendFormat(&summary, "| %d | %d | %g | %.3f | %.0f / %.0f | %s | %s | %s | %s |\n",
+                            set->dim, bits, ours.bytes, ours.recall, ours.single, ours.batch,
+                            cells(pqfs), cells(rabitq), ratios(pqfs), ratios(rabitq));
+    }
   }
-  omp_set_num_threads(all_threads);
+  std::printf("\n## Summary, 1 thread (PQfs: the PQ fast-scan row with the most bytes up to "
+              "tqdb's)\n\n%s",
+              summary.c_str());
   return 0;
 }
 
 }  // namespace
-}  // namespace tqdb
+}  // namespace tqdb::bench
 
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
-  return tqdb::Run();
+  return tqdb::bench::Run();
 }

@@ -1,58 +1,49 @@
 // The in-process side of the server-overhead comparison: the same batched searches that
 // `tqdb bench` sends over gRPC, issued directly on a Collection from C threads, with the same
 // QPS and latency percentiles. Loads GloVe-100 (first 149,000 rows) into a fresh data directory.
+// The same load then runs on FAISS's fast-scan indexes at the same bits (PQ fast scan at tqdb's
+// total bytes, RaBitQ fast scan), built in memory on the same vectors, as the baseline.
 //
-//   ./build/bench/inprocess_search --concurrency=8 --batch=32 --duration_s=10
+//   ./build/bench/inprocess_search --concurrency=8 --batch=32 --duration_s=10 --bits=4
+#include <omp.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <mutex>
 #include <thread>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "absl/strings/str_cat.h"
+#include "faiss_methods.h"
 #include "fvecs.h"
+#include "ground_truth.h"
+#include "tqdb/bit_packing.h"
 #include "tqdb/database.h"
+#include "tqdb/quantizer.h"
 
 ABSL_FLAG(std::string, datasets_dir, "", "folder with glove-100.fvecs (default: shared datasets)");
 ABSL_FLAG(int, concurrency, 1, "calling threads");
 ABSL_FLAG(int, batch, 32, "queries per SearchBatch call");
-ABSL_FLAG(double, duration_s, 10, "seconds of load");
+ABSL_FLAG(double, duration_s, 10, "seconds of load per row");
 ABSL_FLAG(int, k, 10, "results per query");
+ABSL_FLAG(int, bits, 4, "bits per coordinate of the collection (and of the FAISS rows)");
+ABSL_FLAG(bool, faiss, true, "also run the load on FAISS PQ fast scan and RaBitQ fast scan");
 
 namespace tqdb {
 namespace {
 
 using Clock = std::chrono::steady_clock;
 
-int Run() {
-  std::string dir = absl::GetFlag(FLAGS_datasets_dir);
-  if (dir.empty()) dir = DatasetsDir();
-  absl::StatusOr<DenseDataset> glove = ReadFvecs(dir + "/glove-100.fvecs");
-  if (!glove.ok()) {
-    std::fprintf(stderr, "%s\n", glove.status().ToString().c_str());
-    return 1;
-  }
-  const size_t base = 149000, d = glove->dim;
-  const std::string path = (std::filesystem::temp_directory_path() / "tqdb-inprocess").string();
-  std::filesystem::remove_all(path);
-  auto db = *Database::Open(path);
-  auto collection = *db->CreateCollection(MakeCollectionConfig("glove", d, 4));
-  for (size_t begin = 0; begin < base; begin += 10000) {
-    const size_t n = std::min<size_t>(10000, base - begin);
-    std::vector<uint64_t> ids(n);
-    for (size_t i = 0; i < n; ++i) ids[i] = begin + i;
-    if (!collection->Upsert(ids, absl::MakeConstSpan(glove->values).subspan(begin * d, n * d))
-             .ok()) {
-      return 1;
-    }
-  }
-  // Queries: the first 10,000 rows, like `tqdb bench --query_file=glove-100.fvecs`.
-  const size_t nq = 10000;
+// Runs `search` (one batch of queries, row-major) from `concurrency` threads for the configured
+// duration and prints one table row.
+void RunLoad(const std::string& label, const DenseDataset& data, size_t nq,
+             const std::function<bool(const float*, size_t)>& search) {
   const int batch = absl::GetFlag(FLAGS_batch), threads = absl::GetFlag(FLAGS_concurrency);
-  SearchOptions options;
-  options.k = absl::GetFlag(FLAGS_k);
+  const size_t d = data.dim;
   std::mutex mu;
   std::vector<double> latencies;
   size_t queries = 0;
@@ -66,10 +57,10 @@ int Run() {
       std::vector<float> request(batch * d);
       while (Clock::now() < deadline) {
         for (int i = 0; i < batch; ++i, next = (next + 1) % nq) {
-          std::copy_n(glove->row(next), d, request.begin() + i * d);
+          std::copy_n(data.row(next), d, request.begin() + i * d);
         }
         const auto sent = Clock::now();
-        if (!collection->SearchBatch(request, options).ok()) std::abort();
+        if (!search(request.data(), batch)) std::abort();
         mine.push_back(std::chrono::duration<double, std::milli>(Clock::now() - sent).count());
         done += batch;
       }
@@ -81,14 +72,78 @@ int Run() {
   for (std::thread& w : workers) w.join();
   const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
   std::sort(latencies.begin(), latencies.end());
-  auto pct = [&](double p) { return latencies[std::min(latencies.size() - 1,
-                                                        static_cast<size_t>(p * latencies.size()))]; };
+  auto pct = [&](double p) {
+    return latencies[std::min(latencies.size() - 1, static_cast<size_t>(p * latencies.size()))];
+  };
+  std::printf("| %s | %d | %d | %zu | %.0f | %.3f | %.3f | %.3f |\n", label.c_str(), threads,
+              batch, latencies.size(), queries / seconds, pct(0.5), pct(0.95), pct(0.99));
+  std::fflush(stdout);
+}
+
+int Run() {
+  std::string dir = absl::GetFlag(FLAGS_datasets_dir);
+  if (dir.empty()) dir = DatasetsDir();
+  absl::StatusOr<DenseDataset> glove = ReadFvecs(dir + "/glove-100.fvecs");
+  if (!glove.ok()) {
+    std::fprintf(stderr, "%s\n", glove.status().ToString().c_str());
+    return 1;
+  }
+  const size_t base = 149000, d = glove->dim;
+  const int bits = absl::GetFlag(FLAGS_bits);
+  const std::string path = (std::filesystem::temp_directory_path() / "tqdb-inprocess").string();
+  std::filesystem::remove_all(path);
+  auto db = *Database::Open(path);
+  auto collection = *db->CreateCollection(MakeCollectionConfig("glove", d, bits));
+  for (size_t begin = 0; begin < base; begin += 10000) {
+    const size_t n = std::min<size_t>(10000, base - begin);
+    std::vector<uint64_t> ids(n);
+    for (size_t i = 0; i < n; ++i) ids[i] = begin + i;
+    if (!collection->Upsert(ids, absl::MakeConstSpan(glove->values).subspan(begin * d, n * d))
+             .ok()) {
+      return 1;
+    }
+  }
+  std::printf("%s\n\nGloVe-100, %zu base, cosine, %d bits, k = %d; queries: the first 10,000 "
+              "rows, like `tqdb bench --query_file=glove-100.fvecs`.\n\n",
+              bench::BaselineHeader().c_str(), base, bits, absl::GetFlag(FLAGS_k));
   std::printf("| in-process | concurrency | batch | calls | queries/s | p50 ms | p95 ms | p99 ms |\n");
   std::printf("|---|---|---|---|---|---|---|---|\n");
-  std::printf("| Collection::SearchBatch | %d | %d | %zu | %.0f | %.3f | %.3f | %.3f |\n", threads,
-              batch, latencies.size(), queries / seconds, pct(0.5), pct(0.95), pct(0.99));
+  const size_t nq = 10000;
+  SearchOptions options;
+  options.k = absl::GetFlag(FLAGS_k);
+  RunLoad(absl::StrCat("tqdb Collection::SearchBatch (", PackedBytes(d, bits) + sizeof(VectorFactors),
+                       " B/vec)"),
+          *glove, nq, [&](const float* queries, size_t n) {
+            return collection->SearchBatch({queries, n * d}, options).ok();
+          });
   db.reset();
   std::filesystem::remove_all(path);
+  if (!absl::GetFlag(FLAGS_faiss)) return 0;
+
+  // FAISS on the same (normalized) vectors: inner product of unit vectors is cosine.
+  std::vector<float> unit(glove->values.begin(), glove->values.begin() + base * d);
+  NormalizeRows(unit, d);
+  const int total_bytes = static_cast<int>(PackedBytes(d, bits) + sizeof(VectorFactors));
+  std::vector<std::unique_ptr<bench::Method>> baselines;
+  for (auto& m : bench::MakeFaissMethods(d, total_bytes, bench::BenchMetric::kCosine, "")) {
+    if (bench::IsPqFastScan(m->name())) baselines.push_back(std::move(m));
+  }
+  for (auto& m : bench::MakeFaissBitMethods(d, bits, bench::BenchMetric::kCosine)) {
+    if (m->name().rfind("RaBitQfs", 0) == 0) baselines.push_back(std::move(m));
+  }
+  std::vector<float> normalized_queries(glove->values.begin(), glove->values.begin() + nq * d);
+  NormalizeRows(normalized_queries, d);
+  const DenseDataset query_rows{static_cast<int>(d), nq, std::move(normalized_queries)};
+  for (auto& method : baselines) {
+    bench::BuildTimes times;
+    if (!method->Build(unit.data(), base, &times).ok()) continue;
+    const int k = options.k;
+    RunLoad(absl::StrCat("FAISS ", method->name(), " (", method->bytes_per_vector(), " B/vec)"),
+            query_rows, nq, [&](const float* queries, size_t n) {
+              std::vector<int64_t> labels(n * k);
+              return method->Search(queries, n, k, labels.data()).ok();
+            });
+  }
   return 0;
 }
 

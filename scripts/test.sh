@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
-# Installs the build dependencies, builds tqdb and runs every test through CTest: first the
-# release build (all suites), then a ThreadSanitizer build of the concurrency suites.
+# Installs the build dependencies, builds tqdb (and, once per machine, the pinned FAISS the
+# benchmarks compare with) and runs every test through CTest: first the release build (all
+# suites), then a ThreadSanitizer build of the concurrency suites.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh
 jobs="$(nproc)"
 
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release
+# The benchmarks' FAISS baseline: the pinned native build when ../shared/third_party is there.
+faiss_args="$(./scripts/faiss-baseline.sh)"
+# shellcheck disable=SC2086  # the arguments are meant to split
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release $faiss_args
 cmake --build build --parallel "$jobs"
 ctest --test-dir build --output-on-failure --timeout 900 --parallel "$jobs"
 

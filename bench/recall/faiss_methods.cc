@@ -1,12 +1,23 @@
 #include "faiss_methods.h"
 
 #include <chrono>
+#include <cstdio>
+#include <fstream>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "faiss/IndexPQ.h"
 #include "faiss/IndexPQFastScan.h"
 #include "faiss/IndexScalarQuantizer.h"
+#include "faiss/impl/FaissException.h"
+#include "faiss/index_factory.h"
+#include "faiss/utils/utils.h"
 #include "tqdb/bit_packing.h"
+#include "tqdb/simd.h"
+#if __has_include(<faiss/utils/simd_levels.h>)
+#include "faiss/utils/simd_levels.h"  // FAISS >= 1.13: run-time SIMD dispatch
+#define TQDB_FAISS_HAS_SIMD_CONFIG 1
+#endif
 
 namespace tqdb::bench {
 namespace {
@@ -49,7 +60,7 @@ class FaissMethod : public Method {
   absl::Status Search(const float* queries, size_t nq, int k, int64_t* labels) const override {
     const std::vector<float> padded = Pad(queries, nq);
     std::vector<float> distances(nq * k);
-    std::vector<faiss::Index::idx_t> found(nq * k);
+    std::vector<int64_t> found(nq * k);  // faiss::idx_t (Index::idx_t before FAISS 1.8)
     index_->search(nq, columns_.empty() ? queries : padded.data(), k, distances.data(),
                    found.data());
     for (size_t i = 0; i < nq * k; ++i) labels[i] = found[i];
@@ -84,17 +95,75 @@ std::vector<int> LayoutFor(int dim, int subspaces) {
 
 int PaddedDim(int dim, int subspaces) { return subspaces * ((dim + subspaces - 1) / subspaces); }
 
+// An index from a FAISS index_factory description, or null when this FAISS cannot build it (an
+// older FAISS without RaBitQ or TurboQuant).
+std::unique_ptr<faiss::Index> FromFactory(int dim, const std::string& description,
+                                          faiss::MetricType metric) {
+  try {
+    return std::unique_ptr<faiss::Index>(faiss::index_factory(dim, description.c_str(), metric));
+  } catch (const faiss::FaissException&) {
+    return nullptr;
+  }
+}
+
+std::string FaissSimdLevel() {
+#ifdef TQDB_FAISS_HAS_SIMD_CONFIG
+  return absl::StrCat(faiss::SIMDConfig::get_level_name(),
+                      faiss::SIMDConfig::has_dynamic_dispatch() ? " (run-time dispatch)" : "");
+#else
+  // Older FAISS is compiled for one level; its compile options name it ("GENERIC", "AVX2", ...).
+  std::string options = faiss::get_compile_options();
+  while (!options.empty() && options.back() == ' ') options.pop_back();
+  return options;
+#endif
+}
+
+std::string CpuModel() {
+  std::ifstream cpuinfo("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(cpuinfo, line)) {
+    if (line.rfind("model name", 0) != 0) continue;
+    const size_t colon = line.find(':');
+    if (colon != std::string::npos) return line.substr(line.find_first_not_of(' ', colon + 1));
+  }
+  return "unknown CPU";
+}
+
+bool HasTurboQuant() {
+  return FromFactory(8, "SQtqmse2", faiss::METRIC_INNER_PRODUCT) != nullptr;
+}
+
 }  // namespace
+
+bool IsPqFastScan(const std::string& method_name) {
+  return method_name.rfind("PQ", 0) == 0 && absl::StrContains(method_name, "x4fs");
+}
+
+bool FaissHasNativeSimd() {
+  const std::string level = FaissSimdLevel();
+  return absl::StrContains(level, "AVX2") || absl::StrContains(level, "AVX512") ||
+         absl::StrContains(level, "NEON") || absl::StrContains(level, "SVE");
+}
 
 std::string FaissDescription() {
   std::string text = absl::StrCat("FAISS ", FAISS_VERSION_MAJOR, ".", FAISS_VERSION_MINOR, ".",
-                                  FAISS_VERSION_PATCH);
-#if __has_include(<faiss/IndexRaBitQ.h>)
-  absl::StrAppend(&text, " (has RaBitQ, not yet benchmarked here)");
-#else
-  absl::StrAppend(&text, " (no RaBitQ: added in FAISS 1.11)");
+                                  FAISS_VERSION_PATCH, " (SIMD: ", FaissSimdLevel(), ")");
+#if !__has_include(<faiss/IndexRaBitQ.h>)
+  absl::StrAppend(&text, ", no RaBitQ (added in FAISS 1.11)");
 #endif
-  absl::StrAppend(&text, "; no TurboQuant scalar quantizers in this FAISS");
+  if (!HasTurboQuant()) absl::StrAppend(&text, ", no TurboQuant scalar quantizers");
+  return text;
+}
+
+std::string BaselineHeader() {
+  std::string text = absl::StrCat("CPU: ", CpuModel(), "; tqdb SIMD: ", ActiveSimdLevelName(),
+                                  "; baseline: ", FaissDescription(), ".");
+  if (!FaissHasNativeSimd()) {
+    absl::StrAppend(&text,
+                    "\n**Baseline is a FAISS built without AVX2 (Debian's libfaiss-dev): its "
+                    "speed ratios are not meaningful.** Build the pinned FAISS "
+                    "(../shared/third_party/build-faiss.sh) for real ones.");
+  }
   return text;
 }
 
@@ -110,6 +179,24 @@ std::vector<int> SpreadColumns(int dim, int subspaces) {
   return columns;
 }
 
+std::vector<std::unique_ptr<Method>> MakeFaissBitMethods(int dim, int bits, BenchMetric metric) {
+  std::vector<std::unique_ptr<Method>> methods;
+  // FAISS's names: RaBitQ with b - 1 extra bits, its fast-scan form, TurboQuant MSE after a
+  // random rotation, and full TurboQuant (b - 1 MSE bits + 1 QJL bit, from 2 bits).
+  std::vector<std::string> descriptions = {absl::StrCat("RaBitQ", bits),
+                                           absl::StrCat("RaBitQfs", bits),
+                                           absl::StrCat("RR", dim, ",SQtqmse", bits)};
+  if (bits >= 2) descriptions.push_back(absl::StrCat("SQtq", bits));
+  for (const std::string& description : descriptions) {
+    std::unique_ptr<faiss::Index> index = FromFactory(dim, description, FaissMetric(metric));
+    if (index == nullptr) continue;
+    const double bytes = static_cast<double>(index->sa_code_size());
+    methods.push_back(std::make_unique<FaissMethod>(description, bytes, dim, std::vector<int>{},
+                                                    std::move(index)));
+  }
+  return methods;
+}
+
 std::vector<std::unique_ptr<Method>> MakeFaissMethods(int dim, int code_bytes, BenchMetric metric,
                                                       const std::string& label) {
   std::vector<std::unique_ptr<Method>> methods;
@@ -118,13 +205,13 @@ std::vector<std::unique_ptr<Method>> MakeFaissMethods(int dim, int code_bytes, B
   if (code_bytes <= dim) {  // sub-spaces of at least one real column each
     const int m = code_bytes;
     methods.push_back(std::make_unique<FaissMethod>(
-        absl::StrCat("PQ ", m, "x8", suffix), code_bytes, dim, LayoutFor(dim, m),
+        absl::StrCat("PQ", m, "x8", suffix), code_bytes, dim, LayoutFor(dim, m),
         std::make_unique<faiss::IndexPQ>(PaddedDim(dim, m), m, 8, faiss_metric)));
   }
   if (2 * code_bytes <= dim) {
     const int m = 2 * code_bytes;
     methods.push_back(std::make_unique<FaissMethod>(
-        absl::StrCat("PQ fast scan ", m, "x4fs", suffix), code_bytes, dim, LayoutFor(dim, m),
+        absl::StrCat("PQ", m, "x4fs", suffix), code_bytes, dim, LayoutFor(dim, m),
         std::make_unique<faiss::IndexPQFastScan>(PaddedDim(dim, m), m, 4, faiss_metric)));
   }
   // Scalar quantizer types that store exactly this many bytes: 4 or 8 bits per coordinate.

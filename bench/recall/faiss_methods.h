@@ -15,14 +15,31 @@
 
 namespace tqdb::bench {
 
-// The FAISS version linked, and what it lacks (RaBitQ, TurboQuant scalar quantizers), for the
-// tables' header.
+// The FAISS version linked, its SIMD level, and what it lacks (RaBitQ, TurboQuant scalar
+// quantizers).
 std::string FaissDescription();
+
+// True when the linked FAISS runs real SIMD kernels (AVX2 or better; the pinned build from
+// ../shared/third_party), false for a generic build such as Debian's libfaiss-dev 1.7.3.
+bool FaissHasNativeSimd();
+
+// The line every benchmark table starts with: CPU model, tqdb's SIMD level, the FAISS version
+// and SIMD level, and a warning that speed ratios are meaningless when FaissHasNativeSimd() is
+// false.
+std::string BaselineHeader();
 
 // Baselines with `code_bytes` bytes per vector at dimension d; `label` tags the rows (e.g.
 // "= tqdb code"). Rows FAISS cannot build at that size are left out.
 std::vector<std::unique_ptr<Method>> MakeFaissMethods(int dim, int code_bytes, BenchMetric metric,
                                                       const std::string& label);
+
+// True for the PQ fast-scan rows ("PQ{m}x4fs ...").
+bool IsPqFastScan(const std::string& method_name);
+
+// The baselines that are defined per bit width rather than per byte: RaBitQ{b}, RaBitQfs{b},
+// RR{d},SQtqmse{b} and SQtq{b} (b >= 2), each at the bytes FAISS really stores for it (RaBitQ:
+// 8 bytes of factors at 1 bit, 20 above). Those this FAISS lacks are left out.
+std::vector<std::unique_ptr<Method>> MakeFaissBitMethods(int dim, int bits, BenchMetric metric);
 
 // Maps d real columns onto m sub-spaces of ceil(d / m) columns; exposed for the tests.
 std::vector<int> SpreadColumns(int dim, int subspaces);

@@ -117,6 +117,7 @@ std::vector<std::unique_ptr<Method>> MethodsFor(const BenchSet& set, int bits) {
   for (auto& m : MakeFaissMethods(set.dim, with_factors, set.metric, "= tqdb code + factors")) {
     methods.push_back(std::move(m));
   }
+  for (auto& m : MakeFaissBitMethods(set.dim, bits, set.metric)) methods.push_back(std::move(m));
   return methods;
 }
 
@@ -138,7 +139,7 @@ bool CheckBits(const std::vector<ResultRow>& rows, int bits, int dim, double mar
     return false;  // a check that measured nothing must not pass
   }
   for (const ResultRow& row : rows) {
-    if (row.bits != bits || row.method.rfind("PQ fast scan", 0) != 0) continue;
+    if (row.bits != bits || !IsPqFastScan(row.method)) continue;
     if (theirs == nullptr) {
       theirs = &row;
       continue;
@@ -223,12 +224,13 @@ bool RunDataset(const std::string& path, const std::vector<int>& bit_widths,
 
   const std::string title = absl::StrCat(
       "## ", set->name, ": ", set->n, " base vectors, ", set->nq, " queries, d = ", set->dim, ", ",
-      BenchMetricName(set->metric), "\n\ntqdb SIMD: ", ActiveSimdLevelName(), "; ",
-      FaissDescription(), ". Search and indexing on ", omp_get_max_threads(),
+      BenchMetricName(set->metric), "\n\n", BaselineHeader(), "\nSearch and indexing on ",
+      omp_get_max_threads(),
       " threads, QPS on 1 thread at k = 10. bytes/vec counts codes and per-vector factors (tqdb: ",
       sizeof(VectorFactors),
       " B of norm and scale); re-rank rows also read the float vectors. "
-      "FAISS rows: the bytes of tqdb's code, and of its code + factors.");
+      "FAISS PQ rows: the bytes of tqdb's code, and of its code + factors; RaBitQ and "
+      "TurboQuant rows: the bytes FAISS stores for them at b bits.");
   std::printf("\n%s\n\n%s", title.c_str(), MarkdownHeader().c_str());
   std::fflush(stdout);
   std::vector<ResultRow> rows;
@@ -268,8 +270,12 @@ bool RunDataset(const std::string& path, const std::vector<int>& bit_widths,
     }
   }
 
+  std::vector<std::pair<int, std::string>> defaults;
+  for (int bits : bit_widths) defaults.emplace_back(bits, TqdbDefaultVariant(set->dim, bits));
+  const std::string summary = SummaryTable(rows, defaults);
+  std::printf("\n%s", summary.c_str());
   const std::string stem = absl::StrCat(out_dir, "/", std::filesystem::path(path).stem().string());
-  if (absl::Status s = WriteTables(stem, title, rows); !s.ok()) {
+  if (absl::Status s = WriteTables(stem, title, rows, summary); !s.ok()) {
     std::printf("%s\n", s.ToString().c_str());
   } else {
     std::printf("\nwritten: %s.md, %s.csv\n", stem.c_str(), stem.c_str());

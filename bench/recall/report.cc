@@ -1,10 +1,12 @@
 #include "report.h"
 
 #include <fstream>
+#include <functional>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "faiss_methods.h"
 
 namespace tqdb::bench {
 namespace {
@@ -20,7 +22,56 @@ std::string CsvField(const std::string& text) {
   return quoted + "\"";
 }
 
+const ResultRow* FindRow(const std::vector<ResultRow>& rows, int bits,
+                         const std::function<bool(const ResultRow&)>& match) {
+  for (const ResultRow& row : rows) {
+    if (row.bits == bits && match(row)) return &row;
+  }
+  return nullptr;
+}
+
+std::string Cell(const ResultRow* row) {
+  if (row == nullptr) return "- | - | -";
+  return absl::StrFormat("%s (%g B) | %.3f | %s", row->method, row->bytes_per_vector,
+                         row->recall.at10,
+                         row->qps_one_thread > 0 ? absl::StrFormat("%.0f", row->qps_one_thread)
+                                                 : std::string("-"));
+}
+
+std::string Ratio(const ResultRow* ours, const ResultRow* theirs) {
+  if (ours == nullptr || theirs == nullptr || theirs->qps_one_thread <= 0) return "-";
+  return absl::StrFormat("%.2f", ours->qps_one_thread / theirs->qps_one_thread);
+}
+
 }  // namespace
+
+std::string SummaryTable(const std::vector<ResultRow>& rows,
+                         const std::vector<std::pair<int, std::string>>& default_method) {
+  std::string table =
+      "| bits | tqdb default | R@10@10 | QPS | FAISS PQ fast scan, tqdb's total bytes | R@10@10 | "
+      "QPS | FAISS RaBitQ fast scan | R@10@10 | QPS | QPS tqdb/PQfs | QPS tqdb/RaBitQfs |\n"
+      "|---|---|---|---|---|---|---|---|---|---|---|---|\n";
+  for (const auto& [bits, name] : default_method) {
+    const ResultRow* ours = FindRow(rows, bits, [&](const ResultRow& r) {
+      return r.family == "tqdb" && r.method == name;
+    });
+    // The fast-scan row with the most bytes that are at most tqdb's total: equal where FAISS
+    // can store that many (m = 2 x bytes <= d), else its largest.
+    const ResultRow* pqfs = nullptr;
+    for (const ResultRow& r : rows) {
+      if (r.bits != bits || r.family != "faiss" || !IsPqFastScan(r.method)) continue;
+      if (ours != nullptr && r.bytes_per_vector > ours->bytes_per_vector) continue;
+      if (pqfs == nullptr || r.bytes_per_vector > pqfs->bytes_per_vector) pqfs = &r;
+    }
+    const std::string rabitq_name = absl::StrCat("RaBitQfs", bits);
+    const ResultRow* rabitq = FindRow(rows, bits, [&](const ResultRow& r) {
+      return r.family == "faiss" && r.method == rabitq_name;
+    });
+    absl::StrAppend(&table, "| ", bits, " | ", Cell(ours), " | ", Cell(pqfs), " | ",
+                    Cell(rabitq), " | ", Ratio(ours, pqfs), " | ", Ratio(ours, rabitq), " |\n");
+  }
+  return table;
+}
 
 std::string MarkdownHeader() {
   std::string header = "| bits | method | bytes/vec | ";
@@ -44,10 +95,11 @@ std::string MarkdownRow(const ResultRow& row) {
 }
 
 absl::Status WriteTables(const std::string& path_stem, const std::string& title,
-                         const std::vector<ResultRow>& rows) {
+                         const std::vector<ResultRow>& rows, const std::string& summary) {
   std::ofstream md(path_stem + ".md");
   md << title << "\n\n" << MarkdownHeader();
   for (const ResultRow& row : rows) md << MarkdownRow(row);
+  md << "\n" << summary;
   std::ofstream csv(path_stem + ".csv");
   std::vector<std::string> header = {"bits",       "family",      "method", "bytes_per_vector",
                                      "code_bytes", "extra_memory"};

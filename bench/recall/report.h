@@ -27,8 +27,14 @@ struct ResultRow {
 std::string MarkdownHeader();
 std::string MarkdownRow(const ResultRow& row);
 
+// Where tqdb stands per bit width: its default variant (`default_method` of that width, no
+// re-rank) against FAISS PQ fast scan at tqdb's total bytes (code + factors) and RaBitQ fast scan
+// at the same bits, with recall@10@10, single-thread QPS and the ratios tqdb/PQfs, tqdb/RaBitQfs.
+std::string SummaryTable(const std::vector<ResultRow>& rows,
+                         const std::vector<std::pair<int, std::string>>& default_method);
+
 // Writes `<path_stem>.md` (`title`, then the table) and `<path_stem>.csv`.
 absl::Status WriteTables(const std::string& path_stem, const std::string& title,
-                         const std::vector<ResultRow>& rows);
+                         const std::vector<ResultRow>& rows, const std::string& summary);
 
 }  // namespace tqdb::bench

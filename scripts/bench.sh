@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Builds the benchmarks against the pinned native FAISS (../shared/third_party; Debian's
+# libfaiss-dev only where that folder is absent) and runs the ones bench/README.md reports:
+# recall on every dataset, scan speed at d = 100 and 1536, in-process batched search.
+# Tables go to stdout and to bench/results/ (recall also draws its plots there).
+#   ./scripts/bench.sh [recall|fast_scan|inprocess]...   (default: all three)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/install-deps.sh
+faiss_args="$(./scripts/faiss-baseline.sh)"
+# shellcheck disable=SC2086
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release $faiss_args
+cmake --build build --parallel "$(nproc)" --target recall fast_scan_bench inprocess_search
+mkdir -p bench/results
+for what in "${@:-recall fast_scan inprocess}"; do
+  for w in $what; do
+    case "$w" in
+      recall) ./build/bench/recall --out_dir=bench/results --index_time_dims=1536,3072 \
+                | tee bench/results/recall.log ;;
+      fast_scan) ./build/bench/fast_scan_bench | tee bench/results/fast_scan.md ;;
+      inprocess) ./build/bench/inprocess_search --concurrency=1 --batch=100 --duration_s=5 \
+                   | tee bench/results/inprocess.md ;;
+      *) echo "unknown benchmark $w (recall, fast_scan, inprocess)" >&2; exit 2 ;;
+    esac
+  done
+done

@@ -66,7 +66,7 @@ absl::StatusOr<GroundTruth> CachedExactTopK(const float* base, size_t n, const f
   }
   index->add(n, base);
   std::vector<float> distances(nq * keep);
-  std::vector<faiss::Index::idx_t> labels(nq * keep);
+  std::vector<int64_t> labels(nq * keep);  // faiss::idx_t (Index::idx_t before FAISS 1.8)
   index->search(nq, queries, keep, distances.data(), labels.data());
   std::vector<int32_t> rows(labels.begin(), labels.end());
   for (size_t q = 0; q < nq; ++q) {

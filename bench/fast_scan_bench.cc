@@ -39,6 +39,9 @@ ABSL_FLAG(size_t, queries, 1000, "queries for recall (held-back rows, or random)
 ABSL_FLAG(size_t, qps_queries, 200, "queries timed for QPS (at most; each timing stops at 1 s)");
 ABSL_FLAG(int, batch, 32, "queries per call in the batched timings");
 ABSL_FLAG(bool, pq8, true, "include FAISS PQ x8 (slow to train at large d)");
+ABSL_FLAG(std::string, skip, "",
+          "comma-separated name prefixes of FAISS rows to leave out (e.g. SQtq: its scan runs at "
+          "4-8 QPS at d = 100, so d = 1536 would take hours)");
 ABSL_FLAG(std::string, cache_dir, "", "ground-truth cache (default: next to the data, or ~/.cache)");
 
 namespace tqdb::bench {
@@ -144,6 +147,7 @@ std::vector<std::unique_ptr<Method>> MethodsFor(const BenchSet& set, int bits) {
       if (m->name().rfind("PQ", 0) == 0 && !IsPqFastScan(m->name())) methods.push_back(std::move(m));
     }
   }
+  DropFaissRows(absl::GetFlag(FLAGS_skip), &methods);
   return methods;
 }
 
@@ -159,8 +163,11 @@ int Run() {
   std::printf("# fast_scan_bench\n\n%s\n\nk = %d, cosine (inner product of unit vectors). QPS: "
               "single queries and batches of %d on 1 thread, batches on %d threads; ratios are "
               "tqdb's QPS over the row's. bytes/vec: everything scored per vector (codes and "
-              "per-vector factors).\n",
-              BaselineHeader().c_str(), kK, batch, omp_get_max_threads());
+              "per-vector factors).%s\n",
+              BaselineHeader().c_str(), kK, batch, omp_get_max_threads(),
+              absl::GetFlag(FLAGS_skip).empty()
+                  ? ""
+                  : absl::StrCat(" Rows left out (--skip): ", absl::GetFlag(FLAGS_skip), ".").c_str());
   std::string summary =
       "| d | bits | tqdb B/vec | tqdb R@10@10 | tqdb QPS single / batch | PQfs (B/vec) | "
       "PQfs R@10@10 | PQfs QPS single / batch | RaBitQfs (B/vec) | RaBitQfs R@10@10 | "

@@ -1,5 +1,6 @@
 #include "faiss_methods.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -7,6 +8,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "faiss/IndexPQ.h"
 #include "faiss/IndexPQFastScan.h"
 #include "faiss/IndexScalarQuantizer.h"
@@ -248,6 +250,15 @@ std::vector<std::unique_ptr<Method>> MakeFaissMethods(int dim, int code_bytes, B
         std::make_unique<faiss::IndexScalarQuantizer>(dim, sq.type, faiss_metric)));
   }
   return methods;
+}
+
+void DropFaissRows(const std::string& prefixes, std::vector<std::unique_ptr<Method>>* methods) {
+  const std::vector<std::string> skip = absl::StrSplit(prefixes, ',', absl::SkipEmpty());
+  std::erase_if(*methods, [&](const std::unique_ptr<Method>& m) {
+    return m->family() != "tqdb" &&
+           std::any_of(skip.begin(), skip.end(),
+                       [&](const std::string& p) { return absl::StartsWith(m->name(), p); });
+  });
 }
 
 }  // namespace tqdb::bench

@@ -41,6 +41,10 @@ bool IsPqFastScan(const std::string& method_name);
 // 8 bytes of factors at 1 bit, 20 above). Those this FAISS lacks are left out.
 std::vector<std::unique_ptr<Method>> MakeFaissBitMethods(int dim, int bits, BenchMetric metric);
 
+// Removes the FAISS rows whose name starts with one of the comma-separated `prefixes` (a
+// benchmark's --skip flag, e.g. "SQtq": its scan runs at 4-13 QPS at d = 100). tqdb rows stay.
+void DropFaissRows(const std::string& prefixes, std::vector<std::unique_ptr<Method>>* methods);
+
 // Maps d real columns onto m sub-spaces of ceil(d / m) columns; exposed for the tests.
 std::vector<int> SpreadColumns(int dim, int subspaces);
 

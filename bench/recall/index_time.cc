@@ -49,6 +49,10 @@ std::string TimeRow(const std::string& source, const std::vector<float>& base, s
   for (auto& method : methods) {
     const int column = ColumnOf(*method);
     if (column < 0) continue;
+    if (column == 1 && dim > options.pq8_max_dim) {
+      cells[column] = "not run";
+      continue;
+    }
     if (options.progress) {
       options.progress(
           absl::StrCat("index time d=", dim, " ", method->family(), " ", method->name()));

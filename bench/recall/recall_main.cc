@@ -48,6 +48,11 @@ ABSL_FLAG(bool, index_time, true, "measure the indexing-time table");
 ABSL_FLAG(std::string, index_time_dims, "",
           "extra dimensions for the indexing-time table, on random vectors (e.g. 1536,3072)");
 ABSL_FLAG(size_t, index_time_vectors, 100000, "vectors indexed per indexing-time row");
+ABSL_FLAG(int, index_time_pq8_max_dim, 512,
+          "largest dimension at which the indexing-time table trains FAISS PQ x8 (hours above)");
+ABSL_FLAG(std::string, skip, "",
+          "comma-separated name prefixes of FAISS rows to leave out (e.g. SQtq: its scan runs at "
+          "4-13 QPS at d = 100)");
 ABSL_FLAG(double, check_margin, -1,
           "when >= 0: exit 1 if the default tqdb variant (no re-rank) has a recall@10@10 more "
           "than this below FAISS PQ fast scan with at least as many code bytes per vector");
@@ -118,6 +123,7 @@ std::vector<std::unique_ptr<Method>> MethodsFor(const BenchSet& set, int bits) {
     methods.push_back(std::move(m));
   }
   for (auto& m : MakeFaissBitMethods(set.dim, bits, set.metric)) methods.push_back(std::move(m));
+  DropFaissRows(absl::GetFlag(FLAGS_skip), &methods);
   return methods;
 }
 
@@ -230,7 +236,10 @@ bool RunDataset(const std::string& path, const std::vector<int>& bit_widths,
       sizeof(VectorFactors),
       " B of norm and scale); re-rank rows also read the float vectors. "
       "FAISS PQ rows: the bytes of tqdb's code, and of its code + factors; RaBitQ and "
-      "TurboQuant rows: the bytes FAISS stores for them at b bits.");
+      "TurboQuant rows: the bytes FAISS stores for them at b bits.",
+      absl::GetFlag(FLAGS_skip).empty()
+          ? ""
+          : absl::StrCat(" Rows left out (--skip): ", absl::GetFlag(FLAGS_skip), "."));
   std::printf("\n%s\n\n%s", title.c_str(), MarkdownHeader().c_str());
   std::fflush(stdout);
   std::vector<ResultRow> rows;
@@ -321,6 +330,7 @@ int Main() {
     IndexTimeOptions options;
     options.vectors = absl::GetFlag(FLAGS_index_time_vectors);
     options.real_files = files;
+    options.pq8_max_dim = absl::GetFlag(FLAGS_index_time_pq8_max_dim);
     options.synthetic_dims = ParseInts(absl::GetFlag(FLAGS_index_time_dims));
     options.progress = [](const std::string& line) { Progress(line); };
     const std::string table = IndexTimeTable(options);

@@ -23,8 +23,10 @@ for what in "${@:-recall fast_scan inprocess}"; do
         ./build/bench/fast_scan_bench --datasets=glove-100.fvecs | tee bench/results/fast_scan_glove.md
         ./build/bench/fast_scan_bench --datasets=random:1536:100000 --pq8=false --skip=SQtq \
           | tee bench/results/fast_scan_1536.md ;;
-      inprocess) ./build/bench/inprocess_search --concurrency=1 --batch=100 --duration_s=5 \
-                   | tee bench/results/inprocess.md ;;
+      inprocess)
+        for bits in 2 4; do
+          ./build/bench/inprocess_search --concurrency=1 --batch=100 --duration_s=5 --bits=$bits
+        done | tee bench/results/inprocess.md ;;
       *) echo "unknown benchmark $w (recall, fast_scan, inprocess)" >&2; exit 2 ;;
     esac
   done

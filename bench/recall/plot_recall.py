@@ -87,7 +87,8 @@ def draw_fronts(ax, rows, x_key, better_x_is_larger):
                 linewidth=1.6, label=fam)
     ax.set_ylabel("recall@10@10")
     ax.grid(True, alpha=0.3)
-    ax.legend(fontsize=8, loc="lower right")
+    # Outside the axes, so it never hides a point.
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
 
 
 def save(fig, stem, name):
@@ -98,7 +99,7 @@ def save(fig, stem, name):
 
 
 def plot_recall_vs_bytes(rows, stem, title):
-    fig, ax = plt.subplots(figsize=(9, 6))
+    fig, ax = plt.subplots(figsize=(11, 6))
     draw_fronts(ax, [r for r in rows if "rerank" not in r["method"]], "bytes", False)
     ax.set_xlabel("bytes per vector (codes + per-vector factors)")
     ax.set_title(f"{title}: recall at equal bytes (up and left is better)\n"
@@ -110,7 +111,7 @@ def plot_recall_vs_qps(rows, stem, title):
     measured = [r for r in rows if r["qps"] > 0]
     if not measured:
         return
-    fig, ax = plt.subplots(figsize=(9, 6))
+    fig, ax = plt.subplots(figsize=(11, 6))
     draw_fronts(ax, measured, "qps", True)
     ax.set_xscale("log")
     ax.set_xlabel("queries per second, 1 thread, k = 10 (log)")

@@ -29,15 +29,16 @@ std::unique_ptr<FlatIndex> MakeIndex(const FlatIndexOptions& options) {
 
 std::vector<uint64_t> Iota(size_t n) { return testing::IdRange(0, n); }
 
-// GloVe-100 split as SOURCES.md suggests: the last 1,000 vectors are queries, cosine similarity.
+// The GloVe fixture (the 10,000 most frequent words): its last 1,000 vectors are queries, the
+// other 9,000 the base, cosine similarity.
 class GloveRecallTest : public ::testing::Test {
  protected:
   static constexpr size_t kQueries = 1000;
   static constexpr int kK = 10;
 
   static void SetUpTestSuite() {
-    const DenseDataset& glove = testing::Glove100();
-    ASSERT_EQ(glove.count, 150000);
+    const DenseDataset& glove = testing::GloveFixture();
+    ASSERT_EQ(glove.count, 10000);
     d_ = glove.dim;
     base_count_ = glove.count - kQueries;
     base_ = new std::vector<float>(glove.values.begin(), glove.values.begin() + base_count_ * d_);
@@ -87,12 +88,13 @@ TEST_F(GloveRecallTest, FourBitsCalibratedAndReranked) {
   params.k = kK;
   const double recall = RecallAt10(*index, params);
   RecordProperty("recall_10_10_4bit", std::to_string(recall));
-  EXPECT_GE(recall, 0.85) << "recall@10@10 at 4 bits/dim";
+  // Measured 0.931 on the fixture (0.880 with the full 149,000-vector base, bench/README.md).
+  EXPECT_GE(recall, 0.90) << "recall@10@10 at 4 bits/dim";
   params.rerank = true;
   params.rerank_candidates = 100;
   const double reranked = RecallAt10(*index, params);
   EXPECT_GE(reranked, 0.99) << "recall@10@10 at 4 bits/dim with re-rank of the top 100";
-  std::cout << "GloVe-100 recall@10@10, 4 bits: " << recall << ", re-ranked top 100: " << reranked
+  std::cout << "GloVe fixture recall@10@10, 4 bits: " << recall << ", re-ranked top 100: " << reranked
             << "\n";
 }
 

@@ -61,8 +61,8 @@ TEST(QuantizerTest, MseDistortionOfUnitVectorsMatchesDesign) {
 }
 
 TEST(QuantizerTest, FastRotationDistortionMatchesDenseReference) {
-  std::vector<float> glove(testing::Glove100().values.begin(),
-                           testing::Glove100().values.begin() + 2000 * 100);
+  std::vector<float> glove(testing::GloveFixture().values.begin(),
+                           testing::GloveFixture().values.begin() + 2000 * 100);
   NormalizeRows(glove, 100);
   const std::vector<float> random = testing::RandomUnitVectors(2000, 200, 3);
   const std::vector<std::pair<int, const std::vector<float>*>> sets = {{100, &glove},

@@ -368,8 +368,8 @@ TEST(ServerTest, MalformedMessagesAreRejectedWithoutHarm) {
 }
 
 TEST(ServerTest, GloveSearchesEqualInProcessAndSurviveRestart) {
-  const DenseDataset glove = *ReadFvecs(DatasetsDir() + "/glove-100.fvecs", 10100);
-  const size_t n = 10000, nq = 100, d = glove.dim;
+  const DenseDataset& glove = testing::GloveFixture();
+  const size_t nq = 100, n = glove.count - nq, d = glove.dim;
   testing::ScopedTempDir dir;
   using S = v1::Tqdb::Stub;
   v1::CreateCollectionRequest create;

@@ -41,12 +41,15 @@ double KolmogorovSmirnov(std::vector<double> samples, const std::function<double
   return worst * std::sqrt(n);
 }
 
-const DenseDataset& Glove100() {
+std::string TestDataPath(const std::string& name) {
+  return std::string(TQDB_TEST_DATA_DIR) + "/" + name;
+}
+
+const DenseDataset& GloveFixture() {
   static const DenseDataset* data = [] {
-    const std::string path = DatasetsDir() + "/glove-100.fvecs";
-    absl::StatusOr<DenseDataset> loaded = ReadFvecs(path);
+    absl::StatusOr<DenseDataset> loaded = ReadFvecs(TestDataPath("glove-100-10k.fvecs"));
     if (!loaded.ok()) {
-      ADD_FAILURE() << "GloVe-100 is required (set TQDB_DATASETS_DIR): " << loaded.status();
+      ADD_FAILURE() << "the committed fixture tests/data/glove-100-10k.fvecs: " << loaded.status();
       return new DenseDataset();
     }
     return new DenseDataset(*std::move(loaded));

@@ -34,7 +34,10 @@ class ScopedTempDir {
   std::string path_;
 };
 
-// GloVe-100 from the shared datasets folder (150,000 x 100); fails the test when missing.
-const DenseDataset& Glove100();
+// The first 10,000 GloVe-100 vectors, committed in tests/data (10,000 x 100).
+const DenseDataset& GloveFixture();
+
+// Path of a file in tests/data.
+std::string TestDataPath(const std::string& name);
 
 }  // namespace tqdb::testing

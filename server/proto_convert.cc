@@ -50,13 +50,11 @@ absl::StatusOr<std::optional<Durability>> DurabilityFromProto(v1::Durability dur
 }  // namespace
 
 absl::StatusOr<CollectionConfig> FromProto(const v1::CollectionConfig& proto) {
-  if (proto.dimension() < 1 || proto.dimension() > kMaxDimension) {
-    return absl::InvalidArgumentError(absl::StrCat("dimension must be in [1, ", kMaxDimension,
-                                                   "], got ", proto.dimension()));
-  }
   if (proto.bits() == 0) return absl::InvalidArgumentError("bits must be given (1..8)");
-  CollectionConfig config = MakeCollectionConfig(proto.name(), static_cast<int>(proto.dimension()),
-                                                 static_cast<int>(std::min(proto.bits(), 64u)));
+  // Out-of-range values are clamped into int range and then rejected by the engine's checks.
+  CollectionConfig config =
+      MakeCollectionConfig(proto.name(), static_cast<int>(std::min(proto.dimension(), 1u << 30)),
+                           static_cast<int>(std::min(proto.bits(), 64u)));
   TQDB_ASSIGN_OR_RETURN(config.metric, MetricFromProto(proto.metric()));
   TQDB_RETURN_IF_ERROR(ApplyVariantName(proto.variant(), &config.quantizer));
   if (proto.has_store_vectors()) config.store_vectors = proto.store_vectors();
@@ -64,8 +62,7 @@ absl::StatusOr<CollectionConfig> FromProto(const v1::CollectionConfig& proto) {
   TQDB_ASSIGN_OR_RETURN(std::optional<Durability> durability,
                         DurabilityFromProto(proto.durability()));
   config.durability = durability.value_or(Durability::kSync);
-  TQDB_RETURN_IF_ERROR(ValidateCollectionConfig(config));
-  return config;
+  return config;  // Database::CreateCollection validates it
 }
 
 v1::CollectionConfig ToProto(const CollectionConfig& config) {

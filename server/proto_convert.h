@@ -9,8 +9,6 @@
 
 namespace tqdb::server {
 
-inline constexpr int kMaxDimension = 65536;
-
 absl::StatusOr<CollectionConfig> FromProto(const v1::CollectionConfig& proto);
 v1::CollectionConfig ToProto(const CollectionConfig& config);
 

@@ -282,6 +282,8 @@ TEST(CollectionTest, BadInputGetsClearErrorsAndChangesNothing) {
   EXPECT_EQ(db->CreateCollection(MakeCollectionConfig("bad name", 4, 4)).status().code(), invalid);
   EXPECT_EQ(db->CreateCollection(MakeCollectionConfig("", 4, 4)).status().code(), invalid);
   EXPECT_EQ(db->CreateCollection(MakeCollectionConfig("d", 0, 4)).status().code(), invalid);
+  EXPECT_EQ(db->CreateCollection(MakeCollectionConfig("d", kMaxDimension + 1, 4)).status().code(),
+            invalid);
   EXPECT_EQ(db->CreateCollection(MakeCollectionConfig("d", 4, 12)).status().code(), invalid);
 
   // Nothing above changed the stored data.

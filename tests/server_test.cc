@@ -138,6 +138,14 @@ TEST(ServerTest, EveryRpcWorksAndBadRequestsGetTheRightCode) {
   bad.mutable_config()->set_bits(0);
   EXPECT_EQ(Call(&S::CreateCollection, server, bad, &created).error_code(),
             StatusCode::INVALID_ARGUMENT);
+  for (uint32_t dimension : {0u, 65537u, 4294967295u}) {  // the engine's limit is 65,536
+    bad = CreateRequest("x");
+    bad.mutable_config()->set_dimension(dimension);
+    grpc::Status status = Call(&S::CreateCollection, server, bad, &created);
+    EXPECT_EQ(status.error_code(), StatusCode::INVALID_ARGUMENT) << dimension;
+    EXPECT_NE(status.error_message().find("dimension must be in [1, 65536]"), std::string::npos)
+        << status.error_message();
+  }
 
   v1::UpsertResponse upserted;
   ASSERT_TRUE(Call(&S::Upsert, server, UpsertRequest("docs", 0, 500, 1), &upserted).ok());

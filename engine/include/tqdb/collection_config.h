@@ -26,6 +26,10 @@ const char* DurabilityName(Durability durability);
 // "sync" or "group-commit".
 absl::Status ParseDurability(std::string_view name, Durability* durability);
 
+// The largest dimension a collection accepts (a float vector of it is 256 KiB). Checked by
+// ValidateCollectionConfig, so in-process and gRPC callers get the same limit.
+inline constexpr int kMaxDimension = 65536;
+
 struct CollectionConfig {
   std::string name;  // 1..128 of [A-Za-z0-9_.-], not starting with '.'
   Metric metric = Metric::kCosine;

@@ -7,25 +7,36 @@
 
 namespace tqdb::scan {
 
-void BuildQuantizedTables(const float* rotated_query, int dim, int bits, const float* centroids,
-                          int padded_groups, QuantizedTables* out) {
-  const int per_nibble = CoordinatesPerNibble(bits);
-  const int mask = (1 << bits) - 1;
-  const int groups = (dim + per_nibble - 1) / per_nibble;
-  std::vector<float> tables(static_cast<size_t>(groups) * 16);
-  double bias = 0;
-  float widest = 0;
+std::vector<float> BuildFloatTables(const float* rotated_query, int dim, int bits,
+                                    const float* centroids, int codes_per_group, int entries) {
+  const uint32_t mask = (1u << bits) - 1;
+  const int groups = (dim + codes_per_group - 1) / codes_per_group;
+  std::vector<float> tables(static_cast<size_t>(groups) * entries);
   for (int g = 0; g < groups; ++g) {
-    float* t = &tables[g * 16];
-    for (int v = 0; v < 16; ++v) {
+    float* t = &tables[static_cast<size_t>(g) * entries];
+    for (uint32_t v = 0; v < static_cast<uint32_t>(entries); ++v) {
       float sum = 0;
-      for (int k = 0; k < per_nibble; ++k) {
-        const int j = g * per_nibble + k;
+      for (int k = 0; k < codes_per_group; ++k) {
+        const int j = g * codes_per_group + k;
         // Coordinates past dim are padding bits (always zero): they contribute nothing.
         if (j < dim) sum += rotated_query[j] * centroids[(v >> (k * bits)) & mask];
       }
       t[v] = sum;
     }
+  }
+  return tables;
+}
+
+void BuildQuantizedTables(const float* rotated_query, int dim, int bits, const float* centroids,
+                          int padded_groups, QuantizedTables* out) {
+  const int per_nibble = CoordinatesPerNibble(bits);
+  const int groups = (dim + per_nibble - 1) / per_nibble;
+  std::vector<float> tables =
+      BuildFloatTables(rotated_query, dim, bits, centroids, per_nibble, 16);
+  double bias = 0;
+  float widest = 0;
+  for (int g = 0; g < groups; ++g) {
+    float* t = &tables[g * 16];
     const auto [lo_it, hi_it] = std::minmax_element(t, t + 16);
     const float lo = *lo_it, hi = *hi_it;  // copies: t changes below
     bias += lo;

@@ -95,21 +95,19 @@ absl::Status Collection::Load() {
     if (key.size() != 12) return absl::DataLossError("segment key of the wrong length");
     const uint64_t number = storage::ReadBigEndian64(std::string_view(key.data(), key.size()), 4);
     const rocksdb::Slice value = it->value();
-    absl::StatusOr<storage::SegmentView> view =
-        storage::DecodeSegment(std::string_view(value.data(), value.size()), code_bytes);
-    if (!view.ok()) {
-      return absl::DataLossError(absl::StrCat("collection '", config_.name, "', segment ", number,
-                                              ": ", view.status().message()));
-    }
+    TQDB_ASSIGN_OR_RETURN_WITH_CONTEXT(
+        storage::SegmentView view,
+        storage::DecodeSegment(std::string_view(value.data(), value.size()), code_bytes),
+        absl::StrCat("collection '", config_.name, "', segment ", number));
     const absl::flat_hash_set<uint64_t>* dead_here = nullptr;
     if (auto d = dead.find(number); d != dead.end()) dead_here = &d->second;
     Segment& segment = segments_[number];
-    segment.ids = std::move(view->ids);  // read below through segment.ids
+    segment.ids = std::move(view.ids);  // read below through segment.ids
     segment.bytes = value.size();
     live_ids.clear();
     live_codes.clear();
     live_factors.clear();
-    for (size_t i = 0; i < view->count; ++i) {
+    for (size_t i = 0; i < view.count; ++i) {
       const uint64_t id = segment.ids[i];
       if (dead_here != nullptr && dead_here->contains(id)) {
         ++segment.dead;
@@ -121,9 +119,9 @@ absl::Status Collection::Load() {
                                                 number));
       }
       live_ids.push_back(id);
-      live_codes.insert(live_codes.end(), view->codes.begin() + i * code_bytes,
-                        view->codes.begin() + (i + 1) * code_bytes);
-      live_factors.push_back(view->factors[i]);
+      live_codes.insert(live_codes.end(), view.codes.begin() + i * code_bytes,
+                        view.codes.begin() + (i + 1) * code_bytes);
+      live_factors.push_back(view.factors[i]);
     }
     TQDB_RETURN_IF_ERROR(index->AddEncoded(live_ids, live_codes, live_factors, {}));
     next_segment_ = number + 1;

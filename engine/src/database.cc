@@ -65,18 +65,16 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(const std::string& path
       store.db()->NewIterator(rocksdb::ReadOptions(), store.cf(Cf::kCollections)));
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     const std::string name = it->key().ToString();
-    absl::StatusOr<storage::StoredCollection> stored =
-        storage::DecodeCollectionRecord(std::string_view(it->value().data(), it->value().size()));
-    if (!stored.ok()) {
-      return absl::Status(stored.status().code(), absl::StrCat("collection '", name, "': ",
-                                                               stored.status().message()));
-    }
-    if (stored->config.name != name || stored->id >= database->next_collection_id_) {
+    TQDB_ASSIGN_OR_RETURN_WITH_CONTEXT(
+        storage::StoredCollection stored,
+        storage::DecodeCollectionRecord(std::string_view(it->value().data(), it->value().size())),
+        absl::StrCat("collection '", name, "'"));
+    if (stored.config.name != name || stored.id >= database->next_collection_id_) {
       return absl::DataLossError(absl::StrCat("collection record '", name,
                                               "' disagrees with its key or the id counter"));
     }
     std::shared_ptr<Collection> collection(
-        new Collection(database->store_, stored->id, std::move(stored->config), policy));
+        new Collection(database->store_, stored.id, std::move(stored.config), policy));
     TQDB_RETURN_IF_ERROR(collection->Load());
     database->collections_[name] = std::move(collection);
   }

@@ -11,7 +11,7 @@ namespace tqdb {
 namespace {
 
 constexpr double kDesignDistortion[] = {0.363, 0.117, 0.0345, 0.0095};
-// DESIGN.md: variance of the tq-prod estimate times d, for b = 1..4 and |q| = 1.
+// docs/DESIGN.md: variance of the tq-prod estimate times d, for b = 1..4 and |q| = 1.
 constexpr double kDesignProdVariance[] = {1.57, 0.56, 0.18, 0.047};
 
 std::unique_ptr<Quantizer> MakeQuantizer(QuantizerConfig config) {
@@ -227,7 +227,7 @@ INSTANTIATE_TEST_SUITE_P(Projections, ProdEstimatorTest,
                          });
 
 TEST(QuantizerTest, MseEstimatorIsBiasedLowAtOneBit) {
-  // DESIGN.md: the plain tq-mse estimate shrinks inner products by 2/pi at b = 1.
+  // docs/DESIGN.md: the plain tq-mse estimate shrinks inner products by 2/pi at b = 1.
   const int d = 256;
   std::vector<float> x = testing::RandomUnitVectors(1, d, 5);
   double sum = 0;

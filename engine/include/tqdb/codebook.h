@@ -1,4 +1,4 @@
-// Lloyd-Max scalar codebooks for the sphere-coordinate density f_d (DESIGN.md, "The maths").
+// Lloyd-Max scalar codebooks for the sphere-coordinate density f_d (docs/DESIGN.md, "Codebook").
 //
 // The codebook depends only on (dimension, bits): it is computed deterministically at run time by
 // iterating the Lloyd-Max conditions (boundaries at midpoints, centroids at conditional means) on

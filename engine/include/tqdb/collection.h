@@ -1,5 +1,5 @@
 // A durable collection of vectors: RocksDB holds the truth, an in-memory FlatIndex is the cache
-// that search reads (DESIGN.md, "Storage").
+// that search reads (docs/DESIGN.md, "Storage").
 //
 // Every upsert or delete is one atomic RocksDB write batch with the write-ahead log on, and is
 // acknowledged only once it is as durable as the collection's Durability says. Codes are written

@@ -1,4 +1,4 @@
-// Similarity metrics and how an estimate of <q, u> becomes a score (DESIGN.md, "Scores").
+// Similarity metrics and how an estimate of <q, u> becomes a score (docs/DESIGN.md, "Scores").
 #pragma once
 
 namespace tqdb {

@@ -3,7 +3,7 @@
 // Encode: n = |x|, u = x / n, y = Pi u, code_j = nearest centroid of y_j (tq-mse); tq-prod also
 // stores sign(S r) for the residual r = y - c and gamma = |r|. Codes are bit-packed; per-vector
 // factors sit beside them. Estimates are of <q, u> (unit u): callers multiply by n for inner
-// products and L2 (DESIGN.md, "Scores").
+// products and L2 (docs/DESIGN.md, "Scores").
 #pragma once
 
 #include <cstddef>

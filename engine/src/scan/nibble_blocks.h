@@ -1,4 +1,4 @@
-// The blocked, transposed layout the fast-scan kernels read (DESIGN.md, "Scanning").
+// The blocked, transposed layout the fast-scan kernels read (docs/DESIGN.md, "Scanning").
 //
 // A code is read as a stream of 4-bit groups ("nibbles"). For b = 1, 2, 4 the packed code
 // (bit_packing.h) already is that stream: each nibble holds 4/b whole coordinates. For b = 3 each

@@ -30,7 +30,8 @@
 #include "tqdb/quantizer.h"
 #include "tqdb_method.h"
 
-ABSL_FLAG(std::string, datasets_dir, "", "folder with the dataset files (default: shared datasets)");
+ABSL_FLAG(std::string, datasets_dir, "",
+          "folder with the dataset files (default: shared datasets)");
 ABSL_FLAG(std::string, datasets, "glove-100.fvecs,random:1536:100000",
           "comma-separated: files in --datasets_dir (last --queries rows are the queries), or "
           "random:D:N for N random unit vectors of dimension D (and --queries more as queries)");
@@ -42,7 +43,8 @@ ABSL_FLAG(bool, pq8, true, "include FAISS PQ x8 (slow to train at large d)");
 ABSL_FLAG(std::string, skip, "",
           "comma-separated name prefixes of FAISS rows to leave out (e.g. SQtq: its scan runs at "
           "4-8 QPS at d = 100, so d = 1536 would take hours)");
-ABSL_FLAG(std::string, cache_dir, "", "ground-truth cache (default: next to the data, or ~/.cache)");
+ABSL_FLAG(std::string, cache_dir, "",
+          "ground-truth cache (default: next to the data, or ~/.cache)");
 
 namespace tqdb::bench {
 namespace {
@@ -144,7 +146,8 @@ std::vector<std::unique_ptr<Method>> MethodsFor(const BenchSet& set, int bits) {
   for (auto& m : MakeFaissBitMethods(set.dim, bits, set.metric)) methods.push_back(std::move(m));
   if (absl::GetFlag(FLAGS_pq8)) {
     for (auto& m : MakeFaissMethods(set.dim, total_bytes, set.metric, "")) {
-      if (m->name().rfind("PQ", 0) == 0 && !IsPqFastScan(m->name())) methods.push_back(std::move(m));
+      if (m->name().rfind("PQ", 0) == 0 && !IsPqFastScan(m->name()))
+        methods.push_back(std::move(m));
     }
   }
   DropFaissRows(absl::GetFlag(FLAGS_skip), &methods);
@@ -160,30 +163,32 @@ int Run() {
   if (dir.empty()) dir = DatasetsDir();
   const std::vector<int> bit_widths = ParseInts(absl::GetFlag(FLAGS_bits));
   const int batch = absl::GetFlag(FLAGS_batch);
-  std::printf("# fast_scan_bench\n\n%s\n\nk = %d, cosine (inner product of unit vectors). QPS: "
-              "single queries and batches of %d on 1 thread, batches on %d threads; ratios are "
-              "tqdb's QPS over the row's. bytes/vec: everything scored per vector (codes and "
-              "per-vector factors).%s\n",
-              BaselineHeader().c_str(), kK, batch, omp_get_max_threads(),
-              absl::GetFlag(FLAGS_skip).empty()
-                  ? ""
-                  : absl::StrCat(" Rows left out (--skip): ", absl::GetFlag(FLAGS_skip), ".").c_str());
+  std::printf(
+      "# fast_scan_bench\n\n%s\n\nk = %d, cosine (inner product of unit vectors). QPS: "
+      "single queries and batches of %d on 1 thread, batches on %d threads; ratios are "
+      "tqdb's QPS over the row's. bytes/vec: everything scored per vector (codes and "
+      "per-vector factors).%s\n",
+      BaselineHeader().c_str(), kK, batch, omp_get_max_threads(),
+      absl::GetFlag(FLAGS_skip).empty()
+          ? ""
+          : absl::StrCat(" Rows left out (--skip): ", absl::GetFlag(FLAGS_skip), ".").c_str());
   std::string summary =
       "| d | bits | tqdb B/vec | tqdb R@10@10 | tqdb QPS single / batch | PQfs (B/vec) | "
       "PQfs R@10@10 | PQfs QPS single / batch | RaBitQfs (B/vec) | RaBitQfs R@10@10 | "
       "RaBitQfs QPS single / batch | tqdb/PQfs single / batch | tqdb/RaBitQfs single / batch |\n"
       "|---|---|---|---|---|---|---|---|---|---|---|---|---|\n";
-  for (absl::string_view spec : absl::StrSplit(absl::GetFlag(FLAGS_datasets), ',', absl::SkipEmpty())) {
+  for (absl::string_view spec :
+       absl::StrSplit(absl::GetFlag(FLAGS_datasets), ',', absl::SkipEmpty())) {
     absl::StatusOr<BenchSet> set = LoadSpec(std::string(spec), dir, absl::GetFlag(FLAGS_queries));
     if (!set.ok()) {
-      std::printf("\nskipping %s: %s\n", std::string(spec).c_str(), set.status().ToString().c_str());
+      std::printf("\nskipping %s: %s\n", std::string(spec).c_str(),
+                  set.status().ToString().c_str());
       continue;
     }
     std::string cache_dir = absl::GetFlag(FLAGS_cache_dir);
     if (cache_dir.empty()) {
-      cache_dir = GroundTruthCacheDir(spec.rfind("random", 0) == 0
-                                          ? std::filesystem::temp_directory_path().string()
-                                          : dir);
+      cache_dir = GroundTruthCacheDir(
+          spec.rfind("random", 0) == 0 ? std::filesystem::temp_directory_path().string() : dir);
     }
     absl::StatusOr<GroundTruth> truth =
         CachedExactTopK(set->base.data(), set->n, set->queries.data(), set->nq, set->dim, kK,
@@ -241,9 +246,10 @@ int Run() {
                             cells(pqfs), cells(rabitq), ratios(pqfs), ratios(rabitq));
     }
   }
-  std::printf("\n## Summary, 1 thread (PQfs: the PQ fast-scan row with the most bytes up to "
-              "tqdb's)\n\n%s",
-              summary.c_str());
+  std::printf(
+      "\n## Summary, 1 thread (PQfs: the PQ fast-scan row with the most bytes up to "
+      "tqdb's)\n\n%s",
+      summary.c_str());
   return 0;
 }
 

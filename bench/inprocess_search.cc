@@ -75,8 +75,8 @@ void RunLoad(const std::string& label, const DenseDataset& data, size_t nq,
   auto pct = [&](double p) {
     return latencies[std::min(latencies.size() - 1, static_cast<size_t>(p * latencies.size()))];
   };
-  std::printf("| %s | %d | %d | %zu | %.0f | %.3f | %.3f | %.3f |\n", label.c_str(), threads,
-              batch, latencies.size(), queries / seconds, pct(0.5), pct(0.95), pct(0.99));
+  std::printf("| %s | %d | %d | %zu | %.0f | %.3f | %.3f | %.3f |\n", label.c_str(), threads, batch,
+              latencies.size(), queries / seconds, pct(0.5), pct(0.95), pct(0.99));
   std::fflush(stdout);
 }
 
@@ -103,18 +103,19 @@ int Run() {
       return 1;
     }
   }
-  std::printf("%s\n\nGloVe-100, %zu base, cosine, %d bits, k = %d; queries: the first 10,000 "
-              "rows, like `tqdb bench --query_file=glove-100.fvecs`. Each call may use all %d "
-              "OpenMP threads, on both sides.\n\n",
-              bench::BaselineHeader().c_str(), base, bits, absl::GetFlag(FLAGS_k),
-              omp_get_max_threads());
-  std::printf("| in-process | concurrency | batch | calls | queries/s | p50 ms | p95 ms | p99 ms |\n");
+  std::printf(
+      "%s\n\nGloVe-100, %zu base, cosine, %d bits, k = %d; queries: the first 10,000 "
+      "rows, like `tqdb bench --query_file=glove-100.fvecs`. Each call may use all %d "
+      "OpenMP threads, on both sides.\n\n",
+      bench::BaselineHeader().c_str(), base, bits, absl::GetFlag(FLAGS_k), omp_get_max_threads());
+  std::printf(
+      "| in-process | concurrency | batch | calls | queries/s | p50 ms | p95 ms | p99 ms |\n");
   std::printf("|---|---|---|---|---|---|---|---|\n");
   const size_t nq = 10000;
   SearchOptions options;
   options.k = absl::GetFlag(FLAGS_k);
-  RunLoad(absl::StrCat("tqdb Collection::SearchBatch (", PackedBytes(d, bits) + sizeof(VectorFactors),
-                       " B/vec)"),
+  RunLoad(absl::StrCat("tqdb Collection::SearchBatch (",
+                       PackedBytes(d, bits) + sizeof(VectorFactors), " B/vec)"),
           *glove, nq, [&](const float* queries, size_t n) {
             return collection->SearchBatch({queries, n * d}, options).ok();
           });

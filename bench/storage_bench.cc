@@ -136,8 +136,9 @@ double EncodeRate(const std::vector<float>& vectors, int dim, int bits) {
 void UpsertTable() {
   std::printf("## Upsert throughput (batch %zu, 4 bits, one writer, vectors/s)\n\n",
               absl::GetFlag(FLAGS_batch));
-  std::printf("| d | vectors | encode only | tqdb sync | raw RocksDB sync | tqdb group commit "
-              "| raw RocksDB no sync | disk bytes/vector |\n");
+  std::printf(
+      "| d | vectors | encode only | tqdb sync | raw RocksDB sync | tqdb group commit "
+      "| raw RocksDB no sync | disk bytes/vector |\n");
   std::printf("|---|---|---|---|---|---|---|---|\n");
   for (int dim : {100, 1536}) {
     const size_t n = dim == 100 ? absl::GetFlag(FLAGS_upsert_vectors_d100)
@@ -183,10 +184,11 @@ void StartupTable() {
     std::printf("loaded in %.1f s (batches of %zu, group commit)\n", Seconds(start), batch);
     if (!collection->Compact().ok()) std::exit(1);
     const CollectionInfo info = collection->Describe();
-    std::printf("%zu vectors in %zu segments; %.1f bytes/vector on disk (codes, factors, ids and "
-                "float vectors), %.1f bytes/vector in memory\n\n",
-                info.count, info.segments, static_cast<double>(info.bytes_on_disk) / info.count,
-                static_cast<double>(info.bytes_in_memory) / info.count);
+    std::printf(
+        "%zu vectors in %zu segments; %.1f bytes/vector on disk (codes, factors, ids and "
+        "float vectors), %.1f bytes/vector in memory\n\n",
+        info.count, info.segments, static_cast<double>(info.bytes_on_disk) / info.count,
+        static_cast<double>(info.bytes_in_memory) / info.count);
   }
   std::printf("| open with | seconds | vectors/s |\n|---|---|---|\n");
   for (bool verify : {true, false}) {

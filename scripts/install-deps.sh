@@ -5,6 +5,7 @@ set -euo pipefail
 
 packages=(
   build-essential cmake ninja-build pkg-config
+  clang clang-format libomp-dev
   libabsl-dev
   libprotobuf-dev protobuf-compiler
   python3 python3-grpcio python3-protobuf

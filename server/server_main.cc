@@ -28,8 +28,7 @@ ABSL_FLAG(std::string, listen, "127.0.0.1:50051", "address to listen on; port 0 
 ABSL_FLAG(int, threads, 0, "search threads (OpenMP) and gRPC workers; 0: all cores");
 ABSL_FLAG(int64_t, max_request_bytes, 256 << 20,
           "largest request accepted; larger ones get RESOURCE_EXHAUSTED");
-ABSL_FLAG(int, group_commit_interval_ms, 10,
-          "fsync interval of the log for group-commit writes");
+ABSL_FLAG(int, group_commit_interval_ms, 10, "fsync interval of the log for group-commit writes");
 ABSL_FLAG(int, shutdown_grace_seconds, 30, "how long in-flight requests may run at shutdown");
 
 namespace {
@@ -44,8 +43,8 @@ int Run() {
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  const int threads = absl::GetFlag(FLAGS_threads) > 0 ? absl::GetFlag(FLAGS_threads)
-                                                        : omp_get_num_procs();
+  const int threads =
+      absl::GetFlag(FLAGS_threads) > 0 ? absl::GetFlag(FLAGS_threads) : omp_get_num_procs();
   omp_set_num_threads(threads);
 
   const std::string data_dir = absl::GetFlag(FLAGS_data_dir);
@@ -81,8 +80,7 @@ int Run() {
   builder.RegisterService(&service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || port == 0) {
-    std::fprintf(stderr, "tqdb-server: cannot listen on %s\n",
-                 absl::GetFlag(FLAGS_listen).c_str());
+    std::fprintf(stderr, "tqdb-server: cannot listen on %s\n", absl::GetFlag(FLAGS_listen).c_str());
     return 1;
   }
   const std::string listen = absl::GetFlag(FLAGS_listen);

@@ -92,9 +92,8 @@ grpc::Status TqdbService::UpsertStream(grpc::ServerContext*,
   size_t message = 0;
   while (reader->Read(&request)) {
     if (absl::Status status = ApplyUpsert(request, response); !status.ok()) {
-      return ToGrpcStatus(WithContext(
-          status, absl::StrCat("stream message ", message, " (the ", message,
-                               " before it are applied)")));
+      return ToGrpcStatus(WithContext(status, absl::StrCat("stream message ", message, " (the ",
+                                                           message, " before it are applied)")));
     }
     ++message;
   }

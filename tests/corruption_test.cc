@@ -30,7 +30,7 @@ void Populate(const std::string& path, bool flushed) {
     for (uint64_t i = 0; i < kCount / 3; ++i) ids.push_back(b * (kCount / 3) + i);
     ASSERT_TRUE(collection
                     ->Upsert(ids, absl::MakeConstSpan(base).subspan(b * (kCount / 3) * kDim,
-                                                                     kCount / 3 * kDim))
+                                                                    kCount / 3 * kDim))
                     .ok());
   }
   if (flushed) {
@@ -68,7 +68,8 @@ void FlipBytes(const fs::path& file, uintmax_t offset, size_t count) {
 void RawPut(const std::string& path, storage::Cf cf, const std::string& key,
             const std::string& value) {
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
-  for (std::string_view name : storage::kCfNames) descriptors.emplace_back(std::string(name), rocksdb::ColumnFamilyOptions());
+  for (std::string_view name : storage::kCfNames)
+    descriptors.emplace_back(std::string(name), rocksdb::ColumnFamilyOptions());
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* db = nullptr;
   ASSERT_TRUE(rocksdb::DB::Open(rocksdb::DBOptions(), path, descriptors, &handles, &db).ok());

@@ -31,7 +31,8 @@ inline Step MakeStep(uint64_t s) {
   Step step;
   switch (KindOf(s)) {
     case StepKind::kInsertAndReplace:
-      for (uint64_t i = kBlock / 4; i < kBlock / 2; ++i) step.upsert_ids.push_back((s - 1) * kBlock + i);
+      for (uint64_t i = kBlock / 4; i < kBlock / 2; ++i)
+        step.upsert_ids.push_back((s - 1) * kBlock + i);
       [[fallthrough]];
     case StepKind::kInsert:
       for (uint64_t i = 0; i < kBlock; ++i) step.upsert_ids.push_back(s * kBlock + i);

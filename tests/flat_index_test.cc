@@ -94,8 +94,8 @@ TEST_F(GloveRecallTest, FourBitsCalibratedAndReranked) {
   params.rerank_candidates = 100;
   const double reranked = RecallAt10(*index, params);
   EXPECT_GE(reranked, 0.99) << "recall@10@10 at 4 bits/dim with re-rank of the top 100";
-  std::cout << "GloVe fixture recall@10@10, 4 bits: " << recall << ", re-ranked top 100: " << reranked
-            << "\n";
+  std::cout << "GloVe fixture recall@10@10, 4 bits: " << recall
+            << ", re-ranked top 100: " << reranked << "\n";
 }
 
 TEST_F(GloveRecallTest, EightBitsWithRerankEqualsBruteForce) {

@@ -64,7 +64,7 @@ INSTANTIATE_TEST_SUITE_P(Kinds, QjlProjectionTest,
                                            QjlProjectionKind::kStructured),
                          [](const auto& info) {
                            return info.param == QjlProjectionKind::kGaussian ? "gaussian"
-                                                                              : "structured";
+                                                                             : "structured";
                          });
 
 }  // namespace

@@ -18,13 +18,14 @@ TEST(SegmentPolicyTest, MergesFanoutSegmentsOfOneTier) {
   for (uint64_t n = 0; n < 3; ++n) segments.push_back({n, 100, 0, 10000});
   EXPECT_TRUE(PlanSegmentRewrites(segments, Policy()).empty());
   segments.push_back({3, 100, 0, 10000});
-  EXPECT_EQ(PlanSegmentRewrites(segments, Policy()), (std::vector<std::vector<uint64_t>>{{0, 1, 2, 3}}));
+  EXPECT_EQ(PlanSegmentRewrites(segments, Policy()),
+            (std::vector<std::vector<uint64_t>>{{0, 1, 2, 3}}));
 }
 
 TEST(SegmentPolicyTest, DoesNotMergeAcrossTiers) {
   // One of each size: nothing to merge, however many there are.
-  std::vector<SegmentStats> segments = {{0, 10, 0, 100}, {1, 100, 0, 1000},
-                                        {2, 1000, 0, 10000}, {3, 10000, 0, 100000}};
+  std::vector<SegmentStats> segments = {
+      {0, 10, 0, 100}, {1, 100, 0, 1000}, {2, 1000, 0, 10000}, {3, 10000, 0, 100000}};
   EXPECT_TRUE(PlanSegmentRewrites(segments, Policy()).empty());
 }
 

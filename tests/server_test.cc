@@ -251,7 +251,8 @@ TEST(ServerTest, EveryRpcWorksAndBadRequestsGetTheRightCode) {
   ragged.mutable_queries()->RemoveLast();
   v1::SearchBatchResponse ragged_found;
   expect_code(Call(&S::SearchBatch, server, ragged, &ragged_found), StatusCode::INVALID_ARGUMENT);
-  ASSERT_TRUE(Call(&S::CreateCollection, server, CreateRequest("codes_only", false), &created).ok());
+  ASSERT_TRUE(
+      Call(&S::CreateCollection, server, CreateRequest("codes_only", false), &created).ok());
   ASSERT_TRUE(Call(&S::Upsert, server, UpsertRequest("codes_only", 0, 10, 5), &upserted).ok());
   v1::SearchRequest rerank = search;
   rerank.set_collection("codes_only");
@@ -360,9 +361,8 @@ TEST(ServerTest, MalformedMessagesAreRejectedWithoutHarm) {
   using S = v1::Tqdb::Stub;
   v1::CreateCollectionResponse created;
   ASSERT_TRUE(Call(&S::CreateCollection, server, CreateRequest("c"), &created).ok());
-  for (const std::string& garbage :
-       {std::string("\xff\xff\xff\xff\x0f"), std::string(1000, '\x0a'),
-        std::string("\x12\x80\x80\x80\x80\x10")}) {
+  for (const std::string& garbage : {std::string("\xff\xff\xff\xff\x0f"), std::string(1000, '\x0a'),
+                                     std::string("\x12\x80\x80\x80\x80\x10")}) {
     for (const char* method : {"/tqdb.v1.Tqdb/Upsert", "/tqdb.v1.Tqdb/Search"}) {
       const grpc::Status status = RawCall(server, method, garbage);
       EXPECT_FALSE(status.ok()) << method;
@@ -400,8 +400,8 @@ TEST(ServerTest, GloveSearchesEqualInProcessAndSurviveRestart) {
     auto collection = *db->CreateCollection(MakeCollectionConfig("glove", d, 4));
     std::vector<uint64_t> ids(upsert.ids().begin(), upsert.ids().end());
     ASSERT_TRUE(collection->Upsert(ids, absl::MakeConstSpan(glove.values).first(n * d)).ok());
-    expected = *collection->SearchBatch(
-        absl::MakeConstSpan(glove.values).subspan(n * d, nq * d), SearchOptions());
+    expected = *collection->SearchBatch(absl::MakeConstSpan(glove.values).subspan(n * d, nq * d),
+                                        SearchOptions());
   }
   auto expect_same = [&](const v1::SearchBatchResponse& got) {
     ASSERT_EQ(got.results_size(), nq);

@@ -61,8 +61,7 @@ TEST(ConfigCodecTest, RoundTripsEveryField) {
   stored.config.quantizer.seed = UINT64_MAX - 5;
   stored.config.store_vectors = false;
   stored.config.durability = Durability::kGroupCommit;
-  absl::StatusOr<StoredCollection> decoded =
-      DecodeCollectionRecord(EncodeCollectionRecord(stored));
+  absl::StatusOr<StoredCollection> decoded = DecodeCollectionRecord(EncodeCollectionRecord(stored));
   ASSERT_TRUE(decoded.ok()) << decoded.status();
   EXPECT_EQ(decoded->id, 42);
   EXPECT_TRUE(SameDataLayout(decoded->config, stored.config));
@@ -76,7 +75,8 @@ TEST(ConfigCodecTest, RejectsMalformedRecordsAndOtherVersions) {
   EXPECT_EQ(DecodeCollectionRecord("").status().code(), loss);
   EXPECT_EQ(DecodeCollectionRecord("garbage").status().code(), loss);
   std::string no_dim = good;
-  no_dim.erase(no_dim.find("dim="), no_dim.find('\n', no_dim.find("dim=")) - no_dim.find("dim=") + 1);
+  no_dim.erase(no_dim.find("dim="),
+               no_dim.find('\n', no_dim.find("dim=")) - no_dim.find("dim=") + 1);
   EXPECT_EQ(DecodeCollectionRecord(no_dim).status().code(), loss);
   std::string bad_bits = good;
   bad_bits.replace(bad_bits.find("bits=4"), 6, "bits=99");

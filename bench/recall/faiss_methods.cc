@@ -145,9 +145,7 @@ std::string CpuModel() {
   return "unknown CPU";
 }
 
-bool HasTurboQuant() {
-  return FromFactory(8, "SQtqmse2", faiss::METRIC_INNER_PRODUCT) != nullptr;
-}
+bool HasTurboQuant() { return FromFactory(8, "SQtqmse2", faiss::METRIC_INNER_PRODUCT) != nullptr; }
 
 }  // namespace
 
@@ -211,7 +209,8 @@ std::vector<std::unique_ptr<Method>> MakeFaissBitMethods(int dim, int bits, Benc
     // N(0, 1/d): scaled by sqrt(d), the data meets the table (ranking is scale-free). Unscaled,
     // only its central cells are used (measured: equal recall at 1, 2 and 3 bits).
     InputLayout layout;
-    if (absl::StrContains(description, "SQtqmse")) layout.scale = std::sqrt(static_cast<float>(dim));
+    if (absl::StrContains(description, "SQtqmse"))
+      layout.scale = std::sqrt(static_cast<float>(dim));
     methods.push_back(std::make_unique<FaissMethod>(description, bytes, dim, std::move(layout),
                                                     std::move(index)));
   }

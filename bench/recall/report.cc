@@ -32,10 +32,9 @@ const ResultRow* FindRow(const std::vector<ResultRow>& rows, int bits,
 
 std::string Cell(const ResultRow* row) {
   if (row == nullptr) return "- | - | -";
-  return absl::StrFormat("%s (%g B) | %.3f | %s", row->method, row->bytes_per_vector,
-                         row->recall.at10,
-                         row->qps_one_thread > 0 ? absl::StrFormat("%.0f", row->qps_one_thread)
-                                                 : std::string("-"));
+  return absl::StrFormat(
+      "%s (%g B) | %.3f | %s", row->method, row->bytes_per_vector, row->recall.at10,
+      row->qps_one_thread > 0 ? absl::StrFormat("%.0f", row->qps_one_thread) : std::string("-"));
 }
 
 std::string Ratio(const ResultRow* ours, const ResultRow* theirs) {
@@ -52,9 +51,8 @@ std::string SummaryTable(const std::vector<ResultRow>& rows,
       "QPS | FAISS RaBitQ fast scan | R@10@10 | QPS | QPS tqdb/PQfs | QPS tqdb/RaBitQfs |\n"
       "|---|---|---|---|---|---|---|---|---|---|---|---|\n";
   for (const auto& [bits, name] : default_method) {
-    const ResultRow* ours = FindRow(rows, bits, [&](const ResultRow& r) {
-      return r.family == "tqdb" && r.method == name;
-    });
+    const ResultRow* ours = FindRow(
+        rows, bits, [&](const ResultRow& r) { return r.family == "tqdb" && r.method == name; });
     // The fast-scan row with the most bytes that are at most tqdb's total: equal where FAISS
     // can store that many (m = 2 x bytes <= d), else its largest.
     const ResultRow* pqfs = nullptr;
@@ -67,8 +65,8 @@ std::string SummaryTable(const std::vector<ResultRow>& rows,
     const ResultRow* rabitq = FindRow(rows, bits, [&](const ResultRow& r) {
       return r.family == "faiss" && r.method == rabitq_name;
     });
-    absl::StrAppend(&table, "| ", bits, " | ", Cell(ours), " | ", Cell(pqfs), " | ",
-                    Cell(rabitq), " | ", Ratio(ours, pqfs), " | ", Ratio(ours, rabitq), " |\n");
+    absl::StrAppend(&table, "| ", bits, " | ", Cell(ours), " | ", Cell(pqfs), " | ", Cell(rabitq),
+                    " | ", Ratio(ours, pqfs), " | ", Ratio(ours, rabitq), " |\n");
   }
   return table;
 }

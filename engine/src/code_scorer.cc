@@ -11,9 +11,8 @@ void CodeScorer::Build(const float* rotated_query, int dim, int bits, const floa
   packed_bytes_ = static_cast<int>(PackedBytes(dim, bits));
   byte_tables_ = 8 % bits == 0;
   // Byte mode: one group per byte of code (8 / bits codes), indexed by the byte's value.
-  table_ = byte_tables_
-               ? scan::BuildFloatTables(rotated_query, dim, bits, centroids, 8 / bits, 256)
-               : scan::BuildFloatTables(rotated_query, dim, bits, centroids, 1, 1 << bits);
+  table_ = byte_tables_ ? scan::BuildFloatTables(rotated_query, dim, bits, centroids, 8 / bits, 256)
+                        : scan::BuildFloatTables(rotated_query, dim, bits, centroids, 1, 1 << bits);
 }
 
 float CodeScorer::Score(const uint8_t* packed) const {

@@ -66,8 +66,8 @@ absl::Status ValidateCollectionName(std::string_view name) {
 absl::Status ValidateCollectionConfig(const CollectionConfig& config) {
   TQDB_RETURN_IF_ERROR(ValidateCollectionName(config.name));
   if (config.quantizer.dim < 1 || config.quantizer.dim > kMaxDimension) {
-    return absl::InvalidArgumentError(absl::StrCat("dimension must be in [1, ", kMaxDimension,
-                                                   "], got ", config.quantizer.dim));
+    return absl::InvalidArgumentError(
+        absl::StrCat("dimension must be in [1, ", kMaxDimension, "], got ", config.quantizer.dim));
   }
   return ValidateQuantizerConfig(config.quantizer);
 }

@@ -71,9 +71,9 @@ absl::Status ApplyVariantName(std::string_view variant, QuantizerConfig* config)
       return absl::OkStatus();
     }
   }
-  return absl::InvalidArgumentError(absl::StrCat(
-      "unknown variant '", std::string(variant),
-      "'; expected one of default, mse-plain, mse-ratio, mse-unitnorm, prod"));
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown variant '", std::string(variant),
+                   "'; expected one of default, mse-plain, mse-ratio, mse-unitnorm, prod"));
 }
 
 }  // namespace tqdb

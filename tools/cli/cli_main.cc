@@ -29,7 +29,8 @@ ABSL_FLAG(std::string, server, "127.0.0.1:50051", "tqdb-server address");
 ABSL_FLAG(int, dim, 0, "create: dimension");
 ABSL_FLAG(int, bits, 4, "create: bits per coordinate");
 ABSL_FLAG(std::string, metric, "cosine", "create: cosine, ip or l2");
-ABSL_FLAG(std::string, variant, "default", "create: default, mse-plain, mse-ratio, mse-unitnorm, prod");
+ABSL_FLAG(std::string, variant, "default",
+          "create: default, mse-plain, mse-ratio, mse-unitnorm, prod");
 ABSL_FLAG(bool, store_vectors, true, "create: keep float vectors (for get and re-rank)");
 ABSL_FLAG(std::string, durability, "sync", "create: sync or group-commit");
 ABSL_FLAG(int, batch, 1000, "load: vectors per upsert message; bench: queries per request");
@@ -51,8 +52,8 @@ namespace {
 std::unique_ptr<v1::Tqdb::Stub> Connect() {
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(INT32_MAX);
-  return v1::Tqdb::NewStub(grpc::CreateCustomChannel(
-      absl::GetFlag(FLAGS_server), grpc::InsecureChannelCredentials(), args));
+  return v1::Tqdb::NewStub(grpc::CreateCustomChannel(absl::GetFlag(FLAGS_server),
+                                                     grpc::InsecureChannelCredentials(), args));
 }
 
 int Fail(const std::string& what, const grpc::Status& status) {
@@ -130,9 +131,9 @@ int Load(const std::string& name, const std::string& path) {
     return 1;
   }
   const size_t n = file->data.count, d = file->data.dim;
-  std::fprintf(stderr, "read %zu vectors of dimension %zu from %s in %.1f s\n", n, d,
-               path.c_str(),
-               std::chrono::duration<double>(std::chrono::steady_clock::now() - read_start).count());
+  std::fprintf(
+      stderr, "read %zu vectors of dimension %zu from %s in %.1f s\n", n, d, path.c_str(),
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - read_start).count());
   grpc::ClientContext context;
   v1::UpsertResponse response;
   auto stub = Connect();
@@ -267,11 +268,12 @@ int Bench(const std::string& name) {
   spec.options = SearchOptionsFlags();
   spec.options.set_with_payloads(false);
   const LoadReport report = RunLoad(absl::GetFlag(FLAGS_server), spec);
-  std::printf("| concurrency | batch | requests | queries/s | p50 ms | p95 ms | p99 ms | errors |\n");
+  std::printf(
+      "| concurrency | batch | requests | queries/s | p50 ms | p95 ms | p99 ms | errors |\n");
   std::printf("|---|---|---|---|---|---|---|---|\n");
-  std::printf("| %d | %d | %zu | %.0f | %.3f | %.3f | %.3f | %zu |\n", spec.concurrency,
-              spec.batch, report.requests, report.queries / report.seconds, report.p50_ms,
-              report.p95_ms, report.p99_ms, report.errors);
+  std::printf("| %d | %d | %zu | %.0f | %.3f | %.3f | %.3f | %zu |\n", spec.concurrency, spec.batch,
+              report.requests, report.queries / report.seconds, report.p50_ms, report.p95_ms,
+              report.p99_ms, report.errors);
   if (report.errors > 0) {
     std::fprintf(stderr, "first error: %s\n", report.first_error.c_str());
     return 1;

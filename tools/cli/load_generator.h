@@ -14,8 +14,8 @@ struct LoadSpec {
   std::string collection;
   std::vector<float> queries;  // row-major
   int dim = 0;
-  int concurrency = 1;         // client threads, each with its own stub
-  int batch = 1;               // queries per request (1: Search, more: SearchBatch)
+  int concurrency = 1;  // client threads, each with its own stub
+  int batch = 1;        // queries per request (1: Search, more: SearchBatch)
   double duration_s = 10;
   v1::SearchOptions options;
 };

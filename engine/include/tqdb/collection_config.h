@@ -33,8 +33,8 @@ inline constexpr int kMaxDimension = 65536;
 struct CollectionConfig {
   std::string name;  // 1..128 of [A-Za-z0-9_.-], not starting with '.'
   Metric metric = Metric::kCosine;
-  QuantizerConfig quantizer;   // quantizer.dim is the collection's dimension
-  bool store_vectors = true;   // keep float vectors on disk: Get returns them; re-rank uses them
+  QuantizerConfig quantizer;  // quantizer.dim is the collection's dimension
+  bool store_vectors = true;  // keep float vectors on disk: Get returns them; re-rank uses them
   Durability durability = Durability::kSync;  // default for writes that do not say
 };
 

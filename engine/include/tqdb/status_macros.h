@@ -28,9 +28,9 @@ inline absl::Status WithContext(const absl::Status& status, absl::string_view co
 
 // The same, with `context` (evaluated only on error) before the error's message: the caller says
 // what it was doing, the callee what went wrong.
-#define TQDB_RETURN_IF_ERROR_WITH_CONTEXT(expr, context)                     \
-  do {                                                                       \
-    absl::Status tqdb_status_ = (expr);                                      \
+#define TQDB_RETURN_IF_ERROR_WITH_CONTEXT(expr, context)                       \
+  do {                                                                         \
+    absl::Status tqdb_status_ = (expr);                                        \
     if (!tqdb_status_.ok()) return ::tqdb::WithContext(tqdb_status_, context); \
   } while (false)
 
@@ -43,9 +43,9 @@ inline absl::Status WithContext(const absl::Status& status, absl::string_view co
   lhs = std::move(tmp).value()
 
 // The same, with `context` (evaluated only on error) before the error's message.
-#define TQDB_ASSIGN_OR_RETURN_WITH_CONTEXT(lhs, expr, context)                                \
-  TQDB_ASSIGN_OR_RETURN_WITH_CONTEXT_IMPL(TQDB_STATUS_CONCAT(tqdb_statusor_, __LINE__), lhs, \
-                                          expr, context)
+#define TQDB_ASSIGN_OR_RETURN_WITH_CONTEXT(lhs, expr, context)                                     \
+  TQDB_ASSIGN_OR_RETURN_WITH_CONTEXT_IMPL(TQDB_STATUS_CONCAT(tqdb_statusor_, __LINE__), lhs, expr, \
+                                          context)
 #define TQDB_ASSIGN_OR_RETURN_WITH_CONTEXT_IMPL(tmp, lhs, expr, context) \
   auto tmp = (expr);                                                     \
   if (!tmp.ok()) return ::tqdb::WithContext(tmp.status(), context);      \

@@ -1,9 +1,9 @@
 #include "scan/lookup_tables.h"
 
-#include "scan/nibble_blocks.h"
-
 #include <algorithm>
 #include <cmath>
+
+#include "scan/nibble_blocks.h"
 
 namespace tqdb::scan {
 
@@ -31,8 +31,7 @@ void BuildQuantizedTables(const float* rotated_query, int dim, int bits, const f
                           int padded_groups, QuantizedTables* out) {
   const int per_nibble = CoordinatesPerNibble(bits);
   const int groups = (dim + per_nibble - 1) / per_nibble;
-  std::vector<float> tables =
-      BuildFloatTables(rotated_query, dim, bits, centroids, per_nibble, 16);
+  std::vector<float> tables = BuildFloatTables(rotated_query, dim, bits, centroids, per_nibble, 16);
   double bias = 0;
   float widest = 0;
   for (int g = 0; g < groups; ++g) {

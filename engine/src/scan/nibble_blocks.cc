@@ -17,8 +17,7 @@ void NibbleBlocks::Resize(size_t n) {
 }
 
 uint8_t NibbleBlocks::Nibble(size_t slot, int group) const {
-  const uint8_t byte =
-      data_[(slot / kBlockSize) * block_bytes() + group * kGroupBytes + slot % 16];
+  const uint8_t byte = data_[(slot / kBlockSize) * block_bytes() + group * kGroupBytes + slot % 16];
   return (slot % kBlockSize) < 16 ? (byte & 0x0f) : (byte >> 4);
 }
 

@@ -18,8 +18,8 @@ ScanLevel DetectLevel() {
     for (ScanLevel level : {ScanLevel::kScalar, ScanLevel::kAvx2, ScanLevel::kAvx512}) {
       if (std::strcmp(forced, ScanLevelName(level)) == 0) {
         if (CpuSupports(level)) return level;
-        std::fprintf(stderr, "tqdb: TQDB_SIMD=%s is not supported by this CPU; using %s\n",
-                     forced, ScanLevelName(best));
+        std::fprintf(stderr, "tqdb: TQDB_SIMD=%s is not supported by this CPU; using %s\n", forced,
+                     ScanLevelName(best));
         return best;
       }
     }

@@ -60,15 +60,14 @@ absl::StatusOr<StoredCollection> DecodeCollectionRecord(std::string_view record)
   int format = 0;
   TQDB_RETURN_IF_ERROR(ReadInt(fields, "format", 1, 1 << 20, &format));
   if (format != kFormatVersion) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "collection was written in format version ", format, "; this build reads version ",
-        kFormatVersion));
+    return absl::FailedPreconditionError(absl::StrCat("collection was written in format version ",
+                                                      format, "; this build reads version ",
+                                                      kFormatVersion));
   }
   StoredCollection stored;
   CollectionConfig& c = stored.config;
   QuantizerConfig& q = c.quantizer;
-  int metric = 0, kind = 0, estimator = 0, rotation = 0, projection = 0, store = 0,
-      durability = 0;
+  int metric = 0, kind = 0, estimator = 0, rotation = 0, projection = 0, store = 0, durability = 0;
   TQDB_RETURN_IF_ERROR(ReadInt<uint32_t>(fields, "id", 0, UINT32_MAX - 1, &stored.id));
   TQDB_ASSIGN_OR_RETURN(c.name, ReadString(fields, "name"));
   TQDB_RETURN_IF_ERROR(ReadInt(fields, "dim", 1, 1 << 24, &q.dim));

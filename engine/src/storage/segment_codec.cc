@@ -51,8 +51,8 @@ absl::StatusOr<SegmentView> DecodeSegment(std::string_view value, size_t code_by
   const size_t per_vector = sizeof(uint64_t) + sizeof(VectorFactors) + code_bytes;
   if (count > (value.size() - kHeaderBytes) / per_vector ||
       value.size() != SegmentBytes(count, code_bytes)) {
-    return absl::DataLossError(absl::StrCat("segment claims ", count, " vectors but has ",
-                                            value.size(), " bytes"));
+    return absl::DataLossError(
+        absl::StrCat("segment claims ", count, " vectors but has ", value.size(), " bytes"));
   }
   SegmentView view;
   view.count = count;

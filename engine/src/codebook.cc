@@ -3,11 +3,11 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
-#include <mutex>
 #include <utility>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
+#include "tqdb/mutex.h"
 #include "tqdb/sphere_distribution.h"
 
 namespace tqdb {
@@ -183,11 +183,11 @@ absl::StatusOr<Codebook> ComputeLloydMaxCodebook(int dim, int bits) {
 }
 
 absl::StatusOr<std::shared_ptr<const Codebook>> GetCodebook(int dim, int bits) {
-  static std::mutex mutex;
+  static Mutex mutex;
   static auto* cache ABSL_GUARDED_BY(mutex) =
       new std::map<std::pair<int, int>, std::shared_ptr<const Codebook>>();
   {
-    std::lock_guard lock(mutex);
+    MutexLock lock(mutex);
     auto it = cache->find({dim, bits});
     if (it != cache->end()) return it->second;
   }
@@ -195,7 +195,7 @@ absl::StatusOr<std::shared_ptr<const Codebook>> GetCodebook(int dim, int bits) {
   absl::StatusOr<Codebook> book = ComputeLloydMaxCodebook(dim, bits);
   if (!book.ok()) return book.status();
   auto shared = std::make_shared<const Codebook>(*std::move(book));
-  std::lock_guard lock(mutex);
+  MutexLock lock(mutex);
   return cache->try_emplace({dim, bits}, std::move(shared)).first->second;
 }
 

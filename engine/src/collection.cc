@@ -3,8 +3,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <mutex>
-#include <shared_mutex>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
@@ -53,7 +51,7 @@ absl::Status Collection::CheckLive() const {
 }
 
 void Collection::MarkDropped() {
-  std::lock_guard lock(write_mu_);
+  MutexLock lock(write_mu_);
   dropped_.store(true, std::memory_order_release);
 }
 
@@ -64,7 +62,7 @@ absl::Status Collection::Load() {
   TQDB_ASSIGN_OR_RETURN(std::unique_ptr<FlatIndex> index, FlatIndex::Create(index_options));
   const size_t code_bytes = index->quantizer().code_bytes();
 
-  std::lock_guard write_lock(write_mu_);
+  MutexLock write_lock(write_mu_);
   const std::string begin = storage::CollectionPrefix(cid_);
   const std::string end = storage::CollectionEnd(cid_);
   const rocksdb::Slice end_slice = AsSlice(end);
@@ -128,7 +126,7 @@ absl::Status Collection::Load() {
   }
   TQDB_RETURN_IF_ERROR(storage::FromRocks(it->status(), "reading segments"));
 
-  std::lock_guard index_lock(index_mu_);
+  WriterLock index_lock(index_mu_);
   index_ = std::move(index);
   snapshot_ = store_->Snapshot();
   return absl::OkStatus();
@@ -137,7 +135,7 @@ absl::Status Collection::Load() {
 absl::Status Collection::Commit(rocksdb::WriteBatch* batch, Durability durability,
                                 const std::function<void()>& apply) {
   TQDB_RETURN_IF_ERROR(store_->Write(batch, durability));
-  std::lock_guard lock(index_mu_);
+  WriterLock lock(index_mu_);
   apply();
   snapshot_ = store_->Snapshot();
   return absl::OkStatus();
@@ -172,7 +170,7 @@ absl::StatusOr<WriteResult> Collection::Upsert(absl::Span<const uint64_t> ids,
   // Encoding needs no lock: the quantizer is immutable.
   const Quantizer* quantizer;
   {
-    std::shared_lock lock(index_mu_);
+    ReaderLock lock(index_mu_);
     quantizer = &index_->quantizer();
   }
   const size_t code_bytes = quantizer->code_bytes();
@@ -181,7 +179,7 @@ absl::StatusOr<WriteResult> Collection::Upsert(absl::Span<const uint64_t> ids,
   quantizer->EncodeBatch(vectors.data(), n, codes.data(), factors.data());
   std::string segment_value = storage::EncodeSegment(ids, codes, factors, code_bytes);
 
-  std::lock_guard write_lock(write_mu_);
+  MutexLock write_lock(write_mu_);
   TQDB_RETURN_IF_ERROR(CheckLive());
   const uint64_t number = next_segment_++;
   rocksdb::WriteBatch batch;
@@ -209,9 +207,11 @@ absl::StatusOr<WriteResult> Collection::Upsert(absl::Span<const uint64_t> ids,
       batch.Delete(store_->cf(Cf::kPayloads), key);
     }
   }
-  TQDB_RETURN_IF_ERROR(Commit(&batch, options.durability.value_or(config_.durability), [&] {
-    index_->AddEncoded(ids, codes, factors, {}).IgnoreError();  // sizes checked above
-  }));
+  TQDB_RETURN_IF_ERROR(Commit(&batch, options.durability.value_or(config_.durability),
+                              [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(index_mu_) {
+                                // Sizes were checked above.
+                                index_->AddEncoded(ids, codes, factors, {}).IgnoreError();
+                              }));
 
   for (const auto& [id, old] : replaced) ++segments_[old].dead;
   for (uint64_t id : ids) segment_of_[id] = number;
@@ -229,7 +229,7 @@ absl::StatusOr<WriteResult> Collection::Delete(absl::Span<const uint64_t> ids,
                                                const WriteOptions& options) {
   TQDB_RETURN_IF_ERROR(CheckLive());
   TQDB_RETURN_IF_ERROR(CheckBatchSize(ids.size(), "delete"));
-  std::lock_guard write_lock(write_mu_);
+  MutexLock write_lock(write_mu_);
   TQDB_RETURN_IF_ERROR(CheckLive());
   rocksdb::WriteBatch batch;
   std::vector<std::pair<uint64_t, uint64_t>> removed;  // (id, segment)
@@ -246,8 +246,9 @@ absl::StatusOr<WriteResult> Collection::Delete(absl::Span<const uint64_t> ids,
   if (removed.empty()) return WriteResult{};
   std::vector<uint64_t> removed_ids;
   for (const auto& [id, segment] : removed) removed_ids.push_back(id);
-  TQDB_RETURN_IF_ERROR(Commit(&batch, options.durability.value_or(config_.durability),
-                              [&] { index_->Remove(removed_ids); }));
+  TQDB_RETURN_IF_ERROR(
+      Commit(&batch, options.durability.value_or(config_.durability),
+             [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(index_mu_) { index_->Remove(removed_ids); }));
   for (const auto& [id, segment] : removed) {
     ++segments_[segment].dead;
     segment_of_.erase(id);
@@ -282,7 +283,7 @@ absl::Status Collection::RewriteSegments(absl::Span<const uint64_t> numbers) {
   std::vector<VectorFactors> factors;
   size_t code_bytes;
   {
-    std::shared_lock lock(index_mu_);
+    ReaderLock lock(index_mu_);
     code_bytes = index_->quantizer().code_bytes();
     for (uint64_t number : numbers) {
       for (uint64_t id : segments_.at(number).ids) {
@@ -321,7 +322,7 @@ absl::Status Collection::RewriteSegments(absl::Span<const uint64_t> numbers) {
 absl::Status Collection::Compact() {
   TQDB_RETURN_IF_ERROR(CheckLive());
   {
-    std::lock_guard write_lock(write_mu_);
+    MutexLock write_lock(write_mu_);
     TQDB_RETURN_IF_ERROR(MaintainSegments(/*full=*/true));
   }
   const std::string begin = storage::CollectionPrefix(cid_);
@@ -341,7 +342,7 @@ CollectionInfo Collection::Describe() const {
   info.config = config_;
   size_t map_bytes;
   {
-    std::lock_guard write_lock(write_mu_);
+    MutexLock write_lock(write_mu_);
     info.segments = segments_.size();
     map_bytes = segment_of_.capacity() * (2 * sizeof(uint64_t) + 1);
     for (const auto& [number, segment] : segments_) {
@@ -350,7 +351,7 @@ CollectionInfo Collection::Describe() const {
     }
   }
   {
-    std::shared_lock lock(index_mu_);
+    ReaderLock lock(index_mu_);
     info.count = index_->size();
     info.code_bytes = index_->quantizer().code_bytes();
     info.bytes_in_memory = index_->MemoryBytes() + map_bytes;
@@ -365,7 +366,7 @@ CollectionInfo Collection::Describe() const {
 
 absl::StatusOr<StoredCode> Collection::GetStoredCode(uint64_t id) const {
   TQDB_RETURN_IF_ERROR(CheckLive());
-  std::shared_lock lock(index_mu_);
+  ReaderLock lock(index_mu_);
   const uint8_t* code = index_->CodeOf(id);
   if (code == nullptr) return absl::NotFoundError(absl::StrCat("id ", id, " is not stored"));
   StoredCode stored;

@@ -4,7 +4,6 @@
 #include <algorithm>
 #include <cstring>
 #include <optional>
-#include <shared_mutex>
 
 #include "absl/strings/str_cat.h"
 #include "rocksdb/db.h"
@@ -98,7 +97,7 @@ absl::StatusOr<std::vector<Record>> Collection::Get(absl::Span<const uint64_t> i
   std::vector<Record> records(ids.size());
   std::shared_ptr<const rocksdb::Snapshot> snapshot;
   {
-    std::shared_lock lock(index_mu_);
+    ReaderLock lock(index_mu_);
     for (size_t i = 0; i < ids.size(); ++i) {
       records[i].id = ids[i];
       records[i].found = index_->Contains(ids[i]);
@@ -138,7 +137,7 @@ absl::StatusOr<std::vector<std::vector<Record>>> Collection::SearchBatch(
   std::vector<std::vector<SearchHit>> hits;
   std::shared_ptr<const rocksdb::Snapshot> snapshot;
   {
-    std::shared_lock lock(index_mu_);
+    ReaderLock lock(index_mu_);
     TQDB_ASSIGN_OR_RETURN(hits, index_->SearchBatch(queries, params));
     snapshot = snapshot_;
   }

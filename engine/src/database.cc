@@ -1,7 +1,6 @@
 #include "tqdb/database.h"
 
 #include <algorithm>
-#include <mutex>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -47,15 +46,15 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(const std::string& path
 
   const storage::SegmentPolicy policy = MakeSegmentPolicy(options);
 
-  std::lock_guard lock(database->mu_);
+  MutexLock lock(database->mu_);
   std::string next_id;
-  rocksdb::Status next_status = store.db()->Get(rocksdb::ReadOptions(), store.cf(Cf::kDefault),
-                                                std::string(storage::kNextCollectionIdKey),
-                                                &next_id);
+  rocksdb::Status next_status =
+      store.db()->Get(rocksdb::ReadOptions(), store.cf(Cf::kDefault),
+                      std::string(storage::kNextCollectionIdKey), &next_id);
   if (next_status.ok()) {
     if (!absl::SimpleAtoi(next_id, &database->next_collection_id_)) {
-      return absl::DataLossError(absl::StrCat("next collection id record is damaged: '",
-                                              next_id, "'"));
+      return absl::DataLossError(
+          absl::StrCat("next collection id record is damaged: '", next_id, "'"));
     }
   } else if (!next_status.IsNotFound()) {
     return storage::FromRocks(next_status, "reading the next collection id");
@@ -70,8 +69,8 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(const std::string& path
         storage::DecodeCollectionRecord(std::string_view(it->value().data(), it->value().size())),
         absl::StrCat("collection '", name, "'"));
     if (stored.config.name != name || stored.id >= database->next_collection_id_) {
-      return absl::DataLossError(absl::StrCat("collection record '", name,
-                                              "' disagrees with its key or the id counter"));
+      return absl::DataLossError(
+          absl::StrCat("collection record '", name, "' disagrees with its key or the id counter"));
     }
     std::shared_ptr<Collection> collection(
         new Collection(database->store_, stored.id, std::move(stored.config), policy));
@@ -83,25 +82,24 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(const std::string& path
 }
 
 Database::~Database() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   collections_.clear();
 }
 
 absl::StatusOr<std::shared_ptr<Collection>> Database::CreateCollection(
     const CollectionConfig& config, bool if_not_exists) {
   TQDB_RETURN_IF_ERROR(ValidateCollectionConfig(config));
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   if (auto it = collections_.find(config.name); it != collections_.end()) {
     const CollectionConfig& existing = it->second->config();
     if (!SameDataLayout(existing, config)) {
       return absl::FailedPreconditionError(absl::StrCat(
-          "collection '", config.name, "' exists with ", DescribeConfig(existing),
-          "; requested ", DescribeConfig(config), ". Drop it first to change its layout"));
+          "collection '", config.name, "' exists with ", DescribeConfig(existing), "; requested ",
+          DescribeConfig(config), ". Drop it first to change its layout"));
     }
     if (if_not_exists) return it->second;
-    return absl::AlreadyExistsError(absl::StrCat("collection '", config.name,
-                                                 "' already exists (", DescribeConfig(existing),
-                                                 ")"));
+    return absl::AlreadyExistsError(absl::StrCat("collection '", config.name, "' already exists (",
+                                                 DescribeConfig(existing), ")"));
   }
   if (next_collection_id_ == UINT32_MAX - 1) {
     return absl::ResourceExhaustedError("collection ids are exhausted in this data directory");
@@ -122,7 +120,7 @@ absl::StatusOr<std::shared_ptr<Collection>> Database::CreateCollection(
 }
 
 absl::Status Database::DropCollection(const std::string& name) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   auto it = collections_.find(name);
   if (it == collections_.end()) {
     return absl::NotFoundError(absl::StrCat("no collection named '", name, "'"));
@@ -145,9 +143,8 @@ absl::Status Database::DropCollection(const std::string& name) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::shared_ptr<Collection>> Database::GetCollection(
-    const std::string& name) const {
-  std::lock_guard lock(mu_);
+absl::StatusOr<std::shared_ptr<Collection>> Database::GetCollection(const std::string& name) const {
+  MutexLock lock(mu_);
   auto it = collections_.find(name);
   if (it == collections_.end()) {
     return absl::NotFoundError(absl::StrCat("no collection named '", name, "'"));
@@ -158,7 +155,7 @@ absl::StatusOr<std::shared_ptr<Collection>> Database::GetCollection(
 std::vector<std::string> Database::ListCollections() const {
   std::vector<std::string> names;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     for (const auto& [name, collection] : collections_) names.push_back(name);
   }
   std::sort(names.begin(), names.end());

@@ -15,8 +15,6 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
-#include <shared_mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -27,6 +25,7 @@
 #include "absl/types/span.h"
 #include "tqdb/collection_config.h"
 #include "tqdb/flat_index.h"
+#include "tqdb/mutex.h"
 
 namespace rocksdb {
 class Snapshot;
@@ -39,7 +38,7 @@ class Store;
 struct SegmentPolicy;
 }  // namespace storage
 
-inline constexpr size_t kMaxBatchSize = 100000;            // ids per upsert, delete or get
+inline constexpr size_t kMaxBatchSize = 100000;              // ids per upsert, delete or get
 inline constexpr size_t kMaxPayloadBytes = size_t{1} << 20;  // per vector
 
 struct WriteOptions {
@@ -64,8 +63,8 @@ struct SearchOptions {
 // One stored vector as returned by Get and Search.
 struct Record {
   uint64_t id = 0;
-  bool found = true;     // Get only: false when the id is not in the collection
-  float score = 0;       // Search only: as SearchHit::score
+  bool found = true;          // Get only: false when the id is not in the collection
+  float score = 0;            // Search only: as SearchHit::score
   std::vector<float> vector;  // when asked for and stored
   std::string payload;        // when asked for (empty if none was given)
 };
@@ -74,7 +73,7 @@ struct CollectionInfo {
   CollectionConfig config;
   size_t count = 0;
   size_t segments = 0;
-  size_t dead_entries = 0;  // stale code entries awaiting compaction
+  size_t dead_entries = 0;       // stale code entries awaiting compaction
   uint64_t bytes_on_disk = 0;    // approximate, includes memtables
   uint64_t bytes_in_memory = 0;  // the index and id maps
   size_t code_bytes = 0;         // packed code bytes per vector (factors not included)
@@ -145,8 +144,8 @@ class Collection {
       absl::Span<const uint64_t> ids, const rocksdb::Snapshot* snapshot) const;
 
   // Writes `batch` and installs a new snapshot; `apply` changes the index under the write lock.
-  absl::Status Commit(rocksdb::WriteBatch* batch, Durability durability, const std::function<void()>& apply)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  absl::Status Commit(rocksdb::WriteBatch* batch, Durability durability,
+                      const std::function<void()>& apply) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   // Rewrites segments as the policy asks (merges, reclaiming dead entries).
   absl::Status MaintainSegments(bool full) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   absl::Status RewriteSegments(absl::Span<const uint64_t> numbers)
@@ -159,13 +158,13 @@ class Collection {
   std::atomic<bool> dropped_{false};
 
   // Serializes writers; guards the segment bookkeeping, which readers never touch.
-  mutable std::mutex write_mu_;
+  mutable Mutex write_mu_;
   absl::flat_hash_map<uint64_t, uint64_t> segment_of_ ABSL_GUARDED_BY(write_mu_);
   std::map<uint64_t, Segment> segments_ ABSL_GUARDED_BY(write_mu_);
   uint64_t next_segment_ ABSL_GUARDED_BY(write_mu_) = 0;
 
   // Readers share it; a writer holds it exclusively only to apply a committed batch.
-  mutable std::shared_mutex index_mu_ ABSL_ACQUIRED_AFTER(write_mu_);
+  mutable SharedMutex index_mu_ ABSL_ACQUIRED_AFTER(write_mu_);
   std::unique_ptr<FlatIndex> index_ ABSL_GUARDED_BY(index_mu_);
   std::shared_ptr<const rocksdb::Snapshot> snapshot_ ABSL_GUARDED_BY(index_mu_);
 };

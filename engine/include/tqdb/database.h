@@ -7,7 +7,6 @@
 
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
@@ -16,6 +15,7 @@
 #include "absl/status/statusor.h"
 #include "tqdb/collection.h"
 #include "tqdb/collection_config.h"
+#include "tqdb/mutex.h"
 
 namespace tqdb {
 
@@ -58,7 +58,7 @@ class Database {
   std::string path_;
   DatabaseOptions options_;
   std::shared_ptr<storage::Store> store_;
-  mutable std::mutex mu_;  // serializes create and drop; guards the map
+  mutable Mutex mu_;  // serializes create and drop; guards the map
   absl::flat_hash_map<std::string, std::shared_ptr<Collection>> collections_ ABSL_GUARDED_BY(mu_);
   uint32_t next_collection_id_ ABSL_GUARDED_BY(mu_) = 1;
 };

@@ -2,7 +2,9 @@
 // Built with -mavx512f -mavx512bw and only called when the CPU has them (scan_dispatch.cc).
 // GCC 12's _mm512_extracti32x4_epi32 passes _mm_undefined_si128() as the masked-off source and
 // then warns about it; the mask is all ones, so nothing undefined is read.
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 #include <immintrin.h>
 
 #include "scan/nibble_blocks.h"

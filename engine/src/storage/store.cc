@@ -70,9 +70,9 @@ absl::StatusOr<std::shared_ptr<Store>> Store::Open(const std::string& path,
   }
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* db = nullptr;
-  TQDB_RETURN_IF_ERROR(FromRocks(
-      rocksdb::DB::Open(rocksdb::DBOptions(db_options), path, descriptors, &handles, &db),
-      absl::StrCat("opening data directory ", path)));
+  TQDB_RETURN_IF_ERROR(
+      FromRocks(rocksdb::DB::Open(rocksdb::DBOptions(db_options), path, descriptors, &handles, &db),
+                absl::StrCat("opening data directory ", path)));
   store->db_.reset(db);
   std::copy(handles.begin(), handles.end(), store->handles_.begin());
   TQDB_RETURN_IF_ERROR(store->CheckFormatVersion());
@@ -85,8 +85,8 @@ absl::StatusOr<std::shared_ptr<Store>> Store::Open(const std::string& path,
 
 absl::Status Store::CheckFormatVersion() {
   std::string value;
-  rocksdb::Status status = db_->Get(rocksdb::ReadOptions(), cf(Cf::kDefault),
-                                    std::string(kFormatVersionKey), &value);
+  rocksdb::Status status =
+      db_->Get(rocksdb::ReadOptions(), cf(Cf::kDefault), std::string(kFormatVersionKey), &value);
   if (status.IsNotFound()) {
     // A new directory gets the current version; an old one without it is not ours.
     std::unique_ptr<rocksdb::Iterator> it(
@@ -108,16 +108,15 @@ absl::Status Store::CheckFormatVersion() {
     return absl::DataLossError(absl::StrCat("format version record is damaged: '", value, "'"));
   }
   if (version != kFormatVersion) {
-    return absl::FailedPreconditionError(absl::StrCat(path_, " is in format version ", version,
-                                                      "; this build reads version ",
-                                                      kFormatVersion));
+    return absl::FailedPreconditionError(absl::StrCat(
+        path_, " is in format version ", version, "; this build reads version ", kFormatVersion));
   }
   return absl::OkStatus();
 }
 
 Store::~Store() {
   {
-    std::lock_guard lock(sync_mu_);
+    MutexLock lock(sync_mu_);
     stopping_ = true;
   }
   stop_cv_.notify_all();
@@ -134,29 +133,30 @@ absl::Status Store::Write(rocksdb::WriteBatch* batch, Durability durability) {
   rocksdb::WriteOptions write_options;
   write_options.sync = durability == Durability::kSync;
   {
-    std::lock_guard lock(sync_mu_);
+    MutexLock lock(sync_mu_);
     // A failed background fsync means earlier acknowledgements may not be durable: stop
     // acknowledging until the database is reopened.
     if (!sync_error_.ok()) return sync_error_;
   }
   TQDB_RETURN_IF_ERROR(FromRocks(db_->Write(write_options, batch), "writing a batch"));
   if (durability == Durability::kGroupCommit) {
-    std::lock_guard lock(sync_mu_);
+    MutexLock lock(sync_mu_);
     unsynced_ = true;
   }
   return absl::OkStatus();
 }
 
 void Store::GroupCommitLoop() {
-  std::unique_lock lock(sync_mu_);
+  MutexLock lock(sync_mu_);
   while (!stopping_) {
-    stop_cv_.wait_for(lock, std::chrono::milliseconds(options_.group_commit_interval_ms),
-                      [this] { return stopping_; });
+    // The wait releases sync_mu_ and holds it again before the predicate and on return.
+    stop_cv_.wait_for(sync_mu_, std::chrono::milliseconds(options_.group_commit_interval_ms),
+                      [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(sync_mu_) { return stopping_; });
     if (!unsynced_) continue;
     unsynced_ = false;
-    lock.unlock();
+    sync_mu_.unlock();  // fsync outside the lock: writers only wait for the flag
     absl::Status status = FromRocks(db_->SyncWAL(), "group commit fsync of the log");
-    lock.lock();
+    sync_mu_.lock();
     if (!status.ok()) sync_error_ = status;
   }
 }
@@ -169,8 +169,7 @@ std::shared_ptr<const rocksdb::Snapshot> Store::Snapshot() {
       [db, keep = shared_from_this()](const rocksdb::Snapshot* s) { db->ReleaseSnapshot(s); });
 }
 
-uint64_t Store::ApproximateBytes(Cf which, const std::string& begin,
-                                 const std::string& end) const {
+uint64_t Store::ApproximateBytes(Cf which, const std::string& begin, const std::string& end) const {
   rocksdb::Range range(begin, end);
   uint64_t bytes = 0;
   rocksdb::SizeApproximationOptions options;

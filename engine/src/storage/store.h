@@ -6,7 +6,6 @@
 #include <condition_variable>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 
@@ -16,6 +15,7 @@
 #include "rocksdb/write_batch.h"
 #include "storage/keys.h"
 #include "tqdb/collection_config.h"
+#include "tqdb/mutex.h"
 
 namespace tqdb::storage {
 
@@ -60,10 +60,8 @@ class Store : public std::enable_shared_from_this<Store> {
   std::unique_ptr<rocksdb::DB> db_;
   std::array<rocksdb::ColumnFamilyHandle*, kCfCount> handles_{};
 
-  // std (pthread) primitives rather than absl::Mutex: ThreadSanitizer sees through them even
-  // though Debian's Abseil is not built with it.
-  std::mutex sync_mu_;
-  std::condition_variable stop_cv_;
+  Mutex sync_mu_;
+  std::condition_variable_any stop_cv_;
   bool unsynced_ ABSL_GUARDED_BY(sync_mu_) = false;
   bool stopping_ ABSL_GUARDED_BY(sync_mu_) = false;
   absl::Status sync_error_ ABSL_GUARDED_BY(sync_mu_);

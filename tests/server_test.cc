@@ -1,21 +1,18 @@
-// tqdb-server as a real process on 127.0.0.1 and a free port: every RPC, the status codes of bad
-// requests, health checking, graceful shutdown with a request in flight, and SIGKILL + restart.
-#include <fcntl.h>
+// tqdb-server as a real process: health checking, graceful shutdown with a request in flight,
+// malformed messages, SIGKILL + restart with real GloVe data, and concurrent clients. Each RPC's
+// own behaviour and error codes are in server_rpc_test.cc.
 #include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <cmath>
 #include <condition_variable>
-#include <fstream>
 #include <mutex>
-#include <regex>
 #include <thread>
 
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
+#include "server_process.h"
 #include "test_util.h"
 #include "tqdb/database.h"
 #include "tqdb/v1/tqdb.grpc.pb.h"
@@ -24,251 +21,11 @@ namespace tqdb {
 namespace {
 
 using ::grpc::StatusCode;
-
-// A tqdb-server child process; its stderr goes to a file, parsed for the port it bound.
-class ServerProcess {
- public:
-  ServerProcess(const std::string& data_dir, std::vector<std::string> extra_flags = {}) {
-    log_ = data_dir + ".log";
-    pid_ = fork();
-    if (pid_ == 0) {
-      const int fd = ::open(log_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      dup2(fd, STDERR_FILENO);
-      std::vector<std::string> args = {TQDB_SERVER_BINARY, "--data_dir=" + data_dir,
-                                       "--listen=127.0.0.1:0", "--threads=2"};
-      args.insert(args.end(), extra_flags.begin(), extra_flags.end());
-      std::vector<char*> argv;
-      for (std::string& a : args) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      execv(argv[0], argv.data());
-      _exit(127);
-    }
-    const std::regex listening("listening on 127\\.0\\.0\\.1:([0-9]+)");
-    for (int i = 0; i < 600 && port_ == 0; ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-      std::smatch match;
-      const std::string log = Log();
-      if (std::regex_search(log, match, listening)) port_ = std::stoi(match[1]);
-    }
-    EXPECT_NE(port_, 0) << "server did not start; log:\n" << Log();
-    grpc::ChannelArguments args;
-    args.SetMaxReceiveMessageSize(INT32_MAX);
-    channel_ = grpc::CreateCustomChannel(address(), grpc::InsecureChannelCredentials(), args);
-    stub_ = v1::Tqdb::NewStub(channel_);
-  }
-  ~ServerProcess() {
-    if (pid_ > 0) Stop(SIGKILL);
-  }
-
-  std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
-  v1::Tqdb::Stub& stub() { return *stub_; }
-  grpc::Channel& channel() { return *channel_; }
-  std::string Log() const {
-    std::ifstream in(log_);
-    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-  }
-  // Sends `signal` and returns the exit status.
-  int Stop(int signal) {
-    kill(pid_, signal);
-    int status = 0;
-    waitpid(pid_, &status, 0);
-    pid_ = -1;
-    return status;
-  }
-
- private:
-  pid_t pid_ = -1;
-  int port_ = 0;
-  std::string log_;
-  std::shared_ptr<grpc::Channel> channel_;
-  std::unique_ptr<v1::Tqdb::Stub> stub_;
-};
-
-constexpr int kDim = 32;
-
-v1::CreateCollectionRequest CreateRequest(const std::string& name, bool store_vectors = true) {
-  v1::CreateCollectionRequest request;
-  request.mutable_config()->set_name(name);
-  request.mutable_config()->set_dimension(kDim);
-  request.mutable_config()->set_bits(4);
-  request.mutable_config()->set_store_vectors(store_vectors);
-  return request;
-}
-
-v1::UpsertRequest UpsertRequest(const std::string& name, uint64_t first, size_t n, uint64_t seed) {
-  v1::UpsertRequest request;
-  request.set_collection(name);
-  const std::vector<float> vectors = testing::RandomUnitVectors(n, kDim, seed);
-  request.mutable_vectors()->Add(vectors.begin(), vectors.end());
-  for (uint64_t i = 0; i < n; ++i) {
-    request.add_ids(first + i);
-    request.add_payloads("payload " + std::to_string(first + i));
-  }
-  return request;
-}
-
-template <typename Request, typename Response>
-grpc::Status Call(grpc::Status (v1::Tqdb::Stub::*method)(grpc::ClientContext*, const Request&,
-                                                         Response*),
-                  ServerProcess& server, const Request& request, Response* response) {
-  grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
-  return (server.stub().*method)(&context, request, response);
-}
-
-TEST(ServerTest, EveryRpcWorksAndBadRequestsGetTheRightCode) {
-  testing::ScopedTempDir dir;
-  ServerProcess server(dir.path() + "/data", {"--max_request_bytes=1000000"});
-  using S = v1::Tqdb::Stub;
-
-  v1::CreateCollectionResponse created;
-  ASSERT_TRUE(Call(&S::CreateCollection, server, CreateRequest("docs"), &created).ok());
-  EXPECT_EQ(created.config().variant(), "mse-ratio");
-  EXPECT_EQ(Call(&S::CreateCollection, server, CreateRequest("docs"), &created).error_code(),
-            StatusCode::ALREADY_EXISTS);
-  v1::CreateCollectionRequest other = CreateRequest("docs");
-  other.mutable_config()->set_dimension(64);
-  other.set_if_not_exists(true);
-  EXPECT_EQ(Call(&S::CreateCollection, server, other, &created).error_code(),
-            StatusCode::FAILED_PRECONDITION);
-  v1::CreateCollectionRequest bad = CreateRequest("bad name!");
-  EXPECT_EQ(Call(&S::CreateCollection, server, bad, &created).error_code(),
-            StatusCode::INVALID_ARGUMENT);
-  bad = CreateRequest("x");
-  bad.mutable_config()->set_bits(0);
-  EXPECT_EQ(Call(&S::CreateCollection, server, bad, &created).error_code(),
-            StatusCode::INVALID_ARGUMENT);
-  for (uint32_t dimension : {0u, 65537u, 4294967295u}) {  // the engine's limit is 65,536
-    bad = CreateRequest("x");
-    bad.mutable_config()->set_dimension(dimension);
-    grpc::Status status = Call(&S::CreateCollection, server, bad, &created);
-    EXPECT_EQ(status.error_code(), StatusCode::INVALID_ARGUMENT) << dimension;
-    EXPECT_NE(status.error_message().find("dimension must be in [1, 65536]"), std::string::npos)
-        << status.error_message();
-  }
-
-  v1::UpsertResponse upserted;
-  ASSERT_TRUE(Call(&S::Upsert, server, UpsertRequest("docs", 0, 500, 1), &upserted).ok());
-  EXPECT_EQ(upserted.inserted(), 500);
-
-  // Client-streaming bulk load: three messages, summed.
-  {
-    grpc::ClientContext context;
-    v1::UpsertResponse streamed;
-    auto writer = server.stub().UpsertStream(&context, &streamed);
-    for (uint64_t b = 0; b < 3; ++b) {
-      ASSERT_TRUE(writer->Write(UpsertRequest("docs", 500 + b * 100, 100, 10 + b)));
-    }
-    writer->WritesDone();
-    ASSERT_TRUE(writer->Finish().ok());
-    EXPECT_EQ(streamed.inserted(), 300);
-  }
-
-  v1::ListCollectionsResponse listed;
-  ASSERT_TRUE(Call(&S::ListCollections, server, v1::ListCollectionsRequest(), &listed).ok());
-  ASSERT_EQ(listed.names_size(), 1);
-  v1::DescribeCollectionRequest describe;
-  describe.set_collection("docs");
-  v1::DescribeCollectionResponse described;
-  ASSERT_TRUE(Call(&S::DescribeCollection, server, describe, &described).ok());
-  EXPECT_EQ(described.count(), 800);
-  EXPECT_EQ(described.code_bytes(), kDim * 4 / 8);
-
-  // Search for a stored vector: it comes back first, with its payload.
-  const v1::UpsertRequest first = UpsertRequest("docs", 0, 500, 1);
-  v1::SearchRequest search;
-  search.set_collection("docs");
-  search.mutable_query()->Add(first.vectors().begin() + 7 * kDim,
-                              first.vectors().begin() + 8 * kDim);
-  search.mutable_options()->set_k(3);
-  search.mutable_options()->set_rerank(true);
-  search.mutable_options()->set_with_payloads(true);
-  v1::SearchResponse found;
-  ASSERT_TRUE(Call(&S::Search, server, search, &found).ok());
-  ASSERT_EQ(found.hits_size(), 3);
-  EXPECT_EQ(found.hits(0).id(), 7);
-  EXPECT_NEAR(found.hits(0).score(), 1.0, 1e-5);
-  EXPECT_EQ(found.hits(0).payload(), "payload 7");
-
-  v1::SearchBatchRequest batch;
-  batch.set_collection("docs");
-  batch.mutable_queries()->Add(first.vectors().begin(), first.vectors().begin() + 4 * kDim);
-  v1::SearchBatchResponse batch_found;
-  ASSERT_TRUE(Call(&S::SearchBatch, server, batch, &batch_found).ok());
-  ASSERT_EQ(batch_found.results_size(), 4);
-  EXPECT_EQ(batch_found.results(2).hits_size(), 10);  // k = 0 means 10
-
-  v1::GetRequest get;
-  get.set_collection("docs");
-  get.add_ids(3);
-  get.add_ids(123456);
-  get.set_with_vectors(true);
-  get.set_with_payloads(true);
-  v1::GetResponse got;
-  ASSERT_TRUE(Call(&S::Get, server, get, &got).ok());
-  ASSERT_EQ(got.records_size(), 2);
-  EXPECT_TRUE(got.records(0).found());
-  EXPECT_EQ(got.records(0).vector_size(), kDim);
-  EXPECT_EQ(got.records(0).vector(5), first.vectors(3 * kDim + 5));
-  EXPECT_FALSE(got.records(1).found());
-
-  v1::DeleteRequest del;
-  del.set_collection("docs");
-  del.add_ids(7);
-  v1::DeleteResponse deleted;
-  ASSERT_TRUE(Call(&S::Delete, server, del, &deleted).ok());
-  EXPECT_EQ(deleted.deleted(), 1);
-  ASSERT_TRUE(Call(&S::Search, server, search, &found).ok());
-  EXPECT_NE(found.hits(0).id(), 7);
-
-  // Bad requests, each with its code and a message.
-  auto expect_code = [](const grpc::Status& status, StatusCode code) {
-    EXPECT_EQ(status.error_code(), code) << status.error_message();
-    EXPECT_FALSE(status.error_message().empty());
-  };
-  v1::SearchRequest wrong = search;
-  wrong.set_collection("nope");
-  expect_code(Call(&S::Search, server, wrong, &found), StatusCode::NOT_FOUND);
-  wrong = search;
-  wrong.mutable_query()->RemoveLast();
-  expect_code(Call(&S::Search, server, wrong, &found), StatusCode::INVALID_ARGUMENT);
-  wrong = search;
-  wrong.mutable_query()->Set(0, std::nanf(""));
-  expect_code(Call(&S::Search, server, wrong, &found), StatusCode::INVALID_ARGUMENT);
-  wrong = search;
-  wrong.mutable_options()->set_k(100000);
-  expect_code(Call(&S::Search, server, wrong, &found), StatusCode::INVALID_ARGUMENT);
-  v1::UpsertRequest empty;
-  empty.set_collection("docs");
-  expect_code(Call(&S::Upsert, server, empty, &upserted), StatusCode::INVALID_ARGUMENT);
-  v1::UpsertRequest inf = UpsertRequest("docs", 9000, 2, 3);
-  inf.mutable_vectors()->Set(5, INFINITY);
-  expect_code(Call(&S::Upsert, server, inf, &upserted), StatusCode::INVALID_ARGUMENT);
-  // Larger than --max_request_bytes: refused before it reaches the engine.
-  expect_code(Call(&S::Upsert, server, UpsertRequest("docs", 10000, 10000, 4), &upserted),
-              StatusCode::RESOURCE_EXHAUSTED);
-  v1::SearchBatchRequest ragged = batch;
-  ragged.mutable_queries()->RemoveLast();
-  v1::SearchBatchResponse ragged_found;
-  expect_code(Call(&S::SearchBatch, server, ragged, &ragged_found), StatusCode::INVALID_ARGUMENT);
-  ASSERT_TRUE(
-      Call(&S::CreateCollection, server, CreateRequest("codes_only", false), &created).ok());
-  ASSERT_TRUE(Call(&S::Upsert, server, UpsertRequest("codes_only", 0, 10, 5), &upserted).ok());
-  v1::SearchRequest rerank = search;
-  rerank.set_collection("codes_only");
-  expect_code(Call(&S::Search, server, rerank, &found), StatusCode::FAILED_PRECONDITION);
-
-  // Nothing above changed the stored data.
-  ASSERT_TRUE(Call(&S::DescribeCollection, server, describe, &described).ok());
-  EXPECT_EQ(described.count(), 799);
-
-  v1::DropCollectionRequest drop;
-  drop.set_collection("docs");
-  v1::DropCollectionResponse dropped;
-  ASSERT_TRUE(Call(&S::DropCollection, server, drop, &dropped).ok());
-  expect_code(Call(&S::DropCollection, server, drop, &dropped), StatusCode::NOT_FOUND);
-  expect_code(Call(&S::Search, server, search, &found), StatusCode::NOT_FOUND);
-}
+using testing::Call;
+using testing::CreateRequest;
+using testing::kDim;
+using testing::ServerProcess;
+using testing::UpsertRequest;
 
 // Sends raw bytes to `method` through the generic stub; returns the call's status and, in
 // `reply`, the response bytes.

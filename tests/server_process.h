@@ -1,0 +1,117 @@
+// tqdb-server as a real child process on 127.0.0.1 and a free port, and the requests the server
+// tests build. TQDB_SERVER_BINARY is the server's path (tests/CMakeLists.txt).
+#pragma once
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <regex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "grpcpp/grpcpp.h"
+#include "gtest/gtest.h"
+#include "test_util.h"
+#include "tqdb/v1/tqdb.grpc.pb.h"
+
+namespace tqdb::testing {
+
+// A tqdb-server child process; its stderr goes to a file, parsed for the port it bound.
+class ServerProcess {
+ public:
+  ServerProcess(const std::string& data_dir, std::vector<std::string> extra_flags = {}) {
+    log_ = data_dir + ".log";
+    pid_ = fork();
+    if (pid_ == 0) {
+      const int fd = ::open(log_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      dup2(fd, STDERR_FILENO);
+      std::vector<std::string> args = {TQDB_SERVER_BINARY, "--data_dir=" + data_dir,
+                                       "--listen=127.0.0.1:0", "--threads=2"};
+      args.insert(args.end(), extra_flags.begin(), extra_flags.end());
+      std::vector<char*> argv;
+      for (std::string& a : args) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      execv(argv[0], argv.data());
+      _exit(127);
+    }
+    const std::regex listening("listening on 127\\.0\\.0\\.1:([0-9]+)");
+    for (int i = 0; i < 600 && port_ == 0; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      std::smatch match;
+      const std::string log = Log();
+      if (std::regex_search(log, match, listening)) port_ = std::stoi(match[1]);
+    }
+    EXPECT_NE(port_, 0) << "server did not start; log:\n" << Log();
+    grpc::ChannelArguments args;
+    args.SetMaxReceiveMessageSize(INT32_MAX);
+    channel_ = grpc::CreateCustomChannel(address(), grpc::InsecureChannelCredentials(), args);
+    stub_ = v1::Tqdb::NewStub(channel_);
+  }
+  ~ServerProcess() {
+    if (pid_ > 0) Stop(SIGKILL);
+  }
+
+  std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
+  v1::Tqdb::Stub& stub() { return *stub_; }
+  grpc::Channel& channel() { return *channel_; }
+  std::string Log() const {
+    std::ifstream in(log_);
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  // Sends `signal` and returns the exit status.
+  int Stop(int signal) {
+    kill(pid_, signal);
+    int status = 0;
+    waitpid(pid_, &status, 0);
+    pid_ = -1;
+    return status;
+  }
+
+ private:
+  pid_t pid_ = -1;
+  int port_ = 0;
+  std::string log_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<v1::Tqdb::Stub> stub_;
+};
+
+inline constexpr int kDim = 32;
+
+inline v1::CreateCollectionRequest CreateRequest(const std::string& name,
+                                                 bool store_vectors = true) {
+  v1::CreateCollectionRequest request;
+  request.mutable_config()->set_name(name);
+  request.mutable_config()->set_dimension(kDim);
+  request.mutable_config()->set_bits(4);
+  request.mutable_config()->set_store_vectors(store_vectors);
+  return request;
+}
+
+inline v1::UpsertRequest UpsertRequest(const std::string& name, uint64_t first, size_t n,
+                                       uint64_t seed) {
+  v1::UpsertRequest request;
+  request.set_collection(name);
+  const std::vector<float> vectors = RandomUnitVectors(n, kDim, seed);
+  request.mutable_vectors()->Add(vectors.begin(), vectors.end());
+  for (uint64_t i = 0; i < n; ++i) {
+    request.add_ids(first + i);
+    request.add_payloads("payload " + std::to_string(first + i));
+  }
+  return request;
+}
+
+template <typename Request, typename Response>
+grpc::Status Call(grpc::Status (v1::Tqdb::Stub::*method)(grpc::ClientContext*, const Request&,
+                                                         Response*),
+                  ServerProcess& server, const Request& request, Response* response) {
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+  return (server.stub().*method)(&context, request, response);
+}
+
+}  // namespace tqdb::testing

@@ -1,0 +1,231 @@
+// Every RPC of tqdb.v1.Tqdb against a real tqdb-server process on 127.0.0.1: what it returns, the
+// status code of each kind of bad request, and that a refused request changes nothing stored.
+#include <cmath>
+#include <memory>
+#include <string>
+
+#include "grpcpp/grpcpp.h"
+#include "gtest/gtest.h"
+#include "server_process.h"
+#include "test_util.h"
+#include "tqdb/v1/tqdb.grpc.pb.h"
+
+namespace tqdb {
+namespace {
+
+using ::grpc::StatusCode;
+using testing::Call;
+using testing::CreateRequest;
+using testing::kDim;
+using testing::ServerProcess;
+using testing::UpsertRequest;
+using S = v1::Tqdb::Stub;
+
+void ExpectCode(const grpc::Status& status, StatusCode code) {
+  EXPECT_EQ(status.error_code(), code) << status.error_message();
+  EXPECT_FALSE(status.error_message().empty());
+}
+
+// A server with collection "docs" holding vectors 0..499 (with payloads "payload <id>").
+class ServerRpcTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    server_ = std::make_unique<ServerProcess>(
+        dir_.path() + "/data", std::vector<std::string>{"--max_request_bytes=1000000"});
+    v1::CreateCollectionResponse created;
+    ASSERT_TRUE(Call(&S::CreateCollection, *server_, CreateRequest("docs"), &created).ok());
+    EXPECT_EQ(created.config().variant(), "mse-ratio");
+    v1::UpsertResponse upserted;
+    ASSERT_TRUE(Call(&S::Upsert, *server_, stored_, &upserted).ok());
+    ASSERT_EQ(upserted.inserted(), 500);
+  }
+
+  int64_t Count(const std::string& collection) {
+    v1::DescribeCollectionRequest describe;
+    describe.set_collection(collection);
+    v1::DescribeCollectionResponse described;
+    EXPECT_TRUE(Call(&S::DescribeCollection, *server_, describe, &described).ok());
+    return described.count();
+  }
+
+  // A search for stored vector `row`, re-ranked, k = 3, with payloads.
+  v1::SearchRequest SearchFor(int row) const {
+    v1::SearchRequest search;
+    search.set_collection("docs");
+    search.mutable_query()->Add(stored_.vectors().begin() + row * kDim,
+                                stored_.vectors().begin() + (row + 1) * kDim);
+    search.mutable_options()->set_k(3);
+    search.mutable_options()->set_rerank(true);
+    search.mutable_options()->set_with_payloads(true);
+    return search;
+  }
+
+  testing::ScopedTempDir dir_;
+  std::unique_ptr<ServerProcess> server_;
+  const v1::UpsertRequest stored_ = UpsertRequest("docs", 0, 500, 1);
+};
+
+TEST_F(ServerRpcTest, CreateCollection) {
+  v1::CreateCollectionResponse created;
+  ExpectCode(Call(&S::CreateCollection, *server_, CreateRequest("docs"), &created),
+             StatusCode::ALREADY_EXISTS);
+  v1::CreateCollectionRequest other = CreateRequest("docs");
+  other.mutable_config()->set_dimension(64);
+  other.set_if_not_exists(true);
+  ExpectCode(Call(&S::CreateCollection, *server_, other, &created),
+             StatusCode::FAILED_PRECONDITION);
+  ExpectCode(Call(&S::CreateCollection, *server_, CreateRequest("bad name!"), &created),
+             StatusCode::INVALID_ARGUMENT);
+  v1::CreateCollectionRequest bad = CreateRequest("x");
+  bad.mutable_config()->set_bits(0);
+  ExpectCode(Call(&S::CreateCollection, *server_, bad, &created), StatusCode::INVALID_ARGUMENT);
+  for (uint32_t dimension : {0u, 65537u, 4294967295u}) {  // the engine's limit is 65,536
+    bad = CreateRequest("x");
+    bad.mutable_config()->set_dimension(dimension);
+    const grpc::Status status = Call(&S::CreateCollection, *server_, bad, &created);
+    EXPECT_EQ(status.error_code(), StatusCode::INVALID_ARGUMENT) << dimension;
+    EXPECT_NE(status.error_message().find("dimension must be in [1, 65536]"), std::string::npos)
+        << status.error_message();
+  }
+  v1::ListCollectionsResponse listed;
+  ASSERT_TRUE(Call(&S::ListCollections, *server_, v1::ListCollectionsRequest(), &listed).ok());
+  EXPECT_EQ(listed.names_size(), 1);  // none of the refused ones
+}
+
+TEST_F(ServerRpcTest, UpsertAndUpsertStream) {
+  // Client-streaming bulk load: three messages, summed.
+  grpc::ClientContext context;
+  v1::UpsertResponse streamed;
+  auto writer = server_->stub().UpsertStream(&context, &streamed);
+  for (uint64_t b = 0; b < 3; ++b) {
+    ASSERT_TRUE(writer->Write(UpsertRequest("docs", 500 + b * 100, 100, 10 + b)));
+  }
+  writer->WritesDone();
+  ASSERT_TRUE(writer->Finish().ok());
+  EXPECT_EQ(streamed.inserted(), 300);
+
+  v1::UpsertResponse upserted;
+  v1::UpsertRequest empty;
+  empty.set_collection("docs");
+  ExpectCode(Call(&S::Upsert, *server_, empty, &upserted), StatusCode::INVALID_ARGUMENT);
+  v1::UpsertRequest inf = UpsertRequest("docs", 9000, 2, 3);
+  inf.mutable_vectors()->Set(5, INFINITY);
+  ExpectCode(Call(&S::Upsert, *server_, inf, &upserted), StatusCode::INVALID_ARGUMENT);
+  // Larger than --max_request_bytes: refused before it reaches the engine.
+  ExpectCode(Call(&S::Upsert, *server_, UpsertRequest("docs", 10000, 10000, 4), &upserted),
+             StatusCode::RESOURCE_EXHAUSTED);
+  ExpectCode(Call(&S::Upsert, *server_, UpsertRequest("nope", 0, 1, 5), &upserted),
+             StatusCode::NOT_FOUND);
+  EXPECT_EQ(Count("docs"), 800);
+}
+
+TEST_F(ServerRpcTest, ListAndDescribe) {
+  v1::ListCollectionsResponse listed;
+  ASSERT_TRUE(Call(&S::ListCollections, *server_, v1::ListCollectionsRequest(), &listed).ok());
+  ASSERT_EQ(listed.names_size(), 1);
+  EXPECT_EQ(listed.names(0), "docs");
+  v1::DescribeCollectionRequest describe;
+  describe.set_collection("docs");
+  v1::DescribeCollectionResponse described;
+  ASSERT_TRUE(Call(&S::DescribeCollection, *server_, describe, &described).ok());
+  EXPECT_EQ(described.count(), 500);
+  EXPECT_EQ(described.code_bytes(), kDim * 4 / 8);
+  describe.set_collection("nope");
+  ExpectCode(Call(&S::DescribeCollection, *server_, describe, &described), StatusCode::NOT_FOUND);
+}
+
+TEST_F(ServerRpcTest, Search) {
+  // A stored vector comes back first, with its payload.
+  v1::SearchResponse found;
+  ASSERT_TRUE(Call(&S::Search, *server_, SearchFor(7), &found).ok());
+  ASSERT_EQ(found.hits_size(), 3);
+  EXPECT_EQ(found.hits(0).id(), 7);
+  EXPECT_NEAR(found.hits(0).score(), 1.0, 1e-5);
+  EXPECT_EQ(found.hits(0).payload(), "payload 7");
+
+  v1::SearchRequest wrong = SearchFor(7);
+  wrong.set_collection("nope");
+  ExpectCode(Call(&S::Search, *server_, wrong, &found), StatusCode::NOT_FOUND);
+  wrong = SearchFor(7);
+  wrong.mutable_query()->RemoveLast();
+  ExpectCode(Call(&S::Search, *server_, wrong, &found), StatusCode::INVALID_ARGUMENT);
+  wrong = SearchFor(7);
+  wrong.mutable_query()->Set(0, std::nanf(""));
+  ExpectCode(Call(&S::Search, *server_, wrong, &found), StatusCode::INVALID_ARGUMENT);
+  wrong = SearchFor(7);
+  wrong.mutable_options()->set_k(100000);
+  ExpectCode(Call(&S::Search, *server_, wrong, &found), StatusCode::INVALID_ARGUMENT);
+
+  // Re-rank needs the stored floats.
+  v1::CreateCollectionResponse created;
+  ASSERT_TRUE(
+      Call(&S::CreateCollection, *server_, CreateRequest("codes_only", false), &created).ok());
+  v1::UpsertResponse upserted;
+  ASSERT_TRUE(Call(&S::Upsert, *server_, UpsertRequest("codes_only", 0, 10, 5), &upserted).ok());
+  v1::SearchRequest rerank = SearchFor(7);
+  rerank.set_collection("codes_only");
+  ExpectCode(Call(&S::Search, *server_, rerank, &found), StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(Count("docs"), 500);
+}
+
+TEST_F(ServerRpcTest, SearchBatch) {
+  v1::SearchBatchRequest batch;
+  batch.set_collection("docs");
+  batch.mutable_queries()->Add(stored_.vectors().begin(), stored_.vectors().begin() + 4 * kDim);
+  v1::SearchBatchResponse found;
+  ASSERT_TRUE(Call(&S::SearchBatch, *server_, batch, &found).ok());
+  ASSERT_EQ(found.results_size(), 4);
+  EXPECT_EQ(found.results(2).hits_size(), 10);  // k = 0 means 10
+  v1::SearchBatchRequest ragged = batch;
+  ragged.mutable_queries()->RemoveLast();
+  ExpectCode(Call(&S::SearchBatch, *server_, ragged, &found), StatusCode::INVALID_ARGUMENT);
+}
+
+TEST_F(ServerRpcTest, Get) {
+  v1::GetRequest get;
+  get.set_collection("docs");
+  get.add_ids(3);
+  get.add_ids(123456);
+  get.set_with_vectors(true);
+  get.set_with_payloads(true);
+  v1::GetResponse got;
+  ASSERT_TRUE(Call(&S::Get, *server_, get, &got).ok());
+  ASSERT_EQ(got.records_size(), 2);
+  EXPECT_TRUE(got.records(0).found());
+  EXPECT_EQ(got.records(0).vector_size(), kDim);
+  EXPECT_EQ(got.records(0).vector(5), stored_.vectors(3 * kDim + 5));
+  EXPECT_EQ(got.records(0).payload(), "payload 3");
+  EXPECT_FALSE(got.records(1).found());
+  get.clear_ids();
+  ExpectCode(Call(&S::Get, *server_, get, &got), StatusCode::INVALID_ARGUMENT);
+}
+
+TEST_F(ServerRpcTest, Delete) {
+  v1::DeleteRequest del;
+  del.set_collection("docs");
+  del.add_ids(7);
+  v1::DeleteResponse deleted;
+  ASSERT_TRUE(Call(&S::Delete, *server_, del, &deleted).ok());
+  EXPECT_EQ(deleted.deleted(), 1);
+  ASSERT_TRUE(Call(&S::Delete, *server_, del, &deleted).ok());  // idempotent
+  EXPECT_EQ(deleted.deleted(), 0);
+  v1::SearchResponse found;
+  ASSERT_TRUE(Call(&S::Search, *server_, SearchFor(7), &found).ok());
+  EXPECT_NE(found.hits(0).id(), 7);
+  EXPECT_EQ(Count("docs"), 499);
+  del.clear_ids();
+  ExpectCode(Call(&S::Delete, *server_, del, &deleted), StatusCode::INVALID_ARGUMENT);
+}
+
+TEST_F(ServerRpcTest, DropCollection) {
+  v1::DropCollectionRequest drop;
+  drop.set_collection("docs");
+  v1::DropCollectionResponse dropped;
+  ASSERT_TRUE(Call(&S::DropCollection, *server_, drop, &dropped).ok());
+  ExpectCode(Call(&S::DropCollection, *server_, drop, &dropped), StatusCode::NOT_FOUND);
+  v1::SearchResponse found;
+  ExpectCode(Call(&S::Search, *server_, SearchFor(7), &found), StatusCode::NOT_FOUND);
+}
+
+}  // namespace
+}  // namespace tqdb

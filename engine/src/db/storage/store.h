@@ -1,0 +1,71 @@
+// The RocksDB database behind one data directory: opening it with tqdb's column families and
+// checks, durable writes (fsync per batch or group commit), snapshots and status translation.
+#pragma once
+
+#include <array>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "db/storage/keys.h"
+#include "rocksdb/db.h"
+#include "rocksdb/write_batch.h"
+#include "tqdb/collection_config.h"
+#include "tqdb/mutex.h"
+
+namespace tqdb::storage {
+
+struct StoreOptions {
+  bool create_if_missing = true;
+  // How often the group-commit thread fsyncs the write-ahead log.
+  int group_commit_interval_ms = 10;
+  size_t block_cache_bytes = size_t{256} << 20;
+  bool verify_checksums_on_open = true;
+};
+
+// Translates a RocksDB status; `context` says what was being done.
+absl::Status FromRocks(const rocksdb::Status& status, std::string_view context);
+
+class Store : public std::enable_shared_from_this<Store> {
+ public:
+  static absl::StatusOr<std::shared_ptr<Store>> Open(const std::string& path,
+                                                     const StoreOptions& options);
+  ~Store();  // fsyncs the log and closes the database
+
+  rocksdb::DB* db() const { return db_.get(); }
+  rocksdb::ColumnFamilyHandle* cf(Cf which) const { return handles_[static_cast<int>(which)]; }
+  const std::string& path() const { return path_; }
+
+  // Applies `batch` atomically with the write-ahead log on; returns once it is as durable as
+  // `durability` promises (collection_config.h).
+  absl::Status Write(rocksdb::WriteBatch* batch, Durability durability);
+
+  // A consistent read view, released when the last copy goes.
+  std::shared_ptr<const rocksdb::Snapshot> Snapshot();
+
+  // Approximate bytes on disk and in memtables of keys in [begin, end) of `cf`.
+  uint64_t ApproximateBytes(Cf which, const std::string& begin, const std::string& end) const;
+
+ private:
+  Store() = default;
+  absl::Status CheckFormatVersion();
+  void GroupCommitLoop();
+
+  std::string path_;
+  StoreOptions options_;
+  std::unique_ptr<rocksdb::DB> db_;
+  std::array<rocksdb::ColumnFamilyHandle*, kCfCount> handles_{};
+
+  Mutex sync_mu_;
+  std::condition_variable_any stop_cv_;
+  bool unsynced_ ABSL_GUARDED_BY(sync_mu_) = false;
+  bool stopping_ ABSL_GUARDED_BY(sync_mu_) = false;
+  absl::Status sync_error_ ABSL_GUARDED_BY(sync_mu_);
+  std::thread group_commit_thread_;
+};
+
+}  // namespace tqdb::storage

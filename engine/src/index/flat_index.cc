@@ -1,0 +1,396 @@
+#include "tqdb/flat_index.h"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
+#include "index/scan/lookup_tables.h"
+#include "index/scan/nibble_blocks.h"
+#include "index/scan/scan_kernels.h"
+#include "tqdb/status_macros.h"
+#include "tqdb/topk.h"
+#include "tqdb/vector_checks.h"
+
+namespace tqdb {
+namespace {
+
+// Below this many vectors one query is scanned by one thread: the split costs more than it saves.
+constexpr size_t kSplitScanMinVectors = 32768;
+// A batch scans the index in chunks of this many vectors, each chunk for a group of queries in
+// turn, so the chunk's codes come from memory once per group and from cache for the rest.
+constexpr size_t kSharedScanChunk = 2048;
+constexpr size_t kSharedScanQueries = 8;
+
+}  // namespace
+
+struct FlatIndex::QueryScan {
+  std::vector<float> query;  // normalized for cosine
+  float query_norm_sq = 0;   // of the query as given
+  PreparedQuery prepared;
+  bool fast = false;  // fast-scan kernels, else the reference scorer
+  scan::QuantizedTables mse_tables, sign_tables;
+};
+
+FlatIndex::FlatIndex(const FlatIndexOptions& options) : options_(options) {}
+FlatIndex::~FlatIndex() = default;
+
+absl::StatusOr<std::unique_ptr<FlatIndex>> FlatIndex::Create(const FlatIndexOptions& options) {
+  std::unique_ptr<FlatIndex> index(new FlatIndex(options));
+  TQDB_ASSIGN_OR_RETURN(index->quantizer_, Quantizer::Create(options.quantizer));
+  index->code_bytes_ = index->quantizer_->code_bytes();
+  const int mse_bits = index->quantizer_->mse_bits();
+  const bool prod = options.quantizer.kind == QuantizerKind::kProd;
+  if (mse_bits == 0 || scan::NibbleCodable(mse_bits)) {
+    const int d = options.quantizer.dim;
+    if (mse_bits > 0) index->mse_blocks_ = std::make_unique<scan::NibbleBlocks>(d, mse_bits);
+    if (prod) index->sign_blocks_ = std::make_unique<scan::NibbleBlocks>(d, 1);
+    index->fast_scan_ = true;
+  }
+  return index;
+}
+
+absl::Status FlatIndex::Add(absl::Span<const uint64_t> ids, absl::Span<const float> vectors) {
+  if (ids.empty()) return absl::InvalidArgumentError("empty batch: no vectors to add");
+  TQDB_RETURN_IF_ERROR(ValidateVectors(vectors, ids.size(), dim()));
+  absl::flat_hash_set<uint64_t> seen;
+  seen.reserve(ids.size());
+  for (uint64_t id : ids) {
+    if (!seen.insert(id).second) {
+      return absl::InvalidArgumentError(absl::StrCat("id ", id, " appears twice in one batch"));
+    }
+  }
+
+  // Encode the whole batch (in parallel) before touching the index.
+  const size_t n = ids.size();
+  std::vector<uint8_t> codes(n * code_bytes_);
+  std::vector<VectorFactors> factors(n);
+  quantizer_->EncodeBatch(vectors.data(), n, codes.data(), factors.data());
+  return AddEncoded(ids, codes, factors,
+                    options_.store_vectors ? vectors : absl::Span<const float>());
+}
+
+absl::Status FlatIndex::AddEncoded(absl::Span<const uint64_t> ids, absl::Span<const uint8_t> codes,
+                                   absl::Span<const VectorFactors> factors,
+                                   absl::Span<const float> vectors) {
+  const size_t n = ids.size();
+  const size_t d = dim();
+  if (codes.size() != n * code_bytes_ || factors.size() != n ||
+      (options_.store_vectors && vectors.size() != n * d)) {
+    return absl::InvalidArgumentError(absl::StrCat("AddEncoded: ", n, " ids but ", codes.size(),
+                                                   " code bytes, ", factors.size(), " factors and ",
+                                                   vectors.size(), " floats"));
+  }
+  if (ids_.size() + n > UINT32_MAX) {
+    return absl::ResourceExhaustedError("a flat index holds at most 2^32 - 1 vectors");
+  }
+  for (size_t i = 0; i < n; ++i) {
+    auto [it, inserted] = slot_of_.try_emplace(ids[i], static_cast<uint32_t>(ids_.size()));
+    const uint32_t slot = it->second;
+    if (inserted) {
+      ids_.push_back(ids[i]);
+      codes_.resize(codes_.size() + code_bytes_);
+      factors_.emplace_back();
+      if (options_.store_vectors) vectors_.resize(vectors_.size() + d);
+    }
+    std::memcpy(&codes_[slot * code_bytes_], &codes[i * code_bytes_], code_bytes_);
+    factors_[slot] = factors[i];
+    if (options_.store_vectors)
+      std::memcpy(&vectors_[slot * d], &vectors[i * d], d * sizeof(float));
+    const uint8_t* code = &codes[i * code_bytes_];
+    if (mse_blocks_ != nullptr) {
+      if (inserted) mse_blocks_->Resize(ids_.size());
+      mse_blocks_->Set(slot, code);
+    }
+    if (sign_blocks_ != nullptr) {
+      if (inserted) sign_blocks_->Resize(ids_.size());
+      sign_blocks_->Set(slot, code + quantizer_->mse_bytes());
+    }
+  }
+  return absl::OkStatus();
+}
+
+const uint8_t* FlatIndex::CodeOf(uint64_t id) const {
+  auto it = slot_of_.find(id);
+  return it == slot_of_.end() ? nullptr : &codes_[it->second * code_bytes_];
+}
+
+const VectorFactors* FlatIndex::FactorsOf(uint64_t id) const {
+  auto it = slot_of_.find(id);
+  return it == slot_of_.end() ? nullptr : &factors_[it->second];
+}
+
+size_t FlatIndex::Remove(absl::Span<const uint64_t> ids) {
+  size_t removed = 0;
+  const size_t d = dim();
+  for (uint64_t id : ids) {
+    auto it = slot_of_.find(id);
+    if (it == slot_of_.end()) continue;
+    const uint32_t hole = it->second;
+    const uint32_t last = static_cast<uint32_t>(ids_.size() - 1);
+    slot_of_.erase(it);
+    if (hole != last) {
+      std::memcpy(&codes_[hole * code_bytes_], &codes_[last * code_bytes_], code_bytes_);
+      factors_[hole] = factors_[last];
+      ids_[hole] = ids_[last];
+      if (options_.store_vectors) {
+        std::memcpy(&vectors_[hole * d], &vectors_[last * d], d * sizeof(float));
+      }
+      slot_of_[ids_[hole]] = hole;
+      for (auto* blocks : {mse_blocks_.get(), sign_blocks_.get()}) {
+        if (blocks != nullptr) blocks->Move(last, hole);
+      }
+    }
+    for (auto* blocks : {mse_blocks_.get(), sign_blocks_.get()}) {
+      if (blocks != nullptr) blocks->Resize(last);
+    }
+    ids_.pop_back();
+    codes_.resize(codes_.size() - code_bytes_);
+    factors_.pop_back();
+    if (options_.store_vectors) vectors_.resize(vectors_.size() - d);
+    ++removed;
+  }
+  return removed;
+}
+
+absl::Status FlatIndex::ValidateSearch(absl::Span<const float> queries, size_t count,
+                                       const SearchParams& params) const {
+  if (params.k < 1 || params.k > kMaxSearchK) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("k must be in [1, ", kMaxSearchK, "], got ", params.k));
+  }
+  if (params.rerank && !options_.store_vectors) {
+    return absl::FailedPreconditionError(
+        "re-rank needs the float vectors, but this index does not store them");
+  }
+  if (params.rerank && params.rerank_candidates > kMaxSearchK) {
+    return absl::InvalidArgumentError(absl::StrCat("rerank_candidates must be <= ", kMaxSearchK,
+                                                   ", got ", params.rerank_candidates));
+  }
+  if (count == 0) return absl::InvalidArgumentError("no query vectors");
+  TQDB_RETURN_IF_ERROR(ValidateVectors(queries, count, dim()));
+  if (options_.metric == Metric::kCosine) {
+    for (size_t i = 0; i < count; ++i) {
+      const float* q = queries.data() + i * dim();
+      if (Dot(q, q, dim()) == 0) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("query ", i, " is the zero vector, which has no cosine similarity"));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<SearchHit>> FlatIndex::Search(absl::Span<const float> query,
+                                                         const SearchParams& params) const {
+  TQDB_RETURN_IF_ERROR(ValidateSearch(query, 1, params));
+  return SearchOne(query.data(), params, /*split_over_threads=*/true);
+}
+
+absl::StatusOr<std::vector<std::vector<SearchHit>>> FlatIndex::SearchBatch(
+    absl::Span<const float> queries, const SearchParams& params) const {
+  const size_t count = dim() > 0 ? queries.size() / dim() : 0;
+  TQDB_RETURN_IF_ERROR(ValidateSearch(queries, count, params));
+  std::vector<std::vector<SearchHit>> results(count);
+  if (count == 1) {
+    results[0] = SearchOne(queries.data(), params, /*split_over_threads=*/true);
+    return results;
+  }
+  const size_t n = ids_.size();
+  if (n <= kSharedScanChunk) {
+#pragma omp parallel for schedule(dynamic, 1)
+    for (size_t i = 0; i < count; ++i) {
+      results[i] = SearchOne(queries.data() + i * dim(), params, /*split_over_threads=*/false);
+    }
+    return results;
+  }
+  // Groups of queries over shared chunks of the index; each query keeps its own top-k across
+  // chunks, so the results are those of scanning it alone.
+  const size_t groups = (count + kSharedScanQueries - 1) / kSharedScanQueries;
+#pragma omp parallel for schedule(dynamic, 1)
+  for (size_t g = 0; g < groups; ++g) {
+    const size_t first = g * kSharedScanQueries;
+    const size_t last = std::min(count, first + kSharedScanQueries);
+    std::vector<QueryScan> scans;
+    std::vector<TopK> tops;
+    for (size_t i = first; i < last; ++i) {
+      scans.push_back(PrepareScan(queries.data() + i * dim(), params));
+      tops.emplace_back(Keep(params));
+    }
+    for (size_t begin = 0; begin < n; begin += kSharedScanChunk) {
+      const size_t end = std::min(n, begin + kSharedScanChunk);
+      for (size_t j = 0; j < scans.size(); ++j) Scan(scans[j], begin, end, &tops[j]);
+    }
+    for (size_t j = 0; j < scans.size(); ++j) {
+      results[first + j] =
+          Finish(queries.data() + (first + j) * dim(), scans[j], std::move(tops[j]), params);
+    }
+  }
+  return results;
+}
+
+size_t FlatIndex::Keep(const SearchParams& params) {
+  return params.rerank ? std::max(params.k, params.rerank_candidates) : params.k;
+}
+
+FlatIndex::QueryScan FlatIndex::PrepareScan(const float* query, const SearchParams& params) const {
+  const int d = dim();
+  QueryScan query_scan;
+  query_scan.query.assign(query, query + d);
+  query_scan.query_norm_sq = static_cast<float>(Dot(query, query, d));
+  if (options_.metric == Metric::kCosine) {
+    const float inv = 1.0f / std::sqrt(query_scan.query_norm_sq);
+    for (float& v : query_scan.query) v *= inv;
+  }
+  quantizer_->PrepareQuery(query_scan.query.data(), &query_scan.prepared);
+  // Without SIMD the byte-table reference (one lookup per code byte) beats the nibble kernel.
+  query_scan.fast =
+      fast_scan_ && !params.reference_scan && scan::ActiveScanLevel() != scan::ScanLevel::kScalar;
+  if (query_scan.fast && mse_blocks_ != nullptr) {
+    scan::BuildQuantizedTables(query_scan.prepared.rotated.data(), d, quantizer_->mse_bits(),
+                               quantizer_->codebook()->centroids.data(), mse_blocks_->groups(),
+                               &query_scan.mse_tables);
+  }
+  if (query_scan.fast && sign_blocks_ != nullptr) {
+    scan::BuildQuantizedTables(query_scan.prepared.projected.data(), d, 1, kSignCentroids,
+                               sign_blocks_->groups(), &query_scan.sign_tables);
+  }
+  return query_scan;
+}
+
+std::vector<SearchHit> FlatIndex::SearchOne(const float* query, const SearchParams& params,
+                                            bool split_over_threads) const {
+  const QueryScan query_scan = PrepareScan(query, params);
+  // Keys are "higher is better": similarity, or minus the squared distance for L2.
+  const size_t keep = Keep(params);
+  TopK top(keep);
+  const size_t n = ids_.size();
+  const int threads = split_over_threads && n >= kSplitScanMinVectors ? omp_get_max_threads() : 1;
+  if (threads <= 1) {
+    Scan(query_scan, 0, n, &top);
+  } else {
+    // Each thread keeps its own top-k over a contiguous share of whole blocks; the union of
+    // their top-k holds the overall top-k.
+    std::vector<TopK> partial(threads, TopK(keep));
+    const size_t blocks = (n + scan::kBlockSize - 1) / scan::kBlockSize;
+#pragma omp parallel for num_threads(threads) schedule(static, 1)
+    for (int t = 0; t < threads; ++t) {
+      const size_t begin = blocks * t / threads * scan::kBlockSize;
+      const size_t end = std::min(n, blocks * (t + 1) / threads * scan::kBlockSize);
+      if (begin < end) Scan(query_scan, begin, end, &partial[t]);
+    }
+    for (TopK& part : partial) {
+      for (const auto& [key, slot] : std::move(part).Sorted()) top.Push(key, slot);
+    }
+  }
+  return Finish(query, query_scan, std::move(top), params);
+}
+
+std::vector<SearchHit> FlatIndex::Finish(const float* query, const QueryScan& query_scan, TopK top,
+                                         const SearchParams& params) const {
+  const Metric metric = options_.metric;
+  std::vector<std::pair<float, uint32_t>> best = std::move(top).Sorted();
+  if (params.rerank) {
+    TopK exact(params.k);
+    for (const auto& [key, slot] : best) {
+      const float score = ExactScore(metric, query, query_scan.query_norm_sq,
+                                     &vectors_[size_t{1} * slot * dim()], dim());
+      exact.Push(LowerIsBetter(metric) ? -score : score, slot);
+    }
+    best = std::move(exact).Sorted();
+  }
+  std::vector<SearchHit> hits;
+  hits.reserve(std::min<size_t>(best.size(), params.k));
+  for (size_t i = 0; i < best.size() && i < static_cast<size_t>(params.k); ++i) {
+    const float score = LowerIsBetter(metric) ? -best[i].first : best[i].first;
+    hits.push_back({ids_[best[i].second], score});
+  }
+  return hits;
+}
+
+float FlatIndex::Key(const VectorFactors& f, float estimate, float query_norm_sq) const {
+  switch (options_.metric) {
+    case Metric::kCosine:
+      return estimate;
+    case Metric::kInnerProduct:
+      return f.norm * estimate;
+    case Metric::kL2:
+      return -(query_norm_sq + f.norm * f.norm - 2 * f.norm * estimate);
+  }
+  return estimate;
+}
+
+void FlatIndex::Scan(const QueryScan& query, size_t begin, size_t end, TopK* top) const {
+  if (query.fast) {
+    ScanBlocks(query, begin, end, top);
+  } else {
+    ScanReference(query, begin, end, top);
+  }
+}
+
+void FlatIndex::ScanReference(const QueryScan& query, size_t begin, size_t end, TopK* top) const {
+  for (size_t slot = begin; slot < end; ++slot) {
+    const VectorFactors& f = factors_[slot];
+    const float estimate =
+        quantizer_->EstimateInnerProduct(query.prepared, &codes_[slot * code_bytes_], f);
+    top->Push(Key(f, estimate, query.query_norm_sq), static_cast<uint32_t>(slot));
+  }
+}
+
+void FlatIndex::ScanBlocks(const QueryScan& query, size_t begin, size_t end, TopK* top) const {
+  const PreparedQuery& prepared = query.prepared;
+  const float query_norm_sq = query.query_norm_sq;
+  const scan::QuantizedTables& mse_tables = query.mse_tables;
+  const scan::QuantizedTables& sign_tables = query.sign_tables;
+  const bool prod = sign_blocks_ != nullptr;
+  const scan::ScanBlockFn scan_block = scan::ActiveScanBlock();
+  uint32_t mse_sums[scan::kBlockSize] = {}, sign_sums[scan::kBlockSize] = {};
+  for (size_t first = begin; first < end; first += scan::kBlockSize) {
+    const size_t b = first / scan::kBlockSize;
+    if (mse_blocks_ != nullptr) {
+      scan_block(mse_blocks_->block(b), mse_tables.tables.data(), mse_blocks_->groups(), mse_sums);
+    }
+    if (prod) {
+      scan_block(sign_blocks_->block(b), sign_tables.tables.data(), sign_blocks_->groups(),
+                 sign_sums);
+    }
+    const size_t count = std::min<size_t>(scan::kBlockSize, end - first);
+    for (size_t i = 0; i < count; ++i) {
+      // Each 8-bit sum is within max_error of its float sum, so the estimate lies within
+      // `radius` of `center`; the key is monotonic in the estimate for fixed factors, so the
+      // larger key at the two ends bounds the exact key.
+      const VectorFactors& f = factors_[first + i];
+      float center, radius;
+      const float mse = mse_blocks_ != nullptr ? mse_tables.Estimate(mse_sums[i]) : 0.0f;
+      const float mse_error = mse_blocks_ != nullptr ? mse_tables.max_error : 0.0f;
+      if (prod) {
+        const float weight = f.aux * prepared.qjl_scale;
+        center = mse + weight * sign_tables.Estimate(sign_sums[i]);
+        radius = mse_error + std::abs(weight) * sign_tables.max_error;
+      } else {
+        center = f.aux * mse;
+        radius = std::abs(f.aux) * mse_error;
+      }
+      const float bound =
+          std::max(Key(f, center - radius, query_norm_sq), Key(f, center + radius, query_norm_sq));
+      if (bound <= top->threshold()) continue;
+      const size_t slot = first + i;
+      const float estimate =
+          quantizer_->EstimateInnerProduct(prepared, &codes_[slot * code_bytes_], f);
+      top->Push(Key(f, estimate, query_norm_sq), static_cast<uint32_t>(slot));
+    }
+  }
+}
+
+size_t FlatIndex::MemoryBytes() const {
+  return codes_.capacity() + factors_.capacity() * sizeof(VectorFactors) +
+         ids_.capacity() * sizeof(uint64_t) + vectors_.capacity() * sizeof(float) +
+         slot_of_.capacity() * (sizeof(std::pair<uint64_t, uint32_t>) + 1) +
+         (mse_blocks_ != nullptr ? mse_blocks_->MemoryBytes() : 0) +
+         (sign_blocks_ != nullptr ? sign_blocks_->MemoryBytes() : 0);
+}
+
+}  // namespace tqdb

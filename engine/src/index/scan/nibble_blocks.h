@@ -1,0 +1,67 @@
+// The blocked, transposed layout the fast-scan kernels read (docs/DESIGN.md, "Scanning").
+//
+// A code is read as a stream of 4-bit groups ("nibbles"). For b = 1, 2, 4 the packed code
+// (bit_packing.h) already is that stream: each nibble holds 4/b whole coordinates. For b = 3 each
+// coordinate gets a nibble of its own (one bit unused), which keeps the scan a 16-entry lookup
+// per nibble at the price of a third more bytes scanned. Either way a query's contribution of a
+// nibble is one entry of a 16-entry table. Vectors are stored in blocks of 32; within a block,
+// group g takes 16 bytes: byte i holds vector i's nibble in its low half and vector i + 16's in
+// its high half. A SIMD register of 16 bytes therefore holds one group for all 32 vectors, and
+// one byte shuffle looks up 32 table entries. Groups are padded to a multiple of 4 with zero
+// nibbles (and zero tables), so a block is a whole number of 64-byte lines, and the storage is
+// 64-byte aligned: every block starts on a cache line.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "index/scan/aligned_allocator.h"
+
+namespace tqdb::scan {
+
+inline constexpr int kBlockSize = 32;
+inline constexpr int kGroupBytes = 16;  // one group of one block
+
+// Coordinates per nibble at `bits` per coordinate (1..4).
+constexpr int CoordinatesPerNibble(int bits) { return bits == 3 ? 1 : 4 / bits; }
+// Nibble groups of a code, padded to a multiple of 4 for the widest kernel.
+constexpr int PaddedGroups(int dim, int bits) {
+  const int per_nibble = CoordinatesPerNibble(bits);
+  return (((dim + per_nibble - 1) / per_nibble) + 3) & ~3;
+}
+
+class NibbleBlocks {
+ public:
+  // Codes of `dim` coordinates at `bits` (1..4) per coordinate.
+  NibbleBlocks(int dim, int bits) : dim_(dim), bits_(bits), groups_(PaddedGroups(dim, bits)) {}
+
+  int groups() const { return groups_; }
+  size_t size() const { return size_; }
+  size_t blocks() const { return (size_ + kBlockSize - 1) / kBlockSize; }
+  size_t block_bytes() const { return size_t{1} * groups_ * kGroupBytes; }
+  const uint8_t* block(size_t b) const { return data_.data() + b * block_bytes(); }
+
+  // Grows or shrinks to `n` vectors; new slots hold zero codes.
+  void Resize(size_t n);
+  // Writes the packed `code` (PackCodes layout) of `slot` (< size()) into its block.
+  void Set(size_t slot, const uint8_t* code);
+  // Copies slot `from` over slot `to` (for swap-with-last removal).
+  void Move(size_t from, size_t to);
+  size_t MemoryBytes() const { return data_.capacity(); }
+
+ private:
+  uint8_t Nibble(size_t slot, int group) const;
+  void SetNibble(size_t slot, int group, uint8_t value);
+
+  // The nibble of group `g` in a packed code.
+  uint8_t CodeNibble(const uint8_t* code, int g) const;
+
+  int dim_;
+  int bits_;
+  int groups_;
+  size_t size_ = 0;
+  std::vector<uint8_t, AlignedAllocator<uint8_t, 64>> data_;
+};
+
+}  // namespace tqdb::scan

@@ -1,0 +1,51 @@
+// AVX2 kernel: two groups per 32-byte register, looked up with one byte shuffle per half-byte.
+// Built with -mavx2 and only called when the CPU has it (scan_dispatch.cc).
+#include <immintrin.h>
+
+#include "index/scan/nibble_blocks.h"
+#include "index/scan/scan_kernels.h"
+
+namespace tqdb::scan {
+namespace {
+
+// Not std::min: an inline template instantiated in a -mavx* file could be picked by the linker
+// for other files and run on CPUs without the extension. Internal linkage keeps it here.
+int Min(int a, int b) { return a < b ? a : b; }
+
+}  // namespace
+
+void ScanBlockAvx2(const uint8_t* block, const uint8_t* tables, int groups, uint32_t* out) {
+  const __m256i low_nibbles = _mm256_set1_epi8(0x0f);
+  const __m256i zero = _mm256_setzero_si256();
+  // 32-bit totals for vectors 0-7, 8-15, 16-23, 24-31.
+  __m256i total[4] = {zero, zero, zero, zero};
+  for (int g = 0; g < groups;) {
+    // A 16-bit lane takes one entry (<= 255) per iteration: 256 iterations cannot overflow.
+    const int end = Min(groups, g + 2 * 256);
+    __m256i acc[4] = {zero, zero, zero, zero};
+    for (; g < end; g += 2) {
+      // Lane 0 holds group g, lane 1 group g + 1; same for the two tables.
+      const __m256i codes =
+          _mm256_loadu_si256(reinterpret_cast<const __m256i*>(block + g * kGroupBytes));
+      const __m256i lut = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(tables + g * 16));
+      const __m256i lo = _mm256_shuffle_epi8(lut, _mm256_and_si256(codes, low_nibbles));
+      const __m256i hi =
+          _mm256_shuffle_epi8(lut, _mm256_and_si256(_mm256_srli_epi16(codes, 4), low_nibbles));
+      acc[0] = _mm256_add_epi16(acc[0], _mm256_unpacklo_epi8(lo, zero));
+      acc[1] = _mm256_add_epi16(acc[1], _mm256_unpackhi_epi8(lo, zero));
+      acc[2] = _mm256_add_epi16(acc[2], _mm256_unpacklo_epi8(hi, zero));
+      acc[3] = _mm256_add_epi16(acc[3], _mm256_unpackhi_epi8(hi, zero));
+    }
+    // Fold the two groups' lanes and widen to 32 bits.
+    for (int k = 0; k < 4; ++k) {
+      const __m256i lane0 = _mm256_cvtepu16_epi32(_mm256_castsi256_si128(acc[k]));
+      const __m256i lane1 = _mm256_cvtepu16_epi32(_mm256_extracti128_si256(acc[k], 1));
+      total[k] = _mm256_add_epi32(total[k], _mm256_add_epi32(lane0, lane1));
+    }
+  }
+  for (int k = 0; k < 4; ++k) {
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + 8 * k), total[k]);
+  }
+}
+
+}  // namespace tqdb::scan

@@ -1,0 +1,167 @@
+#include "tqdb/quantizer.h"
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "quant/qjl_projection.h"
+#include "quant/random.h"
+#include "tqdb/bit_packing.h"
+#include "tqdb/status_macros.h"
+
+namespace tqdb {
+namespace {
+
+constexpr uint64_t kProjectionSeedStream = 1;
+
+// Per-thread work buffers, so encoding in a hot loop allocates nothing after the first vector.
+struct EncodeScratch {
+  std::vector<float> rotated;
+  std::vector<float> projected;
+  std::vector<uint8_t> indices;
+};
+
+EncodeScratch& Scratch(int dim) {
+  thread_local EncodeScratch scratch;
+  if (scratch.rotated.size() < static_cast<size_t>(dim)) {
+    scratch.rotated.resize(dim);
+    scratch.projected.resize(dim);
+    scratch.indices.resize(dim);
+  }
+  return scratch;
+}
+
+}  // namespace
+
+Quantizer::Quantizer(const QuantizerConfig& config) : config_(config) {}
+Quantizer::~Quantizer() = default;
+
+absl::StatusOr<std::unique_ptr<Quantizer>> Quantizer::Create(const QuantizerConfig& config) {
+  TQDB_RETURN_IF_ERROR(ValidateQuantizerConfig(config));
+  std::unique_ptr<Quantizer> q(new Quantizer(config));
+  const bool prod = config.kind == QuantizerKind::kProd;
+  q->mse_bits_ = prod ? config.bits - 1 : config.bits;
+  q->mse_bytes_ = PackedBytes(config.dim, q->mse_bits_);
+  if (q->mse_bits_ > 0) {
+    TQDB_ASSIGN_OR_RETURN(q->codebook_, GetCodebook(config.dim, q->mse_bits_));
+  }
+  TQDB_ASSIGN_OR_RETURN(q->rotation_, MakeRotation(config.rotation, config.dim, config.seed));
+  if (prod) {
+    q->sign_bytes_ = PackedBytes(config.dim, 1);
+    q->projection_ = std::make_unique<QjlProjection>(
+        config.projection, config.dim, DeriveSeed(config.seed, kProjectionSeedStream));
+  }
+  return q;
+}
+
+void Quantizer::Encode(const float* x, uint8_t* code, VectorFactors* factors) const {
+  const int d = dim();
+  double norm_sq = 0;
+  for (int j = 0; j < d; ++j) norm_sq += static_cast<double>(x[j]) * x[j];
+  const float norm = static_cast<float>(std::sqrt(norm_sq));
+  factors->norm = norm;
+
+  // y = Pi (x / |x|); the zero vector stays zero and gets zero factors below.
+  EncodeScratch& scratch = Scratch(d);
+  float* y = scratch.rotated.data();
+  uint8_t* indices = scratch.indices.data();
+  std::fill_n(y, d, 0.0f);
+  if (norm > 0) {
+    const float inv = 1.0f / norm;
+    for (int j = 0; j < d; ++j) y[j] = x[j] * inv;
+    rotation_->Apply(y, y);
+  }
+
+  double dot_yc = 0, norm_c_sq = 0;
+  if (mse_bits_ > 0) {
+    const std::vector<float>& centroids = codebook_->centroids;
+    for (int j = 0; j < d; ++j) {
+      indices[j] = codebook_->Quantize(y[j]);
+      const float c = centroids[indices[j]];
+      dot_yc += static_cast<double>(y[j]) * c;
+      norm_c_sq += static_cast<double>(c) * c;
+      y[j] -= c;  // y now holds the residual r = y - c
+    }
+    PackCodes(indices, d, mse_bits_, code);
+  }
+
+  if (config_.kind == QuantizerKind::kMse) {
+    double scale = 0;
+    if (norm > 0) {
+      switch (config_.estimator) {
+        case MseEstimator::kPlain:
+          scale = 1;
+          break;
+        case MseEstimator::kRatio:
+          // <y, c> > 0 for a nonzero y: every centroid has the sign of its coordinate.
+          scale = dot_yc > 0 ? 1.0 / dot_yc : 0.0;
+          break;
+        case MseEstimator::kUnitNorm:
+          scale = norm_c_sq > 0 ? 1.0 / std::sqrt(norm_c_sq) : 0.0;
+          break;
+      }
+    }
+    factors->aux = static_cast<float>(scale);
+    return;
+  }
+
+  double gamma_sq = 0;
+  for (int j = 0; j < d; ++j) gamma_sq += static_cast<double>(y[j]) * y[j];
+  factors->aux = static_cast<float>(std::sqrt(gamma_sq));
+  float* projected = scratch.projected.data();
+  projection_->Project(y, projected);
+  for (int j = 0; j < d; ++j) indices[j] = projected[j] >= 0 ? 1 : 0;
+  PackCodes(indices, d, 1, code + mse_bytes_);
+}
+
+void Quantizer::EncodeBatch(const float* x, size_t n, uint8_t* codes,
+                            VectorFactors* factors) const {
+  const size_t d = dim(), bytes = code_bytes();
+#pragma omp parallel for schedule(static)
+  for (size_t i = 0; i < n; ++i) Encode(x + i * d, codes + i * bytes, factors + i);
+}
+
+void Quantizer::Decode(const uint8_t* code, const VectorFactors& factors, float* out) const {
+  const int d = dim();
+  std::vector<float> y(d, 0.0f);
+  std::vector<uint8_t> indices(d);
+  if (mse_bits_ > 0) {
+    UnpackCodes(code, d, mse_bits_, indices.data());
+    for (int j = 0; j < d; ++j) y[j] = codebook_->centroids[indices[j]];
+  }
+  if (config_.kind == QuantizerKind::kProd) {
+    // r~ = gamma * scale * S^T sign(S r): the unbiased QJL dequantization.
+    UnpackCodes(code + mse_bytes_, d, 1, indices.data());
+    std::vector<float> signs(d), residual(d);
+    for (int j = 0; j < d; ++j) signs[j] = kSignCentroids[indices[j]];
+    projection_->ProjectTranspose(signs.data(), residual.data());
+    const float scale = static_cast<float>(factors.aux * projection_->estimator_scale());
+    for (int j = 0; j < d; ++j) y[j] += scale * residual[j];
+  }
+  rotation_->ApplyInverse(y.data(), out);
+  for (int j = 0; j < d; ++j) out[j] *= factors.norm;
+}
+
+void Quantizer::PrepareQuery(const float* query, PreparedQuery* prepared) const {
+  const int d = dim();
+  prepared->rotated.resize(d);
+  rotation_->Apply(query, prepared->rotated.data());
+  if (mse_bits_ > 0) {
+    prepared->mse.Build(prepared->rotated.data(), d, mse_bits_, codebook_->centroids.data());
+  }
+  if (config_.kind == QuantizerKind::kProd) {
+    prepared->projected.resize(d);
+    projection_->Project(prepared->rotated.data(), prepared->projected.data());
+    prepared->sign.Build(prepared->projected.data(), d, 1, kSignCentroids);
+    prepared->qjl_scale = static_cast<float>(projection_->estimator_scale());
+  }
+}
+
+float Quantizer::EstimateInnerProduct(const PreparedQuery& prepared, const uint8_t* code,
+                                      const VectorFactors& factors) const {
+  if (config_.kind == QuantizerKind::kMse) return factors.aux * prepared.mse.Score(code);
+  const float mse_part = mse_bits_ > 0 ? prepared.mse.Score(code) : 0.0f;
+  return mse_part + factors.aux * prepared.qjl_scale * prepared.sign.Score(code + mse_bytes_);
+}
+
+}  // namespace tqdb

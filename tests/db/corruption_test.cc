@@ -1,0 +1,174 @@
+// Damaged data directories: every kind of damage is a clear error at open, never a crash and never
+// a database that opens and answers wrongly.
+#include <filesystem>
+#include <fstream>
+
+#include "db/storage/keys.h"
+#include "gtest/gtest.h"
+#include "rocksdb/db.h"
+#include "test_util.h"
+#include "tqdb/database.h"
+
+namespace tqdb {
+namespace {
+
+namespace fs = std::filesystem;
+using ::tqdb::testing::RandomUnitVectors;
+using ::tqdb::testing::ScopedTempDir;
+
+constexpr int kDim = 32;
+constexpr size_t kCount = 3000;
+
+// A directory with one collection of kCount vectors; `flushed` moves everything into table files
+// (otherwise it stays in the write-ahead log).
+void Populate(const std::string& path, bool flushed) {
+  auto db = *Database::Open(path);
+  auto collection = *db->CreateCollection(MakeCollectionConfig("c", kDim, 4));
+  const std::vector<float> base = RandomUnitVectors(kCount, kDim, 1);
+  for (uint64_t b = 0; b < 3; ++b) {
+    std::vector<uint64_t> ids;
+    for (uint64_t i = 0; i < kCount / 3; ++i) ids.push_back(b * (kCount / 3) + i);
+    ASSERT_TRUE(collection
+                    ->Upsert(ids, absl::MakeConstSpan(base).subspan(b * (kCount / 3) * kDim,
+                                                                    kCount / 3 * kDim))
+                    .ok());
+  }
+  if (flushed) {
+    ASSERT_TRUE(collection->Compact().ok());
+  }
+}
+
+// The largest file in `dir` whose name ends with `suffix`.
+fs::path LargestFile(const std::string& dir, const std::string& suffix) {
+  fs::path best;
+  uintmax_t best_size = 0;
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    const std::string name = entry.path().filename().string();
+    if (name.size() >= suffix.size() &&
+        name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0 &&
+        entry.file_size() > best_size) {
+      best = entry.path();
+      best_size = entry.file_size();
+    }
+  }
+  return best;
+}
+
+void FlipBytes(const fs::path& file, uintmax_t offset, size_t count) {
+  std::fstream f(file, std::ios::in | std::ios::out | std::ios::binary);
+  for (size_t i = 0; i < count; ++i) {
+    f.seekg(offset + i);
+    const char c = static_cast<char>(f.get());
+    f.seekp(offset + i);
+    f.put(static_cast<char>(c ^ 0x5a));
+  }
+}
+
+// Opens the directory with plain RocksDB (all its column families) to plant bad records.
+void RawPut(const std::string& path, storage::Cf cf, const std::string& key,
+            const std::string& value) {
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  for (std::string_view name : storage::kCfNames)
+    descriptors.emplace_back(std::string(name), rocksdb::ColumnFamilyOptions());
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* db = nullptr;
+  ASSERT_TRUE(rocksdb::DB::Open(rocksdb::DBOptions(), path, descriptors, &handles, &db).ok());
+  ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), handles[static_cast<int>(cf)], key, value).ok());
+  for (auto* handle : handles) ASSERT_TRUE(db->DestroyColumnFamilyHandle(handle).ok());
+  delete db;
+}
+
+void ExpectOpenFails(const std::string& path, absl::StatusCode code, const std::string& words) {
+  absl::StatusOr<std::unique_ptr<Database>> db = Database::Open(path);
+  ASSERT_FALSE(db.ok()) << "a damaged directory opened";
+  EXPECT_EQ(db.status().code(), code) << db.status();
+  EXPECT_NE(db.status().message().find(words), absl::string_view::npos) << db.status();
+}
+
+TEST(CorruptionTest, DamagedTableFileIsReportedAtOpen) {
+  ScopedTempDir dir;
+  Populate(dir.path(), /*flushed=*/true);
+  const fs::path sst = LargestFile(dir.path(), ".sst");
+  ASSERT_FALSE(sst.empty());
+  FlipBytes(sst, fs::file_size(sst) / 2, 64);
+  ExpectOpenFails(dir.path(), absl::StatusCode::kDataLoss, "checksum");
+}
+
+TEST(CorruptionTest, TruncatedTableFileIsReportedAtOpen) {
+  ScopedTempDir dir;
+  Populate(dir.path(), /*flushed=*/true);
+  const fs::path sst = LargestFile(dir.path(), ".sst");
+  ASSERT_FALSE(sst.empty());
+  fs::resize_file(sst, fs::file_size(sst) / 2);
+  absl::StatusOr<std::unique_ptr<Database>> db = Database::Open(dir.path());
+  ASSERT_FALSE(db.ok());
+  EXPECT_TRUE(db.status().code() == absl::StatusCode::kDataLoss ||
+              db.status().code() == absl::StatusCode::kUnavailable)
+      << db.status();
+}
+
+TEST(CorruptionTest, DamagedLogRecordIsReportedAtOpen) {
+  ScopedTempDir dir;
+  Populate(dir.path(), /*flushed=*/false);
+  const fs::path log = LargestFile(dir.path(), ".log");
+  ASSERT_FALSE(log.empty());
+  ASSERT_GT(fs::file_size(log), 100000);  // the batches are in the log, not in tables
+  FlipBytes(log, fs::file_size(log) / 3, 16);
+  ExpectOpenFails(dir.path(), absl::StatusCode::kDataLoss, "");
+}
+
+TEST(CorruptionTest, TornLastLogRecordLosesOnlyThatBatch) {
+  // A crash in the middle of writing the last record leaves it torn; that batch was never
+  // acknowledged, so recovery drops it and keeps every batch before it, whole.
+  ScopedTempDir dir;
+  Populate(dir.path(), /*flushed=*/false);
+  const fs::path log = LargestFile(dir.path(), ".log");
+  ASSERT_FALSE(log.empty());
+  fs::resize_file(log, fs::file_size(log) - 1000);
+  auto db = Database::Open(dir.path());
+  ASSERT_TRUE(db.ok()) << db.status();
+  auto collection = *(*db)->GetCollection("c");
+  EXPECT_EQ(collection->Describe().count, kCount / 3 * 2);
+  auto records = *collection->Get({kCount / 3 * 2 - 1, kCount / 3 * 2}, false, false);
+  EXPECT_TRUE(records[0].found);
+  EXPECT_FALSE(records[1].found);
+}
+
+TEST(CorruptionTest, DamagedCollectionRecordIsReportedAtOpen) {
+  ScopedTempDir dir;
+  Populate(dir.path(), /*flushed=*/false);
+  RawPut(dir.path(), storage::Cf::kCollections, "c", "format=1\nid=1\nname=c\ndim=banana\n");
+  ExpectOpenFails(dir.path(), absl::StatusCode::kDataLoss, "collection 'c'");
+}
+
+TEST(CorruptionTest, DamagedSegmentIsReportedAtOpen) {
+  ScopedTempDir dir;
+  Populate(dir.path(), /*flushed=*/false);
+  RawPut(dir.path(), storage::Cf::kSegments, storage::SegmentKey(1, 0), "TQS1 but too short");
+  ExpectOpenFails(dir.path(), absl::StatusCode::kDataLoss, "segment 0");
+}
+
+TEST(CorruptionTest, OtherFormatVersionIsRefused) {
+  ScopedTempDir dir;
+  Populate(dir.path(), /*flushed=*/false);
+  RawPut(dir.path(), storage::Cf::kDefault, std::string(storage::kFormatVersionKey), "2");
+  ExpectOpenFails(dir.path(), absl::StatusCode::kFailedPrecondition, "format version 2");
+}
+
+TEST(CorruptionTest, ForeignRocksDbDirectoryIsRefused) {
+  ScopedTempDir dir;
+  {
+    rocksdb::Options options;
+    options.create_if_missing = true;
+    rocksdb::DB* db = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(options, dir.path(), &db).ok());
+    rocksdb::ColumnFamilyHandle* handle = nullptr;
+    ASSERT_TRUE(db->CreateColumnFamily(rocksdb::ColumnFamilyOptions(), "users", &handle).ok());
+    ASSERT_TRUE(db->DestroyColumnFamilyHandle(handle).ok());
+    delete db;
+  }
+  ExpectOpenFails(dir.path(), absl::StatusCode::kFailedPrecondition, "not a tqdb data directory");
+}
+
+}  // namespace
+}  // namespace tqdb

@@ -1,0 +1,91 @@
+// The on-disk encodings under engine/src/db/storage: key layout, segments and collection records.
+#include "db/storage/config_codec.h"
+#include "db/storage/keys.h"
+#include "db/storage/segment_codec.h"
+#include "gtest/gtest.h"
+
+namespace tqdb::storage {
+namespace {
+
+TEST(KeysTest, CollectionsAreContiguousAndNumericallyOrdered) {
+  EXPECT_LT(RecordKey(7, UINT64_MAX), CollectionEnd(7));
+  EXPECT_GE(RecordKey(8, 0), CollectionEnd(7));
+  EXPECT_LT(RecordKey(7, 255), RecordKey(7, 256));  // big-endian: byte order is numeric order
+  EXPECT_LT(SegmentKey(7, 1), SegmentKey(7, 2));
+  EXPECT_LT(DeadKey(7, 3, UINT64_MAX), DeadSegmentPrefix(7, 4));
+  EXPECT_GE(DeadKey(7, 3, 0), DeadSegmentPrefix(7, 3));
+  const std::string key = DeadKey(7, 3, 123456789);
+  EXPECT_EQ(ReadBigEndian64(key, 4), 3);
+  EXPECT_EQ(ReadBigEndian64(key, 12), 123456789);
+}
+
+TEST(SegmentCodecTest, RoundTripsAndRejectsDamage) {
+  const size_t code_bytes = 5;
+  const std::vector<uint64_t> ids = {1, 99, UINT64_MAX};
+  std::vector<uint8_t> codes(ids.size() * code_bytes);
+  for (size_t i = 0; i < codes.size(); ++i) codes[i] = static_cast<uint8_t>(i * 7);
+  const std::vector<VectorFactors> factors = {{1.5f, 0.25f}, {2, 3}, {0, 0}};
+  const std::string value = EncodeSegment(ids, codes, factors, code_bytes);
+  EXPECT_EQ(value.size(), SegmentBytes(ids.size(), code_bytes));
+
+  absl::StatusOr<SegmentView> view = DecodeSegment(value, code_bytes);
+  ASSERT_TRUE(view.ok()) << view.status();
+  EXPECT_EQ(view->ids, ids);
+  EXPECT_EQ(std::vector<uint8_t>(view->codes.begin(), view->codes.end()), codes);
+  for (size_t i = 0; i < ids.size(); ++i) {
+    EXPECT_EQ(view->factors[i].norm, factors[i].norm);
+    EXPECT_EQ(view->factors[i].aux, factors[i].aux);
+  }
+  const auto loss = absl::StatusCode::kDataLoss;
+  EXPECT_EQ(DecodeSegment(value, code_bytes + 1).status().code(), loss);
+  EXPECT_EQ(DecodeSegment(value.substr(0, value.size() - 1), code_bytes).status().code(), loss);
+  EXPECT_EQ(DecodeSegment(value + "x", code_bytes).status().code(), loss);
+  EXPECT_EQ(DecodeSegment("", code_bytes).status().code(), loss);
+  std::string bad_magic = value;
+  bad_magic[0] = 'X';
+  EXPECT_EQ(DecodeSegment(bad_magic, code_bytes).status().code(), loss);
+  std::string huge_count = value;
+  huge_count[15] = '\x7f';  // count's top byte: a count no value could hold
+  EXPECT_EQ(DecodeSegment(huge_count, code_bytes).status().code(), loss);
+  // An empty segment is well formed.
+  EXPECT_TRUE(DecodeSegment(EncodeSegment({}, {}, {}, code_bytes), code_bytes).ok());
+}
+
+TEST(ConfigCodecTest, RoundTripsEveryField) {
+  StoredCollection stored;
+  stored.id = 42;
+  stored.config = MakeCollectionConfig("docs.v2", 1536, 3, Metric::kL2);
+  ASSERT_TRUE(ApplyVariantName("mse-unitnorm", &stored.config.quantizer).ok());
+  stored.config.quantizer.rotation = RotationKind::kDense;
+  stored.config.quantizer.projection = QjlProjectionKind::kGaussian;
+  stored.config.quantizer.seed = UINT64_MAX - 5;
+  stored.config.store_vectors = false;
+  stored.config.durability = Durability::kGroupCommit;
+  absl::StatusOr<StoredCollection> decoded = DecodeCollectionRecord(EncodeCollectionRecord(stored));
+  ASSERT_TRUE(decoded.ok()) << decoded.status();
+  EXPECT_EQ(decoded->id, 42);
+  EXPECT_TRUE(SameDataLayout(decoded->config, stored.config));
+  EXPECT_EQ(decoded->config.durability, Durability::kGroupCommit);
+}
+
+TEST(ConfigCodecTest, RejectsMalformedRecordsAndOtherVersions) {
+  StoredCollection stored{1, MakeCollectionConfig("c", 8, 4)};
+  const std::string good = EncodeCollectionRecord(stored);
+  const auto loss = absl::StatusCode::kDataLoss;
+  EXPECT_EQ(DecodeCollectionRecord("").status().code(), loss);
+  EXPECT_EQ(DecodeCollectionRecord("garbage").status().code(), loss);
+  std::string no_dim = good;
+  no_dim.erase(no_dim.find("dim="),
+               no_dim.find('\n', no_dim.find("dim=")) - no_dim.find("dim=") + 1);
+  EXPECT_EQ(DecodeCollectionRecord(no_dim).status().code(), loss);
+  std::string bad_bits = good;
+  bad_bits.replace(bad_bits.find("bits=4"), 6, "bits=99");
+  EXPECT_EQ(DecodeCollectionRecord(bad_bits).status().code(), loss);
+  std::string other_version = good;
+  other_version.replace(0, 8, "format=9");
+  EXPECT_EQ(DecodeCollectionRecord(other_version).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+}
+
+}  // namespace
+}  // namespace tqdb::storage

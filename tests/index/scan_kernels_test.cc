@@ -7,9 +7,9 @@
 #include "gtest/gtest.h"
 #include "index/scan/lookup_tables.h"
 #include "index/scan/nibble_blocks.h"
+#include "quant/code_scorer.h"
 #include "test_util.h"
 #include "tqdb/bit_packing.h"
-#include "tqdb/code_scorer.h"
 #include "tqdb/codebook.h"
 
 namespace tqdb::scan {

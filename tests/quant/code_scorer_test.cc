@@ -1,6 +1,6 @@
 // The scalar reference scorer every SIMD kernel is checked against, checked itself against the
 // definition: sum_j q'_j * c[code_j], computed coordinate by coordinate from unpacked codes.
-#include "tqdb/code_scorer.h"
+#include "quant/code_scorer.h"
 
 #include <cmath>
 #include <random>

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "quant/prepared_query.h"
 #include "test_util.h"
 
 namespace tqdb {

@@ -15,12 +15,13 @@
 #include "absl/types/span.h"
 #include "tqdb/metric.h"
 #include "tqdb/quantizer.h"
-#include "tqdb/topk.h"
 
 namespace tqdb::scan {
 class NibbleBlocks;
 }
 namespace tqdb {
+
+class TopK;  // index/topk.h
 
 inline constexpr int kMaxSearchK = 16384;
 

@@ -12,7 +12,6 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "tqdb/code_scorer.h"
 #include "tqdb/codebook.h"
 #include "tqdb/quantizer_config.h"
 #include "tqdb/rotation.h"
@@ -32,14 +31,8 @@ struct VectorFactors {
   float aux = 0;
 };
 
-// Query state shared by every code scored against one query.
-struct PreparedQuery {
-  std::vector<float> rotated;    // Pi q
-  CodeScorer mse;                // over the (b-1) or b MSE bits
-  CodeScorer sign;               // tq-prod: over the QJL sign bits of S Pi q
-  std::vector<float> projected;  // tq-prod: S Pi q
-  float qjl_scale = 0;           // tq-prod: the QJL estimator constant
-};
+// Per-query state (rotated query, lookup tables): internal, quant/prepared_query.h.
+struct PreparedQuery;
 
 class Quantizer {
  public:

@@ -10,10 +10,10 @@
 #include "db/storage/segment_codec.h"
 #include "db/storage/segment_policy.h"
 #include "db/storage/store.h"
+#include "index/vector_checks.h"
 #include "rocksdb/db.h"
 #include "rocksdb/write_batch.h"
 #include "tqdb/status_macros.h"
-#include "tqdb/vector_checks.h"
 
 namespace tqdb {
 

@@ -11,9 +11,10 @@
 #include "index/scan/lookup_tables.h"
 #include "index/scan/nibble_blocks.h"
 #include "index/scan/scan_kernels.h"
+#include "index/topk.h"
+#include "index/vector_checks.h"
+#include "quant/prepared_query.h"
 #include "tqdb/status_macros.h"
-#include "tqdb/topk.h"
-#include "tqdb/vector_checks.h"
 
 namespace tqdb {
 namespace {

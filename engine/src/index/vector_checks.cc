@@ -1,4 +1,4 @@
-#include "tqdb/vector_checks.h"
+#include "index/vector_checks.h"
 
 #include <cmath>
 

@@ -1,4 +1,4 @@
-#include "tqdb/code_scorer.h"
+#include "quant/code_scorer.h"
 
 #include "quant/float_tables.h"
 #include "tqdb/bit_packing.h"

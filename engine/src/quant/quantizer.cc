@@ -4,6 +4,7 @@
 #include <cmath>
 #include <vector>
 
+#include "quant/prepared_query.h"
 #include "quant/qjl_projection.h"
 #include "quant/random.h"
 #include "tqdb/bit_packing.h"

@@ -86,7 +86,7 @@ void RunDataset(const std::string& path) {
         std::printf("| %d | %s | failed |\n", bits, variant.name);
         continue;
       }
-      SearchParams params;
+      SearchOptions params;
       params.k = kMaxK;
       auto results = (*index)->SearchBatch(queries, params);
       if (!results.ok()) continue;

@@ -55,7 +55,7 @@ class TqdbMethod : public Method {
   }
 
   absl::Status Search(const float* queries, size_t nq, int k, int64_t* labels) const override {
-    SearchParams params;
+    SearchOptions params;
     params.k = k;
     params.rerank = rerank_;
     params.rerank_candidates = rerank_candidates_;

@@ -51,7 +51,7 @@ class GloveRecallTest : public ::testing::Test {
   }
 
   // Mean |returned top-10 ∩ true top-10| / 10.
-  static double RecallAt10(const FlatIndex& index, const SearchParams& params) {
+  static double RecallAt10(const FlatIndex& index, const SearchOptions& params) {
     absl::StatusOr<std::vector<std::vector<SearchHit>>> results =
         index.SearchBatch(*queries_, params);
     EXPECT_TRUE(results.ok()) << results.status();
@@ -84,7 +84,7 @@ std::vector<std::vector<uint64_t>>* GloveRecallTest::truth_ = nullptr;
 
 TEST_F(GloveRecallTest, FourBitsCalibratedAndReranked) {
   auto index = BuildIndex(4);
-  SearchParams params;
+  SearchOptions params;
   params.k = kK;
   const double recall = RecallAt10(*index, params);
   RecordProperty("recall_10_10_4bit", std::to_string(recall));
@@ -100,7 +100,7 @@ TEST_F(GloveRecallTest, FourBitsCalibratedAndReranked) {
 
 TEST_F(GloveRecallTest, EightBitsWithRerankEqualsBruteForce) {
   auto index = BuildIndex(8);
-  SearchParams params;
+  SearchOptions params;
   params.k = kK;
   params.rerank = true;
   params.rerank_candidates = 100;
@@ -157,7 +157,7 @@ TEST_P(MetricTest, RerankedResultsMatchExactScores) {
   for (size_t i = 0; i < n; ++i) all.push_back({exact_score(i), i});
   std::sort(all.rbegin(), all.rend());
 
-  SearchParams params;
+  SearchOptions params;
   params.k = 20;
   params.rerank = true;
   absl::StatusOr<std::vector<SearchHit>> hits = index->Search(query, params);
@@ -195,7 +195,7 @@ TEST(FlatIndexTest, UpsertReplacesAndRemoveHides) {
   std::vector<float> query = testing::RandomUnitVectors(1, d, 5);
   ASSERT_TRUE(index->Add({11}, query).ok());
   EXPECT_EQ(index->size(), 3);
-  SearchParams params;
+  SearchOptions params;
   params.k = 3;
   params.rerank = true;
   auto hits = index->Search(query, params);
@@ -222,7 +222,7 @@ TEST(FlatIndexTest, BatchSearchEqualsSingleSearches) {
   std::vector<float> base = testing::RandomUnitVectors(2000, d, 8);
   ASSERT_TRUE(index->Add(Iota(2000), base).ok());
   std::vector<float> queries = testing::RandomUnitVectors(16, d, 9);
-  SearchParams params;
+  SearchOptions params;
   params.k = 7;
   auto batch = index->SearchBatch(queries, params);
   ASSERT_TRUE(batch.ok());
@@ -242,7 +242,7 @@ TEST(FlatIndexTest, ZeroVectorIsStoredAndScored) {
     ASSERT_TRUE(index->Add({7}, zero).ok());
     std::vector<float> query(d, 0.5f);
     for (bool rerank : {false, true}) {
-      SearchParams params;
+      SearchOptions params;
       params.k = 1;
       params.rerank = rerank;
       auto hits = index->Search(query, params);
@@ -257,7 +257,7 @@ TEST(FlatIndexTest, ZeroVectorIsStoredAndScored) {
 
 TEST(FlatIndexTest, KLargerThanSizeReturnsEverything) {
   auto index = MakeIndex(Options(8, 2, Metric::kL2));
-  SearchParams params;
+  SearchOptions params;
   params.k = 50;
   std::vector<float> query(8, 1.0f);
   auto empty = index->Search(query, params);
@@ -285,7 +285,7 @@ TEST(FlatIndexTest, RejectsBadInputWithoutChangingState) {
   EXPECT_EQ(code(index->Add({}, {})), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(index->size(), 1);
 
-  SearchParams params;
+  SearchOptions params;
   std::vector<float> query = {1, 0, 0, 0};
   params.k = 0;
   EXPECT_EQ(index->Search(query, params).status().code(), absl::StatusCode::kInvalidArgument);
@@ -317,7 +317,7 @@ namespace {
 // returns: same ids, same scores, same order.
 void ExpectFastScanMatchesReference(const FlatIndex& index, const std::vector<float>& queries,
                                     int k, const std::string& label) {
-  SearchParams reference;
+  SearchOptions reference;
   reference.k = k;
   reference.reference_scan = true;
   auto expected = index.SearchBatch(queries, reference);
@@ -326,7 +326,7 @@ void ExpectFastScanMatchesReference(const FlatIndex& index, const std::vector<fl
   for (scan::ScanLevel level :
        {scan::ScanLevel::kScalar, scan::ScanLevel::kAvx2, scan::ScanLevel::kAvx512}) {
     if (!scan::ForceScanLevel(level)) continue;
-    SearchParams fast;
+    SearchOptions fast;
     fast.k = k;
     auto got = index.SearchBatch(queries, fast);
     ASSERT_TRUE(got.ok()) << got.status();
@@ -384,7 +384,7 @@ TEST(FastScanTest, OneLargeQuerySplitOverThreadsMatchesTheSingleThreadScan) {
     auto index = MakeIndex(options);
     ASSERT_TRUE(index->Add(Iota(n), base).ok());
     for (bool reference : {false, true}) {
-      SearchParams params;
+      SearchOptions params;
       params.k = 50;
       params.reference_scan = reference;
       // A batch of two is scanned chunk by chunk, one thread per group of queries; a single
@@ -414,7 +414,7 @@ TEST(FastScanTest, BatchesScannedInSharedChunksMatchOneQueryAtATime) {
       index->Remove({1, 2000, 4096});
       for (bool reference : {false, true}) {
         for (bool rerank : {false, true}) {
-          SearchParams params;
+          SearchOptions params;
           params.k = 20;
           params.reference_scan = reference;
           params.rerank = rerank;

@@ -51,15 +51,6 @@ struct WriteResult {
   size_t deleted = 0;   // delete: ids that existed
 };
 
-struct SearchOptions {
-  int k = 10;  // 1..kMaxSearchK
-  // Re-rank the best `rerank_candidates` estimates with the stored float vectors.
-  bool rerank = false;
-  int rerank_candidates = 100;
-  bool with_vectors = false;   // fill Record::vector (needs store_vectors)
-  bool with_payloads = false;  // fill Record::payload
-};
-
 // One stored vector as returned by Get and Search.
 struct Record {
   uint64_t id = 0;

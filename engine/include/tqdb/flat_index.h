@@ -15,6 +15,7 @@
 #include "absl/types/span.h"
 #include "tqdb/metric.h"
 #include "tqdb/quantizer.h"
+#include "tqdb/search_options.h"
 
 namespace tqdb::scan {
 class NibbleBlocks;
@@ -23,22 +24,10 @@ namespace tqdb {
 
 class TopK;  // index/topk.h
 
-inline constexpr int kMaxSearchK = 16384;
-
 struct FlatIndexOptions {
   Metric metric = Metric::kCosine;
   QuantizerConfig quantizer;   // quantizer.dim is the index's dimension
   bool store_vectors = false;  // keep the float vectors, for exact re-rank
-};
-
-struct SearchParams {
-  int k = 10;  // 1..kMaxSearchK
-  // Re-rank the best `rerank_candidates` estimates exactly (needs store_vectors).
-  bool rerank = false;
-  int rerank_candidates = 100;  // raised to k when smaller
-  // Score every code with the scalar reference scorer instead of the fast-scan kernels (tests
-  // and benchmarks compare the two; results are identical either way).
-  bool reference_scan = false;
 };
 
 struct SearchHit {
@@ -70,10 +59,10 @@ class FlatIndex {
   size_t Remove(absl::Span<const uint64_t> ids);
 
   absl::StatusOr<std::vector<SearchHit>> Search(absl::Span<const float> query,
-                                                const SearchParams& params) const;
+                                                const SearchOptions& params) const;
   // Row-major queries; searched in parallel with OpenMP.
-  absl::StatusOr<std::vector<std::vector<SearchHit>>> SearchBatch(absl::Span<const float> queries,
-                                                                  const SearchParams& params) const;
+  absl::StatusOr<std::vector<std::vector<SearchHit>>> SearchBatch(
+      absl::Span<const float> queries, const SearchOptions& params) const;
 
   // The stored code and factors of `id`, or null when absent. Valid until the next Add/Remove.
   const uint8_t* CodeOf(uint64_t id) const;
@@ -86,16 +75,16 @@ class FlatIndex {
   explicit FlatIndex(const FlatIndexOptions& options);
 
   absl::Status ValidateSearch(absl::Span<const float> queries, size_t count,
-                              const SearchParams& params) const;
+                              const SearchOptions& params) const;
   // One query's scan state: the query as scored (normalized for cosine), its prepared form and,
   // for the fast path, its 8-bit tables. Defined in flat_index.cc.
   struct QueryScan;
-  QueryScan PrepareScan(const float* query, const SearchParams& params) const;
+  QueryScan PrepareScan(const float* query, const SearchOptions& params) const;
   // The number of candidates a scan keeps: k, or the re-rank candidates.
-  static size_t Keep(const SearchParams& params);
+  static size_t Keep(const SearchOptions& params);
   // Search for one validated query; with `split_over_threads`, a large index is scanned by all
   // OpenMP threads, each over its share of the blocks, and their top-k are merged.
-  std::vector<SearchHit> SearchOne(const float* query, const SearchParams& params,
+  std::vector<SearchHit> SearchOne(const float* query, const SearchOptions& params,
                                    bool split_over_threads) const;
   // Pushes the key of every slot in [begin, end) into `top` (`begin` a multiple of the block
   // size): one reference score per code, or the fast-scan kernels with threshold pruning (only
@@ -106,7 +95,7 @@ class FlatIndex {
   void ScanBlocks(const QueryScan& query, size_t begin, size_t end, TopK* top) const;
   // Re-ranks `top` when asked and turns it into hits.
   std::vector<SearchHit> Finish(const float* query, const QueryScan& query_scan, TopK top,
-                                const SearchParams& params) const;
+                                const SearchOptions& params) const;
   // The search key (higher is better) of a vector with `factors` whose estimate of <q, u> is
   // `estimate`.
   float Key(const VectorFactors& factors, float estimate, float query_norm_sq) const;

@@ -131,14 +131,14 @@ absl::Status Collection::ValidateSearch(const SearchOptions& options) const {
 absl::StatusOr<std::vector<std::vector<Record>>> Collection::SearchBatch(
     absl::Span<const float> queries, const SearchOptions& options) const {
   TQDB_RETURN_IF_ERROR(ValidateSearch(options));
-  SearchParams params;
-  params.k = options.k;
-  if (options.rerank) params.k = std::max(options.k, options.rerank_candidates);
+  // The index returns estimates only: re-rank reads the floats from the snapshot below.
+  SearchOptions scan;
+  scan.k = options.rerank ? std::max(options.k, options.rerank_candidates) : options.k;
   std::vector<std::vector<SearchHit>> hits;
   std::shared_ptr<const rocksdb::Snapshot> snapshot;
   {
     ReaderLock lock(index_mu_);
-    TQDB_ASSIGN_OR_RETURN(hits, index_->SearchBatch(queries, params));
+    TQDB_ASSIGN_OR_RETURN(hits, index_->SearchBatch(queries, scan));
     snapshot = snapshot_;
   }
 

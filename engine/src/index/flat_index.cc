@@ -158,7 +158,7 @@ size_t FlatIndex::Remove(absl::Span<const uint64_t> ids) {
 }
 
 absl::Status FlatIndex::ValidateSearch(absl::Span<const float> queries, size_t count,
-                                       const SearchParams& params) const {
+                                       const SearchOptions& params) const {
   if (params.k < 1 || params.k > kMaxSearchK) {
     return absl::InvalidArgumentError(
         absl::StrCat("k must be in [1, ", kMaxSearchK, "], got ", params.k));
@@ -186,13 +186,13 @@ absl::Status FlatIndex::ValidateSearch(absl::Span<const float> queries, size_t c
 }
 
 absl::StatusOr<std::vector<SearchHit>> FlatIndex::Search(absl::Span<const float> query,
-                                                         const SearchParams& params) const {
+                                                         const SearchOptions& params) const {
   TQDB_RETURN_IF_ERROR(ValidateSearch(query, 1, params));
   return SearchOne(query.data(), params, /*split_over_threads=*/true);
 }
 
 absl::StatusOr<std::vector<std::vector<SearchHit>>> FlatIndex::SearchBatch(
-    absl::Span<const float> queries, const SearchParams& params) const {
+    absl::Span<const float> queries, const SearchOptions& params) const {
   const size_t count = dim() > 0 ? queries.size() / dim() : 0;
   TQDB_RETURN_IF_ERROR(ValidateSearch(queries, count, params));
   std::vector<std::vector<SearchHit>> results(count);
@@ -233,11 +233,11 @@ absl::StatusOr<std::vector<std::vector<SearchHit>>> FlatIndex::SearchBatch(
   return results;
 }
 
-size_t FlatIndex::Keep(const SearchParams& params) {
+size_t FlatIndex::Keep(const SearchOptions& params) {
   return params.rerank ? std::max(params.k, params.rerank_candidates) : params.k;
 }
 
-FlatIndex::QueryScan FlatIndex::PrepareScan(const float* query, const SearchParams& params) const {
+FlatIndex::QueryScan FlatIndex::PrepareScan(const float* query, const SearchOptions& params) const {
   const int d = dim();
   QueryScan query_scan;
   query_scan.query.assign(query, query + d);
@@ -262,7 +262,7 @@ FlatIndex::QueryScan FlatIndex::PrepareScan(const float* query, const SearchPara
   return query_scan;
 }
 
-std::vector<SearchHit> FlatIndex::SearchOne(const float* query, const SearchParams& params,
+std::vector<SearchHit> FlatIndex::SearchOne(const float* query, const SearchOptions& params,
                                             bool split_over_threads) const {
   const QueryScan query_scan = PrepareScan(query, params);
   // Keys are "higher is better": similarity, or minus the squared distance for L2.
@@ -291,7 +291,7 @@ std::vector<SearchHit> FlatIndex::SearchOne(const float* query, const SearchPara
 }
 
 std::vector<SearchHit> FlatIndex::Finish(const float* query, const QueryScan& query_scan, TopK top,
-                                         const SearchParams& params) const {
+                                         const SearchOptions& params) const {
   const Metric metric = options_.metric;
   std::vector<std::pair<float, uint32_t>> best = std::move(top).Sorted();
   if (params.rerank) {

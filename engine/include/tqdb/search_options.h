@@ -1,0 +1,22 @@
+// What a search asks for: one options type for the in-memory index and the durable collection.
+#pragma once
+
+namespace tqdb {
+
+inline constexpr int kMaxSearchK = 16384;
+
+struct SearchOptions {
+  int k = 10;  // 1..kMaxSearchK
+  // Re-rank the best `rerank_candidates` estimates exactly with the float vectors (the index's in
+  // memory, or the collection's stored ones; needs store_vectors).
+  bool rerank = false;
+  int rerank_candidates = 100;  // raised to k when smaller
+  // Collection only: fill Record::vector (needs store_vectors) and Record::payload.
+  bool with_vectors = false;
+  bool with_payloads = false;
+  // Score every code with the scalar reference scorer instead of the fast-scan kernels (tests
+  // and benchmarks compare the two; results are identical either way).
+  bool reference_scan = false;
+};
+
+}  // namespace tqdb

@@ -144,12 +144,6 @@ grpc::Status TqdbService::SearchBatch(grpc::ServerContext*, const v1::SearchBatc
     TQDB_ASSIGN_OR_RETURN(std::shared_ptr<Collection> collection,
                           database_->GetCollection(request->collection()));
     TQDB_ASSIGN_OR_RETURN(SearchOptions options, FromProto(request->options()));
-    const size_t d = collection->dim();
-    if (request->queries_size() == 0 || request->queries_size() % d != 0) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("queries has ", request->queries_size(),
-                       " floats; expected a positive multiple of the dimension ", d));
-    }
     TQDB_ASSIGN_OR_RETURN(std::vector<std::vector<Record>> results,
                           collection->SearchBatch(AsSpan(request->queries()), options));
     for (const std::vector<Record>& hits : results) {

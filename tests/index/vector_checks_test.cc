@@ -33,5 +33,36 @@ TEST(VectorChecksTest, NonFiniteValueNamesVectorAndCoordinate) {
   }
 }
 
+TEST(VectorChecksTest, CountQueriesNeedsAPositiveMultipleOfTheDimension) {
+  const std::vector<float> six(6, 1.0f);
+  EXPECT_EQ(*CountQueries(six, 3), 2u);
+  EXPECT_EQ(CountQueries({}, 3).status().code(), absl::StatusCode::kInvalidArgument);
+  const absl::Status ragged = CountQueries(six, 4).status();
+  EXPECT_EQ(ragged.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ragged.message(), "queries hold 6 floats; expected a multiple of the dimension 4");
+}
+
+TEST(VectorChecksTest, DuplicateIdIsNamed) {
+  const std::vector<uint64_t> unique = {1, 2, 3}, twice = {4, 9, 4};
+  EXPECT_TRUE(ValidateUniqueIds(unique).ok());
+  EXPECT_EQ(ValidateUniqueIds(twice).message(), "id 4 appears twice in one batch");
+}
+
+TEST(VectorChecksTest, SearchOptionsRanges) {
+  SearchOptions options;
+  EXPECT_TRUE(ValidateSearchOptions(options).ok());
+  for (int k : {0, -1, kMaxSearchK + 1}) {
+    options.k = k;
+    EXPECT_EQ(ValidateSearchOptions(options).code(), absl::StatusCode::kInvalidArgument) << k;
+  }
+  options.k = kMaxSearchK;
+  options.rerank_candidates = 0;  // only checked when re-ranking
+  EXPECT_TRUE(ValidateSearchOptions(options).ok());
+  options.rerank = true;
+  EXPECT_EQ(ValidateSearchOptions(options).code(), absl::StatusCode::kInvalidArgument);
+  options.rerank_candidates = kMaxSearchK;
+  EXPECT_TRUE(ValidateSearchOptions(options).ok());
+}
+
 }  // namespace
 }  // namespace tqdb

@@ -160,12 +160,7 @@ absl::StatusOr<WriteResult> Collection::Upsert(absl::Span<const uint64_t> ids,
                                                      kMaxPayloadBytes));
     }
   }
-  absl::flat_hash_set<uint64_t> seen(n);
-  for (uint64_t id : ids) {
-    if (!seen.insert(id).second) {
-      return absl::InvalidArgumentError(absl::StrCat("id ", id, " appears twice in one batch"));
-    }
-  }
+  TQDB_RETURN_IF_ERROR(ValidateUniqueIds(ids));
 
   // Encoding needs no lock: the quantizer is immutable.
   const Quantizer* quantizer;

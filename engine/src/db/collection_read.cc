@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "db/storage/keys.h"
 #include "db/storage/store.h"
+#include "index/vector_checks.h"
 #include "rocksdb/db.h"
 #include "tqdb/collection.h"
 #include "tqdb/status_macros.h"
@@ -115,17 +116,8 @@ absl::Status Collection::ValidateSearch(const SearchOptions& options) const {
         absl::StrCat("collection '", config_.name, "' does not store float vectors, so ",
                      options.rerank ? "re-rank" : "returning vectors", " is not possible"));
   }
-  if (options.rerank &&
-      (options.rerank_candidates < 1 || options.rerank_candidates > kMaxSearchK)) {
-    return absl::InvalidArgumentError(absl::StrCat("rerank_candidates must be in [1, ", kMaxSearchK,
-                                                   "], got ", options.rerank_candidates));
-  }
-  if (options.k < 1 || options.k > kMaxSearchK) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("k must be in [1, ", kMaxSearchK, "], got ", options.k));
-  }
-  // The index checks the dimension, finiteness and zero cosine queries.
-  return absl::OkStatus();
+  // The index checks the queries (count, dimension, finiteness, zero cosine queries).
+  return ValidateSearchOptions(options);
 }
 
 absl::StatusOr<std::vector<std::vector<Record>>> Collection::SearchBatch(

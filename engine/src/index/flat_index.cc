@@ -57,13 +57,7 @@ absl::StatusOr<std::unique_ptr<FlatIndex>> FlatIndex::Create(const FlatIndexOpti
 absl::Status FlatIndex::Add(absl::Span<const uint64_t> ids, absl::Span<const float> vectors) {
   if (ids.empty()) return absl::InvalidArgumentError("empty batch: no vectors to add");
   TQDB_RETURN_IF_ERROR(ValidateVectors(vectors, ids.size(), dim()));
-  absl::flat_hash_set<uint64_t> seen;
-  seen.reserve(ids.size());
-  for (uint64_t id : ids) {
-    if (!seen.insert(id).second) {
-      return absl::InvalidArgumentError(absl::StrCat("id ", id, " appears twice in one batch"));
-    }
-  }
+  TQDB_RETURN_IF_ERROR(ValidateUniqueIds(ids));
 
   // Encode the whole batch (in parallel) before touching the index.
   const size_t n = ids.size();
@@ -159,19 +153,11 @@ size_t FlatIndex::Remove(absl::Span<const uint64_t> ids) {
 
 absl::Status FlatIndex::ValidateSearch(absl::Span<const float> queries, size_t count,
                                        const SearchOptions& params) const {
-  if (params.k < 1 || params.k > kMaxSearchK) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("k must be in [1, ", kMaxSearchK, "], got ", params.k));
-  }
+  TQDB_RETURN_IF_ERROR(ValidateSearchOptions(params));
   if (params.rerank && !options_.store_vectors) {
     return absl::FailedPreconditionError(
         "re-rank needs the float vectors, but this index does not store them");
   }
-  if (params.rerank && params.rerank_candidates > kMaxSearchK) {
-    return absl::InvalidArgumentError(absl::StrCat("rerank_candidates must be <= ", kMaxSearchK,
-                                                   ", got ", params.rerank_candidates));
-  }
-  if (count == 0) return absl::InvalidArgumentError("no query vectors");
   TQDB_RETURN_IF_ERROR(ValidateVectors(queries, count, dim()));
   if (options_.metric == Metric::kCosine) {
     for (size_t i = 0; i < count; ++i) {
@@ -193,7 +179,7 @@ absl::StatusOr<std::vector<SearchHit>> FlatIndex::Search(absl::Span<const float>
 
 absl::StatusOr<std::vector<std::vector<SearchHit>>> FlatIndex::SearchBatch(
     absl::Span<const float> queries, const SearchOptions& params) const {
-  const size_t count = dim() > 0 ? queries.size() / dim() : 0;
+  TQDB_ASSIGN_OR_RETURN(const size_t count, CountQueries(queries, dim()));
   TQDB_RETURN_IF_ERROR(ValidateSearch(queries, count, params));
   std::vector<std::vector<SearchHit>> results(count);
   if (count == 1) {

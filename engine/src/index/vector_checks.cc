@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 
 namespace tqdb {
@@ -17,6 +18,38 @@ absl::Status ValidateVectors(absl::Span<const float> values, size_t count, int d
       return absl::InvalidArgumentError(absl::StrCat(
           "vector ", i / dim, " has a non-finite value (", values[i], ") at coordinate ", i % dim));
     }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<size_t> CountQueries(absl::Span<const float> values, int dim) {
+  if (values.empty()) return absl::InvalidArgumentError("no query vectors");
+  if (values.size() % dim != 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "queries hold ", values.size(), " floats; expected a multiple of the dimension ", dim));
+  }
+  return values.size() / dim;
+}
+
+absl::Status ValidateUniqueIds(absl::Span<const uint64_t> ids) {
+  absl::flat_hash_set<uint64_t> seen(ids.size());
+  for (uint64_t id : ids) {
+    if (!seen.insert(id).second) {
+      return absl::InvalidArgumentError(absl::StrCat("id ", id, " appears twice in one batch"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateSearchOptions(const SearchOptions& options) {
+  if (options.k < 1 || options.k > kMaxSearchK) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("k must be in [1, ", kMaxSearchK, "], got ", options.k));
+  }
+  if (options.rerank &&
+      (options.rerank_candidates < 1 || options.rerank_candidates > kMaxSearchK)) {
+    return absl::InvalidArgumentError(absl::StrCat("rerank_candidates must be in [1, ", kMaxSearchK,
+                                                   "], got ", options.rerank_candidates));
   }
   return absl::OkStatus();
 }

@@ -50,19 +50,17 @@ absl::StatusOr<std::optional<Durability>> DurabilityFromProto(v1::Durability dur
 }  // namespace
 
 absl::StatusOr<CollectionConfig> FromProto(const v1::CollectionConfig& proto) {
-  if (proto.bits() == 0) return absl::InvalidArgumentError("bits must be given (1..8)");
+  CollectionSpec spec;
+  spec.name = proto.name();
   // Out-of-range values are clamped into int range and then rejected by the engine's checks.
-  CollectionConfig config =
-      MakeCollectionConfig(proto.name(), static_cast<int>(std::min(proto.dimension(), 1u << 30)),
-                           static_cast<int>(std::min(proto.bits(), 64u)));
-  TQDB_ASSIGN_OR_RETURN(config.metric, MetricFromProto(proto.metric()));
-  TQDB_RETURN_IF_ERROR(ApplyVariantName(proto.variant(), &config.quantizer));
-  if (proto.has_store_vectors()) config.store_vectors = proto.store_vectors();
-  if (proto.has_seed()) config.quantizer.seed = proto.seed();
-  TQDB_ASSIGN_OR_RETURN(std::optional<Durability> durability,
-                        DurabilityFromProto(proto.durability()));
-  config.durability = durability.value_or(Durability::kSync);
-  return config;  // Database::CreateCollection validates it
+  spec.dim = static_cast<int>(std::min(proto.dimension(), 1u << 30));
+  spec.bits = static_cast<int>(std::min(proto.bits(), 64u));
+  TQDB_ASSIGN_OR_RETURN(spec.metric, MetricFromProto(proto.metric()));
+  spec.variant = proto.variant();
+  if (proto.has_store_vectors()) spec.store_vectors = proto.store_vectors();
+  if (proto.has_seed()) spec.seed = proto.seed();
+  TQDB_ASSIGN_OR_RETURN(spec.durability, DurabilityFromProto(proto.durability()));
+  return ResolveCollectionConfig(spec);
 }
 
 v1::CollectionConfig ToProto(const CollectionConfig& config) {

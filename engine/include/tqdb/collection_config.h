@@ -2,10 +2,13 @@
 // data at creation and read back from disk on every open, never taken from flags.
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "tqdb/metric.h"
 #include "tqdb/quantizer_config.h"
 
@@ -37,6 +40,24 @@ struct CollectionConfig {
   bool store_vectors = true;  // keep float vectors on disk: Get returns them; re-rank uses them
   Durability durability = Durability::kSync;  // default for writes that do not say
 };
+
+// What a caller asks for when creating a collection; fields left unset take the engine's
+// defaults. ResolveCollectionConfig turns it into a CollectionConfig in one place, so every
+// front end (gRPC, in-process) resolves defaults alike.
+struct CollectionSpec {
+  std::string name;
+  int dim = 0;
+  int bits = 0;  // required: 1..8 (tq-prod: up to 9)
+  Metric metric = Metric::kCosine;
+  std::string variant;  // "", "default", "mse-plain", "mse-ratio", "mse-unitnorm" or "prod"
+  std::optional<bool> store_vectors;     // default true
+  std::optional<uint64_t> seed;          // default QuantizerConfig::seed
+  std::optional<Durability> durability;  // default kSync
+};
+
+// The configuration `spec` asks for, defaults filled in; InvalidArgument when bits are missing or
+// the variant is unknown. Ranges are checked once, by Database::CreateCollection.
+absl::StatusOr<CollectionConfig> ResolveCollectionConfig(const CollectionSpec& spec);
 
 // The default quantizer for `bits` (DefaultQuantizerConfig) in a collection of `dim`.
 CollectionConfig MakeCollectionConfig(std::string name, int dim, int bits,

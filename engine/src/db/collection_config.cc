@@ -42,6 +42,16 @@ CollectionConfig MakeCollectionConfig(std::string name, int dim, int bits, Metri
   return config;
 }
 
+absl::StatusOr<CollectionConfig> ResolveCollectionConfig(const CollectionSpec& spec) {
+  if (spec.bits == 0) return absl::InvalidArgumentError("bits must be given (1..8)");
+  CollectionConfig config = MakeCollectionConfig(spec.name, spec.dim, spec.bits, spec.metric);
+  TQDB_RETURN_IF_ERROR(ApplyVariantName(spec.variant, &config.quantizer));
+  config.store_vectors = spec.store_vectors.value_or(config.store_vectors);
+  config.quantizer.seed = spec.seed.value_or(config.quantizer.seed);
+  config.durability = spec.durability.value_or(config.durability);
+  return config;  // Database::CreateCollection validates it
+}
+
 absl::Status ValidateCollectionName(std::string_view name) {
   if (name.empty() || name.size() > kMaxCollectionNameLength) {
     return absl::InvalidArgumentError(absl::StrCat("collection name must have 1 to ",

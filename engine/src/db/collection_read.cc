@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "db/storage/keys.h"
 #include "db/storage/store.h"
+#include "index/rerank.h"
 #include "index/vector_checks.h"
 #include "rocksdb/db.h"
 #include "tqdb/collection.h"
@@ -149,17 +150,15 @@ absl::StatusOr<std::vector<std::vector<Record>>> Collection::SearchBatch(
         continue;
       }
       const float* query = queries.data() + q * dim();
-      const double norm_sq = Dot(query, query, dim());
-      for (size_t i = 0; i < records.size(); ++i) {
-        records[i].score = ExactScore(config_.metric, query, static_cast<float>(norm_sq),
-                                      (*vectors)[i].data(), dim());
-        if (options.with_vectors) records[i].vector = std::move((*vectors)[i]);
+      const float norm_sq = static_cast<float>(Dot(query, query, dim()));
+      std::vector<Record> reranked;
+      for (const auto& [score, i] :
+           RerankExact(config_.metric, query, norm_sq, dim(), records.size(), options.k,
+                       [&](size_t c) { return (*vectors)[c].data(); })) {
+        reranked.push_back({records[i].id, true, score, {}, {}});
+        if (options.with_vectors) reranked.back().vector = std::move((*vectors)[i]);
       }
-      const bool lower_better = LowerIsBetter(config_.metric);
-      std::stable_sort(records.begin(), records.end(), [&](const Record& a, const Record& b) {
-        return lower_better ? a.score < b.score : a.score > b.score;
-      });
-      if (records.size() > static_cast<size_t>(options.k)) records.resize(options.k);
+      records = std::move(reranked);
     }
     const bool vectors_pending = options.with_vectors && !options.rerank;
     if (vectors_pending || options.with_payloads) {

@@ -8,6 +8,7 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
+#include "index/rerank.h"
 #include "index/scan/lookup_tables.h"
 #include "index/scan/nibble_blocks.h"
 #include "index/scan/scan_kernels.h"
@@ -279,17 +280,16 @@ std::vector<SearchHit> FlatIndex::SearchOne(const float* query, const SearchOpti
 std::vector<SearchHit> FlatIndex::Finish(const float* query, const QueryScan& query_scan, TopK top,
                                          const SearchOptions& params) const {
   const Metric metric = options_.metric;
-  std::vector<std::pair<float, uint32_t>> best = std::move(top).Sorted();
-  if (params.rerank) {
-    TopK exact(params.k);
-    for (const auto& [key, slot] : best) {
-      const float score = ExactScore(metric, query, query_scan.query_norm_sq,
-                                     &vectors_[size_t{1} * slot * dim()], dim());
-      exact.Push(LowerIsBetter(metric) ? -score : score, slot);
-    }
-    best = std::move(exact).Sorted();
-  }
+  const std::vector<std::pair<float, uint32_t>> best = std::move(top).Sorted();
   std::vector<SearchHit> hits;
+  if (params.rerank) {
+    for (const auto& [score, i] :
+         RerankExact(metric, query, query_scan.query_norm_sq, dim(), best.size(), params.k,
+                     [&](size_t c) { return &vectors_[size_t{1} * best[c].second * dim()]; })) {
+      hits.push_back({ids_[best[i].second], score});
+    }
+    return hits;
+  }
   hits.reserve(std::min<size_t>(best.size(), params.k));
   for (size_t i = 0; i < best.size() && i < static_cast<size_t>(params.k); ++i) {
     const float score = LowerIsBetter(metric) ? -best[i].first : best[i].first;

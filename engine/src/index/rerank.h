@@ -1,0 +1,21 @@
+// The exact re-rank stage, shared by the in-memory index (floats in memory) and the durable
+// collection (floats read from a RocksDB snapshot): the vector source is the caller's.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <utility>
+#include <vector>
+
+#include "tqdb/metric.h"
+
+namespace tqdb {
+
+// Scores `candidates` vectors exactly for `query` (`dim` floats; |query|^2 = `query_norm_sq`),
+// `vector_of(i)` giving candidate i's floats, and returns the best `k` as (score, candidate),
+// best first; equal scores keep the candidates' order.
+std::vector<std::pair<float, size_t>> RerankExact(
+    Metric metric, const float* query, float query_norm_sq, int dim, size_t candidates, int k,
+    const std::function<const float*(size_t)>& vector_of);
+
+}  // namespace tqdb

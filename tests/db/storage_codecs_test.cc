@@ -14,9 +14,19 @@ TEST(KeysTest, CollectionsAreContiguousAndNumericallyOrdered) {
   EXPECT_LT(SegmentKey(7, 1), SegmentKey(7, 2));
   EXPECT_LT(DeadKey(7, 3, UINT64_MAX), DeadSegmentPrefix(7, 4));
   EXPECT_GE(DeadKey(7, 3, 0), DeadSegmentPrefix(7, 3));
-  const std::string key = DeadKey(7, 3, 123456789);
-  EXPECT_EQ(ReadBigEndian64(key, 4), 3);
-  EXPECT_EQ(ReadBigEndian64(key, 12), 123456789);
+}
+
+TEST(KeysTest, ParsingReturnsWhatWasEncodedAndRefusesWrongLengths) {
+  const DeadKeyParts dead = *ParseDeadKey(DeadKey(7, 3, 123456789));
+  EXPECT_EQ(dead.cid, 7u);
+  EXPECT_EQ(dead.segment, 3u);
+  EXPECT_EQ(dead.id, 123456789u);
+  const SegmentKeyParts segment = *ParseSegmentKey(SegmentKey(0xfffffffe, UINT64_MAX));
+  EXPECT_EQ(segment.cid, 0xfffffffeu);
+  EXPECT_EQ(segment.segment, UINT64_MAX);
+  EXPECT_EQ(ParseSegmentKey(DeadKey(7, 3, 1)).status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(ParseDeadKey(SegmentKey(7, 3)).status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(ParseDeadKey("").status().code(), absl::StatusCode::kDataLoss);
 }
 
 TEST(SegmentCodecTest, RoundTripsAndRejectsDamage) {

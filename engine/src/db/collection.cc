@@ -76,10 +76,10 @@ absl::Status Collection::Load() {
   {
     std::unique_ptr<rocksdb::Iterator> it(store_->db()->NewIterator(read, store_->cf(Cf::kDead)));
     for (it->Seek(begin); it->Valid(); it->Next()) {
-      const rocksdb::Slice key = it->key();
-      if (key.size() != 20) return absl::DataLossError("dead-entry key of the wrong length");
-      const std::string_view k(key.data(), key.size());
-      dead[storage::ReadBigEndian64(k, 4)].insert(storage::ReadBigEndian64(k, 12));
+      TQDB_ASSIGN_OR_RETURN(
+          const storage::DeadKeyParts key,
+          storage::ParseDeadKey(std::string_view(it->key().data(), it->key().size())));
+      dead[key.segment].insert(key.id);
     }
     TQDB_RETURN_IF_ERROR(storage::FromRocks(it->status(), "reading dead entries"));
   }
@@ -89,9 +89,10 @@ absl::Status Collection::Load() {
   std::vector<uint8_t> live_codes;
   std::vector<VectorFactors> live_factors;
   for (it->Seek(begin); it->Valid(); it->Next()) {
-    const rocksdb::Slice key = it->key();
-    if (key.size() != 12) return absl::DataLossError("segment key of the wrong length");
-    const uint64_t number = storage::ReadBigEndian64(std::string_view(key.data(), key.size()), 4);
+    TQDB_ASSIGN_OR_RETURN(
+        const storage::SegmentKeyParts key,
+        storage::ParseSegmentKey(std::string_view(it->key().data(), it->key().size())));
+    const uint64_t number = key.segment;
     const rocksdb::Slice value = it->value();
     TQDB_ASSIGN_OR_RETURN_WITH_CONTEXT(
         storage::SegmentView view,

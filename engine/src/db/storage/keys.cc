@@ -1,11 +1,21 @@
 #include "db/storage/keys.h"
 
+#include "absl/strings/str_cat.h"
+
 namespace tqdb::storage {
 namespace {
 
 void AppendBigEndian(std::string* out, uint64_t value, int bytes) {
   for (int i = bytes - 1; i >= 0; --i) out->push_back(static_cast<char>((value >> (8 * i)) & 0xff));
 }
+
+uint64_t ReadBigEndian(std::string_view key, size_t offset, int bytes) {
+  uint64_t value = 0;
+  for (int i = 0; i < bytes; ++i) value = (value << 8) | static_cast<uint8_t>(key[offset + i]);
+  return value;
+}
+
+constexpr size_t kCidBytes = 4, kNumberBytes = 8;
 
 }  // namespace
 
@@ -40,10 +50,21 @@ std::string RecordKey(uint32_t cid, uint64_t id) {
   return key;
 }
 
-uint64_t ReadBigEndian64(std::string_view key, size_t offset) {
-  uint64_t value = 0;
-  for (size_t i = 0; i < 8; ++i) value = (value << 8) | static_cast<uint8_t>(key[offset + i]);
-  return value;
+absl::StatusOr<SegmentKeyParts> ParseSegmentKey(std::string_view key) {
+  if (key.size() != kCidBytes + kNumberBytes) {
+    return absl::DataLossError(absl::StrCat("segment key of ", key.size(), " bytes, not 12"));
+  }
+  return SegmentKeyParts{static_cast<uint32_t>(ReadBigEndian(key, 0, kCidBytes)),
+                         ReadBigEndian(key, kCidBytes, kNumberBytes)};
+}
+
+absl::StatusOr<DeadKeyParts> ParseDeadKey(std::string_view key) {
+  if (key.size() != kCidBytes + 2 * kNumberBytes) {
+    return absl::DataLossError(absl::StrCat("dead-entry key of ", key.size(), " bytes, not 20"));
+  }
+  return DeadKeyParts{static_cast<uint32_t>(ReadBigEndian(key, 0, kCidBytes)),
+                      ReadBigEndian(key, kCidBytes, kNumberBytes),
+                      ReadBigEndian(key, kCidBytes + kNumberBytes, kNumberBytes)};
 }
 
 }  // namespace tqdb::storage

@@ -17,6 +17,8 @@
 #include <string>
 #include <string_view>
 
+#include "absl/status/statusor.h"
+
 namespace tqdb::storage {
 
 inline constexpr int kFormatVersion = 1;
@@ -38,7 +40,17 @@ std::string DeadKey(uint32_t cid, uint64_t segment, uint64_t id);
 std::string DeadSegmentPrefix(uint32_t cid, uint64_t segment);
 std::string RecordKey(uint32_t cid, uint64_t id);  // vectors and payloads
 
-// Reads a big-endian integer of sizeof(T) bytes at `offset`; the caller checks the length.
-uint64_t ReadBigEndian64(std::string_view key, size_t offset);
+// The parts of keys spelled above; DataLoss for a key of the wrong length.
+struct SegmentKeyParts {
+  uint32_t cid = 0;
+  uint64_t segment = 0;
+};
+struct DeadKeyParts {
+  uint32_t cid = 0;
+  uint64_t segment = 0;
+  uint64_t id = 0;
+};
+absl::StatusOr<SegmentKeyParts> ParseSegmentKey(std::string_view key);
+absl::StatusOr<DeadKeyParts> ParseDeadKey(std::string_view key);
 
 }  // namespace tqdb::storage

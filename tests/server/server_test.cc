@@ -3,6 +3,7 @@
 // own behaviour and error codes are in server_rpc_test.cc.
 #include <signal.h>
 
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <condition_variable>
@@ -88,8 +89,18 @@ TEST(ServerTest, GracefulShutdownFinishesInFlightRequestsAndKeepsData) {
     batch.mutable_options()->set_rerank_candidates(1000);
     grpc::Status in_flight;
     v1::SearchBatchResponse results;
-    std::thread client([&] { in_flight = Call(&S::SearchBatch, server, batch, &results); });
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    std::atomic<bool> answered{false};
+    const double idle = server.CpuSeconds();
+    std::thread client([&] {
+      in_flight = Call(&S::SearchBatch, server, batch, &results);
+      answered = true;
+    });
+    // Signal once the server is busy with the search (0.3 s of CPU), not before it has the
+    // request: on a loaded machine a fixed sleep could signal before the request arrived.
+    for (int i = 0; i < 3000 && server.CpuSeconds() < idle + 0.3; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    EXPECT_FALSE(answered) << "the search ended before the signal: the test needs a slower one";
     const int status = server.Stop(SIGTERM);
     client.join();
     EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << server.Log();

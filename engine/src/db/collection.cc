@@ -6,6 +6,7 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
+#include "db/batch_size.h"
 #include "db/storage/keys.h"
 #include "db/storage/segment_codec.h"
 #include "db/storage/segment_policy.h"
@@ -20,15 +21,6 @@ namespace tqdb {
 using storage::Cf;
 
 namespace {
-
-absl::Status CheckBatchSize(size_t n, const char* what) {
-  if (n == 0) return absl::InvalidArgumentError(absl::StrCat("empty ", what, ": no ids"));
-  if (n > kMaxBatchSize) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(what, " of ", n, " ids exceeds the limit of ", kMaxBatchSize, "; split it"));
-  }
-  return absl::OkStatus();
-}
 
 rocksdb::Slice AsSlice(const std::string& s) { return rocksdb::Slice(s.data(), s.size()); }
 

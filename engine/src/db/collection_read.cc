@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "absl/strings/str_cat.h"
+#include "db/batch_size.h"
 #include "db/storage/keys.h"
 #include "db/storage/store.h"
 #include "index/rerank.h"
@@ -87,11 +88,7 @@ absl::Status Collection::FillRecords(std::vector<Record>* records, bool with_vec
 absl::StatusOr<std::vector<Record>> Collection::Get(absl::Span<const uint64_t> ids,
                                                     bool with_vectors, bool with_payloads) const {
   TQDB_RETURN_IF_ERROR(CheckLive());
-  if (ids.empty()) return absl::InvalidArgumentError("empty get: no ids");
-  if (ids.size() > kMaxBatchSize) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("get of ", ids.size(), " ids exceeds the limit of ", kMaxBatchSize));
-  }
+  TQDB_RETURN_IF_ERROR(CheckBatchSize(ids.size(), "get"));
   if (with_vectors && !config_.store_vectors) {
     return absl::FailedPreconditionError(absl::StrCat(
         "collection '", config_.name, "' does not store float vectors (store_vectors is off)"));

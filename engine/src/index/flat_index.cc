@@ -6,7 +6,6 @@
 #include <cmath>
 #include <cstring>
 
-#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "index/rerank.h"
 #include "index/scan/lookup_tables.h"

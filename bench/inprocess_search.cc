@@ -90,6 +90,9 @@ int Run() {
   }
   const size_t base = 149000, d = glove->dim;
   const int bits = absl::GetFlag(FLAGS_bits);
+  // tqdb's bytes per vector: the packed code, then with its per-vector factors.
+  const int code_bytes = static_cast<int>(PackedBytes(d, bits));
+  const int total_bytes = code_bytes + static_cast<int>(sizeof(VectorFactors));
   const std::string path = (std::filesystem::temp_directory_path() / "tqdb-inprocess").string();
   std::filesystem::remove_all(path);
   auto db = *Database::Open(path);
@@ -114,9 +117,8 @@ int Run() {
   const size_t nq = 10000;
   SearchOptions options;
   options.k = absl::GetFlag(FLAGS_k);
-  RunLoad(absl::StrCat("tqdb Collection::SearchBatch (",
-                       PackedBytes(d, bits) + sizeof(VectorFactors), " B/vec)"),
-          *glove, nq, [&](const float* queries, size_t n) {
+  RunLoad(absl::StrCat("tqdb Collection::SearchBatch (", total_bytes, " B/vec)"), *glove, nq,
+          [&](const float* queries, size_t n) {
             return collection->SearchBatch({queries, n * d}, options).ok();
           });
   db.reset();
@@ -128,8 +130,6 @@ int Run() {
   NormalizeRows(unit, d);
   // PQ fast scan at tqdb's total bytes, or at its code bytes where FAISS cannot store that many
   // (m = 2 x bytes sub-quantizers must not exceed d: 58 B at d = 100 and 4 bits).
-  const int code_bytes = static_cast<int>(PackedBytes(d, bits));
-  const int total_bytes = code_bytes + static_cast<int>(sizeof(VectorFactors));
   std::vector<std::unique_ptr<bench::Method>> baselines;
   for (int bytes : {total_bytes, code_bytes}) {
     for (auto& m : bench::MakeFaissMethods(d, bytes, bench::BenchMetric::kCosine, "")) {

@@ -1,6 +1,7 @@
 #include "tqdb/flat_index.h"
 
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <set>
 #include <vector>
@@ -214,6 +215,36 @@ TEST(FlatIndexTest, UpsertReplacesAndRemoveHides) {
   hits = index->Search(absl::MakeSpan(&v[2 * d], d), params);
   ASSERT_TRUE(hits.ok());
   EXPECT_EQ((*hits)[0].id, 12);
+}
+
+TEST(FlatIndexTest, TagsFollowTheirIdsThroughReplaceAndRemove) {
+  const int d = 16;
+  auto index = MakeIndex(Options(d, 4, Metric::kCosine, /*store=*/false));
+  const std::vector<float> v = testing::RandomUnitVectors(3, d, 6);
+  const Quantizer& quantizer = index->quantizer();
+  std::vector<uint8_t> codes(3 * quantizer.code_bytes());
+  std::vector<VectorFactors> factors(3);
+  quantizer.EncodeBatch(v.data(), 3, codes.data(), factors.data());
+  ASSERT_TRUE(index->AddEncoded({1, 2, 3}, codes, factors, {}, /*tag=*/7).ok());
+  EXPECT_EQ(index->TagOf(2), 7u);
+  EXPECT_EQ(index->TagOf(4), std::nullopt);
+  // Replacing an id gives it the new tag; the others keep theirs.
+  ASSERT_TRUE(index
+                  ->AddEncoded({2}, absl::MakeSpan(codes).subspan(0, quantizer.code_bytes()),
+                               absl::MakeSpan(factors).subspan(0, 1), {}, 9)
+                  .ok());
+  EXPECT_EQ(index->TagOf(2), 9u);
+  // Removing 1 moves the last slot (3) into its hole: 3 keeps its tag, code and factors.
+  EXPECT_EQ(index->Remove({1}), 1u);
+  EXPECT_EQ(index->TagOf(1), std::nullopt);
+  EXPECT_EQ(index->TagOf(3), 7u);
+  EXPECT_EQ(
+      std::memcmp(index->CodeOf(3), &codes[2 * quantizer.code_bytes()], quantizer.code_bytes()), 0);
+  index->SetTag(3, 11);
+  index->SetTag(1, 12);  // absent: ignored
+  EXPECT_EQ(index->TagOf(3), 11u);
+  EXPECT_EQ(index->TagOf(1), std::nullopt);
+  EXPECT_EQ(index->size(), 2u);
 }
 
 TEST(FlatIndexTest, BatchSearchEqualsSingleSearches) {

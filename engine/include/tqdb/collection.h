@@ -10,33 +10,18 @@
 // whole or not at all.
 #pragma once
 
-#include <atomic>
 #include <cstdint>
-#include <functional>
-#include <map>
-#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include "absl/base/thread_annotations.h"
-#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
 #include "tqdb/collection_config.h"
-#include "tqdb/flat_index.h"
-#include "tqdb/mutex.h"
-
-namespace rocksdb {
-class Snapshot;
-class WriteBatch;
-}  // namespace rocksdb
+#include "tqdb/quantizer.h"
+#include "tqdb/search_options.h"
 
 namespace tqdb {
-namespace storage {
-class Store;
-struct SegmentPolicy;
-}  // namespace storage
 
 inline constexpr size_t kMaxBatchSize = 100000;              // ids per upsert, delete or get
 inline constexpr size_t kMaxPayloadBytes = size_t{1} << 20;  // per vector
@@ -76,88 +61,41 @@ struct StoredCode {
   VectorFactors factors;
 };
 
+// The interface of a collection; Database creates the implementation (db/collection_impl.h).
 class Collection {
  public:
-  ~Collection();
+  virtual ~Collection() = default;
 
-  const CollectionConfig& config() const { return config_; }
-  const std::string& name() const { return config_.name; }
-  int dim() const { return config_.quantizer.dim; }
+  virtual const CollectionConfig& config() const = 0;
+  const std::string& name() const { return config().name; }
+  int dim() const { return config().quantizer.dim; }
 
   // Inserts or replaces `ids.size()` vectors (row-major in `vectors`). `payloads` is empty or
   // has one entry per id; a replaced vector loses any payload it had unless a new one is given.
   // Ids must be unique within the batch (which vector would win is otherwise ambiguous).
-  absl::StatusOr<WriteResult> Upsert(absl::Span<const uint64_t> ids,
-                                     absl::Span<const float> vectors,
-                                     absl::Span<const std::string> payloads = {},
-                                     const WriteOptions& options = {});
+  virtual absl::StatusOr<WriteResult> Upsert(absl::Span<const uint64_t> ids,
+                                             absl::Span<const float> vectors,
+                                             absl::Span<const std::string> payloads = {},
+                                             const WriteOptions& options = {}) = 0;
   // Deletes the ids that exist; absent or repeated ids are not errors (delete is idempotent).
-  absl::StatusOr<WriteResult> Delete(absl::Span<const uint64_t> ids,
-                                     const WriteOptions& options = {});
+  virtual absl::StatusOr<WriteResult> Delete(absl::Span<const uint64_t> ids,
+                                             const WriteOptions& options = {}) = 0;
 
-  absl::StatusOr<std::vector<Record>> Get(absl::Span<const uint64_t> ids, bool with_vectors,
-                                          bool with_payloads) const;
+  virtual absl::StatusOr<std::vector<Record>> Get(absl::Span<const uint64_t> ids, bool with_vectors,
+                                                  bool with_payloads) const = 0;
 
-  absl::StatusOr<std::vector<Record>> Search(absl::Span<const float> query,
-                                             const SearchOptions& options) const;
+  virtual absl::StatusOr<std::vector<Record>> Search(absl::Span<const float> query,
+                                                     const SearchOptions& options) const = 0;
   // Row-major queries, searched in parallel.
-  absl::StatusOr<std::vector<std::vector<Record>>> SearchBatch(absl::Span<const float> queries,
-                                                               const SearchOptions& options) const;
+  virtual absl::StatusOr<std::vector<std::vector<Record>>> SearchBatch(
+      absl::Span<const float> queries, const SearchOptions& options) const = 0;
 
-  CollectionInfo Describe() const;
-  absl::StatusOr<StoredCode> GetStoredCode(uint64_t id) const;
+  virtual CollectionInfo Describe() const = 0;
+  virtual absl::StatusOr<StoredCode> GetStoredCode(uint64_t id) const = 0;
 
   // Rewrites every segment holding deleted entries, merges small segments and compacts the
   // collection's RocksDB ranges, so deleted data leaves the disk.
-  absl::Status Compact();
-
- private:
-  friend class Database;
-  struct Segment {
-    std::vector<uint64_t> ids;  // in stored order, live or not
-    size_t dead = 0;
-    size_t bytes = 0;
-  };
-  Collection(std::shared_ptr<storage::Store> store, uint32_t cid, CollectionConfig config,
-             const storage::SegmentPolicy& policy);
-  // Rebuilds the in-memory state from the stored segments.
-  absl::Status Load();
-  // Marks the collection dropped; later calls fail with NotFound. Waits for a running write.
-  void MarkDropped();
-  absl::Status CheckLive() const;
-
-  absl::Status ValidateSearch(const SearchOptions& options) const;
-  // Fills vectors and payloads of `records` from `snapshot`, as `options` asks.
-  absl::Status FillRecords(std::vector<Record>* records, bool with_vectors, bool with_payloads,
-                           const rocksdb::Snapshot* snapshot) const;
-  // Exact scores for re-ranking, read from `snapshot`.
-  absl::StatusOr<std::vector<std::vector<float>>> ReadVectors(
-      absl::Span<const uint64_t> ids, const rocksdb::Snapshot* snapshot) const;
-
-  // Writes `batch` and installs a new snapshot; `apply` changes the index under the write lock.
-  absl::Status Commit(rocksdb::WriteBatch* batch, Durability durability,
-                      const std::function<void()>& apply) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
-  // Rewrites segments as the policy asks (merges, reclaiming dead entries).
-  absl::Status MaintainSegments(bool full) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
-  absl::Status RewriteSegments(absl::Span<const uint64_t> numbers)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
-
-  const std::shared_ptr<storage::Store> store_;
-  const uint32_t cid_;
-  const CollectionConfig config_;
-  std::unique_ptr<storage::SegmentPolicy> policy_;
-  std::atomic<bool> dropped_{false};
-
-  // Serializes writers; guards the segment bookkeeping, which readers never touch.
-  mutable Mutex write_mu_;
-  absl::flat_hash_map<uint64_t, uint64_t> segment_of_ ABSL_GUARDED_BY(write_mu_);
-  std::map<uint64_t, Segment> segments_ ABSL_GUARDED_BY(write_mu_);
-  uint64_t next_segment_ ABSL_GUARDED_BY(write_mu_) = 0;
-
-  // Readers share it; a writer holds it exclusively only to apply a committed batch.
-  mutable SharedMutex index_mu_ ABSL_ACQUIRED_AFTER(write_mu_);
-  std::unique_ptr<FlatIndex> index_ ABSL_GUARDED_BY(index_mu_);
-  std::shared_ptr<const rocksdb::Snapshot> snapshot_ ABSL_GUARDED_BY(index_mu_);
+  virtual absl::Status Compact() = 0;
 };
 
 }  // namespace tqdb

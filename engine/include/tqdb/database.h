@@ -19,6 +19,12 @@
 
 namespace tqdb {
 
+class CollectionImpl;  // db/collection_impl.h
+namespace storage {
+class Catalog;
+class Store;
+}  // namespace storage
+
 struct DatabaseOptions {
   bool create_if_missing = true;
   // How often group-commit writes are fsynced (Durability::kGroupCommit).
@@ -53,13 +59,15 @@ class Database {
   std::vector<std::string> ListCollections() const;
 
  private:
-  Database() = default;
+  Database(std::string path, const DatabaseOptions& options);
 
-  std::string path_;
-  DatabaseOptions options_;
+  const std::string path_;
+  const DatabaseOptions options_;
   std::shared_ptr<storage::Store> store_;
+  std::unique_ptr<storage::Catalog> catalog_;
   mutable Mutex mu_;  // serializes create and drop; guards the map
-  absl::flat_hash_map<std::string, std::shared_ptr<Collection>> collections_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, std::shared_ptr<CollectionImpl>> collections_
+      ABSL_GUARDED_BY(mu_);
   uint32_t next_collection_id_ ABSL_GUARDED_BY(mu_) = 1;
 };
 

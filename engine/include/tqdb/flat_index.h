@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -52,9 +53,12 @@ class FlatIndex {
   absl::Status Add(absl::Span<const uint64_t> ids, absl::Span<const float> vectors);
   // Inserts or replaces vectors already encoded by quantizer(): `codes` holds ids.size() codes of
   // quantizer().code_bytes() each. `vectors` is empty, or holds the floats when store_vectors.
-  // Used to rebuild the index from persisted codes; the caller guarantees unique ids.
+  // Used to rebuild the index from persisted codes; the caller guarantees unique ids. Each id
+  // gets `tag`, a label the caller keeps with it (a collection: the segment that stores it), so
+  // the index's id map is the only one.
   absl::Status AddEncoded(absl::Span<const uint64_t> ids, absl::Span<const uint8_t> codes,
-                          absl::Span<const VectorFactors> factors, absl::Span<const float> vectors);
+                          absl::Span<const VectorFactors> factors, absl::Span<const float> vectors,
+                          uint64_t tag = 0);
   // Removes the ids that are present; returns how many were.
   size_t Remove(absl::Span<const uint64_t> ids);
 
@@ -67,8 +71,11 @@ class FlatIndex {
   // The stored code and factors of `id`, or null when absent. Valid until the next Add/Remove.
   const uint8_t* CodeOf(uint64_t id) const;
   const VectorFactors* FactorsOf(uint64_t id) const;
+  // The tag of `id` (AddEncoded), or nullopt when absent; SetTag ignores absent ids.
+  std::optional<uint64_t> TagOf(uint64_t id) const;
+  void SetTag(uint64_t id, uint64_t tag);
 
-  // Bytes held: codes, factors, ids, the id map and stored vectors.
+  // Bytes held: codes, factors, ids and tags, the id map and stored vectors.
   size_t MemoryBytes() const;
 
  private:
@@ -107,6 +114,7 @@ class FlatIndex {
   std::vector<uint8_t> codes_;
   std::vector<VectorFactors> factors_;
   std::vector<uint64_t> ids_;
+  std::vector<uint64_t> tags_;
   std::vector<float> vectors_;
   absl::flat_hash_map<uint64_t, uint32_t> slot_of_;
   // The fast-scan copies of the codes: the MSE part at 1 to 4 bits, and tq-prod's sign bits.

@@ -2,20 +2,14 @@
 
 #include <algorithm>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "db/storage/config_codec.h"
-#include "db/storage/keys.h"
+#include "db/collection_impl.h"
+#include "db/storage/catalog.h"
 #include "db/storage/segment_policy.h"
 #include "db/storage/store.h"
-#include "rocksdb/db.h"
-#include "rocksdb/write_batch.h"
 #include "tqdb/status_macros.h"
 
 namespace tqdb {
-
-using storage::Cf;
-
 namespace {
 
 storage::SegmentPolicy MakeSegmentPolicy(const DatabaseOptions& options) {
@@ -25,7 +19,19 @@ storage::SegmentPolicy MakeSegmentPolicy(const DatabaseOptions& options) {
   return policy;
 }
 
+storage::StoreOptions MakeStoreOptions(const DatabaseOptions& options) {
+  storage::StoreOptions store_options;
+  store_options.create_if_missing = options.create_if_missing;
+  store_options.group_commit_interval_ms = options.group_commit_interval_ms;
+  store_options.block_cache_bytes = options.block_cache_bytes;
+  store_options.verify_checksums_on_open = options.verify_checksums_on_open;
+  return store_options;
+}
+
 }  // namespace
+
+Database::Database(std::string path, const DatabaseOptions& options)
+    : path_(std::move(path)), options_(options) {}
 
 absl::StatusOr<std::unique_ptr<Database>> Database::Open(const std::string& path,
                                                          const DatabaseOptions& options) {
@@ -33,51 +39,21 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(const std::string& path
     return absl::InvalidArgumentError(
         "segment_merge_fanout must be >= 2 and group_commit_interval_ms >= 1");
   }
-  std::unique_ptr<Database> database(new Database());
-  database->path_ = path;
-  database->options_ = options;
-  storage::StoreOptions store_options;
-  store_options.create_if_missing = options.create_if_missing;
-  store_options.group_commit_interval_ms = options.group_commit_interval_ms;
-  store_options.block_cache_bytes = options.block_cache_bytes;
-  store_options.verify_checksums_on_open = options.verify_checksums_on_open;
-  TQDB_ASSIGN_OR_RETURN(database->store_, storage::Store::Open(path, store_options));
-  storage::Store& store = *database->store_;
-
-  const storage::SegmentPolicy policy = MakeSegmentPolicy(options);
+  std::unique_ptr<Database> database(new Database(path, options));
+  TQDB_ASSIGN_OR_RETURN(database->store_, storage::Store::Open(path, MakeStoreOptions(options)));
+  database->catalog_ = std::make_unique<storage::Catalog>(database->store_);
 
   MutexLock lock(database->mu_);
-  std::string next_id;
-  rocksdb::Status next_status =
-      store.db()->Get(rocksdb::ReadOptions(), store.cf(Cf::kDefault),
-                      std::string(storage::kNextCollectionIdKey), &next_id);
-  if (next_status.ok()) {
-    if (!absl::SimpleAtoi(next_id, &database->next_collection_id_)) {
-      return absl::DataLossError(
-          absl::StrCat("next collection id record is damaged: '", next_id, "'"));
-    }
-  } else if (!next_status.IsNotFound()) {
-    return storage::FromRocks(next_status, "reading the next collection id");
+  TQDB_ASSIGN_OR_RETURN(database->next_collection_id_, database->catalog_->ReadNextCollectionId());
+  TQDB_ASSIGN_OR_RETURN(std::vector<storage::StoredCollection> stored,
+                        database->catalog_->ReadCollections(database->next_collection_id_));
+  const storage::SegmentPolicy policy = MakeSegmentPolicy(options);
+  for (storage::StoredCollection& record : stored) {
+    const std::string name = record.config.name;
+    TQDB_ASSIGN_OR_RETURN(
+        database->collections_[name],
+        CollectionImpl::Open(database->store_, record.id, std::move(record.config), policy));
   }
-
-  std::unique_ptr<rocksdb::Iterator> it(
-      store.db()->NewIterator(rocksdb::ReadOptions(), store.cf(Cf::kCollections)));
-  for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    const std::string name = it->key().ToString();
-    TQDB_ASSIGN_OR_RETURN_WITH_CONTEXT(
-        storage::StoredCollection stored,
-        storage::DecodeCollectionRecord(std::string_view(it->value().data(), it->value().size())),
-        absl::StrCat("collection '", name, "'"));
-    if (stored.config.name != name || stored.id >= database->next_collection_id_) {
-      return absl::DataLossError(
-          absl::StrCat("collection record '", name, "' disagrees with its key or the id counter"));
-    }
-    std::shared_ptr<Collection> collection(
-        new Collection(database->store_, stored.id, std::move(stored.config), policy));
-    TQDB_RETURN_IF_ERROR(collection->Load());
-    database->collections_[name] = std::move(collection);
-  }
-  TQDB_RETURN_IF_ERROR(storage::FromRocks(it->status(), "listing collections"));
   return database;
 }
 
@@ -104,16 +80,12 @@ absl::StatusOr<std::shared_ptr<Collection>> Database::CreateCollection(
   if (next_collection_id_ == UINT32_MAX - 1) {
     return absl::ResourceExhaustedError("collection ids are exhausted in this data directory");
   }
-  storage::StoredCollection stored{next_collection_id_, config};
-  std::shared_ptr<Collection> collection(
-      new Collection(store_, stored.id, config, MakeSegmentPolicy(options_)));
-  TQDB_RETURN_IF_ERROR(collection->Load());  // builds the quantizer; no data yet
-
-  rocksdb::WriteBatch batch;
-  batch.Put(store_->cf(Cf::kCollections), config.name, storage::EncodeCollectionRecord(stored));
-  batch.Put(store_->cf(Cf::kDefault), std::string(storage::kNextCollectionIdKey),
-            absl::StrCat(stored.id + 1));
-  TQDB_RETURN_IF_ERROR(store_->Write(&batch, Durability::kSync));
+  const storage::StoredCollection stored{next_collection_id_, config};
+  // Builds the quantizer before anything is stored; a new collection has no data to load.
+  TQDB_ASSIGN_OR_RETURN(
+      std::shared_ptr<CollectionImpl> collection,
+      CollectionImpl::Open(store_, stored.id, config, MakeSegmentPolicy(options_)));
+  TQDB_RETURN_IF_ERROR(catalog_->AddCollection(stored));
   next_collection_id_ = stored.id + 1;
   collections_[config.name] = collection;
   return collection;
@@ -125,18 +97,11 @@ absl::Status Database::DropCollection(const std::string& name) {
   if (it == collections_.end()) {
     return absl::NotFoundError(absl::StrCat("no collection named '", name, "'"));
   }
-  std::shared_ptr<Collection> collection = it->second;
+  const std::shared_ptr<CollectionImpl> collection = it->second;
   // Waits for a running write; after this, the collection refuses new ones.
   collection->MarkDropped();
-  const std::string begin = storage::CollectionPrefix(collection->cid_);
-  const std::string end = storage::CollectionEnd(collection->cid_);
-  rocksdb::WriteBatch batch;
-  batch.Delete(store_->cf(Cf::kCollections), name);
-  for (Cf cf : {Cf::kSegments, Cf::kDead, Cf::kVectors, Cf::kPayloads}) {
-    batch.DeleteRange(store_->cf(cf), begin, end);
-  }
-  if (absl::Status status = store_->Write(&batch, Durability::kSync); !status.ok()) {
-    collection->dropped_.store(false);  // nothing was removed; keep serving it
+  if (absl::Status status = catalog_->DropCollection(name, collection->cid()); !status.ok()) {
+    collection->UnmarkDropped();  // nothing was removed; keep serving it
     return status;
   }
   collections_.erase(it);

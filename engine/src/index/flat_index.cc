@@ -70,7 +70,7 @@ absl::Status FlatIndex::Add(absl::Span<const uint64_t> ids, absl::Span<const flo
 
 absl::Status FlatIndex::AddEncoded(absl::Span<const uint64_t> ids, absl::Span<const uint8_t> codes,
                                    absl::Span<const VectorFactors> factors,
-                                   absl::Span<const float> vectors) {
+                                   absl::Span<const float> vectors, uint64_t tag) {
   const size_t n = ids.size();
   const size_t d = dim();
   if (codes.size() != n * code_bytes_ || factors.size() != n ||
@@ -87,12 +87,14 @@ absl::Status FlatIndex::AddEncoded(absl::Span<const uint64_t> ids, absl::Span<co
     const uint32_t slot = it->second;
     if (inserted) {
       ids_.push_back(ids[i]);
+      tags_.emplace_back();
       codes_.resize(codes_.size() + code_bytes_);
       factors_.emplace_back();
       if (options_.store_vectors) vectors_.resize(vectors_.size() + d);
     }
     std::memcpy(&codes_[slot * code_bytes_], &codes[i * code_bytes_], code_bytes_);
     factors_[slot] = factors[i];
+    tags_[slot] = tag;
     if (options_.store_vectors)
       std::memcpy(&vectors_[slot * d], &vectors[i * d], d * sizeof(float));
     const uint8_t* code = &codes[i * code_bytes_];
@@ -118,6 +120,16 @@ const VectorFactors* FlatIndex::FactorsOf(uint64_t id) const {
   return it == slot_of_.end() ? nullptr : &factors_[it->second];
 }
 
+std::optional<uint64_t> FlatIndex::TagOf(uint64_t id) const {
+  auto it = slot_of_.find(id);
+  if (it == slot_of_.end()) return std::nullopt;
+  return tags_[it->second];
+}
+
+void FlatIndex::SetTag(uint64_t id, uint64_t tag) {
+  if (auto it = slot_of_.find(id); it != slot_of_.end()) tags_[it->second] = tag;
+}
+
 size_t FlatIndex::Remove(absl::Span<const uint64_t> ids) {
   size_t removed = 0;
   const size_t d = dim();
@@ -131,6 +143,7 @@ size_t FlatIndex::Remove(absl::Span<const uint64_t> ids) {
       std::memcpy(&codes_[hole * code_bytes_], &codes_[last * code_bytes_], code_bytes_);
       factors_[hole] = factors_[last];
       ids_[hole] = ids_[last];
+      tags_[hole] = tags_[last];
       if (options_.store_vectors) {
         std::memcpy(&vectors_[hole * d], &vectors_[last * d], d * sizeof(float));
       }
@@ -143,6 +156,7 @@ size_t FlatIndex::Remove(absl::Span<const uint64_t> ids) {
       if (blocks != nullptr) blocks->Resize(last);
     }
     ids_.pop_back();
+    tags_.pop_back();
     codes_.resize(codes_.size() - code_bytes_);
     factors_.pop_back();
     if (options_.store_vectors) vectors_.resize(vectors_.size() - d);
@@ -373,7 +387,8 @@ void FlatIndex::ScanBlocks(const QueryScan& query, size_t begin, size_t end, Top
 
 size_t FlatIndex::MemoryBytes() const {
   return codes_.capacity() + factors_.capacity() * sizeof(VectorFactors) +
-         ids_.capacity() * sizeof(uint64_t) + vectors_.capacity() * sizeof(float) +
+         (ids_.capacity() + tags_.capacity()) * sizeof(uint64_t) +
+         vectors_.capacity() * sizeof(float) +
          slot_of_.capacity() * (sizeof(std::pair<uint64_t, uint32_t>) + 1) +
          (mse_blocks_ != nullptr ? mse_blocks_->MemoryBytes() : 0) +
          (sign_blocks_ != nullptr ? sign_blocks_->MemoryBytes() : 0);

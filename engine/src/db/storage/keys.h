@@ -29,6 +29,9 @@ enum class Cf { kDefault = 0, kCollections, kSegments, kDead, kVectors, kPayload
 inline constexpr int kCfCount = static_cast<int>(Cf::kCount);
 inline constexpr std::array<std::string_view, kCfCount> kCfNames = {
     "default", "collections", "segments", "dead", "vectors", "payloads"};
+// The column families that hold a collection's data, each under its key prefix.
+inline constexpr std::array<Cf, 4> kCollectionDataCfs = {Cf::kSegments, Cf::kDead, Cf::kVectors,
+                                                         Cf::kPayloads};
 
 std::string CollectionPrefix(uint32_t cid);
 // The first key past every key of collection `cid`.

@@ -1,0 +1,95 @@
+// One collection's data in the store: every RocksDB write batch, iterator, snapshot, MultiGet,
+// range delete and compaction of a collection goes through here, so the collection layer never
+// touches RocksDB (the same split as RocksDB's own db/ behind include/).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/statusor.h"
+#include "absl/types/span.h"
+#include "db/storage/segment_codec.h"
+#include "tqdb/collection_config.h"
+
+namespace rocksdb {
+class Snapshot;
+class WriteBatch;
+}  // namespace rocksdb
+
+namespace tqdb::storage {
+
+class Store;
+
+// A consistent read view of the whole store, released when the last copy goes.
+using ReadView = std::shared_ptr<const rocksdb::Snapshot>;
+
+class CollectionStore {
+ public:
+  // The changes of one atomic write to this collection.
+  class Batch {
+   public:
+    ~Batch();
+    Batch(Batch&&) noexcept;
+    void PutSegment(uint64_t number, std::string_view value);
+    // Removes the segment and every dead mark it has.
+    void DeleteSegment(uint64_t number);
+    // Marks `id`'s entry in `segment` stale.
+    void MarkDead(uint64_t segment, uint64_t id);
+    void PutVector(uint64_t id, absl::Span<const float> vector);
+    void PutPayload(uint64_t id, std::string_view payload);
+    void DeletePayload(uint64_t id);
+    // Removes the id's vector and payload.
+    void DeleteRecord(uint64_t id);
+
+   private:
+    friend class CollectionStore;
+    explicit Batch(const CollectionStore* owner);
+    const CollectionStore* owner_;
+    std::unique_ptr<rocksdb::WriteBatch> batch_;
+  };
+
+  // One stored segment as loading sees it: the decoded value and which of its ids are stale.
+  struct LoadedSegment {
+    uint64_t number = 0;
+    size_t bytes = 0;  // of the stored value
+    SegmentView view;  // codes point into the stored value, valid during the visit only
+    const absl::flat_hash_set<uint64_t>* dead = nullptr;  // null when none are
+  };
+
+  CollectionStore(std::shared_ptr<Store> store, uint32_t cid, std::string name);
+
+  Batch NewBatch() const { return Batch(this); }
+  // Applies `batch` atomically; returns once it is as durable as `durability` promises.
+  absl::Status Write(Batch* batch, Durability durability) const;
+  ReadView Snapshot() const;
+
+  // Visits every segment in number order with one sequential scan (dead marks read first).
+  absl::Status ForEachSegment(size_t code_bytes,
+                              const std::function<absl::Status(const LoadedSegment&)>& visit) const;
+  // The ids a segment was written with, live or not (the latest state, not a snapshot).
+  absl::StatusOr<std::vector<uint64_t>> ReadSegmentIds(uint64_t number, size_t code_bytes) const;
+
+  // The float vectors of `ids` as of `view`; DataLoss when one is missing or damaged.
+  absl::StatusOr<std::vector<std::vector<float>>> ReadVectors(absl::Span<const uint64_t> ids,
+                                                              int dim, const ReadView& view) const;
+  // The payloads of `ids` as of `view`; empty for an id without one.
+  absl::StatusOr<std::vector<std::string>> ReadPayloads(absl::Span<const uint64_t> ids,
+                                                        const ReadView& view) const;
+
+  // Compacts the collection's key ranges, so deleted data leaves the disk.
+  absl::Status CompactRanges() const;
+  // Approximate bytes of the collection on disk and in memtables.
+  uint64_t ApproximateBytes() const;
+
+ private:
+  const std::shared_ptr<Store> store_;
+  const uint32_t cid_;
+  const std::string name_;  // for error messages
+};
+
+}  // namespace tqdb::storage

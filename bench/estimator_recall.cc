@@ -15,6 +15,7 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "bench_util.h"
 #include "fvecs.h"
 #include "ground_truth.h"
 #include "tqdb/flat_index.h"
@@ -29,9 +30,7 @@ namespace {
 constexpr int kRecallKs[] = {1, 2, 4, 8, 16, 32, 64};
 constexpr int kMaxK = 64;
 
-double Seconds(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
+using bench::SecondsSince;
 
 struct Variant {
   const char* name;
@@ -124,8 +123,8 @@ void RunDataset(const std::string& path) {
 #pragma omp parallel for schedule(static)
       for (size_t i = 0; i < n; ++i) std::memcpy(&copy[i * d], &base[i * d], d * sizeof(float));
       ++reps;
-    } while (Seconds(start) < 0.5);
-    const double memcpy_rate = reps * n / Seconds(start);
+    } while (SecondsSince(start) < 0.5);
+    const double memcpy_rate = reps * n / SecondsSince(start);
     for (int bits : {2, 4}) {
       for (const Variant& variant : {kVariants[1], kVariants[3]}) {
         QuantizerConfig config = DefaultQuantizerConfig(d, bits);
@@ -136,7 +135,7 @@ void RunDataset(const std::string& path) {
         std::vector<VectorFactors> factors(n);
         start = std::chrono::steady_clock::now();
         (*quantizer)->EncodeBatch(base.data(), n, codes.data(), factors.data());
-        const double rate = n / Seconds(start);
+        const double rate = n / SecondsSince(start);
         std::printf("| %d | %s | %d | %.0f | %.0f | %.1f |\n", threads, variant.name, bits, rate,
                     memcpy_rate, memcpy_rate / rate);
       }

@@ -21,6 +21,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "bench_set.h"
+#include "bench_util.h"
 #include "faiss_methods.h"
 #include "fvecs.h"
 #include "ground_truth_cache.h"
@@ -49,21 +50,7 @@ ABSL_FLAG(std::string, cache_dir, "",
 namespace tqdb::bench {
 namespace {
 
-using Clock = std::chrono::steady_clock;
 constexpr int kK = 10;
-
-double Seconds(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
-std::vector<int> ParseInts(const std::string& text) {
-  std::vector<int> values;
-  for (absl::string_view part : absl::StrSplit(text, ',', absl::SkipEmpty())) {
-    int value = 0;
-    if (absl::SimpleAtoi(part, &value)) values.push_back(value);
-  }
-  return values;
-}
 
 // A dataset by its --datasets entry: a file in the folder, or random unit vectors (cosine).
 absl::StatusOr<BenchSet> LoadSpec(const std::string& spec, const std::string& dir, size_t nq) {
@@ -93,12 +80,12 @@ double Qps(const Method& method, const BenchSet& set, size_t count, int per_call
   std::vector<int64_t> labels(static_cast<size_t>(per_call) * kK);
   size_t done = 0;
   const Clock::time_point start = Clock::now();
-  while (done < count && (done == 0 || Seconds(start) < 1.0)) {
+  while (done < count && (done == 0 || SecondsSince(start) < 1.0)) {
     const size_t n = std::min<size_t>(per_call, count - done);
     if (!method.Search(set.queries.data() + done * set.dim, n, kK, labels.data()).ok()) break;
     done += n;
   }
-  const double qps = done / Seconds(start);
+  const double qps = done / SecondsSince(start);
   omp_set_num_threads(saved);
   return qps;
 }
@@ -161,7 +148,7 @@ std::string Ratio(double ours, double theirs) {
 int Run() {
   std::string dir = absl::GetFlag(FLAGS_datasets_dir);
   if (dir.empty()) dir = DatasetsDir();
-  const std::vector<int> bit_widths = ParseInts(absl::GetFlag(FLAGS_bits));
+  const std::vector<int> bit_widths = ParseIntList(absl::GetFlag(FLAGS_bits));
   const int batch = absl::GetFlag(FLAGS_batch);
   std::printf(
       "# fast_scan_bench\n\n%s\n\nk = %d, cosine (inner product of unit vectors). QPS: "

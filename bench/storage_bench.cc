@@ -12,6 +12,7 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "bench_util.h"
 #include "fvecs.h"
 #include "rocksdb/db.h"
 #include "tqdb/database.h"
@@ -27,11 +28,8 @@ namespace tqdb {
 namespace {
 
 namespace fs = std::filesystem;
-using Clock = std::chrono::steady_clock;
-
-double Seconds(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
+using bench::Clock;
+using bench::SecondsSince;
 
 std::string FreshDir(const std::string& name) {
   std::string root = absl::GetFlag(FLAGS_work_dir);
@@ -88,7 +86,7 @@ double UpsertRate(const std::vector<float>& vectors, int dim, int bits, Durabili
       std::exit(1);
     }
   }
-  const double rate = n / Seconds(start);
+  const double rate = n / SecondsSince(start);
   if (bytes_on_disk != nullptr) {
     if (!collection->Compact().ok()) std::exit(1);
     *bytes_on_disk = collection->Describe().bytes_on_disk;
@@ -117,7 +115,7 @@ double RawRocksDbRate(const std::vector<float>& vectors, int dim, bool sync) {
     }
     if (!db->Write(write, &wb).ok()) std::exit(1);
   }
-  const double rate = n / Seconds(start);
+  const double rate = n / SecondsSince(start);
   delete db;
   fs::remove_all(path);
   return rate;
@@ -130,7 +128,7 @@ double EncodeRate(const std::vector<float>& vectors, int dim, int bits) {
   std::vector<VectorFactors> factors(n);
   const auto start = Clock::now();
   quantizer->EncodeBatch(vectors.data(), n, codes.data(), factors.data());
-  return n / Seconds(start);
+  return n / SecondsSince(start);
 }
 
 void UpsertTable() {
@@ -181,7 +179,7 @@ void StartupTable() {
         std::exit(1);
       }
     }
-    std::printf("loaded in %.1f s (batches of %zu, group commit)\n", Seconds(start), batch);
+    std::printf("loaded in %.1f s (batches of %zu, group commit)\n", SecondsSince(start), batch);
     if (!collection->Compact().ok()) std::exit(1);
     const CollectionInfo info = collection->Describe();
     std::printf(
@@ -196,7 +194,7 @@ void StartupTable() {
     options.verify_checksums_on_open = verify;
     const auto start = Clock::now();
     auto db = *Database::Open(path, options);
-    const double seconds = Seconds(start);
+    const double seconds = SecondsSince(start);
     const size_t count = (*db->GetCollection("big"))->Describe().count;
     std::printf("| %s | %.2f | %.0f |\n",
                 verify ? "checksum verification of every table file (default)"

@@ -9,6 +9,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "bench_util.h"
 #include "faiss/IndexPQ.h"
 #include "faiss/IndexPQFastScan.h"
 #include "faiss/IndexScalarQuantizer.h"
@@ -24,10 +25,6 @@
 
 namespace tqdb::bench {
 namespace {
-
-double SecondsSince(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
 
 faiss::MetricType FaissMetric(BenchMetric metric) {
   return metric == BenchMetric::kL2 ? faiss::METRIC_L2 : faiss::METRIC_INNER_PRODUCT;

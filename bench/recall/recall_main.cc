@@ -22,6 +22,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "bench_set.h"
+#include "bench_util.h"
 #include "faiss_methods.h"
 #include "fvecs.h"
 #include "ground_truth_cache.h"
@@ -63,27 +64,12 @@ ABSL_FLAG(std::string, check_known_loss, "",
 namespace tqdb::bench {
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-double SecondsSince(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
 const Clock::time_point kProgramStart = Clock::now();
 
 // Progress goes to stderr so that stdout stays the tables.
 template <typename... Args>
 void Progress(const Args&... args) {
   std::fprintf(stderr, "[%7.1fs] %s\n", SecondsSince(kProgramStart), absl::StrCat(args...).c_str());
-}
-
-std::vector<int> ParseInts(const std::string& text) {
-  std::vector<int> values;
-  for (absl::string_view part : absl::StrSplit(text, ',', absl::SkipEmpty())) {
-    int value = 0;
-    if (absl::SimpleAtoi(part, &value)) values.push_back(value);
-  }
-  return values;
 }
 
 // Single-thread queries/s at k = 10 over the first `count` queries, repeated for >= 0.5 s.
@@ -321,7 +307,7 @@ int Main() {
   for (const std::string& f : files) has_openai |= f.find("openai") != std::string::npos;
   if (!has_openai) std::printf("(no OpenAI embedding set among the datasets yet)\n");
 
-  const std::vector<int> bit_widths = ParseInts(absl::GetFlag(FLAGS_bits));
+  const std::vector<int> bit_widths = ParseIntList(absl::GetFlag(FLAGS_bits));
   bool ok = true;
   std::vector<int> dims;
   for (const std::string& f : files) ok &= RunDataset(f, bit_widths, out_dir, &dims);
@@ -331,7 +317,7 @@ int Main() {
     options.vectors = absl::GetFlag(FLAGS_index_time_vectors);
     options.real_files = files;
     options.pq8_max_dim = absl::GetFlag(FLAGS_index_time_pq8_max_dim);
-    options.synthetic_dims = ParseInts(absl::GetFlag(FLAGS_index_time_dims));
+    options.synthetic_dims = ParseIntList(absl::GetFlag(FLAGS_index_time_dims));
     options.progress = [](const std::string& line) { Progress(line); };
     const std::string table = IndexTimeTable(options);
     std::printf("\n%s", table.c_str());

@@ -1,8 +1,7 @@
 #include "tqdb_method.h"
 
-#include <chrono>
-
 #include "absl/strings/str_cat.h"
+#include "bench_util.h"
 #include "tqdb/flat_index.h"
 #include "tqdb/quantizer_config.h"
 
@@ -42,12 +41,11 @@ class TqdbMethod : public Method {
       if (!index.ok()) return index.status();
       std::vector<uint64_t> ids(n);
       for (size_t i = 0; i < n; ++i) ids[i] = i;
-      const auto start = std::chrono::steady_clock::now();
+      const Clock::time_point start = Clock::now();
       if (absl::Status s = (*index)->Add(ids, {base, n * options_.quantizer.dim}); !s.ok()) {
         return s;
       }
-      shared_->times.add_s =
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      shared_->times.add_s = SecondsSince(start);
       shared_->index = *std::move(index);
     }
     *times = shared_->times;

@@ -9,6 +9,7 @@
 #include "ground_truth.h"
 #include "gtest/gtest.h"
 #include "index/scan/scan_kernels.h"
+#include "index/vector_coder.h"
 #include "test_util.h"
 
 namespace tqdb {
@@ -29,6 +30,14 @@ std::unique_ptr<FlatIndex> MakeIndex(const FlatIndexOptions& options) {
 }
 
 std::vector<uint64_t> Iota(size_t n) { return testing::IdRange(0, n); }
+
+// The plain mean of the rows (a center for L2; for cosine close to the mean of unit rows).
+std::vector<float> MeanOf(const std::vector<float>& rows, int d) {
+  std::vector<float> mean(d, 0.0f);
+  const size_t n = rows.size() / d;
+  for (size_t i = 0; i < rows.size(); ++i) mean[i % d] += rows[i] / n;
+  return mean;
+}
 
 // The GloVe fixture (the 10,000 most frequent words): its last 1,000 vectors are queries, the
 // other 9,000 the base, cosine similarity.
@@ -97,6 +106,23 @@ TEST_F(GloveRecallTest, FourBitsCalibratedAndReranked) {
   EXPECT_GE(reranked, 0.99) << "recall@10@10 at 4 bits/dim with re-rank of the top 100";
   std::cout << "GloVe fixture recall@10@10, 4 bits: " << recall
             << ", re-ranked top 100: " << reranked << "\n";
+}
+
+TEST_F(GloveRecallTest, CenteringRaisesRecallAtEveryWidth) {
+  const std::vector<float> center = MeanCenter(Metric::kCosine, base_->data(), base_count_, d_);
+  SearchOptions params;
+  params.k = kK;
+  for (int bits : {1, 2, 3, 4}) {
+    auto plain = BuildIndex(bits);
+    FlatIndexOptions options = Options(d_, bits, Metric::kCosine, false);
+    options.center = center;
+    auto centered = MakeIndex(options);
+    ASSERT_TRUE(centered->Add(Iota(base_count_), *base_).ok());
+    const double before = RecallAt10(*plain, params), after = RecallAt10(*centered, params);
+    std::cout << "GloVe fixture recall@10@10 at " << bits << " bits: " << before << " uncentered, "
+              << after << " centered\n";
+    EXPECT_GT(after, before) << bits << " bits";
+  }
 }
 
 TEST_F(GloveRecallTest, EightBitsWithRerankEqualsBruteForce) {
@@ -398,6 +424,34 @@ TEST(FastScanTest, EveryKernelReturnsTheReferenceTopKOnRandomData) {
                 std::string(variant) + " bits=" + std::to_string(bits) + " d=" + std::to_string(d) +
                     " metric=" + MetricName(metric) + " n=" + std::to_string(n));
           }
+        }
+      }
+    }
+  }
+}
+
+TEST(FastScanTest, CenteredIndexesReturnTheReferenceTopK) {
+  // The center moves a key by a per-vector bias, which the pruning bound must include.
+  for (const char* variant : {"mse-ratio", "prod"}) {
+    for (int bits : {1, 2, 3, 4}) {
+      for (int d : {7, 100, 1536}) {
+        for (Metric metric : {Metric::kCosine, Metric::kL2}) {
+          const size_t n = d >= 1536 ? 40 : 300;
+          std::vector<float> base = testing::RandomUnitVectors(n, d, n + d);
+          const std::vector<float> shift = testing::RandomUnitVectors(1, d, 5);
+          for (size_t i = 0; i < base.size(); ++i) base[i] += 0.8f * shift[i % d];
+          FlatIndexOptions options = Options(d, bits, metric, false);
+          ASSERT_TRUE(ApplyVariantName(variant, &options.quantizer).ok());
+          options.center = MeanOf(base, d);
+          auto index = MakeIndex(options);
+          ASSERT_TRUE(index->Add(Iota(n), base).ok());
+          index->Remove({0, 3, n - 1});
+          std::vector<float> queries = testing::RandomUnitVectors(4, d, 99);
+          for (size_t i = 0; i < queries.size(); ++i) queries[i] += 0.8f * shift[i % d];
+          ExpectFastScanMatchesReference(*index, queries, 10,
+                                         std::string(variant) + " bits=" + std::to_string(bits) +
+                                             " d=" + std::to_string(d) +
+                                             " metric=" + MetricName(metric));
         }
       }
     }

@@ -23,12 +23,16 @@ class NibbleBlocks;
 }
 namespace tqdb {
 
-class TopK;  // index/topk.h
+class TopK;         // index/topk.h
+class VectorCoder;  // index/vector_coder.h
 
 struct FlatIndexOptions {
   Metric metric = Metric::kCosine;
   QuantizerConfig quantizer;   // quantizer.dim is the index's dimension
   bool store_vectors = false;  // keep the float vectors, for exact re-rank
+  // Empty, or the center m (quantizer.dim values) the codes are taken relative to: x - m is
+  // encoded (for cosine x / |x| - m). Cosine and L2 only (docs/DESIGN.md, "Centering").
+  std::vector<float> center;
 };
 
 struct SearchHit {
@@ -46,7 +50,10 @@ class FlatIndex {
   int dim() const { return options_.quantizer.dim; }
   size_t size() const { return ids_.size(); }
   bool Contains(uint64_t id) const { return slot_of_.contains(id); }
-  const Quantizer& quantizer() const { return *quantizer_; }
+  const Quantizer& quantizer() const;
+  // Encodes vectors as this index stores them (center included); immutable, so it may be used
+  // without the index's lock.
+  std::shared_ptr<const VectorCoder> coder() const { return coder_; }
 
   // Inserts or replaces (upsert) `ids.size()` vectors given row-major in `vectors`. Ids must be
   // unique within the batch; the batch is validated whole before anything changes.
@@ -103,12 +110,9 @@ class FlatIndex {
   // Re-ranks `top` when asked and turns it into hits.
   std::vector<SearchHit> Finish(const float* query, const QueryScan& query_scan, TopK top,
                                 const SearchOptions& params) const;
-  // The search key (higher is better) of a vector with `factors` whose estimate of <q, u> is
-  // `estimate`.
-  float Key(const VectorFactors& factors, float estimate, float query_norm_sq) const;
-
   FlatIndexOptions options_;
-  std::unique_ptr<Quantizer> quantizer_;
+  std::shared_ptr<const VectorCoder> coder_;
+  const Quantizer* quantizer_ = nullptr;  // coder_'s
   size_t code_bytes_ = 0;
   // Dense arrays indexed by slot; Remove moves the last slot into the hole.
   std::vector<uint8_t> codes_;

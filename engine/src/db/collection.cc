@@ -6,6 +6,7 @@
 #include "db/batch_size.h"
 #include "db/collection_impl.h"
 #include "index/vector_checks.h"
+#include "index/vector_coder.h"
 #include "tqdb/status_macros.h"
 
 namespace tqdb {
@@ -133,16 +134,16 @@ absl::StatusOr<WriteResult> CollectionImpl::Upsert(absl::Span<const uint64_t> id
   }
   TQDB_RETURN_IF_ERROR(ValidateUniqueIds(ids));
 
-  // Encoding needs no lock: the quantizer is immutable.
-  const Quantizer* quantizer;
+  // Encoding needs no lock: the coder is immutable.
+  std::shared_ptr<const VectorCoder> coder;
   {
     ReaderLock lock(index_mu_);
-    quantizer = &index_->quantizer();
+    coder = index_->coder();
   }
-  const size_t code_bytes = quantizer->code_bytes();
+  const size_t code_bytes = coder->quantizer().code_bytes();
   std::vector<uint8_t> codes(n * code_bytes);
   std::vector<VectorFactors> factors(n);
-  quantizer->EncodeBatch(vectors.data(), n, codes.data(), factors.data());
+  coder->EncodeBatch(vectors.data(), n, codes.data(), factors.data());
   std::string segment_value = storage::EncodeSegment(ids, codes, factors, code_bytes);
   const size_t segment_bytes = segment_value.size();
 

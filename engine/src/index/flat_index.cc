@@ -13,6 +13,7 @@
 #include "index/scan/scan_kernels.h"
 #include "index/topk.h"
 #include "index/vector_checks.h"
+#include "index/vector_coder.h"
 #include "quant/prepared_query.h"
 #include "tqdb/status_macros.h"
 
@@ -29,8 +30,7 @@ constexpr size_t kSharedScanQueries = 8;
 }  // namespace
 
 struct FlatIndex::QueryScan {
-  std::vector<float> query;  // normalized for cosine
-  float query_norm_sq = 0;   // of the query as given
+  QueryTerms terms;  // terms.shifted is what `prepared` was built from
   PreparedQuery prepared;
   bool fast = false;  // fast-scan kernels, else the reference scorer
   scan::QuantizedTables mse_tables, sign_tables;
@@ -41,7 +41,9 @@ FlatIndex::~FlatIndex() = default;
 
 absl::StatusOr<std::unique_ptr<FlatIndex>> FlatIndex::Create(const FlatIndexOptions& options) {
   std::unique_ptr<FlatIndex> index(new FlatIndex(options));
-  TQDB_ASSIGN_OR_RETURN(index->quantizer_, Quantizer::Create(options.quantizer));
+  TQDB_ASSIGN_OR_RETURN(index->coder_,
+                        VectorCoder::Create(options.metric, options.quantizer, options.center));
+  index->quantizer_ = &index->coder_->quantizer();
   index->code_bytes_ = index->quantizer_->code_bytes();
   const int mse_bits = index->quantizer_->mse_bits();
   const bool prod = options.quantizer.kind == QuantizerKind::kProd;
@@ -63,7 +65,7 @@ absl::Status FlatIndex::Add(absl::Span<const uint64_t> ids, absl::Span<const flo
   const size_t n = ids.size();
   std::vector<uint8_t> codes(n * code_bytes_);
   std::vector<VectorFactors> factors(n);
-  quantizer_->EncodeBatch(vectors.data(), n, codes.data(), factors.data());
+  coder_->EncodeBatch(vectors.data(), n, codes.data(), factors.data());
   return AddEncoded(ids, codes, factors,
                     options_.store_vectors ? vectors : absl::Span<const float>());
 }
@@ -240,13 +242,8 @@ size_t FlatIndex::Keep(const SearchOptions& params) {
 FlatIndex::QueryScan FlatIndex::PrepareScan(const float* query, const SearchOptions& params) const {
   const int d = dim();
   QueryScan query_scan;
-  query_scan.query.assign(query, query + d);
-  query_scan.query_norm_sq = static_cast<float>(Dot(query, query, d));
-  if (options_.metric == Metric::kCosine) {
-    const float inv = 1.0f / std::sqrt(query_scan.query_norm_sq);
-    for (float& v : query_scan.query) v *= inv;
-  }
-  quantizer_->PrepareQuery(query_scan.query.data(), &query_scan.prepared);
+  query_scan.terms = coder_->PrepareTerms(query);
+  quantizer_->PrepareQuery(query_scan.terms.shifted.data(), &query_scan.prepared);
   // Without SIMD the byte-table reference (one lookup per code byte) beats the nibble kernel.
   query_scan.fast =
       fast_scan_ && !params.reference_scan && scan::ActiveScanLevel() != scan::ScanLevel::kScalar;
@@ -297,7 +294,7 @@ std::vector<SearchHit> FlatIndex::Finish(const float* query, const QueryScan& qu
   std::vector<SearchHit> hits;
   if (params.rerank) {
     for (const auto& [score, i] :
-         RerankExact(metric, query, query_scan.query_norm_sq, dim(), best.size(), params.k,
+         RerankExact(metric, query, query_scan.terms.norm_sq, dim(), best.size(), params.k,
                      [&](size_t c) { return &vectors_[size_t{1} * best[c].second * dim()]; })) {
       hits.push_back({ids_[best[i].second], score});
     }
@@ -311,17 +308,7 @@ std::vector<SearchHit> FlatIndex::Finish(const float* query, const QueryScan& qu
   return hits;
 }
 
-float FlatIndex::Key(const VectorFactors& f, float estimate, float query_norm_sq) const {
-  switch (options_.metric) {
-    case Metric::kCosine:
-      return estimate;
-    case Metric::kInnerProduct:
-      return f.norm * estimate;
-    case Metric::kL2:
-      return -(query_norm_sq + f.norm * f.norm - 2 * f.norm * estimate);
-  }
-  return estimate;
-}
+const Quantizer& FlatIndex::quantizer() const { return *quantizer_; }
 
 void FlatIndex::Scan(const QueryScan& query, size_t begin, size_t end, TopK* top) const {
   if (query.fast) {
@@ -336,13 +323,13 @@ void FlatIndex::ScanReference(const QueryScan& query, size_t begin, size_t end, 
     const VectorFactors& f = factors_[slot];
     const float estimate =
         quantizer_->EstimateInnerProduct(query.prepared, &codes_[slot * code_bytes_], f);
-    top->Push(Key(f, estimate, query.query_norm_sq), static_cast<uint32_t>(slot));
+    top->Push(coder_->Key(f, estimate, query.terms), static_cast<uint32_t>(slot));
   }
 }
 
 void FlatIndex::ScanBlocks(const QueryScan& query, size_t begin, size_t end, TopK* top) const {
   const PreparedQuery& prepared = query.prepared;
-  const float query_norm_sq = query.query_norm_sq;
+  const QueryTerms& terms = query.terms;
   const scan::QuantizedTables& mse_tables = query.mse_tables;
   const scan::QuantizedTables& sign_tables = query.sign_tables;
   const bool prod = sign_blocks_ != nullptr;
@@ -375,12 +362,12 @@ void FlatIndex::ScanBlocks(const QueryScan& query, size_t begin, size_t end, Top
         radius = std::abs(f.aux) * mse_error;
       }
       const float bound =
-          std::max(Key(f, center - radius, query_norm_sq), Key(f, center + radius, query_norm_sq));
+          std::max(coder_->Key(f, center - radius, terms), coder_->Key(f, center + radius, terms));
       if (bound <= top->threshold()) continue;
       const size_t slot = first + i;
       const float estimate =
           quantizer_->EstimateInnerProduct(prepared, &codes_[slot * code_bytes_], f);
-      top->Push(Key(f, estimate, query_norm_sq), static_cast<uint32_t>(slot));
+      top->Push(coder_->Key(f, estimate, terms), static_cast<uint32_t>(slot));
     }
   }
 }

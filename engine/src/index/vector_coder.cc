@@ -1,0 +1,108 @@
+#include "index/vector_coder.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "absl/strings/str_cat.h"
+#include "tqdb/status_macros.h"
+
+namespace tqdb {
+
+VectorCoder::VectorCoder(Metric metric, std::unique_ptr<Quantizer> quantizer,
+                         std::vector<float> center)
+    : metric_(metric), quantizer_(std::move(quantizer)), center_(std::move(center)) {
+  if (!center_.empty()) {
+    center_norm_sq_ = static_cast<float>(Dot(center_.data(), center_.data(), dim()));
+  }
+}
+
+absl::StatusOr<std::unique_ptr<VectorCoder>> VectorCoder::Create(Metric metric,
+                                                                 const QuantizerConfig& quantizer,
+                                                                 std::vector<float> center) {
+  TQDB_ASSIGN_OR_RETURN(std::unique_ptr<Quantizer> q, Quantizer::Create(quantizer));
+  if (!center.empty()) {
+    if (center.size() != static_cast<size_t>(quantizer.dim)) {
+      return absl::InvalidArgumentError(absl::StrCat("the center has ", center.size(),
+                                                     " values; the dimension is ", quantizer.dim));
+    }
+    for (float v : center) {
+      if (!std::isfinite(v)) return absl::InvalidArgumentError("the center has a NaN or Inf");
+    }
+    // m = 0 is no center: the uncentered path, bit for bit.
+    if (std::all_of(center.begin(), center.end(), [](float v) { return v == 0; })) center.clear();
+    if (!center.empty() && metric == Metric::kInnerProduct) {
+      return absl::InvalidArgumentError(
+          "inner-product collections cannot be centered (the bias <m, x - m> would need a third "
+          "stored factor); use cosine or l2, or no center");
+    }
+  }
+  return std::unique_ptr<VectorCoder>(new VectorCoder(metric, std::move(q), std::move(center)));
+}
+
+void VectorCoder::EncodeBatch(const float* x, size_t n, uint8_t* codes,
+                              VectorFactors* factors) const {
+  if (!centered()) {
+    quantizer_->EncodeBatch(x, n, codes, factors);
+    return;
+  }
+  const size_t d = dim(), bytes = quantizer_->code_bytes();
+#pragma omp parallel
+  {
+    std::vector<float> r(d);
+#pragma omp for schedule(static)
+    for (size_t i = 0; i < n; ++i) {
+      const float* v = x + i * d;
+      float scale = 1;
+      if (metric_ == Metric::kCosine) {
+        const double norm_sq = Dot(v, v, static_cast<int>(d));
+        // A zero vector stays zero: norm 0 marks it (a centered unit vector is never at m).
+        scale = norm_sq > 0 ? static_cast<float>(1 / std::sqrt(norm_sq)) : 0.0f;
+      }
+      for (size_t j = 0; j < d; ++j) r[j] = scale == 0 ? 0.0f : v[j] * scale - center_[j];
+      quantizer_->Encode(r.data(), codes + i * bytes, factors + i);
+    }
+  }
+}
+
+QueryTerms VectorCoder::PrepareTerms(const float* query) const {
+  const int d = dim();
+  QueryTerms terms;
+  terms.shifted.assign(query, query + d);
+  terms.norm_sq = static_cast<float>(Dot(query, query, d));
+  if (metric_ == Metric::kCosine) {
+    const float inv = 1.0f / std::sqrt(terms.norm_sq);
+    for (float& v : terms.shifted) v *= inv;
+  }
+  if (centered()) {
+    if (metric_ == Metric::kCosine) {
+      terms.offset = static_cast<float>(Dot(terms.shifted.data(), center_.data(), d));
+    }
+    for (int j = 0; j < d; ++j) terms.shifted[j] -= center_[j];
+    terms.shifted_norm_sq = static_cast<float>(Dot(terms.shifted.data(), terms.shifted.data(), d));
+  } else {
+    terms.shifted_norm_sq = terms.norm_sq;
+  }
+  return terms;
+}
+
+std::vector<float> MeanCenter(Metric metric, const float* x, size_t n, int dim) {
+  std::vector<double> sum(dim, 0.0);
+  size_t counted = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const float* v = x + i * dim;
+    double scale = 1;
+    if (metric == Metric::kCosine) {
+      const double norm_sq = Dot(v, v, dim);
+      if (norm_sq == 0) continue;
+      scale = 1 / std::sqrt(norm_sq);
+    }
+    for (int j = 0; j < dim; ++j) sum[j] += v[j] * scale;
+    ++counted;
+  }
+  std::vector<float> mean(dim, 0.0f);
+  if (counted == 0) return mean;
+  for (int j = 0; j < dim; ++j) mean[j] = static_cast<float>(sum[j] / counted);
+  return mean;
+}
+
+}  // namespace tqdb

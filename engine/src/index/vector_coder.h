@@ -1,0 +1,80 @@
+// Vectors into stored codes and factors, and queries into the terms that score them: the
+// metric's normalization, the optional center m, then the quantizer (docs/DESIGN.md, "Centering").
+//
+// Centered, a vector is stored as r = x - m (cosine: x / |x| - m): the quantizer encodes the
+// direction of r and keeps n = |r| as the factor `norm`. Scores follow from
+//   <q, x> = <q, m> + <q - m, r> + <m, r>   and   |q - x|^2 = |q - m|^2 + |r|^2 - 2 <q - m, r>,
+// where the quantizer estimates <q - m, r> = n <q - m, r / n>. For cosine, |m + r| = 1 gives
+// <m, r> = (1 - |m|^2 - n^2) / 2, so the two stored factors suffice. Inner product would need a
+// third factor (<m, r> is not a function of n), so it is not centered. Without a center every
+// formula is the uncentered estimator's, operation for operation.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/types/span.h"
+#include "tqdb/metric.h"
+#include "tqdb/quantizer.h"
+
+namespace tqdb {
+
+// The per-query terms every key of one query shares.
+struct QueryTerms {
+  std::vector<float> shifted;  // what the quantizer prepares: q (cosine: q / |q|), minus m
+  float norm_sq = 0;           // |q|^2 of the query as given (exact re-rank)
+  float shifted_norm_sq = 0;   // |shifted|^2 (L2 keys)
+  float offset = 0;            // centered cosine: <q / |q|, m>
+};
+
+class VectorCoder {
+ public:
+  // `center` is empty or has quantizer.dim finite values; InvalidArgument otherwise, or when the
+  // metric cannot be centered. An all-zero center is no center.
+  static absl::StatusOr<std::unique_ptr<VectorCoder>> Create(Metric metric,
+                                                             const QuantizerConfig& quantizer,
+                                                             std::vector<float> center);
+
+  Metric metric() const { return metric_; }
+  const Quantizer& quantizer() const { return *quantizer_; }
+  int dim() const { return quantizer_->dim(); }
+  bool centered() const { return !center_.empty(); }
+  const std::vector<float>& center() const { return center_; }
+
+  // Encodes `n` validated vectors (row-major), in parallel. Thread-safe.
+  void EncodeBatch(const float* x, size_t n, uint8_t* codes, VectorFactors* factors) const;
+  // The terms of one validated query (nonzero for cosine).
+  QueryTerms PrepareTerms(const float* query) const;
+  // The search key (higher is better) of a vector with `factors` whose quantizer estimate is
+  // `estimate`; nondecreasing in `estimate`, which the fast scan's pruning bound relies on.
+  // Inline: the scan calls it for every vector.
+  float Key(const VectorFactors& f, float estimate, const QueryTerms& terms) const {
+    switch (metric_) {
+      case Metric::kCosine:
+        if (!centered()) return estimate;
+        if (f.norm == 0) return 0;  // the zero vector's cosine is 0
+        return terms.offset + f.norm * estimate + 0.5f * (1 - center_norm_sq_ - f.norm * f.norm);
+      case Metric::kInnerProduct:
+        return f.norm * estimate;
+      case Metric::kL2:
+        return -(terms.shifted_norm_sq + f.norm * f.norm - 2 * f.norm * estimate);
+    }
+    return estimate;
+  }
+
+ private:
+  VectorCoder(Metric metric, std::unique_ptr<Quantizer> quantizer, std::vector<float> center);
+
+  const Metric metric_;
+  const std::unique_ptr<Quantizer> quantizer_;
+  const std::vector<float> center_;
+  float center_norm_sq_ = 0;
+};
+
+// The center a collection takes from a sample of its vectors: their mean, of unit vectors for
+// cosine (zero vectors skipped). `n` vectors of `dim` floats, row-major.
+std::vector<float> MeanCenter(Metric metric, const float* x, size_t n, int dim);
+
+}  // namespace tqdb

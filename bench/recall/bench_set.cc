@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <set>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "embedding_files.h"
 #include "ground_truth.h"
@@ -41,7 +42,16 @@ const char* BenchMetricName(BenchMetric metric) {
   return "?";
 }
 
-absl::StatusOr<BenchSet> LoadBenchSet(const std::string& path, size_t queries, size_t max_base) {
+absl::StatusOr<BenchSet> LoadBenchSet(const std::string& spec, size_t queries, size_t max_base) {
+  std::string path = spec;
+  size_t first_base = 0;
+  if (const size_t at = spec.rfind('@'); at != std::string::npos) {
+    path = spec.substr(0, at);
+    if (!absl::SimpleAtoi(spec.substr(at + 1), &first_base) || IsHdf5(path)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("'", spec, "': expected a vector file and a first base row, file@N"));
+    }
+  }
   BenchSet set;
   set.name = std::filesystem::path(path).filename().string();
   if (IsHdf5(path)) {
@@ -64,11 +74,20 @@ absl::StatusOr<BenchSet> LoadBenchSet(const std::string& path, size_t queries, s
                                                      " vectors, not enough for ", queries,
                                                      " queries and a base"));
     }
+    if (first_base >= data.count - queries) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(spec, ": no base rows after row ", first_base));
+    }
     set.dim = data.dim;
     set.nq = queries;
-    set.n = data.count - queries;
+    set.n = data.count - queries - first_base;
     if (max_base > 0) set.n = std::min(set.n, max_base);
-    set.base.assign(data.values.begin(), data.values.begin() + set.n * data.dim);
+    if (first_base > 0) {
+      set.name =
+          absl::StrCat(set.name, " (base rows ", first_base, "-", first_base + set.n - 1, ")");
+    }
+    const auto begin = data.values.begin() + first_base * data.dim;
+    set.base.assign(begin, begin + set.n * data.dim);
     set.queries.assign(data.values.end() - queries * data.dim, data.values.end());
   }
   if (set.n == 0 || set.nq == 0) {

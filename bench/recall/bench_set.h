@@ -25,6 +25,8 @@ const char* BenchMetricName(BenchMetric metric);
 // "test") and the metric ("distance": angular -> cosine, euclidean -> L2, dot -> inner product).
 // Every other format is split: the last `queries` rows are the queries, the rest the base, and
 // compared by cosine (as ann-benchmarks does for GloVe). `max_base` > 0 keeps that many base rows.
+// `path` may end in "@N": the base then starts at row N (a tail split: rarer words in GloVe),
+// the queries staying the file's last rows.
 absl::StatusOr<BenchSet> LoadBenchSet(const std::string& path, size_t queries, size_t max_base);
 
 // The dataset files in `dir` that LoadBenchSet reads (by extension), sorted.

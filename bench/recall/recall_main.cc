@@ -8,6 +8,7 @@
 //   ./build/bench/recall [--bits=1,2,3,4] [--datasets=FILE,...] [--max_base=N] [--out_dir=DIR]
 #include <omp.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -186,6 +187,15 @@ void DrawPlots(const std::string& csv, const std::string& stem) {
   }
 }
 
+// The file name the tables of a dataset spec get: "glove-100", or "glove-100-from100000" for the
+// split "glove-100.fvecs@100000".
+std::string OutputStem(const std::string& spec) {
+  const size_t at = spec.rfind('@');
+  const std::filesystem::path path = spec.substr(0, at);
+  return at == std::string::npos ? path.stem().string()
+                                 : absl::StrCat(path.stem().string(), "-from", spec.substr(at + 1));
+}
+
 // Runs every method on one dataset; false when a check failed.
 bool RunDataset(const std::string& path, const std::vector<int>& bit_widths,
                 const std::string& out_dir, std::vector<int>* dims_seen) {
@@ -269,7 +279,7 @@ bool RunDataset(const std::string& path, const std::vector<int>& bit_widths,
   for (int bits : bit_widths) defaults.emplace_back(bits, TqdbDefaultVariant(set->dim, bits));
   const std::string summary = SummaryTable(rows, defaults);
   std::printf("\n%s", summary.c_str());
-  const std::string stem = absl::StrCat(out_dir, "/", std::filesystem::path(path).stem().string());
+  const std::string stem = absl::StrCat(out_dir, "/", OutputStem(path));
   if (absl::Status s = WriteTables(stem, title, rows, summary); !s.ok()) {
     std::printf("%s\n", s.ToString().c_str());
   } else {
@@ -293,9 +303,18 @@ int Main() {
   std::vector<std::string> files;
   for (absl::string_view f :
        absl::StrSplit(absl::GetFlag(FLAGS_datasets), ',', absl::SkipEmpty())) {
-    files.emplace_back(f);
+    // A bare name is a file in the datasets folder.
+    files.push_back(f.find('/') == absl::string_view::npos ? absl::StrCat(dir, "/", f)
+                                                           : std::string(f));
   }
-  if (files.empty()) files = FindDatasetFiles(dir);
+  if (files.empty()) {
+    files = FindDatasetFiles(dir);
+    // GloVe's rarer words: the base from row 100,000 on, the same queries (issue-13 split).
+    const std::string glove = dir + "/glove-100.fvecs";
+    if (std::find(files.begin(), files.end(), glove) != files.end()) {
+      files.insert(std::find(files.begin(), files.end(), glove) + 1, glove + "@100000");
+    }
+  }
   const std::string out_dir = absl::GetFlag(FLAGS_out_dir);
   std::filesystem::create_directories(out_dir);
   std::printf("# tqdb recall benchmark (datasets: %s)\n", dir.c_str());
@@ -315,7 +334,9 @@ int Main() {
   if (absl::GetFlag(FLAGS_index_time)) {
     IndexTimeOptions options;
     options.vectors = absl::GetFlag(FLAGS_index_time_vectors);
-    options.real_files = files;
+    for (const std::string& f : files) {
+      if (f.find('@') == std::string::npos) options.real_files.push_back(f);
+    }
     options.pq8_max_dim = absl::GetFlag(FLAGS_index_time_pq8_max_dim);
     options.synthetic_dims = ParseIntList(absl::GetFlag(FLAGS_index_time_dims));
     options.progress = [](const std::string& line) { Progress(line); };

@@ -1,7 +1,11 @@
 #include "tqdb_method.h"
 
+#include <cmath>
+
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "bench_util.h"
+#include "index/vector_coder.h"
 #include "tqdb/flat_index.h"
 #include "tqdb/quantizer_config.h"
 
@@ -17,9 +21,11 @@ struct SharedIndex {
 
 class TqdbMethod : public Method {
  public:
-  TqdbMethod(std::string variant, bool rerank, int rerank_candidates, FlatIndexOptions options,
-             std::shared_ptr<SharedIndex> shared)
+  TqdbMethod(std::string variant, bool centered, bool half_factors, bool rerank,
+             int rerank_candidates, FlatIndexOptions options, std::shared_ptr<SharedIndex> shared)
       : variant_(std::move(variant)),
+        centered_(centered),
+        half_factors_(half_factors),
         rerank_(rerank),
         rerank_candidates_(rerank_candidates),
         options_(std::move(options)),
@@ -29,7 +35,9 @@ class TqdbMethod : public Method {
   std::string name() const override {
     return rerank_ ? absl::StrCat(variant_, " + rerank ", rerank_candidates_) : variant_;
   }
-  double bytes_per_vector() const override { return code_bytes() + sizeof(VectorFactors); }
+  double bytes_per_vector() const override {
+    return code_bytes() + (half_factors_ ? sizeof(VectorFactors) / 2 : sizeof(VectorFactors));
+  }
   double code_bytes() const override { return shared_->code_bytes; }
   std::string extra_memory() const override {
     return rerank_ ? absl::StrCat(options_.quantizer.dim * sizeof(float), " B floats") : "";
@@ -37,12 +45,17 @@ class TqdbMethod : public Method {
 
   absl::Status Build(const float* base, size_t n, BuildTimes* times) override {
     if (shared_->index == nullptr) {
+      const int d = options_.quantizer.dim;
+      const Clock::time_point start = Clock::now();
+      // What a collection does when the base arrives in one batch: its mean is the center.
+      if (centered_) options_.center = MeanCenter(options_.metric, base, n, d);
       absl::StatusOr<std::unique_ptr<FlatIndex>> index = FlatIndex::Create(options_);
       if (!index.ok()) return index.status();
       std::vector<uint64_t> ids(n);
       for (size_t i = 0; i < n; ++i) ids[i] = i;
-      const Clock::time_point start = Clock::now();
-      if (absl::Status s = (*index)->Add(ids, {base, n * options_.quantizer.dim}); !s.ok()) {
+      if (absl::Status s = half_factors_ ? AddWithHalfFactors(**index, ids, base)
+                                         : (*index)->Add(ids, {base, n * size_t(d)});
+          !s.ok()) {
         return s;
       }
       shared_->times.add_s = SecondsSince(start);
@@ -71,7 +84,28 @@ class TqdbMethod : public Method {
   }
 
  private:
+  // Measures fp16 factors: encoded as usual, each factor rounded to half precision (11
+  // significant bits) before it is stored, as a 4-byte pair would hold it.
+  static absl::Status AddWithHalfFactors(FlatIndex& index, const std::vector<uint64_t>& ids,
+                                         const float* base) {
+    const size_t n = ids.size();
+    const size_t bytes = index.quantizer().code_bytes();
+    std::vector<uint8_t> codes(n * bytes);
+    std::vector<VectorFactors> factors(n);
+    index.coder()->EncodeBatch(base, n, codes.data(), factors.data());
+    for (VectorFactors& f : factors) {
+      for (float* v : {&f.norm, &f.aux}) {
+        int exponent = 0;
+        const float mantissa = std::frexp(*v, &exponent);
+        *v = std::ldexp(std::nearbyint(std::ldexp(mantissa, 11)), exponent - 11);
+      }
+    }
+    return index.AddEncoded(ids, codes, factors, {});
+  }
+
   std::string variant_;
+  bool centered_;
+  bool half_factors_;
   bool rerank_;
   int rerank_candidates_;
   FlatIndexOptions options_;
@@ -81,7 +115,9 @@ class TqdbMethod : public Method {
 }  // namespace
 
 std::vector<std::string> TqdbVariantNames() {
-  return {"mse-plain", "mse-ratio", "mse-unitnorm", "prod"};
+  // "c-": centered on the base's mean; "/f16": factors rounded to half precision (4 bytes).
+  return {"mse-plain",   "mse-ratio", "mse-unitnorm",    "prod",
+          "c-mse-ratio", "c-prod",    "c-mse-ratio/f16", "c-prod/f16"};
 }
 
 std::string TqdbDefaultVariant(int dim, int bits) {
@@ -99,15 +135,19 @@ std::vector<std::unique_ptr<Method>> MakeTqdbMethods(const std::string& variant,
   options.quantizer = DefaultQuantizerConfig(dim, bits);
   options.store_vectors = rerank_candidates > 0;  // the re-rank row reads them
   std::vector<std::unique_ptr<Method>> methods;
-  if (!ApplyVariantName(variant, &options.quantizer).ok()) return methods;
+  absl::string_view base_variant = variant;
+  const bool centered = absl::ConsumePrefix(&base_variant, "c-");
+  const bool half_factors = absl::ConsumeSuffix(&base_variant, "/f16");
+  if (centered && options.metric == Metric::kInnerProduct) return methods;  // not centered
+  if (!ApplyVariantName(std::string(base_variant), &options.quantizer).ok()) return methods;
   absl::StatusOr<std::unique_ptr<Quantizer>> quantizer = Quantizer::Create(options.quantizer);
   if (!quantizer.ok()) return methods;
   auto shared = std::make_shared<SharedIndex>();
   shared->code_bytes = (*quantizer)->code_bytes();
   for (bool rerank : {false, true}) {
     if (rerank && rerank_candidates <= 0) break;
-    methods.push_back(
-        std::make_unique<TqdbMethod>(variant, rerank, rerank_candidates, options, shared));
+    methods.push_back(std::make_unique<TqdbMethod>(variant, centered, half_factors, rerank,
+                                                   rerank_candidates, options, shared));
   }
   return methods;
 }

@@ -13,6 +13,7 @@
 
 #include "crash_model.h"
 #include "gtest/gtest.h"
+#include "index/vector_coder.h"
 #include "test_util.h"
 #include "tqdb/database.h"
 
@@ -84,10 +85,16 @@ ChildRun RunAndKill(const std::string& dir, uint64_t first_step, const char* dur
   return run;
 }
 
-// True when the collection holds exactly `state` (ids, vectors, payloads and codes).
-::testing::AssertionResult HoldsExactly(const Collection& collection, const Quantizer& quantizer,
+// True when the collection holds exactly `state` (ids, vectors, payloads and codes: each code is
+// the vector's encoding relative to the collection's center, which the writer's upserts take
+// once 1,000 vectors are stored, re-encoding the earlier ones in the same atomic write).
+::testing::AssertionResult HoldsExactly(const Collection& collection,
                                         const std::map<uint64_t, uint64_t>& state) {
-  const size_t count = collection.Describe().count;
+  const CollectionInfo info = collection.Describe();
+  const size_t count = info.count;
+  auto coder = VectorCoder::Create(info.config.metric, info.config.quantizer, info.center);
+  if (!coder.ok()) return ::testing::AssertionFailure() << coder.status();
+  const Quantizer& quantizer = (*coder)->quantizer();
   if (count != state.size()) {
     return ::testing::AssertionFailure() << count << " vectors stored, expected " << state.size();
   }
@@ -106,7 +113,7 @@ ChildRun RunAndKill(const std::string& dir, uint64_t first_step, const char* dur
              << "id " << id << " (written by step " << step << "): found=" << r.found
              << " payload='" << r.payload << "'";
     }
-    quantizer.Encode(expected.data(), code.data(), &factors);
+    (*coder)->EncodeBatch(expected.data(), 1, code.data(), &factors);
     absl::StatusOr<StoredCode> stored = collection.GetStoredCode(id);
     if (!stored.ok() || stored->code != code || stored->factors.norm != factors.norm ||
         stored->factors.aux != factors.aux) {
@@ -120,7 +127,6 @@ TEST(CrashRecoveryTest, SigkillNeverLosesAnAcknowledgedStepNorShowsHalfOfOne) {
   testing::ScopedTempDir dir;
   const CollectionConfig config =
       MakeCollectionConfig(crash::kCollection, crash::kDim, crash::kBits);
-  auto quantizer = *Quantizer::Create(config.quantizer);
   std::mt19937_64 gen(20261122);
   std::uniform_int_distribution<int> delay_ms(0, 60);
   uint64_t applied = 0;  // steps [0, applied) are in the database
@@ -145,10 +151,10 @@ TEST(CrashRecoveryTest, SigkillNeverLosesAnAcknowledgedStepNorShowsHalfOfOne) {
       continue;
     }
     // Every acknowledged step is there; the step in flight may have landed, whole.
-    if (HoldsExactly(**collection, *quantizer, crash::StateAfter(acked_through))) {
+    if (HoldsExactly(**collection, crash::StateAfter(acked_through))) {
       applied = acked_through;
     } else {
-      ASSERT_TRUE(HoldsExactly(**collection, *quantizer, crash::StateAfter(acked_through + 1)))
+      ASSERT_TRUE(HoldsExactly(**collection, crash::StateAfter(acked_through + 1)))
           << "round " << round << " (" << durability << "): state after " << acked_through
           << " acknowledged steps is neither that nor one more step";
       applied = acked_through + 1;

@@ -53,6 +53,7 @@ struct CollectionInfo {
   uint64_t bytes_on_disk = 0;    // approximate, includes memtables
   uint64_t bytes_in_memory = 0;  // the index and id maps
   size_t code_bytes = 0;         // packed code bytes per vector (factors not included)
+  std::vector<float> center;     // the center the codes are relative to; empty for none
 };
 
 // The packed code and factors kept for one vector (for checks and debugging).

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -33,10 +34,29 @@ absl::Status ParseDurability(std::string_view name, Durability* durability);
 // ValidateCollectionConfig, so in-process and gRPC callers get the same limit.
 inline constexpr int kMaxDimension = 65536;
 
+// What the codes are taken relative to (docs/DESIGN.md, "Centering"): embeddings share a common
+// direction, and quantizing x - m instead of x shrinks the estimate's error.
+enum class Centering {
+  kNone,  // m = 0: the codes of x itself
+  // m = the mean (cosine: of unit vectors) of the collection's vectors when an upsert first
+  // brings it to kAutoCenterVectors; the vectors stored before are re-encoded once from their
+  // stored floats (without store_vectors, only a first batch that large is centered).
+  kAuto,
+  kFixed,  // m given at creation
+};
+inline constexpr size_t kAutoCenterVectors = 1000;
+
+const char* CenteringName(Centering centering);
+// "none", "auto" or "fixed".
+absl::Status ParseCentering(std::string_view name, Centering* centering);
+
 struct CollectionConfig {
   std::string name;  // 1..128 of [A-Za-z0-9_.-], not starting with '.'
   Metric metric = Metric::kCosine;
   QuantizerConfig quantizer;  // quantizer.dim is the collection's dimension
+  // Inner product cannot be centered (its bias would need a third stored factor).
+  Centering centering = Centering::kNone;
+  std::vector<float> center;  // kFixed: dim values; otherwise empty (Describe shows the one in use)
   bool store_vectors = true;  // keep float vectors on disk: Get returns them; re-rank uses them
   Durability durability = Durability::kSync;  // default for writes that do not say
 };
@@ -53,13 +73,17 @@ struct CollectionSpec {
   std::optional<bool> store_vectors;     // default true
   std::optional<uint64_t> seed;          // default QuantizerConfig::seed
   std::optional<Durability> durability;  // default kSync
+  // Default: kAuto for cosine and L2, kNone for inner product; a center implies kFixed.
+  std::optional<Centering> centering;
+  std::vector<float> center;
 };
 
 // The configuration `spec` asks for, defaults filled in; InvalidArgument when bits are missing or
 // the variant is unknown. Ranges are checked once, by Database::CreateCollection.
 absl::StatusOr<CollectionConfig> ResolveCollectionConfig(const CollectionSpec& spec);
 
-// The default quantizer for `bits` (DefaultQuantizerConfig) in a collection of `dim`.
+// The default quantizer for `bits` (DefaultQuantizerConfig) in a collection of `dim`, and the
+// default centering for the metric.
 CollectionConfig MakeCollectionConfig(std::string name, int dim, int bits,
                                       Metric metric = Metric::kCosine);
 

@@ -49,6 +49,8 @@ class FlatIndex {
   const FlatIndexOptions& options() const { return options_; }
   int dim() const { return options_.quantizer.dim; }
   size_t size() const { return ids_.size(); }
+  // Every stored id, in slot order. Valid until the next Add/Remove.
+  absl::Span<const uint64_t> ids() const { return ids_; }
   bool Contains(uint64_t id) const { return slot_of_.contains(id); }
   const Quantizer& quantizer() const;
   // Encodes vectors as this index stores them (center included); immutable, so it may be used

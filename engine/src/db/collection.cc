@@ -23,9 +23,12 @@ CollectionImpl::~CollectionImpl() = default;
 absl::StatusOr<std::shared_ptr<CollectionImpl>> CollectionImpl::Open(
     std::shared_ptr<storage::Store> store, uint32_t cid, CollectionConfig config,
     const storage::SegmentPolicy& policy) {
+  // kAuto's center, once taken, is stored with the record; config() shows only a given one.
+  std::vector<float> center = config.center;
+  if (config.centering == Centering::kAuto) config.center.clear();
   std::shared_ptr<CollectionImpl> collection(
       new CollectionImpl(std::move(store), cid, std::move(config), policy));
-  TQDB_RETURN_IF_ERROR(collection->Load());
+  TQDB_RETURN_IF_ERROR(collection->Load(std::move(center)));
   return collection;
 }
 
@@ -43,11 +46,17 @@ void CollectionImpl::MarkDropped() {
 
 void CollectionImpl::UnmarkDropped() { dropped_.store(false, std::memory_order_release); }
 
-absl::Status CollectionImpl::Load() {
+absl::StatusOr<std::unique_ptr<FlatIndex>> CollectionImpl::NewIndex(
+    std::vector<float> center) const {
   FlatIndexOptions index_options;
   index_options.metric = config_.metric;
   index_options.quantizer = config_.quantizer;
-  TQDB_ASSIGN_OR_RETURN(std::unique_ptr<FlatIndex> index, FlatIndex::Create(index_options));
+  index_options.center = std::move(center);
+  return FlatIndex::Create(index_options);
+}
+
+absl::Status CollectionImpl::Load(std::vector<float> center) {
+  TQDB_ASSIGN_OR_RETURN(std::unique_ptr<FlatIndex> index, NewIndex(std::move(center)));
   const size_t code_bytes = index->quantizer().code_bytes();
 
   MutexLock write_lock(write_mu_);
@@ -145,42 +154,133 @@ absl::StatusOr<WriteResult> CollectionImpl::Upsert(absl::Span<const uint64_t> id
   std::vector<VectorFactors> factors(n);
   coder->EncodeBatch(vectors.data(), n, codes.data(), factors.data());
   std::string segment_value = storage::EncodeSegment(ids, codes, factors, code_bytes);
-  const size_t segment_bytes = segment_value.size();
 
   MutexLock write_lock(write_mu_);
   TQDB_RETURN_IF_ERROR(CheckLive());
+  const Durability durability = options.durability.value_or(config_.durability);
+  if (TakesCenterNow(n)) return UpsertTakingCenter(ids, vectors, payloads, durability);
+  {
+    ReaderLock lock(index_mu_);
+    if (index_->coder() != coder) {  // another upsert took the center meanwhile
+      index_->coder()->EncodeBatch(vectors.data(), n, codes.data(), factors.data());
+      segment_value = storage::EncodeSegment(ids, codes, factors, code_bytes);
+    }
+  }
+  const size_t segment_bytes = segment_value.size();
   const uint64_t number = next_segment_++;
   storage::CollectionStore::Batch batch = store_.NewBatch();
   batch.PutSegment(number, segment_value);
   segment_value = std::string();
   std::vector<uint64_t> replaced_in;  // the old segment of each replaced id
+  std::vector<bool> existed(n);
   {
     ReaderLock lock(index_mu_);
-    const size_t d = dim();
     for (size_t i = 0; i < n; ++i) {
       const std::optional<uint64_t> old = index_->TagOf(ids[i]);
+      existed[i] = old.has_value();
       if (old.has_value()) {
         replaced_in.push_back(*old);
         batch.MarkDead(*old, ids[i]);
       }
-      if (config_.store_vectors) batch.PutVector(ids[i], vectors.subspan(i * d, d));
-      if (!payloads.empty() && !payloads[i].empty()) {
-        batch.PutPayload(ids[i], payloads[i]);
-      } else if (old.has_value()) {
-        // A new id has no payload to remove: delete removed it along with the vector.
-        batch.DeletePayload(ids[i]);
-      }
     }
   }
-  TQDB_RETURN_IF_ERROR(Commit(&batch, options.durability.value_or(config_.durability),
-                              [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(index_mu_) {
-                                // Sizes were checked above.
-                                index_->AddEncoded(ids, codes, factors, {}, number).IgnoreError();
-                              }));
+  PutRecords(ids, vectors, payloads, existed, &batch);
+  TQDB_RETURN_IF_ERROR(Commit(&batch, durability, [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(index_mu_) {
+    // Sizes were checked above.
+    index_->AddEncoded(ids, codes, factors, {}, number).IgnoreError();
+  }));
   for (uint64_t old : replaced_in) ++segments_[old].dead;
   segments_[number] = SegmentStats{n, 0, segment_bytes};
   MaintainAfterWrite();
   return WriteResult{n - replaced_in.size(), replaced_in.size(), 0};
+}
+
+void CollectionImpl::PutRecords(absl::Span<const uint64_t> ids, absl::Span<const float> vectors,
+                                absl::Span<const std::string> payloads,
+                                const std::vector<bool>& existed,
+                                storage::CollectionStore::Batch* batch) const {
+  const size_t d = dim();
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (config_.store_vectors) batch->PutVector(ids[i], vectors.subspan(i * d, d));
+    if (!payloads.empty() && !payloads[i].empty()) {
+      batch->PutPayload(ids[i], payloads[i]);
+    } else if (existed[i]) {
+      // A new id has no payload to remove: delete removed it along with the vector.
+      batch->DeletePayload(ids[i]);
+    }
+  }
+}
+
+bool CollectionImpl::TakesCenterNow(size_t n) const {
+  if (config_.centering != Centering::kAuto) return false;
+  ReaderLock lock(index_mu_);
+  if (index_->coder()->centered()) return false;
+  // Without stored floats the vectors already encoded could not be re-encoded.
+  const bool can_reencode = config_.store_vectors || index_->size() == 0;
+  return can_reencode && index_->size() + n >= kAutoCenterVectors;
+}
+
+absl::StatusOr<WriteResult> CollectionImpl::UpsertTakingCenter(
+    absl::Span<const uint64_t> ids, absl::Span<const float> vectors,
+    absl::Span<const std::string> payloads, Durability durability) {
+  const size_t n = ids.size(), d = dim();
+  // The vectors that stay: every stored id the batch does not replace.
+  const absl::flat_hash_set<uint64_t> incoming(ids.begin(), ids.end());
+  std::vector<uint64_t> kept;
+  std::vector<bool> existed(n);
+  {
+    ReaderLock lock(index_mu_);
+    for (uint64_t id : index_->ids()) {
+      if (!incoming.contains(id)) kept.push_back(id);
+    }
+    for (size_t i = 0; i < n; ++i) existed[i] = index_->Contains(ids[i]);
+  }
+  std::vector<float> all;  // kept floats, then the batch
+  all.reserve((kept.size() + n) * d);
+  if (!kept.empty()) {
+    TQDB_ASSIGN_OR_RETURN(std::vector<std::vector<float>> stored,
+                          store_.ReadVectors(kept, d, store_.Snapshot()));
+    for (const std::vector<float>& v : stored) all.insert(all.end(), v.begin(), v.end());
+  }
+  all.insert(all.end(), vectors.begin(), vectors.end());
+  const size_t total = kept.size() + n;
+  std::vector<float> center = MeanCenter(config_.metric, all.data(), total, static_cast<int>(d));
+  TQDB_ASSIGN_OR_RETURN(std::unique_ptr<FlatIndex> index, NewIndex(center));
+  const size_t code_bytes = index->quantizer().code_bytes();
+  std::vector<uint8_t> codes(total * code_bytes);
+  std::vector<VectorFactors> factors(total);
+  index->coder()->EncodeBatch(all.data(), total, codes.data(), factors.data());
+  const auto kept_codes = absl::MakeConstSpan(codes).first(kept.size() * code_bytes);
+  const auto kept_factors = absl::MakeConstSpan(factors).first(kept.size());
+  const auto new_codes = absl::MakeConstSpan(codes).subspan(kept.size() * code_bytes);
+  const auto new_factors = absl::MakeConstSpan(factors).subspan(kept.size());
+
+  storage::CollectionStore::Batch batch = store_.NewBatch();
+  for (const auto& [number, stats] : segments_) batch.DeleteSegment(number);
+  std::map<uint64_t, SegmentStats> segments;
+  const uint64_t kept_number = next_segment_++, new_number = next_segment_++;
+  if (!kept.empty()) {
+    const std::string value = storage::EncodeSegment(kept, kept_codes, kept_factors, code_bytes);
+    batch.PutSegment(kept_number, value);
+    segments[kept_number] = {kept.size(), 0, value.size()};
+  }
+  const std::string value = storage::EncodeSegment(ids, new_codes, new_factors, code_bytes);
+  batch.PutSegment(new_number, value);
+  segments[new_number] = {n, 0, value.size()};
+  PutRecords(ids, vectors, payloads, existed, &batch);
+  storage::StoredCollection record{cid_, config_};
+  record.config.center = center;
+  batch.PutCollectionRecord(record);
+
+  TQDB_RETURN_IF_ERROR(index->AddEncoded(kept, kept_codes, kept_factors, {}, kept_number));
+  TQDB_RETURN_IF_ERROR(index->AddEncoded(ids, new_codes, new_factors, {}, new_number));
+  TQDB_RETURN_IF_ERROR(Commit(&batch, durability, [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(index_mu_) {
+    index_ = std::move(index);
+  }));
+  segments_ = std::move(segments);
+  size_t replaced = 0;
+  for (bool e : existed) replaced += e;
+  return WriteResult{n - replaced, replaced, 0};
 }
 
 absl::StatusOr<WriteResult> CollectionImpl::Delete(absl::Span<const uint64_t> ids,
@@ -295,6 +395,7 @@ CollectionInfo CollectionImpl::Describe() const {
     info.count = index_->size();
     info.code_bytes = index_->quantizer().code_bytes();
     info.bytes_in_memory = index_->MemoryBytes();
+    info.center = index_->coder()->center();
   }
   info.bytes_on_disk = store_.ApproximateBytes();
   return info;

@@ -1,5 +1,7 @@
 #include "tqdb/collection_config.h"
 
+#include <cmath>
+
 #include "absl/strings/str_cat.h"
 #include "tqdb/status_macros.h"
 
@@ -34,11 +36,35 @@ absl::Status ParseMetric(std::string_view name, Metric* metric) {
       absl::StrCat("unknown metric '", std::string(name), "'; expected ip, cosine or l2"));
 }
 
+const char* CenteringName(Centering centering) {
+  switch (centering) {
+    case Centering::kNone:
+      return "none";
+    case Centering::kAuto:
+      return "auto";
+    case Centering::kFixed:
+      return "fixed";
+  }
+  return "?";
+}
+
+absl::Status ParseCentering(std::string_view name, Centering* centering) {
+  for (Centering c : {Centering::kNone, Centering::kAuto, Centering::kFixed}) {
+    if (name == CenteringName(c)) {
+      *centering = c;
+      return absl::OkStatus();
+    }
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown centering '", std::string(name), "'; expected none, auto or fixed"));
+}
+
 CollectionConfig MakeCollectionConfig(std::string name, int dim, int bits, Metric metric) {
   CollectionConfig config;
   config.name = std::move(name);
   config.metric = metric;
   config.quantizer = DefaultQuantizerConfig(dim, bits);
+  config.centering = metric == Metric::kInnerProduct ? Centering::kNone : Centering::kAuto;
   return config;
 }
 
@@ -49,6 +75,11 @@ absl::StatusOr<CollectionConfig> ResolveCollectionConfig(const CollectionSpec& s
   config.store_vectors = spec.store_vectors.value_or(config.store_vectors);
   config.quantizer.seed = spec.seed.value_or(config.quantizer.seed);
   config.durability = spec.durability.value_or(config.durability);
+  if (!spec.center.empty()) {
+    config.centering = Centering::kFixed;
+    config.center = spec.center;
+  }
+  config.centering = spec.centering.value_or(config.centering);
   return config;  // Database::CreateCollection validates it
 }
 
@@ -79,7 +110,26 @@ absl::Status ValidateCollectionConfig(const CollectionConfig& config) {
     return absl::InvalidArgumentError(
         absl::StrCat("dimension must be in [1, ", kMaxDimension, "], got ", config.quantizer.dim));
   }
-  return ValidateQuantizerConfig(config.quantizer);
+  TQDB_RETURN_IF_ERROR(ValidateQuantizerConfig(config.quantizer));
+  if (config.centering != Centering::kNone && config.metric == Metric::kInnerProduct) {
+    return absl::InvalidArgumentError(
+        "inner-product collections cannot be centered (the bias <m, x - m> would need a third "
+        "stored factor); use centering none, or cosine or l2");
+  }
+  // kAuto's center is empty until taken (then stored with the record, dim values).
+  const size_t dim = config.quantizer.dim, given = config.center.size();
+  const bool sized = config.centering == Centering::kFixed  ? given == dim
+                     : config.centering == Centering::kAuto ? given == 0 || given == dim
+                                                            : given == 0;
+  if (!sized) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("centering ", CenteringName(config.centering), " with a center of ", given,
+                     " values: a fixed center needs dim = ", dim, ", none takes no center"));
+  }
+  for (float v : config.center) {
+    if (!std::isfinite(v)) return absl::InvalidArgumentError("the center has a NaN or Inf");
+  }
+  return absl::OkStatus();
 }
 
 bool SameDataLayout(const CollectionConfig& a, const CollectionConfig& b) {
@@ -87,7 +137,8 @@ bool SameDataLayout(const CollectionConfig& a, const CollectionConfig& b) {
   const QuantizerConfig& q = b.quantizer;
   return a.name == b.name && a.metric == b.metric && a.store_vectors == b.store_vectors &&
          p.dim == q.dim && p.bits == q.bits && p.kind == q.kind && p.estimator == q.estimator &&
-         p.rotation == q.rotation && p.projection == q.projection && p.seed == q.seed;
+         p.rotation == q.rotation && p.projection == q.projection && p.seed == q.seed &&
+         a.centering == b.centering && a.center == b.center;
 }
 
 std::string DescribeConfig(const CollectionConfig& config) {
@@ -95,7 +146,8 @@ std::string DescribeConfig(const CollectionConfig& config) {
   return absl::StrCat("dim=", q.dim, " metric=", MetricName(config.metric), " bits=", q.bits,
                       " variant=", VariantName(q), " rotation=", RotationKindName(q.rotation),
                       " seed=", q.seed, " store_vectors=", config.store_vectors ? "yes" : "no",
-                      " durability=", DurabilityName(config.durability));
+                      " durability=", DurabilityName(config.durability),
+                      " centering=", CenteringName(config.centering));
 }
 
 }  // namespace tqdb

@@ -62,7 +62,24 @@ class CollectionImpl final : public Collection {
 
   CollectionImpl(std::shared_ptr<storage::Store> store, uint32_t cid, CollectionConfig config,
                  const storage::SegmentPolicy& policy);
-  absl::Status Load();
+  // Builds the index (relative to `center`, empty for none) from the stored segments.
+  absl::Status Load(std::vector<float> center);
+  // An empty index of this collection relative to `center`.
+  absl::StatusOr<std::unique_ptr<FlatIndex>> NewIndex(std::vector<float> center) const;
+  // kAuto and not yet centered, and this upsert of `n` would make the center: see Centering.
+  bool TakesCenterNow(size_t n) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // The upsert that takes the center: the mean of the stored vectors and `vectors`; every stored
+  // vector is re-encoded from its floats into one new segment, the batch into another, and the
+  // record with the center is written, all in one batch.
+  absl::StatusOr<WriteResult> UpsertTakingCenter(absl::Span<const uint64_t> ids,
+                                                 absl::Span<const float> vectors,
+                                                 absl::Span<const std::string> payloads,
+                                                 Durability durability)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // Puts the floats and payloads of an upsert into `batch`; `existed[i]`: ids[i] was stored.
+  void PutRecords(absl::Span<const uint64_t> ids, absl::Span<const float> vectors,
+                  absl::Span<const std::string> payloads, const std::vector<bool>& existed,
+                  storage::CollectionStore::Batch* batch) const;
   absl::Status CheckLive() const;
 
   absl::Status ValidateSearch(const SearchOptions& options) const;

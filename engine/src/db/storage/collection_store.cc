@@ -82,6 +82,11 @@ void CollectionStore::Batch::DeleteRecord(uint64_t id) {
   batch_->Delete(owner_->store_->cf(Cf::kPayloads), key);
 }
 
+void CollectionStore::Batch::PutCollectionRecord(const StoredCollection& stored) {
+  batch_->Put(owner_->store_->cf(Cf::kCollections), stored.config.name,
+              EncodeCollectionRecord(stored));
+}
+
 CollectionStore::CollectionStore(std::shared_ptr<Store> store, uint32_t cid, std::string name)
     : store_(std::move(store)), cid_(cid), name_(std::move(name)) {}
 

@@ -13,6 +13,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
+#include "db/storage/config_codec.h"
 #include "db/storage/segment_codec.h"
 #include "tqdb/collection_config.h"
 
@@ -45,6 +46,8 @@ class CollectionStore {
     void DeletePayload(uint64_t id);
     // Removes the id's vector and payload.
     void DeleteRecord(uint64_t id);
+    // Rewrites the collection's config record (its name is the key), e.g. with a new center.
+    void PutCollectionRecord(const StoredCollection& stored);
 
    private:
     friend class CollectionStore;

@@ -4,6 +4,8 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "db/storage/keys.h"
 #include "tqdb/status_macros.h"
@@ -46,7 +48,14 @@ std::string EncodeCollectionRecord(const StoredCollection& stored) {
                       "rotation=", static_cast<int>(q.rotation), "\n",
                       "projection=", static_cast<int>(q.projection), "\n", "seed=", q.seed, "\n",
                       "store_vectors=", c.store_vectors ? 1 : 0, "\n",
-                      "durability=", static_cast<int>(c.durability), "\n");
+                      "durability=", static_cast<int>(c.durability), "\n",
+                      "centering=", static_cast<int>(c.centering), "\n", "center=",
+                      absl::StrJoin(c.center, ",",
+                                    [](std::string* out, float v) {
+                                      // 9 significant digits give back the same float.
+                                      absl::StrAppend(out, absl::StrFormat("%.9g", v));
+                                    }),
+                      "\n");
 }
 
 absl::StatusOr<StoredCollection> DecodeCollectionRecord(std::string_view record) {
@@ -87,6 +96,18 @@ absl::StatusOr<StoredCollection> DecodeCollectionRecord(std::string_view record)
   q.projection = static_cast<QjlProjectionKind>(projection);
   c.store_vectors = store == 1;
   c.durability = static_cast<Durability>(durability);
+  // Records written before centering existed have neither field: they are uncentered.
+  int centering = 0;
+  if (fields.contains("centering")) {
+    TQDB_RETURN_IF_ERROR(ReadInt(fields, "centering", 0, 2, &centering));
+    TQDB_ASSIGN_OR_RETURN(const std::string center, ReadString(fields, "center"));
+    for (absl::string_view part : absl::StrSplit(center, ',', absl::SkipEmpty())) {
+      float v = 0;
+      if (!absl::SimpleAtof(part, &v)) return Malformed(absl::StrCat("center value '", part, "'"));
+      c.center.push_back(v);
+    }
+  }
+  c.centering = static_cast<Centering>(centering);
   if (absl::Status valid = ValidateCollectionConfig(c); !valid.ok()) {
     return Malformed(valid.message());
   }

@@ -1,0 +1,165 @@
+// Centering in a durable collection (docs/DESIGN.md, "Centering"): the automatic center is taken
+// once, from the stored vectors and the batch that reaches kAutoCenterVectors, re-encoding the
+// earlier vectors without changing any id, payload or float; it survives a restart; a given
+// center is kept as given; the layouts that cannot be centered are refused.
+#include <cmath>
+
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+#include "index/vector_coder.h"
+#include "test_util.h"
+#include "tqdb/database.h"
+
+namespace tqdb {
+namespace {
+
+using ::tqdb::testing::IdRange;
+using ::tqdb::testing::ScopedTempDir;
+
+std::unique_ptr<Database> OpenDb(const std::string& path) {
+  absl::StatusOr<std::unique_ptr<Database>> db = Database::Open(path);
+  EXPECT_TRUE(db.ok()) << db.status();
+  return db.ok() ? *std::move(db) : nullptr;
+}
+
+std::vector<std::string> Payloads(absl::Span<const uint64_t> ids) {
+  std::vector<std::string> payloads;
+  for (uint64_t id : ids) payloads.push_back(absl::StrCat("payload ", id));
+  return payloads;
+}
+
+// Every id's record is its fixture row and payload, and its stored code is that row encoded
+// relative to the collection's current center.
+void ExpectHolds(const Collection& collection, absl::Span<const uint64_t> ids) {
+  const DenseDataset& glove = testing::GloveFixture();
+  const int d = glove.dim;
+  const CollectionInfo info = collection.Describe();
+  ASSERT_EQ(info.count, ids.size());
+  auto coder = *VectorCoder::Create(info.config.metric, info.config.quantizer, info.center);
+  auto records = *collection.Get(ids, /*with_vectors=*/true, /*with_payloads=*/true);
+  std::vector<uint8_t> code(coder->quantizer().code_bytes());
+  for (size_t i = 0; i < ids.size(); ++i) {
+    const float* row = &glove.values[ids[i] * d];
+    ASSERT_TRUE(records[i].found) << ids[i];
+    ASSERT_EQ(records[i].vector, std::vector<float>(row, row + d)) << ids[i];
+    ASSERT_EQ(records[i].payload, absl::StrCat("payload ", ids[i]));
+    VectorFactors factors;
+    coder->EncodeBatch(row, 1, code.data(), &factors);
+    const StoredCode stored = *collection.GetStoredCode(ids[i]);
+    ASSERT_EQ(stored.code, code) << ids[i];
+    ASSERT_EQ(stored.factors.norm, factors.norm) << ids[i];
+  }
+}
+
+TEST(CenteringTest, AutoCenterIsTakenOnceReencodesAndSurvivesRestart) {
+  ScopedTempDir dir;
+  const DenseDataset& glove = testing::GloveFixture();
+  const int d = glove.dim;
+  const std::vector<uint64_t> first = IdRange(0, 600), second = IdRange(500, 1200);
+  const std::vector<uint64_t> all = IdRange(0, 1200);
+  std::vector<float> expected_center;
+  {
+    auto db = OpenDb(dir.path());
+    const CollectionConfig config = MakeCollectionConfig("words", d, 2);
+    ASSERT_EQ(config.centering, Centering::kAuto);
+    auto collection = *db->CreateCollection(config);
+    ASSERT_TRUE(
+        collection->Upsert(first, absl::MakeConstSpan(glove.values).first(600 * d), Payloads(first))
+            .ok());
+    EXPECT_TRUE(collection->Describe().center.empty()) << "600 vectors: not yet";
+    ExpectHolds(*collection, first);
+    // 600 stored + 700 in the batch (100 of them replacing stored ids) reach 1,000.
+    auto result = collection->Upsert(
+        second, absl::MakeConstSpan(glove.values).subspan(500 * d, 700 * d), Payloads(second));
+    ASSERT_TRUE(result.ok()) << result.status();
+    EXPECT_EQ(result->inserted, 600u);
+    EXPECT_EQ(result->replaced, 100u);
+    expected_center = MeanCenter(Metric::kCosine, glove.values.data(), 1200, d);
+    EXPECT_EQ(collection->Describe().center, expected_center);
+    ExpectHolds(*collection, all);
+    // The center is taken once: later upserts encode against it.
+    const std::vector<uint64_t> more = IdRange(1200, 1300);
+    ASSERT_TRUE(collection
+                    ->Upsert(more, absl::MakeConstSpan(glove.values).subspan(1200 * d, 100 * d),
+                             Payloads(more))
+                    .ok());
+    EXPECT_EQ(collection->Describe().center, expected_center);
+    EXPECT_TRUE(collection->config().center.empty()) << "config() shows only a given center";
+  }
+  auto db = OpenDb(dir.path());
+  auto collection = *db->GetCollection("words");
+  EXPECT_EQ(collection->Describe().center, expected_center);
+  ExpectHolds(*collection, IdRange(0, 1300));
+  // A centered collection finds a vector's own id first.
+  SearchOptions options;
+  options.k = 1;
+  for (uint64_t id : {3, 700, 1250}) {
+    auto hits = *collection->Search(absl::MakeConstSpan(&glove.values[id * d], d), options);
+    EXPECT_EQ(hits[0].id, id);
+  }
+}
+
+TEST(CenteringTest, WithoutStoredFloatsOnlyALargeFirstBatchIsCentered) {
+  ScopedTempDir dir;
+  const DenseDataset& glove = testing::GloveFixture();
+  const int d = glove.dim;
+  auto db = OpenDb(dir.path());
+  CollectionConfig config = MakeCollectionConfig("bulk", d, 2);
+  config.store_vectors = false;
+  auto bulk = *db->CreateCollection(config);
+  ASSERT_TRUE(
+      bulk->Upsert(IdRange(0, 1000), absl::MakeConstSpan(glove.values).first(1000 * d)).ok());
+  EXPECT_EQ(bulk->Describe().center, MeanCenter(Metric::kCosine, glove.values.data(), 1000, d));
+
+  config.name = "trickle";
+  auto trickle = *db->CreateCollection(config);
+  ASSERT_TRUE(
+      trickle->Upsert(IdRange(0, 10), absl::MakeConstSpan(glove.values).first(10 * d)).ok());
+  ASSERT_TRUE(
+      trickle
+          ->Upsert(IdRange(10, 1010), absl::MakeConstSpan(glove.values).subspan(10 * d, 1000 * d))
+          .ok());
+  EXPECT_TRUE(trickle->Describe().center.empty()) << "10 codes could not be re-encoded";
+}
+
+TEST(CenteringTest, GivenCenterIsKeptAndLayoutsThatCannotBeCenteredAreRefused) {
+  ScopedTempDir dir;
+  const int d = 4;
+  auto db = OpenDb(dir.path());
+  CollectionSpec spec;
+  spec.name = "given";
+  spec.dim = d;
+  spec.bits = 2;
+  spec.metric = Metric::kL2;
+  spec.center = {0.5f, -1, 0.25f, 3};
+  const CollectionConfig config = *ResolveCollectionConfig(spec);
+  EXPECT_EQ(config.centering, Centering::kFixed);
+  ASSERT_TRUE(db->CreateCollection(config).ok());
+  // Another center is another layout.
+  CollectionConfig other = config;
+  other.center[0] = 0.75f;
+  EXPECT_EQ(db->CreateCollection(other, /*if_not_exists=*/true).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(db->CreateCollection(config, /*if_not_exists=*/true).ok());
+  db.reset();
+  db = OpenDb(dir.path());
+  auto given = *db->GetCollection("given");
+  EXPECT_EQ(given->config().center, spec.center);
+  EXPECT_EQ(given->Describe().center, spec.center);
+
+  CollectionConfig ip = MakeCollectionConfig("ip", d, 2, Metric::kInnerProduct);
+  EXPECT_EQ(ip.centering, Centering::kNone);
+  ip.centering = Centering::kAuto;
+  EXPECT_EQ(db->CreateCollection(ip).status().code(), absl::StatusCode::kInvalidArgument);
+  CollectionConfig short_center = config;
+  short_center.name = "short";
+  short_center.center.pop_back();
+  EXPECT_EQ(db->CreateCollection(short_center).status().code(), absl::StatusCode::kInvalidArgument);
+  CollectionConfig nan_center = config;
+  nan_center.name = "nan";
+  nan_center.center[1] = std::nanf("");
+  EXPECT_EQ(db->CreateCollection(nan_center).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace tqdb

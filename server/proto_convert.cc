@@ -60,6 +60,12 @@ absl::StatusOr<CollectionConfig> FromProto(const v1::CollectionConfig& proto) {
   if (proto.has_store_vectors()) spec.store_vectors = proto.store_vectors();
   if (proto.has_seed()) spec.seed = proto.seed();
   TQDB_ASSIGN_OR_RETURN(spec.durability, DurabilityFromProto(proto.durability()));
+  if (!proto.centering().empty()) {
+    Centering centering;
+    TQDB_RETURN_IF_ERROR(ParseCentering(proto.centering(), &centering));
+    spec.centering = centering;
+  }
+  spec.center.assign(proto.center().begin(), proto.center().end());
   return ResolveCollectionConfig(spec);
 }
 
@@ -74,6 +80,8 @@ v1::CollectionConfig ToProto(const CollectionConfig& config) {
   proto.set_seed(config.quantizer.seed);
   proto.set_durability(config.durability == Durability::kSync ? v1::DURABILITY_SYNC
                                                               : v1::DURABILITY_GROUP_COMMIT);
+  proto.set_centering(CenteringName(config.centering));
+  proto.mutable_center()->Add(config.center.begin(), config.center.end());
   return proto;
 }
 

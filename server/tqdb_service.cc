@@ -62,6 +62,7 @@ grpc::Status TqdbService::DescribeCollection(grpc::ServerContext*,
     response->set_segments(info.segments);
     response->set_dead_entries(info.dead_entries);
     response->set_code_bytes(info.code_bytes);
+    response->mutable_center()->Add(info.center.begin(), info.center.end());
     return absl::OkStatus();
   });
 }

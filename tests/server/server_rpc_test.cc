@@ -87,9 +87,37 @@ TEST_F(ServerRpcTest, CreateCollection) {
     EXPECT_NE(status.error_message().find("dimension must be in [1, 65536]"), std::string::npos)
         << status.error_message();
   }
+  bad = CreateRequest("x");
+  bad.mutable_config()->set_centering("sideways");
+  ExpectCode(Call(&S::CreateCollection, *server_, bad, &created), StatusCode::INVALID_ARGUMENT);
+  bad = CreateRequest("x");
+  bad.mutable_config()->set_metric(v1::METRIC_INNER_PRODUCT);
+  bad.mutable_config()->set_centering("auto");
+  ExpectCode(Call(&S::CreateCollection, *server_, bad, &created), StatusCode::INVALID_ARGUMENT);
+  bad = CreateRequest("x");
+  bad.mutable_config()->add_center(1);  // not kDim values
+  ExpectCode(Call(&S::CreateCollection, *server_, bad, &created), StatusCode::INVALID_ARGUMENT);
   v1::ListCollectionsResponse listed;
   ASSERT_TRUE(Call(&S::ListCollections, *server_, v1::ListCollectionsRequest(), &listed).ok());
   EXPECT_EQ(listed.names_size(), 1);  // none of the refused ones
+}
+
+TEST_F(ServerRpcTest, CollectionsCenterOnceTheyHoldAThousandVectors) {
+  v1::DescribeCollectionRequest describe;
+  describe.set_collection("docs");
+  v1::DescribeCollectionResponse described;
+  ASSERT_TRUE(Call(&S::DescribeCollection, *server_, describe, &described).ok());
+  EXPECT_EQ(described.config().centering(), "auto");
+  EXPECT_EQ(described.center_size(), 0);  // 500 vectors
+  v1::UpsertResponse upserted;
+  ASSERT_TRUE(Call(&S::Upsert, *server_, UpsertRequest("docs", 500, 500, 2), &upserted).ok());
+  ASSERT_TRUE(Call(&S::DescribeCollection, *server_, describe, &described).ok());
+  EXPECT_EQ(described.center_size(), kDim);
+  // Still found: the first 500 were re-encoded against the center.
+  v1::SearchResponse found;
+  ASSERT_TRUE(Call(&S::Search, *server_, SearchFor(7), &found).ok());
+  ASSERT_GT(found.hits_size(), 0);
+  EXPECT_EQ(found.hits(0).id(), 7u);
 }
 
 TEST_F(ServerRpcTest, UpsertAndUpsertStream) {

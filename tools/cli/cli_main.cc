@@ -2,6 +2,7 @@
 //
 //   tqdb [--server=HOST:PORT] list
 //   tqdb create NAME --dim=D --bits=B [--metric=cosine|ip|l2] [--variant=...] [--store_vectors]
+//                    [--centering=none|auto]
 //   tqdb describe NAME | drop NAME
 //   tqdb load NAME FILE [--batch=1000] [--max=N] [--column=embedding] [--first_id=0]
 //   tqdb search NAME [--vector="0.1,0.2,..." | --query_file=FILE --row=N | < vector.txt] [--k=10]
@@ -10,6 +11,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <iostream>
 #include <iterator>
@@ -33,6 +35,8 @@ ABSL_FLAG(std::string, variant, "default",
           "create: default, mse-plain, mse-ratio, mse-unitnorm, prod");
 ABSL_FLAG(bool, store_vectors, true, "create: keep float vectors (for get and re-rank)");
 ABSL_FLAG(std::string, durability, "sync", "create: sync or group-commit");
+ABSL_FLAG(std::string, centering, "",
+          "create: none or auto (default: auto for cosine and l2, none for ip)");
 ABSL_FLAG(int, batch, 1000, "load: vectors per upsert message; bench: queries per request");
 ABSL_FLAG(size_t, max, 0, "load: at most this many vectors (0: all)");
 ABSL_FLAG(std::string, column, "embedding", "load: CSV/JSON column holding the vector");
@@ -98,6 +102,7 @@ int Create(const std::string& name) {
   config->set_metric(MetricFlag());
   config->set_variant(absl::GetFlag(FLAGS_variant));
   config->set_store_vectors(absl::GetFlag(FLAGS_store_vectors));
+  config->set_centering(absl::GetFlag(FLAGS_centering));
   config->set_durability(absl::GetFlag(FLAGS_durability) == "group-commit"
                              ? v1::DURABILITY_GROUP_COMMIT
                              : v1::DURABILITY_SYNC);
@@ -116,7 +121,18 @@ int Describe(const std::string& name) {
   grpc::ClientContext context;
   grpc::Status status = Connect()->DescribeCollection(&context, request, &response);
   if (!status.ok()) return Fail("describe", status);
+  // The center has `dimension` floats: print its size and length instead.
+  double center_sq = 0;
+  for (float v : response.center()) center_sq += static_cast<double>(v) * v;
+  const int center_size = response.center_size();
+  response.clear_center();
+  response.mutable_config()->clear_center();
   std::printf("%s", response.DebugString().c_str());
+  if (center_size > 0) {
+    std::printf("center: %d values, |m| = %.4f\n", center_size, std::sqrt(center_sq));
+  } else {
+    std::printf("center: none\n");
+  }
   return 0;
 }
 

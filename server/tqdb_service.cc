@@ -67,6 +67,21 @@ grpc::Status TqdbService::DescribeCollection(grpc::ServerContext*,
   });
 }
 
+grpc::Status TqdbService::RecenterCollection(grpc::ServerContext*,
+                                             const v1::RecenterCollectionRequest* request,
+                                             v1::RecenterCollectionResponse* response) {
+  return Handle([&]() -> absl::Status {
+    TQDB_ASSIGN_OR_RETURN(std::shared_ptr<Collection> collection,
+                          database_->GetCollection(request->collection()));
+    TQDB_ASSIGN_OR_RETURN(const RecenterResult result, collection->Recenter(request->dry_run()));
+    response->set_drift(result.drift);
+    response->set_reencoded(result.reencoded);
+    response->mutable_old_center()->Add(result.old_center.begin(), result.old_center.end());
+    response->mutable_new_center()->Add(result.new_center.begin(), result.new_center.end());
+    return absl::OkStatus();
+  });
+}
+
 absl::Status TqdbService::ApplyUpsert(const v1::UpsertRequest& request,
                                       v1::UpsertResponse* response) {
   TQDB_ASSIGN_OR_RETURN(std::shared_ptr<Collection> collection,

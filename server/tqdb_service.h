@@ -32,6 +32,9 @@ class TqdbService final : public v1::Tqdb::Service {
                       v1::SearchResponse* response) override;
   grpc::Status SearchBatch(grpc::ServerContext*, const v1::SearchBatchRequest* request,
                            v1::SearchBatchResponse* response) override;
+  grpc::Status RecenterCollection(grpc::ServerContext*,
+                                  const v1::RecenterCollectionRequest* request,
+                                  v1::RecenterCollectionResponse* response) override;
 
  private:
   absl::Status ApplyUpsert(const v1::UpsertRequest& request, v1::UpsertResponse* response);

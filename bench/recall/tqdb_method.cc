@@ -100,7 +100,8 @@ class TqdbMethod : public Method {
         *v = std::ldexp(std::nearbyint(std::ldexp(mantissa, 11)), exponent - 11);
       }
     }
-    return index.AddEncoded(ids, codes, factors, {});
+    const size_t floats = index.options().store_vectors ? n * index.dim() : 0;
+    return index.AddEncoded(ids, codes, factors, {base, floats});
   }
 
   std::string variant_;

@@ -99,6 +99,62 @@ TEST(CenteringTest, AutoCenterIsTakenOnceReencodesAndSurvivesRestart) {
   }
 }
 
+TEST(CenteringTest, RecenterMeasuresDriftAndReencodesWithoutChangingRecords) {
+  ScopedTempDir dir;
+  const DenseDataset& glove = testing::GloveFixture();
+  const int d = glove.dim;
+  // Centered on rows 0..1199; then rows 0..599 leave and 2000..2999 arrive.
+  const std::vector<uint64_t> first = IdRange(0, 1200), later = IdRange(2000, 3000);
+  std::vector<uint64_t> stored = IdRange(600, 1200);
+  stored.insert(stored.end(), later.begin(), later.end());
+  std::vector<float> stored_rows;
+  for (uint64_t id : stored) {
+    stored_rows.insert(stored_rows.end(), &glove.values[id * d], &glove.values[(id + 1) * d]);
+  }
+  const std::vector<float> mean = MeanCenter(Metric::kCosine, stored_rows.data(), stored.size(), d);
+  {
+    auto db = OpenDb(dir.path());
+    auto collection = *db->CreateCollection(MakeCollectionConfig("words", d, 3));
+    ASSERT_TRUE(
+        collection
+            ->Upsert(first, absl::MakeConstSpan(glove.values).first(1200 * d), Payloads(first))
+            .ok());
+    const std::vector<float> taken = collection->Describe().center;
+    ASSERT_EQ(taken.size(), static_cast<size_t>(d));
+    ASSERT_TRUE(collection->Delete(IdRange(0, 600)).ok());
+    ASSERT_TRUE(collection
+                    ->Upsert(later, absl::MakeConstSpan(glove.values).subspan(2000 * d, 1000 * d),
+                             Payloads(later))
+                    .ok());
+
+    const RecenterResult dry = *collection->Recenter(/*dry_run=*/true);
+    EXPECT_EQ(dry.old_center, taken);
+    EXPECT_EQ(dry.new_center, mean);
+    double drift_sq = 0;
+    for (int j = 0; j < d; ++j) drift_sq += std::pow(double{mean[j]} - taken[j], 2);
+    EXPECT_NEAR(dry.drift, std::sqrt(drift_sq), 1e-6);
+    EXPECT_GT(dry.drift, 0.01);
+    EXPECT_EQ(dry.reencoded, 0u);
+    EXPECT_EQ(collection->Describe().center, taken) << "a dry run changes nothing";
+
+    const RecenterResult done = *collection->Recenter(/*dry_run=*/false);
+    EXPECT_EQ(done.reencoded, stored.size());
+    EXPECT_EQ(collection->Describe().center, mean);
+    ExpectHolds(*collection, stored);
+  }
+  auto db = OpenDb(dir.path());
+  auto collection = *db->GetCollection("words");
+  EXPECT_EQ(collection->Describe().center, mean);
+  ExpectHolds(*collection, stored);
+
+  auto none_config = MakeCollectionConfig("plain", d, 2);
+  none_config.centering = Centering::kNone;
+  auto plain = *db->CreateCollection(none_config);
+  EXPECT_EQ(plain->Recenter(true).status().code(), absl::StatusCode::kFailedPrecondition);
+  auto empty = *db->CreateCollection(MakeCollectionConfig("empty", d, 2));
+  EXPECT_EQ(empty->Recenter(true).status().code(), absl::StatusCode::kFailedPrecondition);
+}
+
 TEST(CenteringTest, WithoutStoredFloatsOnlyALargeFirstBatchIsCentered) {
   ScopedTempDir dir;
   const DenseDataset& glove = testing::GloveFixture();

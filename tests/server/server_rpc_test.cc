@@ -118,6 +118,21 @@ TEST_F(ServerRpcTest, CollectionsCenterOnceTheyHoldAThousandVectors) {
   ASSERT_TRUE(Call(&S::Search, *server_, SearchFor(7), &found).ok());
   ASSERT_GT(found.hits_size(), 0);
   EXPECT_EQ(found.hits(0).id(), 7u);
+
+  // The admin re-center: a dry run reports the drift (none: the center is that mean).
+  v1::RecenterCollectionRequest recenter;
+  recenter.set_collection("docs");
+  recenter.set_dry_run(true);
+  v1::RecenterCollectionResponse recentered;
+  ASSERT_TRUE(Call(&S::RecenterCollection, *server_, recenter, &recentered).ok());
+  EXPECT_LT(recentered.drift(), 1e-6);
+  EXPECT_EQ(recentered.reencoded(), 0u);
+  EXPECT_EQ(recentered.new_center_size(), kDim);
+  recenter.set_dry_run(false);
+  ASSERT_TRUE(Call(&S::RecenterCollection, *server_, recenter, &recentered).ok());
+  EXPECT_EQ(recentered.reencoded(), 1000u);
+  recenter.set_collection("nope");
+  ExpectCode(Call(&S::RecenterCollection, *server_, recenter, &recentered), StatusCode::NOT_FOUND);
 }
 
 TEST_F(ServerRpcTest, UpsertAndUpsertStream) {

@@ -4,6 +4,7 @@
 //   tqdb create NAME --dim=D --bits=B [--metric=cosine|ip|l2] [--variant=...] [--store_vectors]
 //                    [--centering=none|auto]
 //   tqdb describe NAME | drop NAME
+//   tqdb recenter NAME [--dry_run]
 //   tqdb load NAME FILE [--batch=1000] [--max=N] [--column=embedding] [--first_id=0]
 //   tqdb search NAME [--vector="0.1,0.2,..." | --query_file=FILE --row=N | < vector.txt] [--k=10]
 //   tqdb get NAME ID... | delete NAME ID...
@@ -35,6 +36,7 @@ ABSL_FLAG(std::string, variant, "default",
           "create: default, mse-plain, mse-ratio, mse-unitnorm, prod");
 ABSL_FLAG(bool, store_vectors, true, "create: keep float vectors (for get and re-rank)");
 ABSL_FLAG(std::string, durability, "sync", "create: sync or group-commit");
+ABSL_FLAG(bool, dry_run, false, "recenter: only report how far the mean has drifted");
 ABSL_FLAG(std::string, centering, "",
           "create: none or auto (default: auto for cosine and l2, none for ip)");
 ABSL_FLAG(int, batch, 1000, "load: vectors per upsert message; bench: queries per request");
@@ -132,6 +134,23 @@ int Describe(const std::string& name) {
     std::printf("center: %d values, |m| = %.4f\n", center_size, std::sqrt(center_sq));
   } else {
     std::printf("center: none\n");
+  }
+  return 0;
+}
+
+int Recenter(const std::string& name) {
+  v1::RecenterCollectionRequest request;
+  request.set_collection(name);
+  request.set_dry_run(absl::GetFlag(FLAGS_dry_run));
+  v1::RecenterCollectionResponse response;
+  grpc::ClientContext context;
+  grpc::Status status = Connect()->RecenterCollection(&context, request, &response);
+  if (!status.ok()) return Fail("recenter", status);
+  std::printf("the mean of the stored vectors is %.4f from the center in use%s\n", response.drift(),
+              response.old_center().empty() ? " (none yet)" : "");
+  if (!request.dry_run()) {
+    std::printf("re-encoded %llu vectors against it\n",
+                static_cast<unsigned long long>(response.reencoded()));
   }
   return 0;
 }
@@ -312,6 +331,7 @@ int Main(const std::vector<char*>& args) {
   const std::string name = args[2];
   if (command == "create") return Create(name);
   if (command == "describe") return Describe(name);
+  if (command == "recenter") return Recenter(name);
   if (command == "drop") {
     v1::DropCollectionRequest request;
     request.set_collection(name);
@@ -344,6 +364,7 @@ int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "client of tqdb-server.\n"
       "  tqdb list | create NAME --dim=D --bits=B | describe NAME | drop NAME\n"
+      "  tqdb recenter NAME [--dry_run]\n"
       "  tqdb load NAME FILE (.fvecs, .bvecs, .npy, .hdf5, .csv, .jsonl, GloVe text)\n"
       "  tqdb search NAME --vector=... | --query_file=F --row=N | < file\n"
       "  tqdb get NAME ID... | delete NAME ID...\n"

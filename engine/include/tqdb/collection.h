@@ -56,6 +56,14 @@ struct CollectionInfo {
   std::vector<float> center;     // the center the codes are relative to; empty for none
 };
 
+// What Recenter measured, and did unless it was a dry run.
+struct RecenterResult {
+  std::vector<float> old_center;  // empty: none
+  std::vector<float> new_center;  // the mean of the stored vectors (cosine: of unit vectors)
+  double drift = 0;               // |new_center - old_center|
+  size_t reencoded = 0;           // vectors re-encoded (0 for a dry run)
+};
+
 // The packed code and factors kept for one vector (for checks and debugging).
 struct StoredCode {
   std::vector<uint8_t> code;
@@ -97,6 +105,12 @@ class Collection {
   // Rewrites every segment holding deleted entries, merges small segments and compacts the
   // collection's RocksDB ranges, so deleted data leaves the disk.
   virtual absl::Status Compact() = 0;
+
+  // Centering auto only, with stored floats: measures how far the mean of the stored vectors
+  // has drifted from the center in use and, unless `dry_run`, takes it as the new center,
+  // re-encoding every vector from its floats in one atomic write. Ids, payloads and floats do
+  // not change. Writes wait while it runs; searches continue on the old codes until it commits.
+  virtual absl::StatusOr<RecenterResult> Recenter(bool dry_run) = 0;
 };
 
 }  // namespace tqdb

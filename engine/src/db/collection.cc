@@ -158,7 +158,14 @@ absl::StatusOr<WriteResult> CollectionImpl::Upsert(absl::Span<const uint64_t> id
   MutexLock write_lock(write_mu_);
   TQDB_RETURN_IF_ERROR(CheckLive());
   const Durability durability = options.durability.value_or(config_.durability);
-  if (TakesCenterNow(n)) return UpsertTakingCenter(ids, vectors, payloads, durability);
+  if (TakesCenterNow(n)) {
+    PendingUpsert upsert{ids, vectors, payloads, std::vector<bool>(n)};
+    {
+      ReaderLock lock(index_mu_);
+      for (size_t i = 0; i < n; ++i) upsert.existed[i] = index_->Contains(ids[i]);
+    }
+    return UpsertTakingCenter(upsert, durability);
+  }
   {
     ReaderLock lock(index_mu_);
     if (index_->coder() != coder) {  // another upsert took the center meanwhile
@@ -220,67 +227,131 @@ bool CollectionImpl::TakesCenterNow(size_t n) const {
   return can_reencode && index_->size() + n >= kAutoCenterVectors;
 }
 
-absl::StatusOr<WriteResult> CollectionImpl::UpsertTakingCenter(
-    absl::Span<const uint64_t> ids, absl::Span<const float> vectors,
-    absl::Span<const std::string> payloads, Durability durability) {
-  const size_t n = ids.size(), d = dim();
+absl::Status CollectionImpl::ForEachStoredChunk(
+    absl::Span<const uint64_t> ids,
+    const std::function<void(size_t first, const float* rows, size_t count)>& visit) const {
+  constexpr size_t kChunk = 4096;
+  const int d = dim();
+  const storage::ReadView view = store_.Snapshot();
+  std::vector<float> rows;
+  for (size_t first = 0; first < ids.size(); first += kChunk) {
+    const auto chunk = ids.subspan(first, std::min(kChunk, ids.size() - first));
+    TQDB_ASSIGN_OR_RETURN(std::vector<std::vector<float>> vectors,
+                          store_.ReadVectors(chunk, d, view));
+    rows.clear();
+    for (const std::vector<float>& v : vectors) rows.insert(rows.end(), v.begin(), v.end());
+    visit(first, rows.data(), chunk.size());
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CollectionImpl::RewriteAgainstCenter(std::vector<float> center,
+                                                  absl::Span<const uint64_t> kept,
+                                                  const PendingUpsert& upsert,
+                                                  Durability durability) {
+  TQDB_ASSIGN_OR_RETURN(std::unique_ptr<FlatIndex> index, NewIndex(center));
+  const VectorCoder& coder = *index->coder();
+  const size_t code_bytes = coder.quantizer().code_bytes(), n = upsert.ids.size();
+  std::vector<uint8_t> codes((kept.size() + n) * code_bytes);
+  std::vector<VectorFactors> factors(kept.size() + n);
+  TQDB_RETURN_IF_ERROR(ForEachStoredChunk(kept, [&](size_t first, const float* rows, size_t count) {
+    coder.EncodeBatch(rows, count, &codes[first * code_bytes], &factors[first]);
+  }));
+  coder.EncodeBatch(upsert.vectors.data(), n, &codes[kept.size() * code_bytes],
+                    &factors[kept.size()]);
+
+  storage::CollectionStore::Batch batch = store_.NewBatch();
+  for (const auto& [number, stats] : segments_) batch.DeleteSegment(number);
+  std::map<uint64_t, SegmentStats> segments;
+  // The kept vectors in sealed segments of about the target size, then the upsert's own.
+  const size_t per_segment =
+      std::max<size_t>(1, policy_.target_bytes / (code_bytes + sizeof(VectorFactors) + 8));
+  auto put_segment = [&](absl::Span<const uint64_t> ids, size_t first) -> absl::Status {
+    const uint64_t number = next_segment_++;
+    const std::string value = storage::EncodeSegment(
+        ids, absl::MakeConstSpan(codes).subspan(first * code_bytes, ids.size() * code_bytes),
+        absl::MakeConstSpan(factors).subspan(first, ids.size()), code_bytes);
+    batch.PutSegment(number, value);
+    segments[number] = {ids.size(), 0, value.size()};
+    return index->AddEncoded(
+        ids, absl::MakeConstSpan(codes).subspan(first * code_bytes, ids.size() * code_bytes),
+        absl::MakeConstSpan(factors).subspan(first, ids.size()), {}, number);
+  };
+  for (size_t first = 0; first < kept.size(); first += per_segment) {
+    TQDB_RETURN_IF_ERROR(
+        put_segment(kept.subspan(first, std::min(per_segment, kept.size() - first)), first));
+  }
+  if (n > 0) {
+    TQDB_RETURN_IF_ERROR(put_segment(upsert.ids, kept.size()));
+    PutRecords(upsert.ids, upsert.vectors, upsert.payloads, upsert.existed, &batch);
+  }
+  storage::StoredCollection record{cid_, config_};
+  record.config.center = std::move(center);
+  batch.PutCollectionRecord(record);
+  TQDB_RETURN_IF_ERROR(Commit(&batch, durability, [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(index_mu_) {
+    index_ = std::move(index);
+  }));
+  segments_ = std::move(segments);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<WriteResult> CollectionImpl::UpsertTakingCenter(const PendingUpsert& upsert,
+                                                               Durability durability) {
+  const size_t n = upsert.ids.size();
   // The vectors that stay: every stored id the batch does not replace.
-  const absl::flat_hash_set<uint64_t> incoming(ids.begin(), ids.end());
+  const absl::flat_hash_set<uint64_t> incoming(upsert.ids.begin(), upsert.ids.end());
   std::vector<uint64_t> kept;
-  std::vector<bool> existed(n);
   {
     ReaderLock lock(index_mu_);
     for (uint64_t id : index_->ids()) {
       if (!incoming.contains(id)) kept.push_back(id);
     }
-    for (size_t i = 0; i < n; ++i) existed[i] = index_->Contains(ids[i]);
   }
-  std::vector<float> all;  // kept floats, then the batch
-  all.reserve((kept.size() + n) * d);
-  if (!kept.empty()) {
-    TQDB_ASSIGN_OR_RETURN(std::vector<std::vector<float>> stored,
-                          store_.ReadVectors(kept, d, store_.Snapshot()));
-    for (const std::vector<float>& v : stored) all.insert(all.end(), v.begin(), v.end());
-  }
-  all.insert(all.end(), vectors.begin(), vectors.end());
-  const size_t total = kept.size() + n;
-  std::vector<float> center = MeanCenter(config_.metric, all.data(), total, static_cast<int>(d));
-  TQDB_ASSIGN_OR_RETURN(std::unique_ptr<FlatIndex> index, NewIndex(center));
-  const size_t code_bytes = index->quantizer().code_bytes();
-  std::vector<uint8_t> codes(total * code_bytes);
-  std::vector<VectorFactors> factors(total);
-  index->coder()->EncodeBatch(all.data(), total, codes.data(), factors.data());
-  const auto kept_codes = absl::MakeConstSpan(codes).first(kept.size() * code_bytes);
-  const auto kept_factors = absl::MakeConstSpan(factors).first(kept.size());
-  const auto new_codes = absl::MakeConstSpan(codes).subspan(kept.size() * code_bytes);
-  const auto new_factors = absl::MakeConstSpan(factors).subspan(kept.size());
-
-  storage::CollectionStore::Batch batch = store_.NewBatch();
-  for (const auto& [number, stats] : segments_) batch.DeleteSegment(number);
-  std::map<uint64_t, SegmentStats> segments;
-  const uint64_t kept_number = next_segment_++, new_number = next_segment_++;
-  if (!kept.empty()) {
-    const std::string value = storage::EncodeSegment(kept, kept_codes, kept_factors, code_bytes);
-    batch.PutSegment(kept_number, value);
-    segments[kept_number] = {kept.size(), 0, value.size()};
-  }
-  const std::string value = storage::EncodeSegment(ids, new_codes, new_factors, code_bytes);
-  batch.PutSegment(new_number, value);
-  segments[new_number] = {n, 0, value.size()};
-  PutRecords(ids, vectors, payloads, existed, &batch);
-  storage::StoredCollection record{cid_, config_};
-  record.config.center = center;
-  batch.PutCollectionRecord(record);
-
-  TQDB_RETURN_IF_ERROR(index->AddEncoded(kept, kept_codes, kept_factors, {}, kept_number));
-  TQDB_RETURN_IF_ERROR(index->AddEncoded(ids, new_codes, new_factors, {}, new_number));
-  TQDB_RETURN_IF_ERROR(Commit(&batch, durability, [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(index_mu_) {
-    index_ = std::move(index);
-  }));
-  segments_ = std::move(segments);
+  MeanAccumulator mean(config_.metric, dim());
+  TQDB_RETURN_IF_ERROR(ForEachStoredChunk(
+      kept, [&](size_t, const float* rows, size_t count) { mean.Add(rows, count); }));
+  mean.Add(upsert.vectors.data(), n);
+  TQDB_RETURN_IF_ERROR(RewriteAgainstCenter(mean.Mean(), kept, upsert, durability));
   size_t replaced = 0;
-  for (bool e : existed) replaced += e;
+  for (bool e : upsert.existed) replaced += e;
   return WriteResult{n - replaced, replaced, 0};
+}
+
+absl::StatusOr<RecenterResult> CollectionImpl::Recenter(bool dry_run) {
+  TQDB_RETURN_IF_ERROR(CheckLive());
+  if (config_.centering != Centering::kAuto || !config_.store_vectors) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "collection '", config_.name, "' cannot be re-centered: that needs centering auto (it is ",
+        CenteringName(config_.centering), ") and stored float vectors (store_vectors is ",
+        config_.store_vectors ? "on" : "off", ")"));
+  }
+  MutexLock write_lock(write_mu_);
+  TQDB_RETURN_IF_ERROR(CheckLive());
+  std::vector<uint64_t> ids;
+  RecenterResult result;
+  {
+    ReaderLock lock(index_mu_);
+    ids.assign(index_->ids().begin(), index_->ids().end());
+    result.old_center = index_->coder()->center();
+  }
+  if (ids.empty()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("collection '", config_.name, "' is empty: there is no mean to center on"));
+  }
+  MeanAccumulator mean(config_.metric, dim());
+  TQDB_RETURN_IF_ERROR(ForEachStoredChunk(
+      ids, [&](size_t, const float* rows, size_t count) { mean.Add(rows, count); }));
+  result.new_center = mean.Mean();
+  const std::vector<float> old =
+      result.old_center.empty() ? std::vector<float>(dim(), 0.0f) : result.old_center;
+  double drift_sq = 0;
+  for (int j = 0; j < dim(); ++j) drift_sq += std::pow(double{result.new_center[j]} - old[j], 2);
+  result.drift = std::sqrt(drift_sq);
+  if (dry_run) return result;
+  TQDB_RETURN_IF_ERROR(
+      RewriteAgainstCenter(result.new_center, ids, PendingUpsert{}, Durability::kSync));
+  result.reencoded = ids.size();
+  return result;
 }
 
 absl::StatusOr<WriteResult> CollectionImpl::Delete(absl::Span<const uint64_t> ids,

@@ -51,6 +51,7 @@ class CollectionImpl final : public Collection {
   CollectionInfo Describe() const override;
   absl::StatusOr<StoredCode> GetStoredCode(uint64_t id) const override;
   absl::Status Compact() override;
+  absl::StatusOr<RecenterResult> Recenter(bool dry_run) override;
 
  private:
   // Entries of one stored segment; its ids live in the store and, while live, in the index.
@@ -68,14 +69,26 @@ class CollectionImpl final : public Collection {
   absl::StatusOr<std::unique_ptr<FlatIndex>> NewIndex(std::vector<float> center) const;
   // kAuto and not yet centered, and this upsert of `n` would make the center: see Centering.
   bool TakesCenterNow(size_t n) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
-  // The upsert that takes the center: the mean of the stored vectors and `vectors`; every stored
-  // vector is re-encoded from its floats into one new segment, the batch into another, and the
-  // record with the center is written, all in one batch.
-  absl::StatusOr<WriteResult> UpsertTakingCenter(absl::Span<const uint64_t> ids,
-                                                 absl::Span<const float> vectors,
-                                                 absl::Span<const std::string> payloads,
-                                                 Durability durability)
+  // An upsert, validated, with which of its ids are stored already.
+  struct PendingUpsert {
+    absl::Span<const uint64_t> ids;
+    absl::Span<const float> vectors;
+    absl::Span<const std::string> payloads;
+    std::vector<bool> existed;
+  };
+  // The upsert that takes the center: the mean of the stored vectors and the batch's.
+  absl::StatusOr<WriteResult> UpsertTakingCenter(const PendingUpsert& upsert, Durability durability)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // In one atomic write: every segment deleted, the `kept` vectors re-encoded against `center`
+  // from their stored floats into new sealed segments, `upsert` (may be empty) written as usual,
+  // and the record stored with the center; then the new index replaces the old.
+  absl::Status RewriteAgainstCenter(std::vector<float> center, absl::Span<const uint64_t> kept,
+                                    const PendingUpsert& upsert, Durability durability)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // Reads the stored floats of `ids` (the latest state) a chunk at a time.
+  absl::Status ForEachStoredChunk(
+      absl::Span<const uint64_t> ids,
+      const std::function<void(size_t first, const float* rows, size_t count)>& visit) const;
   // Puts the floats and payloads of an upsert into `batch`; `existed[i]`: ids[i] was stored.
   void PutRecords(absl::Span<const uint64_t> ids, absl::Span<const float> vectors,
                   absl::Span<const std::string> payloads, const std::vector<bool>& existed,

@@ -85,24 +85,31 @@ QueryTerms VectorCoder::PrepareTerms(const float* query) const {
   return terms;
 }
 
-std::vector<float> MeanCenter(Metric metric, const float* x, size_t n, int dim) {
-  std::vector<double> sum(dim, 0.0);
-  size_t counted = 0;
+void MeanAccumulator::Add(const float* x, size_t n) {
   for (size_t i = 0; i < n; ++i) {
-    const float* v = x + i * dim;
+    const float* v = x + i * dim_;
     double scale = 1;
-    if (metric == Metric::kCosine) {
-      const double norm_sq = Dot(v, v, dim);
+    if (metric_ == Metric::kCosine) {
+      const double norm_sq = Dot(v, v, dim_);
       if (norm_sq == 0) continue;
       scale = 1 / std::sqrt(norm_sq);
     }
-    for (int j = 0; j < dim; ++j) sum[j] += v[j] * scale;
-    ++counted;
+    for (int j = 0; j < dim_; ++j) sum_[j] += v[j] * scale;
+    ++counted_;
   }
-  std::vector<float> mean(dim, 0.0f);
-  if (counted == 0) return mean;
-  for (int j = 0; j < dim; ++j) mean[j] = static_cast<float>(sum[j] / counted);
+}
+
+std::vector<float> MeanAccumulator::Mean() const {
+  std::vector<float> mean(dim_, 0.0f);
+  if (counted_ == 0) return mean;
+  for (int j = 0; j < dim_; ++j) mean[j] = static_cast<float>(sum_[j] / counted_);
   return mean;
+}
+
+std::vector<float> MeanCenter(Metric metric, const float* x, size_t n, int dim) {
+  MeanAccumulator mean(metric, dim);
+  mean.Add(x, n);
+  return mean.Mean();
 }
 
 }  // namespace tqdb

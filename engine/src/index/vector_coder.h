@@ -73,8 +73,23 @@ class VectorCoder {
   float center_norm_sq_ = 0;
 };
 
-// The center a collection takes from a sample of its vectors: their mean, of unit vectors for
-// cosine (zero vectors skipped). `n` vectors of `dim` floats, row-major.
+// The center a collection takes from its vectors: their mean, of unit vectors for cosine (zero
+// vectors skipped), accumulated in double precision over any number of row-major chunks.
+class MeanAccumulator {
+ public:
+  MeanAccumulator(Metric metric, int dim) : metric_(metric), dim_(dim), sum_(dim, 0.0) {}
+  void Add(const float* x, size_t n);
+  // All zeros when nothing was counted.
+  std::vector<float> Mean() const;
+
+ private:
+  Metric metric_;
+  int dim_;
+  std::vector<double> sum_;
+  size_t counted_ = 0;
+};
+
+// The MeanAccumulator mean of `n` vectors of `dim` floats.
 std::vector<float> MeanCenter(Metric metric, const float* x, size_t n, int dim);
 
 }  // namespace tqdb

@@ -1,39 +1,50 @@
 #include "tqdb/collection_config.h"
 
 #include <cmath>
+#include <initializer_list>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "tqdb/status_macros.h"
 
 namespace tqdb {
 
+namespace {
+
 inline constexpr size_t kMaxCollectionNameLength = 128;
+
+// The value among `values` whose `name_of` is `name`; InvalidArgument listing them otherwise.
+template <typename Enum>
+absl::Status ParseByName(std::string_view name, std::initializer_list<Enum> values,
+                         const char* (*name_of)(Enum), const char* what, Enum* out) {
+  std::vector<std::string> names;
+  for (Enum value : values) {
+    if (name == name_of(value)) {
+      *out = value;
+      return absl::OkStatus();
+    }
+    names.push_back(name_of(value));
+  }
+  return absl::InvalidArgumentError(absl::StrCat("unknown ", what, " '", std::string(name),
+                                                 "'; expected one of ",
+                                                 absl::StrJoin(names, ", ")));
+}
+
+}  // namespace
 
 const char* DurabilityName(Durability durability) {
   return durability == Durability::kSync ? "sync" : "group-commit";
 }
 
 absl::Status ParseDurability(std::string_view name, Durability* durability) {
-  if (name == "sync") {
-    *durability = Durability::kSync;
-  } else if (name == "group-commit") {
-    *durability = Durability::kGroupCommit;
-  } else {
-    return absl::InvalidArgumentError(absl::StrCat("unknown durability '", std::string(name),
-                                                   "'; expected sync or group-commit"));
-  }
-  return absl::OkStatus();
+  return ParseByName(name, {Durability::kSync, Durability::kGroupCommit}, DurabilityName,
+                     "durability", durability);
 }
 
 absl::Status ParseMetric(std::string_view name, Metric* metric) {
-  for (Metric m : {Metric::kInnerProduct, Metric::kCosine, Metric::kL2}) {
-    if (name == MetricName(m)) {
-      *metric = m;
-      return absl::OkStatus();
-    }
-  }
-  return absl::InvalidArgumentError(
-      absl::StrCat("unknown metric '", std::string(name), "'; expected ip, cosine or l2"));
+  return ParseByName(name, {Metric::kInnerProduct, Metric::kCosine, Metric::kL2}, MetricName,
+                     "metric", metric);
 }
 
 const char* CenteringName(Centering centering) {
@@ -49,14 +60,8 @@ const char* CenteringName(Centering centering) {
 }
 
 absl::Status ParseCentering(std::string_view name, Centering* centering) {
-  for (Centering c : {Centering::kNone, Centering::kAuto, Centering::kFixed}) {
-    if (name == CenteringName(c)) {
-      *centering = c;
-      return absl::OkStatus();
-    }
-  }
-  return absl::InvalidArgumentError(
-      absl::StrCat("unknown centering '", std::string(name), "'; expected none, auto or fixed"));
+  return ParseByName(name, {Centering::kNone, Centering::kAuto, Centering::kFixed}, CenteringName,
+                     "centering", centering);
 }
 
 CollectionConfig MakeCollectionConfig(std::string name, int dim, int bits, Metric metric) {

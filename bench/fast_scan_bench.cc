@@ -122,7 +122,7 @@ bool Measure(Method& method, const BenchSet& set, const std::vector<std::vector<
 // at its code bytes, RaBitQ (fast scan and plain), TurboQuant, and PQ x8 at the total bytes.
 std::vector<std::unique_ptr<Method>> MethodsFor(const BenchSet& set, int bits) {
   std::vector<std::unique_ptr<Method>> methods =
-      MakeTqdbMethods(TqdbDefaultVariant(set.dim, bits), set.dim, bits, set.metric, 0);
+      MakeTqdbMethods(TqdbDefaultVariant(set.dim, bits, set.metric), set.dim, bits, set.metric, 0);
   const int code_bytes = static_cast<int>(PackedBytes(set.dim, bits));
   const int total_bytes = code_bytes + static_cast<int>(sizeof(VectorFactors));
   for (int bytes : {total_bytes, code_bytes}) {

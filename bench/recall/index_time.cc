@@ -35,8 +35,8 @@ int ColumnOf(const Method& method) {
 // One Markdown row: every method built on `base`, seconds to train + add.
 std::string TimeRow(const std::string& source, const std::vector<float>& base, size_t n, int dim,
                     const IndexTimeOptions& options) {
-  std::vector<std::unique_ptr<Method>> methods =
-      MakeTqdbMethods(TqdbDefaultVariant(dim, kBits), dim, kBits, BenchMetric::kCosine, 0);
+  std::vector<std::unique_ptr<Method>> methods = MakeTqdbMethods(
+      TqdbDefaultVariant(dim, kBits, BenchMetric::kCosine), dim, kBits, BenchMetric::kCosine, 0);
   for (auto& m :
        MakeFaissMethods(dim, static_cast<int>(PackedBytes(dim, kBits)), BenchMetric::kCosine, "")) {
     methods.push_back(std::move(m));

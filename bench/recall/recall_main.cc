@@ -118,9 +118,9 @@ std::vector<std::unique_ptr<Method>> MethodsFor(const BenchSet& set, int bits) {
 // PQ fast-scan row with the fewest code bytes that are at least tqdb's code bytes (where FAISS
 // cannot go that large, 4-bit fast scan storing at most d / 2 bytes, its largest). Prints the
 // comparison; false when tqdb is more than `margin + known_loss` below.
-bool CheckBits(const std::vector<ResultRow>& rows, int bits, int dim, double margin,
-               double known_loss) {
-  const std::string default_name = TqdbDefaultVariant(dim, bits);
+bool CheckBits(const std::vector<ResultRow>& rows, int bits, int dim, BenchMetric metric,
+               double margin, double known_loss) {
+  const std::string default_name = TqdbDefaultVariant(dim, bits, metric);
   const ResultRow* ours = nullptr;
   const ResultRow* theirs = nullptr;
   for (const ResultRow& row : rows) {
@@ -276,7 +276,8 @@ bool RunDataset(const std::string& path, const std::vector<int>& bit_widths,
   }
 
   std::vector<std::pair<int, std::string>> defaults;
-  for (int bits : bit_widths) defaults.emplace_back(bits, TqdbDefaultVariant(set->dim, bits));
+  for (int bits : bit_widths)
+    defaults.emplace_back(bits, TqdbDefaultVariant(set->dim, bits, set->metric));
   const std::string summary = SummaryTable(rows, defaults);
   std::printf("\n%s", summary.c_str());
   const std::string stem = absl::StrCat(out_dir, "/", OutputStem(path));
@@ -291,7 +292,8 @@ bool RunDataset(const std::string& path, const std::vector<int>& bit_widths,
     const double margin = absl::GetFlag(FLAGS_check_margin);
     const std::map<int, double> known = KnownLosses();
     for (int bits : bit_widths) {
-      ok &= CheckBits(rows, bits, set->dim, margin, known.contains(bits) ? known.at(bits) : 0);
+      ok &= CheckBits(rows, bits, set->dim, set->metric, margin,
+                      known.contains(bits) ? known.at(bits) : 0);
     }
   }
   return ok;

@@ -116,15 +116,19 @@ class TqdbMethod : public Method {
 }  // namespace
 
 std::vector<std::string> TqdbVariantNames() {
-  // "c-": centered on the base's mean; "/f16": factors rounded to half precision (4 bytes).
-  return {"mse-plain",   "mse-ratio", "mse-unitnorm",    "prod",
-          "c-mse-ratio", "c-prod",    "c-mse-ratio/f16", "c-prod/f16"};
+  // "c-": centered on the base's mean; "/f16": factors rounded to half precision (4 bytes);
+  // "/dense": the dense Haar rotation instead of the fast one.
+  return {"mse-plain",         "mse-ratio",   "mse-unitnorm",    "prod",
+          "c-mse-ratio",       "c-prod",      "c-mse-ratio/f16", "c-prod/f16",
+          "c-mse-ratio/dense", "c-prod/dense"};
 }
 
-std::string TqdbDefaultVariant(int dim, int bits) {
+std::string TqdbDefaultVariant(int dim, int bits, BenchMetric metric) {
   const QuantizerConfig config = DefaultQuantizerConfig(dim, bits);
-  if (config.kind == QuantizerKind::kProd) return "prod";
-  return absl::StrCat("mse-", MseEstimatorName(config.estimator));
+  const std::string variant = config.kind == QuantizerKind::kProd
+                                  ? "prod"
+                                  : absl::StrCat("mse-", MseEstimatorName(config.estimator));
+  return metric == BenchMetric::kInnerProduct ? variant : "c-" + variant;
 }
 
 std::vector<std::unique_ptr<Method>> MakeTqdbMethods(const std::string& variant, int dim, int bits,
@@ -139,6 +143,8 @@ std::vector<std::unique_ptr<Method>> MakeTqdbMethods(const std::string& variant,
   absl::string_view base_variant = variant;
   const bool centered = absl::ConsumePrefix(&base_variant, "c-");
   const bool half_factors = absl::ConsumeSuffix(&base_variant, "/f16");
+  if (absl::ConsumeSuffix(&base_variant, "/dense"))
+    options.quantizer.rotation = RotationKind::kDense;
   if (centered && options.metric == Metric::kInnerProduct) return methods;  // not centered
   if (!ApplyVariantName(std::string(base_variant), &options.quantizer).ok()) return methods;
   absl::StatusOr<std::unique_ptr<Quantizer>> quantizer = Quantizer::Create(options.quantizer);

@@ -12,8 +12,9 @@ namespace tqdb::bench {
 
 // The variant names the table uses; "default" is resolved per bit width to what it picks.
 std::vector<std::string> TqdbVariantNames();
-// What "default" is at `bits` ("prod" at 1 bit, "mse-ratio" above).
-std::string TqdbDefaultVariant(int dim, int bits);
+// What a collection uses by default at `bits`: "prod" at 1 bit, "mse-ratio" above, centered
+// ("c-") for cosine and L2, as Centering::kAuto does once 1,000 vectors are stored.
+std::string TqdbDefaultVariant(int dim, int bits, BenchMetric metric);
 
 // Two rows over one index (built once): without re-rank and with re-rank of `rerank_candidates`
 // (only the first when that is 0: then no float vectors are kept).

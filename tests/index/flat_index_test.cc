@@ -125,6 +125,40 @@ TEST_F(GloveRecallTest, CenteringRaisesRecallAtEveryWidth) {
   }
 }
 
+// Queries far from the stored vectors' mean (here: the negated fixture queries) must not lose
+// recall to the center: the query takes off only the share of m that shrinks it.
+TEST_F(GloveRecallTest, CenteringDoesNotHurtQueriesFarFromTheMean) {
+  const std::vector<float> center = MeanCenter(Metric::kCosine, base_->data(), base_count_, d_);
+  std::vector<float> far = *queries_;
+  for (float& v : far) v = -v;
+  std::vector<float> unit_base = *base_, unit_far = far;
+  NormalizeRows(unit_base, d_);
+  NormalizeRows(unit_far, d_);
+  const auto truth =
+      ExactTopKByInnerProduct(unit_base.data(), base_count_, unit_far.data(), kQueries, d_, kK);
+  SearchOptions params;
+  params.k = kK;
+  for (int bits : {1, 2, 4}) {
+    double recall[2];
+    for (bool centered : {false, true}) {
+      FlatIndexOptions options = Options(d_, bits, Metric::kCosine, false);
+      if (centered) options.center = center;
+      auto index = MakeIndex(options);
+      ASSERT_TRUE(index->Add(Iota(base_count_), *base_).ok());
+      auto results = *index->SearchBatch(far, params);
+      double found = 0;
+      for (size_t q = 0; q < kQueries; ++q) {
+        std::set<uint64_t> want(truth[q].begin(), truth[q].end());
+        for (const SearchHit& hit : results[q]) found += want.count(hit.id);
+      }
+      recall[centered] = found / (kQueries * kK);
+    }
+    std::cout << "negated queries, " << bits << " bits: " << recall[0] << " uncentered, "
+              << recall[1] << " centered\n";
+    EXPECT_GE(recall[1], recall[0] - 0.01) << bits << " bits";
+  }
+}
+
 TEST_F(GloveRecallTest, EightBitsWithRerankEqualsBruteForce) {
   auto index = BuildIndex(8);
   SearchOptions params;

@@ -76,8 +76,9 @@ QueryTerms VectorCoder::PrepareTerms(const float* query) const {
   if (centered()) {
     if (metric_ == Metric::kCosine) {
       terms.offset = static_cast<float>(Dot(terms.shifted.data(), center_.data(), d));
+      terms.alpha = std::clamp(terms.offset / center_norm_sq_, 0.0f, 1.0f);
     }
-    for (int j = 0; j < d; ++j) terms.shifted[j] -= center_[j];
+    for (int j = 0; j < d; ++j) terms.shifted[j] -= terms.alpha * center_[j];
     terms.shifted_norm_sq = static_cast<float>(Dot(terms.shifted.data(), terms.shifted.data(), d));
   } else {
     terms.shifted_norm_sq = terms.norm_sq;

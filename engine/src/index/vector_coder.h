@@ -5,7 +5,11 @@
 // direction of r and keeps n = |r| as the factor `norm`. Scores follow from
 //   <q, x> = <q, m> + <q - m, r> + <m, r>   and   |q - x|^2 = |q - m|^2 + |r|^2 - 2 <q - m, r>,
 // where the quantizer estimates <q - m, r> = n <q - m, r / n>. For cosine, |m + r| = 1 gives
-// <m, r> = (1 - |m|^2 - n^2) / 2, so the two stored factors suffice. Inner product would need a
+// <m, r> = (1 - |m|^2 - n^2) / 2, so the two stored factors suffice. Since <m, r> is exact, a
+// cosine query may take off any share alpha of m: <q, r> = <q - alpha m, r> + alpha <m, r>. The
+// estimate's error grows with |q - alpha m|, smallest at alpha = <q, m> / |m|^2 (clamped to
+// [0, 1]): about 1 for queries like the stored vectors, smaller for a query far from their mean,
+// which centering would otherwise hurt. Inner product would need a
 // third factor (<m, r> is not a function of n), so it is not centered. Without a center every
 // formula is the uncentered estimator's, operation for operation.
 #pragma once
@@ -23,10 +27,12 @@ namespace tqdb {
 
 // The per-query terms every key of one query shares.
 struct QueryTerms {
-  std::vector<float> shifted;  // what the quantizer prepares: q (cosine: q / |q|), minus m
-  float norm_sq = 0;           // |q|^2 of the query as given (exact re-rank)
-  float shifted_norm_sq = 0;   // |shifted|^2 (L2 keys)
-  float offset = 0;            // centered cosine: <q / |q|, m>
+  // What the quantizer prepares: q (cosine: q / |q|) minus alpha m.
+  std::vector<float> shifted;
+  float norm_sq = 0;          // |q|^2 of the query as given (exact re-rank)
+  float shifted_norm_sq = 0;  // |shifted|^2 (L2 keys)
+  float offset = 0;           // centered cosine: <q / |q|, m>
+  float alpha = 1;            // centered: the share of m taken off the query (see below)
 };
 
 class VectorCoder {
@@ -55,7 +61,8 @@ class VectorCoder {
       case Metric::kCosine:
         if (!centered()) return estimate;
         if (f.norm == 0) return 0;  // the zero vector's cosine is 0
-        return terms.offset + f.norm * estimate + 0.5f * (1 - center_norm_sq_ - f.norm * f.norm);
+        return terms.offset + f.norm * estimate +
+               terms.alpha * 0.5f * (1 - center_norm_sq_ - f.norm * f.norm);
       case Metric::kInnerProduct:
         return f.norm * estimate;
       case Metric::kL2:

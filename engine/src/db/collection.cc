@@ -255,10 +255,10 @@ absl::Status CollectionImpl::RewriteAgainstCenter(std::vector<float> center,
   std::vector<uint8_t> codes((kept.size() + n) * code_bytes);
   std::vector<VectorFactors> factors(kept.size() + n);
   TQDB_RETURN_IF_ERROR(ForEachStoredChunk(kept, [&](size_t first, const float* rows, size_t count) {
-    coder.EncodeBatch(rows, count, &codes[first * code_bytes], &factors[first]);
+    coder.EncodeBatch(rows, count, codes.data() + first * code_bytes, factors.data() + first);
   }));
-  coder.EncodeBatch(upsert.vectors.data(), n, &codes[kept.size() * code_bytes],
-                    &factors[kept.size()]);
+  coder.EncodeBatch(upsert.vectors.data(), n, codes.data() + kept.size() * code_bytes,
+                    factors.data() + kept.size());
 
   storage::CollectionStore::Batch batch = store_.NewBatch();
   for (const auto& [number, stats] : segments_) batch.DeleteSegment(number);

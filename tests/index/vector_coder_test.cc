@@ -125,6 +125,19 @@ TEST(VectorCoderTest, ZeroVectorsKeepCosineZero) {
   EXPECT_EQ(EstimatedKey(*coder, zero.data(), query.data()), 0.0f);
 }
 
+// Every stored vector equal to the center (|m| = 1) has r = 0, like the zero vector, yet its
+// cosine is <q, m>, not 0.
+TEST(VectorCoderTest, AVectorAtTheCenterKeepsItsCosine) {
+  const int d = 8;
+  const std::vector<float> m = testing::RandomUnitVectors(1, d, 4);
+  auto coder = MakeCoder(Metric::kCosine, DefaultQuantizerConfig(d, 2), m);
+  const std::vector<float> query = testing::RandomUnitVectors(1, d, 5);
+  std::vector<float> scaled = m;
+  for (float& v : scaled) v *= 3;  // the same direction
+  EXPECT_NEAR(EstimatedKey(*coder, scaled.data(), query.data()),
+              ExactCosine(m.data(), query.data(), d), 1e-5);
+}
+
 TEST(VectorCoderTest, RejectsBadCenters) {
   const QuantizerConfig config = DefaultQuantizerConfig(4, 2);
   EXPECT_EQ(VectorCoder::Create(Metric::kCosine, config, {1, 2, 3}).status().code(),

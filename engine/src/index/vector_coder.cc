@@ -46,7 +46,7 @@ void VectorCoder::EncodeBatch(const float* x, size_t n, uint8_t* codes,
     return;
   }
   const size_t d = dim(), bytes = quantizer_->code_bytes();
-#pragma omp parallel
+#pragma omp parallel if (n > 1)
   {
     std::vector<float> r(d);
 #pragma omp for schedule(static)
@@ -55,11 +55,12 @@ void VectorCoder::EncodeBatch(const float* x, size_t n, uint8_t* codes,
       float scale = 1;
       if (metric_ == Metric::kCosine) {
         const double norm_sq = Dot(v, v, static_cast<int>(d));
-        // A zero vector stays zero: norm 0 marks it (a centered unit vector is never at m).
         scale = norm_sq > 0 ? static_cast<float>(1 / std::sqrt(norm_sq)) : 0.0f;
       }
       for (size_t j = 0; j < d; ++j) r[j] = scale == 0 ? 0.0f : v[j] * scale - center_[j];
       quantizer_->Encode(r.data(), codes + i * bytes, factors + i);
+      // A unit vector equal to m also has r = 0, so the zero vector gets a norm of its own.
+      if (scale == 0) factors[i].norm = kZeroVectorNorm;
     }
   }
 }

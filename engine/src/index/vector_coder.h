@@ -37,6 +37,9 @@ struct QueryTerms {
 
 class VectorCoder {
  public:
+  // Centered cosine: the stored norm of the zero vector (every other n is >= 0).
+  static constexpr float kZeroVectorNorm = -1.0f;
+
   // `center` is empty or has quantizer.dim finite values; InvalidArgument otherwise, or when the
   // metric cannot be centered. An all-zero center is no center.
   static absl::StatusOr<std::unique_ptr<VectorCoder>> Create(Metric metric,
@@ -60,7 +63,7 @@ class VectorCoder {
     switch (metric_) {
       case Metric::kCosine:
         if (!centered()) return estimate;
-        if (f.norm == 0) return 0;  // the zero vector's cosine is 0
+        if (f.norm == kZeroVectorNorm) return 0;  // the zero vector's cosine is 0
         return terms.offset + f.norm * estimate +
                terms.alpha * 0.5f * (1 - center_norm_sq_ - f.norm * f.norm);
       case Metric::kInnerProduct:

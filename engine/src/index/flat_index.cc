@@ -347,8 +347,7 @@ void FlatIndex::ScanBlocks(const QueryScan& query, size_t begin, size_t end, Top
     const size_t count = std::min<size_t>(scan::kBlockSize, end - first);
     for (size_t i = 0; i < count; ++i) {
       // Each 8-bit sum is within max_error of its float sum, so the estimate lies within
-      // `radius` of `center`; the key is monotonic in the estimate for fixed factors, so the
-      // larger key at the two ends bounds the exact key.
+      // `radius` of `center`.
       const VectorFactors& f = factors_[first + i];
       float center, radius;
       const float mse = mse_blocks_ != nullptr ? mse_tables.Estimate(mse_sums[i]) : 0.0f;
@@ -361,8 +360,8 @@ void FlatIndex::ScanBlocks(const QueryScan& query, size_t begin, size_t end, Top
         center = f.aux * mse;
         radius = std::abs(f.aux) * mse_error;
       }
-      const float bound =
-          std::max(coder_->Key(f, center - radius, terms), coder_->Key(f, center + radius, terms));
+      // Keys are nondecreasing in the estimate (VectorCoder::Key), so the upper end bounds it.
+      const float bound = coder_->Key(f, center + radius, terms);
       if (bound <= top->threshold()) continue;
       const size_t slot = first + i;
       const float estimate =

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "index/vector_checks.h"
 #include "tqdb/status_macros.h"
 
 namespace tqdb {
@@ -116,11 +117,6 @@ absl::Status ValidateCollectionConfig(const CollectionConfig& config) {
         absl::StrCat("dimension must be in [1, ", kMaxDimension, "], got ", config.quantizer.dim));
   }
   TQDB_RETURN_IF_ERROR(ValidateQuantizerConfig(config.quantizer));
-  if (config.centering != Centering::kNone && config.metric == Metric::kInnerProduct) {
-    return absl::InvalidArgumentError(
-        "inner-product collections cannot be centered (the bias <m, x - m> would need a third "
-        "stored factor); use centering none, or cosine or l2");
-  }
   // kAuto's center is empty until taken (then stored with the record, dim values).
   const size_t dim = config.quantizer.dim, given = config.center.size();
   const bool sized = config.centering == Centering::kFixed  ? given == dim
@@ -131,8 +127,11 @@ absl::Status ValidateCollectionConfig(const CollectionConfig& config) {
         absl::StrCat("centering ", CenteringName(config.centering), " with a center of ", given,
                      " values: a fixed center needs dim = ", dim, ", none takes no center"));
   }
-  for (float v : config.center) {
-    if (!std::isfinite(v)) return absl::InvalidArgumentError("the center has a NaN or Inf");
+  if (config.centering != Centering::kNone) {
+    // The metric check applies before a center is taken too.
+    const std::vector<float> probe =
+        config.center.empty() ? std::vector<float>(dim, 0.0f) : config.center;
+    TQDB_RETURN_IF_ERROR(ValidateCenter(probe, static_cast<int>(dim), config.metric));
   }
   return absl::OkStatus();
 }

@@ -54,4 +54,20 @@ absl::Status ValidateSearchOptions(const SearchOptions& options) {
   return absl::OkStatus();
 }
 
+absl::Status ValidateCenter(absl::Span<const float> center, int dim, Metric metric) {
+  if (center.size() != static_cast<size_t>(dim)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("the center has ", center.size(), " values; the dimension is ", dim));
+  }
+  for (float v : center) {
+    if (!std::isfinite(v)) return absl::InvalidArgumentError("the center has a NaN or Inf");
+  }
+  if (metric == Metric::kInnerProduct) {
+    return absl::InvalidArgumentError(
+        "inner-product collections cannot be centered (the bias <m, x - m> would need a third "
+        "stored factor); use centering none, or cosine or l2");
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace tqdb

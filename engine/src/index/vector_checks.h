@@ -8,6 +8,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
+#include "tqdb/metric.h"
 #include "tqdb/search_options.h"
 
 namespace tqdb {
@@ -24,5 +25,9 @@ absl::Status ValidateUniqueIds(absl::Span<const uint64_t> ids);
 
 // k and, when re-ranking, rerank_candidates in [1, kMaxSearchK].
 absl::Status ValidateSearchOptions(const SearchOptions& options);
+
+// A nonempty center: `dim` finite values, under a metric that can be centered (not inner
+// product; docs/DESIGN.md, "Centering").
+absl::Status ValidateCenter(absl::Span<const float> center, int dim, Metric metric);
 
 }  // namespace tqdb

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "absl/strings/str_cat.h"
+#include "index/vector_checks.h"
 #include "tqdb/status_macros.h"
 
 namespace tqdb {
@@ -20,22 +20,9 @@ absl::StatusOr<std::unique_ptr<VectorCoder>> VectorCoder::Create(Metric metric,
                                                                  const QuantizerConfig& quantizer,
                                                                  std::vector<float> center) {
   TQDB_ASSIGN_OR_RETURN(std::unique_ptr<Quantizer> q, Quantizer::Create(quantizer));
-  if (!center.empty()) {
-    if (center.size() != static_cast<size_t>(quantizer.dim)) {
-      return absl::InvalidArgumentError(absl::StrCat("the center has ", center.size(),
-                                                     " values; the dimension is ", quantizer.dim));
-    }
-    for (float v : center) {
-      if (!std::isfinite(v)) return absl::InvalidArgumentError("the center has a NaN or Inf");
-    }
-    // m = 0 is no center: the uncentered path, bit for bit.
-    if (std::all_of(center.begin(), center.end(), [](float v) { return v == 0; })) center.clear();
-    if (!center.empty() && metric == Metric::kInnerProduct) {
-      return absl::InvalidArgumentError(
-          "inner-product collections cannot be centered (the bias <m, x - m> would need a third "
-          "stored factor); use cosine or l2, or no center");
-    }
-  }
+  // m = 0 is no center: the uncentered path, bit for bit (any metric).
+  if (std::all_of(center.begin(), center.end(), [](float v) { return v == 0; })) center.clear();
+  if (!center.empty()) TQDB_RETURN_IF_ERROR(ValidateCenter(center, quantizer.dim, metric));
   return std::unique_ptr<VectorCoder>(new VectorCoder(metric, std::move(q), std::move(center)));
 }
 

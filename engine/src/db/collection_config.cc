@@ -1,6 +1,5 @@
 #include "tqdb/collection_config.h"
 
-#include <cmath>
 #include <initializer_list>
 #include <vector>
 

@@ -266,7 +266,8 @@ absl::Status CollectionImpl::RewriteAgainstCenter(std::vector<float> center,
   // The kept vectors in sealed segments of about the target size, then the upsert's own.
   const size_t per_segment =
       std::max<size_t>(1, policy_.target_bytes / (code_bytes + sizeof(VectorFactors) + 8));
-  auto put_segment = [&](absl::Span<const uint64_t> ids, size_t first) -> absl::Status {
+  auto put_segment = [&](absl::Span<const uint64_t> ids, size_t first)
+                         ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_) -> absl::Status {
     const uint64_t number = next_segment_++;
     const std::string value = storage::EncodeSegment(
         ids, absl::MakeConstSpan(codes).subspan(first * code_bytes, ids.size() * code_bytes),

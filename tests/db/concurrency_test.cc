@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "gtest/gtest.h"
+#include "index/vector_coder.h"
 #include "test_util.h"
 #include "tqdb/database.h"
 
@@ -91,6 +92,42 @@ TEST(ConcurrencyTest, ReadersSeeEveryWriteWholeOrNotAtAll) {
   uint64_t expected = 0;
   for (uint64_t b = 0; b < kSteps; ++b) expected += (b % 3 == 0 && b + 3 < kSteps) ? 0 : kBatch;
   EXPECT_EQ(collection->Describe().count, expected);
+}
+
+// Writers race the upsert that takes the center: a batch encoded against no center before its
+// writer gets the lock must be re-encoded, so every stored code ends up relative to the center.
+TEST(ConcurrencyTest, ConcurrentWritersAcrossTheAutoCenterAllEndUpCentered) {
+  testing::ScopedTempDir dir;
+  auto db = *Database::Open(dir.path());
+  CollectionConfig config = MakeCollectionConfig("c", kDim, 2);
+  config.durability = Durability::kGroupCommit;
+  auto collection = *db->CreateCollection(config);
+  constexpr int kWriters = 4;
+  constexpr uint64_t kPerWriter = 400, kWriterBatch = 50;
+  const std::vector<float> vectors = testing::RandomUnitVectors(kWriters * kPerWriter, kDim, 3);
+  std::vector<std::thread> writers;
+  for (int w = 0; w < kWriters; ++w) {
+    writers.emplace_back([&, w] {
+      for (uint64_t first = w * kPerWriter; first < (w + 1) * kPerWriter; first += kWriterBatch) {
+        const auto ids = testing::IdRange(first, first + kWriterBatch);
+        EXPECT_TRUE(collection
+                        ->Upsert(ids, absl::MakeConstSpan(vectors).subspan(first * kDim,
+                                                                           kWriterBatch * kDim))
+                        .ok());
+      }
+    });
+  }
+  for (std::thread& t : writers) t.join();
+  const CollectionInfo info = collection->Describe();
+  ASSERT_EQ(info.count, kWriters * kPerWriter);
+  ASSERT_EQ(info.center.size(), static_cast<size_t>(kDim));
+  auto coder = *VectorCoder::Create(config.metric, config.quantizer, info.center);
+  std::vector<uint8_t> code(coder->quantizer().code_bytes());
+  for (uint64_t id = 0; id < kWriters * kPerWriter; ++id) {
+    VectorFactors factors;
+    coder->EncodeBatch(&vectors[id * kDim], 1, code.data(), &factors);
+    ASSERT_EQ(collection->GetStoredCode(id)->code, code) << "id " << id;
+  }
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "index/vector_coder.h"
+#include "stored_code_check.h"
 #include "test_util.h"
 #include "tqdb/database.h"
 
@@ -33,21 +34,15 @@ std::vector<std::string> Payloads(absl::Span<const uint64_t> ids) {
 void ExpectHolds(const Collection& collection, absl::Span<const uint64_t> ids) {
   const DenseDataset& glove = testing::GloveFixture();
   const int d = glove.dim;
-  const CollectionInfo info = collection.Describe();
-  ASSERT_EQ(info.count, ids.size());
-  auto coder = *VectorCoder::Create(info.config.metric, info.config.quantizer, info.center);
+  ASSERT_EQ(collection.Describe().count, ids.size());
+  const testing::StoredCodeCheck stored_codes(collection);
   auto records = *collection.Get(ids, /*with_vectors=*/true, /*with_payloads=*/true);
-  std::vector<uint8_t> code(coder->quantizer().code_bytes());
   for (size_t i = 0; i < ids.size(); ++i) {
     const float* row = &glove.values[ids[i] * d];
     ASSERT_TRUE(records[i].found) << ids[i];
     ASSERT_EQ(records[i].vector, std::vector<float>(row, row + d)) << ids[i];
     ASSERT_EQ(records[i].payload, absl::StrCat("payload ", ids[i]));
-    VectorFactors factors;
-    coder->EncodeBatch(row, 1, code.data(), &factors);
-    const StoredCode stored = *collection.GetStoredCode(ids[i]);
-    ASSERT_EQ(stored.code, code) << ids[i];
-    ASSERT_EQ(stored.factors.norm, factors.norm) << ids[i];
+    ASSERT_TRUE(stored_codes.Matches(ids[i], row));
   }
 }
 

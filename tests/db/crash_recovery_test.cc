@@ -13,7 +13,7 @@
 
 #include "crash_model.h"
 #include "gtest/gtest.h"
-#include "index/vector_coder.h"
+#include "stored_code_check.h"
 #include "test_util.h"
 #include "tqdb/database.h"
 
@@ -90,11 +90,7 @@ ChildRun RunAndKill(const std::string& dir, uint64_t first_step, const char* dur
 // once 1,000 vectors are stored, re-encoding the earlier ones in the same atomic write).
 ::testing::AssertionResult HoldsExactly(const Collection& collection,
                                         const std::map<uint64_t, uint64_t>& state) {
-  const CollectionInfo info = collection.Describe();
-  const size_t count = info.count;
-  auto coder = VectorCoder::Create(info.config.metric, info.config.quantizer, info.center);
-  if (!coder.ok()) return ::testing::AssertionFailure() << coder.status();
-  const Quantizer& quantizer = (*coder)->quantizer();
+  const size_t count = collection.Describe().count;
   if (count != state.size()) {
     return ::testing::AssertionFailure() << count << " vectors stored, expected " << state.size();
   }
@@ -102,8 +98,7 @@ ChildRun RunAndKill(const std::string& dir, uint64_t first_step, const char* dur
   for (const auto& [id, step] : state) ids.push_back(id);
   auto records = collection.Get(ids.empty() ? std::vector<uint64_t>{0} : ids, true, true);
   if (!records.ok()) return ::testing::AssertionFailure() << records.status();
-  std::vector<uint8_t> code(quantizer.code_bytes());
-  VectorFactors factors;
+  const testing::StoredCodeCheck stored_codes(collection);
   size_t i = 0;
   for (const auto& [id, step] : state) {
     const Record& r = (*records)[i++];
@@ -113,12 +108,7 @@ ChildRun RunAndKill(const std::string& dir, uint64_t first_step, const char* dur
              << "id " << id << " (written by step " << step << "): found=" << r.found
              << " payload='" << r.payload << "'";
     }
-    (*coder)->EncodeBatch(expected.data(), 1, code.data(), &factors);
-    absl::StatusOr<StoredCode> stored = collection.GetStoredCode(id);
-    if (!stored.ok() || stored->code != code || stored->factors.norm != factors.norm ||
-        stored->factors.aux != factors.aux) {
-      return ::testing::AssertionFailure() << "id " << id << " has the wrong stored code";
-    }
+    if (auto matches = stored_codes.Matches(id, expected.data()); !matches) return matches;
   }
   return ::testing::AssertionSuccess();
 }

@@ -28,6 +28,11 @@ ABSL_FLAG(std::string, listen, "127.0.0.1:50051", "address to listen on; port 0 
 ABSL_FLAG(int, threads, 0, "search threads (OpenMP) and gRPC workers; 0: all cores");
 ABSL_FLAG(int64_t, max_request_bytes, 256 << 20,
           "largest request accepted; larger ones get RESOURCE_EXHAUSTED");
+ABSL_FLAG(int64_t, max_response_bytes, 64 << 20,
+          "largest response built; a request that would need more gets RESOURCE_EXHAUSTED");
+ABSL_FLAG(bool, accept_log_loss, false,
+          "open the data directory even if its write-ahead log was cut short or damaged, giving "
+          "up the acknowledged writes it lost (without it, such a directory is refused)");
 ABSL_FLAG(int, group_commit_interval_ms, 10, "fsync interval of the log for group-commit writes");
 ABSL_FLAG(int, shutdown_grace_seconds, 30, "how long in-flight requests may run at shutdown");
 
@@ -52,6 +57,7 @@ int Run() {
   std::filesystem::create_directories(data_dir, error);
   tqdb::DatabaseOptions db_options;
   db_options.group_commit_interval_ms = absl::GetFlag(FLAGS_group_commit_interval_ms);
+  db_options.accept_log_loss = absl::GetFlag(FLAGS_accept_log_loss);
   absl::StatusOr<std::unique_ptr<tqdb::Database>> database =
       tqdb::Database::Open(data_dir, db_options);
   if (!database.ok()) {
@@ -67,10 +73,16 @@ int Run() {
     }
   }
 
-  tqdb::server::TqdbService service(database->get());
+  tqdb::server::ServiceLimits limits;
+  limits.max_response_bytes =
+      static_cast<size_t>(std::max<int64_t>(absl::GetFlag(FLAGS_max_response_bytes), 1));
+  tqdb::server::TqdbService service(database->get(), limits);
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
+  // gRPC sets SO_REUSEPORT by default, which lets a second server bind the same port and take
+  // half the connections to another data directory; a port already in use must be an error.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   int port = 0;
   builder.AddListeningPort(absl::GetFlag(FLAGS_listen), grpc::InsecureServerCredentials(), &port);
   const int64_t max_bytes = absl::GetFlag(FLAGS_max_request_bytes);
@@ -80,7 +92,10 @@ int Run() {
   builder.RegisterService(&service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || port == 0) {
-    std::fprintf(stderr, "tqdb-server: cannot listen on %s\n", absl::GetFlag(FLAGS_listen).c_str());
+    std::fprintf(stderr,
+                 "tqdb-server: cannot listen on %s: the address is in use (another server?) or "
+                 "not an address of this machine\n",
+                 absl::GetFlag(FLAGS_listen).c_str());
     return 1;
   }
   const std::string listen = absl::GetFlag(FLAGS_listen);

@@ -1,5 +1,7 @@
 #include "tqdb_service.h"
 
+#include <algorithm>
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -20,6 +22,18 @@ absl::Span<const T> AsSpan(const google::protobuf::RepeatedField<T>& field) {
 template <typename Body>
 grpc::Status Handle(Body&& body) {
   return ToGrpcStatus(body());
+}
+
+// A write is refused once its caller has gone or its deadline has passed: checked before the
+// write starts, so a refused write never commits. One that starts in time may still commit after
+// the deadline (tqdb.proto says so).
+absl::Status CheckStillWanted(const grpc::ServerContext& context) {
+  if (context.IsCancelled() || context.deadline() < std::chrono::system_clock::now()) {
+    return absl::DeadlineExceededError(
+        "the deadline passed (or the caller cancelled) before the write started; nothing was "
+        "written");
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -82,10 +96,12 @@ grpc::Status TqdbService::RecenterCollection(grpc::ServerContext*,
   });
 }
 
-absl::Status TqdbService::ApplyUpsert(const v1::UpsertRequest& request,
+absl::Status TqdbService::ApplyUpsert(const grpc::ServerContext& context,
+                                      const v1::UpsertRequest& request,
                                       v1::UpsertResponse* response) {
   TQDB_ASSIGN_OR_RETURN(std::shared_ptr<Collection> collection,
                         database_->GetCollection(request.collection()));
+  TQDB_RETURN_IF_ERROR(CheckStillWanted(context));
   TQDB_ASSIGN_OR_RETURN(WriteOptions options, WriteOptionsFromProto(request.durability()));
   const std::vector<std::string> payloads(request.payloads().begin(), request.payloads().end());
   TQDB_ASSIGN_OR_RETURN(
@@ -96,18 +112,18 @@ absl::Status TqdbService::ApplyUpsert(const v1::UpsertRequest& request,
   return absl::OkStatus();
 }
 
-grpc::Status TqdbService::Upsert(grpc::ServerContext*, const v1::UpsertRequest* request,
+grpc::Status TqdbService::Upsert(grpc::ServerContext* context, const v1::UpsertRequest* request,
                                  v1::UpsertResponse* response) {
-  return ToGrpcStatus(ApplyUpsert(*request, response));
+  return ToGrpcStatus(ApplyUpsert(*context, *request, response));
 }
 
-grpc::Status TqdbService::UpsertStream(grpc::ServerContext*,
+grpc::Status TqdbService::UpsertStream(grpc::ServerContext* context,
                                        grpc::ServerReader<v1::UpsertRequest>* reader,
                                        v1::UpsertResponse* response) {
   v1::UpsertRequest request;
   size_t message = 0;
   while (reader->Read(&request)) {
-    if (absl::Status status = ApplyUpsert(request, response); !status.ok()) {
+    if (absl::Status status = ApplyUpsert(*context, request, response); !status.ok()) {
       return ToGrpcStatus(WithContext(status, absl::StrCat("stream message ", message, " (the ",
                                                            message, " before it are applied)")));
     }
@@ -116,11 +132,12 @@ grpc::Status TqdbService::UpsertStream(grpc::ServerContext*,
   return grpc::Status::OK;
 }
 
-grpc::Status TqdbService::Delete(grpc::ServerContext*, const v1::DeleteRequest* request,
+grpc::Status TqdbService::Delete(grpc::ServerContext* context, const v1::DeleteRequest* request,
                                  v1::DeleteResponse* response) {
   return Handle([&]() -> absl::Status {
     TQDB_ASSIGN_OR_RETURN(std::shared_ptr<Collection> collection,
                           database_->GetCollection(request->collection()));
+    TQDB_RETURN_IF_ERROR(CheckStillWanted(*context));
     TQDB_ASSIGN_OR_RETURN(WriteOptions options, WriteOptionsFromProto(request->durability()));
     TQDB_ASSIGN_OR_RETURN(WriteResult result, collection->Delete(AsSpan(request->ids()), options));
     response->set_deleted(result.deleted);
@@ -133,9 +150,12 @@ grpc::Status TqdbService::Get(grpc::ServerContext*, const v1::GetRequest* reques
   return Handle([&]() -> absl::Status {
     TQDB_ASSIGN_OR_RETURN(std::shared_ptr<Collection> collection,
                           database_->GetCollection(request->collection()));
+    TQDB_RETURN_IF_ERROR(response_budget_.CheckPlanned(request->ids_size(), collection->dim(),
+                                                       request->with_vectors()));
     TQDB_ASSIGN_OR_RETURN(
         std::vector<Record> records,
         collection->Get(AsSpan(request->ids()), request->with_vectors(), request->with_payloads()));
+    TQDB_RETURN_IF_ERROR(response_budget_.CheckRecords(records));
     for (const Record& record : records) ToProto(record, response->add_records());
     return absl::OkStatus();
   });
@@ -147,8 +167,11 @@ grpc::Status TqdbService::Search(grpc::ServerContext*, const v1::SearchRequest* 
     TQDB_ASSIGN_OR_RETURN(std::shared_ptr<Collection> collection,
                           database_->GetCollection(request->collection()));
     TQDB_ASSIGN_OR_RETURN(SearchOptions options, FromProto(request->options()));
+    TQDB_RETURN_IF_ERROR(response_budget_.CheckPlanned(
+        std::min<size_t>(options.k, collection->count()), collection->dim(), options.with_vectors));
     TQDB_ASSIGN_OR_RETURN(std::vector<Record> hits,
                           collection->Search(AsSpan(request->query()), options));
+    TQDB_RETURN_IF_ERROR(response_budget_.CheckRecords(hits));
     for (const Record& hit : hits) ToProto(hit, response->add_hits());
     return absl::OkStatus();
   });
@@ -160,8 +183,13 @@ grpc::Status TqdbService::SearchBatch(grpc::ServerContext*, const v1::SearchBatc
     TQDB_ASSIGN_OR_RETURN(std::shared_ptr<Collection> collection,
                           database_->GetCollection(request->collection()));
     TQDB_ASSIGN_OR_RETURN(SearchOptions options, FromProto(request->options()));
+    const size_t queries = request->queries_size() / collection->dim();
+    TQDB_RETURN_IF_ERROR(
+        response_budget_.CheckPlanned(queries * std::min<size_t>(options.k, collection->count()),
+                                      collection->dim(), options.with_vectors));
     TQDB_ASSIGN_OR_RETURN(std::vector<std::vector<Record>> results,
                           collection->SearchBatch(AsSpan(request->queries()), options));
+    TQDB_RETURN_IF_ERROR(response_budget_.CheckRecords(results));
     for (const std::vector<Record>& hits : results) {
       v1::SearchBatchResponse::Hits* out = response->add_results();
       for (const Record& hit : hits) ToProto(hit, out->add_hits());

@@ -2,14 +2,20 @@
 // absl::Status into gRPC codes. No engine logic lives here.
 #pragma once
 
+#include "response_budget.h"
 #include "tqdb/database.h"
 #include "tqdb/v1/tqdb.grpc.pb.h"
 
 namespace tqdb::server {
 
+struct ServiceLimits {
+  size_t max_response_bytes = size_t{64} << 20;
+};
+
 class TqdbService final : public v1::Tqdb::Service {
  public:
-  explicit TqdbService(Database* database) : database_(database) {}
+  explicit TqdbService(Database* database, const ServiceLimits& limits = {})
+      : database_(database), response_budget_(limits.max_response_bytes) {}
 
   grpc::Status CreateCollection(grpc::ServerContext*, const v1::CreateCollectionRequest* request,
                                 v1::CreateCollectionResponse* response) override;
@@ -37,9 +43,11 @@ class TqdbService final : public v1::Tqdb::Service {
                                   v1::RecenterCollectionResponse* response) override;
 
  private:
-  absl::Status ApplyUpsert(const v1::UpsertRequest& request, v1::UpsertResponse* response);
+  absl::Status ApplyUpsert(const grpc::ServerContext& context, const v1::UpsertRequest& request,
+                           v1::UpsertResponse* response);
 
   Database* database_;
+  ResponseBudget response_budget_;
 };
 
 }  // namespace tqdb::server

@@ -1,8 +1,11 @@
 // Damaged data directories: every kind of damage is a clear error at open, never a crash and never
 // a database that opens and answers wrongly.
+#include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
+#include "db/storage/durable_sequence.h"
 #include "db/storage/keys.h"
 #include "gtest/gtest.h"
 #include "rocksdb/db.h"
@@ -117,21 +120,104 @@ TEST(CorruptionTest, DamagedLogRecordIsReportedAtOpen) {
   ExpectOpenFails(dir.path(), absl::StatusCode::kDataLoss, "");
 }
 
-TEST(CorruptionTest, TornLastLogRecordLosesOnlyThatBatch) {
+// What a crash leaves of a populated directory: a copy of its files taken while the database is
+// still open (every batch fsynced, no clean close). With `after_durable_record`, the copy waits
+// until the durable-sequence record (storage/durable_sequence.h) has caught up with the writes.
+void PopulateAndCrash(const std::string& crash_copy, bool after_durable_record) {
+  ScopedTempDir live;
+  auto db = *Database::Open(live.path());
+  auto collection = *db->CreateCollection(MakeCollectionConfig("c", kDim, 4));
+  const std::vector<float> base = RandomUnitVectors(kCount, kDim, 1);
+  const fs::path record = fs::path(live.path()) / storage::kDurableSequenceFile;
+  auto read_record = [&] {
+    std::ifstream in(record);
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  };
+  const std::string record_at_open = read_record();
+  for (uint64_t b = 0; b < 3; ++b) {
+    std::vector<uint64_t> ids;
+    for (uint64_t i = 0; i < kCount / 3; ++i) ids.push_back(b * (kCount / 3) + i);
+    ASSERT_TRUE(collection
+                    ->Upsert(ids, absl::MakeConstSpan(base).subspan(b * (kCount / 3) * kDim,
+                                                                    kCount / 3 * kDim))
+                    .ok());
+  }
+  if (after_durable_record) {
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (read_record() == record_at_open && std::chrono::steady_clock::now() < give_up) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    ASSERT_NE(read_record(), record_at_open) << "the durable-sequence record never moved";
+  }
+  fs::copy(live.path(), crash_copy, fs::copy_options::recursive);
+}
+
+TEST(CorruptionTest, TornLastRecordLeftByACrashLosesOnlyThatBatch) {
   // A crash in the middle of writing the last record leaves it torn; that batch was never
-  // acknowledged, so recovery drops it and keeps every batch before it, whole.
+  // acknowledged (the copy stands for the moment of the crash), so recovery drops it and keeps
+  // every batch before it, whole.
   ScopedTempDir dir;
-  Populate(dir.path(), /*flushed=*/false);
-  const fs::path log = LargestFile(dir.path(), ".log");
+  PopulateAndCrash(dir.path() + "/crashed", /*after_durable_record=*/false);
+  const std::string crashed = dir.path() + "/crashed";
+  const fs::path log = LargestFile(crashed, ".log");
   ASSERT_FALSE(log.empty());
   fs::resize_file(log, fs::file_size(log) - 1000);
-  auto db = Database::Open(dir.path());
+  auto db = Database::Open(crashed);
   ASSERT_TRUE(db.ok()) << db.status();
   auto collection = *(*db)->GetCollection("c");
   EXPECT_EQ(collection->Describe().count, kCount / 3 * 2);
   auto records = *collection->Get({kCount / 3 * 2 - 1, kCount / 3 * 2}, false, false);
   EXPECT_TRUE(records[0].found);
   EXPECT_FALSE(records[1].found);
+}
+
+TEST(CorruptionTest, LogCutAfterACleanCloseIsRefusedUnlessTheLossIsAccepted) {
+  // After a clean close every write in the log was acknowledged: a shorter log lost some, at any
+  // cut, even one that leaves a torn last record or ends exactly on a record boundary.
+  for (const double keep : {0.25, 0.5, 0.9, 0.999}) {
+    ScopedTempDir dir;
+    Populate(dir.path(), /*flushed=*/false);
+    const fs::path log = LargestFile(dir.path(), ".log");
+    ASSERT_GT(fs::file_size(log), 100000);
+    fs::resize_file(log, static_cast<uintmax_t>(fs::file_size(log) * keep));
+    ExpectOpenFails(dir.path(), absl::StatusCode::kDataLoss, log.string());
+    ExpectOpenFails(dir.path(), absl::StatusCode::kDataLoss, "accept_log_loss");
+
+    DatabaseOptions accept;
+    accept.accept_log_loss = true;
+    {
+      auto db = Database::Open(dir.path(), accept);
+      ASSERT_TRUE(db.ok()) << db.status();
+      auto collection = (*db)->GetCollection("c");
+      if (collection.ok()) EXPECT_LT((*collection)->Describe().count, kCount) << keep;
+    }
+    // Accepted once, the directory opens normally from then on.
+    auto reopened = Database::Open(dir.path());
+    EXPECT_TRUE(reopened.ok()) << reopened.status();
+  }
+}
+
+TEST(CorruptionTest, LogCutAfterACrashIsRefusedOnceTheDurableRecordHasCaughtUp) {
+  ScopedTempDir dir;
+  const std::string crashed = dir.path() + "/crashed";
+  PopulateAndCrash(crashed, /*after_durable_record=*/true);
+  const fs::path log = LargestFile(crashed, ".log");
+  fs::resize_file(log, fs::file_size(log) / 2);
+  ExpectOpenFails(crashed, absl::StatusCode::kDataLoss, "acknowledged writes (RocksDB sequence");
+}
+
+TEST(CorruptionTest, DamagedDurableSequenceRecordIsReportedAtOpen) {
+  ScopedTempDir dir;
+  Populate(dir.path(), /*flushed=*/false);
+  std::ofstream(fs::path(dir.path()) / storage::kDurableSequenceFile) << "banana\n";
+  ExpectOpenFails(dir.path(), absl::StatusCode::kDataLoss, storage::kDurableSequenceFile);
+}
+
+TEST(CorruptionTest, NonEmptyDirectoryOfOtherFilesIsRefused) {
+  ScopedTempDir dir;
+  std::ofstream(fs::path(dir.path()) / "notes.txt") << "my files\n";
+  ExpectOpenFails(dir.path(), absl::StatusCode::kFailedPrecondition, "notes.txt");
+  EXPECT_FALSE(fs::exists(fs::path(dir.path()) / "CURRENT"));  // nothing was written into it
 }
 
 TEST(CorruptionTest, DamagedCollectionRecordIsReportedAtOpen) {

@@ -9,7 +9,7 @@ namespace tqdb {
 namespace {
 
 TEST(VectorChecksTest, AcceptsExactlyCountVectorsOfFiniteValues) {
-  const std::vector<float> values = {1, 2, 3, -4, 0, 1e30f};
+  const std::vector<float> values = {1, 2, 3, -4, 0, 1e14f};
   EXPECT_TRUE(ValidateVectors(values, 2, 3).ok());
   EXPECT_TRUE(ValidateVectors({}, 0, 3).ok());
 }
@@ -31,6 +31,20 @@ TEST(VectorChecksTest, NonFiniteValueNamesVectorAndCoordinate) {
     EXPECT_NE(status.message().find("vector 1 "), absl::string_view::npos) << status.message();
     EXPECT_NE(status.message().find("coordinate 3"), absl::string_view::npos) << status.message();
   }
+}
+
+TEST(VectorChecksTest, NormsOutsideTheBoundsAreRefusedZeroIsNot) {
+  // Each of these is finite, but its squared norm overflows float or its norm underflows.
+  for (float value : {3e38f, 1e20f, 1e-40f, 1e-20f}) {
+    const std::vector<float> values = {0.5f, 0.5f, 0, value, value, value};
+    const absl::Status status = ValidateVectors(values, 2, 3);
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << value;
+    EXPECT_NE(status.message().find("vector 1 has norm"), absl::string_view::npos) << status;
+  }
+  const float largest = static_cast<float>(kMaxVectorNorm * 0.99);
+  const float smallest = static_cast<float>(kMinVectorNorm * 1.01);
+  const std::vector<float> inside = {largest, 0, 0, smallest, 0, 0, 0, 0, 0};
+  EXPECT_TRUE(ValidateVectors(inside, 3, 3).ok());
 }
 
 TEST(VectorChecksTest, CountQueriesNeedsAPositiveMultipleOfTheDimension) {

@@ -23,12 +23,15 @@
 namespace tqdb::testing {
 
 // A tqdb-server child process; its stderr goes to a file, parsed for the port it bound.
+// `environment` adds NAME=VALUE variables (a fault-injection LD_PRELOAD, say).
 class ServerProcess {
  public:
-  ServerProcess(const std::string& data_dir, std::vector<std::string> extra_flags = {}) {
+  ServerProcess(const std::string& data_dir, std::vector<std::string> extra_flags = {},
+                std::vector<std::string> environment = {}) {
     log_ = data_dir + ".log";
     pid_ = fork();
     if (pid_ == 0) {
+      for (std::string& variable : environment) putenv(variable.data());
       const int fd = ::open(log_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
       dup2(fd, STDERR_FILENO);
       std::vector<std::string> args = {TQDB_SERVER_BINARY, "--data_dir=" + data_dir,
@@ -78,6 +81,19 @@ class ServerProcess {
       if (i >= 14) ticks += std::stod(field);
     }
     return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
+  }
+  // True once the process has ended (by itself: a crash or an exit).
+  bool Exited() {
+    int status = 0;
+    return pid_ <= 0 || waitpid(pid_, &status, WNOHANG) == pid_;
+  }
+  // Resident memory of the process now (VmRSS).
+  size_t RssBytes() const {
+    std::ifstream in("/proc/" + std::to_string(pid_) + "/status");
+    for (std::string line; std::getline(in, line);) {
+      if (line.rfind("VmRSS:", 0) == 0) return std::stoull(line.substr(6)) * 1024;
+    }
+    return 0;
   }
   // Sends `signal` and returns the exit status.
   int Stop(int signal) {

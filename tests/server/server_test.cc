@@ -7,6 +7,8 @@
 #include <chrono>
 #include <cmath>
 #include <condition_variable>
+#include <cstdlib>
+#include <fstream>
 #include <mutex>
 #include <thread>
 
@@ -254,6 +256,74 @@ TEST(ServerTest, EightConcurrentClientsLoseNoAcknowledgedWrite) {
   ASSERT_TRUE(Call(&S::DescribeCollection, server, describe, &described).ok());
   EXPECT_EQ(described.count(), total);
   EXPECT_GT(total, kClients * kBatch);
+}
+
+TEST(ServerTest, ASecondServerCannotTakeTheSamePort) {
+  // gRPC's default SO_REUSEPORT would let it bind, and new connections would split between two
+  // data directories.
+  testing::ScopedTempDir dir;
+  ServerProcess first(dir.path() + "/a");
+  const std::string log = dir.path() + "/b.log";
+  const std::string command = std::string("timeout 30 ") + TQDB_SERVER_BINARY +
+                              " --data_dir=" + dir.path() + "/b --listen=" + first.address() +
+                              " 2> " + log;
+  const int status = std::system(command.c_str());
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1) << "exit status " << status;
+  std::ifstream in(log);
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_NE(text.find("address is in use"), std::string::npos) << text;
+  v1::ListCollectionsResponse listed;
+  EXPECT_TRUE(
+      Call(&v1::Tqdb::Stub::ListCollections, first, v1::ListCollectionsRequest(), &listed).ok());
+}
+
+TEST(ServerTest, OversizedResponsesAreRefusedBeforeTheyAreBuilt) {
+  testing::ScopedTempDir dir;
+  ServerProcess server(dir.path() + "/data");
+  using S = v1::Tqdb::Stub;
+  v1::CreateCollectionResponse created;
+  ASSERT_TRUE(Call(&S::CreateCollection, server, CreateRequest("c"), &created).ok());
+  constexpr uint64_t kCount = 16384;
+  for (uint64_t first = 0; first < kCount; first += 4096) {
+    v1::UpsertResponse upserted;
+    ASSERT_TRUE(Call(&S::Upsert, server, UpsertRequest("c", first, 4096, first), &upserted).ok());
+  }
+  // The report's request: 40 queries, k = 16,384, with vectors. About 40 x 16,384 x 160 bytes
+  // = 100 MiB of response, over the default limit of 64 MiB.
+  v1::SearchBatchRequest batch;
+  batch.set_collection("c");
+  const std::vector<float> queries = testing::RandomUnitVectors(40, kDim, 9);
+  batch.mutable_queries()->Add(queries.begin(), queries.end());
+  batch.mutable_options()->set_k(16384);
+  batch.mutable_options()->set_with_vectors(true);
+  const size_t rss_before = server.RssBytes();
+  v1::SearchBatchResponse answered;
+  const grpc::Status refused = Call(&S::SearchBatch, server, batch, &answered);
+  EXPECT_EQ(refused.error_code(), StatusCode::RESOURCE_EXHAUSTED) << refused.error_message();
+  EXPECT_NE(refused.error_message().find("max_response_bytes"), std::string::npos)
+      << refused.error_message();
+  EXPECT_LT(server.RssBytes(), rss_before + (size_t{16} << 20))
+      << "the refused response was built anyway";
+  // The same search without vectors (about 20 MiB) is answered in full.
+  batch.mutable_options()->set_with_vectors(false);
+  ASSERT_TRUE(Call(&S::SearchBatch, server, batch, &answered).ok());
+  ASSERT_EQ(answered.results_size(), 40);
+  EXPECT_EQ(answered.results(0).hits_size(), 16384);
+
+  // Payloads count too, once read: 80 payloads of 1 MiB.
+  v1::UpsertRequest big = UpsertRequest("c", 0, 80, 1);
+  for (std::string& payload : *big.mutable_payloads()) payload.assign(size_t{1} << 20, 'x');
+  v1::UpsertResponse upserted;
+  ASSERT_TRUE(Call(&S::Upsert, server, big, &upserted).ok());
+  v1::GetRequest get;
+  get.set_collection("c");
+  for (uint64_t id = 0; id < 80; ++id) get.add_ids(id);
+  get.set_with_payloads(true);
+  v1::GetResponse got;
+  const grpc::Status too_big = Call(&S::Get, server, get, &got);
+  EXPECT_EQ(too_big.error_code(), StatusCode::RESOURCE_EXHAUSTED) << too_big.error_message();
+  get.mutable_ids()->Truncate(10);
+  EXPECT_TRUE(Call(&S::Get, server, get, &got).ok());
 }
 
 }  // namespace

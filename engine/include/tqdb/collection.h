@@ -100,6 +100,8 @@ class Collection {
       absl::Span<const float> queries, const SearchOptions& options) const = 0;
 
   virtual CollectionInfo Describe() const = 0;
+  // Vectors stored now (Describe().count without the rest of Describe's work).
+  virtual size_t count() const = 0;
   virtual absl::StatusOr<StoredCode> GetStoredCode(uint64_t id) const = 0;
 
   // Rewrites every segment holding deleted entries, merges small segments and compacts the

@@ -37,6 +37,9 @@ struct DatabaseOptions {
   // time. Smaller values mean more, smaller RocksDB values (tests use them to force merges).
   size_t segment_target_bytes = size_t{8} << 20;
   int segment_merge_fanout = 4;
+  // Open even when the write-ahead log was cut short or damaged so that it recovers fewer
+  // writes than were on disk (otherwise DataLoss): the missing writes are given up.
+  bool accept_log_loss = false;
 };
 
 class Database {

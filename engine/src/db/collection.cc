@@ -475,6 +475,11 @@ CollectionInfo CollectionImpl::Describe() const {
   return info;
 }
 
+size_t CollectionImpl::count() const {
+  ReaderLock lock(index_mu_);
+  return index_->size();
+}
+
 absl::StatusOr<StoredCode> CollectionImpl::GetStoredCode(uint64_t id) const {
   TQDB_RETURN_IF_ERROR(CheckLive());
   ReaderLock lock(index_mu_);

@@ -49,6 +49,7 @@ class CollectionImpl final : public Collection {
   absl::StatusOr<std::vector<std::vector<Record>>> SearchBatch(
       absl::Span<const float> queries, const SearchOptions& options) const override;
   CollectionInfo Describe() const override;
+  size_t count() const override;
   absl::StatusOr<StoredCode> GetStoredCode(uint64_t id) const override;
   absl::Status Compact() override;
   absl::StatusOr<RecenterResult> Recenter(bool dry_run) override;

@@ -13,10 +13,21 @@ absl::Status ValidateVectors(absl::Span<const float> values, size_t count, int d
                                                    dim, " (", count * dim, " floats), got ",
                                                    values.size(), " floats"));
   }
-  for (size_t i = 0; i < values.size(); ++i) {
-    if (!std::isfinite(values[i])) {
+  for (size_t v = 0; v < count; ++v) {
+    const float* x = values.data() + v * dim;
+    double squared_norm = 0;
+    for (int j = 0; j < dim; ++j) {
+      if (!std::isfinite(x[j])) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("vector ", v, " has a non-finite value (", x[j], ") at coordinate ", j));
+      }
+      squared_norm += static_cast<double>(x[j]) * x[j];
+    }
+    const double norm = std::sqrt(squared_norm);
+    if (norm != 0 && (norm < kMinVectorNorm || norm > kMaxVectorNorm)) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "vector ", i / dim, " has a non-finite value (", values[i], ") at coordinate ", i % dim));
+          "vector ", v, " has norm ", norm, "; norms must be 0 or in [", kMinVectorNorm, ", ",
+          kMaxVectorNorm, "] so that scores and distances stay finite in float"));
     }
   }
   return absl::OkStatus();
@@ -59,8 +70,8 @@ absl::Status ValidateCenter(absl::Span<const float> center, int dim, Metric metr
     return absl::InvalidArgumentError(
         absl::StrCat("the center has ", center.size(), " values; the dimension is ", dim));
   }
-  for (float v : center) {
-    if (!std::isfinite(v)) return absl::InvalidArgumentError("the center has a NaN or Inf");
+  if (absl::Status status = ValidateVectors(center, 1, dim); !status.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("the center: ", status.message()));
   }
   if (metric == Metric::kInnerProduct) {
     return absl::InvalidArgumentError(

@@ -13,8 +13,16 @@
 
 namespace tqdb {
 
-// `values` must hold exactly `count` vectors of `dim` finite floats. Errors are InvalidArgument
-// and name the first offending vector and coordinate.
+// Nonzero vectors must have a norm in [kMinVectorNorm, kMaxVectorNorm]: beyond it a squared norm
+// or an L2 distance overflows float, or normalizing underflows, and scores become NaN or Inf.
+// The margin (distances reach 4 |x|^2 = 4e30, far below FLT_MAX = 3.4e38) keeps every
+// intermediate of the estimators finite too.
+inline constexpr double kMinVectorNorm = 1e-15;
+inline constexpr double kMaxVectorNorm = 1e15;
+
+// `values` must hold exactly `count` vectors of `dim` finite floats, each of norm 0 or within
+// the bounds above. Errors are InvalidArgument and name the first offending vector (and
+// coordinate).
 absl::Status ValidateVectors(absl::Span<const float> values, size_t count, int dim);
 
 // `values` must hold a positive whole number of `dim`-float queries; returns how many.

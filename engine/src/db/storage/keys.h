@@ -4,7 +4,8 @@
 // data is one contiguous range per column family, and drop is a DeleteRange. Ids and segment
 // numbers are big-endian too, so iteration order is numeric order.
 //
-//   default      "tqdb.format_version" -> decimal; "tqdb.next_collection_id" -> decimal
+//   default      "tqdb.format_version" -> decimal; "tqdb.next_collection_id" -> decimal;
+//                "tqdb.sync_marker" -> empty
 //   collections  name -> config record (config_codec.h)
 //   segments     cid | segment (8)       -> segment blob (segment_codec.h): ids, factors, codes
 //   dead         cid | segment | id (8)  -> empty: this id's entry in that segment is stale
@@ -24,6 +25,8 @@ namespace tqdb::storage {
 inline constexpr int kFormatVersion = 1;
 inline constexpr std::string_view kFormatVersionKey = "tqdb.format_version";
 inline constexpr std::string_view kNextCollectionIdKey = "tqdb.next_collection_id";
+// Written empty with sync to fsync the log (storage/store.h, SyncLog).
+inline constexpr std::string_view kSyncMarkerKey = "tqdb.sync_marker";
 
 enum class Cf { kDefault = 0, kCollections, kSegments, kDead, kVectors, kPayloads, kCount };
 inline constexpr int kCfCount = static_cast<int>(Cf::kCount);

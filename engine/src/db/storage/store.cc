@@ -2,10 +2,15 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
+#include <filesystem>
 #include <vector>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "db/storage/durable_sequence.h"
+#include "db/storage/info_log.h"
 #include "rocksdb/cache.h"
 #include "rocksdb/table.h"
 #include "tqdb/status_macros.h"
@@ -13,20 +18,69 @@
 namespace tqdb::storage {
 namespace {
 
-rocksdb::Options MakeOptions(const StoreOptions& store_options) {
+rocksdb::Options MakeOptions(const std::string& path, const StoreOptions& store_options) {
   rocksdb::Options options;
+  options.info_log = OpenInfoLog(path);
   options.create_if_missing = store_options.create_if_missing;
   options.create_missing_column_families = store_options.create_if_missing;
   // Check every block and the log on open; refuse to open on damage rather than guess.
   options.paranoid_checks = true;
-  // A crash can leave a half-written last record (never acknowledged); anything else in the
-  // log that is damaged is an error, not a silent truncation of acknowledged writes.
+  // A crash can leave a half-written last record (never acknowledged); damage inside the log is
+  // an error. A log cut short looks like that torn record too: the durable-sequence record
+  // (durable_sequence.h) tells the two apart, and the manifest records the size of every log
+  // it has finished, so a shortened older log is refused as well.
   options.wal_recovery_mode = rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords;
+  options.track_and_verify_wals_in_manifest = true;
   options.IncreaseParallelism(2);
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = rocksdb::NewLRUCache(store_options.block_cache_bytes);
   options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   return options;
+}
+
+// Files tqdb itself puts in a data directory before or beside RocksDB's.
+bool IsTqdbFile(const std::string& name) {
+  return name == "LOG" || name == "LOG.old" || name.rfind(kDurableSequenceFile, 0) == 0;
+}
+
+// Refuses a directory that holds something other than a tqdb database: opening it would fill
+// someone else's files with ours.
+absl::Status CheckDirectory(const std::string& path, bool create_if_missing) {
+  namespace fs = std::filesystem;
+  std::error_code error;
+  const fs::file_status status = fs::status(path, error);
+  if (!fs::exists(status)) {
+    if (!create_if_missing) return absl::NotFoundError(absl::StrCat(path, " does not exist"));
+    if (!fs::create_directories(path, error) && error) {
+      return absl::UnavailableError(
+          absl::StrCat("cannot create data directory ", path, ": ", error.message()));
+    }
+    return absl::OkStatus();
+  }
+  if (!fs::is_directory(status)) {
+    return absl::FailedPreconditionError(absl::StrCat(path, " is not a directory"));
+  }
+  if (fs::exists(fs::path(path) / "CURRENT", error)) return absl::OkStatus();
+  for (const fs::directory_entry& entry : fs::directory_iterator(path, error)) {
+    const std::string name = entry.path().filename().string();
+    if (!IsTqdbFile(name)) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(path, " is not empty and holds no tqdb database (found '", name,
+                       "'): give tqdb an empty or new directory"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+// The write-ahead log files in `path`, for messages.
+std::string LogFiles(const std::string& path) {
+  std::vector<std::string> logs;
+  std::error_code error;
+  for (const auto& entry : std::filesystem::directory_iterator(path, error)) {
+    if (entry.path().extension() == ".log") logs.push_back(entry.path().string());
+  }
+  std::sort(logs.begin(), logs.end());
+  return logs.empty() ? "no log file" : absl::StrJoin(logs, ", ");
 }
 
 }  // namespace
@@ -41,7 +95,11 @@ absl::Status FromRocks(const rocksdb::Status& status, std::string_view context) 
     return absl::FailedPreconditionError(
         absl::StrCat(message, " (is another tqdb process using this data directory?)"));
   }
-  if (status.IsIOError() && status.IsNoSpace()) return absl::ResourceExhaustedError(message);
+  if (status.IsIOError() && status.IsNoSpace()) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat(std::string(context), ": the disk is full (", status.ToString(),
+                     "); writes are refused until space is freed, reads continue"));
+  }
   if (status.IsIOError()) return absl::UnavailableError(message);
   return absl::InternalError(message);
 }
@@ -51,7 +109,9 @@ absl::StatusOr<std::shared_ptr<Store>> Store::Open(const std::string& path,
   std::shared_ptr<Store> store(new Store());
   store->path_ = path;
   store->options_ = options;
-  const rocksdb::Options db_options = MakeOptions(options);
+  TQDB_RETURN_IF_ERROR(CheckDirectory(path, options.create_if_missing));
+  const std::string logs = LogFiles(path);
+  const rocksdb::Options db_options = MakeOptions(path, options);
 
   // A directory written by something else has column families we do not know: refuse it.
   std::vector<std::string> existing;
@@ -75,6 +135,7 @@ absl::StatusOr<std::shared_ptr<Store>> Store::Open(const std::string& path,
                 absl::StrCat("opening data directory ", path)));
   store->db_.reset(db);
   std::copy(handles.begin(), handles.end(), store->handles_.begin());
+  TQDB_RETURN_IF_ERROR(store->CheckLogRecovered(logs));
   TQDB_RETURN_IF_ERROR(store->CheckFormatVersion());
   if (options.verify_checksums_on_open) {
     TQDB_RETURN_IF_ERROR(FromRocks(db->VerifyChecksum(), "verifying table checksums"));
@@ -114,6 +175,58 @@ absl::Status Store::CheckFormatVersion() {
   return absl::OkStatus();
 }
 
+absl::Status Store::CheckLogRecovered(const std::string& logs) {
+  TQDB_ASSIGN_OR_RETURN(std::optional<uint64_t> recorded, ReadDurableSequence(path_));
+  const uint64_t recovered = db_->GetLatestSequenceNumber();
+  if (recorded.has_value() && recovered < *recorded) {
+    const std::string message = absl::StrCat(
+        "the write-ahead log of ", path_, " (", logs, ") recovers writes through sequence ",
+        recovered, ", but writes through ", *recorded, " were on disk (", kDurableSequenceFile,
+        "): the log was cut short or damaged, and acknowledged writes (RocksDB sequence numbers ",
+        recovered + 1, " to ", *recorded, ") are missing");
+    if (!options_.accept_log_loss) {
+      return absl::DataLossError(
+          absl::StrCat(message,
+                       ". Restore the directory from a backup, or open it with accept_log_loss "
+                       "(tqdb-server --accept_log_loss) to continue without them."));
+    }
+    std::fprintf(stderr, "tqdb: %s; opening anyway (accept_log_loss)\n", message.c_str());
+  }
+  log_checked_ = true;
+  // What recovery read is on disk now (replayed logs are flushed to synced table files).
+  if (absl::Status status = WriteDurableSequence(path_, recovered); !status.ok()) {
+    std::fprintf(stderr, "tqdb: cannot update %s: %s\n", kDurableSequenceFile,
+                 status.ToString().c_str());
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Store::SyncLog() {
+  rocksdb::WriteOptions sync;
+  sync.sync = true;
+  return FromRocks(db_->Put(sync, cf(Cf::kDefault), std::string(kSyncMarkerKey), rocksdb::Slice()),
+                   "fsync of the log");
+}
+
+void Store::RecordDurableSequence() {
+  // Until the log has passed the check, the record is the evidence of what it lost.
+  if (!log_checked_) return;
+  {
+    MutexLock lock(sync_mu_);
+    if (!written_since_record_) return;
+    written_since_record_ = false;
+  }
+  // Every write up to `sequence` is in the log before the synced write, which covers them.
+  const uint64_t sequence = db_->GetLatestSequenceNumber();
+  absl::Status status = SyncLog();
+  // A failure (a full disk) leaves the older, still true, record in place until the next try.
+  if (status.ok()) status = WriteDurableSequence(path_, sequence);
+  if (!status.ok()) {
+    MutexLock lock(sync_mu_);
+    written_since_record_ = true;
+  }
+}
+
 Store::~Store() {
   {
     MutexLock lock(sync_mu_);
@@ -122,7 +235,7 @@ Store::~Store() {
   stop_cv_.notify_all();
   if (group_commit_thread_.joinable()) group_commit_thread_.join();
   if (db_ == nullptr) return;
-  db_->SyncWAL().PermitUncheckedError();
+  RecordDurableSequence();
   for (rocksdb::ColumnFamilyHandle* handle : handles_) {
     if (handle != nullptr) db_->DestroyColumnFamilyHandle(handle).PermitUncheckedError();
   }
@@ -137,27 +250,51 @@ absl::Status Store::Write(rocksdb::WriteBatch* batch, Durability durability) {
     // A failed background fsync means earlier acknowledgements may not be durable: stop
     // acknowledging until the database is reopened.
     if (!sync_error_.ok()) return sync_error_;
+    // After a failed write RocksDB refuses writes until it recovers. It recovers from a full
+    // disk by itself once free space exceeds a memtable (checked every few seconds); for other
+    // errors ask it to, at most once a second.
+    const auto now = std::chrono::steady_clock::now();
+    if (write_failed_ && now - last_resume_ >= std::chrono::seconds(1)) {
+      last_resume_ = now;
+      db_->Resume().PermitUncheckedError();
+    }
   }
-  TQDB_RETURN_IF_ERROR(FromRocks(db_->Write(write_options, batch), "writing a batch"));
-  if (durability == Durability::kGroupCommit) {
-    MutexLock lock(sync_mu_);
-    unsynced_ = true;
-  }
+  const absl::Status status = FromRocks(db_->Write(write_options, batch), "writing a batch");
+  MutexLock lock(sync_mu_);
+  write_failed_ = !status.ok();
+  if (!status.ok()) return status;
+  written_since_record_ = true;
+  if (durability == Durability::kGroupCommit) unsynced_ = true;
   return absl::OkStatus();
 }
 
 void Store::GroupCommitLoop() {
+  const auto record_interval = std::chrono::milliseconds(options_.durable_sequence_interval_ms);
+  auto last_record = std::chrono::steady_clock::now();
   MutexLock lock(sync_mu_);
   while (!stopping_) {
     // The wait releases sync_mu_ and holds it again before the predicate and on return.
     stop_cv_.wait_for(sync_mu_, std::chrono::milliseconds(options_.group_commit_interval_ms),
                       [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(sync_mu_) { return stopping_; });
-    if (!unsynced_) continue;
-    unsynced_ = false;
-    sync_mu_.unlock();  // fsync outside the lock: writers only wait for the flag
-    absl::Status status = FromRocks(db_->SyncWAL(), "group commit fsync of the log");
-    sync_mu_.lock();
-    if (!status.ok()) sync_error_ = status;
+    if (unsynced_) {
+      unsynced_ = false;
+      sync_mu_.unlock();  // fsync outside the lock: writers only wait for the flag
+      const absl::Status status = SyncLog();
+      sync_mu_.lock();
+      if (absl::IsResourceExhausted(status)) {
+        // A full disk: the acknowledged writes are in the log (in the OS) and RocksDB makes them
+        // durable when it recovers; try again next time.
+        unsynced_ = true;
+      } else if (!status.ok()) {
+        sync_error_ = status;
+      }
+    }
+    if (std::chrono::steady_clock::now() - last_record >= record_interval && !stopping_) {
+      sync_mu_.unlock();
+      RecordDurableSequence();
+      sync_mu_.lock();
+      last_record = std::chrono::steady_clock::now();
+    }
   }
 }
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <array>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <memory>
@@ -25,6 +26,11 @@ struct StoreOptions {
   int group_commit_interval_ms = 10;
   size_t block_cache_bytes = size_t{256} << 20;
   bool verify_checksums_on_open = true;
+  // Open even when the log recovers to an earlier point than the durable-sequence record
+  // (durable_sequence.h) says was on disk: the writes after it are lost, deliberately.
+  bool accept_log_loss = false;
+  // How often, while writes arrive, the durable-sequence record is brought up to date.
+  int durable_sequence_interval_ms = 1000;
 };
 
 // Translates a RocksDB status; `context` says what was being done.
@@ -53,6 +59,16 @@ class Store : public std::enable_shared_from_this<Store> {
  private:
   Store() = default;
   absl::Status CheckFormatVersion();
+  // Compares the recovered log with the durable-sequence record; `logs` names the log files
+  // found before opening, for the error message.
+  absl::Status CheckLogRecovered(const std::string& logs);
+  // fsyncs the log with a small synced write, which makes every earlier write durable. Not
+  // DB::SyncWAL: after a failed log write (a full disk) that trips an assertion in Debian's
+  // RocksDB (WritableFileWriter, "sync_without_flush_called_") and aborts, while a write is
+  // refused cleanly with RocksDB's background error.
+  absl::Status SyncLog();
+  // After writes since the last time: fsyncs the log and records the sequence it covers.
+  void RecordDurableSequence();
   void GroupCommitLoop();
 
   std::string path_;
@@ -64,7 +80,12 @@ class Store : public std::enable_shared_from_this<Store> {
   std::condition_variable_any stop_cv_;
   bool unsynced_ ABSL_GUARDED_BY(sync_mu_) = false;
   bool stopping_ ABSL_GUARDED_BY(sync_mu_) = false;
+  // The last write failed (a full disk, say): RocksDB refuses writes until it has recovered.
+  bool write_failed_ ABSL_GUARDED_BY(sync_mu_) = false;
+  bool written_since_record_ ABSL_GUARDED_BY(sync_mu_) = false;
+  std::chrono::steady_clock::time_point last_resume_ ABSL_GUARDED_BY(sync_mu_);
   absl::Status sync_error_ ABSL_GUARDED_BY(sync_mu_);
+  bool log_checked_ = false;  // set once by Open, before the group-commit thread starts
   std::thread group_commit_thread_;
 };
 

@@ -20,7 +20,8 @@
 
 namespace tqdb::scan {
 class NibbleBlocks;
-}
+struct PruneTerms;
+}  // namespace tqdb::scan
 namespace tqdb {
 
 class TopK;         // index/topk.h
@@ -77,9 +78,10 @@ class FlatIndex {
   absl::StatusOr<std::vector<std::vector<SearchHit>>> SearchBatch(
       absl::Span<const float> queries, const SearchOptions& params) const;
 
-  // The stored code and factors of `id`, or null when absent. Valid until the next Add/Remove.
+  // The stored code (valid until the next Add/Remove) and factors of `id`; null or nullopt when
+  // absent.
   const uint8_t* CodeOf(uint64_t id) const;
-  const VectorFactors* FactorsOf(uint64_t id) const;
+  std::optional<VectorFactors> FactorsOf(uint64_t id) const;
   // The tag of `id` (AddEncoded), or nullopt when absent; SetTag ignores absent ids.
   std::optional<uint64_t> TagOf(uint64_t id) const;
   void SetTag(uint64_t id, uint64_t tag);
@@ -109,6 +111,8 @@ class FlatIndex {
   void Scan(const QueryScan& query, size_t begin, size_t end, TopK* top) const;
   void ScanReference(const QueryScan& query, size_t begin, size_t end, TopK* top) const;
   void ScanBlocks(const QueryScan& query, size_t begin, size_t end, TopK* top) const;
+  // The pruning kernels' per-query terms (scan/prune_kernels.h).
+  scan::PruneTerms PruneTermsOf(const QueryScan& query) const;
   // Re-ranks `top` when asked and turns it into hits.
   std::vector<SearchHit> Finish(const float* query, const QueryScan& query_scan, TopK top,
                                 const SearchOptions& params) const;
@@ -118,7 +122,9 @@ class FlatIndex {
   size_t code_bytes_ = 0;
   // Dense arrays indexed by slot; Remove moves the last slot into the hole.
   std::vector<uint8_t> codes_;
-  std::vector<VectorFactors> factors_;
+  // The factors, one array each, so the pruning kernels load 16 of a kind at once.
+  std::vector<float> norms_;
+  std::vector<float> auxs_;
   std::vector<uint64_t> ids_;
   std::vector<uint64_t> tags_;
   std::vector<float> vectors_;

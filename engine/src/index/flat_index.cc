@@ -10,6 +10,7 @@
 #include "index/rerank.h"
 #include "index/scan/lookup_tables.h"
 #include "index/scan/nibble_blocks.h"
+#include "index/scan/prune_kernels.h"
 #include "index/scan/scan_kernels.h"
 #include "index/topk.h"
 #include "index/vector_checks.h"
@@ -91,11 +92,13 @@ absl::Status FlatIndex::AddEncoded(absl::Span<const uint64_t> ids, absl::Span<co
       ids_.push_back(ids[i]);
       tags_.emplace_back();
       codes_.resize(codes_.size() + code_bytes_);
-      factors_.emplace_back();
+      norms_.emplace_back();
+      auxs_.emplace_back();
       if (options_.store_vectors) vectors_.resize(vectors_.size() + d);
     }
     std::memcpy(&codes_[slot * code_bytes_], &codes[i * code_bytes_], code_bytes_);
-    factors_[slot] = factors[i];
+    norms_[slot] = factors[i].norm;
+    auxs_[slot] = factors[i].aux;
     tags_[slot] = tag;
     if (options_.store_vectors)
       std::memcpy(&vectors_[slot * d], &vectors[i * d], d * sizeof(float));
@@ -117,9 +120,10 @@ const uint8_t* FlatIndex::CodeOf(uint64_t id) const {
   return it == slot_of_.end() ? nullptr : &codes_[it->second * code_bytes_];
 }
 
-const VectorFactors* FlatIndex::FactorsOf(uint64_t id) const {
+std::optional<VectorFactors> FlatIndex::FactorsOf(uint64_t id) const {
   auto it = slot_of_.find(id);
-  return it == slot_of_.end() ? nullptr : &factors_[it->second];
+  if (it == slot_of_.end()) return std::nullopt;
+  return VectorFactors{norms_[it->second], auxs_[it->second]};
 }
 
 std::optional<uint64_t> FlatIndex::TagOf(uint64_t id) const {
@@ -143,7 +147,8 @@ size_t FlatIndex::Remove(absl::Span<const uint64_t> ids) {
     slot_of_.erase(it);
     if (hole != last) {
       std::memcpy(&codes_[hole * code_bytes_], &codes_[last * code_bytes_], code_bytes_);
-      factors_[hole] = factors_[last];
+      norms_[hole] = norms_[last];
+      auxs_[hole] = auxs_[last];
       ids_[hole] = ids_[last];
       tags_[hole] = tags_[last];
       if (options_.store_vectors) {
@@ -160,7 +165,8 @@ size_t FlatIndex::Remove(absl::Span<const uint64_t> ids) {
     ids_.pop_back();
     tags_.pop_back();
     codes_.resize(codes_.size() - code_bytes_);
-    factors_.pop_back();
+    norms_.pop_back();
+    auxs_.pop_back();
     if (options_.store_vectors) vectors_.resize(vectors_.size() - d);
     ++removed;
   }
@@ -320,50 +326,69 @@ void FlatIndex::Scan(const QueryScan& query, size_t begin, size_t end, TopK* top
 
 void FlatIndex::ScanReference(const QueryScan& query, size_t begin, size_t end, TopK* top) const {
   for (size_t slot = begin; slot < end; ++slot) {
-    const VectorFactors& f = factors_[slot];
+    const VectorFactors f{norms_[slot], auxs_[slot]};
     const float estimate =
         quantizer_->EstimateInnerProduct(query.prepared, &codes_[slot * code_bytes_], f);
     top->Push(coder_->Key(f, estimate, query.terms), static_cast<uint32_t>(slot));
   }
 }
 
+scan::PruneTerms FlatIndex::PruneTermsOf(const QueryScan& query) const {
+  scan::PruneTerms t;
+  const AffineKey key = coder_->AffineKeyOf(query.terms);
+  t.a_const = key.a_const;
+  t.a_norm = key.a_norm;
+  t.c0 = key.c0;
+  t.c1 = key.c1;
+  const scan::QuantizedTables& mse = query.mse_tables;
+  if (sign_blocks_ != nullptr) {
+    // tq-prod: estimate = mse + a * qjl_scale * sign, within mse_error + |a qjl_scale| sign_error.
+    if (mse_blocks_ != nullptr) {
+      t.p0 = mse.bias + mse.max_error;
+      t.p1 = 1 / mse.scale;
+    }
+    const float weight = query.prepared.qjl_scale;
+    const scan::QuantizedTables& sign = query.sign_tables;
+    t.q0 = weight * sign.bias;
+    t.q1 = weight / sign.scale;
+    t.e = std::abs(weight) * sign.max_error;
+  } else {
+    // tq-mse: estimate = a * mse, within |a| mse_error.
+    t.q0 = mse.bias;
+    t.q1 = 1 / mse.scale;
+    t.e = mse.max_error;
+  }
+  return t;
+}
+
 void FlatIndex::ScanBlocks(const QueryScan& query, size_t begin, size_t end, TopK* top) const {
   const PreparedQuery& prepared = query.prepared;
   const QueryTerms& terms = query.terms;
-  const scan::QuantizedTables& mse_tables = query.mse_tables;
-  const scan::QuantizedTables& sign_tables = query.sign_tables;
   const bool prod = sign_blocks_ != nullptr;
   const scan::ScanBlockFn scan_block = scan::ActiveScanBlock();
-  uint32_t mse_sums[scan::kBlockSize] = {}, sign_sums[scan::kBlockSize] = {};
+  const scan::PruneBlockFn prune_block = scan::ActivePruneBlock();
+  const scan::PruneTerms prune_terms = PruneTermsOf(query);
+  // tq-mse has one sum array (Q); tq-prod has the MSE sums (P, zero without an MSE part) and
+  // the sign sums (Q).
+  alignas(64) uint32_t p_sums[scan::kBlockSize] = {}, q_sums[scan::kBlockSize] = {};
+  uint32_t* mse_sums = prod ? p_sums : q_sums;
   for (size_t first = begin; first < end; first += scan::kBlockSize) {
     const size_t b = first / scan::kBlockSize;
     if (mse_blocks_ != nullptr) {
-      scan_block(mse_blocks_->block(b), mse_tables.tables.data(), mse_blocks_->groups(), mse_sums);
+      scan_block(mse_blocks_->block(b), query.mse_tables.tables.data(), mse_blocks_->groups(),
+                 mse_sums);
     }
     if (prod) {
-      scan_block(sign_blocks_->block(b), sign_tables.tables.data(), sign_blocks_->groups(),
-                 sign_sums);
+      scan_block(sign_blocks_->block(b), query.sign_tables.tables.data(), sign_blocks_->groups(),
+                 q_sums);
     }
-    const size_t count = std::min<size_t>(scan::kBlockSize, end - first);
-    for (size_t i = 0; i < count; ++i) {
-      // Each 8-bit sum is within max_error of its float sum, so the estimate lies within
-      // `radius` of `center`.
-      const VectorFactors& f = factors_[first + i];
-      float center, radius;
-      const float mse = mse_blocks_ != nullptr ? mse_tables.Estimate(mse_sums[i]) : 0.0f;
-      const float mse_error = mse_blocks_ != nullptr ? mse_tables.max_error : 0.0f;
-      if (prod) {
-        const float weight = f.aux * prepared.qjl_scale;
-        center = mse + weight * sign_tables.Estimate(sign_sums[i]);
-        radius = mse_error + std::abs(weight) * sign_tables.max_error;
-      } else {
-        center = f.aux * mse;
-        radius = std::abs(f.aux) * mse_error;
-      }
-      // Keys are nondecreasing in the estimate (VectorCoder::Key), so the upper end bounds it.
-      const float bound = coder_->Key(f, center + radius, terms);
-      if (bound <= top->threshold()) continue;
-      const size_t slot = first + i;
+    const int count = static_cast<int>(std::min<size_t>(scan::kBlockSize, end - first));
+    // Only the vectors whose bound can beat the k-th key are scored exactly.
+    for (uint32_t keep = prune_block(prune_terms, p_sums, q_sums, &norms_[first], &auxs_[first],
+                                     count, top->threshold());
+         keep != 0; keep &= keep - 1) {
+      const size_t slot = first + __builtin_ctz(keep);
+      const VectorFactors f{norms_[slot], auxs_[slot]};
       const float estimate =
           quantizer_->EstimateInnerProduct(prepared, &codes_[slot * code_bytes_], f);
       top->Push(coder_->Key(f, estimate, terms), static_cast<uint32_t>(slot));
@@ -372,7 +397,7 @@ void FlatIndex::ScanBlocks(const QueryScan& query, size_t begin, size_t end, Top
 }
 
 size_t FlatIndex::MemoryBytes() const {
-  return codes_.capacity() + factors_.capacity() * sizeof(VectorFactors) +
+  return codes_.capacity() + (norms_.capacity() + auxs_.capacity()) * sizeof(float) +
          (ids_.capacity() + tags_.capacity()) * sizeof(uint64_t) +
          vectors_.capacity() * sizeof(float) +
          slot_of_.capacity() * (sizeof(std::pair<uint64_t, uint32_t>) + 1) +

@@ -35,6 +35,13 @@ struct QueryTerms {
   float alpha = 1;            // centered: the share of m taken off the query (see below)
 };
 
+// Key(f, estimate) = (a_const + a_norm max(f.norm, 0)) estimate + c0 + c1 f.norm^2 for one
+// query, for every vector but the centered-cosine zero vector (norm kZeroVectorNorm, key 0).
+struct AffineKey {
+  float a_const = 1, a_norm = 0;
+  float c0 = 0, c1 = 0;
+};
+
 class VectorCoder {
  public:
   // Centered cosine: the stored norm of the zero vector (every other n is >= 0).
@@ -72,6 +79,26 @@ class VectorCoder {
         return -(terms.shifted_norm_sq + f.norm * f.norm - 2 * f.norm * estimate);
     }
     return estimate;
+  }
+
+  // Key's coefficients for one query (the pruning kernels evaluate it for 16 vectors at once).
+  AffineKey AffineKeyOf(const QueryTerms& terms) const {
+    AffineKey key;
+    switch (metric_) {
+      case Metric::kCosine:
+        if (centered()) {
+          key = {0, 1, terms.offset + terms.alpha * 0.5f * (1 - center_norm_sq_),
+                 -terms.alpha * 0.5f};
+        }
+        break;
+      case Metric::kInnerProduct:
+        key = {0, 1, 0, 0};
+        break;
+      case Metric::kL2:
+        key = {0, 2, -terms.shifted_norm_sq, -1};
+        break;
+    }
+    return key;
   }
 
  private:

@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "index/scan/prune_kernels.h"
 #include "index/scan/scan_kernels.h"
 #include "tqdb/simd.h"
 
@@ -53,7 +54,7 @@ bool CpuSupports(ScanLevel level) {
     case ScanLevel::kScalar:
       return true;
     case ScanLevel::kAvx2:
-      return __builtin_cpu_supports("avx2");
+      return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
     case ScanLevel::kAvx512:
       return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw");
   }
@@ -78,6 +79,18 @@ ScanBlockFn ActiveScanBlock() {
       break;
   }
   return ScanBlockScalar;
+}
+
+PruneBlockFn ActivePruneBlock() {
+  switch (ActiveScanLevel()) {
+    case ScanLevel::kAvx512:
+      return PruneBlockAvx512;
+    case ScanLevel::kAvx2:
+      return PruneBlockAvx2;
+    case ScanLevel::kScalar:
+      break;
+  }
+  return PruneBlockScalar;
 }
 
 }  // namespace tqdb::scan

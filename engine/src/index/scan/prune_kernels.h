@@ -1,0 +1,53 @@
+// Pruning kernels: after a block's fast-scan sums, which of its 32 vectors can still beat the
+// k-th best key and must be scored exactly. One SIMD pass over the block replaces a scalar
+// bound per vector (the scan's hot spot before; issue "fast scan v2").
+//
+// Every key is affine in its estimate (VectorCoder::Key), and the estimate lies within a known
+// radius of a value affine in the block sums (lookup_tables.h), so with the vector's factors
+// (norm n, aux a) the bound of vector i is
+//   inner_i = (p0 + p1 P_i) + a_i (q0 + q1 Q_i) + |a_i| e
+//   bound_i = (a_const + a_norm max(n_i, 0)) inner_i + c0 + c1 n_i^2
+// P, Q: the block's two sum arrays (tq-prod: the MSE part's sums and the sign sums; tq-mse: no
+// P (p0 = p1 = 0) and the MSE sums as Q). A vector is kept when bound_i + slack_i > threshold,
+// where slack_i bounds the float rounding of both this bound and the exact key (2^-18 of the
+// magnitudes summed), or when n_i < 0 (the zero vector of a centered cosine index, whose key is
+// fixed at 0). All paths evaluate the same fused multiply-adds in the same order, so they keep
+// exactly the same vectors as the scalar reference.
+#pragma once
+
+#include <cstdint>
+
+#include "index/scan/nibble_blocks.h"
+#include "index/scan/scan_kernels.h"
+
+namespace tqdb::scan {
+
+struct PruneTerms {
+  float p0 = 0, p1 = 0;  // affine map of P
+  float q0 = 0, q1 = 0;  // affine map of Q
+  float e = 0;           // radius per unit |a|, plus the P part's radius folded into p0
+  float a_const = 1, a_norm = 0;
+  float c0 = 0, c1 = 0;
+};
+
+// A mask of the vectors (bit i: vector i, i < count <= 32) to score exactly. `p_sums`,
+// `q_sums` hold kBlockSize sums (unused lanes may hold anything); `norms` and `auxs` hold
+// `count` values.
+using PruneBlockFn = uint32_t (*)(const PruneTerms& terms, const uint32_t* p_sums,
+                                  const uint32_t* q_sums, const float* norms, const float* auxs,
+                                  int count, float threshold);
+
+uint32_t PruneBlockScalar(const PruneTerms& terms, const uint32_t* p_sums, const uint32_t* q_sums,
+                          const float* norms, const float* auxs, int count, float threshold);
+uint32_t PruneBlockAvx2(const PruneTerms& terms, const uint32_t* p_sums, const uint32_t* q_sums,
+                        const float* norms, const float* auxs, int count, float threshold);
+uint32_t PruneBlockAvx512(const PruneTerms& terms, const uint32_t* p_sums, const uint32_t* q_sums,
+                          const float* norms, const float* auxs, int count, float threshold);
+
+PruneBlockFn ActivePruneBlock();  // for ActiveScanLevel()
+
+// 2^-18: the share of the terms' magnitudes allowed for rounding (a handful of float roundings
+// of 2^-24 each, with a wide margin).
+inline constexpr float kPruneSlack = 1.0f / (1 << 18);
+
+}  // namespace tqdb::scan

@@ -1,0 +1,95 @@
+// The pruning kernels: every SIMD path keeps exactly the vectors the scalar reference keeps, and
+// the reference never drops a vector whose bound, computed in double precision, beats the
+// threshold.
+#include "index/scan/prune_kernels.h"
+
+#include <cmath>
+#include <random>
+
+#include "gtest/gtest.h"
+
+namespace tqdb::scan {
+namespace {
+
+std::vector<std::pair<ScanLevel, PruneBlockFn>> SupportedKernels() {
+  std::vector<std::pair<ScanLevel, PruneBlockFn>> kernels = {
+      {ScanLevel::kScalar, PruneBlockScalar}};
+  if (CpuSupports(ScanLevel::kAvx2)) kernels.push_back({ScanLevel::kAvx2, PruneBlockAvx2});
+  if (CpuSupports(ScanLevel::kAvx512)) kernels.push_back({ScanLevel::kAvx512, PruneBlockAvx512});
+  return kernels;
+}
+
+double ExactBound(const PruneTerms& t, uint32_t p_sum, uint32_t q_sum, float n, float a) {
+  const double inner = (double{t.p0} + double{t.p1} * p_sum) +
+                       a * (double{t.q0} + double{t.q1} * q_sum) + std::fabs(a) * double{t.e};
+  return (t.a_const + t.a_norm * std::max(double{n}, 0.0)) * inner + t.c0 + double{t.c1} * n * n;
+}
+
+TEST(PruneKernelsTest, EverySimdPathKeepsWhatTheReferenceKeepsAndNothingBetterIsDropped) {
+  std::printf("pruning kernels checked on this CPU:");
+  for (const auto& [level, kernel] : SupportedKernels()) std::printf(" %s", ScanLevelName(level));
+  std::printf("\n");
+  std::mt19937_64 gen(11);
+  std::uniform_real_distribution<float> unit(-1, 1);
+  std::uniform_int_distribution<uint32_t> sum(0, 255 * 400);
+  int kept_in_all = 0, checked = 0;
+  for (int trial = 0; trial < 2000; ++trial) {
+    // The four key shapes (cosine, centered cosine, inner product, L2) with tq-mse or tq-prod
+    // terms, at magnitudes from 1e-3 to 1e3.
+    const float magnitude = std::pow(10.0f, unit(gen) * 3);
+    PruneTerms t;
+    t.p0 = trial % 2 ? unit(gen) : 0;
+    t.p1 = trial % 2 ? std::fabs(unit(gen)) * 1e-3f : 0;
+    t.q0 = unit(gen);
+    t.q1 = unit(gen) * 1e-3f;
+    t.e = std::fabs(unit(gen)) * 0.05f;
+    switch (trial % 4) {
+      case 0:
+        t.a_const = 1, t.a_norm = 0;
+        break;
+      case 1:
+        t.a_const = 0, t.a_norm = 1, t.c0 = unit(gen), t.c1 = -std::fabs(unit(gen));
+        break;
+      case 2:
+        t.a_const = 0, t.a_norm = 1;
+        break;
+      case 3:
+        t.a_const = 0, t.a_norm = 2, t.c0 = -magnitude * magnitude, t.c1 = -1;
+        break;
+    }
+    alignas(64) uint32_t p_sums[kBlockSize], q_sums[kBlockSize];
+    float norms[kBlockSize], auxs[kBlockSize];
+    for (int i = 0; i < kBlockSize; ++i) {
+      p_sums[i] = sum(gen);
+      q_sums[i] = sum(gen);
+      norms[i] = std::fabs(unit(gen)) * magnitude;
+      auxs[i] = unit(gen) * 2;
+    }
+    if (trial % 4 == 1) norms[trial % kBlockSize] = -1;  // the centered-cosine zero vector
+    const int count = 1 + trial % kBlockSize;
+    // Thresholds around the bounds, so that many comparisons are close.
+    const double middle = ExactBound(t, p_sums[0], q_sums[0], norms[0], auxs[0]);
+    const float threshold = static_cast<float>(middle + unit(gen) * std::fabs(middle) * 0.5);
+    const uint32_t expected = PruneBlockScalar(t, p_sums, q_sums, norms, auxs, count, threshold);
+    if (count < kBlockSize) EXPECT_EQ(expected >> count, 0u) << "a lane past count was kept";
+    for (int i = 0; i < count; ++i) {
+      const bool must_keep =
+          norms[i] < 0 || ExactBound(t, p_sums[i], q_sums[i], norms[i], auxs[i]) > threshold;
+      if (must_keep) {
+        ASSERT_TRUE(expected >> i & 1) << "trial " << trial << " vector " << i;
+      }
+      ++checked;
+      kept_in_all += expected >> i & 1;
+    }
+    for (const auto& [level, kernel] : SupportedKernels()) {
+      ASSERT_EQ(kernel(t, p_sums, q_sums, norms, auxs, count, threshold), expected)
+          << ScanLevelName(level) << " trial " << trial << " count " << count;
+    }
+  }
+  // The thresholds sit among the bounds: a fair share is pruned, a fair share kept.
+  EXPECT_GT(kept_in_all, checked / 10);
+  EXPECT_LT(kept_in_all, checked * 9 / 10);
+}
+
+}  // namespace
+}  // namespace tqdb::scan

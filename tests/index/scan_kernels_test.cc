@@ -63,6 +63,43 @@ TEST(ScanKernelsTest, EverySimdPathMatchesTheScalarReferenceExactly) {
   }
 }
 
+ScanQueriesFn QueriesKernel(ScanLevel level) {
+  switch (level) {
+    case ScanLevel::kAvx2:
+      return ScanQueriesAvx2;
+    case ScanLevel::kAvx512:
+      return ScanQueriesAvx512;
+    case ScanLevel::kScalar:
+      break;
+  }
+  return ScanQueriesScalar;
+}
+
+TEST(ScanKernelsTest, SeveralQueriesAtOnceEqualOneQueryAtATime) {
+  std::mt19937_64 gen(5);
+  for (int groups : {4, 100, 1028}) {
+    std::vector<uint8_t> block(groups * kGroupBytes);
+    for (uint8_t& b : block) b = static_cast<uint8_t>(gen());
+    // Up to 9 queries: full groups of 4 (and pairs) plus remainders.
+    for (int queries = 1; queries <= 9; ++queries) {
+      std::vector<std::vector<uint8_t>> tables(queries, std::vector<uint8_t>(groups * 16));
+      std::vector<const uint8_t*> pointers;
+      std::vector<uint32_t> expected(queries * kBlockSize);
+      for (int q = 0; q < queries; ++q) {
+        for (uint8_t& t : tables[q]) t = static_cast<uint8_t>(gen());
+        pointers.push_back(tables[q].data());
+        ScanBlockScalar(block.data(), tables[q].data(), groups, &expected[q * kBlockSize]);
+      }
+      for (ScanLevel level : SupportedLevels()) {
+        std::vector<uint32_t> got(queries * kBlockSize);
+        QueriesKernel(level)(block.data(), pointers.data(), queries, groups, got.data());
+        ASSERT_EQ(got, expected) << ScanLevelName(level) << " groups=" << groups
+                                 << " queries=" << queries;
+      }
+    }
+  }
+}
+
 TEST(ScanKernelsTest, ForcingALevelSelectsIt) {
   const ScanLevel before = ActiveScanLevel();
   for (ScanLevel level : SupportedLevels()) {

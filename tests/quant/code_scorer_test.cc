@@ -15,7 +15,9 @@ namespace tqdb {
 namespace {
 
 TEST(CodeScorerTest, ScoreIsTheInnerProductWithTheCodesCentroids) {
-  for (int bits = 1; bits <= 8; ++bits) {  // byte tables at 1, 2, 4, 8; per-coordinate otherwise
+  // Byte tables at 1, 2, 4, 8 bits while they fit kByteTablesLimit (dim 1 and 7, and 100 at 1
+  // and 2 bits); per-coordinate tables otherwise.
+  for (int bits = 1; bits <= 8; ++bits) {
     for (int dim : {1, 7, 100, 1536}) {
       const Codebook& codebook = *GetCodebook(dim, bits).value();
       const std::vector<float> query = testing::RandomUnitVectors(1, dim, dim * 16 + bits);

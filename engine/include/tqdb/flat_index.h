@@ -110,7 +110,10 @@ class FlatIndex {
   // scanning a range in consecutive pieces gives the same top-k as scanning it whole.
   void Scan(const QueryScan& query, size_t begin, size_t end, TopK* top) const;
   void ScanReference(const QueryScan& query, size_t begin, size_t end, TopK* top) const;
-  void ScanBlocks(const QueryScan& query, size_t begin, size_t end, TopK* top) const;
+  // The fast path for several queries at once (tops[j] for queries[j]): each block of codes is
+  // read once for all of them.
+  void ScanBlocks(absl::Span<const QueryScan* const> queries, size_t begin, size_t end,
+                  absl::Span<TopK* const> tops) const;
   // The pruning kernels' per-query terms (scan/prune_kernels.h).
   scan::PruneTerms PruneTermsOf(const QueryScan& query) const;
   // Re-ranks `top` when asked and turns it into hits.

@@ -1,15 +1,19 @@
 // Scalar reference scoring of packed codes against one query: sum_j q'_j * c[code_j].
 //
 // Built once per query from the rotated query q' and a codebook's centroids. When a byte holds a
-// whole number of codes (b = 1, 2, 4, 8) the table is indexed by byte value: 256 partial sums
-// per byte of code, one lookup per byte. Other widths unpack each coordinate and use a
-// per-coordinate table of 2^b entries. The SIMD fast-scan kernels are checked against this.
+// whole number of codes (b = 1, 2, 4, 8) and the tables fit in L1 (kByteTablesLimit), the table
+// is indexed by byte value: 256 partial sums per byte of code, one lookup per byte. Otherwise
+// each coordinate is unpacked and looked up in a per-coordinate table of 2^b entries. The SIMD
+// fast-scan kernels are checked against this.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
 namespace tqdb {
+
+inline constexpr size_t kByteTablesLimit = size_t{32} << 10;
 
 class CodeScorer {
  public:

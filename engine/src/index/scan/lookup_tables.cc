@@ -8,13 +8,19 @@
 namespace tqdb::scan {
 
 void BuildQuantizedTables(const float* rotated_query, int dim, int bits, const float* centroids,
-                          int padded_groups, QuantizedTables* out) {
+                          int padded_groups, QuantizedTables* out, bool with_residual) {
   const int per_nibble = CoordinatesPerNibble(bits);
   const int groups = (dim + per_nibble - 1) / per_nibble;
   std::vector<float> tables =
       quant::BuildFloatTables(rotated_query, dim, bits, centroids, per_nibble, 16);
   double bias = 0;
   float widest = 0;
+  // mass >= sum_j |q'_j c_j| for any code.
+  double largest_centroid = 0, mass = 0;
+  for (int c = 0; c < (1 << bits); ++c) {
+    largest_centroid = std::max(largest_centroid, std::abs(double{centroids[c]}));
+  }
+  for (int j = 0; j < dim; ++j) mass += std::abs(double{rotated_query[j]}) * largest_centroid;
   for (int g = 0; g < groups; ++g) {
     float* t = &tables[g * 16];
     const auto [lo_it, hi_it] = std::minmax_element(t, t + 16);
@@ -25,12 +31,32 @@ void BuildQuantizedTables(const float* rotated_query, int dim, int bits, const f
   }
   out->scale = widest > 0 ? 255.0f / widest : 1.0f;
   out->bias = static_cast<float>(bias);
-  // Float arithmetic in Estimate and in the reference adds a little on top of the rounding.
-  out->max_error = groups * 0.5f / out->scale * 1.0001f + 1e-6f * (std::abs(out->bias) + 1);
+  // The exact scorer sums dim float products one by one: it may be off by dim x 2^-24 of their
+  // magnitudes, and Estimate's own float arithmetic adds a little.
+  const double float_error = dim * mass / (1 << 24) + 1e-6 * (std::abs(bias) + 1);
+  out->max_error = static_cast<float>(groups * 0.5 / out->scale * 1.0001 + float_error);
   out->tables.assign(static_cast<size_t>(padded_groups) * 16, 0);
   for (size_t i = 0; i < tables.size(); ++i) {
     out->tables[i] = static_cast<uint8_t>(std::lround(tables[i] * out->scale));
   }
+  if (!with_residual) return;
+  constexpr int kSteps = 254, kMiddle = 127;
+  out->residual.assign(static_cast<size_t>(padded_groups) * 16, kMiddle);
+  for (size_t i = 0; i < tables.size(); ++i) {
+    // In [-0.5, 0.5] units of 1 / scale, up to float rounding: clamped into the byte.
+    const double residual = double{tables[i]} * out->scale - out->tables[i];
+    out->residual[i] = static_cast<uint8_t>(
+        std::clamp<long>(std::lround(residual * kSteps) + kMiddle, 0, 2 * kMiddle + 1));
+  }
+  out->refined_step = 1.0f / (kSteps * out->scale);
+  out->refined_bias =
+      static_cast<float>(bias - double{kMiddle} * padded_groups / kSteps / out->scale);
+  // Each residual is rounded by at most half a step; the combined count C <= 255 x 255 x groups
+  // loses up to 2^-24 of itself when the scan turns it into a float.
+  const double count_max = (255.0 * kSteps + 255.0) * padded_groups;
+  out->refined_max_error =
+      static_cast<float>((groups * 0.5 + count_max / (1 << 24)) * out->refined_step * 1.0001 +
+                         float_error + 1e-6 * std::abs(double{out->refined_bias}));
 }
 
 }  // namespace tqdb::scan

@@ -21,6 +21,17 @@ struct QuantizedTables {
   float bias = 0;
   float max_error = 0;
 
+  // The second 8 bits (when asked for): R_g[v] = 127 + round(254 (T_g[v] - min_g) scale - 254
+  // Q_g[v]), each table's rounding residual in steps of 1 / (254 scale); 127 (no residual) for
+  // padding groups. With S = sum_g Q_g and R = sum_g R_g, the combined count C = 254 S + R gives
+  //   sum_g T_g = refined_bias + C refined_step + e,  |e| <= refined_max_error,
+  // 254 times tighter than max_error: the scan refines a block's survivors with one more pass
+  // before scoring any exactly.
+  std::vector<uint8_t> residual;
+  float refined_bias = 0;
+  float refined_step = 0;
+  float refined_max_error = 0;
+
   // The float estimate behind an 8-bit sum, and the bound on its distance to the exact one.
   float Estimate(uint32_t sum) const { return bias + sum / scale; }
 };
@@ -29,8 +40,8 @@ struct QuantizedTables {
 constexpr bool NibbleCodable(int bits) { return bits >= 1 && bits <= 4; }
 
 // Builds the tables for `dim` rotated query values and a codebook of 2^bits `centroids`;
-// `padded_groups` as in NibbleBlocks.
+// `padded_groups` as in NibbleBlocks. `with_residual` adds the residual tables.
 void BuildQuantizedTables(const float* rotated_query, int dim, int bits, const float* centroids,
-                          int padded_groups, QuantizedTables* out);
+                          int padded_groups, QuantizedTables* out, bool with_residual = false);
 
 }  // namespace tqdb::scan

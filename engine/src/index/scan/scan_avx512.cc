@@ -19,53 +19,98 @@ int Min(int a, int b) { return a < b ? a : b; }
 
 }  // namespace
 
-void ScanBlockAvx512(const uint8_t* block, const uint8_t* tables, int groups, uint32_t* out) {
+namespace {
+
+// Adds one chunk's 16-bit accumulators (lo words, lo odd, hi words, hi odd; see below) to the
+// 32-bit totals of vectors 0-7, 8-15, 16-23, 24-31.
+void Fold(const __m512i* acc, __m256i* total) {
+  // even = words - 256 x odd, exact modulo 2^16 since the sums fit in 16 bits.
+  const __m512i parts[4] = {_mm512_sub_epi16(acc[0], _mm512_slli_epi16(acc[1], 8)), acc[1],
+                            _mm512_sub_epi16(acc[2], _mm512_slli_epi16(acc[3], 8)), acc[3]};
+  __m256i folded[4];
+  for (int k = 0; k < 4; ++k) {
+    // Fold the four groups' lanes and widen: word w is vector 2w (even) or 2w + 1 (odd).
+    __m256i sum = _mm256_cvtepu16_epi32(_mm512_extracti32x4_epi32(parts[k], 0));
+    sum = _mm256_add_epi32(sum, _mm256_cvtepu16_epi32(_mm512_extracti32x4_epi32(parts[k], 1)));
+    sum = _mm256_add_epi32(sum, _mm256_cvtepu16_epi32(_mm512_extracti32x4_epi32(parts[k], 2)));
+    sum = _mm256_add_epi32(sum, _mm256_cvtepu16_epi32(_mm512_extracti32x4_epi32(parts[k], 3)));
+    folded[k] = sum;
+  }
+  for (int half = 0; half < 2; ++half) {
+    // [v0 v1 v2 v3 | v8 v9 v10 v11] and [v4 v5 v6 v7 | v12 v13 v14 v15] (plus 16 for hi).
+    const __m256i a = _mm256_unpacklo_epi32(folded[2 * half], folded[2 * half + 1]);
+    const __m256i b = _mm256_unpackhi_epi32(folded[2 * half], folded[2 * half + 1]);
+    total[2 * half] = _mm256_add_epi32(total[2 * half], _mm256_permute2x128_si256(a, b, 0x20));
+    total[2 * half + 1] =
+        _mm256_add_epi32(total[2 * half + 1], _mm256_permute2x128_si256(a, b, 0x31));
+  }
+}
+
+// Q queries against one block: each load of codes serves all Q tables (4 x Q accumulators and
+// the loaded nibbles fit the 32 registers for Q <= 4).
+template <int Q>
+void ScanQueries(const uint8_t* block, const uint8_t* const* tables, int groups, uint32_t* out) {
   const __m512i low_nibbles = _mm512_set1_epi8(0x0f);
   const __m512i zero = _mm512_setzero_si512();
-  // 32-bit totals for vectors 0-7, 8-15, 16-23, 24-31.
-  __m256i total[4] = {_mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256(),
-                      _mm256_setzero_si256()};
+  __m256i total[Q][4];
+  for (int q = 0; q < Q; ++q) {
+    for (int k = 0; k < 4; ++k) total[q][k] = _mm256_setzero_si256();
+  }
   for (int g = 0; g < groups;) {
     const int end = Min(groups, g + 4 * 256);  // 256 entries (<= 255 each) per 16-bit lane
     // Byte lookups are added as 16-bit words (even vector + 256 x odd vector) and, shifted, as
     // the odd vector alone: no unpacking, which competes with the lookups for the shuffle unit.
-    // even = words - 256 x odd, exact modulo 2^16 and the sums fit in 16 bits.
-    __m512i lo_words = zero, lo_odd = zero, hi_words = zero, hi_odd = zero;
+    __m512i acc[Q][4];
+    for (int q = 0; q < Q; ++q) {
+      for (int k = 0; k < 4; ++k) acc[q][k] = zero;
+    }
     for (; g < end; g += 4) {
       // Lane l holds group g + l, for the codes and for the tables.
       const __m512i codes = _mm512_loadu_si512(block + g * kGroupBytes);
-      const __m512i lut = _mm512_loadu_si512(tables + g * 16);
-      const __m512i lo = _mm512_shuffle_epi8(lut, _mm512_and_si512(codes, low_nibbles));
-      const __m512i hi =
-          _mm512_shuffle_epi8(lut, _mm512_and_si512(_mm512_srli_epi16(codes, 4), low_nibbles));
-      lo_words = _mm512_add_epi16(lo_words, lo);
-      lo_odd = _mm512_add_epi16(lo_odd, _mm512_srli_epi16(lo, 8));
-      hi_words = _mm512_add_epi16(hi_words, hi);
-      hi_odd = _mm512_add_epi16(hi_odd, _mm512_srli_epi16(hi, 8));
+      const __m512i lo_index = _mm512_and_si512(codes, low_nibbles);
+      const __m512i hi_index = _mm512_and_si512(_mm512_srli_epi16(codes, 4), low_nibbles);
+      for (int q = 0; q < Q; ++q) {
+        const __m512i lut = _mm512_loadu_si512(tables[q] + g * 16);
+        const __m512i lo = _mm512_shuffle_epi8(lut, lo_index);
+        const __m512i hi = _mm512_shuffle_epi8(lut, hi_index);
+        acc[q][0] = _mm512_add_epi16(acc[q][0], lo);
+        acc[q][1] = _mm512_add_epi16(acc[q][1], _mm512_srli_epi16(lo, 8));
+        acc[q][2] = _mm512_add_epi16(acc[q][2], hi);
+        acc[q][3] = _mm512_add_epi16(acc[q][3], _mm512_srli_epi16(hi, 8));
+      }
     }
-    const __m512i lo_even = _mm512_sub_epi16(lo_words, _mm512_slli_epi16(lo_odd, 8));
-    const __m512i hi_even = _mm512_sub_epi16(hi_words, _mm512_slli_epi16(hi_odd, 8));
-    // Fold the four groups' lanes, widen to 32 bits and put even and odd vectors in order.
-    const __m512i parts[4] = {lo_even, lo_odd, hi_even, hi_odd};
-    __m256i folded[4];
+    for (int q = 0; q < Q; ++q) Fold(acc[q], total[q]);
+  }
+  for (int q = 0; q < Q; ++q) {
     for (int k = 0; k < 4; ++k) {
-      __m256i sum = _mm256_cvtepu16_epi32(_mm512_extracti32x4_epi32(parts[k], 0));
-      sum = _mm256_add_epi32(sum, _mm256_cvtepu16_epi32(_mm512_extracti32x4_epi32(parts[k], 1)));
-      sum = _mm256_add_epi32(sum, _mm256_cvtepu16_epi32(_mm512_extracti32x4_epi32(parts[k], 2)));
-      sum = _mm256_add_epi32(sum, _mm256_cvtepu16_epi32(_mm512_extracti32x4_epi32(parts[k], 3)));
-      folded[k] = sum;  // word w of the 16 vectors: vector 2w (even) or 2w + 1 (odd)
-    }
-    for (int half = 0; half < 2; ++half) {
-      // [v0 v1 v2 v3 | v8 v9 v10 v11] and [v4 v5 v6 v7 | v12 v13 v14 v15] (plus 16 for hi).
-      const __m256i a = _mm256_unpacklo_epi32(folded[2 * half], folded[2 * half + 1]);
-      const __m256i b = _mm256_unpackhi_epi32(folded[2 * half], folded[2 * half + 1]);
-      total[2 * half] = _mm256_add_epi32(total[2 * half], _mm256_permute2x128_si256(a, b, 0x20));
-      total[2 * half + 1] =
-          _mm256_add_epi32(total[2 * half + 1], _mm256_permute2x128_si256(a, b, 0x31));
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + q * kBlockSize + 8 * k), total[q][k]);
     }
   }
-  for (int k = 0; k < 4; ++k) {
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + 8 * k), total[k]);
+}
+
+}  // namespace
+
+void ScanBlockAvx512(const uint8_t* block, const uint8_t* tables, int groups, uint32_t* out) {
+  ScanQueries<1>(block, &tables, groups, out);
+}
+
+void ScanQueriesAvx512(const uint8_t* block, const uint8_t* const* tables, int queries, int groups,
+                       uint32_t* out) {
+  for (int q = 0; q < queries; q += kMaxQueries) {
+    switch (Min(queries - q, kMaxQueries)) {
+      case 1:
+        ScanQueries<1>(block, tables + q, groups, out + q * kBlockSize);
+        break;
+      case 2:
+        ScanQueries<2>(block, tables + q, groups, out + q * kBlockSize);
+        break;
+      case 3:
+        ScanQueries<3>(block, tables + q, groups, out + q * kBlockSize);
+        break;
+      default:
+        ScanQueries<4>(block, tables + q, groups, out + q * kBlockSize);
+        break;
+    }
   }
 }
 

@@ -81,6 +81,18 @@ ScanBlockFn ActiveScanBlock() {
   return ScanBlockScalar;
 }
 
+ScanQueriesFn ActiveScanQueries() {
+  switch (ActiveScanLevel()) {
+    case ScanLevel::kAvx512:
+      return ScanQueriesAvx512;
+    case ScanLevel::kAvx2:
+      return ScanQueriesAvx2;
+    case ScanLevel::kScalar:
+      break;
+  }
+  return ScanQueriesScalar;
+}
+
 PruneBlockFn ActivePruneBlock() {
   switch (ActiveScanLevel()) {
     case ScanLevel::kAvx512:

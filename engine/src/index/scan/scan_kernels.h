@@ -21,6 +21,19 @@ void ScanBlockScalar(const uint8_t* block, const uint8_t* tables, int groups, ui
 void ScanBlockAvx2(const uint8_t* block, const uint8_t* tables, int groups, uint32_t* out);
 void ScanBlockAvx512(const uint8_t* block, const uint8_t* tables, int groups, uint32_t* out);
 
+// Several queries against one block, which is read once for all of them (a batch's register
+// blocking): out[q * 32 + i] is ScanBlock's out[i] for tables[q]. Any number of queries; the
+// kernels take them kMaxQueries (AVX-512) or 2 (AVX2) at a time.
+inline constexpr int kMaxQueries = 4;
+using ScanQueriesFn = void (*)(const uint8_t* block, const uint8_t* const* tables, int queries,
+                               int groups, uint32_t* out);
+void ScanQueriesScalar(const uint8_t* block, const uint8_t* const* tables, int queries, int groups,
+                       uint32_t* out);
+void ScanQueriesAvx2(const uint8_t* block, const uint8_t* const* tables, int queries, int groups,
+                     uint32_t* out);
+void ScanQueriesAvx512(const uint8_t* block, const uint8_t* const* tables, int queries, int groups,
+                       uint32_t* out);
+
 // Whether this CPU can run `level`.
 bool CpuSupports(ScanLevel level);
 // The level in use: TQDB_SIMD if set (and supported), else the best the CPU supports.
@@ -28,5 +41,6 @@ ScanLevel ActiveScanLevel();
 // Forces a level for this process (tests); false if the CPU lacks it.
 bool ForceScanLevel(ScanLevel level);
 ScanBlockFn ActiveScanBlock();
+ScanQueriesFn ActiveScanQueries();
 
 }  // namespace tqdb::scan

@@ -16,4 +16,9 @@ void ScanBlockScalar(const uint8_t* block, const uint8_t* tables, int groups, ui
   }
 }
 
+void ScanQueriesScalar(const uint8_t* block, const uint8_t* const* tables, int queries, int groups,
+                       uint32_t* out) {
+  for (int q = 0; q < queries; ++q) ScanBlockScalar(block, tables[q], groups, out + q * kBlockSize);
+}
+
 }  // namespace tqdb::scan

@@ -5,11 +5,12 @@
 namespace tqdb::scan {
 
 void NibbleBlocks::Resize(size_t n) {
-  const size_t old_blocks = blocks();
+  const size_t old_size = size_;
   size_ = n;
   data_.resize(blocks() * block_bytes());
-  // Slots past the end of a shrunk block must read as zero when the block grows again.
-  if (blocks() <= old_blocks && n % kBlockSize != 0) {
+  // Slots past the end of a shrunk block must read as zero when the block grows again (a
+  // growing one already reads zero there).
+  if (n < old_size && n % kBlockSize != 0) {
     for (size_t slot = n; slot < blocks() * kBlockSize; ++slot) {
       for (int g = 0; g < groups_; ++g) SetNibble(slot, g, 0);
     }

@@ -38,9 +38,11 @@ rocksdb::Options MakeOptions(const std::string& path, const StoreOptions& store_
   return options;
 }
 
-// Files tqdb itself puts in a data directory before or beside RocksDB's.
+// Files tqdb itself puts in a data directory before or beside RocksDB's, and the one a fresh
+// file system's root holds (a volume mounted as the data directory).
 bool IsTqdbFile(const std::string& name) {
-  return name == "LOG" || name == "LOG.old" || name.rfind(kDurableSequenceFile, 0) == 0;
+  return name == "LOG" || name == "LOG.old" || name.rfind(kDurableSequenceFile, 0) == 0 ||
+         name == "lost+found";
 }
 
 // Refuses a directory that holds something other than a tqdb database: opening it would fill

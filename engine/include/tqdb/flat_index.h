@@ -116,6 +116,10 @@ class FlatIndex {
                   absl::Span<TopK* const> tops) const;
   // The pruning kernels' per-query terms (scan/prune_kernels.h).
   scan::PruneTerms PruneTermsOf(const QueryScan& query) const;
+  // The blocks whose survivors a second pass with residual tables refines: those behind the
+  // bound's only sums (tq-mse's MSE blocks, or tq-prod's sign blocks without an MSE part), else
+  // null.
+  const scan::NibbleBlocks* RefinedBlocks() const;
   // Re-ranks `top` when asked and turns it into hits.
   std::vector<SearchHit> Finish(const float* query, const QueryScan& query_scan, TopK top,
                                 const SearchOptions& params) const;

@@ -264,18 +264,23 @@ FlatIndex::QueryScan FlatIndex::PrepareScan(const float* query, const SearchOpti
   // Without SIMD the byte-table reference (one lookup per code byte) beats the nibble kernel.
   query_scan.fast =
       fast_scan_ && !params.reference_scan && scan::ActiveScanLevel() != scan::ScanLevel::kScalar;
+  // The tables behind the pruning bound's Q sums (tq-mse's MSE tables, tq-prod's sign tables)
+  // get residual tables, so a block's survivors are refined before any is scored exactly;
+  // not when a P part (tq-prod's MSE sums) is in the bound too, nor when the combined counts
+  // (254 x 255 + 255 per group) could reach 2^31.
+  const scan::NibbleBlocks* q_blocks = RefinedBlocks();
+  auto refine = [&](const scan::NibbleBlocks* blocks) {
+    return blocks == q_blocks && blocks->groups() < (int64_t{1} << 31) / (255 * 255);
+  };
   if (query_scan.fast && mse_blocks_ != nullptr) {
-    // tq-mse refines a block's survivors with the residual tables before scoring them, while
-    // the combined counts (254 x 255 + 255 per group) stay below 2^31.
-    const bool refine =
-        sign_blocks_ == nullptr && mse_blocks_->groups() < (int64_t{1} << 31) / (255 * 255);
     scan::BuildQuantizedTables(query_scan.prepared.rotated.data(), d, quantizer_->mse_bits(),
                                quantizer_->codebook()->centroids.data(), mse_blocks_->groups(),
-                               &query_scan.mse_tables, refine);
+                               &query_scan.mse_tables, refine(mse_blocks_.get()));
   }
   if (query_scan.fast && sign_blocks_ != nullptr) {
     scan::BuildQuantizedTables(query_scan.prepared.projected.data(), d, 1, kSignCentroids,
-                               sign_blocks_->groups(), &query_scan.sign_tables);
+                               sign_blocks_->groups(), &query_scan.sign_tables,
+                               refine(sign_blocks_.get()));
   }
   return query_scan;
 }
@@ -350,6 +355,11 @@ void FlatIndex::ScanReference(const QueryScan& query, size_t begin, size_t end, 
   }
 }
 
+const scan::NibbleBlocks* FlatIndex::RefinedBlocks() const {
+  if (sign_blocks_ == nullptr) return mse_blocks_.get();
+  return mse_blocks_ == nullptr ? sign_blocks_.get() : nullptr;
+}
+
 scan::PruneTerms FlatIndex::PruneTermsOf(const QueryScan& query) const {
   scan::PruneTerms t;
   const AffineKey key = coder_->AffineKeyOf(query.terms);
@@ -395,14 +405,20 @@ void FlatIndex::ScanBlocks(absl::Span<const QueryScan* const> queries, size_t be
   // part) and the sign sums (Q).
   std::vector<uint32_t> p_sums(count * scan::kBlockSize), q_sums(count * scan::kBlockSize);
   uint32_t* mse_sums = prod ? p_sums.data() : q_sums.data();
-  // tq-mse: the second pass over a block with survivors, with the residual tables.
+  // The second pass over a block with survivors, with the Q tables' residual tables.
   const scan::ScanBlockFn scan_block = scan::ActiveScanBlock();
+  const scan::NibbleBlocks* q_blocks = RefinedBlocks();
+  std::vector<const scan::QuantizedTables*> refine_tables(count, nullptr);
   std::vector<scan::PruneTerms> refined_terms = prune_terms;
-  for (int j = 0; j < count; ++j) {
-    const scan::QuantizedTables& tables = queries[j]->mse_tables;
-    refined_terms[j].q0 = tables.refined_bias;
-    refined_terms[j].q1 = tables.refined_step;
-    refined_terms[j].e = tables.refined_max_error;
+  for (int j = 0; j < count && q_blocks != nullptr; ++j) {
+    const scan::QuantizedTables& tables = prod ? queries[j]->sign_tables : queries[j]->mse_tables;
+    if (tables.residual.empty()) continue;
+    refine_tables[j] = &tables;
+    // Q enters the bound as weight x (its estimate): 1 for tq-mse, qjl_scale for tq-prod.
+    const float weight = prod ? queries[j]->prepared.qjl_scale : 1.0f;
+    refined_terms[j].q0 = weight * tables.refined_bias;
+    refined_terms[j].q1 = weight * tables.refined_step;
+    refined_terms[j].e = std::abs(weight) * tables.refined_max_error;
   }
   alignas(64) uint32_t residual_sums[scan::kBlockSize], combined[scan::kBlockSize];
   for (size_t first = begin; first < end; first += scan::kBlockSize) {
@@ -424,9 +440,9 @@ void FlatIndex::ScanBlocks(absl::Span<const QueryScan* const> queries, size_t be
       const uint32_t* q = &q_sums[j * scan::kBlockSize];
       uint32_t keep = prune_block(prune_terms[j], &p_sums[j * scan::kBlockSize], q, &norms_[first],
                                   &auxs_[first], in_block, top->threshold());
-      if (keep != 0 && !query.mse_tables.residual.empty()) {
+      if (keep != 0 && refine_tables[j] != nullptr) {
         // 254 times tighter bounds from 8 more bits of each table entry.
-        scan_block(mse_blocks_->block(b), query.mse_tables.residual.data(), mse_blocks_->groups(),
+        scan_block(q_blocks->block(b), refine_tables[j]->residual.data(), q_blocks->groups(),
                    residual_sums);
         for (int i = 0; i < scan::kBlockSize; ++i) combined[i] = 254 * q[i] + residual_sums[i];
         keep &= prune_block(refined_terms[j], combined, combined, &norms_[first], &auxs_[first],

@@ -180,8 +180,12 @@ TEST(CorruptionTest, LogCutAfterACleanCloseIsRefusedUnlessTheLossIsAccepted) {
     const fs::path log = LargestFile(dir.path(), ".log");
     ASSERT_GT(fs::file_size(log), 100000);
     fs::resize_file(log, static_cast<uintmax_t>(fs::file_size(log) * keep));
+    const uintmax_t cut_size = fs::file_size(log);
+    ExpectOpenFails(dir.path(), absl::StatusCode::kDataLoss, log.string());
+    // A refused open changes nothing: the same file is named again, still as it was.
     ExpectOpenFails(dir.path(), absl::StatusCode::kDataLoss, log.string());
     ExpectOpenFails(dir.path(), absl::StatusCode::kDataLoss, "accept_log_loss");
+    EXPECT_EQ(fs::file_size(log), cut_size);
 
     DatabaseOptions accept;
     accept.accept_log_loss = true;

@@ -52,9 +52,17 @@ absl::StatusOr<std::optional<Durability>> DurabilityFromProto(v1::Durability dur
 absl::StatusOr<CollectionConfig> FromProto(const v1::CollectionConfig& proto) {
   CollectionSpec spec;
   spec.name = proto.name();
-  // Out-of-range values are clamped into int range and then rejected by the engine's checks.
-  spec.dim = static_cast<int>(std::min(proto.dimension(), 1u << 30));
-  spec.bits = static_cast<int>(std::min(proto.bits(), 64u));
+  // The engine's checks name the value sent; only values past int are refused here.
+  if (proto.dimension() > static_cast<uint32_t>(kMaxDimension)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("dimension must be in [1, ", kMaxDimension, "], got ", proto.dimension()));
+  }
+  if (proto.bits() > static_cast<uint32_t>(INT32_MAX)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("bits per coordinate must be at most 8, got ", proto.bits()));
+  }
+  spec.dim = static_cast<int>(proto.dimension());
+  spec.bits = static_cast<int>(proto.bits());
   TQDB_ASSIGN_OR_RETURN(spec.metric, MetricFromProto(proto.metric()));
   spec.variant = proto.variant();
   if (proto.has_store_vectors()) spec.store_vectors = proto.store_vectors();

@@ -15,6 +15,8 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
+#include "absl/strings/match.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
@@ -122,6 +124,13 @@ int Run() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // --help lists the flags defined in this file (absl's default looks for the program's name
+  // in the file name, which matches none here; absl hands over the path without its leading /).
+  absl::FlagsUsageConfig usage;
+  usage.contains_help_flags = [](absl::string_view file) {
+    return !file.empty() && absl::EndsWith(__FILE__, file);
+  };
+  absl::SetFlagsUsageConfig(usage);
   absl::SetProgramUsageMessage("Serves a tqdb data directory over gRPC (package tqdb.v1).");
   absl::ParseCommandLine(argc, argv);
   return Run();

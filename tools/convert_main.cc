@@ -9,6 +9,8 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
+#include "absl/strings/match.h"
 #include "embedding_files.h"
 #include "fvecs.h"
 
@@ -17,6 +19,13 @@ ABSL_FLAG(std::string, column, "embedding", "CSV / JSON lines: the column with t
 ABSL_FLAG(std::string, hdf5_dataset, "train", "HDF5: the 2-D dataset to convert");
 
 int main(int argc, char** argv) {
+  // --help lists the flags defined in this file (absl's default looks for the program's name
+  // in the file name, which matches none here; absl hands over the path without its leading /).
+  absl::FlagsUsageConfig usage;
+  usage.contains_help_flags = [](absl::string_view file) {
+    return !file.empty() && absl::EndsWith(__FILE__, file);
+  };
+  absl::SetFlagsUsageConfig(usage);
   absl::SetProgramUsageMessage(
       "converts an embedding file to .fvecs.\n  tqdb-convert IN OUT.fvecs [--max=N] "
       "[--column=embedding] [--hdf5_dataset=train]");

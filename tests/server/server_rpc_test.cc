@@ -84,7 +84,17 @@ TEST_F(ServerRpcTest, CreateCollection) {
     bad.mutable_config()->set_dimension(dimension);
     const grpc::Status status = Call(&S::CreateCollection, *server_, bad, &created);
     EXPECT_EQ(status.error_code(), StatusCode::INVALID_ARGUMENT) << dimension;
-    EXPECT_NE(status.error_message().find("dimension must be in [1, 65536]"), std::string::npos)
+    EXPECT_NE(status.error_message().find("dimension must be in [1, 65536], got " +
+                                          std::to_string(dimension)),
+              std::string::npos)
+        << status.error_message();
+  }
+  for (uint32_t bits : {9u, 255u, 4294967295u}) {  // the message names the value sent
+    bad = CreateRequest("x");
+    bad.mutable_config()->set_bits(bits);
+    const grpc::Status status = Call(&S::CreateCollection, *server_, bad, &created);
+    EXPECT_EQ(status.error_code(), StatusCode::INVALID_ARGUMENT) << bits;
+    EXPECT_NE(status.error_message().find("got " + std::to_string(bits)), std::string::npos)
         << status.error_message();
   }
   bad = CreateRequest("x");

@@ -22,6 +22,8 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "embedding_files.h"
 #include "grpcpp/grpcpp.h"
@@ -361,6 +363,13 @@ int Main(const std::vector<char*>& args) {
 }  // namespace tqdb::cli
 
 int main(int argc, char** argv) {
+  // --help lists the flags defined in this file (absl's default looks for the program's name
+  // in the file name, which matches none here; absl hands over the path without its leading /).
+  absl::FlagsUsageConfig usage;
+  usage.contains_help_flags = [](absl::string_view file) {
+    return !file.empty() && absl::EndsWith(__FILE__, file);
+  };
+  absl::SetFlagsUsageConfig(usage);
   absl::SetProgramUsageMessage(
       "client of tqdb-server.\n"
       "  tqdb list | create NAME --dim=D --bits=B | describe NAME | drop NAME\n"

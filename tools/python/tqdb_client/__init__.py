@@ -12,7 +12,12 @@ that folder and tools/python on PYTHONPATH. Runs on Debian's python3-grpcio and 
             print(hit.id, hit.score, hit.payload)
 """
 
-import grpc
+try:
+    import grpc
+except ImportError as error:  # another interpreter than Debian's (a pyenv shim, say)
+    raise ImportError(
+        "tqdb_client needs gRPC for Python: use Debian's /usr/bin/python3 with the package "
+        "python3-grpcio (apt-get install python3-grpcio python3-protobuf)") from error
 
 from tqdb.v1 import tqdb_pb2 as pb
 from tqdb.v1 import tqdb_pb2_grpc as pb_grpc

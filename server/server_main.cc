@@ -35,6 +35,8 @@ ABSL_FLAG(int64_t, max_response_bytes, 64 << 20,
 ABSL_FLAG(bool, accept_log_loss, false,
           "open the data directory even if its write-ahead log was cut short or damaged, giving "
           "up the acknowledged writes it lost (without it, such a directory is refused)");
+ABSL_FLAG(std::string, snapshot_dir, "./snapshots",
+          "where CreateSnapshot (tqdb snapshot) writes snapshots, one directory each");
 ABSL_FLAG(int, group_commit_interval_ms, 10, "fsync interval of the log for group-commit writes");
 ABSL_FLAG(int, shutdown_grace_seconds, 30, "how long in-flight requests may run at shutdown");
 
@@ -75,10 +77,11 @@ int Run() {
     }
   }
 
-  tqdb::server::ServiceLimits limits;
-  limits.max_response_bytes =
+  tqdb::server::ServiceOptions service_options;
+  service_options.limits.max_response_bytes =
       static_cast<size_t>(std::max<int64_t>(absl::GetFlag(FLAGS_max_response_bytes), 1));
-  tqdb::server::TqdbService service(database->get(), limits);
+  service_options.snapshot_dir = absl::GetFlag(FLAGS_snapshot_dir);
+  tqdb::server::TqdbService service(database->get(), service_options);
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;

@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
 #include <string>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "proto_convert.h"
 #include "status_mapping.h"
@@ -92,6 +94,29 @@ grpc::Status TqdbService::RecenterCollection(grpc::ServerContext*,
     response->set_reencoded(result.reencoded);
     response->mutable_old_center()->Add(result.old_center.begin(), result.old_center.end());
     response->mutable_new_center()->Add(result.new_center.begin(), result.new_center.end());
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status TqdbService::CreateSnapshot(grpc::ServerContext*,
+                                         const v1::CreateSnapshotRequest* request,
+                                         v1::CreateSnapshotResponse* response) {
+  return Handle([&]() -> absl::Status {
+    const std::string& name = request->name();
+    // A plain file name: a client cannot make the server write outside --snapshot_dir.
+    const bool plain = !name.empty() && name.size() <= 255 && name[0] != '.' &&
+                       std::all_of(name.begin(), name.end(), [](char c) {
+                         return absl::ascii_isalnum(c) || c == '.' || c == '_' || c == '-';
+                       });
+    if (!plain) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "snapshot name '", name, "' must be 1-255 of [A-Za-z0-9._-], not starting with '.'"));
+    }
+    std::error_code error;
+    std::filesystem::create_directories(snapshot_dir_, error);
+    const std::string path = (std::filesystem::path(snapshot_dir_) / name).string();
+    TQDB_RETURN_IF_ERROR(database_->Snapshot(path, request->collection()));
+    response->set_path(path);
     return absl::OkStatus();
   });
 }

@@ -2,6 +2,8 @@
 // absl::Status into gRPC codes. No engine logic lives here.
 #pragma once
 
+#include <string>
+
 #include "response_budget.h"
 #include "tqdb/database.h"
 #include "tqdb/v1/tqdb.grpc.pb.h"
@@ -12,10 +14,17 @@ struct ServiceLimits {
   size_t max_response_bytes = size_t{64} << 20;
 };
 
+struct ServiceOptions {
+  ServiceLimits limits;
+  std::string snapshot_dir = "./snapshots";  // CreateSnapshot writes under it
+};
+
 class TqdbService final : public v1::Tqdb::Service {
  public:
-  explicit TqdbService(Database* database, const ServiceLimits& limits = {})
-      : database_(database), response_budget_(limits.max_response_bytes) {}
+  explicit TqdbService(Database* database, const ServiceOptions& options = {})
+      : database_(database),
+        response_budget_(options.limits.max_response_bytes),
+        snapshot_dir_(options.snapshot_dir) {}
 
   grpc::Status CreateCollection(grpc::ServerContext*, const v1::CreateCollectionRequest* request,
                                 v1::CreateCollectionResponse* response) override;
@@ -41,6 +50,8 @@ class TqdbService final : public v1::Tqdb::Service {
   grpc::Status RecenterCollection(grpc::ServerContext*,
                                   const v1::RecenterCollectionRequest* request,
                                   v1::RecenterCollectionResponse* response) override;
+  grpc::Status CreateSnapshot(grpc::ServerContext*, const v1::CreateSnapshotRequest* request,
+                              v1::CreateSnapshotResponse* response) override;
 
  private:
   absl::Status ApplyUpsert(const grpc::ServerContext& context, const v1::UpsertRequest& request,
@@ -48,6 +59,7 @@ class TqdbService final : public v1::Tqdb::Service {
 
   Database* database_;
   ResponseBudget response_budget_;
+  std::string snapshot_dir_;
 };
 
 }  // namespace tqdb::server

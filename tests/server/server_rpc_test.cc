@@ -31,7 +31,9 @@ class ServerRpcTest : public ::testing::Test {
  protected:
   void SetUp() override {
     server_ = std::make_unique<ServerProcess>(
-        dir_.path() + "/data", std::vector<std::string>{"--max_request_bytes=1000000"});
+        dir_.path() + "/data",
+        std::vector<std::string>{"--max_request_bytes=1000000",
+                                 "--snapshot_dir=" + dir_.path() + "/snaps"});
     v1::CreateCollectionResponse created;
     ASSERT_TRUE(Call(&S::CreateCollection, *server_, CreateRequest("docs"), &created).ok());
     EXPECT_EQ(created.config().variant(), "mse-ratio");
@@ -268,6 +270,36 @@ TEST_F(ServerRpcTest, Delete) {
   EXPECT_EQ(Count("docs"), 499);
   del.clear_ids();
   ExpectCode(Call(&S::Delete, *server_, del, &deleted), StatusCode::INVALID_ARGUMENT);
+}
+
+TEST_F(ServerRpcTest, CreateSnapshot) {
+  v1::CreateSnapshotRequest request;
+  v1::CreateSnapshotResponse response;
+  for (const char* bad : {"", "../escape", "a/b", ".hidden"}) {
+    request.set_name(bad);
+    ExpectCode(Call(&S::CreateSnapshot, *server_, request, &response),
+               StatusCode::INVALID_ARGUMENT);
+  }
+  request.set_name("s1");
+  request.set_collection("missing");
+  ExpectCode(Call(&S::CreateSnapshot, *server_, request, &response), StatusCode::NOT_FOUND);
+  request.set_collection("docs");
+  ASSERT_TRUE(Call(&S::CreateSnapshot, *server_, request, &response).ok());
+  EXPECT_EQ(response.path(), dir_.path() + "/snaps/s1");
+  ExpectCode(Call(&S::CreateSnapshot, *server_, request, &response), StatusCode::ALREADY_EXISTS);
+
+  // A second server serves the snapshot as a normal data directory.
+  ServerProcess restored(response.path());
+  v1::GetRequest get;
+  get.set_collection("docs");
+  get.set_with_payloads(true);
+  for (uint64_t id = 0; id < 500; ++id) get.add_ids(id);
+  v1::GetResponse got;
+  ASSERT_TRUE(Call(&S::Get, restored, get, &got).ok());
+  for (const v1::Record& r : got.records()) {
+    ASSERT_TRUE(r.found()) << r.id();
+    EXPECT_EQ(r.payload(), "payload " + std::to_string(r.id()));
+  }
 }
 
 TEST_F(ServerRpcTest, DropCollection) {

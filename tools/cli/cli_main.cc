@@ -5,6 +5,7 @@
 //                    [--centering=none|auto]
 //   tqdb describe NAME | drop NAME
 //   tqdb recenter NAME [--dry_run]
+//   tqdb snapshot SNAPSHOT [COLLECTION]   (written under the server's --snapshot_dir)
 //   tqdb load NAME FILE [--batch=1000] [--max=N] [--column=embedding] [--first_id=0]
 //   tqdb search NAME [--vector="0.1,0.2,..." | --query_file=FILE --row=N | < vector.txt] [--k=10]
 //   tqdb get NAME ID... | delete NAME ID...
@@ -137,6 +138,20 @@ int Describe(const std::string& name) {
   } else {
     std::printf("center: none\n");
   }
+  return 0;
+}
+
+// A snapshot named `snapshot` of every collection, or of `collection` when it is not empty.
+int Snapshot(const std::string& snapshot, const std::string& collection) {
+  v1::CreateSnapshotRequest request;
+  request.set_name(snapshot);
+  request.set_collection(collection);
+  v1::CreateSnapshotResponse response;
+  grpc::ClientContext context;
+  grpc::Status status = Connect()->CreateSnapshot(&context, request, &response);
+  if (!status.ok()) return Fail("snapshot", status);
+  std::printf("snapshot written on the server to %s (serve it with tqdb-server --data_dir=%s)\n",
+              response.path().c_str(), response.path().c_str());
   return 0;
 }
 
@@ -329,6 +344,10 @@ int Main(const std::vector<char*>& args) {
     for (const std::string& name : response.names()) std::printf("%s\n", name.c_str());
     return 0;
   }
+  if (command == "snapshot") {
+    if (args.size() < 3) return Usage("snapshot needs a name");
+    return Snapshot(args[2], args.size() > 3 ? args[3] : "");
+  }
   if (args.size() < 3) return Usage("this command needs a collection name");
   const std::string name = args[2];
   if (command == "create") return Create(name);
@@ -374,6 +393,7 @@ int main(int argc, char** argv) {
       "client of tqdb-server.\n"
       "  tqdb list | create NAME --dim=D --bits=B | describe NAME | drop NAME\n"
       "  tqdb recenter NAME [--dry_run]\n"
+      "  tqdb snapshot SNAPSHOT [COLLECTION] (under the server's --snapshot_dir)\n"
       "  tqdb load NAME FILE (.fvecs, .bvecs, .npy, .hdf5, .csv, .jsonl, GloVe text)\n"
       "  tqdb search NAME --vector=... | --query_file=F --row=N | < file\n"
       "  tqdb get NAME ID... | delete NAME ID...\n"

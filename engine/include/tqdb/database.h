@@ -61,6 +61,12 @@ class Database {
   // Names, sorted.
   std::vector<std::string> ListCollections() const;
 
+  // Writes a consistent copy of the data directory into `dir` (which must not exist; its parent
+  // must) while writes continue: every collection, or only `collection` when it is not empty.
+  // Each write is in the copy whole or not at all. Database::Open(dir) opens it as a normal
+  // data directory. NotFound for an unknown collection, AlreadyExists when `dir` exists.
+  absl::Status Snapshot(const std::string& dir, const std::string& collection = "");
+
  private:
   Database(std::string path, const DatabaseOptions& options);
 

@@ -118,6 +118,28 @@ absl::StatusOr<std::shared_ptr<Collection>> Database::GetCollection(const std::s
   return it->second;
 }
 
+absl::Status Database::Snapshot(const std::string& dir, const std::string& collection) {
+  if (!collection.empty()) TQDB_RETURN_IF_ERROR(GetCollection(collection).status());
+  TQDB_RETURN_IF_ERROR(store_->Checkpoint(dir));
+  if (collection.empty()) return absl::OkStatus();
+  // One collection: the copy drops the others (one atomic write each, in the copy only).
+  DatabaseOptions copy_options = options_;
+  copy_options.create_if_missing = false;
+  absl::StatusOr<std::unique_ptr<Database>> copy = Database::Open(dir, copy_options);
+  if (!copy.ok()) return WithContext(copy.status(), "opening the new snapshot");
+  for (const std::string& name : (*copy)->ListCollections()) {
+    if (name != collection) {
+      TQDB_RETURN_IF_ERROR(WithContext((*copy)->DropCollection(name), "trimming the snapshot"));
+    }
+  }
+  copy->reset();
+  // The others' data must leave the copy's files, not only its catalog: compacted through the
+  // bare store, where no collection's read view pins the deleted keys.
+  TQDB_ASSIGN_OR_RETURN(std::shared_ptr<storage::Store> store,
+                        storage::Store::Open(dir, MakeStoreOptions(copy_options)));
+  return WithContext(store->CompactAll(), "trimming the snapshot");
+}
+
 std::vector<std::string> Database::ListCollections() const {
   std::vector<std::string> names;
   {

@@ -13,6 +13,7 @@
 #include "db/storage/info_log.h"
 #include "rocksdb/cache.h"
 #include "rocksdb/table.h"
+#include "rocksdb/utilities/checkpoint.h"
 #include "tqdb/status_macros.h"
 
 namespace tqdb::storage {
@@ -309,6 +310,29 @@ std::shared_ptr<const rocksdb::Snapshot> Store::Snapshot() {
   return std::shared_ptr<const rocksdb::Snapshot>(
       db->GetSnapshot(),
       [db, keep = shared_from_this()](const rocksdb::Snapshot* s) { db->ReleaseSnapshot(s); });
+}
+
+absl::Status Store::Checkpoint(const std::string& dir) {
+  std::error_code error;
+  if (std::filesystem::exists(dir, error)) {
+    return absl::AlreadyExistsError(absl::StrCat(dir, " exists; a snapshot needs a new directory"));
+  }
+  rocksdb::Checkpoint* raw = nullptr;
+  TQDB_RETURN_IF_ERROR(FromRocks(rocksdb::Checkpoint::Create(db_.get(), &raw), "checkpoint"));
+  std::unique_ptr<rocksdb::Checkpoint> checkpoint(raw);
+  // log_size_for_flush 0: memtables are flushed first, so the copy needs no log replay.
+  return FromRocks(checkpoint->CreateCheckpoint(dir, /*log_size_for_flush=*/0),
+                   absl::StrCat("writing a snapshot to ", dir));
+}
+
+absl::Status Store::CompactAll() {
+  rocksdb::CompactRangeOptions options;
+  options.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+  for (rocksdb::ColumnFamilyHandle* handle : handles_) {
+    TQDB_RETURN_IF_ERROR(
+        FromRocks(db_->CompactRange(options, handle, nullptr, nullptr), "compacting"));
+  }
+  return absl::OkStatus();
 }
 
 uint64_t Store::ApproximateBytes(Cf which, const std::string& begin, const std::string& end) const {

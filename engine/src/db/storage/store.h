@@ -53,6 +53,12 @@ class Store : public std::enable_shared_from_this<Store> {
   // A consistent read view, released when the last copy goes.
   std::shared_ptr<const rocksdb::Snapshot> Snapshot();
 
+  // Writes a consistent copy of the database (a RocksDB checkpoint: hard links where the file
+  // system allows, copies otherwise) into `dir`, which must not exist; writes may continue.
+  absl::Status Checkpoint(const std::string& dir);
+  // Compacts every column family to the last level, so deleted data leaves the files.
+  absl::Status CompactAll();
+
   // Approximate bytes on disk and in memtables of keys in [begin, end) of `cf`.
   uint64_t ApproximateBytes(Cf which, const std::string& begin, const std::string& end) const;
 

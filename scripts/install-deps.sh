@@ -16,6 +16,7 @@ packages=(
   libhdf5-dev
   libfaiss-dev libopenblas-dev libxxhash-dev
   python3-matplotlib
+  openssl
 )
 
 sudo_cmd=()

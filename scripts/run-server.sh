@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the build dependencies, builds tqdb-server and the tqdb CLI, and starts the server on
 # ./data (an embedded RocksDB directory; no other service). Extra arguments go to tqdb-server,
-# e.g. --listen=0.0.0.0:50051 --data_dir=/var/lib/tqdb.
+# e.g. --data_dir=/var/lib/tqdb; a non-loopback --listen also needs client certificates
+# (--tls_cert, --tls_key, --tls_client_ca; README "TLS") or --insecure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh

@@ -24,6 +24,7 @@
 #include "tqdb/database.h"
 #include "tqdb/simd.h"
 #include "tqdb_service.h"
+#include "transport_security.h"
 
 ABSL_FLAG(std::string, data_dir, "./data", "data directory (created if missing)");
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051", "address to listen on; port 0 picks a free one");
@@ -37,6 +38,12 @@ ABSL_FLAG(bool, accept_log_loss, false,
           "up the acknowledged writes it lost (without it, such a directory is refused)");
 ABSL_FLAG(std::string, snapshot_dir, "./snapshots",
           "where CreateSnapshot (tqdb snapshot) writes snapshots, one directory each");
+ABSL_FLAG(std::string, tls_cert, "", "PEM certificate chain: serve over TLS (with --tls_key)");
+ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls_cert");
+ABSL_FLAG(std::string, tls_client_ca, "",
+          "PEM CA: clients must present a certificate it signed (mutual TLS)");
+ABSL_FLAG(bool, insecure, false,
+          "allow a non-loopback --listen without authenticated clients (a trusted network only)");
 ABSL_FLAG(int, group_commit_interval_ms, 10, "fsync interval of the log for group-commit writes");
 ABSL_FLAG(int, shutdown_grace_seconds, 30, "how long in-flight requests may run at shutdown");
 
@@ -56,6 +63,18 @@ int Run() {
       absl::GetFlag(FLAGS_threads) > 0 ? absl::GetFlag(FLAGS_threads) : omp_get_num_procs();
   omp_set_num_threads(threads);
 
+  tqdb::server::TransportOptions transport;
+  transport.listen = absl::GetFlag(FLAGS_listen);
+  transport.cert_file = absl::GetFlag(FLAGS_tls_cert);
+  transport.key_file = absl::GetFlag(FLAGS_tls_key);
+  transport.client_ca_file = absl::GetFlag(FLAGS_tls_client_ca);
+  transport.insecure = absl::GetFlag(FLAGS_insecure);
+  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
+      tqdb::server::MakeServerCredentials(transport);
+  if (!credentials.ok()) {
+    std::fprintf(stderr, "tqdb-server: %s\n", credentials.status().ToString().c_str());
+    return 1;
+  }
   const std::string data_dir = absl::GetFlag(FLAGS_data_dir);
   std::error_code error;
   std::filesystem::create_directories(data_dir, error);
@@ -89,7 +108,7 @@ int Run() {
   // half the connections to another data directory; a port already in use must be an error.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   int port = 0;
-  builder.AddListeningPort(absl::GetFlag(FLAGS_listen), grpc::InsecureServerCredentials(), &port);
+  builder.AddListeningPort(absl::GetFlag(FLAGS_listen), *credentials, &port);
   const int64_t max_bytes = absl::GetFlag(FLAGS_max_request_bytes);
   builder.SetMaxReceiveMessageSize(static_cast<int>(std::min<int64_t>(max_bytes, INT32_MAX)));
   builder.SetMaxSendMessageSize(INT32_MAX);

@@ -15,8 +15,10 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <fstream>
 #include <iostream>
 #include <iterator>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -32,6 +34,10 @@
 #include "tqdb/v1/tqdb.grpc.pb.h"
 
 ABSL_FLAG(std::string, server, "127.0.0.1:50051", "tqdb-server address");
+ABSL_FLAG(std::string, tls_ca, "",
+          "PEM CA that signed the server's certificate: connect over TLS (else plaintext)");
+ABSL_FLAG(std::string, tls_cert, "", "PEM client certificate, for a server that requires one");
+ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls_cert");
 ABSL_FLAG(int, dim, 0, "create: dimension");
 ABSL_FLAG(int, bits, 4, "create: bits per coordinate");
 ABSL_FLAG(std::string, metric, "cosine", "create: cosine, ip or l2");
@@ -58,11 +64,40 @@ ABSL_FLAG(double, duration_s, 10, "bench: seconds of load");
 namespace tqdb::cli {
 namespace {
 
+std::string ReadFileOrDie(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) {
+    std::fprintf(stderr, "tqdb: cannot read %s\n", path.c_str());
+    std::exit(1);
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// TLS when --tls_ca is given (with a client certificate when --tls_cert is), else plaintext.
+std::shared_ptr<grpc::ChannelCredentials> Credentials() {
+  if (absl::GetFlag(FLAGS_tls_ca).empty()) {
+    if (!absl::GetFlag(FLAGS_tls_cert).empty()) {
+      std::fprintf(stderr, "tqdb: --tls_cert needs --tls_ca (the server's CA)\n");
+      std::exit(1);
+    }
+    return grpc::InsecureChannelCredentials();
+  }
+  grpc::SslCredentialsOptions ssl;
+  ssl.pem_root_certs = ReadFileOrDie(absl::GetFlag(FLAGS_tls_ca));
+  if (!absl::GetFlag(FLAGS_tls_cert).empty()) {
+    ssl.pem_cert_chain = ReadFileOrDie(absl::GetFlag(FLAGS_tls_cert));
+    ssl.pem_private_key = ReadFileOrDie(absl::GetFlag(FLAGS_tls_key));
+  }
+  return grpc::SslCredentials(ssl);
+}
+
 std::unique_ptr<v1::Tqdb::Stub> Connect() {
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(INT32_MAX);
-  return v1::Tqdb::NewStub(grpc::CreateCustomChannel(absl::GetFlag(FLAGS_server),
-                                                     grpc::InsecureChannelCredentials(), args));
+  return v1::Tqdb::NewStub(
+      grpc::CreateCustomChannel(absl::GetFlag(FLAGS_server), Credentials(), args));
 }
 
 int Fail(const std::string& what, const grpc::Status& status) {
@@ -319,7 +354,7 @@ int Bench(const std::string& name) {
   spec.duration_s = absl::GetFlag(FLAGS_duration_s);
   spec.options = SearchOptionsFlags();
   spec.options.set_with_payloads(false);
-  const LoadReport report = RunLoad(absl::GetFlag(FLAGS_server), spec);
+  const LoadReport report = RunLoad(absl::GetFlag(FLAGS_server), Credentials(), spec);
   std::printf(
       "| concurrency | batch | requests | queries/s | p50 ms | p95 ms | p99 ms | errors |\n");
   std::printf("|---|---|---|---|---|---|---|---|\n");

@@ -20,7 +20,9 @@ double Percentile(std::vector<double>& sorted, double p) {
 
 }  // namespace
 
-LoadReport RunLoad(const std::string& server, const LoadSpec& spec) {
+LoadReport RunLoad(const std::string& server,
+                   const std::shared_ptr<grpc::ChannelCredentials>& credentials,
+                   const LoadSpec& spec) {
   const size_t nq = spec.queries.size() / spec.dim;
   std::mutex mu;
   LoadReport report;
@@ -34,8 +36,7 @@ LoadReport RunLoad(const std::string& server, const LoadSpec& spec) {
       grpc::ChannelArguments args;
       args.SetInt("grpc.use_local_subchannel_pool", 1);
       args.SetMaxReceiveMessageSize(INT32_MAX);
-      auto stub = v1::Tqdb::NewStub(
-          grpc::CreateCustomChannel(server, grpc::InsecureChannelCredentials(), args));
+      auto stub = v1::Tqdb::NewStub(grpc::CreateCustomChannel(server, credentials, args));
       std::vector<double> mine;
       size_t requests = 0, queries = 0, errors = 0;
       std::string first_error;

@@ -3,9 +3,11 @@
 #pragma once
 
 #include <cstddef>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "grpcpp/security/credentials.h"
 #include "tqdb/v1/tqdb.grpc.pb.h"
 
 namespace tqdb::cli {
@@ -29,6 +31,8 @@ struct LoadReport {
   double p50_ms = 0, p95_ms = 0, p99_ms = 0;  // per request
 };
 
-LoadReport RunLoad(const std::string& server, const LoadSpec& spec);
+LoadReport RunLoad(const std::string& server,
+                   const std::shared_ptr<grpc::ChannelCredentials>& credentials,
+                   const LoadSpec& spec);
 
 }  // namespace tqdb::cli

@@ -39,10 +39,26 @@ def _flatten(vectors):
 class Client:
     """A connection to one tqdb-server. Errors raise grpc.RpcError with the server's code."""
 
-    def __init__(self, address="127.0.0.1:50051", timeout=60.0):
+    def __init__(self, address="127.0.0.1:50051", timeout=60.0, tls_ca=None, tls_cert=None,
+                 tls_key=None):
+        """TLS when `tls_ca` (the PEM file of the CA that signed the server's certificate) is
+        given, with a client certificate (`tls_cert`, `tls_key`: PEM files) for a server that
+        requires one; plaintext otherwise."""
         options = [("grpc.max_receive_message_length", 2**31 - 1),
                    ("grpc.max_send_message_length", 2**31 - 1)]
-        self._channel = grpc.insecure_channel(address, options=options)
+        if tls_ca is None:
+            if tls_cert is not None:
+                raise ValueError("tls_cert needs tls_ca (the server's CA)")
+            self._channel = grpc.insecure_channel(address, options=options)
+        else:
+            def read(path):
+                with open(path, "rb") as f:
+                    return f.read()
+            credentials = grpc.ssl_channel_credentials(
+                root_certificates=read(tls_ca),
+                private_key=read(tls_key) if tls_cert is not None else None,
+                certificate_chain=read(tls_cert) if tls_cert is not None else None)
+            self._channel = grpc.secure_channel(address, credentials, options=options)
         self._stub = pb_grpc.TqdbStub(self._channel)
         self._timeout = timeout
 

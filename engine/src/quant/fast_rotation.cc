@@ -25,7 +25,20 @@ std::vector<float>& Scratch(int dim) {
 // The transform and the permute-and-sign pass are compiled for AVX-512, AVX2 and baseline x86-64,
 // and the loader picks one by CPU (GCC function multi-versioning). They only add, subtract and
 // multiply element by element (nothing to fuse or reorder), so every version gives the same bits.
+// Not under the sanitizers: the loader runs the version resolvers (ifuncs) before the
+// sanitizer's runtime is up, and the program crashes at start.
+#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
+#define TQDB_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer) || __has_feature(address_sanitizer)
+#define TQDB_SANITIZED 1
+#endif
+#endif
+#ifdef TQDB_SANITIZED
+#define TQDB_MULTIVERSIONED
+#else
 #define TQDB_MULTIVERSIONED __attribute__((target_clones("avx512f", "avx2", "default")))
+#endif
 
 namespace {
 

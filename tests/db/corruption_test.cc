@@ -24,18 +24,24 @@ constexpr size_t kCount = 3000;
 
 // A directory with one collection of kCount vectors; `flushed` moves everything into table files
 // (otherwise it stays in the write-ahead log).
-void Populate(const std::string& path, bool flushed) {
-  auto db = *Database::Open(path);
-  auto collection = *db->CreateCollection(MakeCollectionConfig("c", kDim, 4));
+// Upserts kCount vectors into a new collection "c" of `db`, in three batches.
+std::shared_ptr<Collection> CreateAndFill(Database& db) {
+  auto collection = *db.CreateCollection(MakeCollectionConfig("c", kDim, 4));
   const std::vector<float> base = RandomUnitVectors(kCount, kDim, 1);
   for (uint64_t b = 0; b < 3; ++b) {
     std::vector<uint64_t> ids;
     for (uint64_t i = 0; i < kCount / 3; ++i) ids.push_back(b * (kCount / 3) + i);
-    ASSERT_TRUE(collection
+    EXPECT_TRUE(collection
                     ->Upsert(ids, absl::MakeConstSpan(base).subspan(b * (kCount / 3) * kDim,
                                                                     kCount / 3 * kDim))
                     .ok());
   }
+  return collection;
+}
+
+void Populate(const std::string& path, bool flushed) {
+  auto db = *Database::Open(path);
+  auto collection = CreateAndFill(*db);
   if (flushed) {
     ASSERT_TRUE(collection->Compact().ok());
   }
@@ -126,22 +132,13 @@ TEST(CorruptionTest, DamagedLogRecordIsReportedAtOpen) {
 void PopulateAndCrash(const std::string& crash_copy, bool after_durable_record) {
   ScopedTempDir live;
   auto db = *Database::Open(live.path());
-  auto collection = *db->CreateCollection(MakeCollectionConfig("c", kDim, 4));
-  const std::vector<float> base = RandomUnitVectors(kCount, kDim, 1);
   const fs::path record = fs::path(live.path()) / storage::kDurableSequenceFile;
   auto read_record = [&] {
     std::ifstream in(record);
     return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
   };
   const std::string record_at_open = read_record();
-  for (uint64_t b = 0; b < 3; ++b) {
-    std::vector<uint64_t> ids;
-    for (uint64_t i = 0; i < kCount / 3; ++i) ids.push_back(b * (kCount / 3) + i);
-    ASSERT_TRUE(collection
-                    ->Upsert(ids, absl::MakeConstSpan(base).subspan(b * (kCount / 3) * kDim,
-                                                                    kCount / 3 * kDim))
-                    .ok());
-  }
+  auto collection = CreateAndFill(*db);
   if (after_durable_record) {
     const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
     while (read_record() == record_at_open && std::chrono::steady_clock::now() < give_up) {

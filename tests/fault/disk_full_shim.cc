@@ -11,27 +11,16 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include <cstdio>
-#include <cstring>
+#include "fault/shim_util.h"
 
 namespace {
 
+using tqdb::fault::Next;
+
 bool DiskIsFull(int fd) {
   const char* flag = getenv("TQDB_DISK_FULL_FLAG");
-  const char* dir = getenv("TQDB_DISK_FULL_DIR");
-  if (flag == nullptr || dir == nullptr || access(flag, F_OK) != 0) return false;
-  char link[64];
-  char path[4096];
-  std::snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
-  const ssize_t n = readlink(link, path, sizeof(path) - 1);
-  if (n <= 0) return false;
-  path[n] = '\0';
-  return std::strncmp(path, dir, std::strlen(dir)) == 0;
-}
-
-template <typename Fn>
-Fn Next(const char* name) {
-  return reinterpret_cast<Fn>(dlsym(RTLD_NEXT, name));
+  if (flag == nullptr || access(flag, F_OK) != 0) return false;
+  return tqdb::fault::FdUnder(fd, getenv("TQDB_DISK_FULL_DIR"));
 }
 
 }  // namespace

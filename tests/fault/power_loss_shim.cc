@@ -12,25 +12,21 @@
 #include <unistd.h>
 
 #include <cstdio>
-#include <cstring>
+
+#include "fault/shim_util.h"
 
 namespace {
 
+using tqdb::fault::Next;
+
 bool UnderDir(const char* path) {
-  const char* dir = getenv("TQDB_POWER_LOSS_DIR");
-  return dir != nullptr && std::strncmp(path, dir, std::strlen(dir)) == 0;
+  return tqdb::fault::PathUnder(path, getenv("TQDB_POWER_LOSS_DIR"));
 }
 
 // The size of `fd` before the sync starts: bytes written by then are the ones it covers.
 bool SizeToRecord(int fd, struct stat* file) {
   if (fstat(fd, file) != 0 || !S_ISREG(file->st_mode)) return false;
-  char link[64];
-  char path[4096];
-  std::snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
-  const ssize_t n = readlink(link, path, sizeof(path) - 1);
-  if (n <= 0) return false;
-  path[n] = '\0';
-  return UnderDir(path);
+  return tqdb::fault::FdUnder(fd, getenv("TQDB_POWER_LOSS_DIR"));
 }
 
 void Journal(const struct stat& file) {
@@ -45,11 +41,6 @@ void Journal(const struct stat& file) {
   // One O_APPEND write per line: lines from concurrent syncs never interleave.
   if (write(out, line, length) != length) abort();
   close(out);
-}
-
-template <typename Fn>
-Fn Next(const char* name) {
-  return reinterpret_cast<Fn>(dlsym(RTLD_NEXT, name));
 }
 
 template <typename Fn>

@@ -16,7 +16,7 @@ packages=(
   libhdf5-dev
   libfaiss-dev libopenblas-dev libxxhash-dev
   python3-matplotlib
-  openssl
+  openssl libssl-dev
 )
 
 sudo_cmd=()

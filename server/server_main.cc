@@ -44,6 +44,9 @@ ABSL_FLAG(std::string, tls_client_ca, "",
           "PEM CA: clients must present a certificate it signed (mutual TLS)");
 ABSL_FLAG(bool, insecure, false,
           "allow a non-loopback --listen without authenticated clients (a trusted network only)");
+ABSL_FLAG(std::string, api_keys_file, "",
+          "API keys with roles (server/api_keys.h); clients then send \"authorization: Bearer "
+          "<key>\". Reloaded on SIGHUP");
 ABSL_FLAG(int, group_commit_interval_ms, 10, "fsync interval of the log for group-commit writes");
 ABSL_FLAG(int, shutdown_grace_seconds, 30, "how long in-flight requests may run at shutdown");
 
@@ -57,13 +60,24 @@ int Run() {
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGHUP);  // reloads the API keys file
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   const int threads =
       absl::GetFlag(FLAGS_threads) > 0 ? absl::GetFlag(FLAGS_threads) : omp_get_num_procs();
   omp_set_num_threads(threads);
 
+  // Loaded before anything else starts: a bad file is an error at start, not an open server.
+  tqdb::server::ApiKeys api_keys;
+  const std::string keys_file = absl::GetFlag(FLAGS_api_keys_file);
+  if (!keys_file.empty()) {
+    if (absl::Status loaded = api_keys.Load(keys_file); !loaded.ok()) {
+      std::fprintf(stderr, "tqdb-server: %s\n", loaded.ToString().c_str());
+      return 1;
+    }
+  }
   tqdb::server::TransportOptions transport;
+  transport.api_keys = !keys_file.empty();
   transport.listen = absl::GetFlag(FLAGS_listen);
   transport.cert_file = absl::GetFlag(FLAGS_tls_cert);
   transport.key_file = absl::GetFlag(FLAGS_tls_key);
@@ -100,6 +114,7 @@ int Run() {
   service_options.limits.max_response_bytes =
       static_cast<size_t>(std::max<int64_t>(absl::GetFlag(FLAGS_max_response_bytes), 1));
   service_options.snapshot_dir = absl::GetFlag(FLAGS_snapshot_dir);
+  if (!keys_file.empty()) service_options.api_keys = &api_keys;
   tqdb::server::TqdbService service(database->get(), service_options);
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -132,7 +147,14 @@ int Run() {
   std::fflush(stderr);
 
   int signal_number = 0;
-  sigwait(&signals, &signal_number);
+  while (sigwait(&signals, &signal_number) == 0 && signal_number == SIGHUP) {
+    if (keys_file.empty()) continue;
+    const absl::Status reloaded = api_keys.Load(keys_file);
+    std::fprintf(stderr, "tqdb-server: SIGHUP: %s\n",
+                 reloaded.ok() ? "API keys reloaded"
+                               : ("kept the previous API keys: " + reloaded.ToString()).c_str());
+    std::fflush(stderr);
+  }
   std::fprintf(stderr, "tqdb-server: %s received, finishing in-flight requests\n",
                strsignal(signal_number));
   server->Shutdown(std::chrono::system_clock::now() +

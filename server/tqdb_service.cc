@@ -40,10 +40,21 @@ absl::Status CheckStillWanted(const grpc::ServerContext& context) {
 
 }  // namespace
 
-grpc::Status TqdbService::CreateCollection(grpc::ServerContext*,
+absl::Status TqdbService::Authorize(const grpc::ServerContext& context, Role role,
+                                    const std::string& collection) const {
+  if (api_keys_ == nullptr) return absl::OkStatus();
+  const auto& metadata = context.client_metadata();
+  const auto found = metadata.find("authorization");
+  const std::string authorization =
+      found == metadata.end() ? "" : std::string(found->second.data(), found->second.size());
+  return api_keys_->Check(authorization, role, collection);
+}
+
+grpc::Status TqdbService::CreateCollection(grpc::ServerContext* context,
                                            const v1::CreateCollectionRequest* request,
                                            v1::CreateCollectionResponse* response) {
   return Handle([&]() -> absl::Status {
+    TQDB_RETURN_IF_ERROR(Authorize(*context, Role::kAdmin, request->config().name()));
     TQDB_ASSIGN_OR_RETURN(CollectionConfig config, FromProto(request->config()));
     TQDB_ASSIGN_OR_RETURN(std::shared_ptr<Collection> collection,
                           database_->CreateCollection(config, request->if_not_exists()));
@@ -52,22 +63,31 @@ grpc::Status TqdbService::CreateCollection(grpc::ServerContext*,
   });
 }
 
-grpc::Status TqdbService::DropCollection(grpc::ServerContext*,
+grpc::Status TqdbService::DropCollection(grpc::ServerContext* context,
                                          const v1::DropCollectionRequest* request,
                                          v1::DropCollectionResponse*) {
+  if (absl::Status denied = Authorize(*context, Role::kAdmin, request->collection());
+      !denied.ok()) {
+    return ToGrpcStatus(denied);
+  }
   return ToGrpcStatus(database_->DropCollection(request->collection()));
 }
 
-grpc::Status TqdbService::ListCollections(grpc::ServerContext*, const v1::ListCollectionsRequest*,
+grpc::Status TqdbService::ListCollections(grpc::ServerContext* context,
+                                          const v1::ListCollectionsRequest*,
                                           v1::ListCollectionsResponse* response) {
+  if (absl::Status denied = Authorize(*context, Role::kRead, ""); !denied.ok()) {
+    return ToGrpcStatus(denied);
+  }
   for (const std::string& name : database_->ListCollections()) response->add_names(name);
   return grpc::Status::OK;
 }
 
-grpc::Status TqdbService::DescribeCollection(grpc::ServerContext*,
+grpc::Status TqdbService::DescribeCollection(grpc::ServerContext* context,
                                              const v1::DescribeCollectionRequest* request,
                                              v1::DescribeCollectionResponse* response) {
   return Handle([&]() -> absl::Status {
+    TQDB_RETURN_IF_ERROR(Authorize(*context, Role::kRead, request->collection()));
     TQDB_ASSIGN_OR_RETURN(std::shared_ptr<Collection> collection,
                           database_->GetCollection(request->collection()));
     const CollectionInfo info = collection->Describe();
@@ -83,10 +103,11 @@ grpc::Status TqdbService::DescribeCollection(grpc::ServerContext*,
   });
 }
 
-grpc::Status TqdbService::RecenterCollection(grpc::ServerContext*,
+grpc::Status TqdbService::RecenterCollection(grpc::ServerContext* context,
                                              const v1::RecenterCollectionRequest* request,
                                              v1::RecenterCollectionResponse* response) {
   return Handle([&]() -> absl::Status {
+    TQDB_RETURN_IF_ERROR(Authorize(*context, Role::kAdmin, request->collection()));
     TQDB_ASSIGN_OR_RETURN(std::shared_ptr<Collection> collection,
                           database_->GetCollection(request->collection()));
     TQDB_ASSIGN_OR_RETURN(const RecenterResult result, collection->Recenter(request->dry_run()));
@@ -98,10 +119,11 @@ grpc::Status TqdbService::RecenterCollection(grpc::ServerContext*,
   });
 }
 
-grpc::Status TqdbService::CreateSnapshot(grpc::ServerContext*,
+grpc::Status TqdbService::CreateSnapshot(grpc::ServerContext* context,
                                          const v1::CreateSnapshotRequest* request,
                                          v1::CreateSnapshotResponse* response) {
   return Handle([&]() -> absl::Status {
+    TQDB_RETURN_IF_ERROR(Authorize(*context, Role::kAdmin, request->collection()));
     const std::string& name = request->name();
     // A plain file name: a client cannot make the server write outside --snapshot_dir.
     const bool plain = !name.empty() && name.size() <= 255 && name[0] != '.' &&
@@ -124,6 +146,7 @@ grpc::Status TqdbService::CreateSnapshot(grpc::ServerContext*,
 absl::Status TqdbService::ApplyUpsert(const grpc::ServerContext& context,
                                       const v1::UpsertRequest& request,
                                       v1::UpsertResponse* response) {
+  TQDB_RETURN_IF_ERROR(Authorize(context, Role::kWrite, request.collection()));
   TQDB_ASSIGN_OR_RETURN(std::shared_ptr<Collection> collection,
                         database_->GetCollection(request.collection()));
   TQDB_RETURN_IF_ERROR(CheckStillWanted(context));
@@ -160,6 +183,7 @@ grpc::Status TqdbService::UpsertStream(grpc::ServerContext* context,
 grpc::Status TqdbService::Delete(grpc::ServerContext* context, const v1::DeleteRequest* request,
                                  v1::DeleteResponse* response) {
   return Handle([&]() -> absl::Status {
+    TQDB_RETURN_IF_ERROR(Authorize(*context, Role::kWrite, request->collection()));
     TQDB_ASSIGN_OR_RETURN(std::shared_ptr<Collection> collection,
                           database_->GetCollection(request->collection()));
     TQDB_RETURN_IF_ERROR(CheckStillWanted(*context));
@@ -170,9 +194,10 @@ grpc::Status TqdbService::Delete(grpc::ServerContext* context, const v1::DeleteR
   });
 }
 
-grpc::Status TqdbService::Get(grpc::ServerContext*, const v1::GetRequest* request,
+grpc::Status TqdbService::Get(grpc::ServerContext* context, const v1::GetRequest* request,
                               v1::GetResponse* response) {
   return Handle([&]() -> absl::Status {
+    TQDB_RETURN_IF_ERROR(Authorize(*context, Role::kRead, request->collection()));
     TQDB_ASSIGN_OR_RETURN(std::shared_ptr<Collection> collection,
                           database_->GetCollection(request->collection()));
     TQDB_RETURN_IF_ERROR(response_budget_.CheckPlanned(request->ids_size(), collection->dim(),
@@ -186,9 +211,10 @@ grpc::Status TqdbService::Get(grpc::ServerContext*, const v1::GetRequest* reques
   });
 }
 
-grpc::Status TqdbService::Search(grpc::ServerContext*, const v1::SearchRequest* request,
+grpc::Status TqdbService::Search(grpc::ServerContext* context, const v1::SearchRequest* request,
                                  v1::SearchResponse* response) {
   return Handle([&]() -> absl::Status {
+    TQDB_RETURN_IF_ERROR(Authorize(*context, Role::kRead, request->collection()));
     TQDB_ASSIGN_OR_RETURN(std::shared_ptr<Collection> collection,
                           database_->GetCollection(request->collection()));
     TQDB_ASSIGN_OR_RETURN(SearchOptions options, FromProto(request->options()));
@@ -202,9 +228,11 @@ grpc::Status TqdbService::Search(grpc::ServerContext*, const v1::SearchRequest* 
   });
 }
 
-grpc::Status TqdbService::SearchBatch(grpc::ServerContext*, const v1::SearchBatchRequest* request,
+grpc::Status TqdbService::SearchBatch(grpc::ServerContext* context,
+                                      const v1::SearchBatchRequest* request,
                                       v1::SearchBatchResponse* response) {
   return Handle([&]() -> absl::Status {
+    TQDB_RETURN_IF_ERROR(Authorize(*context, Role::kRead, request->collection()));
     TQDB_ASSIGN_OR_RETURN(std::shared_ptr<Collection> collection,
                           database_->GetCollection(request->collection()));
     TQDB_ASSIGN_OR_RETURN(SearchOptions options, FromProto(request->options()));

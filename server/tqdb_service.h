@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "api_keys.h"
 #include "response_budget.h"
 #include "tqdb/database.h"
 #include "tqdb/v1/tqdb.grpc.pb.h"
@@ -17,6 +18,7 @@ struct ServiceLimits {
 struct ServiceOptions {
   ServiceLimits limits;
   std::string snapshot_dir = "./snapshots";  // CreateSnapshot writes under it
+  const ApiKeys* api_keys = nullptr;         // null: no keys needed
 };
 
 class TqdbService final : public v1::Tqdb::Service {
@@ -24,7 +26,8 @@ class TqdbService final : public v1::Tqdb::Service {
   explicit TqdbService(Database* database, const ServiceOptions& options = {})
       : database_(database),
         response_budget_(options.limits.max_response_bytes),
-        snapshot_dir_(options.snapshot_dir) {}
+        snapshot_dir_(options.snapshot_dir),
+        api_keys_(options.api_keys) {}
 
   grpc::Status CreateCollection(grpc::ServerContext*, const v1::CreateCollectionRequest* request,
                                 v1::CreateCollectionResponse* response) override;
@@ -54,12 +57,16 @@ class TqdbService final : public v1::Tqdb::Service {
                               v1::CreateSnapshotResponse* response) override;
 
  private:
+  // OK when no API keys are configured, or the request's key holds `role` for `collection`.
+  absl::Status Authorize(const grpc::ServerContext& context, Role role,
+                         const std::string& collection) const;
   absl::Status ApplyUpsert(const grpc::ServerContext& context, const v1::UpsertRequest& request,
                            v1::UpsertResponse* response);
 
   Database* database_;
   ResponseBudget response_budget_;
   std::string snapshot_dir_;
+  const ApiKeys* api_keys_;
 };
 
 }  // namespace tqdb::server

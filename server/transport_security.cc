@@ -42,12 +42,14 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
     return absl::InvalidArgumentError("--tls_client_ca needs --tls_cert and --tls_key");
   }
   const bool clients_authenticated = !options.client_ca_file.empty();
-  if (!IsLoopbackHost(HostOf(options.listen)) && !clients_authenticated && !options.insecure) {
+  // Keys sent in plaintext could be read off the network: they count only over TLS.
+  const bool authenticated = clients_authenticated || (tls && options.api_keys);
+  if (!IsLoopbackHost(HostOf(options.listen)) && !authenticated && !options.insecure) {
     return absl::FailedPreconditionError(absl::StrCat(
         "refusing to listen on ", options.listen,
         ": without authenticated clients anyone who reaches it can read, write and drop every "
-        "collection. Use TLS with client certificates (--tls_cert, --tls_key, --tls_client_ca), "
-        "or say --insecure on a trusted network"));
+        "collection. Use TLS (--tls_cert, --tls_key) with client certificates (--tls_client_ca) "
+        "or API keys (--api_keys_file), or say --insecure on a trusted network"));
   }
   if (!tls) return grpc::InsecureServerCredentials();
   grpc::SslServerCredentialsOptions ssl(

@@ -16,12 +16,13 @@ struct TransportOptions {
   std::string cert_file;       // PEM certificate chain; empty: plaintext
   std::string key_file;        // PEM private key of the certificate
   std::string client_ca_file;  // PEM CA; when set, clients must present a certificate it signed
+  bool api_keys = false;       // clients authenticate with API keys (server/api_keys.h)
   bool insecure = false;       // allow a non-loopback address without authenticated clients
 };
 
 // The credentials to listen with, or an error that says what to change: a certificate without
 // its key (or the reverse), an unreadable file, or a non-loopback address where clients are not
-// authenticated (no client CA) and `insecure` is off.
+// authenticated (neither a client CA nor API keys over TLS) and `insecure` is off.
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
     const TransportOptions& options);
 

@@ -8,13 +8,16 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <condition_variable>
 #include <fstream>
+#include <mutex>
 #include <regex>
 #include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "test_util.h"
@@ -95,6 +98,7 @@ class ServerProcess {
     }
     return 0;
   }
+  void Signal(int signal) { kill(pid_, signal); }
   // Sends `signal` and returns the exit status.
   int Stop(int signal) {
     kill(pid_, signal);
@@ -111,6 +115,38 @@ class ServerProcess {
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::Tqdb::Stub> stub_;
 };
+
+// Sends raw bytes to `method` through the generic stub; returns the call's status and, in
+// `reply`, the response bytes.
+grpc::Status RawCall(ServerProcess& server, const std::string& method, const std::string& bytes,
+                     std::string* reply = nullptr) {
+  grpc::GenericStub generic(std::shared_ptr<grpc::Channel>(&server.channel(), [](auto*) {}));
+  grpc::ClientContext context;
+  grpc::Slice slice(bytes);
+  grpc::ByteBuffer request(&slice, 1), response;
+  std::mutex mu;
+  std::condition_variable done_cv;
+  bool done = false;
+  grpc::Status status;
+  generic.UnaryCall(&context, method, grpc::StubOptions(), &request, &response,
+                    [&](grpc::Status s) {
+                      std::lock_guard lock(mu);
+                      status = s;
+                      done = true;
+                      done_cv.notify_all();
+                    });
+  std::unique_lock lock(mu);
+  done_cv.wait(lock, [&] { return done; });
+  if (reply != nullptr && status.ok()) {
+    std::vector<grpc::Slice> slices;
+    if (response.Dump(&slices).ok()) {
+      for (const grpc::Slice& s : slices) {
+        reply->append(reinterpret_cast<const char*>(s.begin()), s.size());
+      }
+    }
+  }
+  return status;
+}
 
 inline constexpr int kDim = 32;
 

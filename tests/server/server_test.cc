@@ -30,38 +30,6 @@ using testing::kDim;
 using testing::ServerProcess;
 using testing::UpsertRequest;
 
-// Sends raw bytes to `method` through the generic stub; returns the call's status and, in
-// `reply`, the response bytes.
-grpc::Status RawCall(ServerProcess& server, const std::string& method, const std::string& bytes,
-                     std::string* reply = nullptr) {
-  grpc::GenericStub generic(std::shared_ptr<grpc::Channel>(&server.channel(), [](auto*) {}));
-  grpc::ClientContext context;
-  grpc::Slice slice(bytes);
-  grpc::ByteBuffer request(&slice, 1), response;
-  std::mutex mu;
-  std::condition_variable done_cv;
-  bool done = false;
-  grpc::Status status;
-  generic.UnaryCall(&context, method, grpc::StubOptions(), &request, &response,
-                    [&](grpc::Status s) {
-                      std::lock_guard lock(mu);
-                      status = s;
-                      done = true;
-                      done_cv.notify_all();
-                    });
-  std::unique_lock lock(mu);
-  done_cv.wait(lock, [&] { return done; });
-  if (reply != nullptr && status.ok()) {
-    std::vector<grpc::Slice> slices;
-    if (response.Dump(&slices).ok()) {
-      for (const grpc::Slice& s : slices) {
-        reply->append(reinterpret_cast<const char*>(s.begin()), s.size());
-      }
-    }
-  }
-  return status;
-}
-
 TEST(ServerTest, HealthServiceAnswersServing) {
   testing::ScopedTempDir dir;
   ServerProcess server(dir.path() + "/data");

@@ -38,6 +38,9 @@ ABSL_FLAG(std::string, tls_ca, "",
           "PEM CA that signed the server's certificate: connect over TLS (else plaintext)");
 ABSL_FLAG(std::string, tls_cert, "", "PEM client certificate, for a server that requires one");
 ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls_cert");
+ABSL_FLAG(std::string, api_key, "",
+          "API key for a server that requires one (default: the TQDB_API_KEY environment "
+          "variable, which keeps it out of the process list)");
 ABSL_FLAG(int, dim, 0, "create: dimension");
 ABSL_FLAG(int, bits, 4, "create: bits per coordinate");
 ABSL_FLAG(std::string, metric, "cosine", "create: cosine, ip or l2");
@@ -91,6 +94,19 @@ std::shared_ptr<grpc::ChannelCredentials> Credentials() {
     ssl.pem_private_key = ReadFileOrDie(absl::GetFlag(FLAGS_tls_key));
   }
   return grpc::SslCredentials(ssl);
+}
+
+// --api_key, else $TQDB_API_KEY; empty: none.
+std::string ApiKey() {
+  if (!absl::GetFlag(FLAGS_api_key).empty()) return absl::GetFlag(FLAGS_api_key);
+  const char* from_environment = std::getenv("TQDB_API_KEY");
+  return from_environment == nullptr ? "" : from_environment;
+}
+
+void WithApiKey(grpc::ClientContext* context) {
+  if (const std::string key = ApiKey(); !key.empty()) {
+    context->AddMetadata("authorization", "Bearer " + key);
+  }
 }
 
 std::unique_ptr<v1::Tqdb::Stub> Connect() {
@@ -148,6 +164,7 @@ int Create(const std::string& name) {
                              : v1::DURABILITY_SYNC);
   v1::CreateCollectionResponse response;
   grpc::ClientContext context;
+  WithApiKey(&context);
   grpc::Status status = Connect()->CreateCollection(&context, request, &response);
   if (!status.ok()) return Fail("create", status);
   std::printf("created %s\n", response.config().ShortDebugString().c_str());
@@ -159,6 +176,7 @@ int Describe(const std::string& name) {
   request.set_collection(name);
   v1::DescribeCollectionResponse response;
   grpc::ClientContext context;
+  WithApiKey(&context);
   grpc::Status status = Connect()->DescribeCollection(&context, request, &response);
   if (!status.ok()) return Fail("describe", status);
   // The center has `dimension` floats: print its size and length instead.
@@ -183,6 +201,7 @@ int Snapshot(const std::string& snapshot, const std::string& collection) {
   request.set_collection(collection);
   v1::CreateSnapshotResponse response;
   grpc::ClientContext context;
+  WithApiKey(&context);
   grpc::Status status = Connect()->CreateSnapshot(&context, request, &response);
   if (!status.ok()) return Fail("snapshot", status);
   std::printf("snapshot written on the server to %s (serve it with tqdb-server --data_dir=%s)\n",
@@ -196,6 +215,7 @@ int Recenter(const std::string& name) {
   request.set_dry_run(absl::GetFlag(FLAGS_dry_run));
   v1::RecenterCollectionResponse response;
   grpc::ClientContext context;
+  WithApiKey(&context);
   grpc::Status status = Connect()->RecenterCollection(&context, request, &response);
   if (!status.ok()) return Fail("recenter", status);
   std::printf("the mean of the stored vectors is %.4f from the center in use%s\n", response.drift(),
@@ -222,6 +242,7 @@ int Load(const std::string& name, const std::string& path) {
       stderr, "read %zu vectors of dimension %zu from %s in %.1f s\n", n, d, path.c_str(),
       std::chrono::duration<double>(std::chrono::steady_clock::now() - read_start).count());
   grpc::ClientContext context;
+  WithApiKey(&context);
   v1::UpsertResponse response;
   auto stub = Connect();
   auto writer = stub->UpsertStream(&context, &response);
@@ -287,6 +308,7 @@ int Search(const std::string& name) {
   *request.mutable_options() = SearchOptionsFlags();
   v1::SearchResponse response;
   grpc::ClientContext context;
+  WithApiKey(&context);
   grpc::Status status = Connect()->Search(&context, request, &response);
   if (!status.ok()) return Fail("search", status);
   for (const v1::Record& hit : response.hits()) PrintRecord(hit, true);
@@ -309,6 +331,7 @@ int GetOrDelete(const std::string& command, const std::string& name,
                 const std::vector<uint64_t>& ids) {
   auto stub = Connect();
   grpc::ClientContext context;
+  WithApiKey(&context);
   if (command == "delete") {
     v1::DeleteRequest request;
     request.set_collection(name);
@@ -353,6 +376,7 @@ int Bench(const std::string& name) {
   spec.batch = std::max(1, absl::GetFlag(FLAGS_batch));
   spec.duration_s = absl::GetFlag(FLAGS_duration_s);
   spec.options = SearchOptionsFlags();
+  spec.api_key = ApiKey();
   spec.options.set_with_payloads(false);
   const LoadReport report = RunLoad(absl::GetFlag(FLAGS_server), Credentials(), spec);
   std::printf(
@@ -374,6 +398,7 @@ int Main(const std::vector<char*>& args) {
   if (command == "list") {
     v1::ListCollectionsResponse response;
     grpc::ClientContext context;
+    WithApiKey(&context);
     grpc::Status status = Connect()->ListCollections(&context, {}, &response);
     if (!status.ok()) return Fail("list", status);
     for (const std::string& name : response.names()) std::printf("%s\n", name.c_str());
@@ -393,6 +418,7 @@ int Main(const std::vector<char*>& args) {
     request.set_collection(name);
     v1::DropCollectionResponse response;
     grpc::ClientContext context;
+    WithApiKey(&context);
     grpc::Status status = Connect()->DropCollection(&context, request, &response);
     if (!status.ok()) return Fail("drop", status);
     std::printf("dropped %s\n", name.c_str());

@@ -43,6 +43,7 @@ LoadReport RunLoad(const std::string& server,
       size_t next = static_cast<size_t>(t) * 7919 % nq;
       while (Clock::now() < deadline) {
         grpc::ClientContext context;
+        if (!spec.api_key.empty()) context.AddMetadata("authorization", "Bearer " + spec.api_key);
         grpc::Status status;
         const auto sent = Clock::now();
         if (spec.batch <= 1) {

@@ -20,6 +20,7 @@ struct LoadSpec {
   int batch = 1;        // queries per request (1: Search, more: SearchBatch)
   double duration_s = 10;
   v1::SearchOptions options;
+  std::string api_key;  // sent as "authorization: Bearer <key>" when not empty
 };
 
 struct LoadReport {

@@ -40,10 +40,12 @@ class Client:
     """A connection to one tqdb-server. Errors raise grpc.RpcError with the server's code."""
 
     def __init__(self, address="127.0.0.1:50051", timeout=60.0, tls_ca=None, tls_cert=None,
-                 tls_key=None):
+                 tls_key=None, api_key=None):
         """TLS when `tls_ca` (the PEM file of the CA that signed the server's certificate) is
         given, with a client certificate (`tls_cert`, `tls_key`: PEM files) for a server that
-        requires one; plaintext otherwise."""
+        requires one; plaintext otherwise. `api_key` is sent with every call for a server
+        started with --api_keys_file."""
+        self._metadata = (("authorization", "Bearer " + api_key),) if api_key else None
         options = [("grpc.max_receive_message_length", 2**31 - 1),
                    ("grpc.max_send_message_length", 2**31 - 1)]
         if tls_ca is None:
@@ -78,25 +80,25 @@ class Client:
                                      store_vectors=store_vectors,
                                      durability=_DURABILITY[durability])
         request = pb.CreateCollectionRequest(config=config, if_not_exists=if_not_exists)
-        return self._stub.CreateCollection(request, timeout=self._timeout).config
+        return self._stub.CreateCollection(request, timeout=self._timeout, metadata=self._metadata).config
 
     def drop_collection(self, name):
-        self._stub.DropCollection(pb.DropCollectionRequest(collection=name), timeout=self._timeout)
+        self._stub.DropCollection(pb.DropCollectionRequest(collection=name), timeout=self._timeout, metadata=self._metadata)
 
     def list_collections(self):
         return list(self._stub.ListCollections(pb.ListCollectionsRequest(),
-                                               timeout=self._timeout).names)
+                                               timeout=self._timeout, metadata=self._metadata).names)
 
     def describe(self, name):
         return self._stub.DescribeCollection(pb.DescribeCollectionRequest(collection=name),
-                                             timeout=self._timeout)
+                                             timeout=self._timeout, metadata=self._metadata)
 
     def upsert(self, collection, ids, vectors, payloads=None, durability=None):
         """Inserts or replaces; returns (inserted, replaced)."""
         request = pb.UpsertRequest(collection=collection, ids=list(ids),
                                    vectors=_flatten(vectors), payloads=payloads or [],
                                    durability=_DURABILITY[durability])
-        response = self._stub.Upsert(request, timeout=self._timeout)
+        response = self._stub.Upsert(request, timeout=self._timeout, metadata=self._metadata)
         return response.inserted, response.replaced
 
     def upsert_stream(self, collection, batches):
@@ -107,17 +109,17 @@ class Client:
                 payloads = batch[2] if len(batch) > 2 else []
                 yield pb.UpsertRequest(collection=collection, ids=list(ids),
                                        vectors=_flatten(vectors), payloads=payloads)
-        response = self._stub.UpsertStream(requests(), timeout=self._timeout)
+        response = self._stub.UpsertStream(requests(), timeout=self._timeout, metadata=self._metadata)
         return response.inserted, response.replaced
 
     def delete(self, collection, ids):
         return self._stub.Delete(pb.DeleteRequest(collection=collection, ids=list(ids)),
-                                 timeout=self._timeout).deleted
+                                 timeout=self._timeout, metadata=self._metadata).deleted
 
     def get(self, collection, ids, with_vectors=False, with_payloads=True):
         request = pb.GetRequest(collection=collection, ids=list(ids), with_vectors=with_vectors,
                                 with_payloads=with_payloads)
-        return list(self._stub.Get(request, timeout=self._timeout).records)
+        return list(self._stub.Get(request, timeout=self._timeout, metadata=self._metadata).records)
 
     @staticmethod
     def _options(k, rerank, rerank_candidates, with_vectors, with_payloads):
@@ -129,11 +131,11 @@ class Client:
         request = pb.SearchRequest(
             collection=collection, query=_flatten([query]),
             options=self._options(k, rerank, rerank_candidates, with_vectors, with_payloads))
-        return list(self._stub.Search(request, timeout=self._timeout).hits)
+        return list(self._stub.Search(request, timeout=self._timeout, metadata=self._metadata).hits)
 
     def search_batch(self, collection, queries, k=10, rerank=False, rerank_candidates=0,
                      with_vectors=False, with_payloads=False):
         request = pb.SearchBatchRequest(
             collection=collection, queries=_flatten(queries),
             options=self._options(k, rerank, rerank_candidates, with_vectors, with_payloads))
-        return [list(r.hits) for r in self._stub.SearchBatch(request, timeout=self._timeout).results]
+        return [list(r.hits) for r in self._stub.SearchBatch(request, timeout=self._timeout, metadata=self._metadata).results]

@@ -1,0 +1,112 @@
+#include "api_keys.h"
+
+#include <openssl/crypto.h>
+#include <openssl/sha.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+
+namespace tqdb::server {
+namespace {
+
+constexpr const char* kRoleNames[] = {"read", "write", "admin"};
+
+}  // namespace
+
+std::string Sha256(const std::string& data) {
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest);
+  return std::string(reinterpret_cast<const char*>(digest), sizeof(digest));
+}
+
+absl::StatusOr<std::vector<ApiKey>> ParseApiKeys(const std::string& text) {
+  std::vector<ApiKey> keys;
+  int line_number = 0;
+  for (absl::string_view line : absl::StrSplit(text, '\n')) {
+    ++line_number;
+    line = absl::StripAsciiWhitespace(line.substr(0, line.find('#')));
+    if (line.empty()) continue;
+    const std::vector<absl::string_view> fields =
+        absl::StrSplit(line, absl::ByAnyChar(" \t"), absl::SkipEmpty());
+    auto error = [&](absl::string_view what) {
+      return absl::InvalidArgumentError(absl::StrCat("API keys line ", line_number, ": ", what));
+    };
+    if (fields.size() < 2 || fields.size() > 3) {
+      return error("expected: <sha256 of the key, 64 hex digits> <read|write|admin> [collections]");
+    }
+    ApiKey key;
+    if (fields[0].size() != 64 ||
+        !std::all_of(fields[0].begin(), fields[0].end(), absl::ascii_isxdigit)) {
+      return error("the first field must be the key's SHA-256 in 64 hex digits (not the key)");
+    }
+    key.sha256 = absl::HexStringToBytes(absl::AsciiStrToLower(fields[0]));
+    bool known = false;
+    for (int r = 0; r < 3; ++r) {
+      if (fields[1] == kRoleNames[r]) key.role = static_cast<Role>(r), known = true;
+    }
+    if (!known) return error(absl::StrCat("unknown role '", fields[1], "' (read, write, admin)"));
+    if (fields.size() == 3) {
+      for (absl::string_view name : absl::StrSplit(fields[2], ',', absl::SkipEmpty())) {
+        key.collections.insert(std::string(name));
+      }
+    }
+    keys.push_back(std::move(key));
+  }
+  return keys;
+}
+
+absl::Status ApiKeys::Load(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot read the API keys file ", path));
+  std::stringstream text;
+  text << in.rdbuf();
+  absl::StatusOr<std::vector<ApiKey>> keys = ParseApiKeys(text.str());
+  if (!keys.ok()) return keys.status();
+  auto loaded = std::make_shared<const std::vector<ApiKey>>(*std::move(keys));
+  MutexLock lock(mu_);
+  keys_ = std::move(loaded);
+  return absl::OkStatus();
+}
+
+absl::Status ApiKeys::Check(const std::string& authorization, Role role,
+                            const std::string& collection) const {
+  std::shared_ptr<const std::vector<ApiKey>> keys;
+  {
+    MutexLock lock(mu_);
+    keys = keys_;
+  }
+  absl::string_view token = authorization;
+  if (!absl::ConsumePrefix(&token, "Bearer ") || token.empty()) {
+    return absl::UnauthenticatedError(
+        "this server requires an API key: send the metadata \"authorization: Bearer <key>\"");
+  }
+  const std::string digest = Sha256(std::string(token));
+  // Every entry is compared, in constant time, whatever matches.
+  static const std::vector<ApiKey> kNone;
+  const ApiKey* match = nullptr;
+  for (const ApiKey& key : keys != nullptr ? *keys : kNone) {
+    if (CRYPTO_memcmp(key.sha256.data(), digest.data(), digest.size()) == 0) match = &key;
+  }
+  if (match == nullptr) return absl::UnauthenticatedError("unknown API key");
+  if (static_cast<int>(match->role) < static_cast<int>(role)) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("this API key's role is ", kRoleNames[static_cast<int>(match->role)],
+                     "; the request needs ", kRoleNames[static_cast<int>(role)]));
+  }
+  if (!match->collections.empty() && !match->collections.contains(collection)) {
+    return absl::PermissionDeniedError(
+        collection.empty()
+            ? std::string("this API key is limited to some collections; the request covers all")
+            : absl::StrCat("this API key may not use collection '", collection, "'"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace tqdb::server

@@ -17,6 +17,7 @@ packages=(
   libfaiss-dev libopenblas-dev libxxhash-dev
   python3-matplotlib
   openssl libssl-dev
+  prometheus-cpp-dev
 )
 
 sudo_cmd=()

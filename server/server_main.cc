@@ -17,9 +17,11 @@
 #include "absl/flags/usage.h"
 #include "absl/flags/usage_config.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
+#include "metrics.h"
 #include "tqdb/collection_config.h"
 #include "tqdb/database.h"
 #include "tqdb/simd.h"
@@ -47,6 +49,8 @@ ABSL_FLAG(bool, insecure, false,
 ABSL_FLAG(std::string, api_keys_file, "",
           "API keys with roles (server/api_keys.h); clients then send \"authorization: Bearer "
           "<key>\". Reloaded on SIGHUP");
+ABSL_FLAG(std::string, metrics_listen, "",
+          "serve Prometheus metrics at http://HOST:PORT/metrics (port 0 picks one); empty: off");
 ABSL_FLAG(int, group_commit_interval_ms, 10, "fsync interval of the log for group-commit writes");
 ABSL_FLAG(int, shutdown_grace_seconds, 30, "how long in-flight requests may run at shutdown");
 
@@ -118,7 +122,22 @@ int Run() {
   tqdb::server::TqdbService service(database->get(), service_options);
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  tqdb::server::ServerMetrics metrics(database->get());
+  std::string metrics_line;
+  if (const std::string metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
+      !metrics_listen.empty()) {
+    absl::StatusOr<int> metrics_port = metrics.Serve(metrics_listen);
+    if (!metrics_port.ok()) {
+      std::fprintf(stderr, "tqdb-server: %s\n", metrics_port.status().ToString().c_str());
+      return 1;
+    }
+    metrics_line = absl::StrCat(" metrics=", metrics_listen.substr(0, metrics_listen.rfind(':')),
+                                ":", *metrics_port);
+  }
   grpc::ServerBuilder builder;
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> creators;
+  creators.push_back(metrics.InterceptorFactory());
+  builder.experimental().SetInterceptorCreators(std::move(creators));
   // gRPC sets SO_REUSEPORT by default, which lets a second server bind the same port and take
   // half the connections to another data directory; a port already in use must be an error.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
@@ -141,9 +160,9 @@ int Run() {
   const std::string host = listen.substr(0, listen.rfind(':'));
   std::fprintf(stderr,
                "tqdb-server %s listening on %s:%d data_dir=%s collections=%zu vectors=%zu "
-               "threads=%d simd=%s\n",
+               "threads=%d simd=%s%s\n",
                kVersion, host.c_str(), port, data_dir.c_str(), names.size(), vectors, threads,
-               tqdb::ActiveSimdLevelName());
+               tqdb::ActiveSimdLevelName(), metrics_line.c_str());
   std::fflush(stderr);
 
   int signal_number = 0;
@@ -160,6 +179,7 @@ int Run() {
   server->Shutdown(std::chrono::system_clock::now() +
                    std::chrono::seconds(absl::GetFlag(FLAGS_shutdown_grace_seconds)));
   server->Wait();
+  metrics.Stop();
   database->reset();  // closes RocksDB after the last request
   std::fprintf(stderr, "tqdb-server: stopped cleanly\n");
   return 0;

@@ -42,6 +42,17 @@ struct DatabaseOptions {
   bool accept_log_loss = false;
 };
 
+// RocksDB's state for monitoring (Database::Stats).
+struct StorageStats {
+  bool writes_stopped = false;            // RocksDB stalls writes until compaction catches up
+  uint64_t delayed_write_rate = 0;        // bytes/s while writes are slowed down, else 0
+  uint64_t pending_compaction_bytes = 0;  // estimated bytes compaction still has to rewrite
+  uint64_t running_compactions = 0;
+  uint64_t memtable_bytes = 0;  // all memtables, all column families
+  uint64_t block_cache_bytes = 0;
+  uint64_t disk_bytes = 0;  // live table files
+};
+
 class Database {
  public:
   static absl::StatusOr<std::unique_ptr<Database>> Open(const std::string& path,
@@ -60,6 +71,8 @@ class Database {
   absl::StatusOr<std::shared_ptr<Collection>> GetCollection(const std::string& name) const;
   // Names, sorted.
   std::vector<std::string> ListCollections() const;
+
+  StorageStats Stats() const;
 
   // Writes a consistent copy of the data directory into `dir` (which must not exist; its parent
   // must) while writes continue: every collection, or only `collection` when it is not empty.

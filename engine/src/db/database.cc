@@ -140,6 +140,8 @@ absl::Status Database::Snapshot(const std::string& dir, const std::string& colle
   return WithContext(store->CompactAll(), "trimming the snapshot");
 }
 
+StorageStats Database::Stats() const { return store_->Stats(); }
+
 std::vector<std::string> Database::ListCollections() const {
   std::vector<std::string> names;
   {

@@ -335,6 +335,31 @@ absl::Status Store::CompactAll() {
   return absl::OkStatus();
 }
 
+StorageStats Store::Stats() const {
+  auto sum = [&](const std::string& property) {
+    uint64_t total = 0;
+    for (rocksdb::ColumnFamilyHandle* handle : handles_) {
+      uint64_t value = 0;
+      if (db_->GetIntProperty(handle, property, &value)) total += value;
+    }
+    return total;
+  };
+  auto whole = [&](const std::string& property) {
+    uint64_t value = 0;
+    db_->GetIntProperty(property, &value);
+    return value;
+  };
+  StorageStats stats;
+  stats.writes_stopped = whole(rocksdb::DB::Properties::kIsWriteStopped) != 0;
+  stats.delayed_write_rate = whole(rocksdb::DB::Properties::kActualDelayedWriteRate);
+  stats.pending_compaction_bytes = sum(rocksdb::DB::Properties::kEstimatePendingCompactionBytes);
+  stats.running_compactions = whole(rocksdb::DB::Properties::kNumRunningCompactions);
+  stats.memtable_bytes = sum(rocksdb::DB::Properties::kSizeAllMemTables);
+  stats.block_cache_bytes = whole(rocksdb::DB::Properties::kBlockCacheUsage);
+  stats.disk_bytes = sum(rocksdb::DB::Properties::kLiveSstFilesSize);
+  return stats;
+}
+
 uint64_t Store::ApproximateBytes(Cf which, const std::string& begin, const std::string& end) const {
   rocksdb::Range range(begin, end);
   uint64_t bytes = 0;

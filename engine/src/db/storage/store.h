@@ -16,6 +16,7 @@
 #include "rocksdb/db.h"
 #include "rocksdb/write_batch.h"
 #include "tqdb/collection_config.h"
+#include "tqdb/database.h"
 #include "tqdb/mutex.h"
 
 namespace tqdb::storage {
@@ -58,6 +59,9 @@ class Store : public std::enable_shared_from_this<Store> {
   absl::Status Checkpoint(const std::string& dir);
   // Compacts every column family to the last level, so deleted data leaves the files.
   absl::Status CompactAll();
+
+  // RocksDB's figures for monitoring.
+  StorageStats Stats() const;
 
   // Approximate bytes on disk and in memtables of keys in [begin, end) of `cf`.
   uint64_t ApproximateBytes(Cf which, const std::string& begin, const std::string& end) const;

@@ -1,0 +1,170 @@
+#include "metrics.h"
+
+#include <chrono>
+#include <exception>
+#include <mutex>
+
+#include "absl/strings/str_cat.h"
+#include "grpcpp/support/interceptor.h"
+
+namespace tqdb::server {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+const char* CodeName(grpc::StatusCode code) {
+  static const char* const kNames[] = {"OK",
+                                       "CANCELLED",
+                                       "UNKNOWN",
+                                       "INVALID_ARGUMENT",
+                                       "DEADLINE_EXCEEDED",
+                                       "NOT_FOUND",
+                                       "ALREADY_EXISTS",
+                                       "PERMISSION_DENIED",
+                                       "RESOURCE_EXHAUSTED",
+                                       "FAILED_PRECONDITION",
+                                       "ABORTED",
+                                       "OUT_OF_RANGE",
+                                       "UNIMPLEMENTED",
+                                       "INTERNAL",
+                                       "UNAVAILABLE",
+                                       "DATA_LOSS",
+                                       "UNAUTHENTICATED"};
+  const int i = static_cast<int>(code);
+  return i >= 0 && i < 17 ? kNames[i] : "UNKNOWN";
+}
+
+// The RPC's short name: "/tqdb.v1.Tqdb/Search" -> "Search".
+std::string ShortName(const std::string& method) {
+  const size_t slash = method.rfind('/');
+  return slash == std::string::npos ? method : method.substr(slash + 1);
+}
+
+class MetricsInterceptor : public grpc::experimental::Interceptor {
+ public:
+  MetricsInterceptor(ServerMetrics* metrics, std::string method)
+      : metrics_(metrics), method_(std::move(method)), start_(Clock::now()) {}
+
+  void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
+    if (methods->QueryInterceptionHookPoint(
+            grpc::experimental::InterceptionHookPoints::PRE_SEND_STATUS)) {
+      const double seconds = std::chrono::duration<double>(Clock::now() - start_).count();
+      metrics_->ObserveRpc(method_, methods->GetSendStatus().error_code(), seconds);
+    }
+    methods->Proceed();
+  }
+
+ private:
+  ServerMetrics* metrics_;
+  std::string method_;
+  Clock::time_point start_;
+};
+
+class MetricsInterceptorFactory : public grpc::experimental::ServerInterceptorFactoryInterface {
+ public:
+  explicit MetricsInterceptorFactory(ServerMetrics* metrics) : metrics_(metrics) {}
+  grpc::experimental::Interceptor* CreateServerInterceptor(
+      grpc::experimental::ServerRpcInfo* info) override {
+    return new MetricsInterceptor(metrics_, info->method());
+  }
+
+ private:
+  ServerMetrics* metrics_;
+};
+
+}  // namespace
+
+class ServerMetrics::Scrape : public prometheus::Collectable {
+ public:
+  explicit Scrape(ServerMetrics* metrics) : metrics_(metrics) {}
+  std::vector<prometheus::MetricFamily> Collect() const override {
+    std::lock_guard lock(mu_);  // one scrape refreshes at a time
+    metrics_->Refresh();
+    return metrics_->registry_->Collect();
+  }
+
+ private:
+  ServerMetrics* metrics_;
+  mutable std::mutex mu_;
+};
+
+ServerMetrics::ServerMetrics(Database* database)
+    : database_(database),
+      registry_(std::make_shared<prometheus::Registry>()),
+      requests_(prometheus::BuildCounter()
+                    .Name("tqdb_requests_total")
+                    .Help("RPCs finished, by method and gRPC status code")
+                    .Register(*registry_)),
+      latency_(prometheus::BuildHistogram()
+                   .Name("tqdb_request_seconds")
+                   .Help("RPC latency, from arrival to the status being sent")
+                   .Register(*registry_)),
+      collection_vectors_(prometheus::BuildGauge()
+                              .Name("tqdb_collection_vectors")
+                              .Help("vectors stored, per collection")
+                              .Register(*registry_)),
+      collection_memory_(prometheus::BuildGauge()
+                             .Name("tqdb_collection_memory_bytes")
+                             .Help("bytes held in memory, per collection (codes, factors, ids)")
+                             .Register(*registry_)),
+      rocksdb_(prometheus::BuildGauge()
+                   .Name("tqdb_rocksdb")
+                   .Help("RocksDB state: writes_stopped (0/1), delayed_write_rate (bytes/s), "
+                         "pending_compaction_bytes, running_compactions, memtable_bytes, "
+                         "block_cache_bytes, disk_bytes")
+                   .Register(*registry_)),
+      scrape_(std::make_shared<Scrape>(this)) {}
+
+ServerMetrics::~ServerMetrics() { exposer_.reset(); }
+
+absl::StatusOr<int> ServerMetrics::Serve(const std::string& listen) {
+  try {
+    exposer_ = std::make_unique<prometheus::Exposer>(listen);
+  } catch (const std::exception& error) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot serve metrics on ", listen, ": ", error.what()));
+  }
+  exposer_->RegisterCollectable(scrape_);
+  const std::vector<int> ports = exposer_->GetListeningPorts();
+  if (ports.empty()) return absl::UnavailableError(absl::StrCat("metrics: no port on ", listen));
+  return ports.front();
+}
+
+std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>
+ServerMetrics::InterceptorFactory() {
+  return std::make_unique<MetricsInterceptorFactory>(this);
+}
+
+void ServerMetrics::ObserveRpc(const std::string& method, grpc::StatusCode code, double seconds) {
+  const std::string name = ShortName(method);
+  requests_.Add({{"method", name}, {"code", CodeName(code)}}).Increment();
+  // 100 us to about 13 s, doubling.
+  static const prometheus::Histogram::BucketBoundaries kBuckets = [] {
+    prometheus::Histogram::BucketBoundaries bounds;
+    for (double b = 1e-4; b < 20; b *= 2) bounds.push_back(b);
+    return bounds;
+  }();
+  latency_.Add({{"method", name}}, kBuckets).Observe(seconds);
+}
+
+void ServerMetrics::Refresh() {
+  for (const std::string& name : database_->ListCollections()) {
+    absl::StatusOr<std::shared_ptr<Collection>> collection = database_->GetCollection(name);
+    if (!collection.ok()) continue;  // dropped meanwhile
+    const CollectionInfo info = (*collection)->Describe();
+    collection_vectors_.Add({{"collection", name}}).Set(static_cast<double>(info.count));
+    collection_memory_.Add({{"collection", name}}).Set(static_cast<double>(info.bytes_in_memory));
+  }
+  const StorageStats stats = database_->Stats();
+  const std::pair<const char*, double> figures[] = {
+      {"writes_stopped", stats.writes_stopped ? 1.0 : 0.0},
+      {"delayed_write_rate", static_cast<double>(stats.delayed_write_rate)},
+      {"pending_compaction_bytes", static_cast<double>(stats.pending_compaction_bytes)},
+      {"running_compactions", static_cast<double>(stats.running_compactions)},
+      {"memtable_bytes", static_cast<double>(stats.memtable_bytes)},
+      {"block_cache_bytes", static_cast<double>(stats.block_cache_bytes)},
+      {"disk_bytes", static_cast<double>(stats.disk_bytes)}};
+  for (const auto& [figure, value] : figures) rocksdb_.Add({{"figure", figure}}).Set(value);
+}
+
+}  // namespace tqdb::server

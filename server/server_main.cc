@@ -51,6 +51,10 @@ ABSL_FLAG(std::string, api_keys_file, "",
           "<key>\". Reloaded on SIGHUP");
 ABSL_FLAG(std::string, metrics_listen, "",
           "serve Prometheus metrics at http://HOST:PORT/metrics (port 0 picks one); empty: off");
+ABSL_FLAG(int64_t, max_collections, 1000, "collections this server may hold");
+ABSL_FLAG(int, max_dimension, 65536, "largest dimension a new collection may have (<= 65536)");
+ABSL_FLAG(int, max_concurrent_streams, 64,
+          "requests in flight per client connection; more wait for one to finish");
 ABSL_FLAG(int, group_commit_interval_ms, 10, "fsync interval of the log for group-commit writes");
 ABSL_FLAG(int, shutdown_grace_seconds, 30, "how long in-flight requests may run at shutdown");
 
@@ -118,6 +122,9 @@ int Run() {
   service_options.limits.max_response_bytes =
       static_cast<size_t>(std::max<int64_t>(absl::GetFlag(FLAGS_max_response_bytes), 1));
   service_options.snapshot_dir = absl::GetFlag(FLAGS_snapshot_dir);
+  service_options.limits.max_collections =
+      static_cast<size_t>(std::max<int64_t>(absl::GetFlag(FLAGS_max_collections), 0));
+  service_options.limits.max_dimension = absl::GetFlag(FLAGS_max_dimension);
   if (!keys_file.empty()) service_options.api_keys = &api_keys;
   tqdb::server::TqdbService service(database->get(), service_options);
   grpc::EnableDefaultHealthCheckService(true);
@@ -141,6 +148,9 @@ int Run() {
   // gRPC sets SO_REUSEPORT by default, which lets a second server bind the same port and take
   // half the connections to another data directory; a port already in use must be an error.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  // One client connection cannot occupy every worker with requests in flight.
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS,
+                             std::max(1, absl::GetFlag(FLAGS_max_concurrent_streams)));
   int port = 0;
   builder.AddListeningPort(absl::GetFlag(FLAGS_listen), *credentials, &port);
   const int64_t max_bytes = absl::GetFlag(FLAGS_max_request_bytes);

@@ -26,14 +26,14 @@ grpc::Status Handle(Body&& body) {
   return ToGrpcStatus(body());
 }
 
-// A write is refused once its caller has gone or its deadline has passed: checked before the
-// write starts, so a refused write never commits. One that starts in time may still commit after
-// the deadline (tqdb.proto says so).
+// A request is refused once its caller has gone or its deadline has passed: checked before the
+// work starts (a request queued behind others does no work for nobody), so a refused write never
+// commits. One that starts in time may still commit after the deadline (tqdb.proto says so).
 absl::Status CheckStillWanted(const grpc::ServerContext& context) {
   if (context.IsCancelled() || context.deadline() < std::chrono::system_clock::now()) {
     return absl::DeadlineExceededError(
-        "the deadline passed (or the caller cancelled) before the write started; nothing was "
-        "written");
+        "the deadline passed (or the caller cancelled) before the request started; nothing was "
+        "done");
   }
   return absl::OkStatus();
 }
@@ -56,6 +56,17 @@ grpc::Status TqdbService::CreateCollection(grpc::ServerContext* context,
   return Handle([&]() -> absl::Status {
     TQDB_RETURN_IF_ERROR(Authorize(*context, Role::kAdmin, request->config().name()));
     TQDB_ASSIGN_OR_RETURN(CollectionConfig config, FromProto(request->config()));
+    if (config.quantizer.dim > limits_.max_dimension) {
+      return absl::InvalidArgumentError(absl::StrCat("dimension ", config.quantizer.dim,
+                                                     " is above this server's limit of ",
+                                                     limits_.max_dimension, " (--max_dimension)"));
+    }
+    const std::vector<std::string> names = database_->ListCollections();
+    if (names.size() >= limits_.max_collections &&
+        std::find(names.begin(), names.end(), config.name) == names.end()) {
+      return absl::ResourceExhaustedError(absl::StrCat(
+          "this server holds ", names.size(), " collections, its limit (--max_collections)"));
+    }
     TQDB_ASSIGN_OR_RETURN(std::shared_ptr<Collection> collection,
                           database_->CreateCollection(config, request->if_not_exists()));
     *response->mutable_config() = ToProto(collection->config());
@@ -88,6 +99,7 @@ grpc::Status TqdbService::DescribeCollection(grpc::ServerContext* context,
                                              v1::DescribeCollectionResponse* response) {
   return Handle([&]() -> absl::Status {
     TQDB_RETURN_IF_ERROR(Authorize(*context, Role::kRead, request->collection()));
+    TQDB_RETURN_IF_ERROR(CheckStillWanted(*context));
     TQDB_ASSIGN_OR_RETURN(std::shared_ptr<Collection> collection,
                           database_->GetCollection(request->collection()));
     const CollectionInfo info = collection->Describe();
@@ -198,6 +210,7 @@ grpc::Status TqdbService::Get(grpc::ServerContext* context, const v1::GetRequest
                               v1::GetResponse* response) {
   return Handle([&]() -> absl::Status {
     TQDB_RETURN_IF_ERROR(Authorize(*context, Role::kRead, request->collection()));
+    TQDB_RETURN_IF_ERROR(CheckStillWanted(*context));
     TQDB_ASSIGN_OR_RETURN(std::shared_ptr<Collection> collection,
                           database_->GetCollection(request->collection()));
     TQDB_RETURN_IF_ERROR(response_budget_.CheckPlanned(request->ids_size(), collection->dim(),
@@ -215,6 +228,7 @@ grpc::Status TqdbService::Search(grpc::ServerContext* context, const v1::SearchR
                                  v1::SearchResponse* response) {
   return Handle([&]() -> absl::Status {
     TQDB_RETURN_IF_ERROR(Authorize(*context, Role::kRead, request->collection()));
+    TQDB_RETURN_IF_ERROR(CheckStillWanted(*context));
     TQDB_ASSIGN_OR_RETURN(std::shared_ptr<Collection> collection,
                           database_->GetCollection(request->collection()));
     TQDB_ASSIGN_OR_RETURN(SearchOptions options, FromProto(request->options()));
@@ -233,6 +247,7 @@ grpc::Status TqdbService::SearchBatch(grpc::ServerContext* context,
                                       v1::SearchBatchResponse* response) {
   return Handle([&]() -> absl::Status {
     TQDB_RETURN_IF_ERROR(Authorize(*context, Role::kRead, request->collection()));
+    TQDB_RETURN_IF_ERROR(CheckStillWanted(*context));
     TQDB_ASSIGN_OR_RETURN(std::shared_ptr<Collection> collection,
                           database_->GetCollection(request->collection()));
     TQDB_ASSIGN_OR_RETURN(SearchOptions options, FromProto(request->options()));

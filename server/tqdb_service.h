@@ -13,6 +13,8 @@ namespace tqdb::server {
 
 struct ServiceLimits {
   size_t max_response_bytes = size_t{64} << 20;
+  size_t max_collections = 1000;  // CreateCollection past it: RESOURCE_EXHAUSTED
+  int max_dimension = 65536;      // CreateCollection above it: INVALID_ARGUMENT
 };
 
 struct ServiceOptions {
@@ -26,6 +28,7 @@ class TqdbService final : public v1::Tqdb::Service {
   explicit TqdbService(Database* database, const ServiceOptions& options = {})
       : database_(database),
         response_budget_(options.limits.max_response_bytes),
+        limits_(options.limits),
         snapshot_dir_(options.snapshot_dir),
         api_keys_(options.api_keys) {}
 
@@ -65,6 +68,7 @@ class TqdbService final : public v1::Tqdb::Service {
 
   Database* database_;
   ResponseBudget response_budget_;
+  ServiceLimits limits_;
   std::string snapshot_dir_;
   const ApiKeys* api_keys_;
 };

@@ -32,7 +32,8 @@ class ServerRpcTest : public ::testing::Test {
   void SetUp() override {
     server_ = std::make_unique<ServerProcess>(
         dir_.path() + "/data",
-        std::vector<std::string>{"--max_request_bytes=1000000",
+        std::vector<std::string>{"--max_request_bytes=1000000", "--max_collections=3",
+                                 "--max_dimension=4096",
                                  "--snapshot_dir=" + dir_.path() + "/snaps"});
     v1::CreateCollectionResponse created;
     ASSERT_TRUE(Call(&S::CreateCollection, *server_, CreateRequest("docs"), &created).ok());
@@ -270,6 +271,32 @@ TEST_F(ServerRpcTest, Delete) {
   EXPECT_EQ(Count("docs"), 499);
   del.clear_ids();
   ExpectCode(Call(&S::Delete, *server_, del, &deleted), StatusCode::INVALID_ARGUMENT);
+}
+
+TEST_F(ServerRpcTest, LimitsOnCollectionsAndDimension) {
+  v1::CreateCollectionResponse created;
+  v1::CreateCollectionRequest wide = CreateRequest("wide");
+  wide.mutable_config()->set_dimension(4097);
+  const grpc::Status too_wide = Call(&S::CreateCollection, *server_, wide, &created);
+  EXPECT_EQ(too_wide.error_code(), StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(too_wide.error_message().find("--max_dimension"), std::string::npos);
+  // "docs" exists; two more reach --max_collections=3.
+  ASSERT_TRUE(Call(&S::CreateCollection, *server_, CreateRequest("two"), &created).ok());
+  ASSERT_TRUE(Call(&S::CreateCollection, *server_, CreateRequest("three"), &created).ok());
+  const grpc::Status full = Call(&S::CreateCollection, *server_, CreateRequest("four"), &created);
+  EXPECT_EQ(full.error_code(), StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_NE(full.error_message().find("--max_collections"), std::string::npos);
+  // Re-creating an existing one (if_not_exists) is not a new collection.
+  v1::CreateCollectionRequest again = CreateRequest("two");
+  again.set_if_not_exists(true);
+  EXPECT_TRUE(Call(&S::CreateCollection, *server_, again, &created).ok());
+  // A request whose deadline has already passed does nothing.
+  grpc::ClientContext late;
+  late.set_deadline(std::chrono::system_clock::now() - std::chrono::seconds(1));
+  v1::UpsertResponse upserted;
+  EXPECT_EQ(server_->stub().Upsert(&late, UpsertRequest("two", 0, 5, 1), &upserted).error_code(),
+            StatusCode::DEADLINE_EXCEEDED);
+  EXPECT_EQ(Count("two"), 0);
 }
 
 TEST_F(ServerRpcTest, CreateSnapshot) {

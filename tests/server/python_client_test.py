@@ -4,6 +4,7 @@ Usage: python_client_test.py SERVER_BINARY
 Also checks server reflection (grpc.reflection.v1alpha) by listing the services.
 """
 
+import hashlib
 import os
 import re
 import shutil
@@ -20,24 +21,30 @@ from tqdb_client import Client
 SERVER = sys.argv.pop(1) if len(sys.argv) > 1 else None
 
 
+def start_server(cls, *flags):
+    """Starts tqdb-server in a fresh cls.dir; sets cls.server, cls.log and cls.address."""
+    cls.dir = tempfile.mkdtemp(prefix="tqdb-py-")
+    cls.log = open(os.path.join(cls.dir, "server.log"), "w+")
+    cls.server = subprocess.Popen(
+        [SERVER, "--data_dir=" + os.path.join(cls.dir, "data"), "--listen=127.0.0.1:0",
+         *[flag.format(dir=cls.dir) for flag in flags]],
+        stderr=cls.log)
+    port = None
+    for _ in range(600):
+        time.sleep(0.05)
+        cls.log.seek(0)
+        match = re.search(r"listening on 127\.0\.0\.1:(\d+)", cls.log.read())
+        if match:
+            port = match.group(1)
+            break
+    assert port, "server did not start"
+    cls.address = "127.0.0.1:" + port
+
+
 class PythonClientTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.dir = tempfile.mkdtemp(prefix="tqdb-py-")
-        cls.log = open(os.path.join(cls.dir, "server.log"), "w+")
-        cls.server = subprocess.Popen(
-            [SERVER, "--data_dir=" + os.path.join(cls.dir, "data"), "--listen=127.0.0.1:0"],
-            stderr=cls.log)
-        port = None
-        for _ in range(600):
-            time.sleep(0.05)
-            cls.log.seek(0)
-            match = re.search(r"listening on 127\.0\.0\.1:(\d+)", cls.log.read())
-            if match:
-                port = match.group(1)
-                break
-        assert port, "server did not start"
-        cls.address = "127.0.0.1:" + port
+        start_server(cls)
         cls.client = Client(cls.address)
 
     @classmethod
@@ -95,6 +102,65 @@ class PythonClientTest(unittest.TestCase):
         channel.close()
         self.assertTrue(any(b"tqdb.v1.Tqdb" in r for r in replies))
         self.assertTrue(any(b"grpc.health.v1.Health" in r for r in replies))
+
+
+class SecureClientTest(unittest.TestCase):
+    """TLS with client certificates and an API key, through the Python client."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.certs = tempfile.mkdtemp(prefix="tqdb-py-tls-")
+        c = cls.certs
+
+        def run(command):
+            subprocess.run(command, shell=True, check=True, cwd=c, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+
+        run("openssl req -x509 -newkey rsa:2048 -nodes -days 2 -keyout ca.key -out ca.pem "
+            "-subj /CN=ca")
+        for name, ext in (("server", "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth"),
+                          ("client", "extendedKeyUsage=clientAuth")):
+            with open(os.path.join(c, name + ".ext"), "w") as f:
+                f.write(ext + "\n")
+            run(f"openssl req -newkey rsa:2048 -nodes -keyout {name}.key -out {name}.csr "
+                f"-subj /CN={name}")
+            run(f"openssl x509 -req -in {name}.csr -CA ca.pem -CAkey ca.key -CAcreateserial "
+                f"-days 2 -out {name}.pem -extfile {name}.ext")
+        with open(os.path.join(c, "keys"), "w") as f:
+            f.write(hashlib.sha256(b"py-admin-key").hexdigest() + " admin\n")
+        start_server(cls, "--tls_cert=" + os.path.join(c, "server.pem"),
+                     "--tls_key=" + os.path.join(c, "server.key"),
+                     "--tls_client_ca=" + os.path.join(c, "ca.pem"),
+                     "--api_keys_file=" + os.path.join(c, "keys"))
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.terminate()
+        cls.server.wait(timeout=30)
+        cls.log.close()
+        shutil.rmtree(cls.dir)
+        shutil.rmtree(cls.certs)
+
+    def client(self, **options):
+        tls = {"tls_ca": os.path.join(self.certs, "ca.pem"),
+               "tls_cert": os.path.join(self.certs, "client.pem"),
+               "tls_key": os.path.join(self.certs, "client.key")}
+        tls.update(options)
+        return Client(self.address, timeout=10, **tls)
+
+    def test_tls_and_key(self):
+        with self.client(api_key="py-admin-key") as db:
+            db.create_collection("secure", dimension=3, if_not_exists=True)
+            self.assertIn("secure", db.list_collections())
+        with self.client() as db, self.assertRaises(grpc.RpcError) as no_key:
+            db.list_collections()
+        self.assertEqual(no_key.exception.code(), grpc.StatusCode.UNAUTHENTICATED)
+        with self.client(api_key="wrong") as db, self.assertRaises(grpc.RpcError) as wrong:
+            db.list_collections()
+        self.assertEqual(wrong.exception.code(), grpc.StatusCode.UNAUTHENTICATED)
+        with Client(self.address, timeout=5, api_key="py-admin-key") as plain, \
+                self.assertRaises(grpc.RpcError):
+            plain.list_collections()  # plaintext to a TLS port
 
 
 if __name__ == "__main__":

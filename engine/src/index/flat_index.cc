@@ -441,10 +441,12 @@ void FlatIndex::ScanBlocks(absl::Span<const QueryScan* const> queries, size_t be
       uint32_t keep = prune_block(prune_terms[j], &p_sums[j * scan::kBlockSize], q, &norms_[first],
                                   &auxs_[first], in_block, top->threshold());
       if (keep != 0 && refine_tables[j] != nullptr) {
-        // 254 times tighter bounds from 8 more bits of each table entry.
+        // kResidualSteps (254) times tighter bounds from 8 more bits of each table entry.
         scan_block(q_blocks->block(b), refine_tables[j]->residual.data(), q_blocks->groups(),
                    residual_sums);
-        for (int i = 0; i < scan::kBlockSize; ++i) combined[i] = 254 * q[i] + residual_sums[i];
+        for (int i = 0; i < scan::kBlockSize; ++i) {
+          combined[i] = scan::kResidualSteps * q[i] + residual_sums[i];
+        }
         keep &= prune_block(refined_terms[j], combined, combined, &norms_[first], &auxs_[first],
                             in_block, top->threshold());
       }

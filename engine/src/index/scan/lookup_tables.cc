@@ -40,7 +40,7 @@ void BuildQuantizedTables(const float* rotated_query, int dim, int bits, const f
     out->tables[i] = static_cast<uint8_t>(std::lround(tables[i] * out->scale));
   }
   if (!with_residual) return;
-  constexpr int kSteps = 254, kMiddle = 127;
+  constexpr int kSteps = static_cast<int>(kResidualSteps), kMiddle = kSteps / 2;
   out->residual.assign(static_cast<size_t>(padded_groups) * 16, kMiddle);
   for (size_t i = 0; i < tables.size(); ++i) {
     // In [-0.5, 0.5] units of 1 / scale, up to float rounding: clamped into the byte.

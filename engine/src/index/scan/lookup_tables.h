@@ -15,6 +15,9 @@
 
 namespace tqdb::scan {
 
+// Steps of a residual table entry per step of its 8-bit table entry (see below).
+inline constexpr uint32_t kResidualSteps = 254;
+
 struct QuantizedTables {
   std::vector<uint8_t> tables;  // padded groups x 16, zero for padding groups
   float scale = 1;

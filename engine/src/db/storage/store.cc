@@ -32,8 +32,9 @@ rocksdb::Options MakeOptions(const std::string& path, const StoreOptions& store_
   // it has finished, so a shortened older log is refused as well.
   options.wal_recovery_mode = rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords;
   options.track_and_verify_wals_in_manifest = true;
-  // Recovery leaves the logs in place (their writes stay in memtables until a normal flush), so
-  // an open refused for a short log changes nothing on disk and the damaged file is still there.
+  // Recovery leaves the logs in place (their writes stay in memtables), so an open refused for a
+  // short log changes nothing on disk and the damaged file is still there; an accepted open
+  // flushes them (CheckLogRecovered).
   options.avoid_flush_during_recovery = true;
   options.IncreaseParallelism(2);
   rocksdb::BlockBasedTableOptions table;
@@ -199,9 +200,18 @@ absl::Status Store::CheckLogRecovered(const std::string& logs) {
     std::fprintf(stderr, "tqdb: %s; opening anyway (accept_log_loss)\n", message.c_str());
   }
   log_checked_ = true;
-  // What recovery read is on disk now (replayed logs are flushed to synced table files).
-  if (absl::Status status = WriteDurableSequence(path_, recovered); !status.ok()) {
-    std::fprintf(stderr, "tqdb: cannot update %s: %s\n", kDurableSequenceFile,
+  // Recovery left the replayed writes in memtables and in logs that may sit only in the OS's
+  // cache (after a crash of the process, not of the machine): flushing them to synced table
+  // files makes them durable before the record says so. Only after the check, so a refused
+  // open changes nothing on disk.
+  rocksdb::FlushOptions flush;
+  flush.wait = true;
+  absl::Status status = FromRocks(db_->Flush(flush, std::vector<rocksdb::ColumnFamilyHandle*>(
+                                                        handles_.begin(), handles_.end())),
+                                  "flushing the recovered writes");
+  if (status.ok()) status = WriteDurableSequence(path_, recovered);
+  if (!status.ok()) {
+    std::fprintf(stderr, "tqdb: %s not updated: %s\n", kDurableSequenceFile,
                  status.ToString().c_str());
   }
   return absl::OkStatus();

@@ -41,7 +41,7 @@ TEST(ScanKernelsTest, EverySimdPathMatchesTheScalarReferenceExactly) {
   std::printf("\n");
   std::mt19937_64 gen(3);
   // 2,048 groups and 255-valued tables cross the 16-bit flush boundary of both SIMD kernels.
-  for (int groups : {4, 8, 52, 512, 516, 1028, 2048}) {
+  for (int groups : {4, 8, 52, 256, 260, 512, 516, 1028, 2048}) {
     for (bool saturated : {false, true}) {
       std::vector<uint8_t> block(groups * kGroupBytes), tables(groups * 16);
       for (uint8_t& b : block) b = static_cast<uint8_t>(gen());

@@ -17,22 +17,21 @@ int Min(int a, int b) { return a < b ? a : b; }
 namespace {
 
 // Adds one chunk's 16-bit accumulators (lo words, lo odd, hi words, hi odd) to the 32-bit totals
-// of vectors 0-7, 8-15, 16-23, 24-31; as in scan_avx512.cc.
+// of vectors 0-7, 8-15, 16-23, 24-31; as in scan_avx512.cc (at most 256 groups per chunk, so the
+// two lanes summed fit 16 bits).
 void Fold(const __m256i* acc, __m256i* total) {
-  const __m256i parts[4] = {_mm256_sub_epi16(acc[0], _mm256_slli_epi16(acc[1], 8)), acc[1],
-                            _mm256_sub_epi16(acc[2], _mm256_slli_epi16(acc[3], 8)), acc[3]};
-  // Fold the two groups' lanes and widen to 32 bits: word w is vector 2w (even) or 2w + 1.
-  __m256i folded[4];
+  __m128i parts[4];
   for (int k = 0; k < 4; ++k) {
-    folded[k] = _mm256_add_epi32(_mm256_cvtepu16_epi32(_mm256_castsi256_si128(parts[k])),
-                                 _mm256_cvtepu16_epi32(_mm256_extracti128_si256(parts[k], 1)));
+    const __m256i part =
+        k % 2 == 0 ? _mm256_sub_epi16(acc[k], _mm256_slli_epi16(acc[k + 1], 8)) : acc[k];
+    parts[k] = _mm_add_epi16(_mm256_castsi256_si128(part), _mm256_extracti128_si256(part, 1));
   }
   for (int half = 0; half < 2; ++half) {
-    const __m256i a = _mm256_unpacklo_epi32(folded[2 * half], folded[2 * half + 1]);
-    const __m256i b = _mm256_unpackhi_epi32(folded[2 * half], folded[2 * half + 1]);
-    total[2 * half] = _mm256_add_epi32(total[2 * half], _mm256_permute2x128_si256(a, b, 0x20));
+    const __m128i even = parts[2 * half], odd = parts[2 * half + 1];
+    total[2 * half] =
+        _mm256_add_epi32(total[2 * half], _mm256_cvtepu16_epi32(_mm_unpacklo_epi16(even, odd)));
     total[2 * half + 1] =
-        _mm256_add_epi32(total[2 * half + 1], _mm256_permute2x128_si256(a, b, 0x31));
+        _mm256_add_epi32(total[2 * half + 1], _mm256_cvtepu16_epi32(_mm_unpackhi_epi16(even, odd)));
   }
 }
 
@@ -46,7 +45,7 @@ void ScanQueries(const uint8_t* block, const uint8_t* const* tables, int groups,
     for (int k = 0; k < 4; ++k) total[q][k] = zero;
   }
   for (int g = 0; g < groups;) {
-    const int end = Min(groups, g + 2 * 256);  // 256 entries (<= 255 each) per 16-bit lane
+    const int end = Min(groups, g + 256);  // <= 256 entries (<= 255 each) in both lanes
     // 16-bit words (even + 256 x odd) and the odd vector alone, no unpacking.
     __m256i acc[Q][4];
     for (int q = 0; q < Q; ++q) {

@@ -1,8 +1,9 @@
 // AVX-512BW kernel: four groups per 64-byte register (vpshufb works within 128-bit lanes).
 // Built with -mavx512f -mavx512bw and only called when the CPU has them (scan_dispatch.cc).
-// GCC 12's _mm512_extracti32x4_epi32 passes _mm_undefined_si128() as the masked-off source and
+// GCC 12's _mm512_extracti64x4_epi64 passes an undefined register as the masked-off source and
 // then warns about it; the mask is all ones, so nothing undefined is read.
 #if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wuninitialized"
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #endif
 #include <immintrin.h>
@@ -22,27 +23,26 @@ int Min(int a, int b) { return a < b ? a : b; }
 namespace {
 
 // Adds one chunk's 16-bit accumulators (lo words, lo odd, hi words, hi odd; see below) to the
-// 32-bit totals of vectors 0-7, 8-15, 16-23, 24-31.
+// 32-bit totals of vectors 0-7, 8-15, 16-23, 24-31. The chunk has at most 256 groups, so even the
+// four groups' lanes summed fit 16 bits: they are added before widening (fewer steps than
+// widening each lane).
 void Fold(const __m512i* acc, __m256i* total) {
-  // even = words - 256 x odd, exact modulo 2^16 since the sums fit in 16 bits.
-  const __m512i parts[4] = {_mm512_sub_epi16(acc[0], _mm512_slli_epi16(acc[1], 8)), acc[1],
-                            _mm512_sub_epi16(acc[2], _mm512_slli_epi16(acc[3], 8)), acc[3]};
-  __m256i folded[4];
+  __m128i parts[4];
   for (int k = 0; k < 4; ++k) {
-    // Fold the four groups' lanes and widen: word w is vector 2w (even) or 2w + 1 (odd).
-    __m256i sum = _mm256_cvtepu16_epi32(_mm512_extracti32x4_epi32(parts[k], 0));
-    sum = _mm256_add_epi32(sum, _mm256_cvtepu16_epi32(_mm512_extracti32x4_epi32(parts[k], 1)));
-    sum = _mm256_add_epi32(sum, _mm256_cvtepu16_epi32(_mm512_extracti32x4_epi32(parts[k], 2)));
-    sum = _mm256_add_epi32(sum, _mm256_cvtepu16_epi32(_mm512_extracti32x4_epi32(parts[k], 3)));
-    folded[k] = sum;
+    // even = words - 256 x odd, exact modulo 2^16 since the sums fit in 16 bits.
+    const __m512i part =
+        k % 2 == 0 ? _mm512_sub_epi16(acc[k], _mm512_slli_epi16(acc[k + 1], 8)) : acc[k];
+    const __m256i half =
+        _mm256_add_epi16(_mm512_castsi512_si256(part), _mm512_extracti64x4_epi64(part, 1));
+    parts[k] = _mm_add_epi16(_mm256_castsi256_si128(half), _mm256_extracti128_si256(half, 1));
   }
+  // Word w of an even part is vector 2w, of an odd part 2w + 1: interleaving restores the order.
   for (int half = 0; half < 2; ++half) {
-    // [v0 v1 v2 v3 | v8 v9 v10 v11] and [v4 v5 v6 v7 | v12 v13 v14 v15] (plus 16 for hi).
-    const __m256i a = _mm256_unpacklo_epi32(folded[2 * half], folded[2 * half + 1]);
-    const __m256i b = _mm256_unpackhi_epi32(folded[2 * half], folded[2 * half + 1]);
-    total[2 * half] = _mm256_add_epi32(total[2 * half], _mm256_permute2x128_si256(a, b, 0x20));
+    const __m128i even = parts[2 * half], odd = parts[2 * half + 1];
+    total[2 * half] =
+        _mm256_add_epi32(total[2 * half], _mm256_cvtepu16_epi32(_mm_unpacklo_epi16(even, odd)));
     total[2 * half + 1] =
-        _mm256_add_epi32(total[2 * half + 1], _mm256_permute2x128_si256(a, b, 0x31));
+        _mm256_add_epi32(total[2 * half + 1], _mm256_cvtepu16_epi32(_mm_unpackhi_epi16(even, odd)));
   }
 }
 
@@ -57,7 +57,7 @@ void ScanQueries(const uint8_t* block, const uint8_t* const* tables, int groups,
     for (int k = 0; k < 4; ++k) total[q][k] = _mm256_setzero_si256();
   }
   for (int g = 0; g < groups;) {
-    const int end = Min(groups, g + 4 * 256);  // 256 entries (<= 255 each) per 16-bit lane
+    const int end = Min(groups, g + 256);  // <= 256 entries (<= 255 each) in all four lanes
     // Byte lookups are added as 16-bit words (even vector + 256 x odd vector) and, shifted, as
     // the odd vector alone: no unpacking, which competes with the lookups for the shuffle unit.
     __m512i acc[Q][4];

@@ -298,8 +298,11 @@ TEST(FlatIndexTest, TagsFollowTheirIdsThroughReplaceAndRemove) {
   EXPECT_EQ(index->Remove({1}), 1u);
   EXPECT_EQ(index->TagOf(1), std::nullopt);
   EXPECT_EQ(index->TagOf(3), 7u);
-  EXPECT_EQ(
-      std::memcmp(index->CodeOf(3), &codes[2 * quantizer.code_bytes()], quantizer.code_bytes()), 0);
+  std::vector<uint8_t> code(quantizer.code_bytes());
+  ASSERT_TRUE(index->CodeOf(3, code.data()));
+  EXPECT_EQ(std::memcmp(code.data(), &codes[2 * quantizer.code_bytes()], quantizer.code_bytes()),
+            0);
+  EXPECT_FALSE(index->CodeOf(1, code.data()));
   index->SetTag(3, 11);
   index->SetTag(1, 12);  // absent: ignored
   EXPECT_EQ(index->TagOf(3), 11u);

@@ -71,7 +71,9 @@ TEST(PruneKernelsTest, EverySimdPathKeepsWhatTheReferenceKeepsAndNothingBetterIs
     const double middle = ExactBound(t, p_sums[0], q_sums[0], norms[0], auxs[0]);
     const float threshold = static_cast<float>(middle + unit(gen) * std::fabs(middle) * 0.5);
     const uint32_t expected = PruneBlockScalar(t, p_sums, q_sums, norms, auxs, count, threshold);
-    if (count < kBlockSize) EXPECT_EQ(expected >> count, 0u) << "a lane past count was kept";
+    if (count < kBlockSize) {
+      EXPECT_EQ(expected >> count, 0u) << "a lane past count was kept";
+    }
     for (int i = 0; i < count; ++i) {
       const bool must_keep =
           norms[i] < 0 || ExactBound(t, p_sums[i], q_sums[i], norms[i], auxs[i]) > threshold;

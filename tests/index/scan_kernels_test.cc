@@ -126,7 +126,7 @@ uint32_t DirectSum(const uint8_t* code, int dim, int bits, const uint8_t* tables
   return sum;
 }
 
-TEST(NibbleBlocksTest, SetMoveAndResizeKeepEverySlotsNibbles) {
+TEST(NibbleBlocksTest, SetGetMoveAndResizeKeepEverySlotsCode) {
   std::mt19937_64 gen(4);
   for (auto [dim, bits] : {std::pair{7, 1}, {11, 2}, {26, 4}, {100, 4}, {9, 3}, {100, 3}}) {
     const size_t code_bytes = PackedBytes(dim, bits);
@@ -145,6 +145,12 @@ TEST(NibbleBlocksTest, SetMoveAndResizeKeepEverySlotsNibbles) {
     codes[5] = codes[n - 1];
     codes.pop_back();
     blocks.Resize(n - 1);
+    // Get gives back every code as packed (the blocks are the index's only copy of the codes).
+    std::vector<uint8_t> got(code_bytes);
+    for (size_t i = 0; i < codes.size(); ++i) {
+      blocks.Get(i, got.data());
+      EXPECT_EQ(got, codes[i]) << "dim=" << dim << " bits=" << bits << " slot " << i;
+    }
     std::vector<uint8_t> tables(blocks.groups() * 16);
     for (uint8_t& t : tables) t = static_cast<uint8_t>(gen());
     for (size_t b = 0; b < blocks.blocks(); ++b) {

@@ -78,9 +78,9 @@ class FlatIndex {
   absl::StatusOr<std::vector<std::vector<SearchHit>>> SearchBatch(
       absl::Span<const float> queries, const SearchOptions& params) const;
 
-  // The stored code (valid until the next Add/Remove) and factors of `id`; null or nullopt when
-  // absent.
-  const uint8_t* CodeOf(uint64_t id) const;
+  // Copies the code of `id` (quantizer().code_bytes()) into `code`; false when absent.
+  bool CodeOf(uint64_t id, uint8_t* code) const;
+  // The factors of `id`, or nullopt when absent.
   std::optional<VectorFactors> FactorsOf(uint64_t id) const;
   // The tag of `id` (AddEncoded), or nullopt when absent; SetTag ignores absent ids.
   std::optional<uint64_t> TagOf(uint64_t id) const;
@@ -127,8 +127,13 @@ class FlatIndex {
   std::shared_ptr<const VectorCoder> coder_;
   const Quantizer* quantizer_ = nullptr;  // coder_'s
   size_t code_bytes_ = 0;
+  // The code of `slot`: in `buffer` (code_bytes_), taken out of the blocks, or where it is
+  // stored.
+  const uint8_t* CodeAt(size_t slot, uint8_t* buffer) const;
+
   // Dense arrays indexed by slot; Remove moves the last slot into the hole.
-  std::vector<uint8_t> codes_;
+  // The packed codes, only when the fast-scan blocks do not hold them (one copy in memory).
+  std::vector<uint8_t> packed_codes_;
   // The factors, one array each, so the pruning kernels load 16 of a kind at once.
   std::vector<float> norms_;
   std::vector<float> auxs_;

@@ -421,8 +421,8 @@ absl::Status CollectionImpl::RewriteSegments(absl::Span<const uint64_t> numbers)
       for (uint64_t id : written[s]) {
         if (index_->TagOf(id) != numbers[s]) continue;
         ids.push_back(id);
-        const uint8_t* code = index_->CodeOf(id);
-        codes.insert(codes.end(), code, code + code_bytes);
+        codes.resize(codes.size() + code_bytes);
+        index_->CodeOf(id, &codes[codes.size() - code_bytes]);
         factors.push_back(*index_->FactorsOf(id));
       }
     }
@@ -483,10 +483,11 @@ size_t CollectionImpl::count() const {
 absl::StatusOr<StoredCode> CollectionImpl::GetStoredCode(uint64_t id) const {
   TQDB_RETURN_IF_ERROR(CheckLive());
   ReaderLock lock(index_mu_);
-  const uint8_t* code = index_->CodeOf(id);
-  if (code == nullptr) return absl::NotFoundError(absl::StrCat("id ", id, " is not stored"));
   StoredCode stored;
-  stored.code.assign(code, code + index_->quantizer().code_bytes());
+  stored.code.resize(index_->quantizer().code_bytes());
+  if (!index_->CodeOf(id, stored.code.data())) {
+    return absl::NotFoundError(absl::StrCat("id ", id, " is not stored"));
+  }
   stored.factors = *index_->FactorsOf(id);
   return stored;
 }

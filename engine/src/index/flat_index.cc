@@ -91,12 +91,14 @@ absl::Status FlatIndex::AddEncoded(absl::Span<const uint64_t> ids, absl::Span<co
     if (inserted) {
       ids_.push_back(ids[i]);
       tags_.emplace_back();
-      codes_.resize(codes_.size() + code_bytes_);
+      if (!fast_scan_) packed_codes_.resize(packed_codes_.size() + code_bytes_);
       norms_.emplace_back();
       auxs_.emplace_back();
       if (options_.store_vectors) vectors_.resize(vectors_.size() + d);
     }
-    std::memcpy(&codes_[slot * code_bytes_], &codes[i * code_bytes_], code_bytes_);
+    if (!fast_scan_) {
+      std::memcpy(&packed_codes_[slot * code_bytes_], &codes[i * code_bytes_], code_bytes_);
+    }
     norms_[slot] = factors[i].norm;
     auxs_[slot] = factors[i].aux;
     tags_[slot] = tag;
@@ -115,9 +117,19 @@ absl::Status FlatIndex::AddEncoded(absl::Span<const uint64_t> ids, absl::Span<co
   return absl::OkStatus();
 }
 
-const uint8_t* FlatIndex::CodeOf(uint64_t id) const {
+bool FlatIndex::CodeOf(uint64_t id, uint8_t* code) const {
   auto it = slot_of_.find(id);
-  return it == slot_of_.end() ? nullptr : &codes_[it->second * code_bytes_];
+  if (it == slot_of_.end()) return false;
+  const uint8_t* stored = CodeAt(it->second, code);
+  if (stored != code) std::memcpy(code, stored, code_bytes_);
+  return true;
+}
+
+const uint8_t* FlatIndex::CodeAt(size_t slot, uint8_t* buffer) const {
+  if (!fast_scan_) return &packed_codes_[slot * code_bytes_];
+  if (mse_blocks_ != nullptr) mse_blocks_->Get(slot, buffer);
+  if (sign_blocks_ != nullptr) sign_blocks_->Get(slot, buffer + quantizer_->mse_bytes());
+  return buffer;
 }
 
 std::optional<VectorFactors> FlatIndex::FactorsOf(uint64_t id) const {
@@ -146,7 +158,10 @@ size_t FlatIndex::Remove(absl::Span<const uint64_t> ids) {
     const uint32_t last = static_cast<uint32_t>(ids_.size() - 1);
     slot_of_.erase(it);
     if (hole != last) {
-      std::memcpy(&codes_[hole * code_bytes_], &codes_[last * code_bytes_], code_bytes_);
+      if (!fast_scan_) {
+        std::memcpy(&packed_codes_[hole * code_bytes_], &packed_codes_[last * code_bytes_],
+                    code_bytes_);
+      }
       norms_[hole] = norms_[last];
       auxs_[hole] = auxs_[last];
       ids_[hole] = ids_[last];
@@ -164,7 +179,7 @@ size_t FlatIndex::Remove(absl::Span<const uint64_t> ids) {
     }
     ids_.pop_back();
     tags_.pop_back();
-    codes_.resize(codes_.size() - code_bytes_);
+    if (!fast_scan_) packed_codes_.resize(packed_codes_.size() - code_bytes_);
     norms_.pop_back();
     auxs_.pop_back();
     if (options_.store_vectors) vectors_.resize(vectors_.size() - d);
@@ -347,10 +362,11 @@ void FlatIndex::Scan(const QueryScan& query, size_t begin, size_t end, TopK* top
 }
 
 void FlatIndex::ScanReference(const QueryScan& query, size_t begin, size_t end, TopK* top) const {
+  std::vector<uint8_t> buffer(code_bytes_);
   for (size_t slot = begin; slot < end; ++slot) {
     const VectorFactors f{norms_[slot], auxs_[slot]};
     const float estimate =
-        quantizer_->EstimateInnerProduct(query.prepared, &codes_[slot * code_bytes_], f);
+        quantizer_->EstimateInnerProduct(query.prepared, CodeAt(slot, buffer.data()), f);
     top->Push(coder_->Key(f, estimate, query.terms), static_cast<uint32_t>(slot));
   }
 }
@@ -421,6 +437,7 @@ void FlatIndex::ScanBlocks(absl::Span<const QueryScan* const> queries, size_t be
     refined_terms[j].e = std::abs(weight) * tables.refined_max_error;
   }
   alignas(64) uint32_t residual_sums[scan::kBlockSize], combined[scan::kBlockSize];
+  std::vector<uint8_t> code(code_bytes_);  // a survivor's code, taken out of the blocks
   for (size_t first = begin; first < end; first += scan::kBlockSize) {
     const size_t b = first / scan::kBlockSize;
     // Each block is read once for all the queries.
@@ -454,7 +471,7 @@ void FlatIndex::ScanBlocks(absl::Span<const QueryScan* const> queries, size_t be
         const size_t slot = first + __builtin_ctz(keep);
         const VectorFactors f{norms_[slot], auxs_[slot]};
         const float estimate =
-            quantizer_->EstimateInnerProduct(query.prepared, &codes_[slot * code_bytes_], f);
+            quantizer_->EstimateInnerProduct(query.prepared, CodeAt(slot, code.data()), f);
         top->Push(coder_->Key(f, estimate, query.terms), static_cast<uint32_t>(slot));
       }
     }
@@ -462,7 +479,7 @@ void FlatIndex::ScanBlocks(absl::Span<const QueryScan* const> queries, size_t be
 }
 
 size_t FlatIndex::MemoryBytes() const {
-  return codes_.capacity() + (norms_.capacity() + auxs_.capacity()) * sizeof(float) +
+  return packed_codes_.capacity() + (norms_.capacity() + auxs_.capacity()) * sizeof(float) +
          (ids_.capacity() + tags_.capacity()) * sizeof(uint64_t) +
          vectors_.capacity() * sizeof(float) +
          slot_of_.capacity() * (sizeof(std::pair<uint64_t, uint32_t>) + 1) +

@@ -1,5 +1,7 @@
 #include "index/scan/nibble_blocks.h"
 
+#include <cstring>
+
 #include "tqdb/bit_packing.h"
 
 namespace tqdb::scan {
@@ -42,6 +44,25 @@ uint8_t NibbleBlocks::CodeNibble(const uint8_t* code, int g) const {
 
 void NibbleBlocks::Set(size_t slot, const uint8_t* code) {
   for (int g = 0; g < groups_; ++g) SetNibble(slot, g, CodeNibble(code, g));
+}
+
+void NibbleBlocks::Get(size_t slot, uint8_t* code) const {
+  const size_t code_bytes = PackedBytes(dim_, bits_);
+  if (bits_ == 3) {
+    std::memset(code, 0, code_bytes);
+    for (int g = 0; g < dim_; ++g) {
+      // Coordinate g's 3 bits at bit 3g, spanning at most two bytes.
+      const size_t bit = size_t{3} * g;
+      const uint32_t value = static_cast<uint32_t>(Nibble(slot, g)) << (bit % 8);
+      code[bit / 8] |= static_cast<uint8_t>(value);
+      if (value > 0xff) code[bit / 8 + 1] |= static_cast<uint8_t>(value >> 8);
+    }
+    return;
+  }
+  for (size_t byte = 0; byte < code_bytes; ++byte) {
+    const int g = static_cast<int>(2 * byte);
+    code[byte] = static_cast<uint8_t>(Nibble(slot, g) | (Nibble(slot, g + 1) << 4));
+  }
 }
 
 void NibbleBlocks::Move(size_t from, size_t to) {

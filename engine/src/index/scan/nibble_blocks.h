@@ -46,6 +46,8 @@ class NibbleBlocks {
   void Resize(size_t n);
   // Writes the packed `code` (PackCodes layout) of `slot` (< size()) into its block.
   void Set(size_t slot, const uint8_t* code);
+  // The packed code of `slot` (< size()), as given to Set: PackedBytes(dim, bits) bytes.
+  void Get(size_t slot, uint8_t* code) const;
   // Copies slot `from` over slot `to` (for swap-with-last removal).
   void Move(size_t from, size_t to);
   size_t MemoryBytes() const { return data_.capacity(); }

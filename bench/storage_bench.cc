@@ -186,7 +186,7 @@ void StartupTable() {
         "%zu vectors in %zu segments; %.1f bytes/vector on disk (codes, factors, ids and "
         "float vectors), %.1f bytes/vector in memory\n\n",
         info.count, info.segments, static_cast<double>(info.bytes_on_disk) / info.count,
-        static_cast<double>(info.bytes_in_memory) / info.count);
+        static_cast<double>(info.memory.total()) / info.count);
   }
   std::printf("| open with | seconds | vectors/s |\n|---|---|---|\n");
   for (bool verify : {true, false}) {

@@ -137,7 +137,7 @@ void ServerMetrics::Refresh() {
     if (!collection.ok()) continue;  // dropped meanwhile
     const CollectionInfo info = (*collection)->Describe();
     collection_vectors_.Add({{"collection", name}}).Set(static_cast<double>(info.count));
-    collection_memory_.Add({{"collection", name}}).Set(static_cast<double>(info.bytes_in_memory));
+    collection_memory_.Add({{"collection", name}}).Set(static_cast<double>(info.memory.total()));
   }
   const StorageStats stats = database_->Stats();
   const std::pair<const char*, double> figures[] = {

@@ -77,6 +77,15 @@ absl::StatusOr<CollectionConfig> FromProto(const v1::CollectionConfig& proto) {
   return ResolveCollectionConfig(spec);
 }
 
+v1::MemoryUsage ToProto(const IndexMemory& memory) {
+  v1::MemoryUsage proto;
+  proto.set_codes(memory.codes);
+  proto.set_factors(memory.factors);
+  proto.set_ids(memory.ids);
+  proto.set_vectors(memory.vectors);
+  return proto;
+}
+
 v1::CollectionConfig ToProto(const CollectionConfig& config) {
   v1::CollectionConfig proto;
   proto.set_name(config.name);

@@ -11,6 +11,7 @@ namespace tqdb::server {
 
 absl::StatusOr<CollectionConfig> FromProto(const v1::CollectionConfig& proto);
 v1::CollectionConfig ToProto(const CollectionConfig& config);
+v1::MemoryUsage ToProto(const IndexMemory& memory);
 
 absl::StatusOr<SearchOptions> FromProto(const v1::SearchOptions& proto);
 // The request's durability, or none for "the collection's default".

@@ -6,6 +6,7 @@
 #include <omp.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -22,6 +23,7 @@
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "metrics.h"
+#include "process_memory.h"
 #include "tqdb/collection_config.h"
 #include "tqdb/database.h"
 #include "tqdb/simd.h"
@@ -55,6 +57,12 @@ ABSL_FLAG(int64_t, max_collections, 1000, "collections this server may hold");
 ABSL_FLAG(int, max_dimension, 65536, "largest dimension a new collection may have (<= 65536)");
 ABSL_FLAG(int, max_concurrent_streams, 64,
           "requests in flight per client connection; more wait for one to finish");
+ABSL_FLAG(int64_t, cache_mb, 64,
+          "RocksDB block cache, MiB, shared by all collections: float vectors and payloads read "
+          "by get and re-rank, and the table files' index and filter blocks");
+ABSL_FLAG(int64_t, write_buffer_mb, 64,
+          "RocksDB memtables, MiB, all collections together (writes stall briefly rather than "
+          "grow past it)");
 ABSL_FLAG(int, group_commit_interval_ms, 10, "fsync interval of the log for group-commit writes");
 ABSL_FLAG(int, shutdown_grace_seconds, 30, "how long in-flight requests may run at shutdown");
 
@@ -97,12 +105,17 @@ int Run() {
     std::fprintf(stderr, "tqdb-server: %s\n", credentials.status().ToString().c_str());
     return 1;
   }
+  const uint64_t startup_rss_bytes = tqdb::server::ResidentBytes();
   const std::string data_dir = absl::GetFlag(FLAGS_data_dir);
   std::error_code error;
   std::filesystem::create_directories(data_dir, error);
   tqdb::DatabaseOptions db_options;
   db_options.group_commit_interval_ms = absl::GetFlag(FLAGS_group_commit_interval_ms);
   db_options.accept_log_loss = absl::GetFlag(FLAGS_accept_log_loss);
+  db_options.block_cache_bytes =
+      static_cast<size_t>(std::max<int64_t>(0, absl::GetFlag(FLAGS_cache_mb))) << 20;
+  db_options.write_buffer_bytes =
+      static_cast<size_t>(std::max<int64_t>(0, absl::GetFlag(FLAGS_write_buffer_mb))) << 20;
   absl::StatusOr<std::unique_ptr<tqdb::Database>> database =
       tqdb::Database::Open(data_dir, db_options);
   if (!database.ok()) {
@@ -122,6 +135,7 @@ int Run() {
   service_options.limits.max_response_bytes =
       static_cast<size_t>(std::max<int64_t>(absl::GetFlag(FLAGS_max_response_bytes), 1));
   service_options.snapshot_dir = absl::GetFlag(FLAGS_snapshot_dir);
+  service_options.startup_rss_bytes = startup_rss_bytes;
   service_options.limits.max_collections =
       static_cast<size_t>(std::max<int64_t>(absl::GetFlag(FLAGS_max_collections), 0));
   service_options.limits.max_dimension = absl::GetFlag(FLAGS_max_dimension);

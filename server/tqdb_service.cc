@@ -8,6 +8,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "process_memory.h"
 #include "proto_convert.h"
 #include "status_mapping.h"
 #include "tqdb/status_macros.h"
@@ -106,11 +107,48 @@ grpc::Status TqdbService::DescribeCollection(grpc::ServerContext* context,
     *response->mutable_config() = ToProto(info.config);
     response->set_count(info.count);
     response->set_bytes_on_disk(info.bytes_on_disk);
-    response->set_bytes_in_memory(info.bytes_in_memory);
+    response->set_bytes_in_memory(info.memory.total());
+    *response->mutable_memory() = ToProto(info.memory);
     response->set_segments(info.segments);
     response->set_dead_entries(info.dead_entries);
     response->set_code_bytes(info.code_bytes);
     response->mutable_center()->Add(info.center.begin(), info.center.end());
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status TqdbService::GetServerStats(grpc::ServerContext* context,
+                                         const v1::GetServerStatsRequest*,
+                                         v1::GetServerStatsResponse* response) {
+  return Handle([&]() -> absl::Status {
+    TQDB_RETURN_IF_ERROR(Authorize(*context, Role::kAdmin, ""));
+    IndexMemory indexes;
+    uint64_t vectors = 0;
+    const std::vector<std::string> names = database_->ListCollections();
+    for (const std::string& name : names) {
+      absl::StatusOr<std::shared_ptr<Collection>> collection = database_->GetCollection(name);
+      if (!collection.ok()) continue;  // dropped meanwhile
+      const CollectionInfo info = (*collection)->Describe();
+      vectors += info.count;
+      indexes.codes += info.memory.codes;
+      indexes.factors += info.memory.factors;
+      indexes.ids += info.memory.ids;
+      indexes.vectors += info.memory.vectors;
+    }
+    const StorageStats storage = database_->Stats();
+    response->set_collections(names.size());
+    response->set_vectors(vectors);
+    *response->mutable_index_memory() = ToProto(indexes);
+    response->set_block_cache_bytes(storage.block_cache_bytes);
+    response->set_block_cache_capacity(storage.block_cache_capacity);
+    response->set_memtable_bytes(storage.memtable_bytes);
+    response->set_write_buffer_limit(storage.write_buffer_limit);
+    response->set_table_readers_bytes(storage.table_readers_bytes);
+    response->set_accounted_bytes(indexes.total() + storage.block_cache_bytes +
+                                  storage.memtable_bytes + storage.table_readers_bytes);
+    response->set_startup_rss_bytes(startup_rss_bytes_);
+    response->set_rss_bytes(ResidentBytes());
+    response->set_disk_bytes(storage.disk_bytes);
     return absl::OkStatus();
   });
 }

@@ -21,6 +21,7 @@ struct ServiceOptions {
   ServiceLimits limits;
   std::string snapshot_dir = "./snapshots";  // CreateSnapshot writes under it
   const ApiKeys* api_keys = nullptr;         // null: no keys needed
+  uint64_t startup_rss_bytes = 0;            // RSS before the database was opened
 };
 
 class TqdbService final : public v1::Tqdb::Service {
@@ -30,7 +31,8 @@ class TqdbService final : public v1::Tqdb::Service {
         response_budget_(options.limits.max_response_bytes),
         limits_(options.limits),
         snapshot_dir_(options.snapshot_dir),
-        api_keys_(options.api_keys) {}
+        api_keys_(options.api_keys),
+        startup_rss_bytes_(options.startup_rss_bytes) {}
 
   grpc::Status CreateCollection(grpc::ServerContext*, const v1::CreateCollectionRequest* request,
                                 v1::CreateCollectionResponse* response) override;
@@ -41,6 +43,8 @@ class TqdbService final : public v1::Tqdb::Service {
   grpc::Status DescribeCollection(grpc::ServerContext*,
                                   const v1::DescribeCollectionRequest* request,
                                   v1::DescribeCollectionResponse* response) override;
+  grpc::Status GetServerStats(grpc::ServerContext*, const v1::GetServerStatsRequest* request,
+                              v1::GetServerStatsResponse* response) override;
   grpc::Status Upsert(grpc::ServerContext*, const v1::UpsertRequest* request,
                       v1::UpsertResponse* response) override;
   grpc::Status UpsertStream(grpc::ServerContext*, grpc::ServerReader<v1::UpsertRequest>* reader,
@@ -71,6 +75,7 @@ class TqdbService final : public v1::Tqdb::Service {
   ServiceLimits limits_;
   std::string snapshot_dir_;
   const ApiKeys* api_keys_;
+  uint64_t startup_rss_bytes_;
 };
 
 }  // namespace tqdb::server

@@ -5,7 +5,7 @@ restart, and the peak during the load, each server a process of its own (so RSS 
 For each data set and bit width: start tqdb-server on an empty data directory, read its RSS
 (the empty server), create a cosine collection, load the file with the CLI (`tqdb load`), read
 VmRSS and VmHWM (the peak) from /proc, stop the server, start it again on the same directory
-and read RSS once it listens. `describe` gives the server's own accounting (bytes in memory).
+and read RSS once it listens. `tqdb stats` gives the server's own accounting by part, compared with its RSS.
 
   /usr/bin/python3 bench/memory/memory_bench.py --build build \
       --datasets glove-100.fvecs,glove-all,glove-1m,random:1536:100000 --bits 1,2,4
@@ -136,12 +136,18 @@ def cli(build, address, *args):
     return result.stdout
 
 
-def described_memory(text):
-    """bytes_in_memory and the parts the server reports, from `tqdb describe`."""
-    parts = {}
-    for key, value in re.findall(r"^\s*(\w*bytes\w*): (\d+)", text, re.M):
-        parts[key] = int(value)
-    return parts
+def fields(text):
+    """The integer fields of a protobuf text dump, nested messages flattened (a.b)."""
+    values, scope = {}, []
+    for line in text.splitlines():
+        line = line.strip()
+        if line.endswith("{"):
+            scope.append(line[:-1].strip())
+        elif line == "}":
+            scope.pop()
+        elif m := re.match(r"(\w+): (\d+)$", line):
+            values[".".join(scope + [m.group(1)])] = int(m.group(2))
+    return values
 
 
 def settle_rss(server):
@@ -170,12 +176,12 @@ def measure(build, path, bits, extra, work_dir):
     load_s = time.time() - start
     loaded = settle_rss(server)
     peak = server.peak_mb()
-    after_load = described_memory(cli(build, server.address, "describe", "c"))
+    after_load = fields(cli(build, server.address, "stats"))
     server.stop()
     server = Server(build, data_dir, extra)
     restarted = settle_rss(server)
     restart_peak = server.peak_mb()
-    after_restart = described_memory(cli(build, server.address, "describe", "c"))
+    after_restart = fields(cli(build, server.address, "stats"))
     server.stop()
     return dict(rows=rows, dim=dim, bits=bits, empty=empty, loaded=loaded, peak=peak,
                 restarted=restarted, restart_peak=restart_peak, load_s=load_s,
@@ -198,19 +204,23 @@ def main():
           "per vector: (RSS - empty server) / vectors\n")
     print("| data | vectors | d | bits | load s | empty MB | RSS after load MB | peak during "
           "load MB | RSS after restart MB | B/vector after restart | describe B/vector after "
-          "restart | peak / steady |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+          "restart | accounted / (RSS - start) after restart | peak / steady |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for name in args.datasets.split(","):
         path = dataset_file(name, args.datasets_dir, args.cache_dir)
         for bits in (int(b) for b in args.bits.split(",")):
             m = measure(args.build, path, bits, extra, work_dir)
             per_vector = (m["restarted"] - m["empty"]) * 2**20 / m["rows"]
-            described = m["after_restart"].get("bytes_in_memory", 0) / m["rows"]
+            stats = m["after_restart"]
+            index = sum(v for k, v in stats.items() if k.startswith("index_memory."))
+            grown = stats["rss_bytes"] - stats["startup_rss_bytes"]
             print(f"| {name} | {m['rows']} | {m['dim']} | {bits} | {m['load_s']:.1f} | "
                   f"{m['empty']:.0f} | {m['loaded']:.0f} | {m['peak']:.0f} | "
-                  f"{m['restarted']:.0f} | {per_vector:.0f} | {described:.0f} | "
+                  f"{m['restarted']:.0f} | {per_vector:.0f} | {index / m['rows']:.0f} | "
+                  f"{stats['accounted_bytes'] / grown:.2f} | "
                   f"{m['peak'] / max(m['restarted'], 1):.2f} |", flush=True)
-            print(f"<!-- describe after restart: {m['after_restart']} -->", flush=True)
+            print(f"<!-- stats after load: {m['after_load']} -->", flush=True)
+            print(f"<!-- stats after restart: {stats} -->", flush=True)
     subprocess.run(["rm", "-rf", work_dir], check=True)
 
 

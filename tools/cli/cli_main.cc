@@ -194,6 +194,22 @@ int Describe(const std::string& name) {
   return 0;
 }
 
+// The server's memory by part against its RSS.
+int Stats() {
+  v1::GetServerStatsResponse response;
+  grpc::ClientContext context;
+  WithApiKey(&context);
+  grpc::Status status = Connect()->GetServerStats(&context, {}, &response);
+  if (!status.ok()) return Fail("stats", status);
+  std::printf("%s", response.DebugString().c_str());
+  const double grown =
+      static_cast<double>(response.rss_bytes()) - static_cast<double>(response.startup_rss_bytes());
+  if (grown > 0) {
+    std::printf("accounted / (RSS - RSS at start): %.2f\n", response.accounted_bytes() / grown);
+  }
+  return 0;
+}
+
 // A snapshot named `snapshot` of every collection, or of `collection` when it is not empty.
 int Snapshot(const std::string& snapshot, const std::string& collection) {
   v1::CreateSnapshotRequest request;
@@ -404,6 +420,7 @@ int Main(const std::vector<char*>& args) {
     for (const std::string& name : response.names()) std::printf("%s\n", name.c_str());
     return 0;
   }
+  if (command == "stats") return Stats();
   if (command == "snapshot") {
     if (args.size() < 3) return Usage("snapshot needs a name");
     return Snapshot(args[2], args.size() > 3 ? args[3] : "");
@@ -453,7 +470,7 @@ int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "client of tqdb-server.\n"
       "  tqdb list | create NAME --dim=D --bits=B | describe NAME | drop NAME\n"
-      "  tqdb recenter NAME [--dry_run]\n"
+      "  tqdb recenter NAME [--dry_run] | stats (memory by part)\n"
       "  tqdb snapshot SNAPSHOT [COLLECTION] (under the server's --snapshot_dir)\n"
       "  tqdb load NAME FILE (.fvecs, .bvecs, .npy, .hdf5, .csv, .jsonl, GloVe text)\n"
       "  tqdb search NAME --vector=... | --query_file=F --row=N | < file\n"

@@ -18,6 +18,7 @@
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
 #include "tqdb/collection_config.h"
+#include "tqdb/flat_index.h"
 #include "tqdb/quantizer.h"
 #include "tqdb/search_options.h"
 
@@ -49,11 +50,11 @@ struct CollectionInfo {
   CollectionConfig config;
   size_t count = 0;
   size_t segments = 0;
-  size_t dead_entries = 0;       // stale code entries awaiting compaction
-  uint64_t bytes_on_disk = 0;    // approximate, includes memtables
-  uint64_t bytes_in_memory = 0;  // the index and id maps
-  size_t code_bytes = 0;         // packed code bytes per vector (factors not included)
-  std::vector<float> center;     // the center the codes are relative to; empty for none
+  size_t dead_entries = 0;     // stale code entries awaiting compaction
+  uint64_t bytes_on_disk = 0;  // approximate, includes memtables
+  IndexMemory memory;          // the in-memory index by part (flat_index.h)
+  size_t code_bytes = 0;       // packed code bytes per vector (factors not included)
+  std::vector<float> center;   // the center the codes are relative to; empty for none
 };
 
 // What Recenter measured, and did unless it was a dry run.

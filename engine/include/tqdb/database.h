@@ -29,7 +29,11 @@ struct DatabaseOptions {
   bool create_if_missing = true;
   // How often group-commit writes are fsynced (Durability::kGroupCommit).
   int group_commit_interval_ms = 10;
-  size_t block_cache_bytes = size_t{256} << 20;
+  // RocksDB's memory, shared by all collections: the block cache (float vectors and payloads
+  // read by get and re-rank, with the table files' index and filter blocks) and the memtables
+  // (a bulk load stalls briefly rather than grow them past this).
+  size_t block_cache_bytes = size_t{64} << 20;
+  size_t write_buffer_bytes = size_t{64} << 20;
   // Read every table file once at open and check its block checksums, so damage anywhere (not
   // only in the segments that loading reads) is reported at open instead of at a later read.
   bool verify_checksums_on_open = true;
@@ -48,9 +52,12 @@ struct StorageStats {
   uint64_t delayed_write_rate = 0;        // bytes/s while writes are slowed down, else 0
   uint64_t pending_compaction_bytes = 0;  // estimated bytes compaction still has to rewrite
   uint64_t running_compactions = 0;
-  uint64_t memtable_bytes = 0;  // all memtables, all column families
-  uint64_t block_cache_bytes = 0;
-  uint64_t disk_bytes = 0;  // live table files
+  uint64_t memtable_bytes = 0;     // all memtables, all column families
+  uint64_t block_cache_bytes = 0;  // in use, index and filter blocks included
+  uint64_t block_cache_capacity = 0;
+  uint64_t write_buffer_limit = 0;
+  uint64_t table_readers_bytes = 0;  // table files' readers outside the cache
+  uint64_t disk_bytes = 0;           // live table files
 };
 
 class Database {

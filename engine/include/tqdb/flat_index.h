@@ -11,7 +11,6 @@
 #include <optional>
 #include <vector>
 
-#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
 #include "tqdb/metric.h"
@@ -24,6 +23,7 @@ struct PruneTerms;
 }  // namespace tqdb::scan
 namespace tqdb {
 
+class IdMap;        // index/id_map.h
 class TopK;         // index/topk.h
 class VectorCoder;  // index/vector_coder.h
 
@@ -42,6 +42,14 @@ struct SearchHit {
   float score = 0;
 };
 
+struct IndexMemory {
+  size_t codes = 0;    // the scan blocks (or packed codes)
+  size_t factors = 0;  // per-vector norm and aux
+  size_t ids = 0;      // ids, the map back to slots, and their tags
+  size_t vectors = 0;  // float vectors kept for re-rank (store_vectors)
+  size_t total() const { return codes + factors + ids + vectors; }
+};
+
 class FlatIndex {
  public:
   static absl::StatusOr<std::unique_ptr<FlatIndex>> Create(const FlatIndexOptions& options);
@@ -49,10 +57,12 @@ class FlatIndex {
 
   const FlatIndexOptions& options() const { return options_; }
   int dim() const { return options_.quantizer.dim; }
-  size_t size() const { return ids_.size(); }
+  size_t size() const;
   // Every stored id, in slot order. Valid until the next Add/Remove.
-  absl::Span<const uint64_t> ids() const { return ids_; }
-  bool Contains(uint64_t id) const { return slot_of_.contains(id); }
+  absl::Span<const uint64_t> ids() const;
+  bool Contains(uint64_t id) const;
+  // Gives back the room grown arrays keep for more vectors (after loading a collection).
+  void ShrinkToFit();
   const Quantizer& quantizer() const;
   // Encodes vectors as this index stores them (center included); immutable, so it may be used
   // without the index's lock.
@@ -86,8 +96,8 @@ class FlatIndex {
   std::optional<uint64_t> TagOf(uint64_t id) const;
   void SetTag(uint64_t id, uint64_t tag);
 
-  // Bytes held: codes, factors, ids and tags, the id map and stored vectors.
-  size_t MemoryBytes() const;
+  // Bytes held, by part.
+  IndexMemory Memory() const;
 
  private:
   explicit FlatIndex(const FlatIndexOptions& options);
@@ -137,10 +147,9 @@ class FlatIndex {
   // The factors, one array each, so the pruning kernels load 16 of a kind at once.
   std::vector<float> norms_;
   std::vector<float> auxs_;
-  std::vector<uint64_t> ids_;
+  std::unique_ptr<IdMap> id_map_;  // slot -> id and back
   std::vector<uint64_t> tags_;
   std::vector<float> vectors_;
-  absl::flat_hash_map<uint64_t, uint32_t> slot_of_;
   // The fast-scan copies of the codes: the MSE part at 1 to 4 bits, and tq-prod's sign bits.
   // Null when that part is absent or too wide for the kernels (then the reference scan runs).
   std::unique_ptr<scan::NibbleBlocks> mse_blocks_;

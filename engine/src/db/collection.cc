@@ -100,6 +100,7 @@ absl::Status CollectionImpl::Load(std::vector<float> center) {
             return absl::OkStatus();
           }));
 
+  index->ShrinkToFit();
   WriterLock index_lock(index_mu_);
   index_ = std::move(index);
   snapshot_ = store_.Snapshot();
@@ -468,7 +469,7 @@ CollectionInfo CollectionImpl::Describe() const {
     ReaderLock lock(index_mu_);
     info.count = index_->size();
     info.code_bytes = index_->quantizer().code_bytes();
-    info.bytes_in_memory = index_->MemoryBytes();
+    info.memory = index_->Memory();
     info.center = index_->coder()->center();
   }
   info.bytes_on_disk = store_.ApproximateBytes();

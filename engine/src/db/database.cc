@@ -1,6 +1,9 @@
 #include "tqdb/database.h"
 
 #include <algorithm>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include "absl/strings/str_cat.h"
 #include "db/collection_impl.h"
@@ -11,6 +14,8 @@
 
 namespace tqdb {
 namespace {
+
+constexpr size_t kMinRocksMemory = size_t{1} << 20;
 
 storage::SegmentPolicy MakeSegmentPolicy(const DatabaseOptions& options) {
   storage::SegmentPolicy policy;
@@ -24,6 +29,7 @@ storage::StoreOptions MakeStoreOptions(const DatabaseOptions& options) {
   store_options.create_if_missing = options.create_if_missing;
   store_options.group_commit_interval_ms = options.group_commit_interval_ms;
   store_options.block_cache_bytes = options.block_cache_bytes;
+  store_options.write_buffer_bytes = options.write_buffer_bytes;
   store_options.verify_checksums_on_open = options.verify_checksums_on_open;
   store_options.accept_log_loss = options.accept_log_loss;
   return store_options;
@@ -40,6 +46,11 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(const std::string& path
     return absl::InvalidArgumentError(
         "segment_merge_fanout must be >= 2 and group_commit_interval_ms >= 1");
   }
+  if (options.block_cache_bytes < kMinRocksMemory || options.write_buffer_bytes < kMinRocksMemory) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "the block cache (", options.block_cache_bytes, " bytes) and the write buffers (",
+        options.write_buffer_bytes, " bytes) need at least 1 MiB each"));
+  }
   std::unique_ptr<Database> database(new Database(path, options));
   TQDB_ASSIGN_OR_RETURN(database->store_, storage::Store::Open(path, MakeStoreOptions(options)));
   database->catalog_ = std::make_unique<storage::Catalog>(database->store_);
@@ -55,6 +66,11 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(const std::string& path
         database->collections_[name],
         CollectionImpl::Open(database->store_, record.id, std::move(record.config), policy));
   }
+#ifdef __GLIBC__
+  // Loading read every segment through temporary buffers; hand their pages back, so the process
+  // holds what the collections and RocksDB's bounded caches hold.
+  malloc_trim(0);
+#endif
   return database;
 }
 

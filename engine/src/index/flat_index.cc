@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "index/id_map.h"
 #include "index/rerank.h"
 #include "index/scan/lookup_tables.h"
 #include "index/scan/nibble_blocks.h"
@@ -37,7 +38,8 @@ struct FlatIndex::QueryScan {
   scan::QuantizedTables mse_tables, sign_tables;
 };
 
-FlatIndex::FlatIndex(const FlatIndexOptions& options) : options_(options) {}
+FlatIndex::FlatIndex(const FlatIndexOptions& options)
+    : options_(options), id_map_(std::make_unique<IdMap>()) {}
 FlatIndex::~FlatIndex() = default;
 
 absl::StatusOr<std::unique_ptr<FlatIndex>> FlatIndex::Create(const FlatIndexOptions& options) {
@@ -82,14 +84,12 @@ absl::Status FlatIndex::AddEncoded(absl::Span<const uint64_t> ids, absl::Span<co
                                                    " code bytes, ", factors.size(), " factors and ",
                                                    vectors.size(), " floats"));
   }
-  if (ids_.size() + n > UINT32_MAX) {
+  if (size() + n > UINT32_MAX) {
     return absl::ResourceExhaustedError("a flat index holds at most 2^32 - 1 vectors");
   }
   for (size_t i = 0; i < n; ++i) {
-    auto [it, inserted] = slot_of_.try_emplace(ids[i], static_cast<uint32_t>(ids_.size()));
-    const uint32_t slot = it->second;
+    const auto [slot, inserted] = id_map_->Insert(ids[i]);
     if (inserted) {
-      ids_.push_back(ids[i]);
       tags_.emplace_back();
       if (!fast_scan_) packed_codes_.resize(packed_codes_.size() + code_bytes_);
       norms_.emplace_back();
@@ -106,11 +106,11 @@ absl::Status FlatIndex::AddEncoded(absl::Span<const uint64_t> ids, absl::Span<co
       std::memcpy(&vectors_[slot * d], &vectors[i * d], d * sizeof(float));
     const uint8_t* code = &codes[i * code_bytes_];
     if (mse_blocks_ != nullptr) {
-      if (inserted) mse_blocks_->Resize(ids_.size());
+      if (inserted) mse_blocks_->Resize(size());
       mse_blocks_->Set(slot, code);
     }
     if (sign_blocks_ != nullptr) {
-      if (inserted) sign_blocks_->Resize(ids_.size());
+      if (inserted) sign_blocks_->Resize(size());
       sign_blocks_->Set(slot, code + quantizer_->mse_bytes());
     }
   }
@@ -118,9 +118,9 @@ absl::Status FlatIndex::AddEncoded(absl::Span<const uint64_t> ids, absl::Span<co
 }
 
 bool FlatIndex::CodeOf(uint64_t id, uint8_t* code) const {
-  auto it = slot_of_.find(id);
-  if (it == slot_of_.end()) return false;
-  const uint8_t* stored = CodeAt(it->second, code);
+  const std::optional<uint32_t> slot = id_map_->Find(id);
+  if (!slot.has_value()) return false;
+  const uint8_t* stored = CodeAt(*slot, code);
   if (stored != code) std::memcpy(code, stored, code_bytes_);
   return true;
 }
@@ -133,30 +133,29 @@ const uint8_t* FlatIndex::CodeAt(size_t slot, uint8_t* buffer) const {
 }
 
 std::optional<VectorFactors> FlatIndex::FactorsOf(uint64_t id) const {
-  auto it = slot_of_.find(id);
-  if (it == slot_of_.end()) return std::nullopt;
-  return VectorFactors{norms_[it->second], auxs_[it->second]};
+  const std::optional<uint32_t> slot = id_map_->Find(id);
+  if (!slot.has_value()) return std::nullopt;
+  return VectorFactors{norms_[*slot], auxs_[*slot]};
 }
 
 std::optional<uint64_t> FlatIndex::TagOf(uint64_t id) const {
-  auto it = slot_of_.find(id);
-  if (it == slot_of_.end()) return std::nullopt;
-  return tags_[it->second];
+  const std::optional<uint32_t> slot = id_map_->Find(id);
+  if (!slot.has_value()) return std::nullopt;
+  return tags_[*slot];
 }
 
 void FlatIndex::SetTag(uint64_t id, uint64_t tag) {
-  if (auto it = slot_of_.find(id); it != slot_of_.end()) tags_[it->second] = tag;
+  if (const std::optional<uint32_t> slot = id_map_->Find(id)) tags_[*slot] = tag;
 }
 
 size_t FlatIndex::Remove(absl::Span<const uint64_t> ids) {
   size_t removed = 0;
   const size_t d = dim();
   for (uint64_t id : ids) {
-    auto it = slot_of_.find(id);
-    if (it == slot_of_.end()) continue;
-    const uint32_t hole = it->second;
-    const uint32_t last = static_cast<uint32_t>(ids_.size() - 1);
-    slot_of_.erase(it);
+    const uint32_t last = static_cast<uint32_t>(size() - 1);
+    const std::optional<uint32_t> removed_slot = id_map_->Remove(id);
+    if (!removed_slot.has_value()) continue;
+    const uint32_t hole = *removed_slot;
     if (hole != last) {
       if (!fast_scan_) {
         std::memcpy(&packed_codes_[hole * code_bytes_], &packed_codes_[last * code_bytes_],
@@ -164,12 +163,10 @@ size_t FlatIndex::Remove(absl::Span<const uint64_t> ids) {
       }
       norms_[hole] = norms_[last];
       auxs_[hole] = auxs_[last];
-      ids_[hole] = ids_[last];
       tags_[hole] = tags_[last];
       if (options_.store_vectors) {
         std::memcpy(&vectors_[hole * d], &vectors_[last * d], d * sizeof(float));
       }
-      slot_of_[ids_[hole]] = hole;
       for (auto* blocks : {mse_blocks_.get(), sign_blocks_.get()}) {
         if (blocks != nullptr) blocks->Move(last, hole);
       }
@@ -177,7 +174,6 @@ size_t FlatIndex::Remove(absl::Span<const uint64_t> ids) {
     for (auto* blocks : {mse_blocks_.get(), sign_blocks_.get()}) {
       if (blocks != nullptr) blocks->Resize(last);
     }
-    ids_.pop_back();
     tags_.pop_back();
     if (!fast_scan_) packed_codes_.resize(packed_codes_.size() - code_bytes_);
     norms_.pop_back();
@@ -223,7 +219,7 @@ absl::StatusOr<std::vector<std::vector<SearchHit>>> FlatIndex::SearchBatch(
     results[0] = SearchOne(queries.data(), params, /*split_over_threads=*/true);
     return results;
   }
-  const size_t n = ids_.size();
+  const size_t n = size();
   if (n <= kSharedScanChunk) {
 #pragma omp parallel for schedule(dynamic, 1)
     for (size_t i = 0; i < count; ++i) {
@@ -306,7 +302,7 @@ std::vector<SearchHit> FlatIndex::SearchOne(const float* query, const SearchOpti
   // Keys are "higher is better": similarity, or minus the squared distance for L2.
   const size_t keep = Keep(params);
   TopK top(keep);
-  const size_t n = ids_.size();
+  const size_t n = size();
   const int threads = split_over_threads && n >= kSplitScanMinVectors ? omp_get_max_threads() : 1;
   if (threads <= 1) {
     Scan(query_scan, 0, n, &top);
@@ -337,14 +333,14 @@ std::vector<SearchHit> FlatIndex::Finish(const float* query, const QueryScan& qu
     for (const auto& [score, i] :
          RerankExact(metric, query, query_scan.terms.norm_sq, dim(), best.size(), params.k,
                      [&](size_t c) { return &vectors_[size_t{1} * best[c].second * dim()]; })) {
-      hits.push_back({ids_[best[i].second], score});
+      hits.push_back({id_map_->id(best[i].second), score});
     }
     return hits;
   }
   hits.reserve(std::min<size_t>(best.size(), params.k));
   for (size_t i = 0; i < best.size() && i < static_cast<size_t>(params.k); ++i) {
     const float score = LowerIsBetter(metric) ? -best[i].first : best[i].first;
-    hits.push_back({ids_[best[i].second], score});
+    hits.push_back({id_map_->id(best[i].second), score});
   }
   return hits;
 }
@@ -478,13 +474,31 @@ void FlatIndex::ScanBlocks(absl::Span<const QueryScan* const> queries, size_t be
   }
 }
 
-size_t FlatIndex::MemoryBytes() const {
-  return packed_codes_.capacity() + (norms_.capacity() + auxs_.capacity()) * sizeof(float) +
-         (ids_.capacity() + tags_.capacity()) * sizeof(uint64_t) +
-         vectors_.capacity() * sizeof(float) +
-         slot_of_.capacity() * (sizeof(std::pair<uint64_t, uint32_t>) + 1) +
-         (mse_blocks_ != nullptr ? mse_blocks_->MemoryBytes() : 0) +
-         (sign_blocks_ != nullptr ? sign_blocks_->MemoryBytes() : 0);
+IndexMemory FlatIndex::Memory() const {
+  IndexMemory memory;
+  memory.codes = packed_codes_.capacity() +
+                 (mse_blocks_ != nullptr ? mse_blocks_->MemoryBytes() : 0) +
+                 (sign_blocks_ != nullptr ? sign_blocks_->MemoryBytes() : 0);
+  memory.factors = (norms_.capacity() + auxs_.capacity()) * sizeof(float);
+  memory.ids = id_map_->MemoryBytes() + tags_.capacity() * sizeof(uint64_t);
+  memory.vectors = vectors_.capacity() * sizeof(float);
+  return memory;
+}
+
+size_t FlatIndex::size() const { return id_map_->size(); }
+absl::Span<const uint64_t> FlatIndex::ids() const { return id_map_->ids(); }
+bool FlatIndex::Contains(uint64_t id) const { return id_map_->Find(id).has_value(); }
+
+void FlatIndex::ShrinkToFit() {
+  id_map_->ShrinkToFit();
+  tags_.shrink_to_fit();
+  norms_.shrink_to_fit();
+  auxs_.shrink_to_fit();
+  packed_codes_.shrink_to_fit();
+  vectors_.shrink_to_fit();
+  for (auto* blocks : {mse_blocks_.get(), sign_blocks_.get()}) {
+    if (blocks != nullptr) blocks->ShrinkToFit();
+  }
 }
 
 }  // namespace tqdb

@@ -14,6 +14,7 @@
 #include "rocksdb/cache.h"
 #include "rocksdb/table.h"
 #include "rocksdb/utilities/checkpoint.h"
+#include "rocksdb/write_buffer_manager.h"
 #include "tqdb/status_macros.h"
 
 namespace tqdb::storage {
@@ -37,9 +38,18 @@ rocksdb::Options MakeOptions(const std::string& path, const StoreOptions& store_
   // flushes them (CheckLogRecovered).
   options.avoid_flush_during_recovery = true;
   options.IncreaseParallelism(2);
+  // Bounded memory (issue "RAM holds the codes"): one cache holds the data blocks and the
+  // table files' index and filter blocks (not kept per open file outside it), and one manager
+  // bounds all memtables; a bulk load stalls rather than grow them. Each column family flushes
+  // at half the budget, so a full memtable and its successor fit.
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = rocksdb::NewLRUCache(store_options.block_cache_bytes);
+  table.cache_index_and_filter_blocks = true;
+  table.pin_l0_filter_and_index_blocks_in_cache = true;
   options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  options.write_buffer_manager = std::make_shared<rocksdb::WriteBufferManager>(
+      store_options.write_buffer_bytes, nullptr, /*allow_stall=*/true);
+  options.write_buffer_size = std::max<size_t>(store_options.write_buffer_bytes / 2, 1 << 20);
   return options;
 }
 
@@ -145,7 +155,9 @@ absl::StatusOr<std::shared_ptr<Store>> Store::Open(const std::string& path,
   TQDB_RETURN_IF_ERROR(store->CheckLogRecovered(logs));
   TQDB_RETURN_IF_ERROR(store->CheckFormatVersion());
   if (options.verify_checksums_on_open) {
-    TQDB_RETURN_IF_ERROR(FromRocks(db->VerifyChecksum(), "verifying table checksums"));
+    rocksdb::ReadOptions read;
+    read.fill_cache = false;  // a one-time pass over every file: keep the cache for real reads
+    TQDB_RETURN_IF_ERROR(FromRocks(db->VerifyChecksum(read), "verifying table checksums"));
   }
   store->group_commit_thread_ = std::thread([s = store.get()] { s->GroupCommitLoop(); });
   return store;
@@ -366,6 +378,9 @@ StorageStats Store::Stats() const {
   stats.running_compactions = whole(rocksdb::DB::Properties::kNumRunningCompactions);
   stats.memtable_bytes = sum(rocksdb::DB::Properties::kSizeAllMemTables);
   stats.block_cache_bytes = whole(rocksdb::DB::Properties::kBlockCacheUsage);
+  stats.block_cache_capacity = whole(rocksdb::DB::Properties::kBlockCacheCapacity);
+  stats.write_buffer_limit = options_.write_buffer_bytes;
+  stats.table_readers_bytes = sum(rocksdb::DB::Properties::kEstimateTableReadersMem);
   stats.disk_bytes = sum(rocksdb::DB::Properties::kLiveSstFilesSize);
   return stats;
 }

@@ -25,7 +25,10 @@ struct StoreOptions {
   bool create_if_missing = true;
   // How often the group-commit thread fsyncs the write-ahead log.
   int group_commit_interval_ms = 10;
-  size_t block_cache_bytes = size_t{256} << 20;
+  // RocksDB's memory, shared by every column family: the block cache (data, index and filter
+  // blocks) and the memtables (writes stall rather than grow past it).
+  size_t block_cache_bytes = size_t{64} << 20;
+  size_t write_buffer_bytes = size_t{64} << 20;
   bool verify_checksums_on_open = true;
   // Open even when the log recovers to an earlier point than the durable-sequence record
   // (durable_sequence.h) says was on disk: the writes after it are lost, deliberately.

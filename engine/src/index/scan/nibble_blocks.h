@@ -42,6 +42,7 @@ class NibbleBlocks {
   size_t block_bytes() const { return size_t{1} * groups_ * kGroupBytes; }
   const uint8_t* block(size_t b) const { return data_.data() + b * block_bytes(); }
 
+  void ShrinkToFit() { data_.shrink_to_fit(); }
   // Grows or shrinks to `n` vectors; new slots hold zero codes.
   void Resize(size_t n);
   // Writes the packed `code` (PackCodes layout) of `slot` (< size()) into its block.

@@ -61,8 +61,7 @@ ABSL_FLAG(int64_t, cache_mb, 64,
           "RocksDB block cache, MiB, shared by all collections: float vectors and payloads read "
           "by get and re-rank, and the table files' index and filter blocks");
 ABSL_FLAG(int64_t, write_buffer_mb, 64,
-          "RocksDB memtables, MiB, all collections together (writes stall briefly rather than "
-          "grow past it)");
+          "RocksDB memtables, MiB, all collections together (flushed once they pass it)");
 ABSL_FLAG(int, group_commit_interval_ms, 10, "fsync interval of the log for group-commit writes");
 ABSL_FLAG(int, shutdown_grace_seconds, 30, "how long in-flight requests may run at shutdown");
 

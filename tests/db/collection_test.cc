@@ -394,5 +394,47 @@ TEST(DatabaseTest, SecondOpenOfTheSameDirectoryIsRefused) {
   EXPECT_EQ(second.status().code(), absl::StatusCode::kFailedPrecondition) << second.status();
 }
 
+// Issue "RAM holds the codes": the in-memory index grows by the code, its factors and the id
+// map per vector, never by the floats (they stay in RocksDB, read through its cache).
+TEST(CollectionTest, MemoryGrowsWithCodeBytesNotFloatBytes) {
+  ScopedTempDir dir;
+  constexpr int kWideDim = 512;  // 2 KiB of floats per vector against 256 code bytes
+  const std::vector<float> base = RandomUnitVectors(8000, kWideDim, 11);
+  const std::vector<uint64_t> ids = IdRange(0, 8000);
+  size_t code_bytes = 0;
+  auto memory_after_reopen = [&](size_t count) {
+    {
+      auto db = OpenDb(dir.path());
+      absl::StatusOr<std::shared_ptr<Collection>> collection = db->GetCollection("wide");
+      if (!collection.ok()) {
+        collection = db->CreateCollection(MakeCollectionConfig("wide", kWideDim, 4));
+      }
+      EXPECT_TRUE(collection.ok()) << collection.status();
+      const size_t stored = (*collection)->count();
+      EXPECT_TRUE((*collection)
+                      ->Upsert(absl::MakeConstSpan(ids).subspan(stored, count - stored),
+                               absl::MakeConstSpan(base).subspan(stored * kWideDim,
+                                                                 (count - stored) * kWideDim))
+                      .ok());
+    }
+    auto db = OpenDb(dir.path());
+    const CollectionInfo info = (*db->GetCollection("wide"))->Describe();
+    EXPECT_EQ(info.count, count);
+    code_bytes = info.code_bytes;
+    EXPECT_EQ(info.memory.vectors, 0u) << "no float vectors in memory";
+    return info.memory;
+  };
+  const IndexMemory small = memory_after_reopen(2000);
+  const IndexMemory large = memory_after_reopen(8000);
+  const double per_vector = static_cast<double>(large.total() - small.total()) / 6000;
+  EXPECT_EQ(code_bytes, kWideDim / 2u);
+  // Codes, 8 bytes of factors, the 8-byte id, its segment (8) and a slot in the id set (4 + 1
+  // bytes at a load between 7/16 and 7/8): 256 + 8 + 16 + at most 12.
+  EXPECT_GE(per_vector, code_bytes + 8 + 16);
+  EXPECT_LE(per_vector, code_bytes + 8 + 16 + 12);
+  EXPECT_EQ(large.codes, 8000 * code_bytes);  // one copy, shrunk to fit after loading
+  EXPECT_LT(per_vector, 0.2 * kWideDim * sizeof(float));
+}
+
 }  // namespace
 }  // namespace tqdb

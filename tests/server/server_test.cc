@@ -3,6 +3,7 @@
 // own behaviour and error codes are in server_rpc_test.cc.
 #include <signal.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cmath>
@@ -167,6 +168,84 @@ TEST(ServerTest, GloveSearchesEqualInProcessAndSurviveRestart) {
   v1::SearchBatchResponse got;
   ASSERT_TRUE(Call(&S::SearchBatch, server, search, &got).ok());
   expect_same(got);
+}
+
+// A server whose RocksDB cache and memtables are far smaller than the floats (1 MiB each
+// against 3.6 MB) still re-ranks and gets exactly, reading the floats from its table files, and
+// reports its memory by part within the bounds it was given.
+TEST(ServerTest, SmallCacheStillAnswersRerankedSearchesAndGets) {
+  const DenseDataset& glove = testing::GloveFixture();
+  const size_t nq = 50, n = glove.count - nq, d = glove.dim;
+  testing::ScopedTempDir dir;
+  using S = v1::Tqdb::Stub;
+  const absl::Span<const float> base = absl::MakeConstSpan(glove.values).first(n * d);
+  const absl::Span<const float> queries = absl::MakeConstSpan(glove.values).subspan(n * d);
+  SearchOptions options;
+  options.k = 10;
+  options.rerank = true;
+  std::vector<std::vector<Record>> expected;
+  {
+    auto db = *Database::Open(dir.path() + "/inprocess");
+    auto collection = *db->CreateCollection(MakeCollectionConfig("glove", d, 2));
+    std::vector<uint64_t> ids(n);
+    for (size_t i = 0; i < n; ++i) ids[i] = i;
+    ASSERT_TRUE(collection->Upsert(ids, base).ok());
+    expected = *collection->SearchBatch(queries, options);
+  }
+  ServerProcess server(dir.path() + "/data", {"--cache_mb=1", "--write_buffer_mb=1"});
+  v1::CreateCollectionRequest create;
+  create.mutable_config()->set_name("glove");
+  create.mutable_config()->set_dimension(d);
+  create.mutable_config()->set_bits(2);
+  v1::CreateCollectionResponse created;
+  ASSERT_TRUE(Call(&S::CreateCollection, server, create, &created).ok());
+  for (size_t first = 0; first < n; first += 1000) {  // several memtable flushes
+    v1::UpsertRequest upsert;
+    upsert.set_collection("glove");
+    const size_t count = std::min<size_t>(1000, n - first);
+    for (size_t i = first; i < first + count; ++i) upsert.add_ids(i);
+    upsert.mutable_vectors()->Add(base.begin() + first * d, base.begin() + (first + count) * d);
+    v1::UpsertResponse upserted;
+    ASSERT_TRUE(Call(&S::Upsert, server, upsert, &upserted).ok());
+  }
+  v1::SearchBatchRequest search;
+  search.set_collection("glove");
+  search.mutable_queries()->Add(queries.begin(), queries.end());
+  search.mutable_options()->set_k(10);
+  search.mutable_options()->set_rerank(true);
+  v1::SearchBatchResponse got;
+  ASSERT_TRUE(Call(&S::SearchBatch, server, search, &got).ok());
+  ASSERT_EQ(got.results_size(), nq);
+  for (size_t q = 0; q < nq; ++q) {
+    ASSERT_EQ(got.results(q).hits_size(), expected[q].size());
+    for (size_t i = 0; i < expected[q].size(); ++i) {
+      EXPECT_EQ(got.results(q).hits(i).id(), expected[q][i].id) << "query " << q;
+      EXPECT_EQ(got.results(q).hits(i).score(), expected[q][i].score) << "query " << q;
+    }
+  }
+  v1::GetRequest get;
+  get.set_collection("glove");
+  get.set_with_vectors(true);
+  for (uint64_t id = 0; id < n; id += 97) get.add_ids(id);
+  v1::GetResponse records;
+  ASSERT_TRUE(Call(&S::Get, server, get, &records).ok());
+  ASSERT_EQ(records.records_size(), get.ids_size());
+  for (const v1::Record& record : records.records()) {
+    ASSERT_EQ(record.vector_size(), d);
+    for (size_t j = 0; j < d; ++j) {
+      ASSERT_EQ(record.vector(j), base[record.id() * d + j]) << "id " << record.id();
+    }
+  }
+  v1::GetServerStatsResponse stats;
+  ASSERT_TRUE(Call(&S::GetServerStats, server, v1::GetServerStatsRequest(), &stats).ok());
+  EXPECT_EQ(stats.vectors(), n);
+  EXPECT_EQ(stats.block_cache_capacity(), 1u << 20);
+  EXPECT_EQ(stats.write_buffer_limit(), 1u << 20);
+  EXPECT_LE(stats.memtable_bytes(), 2u << 20);
+  EXPECT_EQ(stats.index_memory().vectors(), 0u);
+  EXPECT_GE(stats.index_memory().codes(), n * created.config().dimension() / 4);
+  EXPECT_GT(stats.rss_bytes(), stats.startup_rss_bytes());
+  EXPECT_GE(stats.accounted_bytes(), stats.index_memory().codes() + stats.block_cache_bytes());
 }
 
 TEST(ServerTest, EightConcurrentClientsLoseNoAcknowledgedWrite) {

@@ -31,7 +31,7 @@ struct DatabaseOptions {
   int group_commit_interval_ms = 10;
   // RocksDB's memory, shared by all collections: the block cache (float vectors and payloads
   // read by get and re-rank, with the table files' index and filter blocks) and the memtables
-  // (a bulk load stalls briefly rather than grow them past this).
+  // (flushed once they pass this).
   size_t block_cache_bytes = size_t{64} << 20;
   size_t write_buffer_bytes = size_t{64} << 20;
   // Read every table file once at open and check its block checksums, so damage anywhere (not

@@ -26,7 +26,7 @@ struct StoreOptions {
   // How often the group-commit thread fsyncs the write-ahead log.
   int group_commit_interval_ms = 10;
   // RocksDB's memory, shared by every column family: the block cache (data, index and filter
-  // blocks) and the memtables (writes stall rather than grow past it).
+  // blocks) and the memtables (flushed once they pass it).
   size_t block_cache_bytes = size_t{64} << 20;
   size_t write_buffer_bytes = size_t{64} << 20;
   bool verify_checksums_on_open = true;

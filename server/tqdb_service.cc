@@ -130,10 +130,7 @@ grpc::Status TqdbService::GetServerStats(grpc::ServerContext* context,
       if (!collection.ok()) continue;  // dropped meanwhile
       const CollectionInfo info = (*collection)->Describe();
       vectors += info.count;
-      indexes.codes += info.memory.codes;
-      indexes.factors += info.memory.factors;
-      indexes.ids += info.memory.ids;
-      indexes.vectors += info.memory.vectors;
+      indexes += info.memory;
     }
     const StorageStats storage = database_->Stats();
     response->set_collections(names.size());

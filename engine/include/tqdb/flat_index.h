@@ -48,6 +48,13 @@ struct IndexMemory {
   size_t ids = 0;      // ids, the map back to slots, and their tags
   size_t vectors = 0;  // float vectors kept for re-rank (store_vectors)
   size_t total() const { return codes + factors + ids + vectors; }
+  IndexMemory& operator+=(const IndexMemory& other) {
+    codes += other.codes;
+    factors += other.factors;
+    ids += other.ids;
+    vectors += other.vectors;
+    return *this;
+  }
 };
 
 class FlatIndex {

@@ -1,6 +1,6 @@
 #include "index/scan/nibble_blocks.h"
 
-#include <cstring>
+#include <vector>
 
 #include "tqdb/bit_packing.h"
 
@@ -48,15 +48,10 @@ void NibbleBlocks::Set(size_t slot, const uint8_t* code) {
 
 void NibbleBlocks::Get(size_t slot, uint8_t* code) const {
   const size_t code_bytes = PackedBytes(dim_, bits_);
-  if (bits_ == 3) {
-    std::memset(code, 0, code_bytes);
-    for (int g = 0; g < dim_; ++g) {
-      // Coordinate g's 3 bits at bit 3g, spanning at most two bytes.
-      const size_t bit = size_t{3} * g;
-      const uint32_t value = static_cast<uint32_t>(Nibble(slot, g)) << (bit % 8);
-      code[bit / 8] |= static_cast<uint8_t>(value);
-      if (value > 0xff) code[bit / 8 + 1] |= static_cast<uint8_t>(value >> 8);
-    }
+  if (bits_ == 3) {  // one coordinate per nibble
+    std::vector<uint8_t> indices(dim_);
+    for (int g = 0; g < dim_; ++g) indices[g] = Nibble(slot, g);
+    PackCodes(indices.data(), dim_, 3, code);
     return;
   }
   for (size_t byte = 0; byte < code_bytes; ++byte) {

@@ -70,6 +70,7 @@ namespace {
 constexpr const char* kVersion = "0.1.0";
 
 int Run() {
+  tqdb::server::KeepLargeAllocationsOutOfTheHeap();
   // Block the shutdown signals before any thread starts, so only sigwait below receives them.
   sigset_t signals;
   sigemptyset(&signals);
@@ -179,6 +180,7 @@ int Run() {
                  absl::GetFlag(FLAGS_listen).c_str());
     return 1;
   }
+  service.MarkServing();
   const std::string listen = absl::GetFlag(FLAGS_listen);
   const std::string host = listen.substr(0, listen.rfind(':'));
   std::fprintf(stderr,

@@ -117,35 +117,51 @@ grpc::Status TqdbService::DescribeCollection(grpc::ServerContext* context,
   });
 }
 
+v1::GetServerStatsResponse TqdbService::AccountedMemory() const {
+  v1::GetServerStatsResponse response;
+  IndexMemory indexes;
+  uint64_t vectors = 0;
+  const std::vector<std::string> names = database_->ListCollections();
+  for (const std::string& name : names) {
+    absl::StatusOr<std::shared_ptr<Collection>> collection = database_->GetCollection(name);
+    if (!collection.ok()) continue;  // dropped meanwhile
+    const CollectionInfo info = (*collection)->Describe();
+    vectors += info.count;
+    indexes += info.memory;
+  }
+  const StorageStats storage = database_->Stats();
+  response.set_collections(names.size());
+  response.set_vectors(vectors);
+  *response.mutable_index_memory() = ToProto(indexes);
+  response.set_block_cache_bytes(storage.block_cache_bytes);
+  response.set_block_cache_capacity(storage.block_cache_capacity);
+  response.set_memtable_bytes(storage.memtable_bytes);
+  response.set_write_buffer_limit(storage.write_buffer_limit);
+  response.set_table_readers_bytes(storage.table_readers_bytes);
+  response.set_accounted_bytes(indexes.total() + storage.block_cache_bytes +
+                               storage.memtable_bytes + storage.table_readers_bytes);
+  response.set_disk_bytes(storage.disk_bytes);
+  return response;
+}
+
+void TqdbService::MarkServing() {
+  const uint64_t rss = ResidentBytes();
+  const uint64_t accounted = AccountedMemory().accounted_bytes();
+  baseline_rss_bytes_ = rss > accounted ? rss - accounted : 0;
+}
+
 grpc::Status TqdbService::GetServerStats(grpc::ServerContext* context,
                                          const v1::GetServerStatsRequest*,
                                          v1::GetServerStatsResponse* response) {
   return Handle([&]() -> absl::Status {
     TQDB_RETURN_IF_ERROR(Authorize(*context, Role::kAdmin, ""));
-    IndexMemory indexes;
-    uint64_t vectors = 0;
-    const std::vector<std::string> names = database_->ListCollections();
-    for (const std::string& name : names) {
-      absl::StatusOr<std::shared_ptr<Collection>> collection = database_->GetCollection(name);
-      if (!collection.ok()) continue;  // dropped meanwhile
-      const CollectionInfo info = (*collection)->Describe();
-      vectors += info.count;
-      indexes += info.memory;
-    }
-    const StorageStats storage = database_->Stats();
-    response->set_collections(names.size());
-    response->set_vectors(vectors);
-    *response->mutable_index_memory() = ToProto(indexes);
-    response->set_block_cache_bytes(storage.block_cache_bytes);
-    response->set_block_cache_capacity(storage.block_cache_capacity);
-    response->set_memtable_bytes(storage.memtable_bytes);
-    response->set_write_buffer_limit(storage.write_buffer_limit);
-    response->set_table_readers_bytes(storage.table_readers_bytes);
-    response->set_accounted_bytes(indexes.total() + storage.block_cache_bytes +
-                                  storage.memtable_bytes + storage.table_readers_bytes);
+    *response = AccountedMemory();
     response->set_startup_rss_bytes(startup_rss_bytes_);
+    response->set_baseline_rss_bytes(baseline_rss_bytes_);
     response->set_rss_bytes(ResidentBytes());
-    response->set_disk_bytes(storage.disk_bytes);
+    const HeapBytes heap = AllocatorBytes();
+    response->set_heap_in_use_bytes(heap.in_use);
+    response->set_heap_free_bytes(heap.free);
     return absl::OkStatus();
   });
 }

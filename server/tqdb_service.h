@@ -2,6 +2,7 @@
 // absl::Status into gRPC codes. No engine logic lives here.
 #pragma once
 
+#include <atomic>
 #include <string>
 
 #include "api_keys.h"
@@ -63,7 +64,13 @@ class TqdbService final : public v1::Tqdb::Service {
   grpc::Status CreateSnapshot(grpc::ServerContext*, const v1::CreateSnapshotRequest* request,
                               v1::CreateSnapshotResponse* response) override;
 
+  // Call once the server listens: what it holds then beyond the accounted parts (libraries,
+  // threads, gRPC) becomes the baseline that GetServerStats compares the parts against.
+  void MarkServing();
+
  private:
+  // Memory by part (no RSS figures): collections, vectors, indexes, RocksDB and the total.
+  v1::GetServerStatsResponse AccountedMemory() const;
   // OK when no API keys are configured, or the request's key holds `role` for `collection`.
   absl::Status Authorize(const grpc::ServerContext& context, Role role,
                          const std::string& collection) const;
@@ -76,6 +83,7 @@ class TqdbService final : public v1::Tqdb::Service {
   std::string snapshot_dir_;
   const ApiKeys* api_keys_;
   uint64_t startup_rss_bytes_;
+  std::atomic<uint64_t> baseline_rss_bytes_{0};
 };
 
 }  // namespace tqdb::server

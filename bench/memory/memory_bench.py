@@ -23,6 +23,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 import numpy as np
@@ -171,9 +172,23 @@ def measure(build, path, bits, extra, work_dir):
     empty = settle_rss(server)
     cli(build, server.address, "create", "c", f"--dim={dim}", f"--bits={bits}",
         "--durability=group-commit")
+    at_peak = {}
+    done = threading.Event()
+
+    def sample():  # the server's own accounting at the highest RSS seen during the load
+        while not done.wait(0.25):
+            stats = fields(cli(build, server.address, "stats"))
+            if stats.get("rss_bytes", 0) > at_peak.get("rss_bytes", 0):
+                at_peak.clear()
+                at_peak.update(stats)
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
     start = time.time()
     cli(build, server.address, "load", "c", path)
     load_s = time.time() - start
+    done.set()
+    sampler.join()
     loaded = settle_rss(server)
     peak = server.peak_mb()
     after_load = fields(cli(build, server.address, "stats"))
@@ -185,7 +200,7 @@ def measure(build, path, bits, extra, work_dir):
     server.stop()
     return dict(rows=rows, dim=dim, bits=bits, empty=empty, loaded=loaded, peak=peak,
                 restarted=restarted, restart_peak=restart_peak, load_s=load_s,
-                after_load=after_load, after_restart=after_restart)
+                after_load=after_load, after_restart=after_restart, at_peak=at_peak)
 
 
 def main():
@@ -204,7 +219,7 @@ def main():
           "per vector: (RSS - empty server) / vectors\n")
     print("| data | vectors | d | bits | load s | empty MB | RSS after load MB | peak during "
           "load MB | RSS after restart MB | B/vector after restart | describe B/vector after "
-          "restart | accounted / (RSS - start) after restart | peak / steady |")
+          "restart | accounted / (RSS - baseline) after restart | peak / steady |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for name in args.datasets.split(","):
         path = dataset_file(name, args.datasets_dir, args.cache_dir)
@@ -213,12 +228,13 @@ def main():
             per_vector = (m["restarted"] - m["empty"]) * 2**20 / m["rows"]
             stats = m["after_restart"]
             index = sum(v for k, v in stats.items() if k.startswith("index_memory."))
-            grown = stats["rss_bytes"] - stats["startup_rss_bytes"]
+            grown = stats["rss_bytes"] - stats["baseline_rss_bytes"]
             print(f"| {name} | {m['rows']} | {m['dim']} | {bits} | {m['load_s']:.1f} | "
                   f"{m['empty']:.0f} | {m['loaded']:.0f} | {m['peak']:.0f} | "
                   f"{m['restarted']:.0f} | {per_vector:.0f} | {index / m['rows']:.0f} | "
                   f"{stats['accounted_bytes'] / grown:.2f} | "
                   f"{m['peak'] / max(m['restarted'], 1):.2f} |", flush=True)
+            print(f"<!-- stats at the load's peak RSS: {m['at_peak']} -->", flush=True)
             print(f"<!-- stats after load: {m['after_load']} -->", flush=True)
             print(f"<!-- stats after restart: {stats} -->", flush=True)
     subprocess.run(["rm", "-rf", work_dir], check=True)

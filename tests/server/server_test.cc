@@ -245,6 +245,12 @@ TEST(ServerTest, SmallCacheStillAnswersRerankedSearchesAndGets) {
   EXPECT_EQ(stats.index_memory().vectors(), 0u);
   EXPECT_GE(stats.index_memory().codes(), n * created.config().dimension() / 4);
   EXPECT_GT(stats.rss_bytes(), stats.startup_rss_bytes());
+  // The baseline is the server without its data: above the process before it opened the
+  // directory (gRPC threads started since), below the process now.
+  EXPECT_GT(stats.baseline_rss_bytes(), stats.startup_rss_bytes());
+  EXPECT_LT(stats.baseline_rss_bytes(), stats.rss_bytes());
+  // The index lives on the heap, which the allocator counts.
+  EXPECT_GE(stats.heap_in_use_bytes(), stats.index_memory().codes());
   EXPECT_GE(stats.accounted_bytes(), stats.index_memory().codes() + stats.block_cache_bytes());
 }
 

@@ -202,10 +202,10 @@ int Stats() {
   grpc::Status status = Connect()->GetServerStats(&context, {}, &response);
   if (!status.ok()) return Fail("stats", status);
   std::printf("%s", response.DebugString().c_str());
-  const double grown =
-      static_cast<double>(response.rss_bytes()) - static_cast<double>(response.startup_rss_bytes());
+  const double grown = static_cast<double>(response.rss_bytes()) -
+                       static_cast<double>(response.baseline_rss_bytes());
   if (grown > 0) {
-    std::printf("accounted / (RSS - RSS at start): %.2f\n", response.accounted_bytes() / grown);
+    std::printf("accounted / (RSS - baseline): %.2f\n", response.accounted_bytes() / grown);
   }
   return 0;
 }

@@ -432,7 +432,9 @@ TEST(CollectionTest, MemoryGrowsWithCodeBytesNotFloatBytes) {
   // bytes at a load between 7/16 and 7/8): 256 + 8 + 16 + at most 12.
   EXPECT_GE(per_vector, code_bytes + 8 + 16);
   EXPECT_LE(per_vector, code_bytes + 8 + 16 + 12);
-  EXPECT_EQ(large.codes, 8000 * code_bytes);  // one copy, shrunk to fit after loading
+  // One copy, shrunk to fit after loading (plus a pointer and a size per chunk of blocks).
+  EXPECT_GE(large.codes, 8000 * code_bytes);
+  EXPECT_LE(large.codes, 8000 * code_bytes + 64);
   EXPECT_LT(per_vector, 0.2 * kWideDim * sizeof(float));
 }
 

@@ -131,7 +131,7 @@ TEST(NibbleBlocksTest, SetGetMoveAndResizeKeepEverySlotsCode) {
   for (auto [dim, bits] : {std::pair{7, 1}, {11, 2}, {26, 4}, {100, 4}, {9, 3}, {100, 3}}) {
     const size_t code_bytes = PackedBytes(dim, bits);
     NibbleBlocks blocks(dim, bits);
-    const size_t n = 77;
+    const size_t n = 8192 + 77;  // past the first chunk of blocks
     std::vector<std::vector<uint8_t>> codes(n, std::vector<uint8_t>(code_bytes));
     blocks.Resize(n);
     for (size_t i = 0; i < n; ++i) {
@@ -175,7 +175,7 @@ TEST(NibbleBlocksTest, EveryBlockStartsOnA64ByteLine) {
     for (int dim : {1, 7, 100, 1536}) {
       scan::NibbleBlocks blocks(dim, bits);
       EXPECT_EQ(blocks.block_bytes() % 64, 0u) << bits << " " << dim;
-      for (size_t n : {1, 33, 1000, 5}) {  // growing and shrinking reallocates
+      for (size_t n : {1, 33, 1000, 20000, 5}) {  // growing and shrinking reallocates
         blocks.Resize(n);
         for (size_t b = 0; b < blocks.blocks(); ++b) {
           ASSERT_EQ(reinterpret_cast<uintptr_t>(blocks.block(b)) % 64, 0u) << bits << " " << dim;

@@ -24,6 +24,7 @@ struct PruneTerms;
 namespace tqdb {
 
 class IdMap;        // index/id_map.h
+struct SlotArrays;  // index/slot_arrays.h
 class TopK;         // index/topk.h
 class VectorCoder;  // index/vector_coder.h
 
@@ -65,8 +66,8 @@ class FlatIndex {
   const FlatIndexOptions& options() const { return options_; }
   int dim() const { return options_.quantizer.dim; }
   size_t size() const;
-  // Every stored id, in slot order. Valid until the next Add/Remove.
-  absl::Span<const uint64_t> ids() const;
+  // Every stored id, in slot order.
+  std::vector<uint64_t> Ids() const;
   bool Contains(uint64_t id) const;
   // Gives back the room grown arrays keep for more vectors (after loading a collection).
   void ShrinkToFit();
@@ -148,15 +149,8 @@ class FlatIndex {
   // stored.
   const uint8_t* CodeAt(size_t slot, uint8_t* buffer) const;
 
-  // Dense arrays indexed by slot; Remove moves the last slot into the hole.
-  // The packed codes, only when the fast-scan blocks do not hold them (one copy in memory).
-  std::vector<uint8_t> packed_codes_;
-  // The factors, one array each, so the pruning kernels load 16 of a kind at once.
-  std::vector<float> norms_;
-  std::vector<float> auxs_;
-  std::unique_ptr<IdMap> id_map_;  // slot -> id and back
-  std::vector<uint64_t> tags_;
-  std::vector<float> vectors_;
+  std::unique_ptr<IdMap> id_map_;      // slot -> id and back
+  std::unique_ptr<SlotArrays> slots_;  // codes, factors, tags and vectors by slot
   // The fast-scan copies of the codes: the MSE part at 1 to 4 bits, and tq-prod's sign bits.
   // Null when that part is absent or too wide for the kernels (then the reference scan runs).
   std::unique_ptr<scan::NibbleBlocks> mse_blocks_;

@@ -307,7 +307,7 @@ absl::StatusOr<WriteResult> CollectionImpl::UpsertTakingCenter(const PendingUpse
   std::vector<uint64_t> kept;
   {
     ReaderLock lock(index_mu_);
-    for (uint64_t id : index_->ids()) {
+    for (uint64_t id : index_->Ids()) {
       if (!incoming.contains(id)) kept.push_back(id);
     }
   }
@@ -335,7 +335,7 @@ absl::StatusOr<RecenterResult> CollectionImpl::Recenter(bool dry_run) {
   RecenterResult result;
   {
     ReaderLock lock(index_mu_);
-    ids.assign(index_->ids().begin(), index_->ids().end());
+    ids = index_->Ids();
     result.old_center = index_->coder()->center();
   }
   if (ids.empty()) {

@@ -13,6 +13,7 @@
 #include "index/scan/nibble_blocks.h"
 #include "index/scan/prune_kernels.h"
 #include "index/scan/scan_kernels.h"
+#include "index/slot_arrays.h"
 #include "index/topk.h"
 #include "index/vector_checks.h"
 #include "index/vector_coder.h"
@@ -48,6 +49,7 @@ absl::StatusOr<std::unique_ptr<FlatIndex>> FlatIndex::Create(const FlatIndexOpti
                         VectorCoder::Create(options.metric, options.quantizer, options.center));
   index->quantizer_ = &index->coder_->quantizer();
   index->code_bytes_ = index->quantizer_->code_bytes();
+  index->slots_ = std::make_unique<SlotArrays>(index->code_bytes_, options.quantizer.dim);
   const int mse_bits = index->quantizer_->mse_bits();
   const bool prod = options.quantizer.kind == QuantizerKind::kProd;
   if (mse_bits == 0 || scan::NibbleCodable(mse_bits)) {
@@ -89,21 +91,20 @@ absl::Status FlatIndex::AddEncoded(absl::Span<const uint64_t> ids, absl::Span<co
   }
   for (size_t i = 0; i < n; ++i) {
     const auto [slot, inserted] = id_map_->Insert(ids[i]);
+    SlotArrays& s = *slots_;
     if (inserted) {
-      tags_.emplace_back();
-      if (!fast_scan_) packed_codes_.resize(packed_codes_.size() + code_bytes_);
-      norms_.emplace_back();
-      auxs_.emplace_back();
-      if (options_.store_vectors) vectors_.resize(vectors_.size() + d);
+      s.tags.Resize(slot + 1);
+      if (!fast_scan_) s.packed_codes.Resize(slot + 1);
+      s.norms.Resize(slot + 1);
+      s.auxs.Resize(slot + 1);
+      if (options_.store_vectors) s.vectors.Resize(slot + 1);
     }
-    if (!fast_scan_) {
-      std::memcpy(&packed_codes_[slot * code_bytes_], &codes[i * code_bytes_], code_bytes_);
-    }
-    norms_[slot] = factors[i].norm;
-    auxs_[slot] = factors[i].aux;
-    tags_[slot] = tag;
+    if (!fast_scan_) std::memcpy(s.packed_codes.slot(slot), &codes[i * code_bytes_], code_bytes_);
+    s.norms[slot] = factors[i].norm;
+    s.auxs[slot] = factors[i].aux;
+    s.tags[slot] = tag;
     if (options_.store_vectors)
-      std::memcpy(&vectors_[slot * d], &vectors[i * d], d * sizeof(float));
+      std::memcpy(s.vectors.slot(slot), &vectors[i * d], d * sizeof(float));
     const uint8_t* code = &codes[i * code_bytes_];
     if (mse_blocks_ != nullptr) {
       if (inserted) mse_blocks_->Resize(size());
@@ -126,7 +127,7 @@ bool FlatIndex::CodeOf(uint64_t id, uint8_t* code) const {
 }
 
 const uint8_t* FlatIndex::CodeAt(size_t slot, uint8_t* buffer) const {
-  if (!fast_scan_) return &packed_codes_[slot * code_bytes_];
+  if (!fast_scan_) return slots_->packed_codes.slot(slot);
   if (mse_blocks_ != nullptr) mse_blocks_->Get(slot, buffer);
   if (sign_blocks_ != nullptr) sign_blocks_->Get(slot, buffer + quantizer_->mse_bytes());
   return buffer;
@@ -135,37 +136,35 @@ const uint8_t* FlatIndex::CodeAt(size_t slot, uint8_t* buffer) const {
 std::optional<VectorFactors> FlatIndex::FactorsOf(uint64_t id) const {
   const std::optional<uint32_t> slot = id_map_->Find(id);
   if (!slot.has_value()) return std::nullopt;
-  return VectorFactors{norms_[*slot], auxs_[*slot]};
+  return VectorFactors{slots_->norms[*slot], slots_->auxs[*slot]};
 }
 
 std::optional<uint64_t> FlatIndex::TagOf(uint64_t id) const {
   const std::optional<uint32_t> slot = id_map_->Find(id);
   if (!slot.has_value()) return std::nullopt;
-  return tags_[*slot];
+  return slots_->tags[*slot];
 }
 
 void FlatIndex::SetTag(uint64_t id, uint64_t tag) {
-  if (const std::optional<uint32_t> slot = id_map_->Find(id)) tags_[*slot] = tag;
+  if (const std::optional<uint32_t> slot = id_map_->Find(id)) slots_->tags[*slot] = tag;
 }
 
 size_t FlatIndex::Remove(absl::Span<const uint64_t> ids) {
   size_t removed = 0;
-  const size_t d = dim();
+  SlotArrays& s = *slots_;
   for (uint64_t id : ids) {
     const uint32_t last = static_cast<uint32_t>(size() - 1);
     const std::optional<uint32_t> removed_slot = id_map_->Remove(id);
     if (!removed_slot.has_value()) continue;
     const uint32_t hole = *removed_slot;
     if (hole != last) {
-      if (!fast_scan_) {
-        std::memcpy(&packed_codes_[hole * code_bytes_], &packed_codes_[last * code_bytes_],
-                    code_bytes_);
-      }
-      norms_[hole] = norms_[last];
-      auxs_[hole] = auxs_[last];
-      tags_[hole] = tags_[last];
+      if (!fast_scan_)
+        std::memcpy(s.packed_codes.slot(hole), s.packed_codes.slot(last), code_bytes_);
+      s.norms[hole] = s.norms[last];
+      s.auxs[hole] = s.auxs[last];
+      s.tags[hole] = s.tags[last];
       if (options_.store_vectors) {
-        std::memcpy(&vectors_[hole * d], &vectors_[last * d], d * sizeof(float));
+        std::memcpy(s.vectors.slot(hole), s.vectors.slot(last), dim() * sizeof(float));
       }
       for (auto* blocks : {mse_blocks_.get(), sign_blocks_.get()}) {
         if (blocks != nullptr) blocks->Move(last, hole);
@@ -174,11 +173,11 @@ size_t FlatIndex::Remove(absl::Span<const uint64_t> ids) {
     for (auto* blocks : {mse_blocks_.get(), sign_blocks_.get()}) {
       if (blocks != nullptr) blocks->Resize(last);
     }
-    tags_.pop_back();
-    if (!fast_scan_) packed_codes_.resize(packed_codes_.size() - code_bytes_);
-    norms_.pop_back();
-    auxs_.pop_back();
-    if (options_.store_vectors) vectors_.resize(vectors_.size() - d);
+    s.tags.Resize(last);
+    if (!fast_scan_) s.packed_codes.Resize(last);
+    s.norms.Resize(last);
+    s.auxs.Resize(last);
+    if (options_.store_vectors) s.vectors.Resize(last);
     ++removed;
   }
   return removed;
@@ -332,7 +331,7 @@ std::vector<SearchHit> FlatIndex::Finish(const float* query, const QueryScan& qu
   if (params.rerank) {
     for (const auto& [score, i] :
          RerankExact(metric, query, query_scan.terms.norm_sq, dim(), best.size(), params.k,
-                     [&](size_t c) { return &vectors_[size_t{1} * best[c].second * dim()]; })) {
+                     [&](size_t c) { return slots_->vectors.slot(best[c].second); })) {
       hits.push_back({id_map_->id(best[i].second), score});
     }
     return hits;
@@ -360,7 +359,7 @@ void FlatIndex::Scan(const QueryScan& query, size_t begin, size_t end, TopK* top
 void FlatIndex::ScanReference(const QueryScan& query, size_t begin, size_t end, TopK* top) const {
   std::vector<uint8_t> buffer(code_bytes_);
   for (size_t slot = begin; slot < end; ++slot) {
-    const VectorFactors f{norms_[slot], auxs_[slot]};
+    const VectorFactors f{slots_->norms[slot], slots_->auxs[slot]};
     const float estimate =
         quantizer_->EstimateInnerProduct(query.prepared, CodeAt(slot, buffer.data()), f);
     top->Push(coder_->Key(f, estimate, query.terms), static_cast<uint32_t>(slot));
@@ -433,6 +432,9 @@ void FlatIndex::ScanBlocks(absl::Span<const QueryScan* const> queries, size_t be
     refined_terms[j].e = std::abs(weight) * tables.refined_max_error;
   }
   alignas(64) uint32_t residual_sums[scan::kBlockSize], combined[scan::kBlockSize];
+  // Chunks hold whole blocks, so a block's factors are contiguous.
+  const ChunkedArray<float>& norms = slots_->norms;
+  const ChunkedArray<float>& auxs = slots_->auxs;
   std::vector<uint8_t> code(code_bytes_);  // a survivor's code, taken out of the blocks
   for (size_t first = begin; first < end; first += scan::kBlockSize) {
     const size_t b = first / scan::kBlockSize;
@@ -451,8 +453,8 @@ void FlatIndex::ScanBlocks(absl::Span<const QueryScan* const> queries, size_t be
       TopK* top = tops[j];
       // Only the vectors whose bound can beat the k-th key are scored exactly.
       const uint32_t* q = &q_sums[j * scan::kBlockSize];
-      uint32_t keep = prune_block(prune_terms[j], &p_sums[j * scan::kBlockSize], q, &norms_[first],
-                                  &auxs_[first], in_block, top->threshold());
+      uint32_t keep = prune_block(prune_terms[j], &p_sums[j * scan::kBlockSize], q, &norms[first],
+                                  &auxs[first], in_block, top->threshold());
       if (keep != 0 && refine_tables[j] != nullptr) {
         // kResidualSteps (254) times tighter bounds from 8 more bits of each table entry.
         scan_block(q_blocks->block(b), refine_tables[j]->residual.data(), q_blocks->groups(),
@@ -460,12 +462,12 @@ void FlatIndex::ScanBlocks(absl::Span<const QueryScan* const> queries, size_t be
         for (int i = 0; i < scan::kBlockSize; ++i) {
           combined[i] = scan::kResidualSteps * q[i] + residual_sums[i];
         }
-        keep &= prune_block(refined_terms[j], combined, combined, &norms_[first], &auxs_[first],
+        keep &= prune_block(refined_terms[j], combined, combined, &norms[first], &auxs[first],
                             in_block, top->threshold());
       }
       for (; keep != 0; keep &= keep - 1) {
         const size_t slot = first + __builtin_ctz(keep);
-        const VectorFactors f{norms_[slot], auxs_[slot]};
+        const VectorFactors f{slots_->norms[slot], slots_->auxs[slot]};
         const float estimate =
             quantizer_->EstimateInnerProduct(query.prepared, CodeAt(slot, code.data()), f);
         top->Push(coder_->Key(f, estimate, query.terms), static_cast<uint32_t>(slot));
@@ -476,26 +478,26 @@ void FlatIndex::ScanBlocks(absl::Span<const QueryScan* const> queries, size_t be
 
 IndexMemory FlatIndex::Memory() const {
   IndexMemory memory;
-  memory.codes = packed_codes_.capacity() +
+  memory.codes = slots_->packed_codes.MemoryBytes() +
                  (mse_blocks_ != nullptr ? mse_blocks_->MemoryBytes() : 0) +
                  (sign_blocks_ != nullptr ? sign_blocks_->MemoryBytes() : 0);
-  memory.factors = (norms_.capacity() + auxs_.capacity()) * sizeof(float);
-  memory.ids = id_map_->MemoryBytes() + tags_.capacity() * sizeof(uint64_t);
-  memory.vectors = vectors_.capacity() * sizeof(float);
+  memory.factors = slots_->norms.MemoryBytes() + slots_->auxs.MemoryBytes();
+  memory.ids = id_map_->MemoryBytes() + slots_->tags.MemoryBytes();
+  memory.vectors = slots_->vectors.MemoryBytes();
   return memory;
 }
 
 size_t FlatIndex::size() const { return id_map_->size(); }
-absl::Span<const uint64_t> FlatIndex::ids() const { return id_map_->ids(); }
+std::vector<uint64_t> FlatIndex::Ids() const { return id_map_->Ids(); }
 bool FlatIndex::Contains(uint64_t id) const { return id_map_->Find(id).has_value(); }
 
 void FlatIndex::ShrinkToFit() {
   id_map_->ShrinkToFit();
-  tags_.shrink_to_fit();
-  norms_.shrink_to_fit();
-  auxs_.shrink_to_fit();
-  packed_codes_.shrink_to_fit();
-  vectors_.shrink_to_fit();
+  for (ChunkedArray<float>* floats : {&slots_->norms, &slots_->auxs, &slots_->vectors}) {
+    floats->ShrinkToFit();
+  }
+  slots_->tags.ShrinkToFit();
+  slots_->packed_codes.ShrinkToFit();
   for (auto* blocks : {mse_blocks_.get(), sign_blocks_.get()}) {
     if (blocks != nullptr) blocks->ShrinkToFit();
   }

@@ -11,7 +11,7 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/hash/hash.h"
-#include "absl/types/span.h"
+#include "index/chunked_array.h"
 
 namespace tqdb {
 
@@ -24,7 +24,11 @@ class IdMap {
 
   size_t size() const { return ids_.size(); }
   uint64_t id(uint32_t slot) const { return ids_[slot]; }
-  absl::Span<const uint64_t> ids() const { return ids_; }
+  std::vector<uint64_t> Ids() const {
+    std::vector<uint64_t> ids(size());
+    for (size_t slot = 0; slot < ids.size(); ++slot) ids[slot] = ids_[slot];
+    return ids;
+  }
 
   std::optional<uint32_t> Find(uint64_t id) const {
     auto it = slots_.find(IdKey{id});
@@ -34,7 +38,7 @@ class IdMap {
   // The slot of `id`, appended as the new last slot when absent; true when it was.
   std::pair<uint32_t, bool> Insert(uint64_t id) {
     if (std::optional<uint32_t> slot = Find(id); slot.has_value()) return {*slot, false};
-    ids_.push_back(id);
+    ids_.PushBack(id);
     const uint32_t slot = static_cast<uint32_t>(ids_.size() - 1);
     slots_.insert(slot);
     return {slot, true};
@@ -52,15 +56,15 @@ class IdMap {
       ids_[hole] = ids_[last];
       slots_.insert(hole);
     }
-    ids_.pop_back();
+    ids_.PopBack();
     return hole;
   }
   void ShrinkToFit() {
-    ids_.shrink_to_fit();
+    ids_.ShrinkToFit();
     slots_.rehash(0);  // the smallest table that holds them
   }
   size_t MemoryBytes() const {
-    return ids_.capacity() * sizeof(uint64_t) + slots_.capacity() * (sizeof(uint32_t) + 1);
+    return ids_.MemoryBytes() + slots_.capacity() * (sizeof(uint32_t) + 1);
   }
 
  private:
@@ -69,19 +73,19 @@ class IdMap {
   };
   struct SlotHash {
     using is_transparent = void;
-    const std::vector<uint64_t>* ids;
+    const ChunkedArray<uint64_t>* ids;
     size_t operator()(uint32_t slot) const { return absl::Hash<uint64_t>()((*ids)[slot]); }
     size_t operator()(IdKey key) const { return absl::Hash<uint64_t>()(key.id); }
   };
   struct SlotEq {
     using is_transparent = void;
-    const std::vector<uint64_t>* ids;
+    const ChunkedArray<uint64_t>* ids;
     bool operator()(uint32_t a, uint32_t b) const { return a == b; }
     bool operator()(uint32_t slot, IdKey key) const { return (*ids)[slot] == key.id; }
     bool operator()(IdKey key, uint32_t slot) const { return (*ids)[slot] == key.id; }
   };
 
-  std::vector<uint64_t> ids_;  // by slot
+  ChunkedArray<uint64_t> ids_;  // by slot
   absl::flat_hash_set<uint32_t, SlotHash, SlotEq> slots_;
 };
 

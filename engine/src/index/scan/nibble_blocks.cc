@@ -9,7 +9,7 @@ namespace tqdb::scan {
 void NibbleBlocks::Resize(size_t n) {
   const size_t old_size = size_;
   size_ = n;
-  data_.resize(blocks() * block_bytes());
+  blocks_.Resize(blocks());
   // Slots past the end of a shrunk block must read as zero when the block grows again (a
   // growing one already reads zero there).
   if (n < old_size && n % kBlockSize != 0) {
@@ -20,12 +20,12 @@ void NibbleBlocks::Resize(size_t n) {
 }
 
 uint8_t NibbleBlocks::Nibble(size_t slot, int group) const {
-  const uint8_t byte = data_[(slot / kBlockSize) * block_bytes() + group * kGroupBytes + slot % 16];
+  const uint8_t byte = blocks_.slot(slot / kBlockSize)[group * kGroupBytes + slot % 16];
   return (slot % kBlockSize) < 16 ? (byte & 0x0f) : (byte >> 4);
 }
 
 void NibbleBlocks::SetNibble(size_t slot, int group, uint8_t value) {
-  uint8_t& byte = data_[(slot / kBlockSize) * block_bytes() + group * kGroupBytes + slot % 16];
+  uint8_t& byte = blocks_.slot(slot / kBlockSize)[group * kGroupBytes + slot % 16];
   if ((slot % kBlockSize) < 16) {
     byte = static_cast<uint8_t>((byte & 0xf0) | value);
   } else {

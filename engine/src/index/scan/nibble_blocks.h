@@ -9,14 +9,14 @@
 // its high half. A SIMD register of 16 bytes therefore holds one group for all 32 vectors, and
 // one byte shuffle looks up 32 table entries. Groups are padded to a multiple of 4 with zero
 // nibbles (and zero tables), so a block is a whole number of 64-byte lines, and the storage is
-// 64-byte aligned: every block starts on a cache line.
+// 64-byte aligned: every block starts on a cache line. Blocks are stored in chunks of
+// kChunkBlocks (chunked_array.h), so growing never copies the whole index.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
-#include <vector>
 
-#include "index/scan/aligned_allocator.h"
+#include "index/chunked_array.h"
 
 namespace tqdb::scan {
 
@@ -34,15 +34,19 @@ constexpr int PaddedGroups(int dim, int bits) {
 class NibbleBlocks {
  public:
   // Codes of `dim` coordinates at `bits` (1..4) per coordinate.
-  NibbleBlocks(int dim, int bits) : dim_(dim), bits_(bits), groups_(PaddedGroups(dim, bits)) {}
+  NibbleBlocks(int dim, int bits)
+      : dim_(dim),
+        bits_(bits),
+        groups_(PaddedGroups(dim, bits)),
+        blocks_(size_t{1} * groups_ * kGroupBytes, kChunkBlocks) {}
 
   int groups() const { return groups_; }
   size_t size() const { return size_; }
   size_t blocks() const { return (size_ + kBlockSize - 1) / kBlockSize; }
   size_t block_bytes() const { return size_t{1} * groups_ * kGroupBytes; }
-  const uint8_t* block(size_t b) const { return data_.data() + b * block_bytes(); }
+  const uint8_t* block(size_t b) const { return blocks_.slot(b); }
 
-  void ShrinkToFit() { data_.shrink_to_fit(); }
+  void ShrinkToFit() { blocks_.ShrinkToFit(); }
   // Grows or shrinks to `n` vectors; new slots hold zero codes.
   void Resize(size_t n);
   // Writes the packed `code` (PackCodes layout) of `slot` (< size()) into its block.
@@ -51,7 +55,7 @@ class NibbleBlocks {
   void Get(size_t slot, uint8_t* code) const;
   // Copies slot `from` over slot `to` (for swap-with-last removal).
   void Move(size_t from, size_t to);
-  size_t MemoryBytes() const { return data_.capacity(); }
+  size_t MemoryBytes() const { return blocks_.MemoryBytes(); }
 
  private:
   uint8_t Nibble(size_t slot, int group) const;
@@ -60,11 +64,13 @@ class NibbleBlocks {
   // The nibble of group `g` in a packed code.
   uint8_t CodeNibble(const uint8_t* code, int g) const;
 
+  static constexpr size_t kChunkBlocks = 256;  // 8,192 vectors
+
   int dim_;
   int bits_;
   int groups_;
   size_t size_ = 0;
-  std::vector<uint8_t, AlignedAllocator<uint8_t, 64>> data_;
+  ChunkedArray<uint8_t> blocks_;  // one slot per block
 };
 
 }  // namespace tqdb::scan

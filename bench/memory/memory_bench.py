@@ -212,7 +212,14 @@ def main():
     parser.add_argument("--cache_dir", default=os.path.expanduser("~/.cache/tqdb/memory_bench"))
     parser.add_argument("--work_dir", default=tempfile.gettempdir())
     parser.add_argument("--server_flags", default="", help="extra tqdb-server flags")
+    parser.add_argument("--prepare_only", action="store_true",
+                        help="write the derived data files and print their paths (for "
+                        "rerank_latency), measure nothing")
     args = parser.parse_args()
+    if args.prepare_only:
+        for name in args.datasets.split(","):
+            print(dataset_file(name, args.datasets_dir, args.cache_dir))
+        return
     extra = args.server_flags.split()
     work_dir = tempfile.mkdtemp(prefix="tqdb-memory-", dir=args.work_dir)
     print(f"tqdb-server flags: {' '.join(extra) or '(defaults)'}; MB = 2^20 bytes; "

@@ -16,7 +16,8 @@ namespace {
 
 std::string_view View(const rocksdb::Slice& slice) { return {slice.data(), slice.size()}; }
 
-// One MultiGet of `cf` for the records of `ids`; NotFound entries come back as nullopt.
+// One MultiGet of `cf` for the records of `ids`; NotFound entries come back as nullopt. The
+// batched form: keys sorted once, each table file and block visited once for all of them.
 absl::StatusOr<std::vector<std::optional<std::string>>> MultiGetRecords(
     const Store& store, Cf cf, uint32_t cid, absl::Span<const uint64_t> ids, const ReadView& view) {
   std::vector<std::string> keys;
@@ -24,16 +25,17 @@ absl::StatusOr<std::vector<std::optional<std::string>>> MultiGetRecords(
   keys.reserve(ids.size());
   for (uint64_t id : ids) keys.push_back(RecordKey(cid, id));
   for (const std::string& key : keys) slices.emplace_back(key);
-  std::vector<rocksdb::ColumnFamilyHandle*> cfs(ids.size(), store.cf(cf));
-  std::vector<std::string> values;
+  std::vector<rocksdb::PinnableSlice> values(ids.size());
+  std::vector<rocksdb::Status> statuses(ids.size());
   rocksdb::ReadOptions read;
   read.snapshot = view.get();
-  std::vector<rocksdb::Status> statuses = store.db()->MultiGet(read, cfs, slices, &values);
+  store.db()->MultiGet(read, store.cf(cf), ids.size(), slices.data(), values.data(),
+                       statuses.data());
   std::vector<std::optional<std::string>> out(ids.size());
   for (size_t i = 0; i < ids.size(); ++i) {
     if (statuses[i].IsNotFound()) continue;
     TQDB_RETURN_IF_ERROR(FromRocks(statuses[i], "reading records"));
-    out[i] = std::move(values[i]);
+    out[i] = values[i].ToString();
   }
   return out;
 }

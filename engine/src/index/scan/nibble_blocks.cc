@@ -47,16 +47,23 @@ void NibbleBlocks::Set(size_t slot, const uint8_t* code) {
 }
 
 void NibbleBlocks::Get(size_t slot, uint8_t* code) const {
-  const size_t code_bytes = PackedBytes(dim_, bits_);
+  // Survivors of every scan come through here: find the slot's byte lane once, then read one
+  // byte per group (the low or high half, by the slot's place in its block).
+  const uint8_t* lane = blocks_.slot(slot / kBlockSize) + slot % 16;
+  const int shift = (slot % kBlockSize) < 16 ? 0 : 4;
+  auto nibble = [&](int g) {
+    return static_cast<uint8_t>((lane[g * kGroupBytes] >> shift) & 0x0f);
+  };
   if (bits_ == 3) {  // one coordinate per nibble
     std::vector<uint8_t> indices(dim_);
-    for (int g = 0; g < dim_; ++g) indices[g] = Nibble(slot, g);
+    for (int g = 0; g < dim_; ++g) indices[g] = nibble(g);
     PackCodes(indices.data(), dim_, 3, code);
     return;
   }
+  const size_t code_bytes = PackedBytes(dim_, bits_);
   for (size_t byte = 0; byte < code_bytes; ++byte) {
     const int g = static_cast<int>(2 * byte);
-    code[byte] = static_cast<uint8_t>(Nibble(slot, g) | (Nibble(slot, g + 1) << 4));
+    code[byte] = static_cast<uint8_t>(nibble(g) | (nibble(g + 1) << 4));
   }
 }
 

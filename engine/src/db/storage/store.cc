@@ -48,6 +48,7 @@ rocksdb::Options MakeOptions(const std::string& path, const StoreOptions& store_
   // successor fit.
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = rocksdb::NewLRUCache(store_options.block_cache_bytes);
+  // Records read by key (re-rank, get) are cached as rows, in the same budget.
   options.row_cache = table.block_cache;
   table.cache_index_and_filter_blocks = true;
   table.pin_l0_filter_and_index_blocks_in_cache = true;

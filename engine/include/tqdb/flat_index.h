@@ -13,6 +13,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
+#include "tqdb/index.h"
 #include "tqdb/metric.h"
 #include "tqdb/quantizer.h"
 #include "tqdb/search_options.h"
@@ -37,38 +38,17 @@ struct FlatIndexOptions {
   std::vector<float> center;
 };
 
-struct SearchHit {
-  uint64_t id = 0;
-  // Similarity for kInnerProduct and kCosine (higher is better), squared distance for kL2.
-  float score = 0;
-};
-
-struct IndexMemory {
-  size_t codes = 0;    // the scan blocks (or packed codes)
-  size_t factors = 0;  // per-vector norm and aux
-  size_t ids = 0;      // ids, the map back to slots, and their tags
-  size_t vectors = 0;  // float vectors kept for re-rank (store_vectors)
-  size_t total() const { return codes + factors + ids + vectors; }
-  IndexMemory& operator+=(const IndexMemory& other) {
-    codes += other.codes;
-    factors += other.factors;
-    ids += other.ids;
-    vectors += other.vectors;
-    return *this;
-  }
-};
-
-class FlatIndex {
+class FlatIndex final : public Index {
  public:
   static absl::StatusOr<std::unique_ptr<FlatIndex>> Create(const FlatIndexOptions& options);
   ~FlatIndex();
 
   const FlatIndexOptions& options() const { return options_; }
-  int dim() const { return options_.quantizer.dim; }
-  size_t size() const;
+  int dim() const override { return options_.quantizer.dim; }
+  size_t size() const override;
   // Every stored id, in slot order.
   std::vector<uint64_t> Ids() const;
-  bool Contains(uint64_t id) const;
+  bool Contains(uint64_t id) const override;
   // Gives back the room grown arrays keep for more vectors (after loading a collection).
   void ShrinkToFit();
   const Quantizer& quantizer() const;
@@ -78,7 +58,7 @@ class FlatIndex {
 
   // Inserts or replaces (upsert) `ids.size()` vectors given row-major in `vectors`. Ids must be
   // unique within the batch; the batch is validated whole before anything changes.
-  absl::Status Add(absl::Span<const uint64_t> ids, absl::Span<const float> vectors);
+  absl::Status Add(absl::Span<const uint64_t> ids, absl::Span<const float> vectors) override;
   // Inserts or replaces vectors already encoded by quantizer(): `codes` holds ids.size() codes of
   // quantizer().code_bytes() each. `vectors` is empty, or holds the floats when store_vectors.
   // Used to rebuild the index from persisted codes; the caller guarantees unique ids. Each id
@@ -88,13 +68,12 @@ class FlatIndex {
                           absl::Span<const VectorFactors> factors, absl::Span<const float> vectors,
                           uint64_t tag = 0);
   // Removes the ids that are present; returns how many were.
-  size_t Remove(absl::Span<const uint64_t> ids);
+  size_t Remove(absl::Span<const uint64_t> ids) override;
 
   absl::StatusOr<std::vector<SearchHit>> Search(absl::Span<const float> query,
-                                                const SearchOptions& params) const;
-  // Row-major queries; searched in parallel with OpenMP.
+                                                const SearchOptions& params) const override;
   absl::StatusOr<std::vector<std::vector<SearchHit>>> SearchBatch(
-      absl::Span<const float> queries, const SearchOptions& params) const;
+      absl::Span<const float> queries, const SearchOptions& params) const override;
 
   // Copies the code of `id` (quantizer().code_bytes()) into `code`; false when absent.
   bool CodeOf(uint64_t id, uint8_t* code) const;
@@ -104,8 +83,11 @@ class FlatIndex {
   std::optional<uint64_t> TagOf(uint64_t id) const;
   void SetTag(uint64_t id, uint64_t tag);
 
-  // Bytes held, by part.
-  IndexMemory Memory() const;
+  // The stored floats of `id` (dim() of them, valid until the next Add/Remove), or null when
+  // absent or the index does not store vectors.
+  const float* StoredVector(uint64_t id) const;
+
+  IndexMemory Memory() const override;
 
  private:
   explicit FlatIndex(const FlatIndexOptions& options);

@@ -11,6 +11,9 @@ struct SearchOptions {
   // memory, or the collection's stored ones; needs store_vectors).
   bool rerank = false;
   int rerank_candidates = 100;  // raised to k when smaller
+  // Partitioned index only: the lists searched (their centroids nearest the query); 0 takes
+  // the index's default. More lists: higher recall, slower search.
+  int nprobe = 0;
   // Collection only: fill Record::vector (needs store_vectors) and Record::payload.
   bool with_vectors = false;
   bool with_payloads = false;

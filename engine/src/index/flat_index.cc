@@ -133,6 +133,12 @@ const uint8_t* FlatIndex::CodeAt(size_t slot, uint8_t* buffer) const {
   return buffer;
 }
 
+const float* FlatIndex::StoredVector(uint64_t id) const {
+  if (!options_.store_vectors) return nullptr;
+  const std::optional<uint32_t> slot = id_map_->Find(id);
+  return slot.has_value() ? slots_->vectors.slot(*slot) : nullptr;
+}
+
 std::optional<VectorFactors> FlatIndex::FactorsOf(uint64_t id) const {
   const std::optional<uint32_t> slot = id_map_->Find(id);
   if (!slot.has_value()) return std::nullopt;

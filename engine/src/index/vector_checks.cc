@@ -62,6 +62,10 @@ absl::Status ValidateSearchOptions(const SearchOptions& options) {
     return absl::InvalidArgumentError(absl::StrCat("rerank_candidates must be in [1, ", kMaxSearchK,
                                                    "], got ", options.rerank_candidates));
   }
+  if (options.nprobe < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("nprobe must be >= 0 (0: the index's default), got ", options.nprobe));
+  }
   return absl::OkStatus();
 }
 

@@ -1,0 +1,94 @@
+// Partitioned ("IVF") index over TurboQuant codes: k-means centroids split the vectors into
+// lists, and a search scans only the lists whose centroids are nearest the query (nprobe).
+//
+// Each list is a flat index (flat_index.h) whose codes are taken relative to the list's
+// centroid: the centered estimator (docs/DESIGN.md, "Centering") with m = the centroid, so a
+// vector's code spends its bits on what sets it apart within its list. Inner product cannot be
+// centered, so its lists hold plain codes. The centroids are the only trained part; the codes
+// still need none.
+// Thread safety: as Index.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "tqdb/flat_index.h"
+#include "tqdb/index.h"
+
+namespace tqdb {
+
+namespace ivf {
+class CoarseQuantizer;  // index/ivf/coarse_quantizer.h
+}  // namespace ivf
+
+struct IvfIndexOptions {
+  Metric metric = Metric::kCosine;
+  QuantizerConfig quantizer;   // quantizer.dim is the index's dimension
+  bool store_vectors = false;  // keep the float vectors, for exact re-rank
+  bool center_lists = true;    // codes relative to the list's centroid (cosine and L2)
+  int default_nprobe = 0;      // lists searched when a search does not say; 0: DefaultNprobe
+  // Training: k-means iterations, the seed of its starting rows, and the largest sample used
+  // (points per list; more are subsampled).
+  int training_iterations = 10;
+  uint64_t training_seed = 1234;
+  size_t training_points_per_list = 128;
+};
+
+// The nprobe a search takes by default among `lists` lists: about one in 16, at least 8.
+int DefaultNprobe(size_t lists);
+// About sqrt(n) lists for n vectors, at least 1.
+size_t DefaultListCount(size_t n);
+
+class IvfIndex final : public Index {
+ public:
+  // `lists` centroids by k-means on the `sample` rows (cosine: of their unit vectors).
+  // InvalidArgument when the sample has fewer rows than lists, or is not finite.
+  static absl::StatusOr<std::unique_ptr<IvfIndex>> Train(const IvfIndexOptions& options,
+                                                         absl::Span<const float> sample,
+                                                         size_t lists);
+  // With given centroids (row-major, lists x dim), e.g. restored from storage.
+  static absl::StatusOr<std::unique_ptr<IvfIndex>> Create(const IvfIndexOptions& options,
+                                                          std::vector<float> centroids);
+  ~IvfIndex() override;
+
+  const IvfIndexOptions& options() const { return options_; }
+  int dim() const override { return options_.quantizer.dim; }
+  size_t size() const override { return list_of_.size(); }
+  bool Contains(uint64_t id) const override { return list_of_.contains(id); }
+  size_t lists() const { return lists_.size(); }
+  int default_nprobe() const;
+  const std::vector<float>& centroids() const;
+  // The number of vectors in each list.
+  std::vector<size_t> ListSizes() const;
+  // The list of `id`, or -1 when absent.
+  int64_t ListOf(uint64_t id) const;
+
+  absl::Status Add(absl::Span<const uint64_t> ids, absl::Span<const float> vectors) override;
+  size_t Remove(absl::Span<const uint64_t> ids) override;
+  absl::StatusOr<std::vector<SearchHit>> Search(absl::Span<const float> query,
+                                                const SearchOptions& params) const override;
+  absl::StatusOr<std::vector<std::vector<SearchHit>>> SearchBatch(
+      absl::Span<const float> queries, const SearchOptions& params) const override;
+  IndexMemory Memory() const override;
+
+ private:
+  explicit IvfIndex(const IvfIndexOptions& options);
+
+  // The rows as the coarse quantizer sees them (unit vectors for cosine).
+  std::vector<float> CoarseRows(absl::Span<const float> rows) const;
+  // One validated query whose lists to probe are `probe` (nprobe of them).
+  std::vector<SearchHit> SearchProbed(const float* query, const uint32_t* probe, size_t nprobe,
+                                      const SearchOptions& params) const;
+  absl::Status ValidateSearch(absl::Span<const float> queries, size_t count,
+                              const SearchOptions& params) const;
+  size_t Nprobe(const SearchOptions& params) const;
+
+  IvfIndexOptions options_;
+  std::unique_ptr<ivf::CoarseQuantizer> coarse_;
+  std::vector<std::unique_ptr<FlatIndex>> lists_;
+  absl::flat_hash_map<uint64_t, uint32_t> list_of_;  // id -> its list
+};
+
+}  // namespace tqdb

@@ -1,0 +1,138 @@
+#include "index/ivf/coarse_quantizer.h"
+
+#include <cblas.h>
+
+#include <algorithm>
+#include <numeric>
+#include <random>
+
+namespace tqdb::ivf {
+namespace {
+
+// Rows of x per matrix product, so that the scores (rows x centroids) stay a few MiB.
+constexpr size_t kRowsPerProduct = 1024;
+
+}  // namespace
+
+CoarseQuantizer::CoarseQuantizer(std::vector<float> centroids, int dim)
+    : dim_(dim), centroids_(std::move(centroids)), norms_sq_(centroids_.size() / dim) {
+  for (size_t c = 0; c < norms_sq_.size(); ++c) {
+    const float* v = centroid(c);
+    float sum = 0;
+    for (int j = 0; j < dim_; ++j) sum += v[j] * v[j];
+    norms_sq_[c] = sum;
+  }
+}
+
+void CoarseQuantizer::InnerProducts(const float* x, size_t n, float* scores) const {
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(n),
+              static_cast<int>(size()), dim_, 1.0f, x, dim_, centroids_.data(), dim_, 0.0f, scores,
+              static_cast<int>(size()));
+}
+
+void CoarseQuantizer::Assign(const float* x, size_t n, uint32_t* nearest, float* distances) const {
+  const size_t k = size();
+  std::vector<float> scores(std::min(n, kRowsPerProduct) * k);
+  for (size_t first = 0; first < n; first += kRowsPerProduct) {
+    const size_t rows = std::min(kRowsPerProduct, n - first);
+    InnerProducts(x + first * dim_, rows, scores.data());
+#pragma omp parallel for if (rows * k >= 65536)
+    for (size_t r = 0; r < rows; ++r) {
+      // |x - c|^2 = |x|^2 + |c|^2 - 2 <x, c>: the first term is the same for every c.
+      const float* s = &scores[r * k];
+      uint32_t best = 0;
+      float best_value = norms_sq_[0] - 2 * s[0];
+      for (size_t c = 1; c < k; ++c) {
+        const float value = norms_sq_[c] - 2 * s[c];
+        if (value < best_value) {
+          best_value = value;
+          best = static_cast<uint32_t>(c);
+        }
+      }
+      nearest[first + r] = best;
+      if (distances != nullptr) {
+        const float* row = x + (first + r) * dim_;
+        float norm_sq = 0;
+        for (int j = 0; j < dim_; ++j) norm_sq += row[j] * row[j];
+        distances[first + r] = std::max(0.0f, norm_sq + best_value);
+      }
+    }
+  }
+}
+
+void CoarseQuantizer::Probe(const float* x, size_t n, size_t count, bool by_inner_product,
+                            uint32_t* out) const {
+  const size_t k = size();
+  count = std::min(count, k);
+  std::vector<float> scores(std::min(n, kRowsPerProduct) * k);
+  for (size_t first = 0; first < n; first += kRowsPerProduct) {
+    const size_t rows = std::min(kRowsPerProduct, n - first);
+    InnerProducts(x + first * dim_, rows, scores.data());
+#pragma omp parallel for if (rows > 1)
+    for (size_t r = 0; r < rows; ++r) {
+      std::vector<float> cost(k);  // lower is nearer
+      const float* s = &scores[r * k];
+      for (size_t c = 0; c < k; ++c) cost[c] = by_inner_product ? -s[c] : norms_sq_[c] - 2 * s[c];
+      std::vector<uint32_t> order(k);
+      std::iota(order.begin(), order.end(), 0);
+      auto nearer = [&](uint32_t a, uint32_t b) {
+        return cost[a] < cost[b] || (cost[a] == cost[b] && a < b);
+      };
+      std::partial_sort(order.begin(), order.begin() + count, order.end(), nearer);
+      std::copy(order.begin(), order.begin() + count, out + (first + r) * count);
+    }
+  }
+}
+
+std::vector<float> KMeans(const float* x, size_t n, int dim, size_t k,
+                          const KMeansOptions& options) {
+  std::mt19937_64 gen(options.seed);
+  // k distinct rows to start from.
+  std::vector<size_t> rows(n);
+  std::iota(rows.begin(), rows.end(), 0);
+  for (size_t i = 0; i < k; ++i) {
+    std::uniform_int_distribution<size_t> pick(i, n - 1);
+    std::swap(rows[i], rows[pick(gen)]);
+  }
+  std::vector<float> centroids(k * dim);
+  for (size_t c = 0; c < k; ++c) {
+    std::copy(x + rows[c] * dim, x + (rows[c] + 1) * dim, centroids.begin() + c * dim);
+  }
+  std::vector<uint32_t> assigned(n);
+  std::vector<double> sums(k * dim);
+  std::vector<size_t> counts(k);
+  for (int iteration = 0; iteration < options.iterations; ++iteration) {
+    CoarseQuantizer(centroids, dim).Assign(x, n, assigned.data());
+    std::fill(sums.begin(), sums.end(), 0.0);
+    std::fill(counts.begin(), counts.end(), 0);
+    for (size_t i = 0; i < n; ++i) {
+      double* sum = &sums[size_t{assigned[i]} * dim];
+      for (int j = 0; j < dim; ++j) sum[j] += x[i * dim + j];
+      ++counts[assigned[i]];
+    }
+    for (size_t c = 0; c < k; ++c) {
+      if (counts[c] == 0) continue;
+      for (int j = 0; j < dim; ++j) {
+        centroids[c * dim + j] = static_cast<float>(sums[c * dim + j] / counts[c]);
+      }
+    }
+    // An empty cluster takes half of the largest: both move a little apart from its centroid
+    // (FAISS's split), and the next assignment divides its points.
+    for (size_t c = 0; c < k; ++c) {
+      if (counts[c] != 0) continue;
+      const size_t largest = std::max_element(counts.begin(), counts.end()) - counts.begin();
+      constexpr float kEpsilon = 1.0f / 1024;
+      for (int j = 0; j < dim; ++j) {
+        const float v = centroids[largest * dim + j];
+        const float sign = (j % 2 == 0) ? 1.0f : -1.0f;
+        centroids[c * dim + j] = v * (1 + sign * kEpsilon);
+        centroids[largest * dim + j] = v * (1 - sign * kEpsilon);
+      }
+      counts[c] = counts[largest] / 2;
+      counts[largest] -= counts[c];
+    }
+  }
+  return centroids;
+}
+
+}  // namespace tqdb::ivf

@@ -1,0 +1,261 @@
+#include "tqdb/ivf_index.h"
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+
+#include "absl/strings/str_cat.h"
+#include "index/ivf/coarse_quantizer.h"
+#include "index/rerank.h"
+#include "index/vector_checks.h"
+#include "tqdb/status_macros.h"
+
+namespace tqdb {
+
+int DefaultNprobe(size_t lists) {
+  return static_cast<int>(std::min<size_t>(lists, std::max<size_t>(8, lists / 16)));
+}
+
+size_t DefaultListCount(size_t n) {
+  return std::max<size_t>(1, static_cast<size_t>(std::lround(std::sqrt(static_cast<double>(n)))));
+}
+
+IvfIndex::IvfIndex(const IvfIndexOptions& options) : options_(options) {}
+IvfIndex::~IvfIndex() = default;
+
+absl::StatusOr<std::unique_ptr<IvfIndex>> IvfIndex::Train(const IvfIndexOptions& options,
+                                                          absl::Span<const float> sample,
+                                                          size_t lists) {
+  const int d = options.quantizer.dim;
+  if (d < 1) return absl::InvalidArgumentError(absl::StrCat("dimension must be >= 1, got ", d));
+  TQDB_ASSIGN_OR_RETURN(const size_t count, CountQueries(sample, d));
+  TQDB_RETURN_IF_ERROR(ValidateVectors(sample, count, d));
+  if (lists < 1 || lists > count) {
+    return absl::InvalidArgumentError(absl::StrCat("training ", lists, " lists needs at least as ",
+                                                   "many sample vectors; got ", count));
+  }
+  std::unique_ptr<IvfIndex> probe(new IvfIndex(options));
+  std::vector<float> rows = probe->CoarseRows(sample);
+  // At most training_points_per_list per list, drawn at random: k-means costs rows x lists x d.
+  const size_t wanted = std::max<size_t>(lists, options.training_points_per_list * lists);
+  if (count > wanted) {
+    std::mt19937_64 gen(options.training_seed);
+    std::vector<size_t> order(count);
+    for (size_t i = 0; i < count; ++i) order[i] = i;
+    for (size_t i = 0; i < wanted; ++i) {
+      std::swap(order[i], order[std::uniform_int_distribution<size_t>(i, count - 1)(gen)]);
+    }
+    std::vector<float> subset(wanted * d);
+    for (size_t i = 0; i < wanted; ++i) {
+      std::copy_n(rows.begin() + order[i] * d, d, subset.begin() + i * d);
+    }
+    rows = std::move(subset);
+  }
+  ivf::KMeansOptions kmeans;
+  kmeans.iterations = options.training_iterations;
+  kmeans.seed = options.training_seed;
+  return Create(options, ivf::KMeans(rows.data(), rows.size() / d, d, lists, kmeans));
+}
+
+absl::StatusOr<std::unique_ptr<IvfIndex>> IvfIndex::Create(const IvfIndexOptions& options,
+                                                           std::vector<float> centroids) {
+  const int d = options.quantizer.dim;
+  if (d < 1) return absl::InvalidArgumentError(absl::StrCat("dimension must be >= 1, got ", d));
+  if (centroids.empty() || centroids.size() % d != 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        centroids.size(), " centroid values are not a whole, nonzero number of rows of ", d));
+  }
+  const size_t lists = centroids.size() / d;
+  TQDB_RETURN_IF_ERROR(ValidateVectors(centroids, lists, d));
+  if (options.default_nprobe < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("default nprobe must be >= 0, got ", options.default_nprobe));
+  }
+  std::unique_ptr<IvfIndex> index(new IvfIndex(options));
+  const bool centered = options.center_lists && options.metric != Metric::kInnerProduct;
+  for (size_t l = 0; l < lists; ++l) {
+    FlatIndexOptions list;
+    list.metric = options.metric;
+    list.quantizer = options.quantizer;
+    list.store_vectors = options.store_vectors;
+    if (centered) list.center.assign(centroids.begin() + l * d, centroids.begin() + (l + 1) * d);
+    TQDB_ASSIGN_OR_RETURN(std::unique_ptr<FlatIndex> flat, FlatIndex::Create(list));
+    index->lists_.push_back(std::move(flat));
+  }
+  index->coarse_ = std::make_unique<ivf::CoarseQuantizer>(std::move(centroids), d);
+  return index;
+}
+
+int IvfIndex::default_nprobe() const {
+  return options_.default_nprobe > 0 ? options_.default_nprobe : DefaultNprobe(lists());
+}
+
+const std::vector<float>& IvfIndex::centroids() const { return coarse_->centroids(); }
+
+std::vector<size_t> IvfIndex::ListSizes() const {
+  std::vector<size_t> sizes;
+  for (const auto& list : lists_) sizes.push_back(list->size());
+  return sizes;
+}
+
+int64_t IvfIndex::ListOf(uint64_t id) const {
+  auto it = list_of_.find(id);
+  return it == list_of_.end() ? -1 : it->second;
+}
+
+std::vector<float> IvfIndex::CoarseRows(absl::Span<const float> rows) const {
+  std::vector<float> out(rows.begin(), rows.end());
+  if (options_.metric != Metric::kCosine) return out;
+  const int d = dim();
+  for (size_t r = 0; r < out.size() / d; ++r) {
+    float* row = out.data() + r * d;
+    const double norm = std::sqrt(Dot(row, row, d));
+    if (norm > 0) {
+      for (int j = 0; j < d; ++j) row[j] = static_cast<float>(row[j] / norm);
+    }
+  }
+  return out;
+}
+
+absl::Status IvfIndex::Add(absl::Span<const uint64_t> ids, absl::Span<const float> vectors) {
+  if (ids.empty()) return absl::InvalidArgumentError("empty batch: no vectors to add");
+  const int d = dim();
+  TQDB_RETURN_IF_ERROR(ValidateVectors(vectors, ids.size(), d));
+  TQDB_RETURN_IF_ERROR(ValidateUniqueIds(ids));
+  const size_t n = ids.size();
+  std::vector<uint32_t> assigned(n);
+  coarse_->Assign(CoarseRows(vectors).data(), n, assigned.data());
+  // An id that moves to another list leaves its old one first.
+  std::vector<std::vector<size_t>> members(lists());
+  for (size_t i = 0; i < n; ++i) {
+    auto it = list_of_.find(ids[i]);
+    if (it != list_of_.end() && it->second != assigned[i]) {
+      lists_[it->second]->Remove(absl::MakeConstSpan(&ids[i], 1));
+    }
+    members[assigned[i]].push_back(i);
+  }
+  std::vector<uint64_t> list_ids;
+  std::vector<float> list_vectors;
+  for (size_t l = 0; l < lists(); ++l) {
+    if (members[l].empty()) continue;
+    list_ids.clear();
+    list_vectors.clear();
+    for (size_t i : members[l]) {
+      list_ids.push_back(ids[i]);
+      list_vectors.insert(list_vectors.end(), vectors.begin() + i * d,
+                          vectors.begin() + (i + 1) * d);
+    }
+    // Validated above: the list cannot refuse them.
+    TQDB_RETURN_IF_ERROR(lists_[l]->Add(list_ids, list_vectors));
+    for (uint64_t id : list_ids) list_of_[id] = static_cast<uint32_t>(l);
+  }
+  return absl::OkStatus();
+}
+
+size_t IvfIndex::Remove(absl::Span<const uint64_t> ids) {
+  size_t removed = 0;
+  for (uint64_t id : ids) {
+    auto it = list_of_.find(id);
+    if (it == list_of_.end()) continue;
+    removed += lists_[it->second]->Remove(absl::MakeConstSpan(&id, 1));
+    list_of_.erase(it);
+  }
+  return removed;
+}
+
+absl::Status IvfIndex::ValidateSearch(absl::Span<const float> queries, size_t count,
+                                      const SearchOptions& params) const {
+  TQDB_RETURN_IF_ERROR(ValidateSearchOptions(params));
+  if (params.rerank && !options_.store_vectors) {
+    return absl::FailedPreconditionError(
+        "re-rank needs the float vectors, but this index does not store them");
+  }
+  TQDB_RETURN_IF_ERROR(ValidateVectors(queries, count, dim()));
+  if (options_.metric == Metric::kCosine) {
+    for (size_t i = 0; i < count; ++i) {
+      const float* q = queries.data() + i * dim();
+      if (Dot(q, q, dim()) == 0) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("query ", i, " is the zero vector, which has no cosine similarity"));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+size_t IvfIndex::Nprobe(const SearchOptions& params) const {
+  const size_t wanted = params.nprobe > 0 ? params.nprobe : default_nprobe();
+  return std::min(wanted, lists());
+}
+
+std::vector<SearchHit> IvfIndex::SearchProbed(const float* query, const uint32_t* probe,
+                                              size_t nprobe, const SearchOptions& params) const {
+  // Each list gives its best estimates; they are merged, then re-ranked once when asked.
+  SearchOptions inner = params;
+  inner.rerank = false;
+  inner.k = params.rerank ? std::max(params.k, params.rerank_candidates) : params.k;
+  std::vector<SearchHit> merged;
+  for (size_t p = 0; p < nprobe; ++p) {
+    const FlatIndex& list = *lists_[probe[p]];
+    if (list.size() == 0) continue;
+    absl::StatusOr<std::vector<SearchHit>> hits =
+        list.Search(absl::MakeConstSpan(query, dim()), inner);
+    if (hits.ok()) merged.insert(merged.end(), hits->begin(), hits->end());
+  }
+  const bool lower_better = LowerIsBetter(options_.metric);
+  auto better = [&](const SearchHit& a, const SearchHit& b) {
+    if (a.score != b.score) return lower_better ? a.score < b.score : a.score > b.score;
+    return a.id < b.id;
+  };
+  const size_t keep = std::min<size_t>(merged.size(), inner.k);
+  std::partial_sort(merged.begin(), merged.begin() + keep, merged.end(), better);
+  merged.resize(keep);
+  if (!params.rerank) return merged;
+  const float norm_sq = static_cast<float>(Dot(query, query, dim()));
+  std::vector<SearchHit> hits;
+  for (const auto& [score, c] :
+       RerankExact(options_.metric, query, norm_sq, dim(), merged.size(), params.k, [&](size_t c) {
+         return lists_[list_of_.at(merged[c].id)]->StoredVector(merged[c].id);
+       })) {
+    hits.push_back({merged[c].id, score});
+  }
+  return hits;
+}
+
+absl::StatusOr<std::vector<SearchHit>> IvfIndex::Search(absl::Span<const float> query,
+                                                        const SearchOptions& params) const {
+  TQDB_RETURN_IF_ERROR(ValidateSearch(query, 1, params));
+  const size_t nprobe = Nprobe(params);
+  std::vector<uint32_t> probe(nprobe);
+  coarse_->Probe(CoarseRows(query).data(), 1, nprobe, options_.metric == Metric::kInnerProduct,
+                 probe.data());
+  return SearchProbed(query.data(), probe.data(), nprobe, params);
+}
+
+absl::StatusOr<std::vector<std::vector<SearchHit>>> IvfIndex::SearchBatch(
+    absl::Span<const float> queries, const SearchOptions& params) const {
+  TQDB_ASSIGN_OR_RETURN(const size_t count, CountQueries(queries, dim()));
+  TQDB_RETURN_IF_ERROR(ValidateSearch(queries, count, params));
+  // One matrix product finds every query's lists.
+  const size_t nprobe = Nprobe(params);
+  std::vector<uint32_t> probes(count * nprobe);
+  coarse_->Probe(CoarseRows(queries).data(), count, nprobe,
+                 options_.metric == Metric::kInnerProduct, probes.data());
+  std::vector<std::vector<SearchHit>> results(count);
+#pragma omp parallel for schedule(dynamic, 1)
+  for (size_t i = 0; i < count; ++i) {
+    results[i] = SearchProbed(queries.data() + i * dim(), &probes[i * nprobe], nprobe, params);
+  }
+  return results;
+}
+
+IndexMemory IvfIndex::Memory() const {
+  IndexMemory memory;
+  for (const auto& list : lists_) memory += list->Memory();
+  memory.ids += list_of_.capacity() * (sizeof(std::pair<uint64_t, uint32_t>) + 1);
+  memory.lists += coarse_->centroids().capacity() * sizeof(float) * 2 +  // centroids, list centers
+                  lists_.capacity() * (sizeof(FlatIndex) + sizeof(void*));
+  return memory;
+}
+
+}  // namespace tqdb

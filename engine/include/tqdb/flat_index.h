@@ -36,6 +36,9 @@ struct FlatIndexOptions {
   // Empty, or the center m (quantizer.dim values) the codes are taken relative to: x - m is
   // encoded (for cosine x / |x| - m). Cosine and L2 only (docs/DESIGN.md, "Centering").
   std::vector<float> center;
+  // Centered cosine: take a share of the center off each query (smaller estimate error). A
+  // partitioned index turns it off, so that one prepared query serves all its lists.
+  bool shift_queries = true;
 };
 
 class FlatIndex final : public Index {
@@ -90,6 +93,10 @@ class FlatIndex final : public Index {
   IndexMemory Memory() const override;
 
  private:
+  // The partitioned index scans its lists (flat indexes) with one prepared query and one top-k
+  // across them: PrepareScan, Scan and the slots' ids and floats.
+  friend class IvfIndex;
+
   explicit FlatIndex(const FlatIndexOptions& options);
 
   absl::Status ValidateSearch(absl::Span<const float> queries, size_t count,
@@ -108,12 +115,16 @@ class FlatIndex final : public Index {
   // size): one reference score per code, or the fast-scan kernels with threshold pruning (only
   // slots whose bound can beat the k-th key are scored exactly). Both give the same top-k, and
   // scanning a range in consecutive pieces gives the same top-k as scanning it whole.
-  void Scan(const QueryScan& query, size_t begin, size_t end, TopK* top) const;
-  void ScanReference(const QueryScan& query, size_t begin, size_t end, TopK* top) const;
+  // Slots are pushed as `value_offset` + slot (a partitioned index numbers its lists' slots
+  // one after another, so its lists share one top-k and its threshold).
+  void Scan(const QueryScan& query, size_t begin, size_t end, TopK* top,
+            uint32_t value_offset = 0) const;
+  void ScanReference(const QueryScan& query, size_t begin, size_t end, TopK* top,
+                     uint32_t value_offset) const;
   // The fast path for several queries at once (tops[j] for queries[j]): each block of codes is
   // read once for all of them.
   void ScanBlocks(absl::Span<const QueryScan* const> queries, size_t begin, size_t end,
-                  absl::Span<TopK* const> tops) const;
+                  absl::Span<TopK* const> tops, uint32_t value_offset = 0) const;
   // The pruning kernels' per-query terms (scan/prune_kernels.h).
   scan::PruneTerms PruneTermsOf(const QueryScan& query) const;
   // The blocks whose survivors a second pass with residual tables refines: those behind the

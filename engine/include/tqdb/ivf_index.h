@@ -89,6 +89,9 @@ class IvfIndex final : public Index {
   std::unique_ptr<ivf::CoarseQuantizer> coarse_;
   std::vector<std::unique_ptr<FlatIndex>> lists_;
   absl::flat_hash_map<uint64_t, uint32_t> list_of_;  // id -> its list
+  // Every list scores a query prepared once (cosine lists do not shift queries; inner product
+  // lists are not centered); centered L2 lists each prepare their own (q - m differs).
+  bool shared_scan_ = true;
 };
 
 }  // namespace tqdb

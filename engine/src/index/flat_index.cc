@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "index/id_map.h"
+#include "index/query_scan.h"
 #include "index/rerank.h"
 #include "index/scan/lookup_tables.h"
 #include "index/scan/nibble_blocks.h"
@@ -32,21 +33,14 @@ constexpr size_t kSharedScanQueries = 8;
 
 }  // namespace
 
-struct FlatIndex::QueryScan {
-  QueryTerms terms;  // terms.shifted is what `prepared` was built from
-  PreparedQuery prepared;
-  bool fast = false;  // fast-scan kernels, else the reference scorer
-  scan::QuantizedTables mse_tables, sign_tables;
-};
-
 FlatIndex::FlatIndex(const FlatIndexOptions& options)
     : options_(options), id_map_(std::make_unique<IdMap>()) {}
 FlatIndex::~FlatIndex() = default;
 
 absl::StatusOr<std::unique_ptr<FlatIndex>> FlatIndex::Create(const FlatIndexOptions& options) {
   std::unique_ptr<FlatIndex> index(new FlatIndex(options));
-  TQDB_ASSIGN_OR_RETURN(index->coder_,
-                        VectorCoder::Create(options.metric, options.quantizer, options.center));
+  TQDB_ASSIGN_OR_RETURN(index->coder_, VectorCoder::Create(options.metric, options.quantizer,
+                                                           options.center, options.shift_queries));
   index->quantizer_ = &index->coder_->quantizer();
   index->code_bytes_ = index->quantizer_->code_bytes();
   index->slots_ = std::make_unique<SlotArrays>(index->code_bytes_, options.quantizer.dim);
@@ -280,6 +274,7 @@ FlatIndex::QueryScan FlatIndex::PrepareScan(const float* query, const SearchOpti
   // Without SIMD the byte-table reference (one lookup per code byte) beats the nibble kernel.
   query_scan.fast =
       fast_scan_ && !params.reference_scan && scan::ActiveScanLevel() != scan::ScanLevel::kScalar;
+  query_scan.table_keys = params.rerank;
   // The tables behind the pruning bound's Q sums (tq-mse's MSE tables, tq-prod's sign tables)
   // get residual tables, so a block's survivors are refined before any is scored exactly;
   // not when a P part (tq-prod's MSE sums) is in the bound too, nor when the combined counts
@@ -352,23 +347,25 @@ std::vector<SearchHit> FlatIndex::Finish(const float* query, const QueryScan& qu
 
 const Quantizer& FlatIndex::quantizer() const { return *quantizer_; }
 
-void FlatIndex::Scan(const QueryScan& query, size_t begin, size_t end, TopK* top) const {
+void FlatIndex::Scan(const QueryScan& query, size_t begin, size_t end, TopK* top,
+                     uint32_t value_offset) const {
   if (query.fast) {
     const QueryScan* queries[] = {&query};
     TopK* tops[] = {top};
-    ScanBlocks(queries, begin, end, tops);
+    ScanBlocks(queries, begin, end, tops, value_offset);
   } else {
-    ScanReference(query, begin, end, top);
+    ScanReference(query, begin, end, top, value_offset);
   }
 }
 
-void FlatIndex::ScanReference(const QueryScan& query, size_t begin, size_t end, TopK* top) const {
+void FlatIndex::ScanReference(const QueryScan& query, size_t begin, size_t end, TopK* top,
+                              uint32_t value_offset) const {
   std::vector<uint8_t> buffer(code_bytes_);
   for (size_t slot = begin; slot < end; ++slot) {
     const VectorFactors f{slots_->norms[slot], slots_->auxs[slot]};
     const float estimate =
         quantizer_->EstimateInnerProduct(query.prepared, CodeAt(slot, buffer.data()), f);
-    top->Push(coder_->Key(f, estimate, query.terms), static_cast<uint32_t>(slot));
+    top->Push(coder_->Key(f, estimate, query.terms), value_offset + static_cast<uint32_t>(slot));
   }
 }
 
@@ -406,7 +403,7 @@ scan::PruneTerms FlatIndex::PruneTermsOf(const QueryScan& query) const {
 }
 
 void FlatIndex::ScanBlocks(absl::Span<const QueryScan* const> queries, size_t begin, size_t end,
-                           absl::Span<TopK* const> tops) const {
+                           absl::Span<TopK* const> tops, uint32_t value_offset) const {
   const int count = static_cast<int>(queries.size());
   const bool prod = sign_blocks_ != nullptr;
   const scan::ScanQueriesFn scan_queries = scan::ActiveScanQueries();
@@ -471,12 +468,19 @@ void FlatIndex::ScanBlocks(absl::Span<const QueryScan* const> queries, size_t be
         keep &= prune_block(refined_terms[j], combined, combined, &norms[first], &auxs[first],
                             in_block, top->threshold());
       }
+      // tq-mse's estimate is a x (its MSE part): the refined sums give it without the code.
+      const bool table_keys = query.table_keys && refine_tables[j] != nullptr && !prod;
       for (; keep != 0; keep &= keep - 1) {
-        const size_t slot = first + __builtin_ctz(keep);
+        const int i = __builtin_ctz(keep);
+        const size_t slot = first + i;
         const VectorFactors f{slots_->norms[slot], slots_->auxs[slot]};
         const float estimate =
-            quantizer_->EstimateInnerProduct(query.prepared, CodeAt(slot, code.data()), f);
-        top->Push(coder_->Key(f, estimate, query.terms), static_cast<uint32_t>(slot));
+            table_keys
+                ? f.aux * std::fma(refined_terms[j].q1, static_cast<float>(combined[i]),
+                                   refined_terms[j].q0)
+                : quantizer_->EstimateInnerProduct(query.prepared, CodeAt(slot, code.data()), f);
+        top->Push(coder_->Key(f, estimate, query.terms),
+                  value_offset + static_cast<uint32_t>(slot));
       }
     }
   }

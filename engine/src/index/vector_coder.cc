@@ -9,8 +9,11 @@
 namespace tqdb {
 
 VectorCoder::VectorCoder(Metric metric, std::unique_ptr<Quantizer> quantizer,
-                         std::vector<float> center)
-    : metric_(metric), quantizer_(std::move(quantizer)), center_(std::move(center)) {
+                         std::vector<float> center, bool shift_queries)
+    : metric_(metric),
+      quantizer_(std::move(quantizer)),
+      center_(std::move(center)),
+      shift_queries_(shift_queries) {
   if (!center_.empty()) {
     center_norm_sq_ = static_cast<float>(Dot(center_.data(), center_.data(), dim()));
   }
@@ -18,12 +21,14 @@ VectorCoder::VectorCoder(Metric metric, std::unique_ptr<Quantizer> quantizer,
 
 absl::StatusOr<std::unique_ptr<VectorCoder>> VectorCoder::Create(Metric metric,
                                                                  const QuantizerConfig& quantizer,
-                                                                 std::vector<float> center) {
+                                                                 std::vector<float> center,
+                                                                 bool shift_queries) {
   TQDB_ASSIGN_OR_RETURN(std::unique_ptr<Quantizer> q, Quantizer::Create(quantizer));
   // m = 0 is no center: the uncentered path, bit for bit (any metric).
   if (std::all_of(center.begin(), center.end(), [](float v) { return v == 0; })) center.clear();
   if (!center.empty()) TQDB_RETURN_IF_ERROR(ValidateCenter(center, quantizer.dim, metric));
-  return std::unique_ptr<VectorCoder>(new VectorCoder(metric, std::move(q), std::move(center)));
+  return std::unique_ptr<VectorCoder>(
+      new VectorCoder(metric, std::move(q), std::move(center), shift_queries));
 }
 
 void VectorCoder::EncodeBatch(const float* x, size_t n, uint8_t* codes,
@@ -64,7 +69,7 @@ QueryTerms VectorCoder::PrepareTerms(const float* query) const {
   if (centered()) {
     if (metric_ == Metric::kCosine) {
       terms.offset = static_cast<float>(Dot(terms.shifted.data(), center_.data(), d));
-      terms.alpha = std::clamp(terms.offset / center_norm_sq_, 0.0f, 1.0f);
+      terms.alpha = shift_queries_ ? std::clamp(terms.offset / center_norm_sq_, 0.0f, 1.0f) : 0.0f;
     }
     for (int j = 0; j < d; ++j) terms.shifted[j] -= terms.alpha * center_[j];
     terms.shifted_norm_sq = static_cast<float>(Dot(terms.shifted.data(), terms.shifted.data(), d));

@@ -49,9 +49,13 @@ class VectorCoder {
 
   // `center` is empty or has quantizer.dim finite values; InvalidArgument otherwise, or when the
   // metric cannot be centered. An all-zero center is no center.
+  // `shift_queries` false: centered cosine takes none of m off the query (alpha = 0), so the
+  // prepared query is the same for every center (the lists of a partitioned index share it);
+  // the estimate's error then grows with |q| instead of |q - alpha m|. L2 always shifts.
   static absl::StatusOr<std::unique_ptr<VectorCoder>> Create(Metric metric,
                                                              const QuantizerConfig& quantizer,
-                                                             std::vector<float> center);
+                                                             std::vector<float> center,
+                                                             bool shift_queries = true);
 
   Metric metric() const { return metric_; }
   const Quantizer& quantizer() const { return *quantizer_; }
@@ -102,11 +106,13 @@ class VectorCoder {
   }
 
  private:
-  VectorCoder(Metric metric, std::unique_ptr<Quantizer> quantizer, std::vector<float> center);
+  VectorCoder(Metric metric, std::unique_ptr<Quantizer> quantizer, std::vector<float> center,
+              bool shift_queries);
 
   const Metric metric_;
   const std::unique_ptr<Quantizer> quantizer_;
   const std::vector<float> center_;
+  const bool shift_queries_;
   float center_norm_sq_ = 0;
 };
 

@@ -11,6 +11,23 @@ namespace {
 
 // Rows of x per matrix product, so that the scores (rows x centroids) stay a few MiB.
 constexpr size_t kRowsPerProduct = 1024;
+// Fewer rows than this (a search's queries, a small upsert) skip BLAS: its worker threads keep
+// spinning after a call and take the cores from the scan that follows (like FAISS, whose
+// threshold is 20 queries).
+constexpr size_t kBlasMinRows = 64;
+
+// <a, b> in eight float lanes, which the compiler keeps in SIMD registers.
+float DotFloat(const float* a, const float* b, int d) {
+  float lanes[8] = {};
+  int j = 0;
+  for (; j + 8 <= d; j += 8) {
+    for (int l = 0; l < 8; ++l) lanes[l] += a[j + l] * b[j + l];
+  }
+  float sum = 0;
+  for (; j < d; ++j) sum += a[j] * b[j];
+  for (float lane : lanes) sum += lane;
+  return sum;
+}
 
 }  // namespace
 
@@ -25,6 +42,13 @@ CoarseQuantizer::CoarseQuantizer(std::vector<float> centroids, int dim)
 }
 
 void CoarseQuantizer::InnerProducts(const float* x, size_t n, float* scores) const {
+  if (n < kBlasMinRows) {
+    for (size_t r = 0; r < n; ++r) {
+      for (size_t c = 0; c < size(); ++c)
+        scores[r * size() + c] = DotFloat(x + r * dim_, centroid(c), dim_);
+    }
+    return;
+  }
   cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(n),
               static_cast<int>(size()), dim_, 1.0f, x, dim_, centroids_.data(), dim_, 0.0f, scores,
               static_cast<int>(size()));
@@ -32,30 +56,48 @@ void CoarseQuantizer::InnerProducts(const float* x, size_t n, float* scores) con
 
 void CoarseQuantizer::Assign(const float* x, size_t n, uint32_t* nearest, float* distances) const {
   const size_t k = size();
-  std::vector<float> scores(std::min(n, kRowsPerProduct) * k);
-  for (size_t first = 0; first < n; first += kRowsPerProduct) {
-    const size_t rows = std::min(kRowsPerProduct, n - first);
-    InnerProducts(x + first * dim_, rows, scores.data());
-#pragma omp parallel for if (rows * k >= 65536)
-    for (size_t r = 0; r < rows; ++r) {
-      // |x - c|^2 = |x|^2 + |c|^2 - 2 <x, c>: the first term is the same for every c.
-      const float* s = &scores[r * k];
-      uint32_t best = 0;
-      float best_value = norms_sq_[0] - 2 * s[0];
-      for (size_t c = 1; c < k; ++c) {
-        const float value = norms_sq_[c] - 2 * s[c];
-        if (value < best_value) {
-          best_value = value;
-          best = static_cast<uint32_t>(c);
-        }
+  // Blocks of rows in parallel on OpenMP's threads, BLAS single-threaded inside each: BLAS's own
+  // worker threads spin (sched_yield) for a while after every call, and on two cores they took
+  // the cores from the OpenMP threads and the scans that followed (training 2-3x slower,
+  // searches right after an upsert slower still). FAISS's later calls get BLAS's threads back.
+  const size_t blocks = (n + kRowsPerProduct - 1) / kRowsPerProduct;
+  const int blas_threads = openblas_get_num_threads();
+  if (n >= kBlasMinRows) openblas_set_num_threads(1);
+#pragma omp parallel if (blocks > 1)
+  {
+    std::vector<float> scores(std::min(n, kRowsPerProduct) * k);
+#pragma omp for schedule(dynamic, 1)
+    for (size_t block = 0; block < blocks; ++block) {
+      const size_t first = block * kRowsPerProduct;
+      const size_t rows = std::min(kRowsPerProduct, n - first);
+      InnerProducts(x + first * dim_, rows, scores.data());
+      AssignBlock(x, first, rows, scores.data(), nearest, distances);
+    }
+  }
+  if (n >= kBlasMinRows) openblas_set_num_threads(blas_threads);
+}
+
+void CoarseQuantizer::AssignBlock(const float* x, size_t first, size_t rows, const float* scores,
+                                  uint32_t* nearest, float* distances) const {
+  const size_t k = size();
+  for (size_t r = 0; r < rows; ++r) {
+    // |x - c|^2 = |x|^2 + |c|^2 - 2 <x, c>: the first term is the same for every c.
+    const float* s = &scores[r * k];
+    uint32_t best = 0;
+    float best_value = norms_sq_[0] - 2 * s[0];
+    for (size_t c = 1; c < k; ++c) {
+      const float value = norms_sq_[c] - 2 * s[c];
+      if (value < best_value) {
+        best_value = value;
+        best = static_cast<uint32_t>(c);
       }
-      nearest[first + r] = best;
-      if (distances != nullptr) {
-        const float* row = x + (first + r) * dim_;
-        float norm_sq = 0;
-        for (int j = 0; j < dim_; ++j) norm_sq += row[j] * row[j];
-        distances[first + r] = std::max(0.0f, norm_sq + best_value);
-      }
+    }
+    nearest[first + r] = best;
+    if (distances != nullptr) {
+      const float* row = x + (first + r) * dim_;
+      float norm_sq = 0;
+      for (int j = 0; j < dim_; ++j) norm_sq += row[j] * row[j];
+      distances[first + r] = std::max(0.0f, norm_sq + best_value);
     }
   }
 }
@@ -68,7 +110,6 @@ void CoarseQuantizer::Probe(const float* x, size_t n, size_t count, bool by_inne
   for (size_t first = 0; first < n; first += kRowsPerProduct) {
     const size_t rows = std::min(kRowsPerProduct, n - first);
     InnerProducts(x + first * dim_, rows, scores.data());
-#pragma omp parallel for if (rows > 1)
     for (size_t r = 0; r < rows; ++r) {
       std::vector<float> cost(k);  // lower is nearer
       const float* s = &scores[r * k];

@@ -29,6 +29,9 @@ class CoarseQuantizer {
  private:
   // scores[i * size() + c] = <x_i, centroid c> for the n rows of x.
   void InnerProducts(const float* x, size_t n, float* scores) const;
+  // Assign's rows [first, first + rows), given their scores.
+  void AssignBlock(const float* x, size_t first, size_t rows, const float* scores,
+                   uint32_t* nearest, float* distances) const;
 
   int dim_;
   std::vector<float> centroids_;

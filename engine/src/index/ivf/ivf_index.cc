@@ -2,11 +2,16 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 #include <random>
 
 #include "absl/strings/str_cat.h"
+#include "index/id_map.h"
 #include "index/ivf/coarse_quantizer.h"
+#include "index/query_scan.h"
 #include "index/rerank.h"
+#include "index/slot_arrays.h"
+#include "index/topk.h"
 #include "index/vector_checks.h"
 #include "tqdb/status_macros.h"
 
@@ -72,6 +77,7 @@ absl::StatusOr<std::unique_ptr<IvfIndex>> IvfIndex::Create(const IvfIndexOptions
         absl::StrCat("default nprobe must be >= 0, got ", options.default_nprobe));
   }
   std::unique_ptr<IvfIndex> index(new IvfIndex(options));
+  index->shared_scan_ = options.metric != Metric::kL2 || !options.center_lists;
   const bool centered = options.center_lists && options.metric != Metric::kInnerProduct;
   for (size_t l = 0; l < lists; ++l) {
     FlatIndexOptions list;
@@ -79,6 +85,7 @@ absl::StatusOr<std::unique_ptr<IvfIndex>> IvfIndex::Create(const IvfIndexOptions
     list.quantizer = options.quantizer;
     list.store_vectors = options.store_vectors;
     if (centered) list.center.assign(centroids.begin() + l * d, centroids.begin() + (l + 1) * d);
+    list.shift_queries = false;  // one prepared query for every list (SearchProbed)
     TQDB_ASSIGN_OR_RETURN(std::unique_ptr<FlatIndex> flat, FlatIndex::Create(list));
     index->lists_.push_back(std::move(flat));
   }
@@ -190,34 +197,50 @@ size_t IvfIndex::Nprobe(const SearchOptions& params) const {
 
 std::vector<SearchHit> IvfIndex::SearchProbed(const float* query, const uint32_t* probe,
                                               size_t nprobe, const SearchOptions& params) const {
-  // Each list gives its best estimates; they are merged, then re-ranked once when asked.
-  SearchOptions inner = params;
-  inner.rerank = false;
-  inner.k = params.rerank ? std::max(params.k, params.rerank_candidates) : params.k;
-  std::vector<SearchHit> merged;
+  // One top-k across the probed lists, so every list is pruned by the best keys found so far;
+  // list p's slots enter it numbered from offsets[p].
+  TopK top(FlatIndex::Keep(params));
+  std::vector<uint32_t> offsets, scanned;
+  uint32_t offset = 0;
+  std::optional<FlatIndex::QueryScan> scan;
   for (size_t p = 0; p < nprobe; ++p) {
     const FlatIndex& list = *lists_[probe[p]];
     if (list.size() == 0) continue;
-    absl::StatusOr<std::vector<SearchHit>> hits =
-        list.Search(absl::MakeConstSpan(query, dim()), inner);
-    if (hits.ok()) merged.insert(merged.end(), hits->begin(), hits->end());
+    if (!scan.has_value() || !shared_scan_) {
+      scan = list.PrepareScan(query, params);
+    } else if (list.coder_->centered() && options_.metric == Metric::kCosine) {
+      // Lists that do not shift queries share the rotation and tables; only the offset <q, m>
+      // of their center changes (terms.shifted is the unit query: alpha is 0).
+      const std::vector<float>& center = list.coder_->center();
+      scan->terms.offset =
+          static_cast<float>(Dot(scan->terms.shifted.data(), center.data(), dim()));
+    }
+    list.Scan(*scan, 0, list.size(), &top, offset);
+    offsets.push_back(offset);
+    scanned.push_back(probe[p]);
+    offset += static_cast<uint32_t>(list.size());
+  }
+  const std::vector<std::pair<float, uint32_t>> best = std::move(top).Sorted();
+  // The list and slot behind each kept value.
+  std::vector<std::pair<const FlatIndex*, uint32_t>> where;
+  for (const auto& [key, value] : best) {
+    const size_t i = std::upper_bound(offsets.begin(), offsets.end(), value) - offsets.begin() - 1;
+    where.push_back({lists_[scanned[i]].get(), value - offsets[i]});
+  }
+  std::vector<SearchHit> hits;
+  if (params.rerank) {
+    const float norm_sq = static_cast<float>(Dot(query, query, dim()));
+    for (const auto& [score, c] : RerankExact(
+             options_.metric, query, norm_sq, dim(), best.size(), params.k,
+             [&](size_t c) { return where[c].first->slots_->vectors.slot(where[c].second); })) {
+      hits.push_back({where[c].first->id_map_->id(where[c].second), score});
+    }
+    return hits;
   }
   const bool lower_better = LowerIsBetter(options_.metric);
-  auto better = [&](const SearchHit& a, const SearchHit& b) {
-    if (a.score != b.score) return lower_better ? a.score < b.score : a.score > b.score;
-    return a.id < b.id;
-  };
-  const size_t keep = std::min<size_t>(merged.size(), inner.k);
-  std::partial_sort(merged.begin(), merged.begin() + keep, merged.end(), better);
-  merged.resize(keep);
-  if (!params.rerank) return merged;
-  const float norm_sq = static_cast<float>(Dot(query, query, dim()));
-  std::vector<SearchHit> hits;
-  for (const auto& [score, c] :
-       RerankExact(options_.metric, query, norm_sq, dim(), merged.size(), params.k, [&](size_t c) {
-         return lists_[list_of_.at(merged[c].id)]->StoredVector(merged[c].id);
-       })) {
-    hits.push_back({merged[c].id, score});
+  for (size_t i = 0; i < best.size() && i < static_cast<size_t>(params.k); ++i) {
+    hits.push_back({where[i].first->id_map_->id(where[i].second),
+                    lower_better ? -best[i].first : best[i].first});
   }
   return hits;
 }
@@ -236,15 +259,15 @@ absl::StatusOr<std::vector<std::vector<SearchHit>>> IvfIndex::SearchBatch(
     absl::Span<const float> queries, const SearchOptions& params) const {
   TQDB_ASSIGN_OR_RETURN(const size_t count, CountQueries(queries, dim()));
   TQDB_RETURN_IF_ERROR(ValidateSearch(queries, count, params));
-  // One matrix product finds every query's lists.
   const size_t nprobe = Nprobe(params);
-  std::vector<uint32_t> probes(count * nprobe);
-  coarse_->Probe(CoarseRows(queries).data(), count, nprobe,
-                 options_.metric == Metric::kInnerProduct, probes.data());
+  const std::vector<float> coarse_rows = CoarseRows(queries);
   std::vector<std::vector<SearchHit>> results(count);
 #pragma omp parallel for schedule(dynamic, 1)
   for (size_t i = 0; i < count; ++i) {
-    results[i] = SearchProbed(queries.data() + i * dim(), &probes[i * nprobe], nprobe, params);
+    std::vector<uint32_t> probe(nprobe);
+    coarse_->Probe(&coarse_rows[i * dim()], 1, nprobe, options_.metric == Metric::kInnerProduct,
+                   probe.data());
+    results[i] = SearchProbed(queries.data() + i * dim(), probe.data(), nprobe, params);
   }
   return results;
 }

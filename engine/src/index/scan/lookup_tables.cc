@@ -36,8 +36,10 @@ void BuildQuantizedTables(const float* rotated_query, int dim, int bits, const f
   const double float_error = dim * mass / (1 << 24) + 1e-6 * (std::abs(bias) + 1);
   out->max_error = static_cast<float>(groups * 0.5 / out->scale * 1.0001 + float_error);
   out->tables.assign(static_cast<size_t>(padded_groups) * 16, 0);
+  // Rounded to nearest by adding a half and truncating (the values are >= 0): std::lround is a
+  // library call per entry, a tenth of a partitioned search's time.
   for (size_t i = 0; i < tables.size(); ++i) {
-    out->tables[i] = static_cast<uint8_t>(std::lround(tables[i] * out->scale));
+    out->tables[i] = static_cast<uint8_t>(tables[i] * out->scale + 0.5f);
   }
   if (!with_residual) return;
   constexpr int kSteps = static_cast<int>(kResidualSteps), kMiddle = kSteps / 2;
@@ -45,8 +47,8 @@ void BuildQuantizedTables(const float* rotated_query, int dim, int bits, const f
   for (size_t i = 0; i < tables.size(); ++i) {
     // In [-0.5, 0.5] units of 1 / scale, up to float rounding: clamped into the byte.
     const double residual = double{tables[i]} * out->scale - out->tables[i];
-    out->residual[i] = static_cast<uint8_t>(
-        std::clamp<long>(std::lround(residual * kSteps) + kMiddle, 0, 2 * kMiddle + 1));
+    const double shifted = std::clamp(residual * kSteps + kMiddle + 0.5, 0.0, 2.0 * kMiddle + 1);
+    out->residual[i] = static_cast<uint8_t>(shifted);
   }
   out->refined_step = 1.0f / (kSteps * out->scale);
   out->refined_bias =

@@ -1,0 +1,42 @@
+// The partitioned indexes the IVF benchmark compares, behind one interface: tqdb's IvfIndex
+// (estimates alone, or re-ranked with the floats) and FAISS's IVF indexes as its users build
+// them with index_factory (IVF{nlist},PQ{m}x4fs and IVF{nlist},RaBitQfs{b}, each also with an
+// exact refine stage, RFlat), all with the same number of lists.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "method.h"
+
+namespace tqdb::bench {
+
+class IvfMethod {
+ public:
+  virtual ~IvfMethod() = default;
+  virtual std::string name() const = 0;
+  // Bytes per vector of codes and per-vector factors (ids and floats for re-rank not counted).
+  virtual double bytes_per_vector() const = 0;
+  // `base`: n x d row-major, unit length (cosine); train_s covers the coarse centroids (and
+  // FAISS's codebooks), add_s the assignment and encoding.
+  virtual absl::Status Build(const float* base, size_t n, BuildTimes* times) = 0;
+  // nq x k labels (base rows, -1 when fewer) with `nprobe` lists probed.
+  virtual absl::Status Search(const float* queries, size_t nq, int k, int nprobe,
+                              int64_t* labels) const = 0;
+};
+
+// tqdb's IvfIndex at `bits` with `lists` lists; `rerank`: exact re-rank of 100 candidates with
+// the float vectors kept in memory.
+std::unique_ptr<IvfMethod> MakeTqdbIvf(int dim, int bits, size_t lists, bool rerank);
+
+// FAISS IVF rows with `lists` lists at no more than `bytes` per vector: PQ fast scan (the most
+// sub-quantizers that fit, at most one per column) and RaBitQ fast scan at `bits`, each plain
+// and with RFlat re-ranking 100 candidates (k_factor 10 at k = 10). Rows this FAISS cannot build
+// are left out.
+std::vector<std::unique_ptr<IvfMethod>> MakeFaissIvfs(int dim, int bits, double bytes,
+                                                      size_t lists);
+
+}  // namespace tqdb::bench

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "absl/container/inlined_vector.h"
 #include "absl/strings/str_cat.h"
 #include "index/id_map.h"
 #include "index/query_scan.h"
@@ -30,6 +31,8 @@ constexpr size_t kSplitScanMinVectors = 32768;
 // turn, so the chunk's codes come from memory once per group and from cache for the rest.
 constexpr size_t kSharedScanChunk = 2048;
 constexpr size_t kSharedScanQueries = 8;
+// ScanBlocks keeps the per-query state of up to this many queries on the stack.
+constexpr size_t kInlineQueries = kSharedScanQueries;
 
 }  // namespace
 
@@ -408,8 +411,9 @@ void FlatIndex::ScanBlocks(absl::Span<const QueryScan* const> queries, size_t be
   const bool prod = sign_blocks_ != nullptr;
   const scan::ScanQueriesFn scan_queries = scan::ActiveScanQueries();
   const scan::PruneBlockFn prune_block = scan::ActivePruneBlock();
-  std::vector<scan::PruneTerms> prune_terms;
-  std::vector<const uint8_t*> mse_tables, sign_tables;
+  // Inlined for the usual group sizes: a partitioned index calls this once per probed list.
+  absl::InlinedVector<scan::PruneTerms, kInlineQueries> prune_terms;
+  absl::InlinedVector<const uint8_t*, kInlineQueries> mse_tables, sign_tables;
   for (const QueryScan* query : queries) {
     prune_terms.push_back(PruneTermsOf(*query));
     mse_tables.push_back(query->mse_tables.tables.data());
@@ -417,13 +421,14 @@ void FlatIndex::ScanBlocks(absl::Span<const QueryScan* const> queries, size_t be
   }
   // tq-mse has one sum array per query (Q); tq-prod has the MSE sums (P, zero without an MSE
   // part) and the sign sums (Q).
-  std::vector<uint32_t> p_sums(count * scan::kBlockSize), q_sums(count * scan::kBlockSize);
+  absl::InlinedVector<uint32_t, kInlineQueries * scan::kBlockSize> p_sums(count * scan::kBlockSize),
+      q_sums(count * scan::kBlockSize);
   uint32_t* mse_sums = prod ? p_sums.data() : q_sums.data();
   // The second pass over a block with survivors, with the Q tables' residual tables.
   const scan::ScanBlockFn scan_block = scan::ActiveScanBlock();
   const scan::NibbleBlocks* q_blocks = RefinedBlocks();
-  std::vector<const scan::QuantizedTables*> refine_tables(count, nullptr);
-  std::vector<scan::PruneTerms> refined_terms = prune_terms;
+  absl::InlinedVector<const scan::QuantizedTables*, kInlineQueries> refine_tables(count, nullptr);
+  absl::InlinedVector<scan::PruneTerms, kInlineQueries> refined_terms = prune_terms;
   for (int j = 0; j < count && q_blocks != nullptr; ++j) {
     const scan::QuantizedTables& tables = prod ? queries[j]->sign_tables : queries[j]->mse_tables;
     if (tables.residual.empty()) continue;
@@ -438,7 +443,7 @@ void FlatIndex::ScanBlocks(absl::Span<const QueryScan* const> queries, size_t be
   // Chunks hold whole blocks, so a block's factors are contiguous.
   const ChunkedArray<float>& norms = slots_->norms;
   const ChunkedArray<float>& auxs = slots_->auxs;
-  std::vector<uint8_t> code(code_bytes_);  // a survivor's code, taken out of the blocks
+  absl::InlinedVector<uint8_t, 1024> code(code_bytes_);  // a survivor's code, from the blocks
   for (size_t first = begin; first < end; first += scan::kBlockSize) {
     const size_t b = first / scan::kBlockSize;
     // Each block is read once for all the queries.

@@ -205,7 +205,7 @@ int Run() {
                       times.add_s, nprobe, p.recall, p.qps_single, p.qps_all);
           std::fflush(stdout);
           if (csv.is_open()) {
-            csv << method->name() << "," << method->bytes_per_vector() << "," << times.train_s
+            csv << '"' << method->name() << "\"," << method->bytes_per_vector() << "," << times.train_s
                 << "," << times.add_s << "," << nprobe << "," << p.recall << "," << p.qps_single
                 << "," << p.qps_all << "\n";
           }

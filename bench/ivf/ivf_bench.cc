@@ -205,9 +205,9 @@ int Run() {
                       times.add_s, nprobe, p.recall, p.qps_single, p.qps_all);
           std::fflush(stdout);
           if (csv.is_open()) {
-            csv << '"' << method->name() << "\"," << method->bytes_per_vector() << "," << times.train_s
-                << "," << times.add_s << "," << nprobe << "," << p.recall << "," << p.qps_single
-                << "," << p.qps_all << "\n";
+            csv << '"' << method->name() << "\"," << method->bytes_per_vector() << ","
+                << times.train_s << "," << times.add_s << "," << nprobe << "," << p.recall << ","
+                << p.qps_single << "," << p.qps_all << "\n";
           }
         }
         curves.push_back({method->name(), std::move(points)});

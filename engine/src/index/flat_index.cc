@@ -463,7 +463,8 @@ void FlatIndex::ScanBlocks(absl::Span<const QueryScan* const> queries, size_t be
       const uint32_t* q = &q_sums[j * scan::kBlockSize];
       uint32_t keep = prune_block(prune_terms[j], &p_sums[j * scan::kBlockSize], q, &norms[first],
                                   &auxs[first], in_block, top->threshold());
-      if (keep != 0 && refine_tables[j] != nullptr) {
+      const bool refined = keep != 0 && refine_tables[j] != nullptr;
+      if (refined) {
         // kResidualSteps (254) times tighter bounds from 8 more bits of each table entry.
         scan_block(q_blocks->block(b), refine_tables[j]->residual.data(), q_blocks->groups(),
                    residual_sums);
@@ -473,17 +474,42 @@ void FlatIndex::ScanBlocks(absl::Span<const QueryScan* const> queries, size_t be
         keep &= prune_block(refined_terms[j], combined, combined, &norms[first], &auxs[first],
                             in_block, top->threshold());
       }
+      if (keep == 0) continue;
       // tq-mse's estimate is a x (its MSE part): the refined sums give it without the code.
-      const bool table_keys = query.table_keys && refine_tables[j] != nullptr && !prod;
+      if (query.table_keys && refined && !prod) {
+        for (; keep != 0; keep &= keep - 1) {
+          const int i = __builtin_ctz(keep);
+          const size_t slot = first + i;
+          const VectorFactors f{norms[slot], auxs[slot]};
+          const float estimate =
+              f.aux *
+              std::fma(refined_terms[j].q1, static_cast<float>(combined[i]), refined_terms[j].q0);
+          top->Push(coder_->Key(f, estimate, query.terms),
+                    value_offset + static_cast<uint32_t>(slot));
+        }
+        continue;
+      }
+      // Exact scores, best bound first: each one scored raises the threshold the rest are
+      // checked against again (a first block, where the top-k is still empty, keeps all 32).
+      // Skipping a bound below the threshold skips only keys Push would refuse.
+      const scan::PruneTerms& terms = refined ? refined_terms[j] : prune_terms[j];
+      const uint32_t* ps = refined ? combined : &p_sums[j * scan::kBlockSize];
+      const uint32_t* qs = refined ? combined : q;
+      std::pair<float, int> order[scan::kBlockSize];
+      int survivors = 0;
       for (; keep != 0; keep &= keep - 1) {
         const int i = __builtin_ctz(keep);
-        const size_t slot = first + i;
-        const VectorFactors f{slots_->norms[slot], slots_->auxs[slot]};
+        order[survivors++] = {
+            scan::PruneBound(terms, ps[i], qs[i], norms[first + i], auxs[first + i]), i};
+      }
+      std::sort(order, order + survivors,
+                [](const auto& a, const auto& b) { return a.first > b.first; });
+      for (int s = 0; s < survivors; ++s) {
+        if (order[s].first < top->threshold()) break;  // sorted: the rest are lower still
+        const size_t slot = first + order[s].second;
+        const VectorFactors f{norms[slot], auxs[slot]};
         const float estimate =
-            table_keys
-                ? f.aux * std::fma(refined_terms[j].q1, static_cast<float>(combined[i]),
-                                   refined_terms[j].q0)
-                : quantizer_->EstimateInnerProduct(query.prepared, CodeAt(slot, code.data()), f);
+            quantizer_->EstimateInnerProduct(query.prepared, CodeAt(slot, code.data()), f);
         top->Push(coder_->Key(f, estimate, query.terms),
                   value_offset + static_cast<uint32_t>(slot));
       }

@@ -12,14 +12,15 @@ class TopK {
  public:
   explicit TopK(size_t k) : k_(k) { heap_.reserve(k); }
 
-  // The smallest key kept once full; anything not above it cannot enter.
+  // The smallest key kept once full; anything below it cannot enter (an equal key enters only
+  // with a smaller slot than the weakest kept).
   float threshold() const { return heap_.size() < k_ ? -kInfinity : heap_.front().first; }
 
   void Push(float key, uint32_t slot) {
     if (heap_.size() < k_) {
       heap_.emplace_back(key, slot);
       std::push_heap(heap_.begin(), heap_.end(), Greater);
-    } else if (key > heap_.front().first) {
+    } else if (Greater({key, slot}, heap_.front())) {
       std::pop_heap(heap_.begin(), heap_.end(), Greater);
       heap_.back() = {key, slot};
       std::push_heap(heap_.begin(), heap_.end(), Greater);
@@ -36,9 +37,11 @@ class TopK {
 
  private:
   static constexpr float kInfinity = __builtin_huge_valf();
-  // Min-heap on the key: the root is the weakest kept entry.
+  // The root is the weakest kept entry. Equal keys rank by slot (smaller first), so what is kept
+  // does not depend on the order of the pushes (a scan may score a block's survivors in any
+  // order, and threads merge their parts).
   static bool Greater(const std::pair<float, uint32_t>& a, const std::pair<float, uint32_t>& b) {
-    return a.first > b.first;
+    return a.first > b.first || (a.first == b.first && a.second < b.second);
   }
 
   size_t k_;

@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "quant/multiversioned.h"
 #include "quant/random.h"
 
 namespace tqdb {
@@ -26,19 +27,7 @@ std::vector<float>& Scratch(int dim) {
 // and the loader picks one by CPU (GCC function multi-versioning). They only add, subtract and
 // multiply element by element (nothing to fuse or reorder), so every version gives the same bits.
 // Not under the sanitizers: the loader runs the version resolvers (ifuncs) before the
-// sanitizer's runtime is up, and the program crashes at start.
-#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
-#define TQDB_SANITIZED 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer) || __has_feature(address_sanitizer)
-#define TQDB_SANITIZED 1
-#endif
-#endif
-#ifdef TQDB_SANITIZED
-#define TQDB_MULTIVERSIONED
-#else
-#define TQDB_MULTIVERSIONED __attribute__((target_clones("avx512f", "avx2", "default")))
-#endif
+// sanitizer's runtime is up, and the program crashes at start (quant/multiversioned.h).
 
 namespace {
 

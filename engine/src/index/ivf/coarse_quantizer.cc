@@ -6,6 +6,8 @@
 #include <numeric>
 #include <random>
 
+#include "quant/multiversioned.h"
+
 namespace tqdb::ivf {
 namespace {
 
@@ -16,17 +18,26 @@ constexpr size_t kRowsPerProduct = 1024;
 // threshold is 20 queries).
 constexpr size_t kBlasMinRows = 64;
 
-// <a, b> in eight float lanes, which the compiler keeps in SIMD registers.
-float DotFloat(const float* a, const float* b, int d) {
-  float lanes[8] = {};
-  int j = 0;
-  for (; j + 8 <= d; j += 8) {
-    for (int l = 0; l < 8; ++l) lanes[l] += a[j + l] * b[j + l];
+// Row r of `scores` = <x_r, c> for every centroid c (row-major, dim columns), in eight float
+// lanes the compiler keeps in SIMD registers; compiled for each SIMD level (a search probes
+// with it, so it runs once per query over every centroid).
+TQDB_MULTIVERSIONED void DotRows(const float* x, size_t rows, const float* centroids, size_t k,
+                                 int dim, float* scores) {
+  for (size_t r = 0; r < rows; ++r) {
+    const float* a = x + r * dim;
+    for (size_t c = 0; c < k; ++c) {
+      const float* b = centroids + c * dim;
+      float lanes[8] = {};
+      int j = 0;
+      for (; j + 8 <= dim; j += 8) {
+        for (int l = 0; l < 8; ++l) lanes[l] += a[j + l] * b[j + l];
+      }
+      float sum = 0;
+      for (; j < dim; ++j) sum += a[j] * b[j];
+      for (float lane : lanes) sum += lane;
+      scores[r * k + c] = sum;
+    }
   }
-  float sum = 0;
-  for (; j < d; ++j) sum += a[j] * b[j];
-  for (float lane : lanes) sum += lane;
-  return sum;
 }
 
 }  // namespace
@@ -43,10 +54,7 @@ CoarseQuantizer::CoarseQuantizer(std::vector<float> centroids, int dim)
 
 void CoarseQuantizer::InnerProducts(const float* x, size_t n, float* scores) const {
   if (n < kBlasMinRows) {
-    for (size_t r = 0; r < n; ++r) {
-      for (size_t c = 0; c < size(); ++c)
-        scores[r * size() + c] = DotFloat(x + r * dim_, centroid(c), dim_);
-    }
+    DotRows(x, n, centroids_.data(), size(), dim_, scores);
     return;
   }
   cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(n),

@@ -46,6 +46,10 @@ uint32_t PruneBlockAvx512(const PruneTerms& terms, const uint32_t* p_sums, const
 
 PruneBlockFn ActivePruneBlock();  // for ActiveScanLevel()
 
+// One vector's bound, slack included, as the kernels compare it with the threshold (+infinity
+// for a zero vector, n < 0): the reference formula, also used to order a block's survivors.
+float PruneBound(const PruneTerms& t, uint32_t p_sum, uint32_t q_sum, float n, float a);
+
 // 2^-18: the share of the terms' magnitudes allowed for rounding (a handful of float roundings
 // of 2^-24 each, with a wide margin).
 inline constexpr float kPruneSlack = 1.0f / (1 << 18);

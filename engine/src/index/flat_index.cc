@@ -188,22 +188,8 @@ size_t FlatIndex::Remove(absl::Span<const uint64_t> ids) {
 
 absl::Status FlatIndex::ValidateSearch(absl::Span<const float> queries, size_t count,
                                        const SearchOptions& params) const {
-  TQDB_RETURN_IF_ERROR(ValidateSearchOptions(params));
-  if (params.rerank && !options_.store_vectors) {
-    return absl::FailedPreconditionError(
-        "re-rank needs the float vectors, but this index does not store them");
-  }
-  TQDB_RETURN_IF_ERROR(ValidateVectors(queries, count, dim()));
-  if (options_.metric == Metric::kCosine) {
-    for (size_t i = 0; i < count; ++i) {
-      const float* q = queries.data() + i * dim();
-      if (Dot(q, q, dim()) == 0) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("query ", i, " is the zero vector, which has no cosine similarity"));
-      }
-    }
-  }
-  return absl::OkStatus();
+  return ValidateSearchRequest(queries, count, dim(), options_.metric, params,
+                               options_.store_vectors);
 }
 
 absl::StatusOr<std::vector<SearchHit>> FlatIndex::Search(absl::Span<const float> query,

@@ -4,6 +4,7 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
+#include "tqdb/status_macros.h"
 
 namespace tqdb {
 
@@ -65,6 +66,27 @@ absl::Status ValidateSearchOptions(const SearchOptions& options) {
   if (options.nprobe < 0) {
     return absl::InvalidArgumentError(
         absl::StrCat("nprobe must be >= 0 (0: the index's default), got ", options.nprobe));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateSearchRequest(absl::Span<const float> queries, size_t count, int dim,
+                                   Metric metric, const SearchOptions& params,
+                                   bool stores_vectors) {
+  TQDB_RETURN_IF_ERROR(ValidateSearchOptions(params));
+  if (params.rerank && !stores_vectors) {
+    return absl::FailedPreconditionError(
+        "re-rank needs the float vectors, but this index does not store them");
+  }
+  TQDB_RETURN_IF_ERROR(ValidateVectors(queries, count, dim));
+  if (metric == Metric::kCosine) {
+    for (size_t i = 0; i < count; ++i) {
+      const float* q = queries.data() + i * dim;
+      if (Dot(q, q, dim) == 0) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("query ", i, " is the zero vector, which has no cosine similarity"));
+      }
+    }
   }
   return absl::OkStatus();
 }

@@ -31,8 +31,14 @@ absl::StatusOr<size_t> CountQueries(absl::Span<const float> values, int dim);
 // No id may appear twice in one batch (InvalidArgument names it).
 absl::Status ValidateUniqueIds(absl::Span<const uint64_t> ids);
 
-// k and, when re-ranking, rerank_candidates in [1, kMaxSearchK].
+// k and, when re-ranking, rerank_candidates in [1, kMaxSearchK]; nprobe >= 0.
 absl::Status ValidateSearchOptions(const SearchOptions& options);
+
+// A whole search request to an in-memory index: its options, re-rank only where the float
+// vectors are kept (`stores_vectors`, else FailedPrecondition), `count` valid queries of `dim`
+// floats, none of them zero under cosine.
+absl::Status ValidateSearchRequest(absl::Span<const float> queries, size_t count, int dim,
+                                   Metric metric, const SearchOptions& params, bool stores_vectors);
 
 // A nonempty center: `dim` finite values, under a metric that can be centered (not inner
 // product; docs/DESIGN.md, "Centering").

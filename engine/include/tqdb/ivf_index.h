@@ -76,8 +76,6 @@ class IvfIndex final : public Index {
  private:
   explicit IvfIndex(const IvfIndexOptions& options);
 
-  // The rows as the coarse quantizer sees them (unit vectors for cosine).
-  std::vector<float> CoarseRows(absl::Span<const float> rows) const;
   // One validated query whose lists to probe are `probe` (nprobe of them).
   std::vector<SearchHit> SearchProbed(const float* query, const uint32_t* probe, size_t nprobe,
                                       const SearchOptions& params) const;

@@ -16,6 +16,23 @@
 #include "tqdb/status_macros.h"
 
 namespace tqdb {
+namespace {
+
+// The rows as the coarse quantizer sees them: unit vectors for cosine, as given otherwise.
+std::vector<float> CoarseRows(Metric metric, int dim, absl::Span<const float> rows) {
+  std::vector<float> out(rows.begin(), rows.end());
+  if (metric != Metric::kCosine) return out;
+  for (size_t r = 0; r < out.size() / dim; ++r) {
+    float* row = out.data() + r * dim;
+    const double norm = std::sqrt(Dot(row, row, dim));
+    if (norm > 0) {
+      for (int j = 0; j < dim; ++j) row[j] = static_cast<float>(row[j] / norm);
+    }
+  }
+  return out;
+}
+
+}  // namespace
 
 int DefaultNprobe(size_t lists) {
   return static_cast<int>(std::min<size_t>(lists, std::max<size_t>(8, lists / 16)));
@@ -39,8 +56,7 @@ absl::StatusOr<std::unique_ptr<IvfIndex>> IvfIndex::Train(const IvfIndexOptions&
     return absl::InvalidArgumentError(absl::StrCat("training ", lists, " lists needs at least as ",
                                                    "many sample vectors; got ", count));
   }
-  std::unique_ptr<IvfIndex> probe(new IvfIndex(options));
-  std::vector<float> rows = probe->CoarseRows(sample);
+  std::vector<float> rows = CoarseRows(options.metric, d, sample);
   // At most training_points_per_list per list, drawn at random: k-means costs rows x lists x d.
   const size_t wanted = std::max<size_t>(lists, options.training_points_per_list * lists);
   if (count > wanted) {
@@ -110,20 +126,6 @@ int64_t IvfIndex::ListOf(uint64_t id) const {
   return it == list_of_.end() ? -1 : it->second;
 }
 
-std::vector<float> IvfIndex::CoarseRows(absl::Span<const float> rows) const {
-  std::vector<float> out(rows.begin(), rows.end());
-  if (options_.metric != Metric::kCosine) return out;
-  const int d = dim();
-  for (size_t r = 0; r < out.size() / d; ++r) {
-    float* row = out.data() + r * d;
-    const double norm = std::sqrt(Dot(row, row, d));
-    if (norm > 0) {
-      for (int j = 0; j < d; ++j) row[j] = static_cast<float>(row[j] / norm);
-    }
-  }
-  return out;
-}
-
 absl::Status IvfIndex::Add(absl::Span<const uint64_t> ids, absl::Span<const float> vectors) {
   if (ids.empty()) return absl::InvalidArgumentError("empty batch: no vectors to add");
   const int d = dim();
@@ -131,7 +133,7 @@ absl::Status IvfIndex::Add(absl::Span<const uint64_t> ids, absl::Span<const floa
   TQDB_RETURN_IF_ERROR(ValidateUniqueIds(ids));
   const size_t n = ids.size();
   std::vector<uint32_t> assigned(n);
-  coarse_->Assign(CoarseRows(vectors).data(), n, assigned.data());
+  coarse_->Assign(CoarseRows(options_.metric, d, vectors).data(), n, assigned.data());
   // An id that moves to another list leaves its old one first.
   std::vector<std::vector<size_t>> members(lists());
   for (size_t i = 0; i < n; ++i) {
@@ -236,8 +238,8 @@ absl::StatusOr<std::vector<SearchHit>> IvfIndex::Search(absl::Span<const float> 
   TQDB_RETURN_IF_ERROR(ValidateSearch(query, 1, params));
   const size_t nprobe = Nprobe(params);
   std::vector<uint32_t> probe(nprobe);
-  coarse_->Probe(CoarseRows(query).data(), 1, nprobe, options_.metric == Metric::kInnerProduct,
-                 probe.data());
+  coarse_->Probe(CoarseRows(options_.metric, dim(), query).data(), 1, nprobe,
+                 options_.metric == Metric::kInnerProduct, probe.data());
   return SearchProbed(query.data(), probe.data(), nprobe, params);
 }
 
@@ -246,7 +248,7 @@ absl::StatusOr<std::vector<std::vector<SearchHit>>> IvfIndex::SearchBatch(
   TQDB_ASSIGN_OR_RETURN(const size_t count, CountQueries(queries, dim()));
   TQDB_RETURN_IF_ERROR(ValidateSearch(queries, count, params));
   const size_t nprobe = Nprobe(params);
-  const std::vector<float> coarse_rows = CoarseRows(queries);
+  const std::vector<float> coarse_rows = CoarseRows(options_.metric, dim(), queries);
   std::vector<std::vector<SearchHit>> results(count);
 #pragma omp parallel for schedule(dynamic, 1)
   for (size_t i = 0; i < count; ++i) {

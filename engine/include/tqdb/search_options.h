@@ -11,6 +11,10 @@ struct SearchOptions {
   // memory, or the collection's stored ones; needs store_vectors).
   bool rerank = false;
   int rerank_candidates = 100;  // raised to k when smaller
+  // The caller re-ranks the hits itself (a collection, from the floats on disk): the index may
+  // keep and order them by its refined table estimate instead of exact code scores, as it does
+  // for its own re-rank.
+  bool caller_reranks = false;
   // Partitioned index only: the lists searched (their centroids nearest the query); 0 takes
   // the index's default. More lists: higher recall, slower search.
   int nprobe = 0;

@@ -101,6 +101,7 @@ absl::StatusOr<std::vector<std::vector<Record>>> CollectionImpl::SearchBatch(
   // The index returns estimates only: re-rank reads the floats from the snapshot below.
   SearchOptions scan;
   scan.k = options.rerank ? std::max(options.k, options.rerank_candidates) : options.k;
+  scan.caller_reranks = options.rerank;
   std::vector<std::vector<SearchHit>> hits;
   storage::ReadView view;
   {

@@ -263,7 +263,7 @@ FlatIndex::QueryScan FlatIndex::PrepareScan(const float* query, const SearchOpti
   // Without SIMD the byte-table reference (one lookup per code byte) beats the nibble kernel.
   query_scan.fast =
       fast_scan_ && !params.reference_scan && scan::ActiveScanLevel() != scan::ScanLevel::kScalar;
-  query_scan.table_keys = params.rerank;
+  query_scan.table_keys = params.rerank || params.caller_reranks;
   // The tables behind the pruning bound's Q sums (tq-mse's MSE tables, tq-prod's sign tables)
   // get residual tables, so a block's survivors are refined before any is scored exactly;
   // not when a P part (tq-prod's MSE sums) is in the bound too, nor when the combined counts

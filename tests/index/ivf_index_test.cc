@@ -213,6 +213,11 @@ TEST_F(IvfGloveTest, CenteredListsWithEveryListAndCandidateReRankedGiveTheExactT
 TEST_F(IvfGloveTest, UpsertMovesAVectorBetweenListsAndRemoveForgetsIt) {
   auto ivf = IvfIndex::Train(Options(4), base_, 16);
   ASSERT_TRUE(ivf.ok());
+  SearchOptions reranked;
+  reranked.rerank = true;
+  auto empty = (*ivf)->Search(absl::MakeConstSpan(queries_).first(d_), reranked);
+  ASSERT_TRUE(empty.ok());
+  EXPECT_TRUE(empty->empty()) << "every probed list empty, re-rank included";
   ASSERT_TRUE((*ivf)->Add(IdRange(0, 1000), absl::MakeConstSpan(base_).first(1000 * d_)).ok());
   // Give id 7 the vector of some id in another list.
   uint64_t other = 0;
@@ -250,8 +255,11 @@ TEST_F(IvfGloveTest, BadInputGetsAClearError) {
   no_floats.store_vectors = false;
   auto ivf = IvfIndex::Train(no_floats, absl::MakeConstSpan(base_).first(500 * d_), 8);
   ASSERT_TRUE(ivf.ok());
-  ASSERT_TRUE((*ivf)->Add(IdRange(0, 500), absl::MakeConstSpan(base_).first(500 * d_)).ok());
   const auto query = absl::MakeConstSpan(queries_).first(d_);
+  auto nothing = (*ivf)->Search(query, {});  // trained, still empty: no hits, no error
+  ASSERT_TRUE(nothing.ok());
+  EXPECT_TRUE(nothing->empty());
+  ASSERT_TRUE((*ivf)->Add(IdRange(0, 500), absl::MakeConstSpan(base_).first(500 * d_)).ok());
   SearchOptions params;
   params.nprobe = -1;
   EXPECT_EQ((*ivf)->Search(query, params).status().code(), absl::StatusCode::kInvalidArgument);

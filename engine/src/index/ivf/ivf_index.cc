@@ -217,9 +217,9 @@ std::vector<SearchHit> IvfIndex::SearchProbed(const float* query, const uint32_t
   }
   std::vector<SearchHit> hits;
   if (params.rerank) {
-    const float norm_sq = static_cast<float>(Dot(query, query, dim()));
+    if (!scan.has_value()) return hits;  // every probed list was empty
     for (const auto& [score, c] : RerankExact(
-             options_.metric, query, norm_sq, dim(), best.size(), params.k,
+             options_.metric, query, scan->terms.norm_sq, dim(), best.size(), params.k,
              [&](size_t c) { return where[c].first->slots_->vectors.slot(where[c].second); })) {
       hits.push_back({where[c].first->id_map_->id(where[c].second), score});
     }

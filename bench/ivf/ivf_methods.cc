@@ -129,14 +129,7 @@ class FaissIvf : public IvfMethod {
   // 1M x 1536 a copy is 6 GB, and the last row of that run was killed for memory).
   std::vector<float> Prepare(const float* rows, size_t n) const {
     if (columns_.empty()) return {};
-    const size_t width = columns_.size();
-    std::vector<float> out(n * width, 0.0f);
-    for (size_t i = 0; i < n; ++i) {
-      for (size_t j = 0; j < width; ++j) {
-        if (columns_[j] >= 0) out[i * width + j] = rows[i * dim_ + columns_[j]];
-      }
-    }
-    return out;
+    return PadRows(rows, n, dim_, columns_);
   }
 
   std::string name_;

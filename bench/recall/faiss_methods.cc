@@ -82,15 +82,7 @@ class FaissMethod : public Method {
       for (float& v : out) v *= layout_.scale;
       return out;
     }
-    const size_t width = layout_.columns.size();
-    std::vector<float> out(n * width, 0.0f);
-    for (size_t i = 0; i < n; ++i) {
-      for (size_t j = 0; j < width; ++j) {
-        const int column = layout_.columns[j];
-        if (column >= 0) out[i * width + j] = rows[i * dim_ + column] * layout_.scale;
-      }
-    }
-    return out;
+    return PadRows(rows, n, dim_, layout_.columns, layout_.scale);
   }
 
   std::string name_;
@@ -176,6 +168,18 @@ std::string BaselineHeader() {
                     "(../shared/third_party/build-faiss.sh) for real ones.");
   }
   return text;
+}
+
+std::vector<float> PadRows(const float* rows, size_t n, int dim, const std::vector<int>& columns,
+                           float scale) {
+  const size_t width = columns.size();
+  std::vector<float> out(n * width, 0.0f);
+  for (size_t i = 0; i < n; ++i) {
+    for (size_t j = 0; j < width; ++j) {
+      if (columns[j] >= 0) out[i * width + j] = rows[i * dim + columns[j]] * scale;
+    }
+  }
+  return out;
 }
 
 std::vector<int> SpreadColumns(int dim, int subspaces) {

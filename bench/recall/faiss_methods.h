@@ -48,4 +48,9 @@ void DropFaissRows(const std::string& prefixes, std::vector<std::unique_ptr<Meth
 // Maps d real columns onto m sub-spaces of ceil(d / m) columns; exposed for the tests.
 std::vector<int> SpreadColumns(int dim, int subspaces);
 
+// `n` rows of `dim` floats laid out on `columns` (padded column -> real column, -1: zero), each
+// value times `scale`: what a padded FAISS index takes.
+std::vector<float> PadRows(const float* rows, size_t n, int dim, const std::vector<int>& columns,
+                           float scale = 1.0f);
+
 }  // namespace tqdb::bench

@@ -46,6 +46,12 @@ enum class Centering {
 };
 inline constexpr size_t kAutoCenterVectors = 1000;
 
+// A collection is scanned whole until it holds this many vectors, then partitioned into about
+// sqrt(n) lists in the background (ivf_index.h; bench/README.md, "ivf_bench", for where it pays).
+inline constexpr uint64_t kDefaultPartitionAt = 50000;
+// The largest default nprobe a collection accepts (searches clamp to the lists there are).
+inline constexpr int kMaxNprobe = 1 << 20;
+
 const char* CenteringName(Centering centering);
 // "none", "auto" or "fixed".
 absl::Status ParseCentering(std::string_view name, Centering* centering);
@@ -59,6 +65,10 @@ struct CollectionConfig {
   std::vector<float> center;  // kFixed: dim values; otherwise empty (Describe shows the one in use)
   bool store_vectors = true;  // keep float vectors on disk: Get returns them; re-rank uses them
   Durability durability = Durability::kSync;  // default for writes that do not say
+  // Partitioning: flat until this many vectors are stored (0: always flat); then lists centered
+  // on k-means centroids, re-partitioned in the background each time the count quadruples.
+  uint64_t partition_at = kDefaultPartitionAt;
+  int nprobe = 0;  // lists a search probes when it does not say; 0: DefaultNprobe(lists)
 };
 
 // What a caller asks for when creating a collection; fields left unset take the engine's
@@ -76,6 +86,8 @@ struct CollectionSpec {
   // Default: kAuto for cosine and L2, kNone for inner product; a center implies kFixed.
   std::optional<Centering> centering;
   std::vector<float> center;
+  std::optional<uint64_t> partition_at;  // default kDefaultPartitionAt
+  std::optional<int> nprobe;             // default 0 (the index's)
 };
 
 // The configuration `spec` asks for, defaults filled in; InvalidArgument when bits are missing or

@@ -50,14 +50,15 @@ class FlatIndex final : public Index {
   int dim() const override { return options_.quantizer.dim; }
   size_t size() const override;
   // Every stored id, in slot order.
-  std::vector<uint64_t> Ids() const;
+  std::vector<uint64_t> Ids() const override;
   bool Contains(uint64_t id) const override;
-  // Gives back the room grown arrays keep for more vectors (after loading a collection).
-  void ShrinkToFit();
+  void ShrinkToFit() override;
   const Quantizer& quantizer() const;
   // Encodes vectors as this index stores them (center included); immutable, so it may be used
   // without the index's lock.
   std::shared_ptr<const VectorCoder> coder() const { return coder_; }
+  // The coder as the Index interface shows it (codes without lists).
+  std::shared_ptr<const IndexEncoder> encoder() const override { return encoder_; }
 
   // Inserts or replaces (upsert) `ids.size()` vectors given row-major in `vectors`. Ids must be
   // unique within the batch; the batch is validated whole before anything changes.
@@ -70,6 +71,8 @@ class FlatIndex final : public Index {
   absl::Status AddEncoded(absl::Span<const uint64_t> ids, absl::Span<const uint8_t> codes,
                           absl::Span<const VectorFactors> factors, absl::Span<const float> vectors,
                           uint64_t tag = 0);
+  absl::Status AddEncoded(absl::Span<const uint64_t> ids, const EncodedVectors& encoded,
+                          uint64_t tag) override;
   // Removes the ids that are present; returns how many were.
   size_t Remove(absl::Span<const uint64_t> ids) override;
 
@@ -83,8 +86,10 @@ class FlatIndex final : public Index {
   // The factors of `id`, or nullopt when absent.
   std::optional<VectorFactors> FactorsOf(uint64_t id) const;
   // The tag of `id` (AddEncoded), or nullopt when absent; SetTag ignores absent ids.
-  std::optional<uint64_t> TagOf(uint64_t id) const;
-  void SetTag(uint64_t id, uint64_t tag);
+  std::optional<uint64_t> TagOf(uint64_t id) const override;
+  void SetTag(uint64_t id, uint64_t tag) override;
+  bool AppendEncoded(uint64_t id, EncodedVectors* out) const override;
+  bool Reconstruct(uint64_t id, float* out) const override;
 
   // The stored floats of `id` (dim() of them, valid until the next Add/Remove), or null when
   // absent or the index does not store vectors.
@@ -136,7 +141,8 @@ class FlatIndex final : public Index {
                                 const SearchOptions& params) const;
   FlatIndexOptions options_;
   std::shared_ptr<const VectorCoder> coder_;
-  const Quantizer* quantizer_ = nullptr;  // coder_'s
+  std::shared_ptr<const IndexEncoder> encoder_;  // wraps coder_
+  const Quantizer* quantizer_ = nullptr;         // coder_'s
   size_t code_bytes_ = 0;
   // The code of `slot`: in `buffer` (code_bytes_), taken out of the blocks, or where it is
   // stored.

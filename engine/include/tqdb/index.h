@@ -6,11 +6,14 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
+#include <optional>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
+#include "tqdb/quantizer.h"
 #include "tqdb/search_options.h"
 
 namespace tqdb {
@@ -38,6 +41,27 @@ struct IndexMemory {
   }
 };
 
+// Vectors as an index stores them: what a durable collection persists and adds back at open (the
+// way FAISS's sa_encode / add_sa_codes let a caller own the codes).
+struct EncodedVectors {
+  std::vector<uint8_t> codes;          // one code of IndexEncoder::code_bytes() per vector
+  std::vector<VectorFactors> factors;  // one per vector
+  std::vector<uint32_t> lists;         // partitioned index: each vector's list; flat: empty
+  size_t size() const { return factors.size(); }
+};
+
+// Encodes vectors for one index state (its center, or its centroids and list centers). Immutable,
+// so a caller may encode without the index's lock, then check the index still has this encoder.
+class IndexEncoder {
+ public:
+  virtual ~IndexEncoder() = default;
+  virtual size_t code_bytes() const = 0;
+  // The center every code is taken relative to; empty for none or for per-list centers.
+  virtual const std::vector<float>& center() const = 0;
+  // Appends the encoding of `n` validated vectors (row-major) to `out`, in parallel.
+  virtual void Encode(const float* x, size_t n, EncodedVectors* out) const = 0;
+};
+
 class Index {
  public:
   virtual ~Index() = default;
@@ -60,6 +84,28 @@ class Index {
 
   // Bytes held, by part.
   virtual IndexMemory Memory() const = 0;
+
+  // The stored form, for a caller that persists codes (a collection). Each id carries a `tag`,
+  // a label the caller keeps with it (a collection: the segment that stores it), so the index's
+  // id map is the only one.
+  virtual std::shared_ptr<const IndexEncoder> encoder() const = 0;
+  // Inserts or replaces vectors `encoded` by encoder(); the caller guarantees unique ids.
+  // InvalidArgument when the sizes disagree or a list does not exist.
+  virtual absl::Status AddEncoded(absl::Span<const uint64_t> ids, const EncodedVectors& encoded,
+                                  uint64_t tag) = 0;
+  // Appends the code, factors (and list) of `id` to `out`; false when absent.
+  virtual bool AppendEncoded(uint64_t id, EncodedVectors* out) const = 0;
+  // The vector `id`'s code stands for (its decoding, dim() floats; cosine: of unit length), for
+  // re-encoding when the floats are not kept; false when absent.
+  virtual bool Reconstruct(uint64_t id, float* out) const = 0;
+  virtual std::optional<uint64_t> TagOf(uint64_t id) const = 0;
+  virtual void SetTag(uint64_t id, uint64_t tag) = 0;  // ignores absent ids
+  // Every stored id.
+  virtual std::vector<uint64_t> Ids() const = 0;
+  // Gives back the room grown arrays keep for more vectors (after loading).
+  virtual void ShrinkToFit() = 0;
+  // Partitioned: the vectors in each list; flat: empty.
+  virtual std::vector<size_t> ListSizes() const { return {}; }
 };
 
 }  // namespace tqdb

@@ -61,7 +61,7 @@ class IvfIndex final : public Index {
   int default_nprobe() const;
   const std::vector<float>& centroids() const;
   // The number of vectors in each list.
-  std::vector<size_t> ListSizes() const;
+  std::vector<size_t> ListSizes() const override;
   // The list of `id`, or -1 when absent.
   int64_t ListOf(uint64_t id) const;
 
@@ -73,6 +73,16 @@ class IvfIndex final : public Index {
       absl::Span<const float> queries, const SearchOptions& params) const override;
   IndexMemory Memory() const override;
 
+  std::shared_ptr<const IndexEncoder> encoder() const override { return encoder_; }
+  absl::Status AddEncoded(absl::Span<const uint64_t> ids, const EncodedVectors& encoded,
+                          uint64_t tag) override;
+  bool AppendEncoded(uint64_t id, EncodedVectors* out) const override;
+  bool Reconstruct(uint64_t id, float* out) const override;
+  std::optional<uint64_t> TagOf(uint64_t id) const override;
+  void SetTag(uint64_t id, uint64_t tag) override;
+  std::vector<uint64_t> Ids() const override;
+  void ShrinkToFit() override;
+
  private:
   explicit IvfIndex(const IvfIndexOptions& options);
 
@@ -83,8 +93,13 @@ class IvfIndex final : public Index {
                               const SearchOptions& params) const;
   size_t Nprobe(const SearchOptions& params) const;
 
+  // Adds `encoded` (with the floats `vectors` when store_vectors), moving ids between lists.
+  absl::Status AddToLists(absl::Span<const uint64_t> ids, const EncodedVectors& encoded,
+                          absl::Span<const float> vectors, uint64_t tag);
+
   IvfIndexOptions options_;
-  std::unique_ptr<ivf::CoarseQuantizer> coarse_;
+  std::shared_ptr<const ivf::CoarseQuantizer> coarse_;
+  std::shared_ptr<const IndexEncoder> encoder_;
   std::vector<std::unique_ptr<FlatIndex>> lists_;
   absl::flat_hash_map<uint64_t, uint32_t> list_of_;  // id -> its list
   // Every list scores a query prepared once (cosine lists do not shift queries; inner product

@@ -85,6 +85,8 @@ absl::StatusOr<CollectionConfig> ResolveCollectionConfig(const CollectionSpec& s
     config.center = spec.center;
   }
   config.centering = spec.centering.value_or(config.centering);
+  config.partition_at = spec.partition_at.value_or(config.partition_at);
+  config.nprobe = spec.nprobe.value_or(config.nprobe);
   return config;  // Database::CreateCollection validates it
 }
 
@@ -132,6 +134,10 @@ absl::Status ValidateCollectionConfig(const CollectionConfig& config) {
         config.center.empty() ? std::vector<float>(dim, 0.0f) : config.center;
     TQDB_RETURN_IF_ERROR(ValidateCenter(probe, static_cast<int>(dim), config.metric));
   }
+  if (config.nprobe < 0 || config.nprobe > kMaxNprobe) {
+    return absl::InvalidArgumentError(absl::StrCat("nprobe must be in [0, ", kMaxNprobe,
+                                                   "] (0: the default), got ", config.nprobe));
+  }
   return absl::OkStatus();
 }
 
@@ -150,7 +156,8 @@ std::string DescribeConfig(const CollectionConfig& config) {
                       " variant=", VariantName(q), " rotation=", RotationKindName(q.rotation),
                       " seed=", q.seed, " store_vectors=", config.store_vectors ? "yes" : "no",
                       " durability=", DurabilityName(config.durability),
-                      " centering=", CenteringName(config.centering));
+                      " centering=", CenteringName(config.centering),
+                      " partition_at=", config.partition_at, " nprobe=", config.nprobe);
 }
 
 }  // namespace tqdb

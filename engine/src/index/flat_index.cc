@@ -9,6 +9,7 @@
 #include "absl/container/inlined_vector.h"
 #include "absl/strings/str_cat.h"
 #include "index/id_map.h"
+#include "index/index_encoders.h"
 #include "index/query_scan.h"
 #include "index/rerank.h"
 #include "index/scan/lookup_tables.h"
@@ -45,6 +46,7 @@ absl::StatusOr<std::unique_ptr<FlatIndex>> FlatIndex::Create(const FlatIndexOpti
   TQDB_ASSIGN_OR_RETURN(index->coder_, VectorCoder::Create(options.metric, options.quantizer,
                                                            options.center, options.shift_queries));
   index->quantizer_ = &index->coder_->quantizer();
+  index->encoder_ = MakeFlatEncoder(index->coder_);
   index->code_bytes_ = index->quantizer_->code_bytes();
   index->slots_ = std::make_unique<SlotArrays>(index->code_bytes_, options.quantizer.dim);
   const int mse_bits = index->quantizer_->mse_bits();
@@ -140,6 +142,33 @@ std::optional<VectorFactors> FlatIndex::FactorsOf(uint64_t id) const {
   const std::optional<uint32_t> slot = id_map_->Find(id);
   if (!slot.has_value()) return std::nullopt;
   return VectorFactors{slots_->norms[*slot], slots_->auxs[*slot]};
+}
+
+absl::Status FlatIndex::AddEncoded(absl::Span<const uint64_t> ids, const EncodedVectors& encoded,
+                                   uint64_t tag) {
+  if (!encoded.lists.empty()) {
+    return absl::InvalidArgumentError("a flat index has no lists: encoded vectors name some");
+  }
+  return AddEncoded(ids, encoded.codes, encoded.factors, {}, tag);
+}
+
+bool FlatIndex::AppendEncoded(uint64_t id, EncodedVectors* out) const {
+  const std::optional<uint32_t> slot = id_map_->Find(id);
+  if (!slot.has_value()) return false;
+  out->codes.resize(out->codes.size() + code_bytes_);
+  uint8_t* code = &out->codes[out->codes.size() - code_bytes_];
+  const uint8_t* stored = CodeAt(*slot, code);
+  if (stored != code) std::memcpy(code, stored, code_bytes_);
+  out->factors.push_back({slots_->norms[*slot], slots_->auxs[*slot]});
+  return true;
+}
+
+bool FlatIndex::Reconstruct(uint64_t id, float* out) const {
+  const std::optional<uint32_t> slot = id_map_->Find(id);
+  if (!slot.has_value()) return false;
+  std::vector<uint8_t> buffer(code_bytes_);
+  coder_->Decode(CodeAt(*slot, buffer.data()), {slots_->norms[*slot], slots_->auxs[*slot]}, out);
+  return true;
 }
 
 std::optional<uint64_t> FlatIndex::TagOf(uint64_t id) const {

@@ -42,18 +42,43 @@ void VectorCoder::EncodeBatch(const float* x, size_t n, uint8_t* codes,
   {
     std::vector<float> r(d);
 #pragma omp for schedule(static)
-    for (size_t i = 0; i < n; ++i) {
-      const float* v = x + i * d;
-      float scale = 1;
-      if (metric_ == Metric::kCosine) {
-        const double norm_sq = Dot(v, v, static_cast<int>(d));
-        scale = norm_sq > 0 ? static_cast<float>(1 / std::sqrt(norm_sq)) : 0.0f;
-      }
-      for (size_t j = 0; j < d; ++j) r[j] = scale == 0 ? 0.0f : v[j] * scale - center_[j];
-      quantizer_->Encode(r.data(), codes + i * bytes, factors + i);
-      // A unit vector equal to m also has r = 0, so the zero vector gets a norm of its own.
-      if (scale == 0) factors[i].norm = kZeroVectorNorm;
-    }
+    for (size_t i = 0; i < n; ++i)
+      EncodeCentered(x + i * d, r.data(), codes + i * bytes, factors + i);
+  }
+}
+
+void VectorCoder::Encode(const float* x, uint8_t* code, VectorFactors* factors) const {
+  if (!centered()) {
+    quantizer_->Encode(x, code, factors);
+    return;
+  }
+  std::vector<float> r(dim());
+  EncodeCentered(x, r.data(), code, factors);
+}
+
+void VectorCoder::EncodeCentered(const float* v, float* r, uint8_t* code,
+                                 VectorFactors* factors) const {
+  const int d = dim();
+  float scale = 1;
+  if (metric_ == Metric::kCosine) {
+    const double norm_sq = Dot(v, v, d);
+    scale = norm_sq > 0 ? static_cast<float>(1 / std::sqrt(norm_sq)) : 0.0f;
+  }
+  for (int j = 0; j < d; ++j) r[j] = scale == 0 ? 0.0f : v[j] * scale - center_[j];
+  quantizer_->Encode(r, code, factors);
+  // A unit vector equal to m also has r = 0, so the zero vector gets a norm of its own.
+  if (scale == 0) factors->norm = kZeroVectorNorm;
+}
+
+void VectorCoder::Decode(const uint8_t* code, const VectorFactors& factors, float* out) const {
+  const int d = dim();
+  if (centered() && factors.norm == kZeroVectorNorm) {
+    std::fill(out, out + d, 0.0f);
+    return;
+  }
+  quantizer_->Decode(code, factors, out);
+  if (centered()) {
+    for (int j = 0; j < d; ++j) out[j] += center_[j];
   }
 }
 

@@ -65,6 +65,11 @@ class VectorCoder {
 
   // Encodes `n` validated vectors (row-major), in parallel. Thread-safe.
   void EncodeBatch(const float* x, size_t n, uint8_t* codes, VectorFactors* factors) const;
+  // One vector, on the calling thread.
+  void Encode(const float* x, uint8_t* code, VectorFactors* factors) const;
+  // The vector a code stands for: the quantizer's reconstruction plus the center (cosine: of
+  // unit length, or zero for the zero vector).
+  void Decode(const uint8_t* code, const VectorFactors& factors, float* out) const;
   // The terms of one validated query (nonzero for cosine).
   QueryTerms PrepareTerms(const float* query) const;
   // The search key (higher is better) of a vector with `factors` whose quantizer estimate is
@@ -108,6 +113,9 @@ class VectorCoder {
  private:
   VectorCoder(Metric metric, std::unique_ptr<Quantizer> quantizer, std::vector<float> center,
               bool shift_queries);
+
+  // Centered: encodes v - m (cosine: v / |v| - m) using `r` (dim() floats) as scratch.
+  void EncodeCentered(const float* v, float* r, uint8_t* code, VectorFactors* factors) const;
 
   const Metric metric_;
   const std::unique_ptr<Quantizer> quantizer_;

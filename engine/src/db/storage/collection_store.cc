@@ -93,6 +93,11 @@ void CollectionStore::Batch::PutCollectionRecord(const StoredCollection& stored)
               EncodeCollectionRecord(stored));
 }
 
+void CollectionStore::Batch::PutPartitioning(const StoredPartitioning& partitioning) {
+  batch_->Put(owner_->store_->cf(Cf::kPartitions), PartitionsKey(owner_->cid_),
+              EncodePartitioning(partitioning));
+}
+
 CollectionStore::CollectionStore(std::shared_ptr<Store> store, uint32_t cid, std::string name)
     : store_(std::move(store)), cid_(cid), name_(std::move(name)) {}
 
@@ -136,6 +141,18 @@ absl::Status CollectionStore::ForEachSegment(
     TQDB_RETURN_IF_ERROR(visit(segment));
   }
   return FromRocks(it->status(), "reading segments");
+}
+
+absl::StatusOr<std::optional<StoredPartitioning>> CollectionStore::ReadPartitioning(int dim) const {
+  std::string value;
+  const rocksdb::Status status = store_->db()->Get(
+      rocksdb::ReadOptions(), store_->cf(Cf::kPartitions), PartitionsKey(cid_), &value);
+  if (status.IsNotFound()) return std::nullopt;
+  TQDB_RETURN_IF_ERROR(FromRocks(status, "reading the partitioning"));
+  TQDB_ASSIGN_OR_RETURN_WITH_CONTEXT(StoredPartitioning partitioning,
+                                     DecodePartitioning(value, dim),
+                                     absl::StrCat("collection '", name_, "'"));
+  return partitioning;
 }
 
 absl::StatusOr<std::vector<uint64_t>> CollectionStore::ReadSegmentIds(uint64_t number,

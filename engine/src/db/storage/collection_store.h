@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -14,6 +15,7 @@
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
 #include "db/storage/config_codec.h"
+#include "db/storage/partition_codec.h"
 #include "db/storage/segment_codec.h"
 #include "tqdb/collection_config.h"
 
@@ -48,6 +50,8 @@ class CollectionStore {
     void DeleteRecord(uint64_t id);
     // Rewrites the collection's config record (its name is the key), e.g. with a new center.
     void PutCollectionRecord(const StoredCollection& stored);
+    // Replaces the collection's partitioning (its centroids).
+    void PutPartitioning(const StoredPartitioning& partitioning);
 
    private:
     friend class CollectionStore;
@@ -74,6 +78,8 @@ class CollectionStore {
   // Visits every segment in number order with one sequential scan (dead marks read first).
   absl::Status ForEachSegment(size_t code_bytes,
                               const std::function<absl::Status(const LoadedSegment&)>& visit) const;
+  // The partitioning in use, or nullopt while the collection is flat.
+  absl::StatusOr<std::optional<StoredPartitioning>> ReadPartitioning(int dim) const;
   // The ids a segment was written with, live or not (the latest state, not a snapshot).
   absl::StatusOr<std::vector<uint64_t>> ReadSegmentIds(uint64_t number, size_t code_bytes) const;
 

@@ -55,7 +55,7 @@ std::string EncodeCollectionRecord(const StoredCollection& stored) {
                                       // 9 significant digits give back the same float.
                                       absl::StrAppend(out, absl::StrFormat("%.9g", v));
                                     }),
-                      "\n");
+                      "\n", "partition_at=", c.partition_at, "\n", "nprobe=", c.nprobe, "\n");
 }
 
 absl::StatusOr<StoredCollection> DecodeCollectionRecord(std::string_view record) {
@@ -108,6 +108,12 @@ absl::StatusOr<StoredCollection> DecodeCollectionRecord(std::string_view record)
     }
   }
   c.centering = static_cast<Centering>(centering);
+  // Records written before partitioning existed have neither field: they take the defaults, so
+  // collections made then partition too once they grow.
+  if (fields.contains("partition_at")) {
+    TQDB_RETURN_IF_ERROR(ReadInt<uint64_t>(fields, "partition_at", 0, UINT64_MAX, &c.partition_at));
+    TQDB_RETURN_IF_ERROR(ReadInt(fields, "nprobe", 0, kMaxNprobe, &c.nprobe));
+  }
   if (absl::Status valid = ValidateCollectionConfig(c); !valid.ok()) {
     return Malformed(valid.message());
   }

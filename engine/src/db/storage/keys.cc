@@ -36,6 +36,8 @@ std::string SegmentKey(uint32_t cid, uint64_t segment) {
   return key;
 }
 
+std::string PartitionsKey(uint32_t cid) { return CollectionPrefix(cid); }
+
 std::string DeadSegmentPrefix(uint32_t cid, uint64_t segment) { return SegmentKey(cid, segment); }
 
 std::string DeadKey(uint32_t cid, uint64_t segment, uint64_t id) {

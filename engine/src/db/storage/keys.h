@@ -11,6 +11,8 @@
 //   dead         cid | segment | id (8)  -> empty: this id's entry in that segment is stale
 //   vectors      cid | id                -> dim little-endian floats (when store_vectors)
 //   payloads     cid | id                -> the caller's payload bytes
+//   partitions   cid                     -> the centroids of a partitioned collection
+//                                           (partition_codec.h); absent while it is flat
 #pragma once
 
 #include <array>
@@ -28,13 +30,22 @@ inline constexpr std::string_view kNextCollectionIdKey = "tqdb.next_collection_i
 // Written empty with sync to fsync the log (storage/store.h, SyncLog).
 inline constexpr std::string_view kSyncMarkerKey = "tqdb.sync_marker";
 
-enum class Cf { kDefault = 0, kCollections, kSegments, kDead, kVectors, kPayloads, kCount };
+enum class Cf {
+  kDefault = 0,
+  kCollections,
+  kSegments,
+  kDead,
+  kVectors,
+  kPayloads,
+  kPartitions,
+  kCount
+};
 inline constexpr int kCfCount = static_cast<int>(Cf::kCount);
 inline constexpr std::array<std::string_view, kCfCount> kCfNames = {
-    "default", "collections", "segments", "dead", "vectors", "payloads"};
+    "default", "collections", "segments", "dead", "vectors", "payloads", "partitions"};
 // The column families that hold a collection's data, each under its key prefix.
-inline constexpr std::array<Cf, 4> kCollectionDataCfs = {Cf::kSegments, Cf::kDead, Cf::kVectors,
-                                                         Cf::kPayloads};
+inline constexpr std::array<Cf, 5> kCollectionDataCfs = {Cf::kSegments, Cf::kDead, Cf::kVectors,
+                                                         Cf::kPayloads, Cf::kPartitions};
 
 std::string CollectionPrefix(uint32_t cid);
 // The first key past every key of collection `cid`.
@@ -45,6 +56,7 @@ std::string DeadKey(uint32_t cid, uint64_t segment, uint64_t id);
 // All dead keys of one segment lie in [DeadSegmentPrefix(s), DeadSegmentPrefix(s + 1)).
 std::string DeadSegmentPrefix(uint32_t cid, uint64_t segment);
 std::string RecordKey(uint32_t cid, uint64_t id);  // vectors and payloads
+std::string PartitionsKey(uint32_t cid);
 
 // The parts of keys spelled above; DataLoss for a key of the wrong length.
 struct SegmentKeyParts {

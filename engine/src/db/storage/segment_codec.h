@@ -3,6 +3,10 @@
 //
 // Layout (little-endian): "TQS1" | code_bytes u32 | count u64 | ids u64[count]
 //                         | factors {norm f32, aux f32}[count] | codes u8[count * code_bytes]
+// A partitioned collection's (lists != 0): "TQS2" | code_bytes u32 | count u64 | partitioning u64
+//                         | ids | factors | lists u32[count] | codes
+// where `partitioning` numbers the centroids the codes are relative to (partition_codec.h), so
+// segments written by a re-partition that never committed are told apart at open.
 #pragma once
 
 #include <cstdint>
@@ -16,11 +20,13 @@
 
 namespace tqdb::storage {
 
+// `partitioning` 0 (flat, TQS1) takes no lists; otherwise one list per id (TQS2).
 std::string EncodeSegment(absl::Span<const uint64_t> ids, absl::Span<const uint8_t> codes,
-                          absl::Span<const VectorFactors> factors, size_t code_bytes);
+                          absl::Span<const VectorFactors> factors, size_t code_bytes,
+                          absl::Span<const uint32_t> lists = {}, uint64_t partitioning = 0);
 
 // Bytes of a segment of `count` vectors.
-size_t SegmentBytes(size_t count, size_t code_bytes);
+size_t SegmentBytes(size_t count, size_t code_bytes, bool partitioned = false);
 
 // A decoded segment. Ids and factors are copied out (a value need not be aligned); `codes` points
 // into the value it was decoded from.
@@ -29,6 +35,8 @@ struct SegmentView {
   std::vector<uint64_t> ids;
   std::vector<VectorFactors> factors;
   absl::Span<const uint8_t> codes;
+  uint64_t partitioning = 0;    // 0: flat
+  std::vector<uint32_t> lists;  // partitioned: each id's list
 };
 
 // DataLoss when the value is not a well-formed segment with `code_bytes` per code.

@@ -25,7 +25,8 @@ rocksdb::Options MakeOptions(const std::string& path, const StoreOptions& store_
   rocksdb::Options options;
   options.info_log = OpenInfoLog(path);
   options.create_if_missing = store_options.create_if_missing;
-  options.create_missing_column_families = store_options.create_if_missing;
+  // A directory of an earlier build lacks the column families added since (partitions).
+  options.create_missing_column_families = true;
   // Check every block and the log on open; refuse to open on damage rather than guess.
   options.paranoid_checks = true;
   // A crash can leave a half-written last record (never acknowledged); damage inside the log is

@@ -3,6 +3,7 @@
 #include <cblas.h>
 
 #include <algorithm>
+#include <cmath>
 #include <numeric>
 #include <random>
 
@@ -182,6 +183,19 @@ std::vector<float> KMeans(const float* x, size_t n, int dim, size_t k,
     }
   }
   return centroids;
+}
+
+std::vector<float> CoarseRows(Metric metric, int dim, absl::Span<const float> rows) {
+  std::vector<float> out(rows.begin(), rows.end());
+  if (metric != Metric::kCosine) return out;
+  for (size_t r = 0; r < out.size() / dim; ++r) {
+    float* row = out.data() + r * dim;
+    const double norm = std::sqrt(Dot(row, row, dim));
+    if (norm > 0) {
+      for (int j = 0; j < dim; ++j) row[j] = static_cast<float>(row[j] / norm);
+    }
+  }
+  return out;
 }
 
 }  // namespace tqdb::ivf

@@ -7,6 +7,9 @@
 #include <cstdint>
 #include <vector>
 
+#include "absl/types/span.h"
+#include "tqdb/metric.h"
+
 namespace tqdb::ivf {
 
 class CoarseQuantizer {
@@ -37,6 +40,9 @@ class CoarseQuantizer {
   std::vector<float> centroids_;
   std::vector<float> norms_sq_;
 };
+
+// The rows as the coarse quantizer sees them: unit vectors for cosine, as given otherwise.
+std::vector<float> CoarseRows(Metric metric, int dim, absl::Span<const float> rows);
 
 struct KMeansOptions {
   int iterations = 10;

@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "index/id_map.h"
+#include "index/index_encoders.h"
 #include "index/ivf/coarse_quantizer.h"
 #include "index/query_scan.h"
 #include "index/rerank.h"
@@ -16,23 +17,6 @@
 #include "tqdb/status_macros.h"
 
 namespace tqdb {
-namespace {
-
-// The rows as the coarse quantizer sees them: unit vectors for cosine, as given otherwise.
-std::vector<float> CoarseRows(Metric metric, int dim, absl::Span<const float> rows) {
-  std::vector<float> out(rows.begin(), rows.end());
-  if (metric != Metric::kCosine) return out;
-  for (size_t r = 0; r < out.size() / dim; ++r) {
-    float* row = out.data() + r * dim;
-    const double norm = std::sqrt(Dot(row, row, dim));
-    if (norm > 0) {
-      for (int j = 0; j < dim; ++j) row[j] = static_cast<float>(row[j] / norm);
-    }
-  }
-  return out;
-}
-
-}  // namespace
 
 int DefaultNprobe(size_t lists) {
   return static_cast<int>(std::min<size_t>(lists, std::max<size_t>(8, lists / 16)));
@@ -56,7 +40,7 @@ absl::StatusOr<std::unique_ptr<IvfIndex>> IvfIndex::Train(const IvfIndexOptions&
     return absl::InvalidArgumentError(absl::StrCat("training ", lists, " lists needs at least as ",
                                                    "many sample vectors; got ", count));
   }
-  std::vector<float> rows = CoarseRows(options.metric, d, sample);
+  std::vector<float> rows = ivf::CoarseRows(options.metric, d, sample);
   // At most training_points_per_list per list, drawn at random: k-means costs rows x lists x d.
   const size_t wanted = std::max<size_t>(lists, options.training_points_per_list * lists);
   if (count > wanted) {
@@ -105,7 +89,10 @@ absl::StatusOr<std::unique_ptr<IvfIndex>> IvfIndex::Create(const IvfIndexOptions
     TQDB_ASSIGN_OR_RETURN(std::unique_ptr<FlatIndex> flat, FlatIndex::Create(list));
     index->lists_.push_back(std::move(flat));
   }
-  index->coarse_ = std::make_unique<ivf::CoarseQuantizer>(std::move(centroids), d);
+  index->coarse_ = std::make_shared<const ivf::CoarseQuantizer>(std::move(centroids), d);
+  std::vector<std::shared_ptr<const VectorCoder>> coders;
+  for (const auto& list : index->lists_) coders.push_back(list->coder());
+  index->encoder_ = MakeIvfEncoder(options.metric, index->coarse_, std::move(coders));
   return index;
 }
 
@@ -128,37 +115,107 @@ int64_t IvfIndex::ListOf(uint64_t id) const {
 
 absl::Status IvfIndex::Add(absl::Span<const uint64_t> ids, absl::Span<const float> vectors) {
   if (ids.empty()) return absl::InvalidArgumentError("empty batch: no vectors to add");
-  const int d = dim();
-  TQDB_RETURN_IF_ERROR(ValidateVectors(vectors, ids.size(), d));
+  TQDB_RETURN_IF_ERROR(ValidateVectors(vectors, ids.size(), dim()));
   TQDB_RETURN_IF_ERROR(ValidateUniqueIds(ids));
-  const size_t n = ids.size();
-  std::vector<uint32_t> assigned(n);
-  coarse_->Assign(CoarseRows(options_.metric, d, vectors).data(), n, assigned.data());
+  EncodedVectors encoded;
+  encoder_->Encode(vectors.data(), ids.size(), &encoded);
+  return AddToLists(ids, encoded, options_.store_vectors ? vectors : absl::Span<const float>(), 0);
+}
+
+absl::Status IvfIndex::AddEncoded(absl::Span<const uint64_t> ids, const EncodedVectors& encoded,
+                                  uint64_t tag) {
+  if (options_.store_vectors) {
+    return absl::FailedPreconditionError("AddEncoded: this index keeps float vectors; use Add");
+  }
+  return AddToLists(ids, encoded, {}, tag);
+}
+
+absl::Status IvfIndex::AddToLists(absl::Span<const uint64_t> ids, const EncodedVectors& encoded,
+                                  absl::Span<const float> vectors, uint64_t tag) {
+  const size_t n = ids.size(), bytes = encoder_->code_bytes();
+  const int d = dim();
+  if (encoded.size() != n || encoded.lists.size() != n || encoded.codes.size() != n * bytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("AddEncoded: ", n, " ids but ", encoded.size(), " factors, ",
+                     encoded.lists.size(), " lists and ", encoded.codes.size(), " code bytes"));
+  }
+  for (uint32_t l : encoded.lists) {
+    if (l >= lists()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("AddEncoded: list ", l, " of an index with ", lists(), " lists"));
+    }
+  }
   // An id that moves to another list leaves its old one first.
   std::vector<std::vector<size_t>> members(lists());
   for (size_t i = 0; i < n; ++i) {
     auto it = list_of_.find(ids[i]);
-    if (it != list_of_.end() && it->second != assigned[i]) {
+    if (it != list_of_.end() && it->second != encoded.lists[i]) {
       lists_[it->second]->Remove(absl::MakeConstSpan(&ids[i], 1));
     }
-    members[assigned[i]].push_back(i);
+    members[encoded.lists[i]].push_back(i);
   }
   std::vector<uint64_t> list_ids;
+  std::vector<uint8_t> list_codes;
+  std::vector<VectorFactors> list_factors;
   std::vector<float> list_vectors;
   for (size_t l = 0; l < lists(); ++l) {
     if (members[l].empty()) continue;
     list_ids.clear();
+    list_codes.clear();
+    list_factors.clear();
     list_vectors.clear();
     for (size_t i : members[l]) {
       list_ids.push_back(ids[i]);
-      list_vectors.insert(list_vectors.end(), vectors.begin() + i * d,
-                          vectors.begin() + (i + 1) * d);
+      list_codes.insert(list_codes.end(), encoded.codes.begin() + i * bytes,
+                        encoded.codes.begin() + (i + 1) * bytes);
+      list_factors.push_back(encoded.factors[i]);
+      if (!vectors.empty()) {
+        list_vectors.insert(list_vectors.end(), vectors.begin() + i * d,
+                            vectors.begin() + (i + 1) * d);
+      }
     }
-    // Validated above: the list cannot refuse them.
-    TQDB_RETURN_IF_ERROR(lists_[l]->Add(list_ids, list_vectors));
+    // Sizes were checked above: the list cannot refuse them.
+    TQDB_RETURN_IF_ERROR(
+        lists_[l]->AddEncoded(list_ids, list_codes, list_factors, list_vectors, tag));
     for (uint64_t id : list_ids) list_of_[id] = static_cast<uint32_t>(l);
   }
   return absl::OkStatus();
+}
+
+bool IvfIndex::AppendEncoded(uint64_t id, EncodedVectors* out) const {
+  auto it = list_of_.find(id);
+  if (it == list_of_.end() || !lists_[it->second]->AppendEncoded(id, out)) return false;
+  out->lists.push_back(it->second);
+  return true;
+}
+
+bool IvfIndex::Reconstruct(uint64_t id, float* out) const {
+  auto it = list_of_.find(id);
+  return it != list_of_.end() && lists_[it->second]->Reconstruct(id, out);
+}
+
+std::optional<uint64_t> IvfIndex::TagOf(uint64_t id) const {
+  auto it = list_of_.find(id);
+  if (it == list_of_.end()) return std::nullopt;
+  return lists_[it->second]->TagOf(id);
+}
+
+void IvfIndex::SetTag(uint64_t id, uint64_t tag) {
+  if (auto it = list_of_.find(id); it != list_of_.end()) lists_[it->second]->SetTag(id, tag);
+}
+
+std::vector<uint64_t> IvfIndex::Ids() const {
+  std::vector<uint64_t> ids;
+  ids.reserve(size());
+  for (const auto& list : lists_) {
+    const std::vector<uint64_t> list_ids = list->Ids();
+    ids.insert(ids.end(), list_ids.begin(), list_ids.end());
+  }
+  return ids;
+}
+
+void IvfIndex::ShrinkToFit() {
+  for (auto& list : lists_) list->ShrinkToFit();
 }
 
 size_t IvfIndex::Remove(absl::Span<const uint64_t> ids) {
@@ -238,7 +295,7 @@ absl::StatusOr<std::vector<SearchHit>> IvfIndex::Search(absl::Span<const float> 
   TQDB_RETURN_IF_ERROR(ValidateSearch(query, 1, params));
   const size_t nprobe = Nprobe(params);
   std::vector<uint32_t> probe(nprobe);
-  coarse_->Probe(CoarseRows(options_.metric, dim(), query).data(), 1, nprobe,
+  coarse_->Probe(ivf::CoarseRows(options_.metric, dim(), query).data(), 1, nprobe,
                  options_.metric == Metric::kInnerProduct, probe.data());
   return SearchProbed(query.data(), probe.data(), nprobe, params);
 }
@@ -248,7 +305,7 @@ absl::StatusOr<std::vector<std::vector<SearchHit>>> IvfIndex::SearchBatch(
   TQDB_ASSIGN_OR_RETURN(const size_t count, CountQueries(queries, dim()));
   TQDB_RETURN_IF_ERROR(ValidateSearch(queries, count, params));
   const size_t nprobe = Nprobe(params);
-  const std::vector<float> coarse_rows = CoarseRows(options_.metric, dim(), queries);
+  const std::vector<float> coarse_rows = ivf::CoarseRows(options_.metric, dim(), queries);
   std::vector<std::vector<SearchHit>> results(count);
 #pragma omp parallel for schedule(dynamic, 1)
   for (size_t i = 0; i < count; ++i) {

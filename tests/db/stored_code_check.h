@@ -1,12 +1,15 @@
-// Whether a collection stores each vector's code as that vector encoded relative to the center
-// the collection uses now (the auto center re-encodes earlier vectors when it is taken).
+// Whether a collection stores each vector's code as that vector encoded the way the collection
+// encodes now: relative to its center (the auto center re-encodes earlier vectors when it is
+// taken) or, partitioned, in the list of its nearest centroid and relative to that centroid.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <memory>
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "index/ivf/coarse_quantizer.h"
 #include "index/vector_coder.h"
 #include "tqdb/collection.h"
 
@@ -14,27 +17,63 @@ namespace tqdb::testing {
 
 class StoredCodeCheck {
  public:
-  // Reads the collection's config and current center once.
+  // Reads the collection's config and current center or centroids once.
   explicit StoredCodeCheck(const Collection& collection) : collection_(collection) {
     const CollectionInfo info = collection.Describe();
-    absl::StatusOr<std::unique_ptr<VectorCoder>> coder =
-        VectorCoder::Create(info.config.metric, info.config.quantizer, info.center);
-    if (coder.ok()) {
-      coder_ = *std::move(coder);
-    } else {
-      ADD_FAILURE() << coder.status();
+    metric_ = info.config.metric;
+    const int d = info.config.quantizer.dim;
+    if (info.partitioning != 0) {
+      coarse_ = std::make_unique<ivf::CoarseQuantizer>(info.centroids, d);
+    }
+    const size_t coders = info.partitioning != 0 ? coarse_->size() : 1;
+    for (size_t l = 0; l < coders; ++l) {
+      std::vector<float> center = info.center;
+      if (info.partitioning != 0 && metric_ != Metric::kInnerProduct) {
+        center.assign(coarse_->centroid(l), coarse_->centroid(l) + d);
+      }
+      absl::StatusOr<std::unique_ptr<VectorCoder>> coder =
+          VectorCoder::Create(metric_, info.config.quantizer, center);
+      if (!coder.ok()) {
+        ADD_FAILURE() << coder.status();
+        return;
+      }
+      coders_.push_back(*std::move(coder));
     }
   }
 
-  // The stored code and both factors of `id` equal the encoding of `vector`.
+  // The stored code and both factors of `id` equal the encoding of `vector` (and, partitioned,
+  // its list is the one of the nearest centroid).
   ::testing::AssertionResult Matches(uint64_t id, const float* vector) const {
-    if (coder_ == nullptr) return ::testing::AssertionFailure() << "no coder";
-    std::vector<uint8_t> code(coder_->quantizer().code_bytes());
-    VectorFactors factors;
-    coder_->EncodeBatch(vector, 1, code.data(), &factors);
+    if (coders_.empty()) return ::testing::AssertionFailure() << "no coder";
     absl::StatusOr<StoredCode> stored = collection_.GetStoredCode(id);
     if (!stored.ok())
       return ::testing::AssertionFailure() << "id " << id << ": " << stored.status();
+    size_t list = 0;
+    if (coarse_ != nullptr) {
+      if (stored->list < 0 || static_cast<size_t>(stored->list) >= coarse_->size()) {
+        return ::testing::AssertionFailure() << "id " << id << " is in no list";
+      }
+      list = stored->list;
+      // Nearest, up to rounding (BLAS sums in another order for another batch).
+      const int d = coarse_->dim();
+      const std::vector<float> row = ivf::CoarseRows(metric_, d, absl::MakeConstSpan(vector, d));
+      auto distance = [&](size_t c) {
+        double sum = 0;
+        for (int j = 0; j < d; ++j) sum += std::pow(double{row[j]} - coarse_->centroid(c)[j], 2);
+        return sum;
+      };
+      const double own = distance(list);
+      for (size_t c = 0; c < coarse_->size(); ++c) {
+        if (distance(c) < own - 1e-5 * (1 + own)) {
+          return ::testing::AssertionFailure()
+                 << "id " << id << " is in list " << list << " but list " << c << " is nearer";
+        }
+      }
+    }
+    const VectorCoder& coder = *coders_[list];
+    std::vector<uint8_t> code(coder.quantizer().code_bytes());
+    VectorFactors factors;
+    coder.Encode(vector, code.data(), &factors);
     if (stored->code != code || stored->factors.norm != factors.norm ||
         stored->factors.aux != factors.aux) {
       return ::testing::AssertionFailure() << "id " << id << " has the wrong stored code";
@@ -44,7 +83,9 @@ class StoredCodeCheck {
 
  private:
   const Collection& collection_;
-  std::unique_ptr<VectorCoder> coder_;
+  Metric metric_ = Metric::kCosine;
+  std::unique_ptr<ivf::CoarseQuantizer> coarse_;
+  std::vector<std::unique_ptr<VectorCoder>> coders_;
 };
 
 }  // namespace tqdb::testing

@@ -55,6 +55,13 @@ struct CollectionInfo {
   IndexMemory memory;          // the in-memory index by part (flat_index.h)
   size_t code_bytes = 0;       // packed code bytes per vector (factors not included)
   std::vector<float> center;   // the center the codes are relative to; empty for none
+  // Partitioning: 0 while the collection is flat, else the number of the centroids in use (each
+  // re-partition takes the next).
+  uint64_t partitioning = 0;
+  std::vector<float> centroids;    // row-major, one per list (cosine and L2: the list's center)
+  std::vector<size_t> list_sizes;  // vectors per list
+  int nprobe = 0;                  // lists a search probes by default (0 while flat)
+  bool repartitioning = false;     // a new partitioning is being built in the background
 };
 
 // What Recenter measured, and did unless it was a dry run.
@@ -69,6 +76,7 @@ struct RecenterResult {
 struct StoredCode {
   std::vector<uint8_t> code;
   VectorFactors factors;
+  int64_t list = -1;  // partitioned: the vector's list
 };
 
 // The interface of a collection; Database creates the implementation (db/collection_impl.h).
@@ -114,6 +122,15 @@ class Collection {
   // re-encoding every vector from its floats in one atomic write. Ids, payloads and floats do
   // not change. Writes wait while it runs; searches continue on the old codes until it commits.
   virtual absl::StatusOr<RecenterResult> Recenter(bool dry_run) = 0;
+
+  // Partitions the collection now into `lists` lists (0: about sqrt(n)), as the background does
+  // once it passes config().partition_at: k-means centroids from a sample, every vector
+  // re-encoded relative to its list's centroid (from its stored floats, or decoded from its code
+  // when floats are off) into new segments, then one atomic write that switches to them and
+  // takes in the writes made meanwhile. Blocks the caller only: searches and writes continue,
+  // and a kill at any point leaves the old state or the new, never a mix. FailedPrecondition
+  // while another partitioning runs or for fewer vectors than lists.
+  virtual absl::Status Repartition(size_t lists) = 0;
 };
 
 }  // namespace tqdb

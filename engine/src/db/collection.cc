@@ -18,7 +18,15 @@ CollectionImpl::CollectionImpl(std::shared_ptr<storage::Store> store, uint32_t c
       config_(std::move(config)),
       policy_(policy) {}
 
-CollectionImpl::~CollectionImpl() = default;
+CollectionImpl::~CollectionImpl() {
+  closing_.store(true, std::memory_order_release);
+  std::thread job;
+  {
+    MutexLock lock(write_mu_);
+    job = std::move(partition_thread_);
+  }
+  if (job.joinable()) job.join();
+}
 
 absl::StatusOr<std::shared_ptr<CollectionImpl>> CollectionImpl::Open(
     std::shared_ptr<storage::Store> store, uint32_t cid, CollectionConfig config,
@@ -29,6 +37,11 @@ absl::StatusOr<std::shared_ptr<CollectionImpl>> CollectionImpl::Open(
   std::shared_ptr<CollectionImpl> collection(
       new CollectionImpl(std::move(store), cid, std::move(config), policy));
   TQDB_RETURN_IF_ERROR(collection->Load(std::move(center)));
+  {
+    // A collection that grew past its size while a partition job was cut short resumes it.
+    MutexLock lock(collection->write_mu_);
+    collection->MaybeStartPartition();
+  }
   return collection;
 }
 
@@ -46,33 +59,76 @@ void CollectionImpl::MarkDropped() {
 
 void CollectionImpl::UnmarkDropped() { dropped_.store(false, std::memory_order_release); }
 
-absl::StatusOr<std::unique_ptr<FlatIndex>> CollectionImpl::NewIndex(
-    std::vector<float> center) const {
+absl::StatusOr<std::unique_ptr<Index>> CollectionImpl::NewIndex(std::vector<float> center) const {
   FlatIndexOptions index_options;
   index_options.metric = config_.metric;
   index_options.quantizer = config_.quantizer;
   index_options.center = std::move(center);
-  return FlatIndex::Create(index_options);
+  TQDB_ASSIGN_OR_RETURN(std::unique_ptr<FlatIndex> index, FlatIndex::Create(index_options));
+  return index;
+}
+
+IvfIndexOptions CollectionImpl::PartitionedOptions() const {
+  IvfIndexOptions options;
+  options.metric = config_.metric;
+  options.quantizer = config_.quantizer;
+  options.default_nprobe = config_.nprobe;
+  return options;
+}
+
+std::string CollectionImpl::SegmentValue(absl::Span<const uint64_t> ids,
+                                         const EncodedVectors& encoded, size_t first,
+                                         uint64_t partitioning) const {
+  const size_t n = ids.size();
+  const size_t bytes = code_bytes_;
+  return storage::EncodeSegment(
+      ids, absl::MakeConstSpan(encoded.codes).subspan(first * bytes, n * bytes),
+      absl::MakeConstSpan(encoded.factors).subspan(first, n), bytes,
+      partitioning == 0 ? absl::Span<const uint32_t>()
+                        : absl::MakeConstSpan(encoded.lists).subspan(first, n),
+      partitioning);
 }
 
 absl::Status CollectionImpl::Load(std::vector<float> center) {
-  TQDB_ASSIGN_OR_RETURN(std::unique_ptr<FlatIndex> index, NewIndex(std::move(center)));
-  const size_t code_bytes = index->quantizer().code_bytes();
+  TQDB_ASSIGN_OR_RETURN(const std::optional<storage::StoredPartitioning> stored,
+                        store_.ReadPartitioning(dim()));
+  std::unique_ptr<Index> index;
+  const uint64_t partitioning = stored.has_value() ? stored->number : 0;
+  if (stored.has_value()) {
+    TQDB_ASSIGN_OR_RETURN(index, IvfIndex::Create(PartitionedOptions(), stored->centroids));
+  } else {
+    TQDB_ASSIGN_OR_RETURN(index, NewIndex(std::move(center)));
+  }
+  const size_t code_bytes = index->encoder()->code_bytes();
+  code_bytes_ = code_bytes;
 
   MutexLock write_lock(write_mu_);
+  partitioning_ = partitioning;
+  next_partitioning_ = partitioning + 1;
+  std::vector<uint64_t> abandoned;  // segments of a partitioning that never committed
   std::vector<uint64_t> live_ids;
-  std::vector<uint8_t> live_codes;
-  std::vector<VectorFactors> live_factors;
+  EncodedVectors live;
   TQDB_RETURN_IF_ERROR(store_.ForEachSegment(
       code_bytes,
       [&](const storage::CollectionStore::LoadedSegment& segment)
           ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_) -> absl::Status {
             const storage::SegmentView& view = segment.view;
+            next_segment_ = segment.number + 1;
+            if (view.partitioning > partitioning) {
+              abandoned.push_back(segment.number);
+              next_partitioning_ = std::max(next_partitioning_, view.partitioning + 1);
+              return absl::OkStatus();
+            }
+            if (view.partitioning != partitioning) {
+              return absl::DataLossError(
+                  absl::StrCat("collection '", config_.name, "': segment ", segment.number,
+                               " was written against partitioning ", view.partitioning,
+                               " but partitioning ", partitioning, " is in use"));
+            }
             SegmentStats& stats = segments_[segment.number];
             stats = {view.count, 0, segment.bytes};
             live_ids.clear();
-            live_codes.clear();
-            live_factors.clear();
+            live = EncodedVectors();
             for (size_t i = 0; i < view.count; ++i) {
               const uint64_t id = view.ids[i];
               if (segment.dead != nullptr && segment.dead->contains(id)) {
@@ -85,20 +141,27 @@ absl::Status CollectionImpl::Load(std::vector<float> center) {
                                                         segment.number));
               }
               live_ids.push_back(id);
-              live_codes.insert(live_codes.end(), view.codes.begin() + i * code_bytes,
+              live.codes.insert(live.codes.end(), view.codes.begin() + i * code_bytes,
                                 view.codes.begin() + (i + 1) * code_bytes);
-              live_factors.push_back(view.factors[i]);
+              live.factors.push_back(view.factors[i]);
+              if (partitioning != 0) live.lists.push_back(view.lists[i]);
             }
-            next_segment_ = segment.number + 1;
             const size_t before = index->size();
-            TQDB_RETURN_IF_ERROR(
-                index->AddEncoded(live_ids, live_codes, live_factors, {}, segment.number));
+            TQDB_RETURN_IF_ERROR_WITH_CONTEXT(
+                index->AddEncoded(live_ids, live, segment.number),
+                absl::StrCat("collection '", config_.name, "', segment ", segment.number));
             if (index->size() != before + live_ids.size()) {
               return absl::DataLossError(absl::StrCat("collection '", config_.name, "': segment ",
                                                       segment.number, " repeats an id"));
             }
             return absl::OkStatus();
           }));
+  if (!abandoned.empty()) {
+    // Unreachable already (their partitioning was never stored); this only frees the space.
+    storage::CollectionStore::Batch batch = store_.NewBatch();
+    for (uint64_t number : abandoned) batch.DeleteSegment(number);
+    TQDB_RETURN_IF_ERROR(store_.Write(&batch, Durability::kGroupCommit));
+  }
 
   index->ShrinkToFit();
   WriterLock index_lock(index_mu_);
@@ -121,6 +184,7 @@ void CollectionImpl::MaintainAfterWrite() {
     std::fprintf(stderr, "tqdb: collection '%s': segment maintenance failed: %s\n",
                  config_.name.c_str(), status.ToString().c_str());
   }
+  MaybeStartPartition();
 }
 
 absl::StatusOr<WriteResult> CollectionImpl::Upsert(absl::Span<const uint64_t> ids,
@@ -144,17 +208,14 @@ absl::StatusOr<WriteResult> CollectionImpl::Upsert(absl::Span<const uint64_t> id
   }
   TQDB_RETURN_IF_ERROR(ValidateUniqueIds(ids));
 
-  // Encoding needs no lock: the coder is immutable.
-  std::shared_ptr<const VectorCoder> coder;
+  // Encoding needs no lock: the encoder is immutable.
+  std::shared_ptr<const IndexEncoder> encoder;
   {
     ReaderLock lock(index_mu_);
-    coder = index_->coder();
+    encoder = index_->encoder();
   }
-  const size_t code_bytes = coder->quantizer().code_bytes();
-  std::vector<uint8_t> codes(n * code_bytes);
-  std::vector<VectorFactors> factors(n);
-  coder->EncodeBatch(vectors.data(), n, codes.data(), factors.data());
-  std::string segment_value = storage::EncodeSegment(ids, codes, factors, code_bytes);
+  EncodedVectors encoded;
+  encoder->Encode(vectors.data(), n, &encoded);
 
   MutexLock write_lock(write_mu_);
   TQDB_RETURN_IF_ERROR(CheckLive());
@@ -169,11 +230,13 @@ absl::StatusOr<WriteResult> CollectionImpl::Upsert(absl::Span<const uint64_t> id
   }
   {
     ReaderLock lock(index_mu_);
-    if (index_->coder() != coder) {  // another upsert took the center meanwhile
-      index_->coder()->EncodeBatch(vectors.data(), n, codes.data(), factors.data());
-      segment_value = storage::EncodeSegment(ids, codes, factors, code_bytes);
+    if (index_->encoder() != encoder) {  // another upsert took the center, or a partitioning
+      encoded = EncodedVectors();        // committed, meanwhile
+      index_->encoder()->Encode(vectors.data(), n, &encoded);
     }
   }
+  NoteTouched(ids);
+  std::string segment_value = SegmentValue(ids, encoded, 0, partitioning_);
   const size_t segment_bytes = segment_value.size();
   const uint64_t number = next_segment_++;
   storage::CollectionStore::Batch batch = store_.NewBatch();
@@ -195,7 +258,7 @@ absl::StatusOr<WriteResult> CollectionImpl::Upsert(absl::Span<const uint64_t> id
   PutRecords(ids, vectors, payloads, existed, &batch);
   TQDB_RETURN_IF_ERROR(Commit(&batch, durability, [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(index_mu_) {
     // Sizes were checked above.
-    index_->AddEncoded(ids, codes, factors, {}, number).IgnoreError();
+    index_->AddEncoded(ids, encoded, number).IgnoreError();
   }));
   for (uint64_t old : replaced_in) ++segments_[old].dead;
   segments_[number] = SegmentStats{n, 0, segment_bytes};
@@ -220,9 +283,10 @@ void CollectionImpl::PutRecords(absl::Span<const uint64_t> ids, absl::Span<const
 }
 
 bool CollectionImpl::TakesCenterNow(size_t n) const {
-  if (config_.centering != Centering::kAuto) return false;
+  // A partitioned collection's lists are centered on their centroids.
+  if (config_.centering != Centering::kAuto || partitioning_ != 0) return false;
   ReaderLock lock(index_mu_);
-  if (index_->coder()->centered()) return false;
+  if (!index_->encoder()->center().empty()) return false;
   // Without stored floats the vectors already encoded could not be re-encoded.
   const bool can_reencode = config_.store_vectors || index_->size() == 0;
   return can_reencode && index_->size() + n >= kAutoCenterVectors;
@@ -250,16 +314,15 @@ absl::Status CollectionImpl::RewriteAgainstCenter(std::vector<float> center,
                                                   absl::Span<const uint64_t> kept,
                                                   const PendingUpsert& upsert,
                                                   Durability durability) {
-  TQDB_ASSIGN_OR_RETURN(std::unique_ptr<FlatIndex> index, NewIndex(center));
-  const VectorCoder& coder = *index->coder();
-  const size_t code_bytes = coder.quantizer().code_bytes(), n = upsert.ids.size();
-  std::vector<uint8_t> codes((kept.size() + n) * code_bytes);
-  std::vector<VectorFactors> factors(kept.size() + n);
-  TQDB_RETURN_IF_ERROR(ForEachStoredChunk(kept, [&](size_t first, const float* rows, size_t count) {
-    coder.EncodeBatch(rows, count, codes.data() + first * code_bytes, factors.data() + first);
+  TQDB_ASSIGN_OR_RETURN(std::unique_ptr<Index> index, NewIndex(center));
+  const IndexEncoder& encoder = *index->encoder();
+  const size_t code_bytes = encoder.code_bytes(), n = upsert.ids.size();
+  EncodedVectors encoded;
+  TQDB_RETURN_IF_ERROR(ForEachStoredChunk(kept, [&](size_t, const float* rows, size_t count) {
+    encoder.Encode(rows, count, &encoded);
   }));
-  coder.EncodeBatch(upsert.vectors.data(), n, codes.data() + kept.size() * code_bytes,
-                    factors.data() + kept.size());
+  encoder.Encode(upsert.vectors.data(), n, &encoded);
+  NoteTouched(upsert.ids);
 
   storage::CollectionStore::Batch batch = store_.NewBatch();
   for (const auto& [number, stats] : segments_) batch.DeleteSegment(number);
@@ -272,14 +335,15 @@ absl::Status CollectionImpl::RewriteAgainstCenter(std::vector<float> center,
   auto put_segment = [&](absl::Span<const uint64_t> ids, size_t first)
                          ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_) -> absl::Status {
     const uint64_t number = next_segment_++;
-    const std::string value = storage::EncodeSegment(
-        ids, absl::MakeConstSpan(codes).subspan(first * code_bytes, ids.size() * code_bytes),
-        absl::MakeConstSpan(factors).subspan(first, ids.size()), code_bytes);
+    const std::string value = SegmentValue(ids, encoded, first, /*partitioning=*/0);
     batch.PutSegment(number, value);
     segments[number] = {ids.size(), 0, value.size()};
-    return index->AddEncoded(
-        ids, absl::MakeConstSpan(codes).subspan(first * code_bytes, ids.size() * code_bytes),
-        absl::MakeConstSpan(factors).subspan(first, ids.size()), {}, number);
+    EncodedVectors part;
+    const size_t n = ids.size();
+    part.codes.assign(encoded.codes.begin() + first * code_bytes,
+                      encoded.codes.begin() + (first + n) * code_bytes);
+    part.factors.assign(encoded.factors.begin() + first, encoded.factors.begin() + first + n);
+    return index->AddEncoded(ids, part, number);
   };
   for (size_t first = 0; first < kept.size(); first += per_segment) {
     TQDB_RETURN_IF_ERROR(
@@ -331,12 +395,17 @@ absl::StatusOr<RecenterResult> CollectionImpl::Recenter(bool dry_run) {
   }
   MutexLock write_lock(write_mu_);
   TQDB_RETURN_IF_ERROR(CheckLive());
+  if (partitioning_ != 0) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "collection '", config_.name,
+        "' is partitioned: its lists are centered on their centroids (re-partition instead)"));
+  }
   std::vector<uint64_t> ids;
   RecenterResult result;
   {
     ReaderLock lock(index_mu_);
     ids = index_->Ids();
-    result.old_center = index_->coder()->center();
+    result.old_center = index_->encoder()->center();
   }
   if (ids.empty()) {
     return absl::FailedPreconditionError(
@@ -379,6 +448,7 @@ absl::StatusOr<WriteResult> CollectionImpl::Delete(absl::Span<const uint64_t> id
     }
   }
   if (removed_ids.empty()) return WriteResult{};
+  NoteTouched(removed_ids);
   TQDB_RETURN_IF_ERROR(
       Commit(&batch, options.durability.value_or(config_.durability),
              [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(index_mu_) { index_->Remove(removed_ids); }));
@@ -407,24 +477,21 @@ absl::Status CollectionImpl::RewriteSegments(absl::Span<const uint64_t> numbers)
   // that segment; their codes come from the index, which holds exactly what was stored.
   const size_t code_bytes = [&] {
     ReaderLock lock(index_mu_);
-    return index_->quantizer().code_bytes();
+    return index_->encoder()->code_bytes();
   }();
   std::vector<std::vector<uint64_t>> written;
   for (uint64_t number : numbers) {
     TQDB_ASSIGN_OR_RETURN(written.emplace_back(), store_.ReadSegmentIds(number, code_bytes));
   }
   std::vector<uint64_t> ids;
-  std::vector<uint8_t> codes;
-  std::vector<VectorFactors> factors;
+  EncodedVectors encoded;
   {
     ReaderLock lock(index_mu_);
     for (size_t s = 0; s < numbers.size(); ++s) {
       for (uint64_t id : written[s]) {
         if (index_->TagOf(id) != numbers[s]) continue;
         ids.push_back(id);
-        codes.resize(codes.size() + code_bytes);
-        index_->CodeOf(id, &codes[codes.size() - code_bytes]);
-        factors.push_back(*index_->FactorsOf(id));
+        index_->AppendEncoded(id, &encoded);
       }
     }
   }
@@ -432,7 +499,7 @@ absl::Status CollectionImpl::RewriteSegments(absl::Span<const uint64_t> numbers)
   const uint64_t merged = next_segment_++;
   size_t merged_bytes = 0;
   if (!ids.empty()) {
-    const std::string value = storage::EncodeSegment(ids, codes, factors, code_bytes);
+    const std::string value = SegmentValue(ids, encoded, 0, partitioning_);
     merged_bytes = value.size();
     batch.PutSegment(merged, value);
   }
@@ -464,13 +531,18 @@ CollectionInfo CollectionImpl::Describe() const {
     MutexLock write_lock(write_mu_);
     info.segments = segments_.size();
     for (const auto& [number, segment] : segments_) info.dead_entries += segment.dead;
-  }
-  {
+    info.partitioning = partitioning_;
+    info.repartitioning = touched_.has_value();
     ReaderLock lock(index_mu_);
     info.count = index_->size();
-    info.code_bytes = index_->quantizer().code_bytes();
+    info.code_bytes = index_->encoder()->code_bytes();
     info.memory = index_->Memory();
-    info.center = index_->coder()->center();
+    info.center = index_->encoder()->center();
+    info.list_sizes = index_->ListSizes();
+    if (const auto* partitioned = dynamic_cast<const IvfIndex*>(index_.get())) {
+      info.centroids = partitioned->centroids();
+      info.nprobe = partitioned->default_nprobe();
+    }
   }
   info.bytes_on_disk = store_.ApproximateBytes();
   return info;
@@ -484,12 +556,14 @@ size_t CollectionImpl::count() const {
 absl::StatusOr<StoredCode> CollectionImpl::GetStoredCode(uint64_t id) const {
   TQDB_RETURN_IF_ERROR(CheckLive());
   ReaderLock lock(index_mu_);
-  StoredCode stored;
-  stored.code.resize(index_->quantizer().code_bytes());
-  if (!index_->CodeOf(id, stored.code.data())) {
+  EncodedVectors encoded;
+  if (!index_->AppendEncoded(id, &encoded)) {
     return absl::NotFoundError(absl::StrCat("id ", id, " is not stored"));
   }
-  stored.factors = *index_->FactorsOf(id);
+  StoredCode stored;
+  stored.code = std::move(encoded.codes);
+  stored.factors = encoded.factors[0];
+  if (!encoded.lists.empty()) stored.list = encoded.lists[0];
   return stored;
 }
 

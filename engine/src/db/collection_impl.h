@@ -1,23 +1,30 @@
 // The collection behind tqdb::Collection: the stored segments (db/storage/collection_store.h) and
-// the in-memory FlatIndex built from them, which is also the collection's only id map (each id's
-// slot, and as its tag the segment that stores it).
+// the in-memory index built from them (flat, or partitioned once the collection is large), which
+// is also the collection's only id map (each id's slot, and as its tag the segment that stores
+// it). The collection talks to the index only through tqdb::Index.
 //
 // Locks: write_mu_ serializes writers and guards the segment statistics; index_mu_ is shared by
 // readers and held exclusively by a writer only to apply a committed batch, together with the
 // snapshot that shows that batch. A writer reads the index (old segments of ids) under index_mu_
 // shared: since only writers change it, it cannot change between that read and the commit.
+// A (re-)partition builds its index and segments without either lock (collection_partition.cc)
+// and takes write_mu_ only to take in the writes made meanwhile and commit.
 #pragma once
 
 #include <atomic>
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
+#include <thread>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_set.h"
 #include "db/storage/collection_store.h"
 #include "db/storage/segment_policy.h"
 #include "tqdb/collection.h"
-#include "tqdb/flat_index.h"
+#include "tqdb/index.h"
+#include "tqdb/ivf_index.h"
 #include "tqdb/mutex.h"
 
 namespace tqdb {
@@ -53,6 +60,7 @@ class CollectionImpl final : public Collection {
   absl::StatusOr<StoredCode> GetStoredCode(uint64_t id) const override;
   absl::Status Compact() override;
   absl::StatusOr<RecenterResult> Recenter(bool dry_run) override;
+  absl::Status Repartition(size_t lists) override;
 
  private:
   // Entries of one stored segment; its ids live in the store and, while live, in the index.
@@ -64,10 +72,16 @@ class CollectionImpl final : public Collection {
 
   CollectionImpl(std::shared_ptr<storage::Store> store, uint32_t cid, CollectionConfig config,
                  const storage::SegmentPolicy& policy);
-  // Builds the index (relative to `center`, empty for none) from the stored segments.
+  // Builds the index (flat relative to `center`, empty for none, or partitioned as stored) from
+  // the stored segments; removes segments of a partitioning that never committed.
   absl::Status Load(std::vector<float> center);
-  // An empty index of this collection relative to `center`.
-  absl::StatusOr<std::unique_ptr<FlatIndex>> NewIndex(std::vector<float> center) const;
+  // An empty flat index of this collection relative to `center`.
+  absl::StatusOr<std::unique_ptr<Index>> NewIndex(std::vector<float> center) const;
+  // The IvfIndex options of this collection.
+  IvfIndexOptions PartitionedOptions() const;
+  // The stored form of entries [first, first + ids.size()) of `encoded`, in `partitioning`.
+  std::string SegmentValue(absl::Span<const uint64_t> ids, const EncodedVectors& encoded,
+                           size_t first, uint64_t partitioning) const;
   // kAuto and not yet centered, and this upsert of `n` would make the center: see Centering.
   bool TakesCenterNow(size_t n) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   // An upsert, validated, with which of its ids are stored already.
@@ -96,6 +110,32 @@ class CollectionImpl final : public Collection {
                   storage::CollectionStore::Batch* batch) const;
   absl::Status CheckLive() const;
 
+  // Partitioning (collection_partition.cc). What a (re-)partition starts from: the ids stored
+  // when it began, and the snapshot that holds their floats.
+  struct PartitionJob {
+    uint64_t number = 0;  // the partitioning it writes
+    size_t lists = 0;
+    std::vector<uint64_t> ids;
+    storage::ReadView view;
+  };
+  // Starts tracking the ids writes touch from now on; FailedPrecondition when a job runs.
+  absl::StatusOr<PartitionJob> BeginPartition(size_t lists)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // Builds and commits the job's partitioning; whatever happens, stops tracking and removes
+  // the segments of a partitioning that did not commit.
+  absl::Status RunPartition(PartitionJob job);
+  // The rows of `ids`: their floats in `view` (store_vectors), else decoded from the index now;
+  // `found[i]` false for an id deleted since (floats off only).
+  absl::Status ReadRows(absl::Span<const uint64_t> ids, const storage::ReadView& view,
+                        std::vector<float>* rows, std::vector<bool>* found) const;
+  // Whether the collection has grown enough for a (re-)partition: past config().partition_at
+  // when flat, past about four times the vectors of its lists' last training when partitioned.
+  bool WantsPartition() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // Starts RunPartition on the background thread when WantsPartition.
+  void MaybeStartPartition() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // Marks `ids` as written while a job runs.
+  void NoteTouched(absl::Span<const uint64_t> ids) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+
   absl::Status ValidateSearch(const SearchOptions& options) const;
   // Fills vectors and payloads of the found `records` as of `view`.
   absl::Status FillRecords(std::vector<Record>* records, bool with_vectors, bool with_payloads,
@@ -121,14 +161,22 @@ class CollectionImpl final : public Collection {
   const uint32_t cid_;
   const CollectionConfig config_;
   const storage::SegmentPolicy policy_;
+  size_t code_bytes_ = 0;  // per vector; set by Load, the same for every index state
   std::atomic<bool> dropped_{false};
 
   mutable Mutex write_mu_;
   std::map<uint64_t, SegmentStats> segments_ ABSL_GUARDED_BY(write_mu_);
   uint64_t next_segment_ ABSL_GUARDED_BY(write_mu_) = 0;
+  uint64_t partitioning_ ABSL_GUARDED_BY(write_mu_) = 0;       // 0: flat
+  uint64_t next_partitioning_ ABSL_GUARDED_BY(write_mu_) = 1;  // above any seen on disk
+  // Set while a partition job runs: the ids written since it began.
+  std::optional<absl::flat_hash_set<uint64_t>> touched_ ABSL_GUARDED_BY(write_mu_);
+  size_t partition_retry_at_ ABSL_GUARDED_BY(write_mu_) = 0;  // after a failed job
+  std::thread partition_thread_ ABSL_GUARDED_BY(write_mu_);
+  std::atomic<bool> closing_{false};  // the destructor asks a running job to stop
 
   mutable SharedMutex index_mu_ ABSL_ACQUIRED_AFTER(write_mu_);
-  std::unique_ptr<FlatIndex> index_ ABSL_GUARDED_BY(index_mu_);
+  std::unique_ptr<Index> index_ ABSL_GUARDED_BY(index_mu_);
   storage::ReadView snapshot_ ABSL_GUARDED_BY(index_mu_);
 };
 

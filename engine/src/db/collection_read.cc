@@ -102,6 +102,7 @@ absl::StatusOr<std::vector<std::vector<Record>>> CollectionImpl::SearchBatch(
   SearchOptions scan;
   scan.k = options.rerank ? std::max(options.k, options.rerank_candidates) : options.k;
   scan.caller_reranks = options.rerank;
+  scan.nprobe = options.nprobe;  // 0: the collection's default (a flat collection ignores it)
   std::vector<std::vector<SearchHit>> hits;
   storage::ReadView view;
   {

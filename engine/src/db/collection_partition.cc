@@ -1,0 +1,241 @@
+// Partitioning a collection (Collection::Repartition, and the background job that calls it as
+// the collection grows): train centroids on a sample, re-encode every vector into new segments
+// of the new partitioning, then take in the writes made meanwhile and switch in one atomic write.
+//
+// Crash safety: the new segments carry the new partitioning's number (segment_codec.h), which is
+// stored only by the switching write. Killed before it, the open finds segments of a
+// partitioning that does not exist and removes them; the old segments are untouched. The
+// switching write deletes every old segment, marks the ids written meanwhile dead in the new
+// ones, adds them re-encoded, and stores the centroids: all or nothing.
+#include <algorithm>
+#include <cstdio>
+#include <random>
+
+#include "absl/strings/str_cat.h"
+#include "db/collection_impl.h"
+#include "tqdb/status_macros.h"
+
+namespace tqdb {
+namespace {
+
+// Training reads at most this many vectors per list (IvfIndexOptions::training_points_per_list).
+constexpr size_t kSamplePerList = 128;
+
+absl::Status Cancelled(const std::string& name) {
+  return absl::CancelledError(
+      absl::StrCat("collection '", name, "': partitioning stopped (closing or dropped)"));
+}
+
+}  // namespace
+
+void CollectionImpl::NoteTouched(absl::Span<const uint64_t> ids) {
+  if (touched_.has_value()) touched_->insert(ids.begin(), ids.end());
+}
+
+bool CollectionImpl::WantsPartition() const {
+  if (config_.partition_at == 0 || touched_.has_value() || closing_.load() ||
+      dropped_.load(std::memory_order_acquire)) {
+    return false;
+  }
+  ReaderLock lock(index_mu_);
+  const size_t count = index_->size();
+  if (count < config_.partition_at || count < partition_retry_at_) return false;
+  const size_t lists = index_->ListSizes().size();
+  // Lists of about sqrt(n): re-train once that would double them (the count quadrupled).
+  return lists == 0 || DefaultListCount(count) >= 2 * lists;
+}
+
+void CollectionImpl::MaybeStartPartition() {
+  if (!WantsPartition()) return;
+  // A finished job has left every lock (RunPartition's last locked step cleared touched_).
+  if (partition_thread_.joinable()) partition_thread_.join();
+  absl::StatusOr<PartitionJob> job = BeginPartition(0);
+  if (!job.ok()) return;
+  partition_thread_ = std::thread([this, job = *std::move(job)]() mutable {
+    if (absl::Status status = RunPartition(std::move(job)); !status.ok()) {
+      std::fprintf(stderr, "tqdb: collection '%s': background partitioning failed: %s\n",
+                   config_.name.c_str(), status.ToString().c_str());
+    }
+  });
+}
+
+absl::StatusOr<CollectionImpl::PartitionJob> CollectionImpl::BeginPartition(size_t lists) {
+  if (touched_.has_value()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("collection '", config_.name, "' is being partitioned already"));
+  }
+  PartitionJob job;
+  {
+    ReaderLock lock(index_mu_);
+    job.ids = index_->Ids();
+    job.view = snapshot_;
+  }
+  job.lists = lists > 0 ? lists : DefaultListCount(job.ids.size());
+  if (job.ids.empty() || job.lists > job.ids.size()) {
+    return absl::FailedPreconditionError(absl::StrCat("collection '", config_.name, "' holds ",
+                                                      job.ids.size(), " vectors: too few for ",
+                                                      job.lists, " lists"));
+  }
+  job.number = next_partitioning_++;
+  touched_.emplace();
+  return job;
+}
+
+absl::Status CollectionImpl::Repartition(size_t lists) {
+  TQDB_RETURN_IF_ERROR(CheckLive());
+  PartitionJob job;
+  {
+    MutexLock lock(write_mu_);
+    TQDB_ASSIGN_OR_RETURN(job, BeginPartition(lists));
+  }
+  return RunPartition(std::move(job));
+}
+
+absl::Status CollectionImpl::ReadRows(absl::Span<const uint64_t> ids, const storage::ReadView& view,
+                                      std::vector<float>* rows, std::vector<bool>* found) const {
+  const size_t d = dim();
+  rows->assign(ids.size() * d, 0.0f);
+  found->assign(ids.size(), true);
+  if (config_.store_vectors) {
+    TQDB_ASSIGN_OR_RETURN(std::vector<std::vector<float>> vectors,
+                          store_.ReadVectors(ids, dim(), view));
+    for (size_t i = 0; i < ids.size(); ++i) {
+      std::copy(vectors[i].begin(), vectors[i].end(), rows->begin() + i * d);
+    }
+    return absl::OkStatus();
+  }
+  // Without floats, the best there is: the vector each code stands for.
+  ReaderLock lock(index_mu_);
+  for (size_t i = 0; i < ids.size(); ++i) {
+    (*found)[i] = index_->Reconstruct(ids[i], rows->data() + i * d);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CollectionImpl::RunPartition(PartitionJob job) {
+  std::map<uint64_t, SegmentStats> written;  // the new partitioning's segments
+  bool committed = false;
+  auto stopped = [&] {
+    return closing_.load(std::memory_order_acquire) || dropped_.load(std::memory_order_acquire);
+  };
+  auto build_and_commit = [&]() -> absl::Status {
+    const size_t d = dim();
+    std::vector<float> rows;
+    std::vector<bool> found;
+    // Train on a random sample of the stored vectors.
+    std::vector<uint64_t> sample = job.ids;
+    const size_t wanted = std::min(sample.size(), kSamplePerList * job.lists);
+    std::mt19937_64 gen(job.number);
+    for (size_t i = 0; i < wanted; ++i) {
+      std::swap(sample[i],
+                sample[std::uniform_int_distribution<size_t>(i, sample.size() - 1)(gen)]);
+    }
+    sample.resize(wanted);
+    TQDB_RETURN_IF_ERROR(ReadRows(sample, job.view, &rows, &found));
+    std::vector<float> kept_rows;
+    for (size_t i = 0; i < sample.size(); ++i) {
+      if (found[i])
+        kept_rows.insert(kept_rows.end(), rows.begin() + i * d, rows.begin() + (i + 1) * d);
+    }
+    IvfIndexOptions options = PartitionedOptions();
+    options.training_seed = job.number;
+    TQDB_ASSIGN_OR_RETURN(
+        std::unique_ptr<IvfIndex> index,
+        IvfIndex::Train(options, kept_rows, std::min(job.lists, kept_rows.size() / d)));
+    const IndexEncoder& encoder = *index->encoder();
+
+    // Re-encode every vector into segments of about the target size.
+    const size_t entry_bytes =
+        storage::SegmentBytes(1, code_bytes_, true) - storage::SegmentBytes(0, code_bytes_, true);
+    const size_t per_segment = std::max<size_t>(1, policy_.target_bytes / entry_bytes);
+    std::vector<uint64_t> ids;
+    for (size_t first = 0; first < job.ids.size(); first += per_segment) {
+      if (stopped()) return Cancelled(config_.name);
+      const auto chunk = absl::MakeConstSpan(job.ids).subspan(first, per_segment);
+      TQDB_RETURN_IF_ERROR(ReadRows(chunk, job.view, &rows, &found));
+      ids.clear();
+      std::vector<float> present;
+      for (size_t i = 0; i < chunk.size(); ++i) {
+        if (!found[i]) continue;  // deleted since: the catch-up below sees it as touched
+        ids.push_back(chunk[i]);
+        present.insert(present.end(), rows.begin() + i * d, rows.begin() + (i + 1) * d);
+      }
+      if (ids.empty()) continue;
+      EncodedVectors encoded;
+      encoder.Encode(present.data(), ids.size(), &encoded);
+      uint64_t number;
+      {
+        MutexLock lock(write_mu_);
+        number = next_segment_++;
+      }
+      const std::string value = SegmentValue(ids, encoded, 0, job.number);
+      storage::CollectionStore::Batch batch = store_.NewBatch();
+      batch.PutSegment(number, value);
+      // Not reachable before the commit, so it needs no fsync of its own: the commit's covers it.
+      TQDB_RETURN_IF_ERROR(store_.Write(&batch, Durability::kGroupCommit));
+      written[number] = SegmentStats{ids.size(), 0, value.size()};
+      TQDB_RETURN_IF_ERROR(index->AddEncoded(ids, encoded, number));
+    }
+
+    // Take in the writes made meanwhile and switch, with writes held back.
+    MutexLock lock(write_mu_);
+    if (stopped()) return Cancelled(config_.name);
+    storage::CollectionStore::Batch batch = store_.NewBatch();
+    std::vector<uint64_t> touched(touched_->begin(), touched_->end()), live;
+    {
+      ReaderLock index_lock(index_mu_);
+      for (uint64_t id : touched) {
+        if (const std::optional<uint64_t> segment = index->TagOf(id)) {
+          batch.MarkDead(*segment, id);
+          ++written[*segment].dead;
+        }
+        if (index_->Contains(id)) live.push_back(id);
+      }
+    }
+    index->Remove(touched);
+    if (!live.empty()) {
+      // Under write_mu_ nothing changes the store: the latest state is the snapshot's.
+      storage::ReadView now;
+      {
+        ReaderLock index_lock(index_mu_);
+        now = snapshot_;
+      }
+      TQDB_RETURN_IF_ERROR(ReadRows(live, now, &rows, &found));
+      EncodedVectors encoded;
+      encoder.Encode(rows.data(), live.size(), &encoded);
+      const uint64_t number = next_segment_++;
+      const std::string value = SegmentValue(live, encoded, 0, job.number);
+      batch.PutSegment(number, value);
+      written[number] = SegmentStats{live.size(), 0, value.size()};
+      TQDB_RETURN_IF_ERROR(index->AddEncoded(live, encoded, number));
+    }
+    for (const auto& [number, stats] : segments_) batch.DeleteSegment(number);
+    batch.PutPartitioning({job.number, dim(), index->centroids()});
+    index->ShrinkToFit();
+    TQDB_RETURN_IF_ERROR(
+        Commit(&batch, Durability::kSync,
+               [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(index_mu_) { index_ = std::move(index); }));
+    committed = true;
+    partitioning_ = job.number;
+    segments_ = std::move(written);
+    touched_.reset();
+    return absl::OkStatus();
+  };
+
+  absl::Status status = build_and_commit();
+  if (committed) return status;
+  MutexLock lock(write_mu_);
+  touched_.reset();
+  // Unreachable already (their partitioning was never stored); this only frees the space.
+  storage::CollectionStore::Batch batch = store_.NewBatch();
+  for (const auto& [number, stats] : written) batch.DeleteSegment(number);
+  if (!written.empty()) store_.Write(&batch, Durability::kGroupCommit).IgnoreError();
+  {
+    ReaderLock index_lock(index_mu_);
+    // Not again before the collection grows by a quarter.
+    partition_retry_at_ = index_->size() + std::max<size_t>(index_->size() / 4, 1000);
+  }
+  return status;
+}
+
+}  // namespace tqdb

@@ -1,0 +1,293 @@
+// Partitioned collections against a real RocksDB directory and real GloVe vectors: the switch from
+// flat in the background, restart without re-training, nprobe, writes made during a re-partition,
+// re-partitioning without floats, and bad input. (Kills during a re-partition:
+// crash_recovery_test.)
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <thread>
+
+#include "absl/container/flat_hash_map.h"
+#include "gtest/gtest.h"
+#include "stored_code_check.h"
+#include "test_util.h"
+#include "tqdb/collection.h"
+#include "tqdb/database.h"
+#include "tqdb/ivf_index.h"
+#include "tqdb/metric.h"
+
+namespace tqdb {
+namespace {
+
+using ::tqdb::testing::GloveFixture;
+using ::tqdb::testing::ScopedTempDir;
+
+constexpr size_t kQueries = 100;
+constexpr size_t kBatch = 1000;
+
+class PartitionTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const DenseDataset& glove = GloveFixture();
+    d_ = glove.dim;
+    n_ = glove.count - kQueries;
+    base_.assign(glove.values.begin(), glove.values.begin() + n_ * d_);
+    queries_.assign(glove.values.begin() + n_ * d_, glove.values.end());
+  }
+
+  std::unique_ptr<Database> Open() {
+    absl::StatusOr<std::unique_ptr<Database>> db = Database::Open(dir_.path());
+    EXPECT_TRUE(db.ok()) << db.status();
+    return db.ok() ? *std::move(db) : nullptr;
+  }
+
+  CollectionConfig Config(uint64_t partition_at, bool store_vectors = true) const {
+    CollectionConfig config = MakeCollectionConfig("glove", d_, 4);
+    config.partition_at = partition_at;
+    config.store_vectors = store_vectors;
+    return config;
+  }
+
+  // Upserts base rows [begin, end) with ids = row numbers, in batches.
+  void Load(Collection& collection, size_t begin, size_t end) {
+    for (size_t first = begin; first < end; first += kBatch) {
+      const size_t count = std::min(kBatch, end - first);
+      std::vector<uint64_t> ids(count);
+      for (size_t i = 0; i < count; ++i) ids[i] = first + i;
+      ASSERT_TRUE(
+          collection.Upsert(ids, absl::MakeConstSpan(base_).subspan(first * d_, count * d_)).ok());
+    }
+  }
+
+  // The exact top-k ids by cosine among base rows [0, n), brute force.
+  std::vector<uint64_t> ExactTop(const float* q, size_t n, int k) const {
+    std::vector<std::pair<double, uint64_t>> scored;
+    const double qn = std::sqrt(Dot(q, q, d_));
+    for (size_t i = 0; i < n; ++i) {
+      const float* x = &base_[i * d_];
+      scored.push_back({-Dot(q, x, d_) / (qn * std::sqrt(Dot(x, x, d_))), i});
+    }
+    std::partial_sort(scored.begin(), scored.begin() + k, scored.end());
+    std::vector<uint64_t> ids;
+    for (int i = 0; i < k; ++i) ids.push_back(scored[i].second);
+    return ids;
+  }
+
+  // Mean recall@10 of the collection's searches against the exact top 10 of rows [0, n).
+  double Recall(const Collection& collection, size_t n, const SearchOptions& options) const {
+    size_t hits = 0;
+    for (size_t q = 0; q < kQueries; ++q) {
+      const float* query = &queries_[q * d_];
+      absl::StatusOr<std::vector<Record>> found =
+          collection.Search(absl::MakeConstSpan(query, d_), options);
+      EXPECT_TRUE(found.ok()) << found.status();
+      if (!found.ok()) return 0;
+      const std::vector<uint64_t> exact = ExactTop(query, n, 10);
+      for (const Record& r : *found) {
+        hits += std::count(exact.begin(), exact.end(), r.id);
+      }
+    }
+    return static_cast<double>(hits) / (kQueries * 10);
+  }
+
+  // Waits (up to a minute) for the background partitioning to reach `partitioning`.
+  static CollectionInfo WaitForPartitioning(const Collection& collection, uint64_t partitioning) {
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::minutes(1);
+    CollectionInfo info = collection.Describe();
+    while ((info.partitioning < partitioning || info.repartitioning) &&
+           std::chrono::steady_clock::now() < give_up) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      info = collection.Describe();
+    }
+    return info;
+  }
+
+  ScopedTempDir dir_;
+  int d_ = 0;
+  size_t n_ = 0;
+  std::vector<float> base_, queries_;
+};
+
+TEST_F(PartitionTest, PartitionsInTheBackgroundPastItsSizeAndRestartsWithoutRetraining) {
+  SearchOptions options;
+  options.k = 10;
+  std::vector<std::vector<Record>> before;
+  CollectionInfo info;
+  {
+    auto db = Open();
+    auto collection = *db->CreateCollection(Config(/*partition_at=*/4000));
+    Load(*collection, 0, 3000);
+    EXPECT_EQ(collection->Describe().partitioning, 0u) << "partitioned below partition_at";
+    const double flat_recall = Recall(*collection, 3000, options);
+    Load(*collection, 3000, n_);
+    info = WaitForPartitioning(*collection, 1);
+    ASSERT_EQ(info.partitioning, 1u);
+    EXPECT_FALSE(info.repartitioning);
+    // About sqrt(n) lists when the job began (between 4,000 and n vectors), none empty.
+    EXPECT_GE(info.list_sizes.size(), 60u);
+    EXPECT_LE(info.list_sizes.size(), 100u);
+    EXPECT_EQ(info.centroids.size(), info.list_sizes.size() * d_);
+    size_t total = 0;
+    for (size_t s : info.list_sizes) total += s;
+    EXPECT_EQ(total, n_);
+    EXPECT_EQ(info.count, n_);
+    EXPECT_GE(info.nprobe, 8);
+
+    // Every list probed and re-ranked: at least the flat collection's recall at 3,000.
+    options.nprobe = static_cast<int>(info.list_sizes.size());
+    options.rerank = true;
+    const double all_lists = Recall(*collection, n_, options);
+    EXPECT_GE(all_lists, 0.95) << "flat recall at 3,000 was " << flat_recall;
+    // The default nprobe (one list in 16, at least 8) re-ranked stays above a floor.
+    options.nprobe = 0;
+    EXPECT_GE(Recall(*collection, n_, options), 0.80);
+    // More lists, no lower recall (same candidates plus more).
+    SearchOptions one_list = options;
+    one_list.nprobe = 1;
+    EXPECT_LT(Recall(*collection, n_, one_list), Recall(*collection, n_, options));
+
+    for (size_t q = 0; q < 20; ++q) {
+      before.push_back(*collection->Search(absl::MakeConstSpan(&queries_[q * d_], d_), options));
+    }
+    const testing::StoredCodeCheck check(*collection);
+    for (size_t i = 0; i < n_; i += 97) EXPECT_TRUE(check.Matches(i, &base_[i * d_]));
+  }
+  // Restart: the same centroids and lists, the same answers, no training.
+  auto db = Open();
+  auto collection = *db->GetCollection("glove");
+  const CollectionInfo reopened = collection->Describe();
+  EXPECT_EQ(reopened.partitioning, info.partitioning);
+  EXPECT_EQ(reopened.centroids, info.centroids);
+  EXPECT_EQ(reopened.list_sizes, info.list_sizes);
+  for (size_t q = 0; q < 20; ++q) {
+    const auto after = *collection->Search(absl::MakeConstSpan(&queries_[q * d_], d_), options);
+    ASSERT_EQ(after.size(), before[q].size());
+    for (size_t i = 0; i < after.size(); ++i) {
+      EXPECT_EQ(after[i].id, before[q][i].id);
+      EXPECT_EQ(after[i].score, before[q][i].score);
+    }
+  }
+}
+
+TEST_F(PartitionTest, WritesDuringARepartitionAreAllKept) {
+  auto db = Open();
+  auto collection = *db->CreateCollection(Config(/*partition_at=*/0));
+  Load(*collection, 0, 6000);
+  ASSERT_TRUE(collection->Repartition(40).ok());
+  // A writer replaces, deletes and inserts from before the second partitioning starts until it
+  // has committed.
+  absl::flat_hash_map<uint64_t, size_t> expected;  // id -> its base row
+  for (uint64_t id = 0; id < 6000; ++id) expected[id] = id;
+  std::atomic<bool> done{false};
+  std::atomic<int> rounds{0}, rounds_while_partitioning{0};
+  std::thread writer([&] {
+    for (size_t round = 0; !done.load() || round < 5; ++round) {
+      std::vector<uint64_t> replaced, deleted, inserted;
+      std::vector<float> replaced_rows, inserted_rows;
+      for (size_t i = 0; i < 20; ++i) {
+        const size_t row = 6000 + (round * 20 + i) % 3800;  // rows the first 6,000 ids lack
+        const uint64_t id = (round * 100 + i) % 6000;
+        replaced.push_back(id);
+        replaced_rows.insert(replaced_rows.end(), &base_[row * d_], &base_[(row + 1) * d_]);
+        expected[id] = row;
+        const uint64_t gone = (round * 100 + 50 + i) % 6000;
+        deleted.push_back(gone);
+        expected.erase(gone);
+        const uint64_t fresh = 100000 + round * 20 + i;
+        inserted.push_back(fresh);
+        inserted_rows.insert(inserted_rows.end(), &base_[row * d_], &base_[(row + 1) * d_]);
+        expected[fresh] = row;
+      }
+      ASSERT_TRUE(collection->Upsert(replaced, replaced_rows).ok());
+      ASSERT_TRUE(collection->Delete(deleted).ok());
+      ASSERT_TRUE(collection->Upsert(inserted, inserted_rows).ok());
+      ++rounds;
+      if (collection->Describe().repartitioning) ++rounds_while_partitioning;
+    }
+  });
+  while (rounds.load() == 0) std::this_thread::yield();
+  const absl::Status repartitioned = collection->Repartition(60);
+  done = true;
+  writer.join();
+  ASSERT_TRUE(repartitioned.ok()) << repartitioned;
+  EXPECT_GT(rounds_while_partitioning.load(), 0) << "no write overlapped the partitioning";
+  std::printf("%d write rounds, %d while partitioning\n", rounds.load(),
+              rounds_while_partitioning.load());
+
+  auto check_state = [&](const Collection& c) {
+    const CollectionInfo info = c.Describe();
+    EXPECT_EQ(info.partitioning, 2u);
+    EXPECT_EQ(info.list_sizes.size(), 60u);
+    EXPECT_EQ(info.count, expected.size());
+    const testing::StoredCodeCheck check(c);
+    std::vector<uint64_t> ids;
+    for (const auto& [id, row] : expected) ids.push_back(id);
+    const std::vector<Record> records = *c.Get(ids, /*with_vectors=*/true, false);
+    for (const Record& r : records) {
+      const float* row = &base_[expected.at(r.id) * d_];
+      ASSERT_TRUE(r.found) << r.id;
+      EXPECT_TRUE(std::equal(r.vector.begin(), r.vector.end(), row)) << r.id;
+      EXPECT_TRUE(check.Matches(r.id, row));
+    }
+    for (uint64_t id = 0; id < 6000; ++id) {
+      if (expected.contains(id)) continue;
+      EXPECT_FALSE((*c.Get(std::vector<uint64_t>{id}, false, false))[0].found) << id;
+    }
+  };
+  check_state(*collection);
+  collection.reset();
+  db.reset();
+  db = Open();
+  check_state(**db->GetCollection("glove"));
+}
+
+TEST_F(PartitionTest, WithoutFloatsRepartitionsFromDecodedCodes) {
+  auto db = Open();
+  auto collection = *db->CreateCollection(Config(/*partition_at=*/0, /*store_vectors=*/false));
+  Load(*collection, 0, n_);
+  SearchOptions options;
+  options.k = 10;
+  const double flat = Recall(*collection, n_, options);
+  ASSERT_TRUE(collection->Repartition(0).ok());
+  const CollectionInfo info = collection->Describe();
+  EXPECT_EQ(info.partitioning, 1u);
+  EXPECT_EQ(info.count, n_);
+  EXPECT_EQ(info.list_sizes.size(), DefaultListCount(n_));
+  // Centroids from decoded vectors, codes re-encoded from them: recall over every list stays
+  // near the flat scan's of the original codes (both estimate; no floats to re-rank with).
+  options.nprobe = static_cast<int>(info.list_sizes.size());
+  const double partitioned = Recall(*collection, n_, options);
+  EXPECT_GE(partitioned, flat - 0.08) << "flat " << flat;
+  std::printf("recall@10 without floats: flat %.3f, partitioned (all lists) %.3f\n", flat,
+              partitioned);
+}
+
+TEST_F(PartitionTest, BadRequestsGetClearErrors) {
+  auto db = Open();
+  auto collection = *db->CreateCollection(Config(/*partition_at=*/0));
+  Load(*collection, 0, 100);
+  EXPECT_EQ(collection->Repartition(101).code(), absl::StatusCode::kFailedPrecondition);
+  ASSERT_TRUE(collection->Repartition(4).ok());
+  SearchOptions options;
+  options.nprobe = -1;
+  EXPECT_EQ(collection->Search(absl::MakeConstSpan(queries_.data(), d_), options).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  options.nprobe = 1000;  // more than there are lists: every list
+  EXPECT_TRUE(collection->Search(absl::MakeConstSpan(queries_.data(), d_), options).ok());
+  EXPECT_EQ(collection->Recenter(false).status().code(), absl::StatusCode::kFailedPrecondition);
+  // Upserts, deletes and compaction keep the lists.
+  Load(*collection, 0, 200);
+  ASSERT_TRUE(collection->Delete(std::vector<uint64_t>{1, 2, 3}).ok());
+  ASSERT_TRUE(collection->Compact().ok());
+  const CollectionInfo info = collection->Describe();
+  EXPECT_EQ(info.count, 197u);
+  EXPECT_EQ(info.list_sizes.size(), 4u);
+  CollectionConfig bad = Config(0);
+  bad.name = "bad";
+  bad.nprobe = -2;
+  EXPECT_EQ(db->CreateCollection(bad).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace tqdb

@@ -36,7 +36,7 @@ struct ChildRun {
 // `environment` adds NAME=VALUE variables to the writer's (a fault-injection LD_PRELOAD).
 ChildRun RunAndKill(const std::string& dir, uint64_t first_step, const char* durability,
                     bool during_startup, std::chrono::milliseconds delay,
-                    std::vector<std::string> environment = {}) {
+                    std::vector<std::string> environment = {}, const char* mode = nullptr) {
   int out[2];
   EXPECT_EQ(pipe(out), 0);
   const std::string first = std::to_string(first_step);
@@ -46,7 +46,8 @@ ChildRun RunAndKill(const std::string& dir, uint64_t first_step, const char* dur
     dup2(out[1], STDOUT_FILENO);
     close(out[0]);
     close(out[1]);
-    execl(TQDB_CRASH_WRITER, TQDB_CRASH_WRITER, dir.c_str(), first.c_str(), durability, nullptr);
+    execl(TQDB_CRASH_WRITER, TQDB_CRASH_WRITER, dir.c_str(), first.c_str(), durability, mode,
+          nullptr);
     _exit(127);
   }
   close(out[1]);
@@ -172,6 +173,46 @@ TEST(CrashRecoveryTest, SigkillNeverLosesAnAcknowledgedStepNorShowsHalfOfOne) {
   }
   EXPECT_GE(rounds_with_acks, kRounds * 3 / 4) << "the writer was rarely killed mid-work";
   std::printf("%d kills, %lu steps applied in all\n", kRounds, static_cast<unsigned long>(applied));
+}
+
+// Kills while the collection is being re-partitioned (the writer re-partitions over and over in
+// a second thread): every acknowledged step survives, whole, in whichever partitioning committed
+// last; segments of a partitioning cut short are dropped at open.
+TEST(CrashRecoveryTest, SigkillDuringRepartitioningNeverLosesAnAcknowledgedStep) {
+  constexpr int kPartitionRounds = 12;
+  testing::ScopedTempDir dir;
+  std::mt19937_64 gen(20261203);
+  std::uniform_int_distribution<int> delay_ms(20, 200);
+  uint64_t applied = 0, last_partitioning = 0;
+  int partitioned_rounds = 0;
+  for (int round = 0; round < kPartitionRounds; ++round) {
+    const char* durability = round % 2 == 0 ? "sync" : "group-commit";
+    const ChildRun run = RunAndKill(dir.path(), applied, durability, /*during_startup=*/false,
+                                    std::chrono::milliseconds(delay_ms(gen)), {}, "repartition");
+    const uint64_t acked_through = run.last_acked < 0 ? applied : run.last_acked + 1;
+    DatabaseOptions options;
+    options.segment_target_bytes = 8 << 10;
+    absl::StatusOr<std::unique_ptr<Database>> db = Database::Open(dir.path(), options);
+    ASSERT_TRUE(db.ok()) << "round " << round << ": " << db.status();
+    absl::StatusOr<std::shared_ptr<Collection>> collection =
+        (*db)->GetCollection(crash::kCollection);
+    ASSERT_TRUE(collection.ok()) << "round " << round << ": " << collection.status();
+    if (HoldsExactly(**collection, crash::StateAfter(acked_through))) {
+      applied = acked_through;
+    } else {
+      ASSERT_TRUE(HoldsExactly(**collection, crash::StateAfter(acked_through + 1)))
+          << "round " << round << " (" << durability << "): state after " << acked_through
+          << " acknowledged steps is neither that nor one more step";
+      applied = acked_through + 1;
+    }
+    const uint64_t partitioning = (*collection)->Describe().partitioning;
+    EXPECT_GE(partitioning, last_partitioning) << "round " << round;
+    last_partitioning = partitioning;
+    partitioned_rounds += partitioning != 0;
+  }
+  EXPECT_GE(partitioned_rounds, kPartitionRounds / 2) << "the writer rarely got to partition";
+  std::printf("%d kills, %lu steps applied, partitioning %lu committed last\n", kPartitionRounds,
+              static_cast<unsigned long>(applied), static_cast<unsigned long>(last_partitioning));
 }
 
 // Power loss: the writer runs with power_loss_shim.cc, and after the kill every file is cut

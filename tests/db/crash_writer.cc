@@ -1,19 +1,26 @@
 // The process crash_recovery_test kills: opens a data directory, then performs crash_model steps
 // from a given one on, writing each step's number to stdout once the call has acknowledged it.
 //
-// Usage: crash_writer DATA_DIR FIRST_STEP sync|group-commit
+// Usage: crash_writer DATA_DIR FIRST_STEP sync|group-commit [repartition]
+// With "repartition", a second thread re-partitions the collection over and over meanwhile, so
+// the kill usually lands inside one.
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <string>
+#include <thread>
 
 #include "crash_model.h"
 #include "tqdb/database.h"
 
 int main(int argc, char** argv) {
-  if (argc != 4) {
-    std::fprintf(stderr, "usage: %s DATA_DIR FIRST_STEP sync|group-commit\n", argv[0]);
+  const bool repartition = argc == 5 && std::strcmp(argv[4], "repartition") == 0;
+  if (argc != 4 && !repartition) {
+    std::fprintf(stderr, "usage: %s DATA_DIR FIRST_STEP sync|group-commit [repartition]\n",
+                 argv[0]);
     return 2;
   }
   tqdb::Durability durability;
@@ -31,6 +38,19 @@ int main(int argc, char** argv) {
   if (!collection.ok()) {
     std::fprintf(stderr, "create: %s\n", collection.status().ToString().c_str());
     return 1;
+  }
+  if (repartition) {
+    // Runs until the kill; too few vectors for the lists is the only expected refusal.
+    std::thread([c = *collection] {
+      for (;;) {
+        if (absl::Status s = c->Repartition(0);
+            !s.ok() && s.code() != absl::StatusCode::kFailedPrecondition) {
+          std::fprintf(stderr, "repartition: %s\n", s.ToString().c_str());
+          std::_Exit(1);
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      }
+    }).detach();
   }
   tqdb::WriteOptions write_options;
   write_options.durability = durability;

@@ -74,6 +74,9 @@ absl::StatusOr<CollectionConfig> FromProto(const v1::CollectionConfig& proto) {
     spec.centering = centering;
   }
   spec.center.assign(proto.center().begin(), proto.center().end());
+  if (proto.has_partition_at()) spec.partition_at = proto.partition_at();
+  // Past int: clamped, then refused by the engine's range check.
+  spec.nprobe = static_cast<int>(std::min<uint32_t>(proto.nprobe(), 1u << 30));
   return ResolveCollectionConfig(spec);
 }
 
@@ -83,6 +86,7 @@ v1::MemoryUsage ToProto(const IndexMemory& memory) {
   proto.set_factors(memory.factors);
   proto.set_ids(memory.ids);
   proto.set_vectors(memory.vectors);
+  proto.set_lists(memory.lists);
   return proto;
 }
 
@@ -99,6 +103,28 @@ v1::CollectionConfig ToProto(const CollectionConfig& config) {
                                                               : v1::DURABILITY_GROUP_COMMIT);
   proto.set_centering(CenteringName(config.centering));
   proto.mutable_center()->Add(config.center.begin(), config.center.end());
+  proto.set_partition_at(config.partition_at);
+  proto.set_nprobe(config.nprobe);
+  return proto;
+}
+
+v1::Partitioning PartitioningToProto(const CollectionInfo& info) {
+  v1::Partitioning proto;
+  proto.set_number(info.partitioning);
+  proto.mutable_list_sizes()->Add(info.list_sizes.begin(), info.list_sizes.end());
+  proto.set_nprobe(info.nprobe);
+  proto.set_repartitioning(info.repartitioning);
+  double total = 0, squares = 0, largest = 0;
+  for (size_t size : info.list_sizes) {
+    total += size;
+    squares += static_cast<double>(size) * size;
+    largest = std::max(largest, static_cast<double>(size));
+  }
+  if (total > 0) {
+    const double lists = info.list_sizes.size();
+    proto.set_largest_to_mean(largest * lists / total);
+    proto.set_imbalance(squares * lists / (total * total));
+  }
   return proto;
 }
 
@@ -113,6 +139,7 @@ absl::StatusOr<SearchOptions> FromProto(const v1::SearchOptions& proto) {
           : static_cast<int>(std::min<uint32_t>(proto.rerank_candidates(), 1u << 30));
   options.with_vectors = proto.with_vectors();
   options.with_payloads = proto.with_payloads();
+  options.nprobe = static_cast<int>(std::min<uint32_t>(proto.nprobe(), 1u << 30));
   return options;
 }
 

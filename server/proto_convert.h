@@ -12,6 +12,8 @@ namespace tqdb::server {
 absl::StatusOr<CollectionConfig> FromProto(const v1::CollectionConfig& proto);
 v1::CollectionConfig ToProto(const CollectionConfig& config);
 v1::MemoryUsage ToProto(const IndexMemory& memory);
+// The partitioning part of a description: list sizes, default nprobe and balance.
+v1::Partitioning PartitioningToProto(const CollectionInfo& info);
 
 absl::StatusOr<SearchOptions> FromProto(const v1::SearchOptions& proto);
 // The request's durability, or none for "the collection's default".

@@ -113,6 +113,7 @@ grpc::Status TqdbService::DescribeCollection(grpc::ServerContext* context,
     response->set_dead_entries(info.dead_entries);
     response->set_code_bytes(info.code_bytes);
     response->mutable_center()->Add(info.center.begin(), info.center.end());
+    if (info.partitioning != 0) *response->mutable_partitioning() = PartitioningToProto(info);
     return absl::OkStatus();
   });
 }
@@ -178,6 +179,19 @@ grpc::Status TqdbService::RecenterCollection(grpc::ServerContext* context,
     response->set_reencoded(result.reencoded);
     response->mutable_old_center()->Add(result.old_center.begin(), result.old_center.end());
     response->mutable_new_center()->Add(result.new_center.begin(), result.new_center.end());
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status TqdbService::RepartitionCollection(grpc::ServerContext* context,
+                                                const v1::RepartitionCollectionRequest* request,
+                                                v1::RepartitionCollectionResponse* response) {
+  return Handle([&]() -> absl::Status {
+    TQDB_RETURN_IF_ERROR(Authorize(*context, Role::kAdmin, request->collection()));
+    TQDB_ASSIGN_OR_RETURN(std::shared_ptr<Collection> collection,
+                          database_->GetCollection(request->collection()));
+    TQDB_RETURN_IF_ERROR(collection->Repartition(request->lists()));
+    *response->mutable_partitioning() = PartitioningToProto(collection->Describe());
     return absl::OkStatus();
   });
 }

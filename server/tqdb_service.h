@@ -61,6 +61,9 @@ class TqdbService final : public v1::Tqdb::Service {
   grpc::Status RecenterCollection(grpc::ServerContext*,
                                   const v1::RecenterCollectionRequest* request,
                                   v1::RecenterCollectionResponse* response) override;
+  grpc::Status RepartitionCollection(grpc::ServerContext*,
+                                     const v1::RepartitionCollectionRequest* request,
+                                     v1::RepartitionCollectionResponse* response) override;
   grpc::Status CreateSnapshot(grpc::ServerContext*, const v1::CreateSnapshotRequest* request,
                               v1::CreateSnapshotResponse* response) override;
 

@@ -6,6 +6,7 @@ Also checks server reflection (grpc.reflection.v1alpha) by listing the services.
 
 import hashlib
 import os
+import random
 import re
 import shutil
 import subprocess
@@ -78,6 +79,36 @@ class PythonClientTest(unittest.TestCase):
         self.assertEqual(db.delete("py", [2, 2, 99]), 1)
         self.assertEqual(db.describe("py").count, 4)
         db.drop_collection("py")
+
+    def test_partitioned_collection(self):
+        db = self.client
+        db.create_collection("parts", dimension=8, bits=4, partition_at=0, nprobe=3)
+        self.assertEqual(db.describe("parts").config.nprobe, 3)
+        self.assertEqual(db.describe("parts").config.partition_at, 0)
+        rng = random.Random(7)
+        # Four tight clusters; each query is a cluster's centre.
+        centres = [[rng.gauss(0, 1) for _ in range(8)] for _ in range(4)]
+        ids, vectors = [], []
+        for i in range(400):
+            c = centres[i % 4]
+            ids.append(i)
+            vectors.append([v + rng.gauss(0, 0.05) for v in c])
+        db.upsert("parts", ids, vectors)
+        self.assertFalse(db.describe("parts").HasField("partitioning"))  # flat
+        partitioning = db.repartition("parts", lists=4)
+        self.assertEqual(partitioning.number, 1)
+        self.assertEqual(sum(partitioning.list_sizes), 400)
+        self.assertEqual(partitioning.nprobe, 3)
+        self.assertGreaterEqual(partitioning.imbalance, 1.0)
+        described = db.describe("parts")
+        self.assertEqual(list(described.partitioning.list_sizes), list(partitioning.list_sizes))
+        for q, centre in enumerate(centres):
+            hits = db.search("parts", centre, k=5, rerank=True, nprobe=1)
+            self.assertTrue(all(h.id % 4 == q for h in hits), [h.id for h in hits])
+        with self.assertRaises(grpc.RpcError) as error:
+            db.repartition("parts", lists=401)
+        self.assertEqual(error.exception.code(), grpc.StatusCode.FAILED_PRECONDITION)
+        db.drop_collection("parts")
 
     def test_errors_carry_grpc_codes(self):
         db = self.client

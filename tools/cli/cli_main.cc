@@ -2,16 +2,19 @@
 //
 //   tqdb [--server=HOST:PORT] list
 //   tqdb create NAME --dim=D --bits=B [--metric=cosine|ip|l2] [--variant=...] [--store_vectors]
-//                    [--centering=none|auto]
+//                    [--centering=none|auto] [--partition_at=N] [--nprobe=P]
 //   tqdb describe NAME | drop NAME
 //   tqdb recenter NAME [--dry_run]
+//   tqdb repartition NAME [--lists=L]
 //   tqdb snapshot SNAPSHOT [COLLECTION]   (written under the server's --snapshot_dir)
 //   tqdb load NAME FILE [--batch=1000] [--max=N] [--column=embedding] [--first_id=0]
 //   tqdb search NAME [--vector="0.1,0.2,..." | --query_file=FILE --row=N | < vector.txt] [--k=10]
+//               [--rerank] [--nprobe=P]
 //   tqdb get NAME ID... | delete NAME ID...
 //   tqdb bench NAME --query_file=FILE [--concurrency=1] [--batch=1] [--duration_s=10]
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -51,6 +54,11 @@ ABSL_FLAG(std::string, durability, "sync", "create: sync or group-commit");
 ABSL_FLAG(bool, dry_run, false, "recenter: only report how far the mean has drifted");
 ABSL_FLAG(std::string, centering, "",
           "create: none or auto (default: auto for cosine and l2, none for ip)");
+ABSL_FLAG(int64_t, partition_at, -1,
+          "create: partition once this many vectors are stored (0: never; default 50,000)");
+ABSL_FLAG(int, nprobe, 0,
+          "create: lists a search probes by default; search/bench: lists to probe (0: default)");
+ABSL_FLAG(int, lists, 0, "repartition: number of lists (0: about sqrt(vectors))");
 ABSL_FLAG(int, batch, 1000, "load: vectors per upsert message; bench: queries per request");
 ABSL_FLAG(size_t, max, 0, "load: at most this many vectors (0: all)");
 ABSL_FLAG(std::string, column, "embedding", "load: CSV/JSON column holding the vector");
@@ -138,6 +146,7 @@ v1::SearchOptions SearchOptionsFlags() {
   v1::SearchOptions options;
   options.set_k(absl::GetFlag(FLAGS_k));
   options.set_rerank(absl::GetFlag(FLAGS_rerank));
+  options.set_nprobe(std::max(0, absl::GetFlag(FLAGS_nprobe)));
   options.set_with_payloads(absl::GetFlag(FLAGS_with_payloads));
   return options;
 }
@@ -147,6 +156,24 @@ void PrintRecord(const v1::Record& r, bool with_score) {
   if (with_score) std::printf("\t%.6f", r.score());
   if (!r.payload().empty()) std::printf("\t%s", r.payload().c_str());
   std::printf("\n");
+}
+
+// Lists and their balance in one paragraph (the sizes themselves would be a wall of numbers).
+void PrintPartitioning(const v1::Partitioning& p) {
+  if (p.number() == 0) {
+    std::printf("partitioning: none (flat)\n");
+    return;
+  }
+  std::vector<uint64_t> sizes(p.list_sizes().begin(), p.list_sizes().end());
+  std::sort(sizes.begin(), sizes.end());
+  std::printf("partitioning %llu: %zu lists, default nprobe %u%s\n",
+              static_cast<unsigned long long>(p.number()), sizes.size(), p.nprobe(),
+              p.repartitioning() ? " (re-partitioning in the background)" : "");
+  if (sizes.empty()) return;
+  std::printf("  list sizes: min %llu, median %llu, max %llu; largest/mean %.2f, imbalance %.3f\n",
+              static_cast<unsigned long long>(sizes.front()),
+              static_cast<unsigned long long>(sizes[sizes.size() / 2]),
+              static_cast<unsigned long long>(sizes.back()), p.largest_to_mean(), p.imbalance());
 }
 
 int Create(const std::string& name) {
@@ -159,6 +186,10 @@ int Create(const std::string& name) {
   config->set_variant(absl::GetFlag(FLAGS_variant));
   config->set_store_vectors(absl::GetFlag(FLAGS_store_vectors));
   config->set_centering(absl::GetFlag(FLAGS_centering));
+  if (absl::GetFlag(FLAGS_partition_at) >= 0) {
+    config->set_partition_at(absl::GetFlag(FLAGS_partition_at));
+  }
+  config->set_nprobe(std::max(0, absl::GetFlag(FLAGS_nprobe)));
   config->set_durability(absl::GetFlag(FLAGS_durability) == "group-commit"
                              ? v1::DURABILITY_GROUP_COMMIT
                              : v1::DURABILITY_SYNC);
@@ -185,12 +216,31 @@ int Describe(const std::string& name) {
   const int center_size = response.center_size();
   response.clear_center();
   response.mutable_config()->clear_center();
+  const v1::Partitioning partitioning = response.partitioning();
+  response.clear_partitioning();
   std::printf("%s", response.DebugString().c_str());
   if (center_size > 0) {
     std::printf("center: %d values, |m| = %.4f\n", center_size, std::sqrt(center_sq));
   } else {
     std::printf("center: none\n");
   }
+  PrintPartitioning(partitioning);
+  return 0;
+}
+
+int Repartition(const std::string& name) {
+  v1::RepartitionCollectionRequest request;
+  request.set_collection(name);
+  request.set_lists(std::max(0, absl::GetFlag(FLAGS_lists)));
+  v1::RepartitionCollectionResponse response;
+  grpc::ClientContext context;
+  WithApiKey(&context);
+  const auto start = std::chrono::steady_clock::now();
+  grpc::Status status = Connect()->RepartitionCollection(&context, request, &response);
+  if (!status.ok()) return Fail("repartition", status);
+  std::printf("re-partitioned in %.1f s\n",
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  PrintPartitioning(response.partitioning());
   return 0;
 }
 
@@ -430,6 +480,7 @@ int Main(const std::vector<char*>& args) {
   if (command == "create") return Create(name);
   if (command == "describe") return Describe(name);
   if (command == "recenter") return Recenter(name);
+  if (command == "repartition") return Repartition(name);
   if (command == "drop") {
     v1::DropCollectionRequest request;
     request.set_collection(name);

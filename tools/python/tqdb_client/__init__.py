@@ -74,11 +74,16 @@ class Client:
         self._channel.close()
 
     def create_collection(self, name, dimension, bits=4, metric="cosine", variant="default",
-                          store_vectors=True, durability="sync", if_not_exists=False):
+                          store_vectors=True, durability="sync", if_not_exists=False,
+                          partition_at=None, nprobe=0):
+        """partition_at: split into lists once this many vectors are stored (None: the server's
+        default, 50,000; 0: never). nprobe: lists a search probes by default (0: the default)."""
         config = pb.CollectionConfig(name=name, dimension=dimension, bits=bits,
                                      metric=_METRICS[metric], variant=variant,
                                      store_vectors=store_vectors,
-                                     durability=_DURABILITY[durability])
+                                     durability=_DURABILITY[durability], nprobe=nprobe)
+        if partition_at is not None:
+            config.partition_at = partition_at
         request = pb.CreateCollectionRequest(config=config, if_not_exists=if_not_exists)
         return self._stub.CreateCollection(request, timeout=self._timeout, metadata=self._metadata).config
 
@@ -92,6 +97,12 @@ class Client:
     def describe(self, name):
         return self._stub.DescribeCollection(pb.DescribeCollectionRequest(collection=name),
                                              timeout=self._timeout, metadata=self._metadata)
+
+    def repartition(self, name, lists=0):
+        """Partitions now into `lists` lists (0: about sqrt(n)); returns the new Partitioning."""
+        request = pb.RepartitionCollectionRequest(collection=name, lists=lists)
+        return self._stub.RepartitionCollection(request, timeout=self._timeout,
+                                                metadata=self._metadata).partitioning
 
     def upsert(self, collection, ids, vectors, payloads=None, durability=None):
         """Inserts or replaces; returns (inserted, replaced)."""
@@ -122,20 +133,24 @@ class Client:
         return list(self._stub.Get(request, timeout=self._timeout, metadata=self._metadata).records)
 
     @staticmethod
-    def _options(k, rerank, rerank_candidates, with_vectors, with_payloads):
+    def _options(k, rerank, rerank_candidates, with_vectors, with_payloads, nprobe):
         return pb.SearchOptions(k=k, rerank=rerank, rerank_candidates=rerank_candidates,
-                                with_vectors=with_vectors, with_payloads=with_payloads)
+                                with_vectors=with_vectors, with_payloads=with_payloads,
+                                nprobe=nprobe)
 
     def search(self, collection, query, k=10, rerank=False, rerank_candidates=0,
-               with_vectors=False, with_payloads=False):
+               with_vectors=False, with_payloads=False, nprobe=0):
+        """nprobe: partitioned collections, the lists searched (0: the collection's default)."""
         request = pb.SearchRequest(
             collection=collection, query=_flatten([query]),
-            options=self._options(k, rerank, rerank_candidates, with_vectors, with_payloads))
+            options=self._options(k, rerank, rerank_candidates, with_vectors, with_payloads,
+                                  nprobe))
         return list(self._stub.Search(request, timeout=self._timeout, metadata=self._metadata).hits)
 
     def search_batch(self, collection, queries, k=10, rerank=False, rerank_candidates=0,
-                     with_vectors=False, with_payloads=False):
+                     with_vectors=False, with_payloads=False, nprobe=0):
         request = pb.SearchBatchRequest(
             collection=collection, queries=_flatten(queries),
-            options=self._options(k, rerank, rerank_candidates, with_vectors, with_payloads))
+            options=self._options(k, rerank, rerank_candidates, with_vectors, with_payloads,
+                                  nprobe))
         return [list(r.hits) for r in self._stub.SearchBatch(request, timeout=self._timeout, metadata=self._metadata).results]

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <mutex>
 #include <numeric>
 #include <random>
 
@@ -41,6 +42,32 @@ TQDB_MULTIVERSIONED void DotRows(const float* x, size_t rows, const float* centr
   }
 }
 
+// BLAS single-threaded while at least one guard lives, in any thread; the last one out restores
+// the thread count found by the first (a process may hold FAISS too, whose calls want them).
+// openblas_set_num_threads is process-wide, so the guards count under one lock.
+class SingleThreadedBlas {
+ public:
+  explicit SingleThreadedBlas(bool active) : active_(active) {
+    if (!active_) return;
+    std::lock_guard<std::mutex> lock(mu_);
+    if (holders_++ == 0) {
+      saved_ = openblas_get_num_threads();
+      openblas_set_num_threads(1);
+    }
+  }
+  ~SingleThreadedBlas() {
+    if (!active_) return;
+    std::lock_guard<std::mutex> lock(mu_);
+    if (--holders_ == 0) openblas_set_num_threads(saved_);
+  }
+
+ private:
+  const bool active_;
+  static inline std::mutex mu_;
+  static inline int holders_ = 0;
+  static inline int saved_ = 1;
+};
+
 }  // namespace
 
 CoarseQuantizer::CoarseQuantizer(std::vector<float> centroids, int dim)
@@ -70,8 +97,7 @@ void CoarseQuantizer::Assign(const float* x, size_t n, uint32_t* nearest, float*
   // the cores from the OpenMP threads and the scans that followed (training 2-3x slower,
   // searches right after an upsert slower still). FAISS's later calls get BLAS's threads back.
   const size_t blocks = (n + kRowsPerProduct - 1) / kRowsPerProduct;
-  const int blas_threads = openblas_get_num_threads();
-  if (n >= kBlasMinRows) openblas_set_num_threads(1);
+  const SingleThreadedBlas single_threaded(n >= kBlasMinRows);
 #pragma omp parallel if (blocks > 1)
   {
     std::vector<float> scores(std::min(n, kRowsPerProduct) * k);
@@ -83,7 +109,6 @@ void CoarseQuantizer::Assign(const float* x, size_t n, uint32_t* nearest, float*
       AssignBlock(x, first, rows, scores.data(), nearest, distances);
     }
   }
-  if (n >= kBlasMinRows) openblas_set_num_threads(blas_threads);
 }
 
 void CoarseQuantizer::AssignBlock(const float* x, size_t first, size_t rows, const float* scores,
@@ -115,21 +140,29 @@ void CoarseQuantizer::Probe(const float* x, size_t n, size_t count, bool by_inne
                             uint32_t* out) const {
   const size_t k = size();
   count = std::min(count, k);
-  std::vector<float> scores(std::min(n, kRowsPerProduct) * k);
-  for (size_t first = 0; first < n; first += kRowsPerProduct) {
-    const size_t rows = std::min(kRowsPerProduct, n - first);
-    InnerProducts(x + first * dim_, rows, scores.data());
-    for (size_t r = 0; r < rows; ++r) {
-      std::vector<float> cost(k);  // lower is nearer
-      const float* s = &scores[r * k];
-      for (size_t c = 0; c < k; ++c) cost[c] = by_inner_product ? -s[c] : norms_sq_[c] - 2 * s[c];
-      std::vector<uint32_t> order(k);
-      std::iota(order.begin(), order.end(), 0);
-      auto nearer = [&](uint32_t a, uint32_t b) {
-        return cost[a] < cost[b] || (cost[a] == cost[b] && a < b);
-      };
-      std::partial_sort(order.begin(), order.begin() + count, order.end(), nearer);
-      std::copy(order.begin(), order.begin() + count, out + (first + r) * count);
+  // A batch of queries shares the matrix products (blocks in parallel, as in Assign).
+  const size_t blocks = (n + kRowsPerProduct - 1) / kRowsPerProduct;
+  const SingleThreadedBlas single_threaded(n >= kBlasMinRows);
+#pragma omp parallel if (blocks > 1)
+  {
+    std::vector<float> scores(std::min(n, kRowsPerProduct) * k);
+    std::vector<float> cost(k);  // lower is nearer
+    std::vector<uint32_t> order(k);
+#pragma omp for schedule(dynamic, 1)
+    for (size_t block = 0; block < blocks; ++block) {
+      const size_t first = block * kRowsPerProduct;
+      const size_t rows = std::min(kRowsPerProduct, n - first);
+      InnerProducts(x + first * dim_, rows, scores.data());
+      for (size_t r = 0; r < rows; ++r) {
+        const float* s = &scores[r * k];
+        for (size_t c = 0; c < k; ++c) cost[c] = by_inner_product ? -s[c] : norms_sq_[c] - 2 * s[c];
+        std::iota(order.begin(), order.end(), 0);
+        auto nearer = [&](uint32_t a, uint32_t b) {
+          return cost[a] < cost[b] || (cost[a] == cost[b] && a < b);
+        };
+        std::partial_sort(order.begin(), order.begin() + count, order.end(), nearer);
+        std::copy(order.begin(), order.begin() + count, out + (first + r) * count);
+      }
     }
   }
 }

@@ -305,14 +305,14 @@ absl::StatusOr<std::vector<std::vector<SearchHit>>> IvfIndex::SearchBatch(
   TQDB_ASSIGN_OR_RETURN(const size_t count, CountQueries(queries, dim()));
   TQDB_RETURN_IF_ERROR(ValidateSearch(queries, count, params));
   const size_t nprobe = Nprobe(params);
-  const std::vector<float> coarse_rows = ivf::CoarseRows(options_.metric, dim(), queries);
+  // One coarse step for the batch (matrix products once past a few dozen queries).
+  std::vector<uint32_t> probes(count * nprobe);
+  coarse_->Probe(ivf::CoarseRows(options_.metric, dim(), queries).data(), count, nprobe,
+                 options_.metric == Metric::kInnerProduct, probes.data());
   std::vector<std::vector<SearchHit>> results(count);
 #pragma omp parallel for schedule(dynamic, 1)
   for (size_t i = 0; i < count; ++i) {
-    std::vector<uint32_t> probe(nprobe);
-    coarse_->Probe(&coarse_rows[i * dim()], 1, nprobe, options_.metric == Metric::kInnerProduct,
-                   probe.data());
-    results[i] = SearchProbed(queries.data() + i * dim(), probe.data(), nprobe, params);
+    results[i] = SearchProbed(queries.data() + i * dim(), &probes[i * nprobe], nprobe, params);
   }
   return results;
 }

@@ -11,7 +11,7 @@ and read RSS once it listens. `tqdb stats` gives the server's own accounting by 
       --datasets glove-100.fvecs,glove-all,glove-1m,random:1536:100000 --bits 1,2,4
 
 Data: files in the shared datasets folder; glove-all is both GloVe files (291,479 vectors);
-glove-1m is 1,000,000 vectors derived from them (each a real GloVe vector plus Gaussian jitter
+glove-1m (glove-10m: 10,000,000) is 1,000,000 vectors derived from them (each a real GloVe vector plus Gaussian jitter
 of 0.05 per coordinate relative to its norm, written once to --cache_dir); random:D:N is N
 random unit vectors. Debian's python3 (numpy) is used, hence /usr/bin/python3.
 """
@@ -55,6 +55,23 @@ def dataset_file(name, datasets_dir, cache_dir):
     os.makedirs(cache_dir, exist_ok=True)
     path = os.path.join(cache_dir, name.replace(":", "-") + ".fvecs")
     if os.path.exists(path):
+        return path
+    if name == "glove-10m":
+        # As glove-1m, ten times over, written a million rows at a time (4 GB of floats).
+        glove = np.concatenate([read_fvecs(os.path.join(datasets_dir, f))
+                                for f in ("glove-100.fvecs", "glove-100-more.fvecs")])
+        rng = np.random.default_rng(10)
+        with open(path + ".tmp", "wb") as out:
+            for _ in range(10):
+                base = glove[rng.integers(0, len(glove), 1_000_000)]
+                norms = np.linalg.norm(base, axis=1, keepdims=True)
+                jitter = rng.standard_normal(base.shape).astype(np.float32)
+                rows = (base + 0.05 * norms / np.sqrt(base.shape[1]) * jitter).astype(np.float32)
+                framed = np.empty((rows.shape[0], rows.shape[1] + 1), dtype=np.int32)
+                framed[:, 0] = rows.shape[1]
+                framed[:, 1:] = rows.view(np.int32)
+                framed.tofile(out)
+        os.rename(path + ".tmp", path)
         return path
     if name in ("glove-all", "glove-1m"):
         glove = np.concatenate([read_fvecs(os.path.join(datasets_dir, f))

@@ -164,19 +164,29 @@ TEST_F(IvfGloveTest, EveryListProbedGivesTheFlatIndexResultsWithUncenteredLists)
   }
 }
 
-TEST_F(IvfGloveTest, RecallAtTheDefaultNprobeIsAboveItsFloor) {
+TEST_F(IvfGloveTest, RecallAtEightListsAndAtTheDefaultNprobeIsAboveItsFloor) {
   const size_t lists = DefaultListCount(n_);  // 99
   auto ivf = IvfIndex::Train(Options(4), base_, lists);
   ASSERT_TRUE(ivf.ok()) << ivf.status();
   ASSERT_TRUE((*ivf)->Add(IdRange(0, n_), base_).ok());
   EXPECT_EQ((*ivf)->size(), n_);
+  EXPECT_EQ((*ivf)->default_nprobe(), 32);
   const std::vector<size_t> sizes = (*ivf)->ListSizes();
   EXPECT_EQ(std::accumulate(sizes.begin(), sizes.end(), size_t{0}), n_);
   EXPECT_LT(*std::max_element(sizes.begin(), sizes.end()), n_ / 8) << "lists are balanced";
-  for (bool rerank : {false, true}) {
+  // Measured: 8 of 99 lists 0.89 without re-rank, 0.92 with it; the default 32 lists 0.94 and
+  // 0.995 (4 bits).
+  struct Case {
+    int nprobe;
+    bool rerank;
+    double floor;
+  };
+  for (const Case& c :
+       {Case{8, false, 0.82}, Case{8, true, 0.88}, Case{0, false, 0.88}, Case{0, true, 0.97}}) {
     SearchOptions params;
     params.k = 10;
-    params.rerank = rerank;
+    params.rerank = c.rerank;
+    params.nprobe = c.nprobe;
     auto results = (*ivf)->SearchBatch(queries_, params);
     ASSERT_TRUE(results.ok());
     size_t found = 0;
@@ -187,8 +197,8 @@ TEST_F(IvfGloveTest, RecallAtTheDefaultNprobeIsAboveItsFloor) {
       }
     }
     const double recall = static_cast<double>(found) / (10 * kQueries);
-    // Measured: 0.80 without re-rank, 0.93 with it (8 of 99 lists probed, 4 bits).
-    EXPECT_GT(recall, rerank ? 0.88 : 0.72) << (rerank ? "re-ranked" : "estimates");
+    std::printf("recall@10, nprobe %d%s: %.3f\n", c.nprobe, c.rerank ? " re-ranked" : "", recall);
+    EXPECT_GT(recall, c.floor) << "nprobe " << c.nprobe << (c.rerank ? " re-ranked" : "");
   }
 }
 

@@ -36,7 +36,9 @@ struct IvfIndexOptions {
   size_t training_points_per_list = 128;
 };
 
-// The nprobe a search takes by default among `lists` lists: about one in 16, at least 8.
+// The nprobe a search takes by default among `lists` lists: one in 16, at least 32 (or all). On
+// GloVe, re-ranked, 32 lists reach recall@10 0.95-0.97 from 50,000 to 290,000 vectors and one in
+// 16 0.976 at 1M (bench/results/ivf/): the recall a user of the flat scan expects to keep.
 int DefaultNprobe(size_t lists);
 // About sqrt(n) lists for n vectors, at least 1.
 size_t DefaultListCount(size_t n);

@@ -19,7 +19,7 @@
 namespace tqdb {
 
 int DefaultNprobe(size_t lists) {
-  return static_cast<int>(std::min<size_t>(lists, std::max<size_t>(8, lists / 16)));
+  return static_cast<int>(std::min<size_t>(lists, std::max<size_t>(32, lists / 16)));
 }
 
 size_t DefaultListCount(size_t n) {

@@ -44,6 +44,9 @@ struct DatabaseOptions {
   // Open even when the write-ahead log was cut short or damaged so that it recovers fewer
   // writes than were on disk (otherwise DataLoss): the missing writes are given up.
   bool accept_log_loss = false;
+  // Partition collections in the background once they pass their partition_at and as they grow
+  // (collection.h, Repartition). Off, only Repartition does (a snapshot's trimming copy).
+  bool background_partitioning = true;
 };
 
 // RocksDB's state for monitoring (Database::Stats).

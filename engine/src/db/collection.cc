@@ -12,11 +12,13 @@
 namespace tqdb {
 
 CollectionImpl::CollectionImpl(std::shared_ptr<storage::Store> store, uint32_t cid,
-                               CollectionConfig config, const storage::SegmentPolicy& policy)
+                               CollectionConfig config, const storage::SegmentPolicy& policy,
+                               bool background_partitioning)
     : store_(std::move(store), cid, config.name),
       cid_(cid),
       config_(std::move(config)),
-      policy_(policy) {}
+      policy_(policy),
+      background_partitioning_(background_partitioning) {}
 
 CollectionImpl::~CollectionImpl() {
   closing_.store(true, std::memory_order_release);
@@ -30,12 +32,12 @@ CollectionImpl::~CollectionImpl() {
 
 absl::StatusOr<std::shared_ptr<CollectionImpl>> CollectionImpl::Open(
     std::shared_ptr<storage::Store> store, uint32_t cid, CollectionConfig config,
-    const storage::SegmentPolicy& policy) {
+    const storage::SegmentPolicy& policy, bool background_partitioning) {
   // kAuto's center, once taken, is stored with the record; config() shows only a given one.
   std::vector<float> center = config.center;
   if (config.centering == Centering::kAuto) config.center.clear();
-  std::shared_ptr<CollectionImpl> collection(
-      new CollectionImpl(std::move(store), cid, std::move(config), policy));
+  std::shared_ptr<CollectionImpl> collection(new CollectionImpl(
+      std::move(store), cid, std::move(config), policy, background_partitioning));
   TQDB_RETURN_IF_ERROR(collection->Load(std::move(center)));
   {
     // A collection that grew past its size while a partition job was cut short resumes it.

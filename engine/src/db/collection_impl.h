@@ -32,9 +32,11 @@ namespace tqdb {
 class CollectionImpl final : public Collection {
  public:
   // Builds the collection from its stored segments (none for a new one).
+  // `background_partitioning`: DatabaseOptions::background_partitioning.
   static absl::StatusOr<std::shared_ptr<CollectionImpl>> Open(std::shared_ptr<storage::Store> store,
                                                               uint32_t cid, CollectionConfig config,
-                                                              const storage::SegmentPolicy& policy);
+                                                              const storage::SegmentPolicy& policy,
+                                                              bool background_partitioning);
   ~CollectionImpl() override;
 
   uint32_t cid() const { return cid_; }
@@ -71,7 +73,7 @@ class CollectionImpl final : public Collection {
   };
 
   CollectionImpl(std::shared_ptr<storage::Store> store, uint32_t cid, CollectionConfig config,
-                 const storage::SegmentPolicy& policy);
+                 const storage::SegmentPolicy& policy, bool background_partitioning);
   // Builds the index (flat relative to `center`, empty for none, or partitioned as stored) from
   // the stored segments; removes segments of a partitioning that never committed.
   absl::Status Load(std::vector<float> center);
@@ -161,6 +163,7 @@ class CollectionImpl final : public Collection {
   const uint32_t cid_;
   const CollectionConfig config_;
   const storage::SegmentPolicy policy_;
+  const bool background_partitioning_;
   size_t code_bytes_ = 0;  // per vector; set by Load, the same for every index state
   std::atomic<bool> dropped_{false};
 

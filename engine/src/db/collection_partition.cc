@@ -33,8 +33,8 @@ void CollectionImpl::NoteTouched(absl::Span<const uint64_t> ids) {
 }
 
 bool CollectionImpl::WantsPartition() const {
-  if (config_.partition_at == 0 || touched_.has_value() || closing_.load() ||
-      dropped_.load(std::memory_order_acquire)) {
+  if (!background_partitioning_ || config_.partition_at == 0 || touched_.has_value() ||
+      closing_.load() || dropped_.load(std::memory_order_acquire)) {
     return false;
   }
   ReaderLock lock(index_mu_);

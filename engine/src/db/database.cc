@@ -64,7 +64,8 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(const std::string& path
     const std::string name = record.config.name;
     TQDB_ASSIGN_OR_RETURN(
         database->collections_[name],
-        CollectionImpl::Open(database->store_, record.id, std::move(record.config), policy));
+        CollectionImpl::Open(database->store_, record.id, std::move(record.config), policy,
+                             options.background_partitioning));
   }
 #ifdef __GLIBC__
   // Loading read every segment through temporary buffers; hand their pages back, so the process
@@ -99,9 +100,9 @@ absl::StatusOr<std::shared_ptr<Collection>> Database::CreateCollection(
   }
   const storage::StoredCollection stored{next_collection_id_, config};
   // Builds the quantizer before anything is stored; a new collection has no data to load.
-  TQDB_ASSIGN_OR_RETURN(
-      std::shared_ptr<CollectionImpl> collection,
-      CollectionImpl::Open(store_, stored.id, config, MakeSegmentPolicy(options_)));
+  TQDB_ASSIGN_OR_RETURN(std::shared_ptr<CollectionImpl> collection,
+                        CollectionImpl::Open(store_, stored.id, config, MakeSegmentPolicy(options_),
+                                             options_.background_partitioning));
   TQDB_RETURN_IF_ERROR(catalog_->AddCollection(stored));
   next_collection_id_ = stored.id + 1;
   collections_[config.name] = collection;
@@ -141,6 +142,7 @@ absl::Status Database::Snapshot(const std::string& dir, const std::string& colle
   // One collection: the copy drops the others (one atomic write each, in the copy only).
   DatabaseOptions copy_options = options_;
   copy_options.create_if_missing = false;
+  copy_options.background_partitioning = false;  // opened only to drop the other collections
   absl::StatusOr<std::unique_ptr<Database>> copy = Database::Open(dir, copy_options);
   if (!copy.ok()) return WithContext(copy.status(), "opening the new snapshot");
   for (const std::string& name : (*copy)->ListCollections()) {

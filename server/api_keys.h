@@ -5,8 +5,8 @@
 //   # sha256(key)                                                     role   [collections]
 //   9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08 read   docs,news
 // Roles nest: read (list, describe, get, search), write (+ upsert, delete), admin (+ create,
-// drop, recenter, snapshot). Clients send "authorization: Bearer <key>". Keys are compared in
-// constant time and never logged.
+// drop, recenter, repartition, snapshot). Clients send "authorization: Bearer <key>". Keys are
+// compared in constant time and never logged.
 #pragma once
 
 #include <memory>

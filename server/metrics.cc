@@ -91,6 +91,10 @@ ServerMetrics::ServerMetrics(Database* database)
                              .Name("tqdb_collection_memory_bytes")
                              .Help("bytes held in memory, per collection (codes, factors, ids)")
                              .Register(*registry_)),
+      collection_lists_(prometheus::BuildGauge()
+                            .Name("tqdb_collection_lists")
+                            .Help("lists of a partitioned collection (0 while it is flat)")
+                            .Register(*registry_)),
       rocksdb_(prometheus::BuildGauge()
                    .Name("tqdb_rocksdb")
                    .Help("RocksDB state: writes_stopped (0/1), delayed_write_rate (bytes/s), "
@@ -138,6 +142,7 @@ void ServerMetrics::Refresh() {
     const CollectionInfo info = (*collection)->Describe();
     collection_vectors_.Add({{"collection", name}}).Set(static_cast<double>(info.count));
     collection_memory_.Add({{"collection", name}}).Set(static_cast<double>(info.memory.total()));
+    collection_lists_.Add({{"collection", name}}).Set(static_cast<double>(info.list_sizes.size()));
   }
   const StorageStats stats = database_->Stats();
   const std::pair<const char*, double> figures[] = {

@@ -45,6 +45,7 @@ class ServerMetrics {
   prometheus::Family<prometheus::Histogram>& latency_;
   prometheus::Family<prometheus::Gauge>& collection_vectors_;
   prometheus::Family<prometheus::Gauge>& collection_memory_;
+  prometheus::Family<prometheus::Gauge>& collection_lists_;
   prometheus::Family<prometheus::Gauge>& rocksdb_;
   std::shared_ptr<Scrape> scrape_;
   std::unique_ptr<prometheus::Exposer> exposer_;

@@ -78,6 +78,7 @@ TEST(MetricsTest, EndpointParsesAndCountersMoveWithRequests) {
   EXPECT_EQ(first[R"(tqdb_request_seconds_count{method="Upsert"})"], 1);
   EXPECT_EQ(first[R"(tqdb_collection_vectors{collection="c"})"], 100);
   EXPECT_GT(first[R"(tqdb_collection_memory_bytes{collection="c"})"], 0);
+  EXPECT_EQ(first[R"(tqdb_collection_lists{collection="c"})"], 0);  // flat
   EXPECT_EQ(first.count(R"(tqdb_rocksdb{figure="writes_stopped"})"), 1u);
 
   for (int i = 0; i < 3; ++i) {

@@ -148,6 +148,48 @@ TEST_F(ServerRpcTest, CollectionsCenterOnceTheyHoldAThousandVectors) {
   ExpectCode(Call(&S::RecenterCollection, *server_, recenter, &recentered), StatusCode::NOT_FOUND);
 }
 
+TEST_F(ServerRpcTest, RepartitionDescribeAndNprobe) {
+  v1::RepartitionCollectionRequest repartition;
+  repartition.set_collection("docs");
+  repartition.set_lists(501);  // more lists than the 500 vectors
+  v1::RepartitionCollectionResponse repartitioned;
+  ExpectCode(Call(&S::RepartitionCollection, *server_, repartition, &repartitioned),
+             StatusCode::FAILED_PRECONDITION);
+  repartition.set_lists(10);
+  ASSERT_TRUE(Call(&S::RepartitionCollection, *server_, repartition, &repartitioned).ok());
+  EXPECT_EQ(repartitioned.partitioning().number(), 1u);
+  EXPECT_EQ(repartitioned.partitioning().list_sizes_size(), 10);
+  EXPECT_EQ(repartitioned.partitioning().nprobe(), 10u);  // at least 32: every list
+  EXPECT_GE(repartitioned.partitioning().imbalance(), 1.0);
+  EXPECT_GE(repartitioned.partitioning().largest_to_mean(), 1.0);
+  v1::DescribeCollectionRequest describe;
+  describe.set_collection("docs");
+  v1::DescribeCollectionResponse described;
+  ASSERT_TRUE(Call(&S::DescribeCollection, *server_, describe, &described).ok());
+  uint64_t total = 0;
+  for (uint64_t size : described.partitioning().list_sizes()) total += size;
+  EXPECT_EQ(total, 500u);
+  EXPECT_GT(described.memory().lists(), 0u);
+  // Every list probed: the vector itself comes first; one list also answers.
+  v1::SearchRequest search = SearchFor(7);
+  search.mutable_options()->set_nprobe(10);
+  v1::SearchResponse found;
+  ASSERT_TRUE(Call(&S::Search, *server_, search, &found).ok());
+  ASSERT_GT(found.hits_size(), 0);
+  EXPECT_EQ(found.hits(0).id(), 7u);
+  search.mutable_options()->set_nprobe(1);
+  ASSERT_TRUE(Call(&S::Search, *server_, search, &found).ok());
+  EXPECT_GT(found.hits_size(), 0);
+  repartition.set_collection("nope");
+  ExpectCode(Call(&S::RepartitionCollection, *server_, repartition, &repartitioned),
+             StatusCode::NOT_FOUND);
+  // A collection's default nprobe past int is refused at creation.
+  v1::CreateCollectionRequest bad = CreateRequest("x");
+  bad.mutable_config()->set_nprobe(4000000000u);
+  v1::CreateCollectionResponse created;
+  ExpectCode(Call(&S::CreateCollection, *server_, bad, &created), StatusCode::INVALID_ARGUMENT);
+}
+
 TEST_F(ServerRpcTest, UpsertAndUpsertStream) {
   // Client-streaming bulk load: three messages, summed.
   grpc::ClientContext context;

@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "gtest/gtest.h"
+#include "tqdb/metric.h"
 
 namespace tqdb::testing {
 
@@ -43,6 +44,27 @@ double KolmogorovSmirnov(std::vector<double> samples, const std::function<double
 
 std::string TestDataPath(const std::string& name) {
   return std::string(TQDB_TEST_DATA_DIR) + "/" + name;
+}
+
+std::vector<uint64_t> ExactTopCosine(const float* base, size_t n, int dim, const float* query,
+                                     int k) {
+  std::vector<std::pair<double, uint64_t>> scored;
+  const double qn = std::sqrt(Dot(query, query, dim));
+  for (size_t i = 0; i < n; ++i) {
+    const float* x = base + i * dim;
+    scored.push_back({-Dot(query, x, dim) / (qn * std::sqrt(Dot(x, x, dim))), i});
+  }
+  std::partial_sort(scored.begin(), scored.begin() + k, scored.end());
+  std::vector<uint64_t> ids;
+  for (int i = 0; i < k; ++i) ids.push_back(scored[i].second);
+  return ids;
+}
+
+void SplitGloveFixture(size_t queries, std::vector<float>* base, std::vector<float>* query_rows) {
+  const DenseDataset& glove = GloveFixture();
+  const auto split = glove.values.end() - static_cast<std::ptrdiff_t>(queries * glove.dim);
+  base->assign(glove.values.begin(), split);
+  query_rows->assign(split, glove.values.end());
 }
 
 const DenseDataset& GloveFixture() {

@@ -37,6 +37,14 @@ class ScopedTempDir {
 // The first 10,000 GloVe-100 vectors, committed in tests/data (10,000 x 100).
 const DenseDataset& GloveFixture();
 
+// The ids (row numbers) of the `k` rows of `base` (n x dim) with the largest cosine to `query`,
+// best first, by brute force in double precision.
+std::vector<uint64_t> ExactTopCosine(const float* base, size_t n, int dim, const float* query,
+                                     int k);
+
+// GloveFixture split into its first rows (`base`) and its last `queries` rows (`query_rows`).
+void SplitGloveFixture(size_t queries, std::vector<float>* base, std::vector<float>* query_rows);
+
 // Path of a file in tests/data.
 std::string TestDataPath(const std::string& name);
 

@@ -134,6 +134,33 @@ ChildRun RunAndKill(const std::string& dir, uint64_t first_step, const char* dur
   return ::testing::AssertionSuccess();
 }
 
+// Opens the data directory with the options crash_writer uses.
+absl::StatusOr<std::unique_ptr<Database>> OpenAsTheWriterDoes(const std::string& path) {
+  DatabaseOptions options;
+  options.segment_target_bytes = 8 << 10;
+  return Database::Open(path, options);
+}
+
+// Every acknowledged step is there; the step in flight may have landed, whole. Sets `applied`
+// to the steps the collection holds.
+::testing::AssertionResult HoldsAcknowledgedSteps(const Collection& collection,
+                                                  uint64_t acked_through, uint64_t* applied) {
+  if (HoldsExactly(collection, crash::StateAfter(acked_through))) {
+    *applied = acked_through;
+    return ::testing::AssertionSuccess();
+  }
+  if (::testing::AssertionResult one_more =
+          HoldsExactly(collection, crash::StateAfter(acked_through + 1));
+      !one_more) {
+    return ::testing::AssertionFailure() << "state after " << acked_through
+                                         << " acknowledged steps is neither that nor one more "
+                                            "step: "
+                                         << one_more.message();
+  }
+  *applied = acked_through + 1;
+  return ::testing::AssertionSuccess();
+}
+
 TEST(CrashRecoveryTest, SigkillNeverLosesAnAcknowledgedStepNorShowsHalfOfOne) {
   testing::ScopedTempDir dir;
   const CollectionConfig config =
@@ -150,9 +177,7 @@ TEST(CrashRecoveryTest, SigkillNeverLosesAnAcknowledgedStepNorShowsHalfOfOne) {
     const uint64_t acked_through = run.last_acked < 0 ? applied : run.last_acked + 1;
     rounds_with_acks += run.last_acked >= 0;
 
-    DatabaseOptions options;
-    options.segment_target_bytes = 8 << 10;
-    absl::StatusOr<std::unique_ptr<Database>> db = Database::Open(dir.path(), options);
+    absl::StatusOr<std::unique_ptr<Database>> db = OpenAsTheWriterDoes(dir.path());
     ASSERT_TRUE(db.ok()) << "round " << round << ": " << db.status();
     absl::StatusOr<std::shared_ptr<Collection>> collection =
         (*db)->GetCollection(crash::kCollection);
@@ -161,15 +186,8 @@ TEST(CrashRecoveryTest, SigkillNeverLosesAnAcknowledgedStepNorShowsHalfOfOne) {
       ASSERT_EQ(acked_through, 0) << collection.status();
       continue;
     }
-    // Every acknowledged step is there; the step in flight may have landed, whole.
-    if (HoldsExactly(**collection, crash::StateAfter(acked_through))) {
-      applied = acked_through;
-    } else {
-      ASSERT_TRUE(HoldsExactly(**collection, crash::StateAfter(acked_through + 1)))
-          << "round " << round << " (" << durability << "): state after " << acked_through
-          << " acknowledged steps is neither that nor one more step";
-      applied = acked_through + 1;
-    }
+    ASSERT_TRUE(HoldsAcknowledgedSteps(**collection, acked_through, &applied))
+        << "round " << round << " (" << durability << ")";
   }
   EXPECT_GE(rounds_with_acks, kRounds * 3 / 4) << "the writer was rarely killed mid-work";
   std::printf("%d kills, %lu steps applied in all\n", kRounds, static_cast<unsigned long>(applied));
@@ -190,21 +208,13 @@ TEST(CrashRecoveryTest, SigkillDuringRepartitioningNeverLosesAnAcknowledgedStep)
     const ChildRun run = RunAndKill(dir.path(), applied, durability, /*during_startup=*/false,
                                     std::chrono::milliseconds(delay_ms(gen)), {}, "repartition");
     const uint64_t acked_through = run.last_acked < 0 ? applied : run.last_acked + 1;
-    DatabaseOptions options;
-    options.segment_target_bytes = 8 << 10;
-    absl::StatusOr<std::unique_ptr<Database>> db = Database::Open(dir.path(), options);
+    absl::StatusOr<std::unique_ptr<Database>> db = OpenAsTheWriterDoes(dir.path());
     ASSERT_TRUE(db.ok()) << "round " << round << ": " << db.status();
     absl::StatusOr<std::shared_ptr<Collection>> collection =
         (*db)->GetCollection(crash::kCollection);
     ASSERT_TRUE(collection.ok()) << "round " << round << ": " << collection.status();
-    if (HoldsExactly(**collection, crash::StateAfter(acked_through))) {
-      applied = acked_through;
-    } else {
-      ASSERT_TRUE(HoldsExactly(**collection, crash::StateAfter(acked_through + 1)))
-          << "round " << round << " (" << durability << "): state after " << acked_through
-          << " acknowledged steps is neither that nor one more step";
-      applied = acked_through + 1;
-    }
+    ASSERT_TRUE(HoldsAcknowledgedSteps(**collection, acked_through, &applied))
+        << "round " << round << " (" << durability << ")";
     const uint64_t partitioning = (*collection)->Describe().partitioning;
     EXPECT_GE(partitioning, last_partitioning) << "round " << round;
     last_partitioning = partitioning;
@@ -259,9 +269,7 @@ TEST(CrashRecoveryTest, PowerLossKeepsEverySyncedStepWhole) {
       }
     }
 
-    DatabaseOptions options;
-    options.segment_target_bytes = 8 << 10;
-    absl::StatusOr<std::unique_ptr<Database>> db = Database::Open(data, options);
+    absl::StatusOr<std::unique_ptr<Database>> db = OpenAsTheWriterDoes(data);
     ASSERT_TRUE(db.ok()) << "round " << round << " (" << loss.files_cut << " files cut, "
                          << loss.bytes_dropped << " bytes dropped): " << db.status();
     absl::StatusOr<std::shared_ptr<Collection>> collection =

@@ -29,11 +29,9 @@ constexpr size_t kBatch = 1000;
 class PartitionTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    const DenseDataset& glove = GloveFixture();
-    d_ = glove.dim;
-    n_ = glove.count - kQueries;
-    base_.assign(glove.values.begin(), glove.values.begin() + n_ * d_);
-    queries_.assign(glove.values.begin() + n_ * d_, glove.values.end());
+    d_ = GloveFixture().dim;
+    n_ = GloveFixture().count - kQueries;
+    testing::SplitGloveFixture(kQueries, &base_, &queries_);
   }
 
   std::unique_ptr<Database> Open() {
@@ -60,18 +58,9 @@ class PartitionTest : public ::testing::Test {
     }
   }
 
-  // The exact top-k ids by cosine among base rows [0, n), brute force.
+  // The exact top-k ids by cosine among base rows [0, n).
   std::vector<uint64_t> ExactTop(const float* q, size_t n, int k) const {
-    std::vector<std::pair<double, uint64_t>> scored;
-    const double qn = std::sqrt(Dot(q, q, d_));
-    for (size_t i = 0; i < n; ++i) {
-      const float* x = &base_[i * d_];
-      scored.push_back({-Dot(q, x, d_) / (qn * std::sqrt(Dot(x, x, d_))), i});
-    }
-    std::partial_sort(scored.begin(), scored.begin() + k, scored.end());
-    std::vector<uint64_t> ids;
-    for (int i = 0; i < k; ++i) ids.push_back(scored[i].second);
-    return ids;
+    return testing::ExactTopCosine(base_.data(), n, d_, q, k);
   }
 
   // Mean recall@10 of the collection's searches against the exact top 10 of rows [0, n).

@@ -106,11 +106,9 @@ class IvfGloveTest : public ::testing::Test {
  protected:
   static constexpr size_t kQueries = 200;
   void SetUp() override {
-    const DenseDataset& glove = GloveFixture();
-    d_ = glove.dim;
-    n_ = glove.count - kQueries;
-    base_.assign(glove.values.begin(), glove.values.begin() + n_ * d_);
-    queries_.assign(glove.values.begin() + n_ * d_, glove.values.end());
+    d_ = GloveFixture().dim;
+    n_ = GloveFixture().count - kQueries;
+    testing::SplitGloveFixture(kQueries, &base_, &queries_);
   }
   IvfIndexOptions Options(int bits) const {
     IvfIndexOptions options;
@@ -119,18 +117,9 @@ class IvfGloveTest : public ::testing::Test {
     options.store_vectors = true;
     return options;
   }
-  // The exact top-k by cosine, brute force.
+  // The exact top-k by cosine.
   std::vector<uint64_t> ExactTop(const float* q, int k) const {
-    std::vector<std::pair<double, uint64_t>> scored;
-    const double qn = std::sqrt(Dot(q, q, d_));
-    for (size_t i = 0; i < n_; ++i) {
-      const float* x = &base_[i * d_];
-      scored.push_back({-Dot(q, x, d_) / (qn * std::sqrt(Dot(x, x, d_))), i});
-    }
-    std::partial_sort(scored.begin(), scored.begin() + k, scored.end());
-    std::vector<uint64_t> ids;
-    for (int i = 0; i < k; ++i) ids.push_back(scored[i].second);
-    return ids;
+    return testing::ExactTopCosine(base_.data(), n_, d_, q, k);
   }
 
   int d_ = 0;

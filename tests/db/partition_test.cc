@@ -252,6 +252,19 @@ TEST_F(PartitionTest, WithoutFloatsRepartitionsFromDecodedCodes) {
               partitioned);
 }
 
+TEST_F(PartitionTest, CenteringNoneKeepsPlainCodesInTheLists) {
+  auto db = Open();
+  CollectionConfig config = Config(/*partition_at=*/0);
+  config.centering = Centering::kNone;
+  auto collection = *db->CreateCollection(config);
+  Load(*collection, 0, 2000);
+  ASSERT_TRUE(collection->Repartition(8).ok());
+  // Each stored code is the plain encoding of its vector (the check encodes without a center
+  // when centering is none), in the list of its nearest centroid.
+  const testing::StoredCodeCheck check(*collection);
+  for (size_t i = 0; i < 2000; i += 37) EXPECT_TRUE(check.Matches(i, &base_[i * d_]));
+}
+
 TEST_F(PartitionTest, BadRequestsGetClearErrors) {
   auto db = Open();
   auto collection = *db->CreateCollection(Config(/*partition_at=*/0));

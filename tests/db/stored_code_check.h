@@ -28,7 +28,7 @@ class StoredCodeCheck {
     const size_t coders = info.partitioning != 0 ? coarse_->size() : 1;
     for (size_t l = 0; l < coders; ++l) {
       std::vector<float> center = info.center;
-      if (info.partitioning != 0 && metric_ != Metric::kInnerProduct) {
+      if (info.partitioning != 0 && info.config.centering != Centering::kNone) {
         center.assign(coarse_->centroid(l), coarse_->centroid(l) + d);
       }
       absl::StatusOr<std::unique_ptr<VectorCoder>> coder =

@@ -65,8 +65,10 @@ struct CollectionConfig {
   std::vector<float> center;  // kFixed: dim values; otherwise empty (Describe shows the one in use)
   bool store_vectors = true;  // keep float vectors on disk: Get returns them; re-rank uses them
   Durability durability = Durability::kSync;  // default for writes that do not say
-  // Partitioning: flat until this many vectors are stored (0: always flat); then lists centered
-  // on k-means centroids, re-partitioned in the background each time the count quadruples.
+  // Partitioning: flat until this many vectors are stored (0: always flat); then lists of
+  // k-means centroids, re-partitioned in the background each time the count quadruples. Their
+  // codes are relative to the list's centroid unless centering is kNone (inner product's
+  // default).
   uint64_t partition_at = kDefaultPartitionAt;
   int nprobe = 0;  // lists a search probes when it does not say; 0: DefaultNprobe(lists)
 };

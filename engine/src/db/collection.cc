@@ -75,6 +75,9 @@ IvfIndexOptions CollectionImpl::PartitionedOptions() const {
   options.metric = config_.metric;
   options.quantizer = config_.quantizer;
   options.default_nprobe = config_.nprobe;
+  // Centering "none" keeps plain codes in the lists too (the list centers cost precision on
+  // dense near-duplicates: bench/README.md, glove-10m).
+  options.center_lists = config_.centering != Centering::kNone;
   return options;
 }
 

@@ -77,7 +77,8 @@ absl::StatusOr<std::unique_ptr<IvfIndex>> IvfIndex::Create(const IvfIndexOptions
         absl::StrCat("default nprobe must be >= 0, got ", options.default_nprobe));
   }
   std::unique_ptr<IvfIndex> index(new IvfIndex(options));
-  index->shared_scan_ = options.metric != Metric::kL2 || !options.center_lists;
+  index->shared_scan_ =
+      !options.shift_queries_per_list && (options.metric != Metric::kL2 || !options.center_lists);
   const bool centered = options.center_lists && options.metric != Metric::kInnerProduct;
   for (size_t l = 0; l < lists; ++l) {
     FlatIndexOptions list;
@@ -85,7 +86,8 @@ absl::StatusOr<std::unique_ptr<IvfIndex>> IvfIndex::Create(const IvfIndexOptions
     list.quantizer = options.quantizer;
     list.store_vectors = options.store_vectors;
     if (centered) list.center.assign(centroids.begin() + l * d, centroids.begin() + (l + 1) * d);
-    list.shift_queries = false;  // one prepared query for every list (SearchProbed)
+    // Unshifted, one prepared query serves every list (SearchProbed).
+    list.shift_queries = options.shift_queries_per_list;
     TQDB_ASSIGN_OR_RETURN(std::unique_ptr<FlatIndex> flat, FlatIndex::Create(list));
     index->lists_.push_back(std::move(flat));
   }

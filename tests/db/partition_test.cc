@@ -159,7 +159,7 @@ TEST_F(PartitionTest, PartitionsInTheBackgroundPastItsSizeAndRestartsWithoutRetr
   }
 }
 
-TEST_F(PartitionTest, WritesDuringARepartitionAreAllKept) {
+TEST_F(PartitionTest, WritesAndSearchesDuringARepartitionAreAllServed) {
   auto db = Open();
   auto collection = *db->CreateCollection(Config(/*partition_at=*/0));
   Load(*collection, 0, 6000);
@@ -195,10 +195,30 @@ TEST_F(PartitionTest, WritesDuringARepartitionAreAllKept) {
       if (collection->Describe().repartitioning) ++rounds_while_partitioning;
     }
   });
+  // A reader searches all the while: id 5999 is never written again, so a re-ranked search for
+  // its own vector finds it first, whichever index is in place.
+  std::atomic<int> searches{0}, searches_while_partitioning{0};
+  std::thread reader([&] {
+    SearchOptions options;
+    options.rerank = true;
+    options.nprobe = 1000;  // every list of either partitioning
+    while (!done.load()) {
+      const auto hits = collection->Search(absl::MakeConstSpan(&base_[5999 * d_], d_), options);
+      ASSERT_TRUE(hits.ok()) << hits.status();
+      ASSERT_FALSE(hits->empty());
+      EXPECT_EQ((*hits)[0].id, 5999u);
+      ++searches;
+      if (collection->Describe().repartitioning) ++searches_while_partitioning;
+    }
+  });
   while (rounds.load() == 0) std::this_thread::yield();
   const absl::Status repartitioned = collection->Repartition(60);
   done = true;
   writer.join();
+  reader.join();
+  EXPECT_GT(searches_while_partitioning.load(), 0) << "no search overlapped the partitioning";
+  std::printf("%d searches, %d while partitioning\n", searches.load(),
+              searches_while_partitioning.load());
   ASSERT_TRUE(repartitioned.ok()) << repartitioned;
   EXPECT_GT(rounds_while_partitioning.load(), 0) << "no write overlapped the partitioning";
   std::printf("%d write rounds, %d while partitioning\n", rounds.load(),

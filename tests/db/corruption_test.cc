@@ -7,6 +7,8 @@
 
 #include "db/storage/durable_sequence.h"
 #include "db/storage/keys.h"
+#include "db/storage/partition_codec.h"
+#include "db/storage/segment_codec.h"
 #include "gtest/gtest.h"
 #include "rocksdb/db.h"
 #include "test_util.h"
@@ -235,6 +237,56 @@ TEST(CorruptionTest, DamagedSegmentIsReportedAtOpen) {
   Populate(dir.path(), /*flushed=*/false);
   RawPut(dir.path(), storage::Cf::kSegments, storage::SegmentKey(1, 0), "TQS1 but too short");
   ExpectOpenFails(dir.path(), absl::StatusCode::kDataLoss, "segment 0");
+}
+
+// What a kill during a first partitioning leaves: a segment of a partitioning that was never
+// stored. The open ignores and deletes it; the collection is as it was.
+TEST(CorruptionTest, SegmentsOfAPartitioningNeverStoredAreDroppedAtOpen) {
+  ScopedTempDir dir;
+  Populate(dir.path(), /*flushed=*/false);
+  const size_t code_bytes = 16;  // 32 coordinates at 4 bits
+  const std::vector<uint64_t> ids = {5};
+  const std::vector<uint8_t> code(code_bytes, 0x11);
+  const std::vector<VectorFactors> factors = {{1, 1}};
+  const std::vector<uint32_t> lists = {0};
+  const std::string orphan = storage::SegmentKey(1, 999999);
+  RawPut(dir.path(), storage::Cf::kSegments, orphan,
+         storage::EncodeSegment(ids, code, factors, code_bytes, lists, /*partitioning=*/1));
+  {
+    auto db = *Database::Open(dir.path());
+    auto collection = *db->GetCollection("c");
+    const CollectionInfo info = collection->Describe();
+    EXPECT_EQ(info.count, kCount);
+    EXPECT_EQ(info.partitioning, 0u);
+    const StoredCode stored = *collection->GetStoredCode(5);
+    EXPECT_NE(stored.code, code) << "the orphan's code was loaded";
+  }
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  for (std::string_view name : storage::kCfNames)
+    descriptors.emplace_back(std::string(name), rocksdb::ColumnFamilyOptions());
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw = nullptr;
+  ASSERT_TRUE(
+      rocksdb::DB::Open(rocksdb::DBOptions(), dir.path(), descriptors, &handles, &raw).ok());
+  std::string value;
+  EXPECT_TRUE(raw->Get(rocksdb::ReadOptions(), handles[static_cast<int>(storage::Cf::kSegments)],
+                       orphan, &value)
+                  .IsNotFound())
+      << "the orphaned segment is still stored";
+  for (auto* handle : handles) ASSERT_TRUE(raw->DestroyColumnFamilyHandle(handle).ok());
+  delete raw;
+}
+
+TEST(CorruptionTest, SegmentsOfAnotherPartitioningThanTheStoredOneAreDataLoss) {
+  ScopedTempDir dir;
+  Populate(dir.path(), /*flushed=*/false);
+  storage::StoredPartitioning partitioning;
+  partitioning.number = 2;
+  partitioning.dim = kDim;
+  partitioning.centroids.assign(kDim, 0.1f);
+  RawPut(dir.path(), storage::Cf::kPartitions, storage::PartitionsKey(1),
+         storage::EncodePartitioning(partitioning));
+  ExpectOpenFails(dir.path(), absl::StatusCode::kDataLoss, "partitioning 2 is in use");
 }
 
 TEST(CorruptionTest, OtherFormatVersionIsRefused) {

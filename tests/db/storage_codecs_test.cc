@@ -1,6 +1,12 @@
-// The on-disk encodings under engine/src/db/storage: key layout, segments and collection records.
+// The on-disk encodings under engine/src/db/storage: key layout, segments, partitionings and
+// collection records.
+#include <algorithm>
+#include <cstring>
+#include <limits>
+
 #include "db/storage/config_codec.h"
 #include "db/storage/keys.h"
+#include "db/storage/partition_codec.h"
 #include "db/storage/segment_codec.h"
 #include "gtest/gtest.h"
 
@@ -61,6 +67,54 @@ TEST(SegmentCodecTest, RoundTripsAndRejectsDamage) {
   EXPECT_TRUE(DecodeSegment(EncodeSegment({}, {}, {}, code_bytes), code_bytes).ok());
 }
 
+TEST(SegmentCodecTest, PartitionedSegmentsKeepListsAndPartitioning) {
+  const size_t code_bytes = 3;
+  const std::vector<uint64_t> ids = {4, 8};
+  const std::vector<uint8_t> codes = {1, 2, 3, 4, 5, 6};
+  const std::vector<VectorFactors> factors = {{1, 2}, {3, 4}};
+  const std::vector<uint32_t> lists = {7, 0};
+  const std::string value = EncodeSegment(ids, codes, factors, code_bytes, lists, 42);
+  EXPECT_EQ(value.size(), SegmentBytes(ids.size(), code_bytes, /*partitioned=*/true));
+  absl::StatusOr<SegmentView> view = DecodeSegment(value, code_bytes);
+  ASSERT_TRUE(view.ok()) << view.status();
+  EXPECT_EQ(view->partitioning, 42u);
+  EXPECT_EQ(view->lists, lists);
+  EXPECT_EQ(view->ids, ids);
+  EXPECT_EQ(std::vector<uint8_t>(view->codes.begin(), view->codes.end()), codes);
+  // A flat segment has neither.
+  const absl::StatusOr<SegmentView> flat =
+      DecodeSegment(EncodeSegment(ids, codes, factors, code_bytes), code_bytes);
+  ASSERT_TRUE(flat.ok());
+  EXPECT_EQ(flat->partitioning, 0u);
+  EXPECT_TRUE(flat->lists.empty());
+  const auto loss = absl::StatusCode::kDataLoss;
+  EXPECT_EQ(DecodeSegment(value.substr(0, value.size() - 1), code_bytes).status().code(), loss);
+  std::string zero = value;
+  std::fill(zero.begin() + 16, zero.begin() + 24, '\0');  // partitioning 0 in a TQS2 segment
+  EXPECT_EQ(DecodeSegment(zero, code_bytes).status().code(), loss);
+}
+
+TEST(PartitionCodecTest, RoundTripsAndRejectsDamage) {
+  StoredPartitioning stored;
+  stored.number = 3;
+  stored.dim = 2;
+  stored.centroids = {0.5f, -1, 2, 0.25f, 0, 1};
+  const std::string value = EncodePartitioning(stored);
+  absl::StatusOr<StoredPartitioning> read = DecodePartitioning(value, 2);
+  ASSERT_TRUE(read.ok()) << read.status();
+  EXPECT_EQ(read->number, 3u);
+  EXPECT_EQ(read->lists(), 3u);
+  EXPECT_EQ(read->centroids, stored.centroids);
+  const auto loss = absl::StatusCode::kDataLoss;
+  EXPECT_EQ(DecodePartitioning(value, 3).status().code(), loss);  // another dimension
+  EXPECT_EQ(DecodePartitioning(value.substr(0, value.size() - 1), 2).status().code(), loss);
+  EXPECT_EQ(DecodePartitioning("TQP1", 2).status().code(), loss);
+  std::string nan = value;
+  const float not_a_number = std::numeric_limits<float>::quiet_NaN();
+  std::memcpy(&nan[20], &not_a_number, 4);
+  EXPECT_EQ(DecodePartitioning(nan, 2).status().code(), loss);
+}
+
 TEST(ConfigCodecTest, RoundTripsEveryField) {
   StoredCollection stored;
   stored.id = 42;
@@ -71,11 +125,15 @@ TEST(ConfigCodecTest, RoundTripsEveryField) {
   stored.config.quantizer.seed = UINT64_MAX - 5;
   stored.config.store_vectors = false;
   stored.config.durability = Durability::kGroupCommit;
+  stored.config.partition_at = 12345;
+  stored.config.nprobe = 17;
   absl::StatusOr<StoredCollection> decoded = DecodeCollectionRecord(EncodeCollectionRecord(stored));
   ASSERT_TRUE(decoded.ok()) << decoded.status();
   EXPECT_EQ(decoded->id, 42);
   EXPECT_TRUE(SameDataLayout(decoded->config, stored.config));
   EXPECT_EQ(decoded->config.durability, Durability::kGroupCommit);
+  EXPECT_EQ(decoded->config.partition_at, 12345u);
+  EXPECT_EQ(decoded->config.nprobe, 17);
 }
 
 TEST(ConfigCodecTest, RejectsMalformedRecordsAndOtherVersions) {

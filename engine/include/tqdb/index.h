@@ -104,7 +104,8 @@ class Index {
   virtual std::vector<uint64_t> Ids() const = 0;
   // Gives back the room grown arrays keep for more vectors (after loading).
   virtual void ShrinkToFit() = 0;
-  // Partitioned: the vectors in each list; flat: empty.
+  // Partitioned: the number of lists, and the vectors in each; flat: 0 and empty.
+  virtual size_t lists() const { return 0; }
   virtual std::vector<size_t> ListSizes() const { return {}; }
 };
 

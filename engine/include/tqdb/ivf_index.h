@@ -64,7 +64,7 @@ class IvfIndex final : public Index {
   int dim() const override { return options_.quantizer.dim; }
   size_t size() const override { return list_of_.size(); }
   bool Contains(uint64_t id) const override { return list_of_.contains(id); }
-  size_t lists() const { return lists_.size(); }
+  size_t lists() const override { return lists_.size(); }
   int default_nprobe() const;
   const std::vector<float>& centroids() const;
   // The number of vectors in each list.

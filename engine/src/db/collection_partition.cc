@@ -40,7 +40,7 @@ bool CollectionImpl::WantsPartition() const {
   ReaderLock lock(index_mu_);
   const size_t count = index_->size();
   if (count < config_.partition_at || count < partition_retry_at_) return false;
-  const size_t lists = index_->ListSizes().size();
+  const size_t lists = index_->lists();
   // Lists of about sqrt(n): re-train once that would double them (the count quadrupled).
   return lists == 0 || DefaultListCount(count) >= 2 * lists;
 }

@@ -9,17 +9,14 @@
 // ones, adds them re-encoded, and stores the centroids: all or nothing.
 #include <algorithm>
 #include <cstdio>
-#include <random>
 
 #include "absl/strings/str_cat.h"
 #include "db/collection_impl.h"
+#include "index/ivf/coarse_quantizer.h"
 #include "tqdb/status_macros.h"
 
 namespace tqdb {
 namespace {
-
-// Training reads at most this many vectors per list (IvfIndexOptions::training_points_per_list).
-constexpr size_t kSamplePerList = 128;
 
 absl::Status Cancelled(const std::string& name) {
   return absl::CancelledError(
@@ -122,23 +119,20 @@ absl::Status CollectionImpl::RunPartition(PartitionJob job) {
     const size_t d = dim();
     std::vector<float> rows;
     std::vector<bool> found;
-    // Train on a random sample of the stored vectors.
-    std::vector<uint64_t> sample = job.ids;
-    const size_t wanted = std::min(sample.size(), kSamplePerList * job.lists);
-    std::mt19937_64 gen(job.number);
-    for (size_t i = 0; i < wanted; ++i) {
-      std::swap(sample[i],
-                sample[std::uniform_int_distribution<size_t>(i, sample.size() - 1)(gen)]);
+    // Train on a random sample of the stored vectors, as many as training reads.
+    IvfIndexOptions options = PartitionedOptions();
+    options.training_seed = job.number;
+    const size_t wanted = std::min(job.ids.size(), options.training_points_per_list * job.lists);
+    std::vector<uint64_t> sample;
+    for (size_t i : ivf::RandomDistinct(job.ids.size(), wanted, job.number)) {
+      sample.push_back(job.ids[i]);
     }
-    sample.resize(wanted);
     TQDB_RETURN_IF_ERROR(ReadRows(sample, job.view, &rows, &found));
     std::vector<float> kept_rows;
     for (size_t i = 0; i < sample.size(); ++i) {
       if (found[i])
         kept_rows.insert(kept_rows.end(), rows.begin() + i * d, rows.begin() + (i + 1) * d);
     }
-    IvfIndexOptions options = PartitionedOptions();
-    options.training_seed = job.number;
     TQDB_ASSIGN_OR_RETURN(
         std::unique_ptr<IvfIndex> index,
         IvfIndex::Train(options, kept_rows, std::min(job.lists, kept_rows.size() / d)));

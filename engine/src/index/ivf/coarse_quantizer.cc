@@ -169,14 +169,8 @@ void CoarseQuantizer::Probe(const float* x, size_t n, size_t count, bool by_inne
 
 std::vector<float> KMeans(const float* x, size_t n, int dim, size_t k,
                           const KMeansOptions& options) {
-  std::mt19937_64 gen(options.seed);
   // k distinct rows to start from.
-  std::vector<size_t> rows(n);
-  std::iota(rows.begin(), rows.end(), 0);
-  for (size_t i = 0; i < k; ++i) {
-    std::uniform_int_distribution<size_t> pick(i, n - 1);
-    std::swap(rows[i], rows[pick(gen)]);
-  }
+  const std::vector<size_t> rows = RandomDistinct(n, k, options.seed);
   std::vector<float> centroids(k * dim);
   for (size_t c = 0; c < k; ++c) {
     std::copy(x + rows[c] * dim, x + (rows[c] + 1) * dim, centroids.begin() + c * dim);
@@ -216,6 +210,17 @@ std::vector<float> KMeans(const float* x, size_t n, int dim, size_t k,
     }
   }
   return centroids;
+}
+
+std::vector<size_t> RandomDistinct(size_t n, size_t k, uint64_t seed) {
+  std::mt19937_64 gen(seed);
+  std::vector<size_t> order(n);
+  std::iota(order.begin(), order.end(), 0);
+  for (size_t i = 0; i < k; ++i) {
+    std::swap(order[i], order[std::uniform_int_distribution<size_t>(i, n - 1)(gen)]);
+  }
+  order.resize(k);
+  return order;
 }
 
 std::vector<float> CoarseRows(Metric metric, int dim, absl::Span<const float> rows) {

@@ -41,6 +41,10 @@ class CoarseQuantizer {
   std::vector<float> norms_sq_;
 };
 
+// `k` distinct indices of [0, n), drawn at random (partial Fisher-Yates with std::mt19937_64
+// seeded by `seed`). Needs k <= n.
+std::vector<size_t> RandomDistinct(size_t n, size_t k, uint64_t seed);
+
 // The rows as the coarse quantizer sees them: unit vectors for cosine, as given otherwise.
 std::vector<float> CoarseRows(Metric metric, int dim, absl::Span<const float> rows);
 

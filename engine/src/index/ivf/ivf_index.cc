@@ -44,12 +44,7 @@ absl::StatusOr<std::unique_ptr<IvfIndex>> IvfIndex::Train(const IvfIndexOptions&
   // At most training_points_per_list per list, drawn at random: k-means costs rows x lists x d.
   const size_t wanted = std::max<size_t>(lists, options.training_points_per_list * lists);
   if (count > wanted) {
-    std::mt19937_64 gen(options.training_seed);
-    std::vector<size_t> order(count);
-    for (size_t i = 0; i < count; ++i) order[i] = i;
-    for (size_t i = 0; i < wanted; ++i) {
-      std::swap(order[i], order[std::uniform_int_distribution<size_t>(i, count - 1)(gen)]);
-    }
+    const std::vector<size_t> order = ivf::RandomDistinct(count, wanted, options.training_seed);
     std::vector<float> subset(wanted * d);
     for (size_t i = 0; i < wanted; ++i) {
       std::copy_n(rows.begin() + order[i] * d, d, subset.begin() + i * d);

@@ -17,7 +17,7 @@ packages=(
   libfaiss-dev libopenblas-dev libxxhash-dev
   python3-matplotlib
   openssl libssl-dev
-  prometheus-cpp-dev
+  prometheus-cpp-dev libcpp-httplib-dev
 )
 
 sudo_cmd=()

@@ -1,12 +1,14 @@
 #include "metrics.h"
 
 #include <chrono>
-#include <exception>
 #include <mutex>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "google/protobuf/descriptor.h"
 #include "grpcpp/support/interceptor.h"
+#include "prometheus/text_serializer.h"
+#include "tqdb/v1/tqdb.grpc.pb.h"
 
 namespace tqdb::server {
 namespace {
@@ -58,20 +60,6 @@ class MetricsInterceptorFactory : public grpc::experimental::ServerInterceptorFa
 
 }  // namespace
 
-class ServerMetrics::Scrape : public prometheus::Collectable {
- public:
-  explicit Scrape(ServerMetrics* metrics) : metrics_(metrics) {}
-  std::vector<prometheus::MetricFamily> Collect() const override {
-    std::lock_guard lock(mu_);  // one scrape refreshes at a time
-    metrics_->Refresh();
-    return metrics_->registry_->Collect();
-  }
-
- private:
-  ServerMetrics* metrics_;
-  mutable std::mutex mu_;
-};
-
 ServerMetrics::ServerMetrics(Database* database)
     : database_(database),
       registry_(std::make_shared<prometheus::Registry>()),
@@ -101,21 +89,33 @@ ServerMetrics::ServerMetrics(Database* database)
                          "pending_compaction_bytes, running_compactions, memtable_bytes, "
                          "block_cache_bytes, disk_bytes")
                    .Register(*registry_)),
-      scrape_(std::make_shared<Scrape>(this)) {}
-
-ServerMetrics::~ServerMetrics() { exposer_.reset(); }
-
-absl::StatusOr<int> ServerMetrics::Serve(const std::string& listen) {
-  try {
-    exposer_ = std::make_unique<prometheus::Exposer>(listen);
-  } catch (const std::exception& error) {
-    return absl::UnavailableError(
-        absl::StrCat("cannot serve metrics on ", listen, ": ", error.what()));
+      http_([this] { return Render(); }) {
+  // The methods this server serves: the tqdb service's (from its descriptor), health checks and
+  // reflection.
+  const google::protobuf::ServiceDescriptor* service =
+      google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(
+          v1::Tqdb::service_full_name());
+  for (int i = 0; service != nullptr && i < service->method_count(); ++i) {
+    known_methods_.insert(absl::StrCat("/", service->full_name(), "/", service->method(i)->name()));
   }
-  exposer_->RegisterCollectable(scrape_);
-  const std::vector<int> ports = exposer_->GetListeningPorts();
-  if (ports.empty()) return absl::UnavailableError(absl::StrCat("metrics: no port on ", listen));
-  return ports.front();
+  for (const char* method : {"/grpc.health.v1.Health/Check", "/grpc.health.v1.Health/Watch",
+                             "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo"}) {
+    known_methods_.insert(method);
+  }
+}
+
+ServerMetrics::~ServerMetrics() { http_.Stop(); }
+
+absl::StatusOr<int> ServerMetrics::Serve(const std::string& listen) { return http_.Start(listen); }
+
+std::string ServerMetrics::Render() {
+  std::lock_guard lock(scrape_mu_);
+  Refresh();
+  return prometheus::TextSerializer().Serialize(registry_->Collect());
+}
+
+std::string ServerMetrics::MethodLabel(const std::string& method) const {
+  return known_methods_.contains(method) ? ShortName(method) : "unknown";
 }
 
 std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>
@@ -124,7 +124,7 @@ ServerMetrics::InterceptorFactory() {
 }
 
 void ServerMetrics::ObserveRpc(const std::string& method, grpc::StatusCode code, double seconds) {
-  const std::string name = ShortName(method);
+  const std::string name = MethodLabel(method);
   requests_.Add({{"method", name}, {"code", CodeName(code)}}).Increment();
   // 100 us to about 13 s, doubling.
   static const prometheus::Histogram::BucketBoundaries kBuckets = [] {
@@ -136,14 +136,31 @@ void ServerMetrics::ObserveRpc(const std::string& method, grpc::StatusCode code,
 }
 
 void ServerMetrics::Refresh() {
+  absl::flat_hash_map<std::string, CollectionGauges> live;
   for (const std::string& name : database_->ListCollections()) {
     absl::StatusOr<std::shared_ptr<Collection>> collection = database_->GetCollection(name);
     if (!collection.ok()) continue;  // dropped meanwhile
     const CollectionInfo info = (*collection)->Describe();
-    collection_vectors_.Add({{"collection", name}}).Set(static_cast<double>(info.count));
-    collection_memory_.Add({{"collection", name}}).Set(static_cast<double>(info.memory.total()));
-    collection_lists_.Add({{"collection", name}}).Set(static_cast<double>(info.list_sizes.size()));
+    auto found = collection_gauges_.find(name);
+    const CollectionGauges gauges =
+        found != collection_gauges_.end()
+            ? found->second
+            : CollectionGauges{&collection_vectors_.Add({{"collection", name}}),
+                               &collection_memory_.Add({{"collection", name}}),
+                               &collection_lists_.Add({{"collection", name}})};
+    if (found != collection_gauges_.end()) collection_gauges_.erase(found);
+    gauges.vectors->Set(static_cast<double>(info.count));
+    gauges.memory->Set(static_cast<double>(info.memory.total()));
+    gauges.lists->Set(static_cast<double>(info.list_sizes.size()));
+    live.emplace(name, gauges);
   }
+  // What is left belongs to collections dropped since the last scrape.
+  for (const auto& [name, gauges] : collection_gauges_) {
+    collection_vectors_.Remove(gauges.vectors);
+    collection_memory_.Remove(gauges.memory);
+    collection_lists_.Remove(gauges.lists);
+  }
+  collection_gauges_ = std::move(live);
   const StorageStats stats = database_->Stats();
   const std::pair<const char*, double> figures[] = {
       {"writes_stopped", stats.writes_stopped ? 1.0 : 0.0},

@@ -1,15 +1,21 @@
 // Prometheus metrics: requests by RPC and status code with latency histograms (a gRPC server
 // interceptor), vectors and memory per collection, and RocksDB's stall and compaction figures
 // (refreshed at each scrape), served as Prometheus text at http://<--metrics_listen>/metrics.
+//
+// Every label set is bounded: methods this server does not serve are counted as "unknown" (a
+// client can send any path), and a dropped collection's series go at the next scrape.
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <string>
 
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "grpcpp/support/server_interceptor.h"
+#include "metrics_http.h"
 #include "prometheus/counter.h"
-#include "prometheus/exposer.h"
 #include "prometheus/family.h"
 #include "prometheus/gauge.h"
 #include "prometheus/histogram.h"
@@ -26,7 +32,10 @@ class ServerMetrics {
   // Serves the endpoint on `listen` (host:port; port 0 picks one) and returns the port bound.
   absl::StatusOr<int> Serve(const std::string& listen);
   // Stops the endpoint; before the database closes, so no scrape reads it afterwards.
-  void Stop() { exposer_.reset(); }
+  void Stop() { http_.Stop(); }
+
+  // One scrape: refreshes the gauges and returns every series as Prometheus text.
+  std::string Render();
 
   // For ServerBuilder::experimental().SetInterceptorCreators.
   std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface> InterceptorFactory();
@@ -34,8 +43,16 @@ class ServerMetrics {
   // One finished RPC: `method` is the full name ("/tqdb.v1.Tqdb/Search").
   void ObserveRpc(const std::string& method, grpc::StatusCode code, double seconds);
 
+  // The `method` label of a full method name: its short name ("Search") when this server serves
+  // it, else "unknown".
+  std::string MethodLabel(const std::string& method) const;
+
  private:
-  class Scrape;  // refreshes the gauges, then collects
+  struct CollectionGauges {
+    prometheus::Gauge* vectors;
+    prometheus::Gauge* memory;
+    prometheus::Gauge* lists;
+  };
 
   void Refresh();
 
@@ -47,8 +64,10 @@ class ServerMetrics {
   prometheus::Family<prometheus::Gauge>& collection_memory_;
   prometheus::Family<prometheus::Gauge>& collection_lists_;
   prometheus::Family<prometheus::Gauge>& rocksdb_;
-  std::shared_ptr<Scrape> scrape_;
-  std::unique_ptr<prometheus::Exposer> exposer_;
+  absl::flat_hash_set<std::string> known_methods_;  // full names ("/tqdb.v1.Tqdb/Search")
+  std::mutex scrape_mu_;                            // one scrape refreshes at a time
+  absl::flat_hash_map<std::string, CollectionGauges> collection_gauges_;  // under scrape_mu_
+  MetricsHttpServer http_;
 };
 
 }  // namespace tqdb::server

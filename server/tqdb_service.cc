@@ -6,10 +6,10 @@
 #include <string>
 #include <vector>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "process_memory.h"
 #include "proto_convert.h"
+#include "snapshot_names.h"
 #include "status_mapping.h"
 #include "tqdb/status_macros.h"
 
@@ -201,19 +201,9 @@ grpc::Status TqdbService::CreateSnapshot(grpc::ServerContext* context,
                                          v1::CreateSnapshotResponse* response) {
   return Handle([&]() -> absl::Status {
     TQDB_RETURN_IF_ERROR(Authorize(*context, Role::kAdmin, request->collection()));
-    const std::string& name = request->name();
-    // A plain file name: a client cannot make the server write outside --snapshot_dir.
-    const bool plain = !name.empty() && name.size() <= 255 && name[0] != '.' &&
-                       std::all_of(name.begin(), name.end(), [](char c) {
-                         return absl::ascii_isalnum(c) || c == '.' || c == '_' || c == '-';
-                       });
-    if (!plain) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "snapshot name '", name, "' must be 1-255 of [A-Za-z0-9._-], not starting with '.'"));
-    }
+    TQDB_ASSIGN_OR_RETURN(const std::string path, SnapshotPath(snapshot_dir_, request->name()));
     std::error_code error;
     std::filesystem::create_directories(snapshot_dir_, error);
-    const std::string path = (std::filesystem::path(snapshot_dir_) / name).string();
     TQDB_RETURN_IF_ERROR(database_->Snapshot(path, request->collection()));
     response->set_path(path);
     return absl::OkStatus();

@@ -86,12 +86,18 @@ class Database {
 
   // Writes a consistent copy of the data directory into `dir` (which must not exist; its parent
   // must) while writes continue: every collection, or only `collection` when it is not empty.
-  // Each write is in the copy whole or not at all. Database::Open(dir) opens it as a normal
-  // data directory. NotFound for an unknown collection, AlreadyExists when `dir` exists.
+  // Each write is in the copy whole or not at all. The copy is built in a private staging
+  // directory beside `dir` and appears at `dir` whole and synced, or not at all; of concurrent
+  // snapshots to one `dir`, one succeeds. Database::Open(dir) opens it as a normal data
+  // directory. NotFound for an unknown collection, AlreadyExists when `dir` exists (or appeared
+  // meanwhile).
   absl::Status Snapshot(const std::string& dir, const std::string& collection = "");
 
  private:
   Database(std::string path, const DatabaseOptions& options);
+
+  // Drops every collection but `collection` from the snapshot in `dir`, files included.
+  absl::Status TrimSnapshot(const std::string& dir, const std::string& collection) const;
 
   const std::string path_;
   const DatabaseOptions options_;

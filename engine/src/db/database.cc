@@ -9,6 +9,7 @@
 #include "db/collection_impl.h"
 #include "db/storage/catalog.h"
 #include "db/storage/segment_policy.h"
+#include "db/storage/staged_directory.h"
 #include "db/storage/store.h"
 #include "tqdb/status_macros.h"
 
@@ -137,9 +138,15 @@ absl::StatusOr<std::shared_ptr<Collection>> Database::GetCollection(const std::s
 
 absl::Status Database::Snapshot(const std::string& dir, const std::string& collection) {
   if (!collection.empty()) TQDB_RETURN_IF_ERROR(GetCollection(collection).status());
-  TQDB_RETURN_IF_ERROR(store_->Checkpoint(dir));
-  if (collection.empty()) return absl::OkStatus();
-  // One collection: the copy drops the others (one atomic write each, in the copy only).
+  // Built in a private directory and published whole: never staged under a name a client chose.
+  TQDB_ASSIGN_OR_RETURN(storage::StagedDirectory staged, storage::StagedDirectory::Create(dir));
+  TQDB_RETURN_IF_ERROR(store_->Checkpoint(staged.content_path()));
+  if (!collection.empty()) TQDB_RETURN_IF_ERROR(TrimSnapshot(staged.content_path(), collection));
+  return staged.Publish();
+}
+
+absl::Status Database::TrimSnapshot(const std::string& dir, const std::string& collection) const {
+  // The copy drops the others (one atomic write each, in the copy only).
   DatabaseOptions copy_options = options_;
   copy_options.create_if_missing = false;
   copy_options.background_partitioning = false;  // opened only to drop the other collections

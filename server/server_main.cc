@@ -22,8 +22,10 @@
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
+#include "grpcpp/resource_quota.h"
 #include "metrics.h"
 #include "process_memory.h"
+#include "protobuf_log.h"
 #include "tqdb/collection_config.h"
 #include "tqdb/database.h"
 #include "tqdb/simd.h"
@@ -33,8 +35,12 @@
 ABSL_FLAG(std::string, data_dir, "./data", "data directory (created if missing)");
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051", "address to listen on; port 0 picks a free one");
 ABSL_FLAG(int, threads, 0, "search threads (OpenMP) and gRPC workers; 0: all cores");
-ABSL_FLAG(int64_t, max_request_bytes, 256 << 20,
-          "largest request accepted; larger ones get RESOURCE_EXHAUSTED");
+ABSL_FLAG(int64_t, max_request_bytes, 64 << 20,
+          "largest request accepted; larger ones get RESOURCE_EXHAUSTED (64 MiB: 10,000 vectors "
+          "of d = 1536 with room to spare; bulk loads stream batches)");
+ABSL_FLAG(int64_t, request_memory_mb, 1024,
+          "memory gRPC may hold for all connections and requests in flight together, MiB (its "
+          "resource quota); past it, reading slows and new calls wait or are refused");
 ABSL_FLAG(int64_t, max_response_bytes, 64 << 20,
           "largest response built; a request that would need more gets RESOURCE_EXHAUSTED");
 ABSL_FLAG(bool, accept_log_loss, false,
@@ -71,6 +77,7 @@ constexpr const char* kVersion = "0.1.0";
 
 int Run() {
   tqdb::server::KeepLargeAllocationsOutOfTheHeap();
+  tqdb::server::RateLimitProtobufLogs();
   // Block the shutdown signals before any thread starts, so only sigwait below receives them.
   sigset_t signals;
   sigemptyset(&signals);
@@ -93,7 +100,7 @@ int Run() {
     }
   }
   tqdb::server::TransportOptions transport;
-  transport.api_keys = !keys_file.empty();
+  if (!keys_file.empty()) transport.api_keys = &api_keys;
   transport.listen = absl::GetFlag(FLAGS_listen);
   transport.cert_file = absl::GetFlag(FLAGS_tls_cert);
   transport.key_file = absl::GetFlag(FLAGS_tls_key);
@@ -142,7 +149,11 @@ int Run() {
   if (!keys_file.empty()) service_options.api_keys = &api_keys;
   tqdb::server::TqdbService service(database->get(), service_options);
   grpc::EnableDefaultHealthCheckService(true);
-  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  // Reflection describes the whole API; with API keys it is served only where keys are checked
+  // on every call's headers (tqdb::server::KeysCheckedInHeaders).
+  if (keys_file.empty() || tqdb::server::KeysCheckedInHeaders(transport)) {
+    grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  }
   tqdb::server::ServerMetrics metrics(database->get());
   std::string metrics_line;
   if (const std::string metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
@@ -170,6 +181,12 @@ int Run() {
   const int64_t max_bytes = absl::GetFlag(FLAGS_max_request_bytes);
   builder.SetMaxReceiveMessageSize(static_cast<int>(std::min<int64_t>(max_bytes, INT32_MAX)));
   builder.SetMaxSendMessageSize(INT32_MAX);
+  // What unauthenticated or slow clients can make the server hold is bounded as a whole, not
+  // only per request.
+  grpc::ResourceQuota quota("tqdb-server");
+  quota.Resize(static_cast<size_t>(std::max<int64_t>(absl::GetFlag(FLAGS_request_memory_mb), 16))
+               << 20);
+  builder.SetResourceQuota(quota);
   builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS, threads);
   builder.RegisterService(&service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();

@@ -1,10 +1,16 @@
 #include "transport_security.h"
 
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
 #include <fstream>
 #include <sstream>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "api_key_authenticator.h"
 #include "grpcpp/security/server_credentials.h"
 
 namespace tqdb::server {
@@ -26,10 +32,54 @@ std::string HostOf(const std::string& listen) {
   return colon == std::string::npos ? listen : listen.substr(0, colon);
 }
 
+std::string OpenSslError() {
+  const unsigned long code = ERR_get_error();
+  ERR_clear_error();
+  if (code == 0) return "unknown error";
+  char text[256];
+  ERR_error_string_n(code, text, sizeof(text));
+  return text;
+}
+
+// gRPC reports a key that does not fit the certificate only in its log, and the server then
+// fails to listen with no reason given; checked here so the error names the cause.
+absl::Status CheckKeyMatchesCertificate(const TransportOptions& options, const std::string& cert,
+                                        const std::string& key) {
+  std::unique_ptr<BIO, decltype(&BIO_free)> cert_bio(
+      BIO_new_mem_buf(cert.data(), static_cast<int>(cert.size())), BIO_free);
+  std::unique_ptr<X509, decltype(&X509_free)> x509(
+      PEM_read_bio_X509(cert_bio.get(), nullptr, nullptr, nullptr), X509_free);
+  if (x509 == nullptr) {
+    return absl::InvalidArgumentError(absl::StrCat("the TLS certificate ", options.cert_file,
+                                                   " cannot be read: ", OpenSslError()));
+  }
+  std::unique_ptr<BIO, decltype(&BIO_free)> key_bio(
+      BIO_new_mem_buf(key.data(), static_cast<int>(key.size())), BIO_free);
+  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> pkey(
+      PEM_read_bio_PrivateKey(key_bio.get(), nullptr, nullptr, nullptr), EVP_PKEY_free);
+  if (pkey == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("the TLS key ", options.key_file,
+                     " is not a private key (or is encrypted): ", OpenSslError()));
+  }
+  if (X509_check_private_key(x509.get(), pkey.get()) != 1) {
+    ERR_clear_error();
+    return absl::InvalidArgumentError(absl::StrCat("the TLS key ", options.key_file,
+                                                   " is not the private key of the certificate ",
+                                                   options.cert_file));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 bool IsLoopbackHost(const std::string& host) {
   return host == "localhost" || host == "::1" || host == "[::1]" || absl::StartsWith(host, "127.");
+}
+
+bool KeysCheckedInHeaders(const TransportOptions& options) {
+  const bool tls = !options.cert_file.empty() || !options.key_file.empty();
+  return options.api_keys != nullptr && (tls || IsLoopbackHost(HostOf(options.listen)));
 }
 
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
@@ -43,7 +93,8 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
   }
   const bool clients_authenticated = !options.client_ca_file.empty();
   // Keys sent in plaintext could be read off the network: they count only over TLS.
-  const bool authenticated = clients_authenticated || (tls && options.api_keys);
+  const bool api_keys = options.api_keys != nullptr;
+  const bool authenticated = clients_authenticated || (tls && api_keys);
   if (!IsLoopbackHost(HostOf(options.listen)) && !authenticated && !options.insecure) {
     return absl::FailedPreconditionError(absl::StrCat(
         "refusing to listen on ", options.listen,
@@ -51,7 +102,15 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
         "collection. Use TLS (--tls_cert, --tls_key) with client certificates (--tls_client_ca) "
         "or API keys (--api_keys_file), or say --insecure on a trusted network"));
   }
-  if (!tls) return grpc::InsecureServerCredentials();
+  std::shared_ptr<grpc::ServerCredentials> credentials;
+  if (!tls) {
+    // Insecure credentials cannot take an AuthMetadataProcessor (gRPC asserts); local
+    // credentials can, and speak plain HTTP/2 to any plaintext client on a loopback address.
+    if (!KeysCheckedInHeaders(options)) return grpc::InsecureServerCredentials();
+    credentials = grpc::experimental::LocalServerCredentials(LOCAL_TCP);
+    credentials->SetAuthMetadataProcessor(std::make_shared<ApiKeyAuthenticator>(options.api_keys));
+    return credentials;
+  }
   grpc::SslServerCredentialsOptions ssl(
       clients_authenticated ? GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY
                             : GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE);
@@ -60,6 +119,9 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
   if (!key.ok()) return key.status();
   auto cert = ReadPem(options.cert_file, "TLS certificate");
   if (!cert.ok()) return cert.status();
+  if (absl::Status matches = CheckKeyMatchesCertificate(options, *cert, *key); !matches.ok()) {
+    return matches;
+  }
   pair.private_key = *std::move(key);
   pair.cert_chain = *std::move(cert);
   ssl.pem_key_cert_pairs.push_back(std::move(pair));
@@ -68,7 +130,11 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
     if (!ca.ok()) return ca.status();
     ssl.pem_root_certs = *std::move(ca);
   }
-  return grpc::SslServerCredentials(ssl);
+  credentials = grpc::SslServerCredentials(ssl);
+  if (api_keys) {
+    credentials->SetAuthMetadataProcessor(std::make_shared<ApiKeyAuthenticator>(options.api_keys));
+  }
+  return credentials;
 }
 
 }  // namespace tqdb::server

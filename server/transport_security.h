@@ -1,12 +1,14 @@
 // The server's transport: TLS from PEM files (optionally requiring client certificates signed
-// by a given CA: mutual TLS), and the rule that a non-loopback address needs authenticated
-// clients unless the operator says --insecure.
+// by a given CA: mutual TLS), API keys checked on each call's headers before its body is read,
+// and the rule that a non-loopback address needs authenticated clients unless the operator says
+// --insecure.
 #pragma once
 
 #include <memory>
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "api_keys.h"
 #include "grpcpp/security/server_credentials.h"
 
 namespace tqdb::server {
@@ -16,15 +18,23 @@ struct TransportOptions {
   std::string cert_file;       // PEM certificate chain; empty: plaintext
   std::string key_file;        // PEM private key of the certificate
   std::string client_ca_file;  // PEM CA; when set, clients must present a certificate it signed
-  bool api_keys = false;       // clients authenticate with API keys (server/api_keys.h)
-  bool insecure = false;       // allow a non-loopback address without authenticated clients
+  const ApiKeys* api_keys = nullptr;  // clients authenticate with these API keys; null: none
+  bool insecure = false;              // allow a non-loopback address without authenticated clients
 };
 
 // The credentials to listen with, or an error that says what to change: a certificate without
-// its key (or the reverse), an unreadable file, or a non-loopback address where clients are not
-// authenticated (neither a client CA nor API keys over TLS) and `insecure` is off.
+// its key (or the reverse), a key that is not the certificate's, an unreadable file, or a
+// non-loopback address where clients are not authenticated (neither a client CA nor API keys
+// over TLS) and `insecure` is off. With API keys the credentials refuse a call without a known
+// key from its headers (api_key_authenticator.h): over TLS, or in plaintext on a loopback
+// address (gRPC's local credentials, which plaintext clients reach unchanged); plaintext on
+// another address (--insecure) has no such hook, and the handlers check the key after the body.
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
     const TransportOptions& options);
+
+// True when the credentials MakeServerCredentials returns check API keys on each call's headers:
+// keys are on, over TLS or on a loopback address.
+bool KeysCheckedInHeaders(const TransportOptions& options);
 
 // True for 127.0.0.0/8, ::1, [::1] and localhost.
 bool IsLoopbackHost(const std::string& host);

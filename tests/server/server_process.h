@@ -1,5 +1,7 @@
 // tqdb-server as a real child process on 127.0.0.1 and a free port, and the requests the server
-// tests build. TQDB_SERVER_BINARY is the server's path (tests/CMakeLists.txt).
+// tests build. TQDB_SERVER_BINARY is the server's path (tests/CMakeLists.txt); the environment
+// variable TQDB_TEST_SERVER_BINARY replaces it, to run a test against another build (an older
+// binary, to see a new test fail on it).
 #pragma once
 
 #include <fcntl.h>
@@ -9,6 +11,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <cstdlib>
 #include <fstream>
 #include <mutex>
 #include <regex>
@@ -25,6 +28,11 @@
 
 namespace tqdb::testing {
 
+inline std::string ServerBinary() {
+  const char* other = std::getenv("TQDB_TEST_SERVER_BINARY");
+  return other != nullptr && *other != '\0' ? other : TQDB_SERVER_BINARY;
+}
+
 // A tqdb-server child process; its stderr goes to a file, parsed for the port it bound.
 // `environment` adds NAME=VALUE variables (a fault-injection LD_PRELOAD, say).
 class ServerProcess {
@@ -37,7 +45,7 @@ class ServerProcess {
       for (std::string& variable : environment) putenv(variable.data());
       const int fd = ::open(log_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
       dup2(fd, STDERR_FILENO);
-      std::vector<std::string> args = {TQDB_SERVER_BINARY, "--data_dir=" + data_dir,
+      std::vector<std::string> args = {ServerBinary(), "--data_dir=" + data_dir,
                                        "--listen=127.0.0.1:0", "--threads=2"};
       args.insert(args.end(), extra_flags.begin(), extra_flags.end());
       std::vector<char*> argv;
@@ -91,13 +99,9 @@ class ServerProcess {
     return pid_ <= 0 || waitpid(pid_, &status, WNOHANG) == pid_;
   }
   // Resident memory of the process now (VmRSS).
-  size_t RssBytes() const {
-    std::ifstream in("/proc/" + std::to_string(pid_) + "/status");
-    for (std::string line; std::getline(in, line);) {
-      if (line.rfind("VmRSS:", 0) == 0) return std::stoull(line.substr(6)) * 1024;
-    }
-    return 0;
-  }
+  size_t RssBytes() const { return StatusBytes("VmRSS:"); }
+  // The most it has been resident at any time so far (VmHWM).
+  size_t PeakRssBytes() const { return StatusBytes("VmHWM:"); }
   void Signal(int signal) { kill(pid_, signal); }
   // Sends `signal` and returns the exit status.
   int Stop(int signal) {
@@ -109,6 +113,14 @@ class ServerProcess {
   }
 
  private:
+  size_t StatusBytes(const std::string& field) const {
+    std::ifstream in("/proc/" + std::to_string(pid_) + "/status");
+    for (std::string line; std::getline(in, line);) {
+      if (line.rfind(field, 0) == 0) return std::stoull(line.substr(field.size())) * 1024;
+    }
+    return 0;
+  }
+
   pid_t pid_ = -1;
   int port_ = 0;
   std::string log_;

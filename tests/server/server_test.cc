@@ -317,7 +317,7 @@ TEST(ServerTest, ASecondServerCannotTakeTheSamePort) {
   testing::ScopedTempDir dir;
   ServerProcess first(dir.path() + "/a");
   const std::string log = dir.path() + "/b.log";
-  const std::string command = std::string("timeout 30 ") + TQDB_SERVER_BINARY +
+  const std::string command = std::string("timeout 30 ") + testing::ServerBinary() +
                               " --data_dir=" + dir.path() + "/b --listen=" + first.address() +
                               " 2> " + log;
   const int status = std::system(command.c_str());
@@ -363,11 +363,14 @@ TEST(ServerTest, OversizedResponsesAreRefusedBeforeTheyAreBuilt) {
   ASSERT_EQ(answered.results_size(), 40);
   EXPECT_EQ(answered.results(0).hits_size(), 16384);
 
-  // Payloads count too, once read: 80 payloads of 1 MiB.
-  v1::UpsertRequest big = UpsertRequest("c", 0, 80, 1);
-  for (std::string& payload : *big.mutable_payloads()) payload.assign(size_t{1} << 20, 'x');
-  v1::UpsertResponse upserted;
-  ASSERT_TRUE(Call(&S::Upsert, server, big, &upserted).ok());
+  // Payloads count too, once read: 80 payloads of 1 MiB (upserted in two requests, each under
+  // the default --max_request_bytes of 64 MiB).
+  for (uint64_t first = 0; first < 80; first += 40) {
+    v1::UpsertRequest big = UpsertRequest("c", first, 40, 1);
+    for (std::string& payload : *big.mutable_payloads()) payload.assign(size_t{1} << 20, 'x');
+    v1::UpsertResponse upserted;
+    ASSERT_TRUE(Call(&S::Upsert, server, big, &upserted).ok());
+  }
   v1::GetRequest get;
   get.set_collection("c");
   for (uint64_t id = 0; id < 80; ++id) get.add_ids(id);

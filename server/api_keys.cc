@@ -28,6 +28,7 @@ std::string Sha256(const std::string& data) {
 
 absl::StatusOr<std::vector<ApiKey>> ParseApiKeys(const std::string& text) {
   std::vector<ApiKey> keys;
+  std::vector<int> line_of;  // the line each key came from
   int line_number = 0;
   for (absl::string_view line : absl::StrSplit(text, '\n')) {
     ++line_number;
@@ -57,7 +58,25 @@ absl::StatusOr<std::vector<ApiKey>> ParseApiKeys(const std::string& text) {
         key.collections.insert(std::string(name));
       }
     }
+    // One role per key: with two lines for one key, which one holds would be a guess.
+    for (size_t k = 0; k < keys.size(); ++k) {
+      if (keys[k].sha256 == key.sha256) {
+        return error(absl::StrCat("the same key as line ", line_of[k],
+                                  "; give each key one line (one role, its collections)"));
+      }
+    }
     keys.push_back(std::move(key));
+    line_of.push_back(line_number);
+  }
+  if (keys.empty()) {
+    return absl::InvalidArgumentError(
+        "the API keys file holds no key, which would refuse every client (a file being written "
+        "not atomically? write a new file and rename it over the old one)");
+  }
+  if (!text.empty() && text.back() != '\n') {
+    return absl::InvalidArgumentError(
+        "the API keys file does not end with a newline: it may be half written (write a new "
+        "file and rename it over the old one)");
   }
   return keys;
 }
@@ -75,15 +94,17 @@ absl::Status ApiKeys::Load(const std::string& path) {
   return absl::OkStatus();
 }
 
-absl::Status ApiKeys::Check(const std::string& authorization, Role role,
-                            const std::string& collection) const {
+absl::StatusOr<ApiKey> ApiKeys::Authenticate(absl::string_view authorization) const {
   std::shared_ptr<const std::vector<ApiKey>> keys;
   {
     MutexLock lock(mu_);
     keys = keys_;
   }
+  // "Bearer <key>"; the scheme is case-insensitive (RFC 7235), then one or more spaces.
   absl::string_view token = authorization;
-  if (!absl::ConsumePrefix(&token, "Bearer ") || token.empty()) {
+  const bool bearer = token.size() > 7 && absl::StartsWithIgnoreCase(token, "bearer ");
+  if (bearer) token = absl::StripLeadingAsciiWhitespace(token.substr(7));
+  if (!bearer || token.empty()) {
     return absl::UnauthenticatedError(
         "this server requires an API key: send the metadata \"authorization: Bearer <key>\"");
   }
@@ -95,12 +116,19 @@ absl::Status ApiKeys::Check(const std::string& authorization, Role role,
     if (CRYPTO_memcmp(key.sha256.data(), digest.data(), digest.size()) == 0) match = &key;
   }
   if (match == nullptr) return absl::UnauthenticatedError("unknown API key");
-  if (static_cast<int>(match->role) < static_cast<int>(role)) {
+  return *match;
+}
+
+absl::Status ApiKeys::Check(absl::string_view authorization, Role role,
+                            const std::string& collection) const {
+  absl::StatusOr<ApiKey> key = Authenticate(authorization);
+  if (!key.ok()) return key.status();
+  if (static_cast<int>(key->role) < static_cast<int>(role)) {
     return absl::PermissionDeniedError(
-        absl::StrCat("this API key's role is ", kRoleNames[static_cast<int>(match->role)],
+        absl::StrCat("this API key's role is ", kRoleNames[static_cast<int>(key->role)],
                      "; the request needs ", kRoleNames[static_cast<int>(role)]));
   }
-  if (!match->collections.empty() && !match->collections.contains(collection)) {
+  if (!key->collections.empty() && !key->collections.contains(collection)) {
     return absl::PermissionDeniedError(
         collection.empty()
             ? std::string("this API key is limited to some collections; the request covers all")

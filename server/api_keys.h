@@ -15,6 +15,7 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "tqdb/mutex.h"
 
 namespace tqdb::server {
@@ -27,7 +28,8 @@ struct ApiKey {
   absl::flat_hash_set<std::string> collections;  // empty: every collection
 };
 
-// Parses a keys file's text; InvalidArgument names the line at fault.
+// Parses a keys file's text; InvalidArgument names the line at fault. A key listed twice, a file
+// without keys and one whose last line has no newline (half written?) are refused.
 absl::StatusOr<std::vector<ApiKey>> ParseApiKeys(const std::string& text);
 
 // The raw SHA-256 of `data`.
@@ -38,11 +40,15 @@ class ApiKeys {
   // Reads `path`; on error the keys in use stay as they were.
   absl::Status Load(const std::string& path);
 
-  // OK when the bearer token in `authorization` ("Bearer <key>") holds at least `role` and may
-  // use `collection`: a key limited to collections may only make requests that name one of
-  // them (empty `collection`: the request names none, such as listing or snapshotting all).
+  // The key whose bearer token `authorization` carries ("Bearer <key>", the scheme in any
+  // case); UNAUTHENTICATED for a missing or unknown key.
+  absl::StatusOr<ApiKey> Authenticate(absl::string_view authorization) const;
+
+  // OK when the bearer token in `authorization` holds at least `role` and may use `collection`:
+  // a key limited to collections may only make requests that name one of them (empty
+  // `collection`: the request names none, such as listing or snapshotting all).
   // UNAUTHENTICATED for a missing or unknown key, PERMISSION_DENIED otherwise.
-  absl::Status Check(const std::string& authorization, Role role,
+  absl::Status Check(absl::string_view authorization, Role role,
                      const std::string& collection) const;
 
  private:

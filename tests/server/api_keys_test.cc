@@ -6,6 +6,8 @@
 #include <signal.h>
 #include <sys/wait.h>
 
+#include <atomic>
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <thread>
@@ -134,12 +136,78 @@ TEST_F(ApiKeysTest, SighupReloadsTheKeysFile) {
   EXPECT_NE(server_->Log().find("kept the previous API keys"), std::string::npos) << server_->Log();
 }
 
+// A reload keeps the keys in use unless the new file parses whole: an empty file (a rewrite that
+// has truncated but not yet written) and a last line without its newline are refused.
+TEST_F(ApiKeysTest, AHalfWrittenFileIsNotTaken) {
+  const v1::ListCollectionsRequest list;
+  for (const std::string& half : {std::string(), KeyLine("reader-key", "read").substr(0, 70),
+                                  KeyLine("admin-key", "admin").substr(0, 30)}) {
+    std::ofstream(keys_, std::ios::trunc) << half;
+    server_->Signal(SIGHUP);
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    EXPECT_EQ(As("writer-key", &S::ListCollections, list), StatusCode::OK) << "'" << half << "'";
+  }
+  EXPECT_NE(server_->Log().find("holds no key"), std::string::npos) << server_->Log();
+}
+
+// Keys written atomically (a new file renamed over the old one) while SIGHUPs arrive: a valid
+// key is never refused.
+TEST_F(ApiKeysTest, AtomicRewritesUnderSighupsNeverRefuseAValidKey) {
+  const v1::ListCollectionsRequest list;
+  std::atomic<bool> stop{false};
+  std::thread rewriter([&] {
+    for (int i = 0; !stop.load(); ++i) {
+      const std::string next = keys_ + ".new";
+      std::ofstream(next) << KeyLine("reader-key", "read")
+                          << KeyLine("extra-" + std::to_string(i), "write");
+      std::rename(next.c_str(), keys_.c_str());
+      server_->Signal(SIGHUP);
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  });
+  int refused = 0;
+  for (int i = 0; i < 200; ++i)
+    refused += As("reader-key", &S::ListCollections, list) != StatusCode::OK;
+  stop.store(true);
+  rewriter.join();
+  EXPECT_EQ(refused, 0);
+}
+
+// The scheme of "authorization: Bearer <key>" is case-insensitive (RFC 7235).
+TEST_F(ApiKeysTest, TheBearerSchemeIsCaseInsensitive) {
+  for (const std::string scheme : {"Bearer ", "bearer ", "BEARER ", "bEaReR  "}) {
+    grpc::ClientContext context;
+    context.AddMetadata("authorization", scheme + "reader-key");
+    v1::ListCollectionsResponse response;
+    EXPECT_TRUE(server_->stub().ListCollections(&context, {}, &response).ok()) << scheme;
+  }
+}
+
+TEST(ApiKeysParseTest, DuplicatesAndEmptyFilesAreRefused) {
+  const std::string admin = KeyLine("k", "admin"), read = KeyLine("k", "read");
+  absl::StatusOr<std::vector<server::ApiKey>> parsed =
+      server::ParseApiKeys("# keys\n" + admin + KeyLine("other", "read") + read);
+  ASSERT_FALSE(parsed.ok());
+  EXPECT_NE(parsed.status().message().find("line 4: the same key as line 2"), std::string::npos)
+      << parsed.status();
+  for (const std::string& text :
+       {std::string(), std::string("# only a comment\n"), std::string("\n\n")}) {
+    parsed = server::ParseApiKeys(text);
+    ASSERT_FALSE(parsed.ok()) << "'" << text << "'";
+    EXPECT_NE(parsed.status().message().find("holds no key"), std::string::npos);
+  }
+  parsed = server::ParseApiKeys(admin.substr(0, admin.size() - 1));
+  ASSERT_FALSE(parsed.ok());
+  EXPECT_NE(parsed.status().message().find("newline"), std::string::npos) << parsed.status();
+  EXPECT_TRUE(server::ParseApiKeys(admin + read.substr(0, 0) + KeyLine("x", "write")).ok());
+}
+
 TEST(ApiKeysFileTest, ABadFileStopsTheStartAndNamesTheLine) {
   testing::ScopedTempDir dir;
   const std::string keys = dir.path() + "/keys";
   std::ofstream(keys) << KeyLine("ok-key", "read") << "plaintext-key read\n";
   const std::string log = dir.path() + "/log";
-  const std::string command = std::string(TQDB_SERVER_BINARY) + " --data_dir=" + dir.path() +
+  const std::string command = testing::ServerBinary() + " --data_dir=" + dir.path() +
                               "/data --listen=127.0.0.1:0 --api_keys_file=" + keys + " 2> " + log;
   const int status = std::system(command.c_str());
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1) << status;

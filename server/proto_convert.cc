@@ -75,8 +75,11 @@ absl::StatusOr<CollectionConfig> FromProto(const v1::CollectionConfig& proto) {
   }
   spec.center.assign(proto.center().begin(), proto.center().end());
   if (proto.has_partition_at()) spec.partition_at = proto.partition_at();
-  // Past int: clamped, then refused by the engine's range check.
-  spec.nprobe = static_cast<int>(std::min<uint32_t>(proto.nprobe(), 1u << 30));
+  if (proto.nprobe() > static_cast<uint32_t>(kMaxNprobe)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("nprobe must be in [0, ", kMaxNprobe, "], got ", proto.nprobe()));
+  }
+  spec.nprobe = static_cast<int>(proto.nprobe());
   return ResolveCollectionConfig(spec);
 }
 
@@ -129,17 +132,27 @@ v1::Partitioning PartitioningToProto(const CollectionInfo& info) {
 }
 
 absl::StatusOr<SearchOptions> FromProto(const v1::SearchOptions& proto) {
+  // Values past int are refused here, naming the value sent; the rest by the engine's checks.
+  auto within_int = [](const char* field, uint32_t value, int low, int high) -> absl::Status {
+    if (value <= static_cast<uint32_t>(INT32_MAX)) return absl::OkStatus();
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, " must be in [", low, ", ", high, "], got ", value));
+  };
+  TQDB_RETURN_IF_ERROR(within_int("k", proto.k(), 1, kMaxSearchK));
+  TQDB_RETURN_IF_ERROR(within_int("rerank_candidates", proto.rerank_candidates(), 1, kMaxSearchK));
+  if (proto.nprobe() > static_cast<uint32_t>(kMaxNprobe)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "nprobe must be in [0, ", kMaxNprobe, "] (0: the collection's), got ", proto.nprobe()));
+  }
   SearchOptions options;
-  // Out-of-range values are clamped into int range and then rejected by the engine's checks.
-  options.k = proto.k() == 0 ? 10 : static_cast<int>(std::min<uint32_t>(proto.k(), 1u << 30));
+  options.k = proto.k() == 0 ? 10 : static_cast<int>(proto.k());
   options.rerank = proto.rerank();
-  options.rerank_candidates =
-      proto.rerank_candidates() == 0
-          ? std::max(100, options.k)
-          : static_cast<int>(std::min<uint32_t>(proto.rerank_candidates(), 1u << 30));
+  options.rerank_candidates = proto.rerank_candidates() == 0
+                                  ? std::max(100, options.k)
+                                  : static_cast<int>(proto.rerank_candidates());
   options.with_vectors = proto.with_vectors();
   options.with_payloads = proto.with_payloads();
-  options.nprobe = static_cast<int>(std::min<uint32_t>(proto.nprobe(), 1u << 30));
+  options.nprobe = static_cast<int>(proto.nprobe());
   return options;
 }
 

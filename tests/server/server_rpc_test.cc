@@ -266,6 +266,48 @@ TEST_F(ServerRpcTest, Search) {
   EXPECT_EQ(Count("docs"), 500);
 }
 
+// Values past int name the value sent (the old binary clamped them first and reported
+// "got 1073741824").
+TEST_F(ServerRpcTest, OutOfRangeValuesAreReportedAsSent) {
+  v1::SearchResponse found;
+  for (const char* field : {"k", "rerank_candidates", "nprobe"}) {
+    v1::SearchRequest wrong = SearchFor(7);
+    v1::SearchOptions* options = wrong.mutable_options();
+    if (field[0] == 'k') options->set_k(4294967295u);
+    if (field[0] == 'r') options->set_rerank_candidates(4294967295u);
+    if (field[0] == 'n') options->set_nprobe(4294967295u);
+    const grpc::Status status = Call(&S::Search, *server_, wrong, &found);
+    ExpectCode(status, StatusCode::INVALID_ARGUMENT);
+    EXPECT_NE(status.error_message().find(std::string(field) + " must be in"), std::string::npos)
+        << status.error_message();
+    EXPECT_NE(status.error_message().find("got 4294967295"), std::string::npos)
+        << status.error_message();
+  }
+  v1::CreateCollectionRequest create = CreateRequest("wide_nprobe");
+  create.mutable_config()->set_nprobe(4294967295u);
+  v1::CreateCollectionResponse created;
+  const grpc::Status status = Call(&S::CreateCollection, *server_, create, &created);
+  ExpectCode(status, StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(status.error_message().find("got 4294967295"), std::string::npos)
+      << status.error_message();
+}
+
+// Protobuf logs an ERROR line for every string field that is not UTF-8; a client sending many
+// must not fill the server's log (the old binary: 3,949 lines in 2 minutes of fuzzing).
+TEST_F(ServerRpcTest, MalformedUtf8DoesNotFloodTheLog) {
+  // DescribeCollectionRequest{collection = "\xff\xfe..."}: field 1, length-delimited.
+  const std::string bad_name = "\xff\xfe\xfd not utf-8";
+  const std::string request = std::string("\x0a") + static_cast<char>(bad_name.size()) + bad_name;
+  for (int i = 0; i < 300; ++i) {
+    testing::RawCall(*server_, "/tqdb.v1.Tqdb/DescribeCollection", request);
+  }
+  const std::string log = server_->Log();
+  size_t lines = 0;
+  for (size_t at = 0; (at = log.find("libprotobuf", at)) != std::string::npos; ++at) ++lines;
+  EXPECT_LE(lines, 2u) << log.substr(0, 2000);
+  EXPECT_FALSE(server_->Exited());
+}
+
 TEST_F(ServerRpcTest, SearchBatch) {
   v1::SearchBatchRequest batch;
   batch.set_collection("docs");

@@ -95,20 +95,34 @@ TEST_F(TlsTest, MutualTlsRefusesClientsWithoutACertificateFromTheCa) {
   EXPECT_FALSE(List(server, grpc::InsecureChannelCredentials()).ok());
 }
 
+// A key that is not the certificate's is named as the cause (the old binary said the address was
+// in use, while gRPC logged "Invalid private key").
+TEST_F(TlsTest, AKeyThatIsNotTheCertificatesIsNamed) {
+  const std::string log = Path("mismatch.log");
+  const std::string command = testing::ServerBinary() + " --data_dir=" + Path("d0") +
+                              " --listen=127.0.0.1:0 --tls_cert=" + Path("server.pem") +
+                              " --tls_key=" + Path("client.key") + " 2> " + log;
+  const int status = std::system(command.c_str());
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1) << status;
+  EXPECT_NE(Read(log).find("is not the private key of the certificate"), std::string::npos)
+      << Read(log);
+  EXPECT_EQ(Read(log).find("in use"), std::string::npos) << Read(log);
+}
+
 TEST_F(TlsTest, NonLoopbackAddressNeedsAuthenticatedClientsOrInsecure) {
   const std::string log = Path("refused.log");
-  const std::string refused = std::string(TQDB_SERVER_BINARY) + " --data_dir=" + Path("d1") +
-                              " --listen=0.0.0.0:0 2> " + log;
+  const std::string refused =
+      testing::ServerBinary() + " --data_dir=" + Path("d1") + " --listen=0.0.0.0:0 2> " + log;
   const int status = std::system(refused.c_str());
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1) << status;
   EXPECT_NE(Read(log).find("refusing to listen on 0.0.0.0:0"), std::string::npos) << Read(log);
   // TLS without client certificates is not enough either: anyone may still connect.
-  const std::string tls_only = std::string(TQDB_SERVER_BINARY) + " --data_dir=" + Path("d2") +
+  const std::string tls_only = testing::ServerBinary() + " --data_dir=" + Path("d2") +
                                " --listen=0.0.0.0:0 --tls_cert=" + Path("server.pem") +
                                " --tls_key=" + Path("server.key") + " 2> " + log;
   EXPECT_NE(std::system(tls_only.c_str()), 0);
   // With --insecure it starts (and runs until the timeout stops it).
-  const std::string insecure = "timeout 3 " + std::string(TQDB_SERVER_BINARY) +
+  const std::string insecure = "timeout 3 " + testing::ServerBinary() +
                                " --data_dir=" + Path("d3") + " --listen=0.0.0.0:0 --insecure 2> " +
                                log;
   const int ran = std::system(insecure.c_str());

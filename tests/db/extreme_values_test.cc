@@ -107,6 +107,43 @@ TEST_P(ExtremeValuesTest, NormsAtTheBoundsScoreFiniteAndNeverDropAVector) {
   }
 }
 
+// A squared distance is never negative, but its estimate |q|^2 + n^2 - 2 n <q, u> can round below
+// zero when the query is a stored vector of a large norm (the report: [1e15, 0, 0, 0] scored
+// -1.5e23; at d = 64 with norms near 8e12, 21 of 500 hits were negative). Re-rank gives 0.
+TEST(ExtremeValuesL2Test, EstimatedDistancesAreNeverNegative) {
+  testing::ScopedTempDir dir;
+  auto db = OpenDb(dir.path());
+  for (const int dim : {4, 64}) {
+    const std::string name = "l2_" + std::to_string(dim);
+    auto collection = db->CreateCollection(MakeCollectionConfig(name, dim, 4, Metric::kL2));
+    ASSERT_TRUE(collection.ok()) << collection.status();
+    constexpr int kVectors = 500;
+    std::vector<uint64_t> ids;
+    std::vector<float> vectors;
+    for (int i = 0; i < kVectors; ++i) {
+      std::vector<float> v = testing::RandomUnitVectors(1, dim, 1000 + i);
+      const double norm = i == 0 ? kMaxVectorNorm * 0.999 : 8e12 * (1 + 0.01 * (i % 7));
+      for (float& x : v) x = static_cast<float>(x * norm);
+      if (i == 0) std::fill(v.begin(), v.end(), 0.0f), v[0] = 1e15f * 0.999f;
+      ids.push_back(i);
+      vectors.insert(vectors.end(), v.begin(), v.end());
+    }
+    ASSERT_TRUE((*collection)->Upsert(ids, vectors, {}).ok());
+    int negative = 0;
+    for (int i = 0; i < kVectors; ++i) {
+      SearchOptions options;
+      options.k = 1;
+      const std::vector<float> query(vectors.begin() + i * dim, vectors.begin() + (i + 1) * dim);
+      auto hits = (*collection)->Search(query, options);
+      ASSERT_TRUE(hits.ok()) << hits.status();
+      ASSERT_FALSE(hits->empty());
+      if ((*hits)[0].score < 0) ++negative;
+    }
+    EXPECT_EQ(negative, 0) << "d = " << dim << ": " << negative << " of " << kVectors
+                           << " nearest hits had a negative squared distance";
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(EveryMetric, ExtremeValuesTest,
                          ::testing::Values(Metric::kCosine, Metric::kInnerProduct, Metric::kL2),
                          [](const ::testing::TestParamInfo<Metric>& info) {

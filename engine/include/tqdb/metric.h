@@ -21,4 +21,13 @@ float ExactScore(Metric metric, const float* query, float query_norm_sq, const f
 // True when a lower score is better (L2).
 constexpr bool LowerIsBetter(Metric metric) { return metric == Metric::kL2; }
 
+// The score reported for a search key (higher keys are better). L2 keys are minus the estimated
+// squared distance |q|^2 + n^2 - 2 n <q, u>, which rounding can push past zero when |q| = n is
+// large and the query is the vector itself; a distance is never negative, so it is clamped
+// there. Ranking uses the key, so the order of near neighbours is kept.
+constexpr float ScoreOfKey(Metric metric, float key) {
+  if (!LowerIsBetter(metric)) return key;
+  return key > 0 ? 0.0f : -key;
+}
+
 }  // namespace tqdb

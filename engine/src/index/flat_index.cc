@@ -357,8 +357,7 @@ std::vector<SearchHit> FlatIndex::Finish(const float* query, const QueryScan& qu
   }
   hits.reserve(std::min<size_t>(best.size(), params.k));
   for (size_t i = 0; i < best.size() && i < static_cast<size_t>(params.k); ++i) {
-    const float score = LowerIsBetter(metric) ? -best[i].first : best[i].first;
-    hits.push_back({id_map_->id(best[i].second), score});
+    hits.push_back({id_map_->id(best[i].second), ScoreOfKey(metric, best[i].first)});
   }
   return hits;
 }

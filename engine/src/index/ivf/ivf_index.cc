@@ -279,10 +279,9 @@ std::vector<SearchHit> IvfIndex::SearchProbed(const float* query, const uint32_t
     }
     return hits;
   }
-  const bool lower_better = LowerIsBetter(options_.metric);
   for (size_t i = 0; i < best.size() && i < static_cast<size_t>(params.k); ++i) {
-    hits.push_back({where[i].first->id_map_->id(where[i].second),
-                    lower_better ? -best[i].first : best[i].first});
+    hits.push_back(
+        {where[i].first->id_map_->id(where[i].second), ScoreOfKey(options_.metric, best[i].first)});
   }
   return hits;
 }

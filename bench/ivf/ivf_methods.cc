@@ -118,7 +118,7 @@ class FaissIvf : public IvfMethod {
     faiss::ivflib::extract_index_ivf(index_.get())->nprobe = nprobe;
     const std::vector<float> padded = Prepare(queries, nq);
     std::vector<float> distances(nq * k);
-    std::vector<faiss::idx_t> found(nq * k);
+    std::vector<int64_t> found(nq * k);  // faiss::idx_t (Index::idx_t before FAISS 1.8)
     index_->search(nq, padded.empty() ? queries : padded.data(), k, distances.data(), found.data());
     for (size_t i = 0; i < nq * k; ++i) labels[i] = found[i];
     return absl::OkStatus();

@@ -1,9 +1,12 @@
 #include "db/storage/store.h"
 
+#include <sys/statvfs.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 #include <vector>
 
 #include "absl/strings/numbers.h"
@@ -20,6 +23,13 @@
 
 namespace tqdb::storage {
 namespace {
+
+// Bytes free on the file system that holds `path`; nullopt when it cannot be read.
+std::optional<uint64_t> FreeBytes(const std::string& path) {
+  struct statvfs fs;
+  if (::statvfs(path.c_str(), &fs) != 0) return std::nullopt;
+  return static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize;
+}
 
 rocksdb::Options MakeOptions(const std::string& path, const StoreOptions& store_options) {
   rocksdb::Options options;
@@ -45,8 +55,7 @@ rocksdb::Options MakeOptions(const std::string& path, const StoreOptions& store_
   // bounds all memtables: past its budget the largest is flushed. It does not stall writes: with
   // several column families the memtables' fixed arena blocks alone can sit above a small budget,
   // and then a stall never ends (found by ServerTest.SmallCacheStillAnswersRerankedSearchesAndGets
-  // at 1 MiB). Each column family flushes at half the budget, so a full memtable and its
-  // successor fit.
+  // at 1 MiB). Each column family flushes at MemtableBytes (store.h).
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = rocksdb::NewLRUCache(store_options.block_cache_bytes);
   // Records read by key (re-rank, get) are cached as rows, in the same budget.
@@ -62,7 +71,7 @@ rocksdb::Options MakeOptions(const std::string& path, const StoreOptions& store_
   options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   options.write_buffer_manager = std::make_shared<rocksdb::WriteBufferManager>(
       store_options.write_buffer_bytes, nullptr, /*allow_stall=*/false);
-  options.write_buffer_size = std::max<size_t>(store_options.write_buffer_bytes / 2, 1 << 20);
+  options.write_buffer_size = MemtableBytes(store_options);
   return options;
 }
 
@@ -114,6 +123,10 @@ std::string LogFiles(const std::string& path) {
 }
 
 }  // namespace
+
+size_t MemtableBytes(const StoreOptions& options) {
+  return std::clamp<size_t>(options.write_buffer_bytes / 2, size_t{1} << 20, kMaxMemtableBytes);
+}
 
 absl::Status FromRocks(const rocksdb::Status& status, std::string_view context) {
   if (status.ok()) return absl::OkStatus();
@@ -300,7 +313,12 @@ absl::Status Store::Write(rocksdb::WriteBatch* batch, Durability durability) {
       db_->Resume().PermitUncheckedError();
     }
   }
-  const absl::Status status = FromRocks(db_->Write(write_options, batch), "writing a batch");
+  absl::Status status = FromRocks(db_->Write(write_options, batch), "writing a batch");
+  if (absl::IsResourceExhausted(status)) {
+    status = absl::ResourceExhaustedError(absl::StrCat(
+        status.message(), "; writes resume by themselves once ", MemtableBytes(options_) >> 20,
+        " MiB are free on the data directory's disk (one memtable: RocksDB's reserve)"));
+  }
   MutexLock lock(sync_mu_);
   write_failed_ = !status.ok();
   if (!status.ok()) return status;
@@ -333,10 +351,37 @@ void Store::GroupCommitLoop() {
     if (std::chrono::steady_clock::now() - last_record >= record_interval && !stopping_) {
       sync_mu_.unlock();
       RecordDurableSequence();
+      FlushIfDiskIsLow();
       sync_mu_.lock();
       last_record = std::chrono::steady_clock::now();
     }
   }
+}
+
+void Store::FlushIfDiskIsLow() {
+  const std::optional<uint64_t> free = FreeBytes(path_);
+  if (!free.has_value()) return;
+  uint64_t memtables = 0;
+  for (rocksdb::ColumnFamilyHandle* handle : handles_) {
+    uint64_t bytes = 0;
+    if (db_->GetIntProperty(handle, rocksdb::DB::Properties::kCurSizeAllMemTables, &bytes)) {
+      memtables += bytes;
+    }
+  }
+  // Low: a few memtables' worth left. Flushed while the table files still fit (a flush that
+  // runs out of space stops writes as a full log does), so that when the disk does fill, the
+  // acknowledged writes sit in table files rather than a long log to replay.
+  const uint64_t low = 4 * MemtableBytes(options_) + memtables;
+  const auto now = std::chrono::steady_clock::now();
+  if (*free >= low || *free < 2 * memtables || memtables < (uint64_t{1} << 20) ||
+      now - last_low_disk_flush_ < std::chrono::seconds(10)) {
+    return;
+  }
+  last_low_disk_flush_ = now;
+  rocksdb::FlushOptions flush;
+  flush.wait = false;
+  db_->Flush(flush, std::vector<rocksdb::ColumnFamilyHandle*>(handles_.begin(), handles_.end()))
+      .PermitUncheckedError();
 }
 
 std::shared_ptr<const rocksdb::Snapshot> Store::Snapshot() {

@@ -37,6 +37,13 @@ struct StoreOptions {
   int durable_sequence_interval_ms = 1000;
 };
 
+// Each column family's memtable: half of write_buffer_bytes (so a full one and its successor
+// fit), at most kMaxMemtableBytes. After a full disk RocksDB takes writes again only once this
+// much is free (its reserved disk buffer, the largest memtable at open): capped so that freeing
+// a few MiB on a small disk is enough, not half the write buffer (32 MiB by default before).
+inline constexpr size_t kMaxMemtableBytes = size_t{16} << 20;
+size_t MemtableBytes(const StoreOptions& options);
+
 // Translates a RocksDB status; `context` says what was being done.
 absl::Status FromRocks(const rocksdb::Status& status, std::string_view context);
 
@@ -82,6 +89,8 @@ class Store : public std::enable_shared_from_this<Store> {
   absl::Status SyncLog();
   // After writes since the last time: fsyncs the log and records the sequence it covers.
   void RecordDurableSequence();
+  // When the data directory's disk is nearly full, flushes the memtables (at most every 10 s).
+  void FlushIfDiskIsLow();
   void GroupCommitLoop();
 
   std::string path_;
@@ -99,6 +108,7 @@ class Store : public std::enable_shared_from_this<Store> {
   std::chrono::steady_clock::time_point last_resume_ ABSL_GUARDED_BY(sync_mu_);
   absl::Status sync_error_ ABSL_GUARDED_BY(sync_mu_);
   bool log_checked_ = false;  // set once by Open, before the group-commit thread starts
+  std::chrono::steady_clock::time_point last_low_disk_flush_;  // group-commit thread only
   std::thread group_commit_thread_;
 };
 

@@ -91,6 +91,10 @@ double UpsertRate(const std::vector<float>& vectors, int dim, int bits, Durabili
     if (!collection->Compact().ok()) std::exit(1);
     *bytes_on_disk = collection->Describe().bytes_on_disk;
   }
+  // Closed first: RocksDB's background jobs delete files of an open database, which raced with
+  // remove_all (the bench aborted on a file that vanished under it).
+  collection.reset();
+  db.reset();
   fs::remove_all(path);
   return rate;
 }

@@ -40,7 +40,7 @@ ABSL_FLAG(int64_t, max_request_bytes, 64 << 20,
           "of d = 1536 with room to spare; bulk loads stream batches)");
 ABSL_FLAG(int64_t, request_memory_mb, 1024,
           "memory gRPC may hold for all connections and requests in flight together, MiB (its "
-          "resource quota); past it, reading slows and new calls wait or are refused");
+          "resource quota); past it, calls are refused with RESOURCE_EXHAUSTED");
 ABSL_FLAG(int64_t, max_response_bytes, 64 << 20,
           "largest response built; a request that would need more gets RESOURCE_EXHAUSTED");
 ABSL_FLAG(bool, accept_log_loss, false,

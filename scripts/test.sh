@@ -17,7 +17,7 @@ ctest --test-dir build --output-on-failure --timeout 900 --parallel "$jobs"
 
 # Clang checks the lock annotations (-Wthread-safety as errors) of the engine and the server.
 CC=clang CXX=clang++ cmake -S . -B build-clang -G Ninja -DCMAKE_BUILD_TYPE=Debug
-cmake --build build-clang --parallel "$jobs" --target tqdb_engine tqdb-server
+cmake --build build-clang --parallel "$jobs" --target tqdb_quant tqdb_index tqdb_db tqdb-server
 
 cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTQDB_SANITIZER=thread
 cmake --build build-tsan --parallel "$jobs"

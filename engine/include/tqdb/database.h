@@ -16,6 +16,7 @@
 #include "tqdb/collection.h"
 #include "tqdb/collection_config.h"
 #include "tqdb/mutex.h"
+#include "tqdb/storage_stats.h"
 
 namespace tqdb {
 
@@ -47,20 +48,6 @@ struct DatabaseOptions {
   // Partition collections in the background once they pass their partition_at and as they grow
   // (collection.h, Repartition). Off, only Repartition does (a snapshot's trimming copy).
   bool background_partitioning = true;
-};
-
-// RocksDB's state for monitoring (Database::Stats).
-struct StorageStats {
-  bool writes_stopped = false;            // RocksDB stalls writes until compaction catches up
-  uint64_t delayed_write_rate = 0;        // bytes/s while writes are slowed down, else 0
-  uint64_t pending_compaction_bytes = 0;  // estimated bytes compaction still has to rewrite
-  uint64_t running_compactions = 0;
-  uint64_t memtable_bytes = 0;     // all memtables, all column families
-  uint64_t block_cache_bytes = 0;  // in use, index and filter blocks included
-  uint64_t block_cache_capacity = 0;
-  uint64_t write_buffer_limit = 0;
-  uint64_t table_readers_bytes = 0;  // table files' readers outside the cache
-  uint64_t disk_bytes = 0;           // live table files
 };
 
 class Database {

@@ -55,6 +55,11 @@ class IvfIndex final : public Index {
   static absl::StatusOr<std::unique_ptr<IvfIndex>> Train(const IvfIndexOptions& options,
                                                          absl::Span<const float> sample,
                                                          size_t lists);
+  // Which of `candidates` vectors Train would use for `lists` lists (at most
+  // options.training_points_per_list per list, drawn with options.training_seed), as distinct
+  // indices into them: a caller reads only those rows.
+  static std::vector<size_t> TrainingSample(const IvfIndexOptions& options, size_t candidates,
+                                            size_t lists);
   // With given centroids (row-major, lists x dim), e.g. restored from storage.
   static absl::StatusOr<std::unique_ptr<IvfIndex>> Create(const IvfIndexOptions& options,
                                                           std::vector<float> centroids);

@@ -12,7 +12,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "db/collection_impl.h"
-#include "index/ivf/coarse_quantizer.h"
 #include "tqdb/status_macros.h"
 
 namespace tqdb {
@@ -122,9 +121,8 @@ absl::Status CollectionImpl::RunPartition(PartitionJob job) {
     // Train on a random sample of the stored vectors, as many as training reads.
     IvfIndexOptions options = PartitionedOptions();
     options.training_seed = job.number;
-    const size_t wanted = std::min(job.ids.size(), options.training_points_per_list * job.lists);
     std::vector<uint64_t> sample;
-    for (size_t i : ivf::RandomDistinct(job.ids.size(), wanted, job.number)) {
+    for (size_t i : IvfIndex::TrainingSample(options, job.ids.size(), job.lists)) {
       sample.push_back(job.ids[i]);
     }
     TQDB_RETURN_IF_ERROR(ReadRows(sample, job.view, &rows, &found));

@@ -8,8 +8,8 @@
 
 #include "absl/container/inlined_vector.h"
 #include "absl/strings/str_cat.h"
+#include "index/flat_encoder.h"
 #include "index/id_map.h"
-#include "index/index_encoders.h"
 #include "index/query_scan.h"
 #include "index/rerank.h"
 #include "index/scan/lookup_tables.h"

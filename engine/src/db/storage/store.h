@@ -16,8 +16,8 @@
 #include "rocksdb/db.h"
 #include "rocksdb/write_batch.h"
 #include "tqdb/collection_config.h"
-#include "tqdb/database.h"
 #include "tqdb/mutex.h"
+#include "tqdb/storage_stats.h"
 
 namespace tqdb::storage {
 

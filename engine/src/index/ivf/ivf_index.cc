@@ -7,8 +7,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "index/id_map.h"
-#include "index/index_encoders.h"
 #include "index/ivf/coarse_quantizer.h"
+#include "index/ivf/ivf_encoder.h"
 #include "index/query_scan.h"
 #include "index/rerank.h"
 #include "index/slot_arrays.h"
@@ -57,6 +57,12 @@ absl::StatusOr<std::unique_ptr<IvfIndex>> IvfIndex::Train(const IvfIndexOptions&
   return Create(options, ivf::KMeans(rows.data(), rows.size() / d, d, lists, kmeans));
 }
 
+std::vector<size_t> IvfIndex::TrainingSample(const IvfIndexOptions& options, size_t candidates,
+                                             size_t lists) {
+  const size_t wanted = std::min(candidates, options.training_points_per_list * lists);
+  return ivf::RandomDistinct(candidates, wanted, options.training_seed);
+}
+
 absl::StatusOr<std::unique_ptr<IvfIndex>> IvfIndex::Create(const IvfIndexOptions& options,
                                                            std::vector<float> centroids) {
   const int d = options.quantizer.dim;
@@ -89,7 +95,7 @@ absl::StatusOr<std::unique_ptr<IvfIndex>> IvfIndex::Create(const IvfIndexOptions
   index->coarse_ = std::make_shared<const ivf::CoarseQuantizer>(std::move(centroids), d);
   std::vector<std::shared_ptr<const VectorCoder>> coders;
   for (const auto& list : index->lists_) coders.push_back(list->coder());
-  index->encoder_ = MakeIvfEncoder(options.metric, index->coarse_, std::move(coders));
+  index->encoder_ = ivf::MakeIvfEncoder(options.metric, index->coarse_, std::move(coders));
   return index;
 }
 

@@ -1,29 +1,11 @@
-#include "index/index_encoders.h"
+#include "index/ivf/ivf_encoder.h"
 
-#include "index/ivf/coarse_quantizer.h"
-
-namespace tqdb {
+namespace tqdb::ivf {
 namespace {
-
-class FlatEncoder final : public IndexEncoder {
- public:
-  explicit FlatEncoder(std::shared_ptr<const VectorCoder> coder) : coder_(std::move(coder)) {}
-  size_t code_bytes() const override { return coder_->quantizer().code_bytes(); }
-  const std::vector<float>& center() const override { return coder_->center(); }
-  void Encode(const float* x, size_t n, EncodedVectors* out) const override {
-    const size_t first = out->size(), bytes = code_bytes();
-    out->codes.resize((first + n) * bytes);
-    out->factors.resize(first + n);
-    coder_->EncodeBatch(x, n, &out->codes[first * bytes], &out->factors[first]);
-  }
-
- private:
-  std::shared_ptr<const VectorCoder> coder_;
-};
 
 class IvfEncoder final : public IndexEncoder {
  public:
-  IvfEncoder(Metric metric, std::shared_ptr<const ivf::CoarseQuantizer> coarse,
+  IvfEncoder(Metric metric, std::shared_ptr<const CoarseQuantizer> coarse,
              std::vector<std::shared_ptr<const VectorCoder>> list_coders)
       : metric_(metric), coarse_(std::move(coarse)), list_coders_(std::move(list_coders)) {}
   size_t code_bytes() const override { return list_coders_[0]->quantizer().code_bytes(); }
@@ -36,7 +18,7 @@ class IvfEncoder final : public IndexEncoder {
     out->factors.resize(first + n);
     out->lists.resize(first + n);
     uint32_t* lists = &out->lists[first];
-    coarse_->Assign(ivf::CoarseRows(metric_, d, absl::MakeConstSpan(x, n * d)).data(), n, lists);
+    coarse_->Assign(CoarseRows(metric_, d, absl::MakeConstSpan(x, n * d)).data(), n, lists);
     // Each row with its list's coder; rows of one list need not be adjacent.
 #pragma omp parallel for schedule(static) if (n > 64)
     for (size_t i = 0; i < n; ++i) {
@@ -47,21 +29,17 @@ class IvfEncoder final : public IndexEncoder {
 
  private:
   const Metric metric_;
-  const std::shared_ptr<const ivf::CoarseQuantizer> coarse_;
+  const std::shared_ptr<const CoarseQuantizer> coarse_;
   const std::vector<std::shared_ptr<const VectorCoder>> list_coders_;
   const std::vector<float> no_center_;
 };
 
 }  // namespace
 
-std::shared_ptr<const IndexEncoder> MakeFlatEncoder(std::shared_ptr<const VectorCoder> coder) {
-  return std::make_shared<FlatEncoder>(std::move(coder));
-}
-
 std::shared_ptr<const IndexEncoder> MakeIvfEncoder(
-    Metric metric, std::shared_ptr<const ivf::CoarseQuantizer> coarse,
+    Metric metric, std::shared_ptr<const CoarseQuantizer> coarse,
     std::vector<std::shared_ptr<const VectorCoder>> list_coders) {
   return std::make_shared<IvfEncoder>(metric, std::move(coarse), std::move(list_coders));
 }
 
-}  // namespace tqdb
+}  // namespace tqdb::ivf

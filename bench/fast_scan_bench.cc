@@ -25,9 +25,9 @@
 #include "faiss_methods.h"
 #include "fvecs.h"
 #include "ground_truth_cache.h"
+#include "quant/bit_packing.h"
 #include "random_vectors.h"
 #include "recall_metrics.h"
-#include "tqdb/bit_packing.h"
 #include "tqdb/quantizer.h"
 #include "tqdb_method.h"
 

@@ -21,7 +21,7 @@
 #include "faiss_methods.h"
 #include "fvecs.h"
 #include "ground_truth.h"
-#include "tqdb/bit_packing.h"
+#include "quant/bit_packing.h"
 #include "tqdb/database.h"
 #include "tqdb/quantizer.h"
 

@@ -29,8 +29,8 @@
 #include "fvecs.h"
 #include "ground_truth_cache.h"
 #include "ivf_methods.h"
+#include "quant/bit_packing.h"
 #include "recall_metrics.h"
-#include "tqdb/bit_packing.h"
 #include "tqdb/flat_index.h"
 #include "tqdb/ivf_index.h"
 

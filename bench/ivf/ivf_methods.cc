@@ -12,7 +12,7 @@
 #include "faiss/impl/FaissException.h"
 #include "faiss/index_factory.h"
 #include "faiss_methods.h"
-#include "tqdb/bit_packing.h"
+#include "quant/bit_packing.h"
 #include "tqdb/ivf_index.h"
 #include "tqdb/quantizer.h"
 

@@ -16,7 +16,7 @@
 #include "faiss/impl/FaissException.h"
 #include "faiss/index_factory.h"
 #include "faiss/utils/utils.h"
-#include "tqdb/bit_packing.h"
+#include "quant/bit_packing.h"
 #include "tqdb/simd.h"
 #if __has_include(<faiss/utils/simd_levels.h>)
 #include "faiss/utils/simd_levels.h"  // FAISS >= 1.13: run-time SIMD dispatch

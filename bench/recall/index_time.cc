@@ -10,8 +10,8 @@
 #include "absl/strings/str_join.h"
 #include "bench_set.h"
 #include "faiss_methods.h"
+#include "quant/bit_packing.h"
 #include "random_vectors.h"
-#include "tqdb/bit_packing.h"
 #include "tqdb_method.h"
 
 namespace tqdb::bench {

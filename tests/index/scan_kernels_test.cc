@@ -7,10 +7,10 @@
 #include "gtest/gtest.h"
 #include "index/scan/lookup_tables.h"
 #include "index/scan/nibble_blocks.h"
+#include "quant/bit_packing.h"
 #include "quant/code_scorer.h"
+#include "quant/codebook.h"
 #include "test_util.h"
-#include "tqdb/bit_packing.h"
-#include "tqdb/codebook.h"
 
 namespace tqdb::scan {
 namespace {

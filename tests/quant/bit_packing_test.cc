@@ -1,4 +1,4 @@
-#include "tqdb/bit_packing.h"
+#include "quant/bit_packing.h"
 
 #include <random>
 #include <vector>

@@ -7,9 +7,9 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "quant/bit_packing.h"
+#include "quant/codebook.h"
 #include "test_util.h"
-#include "tqdb/bit_packing.h"
-#include "tqdb/codebook.h"
 
 namespace tqdb {
 namespace {

@@ -1,4 +1,4 @@
-#include "tqdb/codebook.h"
+#include "quant/codebook.h"
 
 #include <cmath>
 #include <vector>

@@ -1,7 +1,7 @@
 #include "tqdb/quantizer_config.h"
 
 #include "gtest/gtest.h"
-#include "tqdb/codebook.h"
+#include "quant/codebook.h"
 
 namespace tqdb {
 namespace {

@@ -1,13 +1,13 @@
-#include "tqdb/rotation.h"
+#include "quant/rotation.h"
 
 #include <cmath>
 #include <string>
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "quant/sphere_distribution.h"
 #include "test_util.h"
 #include "tqdb/metric.h"
-#include "tqdb/sphere_distribution.h"
 
 namespace tqdb {
 namespace {

@@ -12,13 +12,13 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "tqdb/codebook.h"
 #include "tqdb/quantizer_config.h"
-#include "tqdb/rotation.h"
 
 namespace tqdb {
 
-class QjlProjection;
+struct Codebook;      // quant/codebook.h
+class QjlProjection;  // quant/qjl_projection.h
+class Rotation;       // quant/rotation.h
 
 // The QJL sign bits' "centroids": bit 0 is -1, bit 1 is +1.
 inline constexpr float kSignCentroids[2] = {-1.0f, 1.0f};

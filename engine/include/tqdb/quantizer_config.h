@@ -7,9 +7,14 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "tqdb/rotation.h"
 
 namespace tqdb {
+
+// The random rotation applied before quantizing: a dense Haar matrix (the O(d^2) reference) or
+// the fast structured transform (production).
+enum class RotationKind { kDense, kFast };
+
+const char* RotationKindName(RotationKind kind);
 
 enum class QuantizerKind {
   kMse,   // tq-mse: b bits per coordinate, nearest Lloyd-Max centroid.

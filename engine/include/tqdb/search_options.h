@@ -1,6 +1,8 @@
 // What a search asks for: one options type for the in-memory index and the durable collection.
 #pragma once
 
+#include <algorithm>
+
 namespace tqdb {
 
 inline constexpr int kMaxSearchK = 16384;
@@ -25,5 +27,11 @@ struct SearchOptions {
   // and benchmarks compare the two; results are identical either way).
   bool reference_scan = false;
 };
+
+// How many candidates a search keeps for its re-rank: the k best, or rerank_candidates when a
+// re-rank asks for more. The one place the rule is written (the index and the collection).
+inline int CandidatesKept(const SearchOptions& options) {
+  return options.rerank ? std::max(options.k, options.rerank_candidates) : options.k;
+}
 
 }  // namespace tqdb

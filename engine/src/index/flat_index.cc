@@ -20,6 +20,7 @@
 #include "index/topk.h"
 #include "index/vector_checks.h"
 #include "index/vector_coder.h"
+#include "quant/codebook.h"
 #include "quant/prepared_query.h"
 #include "tqdb/status_macros.h"
 
@@ -280,9 +281,7 @@ absl::StatusOr<std::vector<std::vector<SearchHit>>> FlatIndex::SearchBatch(
   return results;
 }
 
-size_t FlatIndex::Keep(const SearchOptions& params) {
-  return params.rerank ? std::max(params.k, params.rerank_candidates) : params.k;
-}
+size_t FlatIndex::Keep(const SearchOptions& params) { return CandidatesKept(params); }
 
 FlatIndex::QueryScan FlatIndex::PrepareScan(const float* query, const SearchOptions& params) const {
   const int d = dim();

@@ -1,7 +1,7 @@
 #include "quant/code_scorer.h"
 
+#include "quant/bit_packing.h"
 #include "quant/float_tables.h"
-#include "tqdb/bit_packing.h"
 
 namespace tqdb {
 

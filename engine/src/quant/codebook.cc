@@ -1,4 +1,4 @@
-#include "tqdb/codebook.h"
+#include "quant/codebook.h"
 
 #include <algorithm>
 #include <cmath>
@@ -7,8 +7,8 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
+#include "quant/sphere_distribution.h"
 #include "tqdb/mutex.h"
-#include "tqdb/sphere_distribution.h"
 
 namespace tqdb {
 namespace {

@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "tqdb/rotation.h"
+#include "quant/rotation.h"
 
 namespace tqdb {
 

@@ -5,7 +5,7 @@
 
 #include "quant/fast_rotation.h"
 #include "quant/random.h"
-#include "tqdb/sphere_distribution.h"
+#include "quant/sphere_distribution.h"
 
 namespace tqdb {
 

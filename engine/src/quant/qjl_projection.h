@@ -14,8 +14,8 @@
 #include <memory>
 #include <vector>
 
+#include "quant/rotation.h"
 #include "tqdb/quantizer_config.h"
-#include "tqdb/rotation.h"
 
 namespace tqdb {
 

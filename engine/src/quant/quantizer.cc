@@ -4,10 +4,12 @@
 #include <cmath>
 #include <vector>
 
+#include "quant/bit_packing.h"
+#include "quant/codebook.h"
 #include "quant/prepared_query.h"
 #include "quant/qjl_projection.h"
 #include "quant/random.h"
-#include "tqdb/bit_packing.h"
+#include "quant/rotation.h"
 #include "tqdb/status_macros.h"
 
 namespace tqdb {

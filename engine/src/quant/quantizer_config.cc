@@ -1,7 +1,7 @@
 #include "tqdb/quantizer_config.h"
 
 #include "absl/strings/str_cat.h"
-#include "tqdb/codebook.h"
+#include "quant/codebook.h"
 
 namespace tqdb {
 

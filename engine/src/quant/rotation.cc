@@ -1,4 +1,4 @@
-#include "tqdb/rotation.h"
+#include "quant/rotation.h"
 
 #include "absl/strings/str_cat.h"
 #include "quant/dense_rotation.h"

@@ -1,4 +1,4 @@
-#include "tqdb/sphere_distribution.h"
+#include "quant/sphere_distribution.h"
 
 #include <algorithm>
 #include <cmath>

@@ -2,7 +2,7 @@
 
 #include <vector>
 
-#include "tqdb/bit_packing.h"
+#include "quant/bit_packing.h"
 
 namespace tqdb::scan {
 

@@ -14,12 +14,9 @@
 #include <string_view>
 
 #include "absl/status/statusor.h"
+#include "tqdb/quantizer_config.h"  // RotationKind
 
 namespace tqdb {
-
-enum class RotationKind { kDense, kFast };
-
-const char* RotationKindName(RotationKind kind);
 
 class Rotation {
  public:

@@ -1,5 +1,6 @@
-// A durable collection of vectors: RocksDB holds the truth, an in-memory FlatIndex is the cache
-// that search reads (docs/DESIGN.md, "Storage").
+// A durable collection of vectors: RocksDB holds the truth, an in-memory index (flat, or
+// partitioned once the collection passes partition_at) is the cache that search reads
+// (docs/DESIGN.md, "Storage" and "Partitions").
 //
 // Every upsert or delete is one atomic RocksDB write batch with the write-ahead log on, and is
 // acknowledged only once it is as durable as the collection's Durability says. Codes are written

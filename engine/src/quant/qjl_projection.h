@@ -1,4 +1,5 @@
-// The random projection S of the 1-bit QJL sketch used by tq-prod (TurboQuant, Section 3.2).
+// The random projection S of the 1-bit QJL sketch used by tq-prod (TurboQuant [Zandieh et al.,
+// arXiv:2504.19874], Section 3.2).
 //
 // For a residual r with gamma = |r|, the sketch stores sign(S r); for a query z the estimate
 //   <z, r> ~ gamma * scale * <S z, sign(S r)>

@@ -2,7 +2,8 @@
 //
 // After a uniformly random rotation every coordinate of a unit vector follows f_d and distinct
 // coordinates are nearly independent, which is what lets one fixed scalar codebook serve any
-// input (TurboQuant, Section 3). Two implementations share one interface:
+// input (TurboQuant [Zandieh et al., arXiv:2504.19874], Section 3). Two implementations share
+// one interface:
 //   - DenseRotation: a Haar-random orthogonal matrix (QR of a Gaussian matrix); O(d^2) per
 //     vector. The reference.
 //   - FastRotation: rounds of random sign flips and normalized Walsh-Hadamard transforms;

@@ -2,10 +2,11 @@
 //
 // After a random rotation every coordinate of a unit vector follows
 //   f_d(t) = Gamma(d/2) / (sqrt(pi) Gamma((d-1)/2)) * (1 - t^2)^((d-3)/2),  t in [-1, 1]
-// (TurboQuant, Lemma 1). Codebooks, goodness-of-fit tests and the QJL constant all need
-// integrals of f_d over intervals; this class computes them by Gauss-Legendre quadrature in the
-// angle phi = acos(t), where the density becomes sin^(d-2)(phi): smooth for every d >= 2, with
-// no endpoint singularity (d = 2 is the arcsine law in t but uniform in phi).
+// (TurboQuant [Zandieh et al., arXiv:2504.19874], Lemma 1). Codebooks, goodness-of-fit tests and
+// the QJL constant all need integrals of f_d over intervals; this class computes them by
+// Gauss-Legendre quadrature in the angle phi = acos(t), where the density becomes sin^(d-2)(phi):
+// smooth for every d >= 2, with no endpoint singularity (d = 2 is the arcsine law in t but uniform
+// in phi).
 #pragma once
 
 #include <vector>

@@ -53,7 +53,7 @@ absl::StatusOr<CollectionConfig> FromProto(const v1::CollectionConfig& proto) {
   CollectionSpec spec;
   spec.name = proto.name();
   // The engine's checks name the value sent; only values past int are refused here.
-  if (proto.dimension() > static_cast<uint32_t>(kMaxDimension)) {
+  if (proto.dimension() > static_cast<uint32_t>(INT32_MAX)) {
     return absl::InvalidArgumentError(
         absl::StrCat("dimension must be in [1, ", kMaxDimension, "], got ", proto.dimension()));
   }
@@ -144,12 +144,13 @@ absl::StatusOr<SearchOptions> FromProto(const v1::SearchOptions& proto) {
     return absl::InvalidArgumentError(absl::StrCat(
         "nprobe must be in [0, ", kMaxNprobe, "] (0: the collection's), got ", proto.nprobe()));
   }
+  // Unset (0) takes the engine's defaults (search_options.h).
   SearchOptions options;
-  options.k = proto.k() == 0 ? 10 : static_cast<int>(proto.k());
+  if (proto.k() != 0) options.k = static_cast<int>(proto.k());
   options.rerank = proto.rerank();
-  options.rerank_candidates = proto.rerank_candidates() == 0
-                                  ? std::max(100, options.k)
-                                  : static_cast<int>(proto.rerank_candidates());
+  if (proto.rerank_candidates() != 0) {
+    options.rerank_candidates = static_cast<int>(proto.rerank_candidates());
+  }
   options.with_vectors = proto.with_vectors();
   options.with_payloads = proto.with_payloads();
   options.nprobe = static_cast<int>(proto.nprobe());

@@ -60,7 +60,8 @@ ABSL_FLAG(std::string, api_keys_file, "",
 ABSL_FLAG(std::string, metrics_listen, "",
           "serve Prometheus metrics at http://HOST:PORT/metrics (port 0 picks one); empty: off");
 ABSL_FLAG(int64_t, max_collections, 1000, "collections this server may hold");
-ABSL_FLAG(int, max_dimension, 65536, "largest dimension a new collection may have (<= 65536)");
+ABSL_FLAG(int, max_dimension, tqdb::kMaxDimension,
+          "largest dimension a new collection may have (at most the engine's 65,536)");
 ABSL_FLAG(int, max_concurrent_streams, 64,
           "requests in flight per client connection; more wait for one to finish");
 ABSL_FLAG(int64_t, cache_mb, 64,

@@ -57,6 +57,9 @@ grpc::Status TqdbService::CreateCollection(grpc::ServerContext* context,
   return Handle([&]() -> absl::Status {
     TQDB_RETURN_IF_ERROR(Authorize(*context, Role::kAdmin, request->config().name()));
     TQDB_ASSIGN_OR_RETURN(CollectionConfig config, FromProto(request->config()));
+    // The engine's own rules first, so a value past them is reported against them; then this
+    // server's narrower limits.
+    TQDB_RETURN_IF_ERROR(ValidateCollectionConfig(config));
     if (config.quantizer.dim > limits_.max_dimension) {
       return absl::InvalidArgumentError(absl::StrCat("dimension ", config.quantizer.dim,
                                                      " is above this server's limit of ",

@@ -7,6 +7,7 @@
 
 #include "api_keys.h"
 #include "response_budget.h"
+#include "tqdb/collection_config.h"
 #include "tqdb/database.h"
 #include "tqdb/v1/tqdb.grpc.pb.h"
 
@@ -14,8 +15,8 @@ namespace tqdb::server {
 
 struct ServiceLimits {
   size_t max_response_bytes = size_t{64} << 20;
-  size_t max_collections = 1000;  // CreateCollection past it: RESOURCE_EXHAUSTED
-  int max_dimension = 65536;      // CreateCollection above it: INVALID_ARGUMENT
+  size_t max_collections = 1000;      // CreateCollection past it: RESOURCE_EXHAUSTED
+  int max_dimension = kMaxDimension;  // CreateCollection above it: INVALID_ARGUMENT
 };
 
 struct ServiceOptions {

@@ -333,10 +333,7 @@ absl::Status CollectionImpl::RewriteAgainstCenter(std::vector<float> center,
   for (const auto& [number, stats] : segments_) batch.DeleteSegment(number);
   std::map<uint64_t, SegmentStats> segments;
   // The kept vectors in sealed segments of about the target size, then the upsert's own.
-  // The segment layout's own size per entry (segment_codec.h), not a copy of it.
-  const size_t entry_bytes =
-      storage::SegmentBytes(1, code_bytes) - storage::SegmentBytes(0, code_bytes);
-  const size_t per_segment = std::max<size_t>(1, policy_.target_bytes / entry_bytes);
+  const size_t per_segment = storage::EntriesPerSegment(policy_, code_bytes, false);
   auto put_segment = [&](absl::Span<const uint64_t> ids, size_t first)
                          ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_) -> absl::Status {
     const uint64_t number = next_segment_++;

@@ -137,9 +137,7 @@ absl::Status CollectionImpl::RunPartition(PartitionJob job) {
     const IndexEncoder& encoder = *index->encoder();
 
     // Re-encode every vector into segments of about the target size.
-    const size_t entry_bytes =
-        storage::SegmentBytes(1, code_bytes_, true) - storage::SegmentBytes(0, code_bytes_, true);
-    const size_t per_segment = std::max<size_t>(1, policy_.target_bytes / entry_bytes);
+    const size_t per_segment = storage::EntriesPerSegment(policy_, code_bytes_, true);
     std::vector<uint64_t> ids;
     for (size_t first = 0; first < job.ids.size(); first += per_segment) {
       if (stopped()) return Cancelled(config_.name);

@@ -343,22 +343,11 @@ std::vector<SearchHit> FlatIndex::SearchOne(const float* query, const SearchOpti
 
 std::vector<SearchHit> FlatIndex::Finish(const float* query, const QueryScan& query_scan, TopK top,
                                          const SearchOptions& params) const {
-  const Metric metric = options_.metric;
   const std::vector<std::pair<float, uint32_t>> best = std::move(top).Sorted();
-  std::vector<SearchHit> hits;
-  if (params.rerank) {
-    for (const auto& [score, i] :
-         RerankExact(metric, query, query_scan.terms.norm_sq, dim(), best.size(), params.k,
-                     [&](size_t c) { return slots_->vectors.slot(best[c].second); })) {
-      hits.push_back({id_map_->id(best[i].second), score});
-    }
-    return hits;
-  }
-  hits.reserve(std::min<size_t>(best.size(), params.k));
-  for (size_t i = 0; i < best.size() && i < static_cast<size_t>(params.k); ++i) {
-    hits.push_back({id_map_->id(best[i].second), ScoreOfKey(metric, best[i].first)});
-  }
-  return hits;
+  return HitsOf(
+      options_.metric, query, query_scan.terms.norm_sq, dim(), best, params,
+      [&](size_t c) { return id_map_->id(best[c].second); },
+      [&](size_t c) { return slots_->vectors.slot(best[c].second); });
 }
 
 const Quantizer& FlatIndex::quantizer() const { return *quantizer_; }

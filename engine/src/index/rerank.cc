@@ -26,4 +26,24 @@ std::vector<std::pair<float, size_t>> RerankExact(
   return scored;
 }
 
+std::vector<SearchHit> HitsOf(Metric metric, const float* query, float query_norm_sq, int dim,
+                              const std::vector<std::pair<float, uint32_t>>& best,
+                              const SearchOptions& params,
+                              const std::function<uint64_t(size_t)>& id_of,
+                              const std::function<const float*(size_t)>& vector_of) {
+  std::vector<SearchHit> hits;
+  if (params.rerank) {
+    for (const auto& [score, c] :
+         RerankExact(metric, query, query_norm_sq, dim, best.size(), params.k, vector_of)) {
+      hits.push_back({id_of(c), score});
+    }
+    return hits;
+  }
+  hits.reserve(std::min<size_t>(best.size(), params.k));
+  for (size_t c = 0; c < best.size() && c < static_cast<size_t>(params.k); ++c) {
+    hits.push_back({id_of(c), ScoreOfKey(metric, best[c].first)});
+  }
+  return hits;
+}
+
 }  // namespace tqdb

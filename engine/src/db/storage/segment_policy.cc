@@ -4,7 +4,15 @@
 #include <bit>
 #include <map>
 
+#include "db/storage/segment_codec.h"
+
 namespace tqdb::storage {
+
+size_t EntriesPerSegment(const SegmentPolicy& policy, size_t code_bytes, bool partitioned) {
+  const size_t entry_bytes =
+      SegmentBytes(1, code_bytes, partitioned) - SegmentBytes(0, code_bytes, partitioned);
+  return std::max<size_t>(1, policy.target_bytes / entry_bytes);
+}
 namespace {
 
 size_t LiveBytes(const SegmentStats& s) {

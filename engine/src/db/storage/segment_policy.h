@@ -21,6 +21,10 @@ struct SegmentPolicy {
   double max_dead_fraction = 0.5;         // rewrite a sealed segment once this much is dead
 };
 
+// How many entries of `code_bytes` fill one segment of about target_bytes (at least 1), for
+// whoever writes many vectors at once (a re-centering, a partitioning).
+size_t EntriesPerSegment(const SegmentPolicy& policy, size_t code_bytes, bool partitioned);
+
 // Groups of segment numbers; each group is rewritten into one segment of its live entries (none
 // when all are dead). Groups are disjoint; segments appear in ascending number.
 std::vector<std::vector<uint64_t>> PlanSegmentRewrites(const std::vector<SegmentStats>& segments,

@@ -275,21 +275,11 @@ std::vector<SearchHit> IvfIndex::SearchProbed(const float* query, const uint32_t
     const size_t i = std::upper_bound(offsets.begin(), offsets.end(), value) - offsets.begin() - 1;
     where.push_back({lists_[scanned[i]].get(), value - offsets[i]});
   }
-  std::vector<SearchHit> hits;
-  if (params.rerank) {
-    if (!scan.has_value()) return hits;  // every probed list was empty
-    for (const auto& [score, c] : RerankExact(
-             options_.metric, query, scan->terms.norm_sq, dim(), best.size(), params.k,
-             [&](size_t c) { return where[c].first->slots_->vectors.slot(where[c].second); })) {
-      hits.push_back({where[c].first->id_map_->id(where[c].second), score});
-    }
-    return hits;
-  }
-  for (size_t i = 0; i < best.size() && i < static_cast<size_t>(params.k); ++i) {
-    hits.push_back(
-        {where[i].first->id_map_->id(where[i].second), ScoreOfKey(options_.metric, best[i].first)});
-  }
-  return hits;
+  if (!scan.has_value()) return {};  // every probed list was empty
+  return HitsOf(
+      options_.metric, query, scan->terms.norm_sq, dim(), best, params,
+      [&](size_t c) { return where[c].first->id_map_->id(where[c].second); },
+      [&](size_t c) { return where[c].first->slots_->vectors.slot(where[c].second); });
 }
 
 absl::StatusOr<std::vector<SearchHit>> IvfIndex::Search(absl::Span<const float> query,

@@ -90,6 +90,7 @@ v1::MemoryUsage ToProto(const IndexMemory& memory) {
   proto.set_ids(memory.ids);
   proto.set_vectors(memory.vectors);
   proto.set_lists(memory.lists);
+  proto.set_codec(memory.codec);
   return proto;
 }
 

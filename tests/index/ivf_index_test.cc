@@ -274,5 +274,27 @@ TEST_F(IvfGloveTest, BadInputGetsAClearError) {
   EXPECT_EQ((*ivf)->size(), 500u) << "a refused batch changes nothing";
 }
 
+// The lists differ only in their centers: they share one quantizer (rotation, QJL projection,
+// codebook), and the index counts it once. (Each list had its own, uncounted: at d = 1536 with
+// tq-prod about 100 KB per list.)
+TEST(IvfMemoryTest, TheListsShareOneQuantizerCountedOnce) {
+  for (const int bits : {1, 4}) {  // tq-prod (with its QJL projection), tq-mse
+    IvfIndexOptions options;
+    options.metric = Metric::kCosine;
+    options.quantizer = DefaultQuantizerConfig(256, bits);
+    constexpr size_t kLists = 64;
+    auto ivf = IvfIndex::Create(options, testing::RandomUnitVectors(kLists, 256, 5));
+    ASSERT_TRUE(ivf.ok()) << ivf.status();
+    FlatIndexOptions flat_options;
+    flat_options.metric = options.metric;
+    flat_options.quantizer = options.quantizer;
+    auto flat = FlatIndex::Create(flat_options);
+    ASSERT_TRUE(flat.ok()) << flat.status();
+    const size_t one = (*flat)->Memory().codec;
+    EXPECT_GT(one, 256 * sizeof(float)) << "the rotation's permutations and signs at least";
+    EXPECT_EQ((*ivf)->Memory().codec, one) << "bits " << bits;
+  }
+}
+
 }  // namespace
 }  // namespace tqdb

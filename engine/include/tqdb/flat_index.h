@@ -44,6 +44,10 @@ struct FlatIndexOptions {
 class FlatIndex final : public Index {
  public:
   static absl::StatusOr<std::unique_ptr<FlatIndex>> Create(const FlatIndexOptions& options);
+  // With `quantizer` (built for options.quantizer) shared with other indexes: the lists of a
+  // partitioned index, which counts its memory once (Memory() here leaves it out).
+  static absl::StatusOr<std::unique_ptr<FlatIndex>> Create(
+      const FlatIndexOptions& options, std::shared_ptr<const Quantizer> quantizer);
   ~FlatIndex();
 
   const FlatIndexOptions& options() const { return options_; }
@@ -143,6 +147,7 @@ class FlatIndex final : public Index {
   std::shared_ptr<const VectorCoder> coder_;
   std::shared_ptr<const IndexEncoder> encoder_;  // wraps coder_
   const Quantizer* quantizer_ = nullptr;         // coder_'s
+  bool owns_quantizer_ = true;                   // counted in Memory()
   size_t code_bytes_ = 0;
   // The code of `slot`: in `buffer` (code_bytes_), taken out of the blocks, or where it is
   // stored.

@@ -30,13 +30,15 @@ struct IndexMemory {
   size_t ids = 0;      // ids, the maps back to slots (and lists), and their tags
   size_t vectors = 0;  // float vectors kept for re-rank (store_vectors)
   size_t lists = 0;    // partitioned index: centroids and list headers
-  size_t total() const { return codes + factors + ids + vectors + lists; }
+  size_t codec = 0;    // the quantizer: rotation, QJL projection, codebook (one per index)
+  size_t total() const { return codes + factors + ids + vectors + lists + codec; }
   IndexMemory& operator+=(const IndexMemory& other) {
     codes += other.codes;
     factors += other.factors;
     ids += other.ids;
     vectors += other.vectors;
     lists += other.lists;
+    codec += other.codec;
     return *this;
   }
 };

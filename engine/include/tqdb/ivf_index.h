@@ -112,6 +112,7 @@ class IvfIndex final : public Index {
   IvfIndexOptions options_;
   std::shared_ptr<const ivf::CoarseQuantizer> coarse_;
   std::shared_ptr<const IndexEncoder> encoder_;
+  std::shared_ptr<const Quantizer> quantizer_;  // shared by the lists
   std::vector<std::unique_ptr<FlatIndex>> lists_;
   absl::flat_hash_map<uint64_t, uint32_t> list_of_;  // id -> its list
   // Every list scores a query prepared once (cosine lists do not shift queries; inner product

@@ -48,6 +48,8 @@ class Quantizer {
   size_t mse_bytes() const { return mse_bytes_; }
   const Codebook* codebook() const { return codebook_.get(); }
   const Rotation& rotation() const { return *rotation_; }
+  // Bytes held: the rotation, tq-prod's QJL projection and the codebook.
+  size_t MemoryBytes() const;
 
   // Encodes one vector of dim() finite floats (the caller validates). Thread-safe.
   void Encode(const float* x, uint8_t* code, VectorFactors* factors) const;

@@ -43,8 +43,21 @@ FlatIndex::FlatIndex(const FlatIndexOptions& options)
 FlatIndex::~FlatIndex() = default;
 
 absl::StatusOr<std::unique_ptr<FlatIndex>> FlatIndex::Create(const FlatIndexOptions& options) {
+  TQDB_ASSIGN_OR_RETURN(std::unique_ptr<Quantizer> quantizer, Quantizer::Create(options.quantizer));
+  TQDB_ASSIGN_OR_RETURN(std::unique_ptr<FlatIndex> index,
+                        Create(options, std::shared_ptr<const Quantizer>(std::move(quantizer))));
+  index->owns_quantizer_ = true;
+  return index;
+}
+
+absl::StatusOr<std::unique_ptr<FlatIndex>> FlatIndex::Create(
+    const FlatIndexOptions& options, std::shared_ptr<const Quantizer> quantizer) {
+  if (quantizer == nullptr || quantizer->dim() != options.quantizer.dim) {
+    return absl::InvalidArgumentError("FlatIndex: the shared quantizer is not of this dimension");
+  }
   std::unique_ptr<FlatIndex> index(new FlatIndex(options));
-  TQDB_ASSIGN_OR_RETURN(index->coder_, VectorCoder::Create(options.metric, options.quantizer,
+  index->owns_quantizer_ = false;
+  TQDB_ASSIGN_OR_RETURN(index->coder_, VectorCoder::Create(options.metric, std::move(quantizer),
                                                            options.center, options.shift_queries));
   index->quantizer_ = &index->coder_->quantizer();
   index->encoder_ = MakeFlatEncoder(index->coder_);
@@ -527,6 +540,7 @@ IndexMemory FlatIndex::Memory() const {
   memory.factors = slots_->norms.MemoryBytes() + slots_->auxs.MemoryBytes();
   memory.ids = id_map_->MemoryBytes() + slots_->tags.MemoryBytes();
   memory.vectors = slots_->vectors.MemoryBytes();
+  if (owns_quantizer_) memory.codec = quantizer_->MemoryBytes();
   return memory;
 }
 

@@ -8,7 +8,7 @@
 
 namespace tqdb {
 
-VectorCoder::VectorCoder(Metric metric, std::unique_ptr<Quantizer> quantizer,
+VectorCoder::VectorCoder(Metric metric, std::shared_ptr<const Quantizer> quantizer,
                          std::vector<float> center, bool shift_queries)
     : metric_(metric),
       quantizer_(std::move(quantizer)),
@@ -24,11 +24,18 @@ absl::StatusOr<std::unique_ptr<VectorCoder>> VectorCoder::Create(Metric metric,
                                                                  std::vector<float> center,
                                                                  bool shift_queries) {
   TQDB_ASSIGN_OR_RETURN(std::unique_ptr<Quantizer> q, Quantizer::Create(quantizer));
+  return Create(metric, std::shared_ptr<const Quantizer>(std::move(q)), std::move(center),
+                shift_queries);
+}
+
+absl::StatusOr<std::unique_ptr<VectorCoder>> VectorCoder::Create(
+    Metric metric, std::shared_ptr<const Quantizer> quantizer, std::vector<float> center,
+    bool shift_queries) {
   // m = 0 is no center: the uncentered path, bit for bit (any metric).
   if (std::all_of(center.begin(), center.end(), [](float v) { return v == 0; })) center.clear();
-  if (!center.empty()) TQDB_RETURN_IF_ERROR(ValidateCenter(center, quantizer.dim, metric));
+  if (!center.empty()) TQDB_RETURN_IF_ERROR(ValidateCenter(center, quantizer->dim(), metric));
   return std::unique_ptr<VectorCoder>(
-      new VectorCoder(metric, std::move(q), std::move(center), shift_queries));
+      new VectorCoder(metric, std::move(quantizer), std::move(center), shift_queries));
 }
 
 void VectorCoder::EncodeBatch(const float* x, size_t n, uint8_t* codes,

@@ -56,9 +56,15 @@ class VectorCoder {
                                                              const QuantizerConfig& quantizer,
                                                              std::vector<float> center,
                                                              bool shift_queries = true);
+  // The same with `quantizer` shared (the lists of a partitioned index: one quantizer, a center
+  // each).
+  static absl::StatusOr<std::unique_ptr<VectorCoder>> Create(
+      Metric metric, std::shared_ptr<const Quantizer> quantizer, std::vector<float> center,
+      bool shift_queries = true);
 
   Metric metric() const { return metric_; }
   const Quantizer& quantizer() const { return *quantizer_; }
+  const std::shared_ptr<const Quantizer>& shared_quantizer() const { return quantizer_; }
   int dim() const { return quantizer_->dim(); }
   bool centered() const { return !center_.empty(); }
   const std::vector<float>& center() const { return center_; }
@@ -111,14 +117,14 @@ class VectorCoder {
   }
 
  private:
-  VectorCoder(Metric metric, std::unique_ptr<Quantizer> quantizer, std::vector<float> center,
+  VectorCoder(Metric metric, std::shared_ptr<const Quantizer> quantizer, std::vector<float> center,
               bool shift_queries);
 
   // Centered: encodes v - m (cosine: v / |v| - m) using `r` (dim() floats) as scratch.
   void EncodeCentered(const float* v, float* r, uint8_t* code, VectorFactors* factors) const;
 
   const Metric metric_;
-  const std::unique_ptr<Quantizer> quantizer_;
+  const std::shared_ptr<const Quantizer> quantizer_;
   const std::vector<float> center_;
   const bool shift_queries_;
   float center_norm_sq_ = 0;

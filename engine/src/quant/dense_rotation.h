@@ -15,6 +15,7 @@ class DenseRotation final : public Rotation {
   int dim() const override { return dim_; }
   void Apply(const float* in, float* out) const override;
   void ApplyInverse(const float* in, float* out) const override;
+  size_t MemoryBytes() const override { return sizeof(*this) + matrix_.capacity() * sizeof(float); }
 
  private:
   int dim_;

@@ -27,6 +27,10 @@ class FastRotation final : public Rotation {
   int dim() const override { return dim_; }
   void Apply(const float* in, float* out) const override;
   void ApplyInverse(const float* in, float* out) const override;
+  size_t MemoryBytes() const override {
+    return sizeof(*this) + permutations_.capacity() * sizeof(uint32_t) +
+           scaled_signs_.capacity() * sizeof(float);
+  }
 
  private:
   // Signs for round r and window w; those inside the window are pre-multiplied by 1/sqrt(p) so

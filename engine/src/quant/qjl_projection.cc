@@ -55,4 +55,9 @@ void QjlProjection::ProjectTranspose(const float* in, float* out) const {
   for (int k = 0; k < dim_; ++k) out[k] = static_cast<float>(result[k]);
 }
 
+size_t QjlProjection::MemoryBytes() const {
+  return sizeof(*this) + gaussian_.capacity() * sizeof(float) +
+         (rotation_ != nullptr ? rotation_->MemoryBytes() : 0);
+}
+
 }  // namespace tqdb

@@ -30,6 +30,8 @@ class QjlProjection {
   void ProjectTranspose(const float* in, float* out) const;
   // The constant `scale` of the estimator above.
   double estimator_scale() const { return estimator_scale_; }
+  // Bytes held (the Gaussian matrix, or the structured rotation).
+  size_t MemoryBytes() const;
 
  private:
   QjlProjectionKind kind_;

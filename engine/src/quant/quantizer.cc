@@ -39,6 +39,15 @@ EncodeScratch& Scratch(int dim) {
 Quantizer::Quantizer(const QuantizerConfig& config) : config_(config) {}
 Quantizer::~Quantizer() = default;
 
+size_t Quantizer::MemoryBytes() const {
+  size_t bytes = sizeof(*this) + rotation_->MemoryBytes();
+  if (projection_ != nullptr) bytes += projection_->MemoryBytes();
+  if (codebook_ != nullptr) {
+    bytes += (codebook_->centroids.capacity() + codebook_->boundaries.capacity()) * sizeof(float);
+  }
+  return bytes;
+}
+
 absl::StatusOr<std::unique_ptr<Quantizer>> Quantizer::Create(const QuantizerConfig& config) {
   TQDB_RETURN_IF_ERROR(ValidateQuantizerConfig(config));
   std::unique_ptr<Quantizer> q(new Quantizer(config));

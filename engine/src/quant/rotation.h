@@ -28,6 +28,8 @@ class Rotation {
   virtual void Apply(const float* in, float* out) const = 0;
   // out = Pi^T * in, the exact inverse of Apply.
   virtual void ApplyInverse(const float* in, float* out) const = 0;
+  // Bytes held (matrix, or permutations and signs).
+  virtual size_t MemoryBytes() const = 0;
 };
 
 // A reproducible rotation for (kind, dim, seed); dim >= 1.

@@ -81,6 +81,9 @@ absl::StatusOr<std::unique_ptr<IvfIndex>> IvfIndex::Create(const IvfIndexOptions
   index->shared_scan_ =
       !options.shift_queries_per_list && (options.metric != Metric::kL2 || !options.center_lists);
   const bool centered = options.center_lists && options.metric != Metric::kInnerProduct;
+  // One quantizer for every list: they differ only in their centers.
+  TQDB_ASSIGN_OR_RETURN(std::unique_ptr<Quantizer> quantizer, Quantizer::Create(options.quantizer));
+  index->quantizer_ = std::move(quantizer);
   for (size_t l = 0; l < lists; ++l) {
     FlatIndexOptions list;
     list.metric = options.metric;
@@ -89,7 +92,8 @@ absl::StatusOr<std::unique_ptr<IvfIndex>> IvfIndex::Create(const IvfIndexOptions
     if (centered) list.center.assign(centroids.begin() + l * d, centroids.begin() + (l + 1) * d);
     // Unshifted, one prepared query serves every list (SearchProbed).
     list.shift_queries = options.shift_queries_per_list;
-    TQDB_ASSIGN_OR_RETURN(std::unique_ptr<FlatIndex> flat, FlatIndex::Create(list));
+    TQDB_ASSIGN_OR_RETURN(std::unique_ptr<FlatIndex> flat,
+                          FlatIndex::Create(list, index->quantizer_));
     index->lists_.push_back(std::move(flat));
   }
   index->coarse_ = std::make_shared<const ivf::CoarseQuantizer>(std::move(centroids), d);
@@ -315,6 +319,7 @@ IndexMemory IvfIndex::Memory() const {
   memory.ids += list_of_.capacity() * (sizeof(std::pair<uint64_t, uint32_t>) + 1);
   memory.lists += coarse_->centroids().capacity() * sizeof(float) * 2 +  // centroids, list centers
                   lists_.capacity() * (sizeof(FlatIndex) + sizeof(void*));
+  memory.codec += quantizer_->MemoryBytes();
   return memory;
 }
 

@@ -7,6 +7,8 @@
 #include <cstdlib>
 #include <fstream>
 
+#include "absl/strings/escaping.h"
+#include "api_keys.h"
 #include "gtest/gtest.h"
 #include "server_process.h"
 #include "test_util.h"
@@ -93,6 +95,27 @@ TEST_F(TlsTest, MutualTlsRefusesClientsWithoutACertificateFromTheCa) {
   EXPECT_FALSE(List(server, Tls()).ok()) << "no client certificate";
   EXPECT_FALSE(List(server, Tls("stranger")).ok()) << "a certificate from another CA";
   EXPECT_FALSE(List(server, grpc::InsecureChannelCredentials()).ok());
+}
+
+// API keys over TLS are checked on the call's headers too: no key, or an unknown one, is
+// UNAUTHENTICATED; the key works.
+TEST_F(TlsTest, ApiKeysOverTls) {
+  const std::string keys = Path("keys");
+  std::ofstream(keys) << absl::BytesToHexString(server::Sha256("tls-key")) << " read\n";
+  ServerProcess server(Path("data"),
+                       {"--tls_cert=" + Path("server.pem"), "--tls_key=" + Path("server.key"),
+                        "--api_keys_file=" + keys});
+  auto stub = v1::Tqdb::NewStub(grpc::CreateChannel(server.address(), Tls()));
+  for (const std::string key : {"", "wrong-key", "tls-key"}) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    if (!key.empty()) context.AddMetadata("authorization", "Bearer " + key);
+    v1::ListCollectionsResponse response;
+    const grpc::Status status = stub->ListCollections(&context, {}, &response);
+    EXPECT_EQ(status.error_code(),
+              key == "tls-key" ? grpc::StatusCode::OK : grpc::StatusCode::UNAUTHENTICATED)
+        << "key '" << key << "': " << status.error_message();
+  }
 }
 
 // A key that is not the certificate's is named as the cause (the old binary said the address was

@@ -139,6 +139,13 @@ int Run() {
     }
   }
 
+  // A snapshot killed midway leaves its private staging directory behind.
+  if (absl::StatusOr<int> removed =
+          tqdb::Database::RemoveAbandonedSnapshots(absl::GetFlag(FLAGS_snapshot_dir));
+      removed.ok() && *removed > 0) {
+    std::fprintf(stderr, "tqdb-server: removed %d unfinished snapshot(s) from %s\n", *removed,
+                 absl::GetFlag(FLAGS_snapshot_dir).c_str());
+  }
   tqdb::server::ServiceOptions service_options;
   service_options.limits.max_response_bytes =
       static_cast<size_t>(std::max<int64_t>(absl::GetFlag(FLAGS_max_response_bytes), 1));

@@ -27,6 +27,9 @@ class SnapshotRpcTest : public ::testing::Test {
  protected:
   void SetUp() override {
     snapshots_ = dir_.path() + "/snapshots";
+    // What a server killed during a snapshot leaves: the next start removes it.
+    std::filesystem::create_directories(snapshots_ + "/.tqdb-staging-Ab12Cd/content");
+    std::ofstream(snapshots_ + "/.tqdb-staging-Ab12Cd/content/000007.sst") << "partial";
     server_ = std::make_unique<ServerProcess>(
         dir_.path() + "/data", std::vector<std::string>{"--snapshot_dir=" + snapshots_});
     v1::CreateCollectionResponse created;
@@ -63,6 +66,12 @@ class SnapshotRpcTest : public ::testing::Test {
   std::string snapshots_;
   std::unique_ptr<ServerProcess> server_;
 };
+
+TEST_F(SnapshotRpcTest, AStartRemovesUnfinishedSnapshots) {
+  EXPECT_FALSE(std::filesystem::exists(snapshots_ + "/.tqdb-staging-Ab12Cd"));
+  EXPECT_NE(server_->Log().find("removed 1 unfinished snapshot"), std::string::npos)
+      << server_->Log();
+}
 
 // RocksDB's checkpoint stages in "<dir>.tmp" and empties it first: "keep.tmp" then "keep" lost
 // the first snapshot's 8 files on the old binary.

@@ -79,6 +79,10 @@ class Database {
   // directory. NotFound for an unknown collection, AlreadyExists when `dir` exists (or appeared
   // meanwhile).
   absl::Status Snapshot(const std::string& dir, const std::string& collection = "");
+  // Removes what snapshots into `snapshots_dir` left when their process was killed before they
+  // finished (their private staging directories); returns how many. Call when no snapshot into
+  // that folder runs, such as at start.
+  static absl::StatusOr<int> RemoveAbandonedSnapshots(const std::string& snapshots_dir);
 
  private:
   Database(std::string path, const DatabaseOptions& options);

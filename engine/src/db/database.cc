@@ -145,6 +145,10 @@ absl::Status Database::Snapshot(const std::string& dir, const std::string& colle
   return staged.Publish();
 }
 
+absl::StatusOr<int> Database::RemoveAbandonedSnapshots(const std::string& snapshots_dir) {
+  return storage::StagedDirectory::RemoveAbandoned(snapshots_dir);
+}
+
 absl::Status Database::TrimSnapshot(const std::string& dir, const std::string& collection) const {
   // The copy drops the others (one atomic write each, in the copy only).
   DatabaseOptions copy_options = options_;

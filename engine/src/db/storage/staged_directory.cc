@@ -15,6 +15,8 @@
 namespace tqdb::storage {
 namespace {
 
+constexpr char kStagingPrefix[] = ".tqdb-staging-";
+
 absl::Status ErrnoError(int error, const std::string& what) {
   const std::string message = absl::StrCat(what, ": ", std::strerror(error));
   if (error == ENOSPC || error == EDQUOT) return absl::ResourceExhaustedError(message);
@@ -61,7 +63,7 @@ absl::StatusOr<StagedDirectory> StagedDirectory::Create(const std::string& final
     return absl::AlreadyExistsError(
         absl::StrCat(final_path, " exists; a snapshot needs a name not yet in use"));
   }
-  std::string pattern = (parent / ".tqdb-staging-XXXXXX").string();
+  std::string pattern = (parent / (std::string(kStagingPrefix) + "XXXXXX")).string();
   if (::mkdtemp(pattern.data()) == nullptr) {
     return ErrnoError(errno, absl::StrCat("making a staging directory in ", parent.string()));
   }
@@ -110,6 +112,24 @@ absl::Status StagedDirectory::Publish() {
   std::filesystem::remove(staging_path_, ignored);  // now empty
   staging_path_.clear();
   return absl::OkStatus();
+}
+
+absl::StatusOr<int> StagedDirectory::RemoveAbandoned(const std::string& parent) {
+  std::error_code error;
+  int removed = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(parent, error)) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind(kStagingPrefix, 0) != 0 || !entry.is_directory(error) || entry.is_symlink()) {
+      continue;
+    }
+    std::filesystem::remove_all(entry.path(), error);
+    if (error) {
+      return absl::UnavailableError(
+          absl::StrCat("removing the abandoned ", entry.path().string(), ": ", error.message()));
+    }
+    ++removed;
+  }
+  return removed;
 }
 
 }  // namespace tqdb::storage

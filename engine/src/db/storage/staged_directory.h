@@ -32,6 +32,10 @@ class StagedDirectory {
   // name is taken (AlreadyExists: another publisher won), and fsyncs the parent directory.
   absl::Status Publish();
 
+  // Removes the staging directories left in `parent` by processes killed before they published;
+  // returns how many. Only when nothing stages there (at start).
+  static absl::StatusOr<int> RemoveAbandoned(const std::string& parent);
+
  private:
   StagedDirectory(std::string final_path, std::string staging_path);
 

@@ -99,7 +99,9 @@ class FlatIndex final : public Index {
   // absent or the index does not store vectors.
   const float* StoredVector(uint64_t id) const;
 
-  IndexMemory Memory() const override;
+  // Bytes held, by part.
+  IndexMemory Memory() const;
+  IndexStats Stats() const override;
 
  private:
   // The partitioned index scans its lists (flat indexes) with one prepared query and one top-k

@@ -43,6 +43,16 @@ struct IndexMemory {
   }
 };
 
+// What an index reports about itself (a collection's describe): memory by part and, when
+// partitioned, its lists.
+struct IndexStats {
+  size_t size = 0;
+  IndexMemory memory;
+  std::vector<size_t> list_sizes;  // partitioned: vectors in each list; flat: empty
+  std::vector<float> centroids;    // partitioned: row-major, lists x dim; flat: empty
+  int default_nprobe = 0;          // partitioned: lists a search probes unless it says; flat: 0
+};
+
 // Vectors as an index stores them: what a durable collection persists and adds back at open (the
 // way FAISS's sa_encode / add_sa_codes let a caller own the codes).
 struct EncodedVectors {
@@ -84,8 +94,8 @@ class Index {
   virtual absl::StatusOr<std::vector<std::vector<SearchHit>>> SearchBatch(
       absl::Span<const float> queries, const SearchOptions& params) const = 0;
 
-  // Bytes held, by part.
-  virtual IndexMemory Memory() const = 0;
+  // Size, memory and layout, for a caller that reports them.
+  virtual IndexStats Stats() const = 0;
 
   // The stored form, for a caller that persists codes (a collection). Each id carries a `tag`,
   // a label the caller keeps with it (a collection: the segment that stores it), so the index's
@@ -106,9 +116,8 @@ class Index {
   virtual std::vector<uint64_t> Ids() const = 0;
   // Gives back the room grown arrays keep for more vectors (after loading).
   virtual void ShrinkToFit() = 0;
-  // Partitioned: the number of lists, and the vectors in each; flat: 0 and empty.
+  // Partitioned: the number of lists; flat: 0.
   virtual size_t lists() const { return 0; }
-  virtual std::vector<size_t> ListSizes() const { return {}; }
 };
 
 }  // namespace tqdb

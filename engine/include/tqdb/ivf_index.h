@@ -73,7 +73,7 @@ class IvfIndex final : public Index {
   int default_nprobe() const;
   const std::vector<float>& centroids() const;
   // The number of vectors in each list.
-  std::vector<size_t> ListSizes() const override;
+  std::vector<size_t> ListSizes() const;
   // The list of `id`, or -1 when absent.
   int64_t ListOf(uint64_t id) const;
 
@@ -83,7 +83,9 @@ class IvfIndex final : public Index {
                                                 const SearchOptions& params) const override;
   absl::StatusOr<std::vector<std::vector<SearchHit>>> SearchBatch(
       absl::Span<const float> queries, const SearchOptions& params) const override;
-  IndexMemory Memory() const override;
+  // Bytes held, by part (the lists', the id -> list map, centroids, the shared quantizer).
+  IndexMemory Memory() const;
+  IndexStats Stats() const override;
 
   std::shared_ptr<const IndexEncoder> encoder() const override { return encoder_; }
   absl::Status AddEncoded(absl::Span<const uint64_t> ids, const EncodedVectors& encoded,

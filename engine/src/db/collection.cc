@@ -538,13 +538,12 @@ CollectionInfo CollectionImpl::Describe() const {
     ReaderLock lock(index_mu_);
     info.count = index_->size();
     info.code_bytes = index_->encoder()->code_bytes();
-    info.memory = index_->Memory();
     info.center = index_->encoder()->center();
-    info.list_sizes = index_->ListSizes();
-    if (const auto* partitioned = dynamic_cast<const IvfIndex*>(index_.get())) {
-      info.centroids = partitioned->centroids();
-      info.nprobe = partitioned->default_nprobe();
-    }
+    IndexStats stats = index_->Stats();
+    info.memory = stats.memory;
+    info.list_sizes = std::move(stats.list_sizes);
+    info.centroids = std::move(stats.centroids);
+    info.nprobe = stats.default_nprobe;
   }
   info.bytes_on_disk = store_.ApproximateBytes();
   return info;

@@ -544,6 +544,13 @@ IndexMemory FlatIndex::Memory() const {
   return memory;
 }
 
+IndexStats FlatIndex::Stats() const {
+  IndexStats stats;
+  stats.size = size();
+  stats.memory = Memory();
+  return stats;
+}
+
 size_t FlatIndex::size() const { return id_map_->size(); }
 std::vector<uint64_t> FlatIndex::Ids() const { return id_map_->Ids(); }
 bool FlatIndex::Contains(uint64_t id) const { return id_map_->Find(id).has_value(); }

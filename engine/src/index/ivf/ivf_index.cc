@@ -323,4 +323,14 @@ IndexMemory IvfIndex::Memory() const {
   return memory;
 }
 
+IndexStats IvfIndex::Stats() const {
+  IndexStats stats;
+  stats.size = size();
+  stats.memory = Memory();
+  stats.list_sizes = ListSizes();
+  stats.centroids = centroids();
+  stats.default_nprobe = default_nprobe();
+  return stats;
+}
+
 }  // namespace tqdb

@@ -59,7 +59,9 @@ ABSL_FLAG(int64_t, partition_at, -1,
 ABSL_FLAG(int, nprobe, 0,
           "create: lists a search probes by default; search/bench: lists to probe (0: default)");
 ABSL_FLAG(int, lists, 0, "repartition: number of lists (0: about sqrt(vectors))");
-ABSL_FLAG(int, batch, 1000, "load: vectors per upsert message; bench: queries per request");
+ABSL_FLAG(int, batch, 1000,
+          "load: vectors per upsert message (at most 16 MiB of floats each); bench: queries per "
+          "request");
 ABSL_FLAG(size_t, max, 0, "load: at most this many vectors (0: all)");
 ABSL_FLAG(std::string, column, "embedding", "load: CSV/JSON column holding the vector");
 ABSL_FLAG(uint64_t, first_id, 0, "load: id of the first vector (ids are consecutive)");
@@ -312,7 +314,11 @@ int Load(const std::string& name, const std::string& path) {
   v1::UpsertResponse response;
   auto stub = Connect();
   auto writer = stub->UpsertStream(&context, &response);
-  const size_t batch = std::max(1, absl::GetFlag(FLAGS_batch));
+  // At most kLoadMessageBytes of floats per message, whatever --batch says: the server refuses a
+  // request over its --max_request_bytes (64 MiB by default) whole.
+  constexpr size_t kLoadMessageBytes = size_t{16} << 20;
+  const size_t batch = std::clamp<size_t>(absl::GetFlag(FLAGS_batch), 1,
+                                          std::max<size_t>(1, kLoadMessageBytes / (d * 4)));
   const uint64_t first_id = absl::GetFlag(FLAGS_first_id);
   const bool tty = isatty(STDERR_FILENO);
   const auto start = std::chrono::steady_clock::now();

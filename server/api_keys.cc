@@ -94,7 +94,8 @@ absl::Status ApiKeys::Load(const std::string& path) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<ApiKey> ApiKeys::Authenticate(absl::string_view authorization) const {
+absl::StatusOr<std::shared_ptr<const ApiKey>> ApiKeys::Authenticate(
+    absl::string_view authorization) const {
   std::shared_ptr<const std::vector<ApiKey>> keys;
   {
     MutexLock lock(mu_);
@@ -116,19 +117,20 @@ absl::StatusOr<ApiKey> ApiKeys::Authenticate(absl::string_view authorization) co
     if (CRYPTO_memcmp(key.sha256.data(), digest.data(), digest.size()) == 0) match = &key;
   }
   if (match == nullptr) return absl::UnauthenticatedError("unknown API key");
-  return *match;
+  return std::shared_ptr<const ApiKey>(keys, match);
 }
 
 absl::Status ApiKeys::Check(absl::string_view authorization, Role role,
                             const std::string& collection) const {
-  absl::StatusOr<ApiKey> key = Authenticate(authorization);
-  if (!key.ok()) return key.status();
-  if (static_cast<int>(key->role) < static_cast<int>(role)) {
+  absl::StatusOr<std::shared_ptr<const ApiKey>> found = Authenticate(authorization);
+  if (!found.ok()) return found.status();
+  const ApiKey& key = **found;
+  if (static_cast<int>(key.role) < static_cast<int>(role)) {
     return absl::PermissionDeniedError(
-        absl::StrCat("this API key's role is ", kRoleNames[static_cast<int>(key->role)],
+        absl::StrCat("this API key's role is ", kRoleNames[static_cast<int>(key.role)],
                      "; the request needs ", kRoleNames[static_cast<int>(role)]));
   }
-  if (!key->collections.empty() && !key->collections.contains(collection)) {
+  if (!key.collections.empty() && !key.collections.contains(collection)) {
     return absl::PermissionDeniedError(
         collection.empty()
             ? std::string("this API key is limited to some collections; the request covers all")

@@ -42,7 +42,9 @@ class ApiKeys {
 
   // The key whose bearer token `authorization` carries ("Bearer <key>", the scheme in any
   // case); UNAUTHENTICATED for a missing or unknown key.
-  absl::StatusOr<ApiKey> Authenticate(absl::string_view authorization) const;
+  // The key shares ownership of the key set it came from (a reload does not free it), without
+  // a copy per request.
+  absl::StatusOr<std::shared_ptr<const ApiKey>> Authenticate(absl::string_view authorization) const;
 
   // OK when the bearer token in `authorization` holds at least `role` and may use `collection`:
   // a key limited to collections may only make requests that name one of them (empty

@@ -47,7 +47,4 @@ class FastRotation final : public Rotation {
   std::vector<float> scaled_signs_;
 };
 
-// In-place unnormalized Walsh-Hadamard transform of n = 2^k floats.
-void WalshHadamardTransform(float* x, int n);
-
 }  // namespace tqdb

@@ -8,7 +8,7 @@
 #include <numeric>
 #include <random>
 
-#include "quant/multiversioned.h"
+#include "index/ivf/dot_rows.h"
 
 namespace tqdb::ivf {
 namespace {
@@ -19,28 +19,6 @@ constexpr size_t kRowsPerProduct = 1024;
 // spinning after a call and take the cores from the scan that follows (like FAISS, whose
 // threshold is 20 queries).
 constexpr size_t kBlasMinRows = 64;
-
-// Row r of `scores` = <x_r, c> for every centroid c (row-major, dim columns), in eight float
-// lanes the compiler keeps in SIMD registers; compiled for each SIMD level (a search probes
-// with it, so it runs once per query over every centroid).
-TQDB_MULTIVERSIONED void DotRows(const float* x, size_t rows, const float* centroids, size_t k,
-                                 int dim, float* scores) {
-  for (size_t r = 0; r < rows; ++r) {
-    const float* a = x + r * dim;
-    for (size_t c = 0; c < k; ++c) {
-      const float* b = centroids + c * dim;
-      float lanes[8] = {};
-      int j = 0;
-      for (; j + 8 <= dim; j += 8) {
-        for (int l = 0; l < 8; ++l) lanes[l] += a[j + l] * b[j + l];
-      }
-      float sum = 0;
-      for (; j < dim; ++j) sum += a[j] * b[j];
-      for (float lane : lanes) sum += lane;
-      scores[r * k + c] = sum;
-    }
-  }
-}
 
 // BLAS single-threaded while at least one guard lives, in any thread; the last one out restores
 // the thread count found by the first (a process may hold FAISS too, whose calls want them).
@@ -82,7 +60,7 @@ CoarseQuantizer::CoarseQuantizer(std::vector<float> centroids, int dim)
 
 void CoarseQuantizer::InnerProducts(const float* x, size_t n, float* scores) const {
   if (n < kBlasMinRows) {
-    DotRows(x, n, centroids_.data(), size(), dim_, scores);
+    ActiveDotRows()(x, n, centroids_.data(), size(), dim_, scores);
     return;
   }
   cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(n),

@@ -2,17 +2,18 @@
 // tables, the 32 sums  out[i] = sum_g tables[g][nibble(i, g)]  as exact 32-bit integers.
 // Every implementation returns identical sums; scan_scalar.cc is the reference.
 //
-// Dispatch happens once, at first use, by CPU features; TQDB_SIMD=scalar|avx2|avx512 in the
-// environment (or ForceScanLevel) overrides it, so tests cover every path on one machine.
+// The version runs at the engine's SIMD level (quant/simd_level.h: by CPU features, or
+// TQDB_SIMD=scalar|avx2|avx512, or ForceScanLevel), so tests cover every path on one machine.
 #pragma once
 
 #include <cstdint>
 
+#include "quant/simd_level.h"
+
 namespace tqdb::scan {
 
-enum class ScanLevel { kScalar, kAvx2, kAvx512 };
-
-const char* ScanLevelName(ScanLevel level);
+using ScanLevel = SimdLevel;
+inline const char* ScanLevelName(ScanLevel level) { return SimdLevelName(level); }
 
 using ScanBlockFn = void (*)(const uint8_t* block, const uint8_t* tables, int groups,
                              uint32_t* out);
@@ -34,12 +35,10 @@ void ScanQueriesAvx2(const uint8_t* block, const uint8_t* const* tables, int que
 void ScanQueriesAvx512(const uint8_t* block, const uint8_t* const* tables, int queries, int groups,
                        uint32_t* out);
 
-// Whether this CPU can run `level`.
-bool CpuSupports(ScanLevel level);
-// The level in use: TQDB_SIMD if set (and supported), else the best the CPU supports.
-ScanLevel ActiveScanLevel();
-// Forces a level for this process (tests); false if the CPU lacks it.
-bool ForceScanLevel(ScanLevel level);
+using ::tqdb::CpuSupports;
+inline ScanLevel ActiveScanLevel() { return ActiveSimdLevel(); }
+// Forces a level for this process (tests): every kernel of the engine follows it.
+inline bool ForceScanLevel(ScanLevel level) { return ForceSimdLevel(level); }
 ScanBlockFn ActiveScanBlock();
 ScanQueriesFn ActiveScanQueries();
 

@@ -1,0 +1,93 @@
+// Every SIMD level of the vector loops outside the fast scan (the rotation's kernels, the coarse
+// quantizer's dot products) gives exactly the baseline build's bits, on inputs of every shape the
+// code meets; and forcing a level moves the whole engine (one dispatch mechanism). Levels the CPU
+// lacks are skipped, with a message.
+#include <cstring>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "index/ivf/dot_rows.h"
+#include "quant/rotation.h"
+#include "quant/rotation_kernels.h"
+#include "quant/simd_level.h"
+#include "test_util.h"
+
+namespace tqdb {
+namespace {
+
+constexpr SimdLevel kLevels[] = {SimdLevel::kAvx2, SimdLevel::kAvx512};
+
+std::vector<float> Values(size_t n, uint64_t seed) {
+  std::vector<float> v = testing::RandomUnitVectors(1, static_cast<int>(n), seed);
+  for (size_t i = 0; i < n; ++i) v[i] *= static_cast<float>(1 + i % 7);
+  return v;
+}
+
+TEST(SimdKernelsTest, RotationKernelsEqualTheBaselineAtEveryLevel) {
+  const RotationKernels& scalar = RotationKernelsFor(SimdLevel::kScalar);
+  for (SimdLevel level : kLevels) {
+    if (!CpuSupports(level)) {
+      std::printf("skipped %s: this CPU lacks it\n", SimdLevelName(level));
+      continue;
+    }
+    const RotationKernels& simd = RotationKernelsFor(level);
+    for (int n : {1, 2, 8, 16, 32, 64, 128, 1024, 2048}) {
+      std::vector<float> a = Values(n, n), b = a;
+      scalar.walsh_hadamard(a.data(), n);
+      simd.walsh_hadamard(b.data(), n);
+      EXPECT_EQ(std::memcmp(a.data(), b.data(), n * sizeof(float)), 0)
+          << SimdLevelName(level) << " n " << n;
+    }
+    for (int n : {1, 7, 100, 1536}) {
+      const std::vector<float> in = Values(n, 3), s = Values(n, 4);
+      std::vector<uint32_t> perm(n);
+      for (int j = 0; j < n; ++j) perm[j] = static_cast<uint32_t>((j * 7 + 3) % n);
+      std::vector<float> a(n), b(n);
+      scalar.permute_and_scale(in.data(), perm.data(), s.data(), n, a.data());
+      simd.permute_and_scale(in.data(), perm.data(), s.data(), n, b.data());
+      scalar.scale(s.data(), n, a.data());
+      simd.scale(s.data(), n, b.data());
+      EXPECT_EQ(std::memcmp(a.data(), b.data(), n * sizeof(float)), 0)
+          << SimdLevelName(level) << " n " << n;
+    }
+  }
+}
+
+TEST(SimdKernelsTest, DotRowsEqualTheBaselineAtEveryLevel) {
+  const ivf::DotRowsFn scalar = ivf::DotRowsFor(SimdLevel::kScalar);
+  for (SimdLevel level : kLevels) {
+    if (!CpuSupports(level)) continue;
+    for (int dim : {1, 7, 8, 100, 1536}) {
+      const size_t rows = 5, k = 33;
+      const std::vector<float> x = Values(rows * dim, 11), c = Values(k * dim, 12);
+      std::vector<float> a(rows * k), b(rows * k);
+      scalar(x.data(), rows, c.data(), k, dim, a.data());
+      ivf::DotRowsFor(level)(x.data(), rows, c.data(), k, dim, b.data());
+      EXPECT_EQ(std::memcmp(a.data(), b.data(), a.size() * sizeof(float)), 0)
+          << SimdLevelName(level) << " dim " << dim;
+    }
+  }
+}
+
+// A rotation applied at each level is the same rotation, bit for bit, and forcing a level is
+// what the engine then runs.
+TEST(SimdKernelsTest, ForcingALevelMovesTheRotation) {
+  auto rotation = MakeRotation(RotationKind::kFast, 100, 9);
+  ASSERT_TRUE(rotation.ok());
+  const std::vector<float> in = Values(100, 5);
+  const SimdLevel active = ActiveSimdLevel();
+  ASSERT_TRUE(ForceSimdLevel(SimdLevel::kScalar));
+  EXPECT_EQ(ActiveSimdLevel(), SimdLevel::kScalar);
+  std::vector<float> base(100);
+  (*rotation)->Apply(in.data(), base.data());
+  for (SimdLevel level : kLevels) {
+    if (!ForceSimdLevel(level)) continue;
+    std::vector<float> out(100);
+    (*rotation)->Apply(in.data(), out.data());
+    EXPECT_EQ(std::memcmp(base.data(), out.data(), sizeof(float) * 100), 0) << SimdLevelName(level);
+  }
+  ForceSimdLevel(active);
+}
+
+}  // namespace
+}  // namespace tqdb

@@ -13,15 +13,8 @@ const RotationKernels& Kernels();
 }
 
 const RotationKernels& RotationKernelsFor(SimdLevel level) {
-  switch (level) {
-    case SimdLevel::kAvx512:
-      return rotation_avx512::Kernels();
-    case SimdLevel::kAvx2:
-      return rotation_avx2::Kernels();
-    case SimdLevel::kScalar:
-      break;
-  }
-  return rotation_scalar::Kernels();
+  return *ForSimdLevel(level, &rotation_scalar::Kernels(), &rotation_avx2::Kernels(),
+                       &rotation_avx512::Kernels());
 }
 
 }  // namespace tqdb

@@ -17,4 +17,18 @@ SimdLevel ActiveSimdLevel();
 // Forces a level for this process (tests); false if the CPU lacks it.
 bool ForceSimdLevel(SimdLevel level);
 
+// The version of a kernel for `level`, among the one built per level: every dispatcher's switch.
+template <typename T>
+T ForSimdLevel(SimdLevel level, T scalar, T avx2, T avx512) {
+  switch (level) {
+    case SimdLevel::kAvx512:
+      return avx512;
+    case SimdLevel::kAvx2:
+      return avx2;
+    case SimdLevel::kScalar:
+      break;
+  }
+  return scalar;
+}
+
 }  // namespace tqdb

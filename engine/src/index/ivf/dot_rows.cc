@@ -13,15 +13,8 @@ void DotRows(const float* x, size_t rows, const float* centroids, size_t k, int 
 }
 
 DotRowsFn DotRowsFor(SimdLevel level) {
-  switch (level) {
-    case SimdLevel::kAvx512:
-      return dot_rows_avx512::DotRows;
-    case SimdLevel::kAvx2:
-      return dot_rows_avx2::DotRows;
-    case SimdLevel::kScalar:
-      break;
-  }
-  return dot_rows_scalar::DotRows;
+  return ForSimdLevel<DotRowsFn>(level, dot_rows_scalar::DotRows, dot_rows_avx2::DotRows,
+                                 dot_rows_avx512::DotRows);
 }
 
 }  // namespace tqdb::ivf

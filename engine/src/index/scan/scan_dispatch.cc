@@ -5,39 +5,15 @@
 namespace tqdb::scan {
 
 ScanBlockFn ActiveScanBlock() {
-  switch (ActiveScanLevel()) {
-    case ScanLevel::kAvx512:
-      return ScanBlockAvx512;
-    case ScanLevel::kAvx2:
-      return ScanBlockAvx2;
-    case ScanLevel::kScalar:
-      break;
-  }
-  return ScanBlockScalar;
+  return ForSimdLevel(ActiveScanLevel(), ScanBlockScalar, ScanBlockAvx2, ScanBlockAvx512);
 }
 
 ScanQueriesFn ActiveScanQueries() {
-  switch (ActiveScanLevel()) {
-    case ScanLevel::kAvx512:
-      return ScanQueriesAvx512;
-    case ScanLevel::kAvx2:
-      return ScanQueriesAvx2;
-    case ScanLevel::kScalar:
-      break;
-  }
-  return ScanQueriesScalar;
+  return ForSimdLevel(ActiveScanLevel(), ScanQueriesScalar, ScanQueriesAvx2, ScanQueriesAvx512);
 }
 
 PruneBlockFn ActivePruneBlock() {
-  switch (ActiveScanLevel()) {
-    case ScanLevel::kAvx512:
-      return PruneBlockAvx512;
-    case ScanLevel::kAvx2:
-      return PruneBlockAvx2;
-    case ScanLevel::kScalar:
-      break;
-  }
-  return PruneBlockScalar;
+  return ForSimdLevel(ActiveScanLevel(), PruneBlockScalar, PruneBlockAvx2, PruneBlockAvx512);
 }
 
 }  // namespace tqdb::scan

@@ -47,21 +47,26 @@ absl::StatusOr<std::optional<Durability>> DurabilityFromProto(v1::Durability dur
   }
 }
 
+// A uint32 field as the engine's int. The engine's checks name the value sent, so only values past
+// int are refused here, with the engine's range in the message.
+absl::StatusOr<int> IntFromProto(const char* field, uint32_t value, int low, int high) {
+  if (value > static_cast<uint32_t>(INT32_MAX)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, " must be in [", low, ", ", high, "], got ", value));
+  }
+  return static_cast<int>(value);
+}
+
 }  // namespace
 
 absl::StatusOr<CollectionConfig> FromProto(const v1::CollectionConfig& proto) {
   CollectionSpec spec;
   spec.name = proto.name();
-  // The engine's checks name the value sent; only values past int are refused here.
-  if (proto.dimension() > static_cast<uint32_t>(INT32_MAX)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("dimension must be in [1, ", kMaxDimension, "], got ", proto.dimension()));
-  }
+  TQDB_ASSIGN_OR_RETURN(spec.dim, IntFromProto("dimension", proto.dimension(), 1, kMaxDimension));
   if (proto.bits() > static_cast<uint32_t>(INT32_MAX)) {
     return absl::InvalidArgumentError(
         absl::StrCat("bits per coordinate must be at most 8, got ", proto.bits()));
   }
-  spec.dim = static_cast<int>(proto.dimension());
   spec.bits = static_cast<int>(proto.bits());
   TQDB_ASSIGN_OR_RETURN(spec.metric, MetricFromProto(proto.metric()));
   spec.variant = proto.variant();
@@ -75,11 +80,7 @@ absl::StatusOr<CollectionConfig> FromProto(const v1::CollectionConfig& proto) {
   }
   spec.center.assign(proto.center().begin(), proto.center().end());
   if (proto.has_partition_at()) spec.partition_at = proto.partition_at();
-  if (proto.nprobe() > static_cast<uint32_t>(kMaxNprobe)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("nprobe must be in [0, ", kMaxNprobe, "], got ", proto.nprobe()));
-  }
-  spec.nprobe = static_cast<int>(proto.nprobe());
+  TQDB_ASSIGN_OR_RETURN(spec.nprobe, IntFromProto("nprobe", proto.nprobe(), 0, kMaxNprobe));
   return ResolveCollectionConfig(spec);
 }
 
@@ -133,28 +134,20 @@ v1::Partitioning PartitioningToProto(const CollectionInfo& info) {
 }
 
 absl::StatusOr<SearchOptions> FromProto(const v1::SearchOptions& proto) {
-  // Values past int are refused here, naming the value sent; the rest by the engine's checks.
-  auto within_int = [](const char* field, uint32_t value, int low, int high) -> absl::Status {
-    if (value <= static_cast<uint32_t>(INT32_MAX)) return absl::OkStatus();
-    return absl::InvalidArgumentError(
-        absl::StrCat(field, " must be in [", low, ", ", high, "], got ", value));
-  };
-  TQDB_RETURN_IF_ERROR(within_int("k", proto.k(), 1, kMaxSearchK));
-  TQDB_RETURN_IF_ERROR(within_int("rerank_candidates", proto.rerank_candidates(), 1, kMaxSearchK));
-  if (proto.nprobe() > static_cast<uint32_t>(kMaxNprobe)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "nprobe must be in [0, ", kMaxNprobe, "] (0: the collection's), got ", proto.nprobe()));
-  }
+  TQDB_ASSIGN_OR_RETURN(const int k, IntFromProto("k", proto.k(), 1, kMaxSearchK));
+  TQDB_ASSIGN_OR_RETURN(
+      const int rerank_candidates,
+      IntFromProto("rerank_candidates", proto.rerank_candidates(), 1, kMaxSearchK));
+  // The partitioned index probes at most all its lists; any larger nprobe means all of them.
+  TQDB_ASSIGN_OR_RETURN(const int nprobe, IntFromProto("nprobe", proto.nprobe(), 0, INT32_MAX));
   // Unset (0) takes the engine's defaults (search_options.h).
   SearchOptions options;
-  if (proto.k() != 0) options.k = static_cast<int>(proto.k());
+  if (k != 0) options.k = k;
   options.rerank = proto.rerank();
-  if (proto.rerank_candidates() != 0) {
-    options.rerank_candidates = static_cast<int>(proto.rerank_candidates());
-  }
+  if (rerank_candidates != 0) options.rerank_candidates = rerank_candidates;
   options.with_vectors = proto.with_vectors();
   options.with_payloads = proto.with_payloads();
-  options.nprobe = static_cast<int>(proto.nprobe());
+  options.nprobe = nprobe;
   return options;
 }
 

@@ -149,7 +149,7 @@ class FlatIndex final : public Index {
   std::shared_ptr<const VectorCoder> coder_;
   std::shared_ptr<const IndexEncoder> encoder_;  // wraps coder_
   const Quantizer* quantizer_ = nullptr;         // coder_'s
-  bool owns_quantizer_ = true;                   // counted in Memory()
+  bool owns_quantizer_ = false;                  // not shared: counted in Memory()
   size_t code_bytes_ = 0;
   // The code of `slot`: in `buffer` (code_bytes_), taken out of the blocks, or where it is
   // stored.

@@ -56,7 +56,6 @@ absl::StatusOr<std::unique_ptr<FlatIndex>> FlatIndex::Create(
     return absl::InvalidArgumentError("FlatIndex: the shared quantizer is not of this dimension");
   }
   std::unique_ptr<FlatIndex> index(new FlatIndex(options));
-  index->owns_quantizer_ = false;
   TQDB_ASSIGN_OR_RETURN(index->coder_, VectorCoder::Create(options.metric, std::move(quantizer),
                                                            options.center, options.shift_queries));
   index->quantizer_ = &index->coder_->quantizer();

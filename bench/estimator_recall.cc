@@ -85,7 +85,7 @@ void RunDataset(const std::string& path) {
         std::printf("| %d | %s | failed |\n", bits, variant.name);
         continue;
       }
-      SearchOptions params;
+      SearchParameters params;
       params.k = kMaxK;
       auto results = (*index)->SearchBatch(queries, params);
       if (!results.ok()) continue;

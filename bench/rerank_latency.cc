@@ -90,7 +90,7 @@ int Run() {
   const size_t d = data->dim, nq = std::min(absl::GetFlag(FLAGS_queries), data->count / 2);
   const size_t n = data->count - nq;
   const int bits = absl::GetFlag(FLAGS_bits);
-  SearchOptions plain;
+  SearchOptions plain;  // the collection's request
   plain.k = absl::GetFlag(FLAGS_k);
   SearchOptions reranked = plain;
   reranked.rerank = true;
@@ -149,8 +149,13 @@ int Run() {
     (void)index->Add(absl::MakeConstSpan(ids).subspan(first, count),
                      absl::MakeConstSpan(data->values).subspan(first * d, count * d));
   }
+  SearchParameters index_plain;  // the same search of the in-memory index
+  index_plain.k = plain.k;
+  SearchParameters index_reranked = index_plain;
+  index_reranked.rerank = true;
+  index_reranked.rerank_candidates = reranked.rerank_candidates;
   const Latencies in_memory = Time(*data, n, [&](const float* q, bool rerank) {
-    (void)index->Search(absl::MakeConstSpan(q, d), rerank ? reranked : plain);
+    (void)index->Search(absl::MakeConstSpan(q, d), rerank ? index_reranked : index_plain);
   });
 
   std::printf(

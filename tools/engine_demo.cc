@@ -64,7 +64,7 @@ int main(int argc, char** argv) {
   const auto truth =
       tqdb::ExactTopKByInnerProduct(unit_base.data(), n, unit_queries.data(), nq, d, 10);
   for (bool rerank : {false, true}) {
-    tqdb::SearchOptions params;
+    tqdb::SearchParameters params;
     params.k = 10;
     params.rerank = rerank;
     start = std::chrono::steady_clock::now();

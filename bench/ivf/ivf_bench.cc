@@ -142,7 +142,7 @@ int Run() {
           omp_get_num_procs());
       double flat_rerank_qps = 0;
       for (bool rerank : {false, true}) {
-        SearchOptions params;
+        IvfSearchParameters params;
         params.k = kK;
         params.rerank = rerank;
         const auto [recall, qps_all] = BatchRecallAndQps(*set, truth->ids, [&](int64_t* labels) {

@@ -54,7 +54,7 @@ class TqdbIvf : public IvfMethod {
 
   absl::Status Search(const float* queries, size_t nq, int k, int nprobe,
                       int64_t* labels) const override {
-    SearchOptions params;
+    IvfSearchParameters params;
     params.k = k;
     params.nprobe = nprobe;
     params.rerank = rerank_;

@@ -58,7 +58,7 @@ int Run() {
   std::printf("| index | nprobe | R@10@10 (estimates) | QPS 1t |\n|---|---|---|---|\n");
 
   auto measure = [&](const char* name, const Index& index, int nprobe) {
-    SearchOptions params;
+    IvfSearchParameters params;
     params.k = kK;
     params.nprobe = nprobe;
     const auto results = *index.SearchBatch(queries, params);

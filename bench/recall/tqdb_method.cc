@@ -5,7 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "bench_util.h"
-#include "index/vector_coder.h"
+#include "index/vector_coder.h"  // MeanCenter
 #include "tqdb/flat_index.h"
 #include "tqdb/quantizer_config.h"
 
@@ -66,7 +66,7 @@ class TqdbMethod : public Method {
   }
 
   absl::Status Search(const float* queries, size_t nq, int k, int64_t* labels) const override {
-    SearchOptions params;
+    SearchParameters params;
     params.k = k;
     params.rerank = rerank_;
     params.rerank_candidates = rerank_candidates_;
@@ -89,11 +89,9 @@ class TqdbMethod : public Method {
   static absl::Status AddWithHalfFactors(FlatIndex& index, const std::vector<uint64_t>& ids,
                                          const float* base) {
     const size_t n = ids.size();
-    const size_t bytes = index.quantizer().code_bytes();
-    std::vector<uint8_t> codes(n * bytes);
-    std::vector<VectorFactors> factors(n);
-    index.coder()->EncodeBatch(base, n, codes.data(), factors.data());
-    for (VectorFactors& f : factors) {
+    EncodedVectors encoded;
+    index.encoder()->Encode(base, n, &encoded);
+    for (VectorFactors& f : encoded.factors) {
       for (float* v : {&f.norm, &f.aux}) {
         int exponent = 0;
         const float mantissa = std::frexp(*v, &exponent);
@@ -101,7 +99,7 @@ class TqdbMethod : public Method {
       }
     }
     const size_t floats = index.options().store_vectors ? n * index.dim() : 0;
-    return index.AddEncoded(ids, codes, factors, {base, floats});
+    return index.AddEncoded(ids, encoded, {base, floats}, /*tag=*/0);
   }
 
   std::string variant_;

@@ -61,7 +61,7 @@ class GloveRecallTest : public ::testing::Test {
   }
 
   // Mean |returned top-10 ∩ true top-10| / 10.
-  static double RecallAt10(const FlatIndex& index, const SearchOptions& params) {
+  static double RecallAt10(const FlatIndex& index, const SearchParameters& params) {
     absl::StatusOr<std::vector<std::vector<SearchHit>>> results =
         index.SearchBatch(*queries_, params);
     EXPECT_TRUE(results.ok()) << results.status();
@@ -94,7 +94,7 @@ std::vector<std::vector<uint64_t>>* GloveRecallTest::truth_ = nullptr;
 
 TEST_F(GloveRecallTest, FourBitsCalibratedAndReranked) {
   auto index = BuildIndex(4);
-  SearchOptions params;
+  SearchParameters params;
   params.k = kK;
   const double recall = RecallAt10(*index, params);
   RecordProperty("recall_10_10_4bit", std::to_string(recall));
@@ -110,7 +110,7 @@ TEST_F(GloveRecallTest, FourBitsCalibratedAndReranked) {
 
 TEST_F(GloveRecallTest, CenteringRaisesRecallAtEveryWidth) {
   const std::vector<float> center = MeanCenter(Metric::kCosine, base_->data(), base_count_, d_);
-  SearchOptions params;
+  SearchParameters params;
   params.k = kK;
   for (int bits : {1, 2, 3, 4}) {
     auto plain = BuildIndex(bits);
@@ -136,7 +136,7 @@ TEST_F(GloveRecallTest, CenteringDoesNotHurtQueriesFarFromTheMean) {
   NormalizeRows(unit_far, d_);
   const auto truth =
       ExactTopKByInnerProduct(unit_base.data(), base_count_, unit_far.data(), kQueries, d_, kK);
-  SearchOptions params;
+  SearchParameters params;
   params.k = kK;
   for (int bits : {1, 2, 4}) {
     double recall[2];
@@ -161,7 +161,7 @@ TEST_F(GloveRecallTest, CenteringDoesNotHurtQueriesFarFromTheMean) {
 
 TEST_F(GloveRecallTest, EightBitsWithRerankEqualsBruteForce) {
   auto index = BuildIndex(8);
-  SearchOptions params;
+  SearchParameters params;
   params.k = kK;
   params.rerank = true;
   params.rerank_candidates = 100;
@@ -218,7 +218,7 @@ TEST_P(MetricTest, RerankedResultsMatchExactScores) {
   for (size_t i = 0; i < n; ++i) all.push_back({exact_score(i), i});
   std::sort(all.rbegin(), all.rend());
 
-  SearchOptions params;
+  SearchParameters params;
   params.k = 20;
   params.rerank = true;
   absl::StatusOr<std::vector<SearchHit>> hits = index->Search(query, params);
@@ -256,7 +256,7 @@ TEST(FlatIndexTest, UpsertReplacesAndRemoveHides) {
   std::vector<float> query = testing::RandomUnitVectors(1, d, 5);
   ASSERT_TRUE(index->Add({11}, query).ok());
   EXPECT_EQ(index->size(), 3);
-  SearchOptions params;
+  SearchParameters params;
   params.k = 3;
   params.rerank = true;
   auto hits = index->Search(query, params);
@@ -281,28 +281,28 @@ TEST(FlatIndexTest, TagsFollowTheirIdsThroughReplaceAndRemove) {
   const int d = 16;
   auto index = MakeIndex(Options(d, 4, Metric::kCosine, /*store=*/false));
   const std::vector<float> v = testing::RandomUnitVectors(3, d, 6);
-  const Quantizer& quantizer = index->quantizer();
-  std::vector<uint8_t> codes(3 * quantizer.code_bytes());
-  std::vector<VectorFactors> factors(3);
-  quantizer.EncodeBatch(v.data(), 3, codes.data(), factors.data());
-  ASSERT_TRUE(index->AddEncoded({1, 2, 3}, codes, factors, {}, /*tag=*/7).ok());
+  EncodedVectors encoded;
+  index->encoder()->Encode(v.data(), 3, &encoded);
+  const size_t bytes = index->encoder()->code_bytes();
+  ASSERT_TRUE(index->AddEncoded({1, 2, 3}, encoded, /*tag=*/7).ok());
   EXPECT_EQ(index->TagOf(2), 7u);
   EXPECT_EQ(index->TagOf(4), std::nullopt);
   // Replacing an id gives it the new tag; the others keep theirs.
-  ASSERT_TRUE(index
-                  ->AddEncoded({2}, absl::MakeSpan(codes).subspan(0, quantizer.code_bytes()),
-                               absl::MakeSpan(factors).subspan(0, 1), {}, 9)
-                  .ok());
+  EncodedVectors first;
+  first.codes.assign(encoded.codes.begin(), encoded.codes.begin() + bytes);
+  first.factors.push_back(encoded.factors[0]);
+  ASSERT_TRUE(index->AddEncoded({2}, first, 9).ok());
   EXPECT_EQ(index->TagOf(2), 9u);
   // Removing 1 moves the last slot (3) into its hole: 3 keeps its tag, code and factors.
   EXPECT_EQ(index->Remove({1}), 1u);
   EXPECT_EQ(index->TagOf(1), std::nullopt);
   EXPECT_EQ(index->TagOf(3), 7u);
-  std::vector<uint8_t> code(quantizer.code_bytes());
-  ASSERT_TRUE(index->CodeOf(3, code.data()));
-  EXPECT_EQ(std::memcmp(code.data(), &codes[2 * quantizer.code_bytes()], quantizer.code_bytes()),
-            0);
-  EXPECT_FALSE(index->CodeOf(1, code.data()));
+  EncodedVectors stored;
+  ASSERT_TRUE(index->AppendEncoded(3, &stored));
+  EXPECT_TRUE(std::equal(stored.codes.begin(), stored.codes.end(), &encoded.codes[2 * bytes]));
+  EXPECT_EQ(stored.factors[0].norm, encoded.factors[2].norm);
+  EXPECT_EQ(stored.factors[0].aux, encoded.factors[2].aux);
+  EXPECT_FALSE(index->AppendEncoded(1, &stored));
   index->SetTag(3, 11);
   index->SetTag(1, 12);  // absent: ignored
   EXPECT_EQ(index->TagOf(3), 11u);
@@ -316,7 +316,7 @@ TEST(FlatIndexTest, BatchSearchEqualsSingleSearches) {
   std::vector<float> base = testing::RandomUnitVectors(2000, d, 8);
   ASSERT_TRUE(index->Add(Iota(2000), base).ok());
   std::vector<float> queries = testing::RandomUnitVectors(16, d, 9);
-  SearchOptions params;
+  SearchParameters params;
   params.k = 7;
   auto batch = index->SearchBatch(queries, params);
   ASSERT_TRUE(batch.ok());
@@ -336,7 +336,7 @@ TEST(FlatIndexTest, ZeroVectorIsStoredAndScored) {
     ASSERT_TRUE(index->Add({7}, zero).ok());
     std::vector<float> query(d, 0.5f);
     for (bool rerank : {false, true}) {
-      SearchOptions params;
+      SearchParameters params;
       params.k = 1;
       params.rerank = rerank;
       auto hits = index->Search(query, params);
@@ -351,7 +351,7 @@ TEST(FlatIndexTest, ZeroVectorIsStoredAndScored) {
 
 TEST(FlatIndexTest, KLargerThanSizeReturnsEverything) {
   auto index = MakeIndex(Options(8, 2, Metric::kL2));
-  SearchOptions params;
+  SearchParameters params;
   params.k = 50;
   std::vector<float> query(8, 1.0f);
   auto empty = index->Search(query, params);
@@ -379,7 +379,7 @@ TEST(FlatIndexTest, RejectsBadInputWithoutChangingState) {
   EXPECT_EQ(code(index->Add({}, {})), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(index->size(), 1);
 
-  SearchOptions params;
+  SearchParameters params;
   std::vector<float> query = {1, 0, 0, 0};
   params.k = 0;
   EXPECT_EQ(index->Search(query, params).status().code(), absl::StatusCode::kInvalidArgument);
@@ -411,7 +411,7 @@ namespace {
 // returns: same ids, same scores, same order.
 void ExpectFastScanMatchesReference(const FlatIndex& index, const std::vector<float>& queries,
                                     int k, const std::string& label) {
-  SearchOptions reference;
+  SearchParameters reference;
   reference.k = k;
   reference.reference_scan = true;
   auto expected = index.SearchBatch(queries, reference);
@@ -420,7 +420,7 @@ void ExpectFastScanMatchesReference(const FlatIndex& index, const std::vector<fl
   for (scan::ScanLevel level :
        {scan::ScanLevel::kScalar, scan::ScanLevel::kAvx2, scan::ScanLevel::kAvx512}) {
     if (!scan::ForceScanLevel(level)) continue;
-    SearchOptions fast;
+    SearchParameters fast;
     fast.k = k;
     auto got = index.SearchBatch(queries, fast);
     ASSERT_TRUE(got.ok()) << got.status();
@@ -506,7 +506,7 @@ TEST(FastScanTest, OneLargeQuerySplitOverThreadsMatchesTheSingleThreadScan) {
     auto index = MakeIndex(options);
     ASSERT_TRUE(index->Add(Iota(n), base).ok());
     for (bool reference : {false, true}) {
-      SearchOptions params;
+      SearchParameters params;
       params.k = 50;
       params.reference_scan = reference;
       // A batch of two is scanned chunk by chunk, one thread per group of queries; a single
@@ -536,7 +536,7 @@ TEST(FastScanTest, BatchesScannedInSharedChunksMatchOneQueryAtATime) {
       index->Remove({1, 2000, 4096});
       for (bool reference : {false, true}) {
         for (bool rerank : {false, true}) {
-          SearchOptions params;
+          SearchParameters params;
           params.k = 20;
           params.reference_scan = reference;
           params.rerank = rerank;

@@ -138,7 +138,7 @@ TEST_F(IvfGloveTest, EveryListProbedGivesTheFlatIndexResultsWithUncenteredLists)
   flat_options.quantizer = options.quantizer;
   auto flat = FlatIndex::Create(flat_options);
   ASSERT_TRUE((*flat)->Add(IdRange(0, n_), base_).ok());
-  SearchOptions params;
+  IvfSearchParameters params;
   params.k = 10;
   params.nprobe = 40;
   auto got = (*ivf)->SearchBatch(queries_, params);
@@ -172,7 +172,7 @@ TEST_F(IvfGloveTest, RecallAtEightListsAndAtTheDefaultNprobeIsAboveItsFloor) {
   };
   for (const Case& c :
        {Case{8, false, 0.82}, Case{8, true, 0.88}, Case{0, false, 0.88}, Case{0, true, 0.97}}) {
-    SearchOptions params;
+    IvfSearchParameters params;
     params.k = 10;
     params.rerank = c.rerank;
     params.nprobe = c.nprobe;
@@ -195,7 +195,7 @@ TEST_F(IvfGloveTest, CenteredListsWithEveryListAndCandidateReRankedGiveTheExactT
   auto ivf = IvfIndex::Train(Options(2), base_, 30);
   ASSERT_TRUE(ivf.ok());
   ASSERT_TRUE((*ivf)->Add(IdRange(0, n_), base_).ok());
-  SearchOptions params;
+  IvfSearchParameters params;
   params.k = 10;
   params.nprobe = 30;
   params.rerank = true;
@@ -212,7 +212,7 @@ TEST_F(IvfGloveTest, CenteredListsWithEveryListAndCandidateReRankedGiveTheExactT
 TEST_F(IvfGloveTest, UpsertMovesAVectorBetweenListsAndRemoveForgetsIt) {
   auto ivf = IvfIndex::Train(Options(4), base_, 16);
   ASSERT_TRUE(ivf.ok());
-  SearchOptions reranked;
+  IvfSearchParameters reranked;
   reranked.rerank = true;
   auto empty = (*ivf)->Search(absl::MakeConstSpan(queries_).first(d_), reranked);
   ASSERT_TRUE(empty.ok());
@@ -228,7 +228,7 @@ TEST_F(IvfGloveTest, UpsertMovesAVectorBetweenListsAndRemoveForgetsIt) {
   EXPECT_EQ((*ivf)->size(), 1000u);
   const std::vector<size_t> sizes = (*ivf)->ListSizes();
   EXPECT_EQ(std::accumulate(sizes.begin(), sizes.end(), size_t{0}), 1000u) << "no duplicate";
-  SearchOptions params;
+  IvfSearchParameters params;
   params.k = 2;
   params.nprobe = 16;
   params.rerank = true;
@@ -259,7 +259,7 @@ TEST_F(IvfGloveTest, BadInputGetsAClearError) {
   ASSERT_TRUE(nothing.ok());
   EXPECT_TRUE(nothing->empty());
   ASSERT_TRUE((*ivf)->Add(IdRange(0, 500), absl::MakeConstSpan(base_).first(500 * d_)).ok());
-  SearchOptions params;
+  IvfSearchParameters params;
   params.nprobe = -1;
   EXPECT_EQ((*ivf)->Search(query, params).status().code(), absl::StatusCode::kInvalidArgument);
   params.nprobe = 1000;  // more than there are lists: all of them

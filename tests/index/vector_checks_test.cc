@@ -80,3 +80,33 @@ TEST(VectorChecksTest, SearchOptionsRanges) {
 
 }  // namespace
 }  // namespace tqdb
+
+namespace tqdb {
+namespace {
+
+// A collection's request becomes the index's parameters in one place: every field the index
+// reads is carried (reference_scan was once dropped there), and the index keeps as many
+// candidates as the collection's re-rank needs.
+TEST(SearchOptionsTest, IndexParametersCarryEveryFieldTheIndexReads) {
+  SearchOptions request;
+  request.k = 7;
+  request.nprobe = 12;
+  request.reference_scan = true;
+  IvfSearchParameters params = IndexParametersOf(request);
+  EXPECT_EQ(params.k, 7);
+  EXPECT_EQ(params.nprobe, 12);
+  EXPECT_TRUE(params.reference_scan);
+  EXPECT_FALSE(params.rerank);  // the collection re-ranks from its stored floats
+  EXPECT_FALSE(params.caller_reranks);
+  request.rerank = true;
+  request.rerank_candidates = 50;
+  params = IndexParametersOf(request);
+  EXPECT_EQ(params.k, 50);
+  EXPECT_TRUE(params.caller_reranks);
+  EXPECT_FALSE(params.rerank);
+  request.rerank_candidates = 3;  // fewer than k: k are kept
+  EXPECT_EQ(IndexParametersOf(request).k, 7);
+}
+
+}  // namespace
+}  // namespace tqdb

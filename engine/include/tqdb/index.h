@@ -89,10 +89,10 @@ class Index {
   virtual size_t Remove(absl::Span<const uint64_t> ids) = 0;
 
   virtual absl::StatusOr<std::vector<SearchHit>> Search(absl::Span<const float> query,
-                                                        const SearchOptions& params) const = 0;
+                                                        const SearchParameters& params) const = 0;
   // Row-major queries; searched in parallel with OpenMP.
   virtual absl::StatusOr<std::vector<std::vector<SearchHit>>> SearchBatch(
-      absl::Span<const float> queries, const SearchOptions& params) const = 0;
+      absl::Span<const float> queries, const SearchParameters& params) const = 0;
 
   // Size, memory and layout, for a caller that reports them.
   virtual IndexStats Stats() const = 0;

@@ -1,27 +1,31 @@
 // Partitioned ("IVF") index over TurboQuant codes: k-means centroids split the vectors into
 // lists, and a search scans only the lists whose centroids are nearest the query (nprobe).
 //
-// Each list is a flat index (flat_index.h) whose codes are taken relative to the list's
-// centroid: the centered estimator (docs/DESIGN.md, "Centering") with m = the centroid, so a
-// vector's code spends its bits on what sets it apart within its list. Inner product cannot be
-// centered, so its lists hold plain codes. The centroids are the only trained part; the codes
-// still need none.
-// Thread safety: as Index.
+// Each list is a code store whose codes are taken relative to the list's centroid: the centered
+// estimator (docs/DESIGN.md, "Centering") with m = the centroid, so a vector's code spends its bits
+// on what sets it apart within its list. Inner product cannot be centered, so its lists hold plain
+// codes. The centroids are the only trained part; the codes still need none. Thread safety: as
+// Index.
 #pragma once
 
 #include <cstdint>
 #include <memory>
 #include <vector>
 
-#include "absl/container/flat_hash_map.h"
-#include "tqdb/flat_index.h"
+#include "absl/status/statusor.h"
+#include "absl/types/span.h"
 #include "tqdb/index.h"
+#include "tqdb/metric.h"
+#include "tqdb/quantizer.h"
+#include "tqdb/search_options.h"
 
 namespace tqdb {
 
 namespace ivf {
 class CoarseQuantizer;  // index/ivf/coarse_quantizer.h
 }  // namespace ivf
+class InvertedLists;  // index/store/inverted_lists.h
+class VectorCoder;    // index/vector_coder.h
 
 struct IvfIndexOptions {
   Metric metric = Metric::kCosine;
@@ -67,9 +71,9 @@ class IvfIndex final : public Index {
 
   const IvfIndexOptions& options() const { return options_; }
   int dim() const override { return options_.quantizer.dim; }
-  size_t size() const override { return list_of_.size(); }
-  bool Contains(uint64_t id) const override { return list_of_.contains(id); }
-  size_t lists() const override { return lists_.size(); }
+  size_t size() const override;
+  bool Contains(uint64_t id) const override;
+  size_t lists() const override;
   int default_nprobe() const;
   const std::vector<float>& centroids() const;
   // The number of vectors in each list.
@@ -80,10 +84,10 @@ class IvfIndex final : public Index {
   absl::Status Add(absl::Span<const uint64_t> ids, absl::Span<const float> vectors) override;
   size_t Remove(absl::Span<const uint64_t> ids) override;
   absl::StatusOr<std::vector<SearchHit>> Search(absl::Span<const float> query,
-                                                const SearchOptions& params) const override;
+                                                const SearchParameters& params) const override;
   absl::StatusOr<std::vector<std::vector<SearchHit>>> SearchBatch(
-      absl::Span<const float> queries, const SearchOptions& params) const override;
-  // Bytes held, by part (the lists', the id -> list map, centroids, the shared quantizer).
+      absl::Span<const float> queries, const SearchParameters& params) const override;
+  // Bytes held, by part (the lists' stores, the id map, centroids, the quantizer).
   IndexMemory Memory() const;
   IndexStats Stats() const override;
 
@@ -100,23 +104,18 @@ class IvfIndex final : public Index {
  private:
   explicit IvfIndex(const IvfIndexOptions& options);
 
-  // One validated query whose lists to probe are `probe` (nprobe of them).
+  // One validated query whose lists to probe are `probe` (nprobe of them): one scanner (or one
+  // per list, when the lists' coders shift queries) and one top-k across the lists.
   std::vector<SearchHit> SearchProbed(const float* query, const uint32_t* probe, size_t nprobe,
-                                      const SearchOptions& params) const;
-  absl::Status ValidateSearch(absl::Span<const float> queries, size_t count,
-                              const SearchOptions& params) const;
-  size_t Nprobe(const SearchOptions& params) const;
-
-  // Adds `encoded` (with the floats `vectors` when store_vectors), moving ids between lists.
-  absl::Status AddToLists(absl::Span<const uint64_t> ids, const EncodedVectors& encoded,
-                          absl::Span<const float> vectors, uint64_t tag);
+                                      const SearchParameters& params) const;
+  size_t Nprobe(const SearchParameters& params) const;
 
   IvfIndexOptions options_;
   std::shared_ptr<const ivf::CoarseQuantizer> coarse_;
+  // One coder per list, all on one quantizer: they differ only in their centers.
+  std::vector<std::shared_ptr<const VectorCoder>> coders_;
   std::shared_ptr<const IndexEncoder> encoder_;
-  std::shared_ptr<const Quantizer> quantizer_;  // shared by the lists
-  std::vector<std::unique_ptr<FlatIndex>> lists_;
-  absl::flat_hash_map<uint64_t, uint32_t> list_of_;  // id -> its list
+  std::unique_ptr<InvertedLists> lists_;
   // Every list scores a query prepared once (cosine lists do not shift queries; inner product
   // lists are not centered); centered L2 lists, and lists that shift queries, each prepare
   // their own (q - m differs).

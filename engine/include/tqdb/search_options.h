@@ -1,4 +1,8 @@
-// What a search asks for: one options type for the in-memory index and the durable collection.
+// What a search asks for, at two levels (FAISS's SearchParameters / SearchParametersIVF shape):
+// a collection's request (SearchOptions: k, re-rank, what to return, and the partitioned
+// index's nprobe), and an in-memory index's typed parameters (SearchParameters, with
+// IvfSearchParameters adding nprobe). A collection derives the second from the first in one
+// place (IndexParametersOf). Every default of a search is written here.
 #pragma once
 
 #include <algorithm>
@@ -6,32 +10,70 @@
 namespace tqdb {
 
 inline constexpr int kMaxSearchK = 16384;
+inline constexpr int kDefaultSearchK = 10;
+inline constexpr int kDefaultRerankCandidates = 100;
 
-struct SearchOptions {
-  int k = 10;  // 1..kMaxSearchK
-  // Re-rank the best `rerank_candidates` estimates exactly with the float vectors (the index's in
-  // memory, or the collection's stored ones; needs store_vectors).
+// What every index search takes.
+struct SearchParameters {
+  virtual ~SearchParameters() = default;
+
+  int k = kDefaultSearchK;  // 1..kMaxSearchK
+  // Re-rank the best `rerank_candidates` estimates exactly with the index's float vectors
+  // (needs store_vectors).
   bool rerank = false;
-  int rerank_candidates = 100;  // raised to k when smaller
+  int rerank_candidates = kDefaultRerankCandidates;  // raised to k when smaller
   // The caller re-ranks the hits itself (a collection, from the floats on disk): the index may
   // keep and order them by its refined table estimate instead of exact code scores, as it does
   // for its own re-rank.
   bool caller_reranks = false;
-  // Partitioned index only: the lists searched (their centroids nearest the query); 0 takes
-  // the index's default. More lists: higher recall, slower search.
-  int nprobe = 0;
-  // Collection only: fill Record::vector (needs store_vectors) and Record::payload.
-  bool with_vectors = false;
-  bool with_payloads = false;
   // Score every code with the scalar reference scorer instead of the fast-scan kernels (tests
   // and benchmarks compare the two; results are identical either way).
   bool reference_scan = false;
 };
 
+// A partitioned index's search (ivf_index.h); other indexes read it as SearchParameters.
+struct IvfSearchParameters : SearchParameters {
+  // The lists searched (their centroids nearest the query); 0 takes the index's default, more
+  // than there are lists all of them. More lists: higher recall, slower search.
+  int nprobe = 0;
+};
+
+// A collection's search request (collection.h).
+struct SearchOptions {
+  int k = kDefaultSearchK;  // 1..kMaxSearchK
+  // Re-rank the best `rerank_candidates` estimates exactly with the stored float vectors (needs
+  // store_vectors).
+  bool rerank = false;
+  int rerank_candidates = kDefaultRerankCandidates;  // raised to k when smaller
+  // Partitioned collections: the lists searched; 0 takes the collection's default.
+  int nprobe = 0;
+  // Fill Record::vector (needs store_vectors) and Record::payload.
+  bool with_vectors = false;
+  bool with_payloads = false;
+  // As SearchParameters::reference_scan.
+  bool reference_scan = false;
+};
+
 // How many candidates a search keeps for its re-rank: the k best, or rerank_candidates when a
-// re-rank asks for more. The one place the rule is written (the index and the collection).
-inline int CandidatesKept(const SearchOptions& options) {
-  return options.rerank ? std::max(options.k, options.rerank_candidates) : options.k;
+// re-rank asks for more. The one place the rule is written.
+inline int CandidatesKept(const SearchParameters& params) {
+  return params.rerank ? std::max(params.k, params.rerank_candidates) : params.k;
+}
+
+// The index search behind a collection's request: the index returns estimates only, as many
+// as the re-rank needs, and the collection re-ranks from the floats in its snapshot and fills
+// vectors and payloads itself.
+inline IvfSearchParameters IndexParametersOf(const SearchOptions& request) {
+  IvfSearchParameters requested;
+  requested.k = request.k;
+  requested.rerank = request.rerank;
+  requested.rerank_candidates = request.rerank_candidates;
+  IvfSearchParameters params;
+  params.k = CandidatesKept(requested);
+  params.caller_reranks = request.rerank;
+  params.reference_scan = request.reference_scan;
+  params.nprobe = request.nprobe;  // a flat index reads the rest only
+  return params;
 }
 
 }  // namespace tqdb

@@ -139,8 +139,6 @@ class CollectionImpl final : public Collection {
   void NoteTouched(absl::Span<const uint64_t> ids) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
 
   absl::Status ValidateSearch(const SearchOptions& options) const;
-  // What the index is asked for one search request: every field it reads derives here.
-  static SearchOptions IndexSearchOptions(const SearchOptions& request);
   // Fills vectors and payloads of the found `records` as of `view`.
   absl::Status FillRecords(std::vector<Record>* records, bool with_vectors, bool with_payloads,
                            const storage::ReadView& view) const;

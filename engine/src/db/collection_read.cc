@@ -57,17 +57,6 @@ absl::StatusOr<std::vector<Record>> CollectionImpl::Get(absl::Span<const uint64_
   return records;
 }
 
-SearchOptions CollectionImpl::IndexSearchOptions(const SearchOptions& request) {
-  // The index returns estimates only: the collection re-ranks from the floats in its snapshot
-  // and fills vectors and payloads itself.
-  SearchOptions scan;
-  scan.k = CandidatesKept(request);
-  scan.caller_reranks = request.rerank;
-  scan.nprobe = request.nprobe;  // 0: the collection's default (a flat collection ignores it)
-  scan.reference_scan = request.reference_scan;
-  return scan;
-}
-
 absl::Status CollectionImpl::ValidateSearch(const SearchOptions& options) const {
   TQDB_RETURN_IF_ERROR(CheckLive());
   if ((options.rerank || options.with_vectors) && !config_.store_vectors) {
@@ -109,7 +98,7 @@ absl::StatusOr<std::vector<Record>> CollectionImpl::FinishQuery(
 absl::StatusOr<std::vector<std::vector<Record>>> CollectionImpl::SearchBatch(
     absl::Span<const float> queries, const SearchOptions& options) const {
   TQDB_RETURN_IF_ERROR(ValidateSearch(options));
-  const SearchOptions scan = IndexSearchOptions(options);
+  const IvfSearchParameters scan = IndexParametersOf(options);
   std::vector<std::vector<SearchHit>> hits;
   storage::ReadView view;
   {

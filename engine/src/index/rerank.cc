@@ -28,7 +28,7 @@ std::vector<std::pair<float, size_t>> RerankExact(
 
 std::vector<SearchHit> HitsOf(Metric metric, const float* query, float query_norm_sq, int dim,
                               const std::vector<std::pair<float, uint32_t>>& best,
-                              const SearchOptions& params,
+                              const SearchParameters& params,
                               const std::function<uint64_t(size_t)>& id_of,
                               const std::function<const float*(size_t)>& vector_of) {
   std::vector<SearchHit> hits;

@@ -25,7 +25,7 @@ std::vector<std::pair<float, size_t>> RerankExact(
 // their keys stand for. `id_of(c)` and `vector_of(c)` give candidate c's id and floats.
 std::vector<SearchHit> HitsOf(Metric metric, const float* query, float query_norm_sq, int dim,
                               const std::vector<std::pair<float, uint32_t>>& best,
-                              const SearchOptions& params,
+                              const SearchParameters& params,
                               const std::function<uint64_t(size_t)>& id_of,
                               const std::function<const float*(size_t)>& vector_of);
 

@@ -53,27 +53,40 @@ absl::Status ValidateUniqueIds(absl::Span<const uint64_t> ids) {
   return absl::OkStatus();
 }
 
-absl::Status ValidateSearchOptions(const SearchOptions& options) {
-  if (options.k < 1 || options.k > kMaxSearchK) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("k must be in [1, ", kMaxSearchK, "], got ", options.k));
+namespace {
+
+// The ranges both levels of a search share (search_options.h).
+absl::Status ValidateSearchRanges(int k, bool rerank, int rerank_candidates, int nprobe) {
+  if (k < 1 || k > kMaxSearchK) {
+    return absl::InvalidArgumentError(absl::StrCat("k must be in [1, ", kMaxSearchK, "], got ", k));
   }
-  if (options.rerank &&
-      (options.rerank_candidates < 1 || options.rerank_candidates > kMaxSearchK)) {
+  if (rerank && (rerank_candidates < 1 || rerank_candidates > kMaxSearchK)) {
     return absl::InvalidArgumentError(absl::StrCat("rerank_candidates must be in [1, ", kMaxSearchK,
-                                                   "], got ", options.rerank_candidates));
+                                                   "], got ", rerank_candidates));
   }
-  if (options.nprobe < 0) {
+  if (nprobe < 0) {
     return absl::InvalidArgumentError(
-        absl::StrCat("nprobe must be >= 0 (0: the index's default), got ", options.nprobe));
+        absl::StrCat("nprobe must be >= 0 (0: the index's default), got ", nprobe));
   }
   return absl::OkStatus();
 }
 
+}  // namespace
+
+absl::Status ValidateSearchOptions(const SearchOptions& options) {
+  return ValidateSearchRanges(options.k, options.rerank, options.rerank_candidates, options.nprobe);
+}
+
+absl::Status ValidateSearchParameters(const SearchParameters& params) {
+  const auto* ivf = dynamic_cast<const IvfSearchParameters*>(&params);
+  return ValidateSearchRanges(params.k, params.rerank, params.rerank_candidates,
+                              ivf != nullptr ? ivf->nprobe : 0);
+}
+
 absl::Status ValidateSearchRequest(absl::Span<const float> queries, size_t count, int dim,
-                                   Metric metric, const SearchOptions& params,
+                                   Metric metric, const SearchParameters& params,
                                    bool stores_vectors) {
-  TQDB_RETURN_IF_ERROR(ValidateSearchOptions(params));
+  TQDB_RETURN_IF_ERROR(ValidateSearchParameters(params));
   if (params.rerank && !stores_vectors) {
     return absl::FailedPreconditionError(
         "re-rank needs the float vectors, but this index does not store them");

@@ -31,14 +31,17 @@ absl::StatusOr<size_t> CountQueries(absl::Span<const float> values, int dim);
 // No id may appear twice in one batch (InvalidArgument names it).
 absl::Status ValidateUniqueIds(absl::Span<const uint64_t> ids);
 
-// k and, when re-ranking, rerank_candidates in [1, kMaxSearchK]; nprobe >= 0.
+// k and, when re-ranking, rerank_candidates in [1, kMaxSearchK]; nprobe >= 0: a collection's
+// request, and an index's parameters.
 absl::Status ValidateSearchOptions(const SearchOptions& options);
+absl::Status ValidateSearchParameters(const SearchParameters& params);
 
 // A whole search request to an in-memory index: its options, re-rank only where the float
 // vectors are kept (`stores_vectors`, else FailedPrecondition), `count` valid queries of `dim`
 // floats, none of them zero under cosine.
 absl::Status ValidateSearchRequest(absl::Span<const float> queries, size_t count, int dim,
-                                   Metric metric, const SearchOptions& params, bool stores_vectors);
+                                   Metric metric, const SearchParameters& params,
+                                   bool stores_vectors);
 
 // A nonempty center: `dim` finite values, under a metric that can be centered (not inner
 // product; docs/DESIGN.md, "Centering").

@@ -1,0 +1,248 @@
+#include "index/scan/scanner.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "absl/container/inlined_vector.h"
+#include "index/scan/nibble_blocks.h"
+#include "index/scan/scan_kernels.h"
+#include "quant/codebook.h"
+
+namespace tqdb {
+namespace {
+
+// ScanBlocks keeps the per-query state of up to this many scanners on the stack (a batch's
+// group; a partitioned index calls it once per probed list).
+constexpr size_t kInlineQueries = 8;
+
+// The blocks whose survivors a second pass refines (CodeLayout::refined_groups), else null.
+const scan::NibbleBlocks* RefinedBlocks(const CodeStore& store) {
+  if (store.sign_blocks() == nullptr) return store.mse_blocks();
+  return store.mse_blocks() == nullptr ? store.sign_blocks() : nullptr;
+}
+
+}  // namespace
+
+Scanner::Scanner(const VectorCoder& coder, const CodeLayout& layout, const float* query,
+                 const ScanOptions& options)
+    : coder_(&coder), layout_(layout), table_keys_(options.table_keys) {
+  const Quantizer& quantizer = coder.quantizer();
+  terms_ = coder.PrepareTerms(query);
+  quantizer.PrepareQuery(terms_.shifted.data(), &prepared_);
+  // Without SIMD the byte-table reference (one lookup per code byte) beats the nibble kernel.
+  fast_ = layout.block_coded() && !options.reference &&
+          scan::ActiveScanLevel() != scan::ScanLevel::kScalar;
+  if (!fast_) return;
+  // The tables behind the pruning bound's only sums get residual tables, so a block's survivors
+  // are refined before any is scored exactly; not when the combined counts (254 x 255 + 255 per
+  // group) could reach 2^31.
+  const int refined = layout.refined_groups();
+  const bool refine = refined > 0 && refined < (int64_t{1} << 31) / (255 * 255);
+  const int d = layout.dim;
+  if (layout.mse_bits > 0) {
+    scan::BuildQuantizedTables(
+        prepared_.rotated.data(), d, layout.mse_bits, quantizer.codebook()->centroids.data(),
+        scan::PaddedGroups(d, layout.mse_bits), &mse_tables_, refine && !layout.prod);
+  }
+  if (layout.prod) {
+    scan::BuildQuantizedTables(prepared_.projected.data(), d, 1, kSignCentroids,
+                               scan::PaddedGroups(d, 1), &sign_tables_,
+                               refine && layout.mse_bits == 0);
+  }
+}
+
+void Scanner::Rebind(const VectorCoder& coder) {
+  coder_ = &coder;
+  if (coder.centered() && coder.metric() == Metric::kCosine) {
+    // terms_.shifted is the unit query (alpha is 0): only <q, m> changes.
+    terms_.offset =
+        static_cast<float>(Dot(terms_.shifted.data(), coder.center().data(), layout_.dim));
+  }
+}
+
+void Scanner::Scan(const CodeStore& store, size_t begin, size_t end, TopK* top, uint32_t label_base,
+                   const SlotFilter* filter) const {
+  if (fast_) {
+    const Scanner* scanners[] = {this};
+    TopK* tops[] = {top};
+    ScanBlocks(scanners, store, begin, end, tops, label_base, filter);
+  } else {
+    ScanReference(store, begin, end, top, label_base, filter);
+  }
+}
+
+void Scanner::ScanTogether(absl::Span<const Scanner* const> scanners, const CodeStore& store,
+                           size_t begin, size_t end, absl::Span<TopK* const> tops,
+                           uint32_t label_base, const SlotFilter* filter) {
+  if (scanners.empty()) return;
+  if (scanners[0]->fast_) {
+    ScanBlocks(scanners, store, begin, end, tops, label_base, filter);
+    return;
+  }
+  for (size_t j = 0; j < scanners.size(); ++j) {
+    scanners[j]->ScanReference(store, begin, end, tops[j], label_base, filter);
+  }
+}
+
+void Scanner::ScanReference(const CodeStore& store, size_t begin, size_t end, TopK* top,
+                            uint32_t label_base, const SlotFilter* filter) const {
+  const Quantizer& quantizer = coder_->quantizer();
+  std::vector<uint8_t> buffer(layout_.code_bytes);
+  for (size_t first = begin; first < end; first += scan::kBlockSize) {
+    const int in_block = static_cast<int>(std::min<size_t>(scan::kBlockSize, end - first));
+    uint32_t pass = filter != nullptr
+                        ? filter->Mask(first, in_block)
+                        : (in_block == 32 ? ~uint32_t{0} : (uint32_t{1} << in_block) - 1);
+    for (; pass != 0; pass &= pass - 1) {
+      const size_t slot = first + __builtin_ctz(pass);
+      const VectorFactors f = store.factors(slot);
+      const float estimate =
+          quantizer.EstimateInnerProduct(prepared_, store.CodeAt(slot, buffer.data()), f);
+      top->Push(coder_->Key(f, estimate, terms_), label_base + static_cast<uint32_t>(slot));
+    }
+  }
+}
+
+scan::PruneTerms Scanner::PruneTerms() const {
+  scan::PruneTerms t;
+  const AffineKey key = coder_->AffineKeyOf(terms_);
+  t.a_const = key.a_const;
+  t.a_norm = key.a_norm;
+  t.c0 = key.c0;
+  t.c1 = key.c1;
+  if (layout_.prod) {
+    // tq-prod: estimate = mse + a * qjl_scale * sign, within mse_error + |a qjl_scale| sign_error.
+    if (layout_.mse_bits > 0) {
+      t.p0 = mse_tables_.bias + mse_tables_.max_error;
+      t.p1 = 1 / mse_tables_.scale;
+    }
+    const float weight = prepared_.qjl_scale;
+    t.q0 = weight * sign_tables_.bias;
+    t.q1 = weight / sign_tables_.scale;
+    t.e = std::abs(weight) * sign_tables_.max_error;
+  } else {
+    // tq-mse: estimate = a * mse, within |a| mse_error.
+    t.q0 = mse_tables_.bias;
+    t.q1 = 1 / mse_tables_.scale;
+    t.e = mse_tables_.max_error;
+  }
+  return t;
+}
+
+void Scanner::ScanBlocks(absl::Span<const Scanner* const> scanners, const CodeStore& store,
+                         size_t begin, size_t end, absl::Span<TopK* const> tops,
+                         uint32_t label_base, const SlotFilter* filter) {
+  const int count = static_cast<int>(scanners.size());
+  const scan::NibbleBlocks* mse_blocks = store.mse_blocks();
+  const scan::NibbleBlocks* sign_blocks = store.sign_blocks();
+  const bool prod = sign_blocks != nullptr;
+  const scan::ScanQueriesFn scan_queries = scan::ActiveScanQueries();
+  const scan::PruneBlockFn prune_block = scan::ActivePruneBlock();
+  absl::InlinedVector<scan::PruneTerms, kInlineQueries> prune_terms;
+  absl::InlinedVector<const uint8_t*, kInlineQueries> mse_tables, sign_tables;
+  for (const Scanner* scanner : scanners) {
+    prune_terms.push_back(scanner->PruneTerms());
+    mse_tables.push_back(scanner->mse_tables_.tables.data());
+    sign_tables.push_back(scanner->sign_tables_.tables.data());
+  }
+  // tq-mse has one sum array per query (Q); tq-prod has the MSE sums (P, zero without an MSE
+  // part) and the sign sums (Q).
+  absl::InlinedVector<uint32_t, kInlineQueries * scan::kBlockSize> p_sums(count * scan::kBlockSize),
+      q_sums(count * scan::kBlockSize);
+  uint32_t* mse_sums = prod ? p_sums.data() : q_sums.data();
+  // The second pass over a block with survivors, with the Q tables' residual tables.
+  const scan::ScanBlockFn scan_block = scan::ActiveScanBlock();
+  const scan::NibbleBlocks* q_blocks = RefinedBlocks(store);
+  absl::InlinedVector<const scan::QuantizedTables*, kInlineQueries> refine_tables(count, nullptr);
+  absl::InlinedVector<scan::PruneTerms, kInlineQueries> refined_terms = prune_terms;
+  for (int j = 0; j < count && q_blocks != nullptr; ++j) {
+    const Scanner& scanner = *scanners[j];
+    const scan::QuantizedTables& tables = prod ? scanner.sign_tables_ : scanner.mse_tables_;
+    if (tables.residual.empty()) continue;
+    refine_tables[j] = &tables;
+    // Q enters the bound as weight x (its estimate): 1 for tq-mse, qjl_scale for tq-prod.
+    const float weight = prod ? scanner.prepared_.qjl_scale : 1.0f;
+    refined_terms[j].q0 = weight * tables.refined_bias;
+    refined_terms[j].q1 = weight * tables.refined_step;
+    refined_terms[j].e = std::abs(weight) * tables.refined_max_error;
+  }
+  alignas(64) uint32_t residual_sums[scan::kBlockSize], combined[scan::kBlockSize];
+  const ChunkedArray<float>& norms = store.norms();
+  const ChunkedArray<float>& auxs = store.auxs();
+  // A survivor's code, from the blocks.
+  absl::InlinedVector<uint8_t, 1024> code(store.layout().code_bytes);
+  for (size_t first = begin; first < end; first += scan::kBlockSize) {
+    const size_t b = first / scan::kBlockSize;
+    const int in_block = static_cast<int>(std::min<size_t>(scan::kBlockSize, end - first));
+    const uint32_t pass = filter != nullptr ? filter->Mask(first, in_block) : ~uint32_t{0};
+    if (pass == 0) continue;  // nothing here may be returned: not even scanned
+    // Each block is read once for all the queries.
+    if (mse_blocks != nullptr) {
+      scan_queries(mse_blocks->block(b), mse_tables.data(), count, mse_blocks->groups(), mse_sums);
+    }
+    if (prod) {
+      scan_queries(sign_blocks->block(b), sign_tables.data(), count, sign_blocks->groups(),
+                   q_sums.data());
+    }
+    for (int j = 0; j < count; ++j) {
+      const Scanner& scanner = *scanners[j];
+      TopK* top = tops[j];
+      // Only the vectors whose bound can beat the k-th key are scored exactly.
+      const uint32_t* q = &q_sums[j * scan::kBlockSize];
+      uint32_t keep = pass & prune_block(prune_terms[j], &p_sums[j * scan::kBlockSize], q,
+                                         &norms[first], &auxs[first], in_block, top->threshold());
+      const bool refined = keep != 0 && refine_tables[j] != nullptr;
+      if (refined) {
+        // kResidualSteps (254) times tighter bounds from 8 more bits of each table entry.
+        scan_block(q_blocks->block(b), refine_tables[j]->residual.data(), q_blocks->groups(),
+                   residual_sums);
+        for (int i = 0; i < scan::kBlockSize; ++i) {
+          combined[i] = scan::kResidualSteps * q[i] + residual_sums[i];
+        }
+        keep &= prune_block(refined_terms[j], combined, combined, &norms[first], &auxs[first],
+                            in_block, top->threshold());
+      }
+      if (keep == 0) continue;
+      const VectorCoder& coder = *scanner.coder_;
+      // tq-mse's estimate is a x (its MSE part): the refined sums give it without the code.
+      if (scanner.table_keys_ && refined && !prod) {
+        for (; keep != 0; keep &= keep - 1) {
+          const int i = __builtin_ctz(keep);
+          const size_t slot = first + i;
+          const VectorFactors f{norms[slot], auxs[slot]};
+          const float estimate =
+              f.aux *
+              std::fma(refined_terms[j].q1, static_cast<float>(combined[i]), refined_terms[j].q0);
+          top->Push(coder.Key(f, estimate, scanner.terms_),
+                    label_base + static_cast<uint32_t>(slot));
+        }
+        continue;
+      }
+      // Exact scores, best bound first: each one scored raises the threshold the rest are
+      // checked against again (a first block, where the top-k is still empty, keeps all 32).
+      // Skipping a bound below the threshold skips only keys Push would refuse.
+      const scan::PruneTerms& terms = refined ? refined_terms[j] : prune_terms[j];
+      const uint32_t* ps = refined ? combined : &p_sums[j * scan::kBlockSize];
+      const uint32_t* qs = refined ? combined : q;
+      std::pair<float, int> order[scan::kBlockSize];
+      int survivors = 0;
+      for (; keep != 0; keep &= keep - 1) {
+        const int i = __builtin_ctz(keep);
+        order[survivors++] = {
+            scan::PruneBound(terms, ps[i], qs[i], norms[first + i], auxs[first + i]), i};
+      }
+      std::sort(order, order + survivors,
+                [](const auto& a, const auto& b) { return a.first > b.first; });
+      for (int s = 0; s < survivors; ++s) {
+        if (order[s].first < top->threshold()) break;  // sorted: the rest are lower still
+        const size_t slot = first + order[s].second;
+        const VectorFactors f{norms[slot], auxs[slot]};
+        const float estimate = coder.quantizer().EstimateInnerProduct(
+            scanner.prepared_, store.CodeAt(slot, code.data()), f);
+        top->Push(coder.Key(f, estimate, scanner.terms_), label_base + static_cast<uint32_t>(slot));
+      }
+    }
+  }
+}
+
+}  // namespace tqdb

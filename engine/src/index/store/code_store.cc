@@ -1,0 +1,111 @@
+#include "index/store/code_store.h"
+
+#include <cstring>
+
+#include "index/scan/lookup_tables.h"
+
+namespace tqdb {
+
+CodeLayout CodeLayout::Of(const Quantizer& quantizer) {
+  CodeLayout layout;
+  layout.dim = quantizer.dim();
+  layout.code_bytes = quantizer.code_bytes();
+  layout.mse_bytes = quantizer.mse_bytes();
+  layout.mse_bits = quantizer.mse_bits();
+  layout.prod = quantizer.config().kind == QuantizerKind::kProd;
+  return layout;
+}
+
+bool CodeLayout::block_coded() const { return mse_bits == 0 || scan::NibbleCodable(mse_bits); }
+
+int CodeLayout::refined_groups() const {
+  if (!prod) return scan::PaddedGroups(dim, mse_bits);
+  return mse_bits == 0 ? scan::PaddedGroups(dim, 1) : 0;
+}
+
+CodeStore::CodeStore(const CodeLayout& layout, bool store_vectors)
+    : layout_(layout),
+      store_vectors_(store_vectors),
+      packed_codes_(layout.code_bytes),
+      vectors_(layout.dim) {
+  if (layout.block_coded()) {
+    if (layout.mse_bits > 0) {
+      mse_blocks_ = std::make_unique<scan::NibbleBlocks>(layout.dim, layout.mse_bits);
+    }
+    if (layout.prod) sign_blocks_ = std::make_unique<scan::NibbleBlocks>(layout.dim, 1);
+    fast_scan_ = true;
+  }
+}
+
+void CodeStore::Resize(size_t n) {
+  if (!fast_scan_) packed_codes_.Resize(n);
+  norms_.Resize(n);
+  auxs_.Resize(n);
+  if (store_vectors_) vectors_.Resize(n);
+  for (scan::NibbleBlocks* blocks : {mse_blocks_.get(), sign_blocks_.get()}) {
+    if (blocks != nullptr) blocks->Resize(n);
+  }
+  size_ = n;
+}
+
+uint32_t CodeStore::Append(const uint8_t* code, const VectorFactors& factors, const float* vector) {
+  const auto slot = static_cast<uint32_t>(size_);
+  Resize(size_ + 1);
+  Set(slot, code, factors, vector);
+  return slot;
+}
+
+void CodeStore::Set(uint32_t slot, const uint8_t* code, const VectorFactors& factors,
+                    const float* vector) {
+  if (!fast_scan_) std::memcpy(packed_codes_.slot(slot), code, layout_.code_bytes);
+  if (mse_blocks_ != nullptr) mse_blocks_->Set(slot, code);
+  if (sign_blocks_ != nullptr) sign_blocks_->Set(slot, code + layout_.mse_bytes);
+  norms_[slot] = factors.norm;
+  auxs_[slot] = factors.aux;
+  if (store_vectors_) std::memcpy(vectors_.slot(slot), vector, layout_.dim * sizeof(float));
+}
+
+void CodeStore::Remove(uint32_t slot) {
+  const size_t last = size_ - 1;
+  if (slot != last) {
+    if (!fast_scan_) {
+      std::memcpy(packed_codes_.slot(slot), packed_codes_.slot(last), layout_.code_bytes);
+    }
+    for (scan::NibbleBlocks* blocks : {mse_blocks_.get(), sign_blocks_.get()}) {
+      if (blocks != nullptr) blocks->Move(last, slot);
+    }
+    norms_[slot] = norms_[last];
+    auxs_[slot] = auxs_[last];
+    if (store_vectors_) {
+      std::memcpy(vectors_.slot(slot), vectors_.slot(last), layout_.dim * sizeof(float));
+    }
+  }
+  Resize(last);
+}
+
+const uint8_t* CodeStore::CodeAt(size_t slot, uint8_t* buffer) const {
+  if (!fast_scan_) return packed_codes_.slot(slot);
+  if (mse_blocks_ != nullptr) mse_blocks_->Get(slot, buffer);
+  if (sign_blocks_ != nullptr) sign_blocks_->Get(slot, buffer + layout_.mse_bytes);
+  return buffer;
+}
+
+void CodeStore::ShrinkToFit() {
+  packed_codes_.ShrinkToFit();
+  for (ChunkedArray<float>* floats : {&norms_, &auxs_, &vectors_}) floats->ShrinkToFit();
+  for (scan::NibbleBlocks* blocks : {mse_blocks_.get(), sign_blocks_.get()}) {
+    if (blocks != nullptr) blocks->ShrinkToFit();
+  }
+}
+
+IndexMemory CodeStore::Memory() const {
+  IndexMemory memory;
+  memory.codes = packed_codes_.MemoryBytes() +
+                 (mse_blocks_ != nullptr ? mse_blocks_->MemoryBytes() : 0) +
+                 (sign_blocks_ != nullptr ? sign_blocks_->MemoryBytes() : 0);
+  memory.factors = norms_.MemoryBytes() + auxs_.MemoryBytes();
+  memory.vectors = vectors_.MemoryBytes();
+  return memory;
+}
+
+}  // namespace tqdb

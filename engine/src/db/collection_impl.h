@@ -16,10 +16,11 @@
 #include <map>
 #include <memory>
 #include <optional>
-#include <thread>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_set.h"
+#include "db/background_jobs.h"
+#include "db/segment_writer.h"
 #include "db/storage/collection_store.h"
 #include "db/storage/segment_policy.h"
 #include "tqdb/collection.h"
@@ -65,13 +66,6 @@ class CollectionImpl final : public Collection {
   absl::Status Repartition(size_t lists) override;
 
  private:
-  // Entries of one stored segment; its ids live in the store and, while live, in the index.
-  struct SegmentStats {
-    size_t count = 0;  // entries written
-    size_t dead = 0;   // entries since deleted or replaced
-    size_t bytes = 0;  // of the stored value
-  };
-
   CollectionImpl(std::shared_ptr<storage::Store> store, uint32_t cid, CollectionConfig config,
                  const storage::SegmentPolicy& policy, bool background_partitioning);
   // Builds the index (flat relative to `center`, empty for none, or partitioned as stored) from
@@ -81,9 +75,11 @@ class CollectionImpl final : public Collection {
   absl::StatusOr<std::unique_ptr<Index>> NewIndex(std::vector<float> center) const;
   // The IvfIndex options of this collection.
   IvfIndexOptions PartitionedOptions() const;
-  // The stored form of entries [first, first + ids.size()) of `encoded`, in `partitioning`.
-  std::string SegmentValue(absl::Span<const uint64_t> ids, const EncodedVectors& encoded,
-                           size_t first, uint64_t partitioning) const;
+  // Writes segments of the current partitioning, `per_segment` entries each (0: one segment).
+  SegmentWriter Writer(size_t per_segment = 0) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_) {
+    return SegmentWriter(code_bytes_, partitioning_, per_segment);
+  }
+  uint64_t NextSegmentNumber() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_) { return next_segment_++; }
   // kAuto and not yet centered, and this upsert of `n` would make the center: see Centering.
   bool TakesCenterNow(size_t n) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   // An upsert, validated, with which of its ids are stored already.
@@ -126,6 +122,15 @@ class CollectionImpl final : public Collection {
   // Builds and commits the job's partitioning; whatever happens, stops tracking and removes
   // the segments of a partitioning that did not commit.
   absl::Status RunPartition(PartitionJob job);
+  // Its steps: centroids trained on a sample of the job's vectors; every vector re-encoded
+  // into segments of the new partitioning (`written`), stored but not yet reachable; the
+  // writes made meanwhile taken in and the switch committed, under write_mu_.
+  absl::StatusOr<std::unique_ptr<IvfIndex>> TrainPartitioning(const PartitionJob& job) const;
+  absl::Status EncodeIntoSegments(const PartitionJob& job, IvfIndex* index, SegmentTable* written);
+  absl::Status SwitchToPartitioning(const PartitionJob& job, std::unique_ptr<IvfIndex> index,
+                                    SegmentTable* written) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // True when the collection is closing or dropped: a job stops.
+  bool JobStopped() const;
   // The rows of `ids`: their floats in `view` (store_vectors), else decoded from the index now;
   // `found[i]` false for an id deleted since (floats off only).
   absl::Status ReadRows(absl::Span<const uint64_t> ids, const storage::ReadView& view,
@@ -168,14 +173,13 @@ class CollectionImpl final : public Collection {
   std::atomic<bool> dropped_{false};
 
   mutable Mutex write_mu_;
-  std::map<uint64_t, SegmentStats> segments_ ABSL_GUARDED_BY(write_mu_);
+  SegmentTable segments_ ABSL_GUARDED_BY(write_mu_);
   uint64_t next_segment_ ABSL_GUARDED_BY(write_mu_) = 0;
   uint64_t partitioning_ ABSL_GUARDED_BY(write_mu_) = 0;       // 0: flat
   uint64_t next_partitioning_ ABSL_GUARDED_BY(write_mu_) = 1;  // above any seen on disk
   // Set while a partition job runs: the ids written since it began.
   std::optional<absl::flat_hash_set<uint64_t>> touched_ ABSL_GUARDED_BY(write_mu_);
-  size_t partition_retry_at_ ABSL_GUARDED_BY(write_mu_) = 0;  // after a failed job
-  std::thread partition_thread_ ABSL_GUARDED_BY(write_mu_);
+  BackgroundJobs jobs_ ABSL_GUARDED_BY(write_mu_);
   std::atomic<bool> closing_{false};  // the destructor asks a running job to stop
 
   mutable SharedMutex index_mu_ ABSL_ACQUIRED_AFTER(write_mu_);

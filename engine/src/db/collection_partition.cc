@@ -9,6 +9,7 @@
 // ones, adds them re-encoded, and stores the centroids: all or nothing.
 #include <algorithm>
 #include <cstdio>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "db/collection_impl.h"
@@ -35,7 +36,7 @@ bool CollectionImpl::WantsPartition() const {
   }
   ReaderLock lock(index_mu_);
   const size_t count = index_->size();
-  if (count < config_.partition_at || count < partition_retry_at_) return false;
+  if (count < config_.partition_at || !jobs_.Ready(count)) return false;
   const size_t lists = index_->lists();
   // Lists of about sqrt(n): re-train once that would double them (the count quadrupled).
   return lists == 0 || DefaultListCount(count) >= 2 * lists;
@@ -43,11 +44,10 @@ bool CollectionImpl::WantsPartition() const {
 
 void CollectionImpl::MaybeStartPartition() {
   if (!WantsPartition()) return;
-  // A finished job has left every lock (RunPartition's last locked step cleared touched_).
-  if (partition_thread_.joinable()) partition_thread_.join();
   absl::StatusOr<PartitionJob> job = BeginPartition(0);
   if (!job.ok()) return;
-  partition_thread_ = std::thread([this, job = *std::move(job)]() mutable {
+  // A finished job has left every lock (RunPartition's last locked step cleared touched_).
+  jobs_.Start([this, job = *std::move(job)]() mutable {
     if (absl::Status status = RunPartition(std::move(job)); !status.ok()) {
       std::fprintf(stderr, "tqdb: collection '%s': background partitioning failed: %s\n",
                    config_.name.c_str(), status.ToString().c_str());
@@ -108,123 +108,130 @@ absl::Status CollectionImpl::ReadRows(absl::Span<const uint64_t> ids, const stor
   return absl::OkStatus();
 }
 
-absl::Status CollectionImpl::RunPartition(PartitionJob job) {
-  std::map<uint64_t, SegmentStats> written;  // the new partitioning's segments
-  bool committed = false;
-  auto stopped = [&] {
-    return closing_.load(std::memory_order_acquire) || dropped_.load(std::memory_order_acquire);
+bool CollectionImpl::JobStopped() const {
+  return closing_.load(std::memory_order_acquire) || dropped_.load(std::memory_order_acquire);
+}
+
+absl::StatusOr<std::unique_ptr<IvfIndex>> CollectionImpl::TrainPartitioning(
+    const PartitionJob& job) const {
+  // Train on a random sample of the stored vectors, as many as training reads.
+  const size_t d = dim();
+  IvfIndexOptions options = PartitionedOptions();
+  options.training_seed = job.number;
+  std::vector<uint64_t> sample;
+  for (size_t i : IvfIndex::TrainingSample(options, job.ids.size(), job.lists)) {
+    sample.push_back(job.ids[i]);
+  }
+  std::vector<float> rows, kept_rows;
+  std::vector<bool> found;
+  TQDB_RETURN_IF_ERROR(ReadRows(sample, job.view, &rows, &found));
+  for (size_t i = 0; i < sample.size(); ++i) {
+    if (found[i])
+      kept_rows.insert(kept_rows.end(), rows.begin() + i * d, rows.begin() + (i + 1) * d);
+  }
+  return IvfIndex::Train(options, kept_rows, std::min(job.lists, kept_rows.size() / d));
+}
+
+absl::Status CollectionImpl::EncodeIntoSegments(const PartitionJob& job, IvfIndex* index,
+                                                SegmentTable* written) {
+  const size_t d = dim();
+  const IndexEncoder& encoder = *index->encoder();
+  // One segment per chunk of about the target size.
+  const size_t per_segment = storage::EntriesPerSegment(policy_, code_bytes_, true);
+  const SegmentWriter writer(code_bytes_, job.number, /*per_segment=*/0);
+  auto next_number = [this] {
+    MutexLock lock(write_mu_);
+    return NextSegmentNumber();
   };
-  auto build_and_commit = [&]() -> absl::Status {
-    const size_t d = dim();
+  std::vector<float> rows, present;
+  std::vector<bool> found;
+  std::vector<uint64_t> ids;
+  for (size_t first = 0; first < job.ids.size(); first += per_segment) {
+    if (JobStopped()) return Cancelled(config_.name);
+    const auto chunk = absl::MakeConstSpan(job.ids).subspan(first, per_segment);
+    TQDB_RETURN_IF_ERROR(ReadRows(chunk, job.view, &rows, &found));
+    ids.clear();
+    present.clear();
+    for (size_t i = 0; i < chunk.size(); ++i) {
+      if (!found[i]) continue;  // deleted since: the catch-up sees it as touched
+      ids.push_back(chunk[i]);
+      present.insert(present.end(), rows.begin() + i * d, rows.begin() + (i + 1) * d);
+    }
+    if (ids.empty()) continue;
+    EncodedVectors encoded;
+    encoder.Encode(present.data(), ids.size(), &encoded);
+    storage::CollectionStore::Batch batch = store_.NewBatch();
+    const std::vector<WrittenSegment> segments =
+        writer.Put(ids, encoded, next_number, &batch, written);
+    // Not reachable before the switch, so it needs no fsync of its own: the switch's covers it.
+    TQDB_RETURN_IF_ERROR(store_.Write(&batch, Durability::kGroupCommit));
+    TQDB_RETURN_IF_ERROR(AddWritten(ids, encoded, segments, index));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CollectionImpl::SwitchToPartitioning(const PartitionJob& job,
+                                                  std::unique_ptr<IvfIndex> index,
+                                                  SegmentTable* written) {
+  if (JobStopped()) return Cancelled(config_.name);
+  storage::CollectionStore::Batch batch = store_.NewBatch();
+  // The ids written meanwhile leave the new segments, and come back re-encoded as they are now.
+  std::vector<uint64_t> touched(touched_->begin(), touched_->end()), live;
+  storage::ReadView now;  // under write_mu_ nothing changes the store: the latest state
+  {
+    ReaderLock index_lock(index_mu_);
+    for (uint64_t id : touched) {
+      if (const std::optional<uint64_t> segment = index->TagOf(id)) {
+        batch.MarkDead(*segment, id);
+        ++(*written)[*segment].dead;
+      }
+      if (index_->Contains(id)) live.push_back(id);
+    }
+    now = snapshot_;
+  }
+  index->Remove(touched);
+  if (!live.empty()) {
     std::vector<float> rows;
     std::vector<bool> found;
-    // Train on a random sample of the stored vectors, as many as training reads.
-    IvfIndexOptions options = PartitionedOptions();
-    options.training_seed = job.number;
-    std::vector<uint64_t> sample;
-    for (size_t i : IvfIndex::TrainingSample(options, job.ids.size(), job.lists)) {
-      sample.push_back(job.ids[i]);
-    }
-    TQDB_RETURN_IF_ERROR(ReadRows(sample, job.view, &rows, &found));
-    std::vector<float> kept_rows;
-    for (size_t i = 0; i < sample.size(); ++i) {
-      if (found[i])
-        kept_rows.insert(kept_rows.end(), rows.begin() + i * d, rows.begin() + (i + 1) * d);
-    }
-    TQDB_ASSIGN_OR_RETURN(
-        std::unique_ptr<IvfIndex> index,
-        IvfIndex::Train(options, kept_rows, std::min(job.lists, kept_rows.size() / d)));
-    const IndexEncoder& encoder = *index->encoder();
+    TQDB_RETURN_IF_ERROR(ReadRows(live, now, &rows, &found));
+    EncodedVectors encoded;
+    index->encoder()->Encode(rows.data(), live.size(), &encoded);
+    const SegmentWriter writer(code_bytes_, job.number, /*per_segment=*/0);
+    const std::vector<WrittenSegment> segments = writer.Put(
+        live, encoded,
+        [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_) { return NextSegmentNumber(); }, &batch,
+        written);
+    TQDB_RETURN_IF_ERROR(AddWritten(live, encoded, segments, index.get()));
+  }
+  for (const auto& [number, stats] : segments_) batch.DeleteSegment(number);
+  batch.PutPartitioning({job.number, dim(), index->centroids()});
+  index->ShrinkToFit();
+  TQDB_RETURN_IF_ERROR(
+      Commit(&batch, Durability::kSync,
+             [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(index_mu_) { index_ = std::move(index); }));
+  partitioning_ = job.number;
+  segments_ = std::move(*written);
+  touched_.reset();
+  return absl::OkStatus();
+}
 
-    // Re-encode every vector into segments of about the target size.
-    const size_t per_segment = storage::EntriesPerSegment(policy_, code_bytes_, true);
-    std::vector<uint64_t> ids;
-    for (size_t first = 0; first < job.ids.size(); first += per_segment) {
-      if (stopped()) return Cancelled(config_.name);
-      const auto chunk = absl::MakeConstSpan(job.ids).subspan(first, per_segment);
-      TQDB_RETURN_IF_ERROR(ReadRows(chunk, job.view, &rows, &found));
-      ids.clear();
-      std::vector<float> present;
-      for (size_t i = 0; i < chunk.size(); ++i) {
-        if (!found[i]) continue;  // deleted since: the catch-up below sees it as touched
-        ids.push_back(chunk[i]);
-        present.insert(present.end(), rows.begin() + i * d, rows.begin() + (i + 1) * d);
-      }
-      if (ids.empty()) continue;
-      EncodedVectors encoded;
-      encoder.Encode(present.data(), ids.size(), &encoded);
-      uint64_t number;
-      {
-        MutexLock lock(write_mu_);
-        number = next_segment_++;
-      }
-      const std::string value = SegmentValue(ids, encoded, 0, job.number);
-      storage::CollectionStore::Batch batch = store_.NewBatch();
-      batch.PutSegment(number, value);
-      // Not reachable before the commit, so it needs no fsync of its own: the commit's covers it.
-      TQDB_RETURN_IF_ERROR(store_.Write(&batch, Durability::kGroupCommit));
-      written[number] = SegmentStats{ids.size(), 0, value.size()};
-      TQDB_RETURN_IF_ERROR(index->AddEncoded(ids, encoded, number));
-    }
-
-    // Take in the writes made meanwhile and switch, with writes held back.
+absl::Status CollectionImpl::RunPartition(PartitionJob job) {
+  SegmentTable written;  // the new partitioning's segments
+  absl::Status status = [&]() -> absl::Status {
+    TQDB_ASSIGN_OR_RETURN(std::unique_ptr<IvfIndex> index, TrainPartitioning(job));
+    TQDB_RETURN_IF_ERROR(EncodeIntoSegments(job, index.get(), &written));
     MutexLock lock(write_mu_);
-    if (stopped()) return Cancelled(config_.name);
-    storage::CollectionStore::Batch batch = store_.NewBatch();
-    std::vector<uint64_t> touched(touched_->begin(), touched_->end()), live;
-    {
-      ReaderLock index_lock(index_mu_);
-      for (uint64_t id : touched) {
-        if (const std::optional<uint64_t> segment = index->TagOf(id)) {
-          batch.MarkDead(*segment, id);
-          ++written[*segment].dead;
-        }
-        if (index_->Contains(id)) live.push_back(id);
-      }
-    }
-    index->Remove(touched);
-    if (!live.empty()) {
-      // Under write_mu_ nothing changes the store: the latest state is the snapshot's.
-      storage::ReadView now;
-      {
-        ReaderLock index_lock(index_mu_);
-        now = snapshot_;
-      }
-      TQDB_RETURN_IF_ERROR(ReadRows(live, now, &rows, &found));
-      EncodedVectors encoded;
-      encoder.Encode(rows.data(), live.size(), &encoded);
-      const uint64_t number = next_segment_++;
-      const std::string value = SegmentValue(live, encoded, 0, job.number);
-      batch.PutSegment(number, value);
-      written[number] = SegmentStats{live.size(), 0, value.size()};
-      TQDB_RETURN_IF_ERROR(index->AddEncoded(live, encoded, number));
-    }
-    for (const auto& [number, stats] : segments_) batch.DeleteSegment(number);
-    batch.PutPartitioning({job.number, dim(), index->centroids()});
-    index->ShrinkToFit();
-    TQDB_RETURN_IF_ERROR(
-        Commit(&batch, Durability::kSync,
-               [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(index_mu_) { index_ = std::move(index); }));
-    committed = true;
-    partitioning_ = job.number;
-    segments_ = std::move(written);
-    touched_.reset();
-    return absl::OkStatus();
-  };
-
-  absl::Status status = build_and_commit();
-  if (committed) return status;
+    return SwitchToPartitioning(job, std::move(index), &written);
+  }();
   MutexLock lock(write_mu_);
+  if (status.ok() && partitioning_ == job.number) return status;  // committed
   touched_.reset();
   // Unreachable already (their partitioning was never stored); this only frees the space.
   storage::CollectionStore::Batch batch = store_.NewBatch();
   for (const auto& [number, stats] : written) batch.DeleteSegment(number);
   if (!written.empty()) store_.Write(&batch, Durability::kGroupCommit).IgnoreError();
-  {
-    ReaderLock index_lock(index_mu_);
-    // Not again before the collection grows by a quarter.
-    partition_retry_at_ = index_->size() + std::max<size_t>(index_->size() / 4, 1000);
-  }
+  ReaderLock index_lock(index_mu_);
+  jobs_.Failed(index_->size());
   return status;
 }
 

@@ -83,13 +83,6 @@ void CodeStore::Remove(uint32_t slot) {
   Resize(last);
 }
 
-const uint8_t* CodeStore::CodeAt(size_t slot, uint8_t* buffer) const {
-  if (!fast_scan_) return packed_codes_.slot(slot);
-  if (mse_blocks_ != nullptr) mse_blocks_->Get(slot, buffer);
-  if (sign_blocks_ != nullptr) sign_blocks_->Get(slot, buffer + layout_.mse_bytes);
-  return buffer;
-}
-
 void CodeStore::ShrinkToFit() {
   packed_codes_.ShrinkToFit();
   for (ChunkedArray<float>* floats : {&norms_, &auxs_, &vectors_}) floats->ShrinkToFit();

@@ -50,7 +50,13 @@ class CodeStore {
   void Remove(uint32_t slot);
 
   // The code of `slot`: in `buffer` (code_bytes), taken out of the blocks, or where it is stored.
-  const uint8_t* CodeAt(size_t slot, uint8_t* buffer) const;
+  // Inline: the scan calls it for every vector it scores exactly.
+  const uint8_t* CodeAt(size_t slot, uint8_t* buffer) const {
+    if (!fast_scan_) return packed_codes_.slot(slot);
+    if (mse_blocks_ != nullptr) mse_blocks_->Get(slot, buffer);
+    if (sign_blocks_ != nullptr) sign_blocks_->Get(slot, buffer + layout_.mse_bytes);
+    return buffer;
+  }
   VectorFactors factors(size_t slot) const { return {norms_[slot], auxs_[slot]}; }
   const float* vector(size_t slot) const { return vectors_.slot(slot); }
 

@@ -1,0 +1,29 @@
+// The AVX2 versions of the fast-scan and pruning kernels: their one source (scan_queries.inc,
+// prune_block.inc) over the AVX2 wrapper. Built with -mavx2 -mfma and only called when the CPU
+// has both (scan_dispatch.cc).
+#include "index/scan/nibble_blocks.h"
+#include "index/scan/prune_kernels.h"
+#include "index/scan/scan_kernels.h"
+#include "index/scan/simd_avx2.h"
+
+namespace tqdb::scan {
+namespace {
+#include "index/scan/prune_block.inc"
+#include "index/scan/scan_queries.inc"
+}  // namespace
+
+void ScanBlockAvx2(const uint8_t* block, const uint8_t* tables, int groups, uint32_t* out) {
+  ScanQueriesOf<Avx2, 1>(block, &tables, groups, out);
+}
+
+void ScanQueriesAvx2(const uint8_t* block, const uint8_t* const* tables, int queries, int groups,
+                     uint32_t* out) {
+  ScanQueriesWith<Avx2>(block, tables, queries, groups, out);
+}
+
+uint32_t PruneBlockAvx2(const PruneTerms& terms, const uint32_t* p_sums, const uint32_t* q_sums,
+                        const float* norms, const float* auxs, int count, float threshold) {
+  return PruneBlockWith<Avx2>(terms, p_sums, q_sums, norms, auxs, count, threshold);
+}
+
+}  // namespace tqdb::scan

@@ -203,33 +203,34 @@ absl::StatusOr<WriteResult> CollectionImpl::Upsert(absl::Span<const uint64_t> id
   MutexLock write_lock(write_mu_);
   TQDB_RETURN_IF_ERROR(CheckLive());
   const Durability durability = options.durability.value_or(config_.durability);
-  if (TakesCenterNow(n)) {
-    PendingUpsert upsert{ids, vectors, payloads, std::vector<bool>(n)};
-    {
-      ReaderLock lock(index_mu_);
-      for (size_t i = 0; i < n; ++i) upsert.existed[i] = index_->Contains(ids[i]);
-    }
-    return UpsertTakingCenter(upsert, durability);
-  }
-  NoteTouched(ids);
-  storage::CollectionStore::Batch batch = store_.NewBatch();
-  std::vector<uint64_t> replaced_in;  // the old segment of each replaced id
+  // One read of the index under its lock: whether this upsert takes the center, the encoder
+  // (re-encode if another upsert took the center, or a partitioning committed, meanwhile), and
+  // the segment each replaced id leaves.
+  bool takes_center = false;
   std::vector<bool> existed(n);
+  std::vector<uint64_t> replaced_in;  // the old segment of each replaced id
+  storage::CollectionStore::Batch batch = store_.NewBatch();
   {
     ReaderLock lock(index_mu_);
-    if (index_->encoder() != encoder) {  // another upsert took the center, or a partitioning
-      encoded = EncodedVectors();        // committed, meanwhile
+    takes_center = TakesCenterNow(n);
+    if (!takes_center && index_->encoder() != encoder) {
+      encoded = EncodedVectors();
       index_->encoder()->Encode(vectors.data(), n, &encoded);
     }
     for (size_t i = 0; i < n; ++i) {
       const std::optional<uint64_t> old = index_->TagOf(ids[i]);
       existed[i] = old.has_value();
-      if (old.has_value()) {
+      if (old.has_value() && !takes_center) {
         replaced_in.push_back(*old);
         batch.MarkDead(*old, ids[i]);
       }
     }
   }
+  if (takes_center) {
+    return UpsertTakingCenter(PendingUpsert{ids, vectors, payloads, std::move(existed)},
+                              durability);
+  }
+  NoteTouched(ids);
   SegmentTable added;
   const std::vector<WrittenSegment> written = Writer().Put(
       ids, encoded, [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_) { return NextSegmentNumber(); },

@@ -81,7 +81,8 @@ class CollectionImpl final : public Collection {
   }
   uint64_t NextSegmentNumber() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_) { return next_segment_++; }
   // kAuto and not yet centered, and this upsert of `n` would make the center: see Centering.
-  bool TakesCenterNow(size_t n) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  bool TakesCenterNow(size_t n) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_)
+      ABSL_SHARED_LOCKS_REQUIRED(index_mu_);
   // An upsert, validated, with which of its ids are stored already.
   struct PendingUpsert {
     absl::Span<const uint64_t> ids;

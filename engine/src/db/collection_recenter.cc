@@ -14,7 +14,6 @@ namespace tqdb {
 bool CollectionImpl::TakesCenterNow(size_t n) const {
   // A partitioned collection's lists are centered on their centroids.
   if (config_.centering != Centering::kAuto || partitioning_ != 0) return false;
-  ReaderLock lock(index_mu_);
   if (!index_->encoder()->center().empty()) return false;
   // Without stored floats the vectors already encoded could not be re-encoded.
   const bool can_reencode = config_.store_vectors || index_->size() == 0;

@@ -90,62 +90,24 @@ absl::Status CollectionImpl::Load(std::vector<float> center) {
   } else {
     TQDB_ASSIGN_OR_RETURN(index, NewIndex(std::move(center)));
   }
-  const size_t code_bytes = index->encoder()->code_bytes();
-  code_bytes_ = code_bytes;
+  code_bytes_ = index->encoder()->code_bytes();
 
   MutexLock write_lock(write_mu_);
   partitioning_ = partitioning;
   next_partitioning_ = partitioning + 1;
   std::vector<uint64_t> abandoned;  // segments of a partitioning that never committed
-  std::vector<uint64_t> live_ids;
-  EncodedVectors live;
   TQDB_RETURN_IF_ERROR(store_.ForEachSegment(
-      code_bytes,
+      code_bytes_,
       [&](const storage::CollectionStore::LoadedSegment& segment)
           ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_) -> absl::Status {
-            const storage::SegmentView& view = segment.view;
             next_segment_ = segment.number + 1;
-            if (view.partitioning > partitioning) {
+            const uint64_t written_against = segment.view.partitioning;
+            if (written_against > partitioning) {
               abandoned.push_back(segment.number);
-              next_partitioning_ = std::max(next_partitioning_, view.partitioning + 1);
+              next_partitioning_ = std::max(next_partitioning_, written_against + 1);
               return absl::OkStatus();
             }
-            if (view.partitioning != partitioning) {
-              return absl::DataLossError(
-                  absl::StrCat("collection '", config_.name, "': segment ", segment.number,
-                               " was written against partitioning ", view.partitioning,
-                               " but partitioning ", partitioning, " is in use"));
-            }
-            SegmentStats& stats = segments_[segment.number];
-            stats = {view.count, 0, segment.bytes};
-            live_ids.clear();
-            live = EncodedVectors();
-            for (size_t i = 0; i < view.count; ++i) {
-              const uint64_t id = view.ids[i];
-              if (segment.dead != nullptr && segment.dead->contains(id)) {
-                ++stats.dead;
-                continue;
-              }
-              if (std::optional<uint64_t> other = index->TagOf(id); other.has_value()) {
-                return absl::DataLossError(absl::StrCat("collection '", config_.name, "': id ", id,
-                                                        " is live in segments ", *other, " and ",
-                                                        segment.number));
-              }
-              live_ids.push_back(id);
-              live.codes.insert(live.codes.end(), view.codes.begin() + i * code_bytes,
-                                view.codes.begin() + (i + 1) * code_bytes);
-              live.factors.push_back(view.factors[i]);
-              if (partitioning != 0) live.lists.push_back(view.lists[i]);
-            }
-            const size_t before = index->size();
-            TQDB_RETURN_IF_ERROR_WITH_CONTEXT(
-                index->AddEncoded(live_ids, live, segment.number),
-                absl::StrCat("collection '", config_.name, "', segment ", segment.number));
-            if (index->size() != before + live_ids.size()) {
-              return absl::DataLossError(absl::StrCat("collection '", config_.name, "': segment ",
-                                                      segment.number, " repeats an id"));
-            }
-            return absl::OkStatus();
+            return LoadSegment(segment, index.get());
           }));
   if (!abandoned.empty()) {
     // Unreachable already (their partitioning was never stored); this only frees the space.
@@ -158,6 +120,47 @@ absl::Status CollectionImpl::Load(std::vector<float> center) {
   WriterLock index_lock(index_mu_);
   index_ = std::move(index);
   snapshot_ = store_.Snapshot();
+  return absl::OkStatus();
+}
+
+absl::Status CollectionImpl::LoadSegment(const storage::CollectionStore::LoadedSegment& segment,
+                                         Index* index) {
+  const storage::SegmentView& view = segment.view;
+  if (view.partitioning != partitioning_) {
+    return absl::DataLossError(absl::StrCat("collection '", config_.name, "': segment ",
+                                            segment.number, " was written against partitioning ",
+                                            view.partitioning, " but partitioning ", partitioning_,
+                                            " is in use"));
+  }
+  SegmentStats& stats = segments_[segment.number];
+  stats = {view.count, 0, segment.bytes};
+  std::vector<uint64_t> live_ids;
+  EncodedVectors live;
+  for (size_t i = 0; i < view.count; ++i) {
+    const uint64_t id = view.ids[i];
+    if (segment.dead != nullptr && segment.dead->contains(id)) {
+      ++stats.dead;
+      continue;
+    }
+    if (std::optional<uint64_t> other = index->TagOf(id); other.has_value()) {
+      return absl::DataLossError(absl::StrCat("collection '", config_.name, "': id ", id,
+                                              " is live in segments ", *other, " and ",
+                                              segment.number));
+    }
+    live_ids.push_back(id);
+    live.codes.insert(live.codes.end(), view.codes.begin() + i * code_bytes_,
+                      view.codes.begin() + (i + 1) * code_bytes_);
+    live.factors.push_back(view.factors[i]);
+    if (partitioning_ != 0) live.lists.push_back(view.lists[i]);
+  }
+  const size_t before = index->size();
+  TQDB_RETURN_IF_ERROR_WITH_CONTEXT(
+      index->AddEncoded(live_ids, live, segment.number),
+      absl::StrCat("collection '", config_.name, "', segment ", segment.number));
+  if (index->size() != before + live_ids.size()) {
+    return absl::DataLossError(absl::StrCat("collection '", config_.name, "': segment ",
+                                            segment.number, " repeats an id"));
+  }
   return absl::OkStatus();
 }
 

@@ -71,6 +71,11 @@ class CollectionImpl final : public Collection {
   // Builds the index (flat relative to `center`, empty for none, or partitioned as stored) from
   // the stored segments; removes segments of a partitioning that never committed.
   absl::Status Load(std::vector<float> center);
+  // Adds the live entries of one stored segment (of the current partitioning) to `index`, which
+  // is not yet the collection's, and records the segment. DataLoss when the segment is of
+  // another partitioning or holds an id another segment holds live.
+  absl::Status LoadSegment(const storage::CollectionStore::LoadedSegment& segment, Index* index)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   // An empty flat index of this collection relative to `center`.
   absl::StatusOr<std::unique_ptr<Index>> NewIndex(std::vector<float> center) const;
   // The IvfIndex options of this collection.

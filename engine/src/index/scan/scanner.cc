@@ -129,6 +129,29 @@ scan::PruneTerms Scanner::PruneTerms() const {
   return t;
 }
 
+// One scanner's part of a block scan: its top-k, its pruning terms (the 8-bit tables' and, when
+// its tables have residuals, the refined ones) and the labels its slots take.
+struct Scanner::BlockQuery {
+  const Scanner* scanner;
+  TopK* top;
+  scan::PruneTerms terms;
+  scan::PruneTerms refined_terms;
+  const scan::QuantizedTables* refine_tables;  // null: no second pass
+};
+
+// The block being scanned, as every query's scoring sees it.
+struct Scanner::Block {
+  const CodeStore& store;
+  const scan::NibbleBlocks* refined_blocks;  // whose survivors a second pass refines, or null
+  bool prod;
+  size_t index;  // the block's number
+  size_t first;  // its first slot
+  int count;     // its slots in the range scanned
+  uint32_t pass;
+  uint32_t label_base;
+  uint8_t* code;  // room for one code
+};
+
 void Scanner::ScanBlocks(absl::Span<const Scanner* const> scanners, const CodeStore& store,
                          size_t begin, size_t end, absl::Span<TopK* const> tops,
                          uint32_t label_base, const SlotFilter* filter) {
@@ -136,40 +159,33 @@ void Scanner::ScanBlocks(absl::Span<const Scanner* const> scanners, const CodeSt
   const scan::NibbleBlocks* mse_blocks = store.mse_blocks();
   const scan::NibbleBlocks* sign_blocks = store.sign_blocks();
   const bool prod = sign_blocks != nullptr;
+  const scan::NibbleBlocks* q_blocks = RefinedBlocks(store);
   const scan::ScanQueriesFn scan_queries = scan::ActiveScanQueries();
-  const scan::PruneBlockFn prune_block = scan::ActivePruneBlock();
-  absl::InlinedVector<scan::PruneTerms, kInlineQueries> prune_terms;
   absl::InlinedVector<const uint8_t*, kInlineQueries> mse_tables, sign_tables;
-  for (const Scanner* scanner : scanners) {
-    prune_terms.push_back(scanner->PruneTerms());
-    mse_tables.push_back(scanner->mse_tables_.tables.data());
-    sign_tables.push_back(scanner->sign_tables_.tables.data());
+  absl::InlinedVector<BlockQuery, kInlineQueries> queries;
+  for (int j = 0; j < count; ++j) {
+    const Scanner& scanner = *scanners[j];
+    mse_tables.push_back(scanner.mse_tables_.tables.data());
+    sign_tables.push_back(scanner.sign_tables_.tables.data());
+    BlockQuery& query = queries.emplace_back();
+    query.scanner = &scanner;
+    query.top = tops[j];
+    query.terms = query.refined_terms = scanner.PruneTerms();
+    query.refine_tables = nullptr;
+    const scan::QuantizedTables& tables = prod ? scanner.sign_tables_ : scanner.mse_tables_;
+    if (q_blocks == nullptr || tables.residual.empty()) continue;
+    query.refine_tables = &tables;
+    // Q enters the bound as weight x (its estimate): 1 for tq-mse, qjl_scale for tq-prod.
+    const float weight = prod ? scanner.prepared_.qjl_scale : 1.0f;
+    query.refined_terms.q0 = weight * tables.refined_bias;
+    query.refined_terms.q1 = weight * tables.refined_step;
+    query.refined_terms.e = std::abs(weight) * tables.refined_max_error;
   }
   // tq-mse has one sum array per query (Q); tq-prod has the MSE sums (P, zero without an MSE
   // part) and the sign sums (Q).
   absl::InlinedVector<uint32_t, kInlineQueries * scan::kBlockSize> p_sums(count * scan::kBlockSize),
       q_sums(count * scan::kBlockSize);
   uint32_t* mse_sums = prod ? p_sums.data() : q_sums.data();
-  // The second pass over a block with survivors, with the Q tables' residual tables.
-  const scan::ScanBlockFn scan_block = scan::ActiveScanBlock();
-  const scan::NibbleBlocks* q_blocks = RefinedBlocks(store);
-  absl::InlinedVector<const scan::QuantizedTables*, kInlineQueries> refine_tables(count, nullptr);
-  absl::InlinedVector<scan::PruneTerms, kInlineQueries> refined_terms = prune_terms;
-  for (int j = 0; j < count && q_blocks != nullptr; ++j) {
-    const Scanner& scanner = *scanners[j];
-    const scan::QuantizedTables& tables = prod ? scanner.sign_tables_ : scanner.mse_tables_;
-    if (tables.residual.empty()) continue;
-    refine_tables[j] = &tables;
-    // Q enters the bound as weight x (its estimate): 1 for tq-mse, qjl_scale for tq-prod.
-    const float weight = prod ? scanner.prepared_.qjl_scale : 1.0f;
-    refined_terms[j].q0 = weight * tables.refined_bias;
-    refined_terms[j].q1 = weight * tables.refined_step;
-    refined_terms[j].e = std::abs(weight) * tables.refined_max_error;
-  }
-  alignas(64) uint32_t residual_sums[scan::kBlockSize], combined[scan::kBlockSize];
-  const ChunkedArray<float>& norms = store.norms();
-  const ChunkedArray<float>& auxs = store.auxs();
-  // A survivor's code, from the blocks.
   absl::InlinedVector<uint8_t, 1024> code(store.layout().code_bytes);
   for (size_t first = begin; first < end; first += scan::kBlockSize) {
     const size_t b = first / scan::kBlockSize;
@@ -184,64 +200,74 @@ void Scanner::ScanBlocks(absl::Span<const Scanner* const> scanners, const CodeSt
       scan_queries(sign_blocks->block(b), sign_tables.data(), count, sign_blocks->groups(),
                    q_sums.data());
     }
+    const Block block{store, q_blocks, prod, b, first, in_block, pass, label_base, code.data()};
     for (int j = 0; j < count; ++j) {
-      const Scanner& scanner = *scanners[j];
-      TopK* top = tops[j];
-      // Only the vectors whose bound can beat the k-th key are scored exactly.
-      const uint32_t* q = &q_sums[j * scan::kBlockSize];
-      uint32_t keep = pass & prune_block(prune_terms[j], &p_sums[j * scan::kBlockSize], q,
-                                         &norms[first], &auxs[first], in_block, top->threshold());
-      const bool refined = keep != 0 && refine_tables[j] != nullptr;
-      if (refined) {
-        // kResidualSteps (254) times tighter bounds from 8 more bits of each table entry.
-        scan_block(q_blocks->block(b), refine_tables[j]->residual.data(), q_blocks->groups(),
-                   residual_sums);
-        for (int i = 0; i < scan::kBlockSize; ++i) {
-          combined[i] = scan::kResidualSteps * q[i] + residual_sums[i];
-        }
-        keep &= prune_block(refined_terms[j], combined, combined, &norms[first], &auxs[first],
-                            in_block, top->threshold());
-      }
-      if (keep == 0) continue;
-      const VectorCoder& coder = *scanner.coder_;
-      // tq-mse's estimate is a x (its MSE part): the refined sums give it without the code.
-      if (scanner.table_keys_ && refined && !prod) {
-        for (; keep != 0; keep &= keep - 1) {
-          const int i = __builtin_ctz(keep);
-          const size_t slot = first + i;
-          const VectorFactors f{norms[slot], auxs[slot]};
-          const float estimate =
-              f.aux *
-              std::fma(refined_terms[j].q1, static_cast<float>(combined[i]), refined_terms[j].q0);
-          top->Push(coder.Key(f, estimate, scanner.terms_),
-                    label_base + static_cast<uint32_t>(slot));
-        }
-        continue;
-      }
-      // Exact scores, best bound first: each one scored raises the threshold the rest are
-      // checked against again (a first block, where the top-k is still empty, keeps all 32).
-      // Skipping a bound below the threshold skips only keys Push would refuse.
-      const scan::PruneTerms& terms = refined ? refined_terms[j] : prune_terms[j];
-      const uint32_t* ps = refined ? combined : &p_sums[j * scan::kBlockSize];
-      const uint32_t* qs = refined ? combined : q;
-      std::pair<float, int> order[scan::kBlockSize];
-      int survivors = 0;
-      for (; keep != 0; keep &= keep - 1) {
-        const int i = __builtin_ctz(keep);
-        order[survivors++] = {
-            scan::PruneBound(terms, ps[i], qs[i], norms[first + i], auxs[first + i]), i};
-      }
-      std::sort(order, order + survivors,
-                [](const auto& a, const auto& b) { return a.first > b.first; });
-      for (int s = 0; s < survivors; ++s) {
-        if (order[s].first < top->threshold()) break;  // sorted: the rest are lower still
-        const size_t slot = first + order[s].second;
-        const VectorFactors f{norms[slot], auxs[slot]};
-        const float estimate = coder.quantizer().EstimateInnerProduct(
-            scanner.prepared_, store.CodeAt(slot, code.data()), f);
-        top->Push(coder.Key(f, estimate, scanner.terms_), label_base + static_cast<uint32_t>(slot));
-      }
+      ScoreBlock(queries[j], block, &p_sums[j * scan::kBlockSize], &q_sums[j * scan::kBlockSize]);
     }
+  }
+}
+
+void Scanner::ScoreBlock(const BlockQuery& query, const Block& block, const uint32_t* p_sums,
+                         const uint32_t* q_sums) {
+  const Scanner& scanner = *query.scanner;
+  TopK* top = query.top;
+  const scan::PruneBlockFn prune_block = scan::ActivePruneBlock();
+  const float* norms = &block.store.norms()[block.first];
+  const float* auxs = &block.store.auxs()[block.first];
+  // Only the vectors whose bound can beat the k-th key are scored exactly.
+  uint32_t keep = block.pass & prune_block(query.terms, p_sums, q_sums, norms, auxs, block.count,
+                                           top->threshold());
+  alignas(64) uint32_t combined[scan::kBlockSize];
+  const bool refined = keep != 0 && query.refine_tables != nullptr;
+  if (refined) {
+    // kResidualSteps (254) times tighter bounds from 8 more bits of each table entry.
+    alignas(64) uint32_t residual_sums[scan::kBlockSize];
+    scan::ActiveScanBlock()(block.refined_blocks->block(block.index),
+                            query.refine_tables->residual.data(), block.refined_blocks->groups(),
+                            residual_sums);
+    for (int i = 0; i < scan::kBlockSize; ++i) {
+      combined[i] = scan::kResidualSteps * q_sums[i] + residual_sums[i];
+    }
+    keep &= prune_block(query.refined_terms, combined, combined, norms, auxs, block.count,
+                        top->threshold());
+  }
+  if (keep == 0) return;
+  const VectorCoder& coder = *scanner.coder_;
+  // tq-mse's estimate is a x (its MSE part): the refined sums give it without the code.
+  if (scanner.table_keys_ && refined && !block.prod) {
+    for (; keep != 0; keep &= keep - 1) {
+      const int i = __builtin_ctz(keep);
+      const VectorFactors f{norms[i], auxs[i]};
+      const float estimate =
+          f.aux *
+          std::fma(query.refined_terms.q1, static_cast<float>(combined[i]), query.refined_terms.q0);
+      top->Push(coder.Key(f, estimate, scanner.terms_),
+                block.label_base + static_cast<uint32_t>(block.first + i));
+    }
+    return;
+  }
+  // Exact scores, best bound first: each one scored raises the threshold the rest are checked
+  // against again (a first block, where the top-k is still empty, keeps all 32). Skipping a
+  // bound below the threshold skips only keys Push would refuse.
+  const scan::PruneTerms& terms = refined ? query.refined_terms : query.terms;
+  const uint32_t* ps = refined ? combined : p_sums;
+  const uint32_t* qs = refined ? combined : q_sums;
+  std::pair<float, int> order[scan::kBlockSize];
+  int survivors = 0;
+  for (; keep != 0; keep &= keep - 1) {
+    const int i = __builtin_ctz(keep);
+    order[survivors++] = {scan::PruneBound(terms, ps[i], qs[i], norms[i], auxs[i]), i};
+  }
+  std::sort(order, order + survivors,
+            [](const auto& a, const auto& b) { return a.first > b.first; });
+  for (int s = 0; s < survivors; ++s) {
+    if (order[s].first < top->threshold()) break;  // sorted: the rest are lower still
+    const size_t slot = block.first + order[s].second;
+    const VectorFactors f{norms[order[s].second], auxs[order[s].second]};
+    const float estimate = coder.quantizer().EstimateInnerProduct(
+        scanner.prepared_, block.store.CodeAt(slot, block.code), f);
+    top->Push(coder.Key(f, estimate, scanner.terms_),
+              block.label_base + static_cast<uint32_t>(slot));
   }
 }
 

@@ -64,6 +64,12 @@ class Scanner {
   static void ScanBlocks(absl::Span<const Scanner* const> scanners, const CodeStore& store,
                          size_t begin, size_t end, absl::Span<TopK* const> tops,
                          uint32_t label_base, const SlotFilter* filter);
+  // One query's part of ScanBlocks for one block whose sums the kernels gave: prune, refine the
+  // survivors with the residual tables, and push the keys of those left.
+  struct BlockQuery;
+  struct Block;
+  static void ScoreBlock(const BlockQuery& query, const Block& block, const uint32_t* p_sums,
+                         const uint32_t* q_sums);
   // The pruning kernels' terms for this query and coder (scan/prune_kernels.h).
   scan::PruneTerms PruneTerms() const;
 

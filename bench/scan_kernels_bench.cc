@@ -8,9 +8,9 @@
 #include <random>
 #include <vector>
 
-#include "index/scan/nibble_blocks.h"
 #include "index/scan/prune_kernels.h"
 #include "index/scan/scan_kernels.h"
+#include "index/store/nibble_blocks.h"
 #include "tqdb/simd.h"
 
 namespace tqdb::scan {

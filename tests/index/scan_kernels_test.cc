@@ -6,7 +6,7 @@
 
 #include "gtest/gtest.h"
 #include "index/scan/lookup_tables.h"
-#include "index/scan/nibble_blocks.h"
+#include "index/store/nibble_blocks.h"
 #include "quant/bit_packing.h"
 #include "quant/code_scorer.h"
 #include "quant/codebook.h"

@@ -1,10 +1,10 @@
 // The AVX2 versions of the fast-scan and pruning kernels: their one source (scan_queries.inc,
 // prune_block.inc) over the AVX2 wrapper. Built with -mavx2 -mfma and only called when the CPU
 // has both (scan_dispatch.cc).
-#include "index/scan/nibble_blocks.h"
 #include "index/scan/prune_kernels.h"
 #include "index/scan/scan_kernels.h"
 #include "index/scan/simd_avx2.h"
+#include "index/store/nibble_blocks.h"
 
 namespace tqdb::scan {
 namespace {

@@ -8,10 +8,10 @@
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #endif
-#include "index/scan/nibble_blocks.h"
 #include "index/scan/prune_kernels.h"
 #include "index/scan/scan_kernels.h"
 #include "index/scan/simd_avx512.h"
+#include "index/store/nibble_blocks.h"
 
 namespace tqdb::scan {
 namespace {

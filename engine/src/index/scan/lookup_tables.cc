@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "index/scan/nibble_blocks.h"
+#include "index/store/nibble_blocks.h"
 
 namespace tqdb::scan {
 

@@ -39,9 +39,6 @@ struct QuantizedTables {
   float Estimate(uint32_t sum) const { return bias + sum / scale; }
 };
 
-// True when the kernels serve codes of `bits` per coordinate (nibble_blocks.h).
-constexpr bool NibbleCodable(int bits) { return bits >= 1 && bits <= 4; }
-
 // Builds the tables for `dim` rotated query values and a codebook of 2^bits `centroids`;
 // `padded_groups` as in NibbleBlocks. `with_residual` adds the residual tables.
 void BuildQuantizedTables(const float* rotated_query, int dim, int bits, const float* centroids,

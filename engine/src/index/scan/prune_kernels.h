@@ -17,8 +17,8 @@
 
 #include <cstdint>
 
-#include "index/scan/nibble_blocks.h"
 #include "index/scan/scan_kernels.h"
+#include "index/store/nibble_blocks.h"
 
 namespace tqdb::scan {
 

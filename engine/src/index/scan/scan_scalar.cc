@@ -1,6 +1,6 @@
 // The reference kernel: one table lookup per vector and group.
-#include "index/scan/nibble_blocks.h"
 #include "index/scan/scan_kernels.h"
+#include "index/store/nibble_blocks.h"
 
 namespace tqdb::scan {
 

@@ -4,8 +4,8 @@
 #include <cmath>
 
 #include "absl/container/inlined_vector.h"
-#include "index/scan/nibble_blocks.h"
 #include "index/scan/scan_kernels.h"
+#include "index/store/nibble_blocks.h"
 #include "quant/codebook.h"
 
 namespace tqdb {

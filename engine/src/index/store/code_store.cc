@@ -2,8 +2,6 @@
 
 #include <cstring>
 
-#include "index/scan/lookup_tables.h"
-
 namespace tqdb {
 
 CodeLayout CodeLayout::Of(const Quantizer& quantizer) {

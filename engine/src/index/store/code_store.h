@@ -9,7 +9,7 @@
 #include <memory>
 
 #include "index/chunked_array.h"
-#include "index/scan/nibble_blocks.h"
+#include "index/store/nibble_blocks.h"
 #include "tqdb/index.h"
 #include "tqdb/quantizer.h"
 

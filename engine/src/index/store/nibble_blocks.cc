@@ -1,4 +1,4 @@
-#include "index/scan/nibble_blocks.h"
+#include "index/store/nibble_blocks.h"
 
 #include <vector>
 

@@ -1,4 +1,5 @@
-// The blocked, transposed layout the fast-scan kernels read (docs/DESIGN.md, "Scanning").
+// The blocked, transposed layout the fast-scan kernels read (docs/DESIGN.md, "Scanning"): a
+// code store's form of the codes (stored here; namespace scan, as the kernels name its sizes).
 //
 // A code is read as a stream of 4-bit groups ("nibbles"). For b = 1, 2, 4 the packed code
 // (bit_packing.h) already is that stream: each nibble holds 4/b whole coordinates. For b = 3 each
@@ -22,6 +23,9 @@ namespace tqdb::scan {
 
 inline constexpr int kBlockSize = 32;
 inline constexpr int kGroupBytes = 16;  // one group of one block
+
+// True when the blocks (and so the fast-scan kernels) serve codes of `bits` per coordinate.
+constexpr bool NibbleCodable(int bits) { return bits >= 1 && bits <= 4; }
 
 // Coordinates per nibble at `bits` per coordinate (1..4).
 constexpr int CoordinatesPerNibble(int bits) { return bits == 3 ? 1 : 4 / bits; }

@@ -1,7 +1,7 @@
 // The ids of an index and the way back from an id to where its code is: (list, slot), for the
 // flat index (one list) and the partitioned one alike. With one list that takes the 8-byte id
-// and a 4-byte slot plus one control byte in a hash set 7/16 to 7/8 full (13 to 18 bytes per
-// vector); with several the set holds an 8-byte (list, slot) (17 to 26). A map from id to
+// and a 4-byte slot plus one control byte in a hash set 7/16 to 7/8 full (14 to 20 bytes per
+// vector); with several the set holds an 8-byte (list, slot) (18 to 29). A map from id to
 // location would take 16 to 24-byte entries besides the ids: the set holds locations, and hashes
 // and compares them by the id stored there.
 #pragma once

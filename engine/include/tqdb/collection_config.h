@@ -52,6 +52,19 @@ inline constexpr uint64_t kDefaultPartitionAt = 50000;
 // The largest default nprobe a collection accepts (searches clamp to the lists there are).
 inline constexpr int kMaxNprobe = 1 << 20;
 
+// Where a search's re-rank reads the float vectors (store_vectors): from RocksDB, exact but a
+// point read per candidate, or from a copy in memory, rebuilt from RocksDB at open (RocksDB
+// stays the one durable copy, and Get and with_vectors always return its exact floats).
+enum class RerankStore {
+  kDisk,     // RocksDB reads (the block and row caches help)
+  kFloat32,  // 4 bytes a coordinate in memory: exact scores
+  kFloat16,  // 2 bytes: scores within about 1e-3 relative
+  kInt8,     // 1 byte and one float scale per vector (x / s rounded, s = max |x_j| / 127)
+};
+const char* RerankStoreName(RerankStore store);
+// "disk", "f32", "f16" or "int8".
+absl::Status ParseRerankStore(std::string_view name, RerankStore* store);
+
 const char* CenteringName(Centering centering);
 // "none", "auto" or "fixed".
 absl::Status ParseCentering(std::string_view name, Centering* centering);
@@ -64,7 +77,8 @@ struct CollectionConfig {
   Centering centering = Centering::kNone;
   std::vector<float> center;  // kFixed: dim values; otherwise empty (Describe shows the one in use)
   bool store_vectors = true;  // keep float vectors on disk: Get returns them; re-rank uses them
-  Durability durability = Durability::kSync;  // default for writes that do not say
+  RerankStore rerank_store = RerankStore::kDisk;  // a memory store needs store_vectors
+  Durability durability = Durability::kSync;      // default for writes that do not say
   // Partitioning: flat until this many vectors are stored (0: always flat); then lists of
   // k-means centroids, re-partitioned in the background each time the count quadruples. Their
   // codes are relative to the list's centroid unless centering is kNone (inner product's
@@ -82,9 +96,10 @@ struct CollectionSpec {
   int bits = 0;  // required: 1..8 (tq-prod: up to 9)
   Metric metric = Metric::kCosine;
   std::string variant;  // "", "default", "mse-plain", "mse-ratio", "mse-unitnorm" or "prod"
-  std::optional<bool> store_vectors;     // default true
-  std::optional<uint64_t> seed;          // default QuantizerConfig::seed
-  std::optional<Durability> durability;  // default kSync
+  std::optional<bool> store_vectors;        // default true
+  std::optional<RerankStore> rerank_store;  // default kDisk
+  std::optional<uint64_t> seed;             // default QuantizerConfig::seed
+  std::optional<Durability> durability;     // default kSync
   // Default: kAuto for cosine and L2, kNone for inner product; a center implies kFixed.
   std::optional<Centering> centering;
   std::vector<float> center;

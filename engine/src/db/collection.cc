@@ -117,8 +117,19 @@ absl::Status CollectionImpl::Load(std::vector<float> center) {
   }
 
   index->ShrinkToFit();
+  std::unique_ptr<RerankVectors> rerank_vectors;
+  if (config_.rerank_store != RerankStore::kDisk) {
+    // Rebuilt from RocksDB, the durable copy: nothing else has written since the open began.
+    rerank_vectors = std::make_unique<RerankVectors>(config_.rerank_store, dim());
+    TQDB_RETURN_IF_ERROR(
+        store_.ForEachVector(dim(), [&](uint64_t id, absl::Span<const float> vector) {
+          rerank_vectors->Put(absl::MakeConstSpan(&id, 1), vector);
+        }));
+    rerank_vectors->ShrinkToFit();
+  }
   WriterLock index_lock(index_mu_);
   index_ = std::move(index);
+  rerank_vectors_ = std::move(rerank_vectors);
   snapshot_ = store_.Snapshot();
   return absl::OkStatus();
 }
@@ -242,6 +253,7 @@ absl::StatusOr<WriteResult> CollectionImpl::Upsert(absl::Span<const uint64_t> id
   TQDB_RETURN_IF_ERROR(Commit(&batch, durability, [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(index_mu_) {
     // Sizes were checked above.
     AddWritten(ids, encoded, written, index_.get()).IgnoreError();
+    if (rerank_vectors_ != nullptr) rerank_vectors_->Put(ids, vectors);
   }));
   for (uint64_t old : replaced_in) ++segments_[old].dead;
   segments_.merge(added);
@@ -287,9 +299,12 @@ absl::StatusOr<WriteResult> CollectionImpl::Delete(absl::Span<const uint64_t> id
   }
   if (removed_ids.empty()) return WriteResult{};
   NoteTouched(removed_ids);
-  TQDB_RETURN_IF_ERROR(
-      Commit(&batch, options.durability.value_or(config_.durability),
-             [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(index_mu_) { index_->Remove(removed_ids); }));
+  TQDB_RETURN_IF_ERROR(Commit(&batch, options.durability.value_or(config_.durability),
+                              [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(index_mu_) {
+                                index_->Remove(removed_ids);
+                                if (rerank_vectors_ != nullptr)
+                                  rerank_vectors_->Remove(removed_ids);
+                              }));
   for (uint64_t segment : removed_from) ++segments_[segment].dead;
   MaintainAfterWrite();
   return WriteResult{0, 0, removed_ids.size()};
@@ -310,6 +325,7 @@ CollectionInfo CollectionImpl::Describe() const {
     info.center = index_->encoder()->center();
     IndexStats stats = index_->Stats();
     info.memory = stats.memory;
+    if (rerank_vectors_ != nullptr) info.memory.vectors += rerank_vectors_->MemoryBytes();
     info.list_sizes = std::move(stats.list_sizes);
     info.centroids = std::move(stats.centroids);
     info.nprobe = stats.default_nprobe;

@@ -47,6 +47,26 @@ absl::Status ParseMetric(std::string_view name, Metric* metric) {
                      "metric", metric);
 }
 
+const char* RerankStoreName(RerankStore store) {
+  switch (store) {
+    case RerankStore::kDisk:
+      return "disk";
+    case RerankStore::kFloat32:
+      return "f32";
+    case RerankStore::kFloat16:
+      return "f16";
+    case RerankStore::kInt8:
+      return "int8";
+  }
+  return "?";
+}
+
+absl::Status ParseRerankStore(std::string_view name, RerankStore* store) {
+  return ParseByName(
+      name, {RerankStore::kDisk, RerankStore::kFloat32, RerankStore::kFloat16, RerankStore::kInt8},
+      RerankStoreName, "rerank store", store);
+}
+
 const char* CenteringName(Centering centering) {
   switch (centering) {
     case Centering::kNone:
@@ -78,6 +98,7 @@ absl::StatusOr<CollectionConfig> ResolveCollectionConfig(const CollectionSpec& s
   CollectionConfig config = MakeCollectionConfig(spec.name, spec.dim, spec.bits, spec.metric);
   TQDB_RETURN_IF_ERROR(ApplyVariantName(spec.variant, &config.quantizer));
   config.store_vectors = spec.store_vectors.value_or(config.store_vectors);
+  config.rerank_store = spec.rerank_store.value_or(config.rerank_store);
   config.quantizer.seed = spec.seed.value_or(config.quantizer.seed);
   config.durability = spec.durability.value_or(config.durability);
   if (!spec.center.empty()) {
@@ -138,6 +159,11 @@ absl::Status ValidateCollectionConfig(const CollectionConfig& config) {
     return absl::InvalidArgumentError(absl::StrCat("nprobe must be in [0, ", kMaxNprobe,
                                                    "] (0: the default), got ", config.nprobe));
   }
+  if (config.rerank_store != RerankStore::kDisk && !config.store_vectors) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("rerank store ", RerankStoreName(config.rerank_store),
+                     " keeps a copy of the stored float vectors, but store_vectors is off"));
+  }
   return absl::OkStatus();
 }
 
@@ -155,6 +181,7 @@ std::string DescribeConfig(const CollectionConfig& config) {
   return absl::StrCat("dim=", q.dim, " metric=", MetricName(config.metric), " bits=", q.bits,
                       " variant=", VariantName(q), " rotation=", RotationKindName(q.rotation),
                       " seed=", q.seed, " store_vectors=", config.store_vectors ? "yes" : "no",
+                      " rerank_store=", RerankStoreName(config.rerank_store),
                       " durability=", DurabilityName(config.durability),
                       " centering=", CenteringName(config.centering),
                       " partition_at=", config.partition_at, " nprobe=", config.nprobe);

@@ -20,6 +20,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_set.h"
 #include "db/background_jobs.h"
+#include "db/rerank_vectors.h"
 #include "db/segment_writer.h"
 #include "db/storage/collection_store.h"
 #include "db/storage/segment_policy.h"
@@ -153,11 +154,17 @@ class CollectionImpl final : public Collection {
   // Fills vectors and payloads of the found `records` as of `view`.
   absl::Status FillRecords(std::vector<Record>* records, bool with_vectors, bool with_payloads,
                            const storage::ReadView& view) const;
-  // One query's estimated hits turned into records, re-ranked with the floats of `view` if asked.
+  // One query's hits turned into records: re-ranked with the floats of `view` when asked and
+  // `rerank_from_disk` (else the hits are final), vectors and payloads filled from `view`.
   absl::StatusOr<std::vector<Record>> FinishQuery(const float* query,
                                                   const std::vector<SearchHit>& hits,
                                                   const SearchOptions& options,
-                                                  const storage::ReadView& view) const;
+                                                  const storage::ReadView& view,
+                                                  bool rerank_from_disk) const;
+  // Re-ranks each query's estimated `hits` (the candidates) from the memory store, keeping k.
+  absl::Status RerankFromMemory(absl::Span<const float> queries, const SearchOptions& options,
+                                std::vector<std::vector<SearchHit>>* hits) const
+      ABSL_SHARED_LOCKS_REQUIRED(index_mu_);
 
   // Writes `batch` and installs a new snapshot; `apply` changes the index under the write lock.
   absl::Status Commit(storage::CollectionStore::Batch* batch, Durability durability,
@@ -190,6 +197,9 @@ class CollectionImpl final : public Collection {
 
   mutable SharedMutex index_mu_ ABSL_ACQUIRED_AFTER(write_mu_);
   std::unique_ptr<Index> index_ ABSL_GUARDED_BY(index_mu_);
+  // The memory re-rank store (config_.rerank_store), or null for RocksDB reads; it changes with
+  // the index, in the same commits.
+  std::unique_ptr<RerankVectors> rerank_vectors_ ABSL_GUARDED_BY(index_mu_);
   storage::ReadView snapshot_ ABSL_GUARDED_BY(index_mu_);
 };
 

@@ -68,12 +68,15 @@ absl::Status CollectionImpl::ValidateSearch(const SearchOptions& options) const 
   return ValidateSearchOptions(options);
 }
 
-absl::StatusOr<std::vector<Record>> CollectionImpl::FinishQuery(
-    const float* query, const std::vector<SearchHit>& hits, const SearchOptions& options,
-    const storage::ReadView& view) const {
+absl::StatusOr<std::vector<Record>> CollectionImpl::FinishQuery(const float* query,
+                                                                const std::vector<SearchHit>& hits,
+                                                                const SearchOptions& options,
+                                                                const storage::ReadView& view,
+                                                                bool rerank_from_disk) const {
   std::vector<Record> records;
   for (const SearchHit& hit : hits) records.push_back({hit.id, true, hit.score, {}, {}});
-  if (options.rerank && !records.empty()) {
+  const bool reranked_here = options.rerank && rerank_from_disk;
+  if (reranked_here && !records.empty()) {
     std::vector<uint64_t> ids;
     for (const Record& r : records) ids.push_back(r.id);
     TQDB_ASSIGN_OR_RETURN(std::vector<std::vector<float>> vectors,
@@ -88,11 +91,44 @@ absl::StatusOr<std::vector<Record>> CollectionImpl::FinishQuery(
     }
     records = std::move(reranked);
   }
-  const bool vectors_pending = options.with_vectors && !options.rerank;
+  const bool vectors_pending = options.with_vectors && !reranked_here;
   if (vectors_pending || options.with_payloads) {
     TQDB_RETURN_IF_ERROR(FillRecords(&records, vectors_pending, options.with_payloads, view));
   }
   return records;
+}
+
+absl::Status CollectionImpl::RerankFromMemory(absl::Span<const float> queries,
+                                              const SearchOptions& options,
+                                              std::vector<std::vector<SearchHit>>* hits) const {
+  const int d = dim();
+  std::vector<absl::Status> errors(hits->size());
+#pragma omp parallel for schedule(dynamic, 1)
+  for (size_t q = 0; q < hits->size(); ++q) {
+    std::vector<SearchHit>& candidates = (*hits)[q];
+    std::vector<float> buffer(candidates.size() * d);
+    std::vector<const float*> rows(candidates.size());
+    for (size_t c = 0; c < candidates.size(); ++c) {
+      rows[c] = rerank_vectors_->Find(candidates[c].id, &buffer[c * d]);
+      if (rows[c] == nullptr) {
+        errors[q] = absl::DataLossError(absl::StrCat("collection '", config_.name, "': id ",
+                                                     candidates[c].id,
+                                                     " is missing from the re-rank store"));
+        break;
+      }
+    }
+    if (!errors[q].ok()) continue;
+    const float* query = queries.data() + q * d;
+    const float norm_sq = static_cast<float>(Dot(query, query, d));
+    std::vector<SearchHit> reranked;
+    for (const auto& [score, c] : RerankExact(config_.metric, query, norm_sq, d, candidates.size(),
+                                              options.k, [&](size_t i) { return rows[i]; })) {
+      reranked.push_back({candidates[c].id, score});
+    }
+    candidates = std::move(reranked);
+  }
+  for (const absl::Status& error : errors) TQDB_RETURN_IF_ERROR(error);
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::vector<std::vector<Record>>> CollectionImpl::SearchBatch(
@@ -101,17 +137,22 @@ absl::StatusOr<std::vector<std::vector<Record>>> CollectionImpl::SearchBatch(
   const IvfSearchParameters scan = IndexParametersOf(options);
   std::vector<std::vector<SearchHit>> hits;
   storage::ReadView view;
+  bool rerank_from_disk = true;
   {
     ReaderLock lock(index_mu_);
     TQDB_ASSIGN_OR_RETURN(hits, index_->SearchBatch(queries, scan));
     view = snapshot_;
+    if (options.rerank && rerank_vectors_ != nullptr) {
+      TQDB_RETURN_IF_ERROR(RerankFromMemory(queries, options, &hits));
+      rerank_from_disk = false;
+    }
   }
   std::vector<std::vector<Record>> results(hits.size());
   std::vector<absl::Status> errors(hits.size());
 #pragma omp parallel for schedule(dynamic, 1)
   for (size_t q = 0; q < hits.size(); ++q) {
     absl::StatusOr<std::vector<Record>> records =
-        FinishQuery(queries.data() + q * dim(), hits[q], options, view);
+        FinishQuery(queries.data() + q * dim(), hits[q], options, view, rerank_from_disk);
     if (records.ok()) {
       results[q] = *std::move(records);
     } else {

@@ -167,6 +167,29 @@ absl::StatusOr<std::vector<uint64_t>> CollectionStore::ReadSegmentIds(uint64_t n
   return std::move(view.ids);
 }
 
+absl::Status CollectionStore::ForEachVector(
+    int dim, const std::function<void(uint64_t, absl::Span<const float>)>& visit) const {
+  const std::string begin = CollectionPrefix(cid_);
+  const std::string end = CollectionEnd(cid_);
+  const rocksdb::Slice end_slice(end);
+  rocksdb::ReadOptions read;
+  read.iterate_upper_bound = &end_slice;
+  read.fill_cache = false;  // a one-time sequential scan
+  read.readahead_size = size_t{4} << 20;
+  std::unique_ptr<rocksdb::Iterator> it(store_->db()->NewIterator(read, store_->cf(Cf::kVectors)));
+  std::vector<float> vector(dim);
+  for (it->Seek(begin); it->Valid(); it->Next()) {
+    TQDB_ASSIGN_OR_RETURN(const uint64_t id, ParseRecordKey(View(it->key())));
+    if (it->value().size() != dim * sizeof(float)) {
+      return absl::DataLossError(absl::StrCat("collection '", name_, "': the stored vector of id ",
+                                              id, " has the wrong size"));
+    }
+    std::memcpy(vector.data(), it->value().data(), it->value().size());  // may be unaligned
+    visit(id, vector);
+  }
+  return FromRocks(it->status(), "reading vectors");
+}
+
 absl::StatusOr<std::vector<std::vector<float>>> CollectionStore::ReadVectors(
     absl::Span<const uint64_t> ids, int dim, const ReadView& view) const {
   TQDB_ASSIGN_OR_RETURN(auto values, MultiGetRecords(*store_, Cf::kVectors, cid_, ids, view));

@@ -84,6 +84,10 @@ class CollectionStore {
   absl::StatusOr<std::vector<uint64_t>> ReadSegmentIds(uint64_t number, size_t code_bytes) const;
 
   // The float vectors of `ids` as of `view`; DataLoss when one is missing or damaged.
+  // Visits every stored vector (`dim` floats) in id order, as of now; DataLoss for one of
+  // another size.
+  absl::Status ForEachVector(
+      int dim, const std::function<void(uint64_t id, absl::Span<const float> vector)>& visit) const;
   absl::StatusOr<std::vector<std::vector<float>>> ReadVectors(absl::Span<const uint64_t> ids,
                                                               int dim, const ReadView& view) const;
   // The payloads of `ids` as of `view`; empty for an id without one.

@@ -55,7 +55,8 @@ std::string EncodeCollectionRecord(const StoredCollection& stored) {
                                       // 9 significant digits give back the same float.
                                       absl::StrAppend(out, absl::StrFormat("%.9g", v));
                                     }),
-                      "\n", "partition_at=", c.partition_at, "\n", "nprobe=", c.nprobe, "\n");
+                      "\n", "partition_at=", c.partition_at, "\n", "nprobe=", c.nprobe, "\n",
+                      "rerank_store=", static_cast<int>(c.rerank_store), "\n");
 }
 
 absl::StatusOr<StoredCollection> DecodeCollectionRecord(std::string_view record) {
@@ -114,6 +115,12 @@ absl::StatusOr<StoredCollection> DecodeCollectionRecord(std::string_view record)
     TQDB_RETURN_IF_ERROR(ReadInt<uint64_t>(fields, "partition_at", 0, UINT64_MAX, &c.partition_at));
     TQDB_RETURN_IF_ERROR(ReadInt(fields, "nprobe", 0, kMaxNprobe, &c.nprobe));
   }
+  // Records written before the memory re-rank stores existed re-rank from disk.
+  int rerank_store = 0;
+  if (fields.contains("rerank_store")) {
+    TQDB_RETURN_IF_ERROR(ReadInt(fields, "rerank_store", 0, 3, &rerank_store));
+  }
+  c.rerank_store = static_cast<RerankStore>(rerank_store);
   if (absl::Status valid = ValidateCollectionConfig(c); !valid.ok()) {
     return Malformed(valid.message());
   }

@@ -52,6 +52,13 @@ std::string RecordKey(uint32_t cid, uint64_t id) {
   return key;
 }
 
+absl::StatusOr<uint64_t> ParseRecordKey(std::string_view key) {
+  if (key.size() != kCidBytes + kNumberBytes) {
+    return absl::DataLossError(absl::StrCat("record key of ", key.size(), " bytes, not 12"));
+  }
+  return ReadBigEndian(key, kCidBytes, kNumberBytes);
+}
+
 absl::StatusOr<SegmentKeyParts> ParseSegmentKey(std::string_view key) {
   if (key.size() != kCidBytes + kNumberBytes) {
     return absl::DataLossError(absl::StrCat("segment key of ", key.size(), " bytes, not 12"));

@@ -69,6 +69,8 @@ struct DeadKeyParts {
   uint64_t id = 0;
 };
 absl::StatusOr<SegmentKeyParts> ParseSegmentKey(std::string_view key);
+// The id of a RecordKey.
+absl::StatusOr<uint64_t> ParseRecordKey(std::string_view key);
 absl::StatusOr<DeadKeyParts> ParseDeadKey(std::string_view key);
 
 }  // namespace tqdb::storage

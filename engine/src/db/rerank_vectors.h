@@ -1,0 +1,52 @@
+// A collection's float vectors in memory, for the re-rank (CollectionConfig::rerank_store): the
+// candidates' rows are read from here instead of one RocksDB point read each. RocksDB keeps the
+// durable copy: this one is filled from it at open and follows every committed write, so it
+// never holds anything RocksDB does not. Rows are dense by slot (removal moves the last row
+// into the hole); the id map is the indexes' (index/id_map.h).
+//
+// Row formats: f32 is the vector; f16 and int8 hold x / s with s = max_j |x_j| (one float per
+// row), so any vector the engine accepts fits (f16's range ends at 65504): f16 keeps 11
+// significant bits of each x_j / s, int8 rounds x_j / s to a multiple of 1/127.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "absl/types/span.h"
+#include "index/chunked_array.h"
+#include "index/id_map.h"
+#include "tqdb/collection_config.h"
+
+namespace tqdb {
+
+class RerankVectors {
+ public:
+  // `store` is a memory store (not kDisk).
+  RerankVectors(RerankStore store, int dim);
+
+  RerankStore store() const { return store_; }
+  size_t size() const { return ids_.size(); }
+  // Inserts or replaces the rows of `ids` (`vectors` row-major, finite).
+  void Put(absl::Span<const uint64_t> ids, absl::Span<const float> vectors);
+  void Remove(absl::Span<const uint64_t> ids);
+  // The row of `id` as floats: where it is kept (f32), or decoded into `buffer` (dim floats);
+  // null when absent.
+  const float* Find(uint64_t id, float* buffer) const;
+
+  void ShrinkToFit();
+  size_t MemoryBytes() const;
+
+ private:
+  void Encode(const float* x, uint8_t* row) const;
+
+  RerankStore store_;
+  int dim_;
+  IdMap ids_{1};
+  ChunkedArray<uint8_t> rows_;  // one row per slot
+};
+
+// IEEE half precision, round to nearest even; `x` finite with |x| <= 1 (no overflow).
+uint16_t FloatToHalf(float x);
+float HalfToFloat(uint16_t h);
+
+}  // namespace tqdb

@@ -1,0 +1,186 @@
+// The memory re-rank stores (CollectionConfig::rerank_store): the half-precision conversion, the
+// store against a model, and collections whose re-rank reads memory instead of RocksDB, checked
+// against a collection that reads RocksDB (same data, same queries) through writes, deletes
+// and a reopen that rebuilds the store from RocksDB.
+#include <cmath>
+#include <map>
+#include <random>
+#include <set>
+
+#include "db/rerank_vectors.h"
+#include "gtest/gtest.h"
+#include "test_util.h"
+#include "tqdb/database.h"
+
+namespace tqdb {
+namespace {
+
+using ::tqdb::testing::IdRange;
+using ::tqdb::testing::ScopedTempDir;
+
+TEST(RerankVectorsTest, HalfPrecisionRoundsToNearestEven) {
+  EXPECT_EQ(FloatToHalf(0.0f), 0);
+  EXPECT_EQ(FloatToHalf(-0.0f), 0x8000);
+  EXPECT_EQ(FloatToHalf(1.0f), 0x3c00);
+  EXPECT_EQ(FloatToHalf(-1.0f), 0xbc00);
+  EXPECT_EQ(FloatToHalf(0.5f), 0x3800);
+  EXPECT_EQ(HalfToFloat(0x0001), std::ldexp(1.0f, -24));  // the smallest subnormal
+  // Halfway between 1 and the next half (1 + 2^-10) rounds to the even one (1), 3/4 of the way up.
+  EXPECT_EQ(FloatToHalf(1.0f - std::ldexp(1.0f, -12)), 0x3c00);
+  EXPECT_EQ(FloatToHalf(std::ldexp(1.0f, -1) + std::ldexp(1.0f, -12)), 0x3800);
+  EXPECT_EQ(FloatToHalf(std::ldexp(1.0f, -1) + std::ldexp(3.0f, -13)), 0x3801);
+  std::mt19937 gen(1);
+  std::uniform_real_distribution<float> unit(-1.0f, 1.0f);
+  for (int i = 0; i < 100000; ++i) {
+    const float x = unit(gen) * std::ldexp(1.0f, -static_cast<int>(gen() % 20));
+    const float back = HalfToFloat(FloatToHalf(x));
+    // Half a unit in the last place: 2^-11 relative, or 2^-25 absolute among subnormals.
+    EXPECT_LE(std::abs(back - x),
+              std::max(std::abs(x) * std::ldexp(1.0f, -11), std::ldexp(1.0f, -25)))
+        << x;
+    // Every half decodes to itself.
+    const uint16_t h = static_cast<uint16_t>(gen() & 0x3bff);  // |value| < 1
+    EXPECT_EQ(FloatToHalf(HalfToFloat(h)), h);
+  }
+}
+
+TEST(RerankVectorsTest, FollowsAModelThroughPutsAndRemoves) {
+  const int d = 20;
+  for (RerankStore store : {RerankStore::kFloat32, RerankStore::kFloat16, RerankStore::kInt8}) {
+    RerankVectors vectors(store, d);
+    std::map<uint64_t, std::vector<float>> model;
+    std::mt19937 gen(2);
+    std::normal_distribution<float> normal(0, 1e3);
+    for (int step = 0; step < 3000; ++step) {
+      const uint64_t id = gen() % 400;
+      if (gen() % 4 == 0) {
+        vectors.Remove({id});
+        model.erase(id);
+      } else {
+        std::vector<float> v(d);
+        for (float& x : v) x = normal(gen);
+        vectors.Put({id}, v);
+        model[id] = v;
+      }
+    }
+    ASSERT_EQ(vectors.size(), model.size());
+    std::vector<float> buffer(d);
+    for (const auto& [id, v] : model) {
+      const float* row = vectors.Find(id, buffer.data());
+      ASSERT_NE(row, nullptr);
+      float scale = 0;
+      for (float x : v) scale = std::max(scale, std::abs(x));
+      // f32 exact; f16 within half an ulp of x / s; int8 within half a step of s / 127.
+      const float bound = store == RerankStore::kFloat32   ? 0
+                          : store == RerankStore::kFloat16 ? scale * std::ldexp(1.0f, -11)
+                                                           : scale / 127 * 0.5001f;
+      for (int j = 0; j < d; ++j) EXPECT_LE(std::abs(row[j] - v[j]), bound) << id << " " << j;
+    }
+    EXPECT_EQ(vectors.Find(1000, buffer.data()), nullptr);
+    EXPECT_GT(vectors.MemoryBytes(), model.size() * d * (store == RerankStore::kInt8 ? 1 : 2));
+  }
+}
+
+// Two collections over the same GloVe rows, one re-ranking from RocksDB and one from memory:
+// f32 gives identical results (ids, scores, order), f16 and int8 nearly the same ids; both
+// follow deletes and replacements, and after a reopen (the store rebuilt from RocksDB) return
+// what they returned before. with_vectors returns the exact stored floats either way.
+TEST(RerankStoreTest, MemoryStoresMatchTheDiskReRankThroughWritesAndReopen) {
+  std::vector<float> base, queries;
+  testing::SplitGloveFixture(50, &base, &queries);
+  const int d = 100;
+  const size_t n = base.size() / d;
+  const std::vector<uint64_t> ids = IdRange(0, n);
+  // New vectors for ids 0..99: rows 100..199 moved a little (not copies, which would tie).
+  std::vector<float> replacements(100 * d);
+  for (size_t j = 0; j < replacements.size(); ++j) {
+    replacements[j] = base[100 * d + j] + 0.05f * base[400 * d + j];
+  }
+  SearchOptions options;
+  options.k = 10;
+  options.rerank = true;
+  options.rerank_candidates = 50;
+  for (RerankStore store : {RerankStore::kFloat32, RerankStore::kFloat16, RerankStore::kInt8}) {
+    SCOPED_TRACE(RerankStoreName(store));
+    ScopedTempDir dir;
+    std::vector<std::vector<Record>> memory_before;
+    {
+      auto db = *Database::Open(dir.path());
+      CollectionConfig disk_config = MakeCollectionConfig("disk", d, 4);
+      CollectionConfig memory_config = MakeCollectionConfig("memory", d, 4);
+      memory_config.rerank_store = store;
+      auto disk = *db->CreateCollection(disk_config);
+      auto memory = *db->CreateCollection(memory_config);
+      for (auto* c : {&disk, &memory}) {
+        ASSERT_TRUE((*c)->Upsert(ids, base).ok());
+        // Replace the first 100 rows, delete 100 more.
+        ASSERT_TRUE((*c)->Upsert(IdRange(0, 100), replacements).ok());
+        ASSERT_TRUE((*c)->Delete(IdRange(200, 300)).ok());
+      }
+      auto expected = *disk->SearchBatch(queries, options);
+      memory_before = *memory->SearchBatch(queries, options);
+      size_t shared = 0, total = 0;
+      for (size_t q = 0; q < expected.size(); ++q) {
+        ASSERT_EQ(memory_before[q].size(), expected[q].size());
+        std::set<uint64_t> want;
+        for (const Record& r : expected[q]) want.insert(r.id);
+        for (size_t i = 0; i < expected[q].size(); ++i) {
+          const Record& got = memory_before[q][i];
+          EXPECT_FALSE(got.id >= 200 && got.id < 300) << "deleted id " << got.id << " returned";
+          shared += want.count(got.id);
+          ++total;
+          if (store == RerankStore::kFloat32) {
+            EXPECT_EQ(got.id, expected[q][i].id);
+            EXPECT_EQ(got.score, expected[q][i].score);
+          } else {
+            EXPECT_NEAR(got.score, expected[q][i].score, 0.02);
+          }
+        }
+      }
+      EXPECT_GE(static_cast<double>(shared) / total, store == RerankStore::kInt8 ? 0.97 : 0.99);
+      // with_vectors: the exact stored floats.
+      SearchOptions with_vectors = options;
+      with_vectors.with_vectors = true;
+      auto records = *memory->Search(absl::MakeConstSpan(queries).subspan(0, d), with_vectors);
+      for (const Record& r : records) {
+        ASSERT_EQ(r.vector.size(), static_cast<size_t>(d));
+        const float* stored = r.id < 100 ? &replacements[r.id * d] : &base[r.id * d];
+        EXPECT_TRUE(std::equal(r.vector.begin(), r.vector.end(), stored));
+      }
+      const size_t row_bytes = store == RerankStore::kFloat32   ? 4 * d
+                               : store == RerankStore::kFloat16 ? 2 * d + 4
+                                                                : d + 4;
+      EXPECT_GE(memory->Describe().memory.vectors, (n - 100) * row_bytes);
+      EXPECT_EQ(disk->Describe().memory.vectors, 0u);
+    }
+    auto db = *Database::Open(dir.path());
+    auto memory = *db->GetCollection("memory");
+    EXPECT_EQ(memory->config().rerank_store, store);
+    auto after = *memory->SearchBatch(queries, options);
+    for (size_t q = 0; q < after.size(); ++q) {
+      ASSERT_EQ(after[q].size(), memory_before[q].size());
+      for (size_t i = 0; i < after[q].size(); ++i) {
+        EXPECT_EQ(after[q][i].id, memory_before[q][i].id)
+            << "query " << q << " rank " << i << " score " << after[q][i].score << " vs "
+            << memory_before[q][i].score;
+        EXPECT_EQ(after[q][i].score, memory_before[q][i].score);
+      }
+    }
+  }
+}
+
+TEST(RerankStoreTest, AMemoryStoreNeedsStoredVectors) {
+  ScopedTempDir dir;
+  auto db = *Database::Open(dir.path());
+  CollectionConfig config = MakeCollectionConfig("c", 8, 4);
+  config.store_vectors = false;
+  config.rerank_store = RerankStore::kFloat16;
+  EXPECT_EQ(db->CreateCollection(config).status().code(), absl::StatusCode::kInvalidArgument);
+  RerankStore parsed;
+  EXPECT_TRUE(ParseRerankStore("int8", &parsed).ok());
+  EXPECT_EQ(parsed, RerankStore::kInt8);
+  EXPECT_FALSE(ParseRerankStore("f64", &parsed).ok());
+}
+
+}  // namespace
+}  // namespace tqdb

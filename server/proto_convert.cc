@@ -79,6 +79,11 @@ absl::StatusOr<CollectionConfig> FromProto(const v1::CollectionConfig& proto) {
     spec.centering = centering;
   }
   spec.center.assign(proto.center().begin(), proto.center().end());
+  if (!proto.rerank_store().empty()) {
+    RerankStore store;
+    TQDB_RETURN_IF_ERROR(ParseRerankStore(proto.rerank_store(), &store));
+    spec.rerank_store = store;
+  }
   if (proto.has_partition_at()) spec.partition_at = proto.partition_at();
   TQDB_ASSIGN_OR_RETURN(spec.nprobe, IntFromProto("nprobe", proto.nprobe(), 0, kMaxNprobe));
   return ResolveCollectionConfig(spec);
@@ -110,6 +115,7 @@ v1::CollectionConfig ToProto(const CollectionConfig& config) {
   proto.mutable_center()->Add(config.center.begin(), config.center.end());
   proto.set_partition_at(config.partition_at);
   proto.set_nprobe(config.nprobe);
+  proto.set_rerank_store(RerankStoreName(config.rerank_store));
   return proto;
 }
 

@@ -110,6 +110,12 @@ TEST_F(ServerRpcTest, CreateCollection) {
   bad = CreateRequest("x");
   bad.mutable_config()->add_center(1);  // not kDim values
   ExpectCode(Call(&S::CreateCollection, *server_, bad, &created), StatusCode::INVALID_ARGUMENT);
+  bad = CreateRequest("x");
+  bad.mutable_config()->set_rerank_store("f64");
+  ExpectCode(Call(&S::CreateCollection, *server_, bad, &created), StatusCode::INVALID_ARGUMENT);
+  bad = CreateRequest("x", /*store_vectors=*/false);
+  bad.mutable_config()->set_rerank_store("f16");  // a copy of floats that are not stored
+  ExpectCode(Call(&S::CreateCollection, *server_, bad, &created), StatusCode::INVALID_ARGUMENT);
   v1::ListCollectionsResponse listed;
   ASSERT_TRUE(Call(&S::ListCollections, *server_, v1::ListCollectionsRequest(), &listed).ok());
   EXPECT_EQ(listed.names_size(), 1);  // none of the refused ones
@@ -230,6 +236,34 @@ TEST_F(ServerRpcTest, ListAndDescribe) {
   EXPECT_EQ(described.code_bytes(), kDim * 4 / 8);
   describe.set_collection("nope");
   ExpectCode(Call(&S::DescribeCollection, *server_, describe, &described), StatusCode::NOT_FOUND);
+}
+
+// A collection that re-ranks from memory: the store is in its config and its memory figure, and
+// a re-ranked search finds a stored vector first with its exact score.
+TEST_F(ServerRpcTest, ReRankFromMemory) {
+  v1::CreateCollectionRequest create = CreateRequest("in_memory");
+  create.mutable_config()->set_rerank_store("int8");
+  v1::CreateCollectionResponse created;
+  ASSERT_TRUE(Call(&S::CreateCollection, *server_, create, &created).ok());
+  EXPECT_EQ(created.config().rerank_store(), "int8");
+  v1::UpsertResponse upserted;
+  ASSERT_TRUE(Call(&S::Upsert, *server_, UpsertRequest("in_memory", 0, 200, 1), &upserted).ok());
+  v1::SearchRequest search = SearchFor(7);
+  search.set_collection("in_memory");
+  v1::SearchResponse found;
+  ASSERT_TRUE(Call(&S::Search, *server_, search, &found).ok());
+  ASSERT_GT(found.hits_size(), 0);
+  EXPECT_EQ(found.hits(0).id(), 7);
+  EXPECT_NEAR(found.hits(0).score(), 1.0, 1e-2);
+  v1::DescribeCollectionRequest describe;
+  describe.set_collection("in_memory");
+  v1::DescribeCollectionResponse described;
+  ASSERT_TRUE(Call(&S::DescribeCollection, *server_, describe, &described).ok());
+  EXPECT_EQ(described.config().rerank_store(), "int8");
+  EXPECT_GE(described.memory().vectors(), 200u * (kDim + 4));
+  v1::CreateCollectionResponse plain;
+  ASSERT_TRUE(Call(&S::CreateCollection, *server_, CreateRequest("on_disk"), &plain).ok());
+  EXPECT_EQ(plain.config().rerank_store(), "disk");
 }
 
 TEST_F(ServerRpcTest, Search) {

@@ -3,6 +3,7 @@
 //   tqdb [--server=HOST:PORT] list
 //   tqdb create NAME --dim=D --bits=B [--metric=cosine|ip|l2] [--variant=...] [--store_vectors]
 //                    [--centering=none|auto] [--partition_at=N] [--nprobe=P]
+//                    [--rerank_store=disk|f32|f16|int8]
 //   tqdb describe NAME | drop NAME
 //   tqdb recenter NAME [--dry_run]
 //   tqdb repartition NAME [--lists=L]
@@ -54,6 +55,8 @@ ABSL_FLAG(std::string, durability, "sync", "create: sync or group-commit");
 ABSL_FLAG(bool, dry_run, false, "recenter: only report how far the mean has drifted");
 ABSL_FLAG(std::string, centering, "",
           "create: none or auto (default: auto for cosine and l2, none for ip)");
+ABSL_FLAG(std::string, rerank_store, "",
+          "create: where the re-rank reads floats: disk, f32, f16 or int8 (default: disk)");
 ABSL_FLAG(int64_t, partition_at, -1,
           "create: partition once this many vectors are stored (0: never; default 50,000)");
 ABSL_FLAG(int, nprobe, 0,
@@ -188,6 +191,7 @@ int Create(const std::string& name) {
   config->set_variant(absl::GetFlag(FLAGS_variant));
   config->set_store_vectors(absl::GetFlag(FLAGS_store_vectors));
   config->set_centering(absl::GetFlag(FLAGS_centering));
+  config->set_rerank_store(absl::GetFlag(FLAGS_rerank_store));
   if (absl::GetFlag(FLAGS_partition_at) >= 0) {
     config->set_partition_at(absl::GetFlag(FLAGS_partition_at));
   }

@@ -75,13 +75,16 @@ class Client:
 
     def create_collection(self, name, dimension, bits=4, metric="cosine", variant="default",
                           store_vectors=True, durability="sync", if_not_exists=False,
-                          partition_at=None, nprobe=0):
+                          partition_at=None, nprobe=0, rerank_store=""):
         """partition_at: split into lists once this many vectors are stored (None: the server's
-        default, 50,000; 0: never). nprobe: lists a search probes by default (0: the default)."""
+        default, 50,000; 0: never). nprobe: lists a search probes by default (0: the default).
+        rerank_store: where the re-rank reads floats: "disk", "f32", "f16" or "int8" ("": the
+        server's default, disk)."""
         config = pb.CollectionConfig(name=name, dimension=dimension, bits=bits,
                                      metric=_METRICS[metric], variant=variant,
                                      store_vectors=store_vectors,
-                                     durability=_DURABILITY[durability], nprobe=nprobe)
+                                     durability=_DURABILITY[durability], nprobe=nprobe,
+                                     rerank_store=rerank_store)
         if partition_at is not None:
             config.partition_at = partition_at
         request = pb.CreateCollectionRequest(config=config, if_not_exists=if_not_exists)

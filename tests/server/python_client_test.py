@@ -80,6 +80,16 @@ class PythonClientTest(unittest.TestCase):
         self.assertEqual(db.describe("py").count, 4)
         db.drop_collection("py")
 
+    def test_rerank_store(self):
+        db = self.client
+        db.create_collection("halves", dimension=4, bits=4, rerank_store="f16")
+        self.assertEqual(db.describe("halves").config.rerank_store, "f16")
+        db.upsert("halves", [1, 2], [[1, 0, 0, 0], [0, 1, 0, 0]])
+        hits = db.search("halves", [1, 0, 0, 0], k=1, rerank=True)
+        self.assertEqual(hits[0].id, 1)
+        self.assertAlmostEqual(hits[0].score, 1.0, places=3)
+        db.drop_collection("halves")
+
     def test_partitioned_collection(self):
         db = self.client
         db.create_collection("parts", dimension=8, bits=4, partition_at=0, nprobe=3)

@@ -1,9 +1,9 @@
 // Re-rank latency: what exact re-ranking of the best `--candidates` estimates adds to a search
-// when the float vectors live in RocksDB (a durable collection reopened, so every float is in a
-// table file, read through the block cache), against the same search on an in-memory index that
-// keeps the floats in RAM. One query at a time on one thread, warm caches (every query runs once
-// before the timed pass); per query, the search with and without re-rank back to back, so both
-// see the same machine noise.
+// in a durable collection (reopened, so every float is in a table file) with each re-rank store:
+// the floats read from RocksDB through the block cache (disk), or from the collection's memory
+// copy (f32, f16, int8); and on an in-memory FlatIndex that keeps the floats in RAM. One query at a
+// time on one thread, warm caches (every query runs once before the timed pass); per query, the
+// search with and without re-rank back to back, so both see the same machine noise.
 //
 //   build/bench/rerank_latency --data=~/.cache/tqdb/memory_bench/glove-1m.fvecs --bits=4
 //
@@ -15,10 +15,13 @@
 #include <filesystem>
 #include <numeric>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "bench_util.h"
 #include "fvecs.h"
 #include "tqdb/database.h"
@@ -105,37 +108,56 @@ int Run() {
   std::filesystem::remove_all(dir);
   DatabaseOptions db_options;
   db_options.block_cache_bytes = absl::GetFlag(FLAGS_cache_mb) << 20;
+  // One collection per re-rank store, same vectors; background partitioning as a server has it.
+  const std::vector<RerankStore> stores = {RerankStore::kDisk, RerankStore::kFloat32,
+                                           RerankStore::kFloat16, RerankStore::kInt8};
   const auto load_start = Clock::now();
   {
     auto db = Database::Open(dir, db_options);
-    CollectionConfig config = MakeCollectionConfig("c", static_cast<int>(d), bits);
-    config.durability = Durability::kGroupCommit;
-    auto collection = (*db)->CreateCollection(config);
-    if (!collection.ok()) {
-      std::fprintf(stderr, "%s\n", collection.status().ToString().c_str());
-      return 1;
-    }
-    for (size_t first = 0; first < n; first += 10000) {
-      const size_t count = std::min<size_t>(10000, n - first);
-      absl::Status status =
-          (*collection)
-              ->Upsert(absl::MakeConstSpan(ids).subspan(first, count),
-                       absl::MakeConstSpan(data->values).subspan(first * d, count * d))
-              .status();
-      if (!status.ok()) {
-        std::fprintf(stderr, "%s\n", status.ToString().c_str());
+    for (RerankStore store : stores) {
+      CollectionConfig config = MakeCollectionConfig(absl::StrCat("c_", RerankStoreName(store)),
+                                                     static_cast<int>(d), bits);
+      config.durability = Durability::kGroupCommit;
+      config.rerank_store = store;
+      auto collection = (*db)->CreateCollection(config);
+      if (!collection.ok()) {
+        std::fprintf(stderr, "%s\n", collection.status().ToString().c_str());
         return 1;
+      }
+      for (size_t first = 0; first < n; first += 10000) {
+        const size_t count = std::min<size_t>(10000, n - first);
+        absl::Status status =
+            (*collection)
+                ->Upsert(absl::MakeConstSpan(ids).subspan(first, count),
+                         absl::MakeConstSpan(data->values).subspan(first * d, count * d))
+                .status();
+        if (!status.ok()) {
+          std::fprintf(stderr, "%s\n", status.ToString().c_str());
+          return 1;
+        }
       }
     }
   }
   const double load_s = SecondsSince(load_start);
-  // Reopened: the log is replayed into table files, so re-rank reads every float from disk
-  // (the page cache) through the block cache.
+  // Reopened: the log is replayed into table files, so a disk re-rank reads every float from
+  // the page cache through the block cache, and the memory stores are rebuilt from RocksDB.
   auto db = Database::Open(dir, db_options);
-  std::shared_ptr<Collection> collection = *(*db)->GetCollection("c");
-  const Latencies on_disk = Time(*data, n, [&](const float* q, bool rerank) {
-    (void)collection->Search(absl::MakeConstSpan(q, d), rerank ? reranked : plain);
-  });
+  std::vector<std::pair<std::string, Latencies>> rows;
+  std::shared_ptr<Collection> collection;
+  for (RerankStore store : stores) {
+    collection = *(*db)->GetCollection(absl::StrCat("c_", RerankStoreName(store)));
+    while (collection->Describe().repartitioning) {  // measure the settled collection
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    const Latencies latencies = Time(*data, n, [&](const float* q, bool rerank) {
+      (void)collection->Search(absl::MakeConstSpan(q, d), rerank ? reranked : plain);
+    });
+    const IndexMemory memory = collection->Describe().memory;
+    rows.emplace_back(
+        absl::StrCat("collection, rerank_store ", RerankStoreName(store), " (",
+                     absl::StrFormat("%.0f", 1.0 * memory.total() / n), " B/vector in memory)"),
+        latencies);
+  }
   const StorageStats storage = (*db)->Stats();
 
   FlatIndexOptions index_options;
@@ -167,8 +189,8 @@ int Run() {
   std::printf(
       "| floats | search p50 / p99 ms | search + re-rank p50 / p99 ms | re-rank adds p50 / p99 "
       "ms |\n|---|---|---|---|\n");
-  PrintRow("in RocksDB (collection, reopened)", on_disk);
-  PrintRow("in memory (FlatIndex, store_vectors)", in_memory);
+  for (const auto& [label, latencies] : rows) PrintRow(label.c_str(), latencies);
+  PrintRow("FlatIndex, store_vectors (f32 in memory, no collection)", in_memory);
   std::filesystem::remove_all(dir);
   return 0;
 }

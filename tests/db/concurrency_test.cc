@@ -28,6 +28,8 @@ TEST(ConcurrencyTest, ReadersSeeEveryWriteWholeOrNotAtAll) {
   auto db = *Database::Open(dir.path(), options);
   CollectionConfig config = MakeCollectionConfig("c", kDim, 4);
   config.durability = Durability::kGroupCommit;
+  // Re-ranked searches read the memory store while writes change it (rerank_store).
+  config.rerank_store = RerankStore::kFloat16;
   auto collection = *db->CreateCollection(config);
   const std::vector<float> vectors = testing::RandomUnitVectors(kBatch, kDim, 1);
 
@@ -57,6 +59,7 @@ TEST(ConcurrencyTest, ReadersSeeEveryWriteWholeOrNotAtAll) {
     SearchOptions search;
     search.k = 50;
     search.with_payloads = true;
+    search.rerank = seed % 2 == 0;
     while (!done) {
       const uint64_t limit = written.load();
       if (limit == 0) continue;

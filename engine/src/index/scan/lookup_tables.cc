@@ -36,19 +36,26 @@ void BuildQuantizedTables(const float* rotated_query, int dim, int bits, const f
   const double float_error = dim * mass / (1 << 24) + 1e-6 * (std::abs(bias) + 1);
   out->max_error = static_cast<float>(groups * 0.5 / out->scale * 1.0001 + float_error);
   out->tables.assign(static_cast<size_t>(padded_groups) * 16, 0);
-  // Rounded to nearest by adding a half and truncating (the values are >= 0): std::lround is a
-  // library call per entry, a tenth of a partitioned search's time.
-  for (size_t i = 0; i < tables.size(); ++i) {
-    out->tables[i] = static_cast<uint8_t>(tables[i] * out->scale + 0.5f);
+  // Locals and raw pointers: a store through uint8_t* may alias anything, so the compiler would
+  // otherwise reload out->scale and the vectors' data pointers at every entry (and not
+  // vectorize). Rounded to nearest by adding a half and truncating (the values are >= 0):
+  // std::lround is a library call per entry.
+  const float scale = out->scale;
+  const float* source = tables.data();
+  const size_t entries = tables.size();
+  uint8_t* quantized = out->tables.data();
+  for (size_t i = 0; i < entries; ++i) {
+    quantized[i] = static_cast<uint8_t>(source[i] * scale + 0.5f);
   }
   if (!with_residual) return;
   constexpr int kSteps = static_cast<int>(kResidualSteps), kMiddle = kSteps / 2;
   out->residual.assign(static_cast<size_t>(padded_groups) * 16, kMiddle);
-  for (size_t i = 0; i < tables.size(); ++i) {
+  uint8_t* residuals = out->residual.data();
+  for (size_t i = 0; i < entries; ++i) {
     // In [-0.5, 0.5] units of 1 / scale, up to float rounding: clamped into the byte.
-    const double residual = double{tables[i]} * out->scale - out->tables[i];
+    const double residual = double{source[i]} * scale - quantized[i];
     const double shifted = std::clamp(residual * kSteps + kMiddle + 0.5, 0.0, 2.0 * kMiddle + 1);
-    out->residual[i] = static_cast<uint8_t>(shifted);
+    residuals[i] = static_cast<uint8_t>(shifted);
   }
   out->refined_step = 1.0f / (kSteps * out->scale);
   out->refined_bias =

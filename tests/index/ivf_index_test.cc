@@ -296,5 +296,40 @@ TEST(IvfMemoryTest, TheListsShareOneQuantizerCountedOnce) {
   }
 }
 
+// A single query whose probed lists are large spreads them over the threads, each with its own
+// top-k, merged at the end; a query of a larger batch is scanned by one thread. Both must give
+// the same hits, scores and order: the pruning only drops what cannot enter a top-k.
+TEST(IvfSplitTest, ASingleQuerySplitOverThreadsEqualsItsUnsplitScan) {
+  constexpr int kDim = 32;
+  const std::vector<float> base = testing::RandomUnitVectors(40000, kDim, 21);
+  const std::vector<float> queries = testing::RandomUnitVectors(6, kDim, 22);
+  for (const int bits : {1, 4}) {
+    IvfIndexOptions options;
+    options.metric = Metric::kCosine;
+    options.quantizer = DefaultQuantizerConfig(kDim, bits);
+    options.store_vectors = true;
+    auto ivf = IvfIndex::Train(options, base, 8);
+    ASSERT_TRUE(ivf.ok()) << ivf.status();
+    ASSERT_TRUE((*ivf)->Add(IdRange(0, 40000), base).ok());
+    for (const bool rerank : {false, true}) {
+      IvfSearchParameters params;
+      params.k = 20;
+      params.nprobe = 8;  // every list: 40,000 vectors probed, past the split threshold
+      params.rerank = rerank;
+      auto batch = (*ivf)->SearchBatch(queries, params);  // one thread per query
+      ASSERT_TRUE(batch.ok()) << batch.status();
+      for (size_t q = 0; q < 6; ++q) {
+        auto single = (*ivf)->Search(absl::MakeConstSpan(queries).subspan(q * kDim, kDim), params);
+        ASSERT_TRUE(single.ok()) << single.status();
+        ASSERT_EQ(single->size(), (*batch)[q].size());
+        for (size_t i = 0; i < single->size(); ++i) {
+          EXPECT_EQ((*single)[i].id, (*batch)[q][i].id) << "bits " << bits << " query " << q;
+          EXPECT_EQ((*single)[i].score, (*batch)[q][i].score);
+        }
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace tqdb

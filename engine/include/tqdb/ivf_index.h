@@ -105,9 +105,11 @@ class IvfIndex final : public Index {
   explicit IvfIndex(const IvfIndexOptions& options);
 
   // One validated query whose lists to probe are `probe` (nprobe of them): one scanner (or one
-  // per list, when the lists' coders shift queries) and one top-k across the lists.
+  // per list, when the lists' coders shift queries) and one top-k across the lists; with
+  // `split_over_threads`, a large one spreads its lists over the OpenMP threads.
   std::vector<SearchHit> SearchProbed(const float* query, const uint32_t* probe, size_t nprobe,
-                                      const SearchParameters& params) const;
+                                      const SearchParameters& params,
+                                      bool split_over_threads) const;
   size_t Nprobe(const SearchParameters& params) const;
 
   IvfIndexOptions options_;

@@ -1,5 +1,7 @@
 #include "tqdb/ivf_index.h"
 
+#include <omp.h>
+
 #include <algorithm>
 #include <cmath>
 #include <optional>
@@ -18,6 +20,15 @@
 #include "tqdb/status_macros.h"
 
 namespace tqdb {
+
+namespace {
+
+// A single query whose probed lists hold fewer vectors is scanned by one thread: the split
+// costs more than it saves (each thread prepares the query and prunes with its own, weaker
+// threshold). GloVe, 64 lists, 2 threads: 18,600 vectors probed 71 -> 72 us, 37,000 106 -> 88.
+constexpr size_t kSplitProbedVectors = 32768;
+
+}  // namespace
 
 int DefaultNprobe(size_t lists) {
   return static_cast<int>(std::min<size_t>(lists, std::max<size_t>(32, lists / 16)));
@@ -167,29 +178,51 @@ size_t IvfIndex::Nprobe(const SearchParameters& params) const {
 }
 
 std::vector<SearchHit> IvfIndex::SearchProbed(const float* query, const uint32_t* probe,
-                                              size_t nprobe, const SearchParameters& params) const {
+                                              size_t nprobe, const SearchParameters& params,
+                                              bool split_over_threads) const {
   ScanOptions scan_options;
   scan_options.reference = params.reference_scan;
   scan_options.table_keys = params.rerank || params.caller_reranks;
-  // One top-k across the probed lists, so every list is pruned by the best keys found so far.
-  TopK top(CandidatesKept(params));
+  // The probed lists' slots, numbered one after another in probe order (nearest list first).
   ScanLabels labels;
-  std::optional<Scanner> scanner;
+  std::vector<uint32_t> lists, bases;
+  size_t probed = 0;
   for (size_t p = 0; p < nprobe; ++p) {
-    const uint32_t list = probe[p];
-    const CodeStore& store = lists_->store(list);
-    if (store.size() == 0) continue;
-    const VectorCoder& coder = *coders_[list];
-    if (!scanner.has_value() || !shared_scan_) {
-      scanner.emplace(coder, lists_->layout(), query, scan_options);
-    } else {
-      scanner->Rebind(coder);
-    }
-    scanner->Scan(store, 0, store.size(), &top, labels.Add(list, store.size()));
+    const size_t size = lists_->store(probe[p]).size();
+    if (size == 0) continue;
+    lists.push_back(probe[p]);
+    bases.push_back(labels.Add(probe[p], size));
+    probed += size;
   }
-  if (!scanner.has_value()) return {};  // every probed list was empty
-  return HitsOf(*lists_, labels, options_.metric, query, scanner->terms().norm_sq, std::move(top),
-                params);
+  if (lists.empty()) return {};  // every probed list was empty
+  // One top-k per thread across its lists, so each list is pruned by the best keys that thread
+  // has found; a large single query spreads its lists over the threads (round robin, so each
+  // starts with near lists) and their top-k are merged, as the flat index splits its blocks.
+  const int threads = split_over_threads && probed >= kSplitProbedVectors
+                          ? std::min<int>(omp_get_max_threads(), static_cast<int>(lists.size()))
+                          : 1;
+  const size_t keep = CandidatesKept(params);
+  std::vector<TopK> tops(threads, TopK(keep));
+  float norm_sq = 0;
+#pragma omp parallel for num_threads(threads) schedule(static, 1) if (threads > 1)
+  for (int t = 0; t < threads; ++t) {
+    std::optional<Scanner> scanner;
+    for (size_t i = t; i < lists.size(); i += threads) {
+      const CodeStore& store = lists_->store(lists[i]);
+      const VectorCoder& coder = *coders_[lists[i]];
+      if (!scanner.has_value() || !shared_scan_) {
+        scanner.emplace(coder, lists_->layout(), query, scan_options);
+      } else {
+        scanner->Rebind(coder);
+      }
+      scanner->Scan(store, 0, store.size(), &tops[t], bases[i]);
+    }
+    if (t == 0) norm_sq = scanner->terms().norm_sq;
+  }
+  for (int t = 1; t < threads; ++t) {
+    for (const auto& [key, label] : std::move(tops[t]).Sorted()) tops[0].Push(key, label);
+  }
+  return HitsOf(*lists_, labels, options_.metric, query, norm_sq, std::move(tops[0]), params);
 }
 
 absl::StatusOr<std::vector<SearchHit>> IvfIndex::Search(absl::Span<const float> query,
@@ -200,7 +233,7 @@ absl::StatusOr<std::vector<SearchHit>> IvfIndex::Search(absl::Span<const float> 
   std::vector<uint32_t> probe(nprobe);
   coarse_->Probe(ivf::CoarseRows(options_.metric, dim(), query).data(), 1, nprobe,
                  options_.metric == Metric::kInnerProduct, probe.data());
-  return SearchProbed(query.data(), probe.data(), nprobe, params);
+  return SearchProbed(query.data(), probe.data(), nprobe, params, /*split_over_threads=*/true);
 }
 
 absl::StatusOr<std::vector<std::vector<SearchHit>>> IvfIndex::SearchBatch(
@@ -214,9 +247,15 @@ absl::StatusOr<std::vector<std::vector<SearchHit>>> IvfIndex::SearchBatch(
   coarse_->Probe(ivf::CoarseRows(options_.metric, dim(), queries).data(), count, nprobe,
                  options_.metric == Metric::kInnerProduct, probes.data());
   std::vector<std::vector<SearchHit>> results(count);
+  if (count == 1) {  // a batch of one spreads its lists over the threads instead
+    results[0] = SearchProbed(queries.data(), probes.data(), nprobe, params,
+                              /*split_over_threads=*/true);
+    return results;
+  }
 #pragma omp parallel for schedule(dynamic, 1)
   for (size_t i = 0; i < count; ++i) {
-    results[i] = SearchProbed(queries.data() + i * dim(), &probes[i * nprobe], nprobe, params);
+    results[i] = SearchProbed(queries.data() + i * dim(), &probes[i * nprobe], nprobe, params,
+                              /*split_over_threads=*/false);
   }
   return results;
 }

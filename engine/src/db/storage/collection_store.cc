@@ -107,29 +107,46 @@ absl::Status CollectionStore::Write(Batch* batch, Durability durability) const {
 
 ReadView CollectionStore::Snapshot() const { return store_->Snapshot(); }
 
+namespace {
+
+// A one-time sequential scan of collection `cid`'s keys in one column family, positioned at
+// its first key (the bound and its string live as long as the iterator).
+class CollectionScan {
+ public:
+  CollectionScan(const Store& store, Cf cf, uint32_t cid) : end_(CollectionEnd(cid)), bound_(end_) {
+    rocksdb::ReadOptions read;
+    read.iterate_upper_bound = &bound_;
+    read.fill_cache = false;  // read once: keep the cache for searches
+    read.readahead_size = size_t{4} << 20;
+    it_.reset(store.db()->NewIterator(read, store.cf(cf)));
+    it_->Seek(CollectionPrefix(cid));
+  }
+  rocksdb::Iterator* it() { return it_.get(); }
+
+ private:
+  const std::string end_;
+  const rocksdb::Slice bound_;
+  std::unique_ptr<rocksdb::Iterator> it_;
+};
+
+}  // namespace
+
 absl::Status CollectionStore::ForEachSegment(
     size_t code_bytes, const std::function<absl::Status(const LoadedSegment&)>& visit) const {
-  const std::string begin = CollectionPrefix(cid_);
-  const std::string end = CollectionEnd(cid_);
-  const rocksdb::Slice end_slice(end);
-  rocksdb::ReadOptions read;
-  read.iterate_upper_bound = &end_slice;
-  read.fill_cache = false;  // a one-time sequential scan
-  read.readahead_size = size_t{4} << 20;
-
   // Dead marks first, so each segment is filtered as it is read.
   absl::flat_hash_map<uint64_t, absl::flat_hash_set<uint64_t>> dead;
   {
-    std::unique_ptr<rocksdb::Iterator> it(store_->db()->NewIterator(read, store_->cf(Cf::kDead)));
-    for (it->Seek(begin); it->Valid(); it->Next()) {
+    CollectionScan scan(*store_, Cf::kDead, cid_);
+    for (rocksdb::Iterator* it = scan.it(); it->Valid(); it->Next()) {
       TQDB_ASSIGN_OR_RETURN(const DeadKeyParts key, ParseDeadKey(View(it->key())));
       dead[key.segment].insert(key.id);
     }
-    TQDB_RETURN_IF_ERROR(FromRocks(it->status(), "reading dead entries"));
+    TQDB_RETURN_IF_ERROR(FromRocks(scan.it()->status(), "reading dead entries"));
   }
 
-  std::unique_ptr<rocksdb::Iterator> it(store_->db()->NewIterator(read, store_->cf(Cf::kSegments)));
-  for (it->Seek(begin); it->Valid(); it->Next()) {
+  CollectionScan scan(*store_, Cf::kSegments, cid_);
+  rocksdb::Iterator* it = scan.it();
+  for (; it->Valid(); it->Next()) {
     TQDB_ASSIGN_OR_RETURN(const SegmentKeyParts key, ParseSegmentKey(View(it->key())));
     LoadedSegment segment;
     segment.number = key.segment;
@@ -169,16 +186,10 @@ absl::StatusOr<std::vector<uint64_t>> CollectionStore::ReadSegmentIds(uint64_t n
 
 absl::Status CollectionStore::ForEachVector(
     int dim, const std::function<void(uint64_t, absl::Span<const float>)>& visit) const {
-  const std::string begin = CollectionPrefix(cid_);
-  const std::string end = CollectionEnd(cid_);
-  const rocksdb::Slice end_slice(end);
-  rocksdb::ReadOptions read;
-  read.iterate_upper_bound = &end_slice;
-  read.fill_cache = false;  // a one-time sequential scan
-  read.readahead_size = size_t{4} << 20;
-  std::unique_ptr<rocksdb::Iterator> it(store_->db()->NewIterator(read, store_->cf(Cf::kVectors)));
+  CollectionScan scan(*store_, Cf::kVectors, cid_);
+  rocksdb::Iterator* it = scan.it();
   std::vector<float> vector(dim);
-  for (it->Seek(begin); it->Valid(); it->Next()) {
+  for (; it->Valid(); it->Next()) {
     TQDB_ASSIGN_OR_RETURN(const uint64_t id, ParseRecordKey(View(it->key())));
     if (it->value().size() != dim * sizeof(float)) {
       return absl::DataLossError(absl::StrCat("collection '", name_, "': the stored vector of id ",

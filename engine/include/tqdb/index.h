@@ -1,5 +1,5 @@
 // What every in-memory index of tqdb does, whatever its layout: the flat index (every code
-// scanned, flat_index.h) and the partitioned one (inverted lists of flat indexes, ivf_index.h),
+// scanned, flat_index.h) and the partitioned one (inverted lists of code stores, ivf_index.h),
 // the way FAISS's Index is implemented by IndexFlat* and IndexIVF*.
 // Thread safety: const methods may run concurrently; Add and Remove need exclusive access.
 #pragma once

@@ -1,7 +1,11 @@
 // The collection behind tqdb::Collection: the stored segments (db/storage/collection_store.h) and
 // the in-memory index built from them (flat, or partitioned once the collection is large), which
-// is also the collection's only id map (each id's slot, and as its tag the segment that stores
-// it). The collection talks to the index only through tqdb::Index.
+// is also the collection's only id map (each id's (list, slot), and as its tag the segment that
+// stores it), and, with a memory re-rank store, the floats the re-rank reads (rerank_vectors.h).
+// The collection talks to the index only through tqdb::Index. Its jobs (partitioning,
+// re-centering, segment merges) live in collection_partition.cc, collection_recenter.cc and
+// collection_segments.cc, write through one SegmentWriter and run in the background on
+// BackgroundJobs.
 //
 // Locks: write_mu_ serializes writers and guards the segment statistics; index_mu_ is shared by
 // readers and held exclusively by a writer only to apply a committed batch, together with the

@@ -58,8 +58,10 @@ class Quantizer {
   // The reconstruction x~ (including the QJL residual estimate for tq-prod).
   void Decode(const uint8_t* code, const VectorFactors& factors, float* out) const;
 
-  // Rotates `query` (dim() floats, used as given) and builds its lookup tables.
-  void PrepareQuery(const float* query, PreparedQuery* prepared) const;
+  // Rotates `query` (dim() floats, used as given) and builds its lookup tables; without
+  // `with_scorers` only the rotation (and tq-prod's projection): for a caller that scores no
+  // code with EstimateInnerProduct, which then must not be called.
+  void PrepareQuery(const float* query, PreparedQuery* prepared, bool with_scorers = true) const;
   // Estimate of <query, u> for the unit vector u = x / |x| behind `code`.
   float EstimateInnerProduct(const PreparedQuery& prepared, const uint8_t* code,
                              const VectorFactors& factors) const;

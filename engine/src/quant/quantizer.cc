@@ -154,17 +154,17 @@ void Quantizer::Decode(const uint8_t* code, const VectorFactors& factors, float*
   for (int j = 0; j < d; ++j) out[j] *= factors.norm;
 }
 
-void Quantizer::PrepareQuery(const float* query, PreparedQuery* prepared) const {
+void Quantizer::PrepareQuery(const float* query, PreparedQuery* prepared, bool with_scorers) const {
   const int d = dim();
   prepared->rotated.resize(d);
   rotation_->Apply(query, prepared->rotated.data());
-  if (mse_bits_ > 0) {
+  if (mse_bits_ > 0 && with_scorers) {
     prepared->mse.Build(prepared->rotated.data(), d, mse_bits_, codebook_->centroids.data());
   }
   if (config_.kind == QuantizerKind::kProd) {
     prepared->projected.resize(d);
     projection_->Project(prepared->rotated.data(), prepared->projected.data());
-    prepared->sign.Build(prepared->projected.data(), d, 1, kSignCentroids);
+    if (with_scorers) prepared->sign.Build(prepared->projected.data(), d, 1, kSignCentroids);
     prepared->qjl_scale = static_cast<float>(projection_->estimator_scale());
   }
 }

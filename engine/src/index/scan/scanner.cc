@@ -28,16 +28,20 @@ Scanner::Scanner(const VectorCoder& coder, const CodeLayout& layout, const float
     : coder_(&coder), layout_(layout), table_keys_(options.table_keys) {
   const Quantizer& quantizer = coder.quantizer();
   terms_ = coder.PrepareTerms(query);
-  quantizer.PrepareQuery(terms_.shifted.data(), &prepared_);
   // Without SIMD the byte-table reference (one lookup per code byte) beats the nibble kernel.
   fast_ = layout.block_coded() && !options.reference &&
           scan::ActiveScanLevel() != scan::ScanLevel::kScalar;
-  if (!fast_) return;
   // The tables behind the pruning bound's only sums get residual tables, so a block's survivors
   // are refined before any is scored exactly; not when the combined counts (254 x 255 + 255 per
   // group) could reach 2^31.
-  const int refined = layout.refined_groups();
+  const int refined = fast_ ? layout.refined_groups() : 0;  // block-coded layouts only
   const bool refine = refined > 0 && refined < (int64_t{1} << 31) / (255 * 255);
+  // tq-mse survivors keyed by their refined table estimates (ScoreBlock) are never scored from
+  // their codes: the code scorers' tables (byte tables, 51 KB at d = 100 and 4 bits) are not
+  // built then.
+  const bool scores_codes = !(fast_ && table_keys_ && refine && !layout.prod);
+  quantizer.PrepareQuery(terms_.shifted.data(), &prepared_, scores_codes);
+  if (!fast_) return;
   const int d = layout.dim;
   if (layout.mse_bits > 0) {
     scan::BuildQuantizedTables(

@@ -27,7 +27,7 @@ struct CodeLayout {
   bool block_coded() const;
   // The nibble groups of the blocks the pruning bound's only sums come from, which a second
   // pass with residual tables refines (tq-mse's MSE part, or tq-prod's sign part without an
-  // MSE part); 0 when both parts enter the bound.
+  // MSE part); 0 when both parts enter the bound. Block-coded layouts only.
   int refined_groups() const;
 };
 

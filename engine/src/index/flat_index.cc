@@ -24,13 +24,6 @@ constexpr size_t kSplitScanMinVectors = 32768;
 constexpr size_t kSharedScanChunk = 2048;
 constexpr size_t kSharedScanQueries = 8;
 
-ScanOptions ScanOptionsOf(const SearchParameters& params) {
-  ScanOptions options;
-  options.reference = params.reference_scan;
-  options.table_keys = params.rerank || params.caller_reranks;
-  return options;
-}
-
 }  // namespace
 
 FlatIndex::FlatIndex(const FlatIndexOptions& options) : options_(options) {}
@@ -84,12 +77,8 @@ absl::Status FlatIndex::AddEncoded(absl::Span<const uint64_t> ids, const Encoded
 }
 
 bool FlatIndex::Reconstruct(uint64_t id, float* out) const {
-  const std::optional<Location> at = lists_->Find(id);
-  if (!at.has_value()) return false;
-  const CodeStore& store = lists_->store(0);
-  std::vector<uint8_t> buffer(store.layout().code_bytes);
-  coder_->Decode(store.CodeAt(at->slot, buffer.data()), store.factors(at->slot), out);
-  return true;
+  return lists_->Reconstruct(
+      id, [&](uint32_t) -> const VectorCoder& { return *coder_; }, out);
 }
 
 absl::StatusOr<std::vector<SearchHit>> FlatIndex::Search(absl::Span<const float> query,
@@ -131,7 +120,7 @@ absl::StatusOr<std::vector<std::vector<SearchHit>>> FlatIndex::SearchBatch(
     std::vector<Scanner> scanners;
     std::vector<TopK> tops;
     for (size_t i = first; i < last; ++i) {
-      scanners.emplace_back(*coder_, layout, queries.data() + i * dim(), ScanOptionsOf(params));
+      scanners.emplace_back(*coder_, layout, queries.data() + i * dim(), ScanOptions::Of(params));
       tops.emplace_back(CandidatesKept(params));
     }
     std::vector<const Scanner*> scanner_pointers;
@@ -159,7 +148,7 @@ absl::StatusOr<std::vector<std::vector<SearchHit>>> FlatIndex::SearchBatch(
 std::vector<SearchHit> FlatIndex::SearchOne(const float* query, const SearchParameters& params,
                                             bool split_over_threads) const {
   const CodeStore& store = lists_->store(0);
-  const Scanner scanner(*coder_, store.layout(), query, ScanOptionsOf(params));
+  const Scanner scanner(*coder_, store.layout(), query, ScanOptions::Of(params));
   // Keys are "higher is better": similarity, or minus the squared distance for L2.
   const size_t keep = CandidatesKept(params);
   TopK top(keep);

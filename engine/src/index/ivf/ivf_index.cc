@@ -156,12 +156,8 @@ bool IvfIndex::AppendEncoded(uint64_t id, EncodedVectors* out) const {
 }
 
 bool IvfIndex::Reconstruct(uint64_t id, float* out) const {
-  const std::optional<Location> at = lists_->Find(id);
-  if (!at.has_value()) return false;
-  const CodeStore& store = lists_->store(at->list);
-  std::vector<uint8_t> buffer(store.layout().code_bytes);
-  coders_[at->list]->Decode(store.CodeAt(at->slot, buffer.data()), store.factors(at->slot), out);
-  return true;
+  return lists_->Reconstruct(
+      id, [&](uint32_t list) -> const VectorCoder& { return *coders_[list]; }, out);
 }
 
 std::optional<uint64_t> IvfIndex::TagOf(uint64_t id) const { return lists_->TagOf(id); }
@@ -180,9 +176,7 @@ size_t IvfIndex::Nprobe(const SearchParameters& params) const {
 std::vector<SearchHit> IvfIndex::SearchProbed(const float* query, const uint32_t* probe,
                                               size_t nprobe, const SearchParameters& params,
                                               bool split_over_threads) const {
-  ScanOptions scan_options;
-  scan_options.reference = params.reference_scan;
-  scan_options.table_keys = params.rerank || params.caller_reranks;
+  const ScanOptions scan_options = ScanOptions::Of(params);
   // The probed lists' slots, numbered one after another in probe order (nearest list first).
   ScanLabels labels;
   std::vector<uint32_t> lists, bases;

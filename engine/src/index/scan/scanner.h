@@ -16,6 +16,7 @@
 #include "index/topk.h"
 #include "index/vector_coder.h"
 #include "quant/prepared_query.h"
+#include "tqdb/search_options.h"
 
 namespace tqdb {
 
@@ -27,6 +28,15 @@ struct ScanOptions {
   // (off by at most the refined error, about 1/254 of the byte tables') instead of being scored
   // from its code: the candidates are scored exactly with their floats anyway.
   bool table_keys = false;
+
+  // What an index search asks of its scans: the reference scorer when asked, table keys when a
+  // re-rank follows (the index's own, or its caller's).
+  static ScanOptions Of(const SearchParameters& params) {
+    ScanOptions options;
+    options.reference = params.reference_scan;
+    options.table_keys = params.rerank || params.caller_reranks;
+    return options;
+  }
 };
 
 class Scanner {

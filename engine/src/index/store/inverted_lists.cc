@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "index/vector_coder.h"
 
 namespace tqdb {
 
@@ -84,6 +85,17 @@ bool InvertedLists::AppendEncoded(uint64_t id, EncodedVectors* out) const {
   if (stored != code) std::copy_n(stored, bytes, code);
   out->factors.push_back(store.factors(at->slot));
   if (partitioned_) out->lists.push_back(at->list);
+  return true;
+}
+
+bool InvertedLists::Reconstruct(uint64_t id,
+                                absl::FunctionRef<const VectorCoder&(uint32_t)> coder_of,
+                                float* out) const {
+  const std::optional<Location> at = ids_.Find(id);
+  if (!at.has_value()) return false;
+  const CodeStore& store = *stores_[at->list];
+  std::vector<uint8_t> buffer(layout_.code_bytes);
+  coder_of(at->list).Decode(store.CodeAt(at->slot, buffer.data()), store.factors(at->slot), out);
   return true;
 }
 

@@ -9,6 +9,7 @@
 #include <optional>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/types/span.h"
 #include "index/chunked_array.h"
@@ -17,6 +18,8 @@
 #include "tqdb/index.h"
 
 namespace tqdb {
+
+class VectorCoder;  // index/vector_coder.h
 
 class InvertedLists {
  public:
@@ -43,6 +46,10 @@ class InvertedLists {
 
   // Appends the code, factors (and, partitioned, the list) of `id`; false when absent.
   bool AppendEncoded(uint64_t id, EncodedVectors* out) const;
+  // The vector `id`'s code stands for, decoded with its list's coder (`coder_of(list)`) into
+  // `out` (dim floats); false when absent.
+  bool Reconstruct(uint64_t id, absl::FunctionRef<const VectorCoder&(uint32_t list)> coder_of,
+                   float* out) const;
   std::optional<uint64_t> TagOf(uint64_t id) const;
   void SetTag(uint64_t id, uint64_t tag);  // ignores absent ids
 

@@ -149,5 +149,56 @@ TEST(SmallDiskTest, FreeingOneMemtableBringsWritesBackAndARestartLosesNothing) {
   EXPECT_EQ(Count(restarted), acknowledged);
 }
 
+// Opening replays the log into memtables and RocksDB flushes one that fills on the way: a log
+// longer than a memtable needs room for a table file at the restart, which a full disk lacks.
+// Here by construction: 10 MiB logged under 16 MiB memtables, the disk then filled, the restart
+// with 4 MiB memtables. The disk reserve (db/storage/disk_reserve.h), taken when the directory
+// was made, is given back so the restart opens with every acknowledged vector (without it the
+// open fails: "No space left on device", and the server does not start).
+TEST(SmallDiskTest, ARestartOnAFullDiskReplaysALogLongerThanAMemtable) {
+  testing::ScopedTempDir dir;
+  const std::string mount_point = dir.path() + "/disk";
+  ScopedTmpfs disk(mount_point, 256);  // large enough that nothing is flushed before the kill
+  if (!disk.mounted()) {
+    GTEST_SKIP() << "cannot mount a tmpfs here (" << disk.error()
+                 << "; needs root and mount rights): the small-disk test did not run";
+  }
+  const std::string data = mount_point + "/data";
+  uint64_t acknowledged = 0;
+  {
+    ServerProcess server(data, {"--write_buffer_mb=64"});
+    EXPECT_TRUE(std::filesystem::exists(data + "/TQDB_DISK_RESERVE"));
+    v1::CreateCollectionRequest create = testing::CreateRequest("c");
+    create.mutable_config()->set_dimension(kDim);
+    v1::CreateCollectionResponse created;
+    ASSERT_TRUE(Call(&S::CreateCollection, server, create, &created).ok());
+    for (int i = 0; i < 10; ++i, acknowledged += kBatch) {
+      v1::UpsertResponse response;
+      ASSERT_TRUE(Call(&S::Upsert, server, Batch(acknowledged), &response).ok());
+    }
+    server.Stop(SIGKILL);
+  }
+  {
+    // Fill the disk, leaving a little for the server's log beside the data directory.
+    const uint64_t free = std::filesystem::space(mount_point).available;
+    std::ofstream out(mount_point + "/ballast", std::ios::binary);
+    const std::string kib(1024, 'b');
+    for (uint64_t left = free; left > (uint64_t{256} << 10); left -= kib.size()) out << kib;
+  }
+  ServerProcess restarted(data, {"--write_buffer_mb=8"});
+  EXPECT_NE(restarted.Log().find("gave back the disk reserve"), std::string::npos)
+      << restarted.Log();
+  EXPECT_EQ(Count(restarted), acknowledged);
+  v1::GetRequest get;
+  get.set_collection("c");
+  get.add_ids(acknowledged - 1);
+  get.set_with_vectors(true);
+  v1::GetResponse got;
+  ASSERT_TRUE(Call(&S::Get, restarted, get, &got).ok());
+  ASSERT_EQ(got.records_size(), 1);
+  EXPECT_TRUE(got.records(0).found());
+  EXPECT_EQ(got.records(0).vector_size(), kDim);
+}
+
 }  // namespace
 }  // namespace tqdb

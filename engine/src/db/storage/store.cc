@@ -12,6 +12,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "db/storage/disk_reserve.h"
 #include "db/storage/durable_sequence.h"
 #include "db/storage/info_log.h"
 #include "rocksdb/cache.h"
@@ -79,7 +80,7 @@ rocksdb::Options MakeOptions(const std::string& path, const StoreOptions& store_
 // file system's root holds (a volume mounted as the data directory).
 bool IsTqdbFile(const std::string& name) {
   return name == "LOG" || name == "LOG.old" || name.rfind(kDurableSequenceFile, 0) == 0 ||
-         name == "lost+found";
+         name.rfind(kDiskReserveFile, 0) == 0 || name == "lost+found";
 }
 
 // Refuses a directory that holds something other than a tqdb database: opening it would fill
@@ -171,11 +172,19 @@ absl::StatusOr<std::shared_ptr<Store>> Store::Open(const std::string& path,
   for (std::string_view name : kCfNames) {
     descriptors.emplace_back(std::string(name), rocksdb::ColumnFamilyOptions(db_options));
   }
+  const bool new_database = !std::filesystem::exists(std::filesystem::path(path) / "CURRENT");
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* db = nullptr;
-  TQDB_RETURN_IF_ERROR(
-      FromRocks(rocksdb::DB::Open(rocksdb::DBOptions(db_options), path, descriptors, &handles, &db),
-                absl::StrCat("opening data directory ", path)));
+  rocksdb::Status opened =
+      rocksdb::DB::Open(rocksdb::DBOptions(db_options), path, descriptors, &handles, &db);
+  if (opened.IsNoSpace() && ReleaseDiskReserve(path)) {
+    // The log's replay needed a table file on a full disk (disk_reserve.h).
+    std::fprintf(stderr, "tqdb: %s; gave back the disk reserve and opening again\n",
+                 opened.ToString().c_str());
+    handles.clear();
+    opened = rocksdb::DB::Open(rocksdb::DBOptions(db_options), path, descriptors, &handles, &db);
+  }
+  TQDB_RETURN_IF_ERROR(FromRocks(opened, absl::StrCat("opening data directory ", path)));
   store->db_.reset(db);
   std::copy(handles.begin(), handles.end(), store->handles_.begin());
   TQDB_RETURN_IF_ERROR(store->CheckLogRecovered(logs));
@@ -185,6 +194,7 @@ absl::StatusOr<std::shared_ptr<Store>> Store::Open(const std::string& path,
     read.fill_cache = false;  // a one-time pass over every file: keep the cache for real reads
     TQDB_RETURN_IF_ERROR(FromRocks(db->VerifyChecksum(read), "verifying table checksums"));
   }
+  store->KeepDiskReserve(new_database);
   store->group_commit_thread_ = std::thread([s = store.get()] { s->GroupCommitLoop(); });
   return store;
 }
@@ -352,6 +362,7 @@ void Store::GroupCommitLoop() {
       sync_mu_.unlock();
       RecordDurableSequence();
       FlushIfDiskIsLow();
+      KeepDiskReserve(/*new_database=*/false);
       sync_mu_.lock();
       last_record = std::chrono::steady_clock::now();
     }
@@ -382,6 +393,20 @@ void Store::FlushIfDiskIsLow() {
   flush.wait = false;
   db_->Flush(flush, std::vector<rocksdb::ColumnFamilyHandle*>(handles_.begin(), handles_.end()))
       .PermitUncheckedError();
+}
+
+void Store::KeepDiskReserve(bool new_database) {
+  if (HasDiskReserve(path_)) return;
+  const std::optional<uint64_t> free = FreeBytes(path_);
+  if (!free.has_value()) return;
+  // A new directory takes it while it fits. One that gave it back takes it again only with
+  // room beside it for writes to resume (RocksDB waits for a memtable's worth free) and for the
+  // memtables to be flushed, so taking it never stops writes.
+  const uint64_t reserve = MemtableBytes(options_);
+  const uint64_t needed = new_database ? reserve : 2 * reserve + options_.write_buffer_bytes;
+  if (*free < needed) return;
+  const absl::Status status = TakeDiskReserve(path_, reserve);
+  if (!status.ok()) std::fprintf(stderr, "tqdb: %s\n", status.ToString().c_str());
 }
 
 std::shared_ptr<const rocksdb::Snapshot> Store::Snapshot() {

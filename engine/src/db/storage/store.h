@@ -91,6 +91,8 @@ class Store : public std::enable_shared_from_this<Store> {
   void RecordDurableSequence();
   // When the data directory's disk is nearly full, flushes the memtables (at most every 10 s).
   void FlushIfDiskIsLow();
+  // Takes the disk reserve (disk_reserve.h) when it is missing and the disk has room for it.
+  void KeepDiskReserve(bool new_database);
   void GroupCommitLoop();
 
   std::string path_;

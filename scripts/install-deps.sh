@@ -15,6 +15,7 @@ packages=(
   libbenchmark-dev
   libhdf5-dev
   libfaiss-dev libopenblas-dev libxxhash-dev
+  libroaring-dev nlohmann-json3-dev
   python3-matplotlib
   openssl libssl-dev
   prometheus-cpp-dev libcpp-httplib-dev

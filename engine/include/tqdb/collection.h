@@ -19,7 +19,9 @@
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
 #include "tqdb/collection_config.h"
+#include "tqdb/filter.h"
 #include "tqdb/flat_index.h"
+#include "tqdb/payload_schema.h"
 #include "tqdb/quantizer.h"
 #include "tqdb/search_options.h"
 
@@ -63,6 +65,8 @@ struct CollectionInfo {
   std::vector<size_t> list_sizes;  // vectors per list
   int nprobe = 0;                  // lists a search probes by default (0 while flat)
   bool repartitioning = false;     // a new partitioning is being built in the background
+  std::vector<PayloadFieldIndex> payload_indexes;  // fields other than these filter slowly
+  size_t payload_index_bytes = 0;                  // their memory, with the set of stored ids
 };
 
 // What Recenter measured, and did unless it was a dry run.
@@ -132,6 +136,14 @@ class Collection {
   // and a kill at any point leaves the old state or the new, never a mix. FailedPrecondition
   // while another partitioning runs or for fewer vectors than lists.
   virtual absl::Status Repartition(size_t lists) = 0;
+
+  // Points that pass `filter` (tqdb/filter.h); InvalidArgument for a condition its field's
+  // index type cannot answer.
+  virtual absl::StatusOr<size_t> Count(const Filter& filter) const = 0;
+  // Indexes a payload field (a dotted key) by type, from the stored payloads, and keeps it with
+  // every write; filters on it then read the index instead of the payloads. AlreadyExists for
+  // a field indexed already. Writes wait while it is built; searches continue.
+  virtual absl::Status CreatePayloadIndex(const PayloadFieldIndex& field) = 0;
 };
 
 }  // namespace tqdb

@@ -7,7 +7,11 @@
 
 #include <algorithm>
 
+#include "tqdb/id_selector.h"
+
 namespace tqdb {
+
+struct Filter;  // tqdb/filter.h
 
 inline constexpr int kMaxSearchK = 16384;
 inline constexpr int kDefaultSearchK = 10;
@@ -29,6 +33,9 @@ struct SearchParameters {
   // Score every code with the scalar reference scorer instead of the fast-scan kernels (tests
   // and benchmarks compare the two; results are identical either way).
   bool reference_scan = false;
+  // Only ids the selector contains may be returned (checked inside the scan); null: any id.
+  // The caller keeps it alive during the search.
+  const IdSelector* selector = nullptr;
 };
 
 // A partitioned index's search (ivf_index.h); other indexes read it as SearchParameters.
@@ -36,6 +43,15 @@ struct IvfSearchParameters : SearchParameters {
   // The lists searched (their centroids nearest the query); 0 takes the index's default, more
   // than there are lists all of them. More lists: higher recall, slower search.
   int nprobe = 0;
+};
+
+// What a filtered search did (SearchOptions::plan), for explain.
+struct SearchPlan {
+  // "exact": every passing point scored from its floats; "filtered-scan": the index scanned
+  // with the passing ids checked per slot; "none-pass": nothing passes.
+  const char* name = "";
+  size_t passing = 0;  // points that pass the filter
+  int nprobe = 0;      // partitioned filtered scan: lists probed (raised as fewer pass)
 };
 
 // A collection's search request (collection.h).
@@ -52,6 +68,11 @@ struct SearchOptions {
   bool with_payloads = false;
   // As SearchParameters::reference_scan.
   bool reference_scan = false;
+  // Only points that pass the filter are returned (tqdb/filter.h); null: every point. The
+  // caller keeps it alive during the search.
+  const Filter* filter = nullptr;
+  // When set, a filtered search says here which plan it ran.
+  SearchPlan* plan = nullptr;
 };
 
 // How many candidates a search keeps for its re-rank: the k best, or rerank_candidates when a

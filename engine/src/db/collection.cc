@@ -127,9 +127,19 @@ absl::Status CollectionImpl::Load(std::vector<float> center) {
         }));
     rerank_vectors->ShrinkToFit();
   }
+  // The payload indexes, rebuilt from the stored payloads (payload_index_codec.h says why).
+  TQDB_ASSIGN_OR_RETURN(std::vector<PayloadFieldIndex> fields, store_.ReadPayloadIndexes());
+  PayloadIndex payload_index(std::move(fields));
+  for (uint64_t id : index->Ids()) payload_index.Put(id, filter::Json());
+  if (!payload_index.fields().empty()) {
+    TQDB_RETURN_IF_ERROR(store_.ForEachPayload(nullptr, [&](uint64_t id, std::string_view bytes) {
+      payload_index.Put(id, filter::ParsePayload(bytes));
+    }));
+  }
   WriterLock index_lock(index_mu_);
   index_ = std::move(index);
   rerank_vectors_ = std::move(rerank_vectors);
+  payload_index_ = std::move(payload_index);
   snapshot_ = store_.Snapshot();
   return absl::OkStatus();
 }
@@ -254,6 +264,7 @@ absl::StatusOr<WriteResult> CollectionImpl::Upsert(absl::Span<const uint64_t> id
     // Sizes were checked above.
     AddWritten(ids, encoded, written, index_.get()).IgnoreError();
     if (rerank_vectors_ != nullptr) rerank_vectors_->Put(ids, vectors);
+    payload_index_.PutAll(ids, payloads);
   }));
   for (uint64_t old : replaced_in) ++segments_[old].dead;
   segments_.merge(added);
@@ -304,6 +315,7 @@ absl::StatusOr<WriteResult> CollectionImpl::Delete(absl::Span<const uint64_t> id
                                 index_->Remove(removed_ids);
                                 if (rerank_vectors_ != nullptr)
                                   rerank_vectors_->Remove(removed_ids);
+                                payload_index_.Remove(removed_ids);
                               }));
   for (uint64_t segment : removed_from) ++segments_[segment].dead;
   MaintainAfterWrite();
@@ -326,6 +338,8 @@ CollectionInfo CollectionImpl::Describe() const {
     IndexStats stats = index_->Stats();
     info.memory = stats.memory;
     if (rerank_vectors_ != nullptr) info.memory.vectors += rerank_vectors_->MemoryBytes();
+    info.payload_indexes = payload_index_.fields();
+    info.payload_index_bytes = payload_index_.MemoryBytes();
     info.list_sizes = std::move(stats.list_sizes);
     info.centroids = std::move(stats.centroids);
     info.nprobe = stats.default_nprobe;

@@ -24,6 +24,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_set.h"
 #include "db/background_jobs.h"
+#include "db/payload_index.h"
 #include "db/rerank_vectors.h"
 #include "db/segment_writer.h"
 #include "db/storage/collection_store.h"
@@ -69,6 +70,8 @@ class CollectionImpl final : public Collection {
   absl::Status Compact() override;
   absl::StatusOr<RecenterResult> Recenter(bool dry_run) override;
   absl::Status Repartition(size_t lists) override;
+  absl::StatusOr<size_t> Count(const Filter& filter) const override;
+  absl::Status CreatePayloadIndex(const PayloadFieldIndex& field) override;
 
  private:
   CollectionImpl(std::shared_ptr<storage::Store> store, uint32_t cid, CollectionConfig config,
@@ -155,6 +158,15 @@ class CollectionImpl final : public Collection {
   void NoteTouched(absl::Span<const uint64_t> ids) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
 
   absl::Status ValidateSearch(const SearchOptions& options) const;
+  // Filters (collection_filter.cc). The ids that pass `filter` as of the index state and
+  // `snapshot_`: from the payload indexes, checking the stored payloads where they cannot
+  // answer.
+  absl::StatusOr<IdSet> PassingIds(const Filter& filter) const
+      ABSL_SHARED_LOCKS_REQUIRED(index_mu_);
+  // SearchBatch under a filter: every query scored exactly when few pass, else a scan that
+  // checks each slot against the passing ids.
+  absl::StatusOr<std::vector<std::vector<Record>>> SearchFiltered(
+      absl::Span<const float> queries, const SearchOptions& options) const;
   // Fills vectors and payloads of the found `records` as of `view`.
   absl::Status FillRecords(std::vector<Record>* records, bool with_vectors, bool with_payloads,
                            const storage::ReadView& view) const;
@@ -205,6 +217,8 @@ class CollectionImpl final : public Collection {
   // the index, in the same commits.
   std::unique_ptr<RerankVectors> rerank_vectors_ ABSL_GUARDED_BY(index_mu_);
   storage::ReadView snapshot_ ABSL_GUARDED_BY(index_mu_);
+  // The stored ids and the payload indexes; they change with the index, in the same commits.
+  PayloadIndex payload_index_ ABSL_GUARDED_BY(index_mu_);
 };
 
 }  // namespace tqdb

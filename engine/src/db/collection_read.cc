@@ -134,6 +134,9 @@ absl::Status CollectionImpl::RerankFromMemory(absl::Span<const float> queries,
 absl::StatusOr<std::vector<std::vector<Record>>> CollectionImpl::SearchBatch(
     absl::Span<const float> queries, const SearchOptions& options) const {
   TQDB_RETURN_IF_ERROR(ValidateSearch(options));
+  if (options.filter != nullptr && !options.filter->empty()) {
+    return SearchFiltered(queries, options);
+  }
   const IvfSearchParameters scan = IndexParametersOf(options);
   std::vector<std::vector<SearchHit>> hits;
   storage::ReadView view;

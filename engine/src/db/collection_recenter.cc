@@ -74,6 +74,7 @@ absl::Status CollectionImpl::RewriteAgainstCenter(std::vector<float> center,
   TQDB_RETURN_IF_ERROR(Commit(&batch, durability, [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(index_mu_) {
     index_ = std::move(index);
     if (rerank_vectors_ != nullptr) rerank_vectors_->Put(upsert.ids, upsert.vectors);
+    payload_index_.PutAll(upsert.ids, upsert.payloads);
   }));
   segments_ = std::move(segments);
   return absl::OkStatus();

@@ -7,6 +7,7 @@
 #include "index/flat_encoder.h"
 #include "index/scan/scan_labels.h"
 #include "index/scan/scanner.h"
+#include "index/scan/selector_filter.h"
 #include "index/search_hits.h"
 #include "index/store/inverted_lists.h"
 #include "index/topk.h"
@@ -132,9 +133,11 @@ absl::StatusOr<std::vector<std::vector<SearchHit>>> FlatIndex::SearchBatch(
     // The fast path reads each block once for the whole group (register blocking in the
     // kernels); the reference path scans chunk by chunk, query by query, from cache.
     const size_t chunk = scanners[0].fast() ? n : kSharedScanChunk;
+    std::optional<SelectorFilter> selected;
+    const SlotFilter* filter = FilterOf(params.selector, *lists_, 0, &selected);
     for (size_t begin = 0; begin < n; begin += chunk) {
       Scanner::ScanTogether(scanner_pointers, store, begin, std::min(n, begin + chunk),
-                            top_pointers);
+                            top_pointers, /*label_base=*/0, filter);
     }
     for (size_t j = 0; j < scanners.size(); ++j) {
       results[first + j] =
@@ -154,8 +157,10 @@ std::vector<SearchHit> FlatIndex::SearchOne(const float* query, const SearchPara
   TopK top(keep);
   const size_t n = store.size();
   const int threads = split_over_threads && n >= kSplitScanMinVectors ? omp_get_max_threads() : 1;
+  std::optional<SelectorFilter> selected;
+  const SlotFilter* filter = FilterOf(params.selector, *lists_, 0, &selected);
   if (threads <= 1) {
-    scanner.Scan(store, 0, n, &top);
+    scanner.Scan(store, 0, n, &top, /*label_base=*/0, filter);
   } else {
     // Each thread keeps its own top-k over a contiguous share of whole blocks; the union of
     // their top-k holds the overall top-k.
@@ -165,7 +170,7 @@ std::vector<SearchHit> FlatIndex::SearchOne(const float* query, const SearchPara
     for (int t = 0; t < threads; ++t) {
       const size_t begin = blocks * t / threads * scan::kBlockSize;
       const size_t end = std::min(n, blocks * (t + 1) / threads * scan::kBlockSize);
-      if (begin < end) scanner.Scan(store, begin, end, &partial[t]);
+      if (begin < end) scanner.Scan(store, begin, end, &partial[t], /*label_base=*/0, filter);
     }
     for (TopK& part : partial) {
       for (const auto& [key, slot] : std::move(part).Sorted()) top.Push(key, slot);

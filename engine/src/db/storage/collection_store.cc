@@ -98,6 +98,11 @@ void CollectionStore::Batch::PutPartitioning(const StoredPartitioning& partition
               EncodePartitioning(partitioning));
 }
 
+void CollectionStore::Batch::PutPayloadIndexes(absl::Span<const PayloadFieldIndex> fields) {
+  batch_->Put(owner_->store_->cf(Cf::kPartitions), PayloadIndexesKey(owner_->cid_),
+              EncodePayloadIndexes(fields));
+}
+
 CollectionStore::CollectionStore(std::shared_ptr<Store> store, uint32_t cid, std::string name)
     : store_(std::move(store)), cid_(cid), name_(std::move(name)) {}
 
@@ -113,8 +118,10 @@ namespace {
 // its first key (the bound and its string live as long as the iterator).
 class CollectionScan {
  public:
-  CollectionScan(const Store& store, Cf cf, uint32_t cid) : end_(CollectionEnd(cid)), bound_(end_) {
+  CollectionScan(const Store& store, Cf cf, uint32_t cid, const ReadView& view = nullptr)
+      : end_(CollectionEnd(cid)), bound_(end_) {
     rocksdb::ReadOptions read;
+    read.snapshot = view.get();
     read.iterate_upper_bound = &bound_;
     read.fill_cache = false;  // read once: keep the cache for searches
     read.readahead_size = size_t{4} << 20;
@@ -199,6 +206,29 @@ absl::Status CollectionStore::ForEachVector(
     visit(id, vector);
   }
   return FromRocks(it->status(), "reading vectors");
+}
+
+absl::Status CollectionStore::ForEachPayload(
+    const ReadView& view, const std::function<void(uint64_t, std::string_view)>& visit) const {
+  CollectionScan scan(*store_, Cf::kPayloads, cid_, view);
+  rocksdb::Iterator* it = scan.it();
+  for (; it->Valid(); it->Next()) {
+    TQDB_ASSIGN_OR_RETURN(const uint64_t id, ParseRecordKey(View(it->key())));
+    visit(id, View(it->value()));
+  }
+  return FromRocks(it->status(), "reading payloads");
+}
+
+absl::StatusOr<std::vector<PayloadFieldIndex>> CollectionStore::ReadPayloadIndexes() const {
+  std::string value;
+  const rocksdb::Status status = store_->db()->Get(
+      rocksdb::ReadOptions(), store_->cf(Cf::kPartitions), PayloadIndexesKey(cid_), &value);
+  if (status.IsNotFound()) return std::vector<PayloadFieldIndex>();
+  TQDB_RETURN_IF_ERROR(FromRocks(status, "reading the payload indexes"));
+  TQDB_ASSIGN_OR_RETURN_WITH_CONTEXT(std::vector<PayloadFieldIndex> fields,
+                                     DecodePayloadIndexes(value),
+                                     absl::StrCat("collection '", name_, "'"));
+  return fields;
 }
 
 absl::StatusOr<std::vector<std::vector<float>>> CollectionStore::ReadVectors(

@@ -16,6 +16,7 @@
 #include "absl/types/span.h"
 #include "db/storage/config_codec.h"
 #include "db/storage/partition_codec.h"
+#include "db/storage/payload_index_codec.h"
 #include "db/storage/segment_codec.h"
 #include "tqdb/collection_config.h"
 
@@ -52,6 +53,8 @@ class CollectionStore {
     void PutCollectionRecord(const StoredCollection& stored);
     // Replaces the collection's partitioning (its centroids).
     void PutPartitioning(const StoredPartitioning& partitioning);
+    // Replaces the list of the collection's payload indexes.
+    void PutPayloadIndexes(absl::Span<const PayloadFieldIndex> fields);
 
    private:
     friend class CollectionStore;
@@ -93,6 +96,12 @@ class CollectionStore {
   // The payloads of `ids` as of `view`; empty for an id without one.
   absl::StatusOr<std::vector<std::string>> ReadPayloads(absl::Span<const uint64_t> ids,
                                                         const ReadView& view) const;
+
+  // Visits every stored payload in id order, as of `view` (null: now).
+  absl::Status ForEachPayload(
+      const ReadView& view, const std::function<void(uint64_t id, std::string_view)>& visit) const;
+  // The payload indexes declared on the collection (none when it has no record of them).
+  absl::StatusOr<std::vector<PayloadFieldIndex>> ReadPayloadIndexes() const;
 
   // Compacts the collection's key ranges, so deleted data leaves the disk.
   absl::Status CompactRanges() const;

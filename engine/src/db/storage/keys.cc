@@ -37,6 +37,7 @@ std::string SegmentKey(uint32_t cid, uint64_t segment) {
 }
 
 std::string PartitionsKey(uint32_t cid) { return CollectionPrefix(cid); }
+std::string PayloadIndexesKey(uint32_t cid) { return CollectionPrefix(cid) + "payload_indexes"; }
 
 std::string DeadSegmentPrefix(uint32_t cid, uint64_t segment) { return SegmentKey(cid, segment); }
 

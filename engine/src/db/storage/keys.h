@@ -13,6 +13,8 @@
 //   payloads     cid | id                -> the caller's payload bytes
 //   partitions   cid                     -> the centroids of a partitioned collection
 //                                           (partition_codec.h); absent while it is flat
+//                cid | "payload_indexes"  -> the declared payload indexes
+//                                           (payload_index_codec.h)
 #pragma once
 
 #include <array>
@@ -57,6 +59,7 @@ std::string DeadKey(uint32_t cid, uint64_t segment, uint64_t id);
 std::string DeadSegmentPrefix(uint32_t cid, uint64_t segment);
 std::string RecordKey(uint32_t cid, uint64_t id);  // vectors and payloads
 std::string PartitionsKey(uint32_t cid);
+std::string PayloadIndexesKey(uint32_t cid);
 
 // The parts of keys spelled above; DataLoss for a key of the wrong length.
 struct SegmentKeyParts {

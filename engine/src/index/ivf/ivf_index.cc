@@ -12,6 +12,7 @@
 #include "index/ivf/ivf_encoder.h"
 #include "index/scan/scan_labels.h"
 #include "index/scan/scanner.h"
+#include "index/scan/selector_filter.h"
 #include "index/search_hits.h"
 #include "index/store/inverted_lists.h"
 #include "index/topk.h"
@@ -209,7 +210,9 @@ std::vector<SearchHit> IvfIndex::SearchProbed(const float* query, const uint32_t
       } else {
         scanner->Rebind(coder);
       }
-      scanner->Scan(store, 0, store.size(), &tops[t], bases[i]);
+      std::optional<SelectorFilter> selected;
+      scanner->Scan(store, 0, store.size(), &tops[t], bases[i],
+                    FilterOf(params.selector, *lists_, lists[i], &selected));
     }
     if (t == 0) norm_sq = scanner->terms().norm_sq;
   }

@@ -157,6 +157,22 @@ absl::StatusOr<SearchOptions> FromProto(const v1::SearchOptions& proto) {
   return options;
 }
 
+absl::Status FilterFromProto(const v1::SearchOptions& proto, std::optional<Filter>* filter,
+                             SearchPlan* plan, SearchOptions* options) {
+  if (!proto.filter().empty()) {
+    TQDB_ASSIGN_OR_RETURN(*filter, Filter::Parse(proto.filter()));
+    options->filter = &**filter;
+  }
+  if (proto.explain()) options->plan = plan;
+  return absl::OkStatus();
+}
+
+void ToProto(const SearchPlan& plan, v1::SearchPlan* proto) {
+  proto->set_name(plan.name);
+  proto->set_passing(plan.passing);
+  proto->set_nprobe(plan.nprobe);
+}
+
 absl::StatusOr<WriteOptions> WriteOptionsFromProto(v1::Durability durability) {
   WriteOptions options;
   TQDB_ASSIGN_OR_RETURN(options.durability, DurabilityFromProto(durability));

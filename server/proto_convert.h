@@ -2,9 +2,12 @@
 // the wire format (0 or unset fields) are resolved here, in one place.
 #pragma once
 
+#include <optional>
+
 #include "absl/status/statusor.h"
 #include "tqdb/collection.h"
 #include "tqdb/collection_config.h"
+#include "tqdb/filter.h"
 #include "tqdb/v1/tqdb.pb.h"
 
 namespace tqdb::server {
@@ -16,6 +19,11 @@ v1::MemoryUsage ToProto(const IndexMemory& memory);
 v1::Partitioning PartitioningToProto(const CollectionInfo& info);
 
 absl::StatusOr<SearchOptions> FromProto(const v1::SearchOptions& proto);
+// The request's filter, parsed into `filter` (which `options` then points to), and, when it
+// asks to explain, `plan` for the search to fill. InvalidArgument for a bad filter.
+absl::Status FilterFromProto(const v1::SearchOptions& proto, std::optional<Filter>* filter,
+                             SearchPlan* plan, SearchOptions* options);
+void ToProto(const SearchPlan& plan, v1::SearchPlan* proto);
 // The request's durability, or none for "the collection's default".
 absl::StatusOr<WriteOptions> WriteOptionsFromProto(v1::Durability durability);
 

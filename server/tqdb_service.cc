@@ -117,6 +117,12 @@ grpc::Status TqdbService::DescribeCollection(grpc::ServerContext* context,
     response->set_code_bytes(info.code_bytes);
     response->mutable_center()->Add(info.center.begin(), info.center.end());
     if (info.partitioning != 0) *response->mutable_partitioning() = PartitioningToProto(info);
+    for (const PayloadFieldIndex& field : info.payload_indexes) {
+      v1::PayloadIndex* index = response->add_payload_indexes();
+      index->set_key(field.key);
+      index->set_type(PayloadIndexTypeName(field.type));
+    }
+    response->set_payload_index_bytes(info.payload_index_bytes);
     return absl::OkStatus();
   });
 }
@@ -290,12 +296,16 @@ grpc::Status TqdbService::Search(grpc::ServerContext* context, const v1::SearchR
     TQDB_ASSIGN_OR_RETURN(std::shared_ptr<Collection> collection,
                           database_->GetCollection(request->collection()));
     TQDB_ASSIGN_OR_RETURN(SearchOptions options, FromProto(request->options()));
+    std::optional<Filter> filter;
+    SearchPlan plan;
+    TQDB_RETURN_IF_ERROR(FilterFromProto(request->options(), &filter, &plan, &options));
     TQDB_RETURN_IF_ERROR(response_budget_.CheckPlanned(
         std::min<size_t>(options.k, collection->count()), collection->dim(), options.with_vectors));
     TQDB_ASSIGN_OR_RETURN(std::vector<Record> hits,
                           collection->Search(AsSpan(request->query()), options));
     TQDB_RETURN_IF_ERROR(response_budget_.CheckRecords(hits));
     for (const Record& hit : hits) ToProto(hit, response->add_hits());
+    if (options.plan != nullptr && filter.has_value()) ToProto(plan, response->mutable_plan());
     return absl::OkStatus();
   });
 }
@@ -309,6 +319,9 @@ grpc::Status TqdbService::SearchBatch(grpc::ServerContext* context,
     TQDB_ASSIGN_OR_RETURN(std::shared_ptr<Collection> collection,
                           database_->GetCollection(request->collection()));
     TQDB_ASSIGN_OR_RETURN(SearchOptions options, FromProto(request->options()));
+    std::optional<Filter> filter;
+    SearchPlan plan;
+    TQDB_RETURN_IF_ERROR(FilterFromProto(request->options(), &filter, &plan, &options));
     const size_t queries = request->queries_size() / collection->dim();
     TQDB_RETURN_IF_ERROR(
         response_budget_.CheckPlanned(queries * std::min<size_t>(options.k, collection->count()),
@@ -320,7 +333,37 @@ grpc::Status TqdbService::SearchBatch(grpc::ServerContext* context,
       v1::SearchBatchResponse::Hits* out = response->add_results();
       for (const Record& hit : hits) ToProto(hit, out->add_hits());
     }
+    if (options.plan != nullptr && filter.has_value()) ToProto(plan, response->mutable_plan());
     return absl::OkStatus();
+  });
+}
+
+grpc::Status TqdbService::Count(grpc::ServerContext* context, const v1::CountRequest* request,
+                                v1::CountResponse* response) {
+  return Handle([&]() -> absl::Status {
+    TQDB_RETURN_IF_ERROR(Authorize(*context, Role::kRead, request->collection()));
+    TQDB_RETURN_IF_ERROR(CheckStillWanted(*context));
+    TQDB_ASSIGN_OR_RETURN(std::shared_ptr<Collection> collection,
+                          database_->GetCollection(request->collection()));
+    Filter filter;
+    if (!request->filter().empty()) {
+      TQDB_ASSIGN_OR_RETURN(filter, Filter::Parse(request->filter()));
+    }
+    TQDB_ASSIGN_OR_RETURN(const size_t count, collection->Count(filter));
+    response->set_count(count);
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status TqdbService::CreatePayloadIndex(grpc::ServerContext* context,
+                                             const v1::CreatePayloadIndexRequest* request,
+                                             v1::CreatePayloadIndexResponse*) {
+  return Handle([&]() -> absl::Status {
+    TQDB_RETURN_IF_ERROR(Authorize(*context, Role::kAdmin, request->collection()));
+    TQDB_ASSIGN_OR_RETURN(std::shared_ptr<Collection> collection,
+                          database_->GetCollection(request->collection()));
+    TQDB_ASSIGN_OR_RETURN(const PayloadIndexType type, ParsePayloadIndexType(request->type()));
+    return collection->CreatePayloadIndex({request->key(), type});
   });
 }
 

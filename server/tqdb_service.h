@@ -59,6 +59,11 @@ class TqdbService final : public v1::Tqdb::Service {
                       v1::SearchResponse* response) override;
   grpc::Status SearchBatch(grpc::ServerContext*, const v1::SearchBatchRequest* request,
                            v1::SearchBatchResponse* response) override;
+  grpc::Status Count(grpc::ServerContext*, const v1::CountRequest* request,
+                     v1::CountResponse* response) override;
+  grpc::Status CreatePayloadIndex(grpc::ServerContext*,
+                                  const v1::CreatePayloadIndexRequest* request,
+                                  v1::CreatePayloadIndexResponse* response) override;
   grpc::Status RecenterCollection(grpc::ServerContext*,
                                   const v1::RecenterCollectionRequest* request,
                                   v1::RecenterCollectionResponse* response) override;

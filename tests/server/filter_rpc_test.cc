@@ -1,0 +1,130 @@
+// Filtered search through a real tqdb-server on 127.0.0.1: JSON payloads, payload indexes,
+// Count and filtered Search (with its plan), the error codes of bad filters and indexes, and a
+// SIGKILL and restart after which the indexes are rebuilt with every acknowledged payload.
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "server/server_process.h"
+
+namespace tqdb {
+namespace {
+
+using testing::Call;
+using testing::ServerProcess;
+using S = v1::Tqdb::Stub;
+
+constexpr uint64_t kPoints = 2000;
+const char* const kLangFilter = R"({"must": [{"key": "lang", "match": {"value": "de"}}]})";
+
+v1::UpsertRequest Points() {
+  v1::UpsertRequest request;
+  request.set_collection("c");
+  const std::vector<float> vectors = testing::RandomUnitVectors(kPoints, testing::kDim, 3);
+  request.mutable_vectors()->Add(vectors.begin(), vectors.end());
+  for (uint64_t i = 0; i < kPoints; ++i) {
+    request.add_ids(i);
+    // Every 20th point is German: 100 of 2,000; years 2000..2009.
+    request.add_payloads(absl::StrCat(R"({"lang": ")", i % 20 == 0 ? "de" : "en", R"(", "year": )",
+                                      2000 + i % 10, "}"));
+  }
+  return request;
+}
+
+uint64_t CountOf(ServerProcess& server, const std::string& filter, grpc::Status* status) {
+  v1::CountRequest request;
+  request.set_collection("c");
+  request.set_filter(filter);
+  v1::CountResponse response;
+  *status = Call(&S::Count, server, request, &response);
+  return response.count();
+}
+
+TEST(FilterRpcTest, IndexesCountsFilteredSearchesAndErrorsSurviveAKill) {
+  testing::ScopedTempDir dir;
+  const std::string data = dir.path() + "/data";
+  {
+    ServerProcess server(data);
+    v1::CreateCollectionResponse created;
+    ASSERT_TRUE(Call(&S::CreateCollection, server, testing::CreateRequest("c"), &created).ok());
+    v1::UpsertResponse upserted;
+    ASSERT_TRUE(Call(&S::Upsert, server, Points(), &upserted).ok());
+
+    grpc::Status status;
+    EXPECT_EQ(CountOf(server, kLangFilter, &status), 100u);  // from the payloads
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    v1::CreatePayloadIndexRequest index;
+    index.set_collection("c");
+    index.set_key("lang");
+    index.set_type("keyword");
+    v1::CreatePayloadIndexResponse indexed;
+    ASSERT_TRUE(Call(&S::CreatePayloadIndex, server, index, &indexed).ok());
+    EXPECT_EQ(Call(&S::CreatePayloadIndex, server, index, &indexed).error_code(),
+              grpc::StatusCode::ALREADY_EXISTS);
+    index.set_key("year");
+    index.set_type("number");
+    EXPECT_EQ(Call(&S::CreatePayloadIndex, server, index, &indexed).error_code(),
+              grpc::StatusCode::INVALID_ARGUMENT);
+    index.set_type("integer");
+    ASSERT_TRUE(Call(&S::CreatePayloadIndex, server, index, &indexed).ok());
+    index.set_collection("missing");
+    EXPECT_EQ(Call(&S::CreatePayloadIndex, server, index, &indexed).error_code(),
+              grpc::StatusCode::NOT_FOUND);
+
+    EXPECT_EQ(CountOf(server, kLangFilter, &status), 100u);  // from the index
+    EXPECT_EQ(CountOf(server, R"({"must": [{"key": "year", "range": {"gte": 2005}}]})", &status),
+              1000u);
+    EXPECT_EQ(CountOf(server, "", &status), kPoints);
+    CountOf(server, R"({"must": [{"key": "lang", "range": {"gt": 1}}]})", &status);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    CountOf(server, R"({"must": [{"key": "lang", "matc": {"value": "de"}}]})", &status);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_NE(status.error_message().find("filter.must[0].matc"), std::string::npos)
+        << status.error_message();
+
+    v1::SearchRequest search;
+    search.set_collection("c");
+    const std::vector<float> query = testing::RandomUnitVectors(1, testing::kDim, 4);
+    search.mutable_query()->Add(query.begin(), query.end());
+    search.mutable_options()->set_k(10);
+    search.mutable_options()->set_with_payloads(true);
+    search.mutable_options()->set_filter(kLangFilter);
+    search.mutable_options()->set_explain(true);
+    v1::SearchResponse found;
+    ASSERT_TRUE(Call(&S::Search, server, search, &found).ok());
+    ASSERT_EQ(found.hits_size(), 10);
+    for (const v1::Record& hit : found.hits()) {
+      EXPECT_EQ(hit.id() % 20, 0u);
+      EXPECT_NE(hit.payload().find(R"("de")"), std::string::npos);
+    }
+    EXPECT_EQ(found.plan().passing(), 100u);
+    EXPECT_FALSE(found.plan().name().empty());
+    search.mutable_options()->set_filter("{");
+    EXPECT_EQ(Call(&S::Search, server, search, &found).error_code(),
+              grpc::StatusCode::INVALID_ARGUMENT);
+
+    // A write after the indexes: replaced and deleted points leave them.
+    v1::DeleteRequest remove;
+    remove.set_collection("c");
+    remove.add_ids(0);
+    remove.add_ids(20);
+    v1::DeleteResponse removed;
+    ASSERT_TRUE(Call(&S::Delete, server, remove, &removed).ok());
+    EXPECT_EQ(CountOf(server, kLangFilter, &status), 98u);
+    server.Stop(SIGKILL);
+  }
+  ServerProcess restarted(data);
+  grpc::Status status;
+  EXPECT_EQ(CountOf(restarted, kLangFilter, &status), 98u);
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  v1::DescribeCollectionRequest describe;
+  describe.set_collection("c");
+  v1::DescribeCollectionResponse described;
+  ASSERT_TRUE(Call(&S::DescribeCollection, restarted, describe, &described).ok());
+  ASSERT_EQ(described.payload_indexes_size(), 2);
+  EXPECT_EQ(described.payload_indexes(0).key(), "lang");
+  EXPECT_EQ(described.payload_indexes(1).type(), "integer");
+  EXPECT_GT(described.payload_index_bytes(), 0u);
+}
+
+}  // namespace
+}  // namespace tqdb

@@ -17,7 +17,7 @@ import unittest
 
 import grpc
 
-from tqdb_client import Client
+from tqdb_client import Client, payload_of
 
 SERVER = sys.argv.pop(1) if len(sys.argv) > 1 else None
 
@@ -89,6 +89,33 @@ class PythonClientTest(unittest.TestCase):
         self.assertEqual(hits[0].id, 1)
         self.assertAlmostEqual(hits[0].score, 1.0, places=3)
         db.drop_collection("halves")
+
+    def test_filtered_search_with_dict_payloads(self):
+        db = self.client
+        db.create_collection("docs", dimension=4, bits=4)
+        vectors = [[1, 0, 0, i / 100] for i in range(100)]
+        payloads = [{"lang": "de" if i % 10 == 0 else "en", "year": 2000 + i % 5}
+                    for i in range(100)]
+        payloads[99] = b"opaque bytes"
+        db.upsert("docs", list(range(100)), vectors, payloads=payloads)
+        german = {"must": [{"key": "lang", "match": {"value": "de"}}]}
+        self.assertEqual(db.count("docs", filter=german), 10)
+        db.create_payload_index("docs", "lang", "keyword")
+        db.create_payload_index("docs", "year", "integer")
+        self.assertEqual(db.count("docs", filter=german), 10)
+        self.assertEqual(db.count("docs"), 100)
+        hits = db.search("docs", [1, 0, 0, 0], k=5, with_payloads=True, filter=german)
+        self.assertEqual(len(hits), 5)
+        for hit in hits:
+            self.assertEqual(hit.id % 10, 0)
+            self.assertEqual(payload_of(hit)["lang"], "de")
+        recent = '{"must": [{"key": "year", "range": {"gte": 2003}}]}'
+        self.assertEqual(db.count("docs", filter=recent), 39)  # 99 holds bytes: no fields
+        self.assertEqual(payload_of(db.get("docs", [99])[0]), b"opaque bytes")
+        with self.assertRaises(grpc.RpcError) as bad:
+            db.count("docs", filter={"must": [{"key": "lang", "range": {"gt": 1}}]})
+        self.assertEqual(bad.exception.code(), grpc.StatusCode.INVALID_ARGUMENT)
+        db.drop_collection("docs")
 
     def test_partitioned_collection(self):
         db = self.client

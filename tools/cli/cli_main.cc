@@ -12,6 +12,7 @@
 //   tqdb search NAME [--vector="0.1,0.2,..." | --query_file=FILE --row=N | < vector.txt] [--k=10]
 //               [--rerank] [--nprobe=P]
 //   tqdb get NAME ID... | delete NAME ID...
+//   tqdb count NAME [--filter='{...}'] | index NAME KEY keyword|integer|float|bool|datetime
 //   tqdb bench NAME --query_file=FILE [--concurrency=1] [--batch=1] [--duration_s=10]
 #include <unistd.h>
 
@@ -74,6 +75,10 @@ ABSL_FLAG(size_t, row, 0, "search: the row of --query_file to use");
 ABSL_FLAG(int, k, 10, "search/bench: results per query");
 ABSL_FLAG(bool, rerank, false, "search/bench: re-rank with the stored float vectors");
 ABSL_FLAG(bool, with_payloads, true, "search/get: print payloads");
+ABSL_FLAG(std::string, filter, "",
+          "search/bench/count: only points whose JSON payload passes this filter, e.g. "
+          "'{\"must\": [{\"key\": \"lang\", \"match\": {\"value\": \"en\"}}]}' "
+          "(docs/filters.md)");
 ABSL_FLAG(int, concurrency, 1, "bench: client threads");
 ABSL_FLAG(double, duration_s, 10, "bench: seconds of load");
 
@@ -153,6 +158,8 @@ v1::SearchOptions SearchOptionsFlags() {
   options.set_rerank(absl::GetFlag(FLAGS_rerank));
   options.set_nprobe(std::max(0, absl::GetFlag(FLAGS_nprobe)));
   options.set_with_payloads(absl::GetFlag(FLAGS_with_payloads));
+  options.set_filter(absl::GetFlag(FLAGS_filter));
+  options.set_explain(!options.filter().empty());
   return options;
 }
 
@@ -388,6 +395,42 @@ int Search(const std::string& name) {
   grpc::Status status = Connect()->Search(&context, request, &response);
   if (!status.ok()) return Fail("search", status);
   for (const v1::Record& hit : response.hits()) PrintRecord(hit, true);
+  if (response.has_plan()) {
+    std::fprintf(stderr, "plan: %s, %lu points pass the filter%s\n", response.plan().name().c_str(),
+                 static_cast<unsigned long>(response.plan().passing()),
+                 response.plan().nprobe() > 0
+                     ? (", " + std::to_string(response.plan().nprobe()) + " lists probed").c_str()
+                     : "");
+  }
+  return 0;
+}
+
+int Count(const std::string& name) {
+  v1::CountRequest request;
+  request.set_collection(name);
+  request.set_filter(absl::GetFlag(FLAGS_filter));
+  v1::CountResponse response;
+  grpc::ClientContext context;
+  WithApiKey(&context);
+  grpc::Status status = Connect()->Count(&context, request, &response);
+  if (!status.ok()) return Fail("count", status);
+  std::printf("%lu\n", static_cast<unsigned long>(response.count()));
+  return 0;
+}
+
+int CreatePayloadIndex(const std::string& name, const std::string& key, const std::string& type) {
+  v1::CreatePayloadIndexRequest request;
+  request.set_collection(name);
+  request.set_key(key);
+  request.set_type(type);
+  v1::CreatePayloadIndexResponse response;
+  grpc::ClientContext context;
+  WithApiKey(&context);
+  const auto start = std::chrono::steady_clock::now();
+  grpc::Status status = Connect()->CreatePayloadIndex(&context, request, &response);
+  if (!status.ok()) return Fail("index", status);
+  std::printf("indexed '%s' (%s) in %.1f s\n", key.c_str(), type.c_str(),
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   return 0;
 }
 
@@ -507,6 +550,11 @@ int Main(const std::vector<char*>& args) {
     return Load(name, args[3]);
   }
   if (command == "search") return Search(name);
+  if (command == "count") return Count(name);
+  if (command == "index") {
+    if (args.size() < 5) return Usage("index needs a key and a type");
+    return CreatePayloadIndex(name, args[3], args[4]);
+  }
   if (command == "bench") return Bench(name);
   if (command == "get" || command == "delete") {
     absl::StatusOr<std::vector<uint64_t>> ids = Ids(args, 3);
@@ -536,6 +584,7 @@ int main(int argc, char** argv) {
       "  tqdb load NAME FILE (.fvecs, .bvecs, .npy, .hdf5, .csv, .jsonl, GloVe text)\n"
       "  tqdb search NAME --vector=... | --query_file=F --row=N | < file\n"
       "  tqdb get NAME ID... | delete NAME ID...\n"
+      "  tqdb count NAME [--filter=JSON] | index NAME KEY keyword|integer|float|bool|datetime\n"
       "  tqdb bench NAME --query_file=F --concurrency=C --batch=B --duration_s=S");
   return tqdb::cli::Main(absl::ParseCommandLine(argc, argv));
 }

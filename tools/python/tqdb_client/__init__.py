@@ -10,7 +10,16 @@ that folder and tools/python on PYTHONPATH. Runs on Debian's python3-grpcio and 
                   payloads=[b"first", b"second"])
         for hit in db.search("docs", [0.1, 0.2, 0.3], k=2, with_payloads=True):
             print(hit.id, hit.score, hit.payload)
+
+Payloads given as dicts are stored as JSON objects and can be filtered (docs/filters.md):
+
+        db.upsert("docs", ids=[3], vectors=[[0.2, 0.2, 0.2]], payloads=[{"lang": "en"}])
+        db.create_payload_index("docs", "lang", "keyword")
+        db.search("docs", q, k=10, filter={"must": [{"key": "lang", "match": {"value": "en"}}]})
+        db.count("docs", filter={...})
 """
+
+import json
 
 try:
     import grpc
@@ -22,11 +31,36 @@ except ImportError as error:  # another interpreter than Debian's (a pyenv shim,
 from tqdb.v1 import tqdb_pb2 as pb
 from tqdb.v1 import tqdb_pb2_grpc as pb_grpc
 
-__all__ = ["Client", "pb"]
+__all__ = ["Client", "pb", "payload_of"]
 
 _METRICS = {"cosine": pb.METRIC_COSINE, "ip": pb.METRIC_INNER_PRODUCT, "l2": pb.METRIC_L2}
 _DURABILITY = {None: pb.DURABILITY_UNSPECIFIED, "sync": pb.DURABILITY_SYNC,
                "group-commit": pb.DURABILITY_GROUP_COMMIT}
+
+
+def _payload_bytes(payload):
+    """A payload as stored: dicts (and lists) as JSON text, str as UTF-8, bytes as they are."""
+    if isinstance(payload, (dict, list)):
+        return json.dumps(payload, separators=(",", ":")).encode()
+    if isinstance(payload, str):
+        return payload.encode()
+    return bytes(payload)
+
+
+def _filter_text(filter):
+    """A filter as the server takes it: JSON text (a dict is serialized)."""
+    if filter is None:
+        return ""
+    return filter if isinstance(filter, str) else json.dumps(filter)
+
+
+def payload_of(record):
+    """A record's payload: a dict when it is a JSON object, else its bytes."""
+    try:
+        value = json.loads(record.payload)
+    except (ValueError, UnicodeDecodeError):
+        return record.payload
+    return value if isinstance(value, dict) else record.payload
 
 
 def _flatten(vectors):
@@ -110,7 +144,8 @@ class Client:
     def upsert(self, collection, ids, vectors, payloads=None, durability=None):
         """Inserts or replaces; returns (inserted, replaced)."""
         request = pb.UpsertRequest(collection=collection, ids=list(ids),
-                                   vectors=_flatten(vectors), payloads=payloads or [],
+                                   vectors=_flatten(vectors),
+                                   payloads=[_payload_bytes(p) for p in payloads or []],
                                    durability=_DURABILITY[durability])
         response = self._stub.Upsert(request, timeout=self._timeout, metadata=self._metadata)
         return response.inserted, response.replaced
@@ -120,7 +155,7 @@ class Client:
         def requests():
             for batch in batches:
                 ids, vectors = batch[0], batch[1]
-                payloads = batch[2] if len(batch) > 2 else []
+                payloads = [_payload_bytes(p) for p in batch[2]] if len(batch) > 2 else []
                 yield pb.UpsertRequest(collection=collection, ids=list(ids),
                                        vectors=_flatten(vectors), payloads=payloads)
         response = self._stub.UpsertStream(requests(), timeout=self._timeout, metadata=self._metadata)
@@ -136,24 +171,35 @@ class Client:
         return list(self._stub.Get(request, timeout=self._timeout, metadata=self._metadata).records)
 
     @staticmethod
-    def _options(k, rerank, rerank_candidates, with_vectors, with_payloads, nprobe):
+    def _options(k, rerank, rerank_candidates, with_vectors, with_payloads, nprobe, filter=None):
         return pb.SearchOptions(k=k, rerank=rerank, rerank_candidates=rerank_candidates,
                                 with_vectors=with_vectors, with_payloads=with_payloads,
-                                nprobe=nprobe)
+                                nprobe=nprobe, filter=_filter_text(filter))
 
     def search(self, collection, query, k=10, rerank=False, rerank_candidates=0,
-               with_vectors=False, with_payloads=False, nprobe=0):
-        """nprobe: partitioned collections, the lists searched (0: the collection's default)."""
+               with_vectors=False, with_payloads=False, nprobe=0, filter=None):
+        """nprobe: partitioned collections, the lists searched (0: the collection's default).
+        filter: a dict or JSON text (docs/filters.md); only points that pass are returned."""
         request = pb.SearchRequest(
             collection=collection, query=_flatten([query]),
             options=self._options(k, rerank, rerank_candidates, with_vectors, with_payloads,
-                                  nprobe))
+                                  nprobe, filter))
         return list(self._stub.Search(request, timeout=self._timeout, metadata=self._metadata).hits)
 
     def search_batch(self, collection, queries, k=10, rerank=False, rerank_candidates=0,
-                     with_vectors=False, with_payloads=False, nprobe=0):
+                     with_vectors=False, with_payloads=False, nprobe=0, filter=None):
         request = pb.SearchBatchRequest(
             collection=collection, queries=_flatten(queries),
             options=self._options(k, rerank, rerank_candidates, with_vectors, with_payloads,
-                                  nprobe))
+                                  nprobe, filter))
         return [list(r.hits) for r in self._stub.SearchBatch(request, timeout=self._timeout, metadata=self._metadata).results]
+
+    def count(self, collection, filter=None):
+        """Points that pass `filter` (a dict or JSON text; None: every point)."""
+        request = pb.CountRequest(collection=collection, filter=_filter_text(filter))
+        return self._stub.Count(request, timeout=self._timeout, metadata=self._metadata).count
+
+    def create_payload_index(self, collection, key, type):
+        """Indexes payload field `key` (dotted) as keyword, integer, float, bool or datetime."""
+        request = pb.CreatePayloadIndexRequest(collection=collection, key=key, type=type)
+        self._stub.CreatePayloadIndex(request, timeout=self._timeout, metadata=self._metadata)

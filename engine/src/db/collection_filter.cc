@@ -46,7 +46,10 @@ absl::StatusOr<IdSet> CollectionImpl::PassingIds(const Filter& filter) const {
       }
     }));
     const filter::Json none;
-    for (uint64_t id : candidates - with_payload) {
+    const IdSet without = candidates - with_payload;
+    std::vector<uint64_t> ids(without.cardinality());
+    if (!ids.empty()) without.toUint64Array(ids.data());
+    for (uint64_t id : ids) {
       if (filter::Matches(filter, id, none)) passing.add(id);
     }
     return passing;

@@ -220,13 +220,18 @@ IdSet PayloadIndex::ConditionCandidates(const FilterCondition& condition, bool* 
       }
       return set;
     case Kind::kMatchExcept: {
-      for (const auto& [keyword, posting] : field->by_keyword) {
+      // Plain names for the lambdas below (clang does not capture structured bindings).
+      for (const auto& keyword_posting : field->by_keyword) {
+        const std::string& keyword = keyword_posting.first;
+        const IdSet& posting = keyword_posting.second;
         const bool listed =
             std::any_of(condition.values.begin(), condition.values.end(),
                         [&](const MatchValue& v) { return MatchKey(v) == keyword; });
         if (!listed) set |= posting;
       }
-      for (const auto& [number, posting] : field->by_number) {
+      for (const auto& number_posting : field->by_number) {
+        const double number = number_posting.first;
+        const IdSet& posting = number_posting.second;
         const bool listed =
             std::any_of(condition.values.begin(), condition.values.end(), [&](const MatchValue& v) {
               return static_cast<double>(std::get<int64_t>(v)) == number;

@@ -241,6 +241,7 @@ TEST_F(FilteredSearchTest, CountsAndSearchesEqualTheOracleWithAndWithoutIndexesA
     ExpectSearchesExact(*collection, &plans);
     EXPECT_TRUE(plans.count("exact")) << "no filter took the exact plan";
     EXPECT_TRUE(plans.count("filtered-scan")) << "no filter took the scan";
+    EXPECT_TRUE(plans.count("scan-then-filter")) << "no filter took the scan-then-filter plan";
   }
   // Reopened: the indexes are rebuilt from the stored payloads.
   auto db = *Database::Open(dir.path());
@@ -285,6 +286,41 @@ TEST_F(FilteredSearchTest, AFewPassingPointsInAPartitionedCollectionAreStillFoun
     }
   }
   EXPECT_GE(found / 100, 0.9) << "recall@10 of the filtered search; plan " << plan.name;
+}
+
+TEST_F(FilteredSearchTest, NearlyAllPassButTheNearestFailAndAreStillLeftOut) {
+  // 97.5% pass, but the failing 100 are the query's nearest: the scan-then-filter plan's extra
+  // candidates all fail, and the query is scanned again with the per-slot check.
+  ScopedTempDir dir;
+  auto db = *Database::Open(dir.path());
+  auto collection = *db->CreateCollection(MakeCollectionConfig("c", kDim, 4));
+  ASSERT_TRUE(collection->Upsert(ids_, vectors_).ok());
+  const float* query = &vectors_[0];
+  std::set<uint64_t> all(ids_.begin(), ids_.end());
+  const std::vector<uint64_t> nearest = ExactTop(query, all, 100);
+  std::string json = R"({"must_not": [{"has_id": [)";
+  for (size_t i = 0; i < nearest.size(); ++i) absl::StrAppend(&json, i ? "," : "", nearest[i]);
+  json += "]}]}";
+  const Filter filter = *Filter::Parse(json);
+  std::set<uint64_t> passing = all;
+  for (uint64_t id : nearest) passing.erase(id);
+  SearchOptions options;
+  options.k = 10;
+  options.rerank = true;
+  options.rerank_candidates = 50;  // the wide scan keeps 65 candidates: all of them fail
+  options.filter = &filter;
+  SearchPlan plan;
+  options.plan = &plan;
+  auto records = *collection->Search(absl::MakeConstSpan(query, kDim), options);
+  EXPECT_STREQ(plan.name, "scan-then-filter");
+  ASSERT_EQ(records.size(), 10u);
+  const std::vector<uint64_t> truth = ExactTop(query, passing, 10);
+  size_t shared = 0;
+  for (const Record& r : records) {
+    EXPECT_TRUE(passing.count(r.id)) << r.id << " fails the filter";
+    shared += std::count(truth.begin(), truth.end(), r.id);
+  }
+  EXPECT_GE(shared, 9u);
 }
 
 TEST(FilterParseTest, BadFiltersNameTheBadPart) {

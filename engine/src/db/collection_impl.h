@@ -163,10 +163,21 @@ class CollectionImpl final : public Collection {
   // answer.
   absl::StatusOr<IdSet> PassingIds(const Filter& filter) const
       ABSL_SHARED_LOCKS_REQUIRED(index_mu_);
-  // SearchBatch under a filter: every query scored exactly when few pass, else a scan that
-  // checks each slot against the passing ids.
+  // SearchBatch under a filter, by one of three plans: every passing point scored from its
+  // floats, best `k` per query ("exact", ScoreEachPassing); the index scanned with the passing
+  // ids checked per slot ("filtered-scan"), or, when nearly all pass, scanned for more
+  // candidates that are checked afterwards ("scan-then-filter") (both ScanFiltered).
   absl::StatusOr<std::vector<std::vector<Record>>> SearchFiltered(
       absl::Span<const float> queries, const SearchOptions& options) const;
+  absl::Status ScoreEachPassing(absl::Span<const float> queries, const IdSet& passing, int k,
+                                const storage::ReadView& view,
+                                std::vector<std::vector<SearchHit>>* hits) const
+      ABSL_SHARED_LOCKS_REQUIRED(index_mu_);
+  absl::StatusOr<std::vector<std::vector<SearchHit>>> ScanFiltered(absl::Span<const float> queries,
+                                                                   const SearchOptions& options,
+                                                                   const IdSet& passing,
+                                                                   SearchPlan* plan) const
+      ABSL_SHARED_LOCKS_REQUIRED(index_mu_);
   // Fills vectors and payloads of the found `records` as of `view`.
   absl::Status FillRecords(std::vector<Record>* records, bool with_vectors, bool with_payloads,
                            const storage::ReadView& view) const;

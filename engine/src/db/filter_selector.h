@@ -17,19 +17,20 @@ class PassingIdSelector final : public IdSelector {
  public:
   // `passing` within `all` (the stored ids).
   PassingIdSelector(const IdSet& passing, const IdSet& all) {
-    const uint64_t m = passing.cardinality();
-    inverted_ = m > all.cardinality() / 2;
-    const IdSet marked = inverted_ ? all - passing : passing;
-    std::vector<uint64_t> ids(marked.cardinality());
-    if (!ids.empty()) marked.toUint64Array(ids.data());
-    const uint64_t largest = ids.empty() ? 0 : ids.back();
+    inverted_ = passing.cardinality() > all.cardinality() / 2;
+    IdSet complement;
+    if (inverted_) complement = all - passing;
+    const IdSet& marked_source = inverted_ ? complement : passing;
+    const uint64_t marked = marked_source.cardinality();
+    const uint64_t largest = marked_source.Maximum();
     // Bits while they take at most 64 per marked id (and 1 MiB for any set).
-    if (largest / 64 <= ids.size() * 8 + (uint64_t{1} << 17)) {
+    if (largest / 64 <= marked * 8 + (uint64_t{1} << 17)) {
       bits_.assign(largest / 64 + 1, 0);
-      for (uint64_t id : ids) bits_[id / 64] |= uint64_t{1} << (id % 64);
+      marked_source.ForEach([&](uint64_t id) { bits_[id / 64] |= uint64_t{1} << (id % 64); });
       dense_ = true;
     } else {
-      set_.insert(ids.begin(), ids.end());
+      set_.reserve(marked);
+      marked_source.ForEach([&](uint64_t id) { set_.insert(id); });
     }
   }
 

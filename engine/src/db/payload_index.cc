@@ -94,6 +94,8 @@ void PayloadIndex::Erase(Field* field, uint64_t id) {
     field->keywords_of.erase(it);
   }
   if (auto it = field->numbers_of.find(id); it != field->numbers_of.end()) {
+    if (it->second.size() > 1) --field->multi_valued;
+    field->numbered.remove(id);
     for (double number : it->second) {
       auto posting = field->by_number.find(number);
       posting->second.remove(id);
@@ -123,7 +125,10 @@ void PayloadIndex::Put(uint64_t id, const filter::Json& payload) {
         IdSet& posting = field.by_number[*number];
         if (posting.contains(id)) continue;
         posting.add(id);
-        field.numbers_of[id].push_back(*number);
+        std::vector<double>& numbers = field.numbers_of[id];
+        numbers.push_back(*number);
+        if (numbers.size() == 1) field.numbered.add(id);
+        if (numbers.size() == 2) ++field.multi_valued;
         continue;
       }
       field.other.add(id);
@@ -248,10 +253,27 @@ IdSet PayloadIndex::ConditionCandidates(const FilterCondition& condition, bool* 
         if (a == end || b == end) return end;
         return a->first < b->first ? b : a;
       };
-      auto it = field->by_number.begin();
-      if (range.gte) it = later(it, field->by_number.lower_bound(*range.gte));
-      if (range.gt) it = later(it, field->by_number.upper_bound(*range.gt));
-      for (; it != field->by_number.end() && range.Contains(it->first); ++it) set |= it->second;
+      auto first = field->by_number.begin();
+      if (range.gte) first = later(first, field->by_number.lower_bound(*range.gte));
+      if (range.gt) first = later(first, field->by_number.upper_bound(*range.gt));
+      auto stop = first;
+      size_t inside = 0;
+      for (; stop != end && range.Contains(stop->first); ++stop) ++inside;
+      // One union of the smaller side: the keys inside, or, when every id holds one number, the
+      // ids with a number less those of the keys outside (a wide range costs a few postings).
+      std::vector<const IdSet*> postings;
+      const bool complement = field->multi_valued == 0 && field->by_number.size() - inside < inside;
+      auto collect = [&](auto from, auto to) {
+        for (; from != to; ++from) postings.push_back(&from->second);
+      };
+      if (complement) {
+        collect(field->by_number.begin(), first);
+        collect(stop, end);
+      } else {
+        collect(first, stop);
+      }
+      set = IdSet::Union(postings);
+      if (complement) set = field->numbered - set;
       break;
     }
     default:

@@ -16,14 +16,12 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
+#include "db/id_set.h"
 #include "filter/payload_match.h"
-#include "roaring/roaring64map.hh"
 #include "tqdb/filter.h"
 #include "tqdb/payload_schema.h"
 
 namespace tqdb {
-
-using IdSet = ::Roaring64Map;  // CRoaring 0.2 declares it in the global namespace
 
 class PayloadIndex {
  public:
@@ -59,7 +57,9 @@ class PayloadIndex {
     PayloadFieldIndex spec;
     absl::flat_hash_map<std::string, IdSet> by_keyword;  // keyword; bool as "true" / "false"
     std::map<double, IdSet> by_number;                   // integer, float, datetime
-    IdSet other;  // ids with a value at the key the index does not take (another type)
+    IdSet other;              // ids with a value at the key the index does not take (another type)
+    IdSet numbered;           // ids with at least one value in by_number
+    size_t multi_valued = 0;  // ids with more than one value in by_number
     // Each id's keys, to take its entries out when it is replaced or deleted.
     absl::flat_hash_map<uint64_t, std::vector<std::string>> keywords_of;
     absl::flat_hash_map<uint64_t, std::vector<double>> numbers_of;

@@ -186,6 +186,15 @@ class FilteredSearchTest : public ::testing::Test {
           EXPECT_EQ(r.payload, payloads_.at(r.id));
         }
         EXPECT_EQ(got, ExactTop(query, passing, 10)) << filters_[f] << " plan " << plan.name;
+        // The scalar reference scan applies the filter the same way.
+        SearchOptions reference = options;
+        reference.reference_scan = true;
+        reference.plan = nullptr;
+        auto again = collection.Search(absl::MakeConstSpan(query, kDim), reference);
+        ASSERT_TRUE(again.ok()) << again.status();
+        std::vector<uint64_t> got_reference;
+        for (const Record& r : *again) got_reference.push_back(r.id);
+        EXPECT_EQ(got_reference, got) << filters_[f];
       }
     }
   }

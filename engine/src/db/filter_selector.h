@@ -43,6 +43,21 @@ class PassingIdSelector final : public IdSelector {
     }
     return marked != inverted_;
   }
+  uint32_t Mask(const uint64_t* ids, int count) const override {
+    uint32_t marked = 0;
+    if (dense_) {
+      const uint64_t words = bits_.size();
+      for (int i = 0; i < count; ++i) {
+        const uint64_t id = ids[i];
+        const uint64_t word = id / 64 < words ? bits_[id / 64] : 0;
+        marked |= static_cast<uint32_t>((word >> (id % 64)) & 1) << i;
+      }
+    } else {
+      for (int i = 0; i < count; ++i) marked |= static_cast<uint32_t>(set_.contains(ids[i])) << i;
+    }
+    const uint32_t all = count >= 32 ? ~uint32_t{0} : (uint32_t{1} << count) - 1;
+    return inverted_ ? ~marked & all : marked;
+  }
 
  private:
   bool inverted_ = false;

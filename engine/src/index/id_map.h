@@ -36,6 +36,9 @@ class IdMap {
   size_t lists() const { return ids_.size(); }
   size_t list_size(uint32_t list) const { return ids_[list].size(); }
   uint64_t id(Location at) const { return ids_[at.list][at.slot]; }
+  // The ids of a run of slots from `at`: contiguous up to the end of its chunk of 4096 (so a
+  // block of 32 starting at a multiple of 32 is one run).
+  const uint64_t* ids_from(Location at) const { return ids_[at.list].slot(at.slot); }
   // Every id, list by list in slot order.
   std::vector<uint64_t> Ids() const;
 

@@ -32,6 +32,7 @@ class InvertedLists {
   bool stores_vectors() const { return store_vectors_; }
   const CodeStore& store(uint32_t list) const { return *stores_[list]; }
   uint64_t id(Location at) const { return ids_.id(at); }
+  const uint64_t* ids_from(Location at) const { return ids_.ids_from(at); }  // id_map.h
   std::optional<Location> Find(uint64_t id) const { return ids_.Find(id); }
   std::vector<uint64_t> Ids() const { return ids_.Ids(); }
 

@@ -5,6 +5,7 @@
 // the exhaustive filtered top-k, through both plans and in a partitioned collection; bad filters
 // get InvalidArgument naming the bad part.
 #include <algorithm>
+#include <optional>
 #include <random>
 #include <set>
 
@@ -330,6 +331,103 @@ TEST_F(FilteredSearchTest, NearlyAllPassButTheNearestFailAndAreStillLeftOut) {
     shared += std::count(truth.begin(), truth.end(), r.id);
   }
   EXPECT_GE(shared, 9u);
+}
+
+TEST_F(FilteredSearchTest, ScrollDeleteByFilterAndPayloadUpdatesFollowTheOracle) {
+  ScopedTempDir dir;
+  std::vector<std::string> payloads;
+  for (size_t i = 0; i < kPoints; ++i) payloads.push_back(payloads_[i]);
+  auto db = *Database::Open(dir.path());
+  auto collection = *db->CreateCollection(MakeCollectionConfig("c", kDim, 4));
+  ASSERT_TRUE(collection->Upsert(ids_, vectors_, payloads).ok());
+  ASSERT_TRUE(collection->CreatePayloadIndex({"lang", PayloadIndexType::kKeyword}).ok());
+
+  // Scroll: pages of 7 in id order, a write between pages.
+  const Filter german = *Filter::Parse(R"({"must": [{"key": "lang", "match": {"value": "de"}}]})");
+  std::set<uint64_t> expected = Oracle(german);
+  std::vector<uint64_t> scrolled;
+  std::optional<uint64_t> cursor;
+  bool wrote = false;
+  do {
+    auto page = collection->Scroll(german, cursor, 7, /*with_vectors=*/false, true);
+    ASSERT_TRUE(page.ok()) << page.status();
+    ASSERT_LE(page->records.size(), 7u);
+    for (const Record& r : page->records) {
+      scrolled.push_back(r.id);
+      EXPECT_EQ(r.payload, payloads_.at(r.id));
+    }
+    cursor = page->next;
+    if (!wrote && cursor.has_value()) {
+      // A new German point ahead of the cursor is visited; the pages go on.
+      payloads_[kPoints + 1] = R"({"lang": "de"})";
+      expected.insert(kPoints + 1);
+      ASSERT_TRUE(collection
+                      ->Upsert({kPoints + 1}, absl::MakeConstSpan(vectors_).subspan(0, kDim),
+                               {payloads_[kPoints + 1]})
+                      .ok());
+      wrote = true;
+    }
+  } while (cursor.has_value());
+  EXPECT_EQ(scrolled, std::vector<uint64_t>(expected.begin(), expected.end()));
+  EXPECT_EQ(collection->Scroll(german, std::nullopt, 0, false, false).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  ASSERT_TRUE(collection->Delete({kPoints + 1}).ok());
+  payloads_.erase(kPoints + 1);
+
+  // Set a key on every point of a filter: the index follows.
+  const Filter french = *Filter::Parse(R"({"must": [{"key": "lang", "match": {"value": "fr"}}]})");
+  const size_t was_french = Oracle(french).size();
+  PayloadUpdate set;
+  set.kind = PayloadUpdate::Kind::kSet;
+  set.payload = R"({"lang": "xx", "moved": true})";
+  auto changed = collection->UpdatePayloads(set, {}, &french);
+  ASSERT_TRUE(changed.ok()) << changed.status();
+  EXPECT_EQ(*changed, was_french);
+  const Filter moved = *Filter::Parse(R"({"must": [{"key": "lang", "match": {"value": "xx"}},
+                                                  {"key": "moved", "match": {"value": true}}]})");
+  EXPECT_EQ(*collection->Count(moved), was_french);
+  EXPECT_EQ(*collection->Count(french), 0u);
+  // Delete a nested key by ids; overwrite and clear by ids (absent ids skipped).
+  PayloadUpdate drop_tags;
+  drop_tags.kind = PayloadUpdate::Kind::kDeleteKeys;
+  drop_tags.keys = {"meta.tags"};
+  ASSERT_TRUE(collection->UpdatePayloads(drop_tags, IdRange(0, 100), nullptr).ok());
+  const Filter no_tags =
+      *Filter::Parse(R"({"must": [{"has_id": [0, 1, 2, 3]}, {"is_empty": {"key": "meta.tags"}}]})");
+  EXPECT_EQ(*collection->Count(no_tags), 4u);
+  PayloadUpdate overwrite;
+  overwrite.kind = PayloadUpdate::Kind::kOverwrite;
+  overwrite.payload = R"({"lang": "de"})";
+  EXPECT_EQ(*collection->UpdatePayloads(overwrite, {5, 6, kPoints + 50}, nullptr), 2u);
+  auto got = *collection->Get({5}, false, true);
+  EXPECT_EQ(got[0].payload, R"({"lang":"de"})");
+  PayloadUpdate clear;
+  clear.kind = PayloadUpdate::Kind::kClear;
+  EXPECT_EQ(*collection->UpdatePayloads(clear, {5}, nullptr), 1u);
+  EXPECT_EQ((*collection->Get({5}, false, true))[0].payload, "");
+  PayloadUpdate bad;
+  bad.kind = PayloadUpdate::Kind::kSet;
+  bad.payload = "[1]";
+  EXPECT_EQ(collection->UpdatePayloads(bad, {1}, nullptr).status().code(),
+            absl::StatusCode::kInvalidArgument);
+
+  // Delete by filter.
+  const size_t before = collection->count();
+  const size_t german_now = *collection->Count(german);
+  auto deleted = collection->DeleteWhere(german);
+  ASSERT_TRUE(deleted.ok()) << deleted.status();
+  EXPECT_EQ(deleted->deleted, german_now);
+  EXPECT_EQ(collection->count(), before - german_now);
+  EXPECT_EQ(*collection->Count(german), 0u);
+  EXPECT_EQ(collection->DeleteWhere(Filter()).status().code(), absl::StatusCode::kInvalidArgument);
+  // Reopened, the index agrees.
+  collection.reset();
+  db.reset();
+  db = *Database::Open(dir.path());
+  collection = *db->GetCollection("c");
+  EXPECT_EQ(*collection->Count(german), 0u);
+  EXPECT_EQ(*collection->Count(moved), was_french);
+  EXPECT_EQ(collection->count(), before - german_now);
 }
 
 TEST(FilterParseTest, BadFiltersNameTheBadPart) {

@@ -84,6 +84,28 @@ struct StoredCode {
   int64_t list = -1;  // partitioned: the vector's list
 };
 
+// One page of Scroll: points in id order, and where the next page starts (unset: the last).
+struct ScrollPage {
+  std::vector<Record> records;
+  std::optional<uint64_t> next;
+};
+
+inline constexpr size_t kMaxScrollLimit = 10000;
+
+// A change to stored payloads (Collection::UpdatePayloads), Qdrant's set / overwrite / delete
+// payload operations.
+struct PayloadUpdate {
+  enum class Kind {
+    kSet,         // merge the top-level keys of `payload` (a JSON object) into each payload
+    kOverwrite,   // replace each payload with `payload`
+    kDeleteKeys,  // remove `keys` (dotted paths) from each payload
+    kClear,       // remove each payload
+  };
+  Kind kind = Kind::kSet;
+  std::string payload;
+  std::vector<std::string> keys;
+};
+
 // The interface of a collection; Database creates the implementation (db/collection_impl.h).
 class Collection {
  public:
@@ -144,6 +166,25 @@ class Collection {
   // every write; filters on it then read the index instead of the payloads. AlreadyExists for
   // a field indexed already. Writes wait while it is built; searches continue.
   virtual absl::Status CreatePayloadIndex(const PayloadFieldIndex& field) = 0;
+
+  // Up to `limit` (1..kMaxScrollLimit) points passing `filter` in increasing id order, from id
+  // `from` (unset: the first). The page's `next` resumes after it; writes between pages do not
+  // disturb it (a point added behind the cursor is simply not visited).
+  virtual absl::StatusOr<ScrollPage> Scroll(const Filter& filter, std::optional<uint64_t> from,
+                                            size_t limit, bool with_vectors,
+                                            bool with_payloads) const = 0;
+  // Deletes every point passing `filter` (a non-empty filter), in atomic steps of
+  // kMaxBatchSize points; a step that fails leaves the earlier ones done.
+  virtual absl::StatusOr<WriteResult> DeleteWhere(const Filter& filter,
+                                                  const WriteOptions& options = {}) = 0;
+  // Applies `update` to the payloads of the stored points among `ids`, or of every point that
+  // passes `filter` when it is set (then `ids` must be empty); payload indexes follow. Atomic
+  // in steps of kMaxBatchSize points. Returns the points changed. InvalidArgument for a payload
+  // that is not a JSON object (set, overwrite) or a result above kMaxPayloadBytes.
+  virtual absl::StatusOr<size_t> UpdatePayloads(const PayloadUpdate& update,
+                                                absl::Span<const uint64_t> ids,
+                                                const Filter* filter,
+                                                const WriteOptions& options = {}) = 0;
 };
 
 }  // namespace tqdb

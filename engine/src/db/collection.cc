@@ -294,6 +294,11 @@ absl::StatusOr<WriteResult> CollectionImpl::Delete(absl::Span<const uint64_t> id
   TQDB_RETURN_IF_ERROR(CheckBatchSize(ids.size(), "delete"));
   MutexLock write_lock(write_mu_);
   TQDB_RETURN_IF_ERROR(CheckLive());
+  return DeleteLocked(ids, options);
+}
+
+absl::StatusOr<WriteResult> CollectionImpl::DeleteLocked(absl::Span<const uint64_t> ids,
+                                                         const WriteOptions& options) {
   storage::CollectionStore::Batch batch = store_.NewBatch();
   std::vector<uint64_t> removed_ids, removed_from;  // each removed id and its segment
   {

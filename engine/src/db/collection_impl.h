@@ -71,6 +71,13 @@ class CollectionImpl final : public Collection {
   absl::StatusOr<RecenterResult> Recenter(bool dry_run) override;
   absl::Status Repartition(size_t lists) override;
   absl::StatusOr<size_t> Count(const Filter& filter) const override;
+  absl::StatusOr<ScrollPage> Scroll(const Filter& filter, std::optional<uint64_t> from,
+                                    size_t limit, bool with_vectors,
+                                    bool with_payloads) const override;
+  absl::StatusOr<WriteResult> DeleteWhere(const Filter& filter,
+                                          const WriteOptions& options) override;
+  absl::StatusOr<size_t> UpdatePayloads(const PayloadUpdate& update, absl::Span<const uint64_t> ids,
+                                        const Filter* filter, const WriteOptions& options) override;
   absl::Status CreatePayloadIndex(const PayloadFieldIndex& field) override;
 
  private:
@@ -121,6 +128,14 @@ class CollectionImpl final : public Collection {
                   absl::Span<const std::string> payloads, const std::vector<bool>& existed,
                   storage::CollectionStore::Batch* batch) const;
   absl::Status CheckLive() const;
+  // Delete, with write_mu_ held and the batch size checked.
+  absl::StatusOr<WriteResult> DeleteLocked(absl::Span<const uint64_t> ids,
+                                           const WriteOptions& options)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // The stored ids `ids` names (absent ones left out), or those passing `filter` when set.
+  absl::StatusOr<std::vector<uint64_t>> Targets(absl::Span<const uint64_t> ids,
+                                                const Filter* filter) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
 
   // Partitioning (collection_partition.cc). What a (re-)partition starts from: the ids stored
   // when it began, and the snapshot that holds their floats.

@@ -95,6 +95,20 @@ class IdSet {
           &context);
     }
   }
+  // Calls visit(id) for the members from `first` up, in increasing order, while it returns
+  // true.
+  template <typename Visit>
+  void ForEachFrom(uint64_t first, Visit visit) const {
+    for (auto part = parts_.lower_bound(High(first)); part != parts_.end(); ++part) {
+      roaring_uint32_iterator_t it;
+      roaring_init_iterator(&part->second.roaring, &it);
+      if (part->first == High(first)) roaring_move_uint32_iterator_equalorlarger(&it, Low(first));
+      const uint64_t base = uint64_t{part->first} << 32;
+      for (; it.has_value; roaring_advance_uint32_iterator(&it)) {
+        if (!visit(base | it.current_value)) return;
+      }
+    }
+  }
   std::vector<uint64_t> ToVector() const {
     std::vector<uint64_t> out;
     out.reserve(cardinality());

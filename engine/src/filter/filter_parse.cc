@@ -53,7 +53,8 @@ struct Parser {
     if (!match.is_object() || match.size() != 1) {
       return Bad(path, "is an object with one of \"value\", \"any\" or \"except\"");
     }
-    const auto& [op, operand] = *match.items().begin();
+    const std::string op = match.begin().key();
+    const Json& operand = match.begin().value();
     const std::string at = absl::StrCat(path, ".", op);
     if (op == "value") {
       condition->kind = FilterCondition::Kind::kMatch;

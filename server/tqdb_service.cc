@@ -264,7 +264,16 @@ grpc::Status TqdbService::Delete(grpc::ServerContext* context, const v1::DeleteR
                           database_->GetCollection(request->collection()));
     TQDB_RETURN_IF_ERROR(CheckStillWanted(*context));
     TQDB_ASSIGN_OR_RETURN(WriteOptions options, WriteOptionsFromProto(request->durability()));
-    TQDB_ASSIGN_OR_RETURN(WriteResult result, collection->Delete(AsSpan(request->ids()), options));
+    WriteResult result;
+    if (!request->filter().empty()) {
+      if (request->ids_size() > 0) {
+        return absl::InvalidArgumentError("give ids or a filter to delete, not both");
+      }
+      TQDB_ASSIGN_OR_RETURN(const Filter filter, Filter::Parse(request->filter()));
+      TQDB_ASSIGN_OR_RETURN(result, collection->DeleteWhere(filter, options));
+    } else {
+      TQDB_ASSIGN_OR_RETURN(result, collection->Delete(AsSpan(request->ids()), options));
+    }
     response->set_deleted(result.deleted);
     return absl::OkStatus();
   });
@@ -351,6 +360,78 @@ grpc::Status TqdbService::Count(grpc::ServerContext* context, const v1::CountReq
     }
     TQDB_ASSIGN_OR_RETURN(const size_t count, collection->Count(filter));
     response->set_count(count);
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status TqdbService::Scroll(grpc::ServerContext* context, const v1::ScrollRequest* request,
+                                 v1::ScrollResponse* response) {
+  return Handle([&]() -> absl::Status {
+    TQDB_RETURN_IF_ERROR(Authorize(*context, Role::kRead, request->collection()));
+    TQDB_RETURN_IF_ERROR(CheckStillWanted(*context));
+    TQDB_ASSIGN_OR_RETURN(std::shared_ptr<Collection> collection,
+                          database_->GetCollection(request->collection()));
+    Filter filter;
+    if (!request->filter().empty()) {
+      TQDB_ASSIGN_OR_RETURN(filter, Filter::Parse(request->filter()));
+    }
+    const size_t limit = request->limit() == 0 ? 100 : request->limit();
+    TQDB_RETURN_IF_ERROR(response_budget_.CheckPlanned(std::min<size_t>(limit, collection->count()),
+                                                       collection->dim(), request->with_vectors()));
+    const std::optional<uint64_t> from =
+        request->has_from() ? std::optional<uint64_t>(request->from()) : std::nullopt;
+    TQDB_ASSIGN_OR_RETURN(
+        ScrollPage page,
+        collection->Scroll(filter, from, limit, request->with_vectors(), request->with_payloads()));
+    TQDB_RETURN_IF_ERROR(response_budget_.CheckRecords(page.records));
+    for (const Record& record : page.records) ToProto(record, response->add_records());
+    response->set_has_next(page.next.has_value());
+    response->set_next_from(page.next.value_or(0));
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status TqdbService::UpdatePayload(grpc::ServerContext* context,
+                                        const v1::UpdatePayloadRequest* request,
+                                        v1::UpdatePayloadResponse* response) {
+  return Handle([&]() -> absl::Status {
+    TQDB_RETURN_IF_ERROR(Authorize(*context, Role::kWrite, request->collection()));
+    TQDB_ASSIGN_OR_RETURN(std::shared_ptr<Collection> collection,
+                          database_->GetCollection(request->collection()));
+    TQDB_RETURN_IF_ERROR(CheckStillWanted(*context));
+    TQDB_ASSIGN_OR_RETURN(WriteOptions options, WriteOptionsFromProto(request->durability()));
+    PayloadUpdate update;
+    switch (request->kind()) {
+      case v1::UpdatePayloadRequest::KIND_UNSPECIFIED:
+      case v1::UpdatePayloadRequest::SET:
+        update.kind = PayloadUpdate::Kind::kSet;
+        break;
+      case v1::UpdatePayloadRequest::OVERWRITE:
+        update.kind = PayloadUpdate::Kind::kOverwrite;
+        break;
+      case v1::UpdatePayloadRequest::DELETE_KEYS:
+        update.kind = PayloadUpdate::Kind::kDeleteKeys;
+        break;
+      case v1::UpdatePayloadRequest::CLEAR:
+        update.kind = PayloadUpdate::Kind::kClear;
+        break;
+      default:
+        return absl::InvalidArgumentError(
+            absl::StrCat("unknown payload update kind ", static_cast<int>(request->kind())));
+    }
+    update.payload = request->payload();
+    update.keys.assign(request->keys().begin(), request->keys().end());
+    std::optional<Filter> filter;
+    if (!request->filter().empty()) {
+      TQDB_ASSIGN_OR_RETURN(filter, Filter::Parse(request->filter()));
+    } else if (request->ids_size() == 0) {
+      return absl::InvalidArgumentError("give the ids or a filter of the payloads to update");
+    }
+    TQDB_ASSIGN_OR_RETURN(
+        const size_t updated,
+        collection->UpdatePayloads(update, AsSpan(request->ids()),
+                                   filter.has_value() ? &*filter : nullptr, options));
+    response->set_updated(updated);
     return absl::OkStatus();
   });
 }

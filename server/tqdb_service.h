@@ -61,6 +61,10 @@ class TqdbService final : public v1::Tqdb::Service {
                            v1::SearchBatchResponse* response) override;
   grpc::Status Count(grpc::ServerContext*, const v1::CountRequest* request,
                      v1::CountResponse* response) override;
+  grpc::Status Scroll(grpc::ServerContext*, const v1::ScrollRequest* request,
+                      v1::ScrollResponse* response) override;
+  grpc::Status UpdatePayload(grpc::ServerContext*, const v1::UpdatePayloadRequest* request,
+                             v1::UpdatePayloadResponse* response) override;
   grpc::Status CreatePayloadIndex(grpc::ServerContext*,
                                   const v1::CreatePayloadIndexRequest* request,
                                   v1::CreatePayloadIndexResponse* response) override;

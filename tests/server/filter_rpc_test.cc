@@ -126,5 +126,72 @@ TEST(FilterRpcTest, IndexesCountsFilteredSearchesAndErrorsSurviveAKill) {
   EXPECT_GT(described.payload_index_bytes(), 0u);
 }
 
+TEST(FilterRpcTest, ScrollUpdatePayloadsAndDeleteByFilter) {
+  testing::ScopedTempDir dir;
+  ServerProcess server(dir.path() + "/data");
+  v1::CreateCollectionResponse created;
+  ASSERT_TRUE(Call(&S::CreateCollection, server, testing::CreateRequest("c"), &created).ok());
+  v1::UpsertResponse upserted;
+  ASSERT_TRUE(Call(&S::Upsert, server, Points(), &upserted).ok());
+
+  // Scroll the 100 German points in pages of 30.
+  v1::ScrollRequest scroll;
+  scroll.set_collection("c");
+  scroll.set_filter(kLangFilter);
+  scroll.set_limit(30);
+  scroll.set_with_payloads(true);
+  std::vector<uint64_t> seen;
+  for (int page = 0; page < 10; ++page) {
+    v1::ScrollResponse response;
+    ASSERT_TRUE(Call(&S::Scroll, server, scroll, &response).ok());
+    for (const v1::Record& record : response.records()) {
+      seen.push_back(record.id());
+      EXPECT_NE(record.payload().find(R"("de")"), std::string::npos);
+    }
+    if (!response.has_next()) break;
+    scroll.set_has_from(true);
+    scroll.set_from(response.next_from());
+  }
+  ASSERT_EQ(seen.size(), 100u);
+  for (size_t i = 0; i < seen.size(); ++i) EXPECT_EQ(seen[i], 20 * i);
+  scroll.set_limit(20000);
+  v1::ScrollResponse too_many;
+  EXPECT_EQ(Call(&S::Scroll, server, scroll, &too_many).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+
+  // Set a key on the German points by filter; then a bad update.
+  v1::UpdatePayloadRequest update;
+  update.set_collection("c");
+  update.set_kind(v1::UpdatePayloadRequest::SET);
+  update.set_payload(R"({"lang": "nl"})");
+  update.set_filter(kLangFilter);
+  v1::UpdatePayloadResponse updated;
+  ASSERT_TRUE(Call(&S::UpdatePayload, server, update, &updated).ok());
+  EXPECT_EQ(updated.updated(), 100u);
+  grpc::Status status;
+  EXPECT_EQ(CountOf(server, kLangFilter, &status), 0u);
+  const std::string dutch = R"({"must": [{"key": "lang", "match": {"value": "nl"}}]})";
+  EXPECT_EQ(CountOf(server, dutch, &status), 100u);
+  update.add_ids(1);
+  EXPECT_EQ(Call(&S::UpdatePayload, server, update, &updated).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);  // ids and a filter
+  update.clear_filter();
+  update.set_payload("[1, 2]");
+  EXPECT_EQ(Call(&S::UpdatePayload, server, update, &updated).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);  // not an object
+
+  // Delete the Dutch points by filter.
+  v1::DeleteRequest remove;
+  remove.set_collection("c");
+  remove.set_filter(dutch);
+  v1::DeleteResponse removed;
+  ASSERT_TRUE(Call(&S::Delete, server, remove, &removed).ok());
+  EXPECT_EQ(removed.deleted(), 100u);
+  EXPECT_EQ(CountOf(server, "", &status), kPoints - 100);
+  remove.set_filter("{}");
+  EXPECT_EQ(Call(&S::Delete, server, remove, &removed).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);  // an empty filter deletes nothing by accident
+}
+
 }  // namespace
 }  // namespace tqdb

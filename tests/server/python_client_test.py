@@ -115,6 +115,14 @@ class PythonClientTest(unittest.TestCase):
         with self.assertRaises(grpc.RpcError) as bad:
             db.count("docs", filter={"must": [{"key": "lang", "range": {"gt": 1}}]})
         self.assertEqual(bad.exception.code(), grpc.StatusCode.INVALID_ARGUMENT)
+        self.assertEqual([r.id for r in db.scroll("docs", filter=german, limit=3)],
+                         list(range(0, 100, 10)))
+        self.assertEqual(db.update_payloads("docs", "set", {"lang": "fr"}, ids=[10, 20]), 2)
+        self.assertEqual(db.update_payloads("docs", "delete_keys", keys=["year"],
+                                            filter={"must": [{"has_id": [30]}]}), 1)
+        self.assertEqual(payload_of(db.get("docs", [30])[0]), {"lang": "de"})
+        self.assertEqual(db.delete("docs", filter=german), 8)
+        self.assertEqual(db.count("docs"), 92)
         db.drop_collection("docs")
 
     def test_partitioned_collection(self):

@@ -13,6 +13,8 @@
 //               [--rerank] [--nprobe=P]
 //   tqdb get NAME ID... | delete NAME ID...
 //   tqdb count NAME [--filter='{...}'] | index NAME KEY keyword|integer|float|bool|datetime
+//   tqdb scroll NAME [--filter=...] [--limit=100] | delete NAME --filter=...
+//   tqdb set-payload NAME (ID... | --filter=...) --payload='{"key": value}'
 //   tqdb bench NAME --query_file=FILE [--concurrency=1] [--batch=1] [--duration_s=10]
 #include <unistd.h>
 
@@ -75,6 +77,8 @@ ABSL_FLAG(size_t, row, 0, "search: the row of --query_file to use");
 ABSL_FLAG(int, k, 10, "search/bench: results per query");
 ABSL_FLAG(bool, rerank, false, "search/bench: re-rank with the stored float vectors");
 ABSL_FLAG(bool, with_payloads, true, "search/get: print payloads");
+ABSL_FLAG(std::string, payload, "", "set-payload: a JSON object whose keys are set");
+ABSL_FLAG(int, limit, 100, "scroll: points per request");
 ABSL_FLAG(std::string, filter, "",
           "search/bench/count: only points whose JSON payload passes this filter, e.g. "
           "'{\"must\": [{\"key\": \"lang\", \"match\": {\"value\": \"en\"}}]}' "
@@ -405,6 +409,45 @@ int Search(const std::string& name) {
   return 0;
 }
 
+// Every point passing --filter, page by page (--limit per request), one line each.
+int Scroll(const std::string& name) {
+  v1::ScrollRequest request;
+  request.set_collection(name);
+  request.set_filter(absl::GetFlag(FLAGS_filter));
+  request.set_limit(static_cast<uint32_t>(std::max(1, absl::GetFlag(FLAGS_limit))));
+  request.set_with_payloads(absl::GetFlag(FLAGS_with_payloads));
+  auto stub = Connect();
+  for (;;) {
+    v1::ScrollResponse response;
+    grpc::ClientContext context;
+    WithApiKey(&context);
+    grpc::Status status = stub->Scroll(&context, request, &response);
+    if (!status.ok()) return Fail("scroll", status);
+    for (const v1::Record& r : response.records()) PrintRecord(r, false);
+    if (!response.has_next()) return 0;
+    request.set_has_from(true);
+    request.set_from(response.next_from());
+  }
+}
+
+// Merges --payload (a JSON object) into the payloads of the ids, or of the points passing
+// --filter.
+int SetPayload(const std::string& name, const std::vector<uint64_t>& ids) {
+  v1::UpdatePayloadRequest request;
+  request.set_collection(name);
+  request.set_kind(v1::UpdatePayloadRequest::SET);
+  request.set_payload(absl::GetFlag(FLAGS_payload));
+  request.mutable_ids()->Add(ids.begin(), ids.end());
+  request.set_filter(absl::GetFlag(FLAGS_filter));
+  v1::UpdatePayloadResponse response;
+  grpc::ClientContext context;
+  WithApiKey(&context);
+  grpc::Status status = Connect()->UpdatePayload(&context, request, &response);
+  if (!status.ok()) return Fail("set-payload", status);
+  std::printf("updated %lu\n", static_cast<unsigned long>(response.updated()));
+  return 0;
+}
+
 int Count(const std::string& name) {
   v1::CountRequest request;
   request.set_collection(name);
@@ -455,6 +498,7 @@ int GetOrDelete(const std::string& command, const std::string& name,
     v1::DeleteRequest request;
     request.set_collection(name);
     request.mutable_ids()->Add(ids.begin(), ids.end());
+    request.set_filter(absl::GetFlag(FLAGS_filter));
     v1::DeleteResponse response;
     grpc::Status status = stub->Delete(&context, request, &response);
     if (!status.ok()) return Fail("delete", status);
@@ -559,8 +603,15 @@ int Main(const std::vector<char*>& args) {
   if (command == "get" || command == "delete") {
     absl::StatusOr<std::vector<uint64_t>> ids = Ids(args, 3);
     if (!ids.ok()) return Usage(ids.status().ToString().c_str());
-    if (ids->empty()) return Usage("give at least one id");
+    const bool by_filter = command == "delete" && !absl::GetFlag(FLAGS_filter).empty();
+    if (ids->empty() && !by_filter) return Usage("give at least one id (delete: or --filter)");
     return GetOrDelete(command, name, *ids);
+  }
+  if (command == "scroll") return Scroll(name);
+  if (command == "set-payload") {
+    absl::StatusOr<std::vector<uint64_t>> ids = Ids(args, 3);
+    if (!ids.ok()) return Usage(ids.status().ToString().c_str());
+    return SetPayload(name, *ids);
   }
   return Usage(("unknown command " + command).c_str());
 }
@@ -585,6 +636,8 @@ int main(int argc, char** argv) {
       "  tqdb search NAME --vector=... | --query_file=F --row=N | < file\n"
       "  tqdb get NAME ID... | delete NAME ID...\n"
       "  tqdb count NAME [--filter=JSON] | index NAME KEY keyword|integer|float|bool|datetime\n"
+      "  tqdb scroll NAME [--filter=JSON] | delete NAME --filter=JSON\n"
+      "  tqdb set-payload NAME (ID... | --filter=JSON) --payload=JSON\n"
       "  tqdb bench NAME --query_file=F --concurrency=C --batch=B --duration_s=S");
   return tqdb::cli::Main(absl::ParseCommandLine(argc, argv));
 }

@@ -161,9 +161,11 @@ class Client:
         response = self._stub.UpsertStream(requests(), timeout=self._timeout, metadata=self._metadata)
         return response.inserted, response.replaced
 
-    def delete(self, collection, ids):
-        return self._stub.Delete(pb.DeleteRequest(collection=collection, ids=list(ids)),
-                                 timeout=self._timeout, metadata=self._metadata).deleted
+    def delete(self, collection, ids=(), filter=None):
+        """Deletes the ids, or every point passing `filter`; returns how many existed."""
+        request = pb.DeleteRequest(collection=collection, ids=list(ids),
+                                   filter=_filter_text(filter))
+        return self._stub.Delete(request, timeout=self._timeout, metadata=self._metadata).deleted
 
     def get(self, collection, ids, with_vectors=False, with_payloads=True):
         request = pb.GetRequest(collection=collection, ids=list(ids), with_vectors=with_vectors,
@@ -203,3 +205,30 @@ class Client:
         """Indexes payload field `key` (dotted) as keyword, integer, float, bool or datetime."""
         request = pb.CreatePayloadIndexRequest(collection=collection, key=key, type=type)
         self._stub.CreatePayloadIndex(request, timeout=self._timeout, metadata=self._metadata)
+
+    def scroll(self, collection, filter=None, limit=100, with_payloads=True, with_vectors=False):
+        """Yields every point passing `filter` in id order, `limit` per request."""
+        request = pb.ScrollRequest(collection=collection, filter=_filter_text(filter),
+                                   limit=limit, with_payloads=with_payloads,
+                                   with_vectors=with_vectors)
+        while True:
+            page = self._stub.Scroll(request, timeout=self._timeout, metadata=self._metadata)
+            yield from page.records
+            if not page.has_next:
+                return
+            request.has_from = True
+            request.__setattr__("from", page.next_from)
+
+    _UPDATES = {"set": pb.UpdatePayloadRequest.SET, "overwrite": pb.UpdatePayloadRequest.OVERWRITE,
+                "delete_keys": pb.UpdatePayloadRequest.DELETE_KEYS,
+                "clear": pb.UpdatePayloadRequest.CLEAR}
+
+    def update_payloads(self, collection, kind="set", payload=None, keys=(), ids=(), filter=None):
+        """kind: "set" (merge `payload`'s keys), "overwrite", "delete_keys" (dotted `keys`) or
+        "clear", on the ids or on every point passing `filter`; returns the points changed."""
+        request = pb.UpdatePayloadRequest(
+            collection=collection, kind=self._UPDATES[kind],
+            payload=_payload_bytes(payload) if payload is not None else b"", keys=list(keys),
+            ids=list(ids), filter=_filter_text(filter))
+        return self._stub.UpdatePayload(request, timeout=self._timeout,
+                                        metadata=self._metadata).updated

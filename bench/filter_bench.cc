@@ -1,7 +1,9 @@
 // Filtered search on real vectors (issue "filtered search"): an integer payload field uniform
 // over 0..999, indexed, filtered by range to 0.1%, 1%, 10%, 50% and 99% of the rows; recall@10
 // against the exact filtered ground truth and single-query QPS (one thread) beside the unfiltered
-// search, flat and partitioned, with the plan each took. FAISS's IDSelector runs are not here yet.
+// search, flat and partitioned, with the plan each took; tqdb filtering after an unfiltered
+// search (the naive baseline); and, partitioned, native FAISS IVF{lists},PQ{m}x4fs,RFlat at
+// tqdb's default nprobe and HNSW32,Flat, both with an IDSelectorBitmap.
 //   filter_bench [--data=glove-100.fvecs] [--rows=100000] [--queries=200] [--lists=0]
 #include <omp.h>
 
@@ -9,6 +11,7 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <map>
 #include <numeric>
 #include <string>
 #include <vector>
@@ -16,7 +19,11 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "bench_util.h"
+#ifdef TQDB_FILTER_BENCH_FAISS
+#include "filter_faiss.h"
+#endif
 #include "fvecs.h"
 #include "tqdb/database.h"
 #include "tqdb/filter.h"
@@ -30,6 +37,8 @@ ABSL_FLAG(int, lists, 0, "partition into this many lists after loading (0: stay 
 ABSL_FLAG(std::string, limits, "1000,1,10,100,500,990",
           "field bounds to filter below, in thousandths passing (1000: no filter, the baseline "
           "every ratio is taken against; give it first)");
+ABSL_FLAG(bool, faiss, true, "with --lists: FAISS IVF-PQfs+RFlat and HNSW32,Flat beside tqdb");
+ABSL_FLAG(int, ef_search, 64, "FAISS HNSW efSearch");
 ABSL_FLAG(std::string, work_dir, "", "where the data directory goes (default: $TMPDIR)");
 
 namespace tqdb {
@@ -111,15 +120,46 @@ int Run() {
       absl::GetFlag(FLAGS_lists) > 0 ? absl::StrCat(absl::GetFlag(FLAGS_lists), " lists").c_str()
                                      : "flat",
       ActiveSimdLevelName());
+#ifdef TQDB_FILTER_BENCH_FAISS
+  std::vector<std::unique_ptr<bench::FilteredFaissIndex>> faiss_indexes;
+  if (absl::GetFlag(FLAGS_faiss) && absl::GetFlag(FLAGS_lists) > 0) {
+    faiss_indexes = bench::MakeFilteredFaissIndexes(
+        data->values.data(), n, static_cast<int>(d), absl::GetFlag(FLAGS_lists),
+        collection->Describe().nprobe, static_cast<int>(d) * absl::GetFlag(FLAGS_bits) / 8,
+        absl::GetFlag(FLAGS_ef_search));
+  }
+#endif
   std::printf(
-      "| passing | plan | lists probed | recall@10 | QPS | QPS / unfiltered | filter ms "
-      "(Count) | filter / query time |\n");
+      "\n| method | passing | plan | lists probed | recall@10 | QPS | QPS / its unfiltered | "
+      "filter ms (Count) |\n");
   std::printf("|---|---|---|---|---|---|---|---|\n");
-  double unfiltered_qps = 0;
+  std::map<std::string, double> unfiltered_qps;
+  auto row = [&](const std::string& method, int limit, const char* plan_name, int nprobe,
+                 double recall, double qps, double filter_ms) {
+    if (limit == 1000) unfiltered_qps[method] = qps;
+    const double base = unfiltered_qps.count(method) ? unfiltered_qps[method] : 0;
+    std::printf("| %s | %s | %s | %d | %.4f | %.0f | %s | %s |\n", method.c_str(),
+                limit == 1000 ? "100% (no filter)" : absl::StrCat(limit / 10.0, "%").c_str(),
+                plan_name, nprobe, recall, qps,
+                base > 0 ? absl::StrFormat("%.2f", qps / base).c_str() : "-",
+                limit == 1000 ? "-" : absl::StrFormat("%.3f", filter_ms).c_str());
+  };
   for (int limit : bench::ParseIntList(absl::GetFlag(FLAGS_limits))) {
     const std::string json =
         absl::StrCat(R"({"must": [{"key": "field", "range": {"lt": )", limit, "}}]}");
     const Filter filter = *Filter::Parse(json);
+    std::vector<std::vector<uint64_t>> truths;
+    for (size_t q = 0; q < nq; ++q) {
+      truths.push_back(Truth(*data, n, &data->values[(n + q) * d], limit));
+    }
+    auto recall_of = [&](size_t q, auto&& ids) {
+      double found = 0;
+      for (auto id : ids) {
+        found += std::count(truths[q].begin(), truths[q].end(), static_cast<uint64_t>(id));
+      }
+      return found;
+    };
+    // tqdb, filtered inside the search.
     SearchOptions options;
     options.k = 10;
     options.rerank = true;
@@ -127,11 +167,7 @@ int Run() {
     SearchPlan plan;
     options.plan = &plan;
     double found = 0;
-    std::vector<std::vector<uint64_t>> truths;
-    for (size_t q = 0; q < nq; ++q) {
-      truths.push_back(Truth(*data, n, &data->values[(n + q) * d], limit));
-    }
-    const auto start = Clock::now();
+    auto start = Clock::now();
     for (size_t q = 0; q < nq; ++q) {
       auto records =
           collection->Search(absl::MakeConstSpan(&data->values[(n + q) * d], d), options);
@@ -139,12 +175,11 @@ int Run() {
         std::fprintf(stderr, "%s\n", records.status().ToString().c_str());
         return 1;
       }
-      for (const Record& r : *records) {
-        found += std::count(truths[q].begin(), truths[q].end(), r.id);
-      }
+      std::vector<uint64_t> ids;
+      for (const Record& r : *records) ids.push_back(r.id);
+      found += recall_of(q, ids);
     }
-    const double qps = nq / SecondsSince(start);
-    if (limit == 1000) unfiltered_qps = qps;
+    double qps = nq / SecondsSince(start);
     // The filter's own cost: the passing set, as Count computes it (the search does the same
     // first step, under the same lock).
     const auto count_start = Clock::now();
@@ -152,11 +187,53 @@ int Run() {
     for (int i = 0; i < kCounts; ++i) {
       if (!collection->Count(filter).ok()) return 1;
     }
-    const double filter_ms = limit == 1000 ? 0 : 1e3 * SecondsSince(count_start) / kCounts;
-    std::printf("| %s | %s | %d | %.4f | %.0f | %.2f | %.3f | %.2f |\n",
-                limit == 1000 ? "100% (no filter)" : absl::StrCat(limit / 10.0, "%").c_str(),
-                limit == 1000 ? "-" : plan.name, plan.nprobe, found / (10.0 * nq), qps,
-                qps / unfiltered_qps, filter_ms, filter_ms * qps / 1e3);
+    const double filter_ms = 1e3 * SecondsSince(count_start) / kCounts;
+    row("tqdb", limit, limit == 1000 ? "-" : plan.name, plan.nprobe, found / (10.0 * nq), qps,
+        filter_ms);
+    if (limit < 1000) {
+      // The naive baseline: an unfiltered search, then the points that fail dropped.
+      SearchOptions unfiltered = options;
+      unfiltered.filter = nullptr;
+      found = 0;
+      start = Clock::now();
+      for (size_t q = 0; q < nq; ++q) {
+        auto records =
+            *collection->Search(absl::MakeConstSpan(&data->values[(n + q) * d], d), unfiltered);
+        std::vector<uint64_t> ids;
+        for (const Record& r : records) {
+          if (static_cast<int>(FieldOf(r.id)) < limit) ids.push_back(r.id);
+        }
+        found += recall_of(q, ids);
+      }
+      qps = nq / SecondsSince(start);
+      row("tqdb, filter after search", limit, "-", 0, found / (10.0 * nq), qps, 0);
+    } else {
+      unfiltered_qps["tqdb, filter after search"] = qps;
+    }
+#ifdef TQDB_FILTER_BENCH_FAISS
+    std::vector<uint8_t> bitmap(n / 8 + 1, 0);
+    for (uint64_t id = 0; id < n; ++id) {
+      if (static_cast<int>(FieldOf(id)) < limit) bitmap[id / 8] |= uint8_t(1) << (id % 8);
+    }
+    for (const auto& index : faiss_indexes) {
+      found = 0;
+      bool refused = false;
+      start = Clock::now();
+      for (size_t q = 0; q < nq && !refused; ++q) {
+        const std::vector<int64_t> ids =
+            index->Search(&data->values[(n + q) * d], 10, limit < 1000 ? &bitmap : nullptr);
+        refused = ids.empty();
+        found += recall_of(q, ids);
+      }
+      if (refused) {
+        std::printf("| %s | %.1f%% | FAISS refused the selector | | | | | |\n",
+                    index->name().c_str(), limit / 10.0);
+        continue;
+      }
+      qps = nq / SecondsSince(start);
+      row(index->name(), limit, "IDSelectorBitmap", 0, found / (10.0 * nq), qps, 0);
+    }
+#endif
   }
   collection.reset();
   db.reset();

@@ -37,6 +37,7 @@ ABSL_FLAG(int, lists, 0, "partition into this many lists after loading (0: stay 
 ABSL_FLAG(std::string, limits, "1000,1,10,100,500,990",
           "field bounds to filter below, in thousandths passing (1000: no filter, the baseline "
           "every ratio is taken against; give it first)");
+ABSL_FLAG(std::string, rerank_store, "disk", "tqdb's re-rank store: disk, f32, f16 or int8");
 ABSL_FLAG(bool, faiss, true, "with --lists: FAISS IVF-PQfs+RFlat and HNSW32,Flat beside tqdb");
 ABSL_FLAG(int, ef_search, 64, "FAISS HNSW efSearch");
 ABSL_FLAG(std::string, work_dir, "", "where the data directory goes (default: $TMPDIR)");
@@ -90,6 +91,11 @@ int Run() {
       MakeCollectionConfig("c", static_cast<int>(d), absl::GetFlag(FLAGS_bits));
   config.durability = Durability::kGroupCommit;
   config.partition_at = 0;  // partitioned only when --lists says
+  const std::string store_name = absl::GetFlag(FLAGS_rerank_store);
+  if (store_name == "f32") config.rerank_store = RerankStore::kFloat32;
+  if (store_name == "f16") config.rerank_store = RerankStore::kFloat16;
+  if (store_name == "int8") config.rerank_store = RerankStore::kInt8;
+  const std::string tqdb_name = absl::StrCat("tqdb (re-rank from ", store_name, ")");
   auto collection = *db->CreateCollection(config);
   std::vector<uint64_t> ids(n);
   std::iota(ids.begin(), ids.end(), 0);
@@ -138,11 +144,12 @@ int Run() {
                  double recall, double qps, double filter_ms) {
     if (limit == 1000) unfiltered_qps[method] = qps;
     const double base = unfiltered_qps.count(method) ? unfiltered_qps[method] : 0;
-    std::printf("| %s | %s | %s | %d | %.4f | %.0f | %s | %s |\n", method.c_str(),
+    // Negative nprobe and filter_ms: not applicable to the method.
+    std::printf("| %s | %s | %s | %s | %.4f | %.0f | %s | %s |\n", method.c_str(),
                 limit == 1000 ? "100% (no filter)" : absl::StrCat(limit / 10.0, "%").c_str(),
-                plan_name, nprobe, recall, qps,
+                plan_name, nprobe < 0 ? "-" : absl::StrCat(nprobe).c_str(), recall, qps,
                 base > 0 ? absl::StrFormat("%.2f", qps / base).c_str() : "-",
-                limit == 1000 ? "-" : absl::StrFormat("%.3f", filter_ms).c_str());
+                limit == 1000 || filter_ms < 0 ? "-" : absl::StrFormat("%.3f", filter_ms).c_str());
   };
   for (int limit : bench::ParseIntList(absl::GetFlag(FLAGS_limits))) {
     const std::string json =
@@ -188,7 +195,7 @@ int Run() {
       if (!collection->Count(filter).ok()) return 1;
     }
     const double filter_ms = 1e3 * SecondsSince(count_start) / kCounts;
-    row("tqdb", limit, limit == 1000 ? "-" : plan.name, plan.nprobe, found / (10.0 * nq), qps,
+    row(tqdb_name, limit, limit == 1000 ? "-" : plan.name, plan.nprobe, found / (10.0 * nq), qps,
         filter_ms);
     if (limit < 1000) {
       // The naive baseline: an unfiltered search, then the points that fail dropped.
@@ -206,7 +213,7 @@ int Run() {
         found += recall_of(q, ids);
       }
       qps = nq / SecondsSince(start);
-      row("tqdb, filter after search", limit, "-", 0, found / (10.0 * nq), qps, 0);
+      row("tqdb, filter after search", limit, "-", -1, found / (10.0 * nq), qps, -1);
     } else {
       unfiltered_qps["tqdb, filter after search"] = qps;
     }
@@ -231,7 +238,8 @@ int Run() {
         continue;
       }
       qps = nq / SecondsSince(start);
-      row(index->name(), limit, "IDSelectorBitmap", 0, found / (10.0 * nq), qps, 0);
+      row(index->name(), limit, limit == 1000 ? "-" : "IDSelectorBitmap", -1, found / (10.0 * nq),
+          qps, -1);
     }
 #endif
   }

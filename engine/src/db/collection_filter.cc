@@ -1,6 +1,6 @@
 // Filtered reads of a collection (issue "filtered search"): which points pass a filter (the
 // payload indexes, then the stored payloads where they cannot answer), Count, the filtered
-// search and its plan, and CreatePayloadIndex.
+// search and its plans.
 #include <omp.h>
 
 #include <algorithm>
@@ -24,7 +24,6 @@ constexpr size_t kPayloadReadChunk = 4096;
 constexpr double kNprobeExponent = 0.5;
 // From this share passing, a scan without the per-slot check, then the check on the candidates.
 constexpr double kPostFilterShare = 0.8;
-constexpr size_t kMaxPayloadIndexes = 64;
 
 // Whether scoring every passing point from its floats beats a filtered scan: the scan reads
 // every code of the lists it probes (about n/16 floats' worth of work for a flat index), and
@@ -205,44 +204,6 @@ absl::StatusOr<std::vector<std::vector<Record>>> CollectionImpl::SearchFiltered(
                                                   view, rerank_from_disk));
   }
   return results;
-}
-
-absl::Status CollectionImpl::CreatePayloadIndex(const PayloadFieldIndex& field) {
-  TQDB_RETURN_IF_ERROR(CheckLive());
-  if (field.key.empty() || field.key.size() > 256 || field.key.front() == '.' ||
-      field.key.back() == '.') {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "a payload index key is a dotted path of 1 to 256 characters, got '", field.key, "'"));
-  }
-  // Writes wait while the field is indexed, so the payloads read are those of the commit.
-  MutexLock write_lock(write_mu_);
-  TQDB_RETURN_IF_ERROR(CheckLive());
-  std::vector<PayloadFieldIndex> fields;
-  {
-    ReaderLock lock(index_mu_);
-    fields = payload_index_.fields();
-  }
-  for (const PayloadFieldIndex& existing : fields) {
-    if (existing.key == field.key) {
-      return absl::AlreadyExistsError(
-          absl::StrCat("collection '", config_.name, "' indexes '", field.key, "' already (as ",
-                       std::string(PayloadIndexTypeName(existing.type)), ")"));
-    }
-  }
-  if (fields.size() >= kMaxPayloadIndexes) {
-    return absl::FailedPreconditionError(absl::StrCat("collection '", config_.name, "' has ",
-                                                      fields.size(), " payload indexes, the most"));
-  }
-  PayloadIndex built({field});
-  TQDB_RETURN_IF_ERROR(store_.ForEachPayload(nullptr, [&](uint64_t id, std::string_view bytes) {
-    built.Put(id, filter::ParsePayload(bytes));
-  }));
-  fields.push_back(field);
-  storage::CollectionStore::Batch batch = store_.NewBatch();
-  batch.PutPayloadIndexes(fields);
-  return Commit(&batch, Durability::kSync, [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(index_mu_) {
-    payload_index_.AdoptFields(std::move(built));
-  });
 }
 
 }  // namespace tqdb

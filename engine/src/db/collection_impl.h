@@ -245,6 +245,8 @@ class CollectionImpl final : public Collection {
   storage::ReadView snapshot_ ABSL_GUARDED_BY(index_mu_);
   // The stored ids and the payload indexes; they change with the index, in the same commits.
   PayloadIndex payload_index_ ABSL_GUARDED_BY(index_mu_);
+  // CreatePayloadIndex is building one (one at a time).
+  bool building_payload_index_ ABSL_GUARDED_BY(write_mu_) = false;
 };
 
 }  // namespace tqdb

@@ -108,6 +108,7 @@ void PayloadIndex::Erase(Field* field, uint64_t id) {
 
 void PayloadIndex::Put(uint64_t id, const filter::Json& payload) {
   ids_.add(id);
+  if (tracked_.has_value()) tracked_->insert(id);
   for (Field& field : indexes_) {
     Erase(&field, id);
     const PayloadIndexType type = field.spec.type;
@@ -150,6 +151,7 @@ void PayloadIndex::Remove(absl::Span<const uint64_t> ids) {
   for (uint64_t id : ids) {
     for (Field& field : indexes_) Erase(&field, id);
     ids_.remove(id);
+    if (tracked_.has_value()) tracked_->insert(id);
   }
 }
 

@@ -9,11 +9,13 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
 #include "db/id_set.h"
@@ -41,6 +43,15 @@ class PayloadIndex {
   void Remove(absl::Span<const uint64_t> ids);
 
   const IdSet& ids() const { return ids_; }
+
+  // While tracking, every id Put or Removed is recorded (a field index built beside writes
+  // catches up with them).
+  void StartTracking() { tracked_.emplace(); }
+  void StopTracking() { tracked_.reset(); }
+  std::vector<uint64_t> TrackedIds() const {
+    return tracked_.has_value() ? std::vector<uint64_t>(tracked_->begin(), tracked_->end())
+                                : std::vector<uint64_t>();
+  }
 
   // InvalidArgument when a condition cannot apply to its field's index type (a range on a
   // keyword field, a match of a string on an integer field, ...), naming the condition.
@@ -71,6 +82,7 @@ class PayloadIndex {
   std::vector<PayloadFieldIndex> fields_;
   std::vector<Field> indexes_;
   IdSet ids_;
+  std::optional<absl::flat_hash_set<uint64_t>> tracked_;
 };
 
 }  // namespace tqdb

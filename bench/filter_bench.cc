@@ -40,6 +40,7 @@ ABSL_FLAG(std::string, limits, "1000,1,10,100,500,990",
 ABSL_FLAG(std::string, rerank_store, "disk", "tqdb's re-rank store: disk, f32, f16 or int8");
 ABSL_FLAG(bool, faiss, true, "with --lists: FAISS IVF-PQfs+RFlat and HNSW32,Flat beside tqdb");
 ABSL_FLAG(int, ef_search, 64, "FAISS HNSW efSearch");
+ABSL_FLAG(std::string, csv, "", "also write the table here (for bench/plot_filter.py)");
 ABSL_FLAG(std::string, work_dir, "", "where the data directory goes (default: $TMPDIR)");
 
 namespace tqdb {
@@ -140,9 +141,22 @@ int Run() {
       "filter ms (Count) |\n");
   std::printf("|---|---|---|---|---|---|---|---|\n");
   std::map<std::string, double> unfiltered_qps;
+  FILE* csv = nullptr;
+  if (!absl::GetFlag(FLAGS_csv).empty()) {
+    csv = std::fopen(absl::GetFlag(FLAGS_csv).c_str(), "w");
+    if (csv == nullptr) {
+      std::fprintf(stderr, "cannot write %s\n", absl::GetFlag(FLAGS_csv).c_str());
+      return 1;
+    }
+    std::fprintf(csv, "method,passing_percent,plan,recall_at_10,qps\n");
+  }
   auto row = [&](const std::string& method, int limit, const char* plan_name, int nprobe,
                  double recall, double qps, double filter_ms) {
     if (limit == 1000) unfiltered_qps[method] = qps;
+    if (csv != nullptr) {
+      std::fprintf(csv, "\"%s\",%g,%s,%.4f,%.1f\n", method.c_str(), limit / 10.0, plan_name, recall,
+                   qps);
+    }
     const double base = unfiltered_qps.count(method) ? unfiltered_qps[method] : 0;
     // Negative nprobe and filter_ms: not applicable to the method.
     std::printf("| %s | %s | %s | %s | %.4f | %.0f | %s | %s |\n", method.c_str(),
@@ -243,6 +257,7 @@ int Run() {
     }
 #endif
   }
+  if (csv != nullptr) std::fclose(csv);
   collection.reset();
   db.reset();
   std::filesystem::remove_all(dir);

@@ -1,8 +1,6 @@
 // Filtered reads of a collection (issue "filtered search"): which points pass a filter (the
 // payload indexes, then the stored payloads where they cannot answer), Count, the filtered
 // search and its plans.
-#include <omp.h>
-
 #include <algorithm>
 #include <cmath>
 

@@ -20,6 +20,7 @@
 #include "absl/flags/parse.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
 #include "bench_util.h"
 #ifdef TQDB_FILTER_BENCH_FAISS
 #include "filter_faiss.h"
@@ -29,7 +30,9 @@
 #include "tqdb/filter.h"
 #include "tqdb/simd.h"
 
-ABSL_FLAG(std::string, data, "", "fvecs file (default: glove-100.fvecs in the shared datasets)");
+ABSL_FLAG(std::string, data, "",
+          "fvecs files, comma-separated, read as one set (default: glove-100.fvecs in the shared "
+          "datasets)");
 ABSL_FLAG(size_t, rows, 100000, "rows loaded (the queries are the last --queries rows after)");
 ABSL_FLAG(size_t, queries, 200, "queries");
 ABSL_FLAG(int, bits, 4, "bits per coordinate");
@@ -75,10 +78,23 @@ std::vector<uint64_t> Truth(const DenseDataset& data, size_t n, const float* que
 int Run() {
   std::string path = absl::GetFlag(FLAGS_data);
   if (path.empty()) path = DatasetsDir() + "/glove-100.fvecs";
-  absl::StatusOr<DenseDataset> data = ReadFvecs(path);
-  if (!data.ok()) {
-    std::fprintf(stderr, "%s\n", data.status().ToString().c_str());
-    return 1;
+  // Several files, comma-separated, are read one after another (all GloVe is two files).
+  absl::StatusOr<DenseDataset> data;
+  for (absl::string_view part : absl::StrSplit(path, ',')) {
+    absl::StatusOr<DenseDataset> more = ReadFvecs(std::string(part));
+    if (!more.ok()) {
+      std::fprintf(stderr, "%s\n", more.status().ToString().c_str());
+      return 1;
+    }
+    if (!data.ok()) {
+      data = *std::move(more);
+    } else if (more->dim == data->dim) {
+      data->values.insert(data->values.end(), more->values.begin(), more->values.end());
+      data->count += more->count;
+    } else {
+      std::fprintf(stderr, "%s has another dimension\n", std::string(part).c_str());
+      return 1;
+    }
   }
   const size_t d = data->dim, nq = absl::GetFlag(FLAGS_queries);
   const size_t n = std::min(absl::GetFlag(FLAGS_rows), data->count - nq);

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "filter_proto.h"
 #include "tqdb/status_macros.h"
 
 namespace tqdb::server {
@@ -159,10 +160,9 @@ absl::StatusOr<SearchOptions> FromProto(const v1::SearchOptions& proto) {
 
 absl::Status FilterFromProto(const v1::SearchOptions& proto, std::optional<Filter>* filter,
                              SearchPlan* plan, SearchOptions* options) {
-  if (!proto.filter().empty()) {
-    TQDB_ASSIGN_OR_RETURN(*filter, Filter::Parse(proto.filter()));
-    options->filter = &**filter;
-  }
+  TQDB_ASSIGN_OR_RETURN(
+      *filter, RequestFilter(proto.filter(), proto.has_filter_message(), proto.filter_message()));
+  if (filter->has_value()) options->filter = &**filter;
   if (proto.explain()) options->plan = plan;
   return absl::OkStatus();
 }

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "filter_proto.h"
 #include "process_memory.h"
 #include "proto_convert.h"
 #include "snapshot_names.h"
@@ -265,12 +266,14 @@ grpc::Status TqdbService::Delete(grpc::ServerContext* context, const v1::DeleteR
     TQDB_RETURN_IF_ERROR(CheckStillWanted(*context));
     TQDB_ASSIGN_OR_RETURN(WriteOptions options, WriteOptionsFromProto(request->durability()));
     WriteResult result;
-    if (!request->filter().empty()) {
+    TQDB_ASSIGN_OR_RETURN(
+        const std::optional<Filter> filter,
+        RequestFilter(request->filter(), request->has_filter_message(), request->filter_message()));
+    if (filter.has_value()) {
       if (request->ids_size() > 0) {
         return absl::InvalidArgumentError("give ids or a filter to delete, not both");
       }
-      TQDB_ASSIGN_OR_RETURN(const Filter filter, Filter::Parse(request->filter()));
-      TQDB_ASSIGN_OR_RETURN(result, collection->DeleteWhere(filter, options));
+      TQDB_ASSIGN_OR_RETURN(result, collection->DeleteWhere(*filter, options));
     } else {
       TQDB_ASSIGN_OR_RETURN(result, collection->Delete(AsSpan(request->ids()), options));
     }
@@ -354,10 +357,10 @@ grpc::Status TqdbService::Count(grpc::ServerContext* context, const v1::CountReq
     TQDB_RETURN_IF_ERROR(CheckStillWanted(*context));
     TQDB_ASSIGN_OR_RETURN(std::shared_ptr<Collection> collection,
                           database_->GetCollection(request->collection()));
-    Filter filter;
-    if (!request->filter().empty()) {
-      TQDB_ASSIGN_OR_RETURN(filter, Filter::Parse(request->filter()));
-    }
+    TQDB_ASSIGN_OR_RETURN(
+        const std::optional<Filter> given,
+        RequestFilter(request->filter(), request->has_filter_message(), request->filter_message()));
+    const Filter filter = given.value_or(Filter());
     TQDB_ASSIGN_OR_RETURN(const size_t count, collection->Count(filter));
     response->set_count(count);
     return absl::OkStatus();
@@ -371,10 +374,10 @@ grpc::Status TqdbService::Scroll(grpc::ServerContext* context, const v1::ScrollR
     TQDB_RETURN_IF_ERROR(CheckStillWanted(*context));
     TQDB_ASSIGN_OR_RETURN(std::shared_ptr<Collection> collection,
                           database_->GetCollection(request->collection()));
-    Filter filter;
-    if (!request->filter().empty()) {
-      TQDB_ASSIGN_OR_RETURN(filter, Filter::Parse(request->filter()));
-    }
+    TQDB_ASSIGN_OR_RETURN(
+        const std::optional<Filter> given,
+        RequestFilter(request->filter(), request->has_filter_message(), request->filter_message()));
+    const Filter filter = given.value_or(Filter());
     const size_t limit = request->limit() == 0 ? 100 : request->limit();
     TQDB_RETURN_IF_ERROR(response_budget_.CheckPlanned(std::min<size_t>(limit, collection->count()),
                                                        collection->dim(), request->with_vectors()));
@@ -421,10 +424,10 @@ grpc::Status TqdbService::UpdatePayload(grpc::ServerContext* context,
     }
     update.payload = request->payload();
     update.keys.assign(request->keys().begin(), request->keys().end());
-    std::optional<Filter> filter;
-    if (!request->filter().empty()) {
-      TQDB_ASSIGN_OR_RETURN(filter, Filter::Parse(request->filter()));
-    } else if (request->ids_size() == 0) {
+    TQDB_ASSIGN_OR_RETURN(
+        const std::optional<Filter> filter,
+        RequestFilter(request->filter(), request->has_filter_message(), request->filter_message()));
+    if (!filter.has_value() && request->ids_size() == 0) {
       return absl::InvalidArgumentError("give the ids or a filter of the payloads to update");
     }
     TQDB_ASSIGN_OR_RETURN(

@@ -193,5 +193,65 @@ TEST(FilterRpcTest, ScrollUpdatePayloadsAndDeleteByFilter) {
             grpc::StatusCode::INVALID_ARGUMENT);  // an empty filter deletes nothing by accident
 }
 
+TEST(FilterRpcTest, TheFilterMessageActsAsItsJsonText) {
+  testing::ScopedTempDir dir;
+  ServerProcess server(dir.path() + "/data");
+  v1::CreateCollectionResponse created;
+  ASSERT_TRUE(Call(&S::CreateCollection, server, testing::CreateRequest("c"), &created).ok());
+  v1::UpsertResponse upserted;
+  ASSERT_TRUE(Call(&S::Upsert, server, Points(), &upserted).ok());
+
+  // German and from 2005 on, or id 1: {"must": [lang = de], "should": [year >= 2005, has_id 1]}.
+  v1::Filter filter;
+  v1::FieldCondition* lang = filter.add_must()->mutable_field();
+  lang->set_key("lang");
+  lang->mutable_match()->set_keyword("de");
+  v1::FieldCondition* year = filter.add_should()->mutable_field();
+  year->set_key("year");
+  year->mutable_range()->mutable_gte()->set_number(2005);
+  filter.add_should()->mutable_has_id()->add_ids(1);
+  v1::CountRequest count;
+  count.set_collection("c");
+  *count.mutable_filter_message() = filter;
+  v1::CountResponse counted;
+  ASSERT_TRUE(Call(&S::Count, server, count, &counted).ok());
+  // Ids 0, 20, ... are German with years 2000 + id % 10 = 2000: none from 2005; id 1 is not
+  // German. So nothing, and the same from the JSON text.
+  EXPECT_EQ(counted.count(), 0u);
+  count.clear_filter_message();
+  count.set_filter(
+      R"({"must": [{"key": "lang", "match": {"value": "de"}}],
+          "should": [{"key": "year", "range": {"gte": 2005}}, {"has_id": [1]}]})");
+  ASSERT_TRUE(Call(&S::Count, server, count, &counted).ok());
+  EXPECT_EQ(counted.count(), 0u);
+  // Without the should clause: the 100 German points.
+  filter.clear_should();
+  count.clear_filter();
+  *count.mutable_filter_message() = filter;
+  ASSERT_TRUE(Call(&S::Count, server, count, &counted).ok());
+  EXPECT_EQ(counted.count(), 100u);
+  // Both forms at once, and a field condition without a test.
+  count.set_filter(kLangFilter);
+  EXPECT_EQ(Call(&S::Count, server, count, &counted).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  count.clear_filter();
+  count.mutable_filter_message()->add_must()->mutable_field()->set_key("year");
+  const grpc::Status bad = Call(&S::Count, server, count, &counted);
+  EXPECT_EQ(bad.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(bad.error_message().find("filter.must[1]"), std::string::npos) << bad.error_message();
+
+  // A search with the message.
+  v1::SearchRequest search;
+  search.set_collection("c");
+  const std::vector<float> query = testing::RandomUnitVectors(1, testing::kDim, 4);
+  search.mutable_query()->Add(query.begin(), query.end());
+  search.mutable_options()->set_k(5);
+  *search.mutable_options()->mutable_filter_message() = filter;
+  v1::SearchResponse found;
+  ASSERT_TRUE(Call(&S::Search, server, search, &found).ok());
+  ASSERT_EQ(found.hits_size(), 5);
+  for (const v1::Record& hit : found.hits()) EXPECT_EQ(hit.id() % 20, 0u);
+}
+
 }  // namespace
 }  // namespace tqdb

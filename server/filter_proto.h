@@ -1,0 +1,23 @@
+// A request's filter, given as JSON text (`filter`) or as a message (`filter_message`): both
+// become the JSON text the engine parses, so one parser checks both and its errors name the bad
+// part the same way.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "tqdb/filter.h"
+#include "tqdb/v1/tqdb.pb.h"
+
+namespace tqdb::server {
+
+// The filter of a request: nullopt when it gives none; InvalidArgument for both forms at once
+// or a bad filter.
+absl::StatusOr<std::optional<Filter>> RequestFilter(const std::string& json, bool has_message,
+                                                    const v1::Filter& message);
+
+// The JSON text of a filter message.
+std::string FilterMessageToJson(const v1::Filter& message);
+
+}  // namespace tqdb::server

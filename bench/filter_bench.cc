@@ -1,9 +1,10 @@
 // Filtered search on real vectors (issue "filtered search"): an integer payload field uniform
-// over 0..999, indexed, filtered by range to 0.1%, 1%, 10%, 50% and 99% of the rows; recall@10
-// against the exact filtered ground truth and single-query QPS (one thread) beside the unfiltered
-// search, flat and partitioned, with the plan each took; tqdb filtering after an unfiltered
-// search (the naive baseline); and, partitioned, native FAISS IVF{lists},PQ{m}x4fs,RFlat at
-// tqdb's default nprobe and HNSW32,Flat, both with an IDSelectorBitmap.
+// over 0..999, indexed, filtered by range to 0.1%, 1%, 10%, 50% and 99% of the rows, and a
+// keyword label of 100 with Zipf frequencies filtered by one label (VectorDBBench's cases);
+// recall@10 against the exact filtered ground truth and single-query QPS (one thread) beside the
+// unfiltered search, flat and partitioned, with the plan each took; tqdb filtering after an
+// unfiltered search (the naive baseline); and, partitioned, native FAISS IVF{lists},PQ{m}x4fs,RFlat
+// at tqdb's default nprobe and HNSW32,Flat, both with an IDSelectorBitmap.
 //   filter_bench [--data=glove-100.fvecs] [--rows=100000] [--queries=200] [--lists=0]
 #include <omp.h>
 
@@ -11,8 +12,10 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <numeric>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -43,6 +46,8 @@ ABSL_FLAG(std::string, limits, "1000,1,10,100,500,990",
 ABSL_FLAG(std::string, rerank_store, "disk", "tqdb's re-rank store: disk, f32, f16 or int8");
 ABSL_FLAG(bool, faiss, true, "with --lists: FAISS IVF-PQfs+RFlat and HNSW32,Flat beside tqdb");
 ABSL_FLAG(int, ef_search, 64, "FAISS HNSW efSearch");
+ABSL_FLAG(std::string, labels, "1,10,100",
+          "Zipf keyword cases: filter by the label of these ranks (1: the most common, ~19%)");
 ABSL_FLAG(std::string, csv, "", "also write the table here (for bench/plot_filter.py)");
 ABSL_FLAG(std::string, work_dir, "", "where the data directory goes (default: $TMPDIR)");
 
@@ -56,12 +61,36 @@ constexpr int kPasses = 2;  // per row; the last is timed
 
 uint64_t FieldOf(uint64_t id) { return (id * 7919) % 1000; }  // uniform over 0..999
 
-// Exact cosine top-10 among the rows whose field is below `limit`.
-std::vector<uint64_t> Truth(const DenseDataset& data, size_t n, const float* query, int limit) {
+// One filter measured: its JSON (empty: none), which ids pass, and the share passing.
+struct FilterCase {
+  std::string name;  // the "passing" column
+  std::string json;
+  std::function<bool(uint64_t)> passes;
+  double percent = 100;
+};
+
+// A Zipf (s = 1) label of 100 for each id, "l1" the most common (about 19%).
+std::vector<int> ZipfLabels(size_t n) {
+  std::vector<double> cumulative;
+  double total = 0;
+  for (int rank = 1; rank <= 100; ++rank) cumulative.push_back(total += 1.0 / rank);
+  std::vector<int> labels(n);
+  std::mt19937_64 gen(17);
+  std::uniform_real_distribution<double> unit(0, total);
+  for (int& label : labels) {
+    label = 1 + static_cast<int>(std::lower_bound(cumulative.begin(), cumulative.end(), unit(gen)) -
+                                 cumulative.begin());
+  }
+  return labels;
+}
+
+// Exact cosine top-10 among the rows that pass.
+std::vector<uint64_t> Truth(const DenseDataset& data, size_t n, const float* query,
+                            const std::function<bool(uint64_t)>& passes) {
   const size_t d = data.dim;
   std::vector<std::pair<double, uint64_t>> scored;
   for (uint64_t id = 0; id < n; ++id) {
-    if (static_cast<int>(FieldOf(id)) >= limit) continue;
+    if (!passes(id)) continue;
     const float* v = &data.values[id * d];
     double dot = 0, norm = 0;
     for (size_t j = 0; j < d; ++j) {
@@ -118,11 +147,13 @@ int Run() {
   auto collection = *db->CreateCollection(config);
   std::vector<uint64_t> ids(n);
   std::iota(ids.begin(), ids.end(), 0);
+  const std::vector<int> labels = ZipfLabels(n);
   for (size_t first = 0; first < n; first += 10000) {
     const size_t count = std::min<size_t>(10000, n - first);
     std::vector<std::string> payloads;
     for (size_t i = first; i < first + count; ++i) {
-      payloads.push_back(absl::StrCat(R"({"field": )", FieldOf(i), "}"));
+      payloads.push_back(
+          absl::StrCat(R"({"field": )", FieldOf(i), R"(, "label": "l)", labels[i], R"("})"));
     }
     absl::Status status =
         collection
@@ -134,7 +165,10 @@ int Run() {
       return 1;
     }
   }
-  if (!collection->CreatePayloadIndex({"field", PayloadIndexType::kInteger}).ok()) return 1;
+  if (!collection->CreatePayloadIndex({"field", PayloadIndexType::kInteger}).ok() ||
+      !collection->CreatePayloadIndex({"label", PayloadIndexType::kKeyword}).ok()) {
+    return 1;
+  }
   // RocksDB's flushes and compactions after the load would otherwise share the cores with the
   // first rows measured.
   if (!collection->Compact().ok()) return 1;
@@ -171,28 +205,48 @@ int Run() {
     }
     std::fprintf(csv, "method,passing_percent,plan,recall_at_10,qps\n");
   }
-  auto row = [&](const std::string& method, int limit, const char* plan_name, int nprobe,
+  auto row = [&](const std::string& method, const FilterCase& c, const char* plan_name, int nprobe,
                  double recall, double qps, double filter_ms) {
-    if (limit == 1000) unfiltered_qps[method] = qps;
+    const bool unfiltered = c.json.empty();
+    if (unfiltered) unfiltered_qps[method] = qps;
     if (csv != nullptr) {
-      std::fprintf(csv, "\"%s\",%g,%s,%.4f,%.1f\n", method.c_str(), limit / 10.0, plan_name, recall,
+      std::fprintf(csv, "\"%s\",%g,%s,%.4f,%.1f\n", method.c_str(), c.percent, plan_name, recall,
                    qps);
     }
     const double base = unfiltered_qps.count(method) ? unfiltered_qps[method] : 0;
     // Negative nprobe and filter_ms: not applicable to the method.
-    std::printf("| %s | %s | %s | %s | %.4f | %.0f | %s | %s |\n", method.c_str(),
-                limit == 1000 ? "100% (no filter)" : absl::StrCat(limit / 10.0, "%").c_str(),
+    std::printf("| %s | %s | %s | %s | %.4f | %.0f | %s | %s |\n", method.c_str(), c.name.c_str(),
                 plan_name, nprobe < 0 ? "-" : absl::StrCat(nprobe).c_str(), recall, qps,
                 base > 0 ? absl::StrFormat("%.2f", qps / base).c_str() : "-",
-                limit == 1000 || filter_ms < 0 ? "-" : absl::StrFormat("%.3f", filter_ms).c_str());
+                unfiltered || filter_ms < 0 ? "-" : absl::StrFormat("%.3f", filter_ms).c_str());
   };
+  std::vector<FilterCase> cases;
   for (int limit : bench::ParseIntList(absl::GetFlag(FLAGS_limits))) {
-    const std::string json =
-        absl::StrCat(R"({"must": [{"key": "field", "range": {"lt": )", limit, "}}]}");
-    const Filter filter = *Filter::Parse(json);
+    FilterCase c;
+    c.percent = limit / 10.0;
+    c.passes = [limit](uint64_t id) { return static_cast<int>(FieldOf(id)) < limit; };
+    if (limit >= 1000) {
+      c.name = "100% (no filter)";
+    } else {
+      c.name = absl::StrCat(c.percent, "%");
+      c.json = absl::StrCat(R"({"must": [{"key": "field", "range": {"lt": )", limit, "}}]}");
+    }
+    cases.push_back(std::move(c));
+  }
+  for (int rank : bench::ParseIntList(absl::GetFlag(FLAGS_labels))) {
+    FilterCase c;
+    c.passes = [&labels, rank](uint64_t id) { return labels[id] == rank; };
+    c.percent = 100.0 * std::count(labels.begin(), labels.end(), rank) / n;
+    c.name = absl::StrFormat("label l%d (%.2f%%)", rank, c.percent);
+    c.json = absl::StrCat(R"({"must": [{"key": "label", "match": {"value": "l)", rank, R"("}}]})");
+    cases.push_back(std::move(c));
+  }
+  for (const FilterCase& c : cases) {
+    const bool filtered = !c.json.empty();
+    const Filter filter = filtered ? *Filter::Parse(c.json) : Filter();
     std::vector<std::vector<uint64_t>> truths;
     for (size_t q = 0; q < nq; ++q) {
-      truths.push_back(Truth(*data, n, &data->values[(n + q) * d], limit));
+      truths.push_back(Truth(*data, n, &data->values[(n + q) * d], c.passes));
     }
     auto recall_of = [&](size_t q, auto&& ids) {
       double found = 0;
@@ -205,7 +259,7 @@ int Run() {
     SearchOptions options;
     options.k = 10;
     options.rerank = true;
-    if (limit < 1000) options.filter = &filter;
+    if (filtered) options.filter = &filter;
     SearchPlan plan;
     options.plan = &plan;
     // Every row runs its queries twice and times the second pass: the first warms RocksDB's
@@ -236,9 +290,8 @@ int Run() {
       if (!collection->Count(filter).ok()) return 1;
     }
     const double filter_ms = 1e3 * SecondsSince(count_start) / kCounts;
-    row(tqdb_name, limit, limit == 1000 ? "-" : plan.name, plan.nprobe, found / (10.0 * nq), qps,
-        filter_ms);
-    if (limit < 1000) {
+    row(tqdb_name, c, filtered ? plan.name : "-", plan.nprobe, found / (10.0 * nq), qps, filter_ms);
+    if (filtered) {
       // The naive baseline: an unfiltered search, then the points that fail dropped.
       SearchOptions unfiltered = options;
       unfiltered.filter = nullptr;
@@ -250,20 +303,20 @@ int Run() {
               *collection->Search(absl::MakeConstSpan(&data->values[(n + q) * d], d), unfiltered);
           std::vector<uint64_t> ids;
           for (const Record& r : records) {
-            if (static_cast<int>(FieldOf(r.id)) < limit) ids.push_back(r.id);
+            if (c.passes(r.id)) ids.push_back(r.id);
           }
           found += recall_of(q, ids);
         }
         qps = nq / SecondsSince(start);
       }
-      row("tqdb, filter after search", limit, "-", -1, found / (10.0 * nq), qps, -1);
+      row("tqdb, filter after search", c, "-", -1, found / (10.0 * nq), qps, -1);
     } else {
       unfiltered_qps["tqdb, filter after search"] = qps;
     }
 #ifdef TQDB_FILTER_BENCH_FAISS
     std::vector<uint8_t> bitmap(n / 8 + 1, 0);
     for (uint64_t id = 0; id < n; ++id) {
-      if (static_cast<int>(FieldOf(id)) < limit) bitmap[id / 8] |= uint8_t(1) << (id % 8);
+      if (c.passes(id)) bitmap[id / 8] |= uint8_t(1) << (id % 8);
     }
     for (const auto& index : faiss_indexes) {
       bool refused = false;
@@ -272,19 +325,18 @@ int Run() {
         start = Clock::now();
         for (size_t q = 0; q < nq && !refused; ++q) {
           const std::vector<int64_t> ids =
-              index->Search(&data->values[(n + q) * d], 10, limit < 1000 ? &bitmap : nullptr);
+              index->Search(&data->values[(n + q) * d], 10, filtered ? &bitmap : nullptr);
           refused = ids.empty();
           found += recall_of(q, ids);
         }
         qps = nq / SecondsSince(start);
       }
       if (refused) {
-        std::printf("| %s | %.1f%% | FAISS refused the selector | | | | | |\n",
-                    index->name().c_str(), limit / 10.0);
+        std::printf("| %s | %s | FAISS refused the selector | | | | | |\n", index->name().c_str(),
+                    c.name.c_str());
         continue;
       }
-      row(index->name(), limit, limit == 1000 ? "-" : "IDSelectorBitmap", -1, found / (10.0 * nq),
-          qps, -1);
+      row(index->name(), c, filtered ? "IDSelectorBitmap" : "-", -1, found / (10.0 * nq), qps, -1);
     }
 #endif
   }

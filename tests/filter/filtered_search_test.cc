@@ -463,6 +463,47 @@ TEST(FilterParseTest, BadFiltersNameTheBadPart) {
   EXPECT_NE(Filter::Parse(wide + "]}").status().message().find("more than"), std::string::npos);
 }
 
+TEST(FilterParseTest, OneTextPerFilterWhateverItsSpacingAndKeyOrder) {
+  const Filter a = *Filter::Parse(R"({"must": [{"key": "a", "range": {"gt": 1, "lt": 5}}]})");
+  const Filter b = *Filter::Parse(R"(  {"must":[{"range":{"lt":5,"gt":1},"key":"a"}]}  )");
+  const Filter c = *Filter::Parse(R"({"must": [{"key": "a", "range": {"gt": 1, "lt": 6}}]})");
+  EXPECT_EQ(a.text, b.text);
+  EXPECT_NE(a.text, c.text);
+  EXPECT_TRUE(Filter().text.empty());
+}
+
+TEST_F(FilteredSearchTest, ARepeatedFilterSeesEveryWrite) {
+  // The passing set is cached per filter text and collection state: a write in between must
+  // show in the next count and search with the same filter.
+  ScopedTempDir dir;
+  auto db = *Database::Open(dir.path());
+  auto collection = *db->CreateCollection(MakeCollectionConfig("c", kDim, 4));
+  std::vector<std::string> payloads(kPoints, R"({"tag": "a"})");
+  ASSERT_TRUE(collection->Upsert(ids_, vectors_, payloads).ok());
+  ASSERT_TRUE(collection->CreatePayloadIndex({"tag", PayloadIndexType::kKeyword}).ok());
+  const Filter b = *Filter::Parse(R"({"must": [{"key": "tag", "match": {"value": "b"}}]})");
+  SearchOptions options;
+  options.k = 5;
+  options.filter = &b;
+  for (uint64_t round = 0; round < 3; ++round) {
+    EXPECT_EQ(*collection->Count(b), round);
+    EXPECT_EQ(*collection->Count(b), round);  // the cached set
+    EXPECT_EQ(collection->Search(absl::MakeConstSpan(vectors_).subspan(0, kDim), options)->size(),
+              round);
+    ASSERT_TRUE(collection
+                    ->Upsert({round}, absl::MakeConstSpan(vectors_).subspan(round * kDim, kDim),
+                             {R"({"tag": "b"})"})
+                    .ok());
+  }
+  PayloadUpdate back;
+  back.kind = PayloadUpdate::Kind::kSet;
+  back.payload = R"({"tag": "a"})";
+  ASSERT_TRUE(collection->UpdatePayloads(back, {0}, nullptr).ok());
+  EXPECT_EQ(*collection->Count(b), 2u);
+  ASSERT_TRUE(collection->Delete({1}).ok());
+  EXPECT_EQ(*collection->Count(b), 1u);
+}
+
 TEST(FilterParseTest, ConditionsOnAnIndexedFieldMustFitItsType) {
   ScopedTempDir dir;
   auto db = *Database::Open(dir.path());

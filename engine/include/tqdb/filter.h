@@ -52,6 +52,10 @@ struct FilterCondition {
 
 struct Filter {
   std::vector<FilterCondition> must, should, must_not;
+  // The parsed JSON written back compactly with sorted keys (one text per filter, whatever the
+  // spacing and key order it was given in); empty for a filter not made by Parse. Collections
+  // key their cache of passing sets by it.
+  std::string text;
 
   bool empty() const { return must.empty() && should.empty() && must_not.empty(); }
   // Parses and checks a filter; InvalidArgument naming the bad part ("filter.must[1].range:

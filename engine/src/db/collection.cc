@@ -140,6 +140,7 @@ absl::Status CollectionImpl::Load(std::vector<float> center) {
   index_ = std::move(index);
   rerank_vectors_ = std::move(rerank_vectors);
   payload_index_ = std::move(payload_index);
+  ++state_version_;
   snapshot_ = store_.Snapshot();
   return absl::OkStatus();
 }
@@ -191,6 +192,7 @@ absl::Status CollectionImpl::Commit(storage::CollectionStore::Batch* batch, Dura
   WriterLock lock(index_mu_);
   apply();
   snapshot_ = store_.Snapshot();
+  ++state_version_;
   return absl::OkStatus();
 }
 

@@ -15,6 +15,8 @@ namespace tqdb {
 namespace {
 
 constexpr size_t kPayloadReadChunk = 4096;
+// Passing sets kept per collection for filters used again before the next write.
+constexpr size_t kFilterCacheEntries = 8;
 // A partitioned filtered scan probes nprobe / share^kNprobeExponent lists: the filtered top-k
 // are about the unfiltered top-(k / share), whose lists grow slower than their number. On all
 // GloVe at 512 lists (filter_bench, re-rank from RocksDB), 0.3 kept recall@10 at 0.993-0.999
@@ -70,11 +72,37 @@ absl::StatusOr<IdSet> CollectionImpl::PassingIds(const Filter& filter) const {
   return passing;
 }
 
+absl::StatusOr<std::shared_ptr<const FilterMatch>> CollectionImpl::MatchFilter(
+    const Filter& filter) const {
+  if (!filter.text.empty()) {
+    MutexLock lock(filter_cache_mu_);
+    for (const CachedMatch& cached : filter_cache_) {
+      if (cached.state_version == state_version_ && cached.filter_text == filter.text) {
+        return cached.match;
+      }
+    }
+  }
+  TQDB_ASSIGN_OR_RETURN(IdSet passing, PassingIds(filter));
+  auto match = std::make_shared<const FilterMatch>(std::move(passing));
+  if (!filter.text.empty()) {
+    MutexLock lock(filter_cache_mu_);
+    // Entries of older states can never be used again.
+    filter_cache_.erase(std::remove_if(filter_cache_.begin(), filter_cache_.end(),
+                                       [&](const CachedMatch& cached) {
+                                         return cached.state_version != state_version_;
+                                       }),
+                        filter_cache_.end());
+    if (filter_cache_.size() >= kFilterCacheEntries) filter_cache_.erase(filter_cache_.begin());
+    filter_cache_.push_back({filter.text, state_version_, match});
+  }
+  return match;
+}
+
 absl::StatusOr<size_t> CollectionImpl::Count(const Filter& filter) const {
   TQDB_RETURN_IF_ERROR(CheckLive());
   ReaderLock lock(index_mu_);
-  TQDB_ASSIGN_OR_RETURN(const IdSet passing, PassingIds(filter));
-  return passing.cardinality();
+  TQDB_ASSIGN_OR_RETURN(const std::shared_ptr<const FilterMatch> match, MatchFilter(filter));
+  return match->passing().cardinality();
 }
 
 absl::Status CollectionImpl::ScoreEachPassing(absl::Span<const float> queries, const IdSet& passing,
@@ -114,11 +142,11 @@ absl::Status CollectionImpl::ScoreEachPassing(absl::Span<const float> queries, c
 }
 
 absl::StatusOr<std::vector<std::vector<SearchHit>>> CollectionImpl::ScanFiltered(
-    absl::Span<const float> queries, const SearchOptions& options, const IdSet& passing,
+    absl::Span<const float> queries, const SearchOptions& options, const FilterMatch& match,
     SearchPlan* plan) const {
   const size_t n = index_->size();
   const double share = static_cast<double>(plan->passing) / static_cast<double>(n);
-  const PassingIdSelector selector(passing, payload_index_.ids());
+  const PassingIdSelector& selector = match.Selector(payload_index_.ids());
   IvfSearchParameters scan = IndexParametersOf(options);
   if (const auto* ivf = dynamic_cast<const IvfIndex*>(index_.get()); ivf != nullptr) {
     // Probe more lists as fewer points pass, so recall does not collapse at 1%.
@@ -177,18 +205,19 @@ absl::StatusOr<std::vector<std::vector<Record>>> CollectionImpl::SearchFiltered(
     // One index state for the filter, the scan and the snapshot the records come from.
     ReaderLock lock(index_mu_);
     view = snapshot_;
-    TQDB_ASSIGN_OR_RETURN(const IdSet passing, PassingIds(*options.filter));
-    plan.passing = passing.cardinality();
+    TQDB_ASSIGN_OR_RETURN(const std::shared_ptr<const FilterMatch> match,
+                          MatchFilter(*options.filter));
+    plan.passing = match->passing().cardinality();
     if (plan.passing == 0) {
       plan.name = "none-pass";
       rerank_from_disk = false;
     } else if (config_.store_vectors &&
                ExactIsCheaper(plan.passing, index_->size(), rerank_vectors_ != nullptr)) {
       plan.name = "exact";  // few pass: each scored exactly, from memory or RocksDB
-      TQDB_RETURN_IF_ERROR(ScoreEachPassing(queries, passing, options.k, view, &hits));
+      TQDB_RETURN_IF_ERROR(ScoreEachPassing(queries, match->passing(), options.k, view, &hits));
       rerank_from_disk = false;
     } else {
-      TQDB_ASSIGN_OR_RETURN(hits, ScanFiltered(queries, options, passing, &plan));
+      TQDB_ASSIGN_OR_RETURN(hits, ScanFiltered(queries, options, *match, &plan));
       if (options.rerank && rerank_vectors_ != nullptr) {
         TQDB_RETURN_IF_ERROR(RerankFromMemory(queries, options, &hits));
         rerank_from_disk = false;

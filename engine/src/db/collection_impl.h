@@ -24,6 +24,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_set.h"
 #include "db/background_jobs.h"
+#include "db/filter_selector.h"
 #include "db/payload_index.h"
 #include "db/rerank_vectors.h"
 #include "db/segment_writer.h"
@@ -178,6 +179,10 @@ class CollectionImpl final : public Collection {
   // answer.
   absl::StatusOr<IdSet> PassingIds(const Filter& filter) const
       ABSL_SHARED_LOCKS_REQUIRED(index_mu_);
+  // PassingIds through a small cache keyed by the filter's text and the index state: the same
+  // filter over many queries (one tenant, one document set) is evaluated once per write.
+  absl::StatusOr<std::shared_ptr<const FilterMatch>> MatchFilter(const Filter& filter) const
+      ABSL_SHARED_LOCKS_REQUIRED(index_mu_);
   // SearchBatch under a filter, by one of three plans: every passing point scored from its
   // floats, best `k` per query ("exact", ScoreEachPassing); the index scanned with the passing
   // ids checked per slot ("filtered-scan"), or, when nearly all pass, scanned for more
@@ -190,7 +195,7 @@ class CollectionImpl final : public Collection {
       ABSL_SHARED_LOCKS_REQUIRED(index_mu_);
   absl::StatusOr<std::vector<std::vector<SearchHit>>> ScanFiltered(absl::Span<const float> queries,
                                                                    const SearchOptions& options,
-                                                                   const IdSet& passing,
+                                                                   const FilterMatch& match,
                                                                    SearchPlan* plan) const
       ABSL_SHARED_LOCKS_REQUIRED(index_mu_);
   // Fills vectors and payloads of the found `records` as of `view`.
@@ -245,6 +250,15 @@ class CollectionImpl final : public Collection {
   storage::ReadView snapshot_ ABSL_GUARDED_BY(index_mu_);
   // The stored ids and the payload indexes; they change with the index, in the same commits.
   PayloadIndex payload_index_ ABSL_GUARDED_BY(index_mu_);
+  // Bumped with every committed change (Commit, Load): the cache below is of one state.
+  uint64_t state_version_ ABSL_GUARDED_BY(index_mu_) = 0;
+  struct CachedMatch {
+    std::string filter_text;
+    uint64_t state_version = 0;
+    std::shared_ptr<const FilterMatch> match;
+  };
+  mutable Mutex filter_cache_mu_ ABSL_ACQUIRED_AFTER(index_mu_);
+  mutable std::vector<CachedMatch> filter_cache_ ABSL_GUARDED_BY(filter_cache_mu_);  // newest last
   // CreatePayloadIndex is building one (one at a time).
   bool building_payload_index_ ABSL_GUARDED_BY(write_mu_) = false;
 };

@@ -5,8 +5,10 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
+#include "absl/base/call_once.h"
 #include "absl/container/flat_hash_set.h"
 #include "db/payload_index.h"
 #include "tqdb/id_selector.h"
@@ -23,7 +25,7 @@ class PassingIdSelector final : public IdSelector {
     const IdSet& marked_source = inverted_ ? complement : passing;
     const uint64_t marked = marked_source.cardinality();
     const uint64_t largest = marked_source.Maximum();
-    // Bits while they take at most 64 per marked id (and 1 MiB for any set).
+    // Bits while they take at most 8 words (512 bits) per marked id, or 1 MiB in all.
     if (largest / 64 <= marked * 8 + (uint64_t{1} << 17)) {
       bits_.assign(largest / 64 + 1, 0);
       marked_source.ForEach([&](uint64_t id) { bits_[id / 64] |= uint64_t{1} << (id % 64); });
@@ -64,6 +66,24 @@ class PassingIdSelector final : public IdSelector {
   bool dense_ = false;
   std::vector<uint64_t> bits_;
   absl::flat_hash_set<uint64_t> set_;
+};
+
+// The points passing one filter in one state of a collection, and the selector a filtered scan
+// checks, built on first use (thread-safe: searches share a cached match).
+class FilterMatch {
+ public:
+  explicit FilterMatch(IdSet passing) : passing_(std::move(passing)) {}
+  const IdSet& passing() const { return passing_; }
+  // `all`: the collection's stored ids in the same state.
+  const PassingIdSelector& Selector(const IdSet& all) const {
+    absl::call_once(once_, [&] { selector_ = std::make_unique<PassingIdSelector>(passing_, all); });
+    return *selector_;
+  }
+
+ private:
+  const IdSet passing_;
+  mutable absl::once_flag once_;
+  mutable std::unique_ptr<PassingIdSelector> selector_;
 };
 
 }  // namespace tqdb

@@ -207,6 +207,7 @@ absl::StatusOr<Filter> Filter::Parse(std::string_view json) {
   Parser parser;
   absl::Status status = parser.Clauses(parsed, "filter", 0, &filter);
   if (!status.ok()) return status;
+  filter.text = parsed.dump();
   return filter;
 }
 

@@ -85,15 +85,15 @@ absl::StatusOr<std::shared_ptr<const FilterMatch>> CollectionImpl::MatchFilter(
   TQDB_ASSIGN_OR_RETURN(IdSet passing, PassingIds(filter));
   auto match = std::make_shared<const FilterMatch>(std::move(passing));
   if (!filter.text.empty()) {
+    const uint64_t version = state_version_;
     MutexLock lock(filter_cache_mu_);
     // Entries of older states can never be used again.
-    filter_cache_.erase(std::remove_if(filter_cache_.begin(), filter_cache_.end(),
-                                       [&](const CachedMatch& cached) {
-                                         return cached.state_version != state_version_;
-                                       }),
-                        filter_cache_.end());
+    filter_cache_.erase(
+        std::remove_if(filter_cache_.begin(), filter_cache_.end(),
+                       [&](const CachedMatch& cached) { return cached.state_version != version; }),
+        filter_cache_.end());
     if (filter_cache_.size() >= kFilterCacheEntries) filter_cache_.erase(filter_cache_.begin());
-    filter_cache_.push_back({filter.text, state_version_, match});
+    filter_cache_.push_back({filter.text, version, match});
   }
   return match;
 }

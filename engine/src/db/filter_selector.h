@@ -8,10 +8,10 @@
 #include <memory>
 #include <vector>
 
-#include "absl/base/call_once.h"
 #include "absl/container/flat_hash_set.h"
 #include "db/payload_index.h"
 #include "tqdb/id_selector.h"
+#include "tqdb/mutex.h"
 
 namespace tqdb {
 
@@ -69,21 +69,22 @@ class PassingIdSelector final : public IdSelector {
 };
 
 // The points passing one filter in one state of a collection, and the selector a filtered scan
-// checks, built on first use (thread-safe: searches share a cached match).
+// checks, built on first use (searches share a cached match, hence the lock).
 class FilterMatch {
  public:
   explicit FilterMatch(IdSet passing) : passing_(std::move(passing)) {}
   const IdSet& passing() const { return passing_; }
-  // `all`: the collection's stored ids in the same state.
+  // `all`: the collection's stored ids in the same state. The selector lives as long as this.
   const PassingIdSelector& Selector(const IdSet& all) const {
-    absl::call_once(once_, [&] { selector_ = std::make_unique<PassingIdSelector>(passing_, all); });
+    MutexLock lock(mu_);
+    if (selector_ == nullptr) selector_ = std::make_unique<PassingIdSelector>(passing_, all);
     return *selector_;
   }
 
  private:
   const IdSet passing_;
-  mutable absl::once_flag once_;
-  mutable std::unique_ptr<PassingIdSelector> selector_;
+  mutable Mutex mu_;
+  mutable std::unique_ptr<PassingIdSelector> selector_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace tqdb

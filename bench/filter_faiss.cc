@@ -26,10 +26,13 @@ std::vector<float> Normalized(const float* rows, size_t n, int d) {
   return out;
 }
 
-class IvfPqRefine final : public FilteredFaissIndex {
+// One FAISS index searched one query at a time with its kind's parameters and the selector.
+class FaissFiltered final : public FilteredFaissIndex {
  public:
-  IvfPqRefine(std::string name, std::unique_ptr<faiss::Index> index, int nprobe)
-      : name_(std::move(name)), index_(std::move(index)), nprobe_(nprobe) {}
+  enum class Kind { kIvfRefine, kHnsw };
+  // `knob`: nprobe (IVF) or efSearch (HNSW).
+  FaissFiltered(std::string name, std::unique_ptr<faiss::Index> index, Kind kind, int knob)
+      : name_(std::move(name)), index_(std::move(index)), kind_(kind), knob_(knob) {}
   const std::string& name() const override { return name_; }
   std::vector<int64_t> Search(const float* query, int k,
                               const std::vector<uint8_t>* bitmap) const override {
@@ -38,18 +41,23 @@ class IvfPqRefine final : public FilteredFaissIndex {
       selector = std::make_unique<faiss::IDSelectorBitmap>(bitmap->size(), bitmap->data());
     }
     faiss::SearchParametersIVF ivf;
-    ivf.nprobe = nprobe_;
+    ivf.nprobe = knob_;
     ivf.sel = selector.get();
     faiss::IndexRefineSearchParameters refine;
     refine.k_factor = 10;  // 100 candidates re-ranked at k = 10
     refine.base_index_params = &ivf;
     refine.sel = selector.get();
+    faiss::SearchParametersHNSW hnsw;
+    hnsw.efSearch = knob_;
+    hnsw.sel = selector.get();
+    const faiss::SearchParameters* params =
+        kind_ == Kind::kIvfRefine ? static_cast<const faiss::SearchParameters*>(&refine) : &hnsw;
     std::vector<float> distances(k);
     std::vector<faiss::idx_t> labels(k);
     try {
-      index_->search(1, query, k, distances.data(), labels.data(), &refine);
+      index_->search(1, query, k, distances.data(), labels.data(), params);
     } catch (const faiss::FaissException& e) {
-      return {};
+      return {};  // FAISS refused the selector with this index
     }
     return std::vector<int64_t>(labels.begin(), labels.end());
   }
@@ -57,37 +65,8 @@ class IvfPqRefine final : public FilteredFaissIndex {
  private:
   std::string name_;
   std::unique_ptr<faiss::Index> index_;
-  int nprobe_;
-};
-
-class Hnsw final : public FilteredFaissIndex {
- public:
-  Hnsw(std::string name, std::unique_ptr<faiss::Index> index, int ef_search)
-      : name_(std::move(name)), index_(std::move(index)), ef_search_(ef_search) {}
-  const std::string& name() const override { return name_; }
-  std::vector<int64_t> Search(const float* query, int k,
-                              const std::vector<uint8_t>* bitmap) const override {
-    std::unique_ptr<faiss::IDSelectorBitmap> selector;
-    if (bitmap != nullptr) {
-      selector = std::make_unique<faiss::IDSelectorBitmap>(bitmap->size(), bitmap->data());
-    }
-    faiss::SearchParametersHNSW params;
-    params.efSearch = ef_search_;
-    params.sel = selector.get();
-    std::vector<float> distances(k);
-    std::vector<faiss::idx_t> labels(k);
-    try {
-      index_->search(1, query, k, distances.data(), labels.data(), &params);
-    } catch (const faiss::FaissException& e) {
-      return {};
-    }
-    return std::vector<int64_t>(labels.begin(), labels.end());
-  }
-
- private:
-  std::string name_;
-  std::unique_ptr<faiss::Index> index_;
-  int ef_search_;
+  Kind kind_;
+  int knob_;
 };
 
 }  // namespace
@@ -111,14 +90,13 @@ std::vector<std::unique_ptr<FilteredFaissIndex>> MakeFilteredFaissIndexes(const 
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     std::printf("FAISS %s built in %.1f s\n", description.c_str(), seconds);
-    const std::string name = description == ivf
-                                 ? absl::StrCat("FAISS ", description, " nprobe ", nprobe)
-                                 : absl::StrCat("FAISS ", description, " efSearch ", ef_search);
-    if (description == ivf) {
-      out.push_back(std::make_unique<IvfPqRefine>(name, std::move(index), nprobe));
-    } else {
-      out.push_back(std::make_unique<Hnsw>(name, std::move(index), ef_search));
-    }
+    const bool is_ivf = description == ivf;
+    const std::string name = is_ivf ? absl::StrCat("FAISS ", description, " nprobe ", nprobe)
+                                    : absl::StrCat("FAISS ", description, " efSearch ", ef_search);
+    out.push_back(std::make_unique<FaissFiltered>(
+        name, std::move(index),
+        is_ivf ? FaissFiltered::Kind::kIvfRefine : FaissFiltered::Kind::kHnsw,
+        is_ivf ? nprobe : ef_search));
   }
   return out;
 }

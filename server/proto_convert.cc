@@ -160,8 +160,7 @@ absl::StatusOr<SearchOptions> FromProto(const v1::SearchOptions& proto) {
 
 absl::Status FilterFromProto(const v1::SearchOptions& proto, std::optional<Filter>* filter,
                              SearchPlan* plan, SearchOptions* options) {
-  TQDB_ASSIGN_OR_RETURN(
-      *filter, RequestFilter(proto.filter(), proto.has_filter_message(), proto.filter_message()));
+  TQDB_ASSIGN_OR_RETURN(*filter, RequestFilter(proto));
   if (filter->has_value()) options->filter = &**filter;
   if (proto.explain()) options->plan = plan;
   return absl::OkStatus();

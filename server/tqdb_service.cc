@@ -266,9 +266,7 @@ grpc::Status TqdbService::Delete(grpc::ServerContext* context, const v1::DeleteR
     TQDB_RETURN_IF_ERROR(CheckStillWanted(*context));
     TQDB_ASSIGN_OR_RETURN(WriteOptions options, WriteOptionsFromProto(request->durability()));
     WriteResult result;
-    TQDB_ASSIGN_OR_RETURN(
-        const std::optional<Filter> filter,
-        RequestFilter(request->filter(), request->has_filter_message(), request->filter_message()));
+    TQDB_ASSIGN_OR_RETURN(const std::optional<Filter> filter, RequestFilter(*request));
     if (filter.has_value()) {
       if (request->ids_size() > 0) {
         return absl::InvalidArgumentError("give ids or a filter to delete, not both");
@@ -357,10 +355,7 @@ grpc::Status TqdbService::Count(grpc::ServerContext* context, const v1::CountReq
     TQDB_RETURN_IF_ERROR(CheckStillWanted(*context));
     TQDB_ASSIGN_OR_RETURN(std::shared_ptr<Collection> collection,
                           database_->GetCollection(request->collection()));
-    TQDB_ASSIGN_OR_RETURN(
-        const std::optional<Filter> given,
-        RequestFilter(request->filter(), request->has_filter_message(), request->filter_message()));
-    const Filter filter = given.value_or(Filter());
+    TQDB_ASSIGN_OR_RETURN(const Filter filter, RequestFilterOrAll(*request));
     TQDB_ASSIGN_OR_RETURN(const size_t count, collection->Count(filter));
     response->set_count(count);
     return absl::OkStatus();
@@ -374,10 +369,7 @@ grpc::Status TqdbService::Scroll(grpc::ServerContext* context, const v1::ScrollR
     TQDB_RETURN_IF_ERROR(CheckStillWanted(*context));
     TQDB_ASSIGN_OR_RETURN(std::shared_ptr<Collection> collection,
                           database_->GetCollection(request->collection()));
-    TQDB_ASSIGN_OR_RETURN(
-        const std::optional<Filter> given,
-        RequestFilter(request->filter(), request->has_filter_message(), request->filter_message()));
-    const Filter filter = given.value_or(Filter());
+    TQDB_ASSIGN_OR_RETURN(const Filter filter, RequestFilterOrAll(*request));
     const size_t limit = request->limit() == 0 ? 100 : request->limit();
     TQDB_RETURN_IF_ERROR(response_budget_.CheckPlanned(std::min<size_t>(limit, collection->count()),
                                                        collection->dim(), request->with_vectors()));
@@ -424,9 +416,7 @@ grpc::Status TqdbService::UpdatePayload(grpc::ServerContext* context,
     }
     update.payload = request->payload();
     update.keys.assign(request->keys().begin(), request->keys().end());
-    TQDB_ASSIGN_OR_RETURN(
-        const std::optional<Filter> filter,
-        RequestFilter(request->filter(), request->has_filter_message(), request->filter_message()));
+    TQDB_ASSIGN_OR_RETURN(const std::optional<Filter> filter, RequestFilter(*request));
     if (!filter.has_value() && request->ids_size() == 0) {
       return absl::InvalidArgumentError("give the ids or a filter of the payloads to update");
     }

@@ -5,7 +5,9 @@
 // for 32 MiB, half its write buffer, and never resumed). Filled again and SIGKILLed, the server
 // restarts on the full disk with every acknowledged vector, and freeing the second ballast brings
 // writes back there too.
+#include <fcntl.h>
 #include <sys/mount.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -198,6 +200,72 @@ TEST(SmallDiskTest, ARestartOnAFullDiskReplaysALogLongerThanAMemtable) {
   ASSERT_EQ(got.records_size(), 1);
   EXPECT_TRUE(got.records(0).found());
   EXPECT_EQ(got.records(0).vector_size(), kDim);
+}
+
+// Runs tqdb-server on `data` expecting it to refuse to start; returns its stderr (empty when it
+// did start, after stopping it).
+std::string RefusedStart(const std::string& data, const std::string& log) {
+  const pid_t pid = fork();
+  if (pid == 0) {
+    const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    dup2(fd, STDERR_FILENO);
+    std::string binary = testing::ServerBinary(), dir = "--data_dir=" + data,
+                listen = "--listen=127.0.0.1:0", buffer = "--write_buffer_mb=8";
+    char* argv[] = {binary.data(), dir.data(), listen.data(), buffer.data(), nullptr};
+    execv(argv[0], argv);
+    _exit(127);
+  }
+  int status = 0;
+  for (int i = 0; i < 300 && waitpid(pid, &status, WNOHANG) == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  if (waitpid(pid, &status, WNOHANG) == 0) {  // still running: it started
+    kill(pid, SIGKILL);
+    waitpid(pid, &status, 0);
+    return "";
+  }
+  std::ifstream in(log);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+// Without the reserve (a directory of an older build, or one whose reserve is spent), the same
+// restart is refused with a message that says what to free, and nothing is lost: once space is
+// freed the server starts with every acknowledged vector.
+TEST(SmallDiskTest, WithoutTheReserveARestartOnAFullDiskSaysWhatToFreeAndLosesNothing) {
+  testing::ScopedTempDir dir;
+  const std::string mount_point = dir.path() + "/disk";
+  ScopedTmpfs disk(mount_point, 256);
+  if (!disk.mounted()) {
+    GTEST_SKIP() << "cannot mount a tmpfs here (" << disk.error()
+                 << "; needs root and mount rights): the small-disk test did not run";
+  }
+  const std::string data = mount_point + "/data";
+  uint64_t acknowledged = 0;
+  {
+    ServerProcess server(data, {"--write_buffer_mb=64"});
+    v1::CreateCollectionRequest create = testing::CreateRequest("c");
+    create.mutable_config()->set_dimension(kDim);
+    v1::CreateCollectionResponse created;
+    ASSERT_TRUE(Call(&S::CreateCollection, server, create, &created).ok());
+    for (int i = 0; i < 10; ++i, acknowledged += kBatch) {
+      v1::UpsertResponse response;
+      ASSERT_TRUE(Call(&S::Upsert, server, Batch(acknowledged), &response).ok());
+    }
+    server.Stop(SIGKILL);
+  }
+  ASSERT_TRUE(std::filesystem::remove(data + "/TQDB_DISK_RESERVE"));
+  {
+    const uint64_t free = std::filesystem::space(mount_point).available;
+    std::ofstream out(mount_point + "/ballast", std::ios::binary);
+    const std::string kib(1024, 'b');
+    for (uint64_t left = free; left > (uint64_t{256} << 10); left -= kib.size()) out << kib;
+  }
+  const std::string refusal = RefusedStart(data, dir.path() + "/refused.log");
+  EXPECT_NE(refusal.find("the disk is full"), std::string::npos) << refusal;
+  EXPECT_NE(refusal.find("free at least 4 MiB"), std::string::npos) << refusal;
+  std::filesystem::remove(mount_point + "/ballast");
+  ServerProcess restarted(data, {"--write_buffer_mb=8"});
+  EXPECT_EQ(Count(restarted), acknowledged);
 }
 
 }  // namespace

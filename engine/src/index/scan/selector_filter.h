@@ -23,7 +23,7 @@ class SelectorFilter final : public SlotFilter {
   const IdSelector& selector_;
 };
 
-// The filter of `list` under `params.selector`, or none; `storage` holds it.
+// The filter of `list` under `selector`, or none when it is null; `storage` holds it.
 inline const SlotFilter* FilterOf(const IdSelector* selector, const InvertedLists& lists,
                                   uint32_t list, std::optional<SelectorFilter>* storage) {
   if (selector == nullptr) return nullptr;

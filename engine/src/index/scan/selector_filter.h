@@ -2,6 +2,8 @@
 // id stored there (FAISS checks its IDSelector per id in the scan the same way).
 #pragma once
 
+#include <optional>
+
 #include "index/scan/slot_filter.h"
 #include "index/store/inverted_lists.h"
 #include "tqdb/id_selector.h"

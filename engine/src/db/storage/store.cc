@@ -186,10 +186,10 @@ absl::StatusOr<std::shared_ptr<Store>> Store::Open(const std::string& path,
   }
   if (opened.IsNoSpace()) {
     // FromRocks's message is for a running database ("reads continue"); here nothing runs yet.
-    return absl::ResourceExhaustedError(absl::StrCat(
-        "opening data directory ", path, ": the disk is full (", opened.ToString(),
-        "); replaying the write-ahead log needs room for table files: free at least ",
-        MemtableBytes(options) >> 20, " MiB on that disk and start again"));
+    return absl::ResourceExhaustedError(
+        absl::StrCat("opening data directory ", path, ": the disk is full (", opened.ToString(),
+                     "); replaying the write-ahead log needs room for table files: free at least ",
+                     MemtableBytes(options) >> 20, " MiB on that disk and start again"));
   }
   TQDB_RETURN_IF_ERROR(FromRocks(opened, absl::StrCat("opening data directory ", path)));
   store->db_.reset(db);

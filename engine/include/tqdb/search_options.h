@@ -48,7 +48,8 @@ struct IvfSearchParameters : SearchParameters {
 // What a filtered search did (SearchOptions::plan), for explain.
 struct SearchPlan {
   // "exact": every passing point scored from its floats; "filtered-scan": the index scanned
-  // with the passing ids checked per slot; "none-pass": nothing passes.
+  // with the passing ids checked per block of slots; "scan-then-filter": scanned for more
+  // candidates, checked after (most pass); "none-pass": nothing passes.
   const char* name = "";
   size_t passing = 0;  // points that pass the filter
   int nprobe = 0;      // partitioned filtered scan: lists probed (raised as fewer pass)

@@ -151,6 +151,32 @@ TEST(SmallDiskTest, FreeingOneMemtableBringsWritesBackAndARestartLosesNothing) {
   EXPECT_EQ(Count(restarted), acknowledged);
 }
 
+// A new data directory on 16 MiB memtables: 10 batches (10 MiB of floats) acknowledged, all in
+// the write-ahead log (nothing flushed yet), then SIGKILL. Returns the vectors acknowledged.
+uint64_t LogTenMiBAndKill(const std::string& data) {
+  uint64_t acknowledged = 0;
+  ServerProcess server(data, {"--write_buffer_mb=64"});
+  v1::CreateCollectionRequest create = testing::CreateRequest("c");
+  create.mutable_config()->set_dimension(kDim);
+  v1::CreateCollectionResponse created;
+  EXPECT_TRUE(Call(&S::CreateCollection, server, create, &created).ok());
+  for (int i = 0; i < 10; ++i, acknowledged += kBatch) {
+    v1::UpsertResponse response;
+    EXPECT_TRUE(Call(&S::Upsert, server, Batch(acknowledged), &response).ok());
+  }
+  server.Stop(SIGKILL);
+  return acknowledged;
+}
+
+// Fills the disk of `mount_point`, leaving a little for the server's log beside the data
+// directory.
+void FillDisk(const std::string& mount_point) {
+  const uint64_t free = std::filesystem::space(mount_point).available;
+  std::ofstream out(mount_point + "/ballast", std::ios::binary);
+  const std::string kib(1024, 'b');
+  for (uint64_t left = free; left > (uint64_t{256} << 10); left -= kib.size()) out << kib;
+}
+
 // Opening replays the log into memtables and RocksDB flushes one that fills on the way: a log
 // longer than a memtable needs room for a table file at the restart, which a full disk lacks.
 // Here by construction: 10 MiB logged under 16 MiB memtables, the disk then filled, the restart
@@ -166,27 +192,9 @@ TEST(SmallDiskTest, ARestartOnAFullDiskReplaysALogLongerThanAMemtable) {
                  << "; needs root and mount rights): the small-disk test did not run";
   }
   const std::string data = mount_point + "/data";
-  uint64_t acknowledged = 0;
-  {
-    ServerProcess server(data, {"--write_buffer_mb=64"});
-    EXPECT_TRUE(std::filesystem::exists(data + "/TQDB_DISK_RESERVE"));
-    v1::CreateCollectionRequest create = testing::CreateRequest("c");
-    create.mutable_config()->set_dimension(kDim);
-    v1::CreateCollectionResponse created;
-    ASSERT_TRUE(Call(&S::CreateCollection, server, create, &created).ok());
-    for (int i = 0; i < 10; ++i, acknowledged += kBatch) {
-      v1::UpsertResponse response;
-      ASSERT_TRUE(Call(&S::Upsert, server, Batch(acknowledged), &response).ok());
-    }
-    server.Stop(SIGKILL);
-  }
-  {
-    // Fill the disk, leaving a little for the server's log beside the data directory.
-    const uint64_t free = std::filesystem::space(mount_point).available;
-    std::ofstream out(mount_point + "/ballast", std::ios::binary);
-    const std::string kib(1024, 'b');
-    for (uint64_t left = free; left > (uint64_t{256} << 10); left -= kib.size()) out << kib;
-  }
+  const uint64_t acknowledged = LogTenMiBAndKill(data);
+  EXPECT_TRUE(std::filesystem::exists(data + "/TQDB_DISK_RESERVE"));  // taken by the new directory
+  FillDisk(mount_point);
   ServerProcess restarted(data, {"--write_buffer_mb=8"});
   EXPECT_NE(restarted.Log().find("gave back the disk reserve"), std::string::npos)
       << restarted.Log();
@@ -240,26 +248,9 @@ TEST(SmallDiskTest, WithoutTheReserveARestartOnAFullDiskSaysWhatToFreeAndLosesNo
                  << "; needs root and mount rights): the small-disk test did not run";
   }
   const std::string data = mount_point + "/data";
-  uint64_t acknowledged = 0;
-  {
-    ServerProcess server(data, {"--write_buffer_mb=64"});
-    v1::CreateCollectionRequest create = testing::CreateRequest("c");
-    create.mutable_config()->set_dimension(kDim);
-    v1::CreateCollectionResponse created;
-    ASSERT_TRUE(Call(&S::CreateCollection, server, create, &created).ok());
-    for (int i = 0; i < 10; ++i, acknowledged += kBatch) {
-      v1::UpsertResponse response;
-      ASSERT_TRUE(Call(&S::Upsert, server, Batch(acknowledged), &response).ok());
-    }
-    server.Stop(SIGKILL);
-  }
+  const uint64_t acknowledged = LogTenMiBAndKill(data);
   ASSERT_TRUE(std::filesystem::remove(data + "/TQDB_DISK_RESERVE"));
-  {
-    const uint64_t free = std::filesystem::space(mount_point).available;
-    std::ofstream out(mount_point + "/ballast", std::ios::binary);
-    const std::string kib(1024, 'b');
-    for (uint64_t left = free; left > (uint64_t{256} << 10); left -= kib.size()) out << kib;
-  }
+  FillDisk(mount_point);
   const std::string refusal = RefusedStart(data, dir.path() + "/refused.log");
   EXPECT_NE(refusal.find("the disk is full"), std::string::npos) << refusal;
   EXPECT_NE(refusal.find("free at least 4 MiB"), std::string::npos) << refusal;

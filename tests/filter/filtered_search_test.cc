@@ -122,6 +122,13 @@ class FilteredSearchTest : public ::testing::Test {
     for (int i = 0; i < 150; ++i) filters_.push_back(RandomFilter(gen));
   }
 
+  // The payloads of ids 0..kPoints-1 in id order, as Upsert takes them.
+  std::vector<std::string> PayloadList() const {
+    std::vector<std::string> payloads;
+    for (size_t i = 0; i < kPoints; ++i) payloads.push_back(payloads_.at(i));
+    return payloads;
+  }
+
   std::set<uint64_t> Oracle(const Filter& filter) const {
     std::set<uint64_t> passing;
     for (const auto& [id, payload] : payloads_) {
@@ -208,8 +215,7 @@ class FilteredSearchTest : public ::testing::Test {
 
 TEST_F(FilteredSearchTest, CountsAndSearchesEqualTheOracleWithAndWithoutIndexesAndAfterReopen) {
   ScopedTempDir dir;
-  std::vector<std::string> payloads;
-  for (size_t i = 0; i < kPoints; ++i) payloads.push_back(payloads_[i]);
+  const std::vector<std::string> payloads = PayloadList();
   {
     auto db = *Database::Open(dir.path());
     auto collection = *db->CreateCollection(MakeCollectionConfig("c", kDim, 4));
@@ -335,8 +341,7 @@ TEST_F(FilteredSearchTest, NearlyAllPassButTheNearestFailAndAreStillLeftOut) {
 
 TEST_F(FilteredSearchTest, ScrollDeleteByFilterAndPayloadUpdatesFollowTheOracle) {
   ScopedTempDir dir;
-  std::vector<std::string> payloads;
-  for (size_t i = 0; i < kPoints; ++i) payloads.push_back(payloads_[i]);
+  const std::vector<std::string> payloads = PayloadList();
   auto db = *Database::Open(dir.path());
   auto collection = *db->CreateCollection(MakeCollectionConfig("c", kDim, 4));
   ASSERT_TRUE(collection->Upsert(ids_, vectors_, payloads).ok());

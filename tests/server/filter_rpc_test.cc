@@ -30,6 +30,14 @@ v1::UpsertRequest Points() {
   return request;
 }
 
+// Creates collection "c" holding Points(); false when either call fails.
+bool CreateWithPoints(ServerProcess& server) {
+  v1::CreateCollectionResponse created;
+  v1::UpsertResponse upserted;
+  return Call(&S::CreateCollection, server, testing::CreateRequest("c"), &created).ok() &&
+         Call(&S::Upsert, server, Points(), &upserted).ok();
+}
+
 uint64_t CountOf(ServerProcess& server, const std::string& filter, grpc::Status* status) {
   v1::CountRequest request;
   request.set_collection("c");
@@ -44,10 +52,7 @@ TEST(FilterRpcTest, IndexesCountsFilteredSearchesAndErrorsSurviveAKill) {
   const std::string data = dir.path() + "/data";
   {
     ServerProcess server(data);
-    v1::CreateCollectionResponse created;
-    ASSERT_TRUE(Call(&S::CreateCollection, server, testing::CreateRequest("c"), &created).ok());
-    v1::UpsertResponse upserted;
-    ASSERT_TRUE(Call(&S::Upsert, server, Points(), &upserted).ok());
+    ASSERT_TRUE(CreateWithPoints(server));
 
     grpc::Status status;
     EXPECT_EQ(CountOf(server, kLangFilter, &status), 100u);  // from the payloads
@@ -129,10 +134,7 @@ TEST(FilterRpcTest, IndexesCountsFilteredSearchesAndErrorsSurviveAKill) {
 TEST(FilterRpcTest, ScrollUpdatePayloadsAndDeleteByFilter) {
   testing::ScopedTempDir dir;
   ServerProcess server(dir.path() + "/data");
-  v1::CreateCollectionResponse created;
-  ASSERT_TRUE(Call(&S::CreateCollection, server, testing::CreateRequest("c"), &created).ok());
-  v1::UpsertResponse upserted;
-  ASSERT_TRUE(Call(&S::Upsert, server, Points(), &upserted).ok());
+  ASSERT_TRUE(CreateWithPoints(server));
 
   // Scroll the 100 German points in pages of 30.
   v1::ScrollRequest scroll;
@@ -196,10 +198,7 @@ TEST(FilterRpcTest, ScrollUpdatePayloadsAndDeleteByFilter) {
 TEST(FilterRpcTest, TheFilterMessageActsAsItsJsonText) {
   testing::ScopedTempDir dir;
   ServerProcess server(dir.path() + "/data");
-  v1::CreateCollectionResponse created;
-  ASSERT_TRUE(Call(&S::CreateCollection, server, testing::CreateRequest("c"), &created).ok());
-  v1::UpsertResponse upserted;
-  ASSERT_TRUE(Call(&S::Upsert, server, Points(), &upserted).ok());
+  ASSERT_TRUE(CreateWithPoints(server));
 
   // German and from 2005 on, or id 1: {"must": [lang = de], "should": [year >= 2005, has_id 1]}.
   v1::Filter filter;

@@ -155,7 +155,8 @@ int Run() {
       static_cast<size_t>(std::max<int64_t>(absl::GetFlag(FLAGS_max_collections), 0));
   service_options.limits.max_dimension = absl::GetFlag(FLAGS_max_dimension);
   if (!keys_file.empty()) service_options.api_keys = &api_keys;
-  tqdb::server::TqdbService service(database->get(), service_options);
+  tqdb::server::TqdbApi api(database->get(), service_options);
+  tqdb::server::TqdbService service(&api);
   grpc::EnableDefaultHealthCheckService(true);
   // Reflection describes the whole API; with API keys it is served only where keys are checked
   // on every call's headers (tqdb::server::KeysCheckedInHeaders).
@@ -205,7 +206,7 @@ int Run() {
                  absl::GetFlag(FLAGS_listen).c_str());
     return 1;
   }
-  service.MarkServing();
+  api.MarkServing();
   const std::string listen = absl::GetFlag(FLAGS_listen);
   const std::string host = listen.substr(0, listen.rfind(':'));
   std::fprintf(stderr,

@@ -1,0 +1,18 @@
+// What a request's handler needs to know of its call, whichever transport carried it (gRPC or
+// HTTP): the caller's credentials and how long the caller still wants the answer.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <string>
+
+namespace tqdb::server {
+
+struct CallContext {
+  // The "authorization" header as sent ("Bearer <key>"); empty when there is none.
+  std::string authorization;
+  std::chrono::system_clock::time_point deadline = std::chrono::system_clock::time_point::max();
+  std::function<bool()> cancelled;  // true once the caller has gone; null: it cannot tell
+};
+
+}  // namespace tqdb::server

@@ -58,6 +58,16 @@ class MetricsInterceptorFactory : public grpc::experimental::ServerInterceptorFa
   ServerMetrics* metrics_;
 };
 
+// 100 us to about 13 s, doubling.
+const prometheus::Histogram::BucketBoundaries& LatencyBuckets() {
+  static const prometheus::Histogram::BucketBoundaries kBuckets = [] {
+    prometheus::Histogram::BucketBoundaries bounds;
+    for (double b = 1e-4; b < 20; b *= 2) bounds.push_back(b);
+    return bounds;
+  }();
+  return kBuckets;
+}
+
 }  // namespace
 
 ServerMetrics::ServerMetrics(Database* database)
@@ -71,6 +81,14 @@ ServerMetrics::ServerMetrics(Database* database)
                    .Name("tqdb_request_seconds")
                    .Help("RPC latency, from arrival to the status being sent")
                    .Register(*registry_)),
+      http_requests_(prometheus::BuildCounter()
+                         .Name("tqdb_http_requests_total")
+                         .Help("HTTP requests answered, by route and HTTP status")
+                         .Register(*registry_)),
+      http_latency_(prometheus::BuildHistogram()
+                        .Name("tqdb_http_request_seconds")
+                        .Help("HTTP request latency, from its headers to its answer")
+                        .Register(*registry_)),
       collection_vectors_(prometheus::BuildGauge()
                               .Name("tqdb_collection_vectors")
                               .Help("vectors stored, per collection")
@@ -126,13 +144,13 @@ ServerMetrics::InterceptorFactory() {
 void ServerMetrics::ObserveRpc(const std::string& method, grpc::StatusCode code, double seconds) {
   const std::string name = MethodLabel(method);
   requests_.Add({{"method", name}, {"code", CodeName(code)}}).Increment();
-  // 100 us to about 13 s, doubling.
-  static const prometheus::Histogram::BucketBoundaries kBuckets = [] {
-    prometheus::Histogram::BucketBoundaries bounds;
-    for (double b = 1e-4; b < 20; b *= 2) bounds.push_back(b);
-    return bounds;
-  }();
-  latency_.Add({{"method", name}}, kBuckets).Observe(seconds);
+  latency_.Add({{"method", name}}, LatencyBuckets()).Observe(seconds);
+}
+
+void ServerMetrics::ObserveHttp(const std::string& route, int status, double seconds) {
+  // Routes come from the route table (or "unknown") and statuses from a short list: bounded.
+  http_requests_.Add({{"route", route}, {"status", std::to_string(status)}}).Increment();
+  http_latency_.Add({{"route", route}}, LatencyBuckets()).Observe(seconds);
 }
 
 void ServerMetrics::Refresh() {

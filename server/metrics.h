@@ -43,6 +43,10 @@ class ServerMetrics {
   // One finished RPC: `method` is the full name ("/tqdb.v1.Tqdb/Search").
   void ObserveRpc(const std::string& method, grpc::StatusCode code, double seconds);
 
+  // One answered HTTP request: its route ("POST /collections/{name}/points/search", or
+  // "unknown"), HTTP status and seconds.
+  void ObserveHttp(const std::string& route, int status, double seconds);
+
   // The `method` label of a full method name: its short name ("Search") when this server serves
   // it, else "unknown".
   std::string MethodLabel(const std::string& method) const;
@@ -60,6 +64,8 @@ class ServerMetrics {
   std::shared_ptr<prometheus::Registry> registry_;
   prometheus::Family<prometheus::Counter>& requests_;
   prometheus::Family<prometheus::Histogram>& latency_;
+  prometheus::Family<prometheus::Counter>& http_requests_;
+  prometheus::Family<prometheus::Histogram>& http_latency_;
   prometheus::Family<prometheus::Gauge>& collection_vectors_;
   prometheus::Family<prometheus::Gauge>& collection_memory_;
   prometheus::Family<prometheus::Gauge>& collection_lists_;

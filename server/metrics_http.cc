@@ -2,8 +2,8 @@
 
 #include <httplib.h>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "transport_security.h"
 
 namespace tqdb::server {
 namespace {
@@ -26,17 +26,10 @@ MetricsHttpServer::MetricsHttpServer(std::function<std::string()> render,
 MetricsHttpServer::~MetricsHttpServer() { Stop(); }
 
 absl::StatusOr<int> MetricsHttpServer::Start(const std::string& listen) {
-  const size_t colon = listen.rfind(':');
-  int port = -1;
-  if (colon == std::string::npos || !absl::SimpleAtoi(listen.substr(colon + 1), &port) ||
-      port < 0 || port > 65535) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--metrics_listen must be HOST:PORT (port 0 picks one), got '", listen, "'"));
-  }
-  std::string host = listen.substr(0, colon);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
-    host = host.substr(1, host.size() - 2);  // [::1] -> ::1
-  }
+  absl::StatusOr<HostPort> address = ParseHostPort(listen, "--metrics_listen");
+  if (!address.ok()) return address.status();
+  const std::string& host = address->host;
+  const int port = address->port;
   http_ = std::make_unique<httplib::Server>();
   const int workers = std::max(1, options_.workers);
   http_->new_task_queue = [workers] { return new httplib::ThreadPool(workers); };

@@ -7,6 +7,7 @@
 #include <signal.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -19,13 +20,17 @@
 #include "absl/flags/usage_config.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "api_routes.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/resource_quota.h"
+#include "http_server.h"
 #include "metrics.h"
+#include "openapi.h"
 #include "process_memory.h"
 #include "protobuf_log.h"
+#include "service_routes.h"
 #include "tqdb/collection_config.h"
 #include "tqdb/database.h"
 #include "tqdb/simd.h"
@@ -59,6 +64,12 @@ ABSL_FLAG(std::string, api_keys_file, "",
           "<key>\". Reloaded on SIGHUP");
 ABSL_FLAG(std::string, metrics_listen, "",
           "serve Prometheus metrics at http://HOST:PORT/metrics (port 0 picks one); empty: off");
+ABSL_FLAG(std::string, http_listen, "",
+          "serve the HTTP/JSON API, /openapi.json and the web console at HOST:PORT (port 0 picks "
+          "one; the same TLS, API keys, limits and loopback rule as --listen); empty: off");
+ABSL_FLAG(int, http_connections, 16,
+          "HTTP connections served at once; up to 16x more wait, past them: 503");
+ABSL_FLAG(bool, print_openapi, false, "print the HTTP API's OpenAPI description and exit");
 ABSL_FLAG(int64_t, max_collections, 1000, "collections this server may hold");
 ABSL_FLAG(int, max_dimension, tqdb::kMaxDimension,
           "largest dimension a new collection may have (at most the engine's 65,536)");
@@ -76,7 +87,56 @@ namespace {
 
 constexpr const char* kVersion = "0.1.0";
 
+// Every route of the HTTP port, the OpenAPI description's last.
+std::vector<tqdb::server::Route> HttpRoutes(tqdb::server::TqdbApi* api,
+                                            const tqdb::server::ServiceRouteOptions& options) {
+  std::vector<tqdb::server::Route> routes = tqdb::server::ApiRoutes(api);
+  tqdb::server::AddServiceRoutes(options, &routes);
+  tqdb::server::AddOpenApiRoute(kVersion, &routes);
+  return routes;
+}
+
+// Serves the HTTP port when --http_listen is set; its address for the start-up line, or an
+// error.
+absl::StatusOr<std::string> ServeHttp(tqdb::server::TqdbApi* api,
+                                      tqdb::server::ServerMetrics* metrics,
+                                      const std::atomic<bool>* serving,
+                                      tqdb::server::TransportOptions transport,
+                                      std::unique_ptr<tqdb::server::HttpServer>* http) {
+  transport.listen = absl::GetFlag(FLAGS_http_listen);
+  if (transport.listen.empty()) return std::string();
+  tqdb::server::HttpOptions options;
+  options.transport = transport;
+  options.max_request_bytes =
+      static_cast<size_t>(std::max<int64_t>(absl::GetFlag(FLAGS_max_request_bytes), 1));
+  options.max_response_bytes =
+      static_cast<size_t>(std::max<int64_t>(absl::GetFlag(FLAGS_max_response_bytes), 1));
+  options.request_memory_bytes =
+      static_cast<size_t>(std::max<int64_t>(absl::GetFlag(FLAGS_request_memory_mb), 16)) << 20;
+  options.workers = std::max(1, absl::GetFlag(FLAGS_http_connections));
+  options.waiting_connections = 16 * options.workers;
+  options.observe = [metrics](const std::string& route, int status, double seconds) {
+    metrics->ObserveHttp(route, status, seconds);
+  };
+  tqdb::server::ServiceRouteOptions routes;
+  routes.metrics = [metrics] { return metrics->Render(); };
+  routes.ready = [serving] { return serving->load(); };
+  *http = std::make_unique<tqdb::server::HttpServer>(HttpRoutes(api, routes), options);
+  absl::StatusOr<int> port = (*http)->Start();
+  if (!port.ok()) return port.status();
+  const std::string& listen = transport.listen;
+  return absl::StrCat(" http=", listen.substr(0, listen.rfind(':')), ":", *port);
+}
+
 int Run() {
+  if (absl::GetFlag(FLAGS_print_openapi)) {
+    std::fputs(tqdb::server::OpenApiJson(
+                   HttpRoutes(nullptr, {.metrics = [] { return std::string(); }, .ready = nullptr}),
+                   kVersion)
+                   .c_str(),
+               stdout);
+    return 0;
+  }
   tqdb::server::KeepLargeAllocationsOutOfTheHeap();
   tqdb::server::RateLimitProtobufLogs();
   // Block the shutdown signals before any thread starts, so only sigwait below receives them.
@@ -206,14 +266,23 @@ int Run() {
                  absl::GetFlag(FLAGS_listen).c_str());
     return 1;
   }
+  std::atomic<bool> serving{false};
+  std::unique_ptr<tqdb::server::HttpServer> http;
+  absl::StatusOr<std::string> http_line = ServeHttp(&api, &metrics, &serving, transport, &http);
+  if (!http_line.ok()) {
+    std::fprintf(stderr, "tqdb-server: %s\n", http_line.status().ToString().c_str());
+    server->Shutdown();
+    return 1;
+  }
   api.MarkServing();
+  serving = true;
   const std::string listen = absl::GetFlag(FLAGS_listen);
   const std::string host = listen.substr(0, listen.rfind(':'));
   std::fprintf(stderr,
                "tqdb-server %s listening on %s:%d data_dir=%s collections=%zu vectors=%zu "
-               "threads=%d simd=%s%s\n",
+               "threads=%d simd=%s%s%s\n",
                kVersion, host.c_str(), port, data_dir.c_str(), names.size(), vectors, threads,
-               tqdb::ActiveSimdLevelName(), metrics_line.c_str());
+               tqdb::ActiveSimdLevelName(), metrics_line.c_str(), http_line->c_str());
   std::fflush(stderr);
 
   int signal_number = 0;
@@ -229,6 +298,8 @@ int Run() {
                strsignal(signal_number));
   server->Shutdown(std::chrono::system_clock::now() +
                    std::chrono::seconds(absl::GetFlag(FLAGS_shutdown_grace_seconds)));
+  serving = false;
+  if (http != nullptr) http->Stop();  // finishes the HTTP requests in flight
   server->Wait();
   metrics.Stop();
   database->reset();  // closes RocksDB after the last request

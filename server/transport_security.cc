@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "api_key_authenticator.h"
 #include "grpcpp/security/server_credentials.h"
@@ -82,8 +83,22 @@ bool KeysCheckedInHeaders(const TransportOptions& options) {
   return options.api_keys != nullptr && (tls || IsLoopbackHost(HostOf(options.listen)));
 }
 
-absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
-    const TransportOptions& options) {
+absl::StatusOr<HostPort> ParseHostPort(const std::string& listen, const std::string& flag) {
+  const size_t colon = listen.rfind(':');
+  int port = -1;
+  if (colon == std::string::npos || !absl::SimpleAtoi(listen.substr(colon + 1), &port) ||
+      port < 0 || port > 65535) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(flag, " must be HOST:PORT (port 0 picks one), got '", listen, "'"));
+  }
+  HostPort address{listen.substr(0, colon), port};
+  if (address.host.size() >= 2 && address.host.front() == '[' && address.host.back() == ']') {
+    address.host = address.host.substr(1, address.host.size() - 2);  // [::1] -> ::1
+  }
+  return address;
+}
+
+absl::Status CheckTransport(const TransportOptions& options, const std::string& flag) {
   const bool tls = !options.cert_file.empty() || !options.key_file.empty();
   if (tls && (options.cert_file.empty() || options.key_file.empty())) {
     return absl::InvalidArgumentError("TLS needs both --tls_cert and --tls_key");
@@ -97,11 +112,31 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
   const bool authenticated = clients_authenticated || (tls && api_keys);
   if (!IsLoopbackHost(HostOf(options.listen)) && !authenticated && !options.insecure) {
     return absl::FailedPreconditionError(absl::StrCat(
-        "refusing to listen on ", options.listen,
-        ": without authenticated clients anyone who reaches it can read, write and drop every "
+        "refusing to listen on ", options.listen, " (", flag,
+        "): without authenticated clients anyone who reaches it can read, write and drop every "
         "collection. Use TLS (--tls_cert, --tls_key) with client certificates (--tls_client_ca) "
         "or API keys (--api_keys_file), or say --insecure on a trusted network"));
   }
+  if (!tls) return absl::OkStatus();
+  auto key = ReadPem(options.key_file, "TLS key");
+  if (!key.ok()) return key.status();
+  auto cert = ReadPem(options.cert_file, "TLS certificate");
+  if (!cert.ok()) return cert.status();
+  if (absl::Status matches = CheckKeyMatchesCertificate(options, *cert, *key); !matches.ok()) {
+    return matches;
+  }
+  if (clients_authenticated) {
+    auto ca = ReadPem(options.client_ca_file, "client CA");
+    if (!ca.ok()) return ca.status();
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
+    const TransportOptions& options) {
+  if (absl::Status checked = CheckTransport(options, "--listen"); !checked.ok()) return checked;
+  const bool tls = !options.cert_file.empty() || !options.key_file.empty();
+  const bool clients_authenticated = !options.client_ca_file.empty();
   std::shared_ptr<grpc::ServerCredentials> credentials;
   if (!tls) {
     // Insecure credentials cannot take an AuthMetadataProcessor (gRPC asserts); local
@@ -131,7 +166,7 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
     ssl.pem_root_certs = *std::move(ca);
   }
   credentials = grpc::SslServerCredentials(ssl);
-  if (api_keys) {
+  if (options.api_keys != nullptr) {
     credentials->SetAuthMetadataProcessor(std::make_shared<ApiKeyAuthenticator>(options.api_keys));
   }
   return credentials;

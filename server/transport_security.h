@@ -22,13 +22,23 @@ struct TransportOptions {
   bool insecure = false;              // allow a non-loopback address without authenticated clients
 };
 
-// The credentials to listen with, or an error that says what to change: a certificate without
-// its key (or the reverse), a key that is not the certificate's, an unreadable file, or a
-// non-loopback address where clients are not authenticated (neither a client CA nor API keys
-// over TLS) and `insecure` is off. With API keys the credentials refuse a call without a known
-// key from its headers (api_key_authenticator.h): over TLS, or in plaintext on a loopback
-// address (gRPC's local credentials, which plaintext clients reach unchanged); plaintext on
-// another address (--insecure) has no such hook, and the handlers check the key after the body.
+// Checks the options before serving: a certificate without its key (or the reverse), a key that
+// is not the certificate's, an unreadable file, or a non-loopback address where clients are not
+// authenticated (neither a client CA nor API keys over TLS) and `insecure` is off. `flag` names
+// the address's flag in the message. The HTTP port is checked by the same rules.
+absl::Status CheckTransport(const TransportOptions& options, const std::string& flag);
+
+struct HostPort {
+  std::string host;  // brackets of an IPv6 address removed
+  int port = 0;      // 0: any free port
+};
+// HOST:PORT as given to a --*listen flag; INVALID_ARGUMENT naming `flag` otherwise.
+absl::StatusOr<HostPort> ParseHostPort(const std::string& listen, const std::string& flag);
+
+// The credentials to listen with, or CheckTransport's error. With API keys the credentials refuse a
+// call without a known key from its headers (api_key_authenticator.h): over TLS, or in plaintext on
+// a loopback address (gRPC's local credentials, which plaintext clients reach unchanged); plaintext
+// on another address (--insecure) has no such hook, and the handlers check the key after the body.
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
     const TransportOptions& options);
 

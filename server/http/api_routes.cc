@@ -135,8 +135,8 @@ std::vector<Route> ApiRoutes(TqdbApi* api) {
       false));
   routes.push_back(JsonRoute<v1::CollectionConfig, v1::CreateCollectionResponse>(
       "PUT", "/collections/{name}",
-      "Create a collection; succeeds when an identical one exists (ALREADY_EXISTS when it "
-      "differs).",
+      "Create a collection; succeeds when an identical one exists (FAILED_PRECONDITION when "
+      "it differs).",
       [api](const HttpCall& call, const v1::CollectionConfig& config, auto* response) {
         v1::CreateCollectionRequest request;
         *request.mutable_config() = config;

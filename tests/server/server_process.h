@@ -62,6 +62,11 @@ class ServerProcess {
       if (std::regex_search(log, match, listening)) port_ = std::stoi(match[1]);
     }
     EXPECT_NE(port_, 0) << "server did not start; log:\n" << Log();
+    std::smatch http;
+    const std::string log = Log();
+    if (std::regex_search(log, http, std::regex(" http=127\\.0\\.0\\.1:([0-9]+)"))) {
+      http_port_ = std::stoi(http[1]);
+    }
     grpc::ChannelArguments args;
     args.SetMaxReceiveMessageSize(INT32_MAX);
     channel_ = grpc::CreateCustomChannel(address(), grpc::InsecureChannelCredentials(), args);
@@ -72,6 +77,8 @@ class ServerProcess {
   }
 
   std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
+  // The HTTP port (--http_listen=127.0.0.1:0); 0 when the server serves none.
+  int http_port() const { return http_port_; }
   v1::Tqdb::Stub& stub() { return *stub_; }
   grpc::Channel& channel() { return *channel_; }
   std::string Log() const {
@@ -123,6 +130,7 @@ class ServerProcess {
 
   pid_t pid_ = -1;
   int port_ = 0;
+  int http_port_ = 0;
   std::string log_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::Tqdb::Stub> stub_;

@@ -11,6 +11,7 @@
 #include "api_keys.h"
 #include "gtest/gtest.h"
 #include "server_process.h"
+#include "test_certificates.h"
 #include "test_util.h"
 
 namespace tqdb {
@@ -18,34 +19,9 @@ namespace {
 
 using testing::ServerProcess;
 
-std::string Read(const std::string& path) {
-  std::ifstream in(path);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
-
-// Makes `name`.key and `name`.pem in `dir`, signed by the CA `ca` (ca.pem, ca.key), for
-// 127.0.0.1 (a server) or any client.
-void MakeCertificate(const std::string& dir, const std::string& ca, const std::string& name,
-                     bool server) {
-  const std::string ext = dir + "/" + name + ".ext";
-  std::ofstream(ext) << (server ? "subjectAltName=IP:127.0.0.1,DNS:localhost\n"
-                                  "extendedKeyUsage=serverAuth\n"
-                                : "extendedKeyUsage=clientAuth\n");
-  const std::string d = dir + "/";
-  const std::string command =
-      "openssl req -newkey rsa:2048 -nodes -keyout " + d + name + ".key -out " + d + name +
-      ".csr -subj /CN=" + name + " 2>/dev/null && openssl x509 -req -in " + d + name + ".csr -CA " +
-      d + ca + ".pem -CAkey " + d + ca + ".key -CAcreateserial -days 2 -out " + d + name +
-      ".pem -extfile " + ext + " 2>/dev/null";
-  ASSERT_EQ(std::system(command.c_str()), 0) << command;
-}
-
-void MakeCa(const std::string& dir, const std::string& ca) {
-  const std::string d = dir + "/";
-  const std::string command = "openssl req -x509 -newkey rsa:2048 -nodes -days 2 -keyout " + d +
-                              ca + ".key -out " + d + ca + ".pem -subj /CN=" + ca + " 2>/dev/null";
-  ASSERT_EQ(std::system(command.c_str()), 0) << command;
-}
+using testing::MakeCa;
+using testing::MakeCertificate;
+using testing::Read;
 
 class TlsTest : public ::testing::Test {
  protected:

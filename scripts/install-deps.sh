@@ -19,6 +19,7 @@ packages=(
   python3-matplotlib
   openssl libssl-dev
   prometheus-cpp-dev libcpp-httplib-dev
+  chromium chromium-driver python3-selenium  # the console's browser test
 )
 
 sudo_cmd=()

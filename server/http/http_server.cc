@@ -108,6 +108,9 @@ void HttpServer::Install() {
   http_->set_write_timeout(options_.write_timeout_seconds, 0);
   http_->set_keep_alive_timeout(options_.keep_alive_seconds);
   http_->set_payload_max_length(options_.max_request_bytes);
+  // A small answer goes out at once: without it Nagle holds the body behind the headers until
+  // the client's delayed ACK (40 ms a request on Linux).
+  http_->set_tcp_nodelay(true);
 
   // Before the body is read: the route, the connection and memory limits, the key.
   http_->set_pre_routing_handler([this, release](const httplib::Request& request,

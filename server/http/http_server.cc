@@ -4,6 +4,7 @@
 
 #include <chrono>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "connection_queue.h"
@@ -96,6 +97,54 @@ void HttpServer::Stop() {
   http_.reset();
 }
 
+bool HttpServer::Admit(const httplib::Request& request, httplib::Response& response, bool reserve) {
+  auto refuse = [&](const absl::Status& status) {
+    RefuseEarly(response, status);
+    return false;
+  };
+  if (ConnectionQueue::Refusing()) {
+    return refuse(absl::UnavailableError(
+        absl::StrCat("the server is serving ", options_.workers, " and queuing ",
+                     options_.waiting_connections, " HTTP connections, its limit; retry later")));
+  }
+  std::vector<std::string> params;
+  bool path_known = false;
+  const Route* route = MatchRoute(routes_, request.method, request.path, &params, &path_known);
+  if (route == nullptr && !path_known) {
+    return refuse(absl::NotFoundError(absl::StrCat("no route ", request.method, " ", request.path,
+                                                   "; the routes are described at /openapi.json")));
+  }
+  if (route == nullptr) {
+    const std::string allowed = AllowedMethods(routes_, request.path);
+    response.set_header("Connection", "close");
+    response.status = 405;
+    response.set_header("Allow", allowed);
+    response.set_content(
+        ErrorJson(405, absl::StrCat(request.path, " answers ", allowed, ", not ", request.method)),
+        "application/json");
+    return false;
+  }
+  route_label = absl::StrCat(route->method, " ", route->pattern);
+  if (route->needs_key && options_.transport.api_keys != nullptr) {
+    absl::StatusOr<std::shared_ptr<const ApiKey>> key =
+        options_.transport.api_keys->Authenticate(Authorization(request));
+    if (!key.ok()) return refuse(key.status());
+  }
+  const size_t body = AnnouncedBodyBytes(request, options_.max_request_bytes);
+  if (body_bytes_in_flight_.fetch_add(body) + body > options_.request_memory_bytes) {
+    body_bytes_in_flight_.fetch_sub(body);
+    return refuse(absl::ResourceExhaustedError(absl::StrCat(
+        "the bodies of the requests in flight would pass ", options_.request_memory_bytes >> 20,
+        " MiB (--request_memory_mb); retry later")));
+  }
+  if (reserve) {
+    reserved_bytes = body;
+  } else {
+    body_bytes_in_flight_.fetch_sub(body);  // only asked; the request itself reserves
+  }
+  return true;
+}
+
 void HttpServer::Install() {
   auto release = [this] {
     body_bytes_in_flight_.fetch_sub(reserved_bytes);
@@ -118,49 +167,21 @@ void HttpServer::Install() {
     release();  // the previous request on this connection is answered
     started = Clock::now();
     route_label = "unknown";
-    if (ConnectionQueue::Refusing()) {
-      return RefuseEarly(response, absl::UnavailableError(
-                                       absl::StrCat("the server is serving ", options_.workers,
-                                                    " and queuing ", options_.waiting_connections,
-                                                    " HTTP connections, its limit; retry later")));
-    }
-    std::vector<std::string> params;
-    bool path_known = false;
-    const Route* route = MatchRoute(routes_, request.method, request.path, &params, &path_known);
-    if (route == nullptr) {
-      if (!path_known) {
-        return RefuseEarly(response, absl::NotFoundError(absl::StrCat(
-                                         "no route ", request.method, " ", request.path,
-                                         "; the routes are described at /openapi.json")));
-      }
-      const std::string allowed = AllowedMethods(routes_, request.path);
-      response.status = 405;
-      response.set_header("Allow", allowed);
-      response.set_header("Connection", "close");
-      response.set_content(ErrorJson(405, absl::StrCat(request.path, " answers ", allowed, ", not ",
-                                                       request.method)),
-                           "application/json");
-      return httplib::Server::HandlerResponse::Handled;
-    }
-    route_label = absl::StrCat(route->method, " ", route->pattern);
-    const size_t body = AnnouncedBodyBytes(request, options_.max_request_bytes);
-    if (body_bytes_in_flight_.fetch_add(body) + body > options_.request_memory_bytes) {
-      body_bytes_in_flight_.fetch_sub(body);
-      return RefuseEarly(response, absl::ResourceExhaustedError(absl::StrCat(
-                                       "the bodies of the requests in flight would pass ",
-                                       options_.request_memory_bytes >> 20,
-                                       " MiB (--request_memory_mb); retry later")));
-    }
-    reserved_bytes = body;
-    if (route->needs_key && options_.transport.api_keys != nullptr) {
-      absl::StatusOr<std::shared_ptr<const ApiKey>> key =
-          options_.transport.api_keys->Authenticate(Authorization(request));
-      if (!key.ok()) return RefuseEarly(response, key.status());
-    }
-    return httplib::Server::HandlerResponse::Unhandled;
+    return Admit(request, response, /*reserve=*/true) ? httplib::Server::HandlerResponse::Unhandled
+                                                      : httplib::Server::HandlerResponse::Handled;
   });
+  // A client that sends "Expect: 100-continue" (curl does for large bodies) hears a refusal
+  // before it sends the body at all.
+  http_->set_expect_100_continue_handler(
+      [this](const httplib::Request& request, httplib::Response& response) {
+        return Admit(request, response, /*reserve=*/false) ? 100 : response.status;
+      });
 
-  auto dispatch = [this](const httplib::Request& request, httplib::Response& response) {
+  auto dispatch = [this, release](const httplib::Request& request, httplib::Response& response) {
+    // The body's reservation ends with the handler, before the answer is sent: a client that
+    // has its answer can send the next body at once. (A request whose body never arrives is
+    // released by the next request on its thread, or when its connection closes.)
+    absl::Cleanup released = release;
     std::vector<std::string> params;
     bool path_known = false;
     const Route* route = MatchRoute(routes_, request.method, request.path, &params, &path_known);

@@ -21,7 +21,9 @@
 
 namespace httplib {
 class Server;
-}
+struct Request;
+struct Response;
+}  // namespace httplib
 
 namespace tqdb::server {
 
@@ -53,6 +55,10 @@ class HttpServer {
 
  private:
   void Install();
+  // Before a request's body is read: its route (404, 405), the connection bound (503), its key
+  // (401) and, reserving its announced body when `reserve`, the memory of bodies in flight
+  // (429). False when `response` holds the refusal.
+  bool Admit(const httplib::Request& request, httplib::Response& response, bool reserve);
   const std::vector<Route> routes_;
   const HttpOptions options_;
   std::unique_ptr<httplib::Server> http_;

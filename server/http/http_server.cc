@@ -177,7 +177,8 @@ void HttpServer::Install() {
         return Admit(request, response, /*reserve=*/false) ? 100 : response.status;
       });
 
-  auto dispatch = [this, release](const httplib::Request& request, httplib::Response& response) {
+  auto dispatch = [this, release](const httplib::Request& request, std::string body,
+                                  httplib::Response& response) {
     // The body's reservation ends with the handler, before the answer is sent: a client that
     // has its answer can send the next body at once. (A request whose body never arrives is
     // released by the next request on its thread, or when its connection closes.)
@@ -188,7 +189,7 @@ void HttpServer::Install() {
     if (route == nullptr) return;  // answered before routing
     HttpCall call;
     call.params = std::move(params);
-    call.body = request.body;
+    call.body = std::move(body);
     call.call.authorization = Authorization(request);
     if (request.has_param("timeout")) {
       double seconds = 0;
@@ -212,13 +213,30 @@ void HttpServer::Install() {
     }
     response.set_content(std::move(answer->body), answer->content_type.c_str());
   };
+  auto without_body = [dispatch](const httplib::Request& request, httplib::Response& response) {
+    dispatch(request, std::string(), response);
+  };
+  // Bodies are read through a content reader: cpp-httplib would otherwise parse one sent as
+  // application/x-www-form-urlencoded (what `curl -d` says) as form fields, and refuse it with
+  // 413 past 8 KiB.
+  auto with_body = [dispatch](const httplib::Request& request, httplib::Response& response,
+                              const httplib::ContentReader& read) {
+    std::string body;
+    if (!read([&](const char* data, size_t size) {
+          body.append(data, size);
+          return true;
+        })) {
+      return;  // cut short, or over --max_request_bytes: cpp-httplib has set the status
+    }
+    dispatch(request, std::move(body), response);
+  };
   const std::string any = ".*";  // every path: MatchRoute decides
-  http_->Get(any, dispatch);
-  http_->Put(any, dispatch);
-  http_->Post(any, dispatch);
-  http_->Delete(any, dispatch);
-  http_->Patch(any, dispatch);
-  http_->Options(any, dispatch);
+  http_->Get(any, without_body);
+  http_->Options(any, without_body);
+  http_->Put(any, with_body);
+  http_->Post(any, with_body);
+  http_->Delete(any, with_body);
+  http_->Patch(any, with_body);
 
   // What cpp-httplib answers itself (400 for what does not parse, 413, 414, ...) is JSON too.
   http_->set_error_handler([](const httplib::Request&, httplib::Response& response) {

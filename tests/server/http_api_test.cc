@@ -138,6 +138,22 @@ TEST_F(HttpApiTest, PointsAreWrittenReadSearchedCountedScrolledAndDeleted) {
   EXPECT_EQ(Call("POST", "/collections/docs/points/count").json["count"], "1");
 }
 
+// `curl -d` labels its body application/x-www-form-urlencoded; it is still JSON, whatever its
+// size (cpp-httplib alone would parse it as form fields and refuse it past 8 KiB).
+TEST_F(HttpApiTest, BodiesLabelledAsFormsAreReadAsJson) {
+  ASSERT_EQ(Call("PUT", "/collections/wide", {{"dimension", 1536}, {"bits", 4}}).status, 200);
+  json points = json::array();
+  for (int i = 0; i < 20; ++i) {
+    points.push_back({{"id", i}, {"vector", std::vector<float>(1536, 0.25f + 0.01f * i)}});
+  }
+  const std::string body = json{{"points", points}}.dump();
+  ASSERT_GT(body.size(), 100000u);
+  const HttpReply reply = Http(server_->http_port(), "PUT", "/collections/wide/points", body, {},
+                               "application/x-www-form-urlencoded");
+  EXPECT_EQ(reply.status, 200) << reply.text;
+  EXPECT_EQ(reply.json["inserted"], "20");
+}
+
 TEST_F(HttpApiTest, PayloadsAreSetOverwrittenTrimmedClearedAndIndexed) {
   CreateSmallCollection("docs");
   auto payload_of = [&](int id) {

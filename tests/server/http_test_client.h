@@ -33,12 +33,13 @@ inline HttpReply ToReply(const httplib::Result& result) {
 }
 
 // `method` `path` with `body` (JSON text) and extra `headers`, on 127.0.0.1:`port`.
+// `type` is the body's Content-Type: `curl -d` sends application/x-www-form-urlencoded.
 inline HttpReply Http(int port, const std::string& method, const std::string& path,
-                      const std::string& body = "", const httplib::Headers& headers = {}) {
+                      const std::string& body = "", const httplib::Headers& headers = {},
+                      const char* type = "application/json") {
   httplib::Client client("127.0.0.1", port);
   client.set_read_timeout(60, 0);
   client.set_connection_timeout(5, 0);
-  const char* type = "application/json";
   if (method == "GET") return ToReply(client.Get(path, headers));
   if (method == "DELETE") return ToReply(client.Delete(path, headers, body, type));
   if (method == "PUT") return ToReply(client.Put(path, headers, body, type));

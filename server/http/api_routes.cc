@@ -72,11 +72,10 @@ absl::Status SearchMany(TqdbApi* api, const HttpCall& call,
                         const v1::SearchPointsBatchRequest& body,
                         v1::SearchPointsBatchResponse* out) {
   bool shared = body.searches_size() > 0;
+  google::protobuf::util::MessageDifferencer same_but_vector;
+  same_but_vector.IgnoreField(v1::SearchPointsRequest::descriptor()->FindFieldByName("vector"));
   for (const v1::SearchPointsRequest& search : body.searches()) {
-    v1::SearchPointsRequest rest = search, first = body.searches(0);
-    rest.clear_vector();
-    first.clear_vector();
-    shared &= !search.has_id() && google::protobuf::util::MessageDifferencer::Equals(rest, first);
+    shared &= !search.has_id() && same_but_vector.Compare(search, body.searches(0));
   }
   if (!shared) {
     for (const v1::SearchPointsRequest& search : body.searches()) {

@@ -219,9 +219,12 @@ void HttpServer::Install() {
   // Bodies are read through a content reader: cpp-httplib would otherwise parse one sent as
   // application/x-www-form-urlencoded (what `curl -d` says) as form fields, and refuse it with
   // 413 past 8 KiB.
-  auto with_body = [dispatch](const httplib::Request& request, httplib::Response& response,
-                              const httplib::ContentReader& read) {
+  auto with_body = [this, dispatch](const httplib::Request& request, httplib::Response& response,
+                                    const httplib::ContentReader& read) {
     std::string body;
+    if (request.has_header("Content-Length")) {  // not for a chunked body of unknown size
+      body.reserve(AnnouncedBodyBytes(request, options_.max_request_bytes));
+    }
     if (!read([&](const char* data, size_t size) {
           body.append(data, size);
           return true;

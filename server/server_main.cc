@@ -1,4 +1,5 @@
-// tqdb-server: serves one data directory (an embedded RocksDB database) over gRPC.
+// tqdb-server: serves one data directory (an embedded RocksDB database) over gRPC, and with
+// --http_listen over HTTP/JSON with a web console (docs/http.md).
 //
 // Health (grpc.health.v1) and server reflection are on, so grpcurl and any gRPC client can
 // discover the service. SIGINT/SIGTERM shut down gracefully: in-flight requests finish, then
@@ -317,7 +318,9 @@ int main(int argc, char** argv) {
     return !file.empty() && absl::EndsWith(__FILE__, file);
   };
   absl::SetFlagsUsageConfig(usage);
-  absl::SetProgramUsageMessage("Serves a tqdb data directory over gRPC (package tqdb.v1).");
+  absl::SetProgramUsageMessage(
+      "Serves a tqdb data directory over gRPC (package tqdb.v1) and, with --http_listen, "
+      "HTTP/JSON.");
   absl::ParseCommandLine(argc, argv);
   return Run();
 }

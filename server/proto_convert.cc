@@ -1,6 +1,8 @@
 #include "proto_convert.h"
 
 #include <algorithm>
+#include <bit>
+#include <cstring>
 
 #include "absl/strings/str_cat.h"
 #include "filter_proto.h"
@@ -178,12 +180,39 @@ absl::StatusOr<WriteOptions> WriteOptionsFromProto(v1::Durability durability) {
   return options;
 }
 
-void ToProto(const Record& record, v1::Record* proto) {
+void ToProto(const Record& record, bool f32_bytes, v1::Record* proto) {
   proto->set_id(record.id);
   proto->set_found(record.found);
   proto->set_score(record.score);
-  proto->mutable_vector()->Add(record.vector.begin(), record.vector.end());
+  if (f32_bytes) {
+    static_assert(std::endian::native == std::endian::little, "f32 bytes are little-endian");
+    proto->set_vector_f32(reinterpret_cast<const char*>(record.vector.data()),
+                          record.vector.size() * sizeof(float));
+  } else {
+    proto->mutable_vector()->Add(record.vector.begin(), record.vector.end());
+  }
   proto->set_payload(record.payload);
+}
+
+absl::Status CheckOneForm(const google::protobuf::RepeatedField<float>& floats,
+                          const std::string& bytes, const char* name) {
+  if (!floats.empty() && !bytes.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("give ", name, " as floats or as ", name, "_f32 bytes, not both"));
+  }
+  if (bytes.size() % sizeof(float) != 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(name, "_f32 holds ", bytes.size(), " bytes: not a whole number of float32s"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Span<const float> Floats(const google::protobuf::RepeatedField<float>& floats,
+                               const std::string& bytes, std::vector<float>* copy) {
+  if (bytes.empty()) return absl::MakeConstSpan(floats.data(), floats.size());
+  copy->resize(bytes.size() / sizeof(float));
+  std::memcpy(copy->data(), bytes.data(), copy->size() * sizeof(float));
+  return *copy;
 }
 
 }  // namespace tqdb::server

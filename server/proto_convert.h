@@ -27,6 +27,15 @@ void ToProto(const SearchPlan& plan, v1::SearchPlan* proto);
 // The request's durability, or none for "the collection's default".
 absl::StatusOr<WriteOptions> WriteOptionsFromProto(v1::Durability durability);
 
-void ToProto(const Record& record, v1::Record* proto);
+// A record; its vector as little-endian float32 bytes (Record.vector_f32) when `f32_bytes`.
+void ToProto(const Record& record, bool f32_bytes, v1::Record* proto);
+
+// A request's floats, given as a repeated float field or as little-endian float32 bytes (numpy's
+// tobytes()); `copy` holds the second, aligned. INVALID_ARGUMENT from CheckOneForm for both
+// forms at once or bytes that are not whole floats.
+absl::Status CheckOneForm(const google::protobuf::RepeatedField<float>& floats,
+                          const std::string& bytes, const char* name);
+absl::Span<const float> Floats(const google::protobuf::RepeatedField<float>& floats,
+                               const std::string& bytes, std::vector<float>* copy);
 
 }  // namespace tqdb::server

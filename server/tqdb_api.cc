@@ -199,9 +199,13 @@ absl::Status TqdbApi::Upsert(const CallContext& call, const v1::UpsertRequest& r
   TQDB_RETURN_IF_ERROR(CheckStillWanted(call));
   TQDB_ASSIGN_OR_RETURN(WriteOptions options, WriteOptionsFromProto(request.durability()));
   const std::vector<std::string> payloads(request.payloads().begin(), request.payloads().end());
+  std::vector<float> vectors;
+  TQDB_RETURN_IF_ERROR(CheckOneForm(request.vectors(), request.vectors_f32(), "vectors"));
   TQDB_ASSIGN_OR_RETURN(
       WriteResult result,
-      collection->Upsert(AsSpan(request.ids()), AsSpan(request.vectors()), payloads, options));
+      collection->Upsert(AsSpan(request.ids()),
+                         Floats(request.vectors(), request.vectors_f32(), &vectors), payloads,
+                         options));
   response->set_inserted(response->inserted() + result.inserted);
   response->set_replaced(response->replaced() + result.replaced);
   return absl::OkStatus();
@@ -240,7 +244,9 @@ absl::Status TqdbApi::Get(const CallContext& call, const v1::GetRequest& request
       std::vector<Record> records,
       collection->Get(AsSpan(request.ids()), request.with_vectors(), request.with_payloads()));
   TQDB_RETURN_IF_ERROR(response_budget_.CheckRecords(records));
-  for (const Record& record : records) ToProto(record, response->add_records());
+  for (const Record& record : records) {
+    ToProto(record, request.f32_bytes(), response->add_records());
+  }
   return absl::OkStatus();
 }
 
@@ -248,6 +254,9 @@ absl::Status TqdbApi::Search(const CallContext& call, const v1::SearchRequest& r
                              v1::SearchResponse* response) {
   TQDB_RETURN_IF_ERROR(Authorize(call, Role::kRead, request.collection()));
   TQDB_RETURN_IF_ERROR(CheckStillWanted(call));
+  TQDB_RETURN_IF_ERROR(CheckOneForm(request.query(), request.query_f32(), "query"));
+  std::vector<float> copy;
+  const absl::Span<const float> query = Floats(request.query(), request.query_f32(), &copy);
   TQDB_ASSIGN_OR_RETURN(std::shared_ptr<Collection> collection,
                         database_->GetCollection(request.collection()));
   TQDB_ASSIGN_OR_RETURN(SearchOptions options, FromProto(request.options()));
@@ -256,10 +265,9 @@ absl::Status TqdbApi::Search(const CallContext& call, const v1::SearchRequest& r
   TQDB_RETURN_IF_ERROR(FilterFromProto(request.options(), &filter, &plan, &options));
   TQDB_RETURN_IF_ERROR(response_budget_.CheckPlanned(
       std::min<size_t>(options.k, collection->count()), collection->dim(), options.with_vectors));
-  TQDB_ASSIGN_OR_RETURN(std::vector<Record> hits,
-                        collection->Search(AsSpan(request.query()), options));
+  TQDB_ASSIGN_OR_RETURN(std::vector<Record> hits, collection->Search(query, options));
   TQDB_RETURN_IF_ERROR(response_budget_.CheckRecords(hits));
-  for (const Record& hit : hits) ToProto(hit, response->add_hits());
+  for (const Record& hit : hits) ToProto(hit, request.options().f32_bytes(), response->add_hits());
   if (options.plan != nullptr && filter.has_value()) ToProto(plan, response->mutable_plan());
   return absl::OkStatus();
 }
@@ -268,22 +276,25 @@ absl::Status TqdbApi::SearchBatch(const CallContext& call, const v1::SearchBatch
                                   v1::SearchBatchResponse* response) {
   TQDB_RETURN_IF_ERROR(Authorize(call, Role::kRead, request.collection()));
   TQDB_RETURN_IF_ERROR(CheckStillWanted(call));
+  TQDB_RETURN_IF_ERROR(CheckOneForm(request.queries(), request.queries_f32(), "queries"));
+  std::vector<float> copy;
+  const absl::Span<const float> rows = Floats(request.queries(), request.queries_f32(), &copy);
   TQDB_ASSIGN_OR_RETURN(std::shared_ptr<Collection> collection,
                         database_->GetCollection(request.collection()));
   TQDB_ASSIGN_OR_RETURN(SearchOptions options, FromProto(request.options()));
   std::optional<Filter> filter;
   SearchPlan plan;
   TQDB_RETURN_IF_ERROR(FilterFromProto(request.options(), &filter, &plan, &options));
-  const size_t queries = request.queries_size() / collection->dim();
+  const size_t queries = rows.size() / collection->dim();
   TQDB_RETURN_IF_ERROR(
       response_budget_.CheckPlanned(queries * std::min<size_t>(options.k, collection->count()),
                                     collection->dim(), options.with_vectors));
   TQDB_ASSIGN_OR_RETURN(std::vector<std::vector<Record>> results,
-                        collection->SearchBatch(AsSpan(request.queries()), options));
+                        collection->SearchBatch(rows, options));
   TQDB_RETURN_IF_ERROR(response_budget_.CheckRecords(results));
   for (const std::vector<Record>& hits : results) {
     v1::SearchBatchResponse::Hits* out = response->add_results();
-    for (const Record& hit : hits) ToProto(hit, out->add_hits());
+    for (const Record& hit : hits) ToProto(hit, request.options().f32_bytes(), out->add_hits());
   }
   if (options.plan != nullptr && filter.has_value()) ToProto(plan, response->mutable_plan());
   return absl::OkStatus();
@@ -317,7 +328,9 @@ absl::Status TqdbApi::Scroll(const CallContext& call, const v1::ScrollRequest& r
       ScrollPage page,
       collection->Scroll(filter, from, limit, request.with_vectors(), request.with_payloads()));
   TQDB_RETURN_IF_ERROR(response_budget_.CheckRecords(page.records));
-  for (const Record& record : page.records) ToProto(record, response->add_records());
+  for (const Record& record : page.records) {
+    ToProto(record, request.f32_bytes(), response->add_records());
+  }
   response->set_has_next(page.next.has_value());
   response->set_next_from(page.next.value_or(0));
   return absl::OkStatus();

@@ -355,6 +355,64 @@ TEST_F(ServerRpcTest, SearchBatch) {
   ExpectCode(Call(&S::SearchBatch, *server_, ragged, &found), StatusCode::INVALID_ARGUMENT);
 }
 
+// Floats as little-endian float32 bytes (what numpy's tobytes() gives): the same vectors, the
+// same answers, and vectors back as bytes when asked.
+TEST_F(ServerRpcTest, FloatsAsBytesInAndOut) {
+  auto bytes_of = [](const float* floats, size_t n) {
+    return std::string(reinterpret_cast<const char*>(floats), n * sizeof(float));
+  };
+  v1::UpsertRequest upsert;
+  upsert.set_collection("docs");
+  upsert.add_ids(9001);
+  upsert.add_ids(9002);
+  upsert.set_vectors_f32(bytes_of(stored_.vectors().data(), 2 * kDim));
+  v1::UpsertResponse upserted;
+  ASSERT_TRUE(Call(&S::Upsert, *server_, upsert, &upserted).ok());
+  EXPECT_EQ(upserted.inserted(), 2);
+
+  v1::SearchRequest as_floats = SearchFor(1), as_bytes = SearchFor(1);
+  as_bytes.clear_query();
+  as_bytes.set_query_f32(bytes_of(stored_.vectors().data() + kDim, kDim));
+  as_bytes.mutable_options()->set_with_vectors(true);
+  as_bytes.mutable_options()->set_f32_bytes(true);
+  v1::SearchResponse floats_found, bytes_found;
+  ASSERT_TRUE(Call(&S::Search, *server_, as_floats, &floats_found).ok());
+  ASSERT_TRUE(Call(&S::Search, *server_, as_bytes, &bytes_found).ok());
+  ASSERT_EQ(bytes_found.hits_size(), floats_found.hits_size());
+  for (int i = 0; i < bytes_found.hits_size(); ++i) {
+    EXPECT_EQ(bytes_found.hits(i).id(), floats_found.hits(i).id());
+    EXPECT_EQ(bytes_found.hits(i).score(), floats_found.hits(i).score());
+    EXPECT_EQ(bytes_found.hits(i).vector_size(), 0);
+    EXPECT_EQ(bytes_found.hits(i).vector_f32().size(), kDim * sizeof(float));
+  }
+
+  v1::SearchBatchRequest batch;
+  batch.set_collection("docs");
+  batch.set_queries_f32(bytes_of(stored_.vectors().data(), 3 * kDim));
+  v1::SearchBatchResponse batch_found;
+  ASSERT_TRUE(Call(&S::SearchBatch, *server_, batch, &batch_found).ok());
+  EXPECT_EQ(batch_found.results_size(), 3);
+
+  v1::GetRequest get;
+  get.set_collection("docs");
+  get.add_ids(9002);
+  get.set_with_vectors(true);
+  get.set_f32_bytes(true);
+  v1::GetResponse got;
+  ASSERT_TRUE(Call(&S::Get, *server_, get, &got).ok());
+  EXPECT_EQ(got.records(0).vector_f32(), bytes_of(stored_.vectors().data() + kDim, kDim));
+
+  // Both forms at once, or bytes that are not whole floats: refused, nothing stored.
+  upsert.set_ids(0, 9003);
+  upsert.set_ids(1, 9004);
+  upsert.mutable_vectors()->Add(stored_.vectors().begin(), stored_.vectors().begin() + 2 * kDim);
+  ExpectCode(Call(&S::Upsert, *server_, upsert, &upserted), StatusCode::INVALID_ARGUMENT);
+  upsert.clear_vectors();
+  upsert.mutable_vectors_f32()->pop_back();
+  ExpectCode(Call(&S::Upsert, *server_, upsert, &upserted), StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(Count("docs"), 502);
+}
+
 TEST_F(ServerRpcTest, Get) {
   v1::GetRequest get;
   get.set_collection("docs");

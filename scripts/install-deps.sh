@@ -20,6 +20,7 @@ packages=(
   openssl libssl-dev
   prometheus-cpp-dev libcpp-httplib-dev
   chromium chromium-driver python3-selenium  # the console's browser test
+  python3-numpy python3-tqdm python3-venv python3-pip python3-setuptools python3-wheel  # the Python client
 )
 
 sudo_cmd=()

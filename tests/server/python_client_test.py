@@ -4,7 +4,9 @@ Usage: python_client_test.py SERVER_BINARY
 Also checks server reflection (grpc.reflection.v1alpha) by listing the services.
 """
 
+import asyncio
 import hashlib
+import json
 import os
 import random
 import re
@@ -17,7 +19,13 @@ import unittest
 
 import grpc
 
-from tqdb_client import Client, payload_of
+from tqdb_client import Client, payload_of, vector_of
+from tqdb_client.aio import AsyncClient
+
+try:
+    import numpy
+except ImportError:
+    numpy = None
 
 SERVER = sys.argv.pop(1) if len(sys.argv) > 1 else None
 
@@ -154,6 +162,98 @@ class PythonClientTest(unittest.TestCase):
             db.repartition("parts", lists=401)
         self.assertEqual(error.exception.code(), grpc.StatusCode.FAILED_PRECONDITION)
         db.drop_collection("parts")
+
+    @unittest.skipIf(numpy is None, "python3-numpy is not installed")
+    def test_numpy_arrays_in_and_out(self):
+        db = self.client
+        db.create_collection("np", dimension=8, bits=4)
+        rng = numpy.random.default_rng(7)
+        vectors = rng.standard_normal((300, 8)).astype(numpy.float32)
+        self.assertEqual(db.upsert("np", numpy.arange(300), vectors), (300, 0))
+        # The same rows as lists store the same floats.
+        db.upsert("np", [1000, 1001], vectors[:2].tolist())
+        records = db.get("np", [0, 1000, 7], with_vectors=True, as_numpy=True)
+        numpy.testing.assert_array_equal(vector_of(records[0]), vectors[0])
+        numpy.testing.assert_array_equal(vector_of(records[1]), vectors[0])
+        self.assertEqual(records[0].vector_f32, vectors[0].tobytes())
+        numpy.testing.assert_array_equal(vector_of(records[2]), vectors[7])
+        # Float64 and non-contiguous arrays are converted; queries by array and by list agree.
+        hits = db.search("np", vectors[5].astype(numpy.float64), k=3, rerank=True)
+        self.assertEqual(hits[0].id, 5)
+        self.assertEqual([h.id for h in hits],
+                         [h.id for h in db.search("np", vectors[5].tolist(), k=3, rerank=True)])
+        batch = db.search_batch("np", vectors[10:40:10], k=1, rerank=True, with_vectors=True,
+                                as_numpy=True)
+        self.assertEqual([r[0].id for r in batch], [10, 20, 30])
+        numpy.testing.assert_array_equal(vector_of(batch[1][0]), vectors[20])
+
+    @unittest.skipIf(numpy is None, "python3-numpy is not installed")
+    def test_bulk_upsert_resumes_after_an_interruption(self):
+        db = self.client
+        db.create_collection("bulk", dimension=8, bits=4, durability="group-commit")
+        vectors = numpy.random.default_rng(3).standard_normal((2300, 8)).astype(numpy.float32)
+        checkpoint = os.path.join(self.dir, "bulk.json")
+
+        class Interrupted(Exception):
+            pass
+
+        def stop_after_two_batches(done, total, rate):
+            self.assertEqual(total, 2300)
+            if done >= 1000:
+                raise Interrupted()
+        with self.assertRaises(Interrupted):
+            db.bulk_upsert("bulk", vectors=vectors, batch_size=500, in_flight=2,
+                           checkpoint=checkpoint, progress=stop_after_two_batches)
+        with open(checkpoint) as f:
+            self.assertEqual(json.load(f)["rows_done"], 1000)
+        seen = []
+        result = db.bulk_upsert("bulk", vectors=vectors, batch_size=500, checkpoint=checkpoint,
+                                progress=lambda done, total, rate: seen.append(done))
+        self.assertEqual((result.resumed_from, result.sent, result.rows), (1000, 1300, 2300))
+        self.assertEqual(seen, [1500, 2000, 2300])
+        self.assertFalse(os.path.exists(checkpoint))
+        self.assertEqual(db.count("bulk"), 2300)
+        numpy.testing.assert_array_equal(
+            vector_of(db.get("bulk", [2299], with_vectors=True, as_numpy=True)[0]), vectors[2299])
+        # Another load's checkpoint is refused rather than skipping the wrong rows.
+        with open(checkpoint, "w") as f:
+            json.dump({"collection": "other", "batch_size": 500, "batches_done": 1,
+                       "rows_done": 500}, f)
+        with self.assertRaises(ValueError):
+            db.bulk_upsert("bulk", vectors=vectors, batch_size=500, checkpoint=checkpoint)
+        os.remove(checkpoint)
+
+    def test_bulk_upsert_of_batches_with_payloads(self):
+        db = self.client
+        db.create_collection("bulk2", dimension=2, bits=4)
+        batches = [([i * 10 + j for j in range(10)], [[1.0, float(i * 10 + j)] for j in range(10)],
+                    [{"i": i * 10 + j} for j in range(10)]) for i in range(7)]
+        result = db.bulk_upsert("bulk2", batches=batches, progress=False)
+        self.assertEqual((result.inserted, result.sent), (70, 70))
+        self.assertEqual(db.count("bulk2", filter={"must": [{"key": "i", "range": {"gte": 65}}]}),
+                         5)
+
+    def test_async_client(self):
+        async def scenario():
+            async with AsyncClient(self.address) as db:
+                await db.create_collection("aio", dimension=3, bits=4)
+                self.assertEqual(await db.upsert("aio", [1, 2, 3],
+                                                 [[1, 0, 0], [0, 1, 0], [0, 0, 1]],
+                                                 payloads=[{"n": 1}, {"n": 2}, {"n": 3}]),
+                                 (3, 0))
+                results = await asyncio.gather(
+                    *(db.search("aio", [float(i == j) for j in range(3)], k=1)
+                      for i in range(3)))
+                self.assertEqual([r[0].id for r in results], [1, 2, 3])
+                self.assertEqual(await db.count("aio", filter={"must": [
+                    {"key": "n", "range": {"gte": 2}}]}), 2)
+                records = await db.get("aio", [2], with_vectors=True)
+                self.assertEqual(list(records[0].vector), [0, 1, 0])
+                self.assertEqual(await db.delete("aio", [1]), 1)
+                with self.assertRaises(grpc.aio.AioRpcError) as error:
+                    await db.search("nope", [1, 0, 0])
+                self.assertEqual(error.exception.code(), grpc.StatusCode.NOT_FOUND)
+        asyncio.run(scenario())
 
     def test_errors_carry_grpc_codes(self):
         db = self.client

@@ -1,7 +1,9 @@
 """Python client of tqdb-server (package tqdb.v1).
 
-The gRPC stubs are generated at build time (protoc + grpc_python_plugin) into build/python; put
-that folder and tools/python on PYTHONPATH. Runs on Debian's python3-grpcio and python3-protobuf.
+Installed with pip (tools/python/README.md), or from a build tree: the gRPC stubs are generated
+at build time (protoc + grpc_python_plugin) into build/python; put that folder and tools/python on
+PYTHONPATH. Runs on Debian's python3-grpcio and python3-protobuf; numpy (python3-numpy) makes
+vectors cheaper to send and receive, and tqdm (python3-tqdm) draws bulk loads' progress.
 
     from tqdb_client import Client
     with Client("127.0.0.1:50051") as db:
@@ -11,12 +13,17 @@ that folder and tools/python on PYTHONPATH. Runs on Debian's python3-grpcio and 
         for hit in db.search("docs", [0.1, 0.2, 0.3], k=2, with_payloads=True):
             print(hit.id, hit.score, hit.payload)
 
+Vectors go as float32 bytes: a 2-D numpy array is sent from its own buffer. Large loads:
+
+        db.bulk_upsert("docs", vectors=array, checkpoint="load.json")  # progress, resumable
+
 Payloads given as dicts are stored as JSON objects and can be filtered (docs/filters.md):
 
         db.upsert("docs", ids=[3], vectors=[[0.2, 0.2, 0.2]], payloads=[{"lang": "en"}])
         db.create_payload_index("docs", "lang", "keyword")
         db.search("docs", q, k=10, filter={"must": [{"key": "lang", "match": {"value": "en"}}]})
-        db.count("docs", filter={...})
+
+tqdb_client.aio.AsyncClient has the same calls for asyncio (grpc.aio).
 """
 
 import json
@@ -31,27 +38,10 @@ except ImportError as error:  # another interpreter than Debian's (a pyenv shim,
 from tqdb.v1 import tqdb_pb2 as pb
 from tqdb.v1 import tqdb_pb2_grpc as pb_grpc
 
-__all__ = ["Client", "pb", "payload_of"]
+from . import _requests as requests
+from ._arrays import vector_of
 
-_METRICS = {"cosine": pb.METRIC_COSINE, "ip": pb.METRIC_INNER_PRODUCT, "l2": pb.METRIC_L2}
-_DURABILITY = {None: pb.DURABILITY_UNSPECIFIED, "sync": pb.DURABILITY_SYNC,
-               "group-commit": pb.DURABILITY_GROUP_COMMIT}
-
-
-def _payload_bytes(payload):
-    """A payload as stored: dicts (and lists) as JSON text, str as UTF-8, bytes as they are."""
-    if isinstance(payload, (dict, list)):
-        return json.dumps(payload, separators=(",", ":")).encode()
-    if isinstance(payload, str):
-        return payload.encode()
-    return bytes(payload)
-
-
-def _filter_text(filter):
-    """A filter as the server takes it: JSON text (a dict is serialized)."""
-    if filter is None:
-        return ""
-    return filter if isinstance(filter, str) else json.dumps(filter)
+__all__ = ["Client", "pb", "payload_of", "vector_of"]
 
 
 def payload_of(record):
@@ -61,13 +51,6 @@ def payload_of(record):
     except (ValueError, UnicodeDecodeError):
         return record.payload
     return value if isinstance(value, dict) else record.payload
-
-
-def _flatten(vectors):
-    """Rows of floats (lists, tuples or a 2-D numpy array) as one flat list."""
-    if hasattr(vectors, "reshape"):  # numpy, without importing it
-        return vectors.reshape(-1).tolist()
-    return [float(x) for row in vectors for x in row]
 
 
 class Client:
@@ -80,21 +63,12 @@ class Client:
         requires one; plaintext otherwise. `api_key` is sent with every call for a server
         started with --api_keys_file."""
         self._metadata = (("authorization", "Bearer " + api_key),) if api_key else None
-        options = [("grpc.max_receive_message_length", 2**31 - 1),
-                   ("grpc.max_send_message_length", 2**31 - 1)]
-        if tls_ca is None:
-            if tls_cert is not None:
-                raise ValueError("tls_cert needs tls_ca (the server's CA)")
-            self._channel = grpc.insecure_channel(address, options=options)
+        credentials = requests.credentials(grpc, tls_ca, tls_cert, tls_key)
+        if credentials is None:
+            self._channel = grpc.insecure_channel(address, options=requests.channel_options())
         else:
-            def read(path):
-                with open(path, "rb") as f:
-                    return f.read()
-            credentials = grpc.ssl_channel_credentials(
-                root_certificates=read(tls_ca),
-                private_key=read(tls_key) if tls_cert is not None else None,
-                certificate_chain=read(tls_cert) if tls_cert is not None else None)
-            self._channel = grpc.secure_channel(address, credentials, options=options)
+            self._channel = grpc.secure_channel(address, credentials,
+                                                options=requests.channel_options())
         self._stub = pb_grpc.TqdbStub(self._channel)
         self._timeout = timeout
 
@@ -107,6 +81,10 @@ class Client:
     def close(self):
         self._channel.close()
 
+    def _call(self, method, request):
+        return getattr(self._stub, method)(request, timeout=self._timeout,
+                                           metadata=self._metadata)
+
     def create_collection(self, name, dimension, bits=4, metric="cosine", variant="default",
                           store_vectors=True, durability="sync", if_not_exists=False,
                           partition_at=None, nprobe=0, rerank_store=""):
@@ -114,121 +92,100 @@ class Client:
         default, 50,000; 0: never). nprobe: lists a search probes by default (0: the default).
         rerank_store: where the re-rank reads floats: "disk", "f32", "f16" or "int8" ("": the
         server's default, disk)."""
-        config = pb.CollectionConfig(name=name, dimension=dimension, bits=bits,
-                                     metric=_METRICS[metric], variant=variant,
-                                     store_vectors=store_vectors,
-                                     durability=_DURABILITY[durability], nprobe=nprobe,
-                                     rerank_store=rerank_store)
-        if partition_at is not None:
-            config.partition_at = partition_at
-        request = pb.CreateCollectionRequest(config=config, if_not_exists=if_not_exists)
-        return self._stub.CreateCollection(request, timeout=self._timeout, metadata=self._metadata).config
+        request = requests.create_collection(name, dimension, bits, metric, variant,
+                                             store_vectors, durability, if_not_exists,
+                                             partition_at, nprobe, rerank_store)
+        return self._call("CreateCollection", request).config
 
     def drop_collection(self, name):
-        self._stub.DropCollection(pb.DropCollectionRequest(collection=name), timeout=self._timeout, metadata=self._metadata)
+        self._call("DropCollection", pb.DropCollectionRequest(collection=name))
 
     def list_collections(self):
-        return list(self._stub.ListCollections(pb.ListCollectionsRequest(),
-                                               timeout=self._timeout, metadata=self._metadata).names)
+        return list(self._call("ListCollections", pb.ListCollectionsRequest()).names)
 
     def describe(self, name):
-        return self._stub.DescribeCollection(pb.DescribeCollectionRequest(collection=name),
-                                             timeout=self._timeout, metadata=self._metadata)
+        return self._call("DescribeCollection", pb.DescribeCollectionRequest(collection=name))
 
     def repartition(self, name, lists=0):
         """Partitions now into `lists` lists (0: about sqrt(n)); returns the new Partitioning."""
         request = pb.RepartitionCollectionRequest(collection=name, lists=lists)
-        return self._stub.RepartitionCollection(request, timeout=self._timeout,
-                                                metadata=self._metadata).partitioning
+        return self._call("RepartitionCollection", request).partitioning
 
     def upsert(self, collection, ids, vectors, payloads=None, durability=None):
-        """Inserts or replaces; returns (inserted, replaced)."""
-        request = pb.UpsertRequest(collection=collection, ids=list(ids),
-                                   vectors=_flatten(vectors),
-                                   payloads=[_payload_bytes(p) for p in payloads or []],
-                                   durability=_DURABILITY[durability])
-        response = self._stub.Upsert(request, timeout=self._timeout, metadata=self._metadata)
+        """Inserts or replaces; returns (inserted, replaced). `vectors`: a 2-D numpy array or
+        rows of floats."""
+        response = self._call("Upsert", requests.upsert(collection, ids, vectors, payloads,
+                                                        durability))
         return response.inserted, response.replaced
 
     def upsert_stream(self, collection, batches):
-        """Bulk load: `batches` yields (ids, vectors) or (ids, vectors, payloads)."""
-        def requests():
-            for batch in batches:
-                ids, vectors = batch[0], batch[1]
-                payloads = [_payload_bytes(p) for p in batch[2]] if len(batch) > 2 else []
-                yield pb.UpsertRequest(collection=collection, ids=list(ids),
-                                       vectors=_flatten(vectors), payloads=payloads)
-        response = self._stub.UpsertStream(requests(), timeout=self._timeout, metadata=self._metadata)
+        """Bulk load on one stream: `batches` yields (ids, vectors) or (ids, vectors, payloads).
+        bulk_upsert adds progress and resuming."""
+        stream = (requests.upsert(collection, batch[0], batch[1],
+                                  batch[2] if len(batch) > 2 else None) for batch in batches)
+        response = self._stub.UpsertStream(stream, timeout=self._timeout, metadata=self._metadata)
         return response.inserted, response.replaced
+
+    def bulk_upsert(self, collection, vectors=None, ids=None, payloads=None, batches=None,
+                    batch_size=5000, in_flight=4, checkpoint=None, progress=None,
+                    durability=None):
+        """Loads many vectors with a progress bar and resumes an interrupted load; see
+        tqdb_client.bulk.bulk_upsert. Returns a bulk.BulkResult."""
+        from .bulk import bulk_upsert
+        return bulk_upsert(self, collection, vectors=vectors, ids=ids, payloads=payloads,
+                           batches=batches, batch_size=batch_size, in_flight=in_flight,
+                           checkpoint=checkpoint, progress=progress, durability=durability)
 
     def delete(self, collection, ids=(), filter=None):
         """Deletes the ids, or every point passing `filter`; returns how many existed."""
-        request = pb.DeleteRequest(collection=collection, ids=list(ids),
-                                   filter=_filter_text(filter))
-        return self._stub.Delete(request, timeout=self._timeout, metadata=self._metadata).deleted
+        return self._call("Delete", requests.delete(collection, ids, filter)).deleted
 
-    def get(self, collection, ids, with_vectors=False, with_payloads=True):
-        request = pb.GetRequest(collection=collection, ids=list(ids), with_vectors=with_vectors,
-                                with_payloads=with_payloads)
-        return list(self._stub.Get(request, timeout=self._timeout, metadata=self._metadata).records)
-
-    @staticmethod
-    def _options(k, rerank, rerank_candidates, with_vectors, with_payloads, nprobe, filter=None):
-        return pb.SearchOptions(k=k, rerank=rerank, rerank_candidates=rerank_candidates,
-                                with_vectors=with_vectors, with_payloads=with_payloads,
-                                nprobe=nprobe, filter=_filter_text(filter))
+    def get(self, collection, ids, with_vectors=False, with_payloads=True, as_numpy=False):
+        """as_numpy: vectors come as float32 bytes; read them with vector_of(record)."""
+        request = requests.get(collection, ids, with_vectors, with_payloads, as_numpy)
+        return list(self._call("Get", request).records)
 
     def search(self, collection, query, k=10, rerank=False, rerank_candidates=0,
-               with_vectors=False, with_payloads=False, nprobe=0, filter=None):
+               with_vectors=False, with_payloads=False, nprobe=0, filter=None, as_numpy=False):
         """nprobe: partitioned collections, the lists searched (0: the collection's default).
         filter: a dict or JSON text (docs/filters.md); only points that pass are returned."""
-        request = pb.SearchRequest(
-            collection=collection, query=_flatten([query]),
-            options=self._options(k, rerank, rerank_candidates, with_vectors, with_payloads,
-                                  nprobe, filter))
-        return list(self._stub.Search(request, timeout=self._timeout, metadata=self._metadata).hits)
+        options = requests.options(k, rerank, rerank_candidates, with_vectors, with_payloads,
+                                   nprobe, filter, as_numpy)
+        return list(self._call("Search", requests.search(collection, query, options)).hits)
 
     def search_batch(self, collection, queries, k=10, rerank=False, rerank_candidates=0,
-                     with_vectors=False, with_payloads=False, nprobe=0, filter=None):
-        request = pb.SearchBatchRequest(
-            collection=collection, queries=_flatten(queries),
-            options=self._options(k, rerank, rerank_candidates, with_vectors, with_payloads,
-                                  nprobe, filter))
-        return [list(r.hits) for r in self._stub.SearchBatch(request, timeout=self._timeout, metadata=self._metadata).results]
+                     with_vectors=False, with_payloads=False, nprobe=0, filter=None,
+                     as_numpy=False):
+        options = requests.options(k, rerank, rerank_candidates, with_vectors, with_payloads,
+                                   nprobe, filter, as_numpy)
+        response = self._call("SearchBatch", requests.search_batch(collection, queries, options))
+        return [list(r.hits) for r in response.results]
 
     def count(self, collection, filter=None):
         """Points that pass `filter` (a dict or JSON text; None: every point)."""
-        request = pb.CountRequest(collection=collection, filter=_filter_text(filter))
-        return self._stub.Count(request, timeout=self._timeout, metadata=self._metadata).count
+        request = pb.CountRequest(collection=collection, filter=requests.filter_text(filter))
+        return self._call("Count", request).count
 
     def create_payload_index(self, collection, key, type):
         """Indexes payload field `key` (dotted) as keyword, integer, float, bool or datetime."""
         request = pb.CreatePayloadIndexRequest(collection=collection, key=key, type=type)
-        self._stub.CreatePayloadIndex(request, timeout=self._timeout, metadata=self._metadata)
+        self._call("CreatePayloadIndex", request)
 
-    def scroll(self, collection, filter=None, limit=100, with_payloads=True, with_vectors=False):
+    def scroll(self, collection, filter=None, limit=100, with_payloads=True, with_vectors=False,
+               as_numpy=False):
         """Yields every point passing `filter` in id order, `limit` per request."""
-        request = pb.ScrollRequest(collection=collection, filter=_filter_text(filter),
-                                   limit=limit, with_payloads=with_payloads,
-                                   with_vectors=with_vectors)
+        request = requests.scroll(collection, filter, limit, with_payloads, with_vectors,
+                                  as_numpy)
         while True:
-            page = self._stub.Scroll(request, timeout=self._timeout, metadata=self._metadata)
+            page = self._call("Scroll", request)
             yield from page.records
             if not page.has_next:
                 return
             request.has_from = True
             request.__setattr__("from", page.next_from)
 
-    _UPDATES = {"set": pb.UpdatePayloadRequest.SET, "overwrite": pb.UpdatePayloadRequest.OVERWRITE,
-                "delete_keys": pb.UpdatePayloadRequest.DELETE_KEYS,
-                "clear": pb.UpdatePayloadRequest.CLEAR}
-
     def update_payloads(self, collection, kind="set", payload=None, keys=(), ids=(), filter=None):
         """kind: "set" (merge `payload`'s keys), "overwrite", "delete_keys" (dotted `keys`) or
         "clear", on the ids or on every point passing `filter`; returns the points changed."""
-        request = pb.UpdatePayloadRequest(
-            collection=collection, kind=self._UPDATES[kind],
-            payload=_payload_bytes(payload) if payload is not None else b"", keys=list(keys),
-            ids=list(ids), filter=_filter_text(filter))
-        return self._stub.UpdatePayload(request, timeout=self._timeout,
-                                        metadata=self._metadata).updated
+        request = requests.update_payloads(collection, kind, payload, keys, ids, filter)
+        return self._call("UpdatePayload", request).updated

@@ -1,0 +1,110 @@
+"""The request messages of every call, shared by the blocking and the asyncio clients."""
+
+import json
+
+from tqdb.v1 import tqdb_pb2 as pb
+
+from ._arrays import f32_bytes, f32_row_bytes
+
+METRICS = {"cosine": pb.METRIC_COSINE, "ip": pb.METRIC_INNER_PRODUCT, "l2": pb.METRIC_L2}
+DURABILITY = {None: pb.DURABILITY_UNSPECIFIED, "sync": pb.DURABILITY_SYNC,
+              "group-commit": pb.DURABILITY_GROUP_COMMIT}
+UPDATES = {"set": pb.UpdatePayloadRequest.SET, "overwrite": pb.UpdatePayloadRequest.OVERWRITE,
+           "delete_keys": pb.UpdatePayloadRequest.DELETE_KEYS,
+           "clear": pb.UpdatePayloadRequest.CLEAR}
+
+
+def payload_bytes(payload):
+    """A payload as stored: dicts (and lists) as JSON text, str as UTF-8, bytes as they are."""
+    if isinstance(payload, (dict, list)):
+        return json.dumps(payload, separators=(",", ":")).encode()
+    if isinstance(payload, str):
+        return payload.encode()
+    return bytes(payload)
+
+
+def filter_text(filter):
+    """A filter as the server takes it: JSON text (a dict is serialized)."""
+    if filter is None:
+        return ""
+    return filter if isinstance(filter, str) else json.dumps(filter)
+
+
+def create_collection(name, dimension, bits, metric, variant, store_vectors, durability,
+                      if_not_exists, partition_at, nprobe, rerank_store):
+    config = pb.CollectionConfig(name=name, dimension=dimension, bits=bits,
+                                 metric=METRICS[metric], variant=variant,
+                                 store_vectors=store_vectors, durability=DURABILITY[durability],
+                                 nprobe=nprobe, rerank_store=rerank_store)
+    if partition_at is not None:
+        config.partition_at = partition_at
+    return pb.CreateCollectionRequest(config=config, if_not_exists=if_not_exists)
+
+
+def upsert(collection, ids, vectors, payloads=None, durability=None):
+    """Vectors as float32 bytes: a numpy array without a Python object per float."""
+    return pb.UpsertRequest(collection=collection, ids=[int(i) for i in ids],
+                            vectors_f32=f32_bytes(vectors),
+                            payloads=[payload_bytes(p) for p in payloads or []],
+                            durability=DURABILITY[durability])
+
+
+def options(k, rerank, rerank_candidates, with_vectors, with_payloads, nprobe, filter, as_numpy):
+    return pb.SearchOptions(k=k, rerank=rerank, rerank_candidates=rerank_candidates,
+                            with_vectors=with_vectors, with_payloads=with_payloads,
+                            nprobe=nprobe, filter=filter_text(filter), f32_bytes=as_numpy)
+
+
+def search(collection, query, search_options):
+    return pb.SearchRequest(collection=collection, query_f32=f32_row_bytes(query),
+                            options=search_options)
+
+
+def search_batch(collection, queries, search_options):
+    return pb.SearchBatchRequest(collection=collection, queries_f32=f32_bytes(queries),
+                                 options=search_options)
+
+
+def get(collection, ids, with_vectors, with_payloads, as_numpy):
+    return pb.GetRequest(collection=collection, ids=[int(i) for i in ids],
+                         with_vectors=with_vectors, with_payloads=with_payloads,
+                         f32_bytes=as_numpy)
+
+
+def delete(collection, ids, filter):
+    return pb.DeleteRequest(collection=collection, ids=[int(i) for i in ids],
+                            filter=filter_text(filter))
+
+
+def update_payloads(collection, kind, payload, keys, ids, filter):
+    return pb.UpdatePayloadRequest(
+        collection=collection, kind=UPDATES[kind],
+        payload=payload_bytes(payload) if payload is not None else b"", keys=list(keys),
+        ids=[int(i) for i in ids], filter=filter_text(filter))
+
+
+def scroll(collection, filter, limit, with_payloads, with_vectors, as_numpy):
+    return pb.ScrollRequest(collection=collection, filter=filter_text(filter), limit=limit,
+                            with_payloads=with_payloads, with_vectors=with_vectors,
+                            f32_bytes=as_numpy)
+
+
+def channel_options():
+    return [("grpc.max_receive_message_length", 2**31 - 1),
+            ("grpc.max_send_message_length", 2**31 - 1)]
+
+
+def credentials(grpc_module, tls_ca, tls_cert, tls_key):
+    """TLS credentials, or None for plaintext."""
+    if tls_ca is None:
+        if tls_cert is not None:
+            raise ValueError("tls_cert needs tls_ca (the server's CA)")
+        return None
+
+    def read(path):
+        with open(path, "rb") as f:
+            return f.read()
+    return grpc_module.ssl_channel_credentials(
+        root_certificates=read(tls_ca),
+        private_key=read(tls_key) if tls_cert is not None else None,
+        certificate_chain=read(tls_cert) if tls_cert is not None else None)

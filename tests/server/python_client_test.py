@@ -19,6 +19,7 @@ import unittest
 
 import grpc
 
+import tqdb_client
 from tqdb_client import Client, payload_of, vector_of
 from tqdb_client.aio import AsyncClient
 
@@ -28,6 +29,9 @@ except ImportError:
     numpy = None
 
 SERVER = sys.argv.pop(1) if len(sys.argv) > 1 else None
+# PythonPackageTest runs this file with a pip-installed client: make sure it is that one.
+if os.environ.get("TQDB_EXPECT_INSTALLED"):
+    assert "site-packages" in tqdb_client.__file__, tqdb_client.__file__
 
 
 def start_server(cls, *flags):

@@ -208,11 +208,12 @@ absl::Status CheckOneForm(const google::protobuf::RepeatedField<float>& floats,
 }
 
 absl::Span<const float> Floats(const google::protobuf::RepeatedField<float>& floats,
-                               const std::string& bytes, std::vector<float>* copy) {
+                               const std::string& bytes, std::unique_ptr<float[]>* copy) {
   if (bytes.empty()) return absl::MakeConstSpan(floats.data(), floats.size());
-  copy->resize(bytes.size() / sizeof(float));
-  std::memcpy(copy->data(), bytes.data(), copy->size() * sizeof(float));
-  return *copy;
+  const size_t n = bytes.size() / sizeof(float);
+  copy->reset(new float[n]);
+  std::memcpy(copy->get(), bytes.data(), n * sizeof(float));
+  return absl::MakeConstSpan(copy->get(), n);
 }
 
 }  // namespace tqdb::server

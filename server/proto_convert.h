@@ -2,6 +2,7 @@
 // the wire format (0 or unset fields) are resolved here, in one place.
 #pragma once
 
+#include <memory>
 #include <optional>
 
 #include "absl/status/statusor.h"
@@ -31,11 +32,11 @@ absl::StatusOr<WriteOptions> WriteOptionsFromProto(v1::Durability durability);
 void ToProto(const Record& record, bool f32_bytes, v1::Record* proto);
 
 // A request's floats, given as a repeated float field or as little-endian float32 bytes (numpy's
-// tobytes()); `copy` holds the second, aligned. INVALID_ARGUMENT from CheckOneForm for both
-// forms at once or bytes that are not whole floats.
+// tobytes()); `copy` holds the second, aligned (and not zeroed first). INVALID_ARGUMENT from
+// CheckOneForm for both forms at once or bytes that are not whole floats.
 absl::Status CheckOneForm(const google::protobuf::RepeatedField<float>& floats,
                           const std::string& bytes, const char* name);
 absl::Span<const float> Floats(const google::protobuf::RepeatedField<float>& floats,
-                               const std::string& bytes, std::vector<float>* copy);
+                               const std::string& bytes, std::unique_ptr<float[]>* copy);
 
 }  // namespace tqdb::server

@@ -199,7 +199,7 @@ absl::Status TqdbApi::Upsert(const CallContext& call, const v1::UpsertRequest& r
   TQDB_RETURN_IF_ERROR(CheckStillWanted(call));
   TQDB_ASSIGN_OR_RETURN(WriteOptions options, WriteOptionsFromProto(request.durability()));
   const std::vector<std::string> payloads(request.payloads().begin(), request.payloads().end());
-  std::vector<float> vectors;
+  std::unique_ptr<float[]> vectors;
   TQDB_RETURN_IF_ERROR(CheckOneForm(request.vectors(), request.vectors_f32(), "vectors"));
   TQDB_ASSIGN_OR_RETURN(
       WriteResult result,
@@ -255,7 +255,7 @@ absl::Status TqdbApi::Search(const CallContext& call, const v1::SearchRequest& r
   TQDB_RETURN_IF_ERROR(Authorize(call, Role::kRead, request.collection()));
   TQDB_RETURN_IF_ERROR(CheckStillWanted(call));
   TQDB_RETURN_IF_ERROR(CheckOneForm(request.query(), request.query_f32(), "query"));
-  std::vector<float> copy;
+  std::unique_ptr<float[]> copy;
   const absl::Span<const float> query = Floats(request.query(), request.query_f32(), &copy);
   TQDB_ASSIGN_OR_RETURN(std::shared_ptr<Collection> collection,
                         database_->GetCollection(request.collection()));
@@ -277,7 +277,7 @@ absl::Status TqdbApi::SearchBatch(const CallContext& call, const v1::SearchBatch
   TQDB_RETURN_IF_ERROR(Authorize(call, Role::kRead, request.collection()));
   TQDB_RETURN_IF_ERROR(CheckStillWanted(call));
   TQDB_RETURN_IF_ERROR(CheckOneForm(request.queries(), request.queries_f32(), "queries"));
-  std::vector<float> copy;
+  std::unique_ptr<float[]> copy;
   const absl::Span<const float> rows = Floats(request.queries(), request.queries_f32(), &copy);
   TQDB_ASSIGN_OR_RETURN(std::shared_ptr<Collection> collection,
                         database_->GetCollection(request.collection()));

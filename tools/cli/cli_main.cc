@@ -38,6 +38,7 @@
 #include "embedding_files.h"
 #include "grpcpp/grpcpp.h"
 #include "load_generator.h"
+#include "progress.h"
 #include "tqdb/v1/tqdb.grpc.pb.h"
 
 ABSL_FLAG(std::string, server, "127.0.0.1:50051", "tqdb-server address");
@@ -335,7 +336,8 @@ int Load(const std::string& name, const std::string& path) {
   const size_t batch = std::clamp<size_t>(absl::GetFlag(FLAGS_batch), 1,
                                           std::max<size_t>(1, kLoadMessageBytes / (d * 4)));
   const uint64_t first_id = absl::GetFlag(FLAGS_first_id);
-  const bool tty = isatty(STDERR_FILENO);
+  // Rows handed to the stream; the server acknowledges the whole load at its end.
+  Progress progress("rows sent", n);
   const auto start = std::chrono::steady_clock::now();
   for (size_t begin = 0; begin < n; begin += batch) {
     const size_t end = std::min(n, begin + batch);
@@ -348,15 +350,11 @@ int Load(const std::string& name, const std::string& path) {
     request.mutable_vectors()->Add(file->data.values.begin() + begin * d,
                                    file->data.values.begin() + end * d);
     if (!writer->Write(request)) break;  // the server ended the stream; Finish says why
-    if (tty) {
-      const int width = 40, done = static_cast<int>(width * end / n);
-      std::fprintf(stderr, "\r[%s%s] %zu/%zu", std::string(done, '#').c_str(),
-                   std::string(width - done, '.').c_str(), end, n);
-    }
+    progress.Update(end);
   }
   writer->WritesDone();
   grpc::Status status = writer->Finish();
-  if (tty) std::fprintf(stderr, "\n");
+  progress.Finish();
   if (!status.ok()) return Fail("load", status);
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -17,7 +17,8 @@ CollectionImpl::CollectionImpl(std::shared_ptr<storage::Store> store, uint32_t c
       cid_(cid),
       config_(std::move(config)),
       policy_(policy),
-      background_partitioning_(background_partitioning) {}
+      background_partitioning_(background_partitioning),
+      sample_(config_.metric, config_.quantizer.dim) {}
 
 CollectionImpl::~CollectionImpl() {
   closing_.store(true, std::memory_order_release);
@@ -41,7 +42,8 @@ absl::StatusOr<std::shared_ptr<CollectionImpl>> CollectionImpl::Open(
   {
     // A collection that grew past its size while a partition job was cut short resumes it.
     MutexLock lock(collection->write_mu_);
-    collection->MaybeStartPartition();
+    TQDB_RETURN_IF_ERROR(collection->RebuildSample());
+    collection->StartBackgroundJobs();
   }
   return collection;
 }
@@ -253,8 +255,10 @@ absl::StatusOr<WriteResult> CollectionImpl::Upsert(absl::Span<const uint64_t> id
     }
   }
   if (takes_center) {
-    return UpsertTakingCenter(PendingUpsert{ids, vectors, payloads, std::move(existed)},
-                              durability);
+    absl::StatusOr<WriteResult> result =
+        UpsertTakingCenter(PendingUpsert{ids, vectors, payloads, std::move(existed)}, durability);
+    if (result.ok()) sample_.Add(ids, vectors);
+    return result;
   }
   NoteTouched(ids);
   SegmentTable added;
@@ -270,6 +274,7 @@ absl::StatusOr<WriteResult> CollectionImpl::Upsert(absl::Span<const uint64_t> id
   }));
   for (uint64_t old : replaced_in) ++segments_[old].dead;
   segments_.merge(added);
+  sample_.Add(ids, vectors);
   MaintainAfterWrite();
   return WriteResult{n - replaced_in.size(), replaced_in.size(), 0};
 }
@@ -317,6 +322,7 @@ absl::StatusOr<WriteResult> CollectionImpl::DeleteLocked(absl::Span<const uint64
   }
   if (removed_ids.empty()) return WriteResult{};
   NoteTouched(removed_ids);
+  sample_.Remove(removed_ids);
   TQDB_RETURN_IF_ERROR(Commit(&batch, options.durability.value_or(config_.durability),
                               [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(index_mu_) {
                                 index_->Remove(removed_ids);
@@ -337,7 +343,8 @@ CollectionInfo CollectionImpl::Describe() const {
     info.segments = segments_.size();
     for (const auto& [number, segment] : segments_) info.dead_entries += segment.dead;
     info.partitioning = partitioning_;
-    info.repartitioning = touched_.has_value();
+    info.repartitioning = touched_.has_value() && !recentering_;
+    info.recentering = recentering_;
     ReaderLock lock(index_mu_);
     info.count = index_->size();
     info.code_bytes = index_->encoder()->code_bytes();
@@ -350,6 +357,7 @@ CollectionInfo CollectionImpl::Describe() const {
     info.list_sizes = std::move(stats.list_sizes);
     info.centroids = std::move(stats.centroids);
     info.nprobe = stats.default_nprobe;
+    info.drift = drift_.load(std::memory_order_relaxed);
   }
   info.bytes_on_disk = store_.ApproximateBytes();
   return info;

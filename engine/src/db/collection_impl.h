@@ -24,6 +24,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_set.h"
 #include "db/background_jobs.h"
+#include "db/drift_sample.h"
 #include "db/filter_selector.h"
 #include "db/payload_index.h"
 #include "db/rerank_vectors.h"
@@ -114,12 +115,40 @@ class CollectionImpl final : public Collection {
   // The upsert that takes the center: the mean of the stored vectors and the batch's.
   absl::StatusOr<WriteResult> UpsertTakingCenter(const PendingUpsert& upsert, Durability durability)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
-  // In one atomic write: every segment deleted, the `kept` vectors re-encoded against `center`
-  // from their stored floats into new sealed segments, `upsert` (may be empty) written as usual,
-  // and the record stored with the center; then the new index replaces the old.
-  absl::Status RewriteAgainstCenter(std::vector<float> center, absl::Span<const uint64_t> kept,
-                                    const PendingUpsert& upsert, Durability durability)
+  // In one atomic write: every segment deleted, the `kept` vectors (encoded by `index`'s
+  // encoder: `kept_encoded`) in new sealed segments, `upsert` (may be empty) encoded and written
+  // as usual, and the record stored with `index`'s center; then `index` replaces the old one.
+  absl::Status RewriteAgainstCenter(std::unique_ptr<Index> index, absl::Span<const uint64_t> kept,
+                                    const EncodedVectors& kept_encoded, const PendingUpsert& upsert,
+                                    Durability durability) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // The stored floats of `ids` (the latest state) encoded by `encoder`.
+  absl::StatusOr<EncodedVectors> EncodeStored(const IndexEncoder& encoder,
+                                              absl::Span<const uint64_t> ids) const;
+
+  // Following the data (collection_recenter.cc). Each time the collection has grown by a
+  // sixteenth, the sample tells whether the center (flat) or the lists (partitioned) still fit
+  // the vectors; when they have drifted, a background job re-centers on the mean, or re-trains
+  // the lists at their number.
+  // The job that does it, or null.
+  std::function<void()> DriftJob() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // The drift now: flat, DriftSample::CenterDrift of the center in use; partitioned, how much
+  // the sample's list energy has grown since the lists were trained (0: not at all).
+  double MeasureDrift() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // A re-centering starts from the ids stored when it began and the snapshot of their floats;
+  // the writes made meanwhile are tracked in touched_, as for a partition job.
+  struct RecenterJob {
+    std::vector<uint64_t> ids;
+    storage::ReadView view;
+  };
+  absl::StatusOr<RecenterJob> BeginRecenter() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // The mean of the job's vectors, all of them encoded against it without the write lock, then
+  // the writes made meanwhile taken in and the switch committed in one write under it.
+  absl::Status RunRecenter(RecenterJob job);
+  absl::Status SwitchToCenter(std::unique_ptr<Index> index, absl::Span<const uint64_t> ids,
+                              const EncodedVectors& encoded)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // The sample rebuilt from the stored vectors, and the lists' energy taken as trained (open).
+  absl::Status RebuildSample() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   // Reads the stored floats of `ids` (the latest state) a chunk at a time.
   absl::Status ForEachStoredChunk(
       absl::Span<const uint64_t> ids,
@@ -168,8 +197,12 @@ class CollectionImpl final : public Collection {
   // Whether the collection has grown enough for a (re-)partition: past config().partition_at
   // when flat, past about four times the vectors of its lists' last training when partitioned.
   bool WantsPartition() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
-  // Starts RunPartition on the background thread when WantsPartition.
-  void MaybeStartPartition() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // The next background job the collection wants: a partition when WantsPartition, else a
+  // DriftJob; null for none. It has begun (touched_ is tracking) when returned.
+  std::function<void()> NextJob() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // Runs NextJob on the background thread unless it is busy; the thread runs jobs until none is
+  // wanted.
+  void StartBackgroundJobs() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   // Marks `ids` as written while a job runs.
   void NoteTouched(absl::Span<const uint64_t> ids) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
 
@@ -240,6 +273,13 @@ class CollectionImpl final : public Collection {
   // Set while a partition job runs: the ids written since it began.
   std::optional<absl::flat_hash_set<uint64_t>> touched_ ABSL_GUARDED_BY(write_mu_);
   BackgroundJobs jobs_ ABSL_GUARDED_BY(write_mu_);
+  bool job_thread_active_ ABSL_GUARDED_BY(write_mu_) = false;  // jobs_ is running jobs
+  bool recentering_ ABSL_GUARDED_BY(write_mu_) = false;  // the running job (if any) re-centers
+  DriftSample sample_ ABSL_GUARDED_BY(write_mu_);
+  size_t next_drift_check_ ABSL_GUARDED_BY(write_mu_) = 0;  // the count of the next check
+  // Partitioned: the sample's list energy when the lists were trained (or at open).
+  double trained_energy_ ABSL_GUARDED_BY(write_mu_) = 0;
+  std::atomic<double> drift_{0};      // the last drift measured, for Describe
   std::atomic<bool> closing_{false};  // the destructor asks a running job to stop
 
   mutable SharedMutex index_mu_ ABSL_ACQUIRED_AFTER(write_mu_);

@@ -42,15 +42,34 @@ bool CollectionImpl::WantsPartition() const {
   return lists == 0 || DefaultListCount(count) >= 2 * lists;
 }
 
-void CollectionImpl::MaybeStartPartition() {
-  if (!WantsPartition()) return;
-  absl::StatusOr<PartitionJob> job = BeginPartition(0);
-  if (!job.ok()) return;
-  // A finished job has left every lock (RunPartition's last locked step cleared touched_).
-  jobs_.Start([this, job = *std::move(job)]() mutable {
-    if (absl::Status status = RunPartition(std::move(job)); !status.ok()) {
-      std::fprintf(stderr, "tqdb: collection '%s': background partitioning failed: %s\n",
-                   config_.name.c_str(), status.ToString().c_str());
+std::function<void()> CollectionImpl::NextJob() {
+  if (touched_.has_value() || JobStopped()) return nullptr;
+  if (WantsPartition()) {
+    absl::StatusOr<PartitionJob> job = BeginPartition(0);
+    if (!job.ok()) return nullptr;
+    return [this, job = *std::move(job)]() mutable {
+      if (absl::Status status = RunPartition(std::move(job)); !status.ok()) {
+        std::fprintf(stderr, "tqdb: collection '%s': background partitioning failed: %s\n",
+                     config_.name.c_str(), status.ToString().c_str());
+      }
+    };
+  }
+  return DriftJob();
+}
+
+void CollectionImpl::StartBackgroundJobs() {
+  if (job_thread_active_) return;
+  std::function<void()> job = NextJob();
+  if (job == nullptr) return;
+  job_thread_active_ = true;
+  // One thread runs the jobs one after another: what one leaves behind (a collection that grew
+  // past its next partitioning while it was re-centered) is seen when it ends.
+  jobs_.Start([this, job = std::move(job)]() mutable {
+    while (job != nullptr) {
+      job();
+      MutexLock lock(write_mu_);
+      job = NextJob();
+      if (job == nullptr) job_thread_active_ = false;
     }
   });
 }
@@ -212,6 +231,12 @@ absl::Status CollectionImpl::SwitchToPartitioning(const PartitionJob& job,
   partitioning_ = job.number;
   segments_ = std::move(*written);
   touched_.reset();
+  {
+    // The residual energy the new lists start from: their drift is measured against it.
+    ReaderLock index_lock(index_mu_);
+    trained_energy_ = sample_.ListEnergy(index_->Stats().centroids);
+  }
+  next_drift_check_ = 0;
   return absl::OkStatus();
 }
 

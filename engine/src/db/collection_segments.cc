@@ -15,7 +15,7 @@ void CollectionImpl::MaintainAfterWrite() {
     std::fprintf(stderr, "tqdb: collection '%s': segment maintenance failed: %s\n",
                  config_.name.c_str(), status.ToString().c_str());
   }
-  MaybeStartPartition();
+  StartBackgroundJobs();
 }
 
 absl::Status CollectionImpl::MaintainSegments(bool full) {

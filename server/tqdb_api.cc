@@ -105,6 +105,8 @@ absl::Status TqdbApi::DescribeCollection(const CallContext& call,
     index->set_type(PayloadIndexTypeName(field.type));
   }
   response->set_payload_index_bytes(info.payload_index_bytes);
+  response->set_drift(info.drift);
+  response->set_recentering(info.recentering);
   return absl::OkStatus();
 }
 

@@ -133,10 +133,11 @@ async function showDetails(name) {
     ['payload indexes', bytes(info.payload_index_bytes)],
     ['code bytes per vector', info.code_bytes + ' + 8 of factors'],
   ]);
-  $('center').textContent = info.center.length
+  $('center').textContent = (info.center.length
     ? 'in use (' + info.config.centering + '), norm ' +
       Math.sqrt(info.center.reduce((a, x) => a + x * x, 0)).toFixed(4)
-    : 'none (' + (info.config.centering || 'default') + ')';
+    : 'none (' + (info.config.centering || 'default') + ')') +
+    '; drift ' + Number(info.drift).toFixed(4) + (info.recentering ? ' (re-centering)' : '');
   $('drift-result').textContent = '';
   const p = info.partitioning;
   if (p) {

@@ -17,8 +17,12 @@ namespace {
 using ::tqdb::testing::IdRange;
 using ::tqdb::testing::ScopedTempDir;
 
+// Without background jobs: these tests follow the center step by step (drift_test has the
+// center that follows the data on its own).
 std::unique_ptr<Database> OpenDb(const std::string& path) {
-  absl::StatusOr<std::unique_ptr<Database>> db = Database::Open(path);
+  DatabaseOptions options;
+  options.background_partitioning = false;
+  absl::StatusOr<std::unique_ptr<Database>> db = Database::Open(path, options);
   EXPECT_TRUE(db.ok()) << db.status();
   return db.ok() ? *std::move(db) : nullptr;
 }

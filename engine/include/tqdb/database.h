@@ -45,8 +45,10 @@ struct DatabaseOptions {
   // Open even when the write-ahead log was cut short or damaged so that it recovers fewer
   // writes than were on disk (otherwise DataLoss): the missing writes are given up.
   bool accept_log_loss = false;
-  // Partition collections in the background once they pass their partition_at and as they grow
-  // (collection.h, Repartition). Off, only Repartition does (a snapshot's trimming copy).
+  // Run collections' background jobs: partition them once they pass their partition_at and as
+  // they grow (collection.h, Repartition), re-center a flat one and re-train a partitioned one's
+  // lists when the data drifts from them (CollectionInfo::drift). Off, only Repartition and
+  // Recenter do (a snapshot's trimming copy, tests that follow each step).
   bool background_partitioning = true;
 };
 

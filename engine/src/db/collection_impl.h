@@ -175,6 +175,9 @@ class CollectionImpl final : public Collection {
     std::vector<uint64_t> ids;
     storage::ReadView view;
   };
+  // Runs `begin` under write_mu_ once no background job runs (a manual Repartition or Recenter
+  // waits for the one running).
+  absl::Status AfterRunningJob(const std::function<absl::Status()>& begin);
   // Starts tracking the ids writes touch from now on; FailedPrecondition when a job runs.
   absl::StatusOr<PartitionJob> BeginPartition(size_t lists)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);

@@ -99,11 +99,25 @@ absl::StatusOr<CollectionImpl::PartitionJob> CollectionImpl::BeginPartition(size
 absl::Status CollectionImpl::Repartition(size_t lists) {
   TQDB_RETURN_IF_ERROR(CheckLive());
   PartitionJob job;
-  {
-    MutexLock lock(write_mu_);
-    TQDB_ASSIGN_OR_RETURN(job, BeginPartition(lists));
-  }
+  TQDB_RETURN_IF_ERROR(
+      AfterRunningJob([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_) -> absl::Status {
+        TQDB_ASSIGN_OR_RETURN(job, BeginPartition(lists));
+        return absl::OkStatus();
+      }));
   return RunPartition(std::move(job));
+}
+
+absl::Status CollectionImpl::AfterRunningJob(const std::function<absl::Status()>& begin) {
+  // No condition variable is needed for an operation an administrator starts: polling every
+  // 10 ms costs nothing next to a job that re-encodes a collection.
+  for (;;) {
+    {
+      MutexLock lock(write_mu_);
+      TQDB_RETURN_IF_ERROR(CheckLive());
+      if (!touched_.has_value()) return begin();
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
 }
 
 absl::Status CollectionImpl::ReadRows(absl::Span<const uint64_t> ids, const storage::ReadView& view,

@@ -148,25 +148,24 @@ absl::StatusOr<RecenterResult> CollectionImpl::Recenter(bool dry_run) {
   }
   RecenterResult result;
   RecenterJob job;
-  {
-    MutexLock write_lock(write_mu_);
-    TQDB_RETURN_IF_ERROR(CheckLive());
-    if (partitioning_ != 0) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "collection '", config_.name,
-          "' is partitioned: its lists are centered on their centroids (re-partition instead)"));
-    }
-    {
-      ReaderLock lock(index_mu_);
-      result.old_center = index_->encoder()->center();
-    }
-    if (dry_run) {
-      ReaderLock lock(index_mu_);
-      job.ids = index_->Ids();
-    } else {
-      TQDB_ASSIGN_OR_RETURN(job, BeginRecenter());
-    }
-  }
+  // A background job running (a re-centering, a partitioning) finishes first.
+  TQDB_RETURN_IF_ERROR(
+      AfterRunningJob([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_) -> absl::Status {
+        if (partitioning_ != 0) {
+          return absl::FailedPreconditionError(absl::StrCat(
+              "collection '", config_.name,
+              "' is partitioned: its lists are centered on their centroids (re-partition "
+              "instead)"));
+        }
+        {
+          ReaderLock lock(index_mu_);
+          result.old_center = index_->encoder()->center();
+          if (dry_run) job.ids = index_->Ids();
+        }
+        if (dry_run) return absl::OkStatus();
+        TQDB_ASSIGN_OR_RETURN(job, BeginRecenter());
+        return absl::OkStatus();
+      }));
   if (job.ids.empty()) {
     if (!dry_run) {
       MutexLock lock(write_mu_);

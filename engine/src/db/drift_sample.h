@@ -32,6 +32,7 @@ class DriftSample {
   void Reset(absl::Span<const uint64_t> ids, absl::Span<const float> rows, size_t population);
 
   size_t size() const { return ids_.size(); }
+  const std::vector<uint64_t>& ids() const { return ids_; }
 
   // How much more residual energy codes relative to `center` carry than codes relative to the
   // sample's mean m: |m - center|^2 / mean |x - m|^2 (0: the center is the mean; 0 for an empty

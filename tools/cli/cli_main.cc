@@ -37,6 +37,7 @@
 #include "absl/strings/numbers.h"
 #include "embedding_files.h"
 #include "grpcpp/grpcpp.h"
+#include "load_checkpoint.h"
 #include "load_generator.h"
 #include "progress.h"
 #include "tqdb/v1/tqdb.grpc.pb.h"
@@ -72,6 +73,9 @@ ABSL_FLAG(int, batch, 1000,
 ABSL_FLAG(size_t, max, 0, "load: at most this many vectors (0: all)");
 ABSL_FLAG(std::string, column, "embedding", "load: CSV/JSON column holding the vector");
 ABSL_FLAG(uint64_t, first_id, 0, "load: id of the first vector (ids are consecutive)");
+ABSL_FLAG(std::string, checkpoint, "",
+          "load: a file recording the rows the server has acknowledged; an interrupted load run "
+          "again with it resumes after them (the file is removed when the load completes)");
 ABSL_FLAG(std::string, vector, "", "search: the query, e.g. \"0.1,0.2,...\"");
 ABSL_FLAG(std::string, query_file, "", "search/bench: a file of queries (any load format)");
 ABSL_FLAG(size_t, row, 0, "search: the row of --query_file to use");
@@ -325,42 +329,75 @@ int Load(const std::string& name, const std::string& path) {
   std::fprintf(
       stderr, "read %zu vectors of dimension %zu from %s in %.1f s\n", n, d, path.c_str(),
       std::chrono::duration<double>(std::chrono::steady_clock::now() - read_start).count());
-  grpc::ClientContext context;
-  WithApiKey(&context);
-  v1::UpsertResponse response;
-  auto stub = Connect();
-  auto writer = stub->UpsertStream(&context, &response);
   // At most kLoadMessageBytes of floats per message, whatever --batch says: the server refuses a
   // request over its --max_request_bytes (64 MiB by default) whole.
   constexpr size_t kLoadMessageBytes = size_t{16} << 20;
   const size_t batch = std::clamp<size_t>(absl::GetFlag(FLAGS_batch), 1,
                                           std::max<size_t>(1, kLoadMessageBytes / (d * 4)));
   const uint64_t first_id = absl::GetFlag(FLAGS_first_id);
-  // Rows handed to the stream; the server acknowledges the whole load at its end.
-  Progress progress("rows sent", n);
-  const auto start = std::chrono::steady_clock::now();
-  for (size_t begin = 0; begin < n; begin += batch) {
-    const size_t end = std::min(n, begin + batch);
-    v1::UpsertRequest request;
-    request.set_collection(name);
-    for (size_t i = begin; i < end; ++i) {
-      request.add_ids(first_id + i);
-      if (!file->labels.empty()) request.add_payloads(file->labels[i]);
-    }
-    request.mutable_vectors()->Add(file->data.values.begin() + begin * d,
-                                   file->data.values.begin() + end * d);
-    if (!writer->Write(request)) break;  // the server ended the stream; Finish says why
-    progress.Update(end);
+  absl::StatusOr<LoadCheckpoint> checkpoint =
+      LoadCheckpoint::Open(absl::GetFlag(FLAGS_checkpoint), name, path, first_id, n);
+  if (!checkpoint.ok()) {
+    std::fprintf(stderr, "tqdb: %s\n", checkpoint.status().ToString().c_str());
+    return 1;
   }
-  writer->WritesDone();
-  grpc::Status status = writer->Finish();
+  const size_t resumed = checkpoint->rows_done();
+  if (resumed > 0) {
+    std::fprintf(stderr, "resuming after the %zu rows the server acknowledged (%s)\n", resumed,
+                 absl::GetFlag(FLAGS_checkpoint).c_str());
+  }
+  auto stub = Connect();
+  uint64_t inserted = 0, replaced = 0;
+  Progress progress("rows sent", n, resumed);
+  const auto start = std::chrono::steady_clock::now();
+  // Legs of kLegMessages messages, each on a stream of its own: a leg counts once the server
+  // has answered it, and the checkpoint moves past it.
+  constexpr size_t kLegMessages = 32;
+  for (size_t leg = resumed; leg < n; leg += batch * kLegMessages) {
+    const size_t leg_end = std::min(n, leg + batch * kLegMessages);
+    grpc::ClientContext context;
+    WithApiKey(&context);
+    v1::UpsertResponse response;
+    auto writer = stub->UpsertStream(&context, &response);
+    for (size_t begin = leg; begin < leg_end; begin += batch) {
+      const size_t end = std::min(leg_end, begin + batch);
+      v1::UpsertRequest request;
+      request.set_collection(name);
+      for (size_t i = begin; i < end; ++i) {
+        request.add_ids(first_id + i);
+        if (!file->labels.empty()) request.add_payloads(file->labels[i]);
+      }
+      request.set_vectors_f32(reinterpret_cast<const char*>(file->data.values.data() + begin * d),
+                              (end - begin) * d * sizeof(float));
+      if (!writer->Write(request)) break;  // the server ended the stream; Finish says why
+      progress.Update(end);
+    }
+    writer->WritesDone();
+    grpc::Status status = writer->Finish();
+    if (!status.ok()) {
+      progress.Finish();
+      if (checkpoint->rows_done() > 0) {
+        std::fprintf(stderr,
+                     "the server acknowledged %zu rows; run again with --checkpoint=%s "
+                     "to resume after them\n",
+                     checkpoint->rows_done(), absl::GetFlag(FLAGS_checkpoint).c_str());
+      }
+      return Fail("load", status);
+    }
+    inserted += response.inserted();
+    replaced += response.replaced();
+    if (absl::Status saved = checkpoint->Save(leg_end); !saved.ok()) {
+      std::fprintf(stderr, "tqdb: %s\n", saved.ToString().c_str());
+      return 1;
+    }
+  }
   progress.Finish();
-  if (!status.ok()) return Fail("load", status);
+  checkpoint->Finish();
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  std::printf("loaded %lu new and %lu replaced vectors in %.1f s (%.0f vectors/s)\n",
-              static_cast<unsigned long>(response.inserted()),
-              static_cast<unsigned long>(response.replaced()), seconds, n / seconds);
+  std::printf("loaded %llu new and %llu replaced vectors in %.1f s (%.0f vectors/s)%s\n",
+              static_cast<unsigned long long>(inserted), static_cast<unsigned long long>(replaced),
+              seconds, (n - resumed) / seconds, resumed > 0 ? " after resuming" : "");
   return 0;
 }
 

@@ -10,13 +10,15 @@ namespace {
 using Clock = std::chrono::steady_clock;
 }  // namespace
 
-Progress::Progress(std::string what, size_t total, std::FILE* out)
+Progress::Progress(std::string what, size_t total, size_t done, std::FILE* out)
     : what_(std::move(what)),
       total_(total),
       out_(out),
       terminal_(isatty(fileno(out)) != 0),
       start_(Clock::now()),
-      last_draw_(start_) {}
+      last_draw_(start_),
+      start_done_(done),
+      done_(done) {}
 
 void Progress::Update(size_t done) {
   done_ = done;
@@ -36,7 +38,7 @@ void Progress::Finish() {
 
 void Progress::Draw() {
   const double seconds = std::chrono::duration<double>(Clock::now() - start_).count();
-  const double rate = seconds > 0 ? static_cast<double>(done_) / seconds : 0;
+  const double rate = seconds > 0 ? static_cast<double>(done_ - start_done_) / seconds : 0;
   const double left = rate > 0 ? static_cast<double>(total_ - std::min(done_, total_)) / rate : 0;
   const double share = total_ > 0 ? 100.0 * static_cast<double>(done_) / total_ : 100.0;
   std::fprintf(out_, "%s%zu/%zu %s (%.1f%%), %.0f rows/s, %.0f s left%s", terminal_ ? "\r" : "",

@@ -11,8 +11,9 @@ namespace tqdb::cli {
 
 class Progress {
  public:
-  // `what` names the rows ("sent"); `total` is their number.
-  Progress(std::string what, size_t total, std::FILE* out = stderr);
+  // `what` names the rows ("sent"); `total` is their number, `done` of them done before (a
+  // resumed load: not counted in the rate).
+  Progress(std::string what, size_t total, size_t done = 0, std::FILE* out = stderr);
   // `done` rows so far; draws when due.
   void Update(size_t done);
   // The last figures, and the line ended.
@@ -27,6 +28,7 @@ class Progress {
   const bool terminal_;
   const std::chrono::steady_clock::time_point start_;
   std::chrono::steady_clock::time_point last_draw_;
+  const size_t start_done_;
   size_t done_ = 0;
 };
 

@@ -69,7 +69,7 @@ struct CollectionInfo {
   // How far the codes' reference has drifted from the data, from a sample of the vectors: flat,
   // the residual energy codes relative to the center carry beyond codes relative to the mean,
   // as a share of it; partitioned, the growth of the lists' residual energy since they were
-  // trained. A background job re-centers past 0.02, re-trains the lists past 0.05.
+  // trained. A background job re-centers past 0.005, re-trains the lists past 0.02.
   double drift = 0;
   std::vector<PayloadFieldIndex> payload_indexes;  // fields other than these filter slowly
   size_t payload_index_bytes = 0;                  // their memory, with the set of stored ids

@@ -1,0 +1,36 @@
+#!/bin/sh
+# `tqdb load --checkpoint`: a load whose checkpoint says the server acknowledged its first 6,000
+# rows sends only the other 4,000 and removes the checkpoint; a checkpoint of another load is
+# refused with a message, nothing sent. Against a real tqdb-server on 127.0.0.1.
+# Usage: cli_load_resume_test.sh TQDB_SERVER TQDB_CLI FIXTURE_FVECS
+set -eu
+server="$1"
+cli="$2"
+fixture="$(realpath "$3")"
+work="$(mktemp -d)"
+"$server" --data_dir="$work/data" --listen=127.0.0.1:0 2> "$work/server.log" &
+pid=$!
+trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$work"' EXIT
+port=""
+for _ in $(seq 200); do
+  port="$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$work/server.log")"
+  [ -n "$port" ] && break
+  sleep 0.05
+done
+[ -n "$port" ] || { echo "the server did not start"; cat "$work/server.log"; exit 1; }
+T="$cli --server=127.0.0.1:$port"
+$T create c --dim=100 --bits=4 > /dev/null
+printf 'tqdb-load-checkpoint 1\tc\t%s\t0\t10000\t6000\n' "$fixture" > "$work/ck"
+$T load c "$fixture" --checkpoint="$work/ck" > "$work/load.out" 2>&1
+grep -q "resuming after the 6000 rows" "$work/load.out" || { cat "$work/load.out"; exit 1; }
+grep -q "loaded 4000 new" "$work/load.out" || { cat "$work/load.out"; exit 1; }
+[ ! -e "$work/ck" ] || { echo "the checkpoint was not removed"; exit 1; }
+$T describe c | grep -q "^count: 4000$" || { $T describe c; exit 1; }
+# Another load's checkpoint (here: another --first_id) is refused, and nothing is sent.
+printf 'tqdb-load-checkpoint 1\tc\t%s\t0\t10000\t6000\n' "$fixture" > "$work/ck"
+if $T load c "$fixture" --first_id=100000 --checkpoint="$work/ck" > "$work/other.out" 2>&1; then
+  echo "a checkpoint of another load was taken"; exit 1
+fi
+grep -q "belongs to another load" "$work/other.out" || { cat "$work/other.out"; exit 1; }
+$T describe c | grep -q "^count: 4000$"
+echo "cli_load_resume_test: passed"

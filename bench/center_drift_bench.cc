@@ -38,6 +38,9 @@ ABSL_FLAG(int64_t, partition_at, -1, "collections' partition_at; -1: the default
 ABSL_FLAG(bool, settle, true,
           "wait for the background jobs after each batch of 5,000 (a load paced to the server), "
           "so both orders meet the same checks at the same sizes; false: load as fast as it goes");
+ABSL_FLAG(bool, follow_drift, true,
+          "DatabaseOptions::follow_drift: false measures the center taken once and lists "
+          "re-trained only at quadrupling (before the data was followed)");
 ABSL_FLAG(bool, recenter_at_end, false,
           "flat collections: re-center on the exact mean after the load (what a center can do "
           "at best), to tell the center's lag from other differences");
@@ -130,15 +133,18 @@ int Run() {
   std::string dir = absl::GetFlag(FLAGS_work_dir);
   if (dir.empty()) dir = std::filesystem::temp_directory_path() / "tqdb-center-drift";
   std::filesystem::remove_all(dir);
-  auto db = Database::Open(dir, DatabaseOptions{});
+  DatabaseOptions options;
+  options.follow_drift = absl::GetFlag(FLAGS_follow_drift);
+  auto db = Database::Open(dir, options);
   if (!db.ok()) return 1;
   std::printf(
       "center_drift_bench: %s, queries = its last %zu rows, recall@10@10 without "
-      "re-rank, simd %s, partition_at %s\n\n",
+      "re-rank, simd %s, partition_at %s, follow_drift %s\n\n",
       path.c_str(), queries, ActiveSimdLevelName(),
       absl::GetFlag(FLAGS_partition_at) < 0
           ? "default"
-          : std::to_string(absl::GetFlag(FLAGS_partition_at)).c_str());
+          : std::to_string(absl::GetFlag(FLAGS_partition_at)).c_str(),
+      absl::GetFlag(FLAGS_follow_drift) ? "on" : "off");
   // A second shuffle tells how much two loads of the same vectors in equally good orders differ.
   std::printf(
       "| vectors | bits | file order | shuffled | shuffled again | file - shuffled | again - "

@@ -50,6 +50,10 @@ struct DatabaseOptions {
   // lists when the data drifts from them (CollectionInfo::drift). Off, only Repartition and
   // Recenter do (a snapshot's trimming copy, tests that follow each step).
   bool background_partitioning = true;
+  // With background jobs on: re-center flat collections and re-train partitioned ones' lists
+  // when the data drifts from them. Off, a center is taken once and lists are re-trained only
+  // when the count quadruples (as before this was built; bench/center_drift_bench compares).
+  bool follow_drift = true;
 };
 
 class Database {

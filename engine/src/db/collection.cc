@@ -12,12 +12,13 @@ namespace tqdb {
 
 CollectionImpl::CollectionImpl(std::shared_ptr<storage::Store> store, uint32_t cid,
                                CollectionConfig config, const storage::SegmentPolicy& policy,
-                               bool background_partitioning)
+                               JobOptions jobs)
     : store_(std::move(store), cid, config.name),
       cid_(cid),
       config_(std::move(config)),
       policy_(policy),
-      background_partitioning_(background_partitioning),
+      background_partitioning_(jobs.background),
+      follow_drift_(jobs.background && jobs.follow_drift),
       sample_(config_.metric, config_.quantizer.dim) {}
 
 CollectionImpl::~CollectionImpl() {
@@ -32,12 +33,12 @@ CollectionImpl::~CollectionImpl() {
 
 absl::StatusOr<std::shared_ptr<CollectionImpl>> CollectionImpl::Open(
     std::shared_ptr<storage::Store> store, uint32_t cid, CollectionConfig config,
-    const storage::SegmentPolicy& policy, bool background_partitioning) {
+    const storage::SegmentPolicy& policy, JobOptions jobs) {
   // kAuto's center, once taken, is stored with the record; config() shows only a given one.
   std::vector<float> center = config.center;
   if (config.centering == Centering::kAuto) config.center.clear();
-  std::shared_ptr<CollectionImpl> collection(new CollectionImpl(
-      std::move(store), cid, std::move(config), policy, background_partitioning));
+  std::shared_ptr<CollectionImpl> collection(
+      new CollectionImpl(std::move(store), cid, std::move(config), policy, jobs));
   TQDB_RETURN_IF_ERROR(collection->Load(std::move(center)));
   {
     // A collection that grew past its size while a partition job was cut short resumes it.

@@ -41,11 +41,15 @@ namespace tqdb {
 class CollectionImpl final : public Collection {
  public:
   // Builds the collection from its stored segments (none for a new one).
-  // `background_partitioning`: DatabaseOptions::background_partitioning.
+  // Which background jobs run (DatabaseOptions::background_partitioning, follow_drift).
+  struct JobOptions {
+    bool background = true;    // partitioning as the collection grows, and the drift jobs
+    bool follow_drift = true;  // re-center and re-train lists when the data drifts from them
+  };
   static absl::StatusOr<std::shared_ptr<CollectionImpl>> Open(std::shared_ptr<storage::Store> store,
                                                               uint32_t cid, CollectionConfig config,
                                                               const storage::SegmentPolicy& policy,
-                                                              bool background_partitioning);
+                                                              JobOptions jobs);
   ~CollectionImpl() override;
 
   uint32_t cid() const { return cid_; }
@@ -84,7 +88,7 @@ class CollectionImpl final : public Collection {
 
  private:
   CollectionImpl(std::shared_ptr<storage::Store> store, uint32_t cid, CollectionConfig config,
-                 const storage::SegmentPolicy& policy, bool background_partitioning);
+                 const storage::SegmentPolicy& policy, JobOptions jobs);
   // Builds the index (flat relative to `center`, empty for none, or partitioned as stored) from
   // the stored segments; removes segments of a partitioning that never committed.
   absl::Status Load(std::vector<float> center);
@@ -265,6 +269,7 @@ class CollectionImpl final : public Collection {
   const CollectionConfig config_;
   const storage::SegmentPolicy policy_;
   const bool background_partitioning_;
+  const bool follow_drift_;
   size_t code_bytes_ = 0;  // per vector; set by Load, the same for every index state
   std::atomic<bool> dropped_{false};
 

@@ -207,7 +207,7 @@ double CollectionImpl::MeasureDrift() const {
 }
 
 std::function<void()> CollectionImpl::DriftJob() {
-  if (!background_partitioning_ || touched_.has_value() || JobStopped()) return nullptr;
+  if (!follow_drift_ || touched_.has_value() || JobStopped()) return nullptr;
   size_t count = 0, lists = 0;
   bool centered = false;
   {

@@ -66,7 +66,7 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(const std::string& path
     TQDB_ASSIGN_OR_RETURN(
         database->collections_[name],
         CollectionImpl::Open(database->store_, record.id, std::move(record.config), policy,
-                             options.background_partitioning));
+                             {options.background_partitioning, options.follow_drift}));
   }
 #ifdef __GLIBC__
   // Loading read every segment through temporary buffers; hand their pages back, so the process
@@ -101,9 +101,10 @@ absl::StatusOr<std::shared_ptr<Collection>> Database::CreateCollection(
   }
   const storage::StoredCollection stored{next_collection_id_, config};
   // Builds the quantizer before anything is stored; a new collection has no data to load.
-  TQDB_ASSIGN_OR_RETURN(std::shared_ptr<CollectionImpl> collection,
-                        CollectionImpl::Open(store_, stored.id, config, MakeSegmentPolicy(options_),
-                                             options_.background_partitioning));
+  TQDB_ASSIGN_OR_RETURN(
+      std::shared_ptr<CollectionImpl> collection,
+      CollectionImpl::Open(store_, stored.id, config, MakeSegmentPolicy(options_),
+                           {options_.background_partitioning, options_.follow_drift}));
   TQDB_RETURN_IF_ERROR(catalog_->AddCollection(stored));
   next_collection_id_ = stored.id + 1;
   collections_[config.name] = collection;

@@ -238,7 +238,11 @@ absl::StatusOr<WriteResult> CollectionImpl::Upsert(absl::Span<const uint64_t> id
   bool takes_center = false;
   std::vector<bool> existed(n);
   std::vector<uint64_t> replaced_in;  // the old segment of each replaced id
-  storage::CollectionStore::Batch batch = store_.NewBatch();
+  // The floats, payloads and codes, with room for keys and record headers.
+  size_t batch_bytes = n * (64 + encoder->code_bytes() + 16);
+  if (config_.store_vectors) batch_bytes += vectors.size() * sizeof(float);
+  for (const std::string& payload : payloads) batch_bytes += payload.size();
+  storage::CollectionStore::Batch batch = store_.NewBatch(batch_bytes);
   {
     ReaderLock lock(index_mu_);
     takes_center = TakesCenterNow(n);

@@ -46,8 +46,8 @@ absl::StatusOr<std::vector<std::optional<std::string>>> MultiGetRecords(
 
 }  // namespace
 
-CollectionStore::Batch::Batch(const CollectionStore* owner)
-    : owner_(owner), batch_(std::make_unique<rocksdb::WriteBatch>()) {}
+CollectionStore::Batch::Batch(const CollectionStore* owner, size_t reserve_bytes)
+    : owner_(owner), batch_(std::make_unique<rocksdb::WriteBatch>(reserve_bytes)) {}
 CollectionStore::Batch::~Batch() = default;
 CollectionStore::Batch::Batch(Batch&&) noexcept = default;
 

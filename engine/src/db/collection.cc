@@ -19,7 +19,8 @@ CollectionImpl::CollectionImpl(std::shared_ptr<storage::Store> store, uint32_t c
       policy_(policy),
       background_partitioning_(jobs.background),
       follow_drift_(jobs.background && jobs.follow_drift),
-      sample_(config_.metric, config_.quantizer.dim) {}
+      sample_(config_.metric, config_.quantizer.dim,
+              DriftSample::CapacityFor(config_.quantizer.dim)) {}
 
 CollectionImpl::~CollectionImpl() {
   closing_.store(true, std::memory_order_release);

@@ -354,7 +354,7 @@ absl::Status CollectionImpl::RebuildSample() {
   const size_t population = ids.size();
   // A uniform choice of the sample's size: the first ones of a shuffle.
   std::mt19937_64 rng(population);
-  const size_t take = std::min(population, DriftSample::kDefaultCapacity);
+  const size_t take = std::min(population, sample_.capacity());
   for (size_t i = 0; i < take; ++i) {
     std::swap(ids[i], ids[i + std::uniform_int_distribution<size_t>(0, population - i - 1)(rng)]);
   }

@@ -7,6 +7,7 @@
 // never reads storage; the owner feeds it every upsert and delete, and rebuilds it at open.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <random>
 #include <vector>
@@ -20,8 +21,15 @@ namespace tqdb {
 class DriftSample {
  public:
   static constexpr size_t kDefaultCapacity = 2048;
+  // Wide vectors get fewer rows, so a collection's sample stays within 4 MiB (682 rows at
+  // d = 1536; the drift's own error grows to about 1/682, still well under the thresholds).
+  static size_t CapacityFor(int dim) {
+    return std::clamp<size_t>((size_t{4} << 20) / (sizeof(float) * std::max(dim, 1)), 256,
+                              kDefaultCapacity);
+  }
 
-  DriftSample(Metric metric, int dim, size_t capacity = kDefaultCapacity);
+  DriftSample(Metric metric, int dim, size_t capacity);
+  size_t capacity() const { return capacity_; }
 
   // Offers `ids` with their rows (row-major) as new vectors of the collection; an id already in
   // the sample has its row replaced and is not counted again.

@@ -2,11 +2,6 @@
 // random JSON (and JSON-like garbage) as the body of every route. The server must answer each
 // request it can parse with a JSON error or success (never a 500), never crash or hang. Bodies
 // that happen to be valid may write or delete points; the server must go on answering.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <chrono>
 #include <nlohmann/json.hpp>
 #include <random>
@@ -16,6 +11,7 @@
 #include "absl/strings/str_replace.h"
 #include "gtest/gtest.h"
 #include "http_test_client.h"
+#include "loopback_socket.h"
 #include "server_process.h"
 #include "test_util.h"
 
@@ -29,20 +25,13 @@ using testing::ServerProcess;
 
 // Writes `bytes` to a new connection and reads what comes back within 2 seconds.
 std::string SendRaw(int port, const std::string& bytes) {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(static_cast<uint16_t>(port));
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  const int fd = testing::ConnectLoopback(port, /*timeout_seconds=*/2);
   std::string reply;
-  if (connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0) {
-    timeval timeout{.tv_sec = 2, .tv_usec = 0};
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
-    (void)!write(fd, bytes.data(), bytes.size());
-    shutdown(fd, SHUT_WR);
-    char buffer[4096];
-    for (ssize_t got; (got = read(fd, buffer, sizeof(buffer))) > 0;) reply.append(buffer, got);
-  }
+  if (fd < 0) return reply;
+  (void)!write(fd, bytes.data(), bytes.size());
+  shutdown(fd, SHUT_WR);
+  char buffer[4096];
+  for (ssize_t got; (got = read(fd, buffer, sizeof(buffer))) > 0;) reply.append(buffer, got);
   close(fd);
   return reply;
 }

@@ -2,9 +2,6 @@
 // 403 as on gRPC; an unknown key refused before its body is read), TLS from the gRPC port's
 // files, the non-loopback rule, the bound on connections, and the OpenAPI description (the
 // committed copy is the served one, and every route it describes answers).
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -20,6 +17,7 @@
 #include "api_keys.h"
 #include "gtest/gtest.h"
 #include "http_test_client.h"
+#include "loopback_socket.h"
 #include "server_process.h"
 #include "test_certificates.h"
 #include "test_util.h"
@@ -33,21 +31,7 @@ using testing::Http;
 using testing::HttpReply;
 using testing::ServerProcess;
 
-// A TCP connection to 127.0.0.1:`port`; -1 on failure.
-int Connect(int port) {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(static_cast<uint16_t>(port));
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) {
-    close(fd);
-    return -1;
-  }
-  timeval timeout{.tv_sec = 20, .tv_usec = 0};
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
-  return fd;
-}
+int Connect(int port) { return testing::ConnectLoopback(port, /*timeout_seconds=*/20); }
 
 // Sends `request` and reads one response: its headers and Content-Length bytes of body (or
 // until the server closes, or 20 s pass).

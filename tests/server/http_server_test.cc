@@ -5,11 +5,7 @@
 // requests in flight.
 #include "http_server.h"
 
-#include <arpa/inet.h>
 #include <httplib.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
@@ -19,6 +15,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "loopback_socket.h"
 
 namespace tqdb::server {
 namespace {
@@ -38,23 +35,16 @@ Route TextRoute(const std::string& method, const std::string& pattern,
 
 // Sends the headers of a POST of `bytes` with "Expect: 100-continue" and returns the first answer.
 std::string AskToSend(int port, const std::string& path, size_t bytes) {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(static_cast<uint16_t>(port));
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  const int fd = testing::ConnectLoopback(port, /*timeout_seconds=*/10);
   std::string reply;
-  if (connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0) {
-    timeval timeout{.tv_sec = 10, .tv_usec = 0};
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
-    const std::string head =
-        absl::StrCat("POST ", path, " HTTP/1.1\r\nHost: x\r\nContent-Length: ", bytes,
-                     "\r\nExpect: 100-continue\r\n\r\n");
-    (void)!write(fd, head.data(), head.size());
-    char buffer[4096];
-    const ssize_t got = read(fd, buffer, sizeof(buffer));
-    if (got > 0) reply.assign(buffer, got);
-  }
+  if (fd < 0) return reply;
+  const std::string head =
+      absl::StrCat("POST ", path, " HTTP/1.1\r\nHost: x\r\nContent-Length: ", bytes,
+                   "\r\nExpect: 100-continue\r\n\r\n");
+  (void)!write(fd, head.data(), head.size());
+  char buffer[4096];
+  const ssize_t got = read(fd, buffer, sizeof(buffer));
+  if (got > 0) reply.assign(buffer, got);
   close(fd);
   return reply;
 }

@@ -176,18 +176,23 @@ absl::StatusOr<RecenterResult> CollectionImpl::Recenter(bool dry_run) {
     return absl::FailedPreconditionError(
         absl::StrCat("collection '", config_.name, "' is empty: there is no mean to center on"));
   }
-  MeanAccumulator mean(config_.metric, dim());
-  TQDB_RETURN_IF_ERROR(ForEachStoredChunk(
-      job.ids, [&](size_t, const float* rows, size_t count) { mean.Add(rows, count); }));
-  result.new_center = mean.Mean();
+  if (dry_run) {
+    MeanAccumulator mean(config_.metric, dim());
+    TQDB_RETURN_IF_ERROR(ForEachStoredChunk(
+        job.ids, [&](size_t, const float* rows, size_t count) { mean.Add(rows, count); }));
+    result.new_center = mean.Mean();
+  } else {
+    // RunRecenter takes the mean itself, and ends the job whatever happens.
+    result.reencoded = job.ids.size();
+    TQDB_RETURN_IF_ERROR(RunRecenter(std::move(job)));
+    ReaderLock lock(index_mu_);
+    result.new_center = index_->encoder()->center();
+  }
   const std::vector<float> old =
       result.old_center.empty() ? std::vector<float>(dim(), 0.0f) : result.old_center;
   double drift_sq = 0;
   for (int j = 0; j < dim(); ++j) drift_sq += std::pow(double{result.new_center[j]} - old[j], 2);
   result.drift = std::sqrt(drift_sq);
-  if (dry_run) return result;
-  result.reencoded = job.ids.size();
-  TQDB_RETURN_IF_ERROR(RunRecenter(std::move(job)));
   return result;
 }
 

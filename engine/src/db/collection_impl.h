@@ -135,9 +135,10 @@ class CollectionImpl final : public Collection {
   // the lists at their number.
   // The job that does it, or null.
   std::function<void()> DriftJob() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
-  // The drift now: flat, DriftSample::CenterDrift of the center in use; partitioned, how much
-  // the sample's list energy has grown since the lists were trained (0: not at all).
-  double MeasureDrift() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // A flat collection's drift now: DriftSample::CenterDrift of the center in use. (A partitioned
+  // one's, how much the sample's list energy has grown since the lists were trained, is measured
+  // by its DriftJob off the write lock.)
+  double CenterDriftNow() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   // A re-centering starts from the ids stored when it began and the snapshot of their floats;
   // the writes made meanwhile are tracked in touched_, as for a partition job.
   struct RecenterJob {

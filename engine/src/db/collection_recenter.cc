@@ -196,19 +196,10 @@ absl::StatusOr<RecenterResult> CollectionImpl::Recenter(bool dry_run) {
   return result;
 }
 
-double CollectionImpl::MeasureDrift() const {
+double CollectionImpl::CenterDriftNow() const {
   if (sample_.size() < kMinSample) return 0;
-  if (partitioning_ == 0) {
-    ReaderLock lock(index_mu_);
-    return sample_.CenterDrift(index_->encoder()->center());
-  }
-  if (trained_energy_ <= 0) return 0;
-  std::vector<float> centroids;
-  {
-    ReaderLock lock(index_mu_);
-    centroids = index_->Stats().centroids;
-  }
-  return sample_.ListEnergy(centroids) / trained_energy_ - 1;
+  ReaderLock lock(index_mu_);
+  return sample_.CenterDrift(index_->encoder()->center());
 }
 
 std::function<void()> CollectionImpl::DriftJob() {
@@ -252,7 +243,7 @@ std::function<void()> CollectionImpl::DriftJob() {
       }
     };
   }
-  const double drift = MeasureDrift();
+  const double drift = CenterDriftNow();
   drift_.store(drift, std::memory_order_relaxed);
   // Only a center that can move: kAuto, taken already, with floats to re-encode from.
   if (config_.centering != Centering::kAuto || !config_.store_vectors || !centered ||
@@ -323,7 +314,7 @@ absl::Status CollectionImpl::RunRecenter(RecenterJob job) {
     ReaderLock index_lock(index_mu_);
     jobs_.Failed(index_->size());
   } else {
-    drift_.store(MeasureDrift(), std::memory_order_relaxed);
+    drift_.store(CenterDriftNow(), std::memory_order_relaxed);
   }
   return status;
 }
@@ -388,10 +379,13 @@ absl::Status CollectionImpl::RebuildSample() {
   sample_.Reset(ids, rows, population);
   next_drift_check_ = population + std::max<size_t>(population / 16, kAutoCenterVectors);
   if (partitioning_ != 0) {
+    // The lists' energy now is what their drift is measured from: 0 until the data moves on.
     ReaderLock lock(index_mu_);
     trained_energy_ = sample_.ListEnergy(index_->Stats().centroids);
+    drift_.store(0, std::memory_order_relaxed);
+  } else {
+    drift_.store(CenterDriftNow(), std::memory_order_relaxed);
   }
-  drift_.store(MeasureDrift(), std::memory_order_relaxed);
   return absl::OkStatus();
 }
 

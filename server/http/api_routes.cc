@@ -103,6 +103,18 @@ absl::Status SearchMany(TqdbApi* api, const HttpCall& call,
   return absl::OkStatus();
 }
 
+// A POST whose body is the tqdb.proto request as it is, its collection taken from the path.
+template <typename Request, typename Response>
+Route NamedRoute(TqdbApi* api, const char* path, const char* summary,
+                 absl::Status (TqdbApi::*method)(const CallContext&, const Request&, Response*)) {
+  return JsonRoute<Request, Response>(
+      "POST", path, summary,
+      [api, method](const HttpCall& call, Request request, Response* response) -> absl::Status {
+        TQDB_RETURN_IF_ERROR(TakeCollection(call.params[0], &request));
+        return (api->*method)(call.call, request, response);
+      });
+}
+
 // The four payload routes differ only in the kind of update.
 Route PayloadRoute(TqdbApi* api, const char* method, const char* path, const char* summary,
                    v1::UpdatePayloadRequest::Kind kind) {
@@ -251,25 +263,16 @@ std::vector<Route> ApiRoutes(TqdbApi* api) {
         request.set_type(body.field_schema());
         return api->CreatePayloadIndex(call.call, request, response);
       }));
-  routes.push_back(JsonRoute<v1::RecenterCollectionRequest, v1::RecenterCollectionResponse>(
-      "POST", "/collections/{name}/recenter",
+  routes.push_back(NamedRoute(
+      api, "/collections/{name}/recenter",
       "Measure the center's drift ({\"dry_run\": true}) or move the center and re-encode.",
-      [api](const HttpCall& call, v1::RecenterCollectionRequest request, auto* response) {
-        TQDB_RETURN_IF_ERROR(TakeCollection(call.params[0], &request));
-        return api->RecenterCollection(call.call, request, response);
-      }));
-  routes.push_back(JsonRoute<v1::RepartitionCollectionRequest, v1::RepartitionCollectionResponse>(
-      "POST", "/collections/{name}/repartition", "Re-split the collection into lists.",
-      [api](const HttpCall& call, v1::RepartitionCollectionRequest request, auto* response) {
-        TQDB_RETURN_IF_ERROR(TakeCollection(call.params[0], &request));
-        return api->RepartitionCollection(call.call, request, response);
-      }));
-  routes.push_back(JsonRoute<v1::CreateSnapshotRequest, v1::CreateSnapshotResponse>(
-      "POST", "/collections/{name}/snapshots", "Snapshot one collection under --snapshot_dir.",
-      [api](const HttpCall& call, v1::CreateSnapshotRequest request, auto* response) {
-        TQDB_RETURN_IF_ERROR(TakeCollection(call.params[0], &request));
-        return api->CreateSnapshot(call.call, request, response);
-      }));
+      &TqdbApi::RecenterCollection));
+  routes.push_back(NamedRoute(api, "/collections/{name}/repartition",
+                              "Re-split the collection into lists.",
+                              &TqdbApi::RepartitionCollection));
+  routes.push_back(NamedRoute(api, "/collections/{name}/snapshots",
+                              "Snapshot one collection under --snapshot_dir.",
+                              &TqdbApi::CreateSnapshot));
   routes.push_back(JsonRoute<v1::CreateSnapshotRequest, v1::CreateSnapshotResponse>(
       "POST", "/snapshots", "Snapshot every collection under --snapshot_dir.",
       [api](const HttpCall& call, v1::CreateSnapshotRequest request, auto* response) {

@@ -128,7 +128,6 @@ TEST(HttpServerTest, BodiesInFlightAreBoundedAndReleased) {
   const std::string refusal = AskToSend(port, "/slow", body.size());
   again_holder.join();
   EXPECT_EQ(refusal.rfind("HTTP/1.1 429", 0), 0u) << refusal;
-  EXPECT_EQ(AskToSend(port, "/slow", body.size()).rfind("HTTP/1.1 100", 0), 0u);
 
   // Both are answered and their connections closed: the bound is free again, more than once.
   for (int i = 0; i < 3; ++i) {
@@ -136,6 +135,9 @@ TEST(HttpServerTest, BodiesInFlightAreBoundedAndReleased) {
     ASSERT_TRUE(again);
     EXPECT_EQ(again->status, 200) << again->body;
   }
+  // With room, the question is answered 100 Continue. (Last: its body never comes, and its
+  // reservation lasts until the server sees the connection close.)
+  EXPECT_EQ(AskToSend(port, "/slow", body.size()).rfind("HTTP/1.1 100", 0), 0u);
 }
 
 TEST(HttpServerTest, StopWaitsForTheRequestsInFlight) {

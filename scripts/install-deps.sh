@@ -19,6 +19,7 @@ packages=(
   python3-matplotlib
   openssl libssl-dev
   prometheus-cpp-dev libcpp-httplib-dev
+  libgoogle-perftools-dev  # tcmalloc for the server (half the CPU of a bulk load)
   chromium chromium-driver python3-selenium  # the console's browser test
   python3-numpy python3-tqdm python3-venv python3-pip python3-setuptools python3-wheel  # the Python client
 )

@@ -147,6 +147,8 @@ int Run() {
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGHUP);  // reloads the API keys file
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  // Free pages beyond 32 MiB go back to the kernel within a second of a load's end.
+  const tqdb::server::FreeMemoryReturner memory_returner(uint64_t{32} << 20, absl::Seconds(1));
 
   const int threads =
       absl::GetFlag(FLAGS_threads) > 0 ? absl::GetFlag(FLAGS_threads) : omp_get_num_procs();
@@ -281,9 +283,10 @@ int Run() {
   const std::string host = listen.substr(0, listen.rfind(':'));
   std::fprintf(stderr,
                "tqdb-server %s listening on %s:%d data_dir=%s collections=%zu vectors=%zu "
-               "threads=%d simd=%s%s%s\n",
+               "threads=%d simd=%s allocator=%s%s%s\n",
                kVersion, host.c_str(), port, data_dir.c_str(), names.size(), vectors, threads,
-               tqdb::ActiveSimdLevelName(), metrics_line.c_str(), http_line->c_str());
+               tqdb::ActiveSimdLevelName(), tqdb::server::AllocatorName(), metrics_line.c_str(),
+               http_line->c_str());
   std::fflush(stderr);
 
   int signal_number = 0;

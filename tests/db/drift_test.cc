@@ -100,7 +100,7 @@ double LoadAndMeasure(Database* db, const std::vector<uint64_t>& order, int bits
   auto settle = [&] {
     for (int i = 0; i < 3000; ++i) {
       const CollectionInfo info = collection->Describe();
-      if (!info.repartitioning && !info.recentering) return;
+      if (!info.background_jobs) return;
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
     ADD_FAILURE() << "a background job did not finish";

@@ -1,12 +1,14 @@
-// Every SIMD level of the vector loops outside the fast scan (the rotation's kernels, the coarse
-// quantizer's dot products) gives exactly the baseline build's bits, on inputs of every shape the
-// code meets; and forcing a level moves the whole engine (one dispatch mechanism). Levels the CPU
-// lacks are skipped, with a message.
+// Every SIMD level of the vector loops outside the fast scan (the rotation's and the encoder's
+// kernels, the coarse quantizer's dot products) gives exactly the baseline build's bits, on inputs
+// of every shape the code meets; and forcing a level moves the whole engine (one dispatch
+// mechanism). Levels the CPU lacks are skipped, with a message.
 #include <cstring>
 #include <vector>
 
 #include "gtest/gtest.h"
 #include "index/ivf/dot_rows.h"
+#include "quant/codebook.h"
+#include "quant/encode_kernels.h"
 #include "quant/rotation.h"
 #include "quant/rotation_kernels.h"
 #include "quant/simd_level.h"
@@ -49,6 +51,74 @@ TEST(SimdKernelsTest, RotationKernelsEqualTheBaselineAtEveryLevel) {
       simd.scale(s.data(), n, b.data());
       EXPECT_EQ(std::memcmp(a.data(), b.data(), n * sizeof(float)), 0)
           << SimdLevelName(level) << " n " << n;
+    }
+  }
+}
+
+// Rotated unit-vector coordinates as the encoder meets them, with some exactly on a boundary.
+std::vector<float> Coordinates(int n, const Codebook& codebook, uint64_t seed) {
+  std::vector<float> y = testing::RandomUnitVectors(1, n, seed);
+  for (int j = 0; j < n; j += 5) y[j] = codebook.boundaries[j % codebook.boundaries.size()];
+  return y;
+}
+
+TEST(SimdKernelsTest, EncodeKernelsFindTheNearestCentroidAtEveryLevel) {
+  for (SimdLevel level : {SimdLevel::kScalar, SimdLevel::kAvx2, SimdLevel::kAvx512}) {
+    if (!CpuSupports(level)) {
+      std::printf("skipped %s: this CPU lacks it\n", SimdLevelName(level));
+      continue;
+    }
+    const EncodeKernels& kernels = EncodeKernelsFor(level);
+    for (int bits = 1; bits <= 8; ++bits) {
+      for (int n : {1, 7, 8, 9, 16, 17, 100, 1536}) {
+        auto codebook = GetCodebook(n, bits);
+        ASSERT_TRUE(codebook.ok());
+        const Codebook& book = **codebook;
+        const std::vector<float> y = Coordinates(n, book, 100 * bits + n);
+        std::vector<float> residual = y;
+        std::vector<uint8_t> cells(n);
+        const QuantizedSums sums =
+            kernels.quantize(residual.data(), n, book.boundaries.data(), book.centroids.data(),
+                             static_cast<int>(book.centroids.size()), cells.data());
+        double dot = 0, norm = 0;
+        for (int j = 0; j < n; ++j) {
+          ASSERT_EQ(cells[j], book.Quantize(y[j]))
+              << SimdLevelName(level) << " bits " << bits << " n " << n << " j " << j;
+          const float c = book.centroids[cells[j]];
+          ASSERT_EQ(residual[j], y[j] - c);
+          dot += static_cast<double>(y[j]) * c;
+          norm += static_cast<double>(c) * c;
+        }
+        EXPECT_NEAR(sums.dot_yc, dot, 1e-12 * n);
+        EXPECT_NEAR(sums.norm_c_sq, norm, 1e-12 * n);
+      }
+    }
+  }
+}
+
+TEST(SimdKernelsTest, EncodeKernelsEqualTheBaselineAtEveryLevel) {
+  const EncodeKernels& scalar = EncodeKernelsFor(SimdLevel::kScalar);
+  for (SimdLevel level : kLevels) {
+    if (!CpuSupports(level)) continue;
+    const EncodeKernels& simd = EncodeKernelsFor(level);
+    for (int n : {1, 7, 8, 9, 15, 16, 17, 33, 100, 1536, 3072}) {
+      const std::vector<float> x = Values(n, n);
+      EXPECT_EQ(simd.sum_squares(x.data(), n), scalar.sum_squares(x.data(), n))
+          << SimdLevelName(level) << " n " << n;
+      for (int bits : {1, 2, 4, 5, 8}) {
+        const Codebook& book = **GetCodebook(n, bits);
+        const int levels = static_cast<int>(book.centroids.size());
+        std::vector<float> a = Coordinates(n, book, n + bits), b = a;
+        std::vector<uint8_t> cells_a(n), cells_b(n);
+        const QuantizedSums sums_a = scalar.quantize(a.data(), n, book.boundaries.data(),
+                                                     book.centroids.data(), levels, cells_a.data());
+        const QuantizedSums sums_b = simd.quantize(b.data(), n, book.boundaries.data(),
+                                                   book.centroids.data(), levels, cells_b.data());
+        EXPECT_EQ(cells_a, cells_b) << SimdLevelName(level) << " n " << n << " bits " << bits;
+        EXPECT_EQ(std::memcmp(a.data(), b.data(), n * sizeof(float)), 0);
+        EXPECT_EQ(sums_a.dot_yc, sums_b.dot_yc) << SimdLevelName(level) << " n " << n;
+        EXPECT_EQ(sums_a.norm_c_sq, sums_b.norm_c_sq) << SimdLevelName(level) << " n " << n;
+      }
     }
   }
 }

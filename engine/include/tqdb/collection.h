@@ -66,6 +66,10 @@ struct CollectionInfo {
   int nprobe = 0;                  // lists a search probes by default (0 while flat)
   bool repartitioning = false;     // a new partitioning is being built in the background
   bool recentering = false;        // the codes are being re-encoded against a new center
+  // A background job runs, or the job thread is choosing the next one: between two jobs both
+  // flags above read false for a moment, so whoever waits for the collection to settle waits
+  // for this.
+  bool background_jobs = false;
   // How far the codes' reference has drifted from the data, from a sample of the vectors: flat,
   // the residual energy codes relative to the center carry beyond codes relative to the mean,
   // as a share of it; partitioned, the growth of the lists' residual energy since they were

@@ -351,6 +351,7 @@ CollectionInfo CollectionImpl::Describe() const {
     info.partitioning = partitioning_;
     info.repartitioning = touched_.has_value() && !recentering_;
     info.recentering = recentering_;
+    info.background_jobs = job_thread_active_;
     ReaderLock lock(index_mu_);
     info.count = index_->size();
     info.code_bytes = index_->encoder()->code_bytes();

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "index/vector_checks.h"
+#include "quant/encode_kernels.h"
 #include "tqdb/status_macros.h"
 
 namespace tqdb {
@@ -68,10 +69,14 @@ void VectorCoder::EncodeCentered(const float* v, float* r, uint8_t* code,
   const int d = dim();
   float scale = 1;
   if (metric_ == Metric::kCosine) {
-    const double norm_sq = Dot(v, v, d);
+    const double norm_sq = ActiveEncodeKernels().sum_squares(v, d);
     scale = norm_sq > 0 ? static_cast<float>(1 / std::sqrt(norm_sq)) : 0.0f;
   }
-  for (int j = 0; j < d; ++j) r[j] = scale == 0 ? 0.0f : v[j] * scale - center_[j];
+  if (scale == 0) {
+    std::fill(r, r + d, 0.0f);
+  } else {
+    for (int j = 0; j < d; ++j) r[j] = v[j] * scale - center_[j];
+  }
   quantizer_->Encode(r, code, factors);
   // A unit vector equal to m also has r = 0, so the zero vector gets a norm of its own.
   if (scale == 0) factors->norm = kZeroVectorNorm;

@@ -6,6 +6,7 @@
 
 #include "quant/bit_packing.h"
 #include "quant/codebook.h"
+#include "quant/encode_kernels.h"
 #include "quant/prepared_query.h"
 #include "quant/qjl_projection.h"
 #include "quant/random.h"
@@ -68,34 +69,30 @@ absl::StatusOr<std::unique_ptr<Quantizer>> Quantizer::Create(const QuantizerConf
 
 void Quantizer::Encode(const float* x, uint8_t* code, VectorFactors* factors) const {
   const int d = dim();
-  double norm_sq = 0;
-  for (int j = 0; j < d; ++j) norm_sq += static_cast<double>(x[j]) * x[j];
-  const float norm = static_cast<float>(std::sqrt(norm_sq));
+  const EncodeKernels& kernels = ActiveEncodeKernels();
+  const float norm = static_cast<float>(std::sqrt(kernels.sum_squares(x, d)));
   factors->norm = norm;
 
   // y = Pi (x / |x|); the zero vector stays zero and gets zero factors below.
   EncodeScratch& scratch = Scratch(d);
   float* y = scratch.rotated.data();
   uint8_t* indices = scratch.indices.data();
-  std::fill_n(y, d, 0.0f);
   if (norm > 0) {
     const float inv = 1.0f / norm;
     for (int j = 0; j < d; ++j) y[j] = x[j] * inv;
     rotation_->Apply(y, y);
+  } else {
+    std::fill_n(y, d, 0.0f);
   }
 
-  double dot_yc = 0, norm_c_sq = 0;
+  // y becomes the residual r = y - c.
+  QuantizedSums sums;
   if (mse_bits_ > 0) {
-    const std::vector<float>& centroids = codebook_->centroids;
-    for (int j = 0; j < d; ++j) {
-      indices[j] = codebook_->Quantize(y[j]);
-      const float c = centroids[indices[j]];
-      dot_yc += static_cast<double>(y[j]) * c;
-      norm_c_sq += static_cast<double>(c) * c;
-      y[j] -= c;  // y now holds the residual r = y - c
-    }
+    sums = kernels.quantize(y, d, codebook_->boundaries.data(), codebook_->centroids.data(),
+                            static_cast<int>(codebook_->centroids.size()), indices);
     PackCodes(indices, d, mse_bits_, code);
   }
+  const double dot_yc = sums.dot_yc, norm_c_sq = sums.norm_c_sq;
 
   if (config_.kind == QuantizerKind::kMse) {
     double scale = 0;
@@ -117,9 +114,7 @@ void Quantizer::Encode(const float* x, uint8_t* code, VectorFactors* factors) co
     return;
   }
 
-  double gamma_sq = 0;
-  for (int j = 0; j < d; ++j) gamma_sq += static_cast<double>(y[j]) * y[j];
-  factors->aux = static_cast<float>(std::sqrt(gamma_sq));
+  factors->aux = static_cast<float>(std::sqrt(kernels.sum_squares(y, d)));
   float* projected = scratch.projected.data();
   projection_->Project(y, projected);
   for (int j = 0; j < d; ++j) indices[j] = projected[j] >= 0 ? 1 : 0;

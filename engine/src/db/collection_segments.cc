@@ -52,8 +52,15 @@ absl::Status CollectionImpl::RewriteSegments(absl::Span<const uint64_t> numbers)
       }
     }
   }
-  // The merged segment, when anything is live (one segment: the plan sized it).
-  storage::CollectionStore::Batch batch = store_.NewBatch();
+  // The merged segment, when anything is live (one segment: the plan sized it). At most the
+  // merged segments' bytes, reserved so the batch is not copied as it grows.
+  size_t merged_bytes = 4096;
+  for (uint64_t number : numbers) {
+    if (const auto it = segments_.find(number); it != segments_.end()) {
+      merged_bytes += it->second.bytes + 64;
+    }
+  }
+  storage::CollectionStore::Batch batch = store_.NewBatch(merged_bytes);
   SegmentTable merged;
   const std::vector<WrittenSegment> written = Writer().Put(
       ids, encoded, [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_) { return NextSegmentNumber(); },

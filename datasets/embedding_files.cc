@@ -42,7 +42,25 @@ absl::StatusOr<EmbeddingFile> NonEmpty(const std::string& path, EmbeddingFile fi
   return file;
 }
 
-// Splits one CSV line into cells, honouring double quotes ("" inside quotes is a quote).
+// The value of a top-level string or number field `key` in one JSON object line, if present.
+std::string JsonScalar(const std::string& line, const std::string& key) {
+  const size_t at = line.find("\"" + key + "\"");
+  if (at == std::string::npos) return "";
+  size_t p = line.find(':', at);
+  if (p == std::string::npos) return "";
+  ++p;
+  while (p < line.size() && line[p] == ' ') ++p;
+  if (p < line.size() && line[p] == '"') {
+    const size_t end = line.find('"', p + 1);
+    return end == std::string::npos ? "" : line.substr(p + 1, end - p - 1);
+  }
+  size_t end = p;
+  while (end < line.size() && line[end] != ',' && line[end] != '}') ++end;
+  return line.substr(p, end - p);
+}
+
+}  // namespace
+
 std::vector<std::string> SplitCsvLine(const std::string& line) {
   std::vector<std::string> cells(1);
   bool quoted = false;
@@ -67,25 +85,6 @@ std::vector<std::string> SplitCsvLine(const std::string& line) {
   }
   return cells;
 }
-
-// The value of a top-level string or number field `key` in one JSON object line, if present.
-std::string JsonScalar(const std::string& line, const std::string& key) {
-  const size_t at = line.find("\"" + key + "\"");
-  if (at == std::string::npos) return "";
-  size_t p = line.find(':', at);
-  if (p == std::string::npos) return "";
-  ++p;
-  while (p < line.size() && line[p] == ' ') ++p;
-  if (p < line.size() && line[p] == '"') {
-    const size_t end = line.find('"', p + 1);
-    return end == std::string::npos ? "" : line.substr(p + 1, end - p - 1);
-  }
-  size_t end = p;
-  while (end < line.size() && line[end] != ',' && line[end] != '}') ++end;
-  return line.substr(p, end - p);
-}
-
-}  // namespace
 
 absl::StatusOr<std::vector<float>> ParseVectorText(std::string_view text) {
   std::string s(text);

@@ -33,6 +33,9 @@ absl::StatusOr<EmbeddingFile> ReadNpy(const std::string& path, size_t max_vector
 absl::StatusOr<EmbeddingFile> ReadCsv(const std::string& path, const LoadOptions& options);
 absl::StatusOr<EmbeddingFile> ReadJsonLines(const std::string& path, const LoadOptions& options);
 
+// Splits one CSV line into cells, honouring double quotes ("" inside quotes is a quote).
+std::vector<std::string> SplitCsvLine(const std::string& line);
+
 // Parses "[0.1, 0.2]" or "0.1,0.2" or "0.1 0.2" into floats; InvalidArgument on anything else.
 absl::StatusOr<std::vector<float>> ParseVectorText(std::string_view text);
 

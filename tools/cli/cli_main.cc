@@ -9,6 +9,8 @@
 //   tqdb repartition NAME [--lists=L]
 //   tqdb snapshot SNAPSHOT [COLLECTION]   (written under the server's --snapshot_dir)
 //   tqdb load NAME FILE [--batch=1000] [--max=N] [--column=embedding] [--first_id=0]
+//   tqdb import NAME FILE.csv|FILE.jsonl [--column=embedding] [--id_column=id]
+//               [--payload_columns=*|a,b] [--checkpoint=FILE]   (other files: as load)
 //   tqdb search NAME [--vector="0.1,0.2,..." | --query_file=FILE --row=N | < vector.txt] [--k=10]
 //               [--rerank] [--nprobe=P]
 //   tqdb get NAME ID... | delete NAME ID...
@@ -35,12 +37,16 @@
 #include "absl/flags/usage_config.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "embedding_files.h"
 #include "grpcpp/grpcpp.h"
 #include "load_checkpoint.h"
 #include "load_generator.h"
 #include "progress.h"
+#include "record_files.h"
 #include "tqdb/v1/tqdb.grpc.pb.h"
+#include "upsert_legs.h"
 
 ABSL_FLAG(std::string, server, "127.0.0.1:50051", "tqdb-server address");
 ABSL_FLAG(std::string, tls_ca, "",
@@ -71,7 +77,13 @@ ABSL_FLAG(int, batch, 1000,
           "load: vectors per upsert message (at most 16 MiB of floats each); bench: queries per "
           "request");
 ABSL_FLAG(size_t, max, 0, "load: at most this many vectors (0: all)");
-ABSL_FLAG(std::string, column, "embedding", "load: CSV/JSON column holding the vector");
+ABSL_FLAG(std::string, column, "embedding", "load/import: CSV/JSON column holding the vector");
+ABSL_FLAG(std::string, id_column, "id",
+          "import: CSV/JSON column of unsigned integer ids (a file without it: ids from "
+          "--first_id on)");
+ABSL_FLAG(std::string, payload_columns, "*",
+          "import: comma-separated CSV/JSON columns kept as each point's JSON payload; '*': "
+          "every column but the vector and the id; empty: none");
 ABSL_FLAG(uint64_t, first_id, 0, "load: id of the first vector (ids are consecutive)");
 ABSL_FLAG(std::string, checkpoint, "",
           "load: a file recording the rows the server has acknowledged; an interrupted load run "
@@ -147,6 +159,29 @@ int Fail(const std::string& what, const grpc::Status& status) {
   std::fprintf(stderr, "tqdb: %s failed: %s (%d)\n", what.c_str(), status.error_message().c_str(),
                static_cast<int>(status.error_code()));
   return 1;
+}
+
+int FailStatus(const std::string& what, const absl::Status& status) {
+  std::fprintf(stderr, "tqdb: %s failed: %s\n", what.c_str(), status.ToString().c_str());
+  return 1;
+}
+
+// Rows per upsert message: --batch, but at most 16 MiB of floats whatever it says: the server
+// refuses a request over its --max_request_bytes (64 MiB by default) whole.
+size_t BatchRows(size_t dim) {
+  constexpr size_t kLoadMessageBytes = size_t{16} << 20;
+  return std::clamp<size_t>(absl::GetFlag(FLAGS_batch), 1,
+                            std::max<size_t>(1, kLoadMessageBytes / (dim * sizeof(float))));
+}
+
+void PrintLoaded(const UpsertTotals& totals, size_t rows,
+                 std::chrono::steady_clock::time_point start, bool resumed) {
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::printf("loaded %llu new and %llu replaced vectors in %.1f s (%.0f vectors/s)%s\n",
+              static_cast<unsigned long long>(totals.inserted),
+              static_cast<unsigned long long>(totals.replaced), seconds, rows / seconds,
+              resumed ? " after resuming" : "");
 }
 
 int Usage(const char* message) {
@@ -329,11 +364,7 @@ int Load(const std::string& name, const std::string& path) {
   std::fprintf(
       stderr, "read %zu vectors of dimension %zu from %s in %.1f s\n", n, d, path.c_str(),
       std::chrono::duration<double>(std::chrono::steady_clock::now() - read_start).count());
-  // At most kLoadMessageBytes of floats per message, whatever --batch says: the server refuses a
-  // request over its --max_request_bytes (64 MiB by default) whole.
-  constexpr size_t kLoadMessageBytes = size_t{16} << 20;
-  const size_t batch = std::clamp<size_t>(absl::GetFlag(FLAGS_batch), 1,
-                                          std::max<size_t>(1, kLoadMessageBytes / (d * 4)));
+  const size_t batch = BatchRows(d);
   const uint64_t first_id = absl::GetFlag(FLAGS_first_id);
   absl::StatusOr<LoadCheckpoint> checkpoint =
       LoadCheckpoint::Open(absl::GetFlag(FLAGS_checkpoint), name, path, first_id, n);
@@ -347,57 +378,101 @@ int Load(const std::string& name, const std::string& path) {
                  absl::GetFlag(FLAGS_checkpoint).c_str());
   }
   auto stub = Connect();
-  uint64_t inserted = 0, replaced = 0;
-  Progress progress("rows sent", n, resumed);
   const auto start = std::chrono::steady_clock::now();
-  // Legs of kLegMessages messages, each on a stream of its own: a leg counts once the server
-  // has answered it, and the checkpoint moves past it.
-  constexpr size_t kLegMessages = 32;
-  for (size_t leg = resumed; leg < n; leg += batch * kLegMessages) {
-    const size_t leg_end = std::min(n, leg + batch * kLegMessages);
-    grpc::ClientContext context;
-    WithApiKey(&context);
-    v1::UpsertResponse response;
-    auto writer = stub->UpsertStream(&context, &response);
-    for (size_t begin = leg; begin < leg_end; begin += batch) {
-      const size_t end = std::min(leg_end, begin + batch);
-      v1::UpsertRequest request;
-      request.set_collection(name);
-      for (size_t i = begin; i < end; ++i) {
-        request.add_ids(first_id + i);
-        if (!file->labels.empty()) request.add_payloads(file->labels[i]);
-      }
-      request.set_vectors_f32(reinterpret_cast<const char*>(file->data.values.data() + begin * d),
-                              (end - begin) * d * sizeof(float));
-      if (!writer->Write(request)) break;  // the server ended the stream; Finish says why
-      progress.Update(end);
-    }
-    writer->WritesDone();
-    grpc::Status status = writer->Finish();
-    if (!status.ok()) {
-      progress.Finish();
-      if (checkpoint->rows_done() > 0) {
-        std::fprintf(stderr,
-                     "the server acknowledged %zu rows; run again with --checkpoint=%s "
-                     "to resume after them\n",
-                     checkpoint->rows_done(), absl::GetFlag(FLAGS_checkpoint).c_str());
-      }
-      return Fail("load", status);
-    }
-    inserted += response.inserted();
-    replaced += response.replaced();
-    if (absl::Status saved = checkpoint->Save(leg_end); !saved.ok()) {
-      std::fprintf(stderr, "tqdb: %s\n", saved.ToString().c_str());
-      return 1;
+  UpsertTotals totals;
+  const absl::Status sent = SendUpsertLegs(
+      {.stub = stub.get(),
+       .authorize = WithApiKey,
+       .collection = name,
+       .rows = n,
+       .batch = batch,
+       .checkpoint = &*checkpoint,
+       .checkpoint_path = absl::GetFlag(FLAGS_checkpoint)},
+      [&](size_t begin, size_t end, v1::UpsertRequest* request) {
+        for (size_t i = begin; i < end; ++i) {
+          request->add_ids(first_id + i);
+          if (!file->labels.empty()) request->add_payloads(file->labels[i]);
+        }
+        request->set_vectors_f32(reinterpret_cast<const char*>(file->data.row(begin)),
+                                 (end - begin) * d * sizeof(float));
+        return absl::OkStatus();
+      },
+      &totals);
+  if (!sent.ok()) return FailStatus("load", sent);
+  PrintLoaded(totals, n - resumed, start, resumed > 0);
+  return 0;
+}
+
+// `tqdb import`: CSV or JSON lines records (vector, id, payload fields), streamed a batch at a
+// time; any other file is a `tqdb load`.
+int Import(const std::string& name, const std::string& path) {
+  if (!absl::EndsWith(path, ".csv") && !absl::EndsWith(path, ".jsonl") &&
+      !absl::EndsWith(path, ".json")) {
+    return Load(name, path);
+  }
+  RecordColumns columns;
+  columns.vector = absl::GetFlag(FLAGS_column);
+  columns.id = absl::GetFlag(FLAGS_id_column);
+  const std::string payload = absl::GetFlag(FLAGS_payload_columns);
+  columns.payload = payload.empty() ? std::vector<std::string>()
+                                    : std::vector<std::string>(absl::StrSplit(payload, ','));
+  absl::StatusOr<size_t> rows = CountRecords(path);
+  if (!rows.ok()) return FailStatus("import", rows.status());
+  absl::StatusOr<std::unique_ptr<RecordReader>> reader = RecordReader::Open(path, columns);
+  if (!reader.ok()) return FailStatus("import", reader.status());
+  const uint64_t first_id = absl::GetFlag(FLAGS_first_id);
+  absl::StatusOr<LoadCheckpoint> checkpoint =
+      LoadCheckpoint::Open(absl::GetFlag(FLAGS_checkpoint), name, path, first_id, *rows);
+  if (!checkpoint.ok()) return FailStatus("import", checkpoint.status());
+  const size_t resumed = checkpoint->rows_done();
+  RecordBatch records;
+  // Skip what a checkpoint says was acknowledged (the rows are read, not sent).
+  for (size_t skipped = 0; skipped < resumed; skipped += records.rows) {
+    if (absl::Status read = (*reader)->Next(std::min<size_t>(resumed - skipped, 4096), &records);
+        !read.ok() || records.rows == 0) {
+      return FailStatus("import", read.ok() ? absl::DataLossError(absl::StrCat(
+                                                  path, " has fewer rows than its checkpoint"))
+                                            : read);
     }
   }
-  progress.Finish();
-  checkpoint->Finish();
-  const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  std::printf("loaded %llu new and %llu replaced vectors in %.1f s (%.0f vectors/s)%s\n",
-              static_cast<unsigned long long>(inserted), static_cast<unsigned long long>(replaced),
-              seconds, (n - resumed) / seconds, resumed > 0 ? " after resuming" : "");
+  if (resumed > 0) {
+    std::fprintf(stderr, "resuming after the %zu rows the server acknowledged (%s)\n", resumed,
+                 absl::GetFlag(FLAGS_checkpoint).c_str());
+  }
+  // The batch is sized from the first row's dimension (read by a reader of its own).
+  RecordBatch first;
+  if (absl::Status read = (*RecordReader::Open(path, columns))->Next(1, &first); !read.ok()) {
+    return FailStatus("import", read);
+  }
+  if (first.rows == 0) return FailStatus("import", absl::InvalidArgumentError(path + ": no rows"));
+  const size_t batch = BatchRows(first.vectors.size());
+  auto stub = Connect();
+  const auto start = std::chrono::steady_clock::now();
+  UpsertTotals totals;
+  const absl::Status sent = SendUpsertLegs(
+      {.stub = stub.get(),
+       .authorize = WithApiKey,
+       .collection = name,
+       .rows = *rows,
+       .batch = batch,
+       .checkpoint = &*checkpoint,
+       .checkpoint_path = absl::GetFlag(FLAGS_checkpoint)},
+      [&](size_t begin, size_t end, v1::UpsertRequest* request) -> absl::Status {
+        if (absl::Status read = (*reader)->Next(end - begin, &records); !read.ok()) return read;
+        if (records.rows != end - begin) {
+          return absl::DataLossError(absl::StrCat(path, " changed while it was imported"));
+        }
+        for (size_t i = 0; i < records.rows; ++i) {
+          request->add_ids(records.ids.empty() ? first_id + begin + i : records.ids[i]);
+        }
+        for (std::string& payload : records.payloads) request->add_payloads(std::move(payload));
+        request->set_vectors_f32(reinterpret_cast<const char*>(records.vectors.data()),
+                                 records.vectors.size() * sizeof(float));
+        return absl::OkStatus();
+      },
+      &totals);
+  if (!sent.ok()) return FailStatus("import", sent);
+  PrintLoaded(totals, *rows - resumed, start, resumed > 0);
   return 0;
 }
 
@@ -624,6 +699,10 @@ int Main(const std::vector<char*>& args) {
     std::printf("dropped %s\n", name.c_str());
     return 0;
   }
+  if (command == "import") {
+    if (args.size() < 4) return Usage("import needs a file");
+    return Import(name, args[3]);
+  }
   if (command == "load") {
     if (args.size() < 4) return Usage("load needs a file");
     return Load(name, args[3]);
@@ -668,6 +747,7 @@ int main(int argc, char** argv) {
       "  tqdb recenter NAME [--dry_run] | stats (memory by part)\n"
       "  tqdb snapshot SNAPSHOT [COLLECTION] (under the server's --snapshot_dir)\n"
       "  tqdb load NAME FILE (.fvecs, .bvecs, .npy, .hdf5, .csv, .jsonl, GloVe text)\n"
+      "  tqdb import NAME FILE.csv|FILE.jsonl [--id_column=id] [--payload_columns=*|a,b]\n"
       "  tqdb search NAME --vector=... | --query_file=F --row=N | < file\n"
       "  tqdb get NAME ID... | delete NAME ID...\n"
       "  tqdb count NAME [--filter=JSON] | index NAME KEY keyword|integer|float|bool|datetime\n"

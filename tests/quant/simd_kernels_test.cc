@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "index/exact_sums.h"
 #include "index/ivf/dot_rows.h"
 #include "quant/codebook.h"
 #include "quant/encode_kernels.h"
@@ -119,6 +120,34 @@ TEST(SimdKernelsTest, EncodeKernelsEqualTheBaselineAtEveryLevel) {
         EXPECT_EQ(sums_a.dot_yc, sums_b.dot_yc) << SimdLevelName(level) << " n " << n;
         EXPECT_EQ(sums_a.norm_c_sq, sums_b.norm_c_sq) << SimdLevelName(level) << " n " << n;
       }
+    }
+  }
+}
+
+TEST(SimdKernelsTest, ExactSumsEqualTheBaselineAndTheDirectSumsAtEveryLevel) {
+  const ExactSums& scalar = ExactSumsFor(SimdLevel::kScalar);
+  for (int n : {1, 7, 8, 9, 15, 16, 17, 100, 1536}) {
+    const std::vector<float> q = Values(n, 21), x = Values(n, 22);
+    double dot = 0, norm = 0, distance = 0;
+    for (int j = 0; j < n; ++j) {
+      dot += static_cast<double>(q[j]) * x[j];
+      norm += static_cast<double>(x[j]) * x[j];
+      distance += (static_cast<double>(q[j]) - x[j]) * (static_cast<double>(q[j]) - x[j]);
+    }
+    double base_dot = 0, base_norm = 0;
+    scalar.dot_and_norm(q.data(), x.data(), n, &base_dot, &base_norm);
+    const double base_distance = scalar.squared_distance(q.data(), x.data(), n);
+    EXPECT_NEAR(base_dot, dot, 1e-12 * n);
+    EXPECT_NEAR(base_norm, norm, 1e-12 * n);
+    EXPECT_NEAR(base_distance, distance, 1e-12 * n);
+    for (SimdLevel level : kLevels) {
+      if (!CpuSupports(level)) continue;
+      double level_dot = 0, level_norm = 0;
+      ExactSumsFor(level).dot_and_norm(q.data(), x.data(), n, &level_dot, &level_norm);
+      EXPECT_EQ(level_dot, base_dot) << SimdLevelName(level) << " n " << n;
+      EXPECT_EQ(level_norm, base_norm) << SimdLevelName(level) << " n " << n;
+      EXPECT_EQ(ExactSumsFor(level).squared_distance(q.data(), x.data(), n), base_distance)
+          << SimdLevelName(level) << " n " << n;
     }
   }
 }

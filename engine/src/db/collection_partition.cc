@@ -126,10 +126,15 @@ absl::Status CollectionImpl::ReadRows(absl::Span<const uint64_t> ids, const stor
   rows->assign(ids.size() * d, 0.0f);
   found->assign(ids.size(), true);
   if (config_.store_vectors) {
-    TQDB_ASSIGN_OR_RETURN(std::vector<std::vector<float>> vectors,
-                          store_.ReadVectors(ids, dim(), view));
-    for (size_t i = 0; i < ids.size(); ++i) {
-      std::copy(vectors[i].begin(), vectors[i].end(), rows->begin() + i * d);
+    // A few MiB of records at a time: the values read are held beside the rows until copied.
+    constexpr size_t kReadBytes = size_t{8} << 20;
+    const size_t per_read = std::max<size_t>(1, kReadBytes / (d * sizeof(float)));
+    for (size_t first = 0; first < ids.size(); first += per_read) {
+      TQDB_ASSIGN_OR_RETURN(std::vector<std::vector<float>> vectors,
+                            store_.ReadVectors(ids.subspan(first, per_read), dim(), view));
+      for (size_t i = 0; i < vectors.size(); ++i) {
+        std::copy(vectors[i].begin(), vectors[i].end(), rows->begin() + (first + i) * d);
+      }
     }
     return absl::OkStatus();
   }
@@ -151,18 +156,29 @@ absl::StatusOr<std::unique_ptr<IvfIndex>> CollectionImpl::TrainPartitioning(
   const size_t d = dim();
   IvfIndexOptions options = PartitionedOptions();
   options.training_seed = job.number;
+  // The sample's floats are held while k-means runs: at most kTrainingBytes of them, unless that
+  // leaves fewer than kMinTrainingPointsPerList per list. At d = 1536 the 128 points per list
+  // of 224 lists had been 176 MB, the largest part of a bulk load's peak memory.
+  constexpr size_t kTrainingBytes = size_t{64} << 20;
+  constexpr size_t kMinTrainingPointsPerList = 39;  // FAISS warns below this
+  options.training_points_per_list =
+      std::clamp(kTrainingBytes / (d * sizeof(float)) / std::max<size_t>(1, job.lists),
+                 kMinTrainingPointsPerList, options.training_points_per_list);
   std::vector<uint64_t> sample;
   for (size_t i : IvfIndex::TrainingSample(options, job.ids.size(), job.lists)) {
     sample.push_back(job.ids[i]);
   }
-  std::vector<float> rows, kept_rows;
+  std::vector<float> rows;
   std::vector<bool> found;
   TQDB_RETURN_IF_ERROR(ReadRows(sample, job.view, &rows, &found));
+  size_t kept = 0;  // rows found, moved up in place over those that were not
   for (size_t i = 0; i < sample.size(); ++i) {
-    if (found[i])
-      kept_rows.insert(kept_rows.end(), rows.begin() + i * d, rows.begin() + (i + 1) * d);
+    if (!found[i]) continue;
+    if (kept != i) std::copy_n(rows.begin() + i * d, d, rows.begin() + kept * d);
+    ++kept;
   }
-  return IvfIndex::Train(options, kept_rows, std::min(job.lists, kept_rows.size() / d));
+  rows.resize(kept * d);
+  return IvfIndex::Train(options, rows, std::min(job.lists, kept));
 }
 
 absl::Status CollectionImpl::EncodeIntoSegments(const PartitionJob& job, IvfIndex* index,
@@ -176,24 +192,33 @@ absl::Status CollectionImpl::EncodeIntoSegments(const PartitionJob& job, IvfInde
     MutexLock lock(write_mu_);
     return NextSegmentNumber();
   };
-  std::vector<float> rows, present;
+  // Floats are read and encoded a few MiB at a time: a segment's chunk in one piece is 66 MB of
+  // floats at d = 1536 (10,800 codes of 776 bytes), and was held three times over (the values
+  // read, the rows, the rows found) during a bulk load's partitioning.
+  constexpr size_t kReadBytes = size_t{8} << 20;
+  const size_t per_read = std::max<size_t>(1, kReadBytes / (d * sizeof(float)));
+  std::vector<float> rows;
   std::vector<bool> found;
   std::vector<uint64_t> ids;
   for (size_t first = 0; first < job.ids.size(); first += per_segment) {
     if (JobStopped()) return Cancelled(config_.name);
     const auto chunk = absl::MakeConstSpan(job.ids).subspan(first, per_segment);
-    TQDB_RETURN_IF_ERROR(ReadRows(chunk, job.view, &rows, &found));
     ids.clear();
-    present.clear();
-    for (size_t i = 0; i < chunk.size(); ++i) {
-      if (!found[i]) continue;  // deleted since: the catch-up sees it as touched
-      ids.push_back(chunk[i]);
-      present.insert(present.end(), rows.begin() + i * d, rows.begin() + (i + 1) * d);
+    EncodedVectors encoded;
+    for (size_t at = 0; at < chunk.size(); at += per_read) {
+      const auto part = chunk.subspan(at, per_read);
+      TQDB_RETURN_IF_ERROR(ReadRows(part, job.view, &rows, &found));
+      size_t kept = 0;  // rows found, moved up in place over the deleted ones
+      for (size_t i = 0; i < part.size(); ++i) {
+        if (!found[i]) continue;  // deleted since: the catch-up sees it as touched
+        ids.push_back(part[i]);
+        if (kept != i) std::copy_n(rows.begin() + i * d, d, rows.begin() + kept * d);
+        ++kept;
+      }
+      encoder.Encode(rows.data(), kept, &encoded);
     }
     if (ids.empty()) continue;
-    EncodedVectors encoded;
-    encoder.Encode(present.data(), ids.size(), &encoded);
-    storage::CollectionStore::Batch batch = store_.NewBatch();
+    storage::CollectionStore::Batch batch = store_.NewBatch(ids.size() * (code_bytes_ + 32) + 4096);
     const std::vector<WrittenSegment> segments =
         writer.Put(ids, encoded, next_number, &batch, written);
     // Not reachable before the switch, so it needs no fsync of its own: the switch's covers it.

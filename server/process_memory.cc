@@ -64,8 +64,9 @@ HeapBytes AllocatorBytes() {
   return bytes;
 }
 
-FreeMemoryReturner::FreeMemoryReturner(uint64_t keep_bytes, absl::Duration period) {
-  if (UsingTcmalloc()) thread_ = std::thread([=, this] { Run(keep_bytes, period); });
+FreeMemoryReturner::FreeMemoryReturner(uint64_t keep_bytes, absl::Duration period)
+    : keep_bytes_(keep_bytes) {
+  if (UsingTcmalloc()) thread_ = std::thread([=, this] { Run(period); });
 }
 
 FreeMemoryReturner::~FreeMemoryReturner() {
@@ -76,12 +77,15 @@ FreeMemoryReturner::~FreeMemoryReturner() {
   if (thread_.joinable()) thread_.join();
 }
 
-void FreeMemoryReturner::Run(uint64_t keep_bytes, absl::Duration period) {
+void FreeMemoryReturner::ReturnNow() const {
+  if (!UsingTcmalloc()) return;
+  const uint64_t free = TcmallocProperty("tcmalloc.pageheap_free_bytes");
+  if (free > keep_bytes_) MallocExtension_ReleaseToSystem(free - keep_bytes_);
+}
+
+void FreeMemoryReturner::Run(absl::Duration period) {
   absl::MutexLock lock(&mu_);
-  while (!mu_.AwaitWithTimeout(absl::Condition(&stopping_), period)) {
-    const uint64_t free = TcmallocProperty("tcmalloc.pageheap_free_bytes");
-    if (free > keep_bytes) MallocExtension_ReleaseToSystem(free - keep_bytes);
-  }
+  while (!mu_.AwaitWithTimeout(absl::Condition(&stopping_), period)) ReturnNow();
 }
 
 }  // namespace tqdb::server

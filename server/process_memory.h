@@ -41,8 +41,14 @@ class FreeMemoryReturner {
   FreeMemoryReturner(const FreeMemoryReturner&) = delete;
   FreeMemoryReturner& operator=(const FreeMemoryReturner&) = delete;
 
+  // Returns the free pages beyond `keep_bytes` now (after opening the data directory, whose
+  // passes over every segment leave their buffers free), rather than at the next period.
+  void ReturnNow() const;
+
  private:
-  void Run(uint64_t keep_bytes, absl::Duration period);
+  void Run(absl::Duration period);
+
+  const uint64_t keep_bytes_;
 
   absl::Mutex mu_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;

@@ -277,6 +277,7 @@ int Run() {
     server->Shutdown();
     return 1;
   }
+  memory_returner.ReturnNow();
   api.MarkServing();
   serving = true;
   const std::string listen = absl::GetFlag(FLAGS_listen);

@@ -169,12 +169,14 @@ def fields(text):
 
 
 def settle_rss(server):
-    """RSS once it stops moving (background compactions and flushes after a load or start)."""
-    last = server.rss_mb()
-    for _ in range(20):
+    """RSS once it stops moving for 2 s (background compactions and flushes after a load or
+    start, and the server handing its allocator's free pages back, which it does every second)."""
+    last, steady = server.rss_mb(), 0
+    for _ in range(60):
         time.sleep(0.5)
         now = server.rss_mb()
-        if abs(now - last) < 0.5:
+        steady = steady + 1 if abs(now - last) < 0.5 else 0
+        if steady == 4:
             return now
         last = now
     return last

@@ -40,6 +40,7 @@ class PartitionTest : public ::testing::Test {
   std::unique_ptr<Database> Open() {
     DatabaseOptions options;
     options.follow_drift = false;
+    options.job_catch_up_under_lock = catch_up_under_lock_;
     absl::StatusOr<std::unique_ptr<Database>> db = Database::Open(dir_.path(), options);
     EXPECT_TRUE(db.ok()) << db.status();
     return db.ok() ? *std::move(db) : nullptr;
@@ -85,6 +86,8 @@ class PartitionTest : public ::testing::Test {
     return static_cast<double>(hits) / (kQueries * 10);
   }
 
+  void WritesAndSearchesDuringARepartition(size_t catch_up_under_lock);
+
   // Waits (up to a minute) for the background partitioning to reach `partitioning`.
   static CollectionInfo WaitForPartitioning(const Collection& collection, uint64_t partitioning) {
     const auto give_up = std::chrono::steady_clock::now() + std::chrono::minutes(1);
@@ -97,6 +100,8 @@ class PartitionTest : public ::testing::Test {
     return info;
   }
 
+  // Writes made during a partitioning past this many are taken in outside the write lock.
+  size_t catch_up_under_lock_ = DatabaseOptions().job_catch_up_under_lock;
   ScopedTempDir dir_;
   int d_ = 0;
   size_t n_ = 0;
@@ -164,7 +169,10 @@ TEST_F(PartitionTest, PartitionsInTheBackgroundPastItsSizeAndRestartsWithoutRetr
   }
 }
 
-TEST_F(PartitionTest, WritesAndSearchesDuringARepartitionAreAllServed) {
+// Writes, deletes and searches while a re-partition runs; every write is in the result, as
+// stored, and survives a restart. `catch_up_under_lock`: see DatabaseOptions.
+void PartitionTest::WritesAndSearchesDuringARepartition(size_t catch_up_under_lock) {
+  catch_up_under_lock_ = catch_up_under_lock;
   auto db = Open();
   auto collection = *db->CreateCollection(Config(/*partition_at=*/0));
   Load(*collection, 0, 6000);
@@ -254,6 +262,16 @@ TEST_F(PartitionTest, WritesAndSearchesDuringARepartitionAreAllServed) {
   db.reset();
   db = Open();
   check_state(**db->GetCollection("glove"));
+}
+
+TEST_F(PartitionTest, WritesAndSearchesDuringARepartitionAreAllServed) {
+  WritesAndSearchesDuringARepartition(DatabaseOptions().job_catch_up_under_lock);
+}
+
+// The same with every write made meanwhile taken in by the job's rounds outside the write lock
+// (a bulk load's case), not by its commit.
+TEST_F(PartitionTest, WritesTakenInByCatchUpRoundsAreAllServed) {
+  WritesAndSearchesDuringARepartition(/*catch_up_under_lock=*/0);
 }
 
 TEST_F(PartitionTest, WithoutFloatsRepartitionsFromDecodedCodes) {

@@ -54,6 +54,10 @@ struct DatabaseOptions {
   // when the data drifts from them. Off, a center is taken once and lists are re-trained only
   // when the count quadruples (as before this was built; bench/center_drift_bench compares).
   bool follow_drift = true;
+  // A background job (partitioning) takes in the writes made while it ran: past this many ids,
+  // in rounds that do not hold the collection's write lock, then the rest in its commit, which
+  // does. Tests set 0 to have every write taken in by a round.
+  size_t job_catch_up_under_lock = 4096;
 };
 
 class Database {

@@ -19,6 +19,7 @@ CollectionImpl::CollectionImpl(std::shared_ptr<storage::Store> store, uint32_t c
       policy_(policy),
       background_partitioning_(jobs.background),
       follow_drift_(jobs.background && jobs.follow_drift),
+      catch_up_under_lock_(jobs.catch_up_under_lock),
       sample_(config_.metric, config_.quantizer.dim,
               DriftSample::CapacityFor(config_.quantizer.dim)) {}
 

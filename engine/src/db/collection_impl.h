@@ -45,6 +45,7 @@ class CollectionImpl final : public Collection {
   struct JobOptions {
     bool background = true;    // partitioning as the collection grows, and the drift jobs
     bool follow_drift = true;  // re-center and re-train lists when the data drifts from them
+    size_t catch_up_under_lock = 4096;  // DatabaseOptions::job_catch_up_under_lock
   };
   static absl::StatusOr<std::shared_ptr<CollectionImpl>> Open(std::shared_ptr<storage::Store> store,
                                                               uint32_t cid, CollectionConfig config,
@@ -191,9 +192,13 @@ class CollectionImpl final : public Collection {
   absl::Status RunPartition(PartitionJob job);
   // Its steps: centroids trained on a sample of the job's vectors; every vector re-encoded
   // into segments of the new partitioning (`written`), stored but not yet reachable; the
-  // writes made meanwhile taken in and the switch committed, under write_mu_.
+  // writes made meanwhile taken in, by rounds outside write_mu_ while many, then by the switch
+  // committed under it.
   absl::StatusOr<std::unique_ptr<IvfIndex>> TrainPartitioning(const PartitionJob& job) const;
-  absl::Status EncodeIntoSegments(const PartitionJob& job, IvfIndex* index, SegmentTable* written);
+  // `ids` as stored in `view`, encoded into segments of `partitioning` and added to `index`.
+  absl::Status EncodeIntoSegments(absl::Span<const uint64_t> ids, const storage::ReadView& view,
+                                  uint64_t partitioning, IvfIndex* index, SegmentTable* written);
+  absl::Status CatchUpPartitioning(const PartitionJob& job, IvfIndex* index, SegmentTable* written);
   absl::Status SwitchToPartitioning(const PartitionJob& job, std::unique_ptr<IvfIndex> index,
                                     SegmentTable* written) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   // True when the collection is closing or dropped: a job stops.
@@ -271,6 +276,7 @@ class CollectionImpl final : public Collection {
   const storage::SegmentPolicy policy_;
   const bool background_partitioning_;
   const bool follow_drift_;
+  const size_t catch_up_under_lock_;
   size_t code_bytes_ = 0;  // per vector; set by Load, the same for every index state
   std::atomic<bool> dropped_{false};
 

@@ -66,7 +66,8 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(const std::string& path
     TQDB_ASSIGN_OR_RETURN(
         database->collections_[name],
         CollectionImpl::Open(database->store_, record.id, std::move(record.config), policy,
-                             {options.background_partitioning, options.follow_drift}));
+                             {options.background_partitioning, options.follow_drift,
+                              options.job_catch_up_under_lock}));
   }
 #ifdef __GLIBC__
   // Loading read every segment through temporary buffers; hand their pages back, so the process
@@ -104,7 +105,8 @@ absl::StatusOr<std::shared_ptr<Collection>> Database::CreateCollection(
   TQDB_ASSIGN_OR_RETURN(
       std::shared_ptr<CollectionImpl> collection,
       CollectionImpl::Open(store_, stored.id, config, MakeSegmentPolicy(options_),
-                           {options_.background_partitioning, options_.follow_drift}));
+                           {options_.background_partitioning, options_.follow_drift,
+                            options_.job_catch_up_under_lock}));
   TQDB_RETURN_IF_ERROR(catalog_->AddCollection(stored));
   next_collection_id_ = stored.id + 1;
   collections_[config.name] = collection;

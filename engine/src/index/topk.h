@@ -21,9 +21,7 @@ class TopK {
       heap_.emplace_back(key, slot);
       std::push_heap(heap_.begin(), heap_.end(), Greater());
     } else if (Greater()({key, slot}, heap_.front())) {
-      std::pop_heap(heap_.begin(), heap_.end(), Greater());
-      heap_.back() = {key, slot};
-      std::push_heap(heap_.begin(), heap_.end(), Greater());
+      ReplaceWeakest({key, slot});
     }
   }
 
@@ -48,6 +46,22 @@ class TopK {
       return a.first > b.first || (a.first == b.first && a.second < b.second);
     }
   };
+
+  // Puts `entry` at the root in place of the weakest and sifts it down: one pass of about
+  // log2(k) levels, where pop_heap then push_heap took two (FAISS's heap_replace_top).
+  void ReplaceWeakest(const std::pair<float, uint32_t>& entry) {
+    const size_t n = heap_.size();
+    size_t i = 0;
+    while (true) {
+      size_t child = 2 * i + 1;
+      if (child >= n) break;
+      if (child + 1 < n && Greater()(heap_[child], heap_[child + 1])) ++child;  // the weaker
+      if (!Greater()(entry, heap_[child])) break;  // no stronger than it: its place is here
+      heap_[i] = heap_[child];
+      i = child;
+    }
+    heap_[i] = entry;
+  }
 
   size_t k_;
   std::vector<std::pair<float, uint32_t>> heap_;

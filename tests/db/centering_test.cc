@@ -2,7 +2,10 @@
 // once, from the stored vectors and the batch that reaches kAutoCenterVectors, re-encoding the
 // earlier vectors without changing any id, payload or float; it survives a restart; a given
 // center is kept as given; the layouts that cannot be centered are refused.
+#include <atomic>
 #include <cmath>
+#include <set>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
@@ -19,9 +22,10 @@ using ::tqdb::testing::ScopedTempDir;
 
 // Without background jobs: these tests follow the center step by step (drift_test has the
 // center that follows the data on its own).
-std::unique_ptr<Database> OpenDb(const std::string& path) {
+std::unique_ptr<Database> OpenDb(const std::string& path, size_t catch_up_under_lock = 4096) {
   DatabaseOptions options;
   options.background_partitioning = false;
+  options.job_catch_up_under_lock = catch_up_under_lock;
   absl::StatusOr<std::unique_ptr<Database>> db = Database::Open(path, options);
   EXPECT_TRUE(db.ok()) << db.status();
   return db.ok() ? *std::move(db) : nullptr;
@@ -214,6 +218,64 @@ TEST(CenteringTest, GivenCenterIsKeptAndLayoutsThatCannotBeCenteredAreRefused) {
   nan_center.name = "nan";
   nan_center.center[1] = std::nanf("");
   EXPECT_EQ(db->CreateCollection(nan_center).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+// Writes, replacements and deletes while a re-centering runs all end up in the result, encoded
+// against the new center, and survive a restart: taken in by the switch under the write lock
+// (a few), or by the job's rounds outside it (`catch_up_under_lock` 0: every one).
+void WritesDuringARecenterAreTakenIn(size_t catch_up_under_lock) {
+  const DenseDataset& glove = testing::GloveFixture();
+  const int d = glove.dim;
+  ScopedTempDir dir;
+  auto db = OpenDb(dir.path(), catch_up_under_lock);
+  CollectionConfig config = MakeCollectionConfig("words", d, 4);
+  config.partition_at = 0;
+  auto collection = *db->CreateCollection(config);
+  const std::vector<uint64_t> first = IdRange(0, 5000);
+  ASSERT_TRUE(
+      collection
+          ->Upsert(first, absl::MakeConstSpan(glove.values).subspan(0, 5000 * d), Payloads(first))
+          .ok());
+  // Ids are rows: a writer puts rows 5000.. and deletes some of the first ones, in rounds.
+  std::set<uint64_t> expected(first.begin(), first.end());
+  std::atomic<bool> done{false};
+  std::atomic<int> rounds{0}, rounds_while_recentering{0};
+  std::thread writer([&] {
+    for (uint64_t round = 0; (!done.load() || round < 3) && round < 150; ++round) {
+      const std::vector<uint64_t> put = IdRange(5000 + round * 20, 5000 + round * 20 + 20);
+      ASSERT_TRUE(collection
+                      ->Upsert(put, absl::MakeConstSpan(glove.values).subspan(put[0] * d, 20 * d),
+                               Payloads(put))
+                      .ok());
+      const std::vector<uint64_t> gone = {round * 7 % 5000, (round * 7 + 3) % 5000};
+      ASSERT_TRUE(collection->Delete(gone).ok());
+      for (uint64_t id : put) expected.insert(id);
+      for (uint64_t id : gone) expected.erase(id);
+      ++rounds;
+      if (collection->Describe().recentering) ++rounds_while_recentering;
+    }
+  });
+  while (rounds.load() == 0) std::this_thread::yield();
+  const absl::StatusOr<RecenterResult> recentered = collection->Recenter(/*dry_run=*/false);
+  done = true;
+  writer.join();
+  ASSERT_TRUE(recentered.ok()) << recentered.status();
+  std::printf("%d write rounds, %d while re-centering\n", rounds.load(),
+              rounds_while_recentering.load());
+  const std::vector<uint64_t> ids(expected.begin(), expected.end());
+  ExpectHolds(*collection, ids);
+  collection.reset();
+  db.reset();
+  db = OpenDb(dir.path());
+  ExpectHolds(**db->GetCollection("words"), ids);
+}
+
+TEST(CenteringTest, WritesDuringARecenterAreTakenIn) {
+  WritesDuringARecenterAreTakenIn(DatabaseOptions().job_catch_up_under_lock);
+}
+
+TEST(CenteringTest, WritesDuringARecenterTakenInByCatchUpRounds) {
+  WritesDuringARecenterAreTakenIn(/*catch_up_under_lock=*/0);
 }
 
 }  // namespace

@@ -150,6 +150,14 @@ class CollectionImpl final : public Collection {
   // The mean of the job's vectors, all of them encoded against it without the write lock, then
   // the writes made meanwhile taken in and the switch committed in one write under it.
   absl::Status RunRecenter(RecenterJob job);
+  // Appends `all_ids` as stored in `view`, encoded, to `ids` and `encoded` (a chunk at a time).
+  absl::Status EncodeRows(absl::Span<const uint64_t> all_ids, const storage::ReadView& view,
+                          const IndexEncoder& encoder, std::vector<uint64_t>* ids,
+                          EncodedVectors* encoded) const;
+  // Takes in the writes made during a re-centering by rounds outside write_mu_ while they are
+  // many: their entries in `ids` / `encoded` are replaced by their encodings as they are now.
+  absl::Status CatchUpRecenter(const IndexEncoder& encoder, std::vector<uint64_t>* ids,
+                               EncodedVectors* encoded);
   absl::Status SwitchToCenter(std::unique_ptr<Index> index, absl::Span<const uint64_t> ids,
                               const EncodedVectors& encoded)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);

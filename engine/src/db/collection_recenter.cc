@@ -9,6 +9,7 @@
 // one atomic write (new segments, old ones deleted, the record with the center), so a kill at
 // any moment leaves the old state or the new, never a mix. Drifted lists are re-trained by the
 // partition job (collection_partition.cc) at their current number.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <random>
@@ -278,9 +279,8 @@ absl::StatusOr<CollectionImpl::RecenterJob> CollectionImpl::BeginRecenter() {
 
 absl::Status CollectionImpl::RunRecenter(RecenterJob job) {
   absl::Status status = [&]() -> absl::Status {
-    const size_t d = dim();
     constexpr size_t kChunk = 4096;
-    std::vector<float> rows, present;
+    std::vector<float> rows;
     std::vector<bool> found;
     MeanAccumulator mean(config_.metric, dim());
     for (size_t first = 0; first < job.ids.size(); first += kChunk) {
@@ -292,18 +292,8 @@ absl::Status CollectionImpl::RunRecenter(RecenterJob job) {
     TQDB_ASSIGN_OR_RETURN(std::unique_ptr<Index> index, NewIndex(mean.Mean()));
     std::vector<uint64_t> ids;
     EncodedVectors encoded;
-    for (size_t first = 0; first < job.ids.size(); first += kChunk) {
-      if (JobStopped()) return Cancelled(config_.name);
-      const auto chunk = absl::MakeConstSpan(job.ids).subspan(first, kChunk);
-      TQDB_RETURN_IF_ERROR(ReadRows(chunk, job.view, &rows, &found));
-      present.clear();
-      for (size_t i = 0; i < chunk.size(); ++i) {
-        if (!found[i]) continue;
-        ids.push_back(chunk[i]);
-        present.insert(present.end(), rows.begin() + i * d, rows.begin() + (i + 1) * d);
-      }
-      index->encoder()->Encode(present.data(), present.size() / d, &encoded);
-    }
+    TQDB_RETURN_IF_ERROR(EncodeRows(job.ids, job.view, *index->encoder(), &ids, &encoded));
+    TQDB_RETURN_IF_ERROR(CatchUpRecenter(*index->encoder(), &ids, &encoded));
     MutexLock lock(write_mu_);
     return SwitchToCenter(std::move(index), ids, encoded);
   }();
@@ -317,6 +307,72 @@ absl::Status CollectionImpl::RunRecenter(RecenterJob job) {
     drift_.store(CenterDriftNow(), std::memory_order_relaxed);
   }
   return status;
+}
+
+absl::Status CollectionImpl::EncodeRows(absl::Span<const uint64_t> all_ids,
+                                        const storage::ReadView& view, const IndexEncoder& encoder,
+                                        std::vector<uint64_t>* ids, EncodedVectors* encoded) const {
+  const size_t d = dim();
+  // A few thousand rows at a time: their floats are dropped once encoded.
+  constexpr size_t kChunk = 4096;
+  std::vector<float> rows;
+  std::vector<bool> found;
+  for (size_t first = 0; first < all_ids.size(); first += kChunk) {
+    if (JobStopped()) return Cancelled(config_.name);
+    const auto chunk = all_ids.subspan(first, kChunk);
+    TQDB_RETURN_IF_ERROR(ReadRows(chunk, view, &rows, &found));
+    size_t kept = 0;  // rows found, moved up in place over the others
+    for (size_t i = 0; i < chunk.size(); ++i) {
+      if (!found[i]) continue;
+      ids->push_back(chunk[i]);
+      if (kept != i) std::copy_n(rows.begin() + i * d, d, rows.begin() + kept * d);
+      ++kept;
+    }
+    encoder.Encode(rows.data(), kept, encoded);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CollectionImpl::CatchUpRecenter(const IndexEncoder& encoder,
+                                             std::vector<uint64_t>* ids, EncodedVectors* encoded) {
+  // As a partitioning's catch-up (CatchUpPartitioning): past catch_up_under_lock_, the ids
+  // written meanwhile are re-encoded by rounds outside write_mu_, not by the switch under it.
+  constexpr int kRounds = 8;
+  const size_t code_bytes = encoder.code_bytes();
+  for (int round = 0; round < kRounds; ++round) {
+    std::vector<uint64_t> touched, live;
+    storage::ReadView now;
+    {
+      MutexLock lock(write_mu_);
+      if (JobStopped()) return Cancelled(config_.name);
+      if (touched_->size() <= catch_up_under_lock_) return absl::OkStatus();
+      touched.assign(touched_->begin(), touched_->end());
+      touched_->clear();  // what is written from here on is the next round's (or the switch's)
+      ReaderLock index_lock(index_mu_);
+      for (uint64_t id : touched) {
+        if (index_->Contains(id)) live.push_back(id);
+      }
+      now = snapshot_;
+    }
+    // Their encodings so far leave; the live ones come back encoded as they are now.
+    const absl::flat_hash_set<uint64_t> gone(touched.begin(), touched.end());
+    size_t kept = 0;
+    for (size_t i = 0; i < ids->size(); ++i) {
+      if (gone.contains((*ids)[i])) continue;
+      if (kept != i) {
+        (*ids)[kept] = (*ids)[i];
+        std::copy_n(encoded->codes.begin() + i * code_bytes, code_bytes,
+                    encoded->codes.begin() + kept * code_bytes);
+        encoded->factors[kept] = encoded->factors[i];
+      }
+      ++kept;
+    }
+    ids->resize(kept);
+    encoded->codes.resize(kept * code_bytes);
+    encoded->factors.resize(kept);
+    TQDB_RETURN_IF_ERROR(EncodeRows(live, now, encoder, ids, encoded));
+  }
+  return absl::OkStatus();
 }
 
 absl::Status CollectionImpl::SwitchToCenter(std::unique_ptr<Index> index,

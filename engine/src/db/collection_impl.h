@@ -150,10 +150,6 @@ class CollectionImpl final : public Collection {
   // The mean of the job's vectors, all of them encoded against it without the write lock, then
   // the writes made meanwhile taken in and the switch committed in one write under it.
   absl::Status RunRecenter(RecenterJob job);
-  // Appends `all_ids` as stored in `view`, encoded, to `ids` and `encoded` (a chunk at a time).
-  absl::Status EncodeRows(absl::Span<const uint64_t> all_ids, const storage::ReadView& view,
-                          const IndexEncoder& encoder, std::vector<uint64_t>* ids,
-                          EncodedVectors* encoded) const;
   // Takes in the writes made during a re-centering by rounds outside write_mu_ while they are
   // many: their entries in `ids` / `encoded` are replaced by their encodings as they are now.
   absl::Status CatchUpRecenter(const IndexEncoder& encoder, std::vector<uint64_t>* ids,
@@ -215,6 +211,23 @@ class CollectionImpl final : public Collection {
   // `found[i]` false for an id deleted since (floats off only).
   absl::Status ReadRows(absl::Span<const uint64_t> ids, const storage::ReadView& view,
                         std::vector<float>* rows, std::vector<bool>* found) const;
+  // The rows of `ids` that are found, one after another; their ids appended to `found_ids`
+  // (unless null).
+  absl::Status ReadFoundRows(absl::Span<const uint64_t> ids, const storage::ReadView& view,
+                             std::vector<float>* rows, std::vector<uint64_t>* found_ids) const;
+  // Appends `all_ids` as stored in `view`, encoded, to `ids` and `encoded`, a few MiB of floats
+  // at a time.
+  absl::Status EncodeRows(absl::Span<const uint64_t> all_ids, const storage::ReadView& view,
+                          const IndexEncoder& encoder, std::vector<uint64_t>* ids,
+                          EncodedVectors* encoded) const;
+  // A job's catch-up round (CatchUpPartitioning, CatchUpRecenter): the ids written since the
+  // last one, taken from touched_, those still live, and the state to read them in; none once
+  // catch_up_under_lock_ or fewer are left for the job's switch.
+  struct CatchUpRound {
+    std::vector<uint64_t> touched, live;
+    storage::ReadView now;
+  };
+  absl::StatusOr<std::optional<CatchUpRound>> NextCatchUpRound();
   // Whether the collection has grown enough for a (re-)partition: past config().partition_at
   // when flat, past about four times the vectors of its lists' last training when partitioned.
   bool WantsPartition() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);

@@ -18,6 +18,14 @@
 namespace tqdb {
 namespace {
 
+// Rows of d floats read at a time by a job: 8 MiB of floats.
+size_t RowsPerRead(size_t d) {
+  return std::max<size_t>(1, (size_t{8} << 20) / (d * sizeof(float)));
+}
+
+}  // namespace
+namespace {
+
 absl::Status Cancelled(const std::string& name) {
   return absl::CancelledError(
       absl::StrCat("collection '", name, "': partitioning stopped (closing or dropped)"));
@@ -127,8 +135,7 @@ absl::Status CollectionImpl::ReadRows(absl::Span<const uint64_t> ids, const stor
   found->assign(ids.size(), true);
   if (config_.store_vectors) {
     // A few MiB of records at a time: the values read are held beside the rows until copied.
-    constexpr size_t kReadBytes = size_t{8} << 20;
-    const size_t per_read = std::max<size_t>(1, kReadBytes / (d * sizeof(float)));
+    const size_t per_read = RowsPerRead(d);
     for (size_t first = 0; first < ids.size(); first += per_read) {
       TQDB_ASSIGN_OR_RETURN(std::vector<std::vector<float>> vectors,
                             store_.ReadVectors(ids.subspan(first, per_read), dim(), view));
@@ -150,6 +157,53 @@ bool CollectionImpl::JobStopped() const {
   return closing_.load(std::memory_order_acquire) || dropped_.load(std::memory_order_acquire);
 }
 
+absl::Status CollectionImpl::ReadFoundRows(absl::Span<const uint64_t> ids,
+                                           const storage::ReadView& view, std::vector<float>* rows,
+                                           std::vector<uint64_t>* found_ids) const {
+  const size_t d = dim();
+  std::vector<bool> found;
+  TQDB_RETURN_IF_ERROR(ReadRows(ids, view, rows, &found));
+  size_t kept = 0;  // rows found, moved up in place over the others
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (!found[i]) continue;  // deleted since: a job's catch-up sees it as touched
+    if (found_ids != nullptr) found_ids->push_back(ids[i]);
+    if (kept != i) std::copy_n(rows->begin() + i * d, d, rows->begin() + kept * d);
+    ++kept;
+  }
+  rows->resize(kept * d);
+  return absl::OkStatus();
+}
+
+absl::Status CollectionImpl::EncodeRows(absl::Span<const uint64_t> all_ids,
+                                        const storage::ReadView& view, const IndexEncoder& encoder,
+                                        std::vector<uint64_t>* ids, EncodedVectors* encoded) const {
+  // A few MiB of floats at a time, dropped once encoded: a job's chunk in one piece had been
+  // 66 MB of floats at d = 1536, held three times over during a bulk load's partitioning.
+  const size_t per_read = RowsPerRead(dim());
+  std::vector<float> rows;
+  for (size_t first = 0; first < all_ids.size(); first += per_read) {
+    if (JobStopped()) return Cancelled(config_.name);
+    TQDB_RETURN_IF_ERROR(ReadFoundRows(all_ids.subspan(first, per_read), view, &rows, ids));
+    encoder.Encode(rows.data(), rows.size() / dim(), encoded);
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::optional<CollectionImpl::CatchUpRound>> CollectionImpl::NextCatchUpRound() {
+  MutexLock lock(write_mu_);
+  if (JobStopped()) return Cancelled(config_.name);
+  if (touched_->size() <= catch_up_under_lock_) return std::nullopt;
+  CatchUpRound round;
+  round.touched.assign(touched_->begin(), touched_->end());
+  touched_->clear();  // what is written from here on is the next round's (or the switch's)
+  ReaderLock index_lock(index_mu_);
+  for (uint64_t id : round.touched) {
+    if (index_->Contains(id)) round.live.push_back(id);
+  }
+  round.now = snapshot_;  // the state the live ids are read in: no write since the swap above
+  return round;
+}
+
 absl::StatusOr<std::unique_ptr<IvfIndex>> CollectionImpl::TrainPartitioning(
     const PartitionJob& job) const {
   // Train on a random sample of the stored vectors, as many as training reads.
@@ -169,23 +223,14 @@ absl::StatusOr<std::unique_ptr<IvfIndex>> CollectionImpl::TrainPartitioning(
     sample.push_back(job.ids[i]);
   }
   std::vector<float> rows;
-  std::vector<bool> found;
-  TQDB_RETURN_IF_ERROR(ReadRows(sample, job.view, &rows, &found));
-  size_t kept = 0;  // rows found, moved up in place over those that were not
-  for (size_t i = 0; i < sample.size(); ++i) {
-    if (!found[i]) continue;
-    if (kept != i) std::copy_n(rows.begin() + i * d, d, rows.begin() + kept * d);
-    ++kept;
-  }
-  rows.resize(kept * d);
-  return IvfIndex::Train(options, rows, std::min(job.lists, kept));
+  TQDB_RETURN_IF_ERROR(ReadFoundRows(sample, job.view, &rows, /*found_ids=*/nullptr));
+  return IvfIndex::Train(options, rows, std::min(job.lists, rows.size() / d));
 }
 
 absl::Status CollectionImpl::EncodeIntoSegments(absl::Span<const uint64_t> all_ids,
                                                 const storage::ReadView& view,
                                                 uint64_t partitioning, IvfIndex* index,
                                                 SegmentTable* written) {
-  const size_t d = dim();
   const IndexEncoder& encoder = *index->encoder();
   // One segment per chunk of about the target size.
   const size_t per_segment = storage::EntriesPerSegment(policy_, code_bytes_, true);
@@ -194,31 +239,12 @@ absl::Status CollectionImpl::EncodeIntoSegments(absl::Span<const uint64_t> all_i
     MutexLock lock(write_mu_);
     return NextSegmentNumber();
   };
-  // Floats are read and encoded a few MiB at a time: a segment's chunk in one piece is 66 MB of
-  // floats at d = 1536 (10,800 codes of 776 bytes), and was held three times over (the values
-  // read, the rows, the rows found) during a bulk load's partitioning.
-  constexpr size_t kReadBytes = size_t{8} << 20;
-  const size_t per_read = std::max<size_t>(1, kReadBytes / (d * sizeof(float)));
-  std::vector<float> rows;
-  std::vector<bool> found;
   std::vector<uint64_t> ids;
   for (size_t first = 0; first < all_ids.size(); first += per_segment) {
-    if (JobStopped()) return Cancelled(config_.name);
-    const auto chunk = all_ids.subspan(first, per_segment);
     ids.clear();
     EncodedVectors encoded;
-    for (size_t at = 0; at < chunk.size(); at += per_read) {
-      const auto part = chunk.subspan(at, per_read);
-      TQDB_RETURN_IF_ERROR(ReadRows(part, view, &rows, &found));
-      size_t kept = 0;  // rows found, moved up in place over the deleted ones
-      for (size_t i = 0; i < part.size(); ++i) {
-        if (!found[i]) continue;  // deleted since: the catch-up sees it as touched
-        ids.push_back(part[i]);
-        if (kept != i) std::copy_n(rows.begin() + i * d, d, rows.begin() + kept * d);
-        ++kept;
-      }
-      encoder.Encode(rows.data(), kept, &encoded);
-    }
+    TQDB_RETURN_IF_ERROR(
+        EncodeRows(all_ids.subspan(first, per_segment), view, encoder, &ids, &encoded));
     if (ids.empty()) continue;
     storage::CollectionStore::Batch batch = store_.NewBatch(ids.size() * (code_bytes_ + 32) + 4096);
     const std::vector<WrittenSegment> segments =
@@ -238,32 +264,21 @@ absl::Status CollectionImpl::CatchUpPartitioning(const PartitionJob& job, IvfInd
   // d = 1536 after 50,000 writes) while every writer waited.
   constexpr int kRounds = 8;  // each round's writes are fewer than the last's; a bound all the same
   for (int round = 0; round < kRounds; ++round) {
-    std::vector<uint64_t> touched, live;
-    storage::ReadView now;
-    {
-      MutexLock lock(write_mu_);
-      if (JobStopped()) return Cancelled(config_.name);
-      if (touched_->size() <= catch_up_under_lock_) return absl::OkStatus();
-      touched.assign(touched_->begin(), touched_->end());
-      touched_->clear();  // what is written from here on is the next round's (or the switch's)
-      ReaderLock index_lock(index_mu_);
-      for (uint64_t id : touched) {
-        if (index_->Contains(id)) live.push_back(id);
-      }
-      now = snapshot_;  // the state the live ids are read in: no write since the swap above
-    }
+    TQDB_ASSIGN_OR_RETURN(std::optional<CatchUpRound> catch_up, NextCatchUpRound());
+    if (!catch_up.has_value()) return absl::OkStatus();
     // Their entries in the new partitioning leave, and come back encoded as they are now.
     storage::CollectionStore::Batch batch = store_.NewBatch();
-    for (uint64_t id : touched) {
+    for (uint64_t id : catch_up->touched) {
       if (const std::optional<uint64_t> segment = index->TagOf(id)) {
         batch.MarkDead(*segment, id);
         ++(*written)[*segment].dead;
       }
     }
-    index->Remove(touched);
+    index->Remove(catch_up->touched);
     // Not reachable before the switch, so no fsync of its own: the switch's covers it.
     TQDB_RETURN_IF_ERROR(store_.Write(&batch, Durability::kGroupCommit));
-    TQDB_RETURN_IF_ERROR(EncodeIntoSegments(live, now, job.number, index, written));
+    TQDB_RETURN_IF_ERROR(
+        EncodeIntoSegments(catch_up->live, catch_up->now, job.number, index, written));
   }
   return absl::OkStatus();
 }
@@ -289,17 +304,15 @@ absl::Status CollectionImpl::SwitchToPartitioning(const PartitionJob& job,
   }
   index->Remove(touched);
   if (!live.empty()) {
-    std::vector<float> rows;
-    std::vector<bool> found;
-    TQDB_RETURN_IF_ERROR(ReadRows(live, now, &rows, &found));
+    std::vector<uint64_t> ids;
     EncodedVectors encoded;
-    index->encoder()->Encode(rows.data(), live.size(), &encoded);
+    TQDB_RETURN_IF_ERROR(EncodeRows(live, now, *index->encoder(), &ids, &encoded));
     const SegmentWriter writer(code_bytes_, job.number, /*per_segment=*/0);
     const std::vector<WrittenSegment> segments = writer.Put(
-        live, encoded,
+        ids, encoded,
         [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_) { return NextSegmentNumber(); }, &batch,
         written);
-    TQDB_RETURN_IF_ERROR(AddWritten(live, encoded, segments, index.get()));
+    TQDB_RETURN_IF_ERROR(AddWritten(ids, encoded, segments, index.get()));
   }
   for (const auto& [number, stats] : segments_) batch.DeleteSegment(number);
   batch.PutPartitioning({job.number, dim(), index->centroids()});

@@ -309,30 +309,6 @@ absl::Status CollectionImpl::RunRecenter(RecenterJob job) {
   return status;
 }
 
-absl::Status CollectionImpl::EncodeRows(absl::Span<const uint64_t> all_ids,
-                                        const storage::ReadView& view, const IndexEncoder& encoder,
-                                        std::vector<uint64_t>* ids, EncodedVectors* encoded) const {
-  const size_t d = dim();
-  // A few thousand rows at a time: their floats are dropped once encoded.
-  constexpr size_t kChunk = 4096;
-  std::vector<float> rows;
-  std::vector<bool> found;
-  for (size_t first = 0; first < all_ids.size(); first += kChunk) {
-    if (JobStopped()) return Cancelled(config_.name);
-    const auto chunk = all_ids.subspan(first, kChunk);
-    TQDB_RETURN_IF_ERROR(ReadRows(chunk, view, &rows, &found));
-    size_t kept = 0;  // rows found, moved up in place over the others
-    for (size_t i = 0; i < chunk.size(); ++i) {
-      if (!found[i]) continue;
-      ids->push_back(chunk[i]);
-      if (kept != i) std::copy_n(rows.begin() + i * d, d, rows.begin() + kept * d);
-      ++kept;
-    }
-    encoder.Encode(rows.data(), kept, encoded);
-  }
-  return absl::OkStatus();
-}
-
 absl::Status CollectionImpl::CatchUpRecenter(const IndexEncoder& encoder,
                                              std::vector<uint64_t>* ids, EncodedVectors* encoded) {
   // As a partitioning's catch-up (CatchUpPartitioning): past catch_up_under_lock_, the ids
@@ -340,22 +316,10 @@ absl::Status CollectionImpl::CatchUpRecenter(const IndexEncoder& encoder,
   constexpr int kRounds = 8;
   const size_t code_bytes = encoder.code_bytes();
   for (int round = 0; round < kRounds; ++round) {
-    std::vector<uint64_t> touched, live;
-    storage::ReadView now;
-    {
-      MutexLock lock(write_mu_);
-      if (JobStopped()) return Cancelled(config_.name);
-      if (touched_->size() <= catch_up_under_lock_) return absl::OkStatus();
-      touched.assign(touched_->begin(), touched_->end());
-      touched_->clear();  // what is written from here on is the next round's (or the switch's)
-      ReaderLock index_lock(index_mu_);
-      for (uint64_t id : touched) {
-        if (index_->Contains(id)) live.push_back(id);
-      }
-      now = snapshot_;
-    }
+    TQDB_ASSIGN_OR_RETURN(std::optional<CatchUpRound> catch_up, NextCatchUpRound());
+    if (!catch_up.has_value()) return absl::OkStatus();
     // Their encodings so far leave; the live ones come back encoded as they are now.
-    const absl::flat_hash_set<uint64_t> gone(touched.begin(), touched.end());
+    const absl::flat_hash_set<uint64_t> gone(catch_up->touched.begin(), catch_up->touched.end());
     size_t kept = 0;
     for (size_t i = 0; i < ids->size(); ++i) {
       if (gone.contains((*ids)[i])) continue;
@@ -370,7 +334,7 @@ absl::Status CollectionImpl::CatchUpRecenter(const IndexEncoder& encoder,
     ids->resize(kept);
     encoded->codes.resize(kept * code_bytes);
     encoded->factors.resize(kept);
-    TQDB_RETURN_IF_ERROR(EncodeRows(live, now, encoder, ids, encoded));
+    TQDB_RETURN_IF_ERROR(EncodeRows(catch_up->live, catch_up->now, encoder, ids, encoded));
   }
   return absl::OkStatus();
 }
@@ -403,13 +367,7 @@ absl::Status CollectionImpl::SwitchToCenter(std::unique_ptr<Index> index,
     }
     now = snapshot_;
   }
-  if (!live.empty()) {
-    std::vector<float> rows;
-    std::vector<bool> found;
-    TQDB_RETURN_IF_ERROR(ReadRows(live, now, &rows, &found));
-    index->encoder()->Encode(rows.data(), live.size(), &kept);
-    kept_ids.insert(kept_ids.end(), live.begin(), live.end());
-  }
+  TQDB_RETURN_IF_ERROR(EncodeRows(live, now, *index->encoder(), &kept_ids, &kept));
   return RewriteAgainstCenter(std::move(index), kept_ids, kept, PendingUpsert{}, Durability::kSync);
 }
 

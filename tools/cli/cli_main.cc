@@ -25,6 +25,7 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <iterator>
 #include <sstream>
@@ -45,6 +46,7 @@
 #include "load_generator.h"
 #include "progress.h"
 #include "record_files.h"
+#include "tqdb/status_macros.h"  // header-only
 #include "tqdb/v1/tqdb.grpc.pb.h"
 #include "upsert_legs.h"
 
@@ -172,16 +174,6 @@ size_t BatchRows(size_t dim) {
   constexpr size_t kLoadMessageBytes = size_t{16} << 20;
   return std::clamp<size_t>(absl::GetFlag(FLAGS_batch), 1,
                             std::max<size_t>(1, kLoadMessageBytes / (dim * sizeof(float))));
-}
-
-void PrintLoaded(const UpsertTotals& totals, size_t rows,
-                 std::chrono::steady_clock::time_point start, bool resumed) {
-  const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  std::printf("loaded %llu new and %llu replaced vectors in %.1f s (%.0f vectors/s)%s\n",
-              static_cast<unsigned long long>(totals.inserted),
-              static_cast<unsigned long long>(totals.replaced), seconds, rows / seconds,
-              resumed ? " after resuming" : "");
 }
 
 int Usage(const char* message) {
@@ -350,44 +342,55 @@ int Recenter(const std::string& name) {
   return 0;
 }
 
-int Load(const std::string& name, const std::string& path) {
-  LoadOptions load_options;
-  load_options.max_vectors = absl::GetFlag(FLAGS_max);
-  load_options.column = absl::GetFlag(FLAGS_column);
-  const auto read_start = std::chrono::steady_clock::now();
-  absl::StatusOr<EmbeddingFile> file = LoadEmbeddings(path, load_options);
-  if (!file.ok()) {
-    std::fprintf(stderr, "tqdb: %s\n", file.status().ToString().c_str());
-    return 1;
-  }
-  const size_t n = file->data.count, d = file->data.dim;
-  std::fprintf(
-      stderr, "read %zu vectors of dimension %zu from %s in %.1f s\n", n, d, path.c_str(),
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - read_start).count());
-  const size_t batch = BatchRows(d);
-  const uint64_t first_id = absl::GetFlag(FLAGS_first_id);
-  absl::StatusOr<LoadCheckpoint> checkpoint =
-      LoadCheckpoint::Open(absl::GetFlag(FLAGS_checkpoint), name, path, first_id, n);
-  if (!checkpoint.ok()) {
-    std::fprintf(stderr, "tqdb: %s\n", checkpoint.status().ToString().c_str());
-    return 1;
-  }
+// Sends rows [resumed, rows) of `path` to collection `name` with `fill` (a resumed run: the
+// rows --checkpoint records as acknowledged, passed to `skip` first), and prints the totals.
+int SendRows(const char* what, const std::string& name, const std::string& path, size_t rows,
+             size_t dim, const std::function<absl::Status(size_t resumed)>& skip,
+             const FillRows& fill) {
+  absl::StatusOr<LoadCheckpoint> checkpoint = LoadCheckpoint::Open(
+      absl::GetFlag(FLAGS_checkpoint), name, path, absl::GetFlag(FLAGS_first_id), rows);
+  if (!checkpoint.ok()) return FailStatus(what, checkpoint.status());
   const size_t resumed = checkpoint->rows_done();
   if (resumed > 0) {
+    if (absl::Status skipped = skip(resumed); !skipped.ok()) return FailStatus(what, skipped);
     std::fprintf(stderr, "resuming after the %zu rows the server acknowledged (%s)\n", resumed,
                  absl::GetFlag(FLAGS_checkpoint).c_str());
   }
   auto stub = Connect();
   const auto start = std::chrono::steady_clock::now();
   UpsertTotals totals;
-  const absl::Status sent = SendUpsertLegs(
-      {.stub = stub.get(),
-       .authorize = WithApiKey,
-       .collection = name,
-       .rows = n,
-       .batch = batch,
-       .checkpoint = &*checkpoint,
-       .checkpoint_path = absl::GetFlag(FLAGS_checkpoint)},
+  const absl::Status sent = SendUpsertLegs({.stub = stub.get(),
+                                            .authorize = WithApiKey,
+                                            .collection = name,
+                                            .rows = rows,
+                                            .batch = BatchRows(dim),
+                                            .checkpoint = &*checkpoint,
+                                            .checkpoint_path = absl::GetFlag(FLAGS_checkpoint)},
+                                           fill, &totals);
+  if (!sent.ok()) return FailStatus(what, sent);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::printf("loaded %llu new and %llu replaced vectors in %.1f s (%.0f vectors/s)%s\n",
+              static_cast<unsigned long long>(totals.inserted),
+              static_cast<unsigned long long>(totals.replaced), seconds, (rows - resumed) / seconds,
+              resumed > 0 ? " after resuming" : "");
+  return 0;
+}
+
+int Load(const std::string& name, const std::string& path) {
+  LoadOptions load_options;
+  load_options.max_vectors = absl::GetFlag(FLAGS_max);
+  load_options.column = absl::GetFlag(FLAGS_column);
+  const auto read_start = std::chrono::steady_clock::now();
+  absl::StatusOr<EmbeddingFile> file = LoadEmbeddings(path, load_options);
+  if (!file.ok()) return FailStatus("load", file.status());
+  const size_t n = file->data.count, d = file->data.dim;
+  std::fprintf(
+      stderr, "read %zu vectors of dimension %zu from %s in %.1f s\n", n, d, path.c_str(),
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - read_start).count());
+  const uint64_t first_id = absl::GetFlag(FLAGS_first_id);
+  return SendRows(
+      "load", name, path, n, d, [](size_t) { return absl::OkStatus(); },
       [&](size_t begin, size_t end, v1::UpsertRequest* request) {
         for (size_t i = begin; i < end; ++i) {
           request->add_ids(first_id + i);
@@ -396,11 +399,7 @@ int Load(const std::string& name, const std::string& path) {
         request->set_vectors_f32(reinterpret_cast<const char*>(file->data.row(begin)),
                                  (end - begin) * d * sizeof(float));
         return absl::OkStatus();
-      },
-      &totals);
-  if (!sent.ok()) return FailStatus("load", sent);
-  PrintLoaded(totals, n - resumed, start, resumed > 0);
-  return 0;
+      });
 }
 
 // `tqdb import`: CSV or JSON lines records (vector, id, payload fields), streamed a batch at a
@@ -420,45 +419,29 @@ int Import(const std::string& name, const std::string& path) {
   if (!rows.ok()) return FailStatus("import", rows.status());
   absl::StatusOr<std::unique_ptr<RecordReader>> reader = RecordReader::Open(path, columns);
   if (!reader.ok()) return FailStatus("import", reader.status());
-  const uint64_t first_id = absl::GetFlag(FLAGS_first_id);
-  absl::StatusOr<LoadCheckpoint> checkpoint =
-      LoadCheckpoint::Open(absl::GetFlag(FLAGS_checkpoint), name, path, first_id, *rows);
-  if (!checkpoint.ok()) return FailStatus("import", checkpoint.status());
-  const size_t resumed = checkpoint->rows_done();
+  // Messages are sized from the first row's dimension (read by a reader of its own).
   RecordBatch records;
-  // Skip what a checkpoint says was acknowledged (the rows are read, not sent).
-  for (size_t skipped = 0; skipped < resumed; skipped += records.rows) {
-    if (absl::Status read = (*reader)->Next(std::min<size_t>(resumed - skipped, 4096), &records);
-        !read.ok() || records.rows == 0) {
-      return FailStatus("import", read.ok() ? absl::DataLossError(absl::StrCat(
-                                                  path, " has fewer rows than its checkpoint"))
-                                            : read);
-    }
-  }
-  if (resumed > 0) {
-    std::fprintf(stderr, "resuming after the %zu rows the server acknowledged (%s)\n", resumed,
-                 absl::GetFlag(FLAGS_checkpoint).c_str());
-  }
-  // The batch is sized from the first row's dimension (read by a reader of its own).
-  RecordBatch first;
-  if (absl::Status read = (*RecordReader::Open(path, columns))->Next(1, &first); !read.ok()) {
+  if (absl::Status read = (*RecordReader::Open(path, columns))->Next(1, &records); !read.ok()) {
     return FailStatus("import", read);
   }
-  if (first.rows == 0) return FailStatus("import", absl::InvalidArgumentError(path + ": no rows"));
-  const size_t batch = BatchRows(first.vectors.size());
-  auto stub = Connect();
-  const auto start = std::chrono::steady_clock::now();
-  UpsertTotals totals;
-  const absl::Status sent = SendUpsertLegs(
-      {.stub = stub.get(),
-       .authorize = WithApiKey,
-       .collection = name,
-       .rows = *rows,
-       .batch = batch,
-       .checkpoint = &*checkpoint,
-       .checkpoint_path = absl::GetFlag(FLAGS_checkpoint)},
+  if (records.rows == 0)
+    return FailStatus("import", absl::InvalidArgumentError(path + ": no rows"));
+  const uint64_t first_id = absl::GetFlag(FLAGS_first_id);
+  return SendRows(
+      "import", name, path, *rows, records.vectors.size(),
+      [&](size_t resumed) -> absl::Status {
+        // The rows acknowledged before are read, not sent.
+        for (size_t skipped = 0; skipped < resumed; skipped += records.rows) {
+          TQDB_RETURN_IF_ERROR(
+              (*reader)->Next(std::min<size_t>(resumed - skipped, 4096), &records));
+          if (records.rows == 0) {
+            return absl::DataLossError(absl::StrCat(path, " has fewer rows than its checkpoint"));
+          }
+        }
+        return absl::OkStatus();
+      },
       [&](size_t begin, size_t end, v1::UpsertRequest* request) -> absl::Status {
-        if (absl::Status read = (*reader)->Next(end - begin, &records); !read.ok()) return read;
+        TQDB_RETURN_IF_ERROR((*reader)->Next(end - begin, &records));
         if (records.rows != end - begin) {
           return absl::DataLossError(absl::StrCat(path, " changed while it was imported"));
         }
@@ -469,11 +452,7 @@ int Import(const std::string& name, const std::string& path) {
         request->set_vectors_f32(reinterpret_cast<const char*>(records.vectors.data()),
                                  records.vectors.size() * sizeof(float));
         return absl::OkStatus();
-      },
-      &totals);
-  if (!sent.ok()) return FailStatus("import", sent);
-  PrintLoaded(totals, *rows - resumed, start, resumed > 0);
-  return 0;
+      });
 }
 
 // The query: --vector, else row --row of --query_file, else a vector read from stdin.

@@ -29,6 +29,8 @@ class ScopedTempDir {
   ScopedTempDir(const ScopedTempDir&) = delete;
   ScopedTempDir& operator=(const ScopedTempDir&) = delete;
   const std::string& path() const { return path_; }
+  // Writes `content` to the file `name` in the directory; returns its path.
+  std::string WriteFile(const std::string& name, const std::string& content) const;
 
  private:
   std::string path_;

@@ -9,25 +9,18 @@
 namespace tqdb {
 namespace {
 
-std::string Write(const testing::ScopedTempDir& dir, const std::string& name,
-                  const std::string& content) {
-  const std::string path = dir.path() + "/" + name;
-  std::ofstream(path, std::ios::binary) << content;
-  return path;
-}
-
 const std::vector<float> kExpected = {0.5f, -1.25f, 3.0f, 1e-3f, 2.0f, -0.75f};
 
 TEST(EmbeddingFilesTest, GloveText) {
   testing::ScopedTempDir dir;
-  auto file = LoadEmbeddings(Write(dir, "g.txt", "the 0.5 -1.25 3\n, 0.001 2 -0.75\n"));
+  auto file = LoadEmbeddings(dir.WriteFile("g.txt", "the 0.5 -1.25 3\n, 0.001 2 -0.75\n"));
   ASSERT_TRUE(file.ok()) << file.status();
   EXPECT_EQ(file->data.dim, 3);
   EXPECT_EQ(file->data.values, kExpected);
   EXPECT_EQ(file->labels, (std::vector<std::string>{"the", ","}));
-  EXPECT_EQ(LoadEmbeddings(Write(dir, "bad.txt", "a 1 2\nb 1 2 3\n")).status().code(),
+  EXPECT_EQ(LoadEmbeddings(dir.WriteFile("bad.txt", "a 1 2\nb 1 2 3\n")).status().code(),
             absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(LoadEmbeddings(Write(dir, "nan.txt", "a 1 x\n")).status().code(),
+  EXPECT_EQ(LoadEmbeddings(dir.WriteFile("nan.txt", "a 1 x\n")).status().code(),
             absl::StatusCode::kInvalidArgument);
 }
 
@@ -37,13 +30,13 @@ TEST(EmbeddingFilesTest, CsvWithQuotedEmbeddingColumn) {
       "id,text,embedding\n"
       "a,\"hello, \"\"world\"\"\",\"[0.5, -1.25, 3]\"\n"
       "b,bye,\"[0.001, 2, -0.75]\"\n";
-  auto file = LoadEmbeddings(Write(dir, "e.csv", csv));
+  auto file = LoadEmbeddings(dir.WriteFile("e.csv", csv));
   ASSERT_TRUE(file.ok()) << file.status();
   EXPECT_EQ(file->data.values, kExpected);
   EXPECT_EQ(file->labels, (std::vector<std::string>{"a", "b"}));
   LoadOptions options;
   options.column = "vector";
-  EXPECT_EQ(LoadEmbeddings(Write(dir, "e2.csv", csv), options).status().code(),
+  EXPECT_EQ(LoadEmbeddings(dir.WriteFile("e2.csv", csv), options).status().code(),
             absl::StatusCode::kInvalidArgument);
 }
 
@@ -52,11 +45,11 @@ TEST(EmbeddingFilesTest, JsonLines) {
   const std::string jsonl =
       "{\"id\": 7, \"text\": \"x\", \"embedding\": [0.5, -1.25, 3]}\n"
       "{\"id\": 8, \"embedding\": [0.001, 2, -0.75]}\n";
-  auto file = LoadEmbeddings(Write(dir, "e.jsonl", jsonl));
+  auto file = LoadEmbeddings(dir.WriteFile("e.jsonl", jsonl));
   ASSERT_TRUE(file.ok()) << file.status();
   EXPECT_EQ(file->data.values, kExpected);
   EXPECT_EQ(file->labels, (std::vector<std::string>{"7", "8"}));
-  EXPECT_FALSE(LoadEmbeddings(Write(dir, "bad.jsonl", "{\"id\": 1}\n")).ok());
+  EXPECT_FALSE(LoadEmbeddings(dir.WriteFile("bad.jsonl", "{\"id\": 1}\n")).ok());
 }
 
 TEST(EmbeddingFilesTest, NpyFloat32AndFloat64) {
@@ -72,18 +65,18 @@ TEST(EmbeddingFilesTest, NpyFloat32AndFloat64) {
     return out + header + data;
   };
   std::string f4(reinterpret_cast<const char*>(kExpected.data()), kExpected.size() * 4);
-  auto file = LoadEmbeddings(Write(dir, "a.npy", npy("<f4", f4)));
+  auto file = LoadEmbeddings(dir.WriteFile("a.npy", npy("<f4", f4)));
   ASSERT_TRUE(file.ok()) << file.status();
   EXPECT_EQ(file->data.count, 2);
   EXPECT_EQ(file->data.values, kExpected);
   std::vector<double> wide(kExpected.begin(), kExpected.end());
   std::string f8(reinterpret_cast<const char*>(wide.data()), wide.size() * 8);
-  file = LoadEmbeddings(Write(dir, "b.npy", npy("<f8", f8)));
+  file = LoadEmbeddings(dir.WriteFile("b.npy", npy("<f8", f8)));
   ASSERT_TRUE(file.ok()) << file.status();
   EXPECT_EQ(file->data.values, kExpected);
-  EXPECT_EQ(LoadEmbeddings(Write(dir, "c.npy", npy("<i4", f4))).status().code(),
+  EXPECT_EQ(LoadEmbeddings(dir.WriteFile("c.npy", npy("<i4", f4))).status().code(),
             absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(LoadEmbeddings(Write(dir, "d.npy", npy("<f4", f4.substr(0, 10)))).status().code(),
+  EXPECT_EQ(LoadEmbeddings(dir.WriteFile("d.npy", npy("<f4", f4.substr(0, 10)))).status().code(),
             absl::StatusCode::kDataLoss);
 }
 

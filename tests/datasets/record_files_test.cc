@@ -10,13 +10,6 @@
 namespace tqdb {
 namespace {
 
-std::string Write(const testing::ScopedTempDir& dir, const std::string& name,
-                  const std::string& content) {
-  const std::string path = dir.path() + "/" + name;
-  std::ofstream(path, std::ios::binary) << content;
-  return path;
-}
-
 // Every row of `path`, in batches of `rows`, or the first error.
 absl::StatusOr<std::vector<RecordBatch>> ReadAll(const std::string& path, size_t rows,
                                                  const RecordColumns& columns = {}) {
@@ -33,11 +26,12 @@ absl::StatusOr<std::vector<RecordBatch>> ReadAll(const std::string& path, size_t
 
 TEST(RecordFilesTest, JsonLinesWithIdsAndPayloads) {
   testing::ScopedTempDir dir;
-  const std::string path = Write(dir, "p.jsonl",
-                                 "{\"id\": 7, \"embedding\": [1, 2], \"tag\": \"a\", \"n\": 1.5}\n"
-                                 "\n"
-                                 "{\"id\": \"8\", \"embedding\": [3, 4], \"tag\": \"b\"}\n"
-                                 "{\"id\": 9, \"embedding\": [5, 6]}\n");
+  const std::string path =
+      dir.WriteFile("p.jsonl",
+                    "{\"id\": 7, \"embedding\": [1, 2], \"tag\": \"a\", \"n\": 1.5}\n"
+                    "\n"
+                    "{\"id\": \"8\", \"embedding\": [3, 4], \"tag\": \"b\"}\n"
+                    "{\"id\": 9, \"embedding\": [5, 6]}\n");
   EXPECT_EQ(*CountRecords(path), 3u);
   auto batches = ReadAll(path, 2);
   ASSERT_TRUE(batches.ok()) << batches.status();
@@ -59,10 +53,10 @@ TEST(RecordFilesTest, JsonLinesWithIdsAndPayloads) {
 
 TEST(RecordFilesTest, CsvCellsAreTypedAndQuotesHonoured) {
   testing::ScopedTempDir dir;
-  const std::string path = Write(dir, "b.csv",
-                                 "title,year,embedding,done\n"
-                                 "\"Dune, part one\",1965,\"[0.5, 1]\",true\n"
-                                 "Emma,,\"2 3\",false\n");
+  const std::string path = dir.WriteFile("b.csv",
+                                         "title,year,embedding,done\n"
+                                         "\"Dune, part one\",1965,\"[0.5, 1]\",true\n"
+                                         "Emma,,\"2 3\",false\n");
   EXPECT_EQ(*CountRecords(path), 2u);
   auto batches = ReadAll(path, 100);
   ASSERT_TRUE(batches.ok()) << batches.status();
@@ -90,21 +84,21 @@ TEST(RecordFilesTest, MalformedRowsAreNamedByLine) {
            Case{"not json\n", "m.jsonl:1: not a JSON object"},
            Case{"{\"id\": 1, \"vector\": [1]}\n", "m.jsonl:1: no array field \"embedding\""},
        }) {
-    const std::string path = Write(dir, "m.jsonl", c.content);
+    const std::string path = dir.WriteFile("m.jsonl", c.content);
     const absl::Status status = ReadAll(path, 10).status();
     EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << c.content;
     EXPECT_NE(status.message().find(c.message), std::string::npos) << status;
   }
-  EXPECT_NE(ReadAll(Write(dir, "short.csv", "id,embedding\n1,\"1 2\",x\n"), 10)
+  EXPECT_NE(ReadAll(dir.WriteFile("short.csv", "id,embedding\n1,\"1 2\",x\n"), 10)
                 .status()
                 .message()
                 .find("short.csv:2: 3 cells, the header has 2"),
             std::string::npos);
-  EXPECT_EQ(RecordReader::Open(Write(dir, "h.csv", "id,vec\n"), {}).status().code(),
+  EXPECT_EQ(RecordReader::Open(dir.WriteFile("h.csv", "id,vec\n"), {}).status().code(),
             absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(RecordReader::Open(dir.path() + "/missing.jsonl", {}).status().code(),
             absl::StatusCode::kNotFound);
-  EXPECT_EQ(RecordReader::Open(Write(dir, "v.fvecs", ""), {}).status().code(),
+  EXPECT_EQ(RecordReader::Open(dir.WriteFile("v.fvecs", ""), {}).status().code(),
             absl::StatusCode::kInvalidArgument);
 }
 

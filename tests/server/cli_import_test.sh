@@ -8,16 +8,7 @@ set -eu
 server="$1"
 cli="$2"
 work="$(mktemp -d)"
-"$server" --data_dir="$work/data" --listen=127.0.0.1:0 2> "$work/server.log" &
-pid=$!
-trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$work"' EXIT
-port=""
-for _ in $(seq 200); do
-  port="$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$work/server.log")"
-  [ -n "$port" ] && break
-  sleep 0.05
-done
-[ -n "$port" ] || { echo "the server did not start"; cat "$work/server.log"; exit 1; }
+. "$(dirname "$0")/test_server.sh"  # sets $port
 T="$cli --server=127.0.0.1:$port"
 fail() { echo "cli_import_test: $1"; shift; for f in "$@"; do cat "$f"; done; exit 1; }
 

@@ -57,7 +57,8 @@ using bench::SecondsSince;
 void Settle(Collection* collection) {
   for (int i = 0; i < 6000; ++i) {
     const CollectionInfo info = collection->Describe();
-    if (!info.repartitioning && !info.recentering) return;
+    // Not the two job flags: both read false for a moment between two jobs.
+    if (!info.background_jobs) return;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
 }

@@ -108,7 +108,7 @@ int Run() {
   }
   // Measure the settled collection: past partition_at it partitions in the background, and a
   // search during that job scans the flat index (QPS moved 2x between runs before this wait).
-  while (collection->Describe().repartitioning) {
+  while (collection->Describe().background_jobs) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   std::printf(

@@ -146,7 +146,7 @@ int Run() {
   std::shared_ptr<Collection> collection;
   for (RerankStore store : stores) {
     collection = *(*db)->GetCollection(absl::StrCat("c_", RerankStoreName(store)));
-    while (collection->Describe().repartitioning) {  // measure the settled collection
+    while (collection->Describe().background_jobs) {  // measure the settled collection
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
     const Latencies latencies = Time(*data, n, [&](const float* q, bool rerank) {

@@ -144,14 +144,14 @@ int main(int argc, char** argv) {
     tqdb::v1::UpsertResponse upserted;
     if (!stub->Upsert(&context, upsert, &upserted).ok()) return 1;
   }
-  // Wait for the background partitioning a collection of this size starts.
+  // Wait for the background jobs (the partitioning a collection of this size starts).
   for (int i = 0; i < 600; ++i) {
     grpc::ClientContext context;
     tqdb::v1::DescribeCollectionRequest describe;
     describe.set_collection("bench");
     tqdb::v1::DescribeCollectionResponse described;
     stub->DescribeCollection(&context, describe, &described);
-    if (!described.has_partitioning() || !described.partitioning().repartitioning()) break;
+    if (!described.background_jobs()) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
   std::printf(

@@ -107,6 +107,7 @@ absl::Status TqdbApi::DescribeCollection(const CallContext& call,
   response->set_payload_index_bytes(info.payload_index_bytes);
   response->set_drift(info.drift);
   response->set_recentering(info.recentering);
+  response->set_background_jobs(info.background_jobs);
   return absl::OkStatus();
 }
 

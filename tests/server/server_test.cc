@@ -198,7 +198,7 @@ TEST(ServerTest, SmallCacheStillAnswersRerankedSearchesAndGets) {
               .ok());
       for (int i = 0; i < 1000; ++i) {
         const CollectionInfo info = collection->Describe();
-        if (!info.recentering && !info.repartitioning) break;
+        if (!info.background_jobs) break;
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
       }
     }
@@ -224,7 +224,7 @@ TEST(ServerTest, SmallCacheStillAnswersRerankedSearchesAndGets) {
     for (int i = 0; i < 1000; ++i) {
       v1::DescribeCollectionResponse described;
       ASSERT_TRUE(Call(&S::DescribeCollection, server, describe, &described).ok());
-      if (!described.recentering() && !described.partitioning().repartitioning()) break;
+      if (!described.background_jobs()) break;
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
   }

@@ -1,9 +1,11 @@
 // The process crash_recovery_test kills: opens a data directory, then performs crash_model steps
 // from a given one on, writing each step's number to stdout once the call has acknowledged it.
 //
-// Usage: crash_writer DATA_DIR FIRST_STEP sync|group-commit [repartition]
+// Usage: crash_writer DATA_DIR FIRST_STEP sync|group-commit [repartition|ingest]
 // With "repartition", a second thread re-partitions the collection over and over meanwhile, so
-// the kill usually lands inside one.
+// the kill usually lands inside one. With "ingest", every upsert of only new ids writes its
+// vectors as an ingested table file (DatabaseOptions::ingest_min_bytes), so the kill lands
+// between a bulk write's ingestion and its commit too.
 #include <unistd.h>
 
 #include <atomic>
@@ -18,8 +20,9 @@
 
 int main(int argc, char** argv) {
   const bool repartition = argc == 5 && std::strcmp(argv[4], "repartition") == 0;
-  if (argc != 4 && !repartition) {
-    std::fprintf(stderr, "usage: %s DATA_DIR FIRST_STEP sync|group-commit [repartition]\n",
+  const bool ingest = argc == 5 && std::strcmp(argv[4], "ingest") == 0;
+  if (argc != 4 && !repartition && !ingest) {
+    std::fprintf(stderr, "usage: %s DATA_DIR FIRST_STEP sync|group-commit [repartition|ingest]\n",
                  argv[0]);
     return 2;
   }
@@ -27,6 +30,7 @@ int main(int argc, char** argv) {
   if (!tqdb::ParseDurability(argv[3], &durability).ok()) return 2;
   tqdb::DatabaseOptions options;
   options.segment_target_bytes = 8 << 10;  // small segments: merges happen during the run
+  if (ingest) options.ingest_min_bytes = 1;
   auto db = tqdb::Database::Open(argv[1], options);
   if (!db.ok()) {
     std::fprintf(stderr, "open: %s\n", db.status().ToString().c_str());

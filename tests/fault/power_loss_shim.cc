@@ -3,8 +3,8 @@
 // so renames keep their history), in the file TQDB_POWER_LOSS_JOURNAL. After killing the
 // process, the test cuts every file back to its last synced size (power_loss.h): what a machine
 // that lost power would keep. Directory entries are treated as durable at once (lenient).
-// Deleting a file (unlink, or a rename over it) journals size 0 for its inode, so a new file
-// that reuses the inode starts with nothing durable.
+// Deleting a file's last link (unlink, or a rename over it) journals size 0 for its inode, so a
+// new file that reuses the inode starts with nothing durable.
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -69,7 +69,9 @@ int fdatasync(int fd) {
 int unlink(const char* path) {
   static auto next = Next<int (*)(const char*)>("unlink");
   struct stat file;
-  const bool record = UnderDir(path) && stat(path, &file) == 0 && S_ISREG(file.st_mode);
+  // The inode's data lives on while another link names it (a table file ingested by a link).
+  const bool record =
+      UnderDir(path) && stat(path, &file) == 0 && S_ISREG(file.st_mode) && file.st_nlink == 1;
   const int result = next(path);
   if (result == 0 && record) Journal((file.st_size = 0, file));
   return result;
@@ -78,7 +80,8 @@ int unlink(const char* path) {
 int rename(const char* from, const char* to) {
   static auto next = Next<int (*)(const char*, const char*)>("rename");
   struct stat replaced;
-  const bool record = UnderDir(to) && stat(to, &replaced) == 0 && S_ISREG(replaced.st_mode);
+  const bool record = UnderDir(to) && stat(to, &replaced) == 0 && S_ISREG(replaced.st_mode) &&
+                      replaced.st_nlink == 1;
   const int result = next(from, to);
   if (result == 0 && record) Journal((replaced.st_size = 0, replaced));
   return result;

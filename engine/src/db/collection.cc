@@ -120,6 +120,7 @@ absl::Status CollectionImpl::Load(std::vector<float> center) {
     for (uint64_t number : abandoned) batch.DeleteSegment(number);
     TQDB_RETURN_IF_ERROR(store_.Write(&batch, Durability::kGroupCommit));
   }
+  TQDB_RETURN_IF_ERROR(RemoveUncommittedIngests(*index));
 
   index->ShrinkToFit();
   std::unique_ptr<RerankVectors> rerank_vectors;
@@ -148,6 +149,23 @@ absl::Status CollectionImpl::Load(std::vector<float> center) {
   ++state_version_;
   snapshot_ = store_.Snapshot();
   return absl::OkStatus();
+}
+
+absl::Status CollectionImpl::RemoveUncommittedIngests(const Index& index) {
+  TQDB_ASSIGN_OR_RETURN(const std::vector<storage::CollectionStore::IngestMarker> markers,
+                        store_.ReadIngestMarkers());
+  if (markers.empty()) return absl::OkStatus();
+  // Each marker's ids were new when their vectors were ingested; the ones no segment holds
+  // never committed, and their vectors go.
+  storage::CollectionStore::Batch batch = store_.NewBatch();
+  for (const storage::CollectionStore::IngestMarker& marker : markers) {
+    for (uint64_t id : marker.ids) {
+      if (!index.TagOf(id).has_value()) batch.DeleteRecord(id);
+    }
+    batch.ClearIngestMarker(marker.number);
+    next_ingest_marker_ = std::max(next_ingest_marker_, marker.number + 1);
+  }
+  return store_.Write(&batch, Durability::kSync);
 }
 
 absl::Status CollectionImpl::LoadSegment(const storage::CollectionStore::LoadedSegment& segment,
@@ -242,7 +260,8 @@ absl::StatusOr<WriteResult> CollectionImpl::Upsert(absl::Span<const uint64_t> id
   std::vector<uint64_t> replaced_in;  // the old segment of each replaced id
   // The floats, payloads and codes, with room for keys and record headers.
   size_t batch_bytes = n * (64 + encoder->code_bytes() + 16);
-  if (config_.store_vectors) batch_bytes += vectors.size() * sizeof(float);
+  const size_t float_bytes = vectors.size() * sizeof(float);
+  if (config_.store_vectors && !store_.IngestsBytes(float_bytes)) batch_bytes += float_bytes;
   for (const std::string& payload : payloads) batch_bytes += payload.size();
   storage::CollectionStore::Batch batch = store_.NewBatch(batch_bytes);
   {
@@ -267,18 +286,33 @@ absl::StatusOr<WriteResult> CollectionImpl::Upsert(absl::Span<const uint64_t> id
     if (result.ok()) sample_.Add(ids, vectors);
     return result;
   }
+  // A large write of new ids only: its floats go into the store as one table file, not
+  // through the log and the memtables.
+  const bool ingests = config_.store_vectors && store_.IngestsBytes(float_bytes) &&
+                       std::none_of(existed.begin(), existed.end(), [](bool b) { return b; });
+  const uint64_t ingest_marker = next_ingest_marker_;
+  if (ingests) {
+    ++next_ingest_marker_;
+    TQDB_RETURN_IF_ERROR(store_.IngestVectors(ingest_marker, ids, vectors, dim()));
+    batch.ClearIngestMarker(ingest_marker);
+  }
   NoteTouched(ids);
   SegmentTable added;
   const std::vector<WrittenSegment> written = Writer().Put(
       ids, encoded, [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_) { return NextSegmentNumber(); },
       &batch, &added);
-  PutRecords(ids, vectors, payloads, existed, &batch);
-  TQDB_RETURN_IF_ERROR(Commit(&batch, durability, [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(index_mu_) {
-    // Sizes were checked above.
-    AddWritten(ids, encoded, written, index_.get()).IgnoreError();
-    if (rerank_vectors_ != nullptr) rerank_vectors_->Put(ids, vectors);
-    payload_index_.PutAll(ids, payloads);
-  }));
+  PutRecords(ids, ingests ? absl::Span<const float>() : vectors, payloads, existed, &batch);
+  const absl::Status committed =
+      Commit(&batch, durability, [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(index_mu_) {
+        // Sizes were checked above.
+        AddWritten(ids, encoded, written, index_.get()).IgnoreError();
+        if (rerank_vectors_ != nullptr) rerank_vectors_->Put(ids, vectors);
+        payload_index_.PutAll(ids, payloads);
+      });
+  if (!committed.ok()) {
+    if (ingests) RemoveIngested(ingest_marker, ids);
+    return committed;
+  }
   for (uint64_t old : replaced_in) ++segments_[old].dead;
   segments_.merge(added);
   sample_.Add(ids, vectors);
@@ -292,7 +326,9 @@ void CollectionImpl::PutRecords(absl::Span<const uint64_t> ids, absl::Span<const
                                 storage::CollectionStore::Batch* batch) const {
   const size_t d = dim();
   for (size_t i = 0; i < ids.size(); ++i) {
-    if (config_.store_vectors) batch->PutVector(ids[i], vectors.subspan(i * d, d));
+    if (config_.store_vectors && !vectors.empty()) {
+      batch->PutVector(ids[i], vectors.subspan(i * d, d));
+    }
     if (!payloads.empty() && !payloads[i].empty()) {
       batch->PutPayload(ids[i], payloads[i]);
     } else if (existed[i]) {
@@ -300,6 +336,14 @@ void CollectionImpl::PutRecords(absl::Span<const uint64_t> ids, absl::Span<const
       batch->DeletePayload(ids[i]);
     }
   }
+}
+
+void CollectionImpl::RemoveIngested(uint64_t marker, absl::Span<const uint64_t> ids) const {
+  storage::CollectionStore::Batch batch = store_.NewBatch();
+  for (uint64_t id : ids) batch.DeleteRecord(id);
+  batch.ClearIngestMarker(marker);
+  // On failure too the marker stays, and the next open removes them.
+  store_.Write(&batch, Durability::kSync).IgnoreError();
 }
 
 absl::StatusOr<WriteResult> CollectionImpl::Delete(absl::Span<const uint64_t> ids,

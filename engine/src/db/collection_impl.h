@@ -107,6 +107,11 @@ class CollectionImpl final : public Collection {
     return SegmentWriter(code_bytes_, partitioning_, per_segment);
   }
   uint64_t NextSegmentNumber() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_) { return next_segment_++; }
+  // Removes the vectors of bulk writes that began (ReadIngestMarkers) but never committed.
+  absl::Status RemoveUncommittedIngests(const Index& index)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // After a bulk write's batch failed: its ingested vectors go (or at the next open).
+  void RemoveIngested(uint64_t marker, absl::Span<const uint64_t> ids) const;
   // kAuto and not yet centered, and this upsert of `n` would make the center: see Centering.
   bool TakesCenterNow(size_t n) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_)
       ABSL_SHARED_LOCKS_REQUIRED(index_mu_);
@@ -304,6 +309,7 @@ class CollectionImpl final : public Collection {
   mutable Mutex write_mu_;
   SegmentTable segments_ ABSL_GUARDED_BY(write_mu_);
   uint64_t next_segment_ ABSL_GUARDED_BY(write_mu_) = 0;
+  uint64_t next_ingest_marker_ ABSL_GUARDED_BY(write_mu_) = 0;
   uint64_t partitioning_ ABSL_GUARDED_BY(write_mu_) = 0;       // 0: flat
   uint64_t next_partitioning_ ABSL_GUARDED_BY(write_mu_) = 1;  // above any seen on disk
   // Set while a partition job runs: the ids written since it began.

@@ -33,6 +33,7 @@ storage::StoreOptions MakeStoreOptions(const DatabaseOptions& options) {
   store_options.write_buffer_bytes = options.write_buffer_bytes;
   store_options.verify_checksums_on_open = options.verify_checksums_on_open;
   store_options.accept_log_loss = options.accept_log_loss;
+  store_options.ingest_min_bytes = options.ingest_min_bytes;
   return store_options;
 }
 

@@ -55,6 +55,8 @@ class CollectionStore {
     void PutPartitioning(const StoredPartitioning& partitioning);
     // Replaces the list of the collection's payload indexes.
     void PutPayloadIndexes(absl::Span<const PayloadFieldIndex> fields);
+    // Ends a bulk write (IngestVectors): its vectors are now backed by this batch's segments.
+    void ClearIngestMarker(uint64_t number);
 
    private:
     friend class CollectionStore;
@@ -79,6 +81,22 @@ class CollectionStore {
   // Applies `batch` atomically; returns once it is as durable as `durability` promises.
   absl::Status Write(Batch* batch, Durability durability) const;
   ReadView Snapshot() const;
+
+  // Bulk writes of new ids: whether vectors of this many bytes go through IngestVectors.
+  bool IngestsBytes(size_t bytes) const;
+  // Writes the vectors of `ids` (none stored yet) as one table file and ingests it, durably,
+  // instead of through the log and the memtables. First a synced marker `number` records the
+  // ids: until a batch with ClearIngestMarker(number) commits (with the ids' segments), their
+  // vectors are not yet part of the collection, and an open after a crash removes the ones no
+  // segment holds (ReadIngestMarkers).
+  absl::Status IngestVectors(uint64_t number, absl::Span<const uint64_t> ids,
+                             absl::Span<const float> vectors, int dim) const;
+  struct IngestMarker {
+    uint64_t number = 0;
+    std::vector<uint64_t> ids;
+  };
+  // The bulk writes that began and never committed or were cleaned up.
+  absl::StatusOr<std::vector<IngestMarker>> ReadIngestMarkers() const;
 
   // Visits every segment in number order with one sequential scan (dead marks read first).
   absl::Status ForEachSegment(size_t code_bytes,

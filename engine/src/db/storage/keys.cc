@@ -39,6 +39,13 @@ std::string SegmentKey(uint32_t cid, uint64_t segment) {
 std::string PartitionsKey(uint32_t cid) { return CollectionPrefix(cid); }
 std::string PayloadIndexesKey(uint32_t cid) { return CollectionPrefix(cid) + "payload_indexes"; }
 
+std::string IngestMarkerPrefix(uint32_t cid) { return CollectionPrefix(cid) + "ingesting"; }
+std::string IngestMarkerKey(uint32_t cid, uint64_t number) {
+  std::string key = IngestMarkerPrefix(cid);
+  AppendBigEndian(&key, number, 8);
+  return key;
+}
+
 std::string DeadSegmentPrefix(uint32_t cid, uint64_t segment) { return SegmentKey(cid, segment); }
 
 std::string DeadKey(uint32_t cid, uint64_t segment, uint64_t id) {

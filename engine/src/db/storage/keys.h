@@ -15,6 +15,9 @@
 //                                           (partition_codec.h); absent while it is flat
 //                cid | "payload_indexes"  -> the declared payload indexes
 //                                           (payload_index_codec.h)
+//                cid | "ingesting" | n (8) -> the ids (8 bytes each, little-endian) of a bulk
+//                                           write whose vectors are being ingested as a table
+//                                           file (collection_store.h, IngestVectors)
 #pragma once
 
 #include <array>
@@ -60,6 +63,8 @@ std::string DeadSegmentPrefix(uint32_t cid, uint64_t segment);
 std::string RecordKey(uint32_t cid, uint64_t id);  // vectors and payloads
 std::string PartitionsKey(uint32_t cid);
 std::string PayloadIndexesKey(uint32_t cid);
+std::string IngestMarkerPrefix(uint32_t cid);
+std::string IngestMarkerKey(uint32_t cid, uint64_t number);
 
 // The parts of keys spelled above; DataLoss for a key of the wrong length.
 struct SegmentKeyParts {

@@ -80,7 +80,7 @@ rocksdb::Options MakeOptions(const std::string& path, const StoreOptions& store_
 // file system's root holds (a volume mounted as the data directory).
 bool IsTqdbFile(const std::string& name) {
   return name == "LOG" || name == "LOG.old" || name.rfind(kDurableSequenceFile, 0) == 0 ||
-         name.rfind(kDiskReserveFile, 0) == 0 || name == "lost+found";
+         name.rfind(kDiskReserveFile, 0) == 0 || name == kIngestDirectory || name == "lost+found";
 }
 
 // Refuses a directory that holds something other than a tqdb database: opening it would fill
@@ -196,6 +196,7 @@ absl::StatusOr<std::shared_ptr<Store>> Store::Open(const std::string& path,
   std::copy(handles.begin(), handles.end(), store->handles_.begin());
   TQDB_RETURN_IF_ERROR(store->CheckLogRecovered(logs));
   TQDB_RETURN_IF_ERROR(store->CheckFormatVersion());
+  TQDB_RETURN_IF_ERROR(RemoveUningestedTables(path));
   if (options.verify_checksums_on_open) {
     rocksdb::ReadOptions read;
     read.fill_cache = false;  // a one-time pass over every file: keep the cache for real reads

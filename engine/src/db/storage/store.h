@@ -3,17 +3,21 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
+#include <utility>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "db/storage/keys.h"
 #include "rocksdb/db.h"
+#include "rocksdb/sst_file_writer.h"
 #include "rocksdb/write_batch.h"
 #include "tqdb/collection_config.h"
 #include "tqdb/mutex.h"
@@ -35,6 +39,9 @@ struct StoreOptions {
   bool accept_log_loss = false;
   // How often, while writes arrive, the durable-sequence record is brought up to date.
   int durable_sequence_interval_ms = 1000;
+  // Writes of new float vectors at least this large skip the log and the memtables: they are
+  // written as one table file and ingested (IngestTable). 0: never.
+  size_t ingest_min_bytes = size_t{4} << 20;
 };
 
 // Each column family's memtable: half of write_buffer_bytes (so a full one and its successor
@@ -43,6 +50,12 @@ struct StoreOptions {
 // a few MiB on a small disk is enough, not half the write buffer (32 MiB by default before).
 inline constexpr size_t kMaxMemtableBytes = size_t{16} << 20;
 size_t MemtableBytes(const StoreOptions& options);
+
+// Where bulk writes put their table files before ingesting them, under the data directory;
+// what a crash left there is removed at open (RemoveUningestedTables).
+inline constexpr const char* kIngestDirectory = "TQDB_INGEST";
+std::string IngestDirectory(const std::string& path);
+absl::Status RemoveUningestedTables(const std::string& path);
 
 // Translates a RocksDB status; `context` says what was being done.
 absl::Status FromRocks(const rocksdb::Status& status, std::string_view context);
@@ -63,6 +76,30 @@ class Store : public std::enable_shared_from_this<Store> {
 
   // A consistent read view, released when the last copy goes.
   std::shared_ptr<const rocksdb::Snapshot> Snapshot();
+
+  // Bulk writes (store_ingest.cc): records sorted by key go into a table file beside the
+  // database, which IngestTable then moves into a column family. Each record is written once
+  // instead of to the log, a memtable, a flushed table file and its compactions.
+  bool IngestsBytes(size_t bytes) const {
+    return options_.ingest_min_bytes > 0 && bytes >= options_.ingest_min_bytes;
+  }
+  // A written table file not yet ingested; removed when dropped.
+  class TableFile {
+   public:
+    explicit TableFile(std::string path) : path_(std::move(path)) {}
+    TableFile(TableFile&& other) noexcept : path_(std::exchange(other.path_, "")) {}
+    TableFile& operator=(TableFile&&) = delete;
+    ~TableFile();
+    const std::string& path() const { return path_; }
+
+   private:
+    std::string path_;
+  };
+  // `fill` adds the records in increasing key order.
+  absl::StatusOr<TableFile> WriteTable(
+      Cf which, const std::function<rocksdb::Status(rocksdb::SstFileWriter&)>& fill);
+  // Durable on return: RocksDB syncs the file and records it in the synced manifest.
+  absl::Status IngestTable(Cf which, TableFile file);
 
   // Writes a consistent copy of the database (a RocksDB checkpoint: hard links where the file
   // system allows, copies otherwise) into `dir`, which must not exist; writes may continue.
@@ -112,6 +149,7 @@ class Store : public std::enable_shared_from_this<Store> {
   bool log_checked_ = false;  // set once by Open, before the group-commit thread starts
   std::chrono::steady_clock::time_point last_low_disk_flush_;  // group-commit thread only
   std::thread group_commit_thread_;
+  std::atomic<uint64_t> next_table_file_{0};
 };
 
 }  // namespace tqdb::storage

@@ -40,7 +40,7 @@ struct DatabaseOptions {
   bool verify_checksums_on_open = true;
   // Segments reaching this size are sealed; smaller ones are merged `segment_merge_fanout` at a
   // time. Smaller values mean more, smaller RocksDB values (tests use them to force merges).
-  size_t segment_target_bytes = size_t{8} << 20;
+  size_t segment_target_bytes = size_t{1} << 20;
   int segment_merge_fanout = 4;
   // Open even when the write-ahead log was cut short or damaged so that it recovers fewer
   // writes than were on disk (otherwise DataLoss): the missing writes are given up.

@@ -16,7 +16,7 @@ struct SegmentStats {
 };
 
 struct SegmentPolicy {
-  size_t target_bytes = size_t{8} << 20;  // segments this large are sealed: no more merging
+  size_t target_bytes = size_t{1} << 20;  // segments this large are sealed: no more merging
   int fanout = 4;                         // merge this many segments of one size tier
   double max_dead_fraction = 0.5;         // rewrite a sealed segment once this much is dead
 };

@@ -10,7 +10,9 @@ rows into fresh group-commit collections three ways, one after another:
 Prints vectors/s per path and the ratio new / old. Client and server share this machine.
 
 Usage: python_load_bench.py [--server build/server/tqdb-server] [--cli build/tools/tqdb]
-       [--datasets_dir ../shared/datasets] [--batch 5000]
+       [--datasets_dir ../shared/datasets] [--batch ROWS]
+--batch: rows per message for all three (default: the client's own, about 8 MiB of floats,
+tqdb_client.bulk.default_batch_size; the CLI's is the same size).
 """
 import argparse
 import os
@@ -29,6 +31,7 @@ sys.path[:0] = [os.path.join(ROOT, "build", "python"), os.path.join(ROOT, "tools
 
 from tqdb.v1 import tqdb_pb2 as pb  # noqa: E402
 from tqdb_client import Client  # noqa: E402
+from tqdb_client.bulk import default_batch_size  # noqa: E402
 
 
 def read_fvecs(path, rows):
@@ -66,12 +69,13 @@ def main():
     parser.add_argument("--server", default=os.path.join(ROOT, "build/server/tqdb-server"))
     parser.add_argument("--cli", default=os.path.join(ROOT, "build/tools/tqdb"))
     parser.add_argument("--datasets_dir", default=os.path.join(ROOT, "..", "shared", "datasets"))
-    parser.add_argument("--batch", type=int, default=5000)
+    parser.add_argument("--batch", type=int, default=None)
     args = parser.parse_args()
     sets = [("openai-ada002-1536.fvecs", 19000), ("glove-100.fvecs", 149000)]
     work = tempfile.mkdtemp(prefix="tqdb-pyload-")
     server, address, simd = start_server(args.server, work)
-    print(f"python_load_bench: server {address} (defaults), simd {simd}, batches of {args.batch}, "
+    batches = "about 8 MiB" if args.batch is None else f"{args.batch} rows"
+    print(f"python_load_bench: server {address} (defaults), simd {simd}, batches of {batches}, "
           f"group-commit collections, client and server on {os.cpu_count()} cores\n")
     print("| data | rows | lists, repeated floats | numpy, bulk_upsert | tqdb load (C++) | "
           "numpy / lists |")
@@ -87,14 +91,16 @@ def main():
                     db.create_collection(name, dimension=vectors.shape[1], bits=4,
                                          durability="group-commit")
                     start = time.monotonic()
+                    batch = args.batch or default_batch_size(vectors)
                     if way == "lists":
-                        load_lists(db, name, vectors, args.batch)
+                        load_lists(db, name, vectors, batch)
                     elif way == "numpy":
                         db.bulk_upsert(name, vectors=vectors, batch_size=args.batch,
                                        progress=False)
                     else:
                         subprocess.run([args.cli, f"--server={address}", "load", name, path,
-                                        f"--max={rows}"], check=True, capture_output=True)
+                                        f"--max={rows}", f"--batch={batch}"], check=True,
+                                       capture_output=True)
                     seconds = time.monotonic() - start
                     assert db.describe(name).count == rows, name
                     rates.append(rows / seconds)

@@ -46,6 +46,7 @@
 #include "load_generator.h"
 #include "progress.h"
 #include "record_files.h"
+#include "tqdb/collection.h"      // kMaxBatchSize (header constants only)
 #include "tqdb/status_macros.h"  // header-only
 #include "tqdb/v1/tqdb.grpc.pb.h"
 #include "upsert_legs.h"
@@ -75,9 +76,9 @@ ABSL_FLAG(int64_t, partition_at, -1,
 ABSL_FLAG(int, nprobe, 0,
           "create: lists a search probes by default; search/bench: lists to probe (0: default)");
 ABSL_FLAG(int, lists, 0, "repartition: number of lists (0: about sqrt(vectors))");
-ABSL_FLAG(int, batch, 1000,
-          "load: vectors per upsert message (at most 16 MiB of floats each); bench: queries per "
-          "request");
+ABSL_FLAG(int, batch, 0,
+          "load/import: vectors per upsert message (0: as many as 8 MiB of floats hold; at most "
+          "16 MiB of floats each); bench: queries per request (0: 1,000)");
 ABSL_FLAG(size_t, max, 0, "load: at most this many vectors (0: all)");
 ABSL_FLAG(std::string, column, "embedding", "load/import: CSV/JSON column holding the vector");
 ABSL_FLAG(std::string, id_column, "id",
@@ -170,10 +171,17 @@ int FailStatus(const std::string& what, const absl::Status& status) {
 
 // Rows per upsert message: --batch, but at most 16 MiB of floats whatever it says: the server
 // refuses a request over its --max_request_bytes (64 MiB by default) whole.
+// Rows per upsert message. By default about 8 MiB of floats: past the server's threshold for
+// ingesting them as a table file (DatabaseOptions::ingest_min_bytes) and large enough that a
+// message's codes form a segment that is seldom merged again; 1,000 rows a message at d = 100
+// loaded GloVe at 111K vectors/s where 20,000 did at 185K/s.
 size_t BatchRows(size_t dim) {
-  constexpr size_t kLoadMessageBytes = size_t{16} << 20;
-  return std::clamp<size_t>(absl::GetFlag(FLAGS_batch), 1,
-                            std::max<size_t>(1, kLoadMessageBytes / (dim * sizeof(float))));
+  constexpr size_t kMaxMessageBytes = size_t{16} << 20, kDefaultMessageBytes = size_t{8} << 20;
+  const size_t row_bytes = dim * sizeof(float);
+  const size_t asked = absl::GetFlag(FLAGS_batch) > 0 ? absl::GetFlag(FLAGS_batch)
+                                                      : kDefaultMessageBytes / row_bytes;
+  return std::clamp<size_t>(asked, 1,
+                            std::clamp<size_t>(kMaxMessageBytes / row_bytes, 1, tqdb::kMaxBatchSize));
 }
 
 int Usage(const char* message) {
@@ -625,7 +633,7 @@ int Bench(const std::string& name) {
   spec.queries = std::move(file->data.values);
   spec.dim = file->data.dim;
   spec.concurrency = std::max(1, absl::GetFlag(FLAGS_concurrency));
-  spec.batch = std::max(1, absl::GetFlag(FLAGS_batch));
+  spec.batch = absl::GetFlag(FLAGS_batch) > 0 ? absl::GetFlag(FLAGS_batch) : 1000;
   spec.duration_s = absl::GetFlag(FLAGS_duration_s);
   spec.options = SearchOptionsFlags();
   spec.api_key = ApiKey();

@@ -127,7 +127,7 @@ class Client:
         return response.inserted, response.replaced
 
     def bulk_upsert(self, collection, vectors=None, ids=None, payloads=None, batches=None,
-                    batch_size=5000, in_flight=4, checkpoint=None, progress=None,
+                    batch_size=None, in_flight=4, checkpoint=None, progress=None,
                     durability=None):
         """Loads many vectors with a progress bar and resumes an interrupted load; see
         tqdb_client.bulk.bulk_upsert. Returns a bulk.BulkResult."""

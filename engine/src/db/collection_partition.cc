@@ -224,7 +224,8 @@ absl::StatusOr<std::unique_ptr<IvfIndex>> CollectionImpl::TrainPartitioning(
   }
   std::vector<float> rows;
   TQDB_RETURN_IF_ERROR(ReadFoundRows(sample, job.view, &rows, /*found_ids=*/nullptr));
-  return IvfIndex::Train(options, rows, std::min(job.lists, rows.size() / d));
+  const size_t lists = std::min(job.lists, rows.size() / d);
+  return IvfIndex::Train(options, std::move(rows), lists);
 }
 
 absl::Status CollectionImpl::EncodeIntoSegments(absl::Span<const uint64_t> all_ids,

@@ -203,15 +203,19 @@ std::vector<size_t> RandomDistinct(size_t n, size_t k, uint64_t seed) {
 
 std::vector<float> CoarseRows(Metric metric, int dim, absl::Span<const float> rows) {
   std::vector<float> out(rows.begin(), rows.end());
-  if (metric != Metric::kCosine) return out;
-  for (size_t r = 0; r < out.size() / dim; ++r) {
-    float* row = out.data() + r * dim;
+  NormalizeCoarseRows(metric, dim, absl::MakeSpan(out));
+  return out;
+}
+
+void NormalizeCoarseRows(Metric metric, int dim, absl::Span<float> rows) {
+  if (metric != Metric::kCosine) return;
+  for (size_t r = 0; r < rows.size() / dim; ++r) {
+    float* row = rows.data() + r * dim;
     const double norm = std::sqrt(Dot(row, row, dim));
     if (norm > 0) {
       for (int j = 0; j < dim; ++j) row[j] = static_cast<float>(row[j] / norm);
     }
   }
-  return out;
 }
 
 }  // namespace tqdb::ivf

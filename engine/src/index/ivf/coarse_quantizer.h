@@ -47,6 +47,8 @@ std::vector<size_t> RandomDistinct(size_t n, size_t k, uint64_t seed);
 
 // The rows as the coarse quantizer sees them: unit vectors for cosine, as given otherwise.
 std::vector<float> CoarseRows(Metric metric, int dim, absl::Span<const float> rows);
+// The same in place.
+void NormalizeCoarseRows(Metric metric, int dim, absl::Span<float> rows);
 
 struct KMeansOptions {
   int iterations = 10;

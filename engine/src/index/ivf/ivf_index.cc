@@ -45,6 +45,12 @@ IvfIndex::~IvfIndex() = default;
 absl::StatusOr<std::unique_ptr<IvfIndex>> IvfIndex::Train(const IvfIndexOptions& options,
                                                           absl::Span<const float> sample,
                                                           size_t lists) {
+  return Train(options, std::vector<float>(sample.begin(), sample.end()), lists);
+}
+
+absl::StatusOr<std::unique_ptr<IvfIndex>> IvfIndex::Train(const IvfIndexOptions& options,
+                                                          std::vector<float>&& sample,
+                                                          size_t lists) {
   const int d = options.quantizer.dim;
   if (d < 1) return absl::InvalidArgumentError(absl::StrCat("dimension must be >= 1, got ", d));
   TQDB_ASSIGN_OR_RETURN(const size_t count, CountQueries(sample, d));
@@ -53,7 +59,8 @@ absl::StatusOr<std::unique_ptr<IvfIndex>> IvfIndex::Train(const IvfIndexOptions&
     return absl::InvalidArgumentError(absl::StrCat("training ", lists, " lists needs at least as ",
                                                    "many sample vectors; got ", count));
   }
-  std::vector<float> rows = ivf::CoarseRows(options.metric, d, sample);
+  std::vector<float> rows = std::move(sample);
+  ivf::NormalizeCoarseRows(options.metric, d, absl::MakeSpan(rows));
   // At most training_points_per_list per list, drawn at random: k-means costs rows x lists x d.
   const size_t wanted = std::max<size_t>(lists, options.training_points_per_list * lists);
   if (count > wanted) {

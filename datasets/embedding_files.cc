@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "hdf5_file.h"
+#include "row_stream.h"
 
 namespace tqdb {
 namespace {
@@ -184,56 +185,15 @@ absl::StatusOr<EmbeddingFile> ReadJsonLines(const std::string& path, const LoadO
 }
 
 absl::StatusOr<EmbeddingFile> ReadNpy(const std::string& path, size_t max_vectors) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot open ", path));
-  char magic[8];
-  if (!in.read(magic, 8) || std::memcmp(magic, "\x93NUMPY", 6) != 0) {
-    return absl::InvalidArgumentError(absl::StrCat(path, ": not a .npy file"));
-  }
-  uint32_t header_len = 0;
-  if (magic[6] == 1) {
-    uint16_t len16 = 0;
-    in.read(reinterpret_cast<char*>(&len16), 2);
-    header_len = len16;
-  } else {
-    in.read(reinterpret_cast<char*>(&header_len), 4);
-  }
-  std::string header(header_len, '\0');
-  if (!in.read(header.data(), header_len)) {
-    return absl::DataLossError(absl::StrCat(path, ": truncated header"));
-  }
-  const bool f4 = header.find("'<f4'") != std::string::npos;
-  const bool f8 = header.find("'<f8'") != std::string::npos;
-  if (!f4 && !f8) {
-    return absl::InvalidArgumentError(absl::StrCat(path,
-                                                   ": only little-endian float32/float64 "
-                                                   "arrays are supported; header: ",
-                                                   header));
-  }
-  if (header.find("'fortran_order': False") == std::string::npos) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(path, ": Fortran-order arrays are not supported"));
-  }
-  const size_t shape = header.find("'shape': (");
-  size_t rows = 0, cols = 0;
-  if (shape == std::string::npos ||
-      std::sscanf(header.c_str() + shape, "'shape': (%zu, %zu)", &rows, &cols) != 2 || cols == 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(path, ": expected a 2-D array; header: ", header));
-  }
-  if (max_vectors != 0) rows = std::min(rows, max_vectors);
+  absl::StatusOr<std::unique_ptr<RowStream>> stream = RowStream::Open(path, max_vectors);
+  if (!stream.ok()) return stream.status();
   EmbeddingFile file;
-  file.data.dim = static_cast<int>(cols);
-  file.data.count = rows;
-  file.data.values.resize(rows * cols);
-  if (f4) {
-    in.read(reinterpret_cast<char*>(file.data.values.data()), rows * cols * sizeof(float));
-  } else {
-    std::vector<double> wide(rows * cols);
-    in.read(reinterpret_cast<char*>(wide.data()), wide.size() * sizeof(double));
-    for (size_t i = 0; i < wide.size(); ++i) file.data.values[i] = static_cast<float>(wide[i]);
+  file.data.dim = (*stream)->dim();
+  file.data.count = (*stream)->rows();
+  file.data.values.resize(file.data.count * file.data.dim);
+  if (absl::Status read = (*stream)->Read(file.data.count, file.data.values.data()); !read.ok()) {
+    return read;
   }
-  if (!in) return absl::DataLossError(absl::StrCat(path, ": fewer values than the shape says"));
   return file;
 }
 

@@ -1,6 +1,6 @@
 #!/bin/sh
 # `tqdb load --checkpoint`: a load whose checkpoint says the server acknowledged its first 6,000
-# rows sends only the other 4,000 and removes the checkpoint; a checkpoint of another load is
+# rows sends only the other 4,000 (the right ones) and removes the checkpoint; a checkpoint of another load is
 # refused with a message, nothing sent. Against a real tqdb-server on 127.0.0.1.
 # Usage: cli_load_resume_test.sh TQDB_SERVER TQDB_CLI FIXTURE_FVECS
 set -eu
@@ -17,6 +17,12 @@ grep -q "resuming after the 6000 rows" "$work/load.out" || { cat "$work/load.out
 grep -q "loaded 4000 new" "$work/load.out" || { cat "$work/load.out"; exit 1; }
 [ ! -e "$work/ck" ] || { echo "the checkpoint was not removed"; exit 1; }
 $T describe c | grep -q "^count: 4000$" || { $T describe c; exit 1; }
+# The rows sent are the file's rows 6,000-9,999 under their own ids (the file is read from row
+# 6,000 on, not from its start): a row's vector finds its own id first, with cosine 1.
+for row in 6000 7777 9999; do
+  $T search c --query_file="$fixture" --row=$row --k=1 --rerank | grep -q "^$row	1.0000" ||
+    { $T search c --query_file="$fixture" --row=$row --k=3 --rerank; exit 1; }
+done
 # Another load's checkpoint (here: another --first_id) is refused, and nothing is sent.
 printf 'tqdb-load-checkpoint 1\tc\t%s\t0\t10000\t6000\n' "$fixture" > "$work/ck"
 if $T load c "$fixture" --first_id=100000 --checkpoint="$work/ck" > "$work/other.out" 2>&1; then

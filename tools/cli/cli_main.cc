@@ -46,7 +46,8 @@
 #include "load_generator.h"
 #include "progress.h"
 #include "record_files.h"
-#include "tqdb/collection.h"      // kMaxBatchSize (header constants only)
+#include "row_stream.h"
+#include "tqdb/collection.h"     // kMaxBatchSize (header constants only)
 #include "tqdb/status_macros.h"  // header-only
 #include "tqdb/v1/tqdb.grpc.pb.h"
 #include "upsert_legs.h"
@@ -180,8 +181,8 @@ size_t BatchRows(size_t dim) {
   const size_t row_bytes = dim * sizeof(float);
   const size_t asked = absl::GetFlag(FLAGS_batch) > 0 ? absl::GetFlag(FLAGS_batch)
                                                       : kDefaultMessageBytes / row_bytes;
-  return std::clamp<size_t>(asked, 1,
-                            std::clamp<size_t>(kMaxMessageBytes / row_bytes, 1, tqdb::kMaxBatchSize));
+  return std::clamp<size_t>(
+      asked, 1, std::clamp<size_t>(kMaxMessageBytes / row_bytes, 1, tqdb::kMaxBatchSize));
 }
 
 int Usage(const char* message) {
@@ -385,7 +386,31 @@ int SendRows(const char* what, const std::string& name, const std::string& path,
   return 0;
 }
 
+// `tqdb load` of .fvecs, .bvecs or .npy: the rows are read as they are sent, one message's
+// worth at a time, so the CLI's memory stays flat however large the file.
+int LoadStream(const std::string& name, const std::string& path) {
+  absl::StatusOr<std::unique_ptr<RowStream>> stream =
+      RowStream::Open(path, absl::GetFlag(FLAGS_max));
+  if (!stream.ok()) return FailStatus("load", stream.status());
+  const size_t n = (*stream)->rows(), d = (*stream)->dim();
+  std::fprintf(stderr, "reading %zu vectors of dimension %zu from %s as they are sent\n", n, d,
+               path.c_str());
+  const uint64_t first_id = absl::GetFlag(FLAGS_first_id);
+  std::vector<float> rows;  // one message's, reused
+  return SendRows(
+      "load", name, path, n, d, [&](size_t resumed) { return (*stream)->Skip(resumed); },
+      [&](size_t begin, size_t end, v1::UpsertRequest* request) {
+        rows.resize((end - begin) * d);
+        if (absl::Status read = (*stream)->Read(end - begin, rows.data()); !read.ok()) return read;
+        for (size_t i = begin; i < end; ++i) request->add_ids(first_id + i);
+        request->set_vectors_f32(reinterpret_cast<const char*>(rows.data()),
+                                 rows.size() * sizeof(float));
+        return absl::OkStatus();
+      });
+}
+
 int Load(const std::string& name, const std::string& path) {
+  if (RowStream::Handles(path)) return LoadStream(name, path);
   LoadOptions load_options;
   load_options.max_vectors = absl::GetFlag(FLAGS_max);
   load_options.column = absl::GetFlag(FLAGS_column);

@@ -21,6 +21,7 @@ packages=(
   prometheus-cpp-dev libcpp-httplib-dev
   libgoogle-perftools-dev  # tcmalloc for the server (half the CPU of a bulk load)
   chromium chromium-driver python3-selenium  # the console's browser test
+  etcd-server etcd-client golang-etcd-server-dev  # clusters: etcd, and its v3 API's .proto files
   python3-numpy python3-tqdm python3-venv python3-pip python3-setuptools python3-wheel  # the Python client
 )
 

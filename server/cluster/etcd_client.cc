@@ -1,0 +1,205 @@
+#include "cluster/etcd_client.h"
+
+#include <algorithm>
+#include <cctype>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "etcd/etcdserver/etcdserverpb/rpc.grpc.pb.h"
+#include "grpcpp/grpcpp.h"
+
+namespace tqdb::cluster {
+namespace {
+
+absl::Status FromGrpc(const grpc::Status& status, const char* what) {
+  if (status.ok()) return absl::OkStatus();
+  return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
+                      absl::StrCat("etcd ", what, ": ", status.error_message()));
+}
+
+EtcdKeyValue FromProto(const mvccpb::KeyValue& kv) {
+  return {kv.key(), kv.value(), kv.create_revision(), kv.mod_revision(), kv.version(), kv.lease()};
+}
+
+// The first key after every key that starts with `prefix` (etcd's range_end for a prefix).
+std::string PrefixEnd(std::string prefix) {
+  while (!prefix.empty()) {
+    if (static_cast<unsigned char>(prefix.back()) < 0xff) {
+      ++prefix.back();
+      return prefix;
+    }
+    prefix.pop_back();
+  }
+  return std::string(1, '\0');  // every key
+}
+
+}  // namespace
+
+struct EtcdClient::Stubs {
+  std::shared_ptr<grpc::Channel> channel;
+  std::unique_ptr<etcdserverpb::KV::Stub> kv;
+  std::unique_ptr<etcdserverpb::Lease::Stub> lease;
+};
+
+EtcdClient::EtcdClient(std::unique_ptr<Stubs> stubs, std::chrono::milliseconds timeout)
+    : stubs_(std::move(stubs)), timeout_(timeout) {}
+EtcdClient::~EtcdClient() = default;
+
+absl::StatusOr<std::unique_ptr<EtcdClient>> EtcdClient::Connect(const std::string& endpoints,
+                                                                std::chrono::milliseconds timeout) {
+  std::vector<std::string> members = absl::StrSplit(endpoints, ',', absl::SkipWhitespace());
+  if (members.empty()) return absl::InvalidArgumentError("no etcd endpoints given");
+  // gRPC's ipv4: scheme takes several addresses; pick_first uses one until it fails, then the
+  // next. Host names go through DNS, one endpoint at a time.
+  const bool literal = std::all_of(members.begin(), members.end(), [](const std::string& m) {
+    return !m.empty() && std::isdigit(static_cast<unsigned char>(m[0]));
+  });
+  if (!literal && members.size() > 1) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "etcd endpoints '", endpoints, "': give several members as IPv4 addresses (host:port)"));
+  }
+  const std::string target =
+      literal ? absl::StrCat("ipv4:", absl::StrJoin(members, ",")) : members[0];
+  auto stubs = std::make_unique<Stubs>();
+  stubs->channel = grpc::CreateChannel(target, grpc::InsecureChannelCredentials());
+  stubs->kv = etcdserverpb::KV::NewStub(stubs->channel);
+  stubs->lease = etcdserverpb::Lease::NewStub(stubs->channel);
+  return std::unique_ptr<EtcdClient>(new EtcdClient(std::move(stubs), timeout));
+}
+
+namespace {
+
+void SetDeadline(grpc::ClientContext* context, std::chrono::milliseconds timeout) {
+  context->set_deadline(std::chrono::system_clock::now() + timeout);
+}
+
+}  // namespace
+
+absl::StatusOr<int64_t> EtcdClient::Put(std::string_view key, std::string_view value,
+                                        int64_t lease) {
+  etcdserverpb::PutRequest request;
+  request.set_key(std::string(key));
+  request.set_value(std::string(value));
+  request.set_lease(lease);
+  etcdserverpb::PutResponse response;
+  grpc::ClientContext context;
+  SetDeadline(&context, timeout_);
+  if (absl::Status s = FromGrpc(stubs_->kv->Put(&context, request, &response), "put"); !s.ok()) {
+    return s;
+  }
+  return response.header().revision();
+}
+
+absl::StatusOr<std::optional<EtcdKeyValue>> EtcdClient::Get(std::string_view key) {
+  etcdserverpb::RangeRequest request;
+  request.set_key(std::string(key));
+  etcdserverpb::RangeResponse response;
+  grpc::ClientContext context;
+  SetDeadline(&context, timeout_);
+  if (absl::Status s = FromGrpc(stubs_->kv->Range(&context, request, &response), "get"); !s.ok()) {
+    return s;
+  }
+  if (response.kvs_size() == 0) return std::nullopt;
+  return FromProto(response.kvs(0));
+}
+
+absl::StatusOr<std::vector<EtcdKeyValue>> EtcdClient::GetPrefix(std::string_view prefix) {
+  etcdserverpb::RangeRequest request;
+  request.set_key(prefix.empty() ? std::string(1, '\0') : std::string(prefix));
+  request.set_range_end(PrefixEnd(std::string(prefix)));
+  request.set_sort_order(etcdserverpb::RangeRequest::ASCEND);
+  request.set_sort_target(etcdserverpb::RangeRequest::KEY);
+  etcdserverpb::RangeResponse response;
+  grpc::ClientContext context;
+  SetDeadline(&context, timeout_);
+  if (absl::Status s = FromGrpc(stubs_->kv->Range(&context, request, &response), "get prefix");
+      !s.ok()) {
+    return s;
+  }
+  std::vector<EtcdKeyValue> out;
+  for (const mvccpb::KeyValue& kv : response.kvs()) out.push_back(FromProto(kv));
+  return out;
+}
+
+absl::StatusOr<bool> EtcdClient::Delete(std::string_view key) {
+  etcdserverpb::DeleteRangeRequest request;
+  request.set_key(std::string(key));
+  etcdserverpb::DeleteRangeResponse response;
+  grpc::ClientContext context;
+  SetDeadline(&context, timeout_);
+  if (absl::Status s = FromGrpc(stubs_->kv->DeleteRange(&context, request, &response), "delete");
+      !s.ok()) {
+    return s;
+  }
+  return response.deleted() > 0;
+}
+
+absl::StatusOr<bool> EtcdClient::CompareAndPut(std::string_view key, std::string_view value,
+                                               int64_t expected_mod_revision, int64_t lease) {
+  etcdserverpb::TxnRequest request;
+  etcdserverpb::Compare* compare = request.add_compare();
+  compare->set_key(std::string(key));
+  compare->set_target(etcdserverpb::Compare::MOD);
+  compare->set_result(etcdserverpb::Compare::EQUAL);
+  compare->set_mod_revision(expected_mod_revision);  // 0 is the revision of an absent key
+  etcdserverpb::PutRequest* put = request.add_success()->mutable_request_put();
+  put->set_key(std::string(key));
+  put->set_value(std::string(value));
+  put->set_lease(lease);
+  etcdserverpb::TxnResponse response;
+  grpc::ClientContext context;
+  SetDeadline(&context, timeout_);
+  if (absl::Status s = FromGrpc(stubs_->kv->Txn(&context, request, &response), "transaction");
+      !s.ok()) {
+    return s;
+  }
+  return response.succeeded();
+}
+
+absl::StatusOr<int64_t> EtcdClient::GrantLease(std::chrono::seconds ttl) {
+  etcdserverpb::LeaseGrantRequest request;
+  request.set_ttl(ttl.count());
+  etcdserverpb::LeaseGrantResponse response;
+  grpc::ClientContext context;
+  SetDeadline(&context, timeout_);
+  if (absl::Status s =
+          FromGrpc(stubs_->lease->LeaseGrant(&context, request, &response), "lease grant");
+      !s.ok()) {
+    return s;
+  }
+  if (!response.error().empty()) {
+    return absl::FailedPreconditionError(absl::StrCat("etcd lease grant: ", response.error()));
+  }
+  return response.id();
+}
+
+absl::Status EtcdClient::KeepAlive(int64_t lease) {
+  // etcd renews leases only over a stream: one request, one answer.
+  grpc::ClientContext context;
+  SetDeadline(&context, timeout_);
+  auto stream = stubs_->lease->LeaseKeepAlive(&context);
+  etcdserverpb::LeaseKeepAliveRequest request;
+  request.set_id(lease);
+  etcdserverpb::LeaseKeepAliveResponse response;
+  const bool answered = stream->Write(request) && stream->Read(&response);
+  stream->WritesDone();
+  context.TryCancel();  // the stream's end is not needed: the answer is in
+  const grpc::Status finished = stream->Finish();
+  if (!answered) return FromGrpc(finished, "lease keep-alive");
+  if (response.ttl() <= 0) {
+    return absl::NotFoundError(absl::StrCat("etcd lease ", lease, " has expired"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status EtcdClient::RevokeLease(int64_t lease) {
+  etcdserverpb::LeaseRevokeRequest request;
+  request.set_id(lease);
+  etcdserverpb::LeaseRevokeResponse response;
+  grpc::ClientContext context;
+  SetDeadline(&context, timeout_);
+  return FromGrpc(stubs_->lease->LeaseRevoke(&context, request, &response), "lease revoke");
+}
+
+}  // namespace tqdb::cluster

@@ -1,0 +1,109 @@
+// etcd as a real child process for tests: one member on 127.0.0.1 with free ports and its own
+// data directory, started by the test and killed with it. TQDB_ETCD_BINARY is etcd's path
+// (tests/CMakeLists.txt: Debian's etcd-server, installed by scripts/install-deps.sh).
+#pragma once
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "gtest/gtest.h"
+
+namespace tqdb::testing {
+
+// A port on 127.0.0.1 that was free a moment ago (bound to port 0, then released).
+inline int FreeLoopbackPort() {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof(address);
+  int port = 0;
+  if (bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0 &&
+      getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0) {
+    port = ntohs(address.sin_port);
+  }
+  close(fd);
+  return port;
+}
+
+class EtcdProcess {
+ public:
+  explicit EtcdProcess(std::string data_dir)
+      : data_dir_(std::move(data_dir)),
+        client_port_(FreeLoopbackPort()),
+        peer_port_(FreeLoopbackPort()) {
+    Start();
+  }
+  ~EtcdProcess() { Kill(); }
+
+  std::string endpoint() const { return "127.0.0.1:" + std::to_string(client_port_); }
+  std::string Log() const {
+    std::ifstream in(data_dir_ + ".log");
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+
+  // SIGKILL, as a crash or a lost machine would stop it.
+  void Kill() {
+    if (pid_ <= 0) return;
+    kill(pid_, SIGKILL);
+    int status = 0;
+    waitpid(pid_, &status, 0);
+    pid_ = -1;
+  }
+  // Starts it again on the same ports and data directory.
+  void Start() {
+    const std::string client = "http://" + endpoint();
+    const std::string peer = "http://127.0.0.1:" + std::to_string(peer_port_);
+    pid_ = fork();
+    if (pid_ == 0) {
+      const int fd = ::open((data_dir_ + ".log").c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+      dup2(fd, STDOUT_FILENO);
+      dup2(fd, STDERR_FILENO);
+      std::vector<std::string> args = {TQDB_ETCD_BINARY,
+                                       "--name=test",
+                                       "--data-dir=" + data_dir_,
+                                       "--listen-client-urls=" + client,
+                                       "--advertise-client-urls=" + client,
+                                       "--listen-peer-urls=" + peer,
+                                       "--initial-advertise-peer-urls=" + peer,
+                                       "--initial-cluster=test=" + peer,
+                                       "--log-level=warn"};
+      std::vector<char*> argv;
+      for (std::string& a : args) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      execv(argv[0], argv.data());
+      _exit(127);
+    }
+    // Serving once its client port takes connections (a new member elects itself in ~1 s).
+    for (int i = 0; i < 200; ++i) {
+      const int fd = socket(AF_INET, SOCK_STREAM, 0);
+      sockaddr_in address{};
+      address.sin_family = AF_INET;
+      address.sin_port = htons(static_cast<uint16_t>(client_port_));
+      address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+      const bool up = connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0;
+      close(fd);
+      if (up) return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    ADD_FAILURE() << "etcd did not start; log:\n" << Log();
+  }
+
+ private:
+  std::string data_dir_;
+  int client_port_, peer_port_;
+  pid_t pid_ = -1;
+};
+
+}  // namespace tqdb::testing

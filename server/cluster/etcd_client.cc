@@ -62,7 +62,12 @@ absl::StatusOr<std::unique_ptr<EtcdClient>> EtcdClient::Connect(const std::strin
   const std::string target =
       literal ? absl::StrCat("ipv4:", absl::StrJoin(members, ",")) : members[0];
   auto stubs = std::make_unique<Stubs>();
-  stubs->channel = grpc::CreateChannel(target, grpc::InsecureChannelCredentials());
+  // Reconnect within a second of a member's return: gRPC's backoff grows to two minutes, and a
+  // node that long without etcd would stay out of its shards.
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
+  stubs->channel = grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args);
   stubs->kv = etcdserverpb::KV::NewStub(stubs->channel);
   stubs->lease = etcdserverpb::Lease::NewStub(stubs->channel);
   return std::unique_ptr<EtcdClient>(new EtcdClient(std::move(stubs), timeout));
@@ -72,6 +77,11 @@ namespace {
 
 void SetDeadline(grpc::ClientContext* context, std::chrono::milliseconds timeout) {
   context->set_deadline(std::chrono::system_clock::now() + timeout);
+  // Wait for a connection rather than fail at once while there is none. etcd serves gRPC and
+  // HTTP on one port and tells them apart by a request's first headers before it sends its own
+  // HTTP/2 settings: a connection made while no call waited to send headers was never answered,
+  // and a node renewing its lease after etcd's restart failed for as long as it kept trying.
+  context->set_wait_for_ready(true);
 }
 
 }  // namespace
@@ -135,26 +145,51 @@ absl::StatusOr<bool> EtcdClient::Delete(std::string_view key) {
   return response.deleted() > 0;
 }
 
-absl::StatusOr<bool> EtcdClient::CompareAndPut(std::string_view key, std::string_view value,
-                                               int64_t expected_mod_revision, int64_t lease) {
-  etcdserverpb::TxnRequest request;
-  etcdserverpb::Compare* compare = request.add_compare();
+namespace {
+
+// Requires `key`'s mod_revision to be `revision` (0: the key is absent).
+void AddRevisionCompare(etcdserverpb::TxnRequest* request, std::string_view key, int64_t revision) {
+  etcdserverpb::Compare* compare = request->add_compare();
   compare->set_key(std::string(key));
   compare->set_target(etcdserverpb::Compare::MOD);
   compare->set_result(etcdserverpb::Compare::EQUAL);
-  compare->set_mod_revision(expected_mod_revision);  // 0 is the revision of an absent key
+  compare->set_mod_revision(revision);
+}
+
+}  // namespace
+
+absl::StatusOr<bool> EtcdClient::FencedPut(std::string_view key, std::string_view value,
+                                           int64_t expected_mod_revision,
+                                           std::string_view fence_key, int64_t fence_revision) {
+  etcdserverpb::TxnRequest request;
+  AddRevisionCompare(&request, key, expected_mod_revision);
+  AddRevisionCompare(&request, fence_key, fence_revision);
   etcdserverpb::PutRequest* put = request.add_success()->mutable_request_put();
   put->set_key(std::string(key));
   put->set_value(std::string(value));
-  put->set_lease(lease);
+  return Transaction(&request);
+}
+
+absl::StatusOr<bool> EtcdClient::Transaction(etcdserverpb::TxnRequest* request) {
   etcdserverpb::TxnResponse response;
   grpc::ClientContext context;
   SetDeadline(&context, timeout_);
-  if (absl::Status s = FromGrpc(stubs_->kv->Txn(&context, request, &response), "transaction");
+  if (absl::Status s = FromGrpc(stubs_->kv->Txn(&context, *request, &response), "transaction");
       !s.ok()) {
     return s;
   }
   return response.succeeded();
+}
+
+absl::StatusOr<bool> EtcdClient::CompareAndPut(std::string_view key, std::string_view value,
+                                               int64_t expected_mod_revision, int64_t lease) {
+  etcdserverpb::TxnRequest request;
+  AddRevisionCompare(&request, key, expected_mod_revision);
+  etcdserverpb::PutRequest* put = request.add_success()->mutable_request_put();
+  put->set_key(std::string(key));
+  put->set_value(std::string(value));
+  put->set_lease(lease);
+  return Transaction(&request);
 }
 
 absl::StatusOr<int64_t> EtcdClient::GrantLease(std::chrono::seconds ttl) {

@@ -15,6 +15,10 @@
 
 #include "absl/status/statusor.h"
 
+namespace etcdserverpb {
+class TxnRequest;
+}  // namespace etcdserverpb
+
 namespace tqdb::cluster {
 
 struct EtcdKeyValue {
@@ -47,6 +51,13 @@ class EtcdClient {
   absl::StatusOr<bool> CompareAndPut(std::string_view key, std::string_view value,
                                      int64_t expected_mod_revision, int64_t lease = 0);
 
+  // CompareAndPut that also requires `fence_key`'s mod_revision to be `fence_revision`: a write
+  // only the holder of a leadership key (etcd's keys are linearizable; its locks alone are not
+  // safe) can make, and only while it still holds it.
+  absl::StatusOr<bool> FencedPut(std::string_view key, std::string_view value,
+                                 int64_t expected_mod_revision, std::string_view fence_key,
+                                 int64_t fence_revision);
+
   // A lease that expires `ttl` after its last renewal; keys put with it go when it does.
   absl::StatusOr<int64_t> GrantLease(std::chrono::seconds ttl);
   // Renews the lease once; NotFound when it has already expired.
@@ -56,6 +67,8 @@ class EtcdClient {
  private:
   struct Stubs;
   EtcdClient(std::unique_ptr<Stubs> stubs, std::chrono::milliseconds timeout);
+  // Runs a transaction; whether its comparisons held (and its writes were made).
+  absl::StatusOr<bool> Transaction(etcdserverpb::TxnRequest* request);
 
   std::unique_ptr<Stubs> stubs_;
   std::chrono::milliseconds timeout_;

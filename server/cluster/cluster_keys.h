@@ -1,0 +1,20 @@
+// The cluster's keys in etcd (docs/DESIGN.md, "Clusters"). Small values only.
+//
+//   /tqdb/nodes/<node id>          -> the node's gRPC address, under the node's lease
+//   /tqdb/controller               -> the node id of the controller, under its lease; its
+//                                     mod_revision fences every shard-map write
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace tqdb::cluster {
+
+inline constexpr std::string_view kNodesPrefix = "/tqdb/nodes/";
+inline constexpr std::string_view kControllerKey = "/tqdb/controller";
+
+inline std::string NodeKey(std::string_view node_id) {
+  return std::string(kNodesPrefix) + std::string(node_id);
+}
+
+}  // namespace tqdb::cluster

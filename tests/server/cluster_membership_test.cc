@@ -1,0 +1,130 @@
+// The cluster's control plane against a real etcd on 127.0.0.1: nodes register under leases
+// and leave at once when they stop; a node cut off from etcd for a TTL stops counting itself
+// live and comes back once etcd does; one controller at a time, and a controller that lost its
+// key can no longer write what its fence guards.
+#include <chrono>
+#include <thread>
+
+#include "cluster/cluster_keys.h"
+#include "cluster/controller_election.h"
+#include "cluster/node_registration.h"
+#include "etcd_process.h"
+#include "gtest/gtest.h"
+#include "test_util.h"
+
+namespace tqdb::cluster {
+namespace {
+
+using ::tqdb::testing::EtcdProcess;
+using ::tqdb::testing::ScopedTempDir;
+
+class ClusterMembershipTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    etcd_ = std::make_unique<EtcdProcess>(dir_.path() + "/etcd");
+    auto client = EtcdClient::Connect(etcd_->endpoint());
+    ASSERT_TRUE(client.ok()) << client.status();
+    client_ = *std::move(client);
+    for (int i = 0; i < 100 && !client_->Get("warm-up").ok(); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  }
+
+  std::unique_ptr<NodeRegistration> Register(const std::string& id) {
+    NodeRegistration::Options options;
+    options.node_id = id;
+    options.address = "127.0.0.1:" + std::to_string(5000 + id.size());
+    options.ttl = std::chrono::seconds(2);
+    options.renew_every = std::chrono::milliseconds(400);
+    auto registration = NodeRegistration::Start(client_.get(), options);
+    EXPECT_TRUE(registration.ok()) << registration.status();
+    return registration.ok() ? *std::move(registration) : nullptr;
+  }
+
+  std::vector<std::string> NodeIds() {
+    auto nodes = ListNodes(*client_);
+    EXPECT_TRUE(nodes.ok()) << nodes.status();
+    std::vector<std::string> ids;
+    if (nodes.ok()) {
+      for (const NodeInfo& node : *nodes) ids.push_back(node.id);
+    }
+    return ids;
+  }
+
+  // Polls `done` every 50 ms for up to `limit`; whether it came true.
+  template <typename F>
+  static bool Within(std::chrono::milliseconds limit, F done) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    while (!done()) {
+      if (std::chrono::steady_clock::now() > deadline) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return true;
+  }
+
+  ScopedTempDir dir_;
+  std::unique_ptr<EtcdProcess> etcd_;
+  std::unique_ptr<EtcdClient> client_;
+};
+
+TEST_F(ClusterMembershipTest, NodesRegisterStayWhileRenewedAndLeaveAtOnceWhenStopped) {
+  auto a = Register("a");
+  auto b = Register("b");
+  ASSERT_TRUE(a && b);
+  EXPECT_EQ(NodeIds(), (std::vector<std::string>{"a", "b"}));
+  // Three TTLs later, renewed all along.
+  std::this_thread::sleep_for(std::chrono::seconds(5));
+  EXPECT_TRUE(a->live());
+  EXPECT_EQ(NodeIds(), (std::vector<std::string>{"a", "b"}));
+  a.reset();  // revokes its lease
+  EXPECT_EQ(NodeIds(), (std::vector<std::string>{"b"}));
+  EXPECT_TRUE(absl::IsInvalidArgument(
+      NodeRegistration::Start(client_.get(), {.node_id = "x/y", .address = "127.0.0.1:1"})
+          .status()));
+}
+
+TEST_F(ClusterMembershipTest, ANodeCutOffForATtlStopsCountingItselfLiveAndReturnsWithEtcd) {
+  auto a = Register("a");
+  ASSERT_TRUE(a);
+  EXPECT_TRUE(a->live());
+  etcd_->Kill();
+  // Not live once its last renewal is a TTL (2 s) old; the process goes on.
+  EXPECT_TRUE(Within(std::chrono::seconds(4), [&] { return !a->live(); }));
+  etcd_->Start();
+  // Live again within a few seconds of etcd's return (it takes about one to serve again).
+  EXPECT_TRUE(Within(std::chrono::seconds(8), [&] { return a->live(); })) << etcd_->Log();
+  EXPECT_TRUE(Within(std::chrono::seconds(5), [&] {
+    auto nodes = ListNodes(*client_);
+    return nodes.ok() && nodes->size() == 1 && (*nodes)[0].id == "a";
+  }));
+}
+
+TEST_F(ClusterMembershipTest, OneControllerAtATimeAndAStaleOneCannotWrite) {
+  auto a = Register("a");
+  auto b = Register("b");
+  ASSERT_TRUE(a && b);
+  auto by_a = TryBecomeController(*client_, "a", a->lease());
+  ASSERT_TRUE(by_a.ok() && by_a->has_value()) << by_a.status();
+  EXPECT_EQ((*by_a)->node_id, "a");
+  auto by_b = TryBecomeController(*client_, "b", b->lease());
+  ASSERT_TRUE(by_b.ok() && by_b->has_value());
+  EXPECT_EQ((*by_b)->node_id, "a") << "b took the controller's key while a held it";
+  const int64_t fence_a = (*by_a)->fence;
+  EXPECT_TRUE(*client_->FencedPut("/tqdb/test/map", "by a", 0, kControllerKey, fence_a));
+
+  a.reset();  // a's lease goes, and the controller's key with it
+  auto now_b = TryBecomeController(*client_, "b", b->lease());
+  ASSERT_TRUE(now_b.ok() && now_b->has_value());
+  EXPECT_EQ((*now_b)->node_id, "b");
+  EXPECT_GT((*now_b)->fence, fence_a);
+  const int64_t map_revision = (*client_->Get("/tqdb/test/map"))->mod_revision;
+  // a, not knowing it lost the key, tries to write with its old fence: refused.
+  EXPECT_FALSE(
+      *client_->FencedPut("/tqdb/test/map", "stale a", map_revision, kControllerKey, fence_a));
+  EXPECT_TRUE(
+      *client_->FencedPut("/tqdb/test/map", "by b", map_revision, kControllerKey, (*now_b)->fence));
+  EXPECT_EQ((*client_->Get("/tqdb/test/map"))->value, "by b");
+}
+
+}  // namespace
+}  // namespace tqdb::cluster

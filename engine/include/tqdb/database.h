@@ -60,8 +60,8 @@ struct DatabaseOptions {
   size_t job_catch_up_under_lock = 4096;
   // An upsert of only new ids with at least this many bytes of floats (stored vectors) writes
   // them as one RocksDB table file and ingests it, instead of through the write-ahead log and
-  // the memtables: bulk loads write each float once and leave no memtables to flush. Durable
-  // when the upsert returns, whatever the collection's durability. 0: never.
+  // the memtables: bulk loads write each float once and leave no memtables to flush. The upsert
+  // is as durable as the collection's durability says (its codes go through the log). 0: never.
   size_t ingest_min_bytes = size_t{4} << 20;
 };
 

@@ -3,6 +3,7 @@
 //   /tqdb/nodes/<node id>          -> the node's gRPC address, under the node's lease
 //   /tqdb/controller               -> the node id of the controller, under its lease; its
 //                                     mod_revision fences every shard-map write
+//   /tqdb/maps/<collection>        -> the collection's shard map (shard_map.h, JSON)
 #pragma once
 
 #include <string>
@@ -13,8 +14,13 @@ namespace tqdb::cluster {
 inline constexpr std::string_view kNodesPrefix = "/tqdb/nodes/";
 inline constexpr std::string_view kControllerKey = "/tqdb/controller";
 
+inline constexpr std::string_view kShardMapsPrefix = "/tqdb/maps/";
+
 inline std::string NodeKey(std::string_view node_id) {
   return std::string(kNodesPrefix) + std::string(node_id);
+}
+inline std::string ShardMapKey(std::string_view collection) {
+  return std::string(kShardMapsPrefix) + std::string(collection);
 }
 
 }  // namespace tqdb::cluster

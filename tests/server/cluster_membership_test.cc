@@ -8,6 +8,7 @@
 #include "cluster/cluster_keys.h"
 #include "cluster/controller_election.h"
 #include "cluster/node_registration.h"
+#include "cluster/shard_map_store.h"
 #include "etcd_process.h"
 #include "gtest/gtest.h"
 #include "test_util.h"
@@ -124,6 +125,52 @@ TEST_F(ClusterMembershipTest, OneControllerAtATimeAndAStaleOneCannotWrite) {
   EXPECT_TRUE(
       *client_->FencedPut("/tqdb/test/map", "by b", map_revision, kControllerKey, (*now_b)->fence));
   EXPECT_EQ((*client_->Get("/tqdb/test/map"))->value, "by b");
+}
+
+// The controller keeps the shard map in etcd: it assigns shards to the live nodes, re-assigns
+// a departed node's shards with higher epochs, and a write over a map it did not read, or after
+// it lost the controller's key, is refused.
+TEST_F(ClusterMembershipTest, TheControllerKeepsTheShardMapAndOnlyItCanChangeIt) {
+  auto a = Register("a");
+  auto b = Register("b");
+  auto c = Register("c");
+  ASSERT_TRUE(a && b && c);
+  auto controller = TryBecomeController(*client_, "a", a->lease());
+  ASSERT_TRUE(controller.ok() && controller->has_value() && (*controller)->node_id == "a");
+  EXPECT_FALSE(ReadShardMap(*client_, "docs")->has_value());
+
+  std::vector<std::string> live = NodeIds();
+  const ShardMap first = AssignShards(ShardMap{"docs", std::vector<ShardOwner>(6)}, live);
+  ASSERT_TRUE(*WriteShardMap(*client_, first, 0, **controller));
+  auto stored = ReadShardMap(*client_, "docs");
+  ASSERT_TRUE(stored.ok() && stored->has_value()) << stored.status();
+  EXPECT_EQ(EncodeShardMap((*stored)->map), EncodeShardMap(first));
+  // A second write over "no map yet" (a controller that read before the first) is refused.
+  EXPECT_FALSE(*WriteShardMap(*client_, first, 0, **controller));
+
+  c.reset();  // c leaves: its shards move, with new epochs
+  live = NodeIds();
+  EXPECT_EQ(live, (std::vector<std::string>{"a", "b"}));
+  const ShardMap second = AssignShards((*stored)->map, live);
+  ASSERT_TRUE(*WriteShardMap(*client_, second, (*stored)->revision, **controller));
+  auto now = ReadShardMap(*client_, "docs");
+  ASSERT_TRUE(now.ok() && now->has_value());
+  for (size_t s = 0; s < first.shards.size(); ++s) {
+    const ShardOwner& owner = (*now)->map.shards[s];
+    EXPECT_NE(owner.node, "c");
+    EXPECT_EQ(owner.epoch, first.shards[s].node == "c" ? 2u : 1u) << "shard " << s;
+  }
+
+  // a goes; b becomes controller; a's writes are refused even over the latest map.
+  const Controller stale = **controller;
+  a.reset();
+  auto by_b = TryBecomeController(*client_, "b", b->lease());
+  ASSERT_TRUE(by_b.ok() && by_b->has_value() && (*by_b)->node_id == "b");
+  EXPECT_FALSE(*WriteShardMap(*client_, second, (*now)->revision, stale));
+  EXPECT_TRUE(*WriteShardMap(*client_, AssignShards(second, {"b"}), (*now)->revision, **by_b));
+  auto last = ReadShardMap(*client_, "docs");
+  ASSERT_TRUE(last.ok() && last->has_value());
+  for (const ShardOwner& owner : (*last)->map.shards) EXPECT_EQ(owner.node, "b");
 }
 
 }  // namespace

@@ -1,0 +1,90 @@
+#include "cluster/shard_map.h"
+
+#include <algorithm>
+#include <map>
+
+#include "absl/strings/str_cat.h"
+#include "nlohmann/json.hpp"
+#include "xxhash.h"
+
+namespace tqdb::cluster {
+
+uint32_t ShardOf(uint64_t id, uint32_t shards) {
+  unsigned char bytes[8];
+  for (int i = 0; i < 8; ++i) bytes[i] = static_cast<unsigned char>(id >> (8 * i));
+  return static_cast<uint32_t>(XXH3_64bits(bytes, sizeof(bytes)) % shards);
+}
+
+std::vector<std::vector<size_t>> SplitByShard(absl::Span<const uint64_t> ids, uint32_t shards) {
+  std::vector<std::vector<size_t>> out(shards);
+  for (size_t i = 0; i < ids.size(); ++i) out[ShardOf(ids[i], shards)].push_back(i);
+  return out;
+}
+
+ShardMap AssignShards(const ShardMap& current, const std::vector<std::string>& live_nodes) {
+  ShardMap next = current;
+  if (live_nodes.empty()) return next;
+  std::map<std::string, size_t> owned;  // live node -> shards it keeps
+  for (const std::string& node : live_nodes) owned[node] = 0;
+  for (const ShardOwner& shard : next.shards) {
+    if (auto it = owned.find(shard.node); it != owned.end()) ++it->second;
+  }
+  for (ShardOwner& shard : next.shards) {
+    if (owned.count(shard.node) > 0) continue;
+    // The least loaded live node; ties to the first by name, so every controller agrees.
+    auto least = std::min_element(owned.begin(), owned.end(),
+                                  [](const auto& a, const auto& b) { return a.second < b.second; });
+    shard.node = least->first;
+    ++shard.epoch;
+    ++least->second;
+  }
+  return next;
+}
+
+absl::Status CheckOwner(const ShardMap& map, uint32_t shard, std::string_view node,
+                        uint64_t epoch) {
+  if (shard >= map.shards.size()) {
+    return absl::InvalidArgumentError(absl::StrCat("collection '", map.collection, "' has ",
+                                                   map.shards.size(), " shards, not ", shard + 1));
+  }
+  const ShardOwner& owner = map.shards[shard];
+  if (owner.node != node || owner.epoch != epoch) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("shard ", shard, " of collection '", map.collection, "' is owned by '",
+                     owner.node, "' at epoch ", owner.epoch, ", not by '", std::string(node),
+                     "' at epoch ", epoch, ": read the shard map again"));
+  }
+  return absl::OkStatus();
+}
+
+std::string EncodeShardMap(const ShardMap& map) {
+  nlohmann::json shards = nlohmann::json::array();
+  for (const ShardOwner& owner : map.shards) {
+    shards.push_back({{"node", owner.node}, {"epoch", owner.epoch}});
+  }
+  return nlohmann::json{{"collection", map.collection}, {"shards", shards}}.dump();
+}
+
+absl::StatusOr<ShardMap> DecodeShardMap(std::string_view value) {
+  const nlohmann::json json = nlohmann::json::parse(value, nullptr, /*allow_exceptions=*/false);
+  auto damaged = [&](const char* why) {
+    return absl::DataLossError(
+        absl::StrCat("shard map: ", why, " in '", std::string(value.substr(0, 200)), "'"));
+  };
+  if (!json.is_object() || !json.contains("collection") || !json["collection"].is_string() ||
+      !json.contains("shards") || !json["shards"].is_array() || json["shards"].empty()) {
+    return damaged("not an object with a collection and its shards");
+  }
+  ShardMap map;
+  map.collection = json["collection"].get<std::string>();
+  for (const nlohmann::json& shard : json["shards"]) {
+    if (!shard.is_object() || !shard.contains("node") || !shard["node"].is_string() ||
+        !shard.contains("epoch") || !shard["epoch"].is_number_unsigned()) {
+      return damaged("a shard without its node and epoch");
+    }
+    map.shards.push_back({shard["node"].get<std::string>(), shard["epoch"].get<uint64_t>()});
+  }
+  return map;
+}
+
+}  // namespace tqdb::cluster

@@ -1,0 +1,124 @@
+// The routing pieces of a sharded collection, in process: an id's shard is a fixed function
+// (the same numbers on every machine and build) that spreads ids evenly; assignment moves only
+// what it must and raises those shards' epochs; a stale owner or router is refused; the map's
+// stored form round-trips and damage is reported; and the merge of per-shard top-k lists is the
+// global top-k (against a brute-force sort of everything).
+#include <algorithm>
+#include <map>
+#include <random>
+
+#include "cluster/search_merge.h"
+#include "cluster/shard_map.h"
+#include "gtest/gtest.h"
+
+namespace tqdb::cluster {
+namespace {
+
+TEST(ClusterRoutingTest, AnIdsShardIsFixedAndIdsSpreadEvenly) {
+  // Pinned values: a change of hash would move every stored id to another shard.
+  EXPECT_EQ(ShardOf(0, 16), ShardOf(0, 16));
+  const std::vector<uint32_t> pinned = {ShardOf(0, 1024), ShardOf(1, 1024), ShardOf(12345, 1024),
+                                        ShardOf(~uint64_t{0}, 1024)};
+  EXPECT_EQ(pinned, (std::vector<uint32_t>{217, 302, 449, 19}));
+  // Sequential ids (what a load assigns) over 12 shards: each within 5% of the mean.
+  constexpr uint32_t kShards = 12;
+  std::vector<size_t> counts(kShards);
+  for (uint64_t id = 0; id < 120000; ++id) ++counts[ShardOf(id, kShards)];
+  for (size_t count : counts) EXPECT_NEAR(count, 10000.0, 500.0);
+  // SplitByShard keeps each shard's positions in order.
+  const std::vector<uint64_t> ids = {5, 9, 5000, 17, 3};
+  const auto split = SplitByShard(ids, 3);
+  size_t total = 0;
+  for (uint32_t shard = 0; shard < 3; ++shard) {
+    EXPECT_TRUE(std::is_sorted(split[shard].begin(), split[shard].end()));
+    for (size_t position : split[shard]) EXPECT_EQ(ShardOf(ids[position], 3), shard);
+    total += split[shard].size();
+  }
+  EXPECT_EQ(total, ids.size());
+}
+
+TEST(ClusterRoutingTest, AssignmentMovesOnlyTheShardsOfNodesThatLeft) {
+  ShardMap map{"c", std::vector<ShardOwner>(12)};
+  map = AssignShards(map, {"a", "b", "c"});
+  std::map<std::string, int> owned;
+  for (const ShardOwner& shard : map.shards) {
+    ++owned[shard.node];
+    EXPECT_EQ(shard.epoch, 1u);
+  }
+  EXPECT_EQ(owned, (std::map<std::string, int>{{"a", 4}, {"b", 4}, {"c", 4}}));
+  // b leaves: its 4 shards go to a and c (2 each), epochs 2; the others keep owner and epoch.
+  const ShardMap after = AssignShards(map, {"a", "c"});
+  owned.clear();
+  for (size_t s = 0; s < map.shards.size(); ++s) {
+    ++owned[after.shards[s].node];
+    if (map.shards[s].node == "b") {
+      EXPECT_EQ(after.shards[s].epoch, 2u);
+    } else {
+      EXPECT_EQ(after.shards[s].node, map.shards[s].node);
+      EXPECT_EQ(after.shards[s].epoch, 1u);
+    }
+  }
+  EXPECT_EQ(owned, (std::map<std::string, int>{{"a", 6}, {"c", 6}}));
+  // Nobody live: nothing changes.
+  const ShardMap none = AssignShards(after, {});
+  EXPECT_EQ(EncodeShardMap(none), EncodeShardMap(after));
+}
+
+TEST(ClusterRoutingTest, OnlyTheOwnerAtItsEpochPasses) {
+  const ShardMap map{"c", {{"a", 3}, {"b", 1}}};
+  EXPECT_TRUE(CheckOwner(map, 0, "a", 3).ok());
+  EXPECT_TRUE(absl::IsFailedPrecondition(CheckOwner(map, 0, "a", 2)));  // a stale epoch
+  EXPECT_TRUE(absl::IsFailedPrecondition(CheckOwner(map, 0, "b", 3)));  // not the owner
+  EXPECT_TRUE(absl::IsInvalidArgument(CheckOwner(map, 2, "a", 3)));
+}
+
+TEST(ClusterRoutingTest, TheStoredMapRoundTripsAndDamageIsReported) {
+  const ShardMap map{"docs", {{"a", 1}, {"", 0}, {"node-7", 12}}};
+  auto back = DecodeShardMap(EncodeShardMap(map));
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(back->collection, "docs");
+  ASSERT_EQ(back->shards.size(), 3u);
+  EXPECT_EQ(back->shards[2].node, "node-7");
+  EXPECT_EQ(back->shards[2].epoch, 12u);
+  for (const char* bad :
+       {"", "{", "[]", R"({"collection":"x"})", R"({"collection":"x","shards":[]})",
+        R"({"collection":"x","shards":[{"node":"a","epoch":-1}]})",
+        R"({"collection":"x","shards":[{"node":1,"epoch":1}]})"}) {
+    EXPECT_TRUE(absl::IsDataLoss(DecodeShardMap(bad).status())) << bad;
+  }
+}
+
+TEST(ClusterRoutingTest, MergedShardListsAreTheGlobalTopK) {
+  std::mt19937 gen(7);
+  std::uniform_real_distribution<float> score(-1, 1);
+  for (int trial = 0; trial < 50; ++trial) {
+    const size_t k = 1 + gen() % 20;
+    std::vector<ShardHit> all;
+    std::vector<std::vector<ShardHit>> per_shard(1 + gen() % 6);
+    for (uint64_t id = 0; id < 300; ++id) {
+      // Few distinct scores, so ties are common.
+      const ShardHit hit{id, std::round(score(gen) * 20) / 20};
+      all.push_back(hit);
+      per_shard[ShardOf(id, per_shard.size())].push_back(hit);
+    }
+    const auto better = [](const ShardHit& a, const ShardHit& b) {
+      return a.score > b.score || (a.score == b.score && a.id < b.id);
+    };
+    // Each shard answers with its own k best, in any order.
+    for (auto& hits : per_shard) {
+      std::sort(hits.begin(), hits.end(), better);
+      hits.resize(std::min(hits.size(), k));
+      std::shuffle(hits.begin(), hits.end(), gen);
+    }
+    std::sort(all.begin(), all.end(), better);
+    all.resize(k);
+    const std::vector<ShardHit> merged = MergeTopK(per_shard, k);
+    ASSERT_EQ(merged.size(), k);
+    for (size_t i = 0; i < k; ++i) {
+      EXPECT_EQ(merged[i].id, all[i].id) << "trial " << trial << ", rank " << i;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace tqdb::cluster

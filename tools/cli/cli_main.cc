@@ -170,12 +170,12 @@ int FailStatus(const std::string& what, const absl::Status& status) {
   return 1;
 }
 
-// Rows per upsert message: --batch, but at most 16 MiB of floats whatever it says: the server
-// refuses a request over its --max_request_bytes (64 MiB by default) whole.
-// Rows per upsert message. By default about 8 MiB of floats: past the server's threshold for
-// ingesting them as a table file (DatabaseOptions::ingest_min_bytes) and large enough that a
-// message's codes form a segment that is seldom merged again; 1,000 rows a message at d = 100
-// loaded GloVe at 111K vectors/s where 20,000 did at 185K/s.
+// Rows per upsert message: --batch, but at most 16 MiB of floats whatever it says (the server
+// refuses a request over its --max_request_bytes, 64 MiB by default, whole). By default about
+// 8 MiB of floats: past the server's threshold for ingesting them as a table file
+// (DatabaseOptions::ingest_min_bytes), and large enough that a message's codes form a segment
+// that is seldom merged again (1,000 rows a message loaded GloVe at 111K vectors/s, 20,000 at
+// 185K/s).
 size_t BatchRows(size_t dim) {
   constexpr size_t kMaxMessageBytes = size_t{16} << 20, kDefaultMessageBytes = size_t{8} << 20;
   const size_t row_bytes = dim * sizeof(float);

@@ -76,21 +76,27 @@ uint64_t FillUntilRefused(ServerProcess& server, uint64_t next, int limit, grpc:
   return next;
 }
 
-// Retries one upsert every half second for up to 60 s; true once one is acknowledged.
-bool WritesResume(ServerProcess& server, uint64_t* acknowledged) {
+// Retries one upsert every half second for up to 60 s; true once one is acknowledged. Otherwise
+// the last refusal and the server's log say why.
+::testing::AssertionResult WritesResume(ServerProcess& server, uint64_t* acknowledged) {
   const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(60);
   const auto start = std::chrono::steady_clock::now();
+  grpc::Status last;
   while (std::chrono::steady_clock::now() < give_up) {
     v1::UpsertResponse response;
-    if (Call(&S::Upsert, server, Batch(*acknowledged), &response).ok()) {
+    last = Call(&S::Upsert, server, Batch(*acknowledged), &response);
+    if (last.ok()) {
       *acknowledged += kBatch;
       std::printf("writes resumed %.1f s after space was freed\n",
                   std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-      return true;
+      return ::testing::AssertionSuccess();
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
   }
-  return false;
+  const std::string log = server.Log();
+  return ::testing::AssertionFailure()
+         << "last refusal: " << last.error_message() << "\nserver log (end):\n"
+         << log.substr(log.size() > 4000 ? log.size() - 4000 : 0);
 }
 
 TEST(SmallDiskTest, FreeingOneMemtableBringsWritesBackAndARestartLosesNothing) {

@@ -9,28 +9,15 @@
 #include "cluster/controller_election.h"
 #include "cluster/node_registration.h"
 #include "cluster/shard_map_store.h"
-#include "etcd_process.h"
+#include "etcd_fixture.h"
 #include "gtest/gtest.h"
 #include "test_util.h"
 
 namespace tqdb::cluster {
 namespace {
 
-using ::tqdb::testing::EtcdProcess;
-using ::tqdb::testing::ScopedTempDir;
-
-class ClusterMembershipTest : public ::testing::Test {
+class ClusterMembershipTest : public ::tqdb::testing::EtcdTest {
  protected:
-  void SetUp() override {
-    etcd_ = std::make_unique<EtcdProcess>(dir_.path() + "/etcd");
-    auto client = EtcdClient::Connect(etcd_->endpoint());
-    ASSERT_TRUE(client.ok()) << client.status();
-    client_ = *std::move(client);
-    for (int i = 0; i < 100 && !client_->Get("warm-up").ok(); ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-  }
-
   std::unique_ptr<NodeRegistration> Register(const std::string& id) {
     NodeRegistration::Options options;
     options.node_id = id;
@@ -62,10 +49,6 @@ class ClusterMembershipTest : public ::testing::Test {
     }
     return true;
   }
-
-  ScopedTempDir dir_;
-  std::unique_ptr<EtcdProcess> etcd_;
-  std::unique_ptr<EtcdClient> client_;
 };
 
 TEST_F(ClusterMembershipTest, NodesRegisterStayWhileRenewedAndLeaveAtOnceWhenStopped) {

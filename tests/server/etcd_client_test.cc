@@ -7,34 +7,14 @@
 #include <chrono>
 #include <thread>
 
-#include "etcd_process.h"
+#include "etcd_fixture.h"
 #include "gtest/gtest.h"
 #include "test_util.h"
 
 namespace tqdb::cluster {
 namespace {
 
-using ::tqdb::testing::EtcdProcess;
-using ::tqdb::testing::ScopedTempDir;
-
-class EtcdClientTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    etcd_ = std::make_unique<EtcdProcess>(dir_.path() + "/etcd");
-    auto client = EtcdClient::Connect(etcd_->endpoint());
-    ASSERT_TRUE(client.ok()) << client.status();
-    client_ = *std::move(client);
-    // The first requests can race the member's self-election: wait until one is answered.
-    for (int i = 0; i < 100 && !client_->Get("warm-up").ok(); ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    ASSERT_TRUE(client_->Get("warm-up").ok()) << etcd_->Log();
-  }
-
-  ScopedTempDir dir_;
-  std::unique_ptr<EtcdProcess> etcd_;
-  std::unique_ptr<EtcdClient> client_;
-};
+using EtcdClientTest = ::tqdb::testing::EtcdTest;
 
 TEST_F(EtcdClientTest, ReadsSeeTheLastWriteAndPrefixesListInKeyOrder) {
   auto first = client_->Put("/tqdb/nodes/b", "node b");

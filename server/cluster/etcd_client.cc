@@ -84,6 +84,17 @@ void SetDeadline(grpc::ClientContext* context, std::chrono::milliseconds timeout
   context->set_wait_for_ready(true);
 }
 
+// One unary request of `stub`'s `method`, bounded by `timeout`; the status says `what` failed.
+template <typename Stub, typename Request, typename Response>
+absl::Status Unary(Stub& stub,
+                   grpc::Status (Stub::*method)(grpc::ClientContext*, const Request&, Response*),
+                   const Request& request, Response* response, std::chrono::milliseconds timeout,
+                   const char* what) {
+  grpc::ClientContext context;
+  SetDeadline(&context, timeout);
+  return FromGrpc((stub.*method)(&context, request, response), what);
+}
+
 }  // namespace
 
 absl::StatusOr<int64_t> EtcdClient::Put(std::string_view key, std::string_view value,
@@ -93,9 +104,9 @@ absl::StatusOr<int64_t> EtcdClient::Put(std::string_view key, std::string_view v
   request.set_value(std::string(value));
   request.set_lease(lease);
   etcdserverpb::PutResponse response;
-  grpc::ClientContext context;
-  SetDeadline(&context, timeout_);
-  if (absl::Status s = FromGrpc(stubs_->kv->Put(&context, request, &response), "put"); !s.ok()) {
+  if (absl::Status s =
+          Unary(*stubs_->kv, &etcdserverpb::KV::Stub::Put, request, &response, timeout_, "put");
+      !s.ok()) {
     return s;
   }
   return response.header().revision();
@@ -105,9 +116,9 @@ absl::StatusOr<std::optional<EtcdKeyValue>> EtcdClient::Get(std::string_view key
   etcdserverpb::RangeRequest request;
   request.set_key(std::string(key));
   etcdserverpb::RangeResponse response;
-  grpc::ClientContext context;
-  SetDeadline(&context, timeout_);
-  if (absl::Status s = FromGrpc(stubs_->kv->Range(&context, request, &response), "get"); !s.ok()) {
+  if (absl::Status s =
+          Unary(*stubs_->kv, &etcdserverpb::KV::Stub::Range, request, &response, timeout_, "get");
+      !s.ok()) {
     return s;
   }
   if (response.kvs_size() == 0) return std::nullopt;
@@ -121,9 +132,8 @@ absl::StatusOr<std::vector<EtcdKeyValue>> EtcdClient::GetPrefix(std::string_view
   request.set_sort_order(etcdserverpb::RangeRequest::ASCEND);
   request.set_sort_target(etcdserverpb::RangeRequest::KEY);
   etcdserverpb::RangeResponse response;
-  grpc::ClientContext context;
-  SetDeadline(&context, timeout_);
-  if (absl::Status s = FromGrpc(stubs_->kv->Range(&context, request, &response), "get prefix");
+  if (absl::Status s = Unary(*stubs_->kv, &etcdserverpb::KV::Stub::Range, request, &response,
+                             timeout_, "get prefix");
       !s.ok()) {
     return s;
   }
@@ -136,9 +146,8 @@ absl::StatusOr<bool> EtcdClient::Delete(std::string_view key) {
   etcdserverpb::DeleteRangeRequest request;
   request.set_key(std::string(key));
   etcdserverpb::DeleteRangeResponse response;
-  grpc::ClientContext context;
-  SetDeadline(&context, timeout_);
-  if (absl::Status s = FromGrpc(stubs_->kv->DeleteRange(&context, request, &response), "delete");
+  if (absl::Status s = Unary(*stubs_->kv, &etcdserverpb::KV::Stub::DeleteRange, request, &response,
+                             timeout_, "delete");
       !s.ok()) {
     return s;
   }
@@ -172,9 +181,8 @@ absl::StatusOr<bool> EtcdClient::FencedPut(std::string_view key, std::string_vie
 
 absl::StatusOr<bool> EtcdClient::Transaction(etcdserverpb::TxnRequest* request) {
   etcdserverpb::TxnResponse response;
-  grpc::ClientContext context;
-  SetDeadline(&context, timeout_);
-  if (absl::Status s = FromGrpc(stubs_->kv->Txn(&context, *request, &response), "transaction");
+  if (absl::Status s = Unary(*stubs_->kv, &etcdserverpb::KV::Stub::Txn, *request, &response,
+                             timeout_, "transaction");
       !s.ok()) {
     return s;
   }
@@ -196,10 +204,8 @@ absl::StatusOr<int64_t> EtcdClient::GrantLease(std::chrono::seconds ttl) {
   etcdserverpb::LeaseGrantRequest request;
   request.set_ttl(ttl.count());
   etcdserverpb::LeaseGrantResponse response;
-  grpc::ClientContext context;
-  SetDeadline(&context, timeout_);
-  if (absl::Status s =
-          FromGrpc(stubs_->lease->LeaseGrant(&context, request, &response), "lease grant");
+  if (absl::Status s = Unary(*stubs_->lease, &etcdserverpb::Lease::Stub::LeaseGrant, request,
+                             &response, timeout_, "lease grant");
       !s.ok()) {
     return s;
   }
@@ -232,9 +238,8 @@ absl::Status EtcdClient::RevokeLease(int64_t lease) {
   etcdserverpb::LeaseRevokeRequest request;
   request.set_id(lease);
   etcdserverpb::LeaseRevokeResponse response;
-  grpc::ClientContext context;
-  SetDeadline(&context, timeout_);
-  return FromGrpc(stubs_->lease->LeaseRevoke(&context, request, &response), "lease revoke");
+  return Unary(*stubs_->lease, &etcdserverpb::Lease::Stub::LeaseRevoke, request, &response,
+               timeout_, "lease revoke");
 }
 
 }  // namespace tqdb::cluster

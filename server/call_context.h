@@ -13,6 +13,9 @@ struct CallContext {
   std::string authorization;
   std::chrono::system_clock::time_point deadline = std::chrono::system_clock::time_point::max();
   std::function<bool()> cancelled;  // true once the caller has gone; null: it cannot tell
+  // Set only on a call from one node of a cluster to another for one shard of a collection
+  // (cluster/shard_header.h): "<shard>/<epoch>" as the sender's shard map has it.
+  std::string shard_header;
 };
 
 }  // namespace tqdb::server

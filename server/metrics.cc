@@ -154,6 +154,7 @@ void ServerMetrics::ObserveHttp(const std::string& route, int status, double sec
 }
 
 void ServerMetrics::Refresh() {
+  if (database_ == nullptr) return;  // a cluster's node: RPC figures only, so far
   absl::flat_hash_map<std::string, CollectionGauges> live;
   for (const std::string& name : database_->ListCollections()) {
     absl::StatusOr<std::shared_ptr<Collection>> collection = database_->GetCollection(name);

@@ -26,6 +26,7 @@ namespace tqdb::server {
 
 class ServerMetrics {
  public:
+  // `database`: whose collections and RocksDB figures are served; null: RPC figures only.
   explicit ServerMetrics(Database* database);
   ~ServerMetrics();
 

@@ -1,5 +1,6 @@
 // tqdb-server: serves one data directory (an embedded RocksDB database) over gRPC, and with
-// --http_listen over HTTP/JSON with a web console (docs/http.md).
+// --http_listen over HTTP/JSON with a web console (docs/http.md). With --etcd it is a node of a
+// cluster instead: its data directory holds its shards, one database each.
 //
 // Health (grpc.health.v1) and server reflection are on, so grpcurl and any gRPC client can
 // discover the service. SIGINT/SIGTERM shut down gracefully: in-flight requests finish, then
@@ -22,6 +23,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "api_routes.h"
+#include "cluster/cluster_node.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
@@ -83,13 +85,25 @@ ABSL_FLAG(int64_t, write_buffer_mb, 64,
           "RocksDB memtables, MiB, all collections together (flushed once they pass it)");
 ABSL_FLAG(int, group_commit_interval_ms, 10, "fsync interval of the log for group-commit writes");
 ABSL_FLAG(int, shutdown_grace_seconds, 30, "how long in-flight requests may run at shutdown");
+ABSL_FLAG(std::string, etcd, "",
+          "run as a node of a cluster coordinated through these etcd members (host:port,...): "
+          "collections are sharded over the nodes and any node answers the whole API "
+          "(docs/DESIGN.md, \"Clusters\"); empty: a server alone");
+ABSL_FLAG(std::string, node_id, "",
+          "this node's id in the cluster (unique, stable across restarts); empty: the address "
+          "it listens on");
+ABSL_FLAG(int, shards_per_node, 3,
+          "a new collection's shards, per live node, when its creation names no count");
+ABSL_FLAG(int, lease_ttl_seconds, 5,
+          "a node's lease in etcd: it stops acting as an owner when it has not renewed it for "
+          "this long");
 
 namespace {
 
 constexpr const char* kVersion = "0.1.0";
 
 // Every route of the HTTP port, the OpenAPI description's last.
-std::vector<tqdb::server::Route> HttpRoutes(tqdb::server::TqdbApi* api,
+std::vector<tqdb::server::Route> HttpRoutes(tqdb::server::Api* api,
                                             const tqdb::server::ServiceRouteOptions& options) {
   std::vector<tqdb::server::Route> routes = tqdb::server::ApiRoutes(api);
   tqdb::server::AddServiceRoutes(options, &routes);
@@ -99,8 +113,7 @@ std::vector<tqdb::server::Route> HttpRoutes(tqdb::server::TqdbApi* api,
 
 // Serves the HTTP port when --http_listen is set; its address for the start-up line, or an
 // error.
-absl::StatusOr<std::string> ServeHttp(tqdb::server::TqdbApi* api,
-                                      tqdb::server::ServerMetrics* metrics,
+absl::StatusOr<std::string> ServeHttp(tqdb::server::Api* api, tqdb::server::ServerMetrics* metrics,
                                       const std::atomic<bool>* serving,
                                       tqdb::server::TransportOptions transport,
                                       std::unique_ptr<tqdb::server::HttpServer>* http) {
@@ -189,21 +202,28 @@ int Run() {
       static_cast<size_t>(std::max<int64_t>(0, absl::GetFlag(FLAGS_cache_mb))) << 20;
   db_options.write_buffer_bytes =
       static_cast<size_t>(std::max<int64_t>(0, absl::GetFlag(FLAGS_write_buffer_mb))) << 20;
-  absl::StatusOr<std::unique_ptr<tqdb::Database>> database =
-      tqdb::Database::Open(data_dir, db_options);
-  if (!database.ok()) {
-    std::fprintf(stderr, "tqdb-server: cannot open %s: %s\n", data_dir.c_str(),
-                 database.status().ToString().c_str());
-    return 1;
-  }
+  const std::string etcd = absl::GetFlag(FLAGS_etcd);
+  std::unique_ptr<tqdb::Database> database;          // a server alone
+  std::unique_ptr<tqdb::cluster::ClusterNode> node;  // a node of a cluster
   size_t vectors = 0;
-  const std::vector<std::string> names = (*database)->ListCollections();
-  for (const std::string& name : names) {
-    if (auto collection = (*database)->GetCollection(name); collection.ok()) {
-      vectors += (*collection)->Describe().count;
+  size_t collections = 0;
+  if (etcd.empty()) {
+    absl::StatusOr<std::unique_ptr<tqdb::Database>> opened =
+        tqdb::Database::Open(data_dir, db_options);
+    if (!opened.ok()) {
+      std::fprintf(stderr, "tqdb-server: cannot open %s: %s\n", data_dir.c_str(),
+                   opened.status().ToString().c_str());
+      return 1;
+    }
+    database = std::move(*opened);
+    const std::vector<std::string> names = database->ListCollections();
+    collections = names.size();
+    for (const std::string& name : names) {
+      if (auto collection = database->GetCollection(name); collection.ok()) {
+        vectors += (*collection)->Describe().count;
+      }
     }
   }
-
   // A snapshot killed midway leaves its private staging directory behind.
   if (absl::StatusOr<int> removed =
           tqdb::Database::RemoveAbandonedSnapshots(absl::GetFlag(FLAGS_snapshot_dir));
@@ -220,15 +240,48 @@ int Run() {
       static_cast<size_t>(std::max<int64_t>(absl::GetFlag(FLAGS_max_collections), 0));
   service_options.limits.max_dimension = absl::GetFlag(FLAGS_max_dimension);
   if (!keys_file.empty()) service_options.api_keys = &api_keys;
-  tqdb::server::TqdbApi api(database->get(), service_options);
-  tqdb::server::TqdbService service(&api);
+  std::unique_ptr<tqdb::server::TqdbApi> local_api;
+  tqdb::server::Api* api = nullptr;
+  if (database != nullptr) {
+    local_api = std::make_unique<tqdb::server::TqdbApi>(database.get(), service_options);
+    api = local_api.get();
+  } else {
+    // The id must be stable across restarts: a port picked at start is not.
+    const std::string listen = absl::GetFlag(FLAGS_listen);
+    const std::string node_id =
+        absl::GetFlag(FLAGS_node_id).empty() ? listen : absl::GetFlag(FLAGS_node_id);
+    if (absl::EndsWith(node_id, ":0")) {
+      std::fprintf(stderr, "tqdb-server: a node listening on port 0 needs --node_id\n");
+      return 1;
+    }
+    absl::StatusOr<std::unique_ptr<tqdb::cluster::ClusterNode>> opened =
+        tqdb::cluster::ClusterNode::Open(
+            {.etcd_endpoints = etcd,
+             .node_id = node_id,
+             .data_dir = data_dir,
+             .database = db_options,
+             .service = service_options,
+             .shards_per_node =
+                 static_cast<uint32_t>(std::max(1, absl::GetFlag(FLAGS_shards_per_node))),
+             .lease_ttl = std::chrono::seconds(std::max(2, absl::GetFlag(FLAGS_lease_ttl_seconds))),
+             .renew_every = std::chrono::milliseconds(
+                 std::max(2, absl::GetFlag(FLAGS_lease_ttl_seconds)) * 1000 / 3)});
+    if (!opened.ok()) {
+      std::fprintf(stderr, "tqdb-server: cannot join the cluster at %s: %s\n", etcd.c_str(),
+                   opened.status().ToString().c_str());
+      return 1;
+    }
+    node = std::move(*opened);
+    api = node->api();
+  }
+  tqdb::server::TqdbService service(api);
   grpc::EnableDefaultHealthCheckService(true);
   // Reflection describes the whole API; with API keys it is served only where keys are checked
   // on every call's headers (tqdb::server::KeysCheckedInHeaders).
   if (keys_file.empty() || tqdb::server::KeysCheckedInHeaders(transport)) {
     grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   }
-  tqdb::server::ServerMetrics metrics(database->get());
+  tqdb::server::ServerMetrics metrics(database.get());
   std::string metrics_line;
   if (const std::string metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
       !metrics_listen.empty()) {
@@ -273,23 +326,35 @@ int Run() {
   }
   std::atomic<bool> serving{false};
   std::unique_ptr<tqdb::server::HttpServer> http;
-  absl::StatusOr<std::string> http_line = ServeHttp(&api, &metrics, &serving, transport, &http);
+  absl::StatusOr<std::string> http_line = ServeHttp(api, &metrics, &serving, transport, &http);
   if (!http_line.ok()) {
     std::fprintf(stderr, "tqdb-server: %s\n", http_line.status().ToString().c_str());
     server->Shutdown();
     return 1;
   }
-  memory_returner.ReturnNow();
-  api.MarkServing();
-  serving = true;
   const std::string listen = absl::GetFlag(FLAGS_listen);
   const std::string host = listen.substr(0, listen.rfind(':'));
+  std::string cluster_line;
+  if (node != nullptr) {
+    const std::string address = absl::StrCat(host, ":", port);
+    if (absl::Status joined = node->Join(address); !joined.ok()) {
+      std::fprintf(stderr, "tqdb-server: cannot register in etcd: %s\n", joined.ToString().c_str());
+      server->Shutdown();
+      return 1;
+    }
+    collections = node->shard_count();
+    cluster_line = absl::StrCat(" etcd=", etcd, " node=", node->node_id());
+  }
+  memory_returner.ReturnNow();
+  if (local_api != nullptr) local_api->MarkServing();
+  if (node != nullptr) node->MarkServing();
+  serving = true;
   std::fprintf(stderr,
                "tqdb-server %s listening on %s:%d data_dir=%s collections=%zu vectors=%zu "
-               "threads=%d simd=%s allocator=%s%s%s\n",
-               kVersion, host.c_str(), port, data_dir.c_str(), names.size(), vectors, threads,
+               "threads=%d simd=%s allocator=%s%s%s%s\n",
+               kVersion, host.c_str(), port, data_dir.c_str(), collections, vectors, threads,
                tqdb::ActiveSimdLevelName(), tqdb::server::AllocatorName(), metrics_line.c_str(),
-               http_line->c_str());
+               http_line->c_str(), cluster_line.c_str());
   std::fflush(stderr);
 
   int signal_number = 0;
@@ -309,7 +374,8 @@ int Run() {
   if (http != nullptr) http->Stop();  // finishes the HTTP requests in flight
   server->Wait();
   metrics.Stop();
-  database->reset();  // closes RocksDB after the last request
+  node.reset();      // leaves the cluster, then closes the shards
+  database.reset();  // closes RocksDB after the last request
   std::fprintf(stderr, "tqdb-server: stopped cleanly\n");
   return 0;
 }

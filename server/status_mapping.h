@@ -1,4 +1,4 @@
-// absl::Status -> grpc::Status. The canonical codes are the same numbers in both, so the mapping
+// absl::Status <-> grpc::Status. The canonical codes are the same numbers in both, so the mapping
 // is one-to-one and the engine's messages (written for people) pass through unchanged.
 #pragma once
 
@@ -8,5 +8,7 @@
 namespace tqdb::server {
 
 grpc::Status ToGrpcStatus(const absl::Status& status);
+// And back: what a node hears from another (a cluster's shard calls).
+absl::Status FromGrpcStatus(const grpc::Status& status);
 
 }  // namespace tqdb::server

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "api.h"
 #include "api_keys.h"
 #include "call_context.h"
 #include "response_budget.h"
@@ -30,7 +31,7 @@ struct ServiceOptions {
   uint64_t startup_rss_bytes = 0;            // RSS before the database was opened
 };
 
-class TqdbApi {
+class TqdbApi final : public Api {
  public:
   explicit TqdbApi(Database* database, const ServiceOptions& options = {})
       : database_(database),
@@ -40,46 +41,46 @@ class TqdbApi {
         api_keys_(options.api_keys),
         startup_rss_bytes_(options.startup_rss_bytes) {}
 
-  // One per RPC of tqdb.proto, which documents each.
+  // api.h
   absl::Status CreateCollection(const CallContext& call, const v1::CreateCollectionRequest& request,
-                                v1::CreateCollectionResponse* response);
+                                v1::CreateCollectionResponse* response) override;
   absl::Status DropCollection(const CallContext& call, const v1::DropCollectionRequest& request,
-                              v1::DropCollectionResponse* response);
+                              v1::DropCollectionResponse* response) override;
   absl::Status ListCollections(const CallContext& call, const v1::ListCollectionsRequest& request,
-                               v1::ListCollectionsResponse* response);
+                               v1::ListCollectionsResponse* response) override;
   absl::Status DescribeCollection(const CallContext& call,
                                   const v1::DescribeCollectionRequest& request,
-                                  v1::DescribeCollectionResponse* response);
+                                  v1::DescribeCollectionResponse* response) override;
   absl::Status GetServerStats(const CallContext& call, const v1::GetServerStatsRequest& request,
-                              v1::GetServerStatsResponse* response);
+                              v1::GetServerStatsResponse* response) override;
   // Adds to `response`'s counts, so a stream of requests can share one response.
   absl::Status Upsert(const CallContext& call, const v1::UpsertRequest& request,
-                      v1::UpsertResponse* response);
+                      v1::UpsertResponse* response) override;
   absl::Status Delete(const CallContext& call, const v1::DeleteRequest& request,
-                      v1::DeleteResponse* response);
+                      v1::DeleteResponse* response) override;
   absl::Status Get(const CallContext& call, const v1::GetRequest& request,
-                   v1::GetResponse* response);
+                   v1::GetResponse* response) override;
   absl::Status Search(const CallContext& call, const v1::SearchRequest& request,
-                      v1::SearchResponse* response);
+                      v1::SearchResponse* response) override;
   absl::Status SearchBatch(const CallContext& call, const v1::SearchBatchRequest& request,
-                           v1::SearchBatchResponse* response);
+                           v1::SearchBatchResponse* response) override;
   absl::Status Count(const CallContext& call, const v1::CountRequest& request,
-                     v1::CountResponse* response);
+                     v1::CountResponse* response) override;
   absl::Status Scroll(const CallContext& call, const v1::ScrollRequest& request,
-                      v1::ScrollResponse* response);
+                      v1::ScrollResponse* response) override;
   absl::Status UpdatePayload(const CallContext& call, const v1::UpdatePayloadRequest& request,
-                             v1::UpdatePayloadResponse* response);
+                             v1::UpdatePayloadResponse* response) override;
   absl::Status CreatePayloadIndex(const CallContext& call,
                                   const v1::CreatePayloadIndexRequest& request,
-                                  v1::CreatePayloadIndexResponse* response);
+                                  v1::CreatePayloadIndexResponse* response) override;
   absl::Status RecenterCollection(const CallContext& call,
                                   const v1::RecenterCollectionRequest& request,
-                                  v1::RecenterCollectionResponse* response);
+                                  v1::RecenterCollectionResponse* response) override;
   absl::Status RepartitionCollection(const CallContext& call,
                                      const v1::RepartitionCollectionRequest& request,
-                                     v1::RepartitionCollectionResponse* response);
+                                     v1::RepartitionCollectionResponse* response) override;
   absl::Status CreateSnapshot(const CallContext& call, const v1::CreateSnapshotRequest& request,
-                              v1::CreateSnapshotResponse* response);
+                              v1::CreateSnapshotResponse* response) override;
 
   // OK when no API keys are configured, or the call's key holds `role` for `collection`.
   absl::Status Authorize(const CallContext& call, Role role, const std::string& collection) const;

@@ -11,13 +11,16 @@
 namespace tqdb::server {
 namespace {
 
-// The call as TqdbApi sees it: its "authorization" header, its deadline and whether the client
+// The call as Api sees it: its "authorization" header, its deadline and whether the client
 // has gone.
 CallContext CallOf(const grpc::ServerContext& context) {
   CallContext call;
   const auto& metadata = context.client_metadata();
   if (const auto found = metadata.find("authorization"); found != metadata.end()) {
     call.authorization.assign(found->second.data(), found->second.size());
+  }
+  if (const auto found = metadata.find("x-tqdb-shard"); found != metadata.end()) {
+    call.shard_header.assign(found->second.data(), found->second.size());
   }
   call.deadline = context.deadline();
   call.cancelled = [&context] { return context.IsCancelled(); };

@@ -1,15 +1,15 @@
-// The gRPC service: each RPC hands its request to TqdbApi with the call's key and deadline, and
+// The gRPC service: each RPC hands its request to Api with the call's key and deadline, and
 // maps the answer's absl::Status to a gRPC status.
 #pragma once
 
+#include "api.h"
 #include "tqdb/v1/tqdb.grpc.pb.h"
-#include "tqdb_api.h"
 
 namespace tqdb::server {
 
 class TqdbService final : public v1::Tqdb::Service {
  public:
-  explicit TqdbService(TqdbApi* api) : api_(api) {}
+  explicit TqdbService(Api* api) : api_(api) {}
 
   grpc::Status CreateCollection(grpc::ServerContext* context,
                                 const v1::CreateCollectionRequest* request,
@@ -60,7 +60,7 @@ class TqdbService final : public v1::Tqdb::Service {
                             v1::UpsertResponse* response) override;
 
  private:
-  TqdbApi* api_;
+  Api* api_;
 };
 
 }  // namespace tqdb::server

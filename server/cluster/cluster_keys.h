@@ -4,6 +4,8 @@
 //   /tqdb/controller               -> the node id of the controller, under its lease; its
 //                                     mod_revision fences every shard-map write
 //   /tqdb/maps/<collection>        -> the collection's shard map (shard_map.h, JSON)
+//   /tqdb/collections/<collection> -> its CreateCollectionRequest (binary protobuf), with the
+//                                     shard count filled in
 #pragma once
 
 #include <string>
@@ -15,9 +17,13 @@ inline constexpr std::string_view kNodesPrefix = "/tqdb/nodes/";
 inline constexpr std::string_view kControllerKey = "/tqdb/controller";
 
 inline constexpr std::string_view kShardMapsPrefix = "/tqdb/maps/";
+inline constexpr std::string_view kCollectionsPrefix = "/tqdb/collections/";
 
 inline std::string NodeKey(std::string_view node_id) {
   return std::string(kNodesPrefix) + std::string(node_id);
+}
+inline std::string CollectionKey(std::string_view collection) {
+  return std::string(kCollectionsPrefix) + std::string(collection);
 }
 inline std::string ShardMapKey(std::string_view collection) {
   return std::string(kShardMapsPrefix) + std::string(collection);

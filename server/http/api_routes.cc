@@ -34,7 +34,7 @@ absl::Status TakeCollection(const std::string& name, v1::CollectionConfig* confi
 }
 
 // The query of a search by id: the stored vector of that point.
-absl::Status FillQueryById(TqdbApi* api, const HttpCall& call, v1::SearchRequest* request,
+absl::Status FillQueryById(Api* api, const HttpCall& call, v1::SearchRequest* request,
                            uint64_t id) {
   v1::GetRequest get;
   get.set_collection(request->collection());
@@ -50,7 +50,7 @@ absl::Status FillQueryById(TqdbApi* api, const HttpCall& call, v1::SearchRequest
   return absl::OkStatus();
 }
 
-absl::Status SearchOne(TqdbApi* api, const HttpCall& call, const v1::SearchPointsRequest& body,
+absl::Status SearchOne(Api* api, const HttpCall& call, const v1::SearchPointsRequest& body,
                        v1::SearchPointsResponse* out) {
   v1::SearchRequest request = ToSearchRequest(call.params[0], body);
   if (body.has_id()) {
@@ -68,8 +68,7 @@ absl::Status SearchOne(TqdbApi* api, const HttpCall& call, const v1::SearchPoint
 
 // A batch whose searches differ only in their vectors runs as one SearchBatch (one scan of the
 // lists for all); otherwise each search runs alone.
-absl::Status SearchMany(TqdbApi* api, const HttpCall& call,
-                        const v1::SearchPointsBatchRequest& body,
+absl::Status SearchMany(Api* api, const HttpCall& call, const v1::SearchPointsBatchRequest& body,
                         v1::SearchPointsBatchResponse* out) {
   bool shared = body.searches_size() > 0;
   google::protobuf::util::MessageDifferencer same_but_vector;
@@ -105,8 +104,8 @@ absl::Status SearchMany(TqdbApi* api, const HttpCall& call,
 
 // A POST whose body is the tqdb.proto request as it is, its collection taken from the path.
 template <typename Request, typename Response>
-Route NamedRoute(TqdbApi* api, const char* path, const char* summary,
-                 absl::Status (TqdbApi::*method)(const CallContext&, const Request&, Response*)) {
+Route NamedRoute(Api* api, const char* path, const char* summary,
+                 absl::Status (Api::*method)(const CallContext&, const Request&, Response*)) {
   return JsonRoute<Request, Response>(
       "POST", path, summary,
       [api, method](const HttpCall& call, Request request, Response* response) -> absl::Status {
@@ -116,7 +115,7 @@ Route NamedRoute(TqdbApi* api, const char* path, const char* summary,
 }
 
 // The four payload routes differ only in the kind of update.
-Route PayloadRoute(TqdbApi* api, const char* method, const char* path, const char* summary,
+Route PayloadRoute(Api* api, const char* method, const char* path, const char* summary,
                    v1::UpdatePayloadRequest::Kind kind) {
   return JsonRoute<v1::PayloadRequest, v1::UpdatePayloadResponse>(
       method, path, summary,
@@ -136,7 +135,7 @@ Route PayloadRoute(TqdbApi* api, const char* method, const char* path, const cha
 
 }  // namespace
 
-std::vector<Route> ApiRoutes(TqdbApi* api) {
+std::vector<Route> ApiRoutes(Api* api) {
   std::vector<Route> routes;
   routes.push_back(JsonRoute<v1::ListCollectionsRequest, v1::ListCollectionsResponse>(
       "GET", "/collections", "List the collections.",
@@ -266,13 +265,12 @@ std::vector<Route> ApiRoutes(TqdbApi* api) {
   routes.push_back(NamedRoute(
       api, "/collections/{name}/recenter",
       "Measure the center's drift ({\"dry_run\": true}) or move the center and re-encode.",
-      &TqdbApi::RecenterCollection));
+      &Api::RecenterCollection));
   routes.push_back(NamedRoute(api, "/collections/{name}/repartition",
-                              "Re-split the collection into lists.",
-                              &TqdbApi::RepartitionCollection));
+                              "Re-split the collection into lists.", &Api::RepartitionCollection));
   routes.push_back(NamedRoute(api, "/collections/{name}/snapshots",
                               "Snapshot one collection under --snapshot_dir.",
-                              &TqdbApi::CreateSnapshot));
+                              &Api::CreateSnapshot));
   routes.push_back(JsonRoute<v1::CreateSnapshotRequest, v1::CreateSnapshotResponse>(
       "POST", "/snapshots", "Snapshot every collection under --snapshot_dir.",
       [api](const HttpCall& call, v1::CreateSnapshotRequest request, auto* response) {

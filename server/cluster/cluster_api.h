@@ -1,0 +1,157 @@
+// The API of a node of a cluster (docs/DESIGN.md, "Clusters"). Every node accepts the whole
+// gRPC and HTTP API unchanged, so clients need no router process and can use any node: a
+// client's call is routed (writes split by shard to each shard's owner, searches sent to every
+// shard and merged), and a call from another node for one shard (cluster/shard_header.h) is
+// answered from that shard's own database once its epoch checks out. A node answers its own
+// shards in process, the others' over gRPC, all at once.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "api.h"
+#include "api_keys.h"
+#include "cluster_view.h"
+#include "etcd_client.h"
+#include "local_shards.h"
+#include "node_registration.h"
+#include "shard_header.h"
+#include "tqdb_api.h"
+
+namespace tqdb::cluster {
+
+// One shard's part of a routed call.
+template <typename Request, typename Response>
+struct ShardRequest {
+  uint32_t shard = 0;
+  Request request;
+  Response response;
+  absl::Status status;
+};
+
+class ClusterApi final : public server::Api {
+ public:
+  struct Options {
+    std::string node_id;
+    server::ServiceLimits limits;
+    const server::ApiKeys* api_keys = nullptr;  // null: no keys needed
+    uint32_t shards_per_node = 3;  // a new collection's shards when it names none, per live node
+  };
+  ClusterApi(EtcdClient* etcd, ClusterView* view, LocalShards* shards, Options options)
+      : etcd_(etcd), view_(view), shards_(shards), options_(std::move(options)) {}
+
+  // Once the node is registered: until then, and while it is not live, it owns nothing.
+  void SetRegistration(NodeRegistration* registration) { registration_ = registration; }
+
+  // api.h
+  absl::Status CreateCollection(const server::CallContext& call,
+                                const v1::CreateCollectionRequest& request,
+                                v1::CreateCollectionResponse* response) override;
+  absl::Status DropCollection(const server::CallContext& call,
+                              const v1::DropCollectionRequest& request,
+                              v1::DropCollectionResponse* response) override;
+  absl::Status ListCollections(const server::CallContext& call,
+                               const v1::ListCollectionsRequest& request,
+                               v1::ListCollectionsResponse* response) override;
+  absl::Status DescribeCollection(const server::CallContext& call,
+                                  const v1::DescribeCollectionRequest& request,
+                                  v1::DescribeCollectionResponse* response) override;
+  absl::Status GetServerStats(const server::CallContext& call,
+                              const v1::GetServerStatsRequest& request,
+                              v1::GetServerStatsResponse* response) override;
+  absl::Status Upsert(const server::CallContext& call, const v1::UpsertRequest& request,
+                      v1::UpsertResponse* response) override;
+  absl::Status Delete(const server::CallContext& call, const v1::DeleteRequest& request,
+                      v1::DeleteResponse* response) override;
+  absl::Status Get(const server::CallContext& call, const v1::GetRequest& request,
+                   v1::GetResponse* response) override;
+  absl::Status Search(const server::CallContext& call, const v1::SearchRequest& request,
+                      v1::SearchResponse* response) override;
+  absl::Status SearchBatch(const server::CallContext& call, const v1::SearchBatchRequest& request,
+                           v1::SearchBatchResponse* response) override;
+  absl::Status Count(const server::CallContext& call, const v1::CountRequest& request,
+                     v1::CountResponse* response) override;
+  absl::Status Scroll(const server::CallContext& call, const v1::ScrollRequest& request,
+                      v1::ScrollResponse* response) override;
+  absl::Status UpdatePayload(const server::CallContext& call,
+                             const v1::UpdatePayloadRequest& request,
+                             v1::UpdatePayloadResponse* response) override;
+  absl::Status CreatePayloadIndex(const server::CallContext& call,
+                                  const v1::CreatePayloadIndexRequest& request,
+                                  v1::CreatePayloadIndexResponse* response) override;
+  absl::Status RecenterCollection(const server::CallContext& call,
+                                  const v1::RecenterCollectionRequest& request,
+                                  v1::RecenterCollectionResponse* response) override;
+  absl::Status RepartitionCollection(const server::CallContext& call,
+                                     const v1::RepartitionCollectionRequest& request,
+                                     v1::RepartitionCollectionResponse* response) override;
+  absl::Status CreateSnapshot(const server::CallContext& call,
+                              const v1::CreateSnapshotRequest& request,
+                              v1::CreateSnapshotResponse* response) override;
+
+ private:
+  template <typename Request, typename Response>
+  using LocalMethod = absl::Status (server::Api::*)(const server::CallContext&, const Request&,
+                                                    Response*);
+  template <typename Request, typename Response>
+  using RemoteMethod = void (v1::Tqdb::Stub::async::*)(grpc::ClientContext*, const Request*,
+                                                       Response*,
+                                                       std::function<void(grpc::Status)>);
+
+  absl::Status Authorize(const server::CallContext& call, server::Role role,
+                         const std::string& collection) const;
+  // The local shard a call from another node is for, after checking that this node holds its
+  // lease and owns the shard at the call's epoch. The first owner (epoch 1) makes the shard
+  // when it does not have it yet.
+  absl::StatusOr<std::shared_ptr<LocalShards::Shard>> OwnedShard(const server::CallContext& call,
+                                                                 const std::string& collection);
+  template <typename Request, typename Response>
+  absl::Status ServeShard(const server::CallContext& call, const std::string& collection,
+                          const Request& request, Response* response,
+                          LocalMethod<Request, Response> method);
+  // Sends each request to its shard's owner in `placement` at its epoch and waits for every
+  // answer (each request's status). Shards whose owner refused the epoch are sent once more
+  // after the map is read again.
+  template <typename Request, typename Response>
+  void SendToOwners(const server::CallContext& call, const std::string& collection,
+                    std::shared_ptr<const Placement> placement,
+                    std::vector<ShardRequest<Request, Response>>* requests,
+                    LocalMethod<Request, Response> local, RemoteMethod<Request, Response> remote);
+  // The same request to every shard of the collection.
+  template <typename Request, typename Response>
+  absl::StatusOr<std::vector<ShardRequest<Request, Response>>> SendToEveryShard(
+      const server::CallContext& call, const std::string& collection, const Request& request,
+      LocalMethod<Request, Response> local, RemoteMethod<Request, Response> remote);
+
+  absl::Status RouteCreate(const server::CallContext& call,
+                           const v1::CreateCollectionRequest& request,
+                           v1::CreateCollectionResponse* response);
+  absl::Status RouteDrop(const server::CallContext& call, const v1::DropCollectionRequest& request);
+  absl::Status DropShard(const server::CallContext& call, const std::string& collection);
+  absl::Status RouteUpsert(const server::CallContext& call, const v1::UpsertRequest& request,
+                           v1::UpsertResponse* response);
+  absl::Status RouteDelete(const server::CallContext& call, const v1::DeleteRequest& request,
+                           v1::DeleteResponse* response);
+  absl::Status RouteGet(const server::CallContext& call, const v1::GetRequest& request,
+                        v1::GetResponse* response);
+  absl::Status RouteSearch(const server::CallContext& call, const v1::SearchRequest& request,
+                           v1::SearchResponse* response);
+  absl::Status RouteSearchBatch(const server::CallContext& call,
+                                const v1::SearchBatchRequest& request,
+                                v1::SearchBatchResponse* response);
+  absl::Status RouteScroll(const server::CallContext& call, const v1::ScrollRequest& request,
+                           v1::ScrollResponse* response);
+  absl::Status RouteUpdatePayload(const server::CallContext& call,
+                                  const v1::UpdatePayloadRequest& request,
+                                  v1::UpdatePayloadResponse* response);
+
+  EtcdClient* const etcd_;
+  ClusterView* const view_;
+  LocalShards* const shards_;
+  const Options options_;
+  std::atomic<NodeRegistration*> registration_{nullptr};
+};
+
+}  // namespace tqdb::cluster

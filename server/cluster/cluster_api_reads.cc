@@ -1,0 +1,224 @@
+// ClusterApi's reads: gets go to the ids' shards; searches, counts and scrolls to every shard,
+// their answers merged (the k best of the shards' k best, ids in order for a scroll).
+#include <algorithm>
+
+#include "absl/container/flat_hash_map.h"
+#include "cluster_api.h"
+#include "cluster_api_fanout.h"
+#include "search_merge.h"
+
+namespace tqdb::cluster {
+namespace {
+
+using server::CallContext;
+using Records = google::protobuf::RepeatedPtrField<v1::Record>;
+
+// A shard that could not answer (down, cut off, too slow), as opposed to a request it refused.
+bool Unreachable(const absl::Status& status) {
+  return absl::IsUnavailable(status) || absl::IsDeadlineExceeded(status);
+}
+
+// The failure that fails the search: any refusal, or an unreachable shard unless partial
+// results are allowed (and some shard answered). Fills `coverage`.
+template <typename Request, typename Response>
+absl::Status SearchOutcome(const std::vector<ShardRequest<Request, Response>>& parts,
+                           bool allow_partial, v1::Coverage* coverage) {
+  uint32_t answered = 0;
+  for (const auto& part : parts) {
+    if (part.status.ok()) ++answered;
+    if (!part.status.ok() && !(allow_partial && Unreachable(part.status))) return part.status;
+  }
+  if (answered == 0) return FirstFailure(parts);
+  coverage->set_shards(static_cast<uint32_t>(parts.size()));
+  coverage->set_answered(answered);
+  return absl::OkStatus();
+}
+
+// The k best of the shards' hits, best first, moved into `out`. Ids are unique across shards.
+void MergeHits(const std::vector<Records*>& per_shard, size_t k, bool lower_is_better,
+               Records* out) {
+  std::vector<std::vector<ShardHit>> lists;
+  absl::flat_hash_map<uint64_t, v1::Record*> by_id;
+  for (Records* hits : per_shard) {
+    std::vector<ShardHit>& list = lists.emplace_back();
+    for (v1::Record& hit : *hits) {
+      list.push_back({hit.id(), lower_is_better ? -hit.score() : hit.score()});
+      by_id[hit.id()] = &hit;
+    }
+  }
+  for (const ShardHit& best : MergeTopK(lists, k)) *out->Add() = std::move(*by_id[best.id]);
+}
+
+size_t ResultsPerQuery(const v1::SearchOptions& options) {
+  return options.k() == 0 ? 10 : options.k();
+}
+
+}  // namespace
+
+absl::Status ClusterApi::Get(const CallContext& call, const v1::GetRequest& request,
+                             v1::GetResponse* response) {
+  if (!call.shard_header.empty()) {
+    return ServeShard(call, request.collection(), request, response, &server::Api::Get);
+  }
+  return RouteGet(call, request, response);
+}
+
+absl::Status ClusterApi::RouteGet(const CallContext& call, const v1::GetRequest& request,
+                                  v1::GetResponse* response) {
+  TQDB_ASSIGN_OR_RETURN(std::shared_ptr<const Placement> placement,
+                        view_->Find(request.collection()));
+  const auto shards = static_cast<uint32_t>(placement->map.shards.size());
+  const std::vector<std::vector<size_t>> positions =
+      SplitByShard(absl::MakeConstSpan(request.ids().data(), request.ids_size()), shards);
+  std::vector<ShardRequest<v1::GetRequest, v1::GetResponse>> parts;
+  for (uint32_t shard = 0; shard < shards; ++shard) {
+    if (positions[shard].empty() && !(shard == 0 && request.ids_size() == 0)) continue;
+    auto& part = parts.emplace_back();
+    part.shard = shard;
+    part.request = request;
+    part.request.clear_ids();
+    for (size_t row : positions[shard]) part.request.add_ids(request.ids(static_cast<int>(row)));
+  }
+  SendToOwners(call, request.collection(), placement, &parts, &server::Api::Get,
+               &v1::Tqdb::Stub::async::Get);
+  TQDB_RETURN_IF_ERROR(FirstFailure(parts));
+  // Back in the request's order: each shard answered its ids in theirs.
+  response->mutable_records()->Reserve(request.ids_size());
+  for (int i = 0; i < request.ids_size(); ++i) response->add_records();
+  for (auto& part : parts) {
+    const std::vector<size_t>& rows = positions[part.shard];
+    for (size_t r = 0; r < rows.size() && r < static_cast<size_t>(part.response.records_size());
+         ++r) {
+      *response->mutable_records(static_cast<int>(rows[r])) =
+          std::move(*part.response.mutable_records(static_cast<int>(r)));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ClusterApi::Search(const CallContext& call, const v1::SearchRequest& request,
+                                v1::SearchResponse* response) {
+  if (!call.shard_header.empty()) {
+    return ServeShard(call, request.collection(), request, response, &server::Api::Search);
+  }
+  return RouteSearch(call, request, response);
+}
+
+absl::Status ClusterApi::RouteSearch(const CallContext& call, const v1::SearchRequest& request,
+                                     v1::SearchResponse* response) {
+  TQDB_ASSIGN_OR_RETURN(std::shared_ptr<const Placement> placement,
+                        view_->Find(request.collection()));
+  TQDB_ASSIGN_OR_RETURN(auto parts,
+                        SendToEveryShard(call, request.collection(), request, &server::Api::Search,
+                                         &v1::Tqdb::Stub::async::Search));
+  TQDB_RETURN_IF_ERROR(
+      SearchOutcome(parts, request.options().allow_partial(), response->mutable_coverage()));
+  std::vector<Records*> hits;
+  for (auto& part : parts) {
+    if (!part.status.ok()) continue;
+    hits.push_back(part.response.mutable_hits());
+    if (part.response.has_plan() && !response->has_plan()) {
+      *response->mutable_plan() = part.response.plan();
+    }
+  }
+  MergeHits(hits, ResultsPerQuery(request.options()),
+            placement->create.config().metric() == v1::METRIC_L2, response->mutable_hits());
+  return absl::OkStatus();
+}
+
+absl::Status ClusterApi::SearchBatch(const CallContext& call, const v1::SearchBatchRequest& request,
+                                     v1::SearchBatchResponse* response) {
+  if (!call.shard_header.empty()) {
+    return ServeShard(call, request.collection(), request, response, &server::Api::SearchBatch);
+  }
+  return RouteSearchBatch(call, request, response);
+}
+
+absl::Status ClusterApi::RouteSearchBatch(const CallContext& call,
+                                          const v1::SearchBatchRequest& request,
+                                          v1::SearchBatchResponse* response) {
+  TQDB_ASSIGN_OR_RETURN(std::shared_ptr<const Placement> placement,
+                        view_->Find(request.collection()));
+  TQDB_ASSIGN_OR_RETURN(
+      auto parts, SendToEveryShard(call, request.collection(), request, &server::Api::SearchBatch,
+                                   &v1::Tqdb::Stub::async::SearchBatch));
+  TQDB_RETURN_IF_ERROR(
+      SearchOutcome(parts, request.options().allow_partial(), response->mutable_coverage()));
+  int queries = -1;
+  for (const auto& part : parts) {
+    if (!part.status.ok()) continue;
+    if (queries >= 0 && part.response.results_size() != queries) {
+      return absl::InternalError("the shards answered different numbers of queries");
+    }
+    queries = part.response.results_size();
+    if (part.response.has_plan() && !response->has_plan()) {
+      *response->mutable_plan() = part.response.plan();
+    }
+  }
+  const bool lower_is_better = placement->create.config().metric() == v1::METRIC_L2;
+  for (int q = 0; q < queries; ++q) {
+    std::vector<Records*> hits;
+    for (auto& part : parts) {
+      if (part.status.ok()) hits.push_back(part.response.mutable_results(q)->mutable_hits());
+    }
+    MergeHits(hits, ResultsPerQuery(request.options()), lower_is_better,
+              response->add_results()->mutable_hits());
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ClusterApi::Count(const CallContext& call, const v1::CountRequest& request,
+                               v1::CountResponse* response) {
+  if (!call.shard_header.empty()) {
+    return ServeShard(call, request.collection(), request, response, &server::Api::Count);
+  }
+  TQDB_ASSIGN_OR_RETURN(auto parts,
+                        SendToEveryShard(call, request.collection(), request, &server::Api::Count,
+                                         &v1::Tqdb::Stub::async::Count));
+  TQDB_RETURN_IF_ERROR(FirstFailure(parts));
+  for (const auto& part : parts) response->set_count(response->count() + part.response.count());
+  return absl::OkStatus();
+}
+
+absl::Status ClusterApi::Scroll(const CallContext& call, const v1::ScrollRequest& request,
+                                v1::ScrollResponse* response) {
+  if (!call.shard_header.empty()) {
+    return ServeShard(call, request.collection(), request, response, &server::Api::Scroll);
+  }
+  return RouteScroll(call, request, response);
+}
+
+absl::Status ClusterApi::RouteScroll(const CallContext& call, const v1::ScrollRequest& request,
+                                     v1::ScrollResponse* response) {
+  // Each shard's page holds all its ids from `from` up to its next page's start. Below the
+  // smallest such start (the horizon) every shard's ids are known; the page is the `limit`
+  // smallest of those, and the next one starts at the first id left out, or at the horizon.
+  TQDB_ASSIGN_OR_RETURN(auto parts,
+                        SendToEveryShard(call, request.collection(), request, &server::Api::Scroll,
+                                         &v1::Tqdb::Stub::async::Scroll));
+  TQDB_RETURN_IF_ERROR(FirstFailure(parts));
+  std::optional<uint64_t> next;
+  for (const auto& part : parts) {
+    if (part.response.has_next()) {
+      next = std::min(next.value_or(UINT64_MAX), part.response.next_from());
+    }
+  }
+  std::vector<v1::Record*> records;
+  for (auto& part : parts) {
+    for (v1::Record& record : *part.response.mutable_records()) {
+      if (!next.has_value() || record.id() < *next) records.push_back(&record);
+    }
+  }
+  std::sort(records.begin(), records.end(),
+            [](const v1::Record* a, const v1::Record* b) { return a->id() < b->id(); });
+  const size_t limit = request.limit() == 0 ? 100 : request.limit();
+  if (records.size() > limit) next = records[limit]->id();
+  for (size_t i = 0; i < std::min(limit, records.size()); ++i) {
+    *response->add_records() = std::move(*records[i]);
+  }
+  response->set_has_next(next.has_value());
+  response->set_next_from(next.value_or(0));
+  return absl::OkStatus();
+}
+
+}  // namespace tqdb::cluster

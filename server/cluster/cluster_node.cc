@@ -1,0 +1,70 @@
+#include "cluster_node.h"
+
+#include <algorithm>
+#include <cstdio>
+
+#include "cluster_keys.h"
+
+namespace tqdb::cluster {
+
+absl::StatusOr<std::unique_ptr<ClusterNode>> ClusterNode::Open(Options options) {
+  std::unique_ptr<ClusterNode> node(new ClusterNode(std::move(options)));
+  const Options& o = node->options_;
+  absl::StatusOr<std::unique_ptr<EtcdClient>> etcd = EtcdClient::Connect(o.etcd_endpoints);
+  if (!etcd.ok()) return etcd.status();
+  node->etcd_ = std::move(*etcd);
+  DatabaseOptions per_shard = o.database;
+  constexpr size_t kMinShardMemory = size_t{8} << 20;
+  per_shard.block_cache_bytes = std::max(kMinShardMemory, o.database.block_cache_bytes / 4);
+  per_shard.write_buffer_bytes = std::max(kMinShardMemory, o.database.write_buffer_bytes / 4);
+  node->shards_ = std::make_unique<LocalShards>(o.data_dir + "/shards", per_shard, o.service);
+  if (absl::Status opened = node->shards_->OpenAll(); !opened.ok()) return opened;
+  node->view_ = std::make_unique<ClusterView>(node->etcd_.get());
+  node->api_ =
+      std::make_unique<ClusterApi>(node->etcd_.get(), node->view_.get(), node->shards_.get(),
+                                   ClusterApi::Options{.node_id = o.node_id,
+                                                       .limits = o.service.limits,
+                                                       .api_keys = o.service.api_keys,
+                                                       .shards_per_node = o.shards_per_node});
+  node->RemoveDroppedShards();
+  return node;
+}
+
+void ClusterNode::RemoveDroppedShards() {
+  absl::StatusOr<std::vector<EtcdKeyValue>> collections = etcd_->GetPrefix(kCollectionsPrefix);
+  if (!collections.ok()) {
+    std::fprintf(stderr,
+                 "tqdb-server: etcd did not list the collections (%s); shards of "
+                 "collections dropped meanwhile stay until the next start\n",
+                 collections.status().ToString().c_str());
+    return;
+  }
+  for (const auto& [collection, shard] : shards_->List()) {
+    const bool kept = std::any_of(collections->begin(), collections->end(), [&](const auto& kv) {
+      return kv.key == CollectionKey(collection);
+    });
+    if (kept) continue;
+    const absl::Status dropped = shards_->Drop(collection, shard);
+    std::fprintf(stderr, "tqdb-server: shard %u of %s: its collection was dropped: %s\n", shard,
+                 collection.c_str(), dropped.ok() ? "removed" : dropped.ToString().c_str());
+  }
+}
+
+absl::Status ClusterNode::Join(const std::string& address) {
+  absl::StatusOr<std::unique_ptr<NodeRegistration>> registration =
+      NodeRegistration::Start(etcd_.get(), {.node_id = options_.node_id,
+                                            .address = address,
+                                            .ttl = options_.lease_ttl,
+                                            .renew_every = options_.renew_every});
+  if (!registration.ok()) return registration.status();
+  registration_ = std::move(*registration);
+  api_->SetRegistration(registration_.get());
+  return absl::OkStatus();
+}
+
+ClusterNode::~ClusterNode() {
+  if (api_ != nullptr) api_->SetRegistration(nullptr);
+  registration_.reset();
+}
+
+}  // namespace tqdb::cluster

@@ -1,0 +1,59 @@
+// A tqdb-server started with --etcd: one node of a cluster. It holds its shards under
+// <data_dir>/shards (local_shards.h), answers the whole API through ClusterApi, and is a member
+// while its registration's lease lives (node_registration.h).
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "cluster_api.h"
+#include "cluster_view.h"
+#include "etcd_client.h"
+#include "local_shards.h"
+#include "node_registration.h"
+
+namespace tqdb::cluster {
+
+class ClusterNode {
+ public:
+  struct Options {
+    std::string etcd_endpoints;  // host:port,host:port,...
+    std::string node_id;
+    std::string data_dir;
+    // What the node may use in all (RocksDB's block cache and memtables); each shard's
+    // database gets a quarter, at least 8 MiB (one budget shared by the shards: not yet).
+    DatabaseOptions database;
+    server::ServiceOptions service;
+    uint32_t shards_per_node = 3;
+    std::chrono::seconds lease_ttl{5};
+    std::chrono::milliseconds renew_every{1500};
+  };
+
+  // Connects to etcd and opens the node's shards; shards of collections dropped while the node
+  // was away are removed.
+  static absl::StatusOr<std::unique_ptr<ClusterNode>> Open(Options options);
+  // Leaves the cluster at once (revokes the lease), then closes the shards.
+  ~ClusterNode();
+
+  server::Api* api() { return api_.get(); }
+  // Registers the node at `address` (where it now serves gRPC): from then on it owns shards.
+  absl::Status Join(const std::string& address);
+  const std::string& node_id() const { return options_.node_id; }
+  size_t shard_count() const { return shards_->List().size(); }
+  void MarkServing() { shards_->MarkServing(); }
+
+ private:
+  explicit ClusterNode(Options options) : options_(std::move(options)) {}
+  void RemoveDroppedShards();
+
+  const Options options_;
+  std::unique_ptr<EtcdClient> etcd_;
+  std::unique_ptr<LocalShards> shards_;
+  std::unique_ptr<ClusterView> view_;
+  std::unique_ptr<ClusterApi> api_;
+  std::unique_ptr<NodeRegistration> registration_;
+};
+
+}  // namespace tqdb::cluster

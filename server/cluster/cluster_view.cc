@@ -1,0 +1,96 @@
+#include "cluster_view.h"
+
+#include <climits>
+
+#include "absl/strings/str_cat.h"
+#include "cluster_keys.h"
+#include "grpcpp/grpcpp.h"
+#include "shard_map_store.h"
+
+namespace tqdb::cluster {
+
+absl::StatusOr<std::shared_ptr<const Placement>> ClusterView::Find(const std::string& collection,
+                                                                   bool refresh) {
+  if (!refresh) {
+    MutexLock lock(mu_);
+    if (const auto found = placements_.find(collection); found != placements_.end()) {
+      return found->second;
+    }
+  }
+  absl::StatusOr<std::optional<EtcdKeyValue>> created = etcd_->Get(CollectionKey(collection));
+  if (!created.ok()) return created.status();
+  absl::StatusOr<std::optional<StoredShardMap>> stored = ReadShardMap(*etcd_, collection);
+  if (!stored.ok()) return stored.status();
+  if (!created->has_value() || !stored->has_value()) {
+    Forget(collection);
+    return absl::NotFoundError(absl::StrCat("no collection '", collection, "' in the cluster"));
+  }
+  auto placement = std::make_shared<Placement>();
+  if (!placement->create.ParseFromString((*created)->value)) {
+    return absl::DataLossError(
+        absl::StrCat("the cluster's record of '", collection, "' is not a creation request"));
+  }
+  placement->map = std::move((*stored)->map);
+  placement->map_revision = (*stored)->revision;
+  if (placement->map.shards.size() != placement->create.shards()) {
+    return absl::DataLossError(absl::StrCat("the shard map of '", collection, "' has ",
+                                            placement->map.shards.size(), " shards, its record ",
+                                            placement->create.shards()));
+  }
+  MutexLock lock(mu_);
+  placements_[collection] = placement;
+  return placement;
+}
+
+void ClusterView::Forget(const std::string& collection) {
+  MutexLock lock(mu_);
+  placements_.erase(collection);
+}
+
+absl::StatusOr<std::vector<std::string>> ClusterView::ListCollections() {
+  absl::StatusOr<std::vector<EtcdKeyValue>> keys = etcd_->GetPrefix(kCollectionsPrefix);
+  if (!keys.ok()) return keys.status();
+  std::vector<std::string> names;
+  for (const EtcdKeyValue& kv : *keys) names.push_back(kv.key.substr(kCollectionsPrefix.size()));
+  return names;
+}
+
+void ClusterView::ForgetNode(const std::string& node_id) {
+  MutexLock lock(mu_);
+  nodes_.erase(node_id);
+}
+
+absl::StatusOr<std::shared_ptr<v1::Tqdb::Stub>> ClusterView::StubOf(const std::string& node_id,
+                                                                    bool refresh) {
+  if (!refresh) {
+    MutexLock lock(mu_);
+    if (const auto found = nodes_.find(node_id); found != nodes_.end()) {
+      return found->second.stub;
+    }
+  }
+  absl::StatusOr<std::optional<EtcdKeyValue>> registered = etcd_->Get(NodeKey(node_id));
+  if (!registered.ok()) {
+    return registered.status();
+  }
+  if (!registered->has_value()) {
+    return absl::UnavailableError(
+        absl::StrCat("node ", node_id, " is not registered (down, or cut off from etcd)"));
+  }
+  const std::string& address = (*registered)->value;
+  MutexLock lock(mu_);
+  Node& node = nodes_[node_id];
+  if (node.stub == nullptr || node.address != address) {
+    grpc::ChannelArguments arguments;
+    arguments.SetMaxReceiveMessageSize(INT_MAX);
+    arguments.SetMaxSendMessageSize(INT_MAX);
+    // Reconnect soon after a node restarts (gRPC's default backoff grows to two minutes).
+    arguments.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
+    arguments.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
+    node.address = address;
+    node.stub = v1::Tqdb::NewStub(
+        grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), arguments));
+  }
+  return node.stub;
+}
+
+}  // namespace tqdb::cluster

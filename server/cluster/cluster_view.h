@@ -1,0 +1,60 @@
+// What a node knows of the cluster, cached from etcd: each collection's creation request and
+// shard map, and the nodes' addresses with a channel to each. Routing reads the cache, so
+// searches and writes go on while etcd has no quorum (issue 33: "two of three etcd members down:
+// searches keep working from the cached map"); a stale entry is re-read when an owner refuses an
+// epoch (FailedPrecondition) or a collection is not known.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "etcd_client.h"
+#include "shard_map.h"
+#include "tqdb/mutex.h"
+#include "tqdb/v1/tqdb.grpc.pb.h"
+
+namespace tqdb::cluster {
+
+struct Placement {
+  v1::CreateCollectionRequest create;  // as created; create.shards() is the shard count
+  ShardMap map;
+  int64_t map_revision = 0;  // the map's mod_revision in etcd
+};
+
+class ClusterView {
+ public:
+  explicit ClusterView(EtcdClient* etcd) : etcd_(etcd) {}
+
+  // The collection's placement: cached, or read from etcd when not cached or `refresh`.
+  // NotFound when there is no such collection (or its map is not written yet).
+  absl::StatusOr<std::shared_ptr<const Placement>> Find(const std::string& collection,
+                                                        bool refresh = false);
+  void Forget(const std::string& collection);
+  // The collections etcd holds now (linearizable).
+  absl::StatusOr<std::vector<std::string>> ListCollections();
+  // A stub for calls to node `node_id`, at the address it registered (re-read when unknown or
+  // `refresh`). Unavailable when the node is not registered (down, or cut off from etcd).
+  absl::StatusOr<std::shared_ptr<v1::Tqdb::Stub>> StubOf(const std::string& node_id,
+                                                         bool refresh = false);
+  // Re-reads the node's address at its next call (it could not be reached: it may have come
+  // back elsewhere).
+  void ForgetNode(const std::string& node_id);
+
+ private:
+  struct Node {
+    std::string address;
+    std::shared_ptr<v1::Tqdb::Stub> stub;
+  };
+
+  EtcdClient* const etcd_;
+  Mutex mu_;
+  absl::flat_hash_map<std::string, std::shared_ptr<const Placement>> placements_
+      ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, Node> nodes_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace tqdb::cluster

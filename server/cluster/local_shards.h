@@ -1,0 +1,60 @@
+// The shards a node holds: each is its own tqdb database directory, <root>/<collection>/<shard>,
+// with one collection of the sharded collection's name in it, so moving or dropping a shard is a
+// directory operation (issue 33). Each shard answers through its own TqdbApi, with the same
+// validation and limits as a server alone.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "tqdb/database.h"
+#include "tqdb/mutex.h"
+#include "tqdb_api.h"
+
+namespace tqdb::cluster {
+
+class LocalShards {
+ public:
+  struct Shard {
+    std::unique_ptr<Database> database;
+    std::unique_ptr<server::TqdbApi> api;
+  };
+
+  LocalShards(std::string root, DatabaseOptions database_options,
+              server::ServiceOptions service_options)
+      : root_(std::move(root)),
+        database_options_(database_options),
+        service_options_(std::move(service_options)) {}
+
+  // Opens every shard directory under the root (a node's restart).
+  absl::Status OpenAll();
+  // The shard when this node holds it, else null. Calls keep it open while they hold it.
+  std::shared_ptr<Shard> Find(const std::string& collection, uint32_t shard) const;
+  // The shard, its database directory opened or made (empty: the caller creates the
+  // collection in it).
+  absl::StatusOr<std::shared_ptr<Shard>> OpenOrCreate(const std::string& collection,
+                                                      uint32_t shard);
+  // Closes the shard once the calls holding it have finished, and removes its directory.
+  absl::Status Drop(const std::string& collection, uint32_t shard);
+  std::vector<std::pair<std::string, uint32_t>> List() const;
+  // Marks every shard's API serving (TqdbApi::MarkServing).
+  void MarkServing();
+
+ private:
+  using Key = std::pair<std::string, uint32_t>;
+  std::string DirectoryOf(const Key& key) const;
+  absl::StatusOr<std::shared_ptr<Shard>> Open(const Key& key) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  const std::string root_;
+  const DatabaseOptions database_options_;
+  const server::ServiceOptions service_options_;
+  mutable Mutex mu_;
+  std::map<Key, std::shared_ptr<Shard>> shards_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace tqdb::cluster

@@ -1,0 +1,301 @@
+// A cluster of real processes on 127.0.0.1: one etcd and three tqdb-server nodes (--etcd), with
+// a server alone beside them as the reference. The cluster must answer as the server alone does
+// through whichever node a client calls, and a node killed with SIGKILL must fail searches (or
+// answer them in part when the request allows it) until it returns, then lose nothing.
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "etcd_process.h"
+#include "gtest/gtest.h"
+#include "server_process.h"
+#include "test_util.h"
+
+namespace tqdb::testing {
+namespace {
+
+constexpr int kNodes = 3;
+constexpr uint32_t kShards = 6;
+
+class ClusterNodeTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    etcd_ = std::make_unique<EtcdProcess>(dir_.path() + "/etcd");
+    for (int i = 0; i < kNodes; ++i) StartNode(i);
+  }
+
+  void StartNode(int i) {
+    nodes_.resize(kNodes);
+    nodes_[i] = std::make_unique<ServerProcess>(
+        dir_.path() + "/node" + std::to_string(i),
+        std::vector<std::string>{"--etcd=" + etcd_->endpoint(),
+                                 "--node_id=node" + std::to_string(i), "--lease_ttl_seconds=2",
+                                 "--cache_mb=16", "--write_buffer_mb=16"});
+  }
+
+  ServerProcess& node(int i) { return *nodes_[i]; }
+
+  ScopedTempDir dir_;
+  std::unique_ptr<EtcdProcess> etcd_;
+  std::vector<std::unique_ptr<ServerProcess>> nodes_;
+};
+
+v1::CreateCollectionRequest GloveCollection(const std::string& name, uint32_t shards) {
+  v1::CreateCollectionRequest request;
+  request.mutable_config()->set_name(name);
+  request.mutable_config()->set_dimension(100);
+  request.mutable_config()->set_bits(4);
+  request.mutable_config()->set_store_vectors(true);
+  request.set_shards(shards);
+  return request;
+}
+
+// Upserts rows [first, first + n) of `base` (dimension 100) as ids first..; the status of the
+// first failure.
+grpc::Status UpsertRows(ServerProcess& server, const std::string& name,
+                        const std::vector<float>& base, size_t first, size_t n) {
+  v1::UpsertRequest request;
+  request.set_collection(name);
+  for (size_t i = first; i < first + n; ++i) {
+    request.add_ids(i);
+    request.add_payloads("{\"row\": " + std::to_string(i) + "}");
+  }
+  request.mutable_vectors()->Add(base.begin() + first * 100, base.begin() + (first + n) * 100);
+  v1::UpsertResponse response;
+  grpc::Status status = Call(&v1::Tqdb::Stub::Upsert, server, request, &response);
+  if (status.ok()) {
+    EXPECT_EQ(response.inserted() + response.replaced(), n);
+  }
+  return status;
+}
+
+// Re-ranking `candidates` (0: the default 100; -1: no re-rank).
+v1::SearchRequest Query(const std::string& name, const float* query, int candidates) {
+  v1::SearchRequest request;
+  request.set_collection(name);
+  request.mutable_query()->Add(query, query + 100);
+  request.mutable_options()->set_k(10);
+  request.mutable_options()->set_rerank(candidates >= 0);
+  request.mutable_options()->set_rerank_candidates(std::max(candidates, 0));
+  return request;
+}
+
+std::vector<uint64_t> Ids(const v1::SearchResponse& response) {
+  std::vector<uint64_t> ids;
+  for (const v1::Record& hit : response.hits()) ids.push_back(hit.id());
+  return ids;
+}
+
+double Recall(const std::vector<uint64_t>& found, const std::vector<uint64_t>& truth) {
+  size_t hits = 0;
+  for (uint64_t id : found) hits += std::count(truth.begin(), truth.end(), id);
+  return static_cast<double>(hits) / truth.size();
+}
+
+TEST_F(ClusterNodeTest, ThreeNodesAnswerAsOneServerDoes) {
+  ServerProcess alone(dir_.path() + "/alone");
+  std::vector<float> base, queries;
+  SplitGloveFixture(100, &base, &queries);
+  const size_t n = base.size() / 100;
+  v1::CreateCollectionResponse created;
+  ASSERT_TRUE(
+      Call(&v1::Tqdb::Stub::CreateCollection, node(0), GloveCollection("glove", kShards), &created)
+          .ok());
+  EXPECT_EQ(created.config().dimension(), 100u);
+  ASSERT_TRUE(
+      Call(&v1::Tqdb::Stub::CreateCollection, alone, GloveCollection("glove", 0), &created).ok());
+  // Each batch through another node: every node routes writes.
+  for (size_t first = 0, batch = 0; first < n; first += 1000, ++batch) {
+    const size_t rows = std::min<size_t>(1000, n - first);
+    ASSERT_TRUE(UpsertRows(node(batch % kNodes), "glove", base, first, rows).ok());
+    ASSERT_TRUE(UpsertRows(alone, "glove", base, first, rows).ok());
+  }
+  v1::CountRequest count;
+  count.set_collection("glove");
+  v1::CountResponse counted;
+  ASSERT_TRUE(Call(&v1::Tqdb::Stub::Count, node(1), count, &counted).ok());
+  EXPECT_EQ(counted.count(), n);
+  v1::DescribeCollectionRequest describe;
+  describe.set_collection("glove");
+  v1::DescribeCollectionResponse described;
+  ASSERT_TRUE(Call(&v1::Tqdb::Stub::DescribeCollection, node(2), describe, &described).ok());
+  EXPECT_EQ(described.count(), n);
+  EXPECT_EQ(described.shards(), kShards);
+
+  // Re-ranking every candidate: exact scores on both sides, so the same top 10.
+  for (int q = 0; q < 20; ++q) {
+    v1::SearchResponse cluster, single;
+    const v1::SearchRequest request = Query("glove", &queries[q * 100], static_cast<int>(n));
+    ASSERT_TRUE(Call(&v1::Tqdb::Stub::Search, node(q % kNodes), request, &cluster).ok());
+    ASSERT_TRUE(Call(&v1::Tqdb::Stub::Search, alone, request, &single).ok());
+    EXPECT_EQ(Ids(cluster), Ids(single)) << "query " << q;
+    ASSERT_EQ(cluster.hits_size(), single.hits_size());
+    for (int i = 0; i < cluster.hits_size(); ++i) {
+      EXPECT_NEAR(cluster.hits(i).score(), single.hits(i).score(), 1e-5);
+    }
+    EXPECT_EQ(cluster.coverage().shards(), kShards);
+    EXPECT_EQ(cluster.coverage().answered(), kShards);
+  }
+  // The default re-rank (100 candidates per shard): recall at least the server alone's.
+  double cluster_recall = 0, single_recall = 0;
+  v1::SearchBatchRequest batch;
+  batch.set_collection("glove");
+  batch.mutable_queries()->Add(queries.begin(), queries.end());
+  batch.mutable_options()->set_k(10);
+  batch.mutable_options()->set_rerank(true);
+  v1::SearchBatchResponse batch_response;
+  ASSERT_TRUE(Call(&v1::Tqdb::Stub::SearchBatch, node(2), batch, &batch_response).ok());
+  ASSERT_EQ(batch_response.results_size(), 100);
+  for (int q = 0; q < 100; ++q) {
+    const std::vector<uint64_t> truth = ExactTopCosine(base.data(), n, 100, &queries[q * 100], 10);
+    v1::SearchResponse single;
+    ASSERT_TRUE(
+        Call(&v1::Tqdb::Stub::Search, alone, Query("glove", &queries[q * 100], 0), &single).ok());
+    std::vector<uint64_t> cluster;
+    for (const v1::Record& hit : batch_response.results(q).hits()) cluster.push_back(hit.id());
+    cluster_recall += Recall(cluster, truth) / 100;
+    single_recall += Recall(Ids(single), truth) / 100;
+  }
+  std::printf("recall@10, re-rank 100: cluster %.3f, server alone %.3f\n", cluster_recall,
+              single_recall);
+  EXPECT_GE(cluster_recall, single_recall - 0.005);
+  // Without re-ranking the shards' estimates are merged as they are (each shard encodes with
+  // its own center): recall as the server alone's, within noise.
+  double cluster_estimated = 0, single_estimated = 0;
+  for (int q = 0; q < 100; ++q) {
+    const std::vector<uint64_t> truth = ExactTopCosine(base.data(), n, 100, &queries[q * 100], 10);
+    v1::SearchResponse cluster, single;
+    const v1::SearchRequest request = Query("glove", &queries[q * 100], -1);
+    ASSERT_TRUE(Call(&v1::Tqdb::Stub::Search, node(q % kNodes), request, &cluster).ok());
+    ASSERT_TRUE(Call(&v1::Tqdb::Stub::Search, alone, request, &single).ok());
+    cluster_estimated += Recall(Ids(cluster), truth) / 100;
+    single_estimated += Recall(Ids(single), truth) / 100;
+  }
+  std::printf("recall@10, no re-rank: cluster %.3f, server alone %.3f\n", cluster_estimated,
+              single_estimated);
+  EXPECT_GE(cluster_estimated, single_estimated - 0.03);
+
+  // Gets come back in the request's order with the exact floats; scrolls page through every id.
+  v1::GetRequest get;
+  get.set_collection("glove");
+  for (uint64_t id : {9000, 5, 123456, 17}) get.add_ids(id);
+  get.set_with_vectors(true);
+  v1::GetResponse got;
+  ASSERT_TRUE(Call(&v1::Tqdb::Stub::Get, node(0), get, &got).ok());
+  ASSERT_EQ(got.records_size(), 4);
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_EQ(got.records(i).id(), get.ids(i));
+    EXPECT_EQ(got.records(i).found(), get.ids(i) != 123456);
+    if (!got.records(i).found()) continue;
+    const float* row = &base[get.ids(i) * 100];
+    EXPECT_TRUE(std::equal(row, row + 100, got.records(i).vector().begin()));
+  }
+  std::vector<uint64_t> scrolled;
+  v1::ScrollRequest scroll;
+  scroll.set_collection("glove");
+  scroll.set_limit(777);
+  for (int page = 0; page < 20; ++page) {
+    v1::ScrollResponse response;
+    ASSERT_TRUE(Call(&v1::Tqdb::Stub::Scroll, node(page % kNodes), scroll, &response).ok());
+    EXPECT_TRUE(response.records_size() == 777 || !response.has_next());
+    for (const v1::Record& record : response.records()) scrolled.push_back(record.id());
+    if (!response.has_next()) break;
+    scroll.set_has_from(true);
+    scroll.set_from(response.next_from());
+  }
+  ASSERT_EQ(scrolled.size(), n);
+  for (size_t i = 0; i < n; ++i) ASSERT_EQ(scrolled[i], i);
+
+  v1::DeleteRequest remove;
+  remove.set_collection("glove");
+  for (uint64_t id = 0; id < 100; ++id) remove.add_ids(id);
+  v1::DeleteResponse removed;
+  ASSERT_TRUE(Call(&v1::Tqdb::Stub::Delete, node(1), remove, &removed).ok());
+  EXPECT_EQ(removed.deleted(), 100u);
+  ASSERT_TRUE(Call(&v1::Tqdb::Stub::Count, node(2), count, &counted).ok());
+  EXPECT_EQ(counted.count(), n - 100);
+
+  // A drop goes from every node's list and takes the shards' directories with it.
+  v1::ListCollectionsResponse listed;
+  ASSERT_TRUE(
+      Call(&v1::Tqdb::Stub::ListCollections, node(2), v1::ListCollectionsRequest(), &listed).ok());
+  EXPECT_EQ(std::vector<std::string>(listed.names().begin(), listed.names().end()),
+            std::vector<std::string>{"glove"});
+  v1::DropCollectionRequest drop;
+  drop.set_collection("glove");
+  v1::DropCollectionResponse dropped;
+  ASSERT_TRUE(Call(&v1::Tqdb::Stub::DropCollection, node(1), drop, &dropped).ok());
+  listed.Clear();
+  ASSERT_TRUE(
+      Call(&v1::Tqdb::Stub::ListCollections, node(0), v1::ListCollectionsRequest(), &listed).ok());
+  EXPECT_EQ(listed.names_size(), 0);
+  for (int i = 0; i < kNodes; ++i) {
+    const std::string shards = dir_.path() + "/node" + std::to_string(i) + "/shards/glove";
+    EXPECT_TRUE(!std::filesystem::exists(shards) || std::filesystem::is_empty(shards)) << shards;
+  }
+  v1::SearchResponse none;
+  EXPECT_EQ(
+      Call(&v1::Tqdb::Stub::Search, node(0), Query("glove", queries.data(), 0), &none).error_code(),
+      grpc::StatusCode::NOT_FOUND);
+}
+
+TEST_F(ClusterNodeTest, AKilledNodeFailsSearchesUntilItReturnsAndLosesNothing) {
+  std::vector<float> base, queries;
+  SplitGloveFixture(100, &base, &queries);
+  v1::CreateCollectionResponse created;
+  ASSERT_TRUE(
+      Call(&v1::Tqdb::Stub::CreateCollection, node(0), GloveCollection("glove", kShards), &created)
+          .ok());
+  ASSERT_TRUE(UpsertRows(node(0), "glove", base, 0, 3000).ok());
+
+  nodes_[1]->Stop(SIGKILL);
+  v1::SearchRequest search = Query("glove", queries.data(), 0);
+  v1::SearchResponse response;
+  const grpc::Status refused = Call(&v1::Tqdb::Stub::Search, node(0), search, &response);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::UNAVAILABLE) << refused.error_message();
+  search.mutable_options()->set_allow_partial(true);
+  response.Clear();
+  ASSERT_TRUE(Call(&v1::Tqdb::Stub::Search, node(2), search, &response).ok());
+  EXPECT_EQ(response.coverage().shards(), kShards);
+  EXPECT_EQ(response.coverage().answered(), kShards - kShards / kNodes);  // 2 shards per node
+  EXPECT_EQ(response.hits_size(), 10);
+  // A write spanning the shards applies where their owners answer and says where it did not.
+  const grpc::Status partial = UpsertRows(node(0), "glove", base, 3000, 300);
+  EXPECT_EQ(partial.error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_NE(partial.error_message().find("applied on shards"), std::string::npos)
+      << partial.error_message();
+
+  StartNode(1);
+  search.mutable_options()->set_allow_partial(false);
+  grpc::Status answered;
+  for (int i = 0; i < 100; ++i) {
+    response.Clear();
+    answered = Call(&v1::Tqdb::Stub::Search, node(0), search, &response);
+    if (answered.ok()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_TRUE(answered.ok()) << answered.error_message() << "\n" << node(1).Log();
+  EXPECT_EQ(response.coverage().answered(), kShards);
+  // Retrying the partial write is safe; then every acknowledged row is there.
+  ASSERT_TRUE(UpsertRows(node(2), "glove", base, 3000, 300).ok());
+  v1::GetRequest get;
+  get.set_collection("glove");
+  for (uint64_t id = 0; id < 3300; ++id) get.add_ids(id);
+  get.set_with_vectors(true);
+  v1::GetResponse got;
+  ASSERT_TRUE(Call(&v1::Tqdb::Stub::Get, node(1), get, &got).ok());
+  ASSERT_EQ(got.records_size(), 3300);
+  for (int i = 0; i < 3300; ++i) {
+    ASSERT_TRUE(got.records(i).found()) << i;
+    const float* row = &base[static_cast<size_t>(i) * 100];
+    ASSERT_TRUE(std::equal(row, row + 100, got.records(i).vector().begin())) << i;
+  }
+}
+
+}  // namespace
+}  // namespace tqdb::testing

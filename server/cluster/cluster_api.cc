@@ -33,13 +33,13 @@ absl::Status ClusterApi::Authorize(const CallContext& call, Role role,
 }
 
 absl::StatusOr<std::shared_ptr<LocalShards::Shard>> ClusterApi::OwnedShard(
-    const CallContext& call, const std::string& collection) {
+    const CallContext& call, const std::string& collection, Access access) {
   TQDB_ASSIGN_OR_RETURN(const ShardTarget target, ParseShardHeader(call.shard_header));
   NodeRegistration* registration = registration_.load();
-  if (registration == nullptr || !registration->live()) {
-    return absl::UnavailableError(
-        absl::StrCat("node ", options_.node_id,
-                     " does not hold its lease in etcd now, so it acts as the owner of no shard"));
+  if (access == Access::kWrite && (registration == nullptr || !registration->live())) {
+    return absl::UnavailableError(absl::StrCat(
+        "node ", options_.node_id,
+        " does not hold its lease in etcd now: it takes no writes until it holds one again"));
   }
   TQDB_ASSIGN_OR_RETURN(std::shared_ptr<const Placement> placement, view_->Find(collection));
   if (target.shard >= placement->map.shards.size()) {
@@ -74,7 +74,7 @@ absl::Status ClusterApi::CreateCollection(const CallContext& call,
   if (!call.shard_header.empty()) {
     v1::CreateCollectionRequest existing = request;
     existing.set_if_not_exists(true);
-    return ServeShard(call, request.config().name(), existing, response,
+    return ServeShard(call, request.config().name(), Access::kWrite, existing, response,
                       &server::Api::CreateCollection);
   }
   return RouteCreate(call, request, response);
@@ -201,7 +201,7 @@ absl::Status ClusterApi::DescribeCollection(const CallContext& call,
                                             const v1::DescribeCollectionRequest& request,
                                             v1::DescribeCollectionResponse* response) {
   if (!call.shard_header.empty()) {
-    return ServeShard(call, request.collection(), request, response,
+    return ServeShard(call, request.collection(), Access::kRead, request, response,
                       &server::Api::DescribeCollection);
   }
   TQDB_ASSIGN_OR_RETURN(auto parts, SendToEveryShard(call, request.collection(), request,
@@ -257,7 +257,7 @@ absl::Status ClusterApi::CreatePayloadIndex(const CallContext& call,
                                             const v1::CreatePayloadIndexRequest& request,
                                             v1::CreatePayloadIndexResponse* response) {
   if (!call.shard_header.empty()) {
-    return ServeShard(call, request.collection(), request, response,
+    return ServeShard(call, request.collection(), Access::kWrite, request, response,
                       &server::Api::CreatePayloadIndex);
   }
   TQDB_ASSIGN_OR_RETURN(auto parts, SendToEveryShard(call, request.collection(), request,
@@ -270,7 +270,7 @@ absl::Status ClusterApi::RecenterCollection(const CallContext& call,
                                             const v1::RecenterCollectionRequest& request,
                                             v1::RecenterCollectionResponse* response) {
   if (!call.shard_header.empty()) {
-    return ServeShard(call, request.collection(), request, response,
+    return ServeShard(call, request.collection(), Access::kWrite, request, response,
                       &server::Api::RecenterCollection);
   }
   TQDB_ASSIGN_OR_RETURN(auto parts, SendToEveryShard(call, request.collection(), request,
@@ -288,7 +288,7 @@ absl::Status ClusterApi::RepartitionCollection(const CallContext& call,
                                                const v1::RepartitionCollectionRequest& request,
                                                v1::RepartitionCollectionResponse* response) {
   if (!call.shard_header.empty()) {
-    return ServeShard(call, request.collection(), request, response,
+    return ServeShard(call, request.collection(), Access::kWrite, request, response,
                       &server::Api::RepartitionCollection);
   }
   TQDB_ASSIGN_OR_RETURN(

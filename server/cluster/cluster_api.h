@@ -102,14 +102,19 @@ class ClusterApi final : public server::Api {
 
   absl::Status Authorize(const server::CallContext& call, server::Role role,
                          const std::string& collection) const;
-  // The local shard a call from another node is for, after checking that this node holds its
-  // lease and owns the shard at the call's epoch. The first owner (epoch 1) makes the shard
-  // when it does not have it yet.
+  // Whether a shard call changes the shard.
+  enum class Access { kRead, kWrite };
+  // The local shard a call from another node is for, after checking that this node owns the
+  // shard at the call's epoch, and for a write that it holds its lease: a node cut off from
+  // etcd may have lost the shard to another, so it takes no writes (which the new owner would
+  // not have), while reads go on from the map it has (searches keep working while etcd has no
+  // quorum). The first owner (epoch 1) makes the shard when it does not have it yet.
   absl::StatusOr<std::shared_ptr<LocalShards::Shard>> OwnedShard(const server::CallContext& call,
-                                                                 const std::string& collection);
+                                                                 const std::string& collection,
+                                                                 Access access);
   template <typename Request, typename Response>
   absl::Status ServeShard(const server::CallContext& call, const std::string& collection,
-                          const Request& request, Response* response,
+                          Access access, const Request& request, Response* response,
                           LocalMethod<Request, Response> method);
   // Sends each request to its shard's owner in `placement` at its epoch and waits for every
   // answer (each request's status). Shards whose owner refused the epoch are sent once more

@@ -21,9 +21,10 @@ inline constexpr std::chrono::seconds kShardCallTimeout{120};
 
 template <typename Request, typename Response>
 absl::Status ClusterApi::ServeShard(const server::CallContext& call, const std::string& collection,
-                                    const Request& request, Response* response,
+                                    Access access, const Request& request, Response* response,
                                     LocalMethod<Request, Response> method) {
-  TQDB_ASSIGN_OR_RETURN(std::shared_ptr<LocalShards::Shard> shard, OwnedShard(call, collection));
+  TQDB_ASSIGN_OR_RETURN(std::shared_ptr<LocalShards::Shard> shard,
+                        OwnedShard(call, collection, access));
   return (shard->api.get()->*method)(call, request, response);
 }
 

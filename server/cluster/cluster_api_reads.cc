@@ -58,7 +58,8 @@ size_t ResultsPerQuery(const v1::SearchOptions& options) {
 absl::Status ClusterApi::Get(const CallContext& call, const v1::GetRequest& request,
                              v1::GetResponse* response) {
   if (!call.shard_header.empty()) {
-    return ServeShard(call, request.collection(), request, response, &server::Api::Get);
+    return ServeShard(call, request.collection(), Access::kRead, request, response,
+                      &server::Api::Get);
   }
   return RouteGet(call, request, response);
 }
@@ -99,7 +100,8 @@ absl::Status ClusterApi::RouteGet(const CallContext& call, const v1::GetRequest&
 absl::Status ClusterApi::Search(const CallContext& call, const v1::SearchRequest& request,
                                 v1::SearchResponse* response) {
   if (!call.shard_header.empty()) {
-    return ServeShard(call, request.collection(), request, response, &server::Api::Search);
+    return ServeShard(call, request.collection(), Access::kRead, request, response,
+                      &server::Api::Search);
   }
   return RouteSearch(call, request, response);
 }
@@ -129,7 +131,8 @@ absl::Status ClusterApi::RouteSearch(const CallContext& call, const v1::SearchRe
 absl::Status ClusterApi::SearchBatch(const CallContext& call, const v1::SearchBatchRequest& request,
                                      v1::SearchBatchResponse* response) {
   if (!call.shard_header.empty()) {
-    return ServeShard(call, request.collection(), request, response, &server::Api::SearchBatch);
+    return ServeShard(call, request.collection(), Access::kRead, request, response,
+                      &server::Api::SearchBatch);
   }
   return RouteSearchBatch(call, request, response);
 }
@@ -170,7 +173,8 @@ absl::Status ClusterApi::RouteSearchBatch(const CallContext& call,
 absl::Status ClusterApi::Count(const CallContext& call, const v1::CountRequest& request,
                                v1::CountResponse* response) {
   if (!call.shard_header.empty()) {
-    return ServeShard(call, request.collection(), request, response, &server::Api::Count);
+    return ServeShard(call, request.collection(), Access::kRead, request, response,
+                      &server::Api::Count);
   }
   TQDB_ASSIGN_OR_RETURN(auto parts,
                         SendToEveryShard(call, request.collection(), request, &server::Api::Count,
@@ -183,7 +187,8 @@ absl::Status ClusterApi::Count(const CallContext& call, const v1::CountRequest& 
 absl::Status ClusterApi::Scroll(const CallContext& call, const v1::ScrollRequest& request,
                                 v1::ScrollResponse* response) {
   if (!call.shard_header.empty()) {
-    return ServeShard(call, request.collection(), request, response, &server::Api::Scroll);
+    return ServeShard(call, request.collection(), Access::kRead, request, response,
+                      &server::Api::Scroll);
   }
   return RouteScroll(call, request, response);
 }

@@ -47,7 +47,8 @@ absl::Status PerShardOutcome(const std::vector<ShardRequest<Request, Response>>&
 absl::Status ClusterApi::Upsert(const CallContext& call, const v1::UpsertRequest& request,
                                 v1::UpsertResponse* response) {
   if (!call.shard_header.empty()) {
-    return ServeShard(call, request.collection(), request, response, &server::Api::Upsert);
+    return ServeShard(call, request.collection(), Access::kWrite, request, response,
+                      &server::Api::Upsert);
   }
   return RouteUpsert(call, request, response);
 }
@@ -113,7 +114,8 @@ absl::Status ClusterApi::RouteUpsert(const CallContext& call, const v1::UpsertRe
 absl::Status ClusterApi::Delete(const CallContext& call, const v1::DeleteRequest& request,
                                 v1::DeleteResponse* response) {
   if (!call.shard_header.empty()) {
-    return ServeShard(call, request.collection(), request, response, &server::Api::Delete);
+    return ServeShard(call, request.collection(), Access::kWrite, request, response,
+                      &server::Api::Delete);
   }
   return RouteDelete(call, request, response);
 }
@@ -154,7 +156,8 @@ absl::Status ClusterApi::UpdatePayload(const CallContext& call,
                                        const v1::UpdatePayloadRequest& request,
                                        v1::UpdatePayloadResponse* response) {
   if (!call.shard_header.empty()) {
-    return ServeShard(call, request.collection(), request, response, &server::Api::UpdatePayload);
+    return ServeShard(call, request.collection(), Access::kWrite, request, response,
+                      &server::Api::UpdatePayload);
   }
   return RouteUpdatePayload(call, request, response);
 }

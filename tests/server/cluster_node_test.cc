@@ -11,9 +11,12 @@
 #include <thread>
 #include <vector>
 
+#include "cluster/shard_map.h"
+#include "cluster/shard_map_store.h"
 #include "etcd_process.h"
 #include "gtest/gtest.h"
 #include "server_process.h"
+#include "tcp_proxy.h"
 #include "test_util.h"
 
 namespace tqdb::testing {
@@ -26,6 +29,8 @@ class ClusterNodeTest : public ::testing::Test {
  protected:
   void SetUp() override {
     etcd_ = std::make_unique<EtcdProcess>(dir_.path() + "/etcd");
+    // Node 1 reaches etcd through a proxy the partition test cuts.
+    proxy_ = std::make_unique<TcpProxy>(etcd_->client_port());
     for (int i = 0; i < kNodes; ++i) StartNode(i);
   }
 
@@ -33,15 +38,30 @@ class ClusterNodeTest : public ::testing::Test {
     nodes_.resize(kNodes);
     nodes_[i] = std::make_unique<ServerProcess>(
         dir_.path() + "/node" + std::to_string(i),
-        std::vector<std::string>{"--etcd=" + etcd_->endpoint(),
+        std::vector<std::string>{"--etcd=" + (i == 1 ? proxy_->endpoint() : etcd_->endpoint()),
                                  "--node_id=node" + std::to_string(i), "--lease_ttl_seconds=2",
                                  "--cache_mb=16", "--write_buffer_mb=16"});
+  }
+
+  // The ids in [0, n) whose shards node `owner` owns, and the others.
+  void IdsByOwner(const std::string& collection, const std::string& owner, uint64_t first,
+                  uint64_t n, std::vector<uint64_t>* owned, std::vector<uint64_t>* others) {
+    auto etcd = cluster::EtcdClient::Connect(etcd_->endpoint());
+    ASSERT_TRUE(etcd.ok());
+    auto stored = cluster::ReadShardMap(**etcd, collection);
+    ASSERT_TRUE(stored.ok() && stored->has_value());
+    const cluster::ShardMap& map = (*stored)->map;
+    for (uint64_t id = first; id < first + n; ++id) {
+      const uint32_t shard = cluster::ShardOf(id, static_cast<uint32_t>(map.shards.size()));
+      (map.shards[shard].node == owner ? owned : others)->push_back(id);
+    }
   }
 
   ServerProcess& node(int i) { return *nodes_[i]; }
 
   ScopedTempDir dir_;
   std::unique_ptr<EtcdProcess> etcd_;
+  std::unique_ptr<TcpProxy> proxy_;
   std::vector<std::unique_ptr<ServerProcess>> nodes_;
 };
 
@@ -55,23 +75,30 @@ v1::CreateCollectionRequest GloveCollection(const std::string& name, uint32_t sh
   return request;
 }
 
-// Upserts rows [first, first + n) of `base` (dimension 100) as ids first..; the status of the
-// first failure.
-grpc::Status UpsertRows(ServerProcess& server, const std::string& name,
-                        const std::vector<float>& base, size_t first, size_t n) {
+// Upserts rows `ids` of `base` (dimension 100) under their row numbers.
+grpc::Status UpsertIds(ServerProcess& server, const std::string& name,
+                       const std::vector<float>& base, const std::vector<uint64_t>& ids) {
   v1::UpsertRequest request;
   request.set_collection(name);
-  for (size_t i = first; i < first + n; ++i) {
-    request.add_ids(i);
-    request.add_payloads("{\"row\": " + std::to_string(i) + "}");
+  for (uint64_t id : ids) {
+    request.add_ids(id);
+    request.add_payloads("{\"row\": " + std::to_string(id) + "}");
+    request.mutable_vectors()->Add(base.begin() + id * 100, base.begin() + (id + 1) * 100);
   }
-  request.mutable_vectors()->Add(base.begin() + first * 100, base.begin() + (first + n) * 100);
   v1::UpsertResponse response;
   grpc::Status status = Call(&v1::Tqdb::Stub::Upsert, server, request, &response);
   if (status.ok()) {
-    EXPECT_EQ(response.inserted() + response.replaced(), n);
+    EXPECT_EQ(response.inserted() + response.replaced(), ids.size());
   }
   return status;
+}
+
+// Rows [first, first + n).
+grpc::Status UpsertRows(ServerProcess& server, const std::string& name,
+                        const std::vector<float>& base, uint64_t first, uint64_t n) {
+  std::vector<uint64_t> ids(n);
+  for (uint64_t i = 0; i < n; ++i) ids[i] = first + i;
+  return UpsertIds(server, name, base, ids);
 }
 
 // Re-ranking `candidates` (0: the default 100; -1: no re-rank).
@@ -295,6 +322,54 @@ TEST_F(ClusterNodeTest, AKilledNodeFailsSearchesUntilItReturnsAndLosesNothing) {
     const float* row = &base[static_cast<size_t>(i) * 100];
     ASSERT_TRUE(std::equal(row, row + 100, got.records(i).vector().begin())) << i;
   }
+}
+
+TEST_F(ClusterNodeTest, ANodeCutOffFromEtcdTakesNoWritesOnceItsLeaseEndsAndTheRestCarryOn) {
+  std::vector<float> base, queries;
+  SplitGloveFixture(100, &base, &queries);
+  v1::CreateCollectionResponse created;
+  ASSERT_TRUE(
+      Call(&v1::Tqdb::Stub::CreateCollection, node(0), GloveCollection("glove", kShards), &created)
+          .ok());
+  ASSERT_TRUE(UpsertRows(node(0), "glove", base, 0, 2000).ok());
+  std::vector<uint64_t> owned, others;
+  IdsByOwner("glove", "node1", 2000, 400, &owned, &others);
+  ASSERT_FALSE(owned.empty());
+  ASSERT_FALSE(others.empty());
+
+  proxy_->Cut();  // node 1 can reach the other nodes, not etcd
+  const auto cut = std::chrono::steady_clock::now();
+  // Within the 2 s lease (and a renewal's timeout) node 1 gives up taking writes.
+  grpc::Status refused;
+  while (std::chrono::steady_clock::now() - cut < std::chrono::seconds(8)) {
+    refused = UpsertIds(node(0), "glove", base, {owned.front()});
+    if (!refused.ok()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_NE(refused.error_message().find("lease"), std::string::npos) << refused.error_message();
+  std::printf("node 1 refused writes %.1f s after it was cut off from etcd\n",
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - cut).count());
+  // The other nodes' shards take writes, and every shard still answers searches.
+  EXPECT_TRUE(UpsertIds(node(2), "glove", base, others).ok());
+  v1::SearchResponse response;
+  ASSERT_TRUE(
+      Call(&v1::Tqdb::Stub::Search, node(0), Query("glove", queries.data(), 0), &response).ok());
+  EXPECT_EQ(response.coverage().answered(), kShards);
+
+  proxy_->Restore();
+  grpc::Status accepted;
+  for (int i = 0; i < 100; ++i) {
+    accepted = UpsertIds(node(0), "glove", base, owned);
+    if (accepted.ok()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_TRUE(accepted.ok()) << accepted.error_message() << "\n" << node(1).Log();
+  v1::CountRequest count;
+  count.set_collection("glove");
+  v1::CountResponse counted;
+  ASSERT_TRUE(Call(&v1::Tqdb::Stub::Count, node(1), count, &counted).ok());
+  EXPECT_EQ(counted.count(), 2400u);
 }
 
 }  // namespace

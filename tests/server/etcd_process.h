@@ -48,6 +48,7 @@ class EtcdProcess {
   ~EtcdProcess() { Kill(); }
 
   std::string endpoint() const { return "127.0.0.1:" + std::to_string(client_port_); }
+  int client_port() const { return client_port_; }
   std::string Log() const {
     std::ifstream in(data_dir_ + ".log");
     return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());

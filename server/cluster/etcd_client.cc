@@ -40,6 +40,7 @@ struct EtcdClient::Stubs {
   std::shared_ptr<grpc::Channel> channel;
   std::unique_ptr<etcdserverpb::KV::Stub> kv;
   std::unique_ptr<etcdserverpb::Lease::Stub> lease;
+  std::unique_ptr<etcdserverpb::Maintenance::Stub> maintenance;
 };
 
 EtcdClient::EtcdClient(std::unique_ptr<Stubs> stubs, std::chrono::milliseconds timeout)
@@ -70,6 +71,7 @@ absl::StatusOr<std::unique_ptr<EtcdClient>> EtcdClient::Connect(const std::strin
   stubs->channel = grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args);
   stubs->kv = etcdserverpb::KV::NewStub(stubs->channel);
   stubs->lease = etcdserverpb::Lease::NewStub(stubs->channel);
+  stubs->maintenance = etcdserverpb::Maintenance::NewStub(stubs->channel);
   return std::unique_ptr<EtcdClient>(new EtcdClient(std::move(stubs), timeout));
 }
 
@@ -240,6 +242,18 @@ absl::Status EtcdClient::RevokeLease(int64_t lease) {
   etcdserverpb::LeaseRevokeResponse response;
   return Unary(*stubs_->lease, &etcdserverpb::Lease::Stub::LeaseRevoke, request, &response,
                timeout_, "lease revoke");
+}
+
+absl::StatusOr<EtcdMemberStatus> EtcdClient::MemberStatus() {
+  etcdserverpb::StatusResponse response;
+  if (absl::Status s = Unary(*stubs_->maintenance, &etcdserverpb::Maintenance::Stub::Status,
+                             etcdserverpb::StatusRequest(), &response, timeout_, "status");
+      !s.ok()) {
+    return s;
+  }
+  return EtcdMemberStatus{.member_id = response.header().member_id(),
+                          .leader_id = response.leader(),
+                          .version = response.version()};
 }
 
 }  // namespace tqdb::cluster

@@ -30,6 +30,12 @@ struct EtcdKeyValue {
   int64_t lease = 0;         // 0: none
 };
 
+struct EtcdMemberStatus {
+  uint64_t member_id = 0;
+  uint64_t leader_id = 0;  // the leader this member knows; 0: none
+  std::string version;
+};
+
 class EtcdClient {
  public:
   // `endpoints`: comma-separated host:port of the members ("127.0.0.1:2379,127.0.0.2:2379");
@@ -63,6 +69,8 @@ class EtcdClient {
   // Renews the lease once; NotFound when it has already expired.
   absl::Status KeepAlive(int64_t lease);
   absl::Status RevokeLease(int64_t lease);
+  // The status of the member this client talks to (connect to one endpoint to ask a given one).
+  absl::StatusOr<EtcdMemberStatus> MemberStatus();
 
  private:
   struct Stubs;

@@ -1,5 +1,6 @@
-// etcd as a real child process for tests: one member on 127.0.0.1 with free ports and its own
-// data directory, started by the test and killed with it. TQDB_ETCD_BINARY is etcd's path
+// etcd as real child processes for tests: one member, or a cluster of three (EtcdCluster), on
+// 127.0.0.1 with free ports and their own data directories, started by the test and killed
+// with it. TQDB_ETCD_BINARY is etcd's path
 // (tests/CMakeLists.txt: Debian's etcd-server, installed by scripts/install-deps.sh).
 #pragma once
 
@@ -13,6 +14,7 @@
 
 #include <chrono>
 #include <fstream>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -39,11 +41,24 @@ inline int FreeLoopbackPort() {
 
 class EtcdProcess {
  public:
+  // A cluster of one.
   explicit EtcdProcess(std::string data_dir)
       : data_dir_(std::move(data_dir)),
+        name_("test"),
         client_port_(FreeLoopbackPort()),
-        peer_port_(FreeLoopbackPort()) {
+        peer_port_(FreeLoopbackPort()),
+        initial_cluster_("test=" + PeerUrl()) {
     Start();
+  }
+  // One member of a cluster: launched, not yet serving (members serve once a quorum is up).
+  EtcdProcess(std::string data_dir, std::string name, int client_port, int peer_port,
+              std::string initial_cluster)
+      : data_dir_(std::move(data_dir)),
+        name_(std::move(name)),
+        client_port_(client_port),
+        peer_port_(peer_port),
+        initial_cluster_(std::move(initial_cluster)) {
+    Launch();
   }
   ~EtcdProcess() { Kill(); }
 
@@ -62,23 +77,28 @@ class EtcdProcess {
     waitpid(pid_, &status, 0);
     pid_ = -1;
   }
-  // Starts it again on the same ports and data directory.
+  std::string PeerUrl() const { return "http://127.0.0.1:" + std::to_string(peer_port_); }
+  // Starts it again on the same ports and data directory, and waits until it serves.
   void Start() {
+    Launch();
+    WaitServing();
+  }
+  void Launch() {
     const std::string client = "http://" + endpoint();
-    const std::string peer = "http://127.0.0.1:" + std::to_string(peer_port_);
+    const std::string peer = PeerUrl();
     pid_ = fork();
     if (pid_ == 0) {
       const int fd = ::open((data_dir_ + ".log").c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
       dup2(fd, STDOUT_FILENO);
       dup2(fd, STDERR_FILENO);
       std::vector<std::string> args = {TQDB_ETCD_BINARY,
-                                       "--name=test",
+                                       "--name=" + name_,
                                        "--data-dir=" + data_dir_,
                                        "--listen-client-urls=" + client,
                                        "--advertise-client-urls=" + client,
                                        "--listen-peer-urls=" + peer,
                                        "--initial-advertise-peer-urls=" + peer,
-                                       "--initial-cluster=test=" + peer,
+                                       "--initial-cluster=" + initial_cluster_,
                                        "--log-level=warn"};
       std::vector<char*> argv;
       for (std::string& a : args) argv.push_back(a.data());
@@ -86,6 +106,8 @@ class EtcdProcess {
       execv(argv[0], argv.data());
       _exit(127);
     }
+  }
+  void WaitServing() {
     // Serving once its client port takes connections (a new member elects itself in ~1 s).
     for (int i = 0; i < 200; ++i) {
       const int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -103,8 +125,42 @@ class EtcdProcess {
 
  private:
   std::string data_dir_;
+  std::string name_;
   int client_port_, peer_port_;
+  std::string initial_cluster_;
   pid_t pid_ = -1;
+};
+
+// Three members on 127.0.0.1: a quorum survives one member's loss, not two.
+class EtcdCluster {
+ public:
+  explicit EtcdCluster(const std::string& dir, int members = 3) {
+    std::vector<int> client(members), peer(members);
+    std::string initial;
+    for (int i = 0; i < members; ++i) {
+      client[i] = FreeLoopbackPort();
+      peer[i] = FreeLoopbackPort();
+      initial += (i ? "," : "") + Name(i) + "=http://127.0.0.1:" + std::to_string(peer[i]);
+    }
+    for (int i = 0; i < members; ++i) {
+      members_.push_back(
+          std::make_unique<EtcdProcess>(dir + "/" + Name(i), Name(i), client[i], peer[i], initial));
+    }
+    for (auto& member : members_) member->WaitServing();
+  }
+
+  EtcdProcess& member(int i) { return *members_[i]; }
+  int size() const { return static_cast<int>(members_.size()); }
+  // Every member's host:port, comma-separated (what --etcd takes).
+  std::string endpoints() const {
+    std::string all;
+    for (const auto& member : members_) all += (all.empty() ? "" : ",") + member->endpoint();
+    return all;
+  }
+
+ private:
+  static std::string Name(int i) { return "m" + std::to_string(i); }
+  std::vector<std::unique_ptr<EtcdProcess>> members_;
 };
 
 }  // namespace tqdb::testing

@@ -59,6 +59,9 @@ class Api {
   virtual absl::Status CreateSnapshot(const CallContext& call,
                                       const v1::CreateSnapshotRequest& request,
                                       v1::CreateSnapshotResponse* response) = 0;
+  virtual absl::Status GetClusterStatus(const CallContext& call,
+                                        const v1::GetClusterStatusRequest& request,
+                                        v1::GetClusterStatusResponse* response) = 0;
 };
 
 }  // namespace tqdb::server

@@ -342,8 +342,10 @@ int Run() {
       server->Shutdown();
       return 1;
     }
-    collections = node->shard_count();
-    cluster_line = absl::StrCat(" etcd=", etcd, " node=", node->node_id());
+    collections = node->collection_count();
+    vectors = node->vector_count();
+    cluster_line =
+        absl::StrCat(" etcd=", etcd, " node=", node->node_id(), " shards=", node->shard_count());
   }
   memory_returner.ReturnNow();
   if (local_api != nullptr) local_api->MarkServing();

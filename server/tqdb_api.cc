@@ -390,4 +390,11 @@ absl::Status TqdbApi::CreatePayloadIndex(const CallContext& call,
   return collection->CreatePayloadIndex({request.key(), type});
 }
 
+absl::Status TqdbApi::GetClusterStatus(const CallContext& call, const v1::GetClusterStatusRequest&,
+                                       v1::GetClusterStatusResponse*) {
+  TQDB_RETURN_IF_ERROR(Authorize(call, Role::kRead, ""));
+  return absl::FailedPreconditionError(
+      "this server is not a node of a cluster (start it with --etcd to make it one)");
+}
+
 }  // namespace tqdb::server

@@ -81,6 +81,8 @@ class TqdbApi final : public Api {
                                      v1::RepartitionCollectionResponse* response) override;
   absl::Status CreateSnapshot(const CallContext& call, const v1::CreateSnapshotRequest& request,
                               v1::CreateSnapshotResponse* response) override;
+  absl::Status GetClusterStatus(const CallContext& call, const v1::GetClusterStatusRequest& request,
+                                v1::GetClusterStatusResponse* response) override;
 
   // OK when no API keys are configured, or the call's key holds `role` for `collection`.
   absl::Status Authorize(const CallContext& call, Role role, const std::string& collection) const;

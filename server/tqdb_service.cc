@@ -125,6 +125,12 @@ grpc::Status TqdbService::CreateSnapshot(grpc::ServerContext* context,
   return ToGrpcStatus(api_->CreateSnapshot(CallOf(*context), *request, response));
 }
 
+grpc::Status TqdbService::GetClusterStatus(grpc::ServerContext* context,
+                                           const v1::GetClusterStatusRequest* request,
+                                           v1::GetClusterStatusResponse* response) {
+  return ToGrpcStatus(api_->GetClusterStatus(CallOf(*context), *request, response));
+}
+
 grpc::Status TqdbService::UpsertStream(grpc::ServerContext* context,
                                        grpc::ServerReader<v1::UpsertRequest>* reader,
                                        v1::UpsertResponse* response) {

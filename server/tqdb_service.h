@@ -55,6 +55,9 @@ class TqdbService final : public v1::Tqdb::Service {
                               const v1::CreateSnapshotRequest* request,
                               v1::CreateSnapshotResponse* response) override;
   // Applies each message in turn; stops at the first refused one, the ones before it applied.
+  grpc::Status GetClusterStatus(grpc::ServerContext* context,
+                                const v1::GetClusterStatusRequest* request,
+                                v1::GetClusterStatusResponse* response) override;
   grpc::Status UpsertStream(grpc::ServerContext* context,
                             grpc::ServerReader<v1::UpsertRequest>* reader,
                             v1::UpsertResponse* response) override;

@@ -90,6 +90,9 @@ class ClusterApi final : public server::Api {
   absl::Status CreateSnapshot(const server::CallContext& call,
                               const v1::CreateSnapshotRequest& request,
                               v1::CreateSnapshotResponse* response) override;
+  absl::Status GetClusterStatus(const server::CallContext& call,
+                                const v1::GetClusterStatusRequest& request,
+                                v1::GetClusterStatusResponse* response) override;
 
  private:
   template <typename Request, typename Response>

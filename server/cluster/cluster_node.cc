@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <set>
 
 #include "cluster_keys.h"
 
@@ -60,6 +61,24 @@ absl::Status ClusterNode::Join(const std::string& address) {
   registration_ = std::move(*registration);
   api_->SetRegistration(registration_.get());
   return absl::OkStatus();
+}
+
+size_t ClusterNode::collection_count() const {
+  std::set<std::string> names;
+  for (const auto& [collection, number] : shards_->List()) names.insert(collection);
+  return names.size();
+}
+
+size_t ClusterNode::vector_count() const {
+  size_t vectors = 0;
+  for (const auto& [collection, number] : shards_->List()) {
+    std::shared_ptr<LocalShards::Shard> shard = shards_->Find(collection, number);
+    if (shard == nullptr) continue;
+    if (auto opened = shard->database->GetCollection(collection); opened.ok()) {
+      vectors += (*opened)->Describe().count;
+    }
+  }
+  return vectors;
 }
 
 ClusterNode::~ClusterNode() {

@@ -42,6 +42,10 @@ class ClusterNode {
   absl::Status Join(const std::string& address);
   const std::string& node_id() const { return options_.node_id; }
   size_t shard_count() const { return shards_->List().size(); }
+  // The collections this node holds shards of.
+  size_t collection_count() const;
+  // The vectors in this node's shards.
+  size_t vector_count() const;
   void MarkServing() { shards_->MarkServing(); }
 
  private:

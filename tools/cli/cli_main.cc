@@ -18,6 +18,7 @@
 //   tqdb scroll NAME [--filter=...] [--limit=100] | delete NAME --filter=...
 //   tqdb set-payload NAME (ID... | --filter=...) --payload='{"key": value}'
 //   tqdb bench NAME --query_file=FILE [--concurrency=1] [--batch=1] [--duration_s=10]
+//   tqdb cluster status   (a node of a cluster: its nodes, shards, owners, epochs)
 #include <unistd.h>
 
 #include <algorithm>
@@ -40,6 +41,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "cluster_status.h"
 #include "embedding_files.h"
 #include "grpcpp/grpcpp.h"
 #include "load_checkpoint.h"
@@ -76,6 +78,9 @@ ABSL_FLAG(int64_t, partition_at, -1,
           "create: partition once this many vectors are stored (0: never; default 50,000)");
 ABSL_FLAG(int, nprobe, 0,
           "create: lists a search probes by default; search/bench: lists to probe (0: default)");
+ABSL_FLAG(bool, allow_partial, false,
+          "search: on a cluster, answer from the shards that can be reached (the coverage is "
+          "printed) instead of failing");
 ABSL_FLAG(int, lists, 0, "repartition: number of lists (0: about sqrt(vectors))");
 ABSL_FLAG(int, batch, 0,
           "load/import: vectors per upsert message (0: as many as 8 MiB of floats hold; at most "
@@ -205,6 +210,7 @@ v1::SearchOptions SearchOptionsFlags() {
   options.set_with_payloads(absl::GetFlag(FLAGS_with_payloads));
   options.set_filter(absl::GetFlag(FLAGS_filter));
   options.set_explain(!options.filter().empty());
+  options.set_allow_partial(absl::GetFlag(FLAGS_allow_partial));
   return options;
 }
 
@@ -520,6 +526,10 @@ int Search(const std::string& name) {
   WithApiKey(&context);
   grpc::Status status = Connect()->Search(&context, request, &response);
   if (!status.ok()) return Fail("search", status);
+  if (response.coverage().answered() < response.coverage().shards()) {
+    std::fprintf(stderr, "partial results: %u of %u shards answered\n",
+                 response.coverage().answered(), response.coverage().shards());
+  }
   for (const v1::Record& hit : response.hits()) PrintRecord(hit, true);
   if (response.has_plan()) {
     std::fprintf(stderr, "plan: %s, %lu points pass the filter%s\n", response.plan().name().c_str(),
@@ -690,6 +700,16 @@ int Main(const std::vector<char*>& args) {
     return 0;
   }
   if (command == "stats") return Stats();
+  if (command == "cluster") {
+    if (args.size() < 3 || std::string(args[2]) != "status") return Usage("cluster status");
+    v1::GetClusterStatusResponse response;
+    grpc::ClientContext context;
+    WithApiKey(&context);
+    grpc::Status status = Connect()->GetClusterStatus(&context, {}, &response);
+    if (!status.ok()) return Fail("cluster status", status);
+    PrintClusterStatus(response, stdout);
+    return 0;
+  }
   if (command == "snapshot") {
     if (args.size() < 3) return Usage("snapshot needs a name");
     return Snapshot(args[2], args.size() > 3 ? args[3] : "");
@@ -757,6 +777,7 @@ int main(int argc, char** argv) {
       "client of tqdb-server.\n"
       "  tqdb list | create NAME --dim=D --bits=B | describe NAME | drop NAME\n"
       "  tqdb recenter NAME [--dry_run] | stats (memory by part)\n"
+      "  tqdb cluster status (a node of a cluster: nodes, shards, owners, epochs)\n"
       "  tqdb snapshot SNAPSHOT [COLLECTION] (under the server's --snapshot_dir)\n"
       "  tqdb load NAME FILE (.fvecs, .bvecs, .npy, .hdf5, .csv, .jsonl, GloVe text)\n"
       "  tqdb import NAME FILE.csv|FILE.jsonl [--id_column=id] [--payload_columns=*|a,b]\n"

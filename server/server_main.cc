@@ -7,11 +7,14 @@
 // RocksDB closes cleanly.
 #include <omp.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -140,6 +143,25 @@ absl::StatusOr<std::string> ServeHttp(tqdb::server::Api* api, tqdb::server::Serv
   if (!port.ok()) return port.status();
   const std::string& listen = transport.listen;
   return absl::StrCat(" http=", listen.substr(0, listen.rfind(':')), ":", *port);
+}
+
+// libgomp reads OMP_NUM_THREADS once, before main, into the default that every thread starts
+// from; omp_set_num_threads changes only its caller's. gRPC's and HTTP's workers and the
+// background jobs' threads therefore searched with all cores whatever --threads said (three
+// nodes of a cluster on two cores: a routed search 3x slower). So the server starts itself
+// again with OMP_NUM_THREADS set when --threads asks for another count.
+void UseThreadsFlagInEveryThread(char** argv) {
+  const int threads = absl::GetFlag(FLAGS_threads);
+  if (threads <= 0) return;
+  const std::string wanted = std::to_string(threads);
+  const char* current = std::getenv("OMP_NUM_THREADS");
+  if (current != nullptr && wanted == current) return;
+  setenv("OMP_NUM_THREADS", wanted.c_str(), 1);
+  execv("/proc/self/exe", argv);
+  std::fprintf(stderr,
+               "tqdb-server: could not restart with OMP_NUM_THREADS=%s (%s); "
+               "searches in request threads use every core\n",
+               wanted.c_str(), strerror(errno));
 }
 
 int Run() {
@@ -396,5 +418,6 @@ int main(int argc, char** argv) {
       "Serves a tqdb data directory over gRPC (package tqdb.v1) and, with --http_listen, "
       "HTTP/JSON.");
   absl::ParseCommandLine(argc, argv);
+  UseThreadsFlagInEveryThread(argv);
   return Run();
 }

@@ -33,8 +33,7 @@ absl::Status ClusterApi::Authorize(const CallContext& call, Role role,
 }
 
 absl::StatusOr<std::shared_ptr<LocalShards::Shard>> ClusterApi::OwnedShard(
-    const CallContext& call, const std::string& collection, Access access) {
-  TQDB_ASSIGN_OR_RETURN(const ShardTarget target, ParseShardHeader(call.shard_header));
+    const ShardTarget target, const std::string& collection, Access access) {
   NodeRegistration* registration = registration_.load();
   if (access == Access::kWrite && (registration == nullptr || !registration->live())) {
     return absl::UnavailableError(absl::StrCat(
@@ -178,7 +177,7 @@ absl::Status ClusterApi::RouteDrop(const CallContext& call,
 
 absl::Status ClusterApi::DropShard(const CallContext& call, const std::string& collection) {
   TQDB_RETURN_IF_ERROR(Authorize(call, Role::kAdmin, collection));
-  TQDB_ASSIGN_OR_RETURN(const ShardTarget target, ParseShardHeader(call.shard_header));
+  TQDB_ASSIGN_OR_RETURN(const ShardTarget target, ParseOneShard(call.shard_header));
   // Only a collection etcd no longer has: a stray or replayed drop cannot remove live data.
   TQDB_ASSIGN_OR_RETURN(std::optional<EtcdKeyValue> record, etcd_->Get(CollectionKey(collection)));
   if (record.has_value()) {

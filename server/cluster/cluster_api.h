@@ -22,13 +22,16 @@
 
 namespace tqdb::cluster {
 
-// One shard's part of a routed call.
+// One shard's part of a routed call, or (searches) the parts of one owner's shards together.
 template <typename Request, typename Response>
 struct ShardRequest {
   uint32_t shard = 0;
+  std::vector<uint32_t> also;  // more shards of the same owner, answered in the same call
   Request request;
   Response response;
   absl::Status status;
+
+  size_t shard_count() const { return 1 + also.size(); }
 };
 
 class ClusterApi final : public server::Api {
@@ -112,7 +115,7 @@ class ClusterApi final : public server::Api {
   // etcd may have lost the shard to another, so it takes no writes (which the new owner would
   // not have), while reads go on from the map it has (searches keep working while etcd has no
   // quorum). The first owner (epoch 1) makes the shard when it does not have it yet.
-  absl::StatusOr<std::shared_ptr<LocalShards::Shard>> OwnedShard(const server::CallContext& call,
+  absl::StatusOr<std::shared_ptr<LocalShards::Shard>> OwnedShard(ShardTarget target,
                                                                  const std::string& collection,
                                                                  Access access);
   template <typename Request, typename Response>
@@ -127,11 +130,18 @@ class ClusterApi final : public server::Api {
                     std::shared_ptr<const Placement> placement,
                     std::vector<ShardRequest<Request, Response>>* requests,
                     LocalMethod<Request, Response> local, RemoteMethod<Request, Response> remote);
-  // The same request to every shard of the collection.
+  // The same request to every shard of the collection; with `by_node`, one call per owner for
+  // all its shards (searches: the owner merges its shards' results).
   template <typename Request, typename Response>
   absl::StatusOr<std::vector<ShardRequest<Request, Response>>> SendToEveryShard(
       const server::CallContext& call, const std::string& collection, const Request& request,
-      LocalMethod<Request, Response> local, RemoteMethod<Request, Response> remote);
+      LocalMethod<Request, Response> local, RemoteMethod<Request, Response> remote,
+      bool by_node = false);
+  // A search call for several of this node's shards: each answers, and the best k of all go
+  // back.
+  template <typename Request, typename Response>
+  absl::Status ServeSearchShards(const server::CallContext& call, const Request& request,
+                                 Response* response, LocalMethod<Request, Response> method);
 
   absl::Status RouteCreate(const server::CallContext& call,
                            const v1::CreateCollectionRequest& request,
@@ -144,6 +154,11 @@ class ClusterApi final : public server::Api {
                            v1::DeleteResponse* response);
   absl::Status RouteGet(const server::CallContext& call, const v1::GetRequest& request,
                         v1::GetResponse* response);
+  // Search and SearchBatch: one call per owner, the shards' k best merged.
+  template <typename Request, typename Response>
+  absl::Status RouteSearches(const server::CallContext& call, const Request& request,
+                             Response* response, LocalMethod<Request, Response> local,
+                             RemoteMethod<Request, Response> remote);
   absl::Status RouteSearch(const server::CallContext& call, const v1::SearchRequest& request,
                            v1::SearchResponse* response);
   absl::Status RouteSearchBatch(const server::CallContext& call,

@@ -3,8 +3,10 @@
 #pragma once
 
 #include <chrono>
+#include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -19,13 +21,29 @@ namespace tqdb::cluster {
 // How long a node waits for another when the client set no deadline.
 inline constexpr std::chrono::seconds kShardCallTimeout{120};
 
+// The k best hits of several shards' answers to one search (or to each query of a batch), best
+// first: higher scores, or lower when `lower_is_better` (l2). Defined in cluster_api_reads.cc.
+void MergeSearchAnswers(std::vector<v1::SearchResponse>* answers, size_t k, bool lower_is_better,
+                        v1::SearchResponse* response);
+void MergeSearchAnswers(std::vector<v1::SearchBatchResponse>* answers, size_t k,
+                        bool lower_is_better, v1::SearchBatchResponse* response);
+
 template <typename Request, typename Response>
 absl::Status ClusterApi::ServeShard(const server::CallContext& call, const std::string& collection,
                                     Access access, const Request& request, Response* response,
                                     LocalMethod<Request, Response> method) {
+  TQDB_ASSIGN_OR_RETURN(const ShardTarget target, ParseOneShard(call.shard_header));
   TQDB_ASSIGN_OR_RETURN(std::shared_ptr<LocalShards::Shard> shard,
-                        OwnedShard(call, collection, access));
+                        OwnedShard(target, collection, access));
   return (shard->api.get()->*method)(call, request, response);
+}
+
+// The shards a part is for, as its header names them (epochs from `map`).
+template <typename Request, typename Response>
+std::string PartHeader(const ShardRequest<Request, Response>& part, const ShardMap& map) {
+  std::vector<ShardTarget> targets = {{part.shard, map.shards[part.shard].epoch}};
+  for (uint32_t shard : part.also) targets.push_back({shard, map.shards[shard].epoch});
+  return FormatShardHeader(targets);
 }
 
 template <typename Request, typename Response>
@@ -43,7 +61,7 @@ void ClusterApi::SendToOwners(const server::CallContext& call, const std::string
       return;
     }
     const ShardMap& map = (*placement)->map;
-    // Who answers each request: this node in this thread, others over gRPC.
+    // Who answers each request: this node in this thread, others over gRPC, all at once.
     std::vector<std::pair<ShardRequest<Request, Response>*, std::string>> here;
     std::vector<
         std::tuple<ShardRequest<Request, Response>*, std::string, std::shared_ptr<v1::Tqdb::Stub>>>
@@ -55,7 +73,7 @@ void ClusterApi::SendToOwners(const server::CallContext& call, const std::string
         continue;
       }
       const ShardOwner& owner = map.shards[request->shard];
-      std::string header = FormatShardHeader({request->shard, owner.epoch});
+      std::string header = PartHeader(*request, map);
       if (owner.node == options_.node_id) {
         here.emplace_back(request, std::move(header));
         continue;
@@ -100,6 +118,7 @@ void ClusterApi::SendToOwners(const server::CallContext& call, const std::string
       request->status = (this->*local)(shard_call, request->request, &request->response);
     }
     pending.Wait();
+    // A node that could not be reached may be back elsewhere: its address is read again.
     for (auto& [request, header, stub] : there) {
       if (absl::IsUnavailable(request->status)) view_->ForgetNode(map.shards[request->shard].node);
     }
@@ -118,15 +137,71 @@ void ClusterApi::SendToOwners(const server::CallContext& call, const std::string
 template <typename Request, typename Response>
 absl::StatusOr<std::vector<ShardRequest<Request, Response>>> ClusterApi::SendToEveryShard(
     const server::CallContext& call, const std::string& collection, const Request& request,
-    LocalMethod<Request, Response> local, RemoteMethod<Request, Response> remote) {
+    LocalMethod<Request, Response> local, RemoteMethod<Request, Response> remote, bool by_node) {
   TQDB_ASSIGN_OR_RETURN(std::shared_ptr<const Placement> placement, view_->Find(collection));
-  std::vector<ShardRequest<Request, Response>> requests(placement->map.shards.size());
-  for (uint32_t shard = 0; shard < requests.size(); ++shard) {
-    requests[shard].shard = shard;
-    requests[shard].request = request;
+  const ShardMap& map = placement->map;
+  std::vector<ShardRequest<Request, Response>> requests;
+  std::map<std::string, size_t> part_of_node;
+  for (uint32_t shard = 0; shard < map.shards.size(); ++shard) {
+    if (by_node && !map.shards[shard].node.empty()) {
+      const auto [found, added] = part_of_node.emplace(map.shards[shard].node, requests.size());
+      if (!added) {
+        requests[found->second].also.push_back(shard);
+        continue;
+      }
+    }
+    auto& part = requests.emplace_back();
+    part.shard = shard;
+    part.request = request;
   }
-  SendToOwners(call, collection, std::move(placement), &requests, local, remote);
+  SendToOwners(call, collection, placement, &requests, local, remote);
+  if (!by_node) return requests;
+  // A part refused twice for its epochs (shards that changed owner since this node read its
+  // map) goes again shard by shard, each to its owner now.
+  std::vector<ShardRequest<Request, Response>> again;
+  for (auto& part : requests) {
+    if (!absl::IsFailedPrecondition(part.status) || part.also.empty()) continue;
+    for (uint32_t shard : part.also) {
+      auto& single = again.emplace_back();
+      single.shard = shard;
+      single.request = request;
+    }
+    part.also.clear();
+    part.response.Clear();
+    again.emplace_back().shard = part.shard;
+    again.back().request = request;
+    part.status = absl::OkStatus();
+    part.shard = UINT32_MAX;  // emptied: dropped below
+  }
+  if (again.empty()) return requests;
+  std::erase_if(requests, [](const auto& part) { return part.shard == UINT32_MAX; });
+  TQDB_ASSIGN_OR_RETURN(placement, view_->Find(collection));
+  SendToOwners(call, collection, placement, &again, local, remote);
+  for (auto& part : again) requests.push_back(std::move(part));
   return requests;
+}
+
+template <typename Request, typename Response>
+absl::Status ClusterApi::ServeSearchShards(const server::CallContext& call, const Request& request,
+                                           Response* response,
+                                           LocalMethod<Request, Response> method) {
+  TQDB_ASSIGN_OR_RETURN(const std::vector<ShardTarget> targets,
+                        ParseShardHeader(call.shard_header));
+  TQDB_ASSIGN_OR_RETURN(std::shared_ptr<const Placement> placement,
+                        view_->Find(request.collection()));
+  std::vector<Response> answers(targets.size());
+  for (size_t i = 0; i < targets.size(); ++i) {
+    TQDB_ASSIGN_OR_RETURN(std::shared_ptr<LocalShards::Shard> shard,
+                          OwnedShard(targets[i], request.collection(), Access::kRead));
+    TQDB_RETURN_IF_ERROR((shard->api.get()->*method)(call, request, &answers[i]));
+  }
+  if (answers.size() == 1) {
+    *response = std::move(answers.front());
+  } else {
+    MergeSearchAnswers(&answers, request.options().k() == 0 ? 10 : request.options().k(),
+                       placement->create.config().metric() == v1::METRIC_L2, response);
+  }
+  return absl::OkStatus();
 }
 
 // The first failure among the parts, or OK.

@@ -1,11 +1,13 @@
 // ClusterApi's reads: gets go to the ids' shards; searches, counts and scrolls to every shard,
 // their answers merged (the k best of the shards' k best, ids in order for a scroll).
 #include <algorithm>
+#include <cmath>
 
 #include "absl/container/flat_hash_map.h"
 #include "cluster_api.h"
 #include "cluster_api_fanout.h"
 #include "search_merge.h"
+#include "tqdb/search_options.h"
 
 namespace tqdb::cluster {
 namespace {
@@ -21,15 +23,15 @@ bool Unreachable(const absl::Status& status) {
 // The failure that fails the search: any refusal, or an unreachable shard unless partial
 // results are allowed (and some shard answered). Fills `coverage`.
 template <typename Request, typename Response>
-absl::Status SearchOutcome(const std::vector<ShardRequest<Request, Response>>& parts,
+absl::Status SearchOutcome(const std::vector<ShardRequest<Request, Response>>& parts, size_t shards,
                            bool allow_partial, v1::Coverage* coverage) {
   uint32_t answered = 0;
   for (const auto& part : parts) {
-    if (part.status.ok()) ++answered;
+    if (part.status.ok()) answered += static_cast<uint32_t>(part.shard_count());
     if (!part.status.ok() && !(allow_partial && Unreachable(part.status))) return part.status;
   }
   if (answered == 0) return FirstFailure(parts);
-  coverage->set_shards(static_cast<uint32_t>(parts.size()));
+  coverage->set_shards(static_cast<uint32_t>(shards));
   coverage->set_answered(answered);
   return absl::OkStatus();
 }
@@ -51,6 +53,26 @@ void MergeHits(const std::vector<Records*>& per_shard, size_t k, bool lower_is_b
 
 size_t ResultsPerQuery(const v1::SearchOptions& options) {
   return options.k() == 0 ? 10 : options.k();
+}
+
+// What each of `shards` shards is asked for. With a re-rank of R candidates (the R best
+// estimates, re-scored exactly), a shard holds R / S of the R best of all on average (ids are
+// spread by a hash), and more than R/S + 3 sqrt(R/S) about once in a thousand searches: that is
+// what each shard re-ranks, at least k. Re-ranking R on every shard made S times the exact
+// reads of a server alone (the re-rank is most of a search's time).
+v1::SearchOptions PerShardOptions(const v1::SearchOptions& options, size_t shards) {
+  if (!options.rerank() || shards <= 1 || options.rerank_candidates() > kMaxSearchK) {
+    return options;  // a shard refuses what a server alone would
+  }
+  const double k = static_cast<double>(ResultsPerQuery(options));
+  const double total = options.rerank_candidates() == 0
+                           ? std::max<double>(kDefaultRerankCandidates, k)
+                           : options.rerank_candidates();
+  const double share = total / static_cast<double>(shards);
+  v1::SearchOptions per_shard = options;
+  per_shard.set_rerank_candidates(
+      static_cast<uint32_t>(std::max(k, std::min(total, std::ceil(share + 3 * std::sqrt(share))))));
+  return per_shard;
 }
 
 }  // namespace
@@ -97,77 +119,81 @@ absl::Status ClusterApi::RouteGet(const CallContext& call, const v1::GetRequest&
   return absl::OkStatus();
 }
 
+void MergeSearchAnswers(std::vector<v1::SearchResponse>* answers, size_t k, bool lower_is_better,
+                        v1::SearchResponse* response) {
+  std::vector<Records*> hits;
+  for (v1::SearchResponse& answer : *answers) {
+    hits.push_back(answer.mutable_hits());
+    if (answer.has_plan() && !response->has_plan()) *response->mutable_plan() = answer.plan();
+  }
+  MergeHits(hits, k, lower_is_better, response->mutable_hits());
+}
+
+void MergeSearchAnswers(std::vector<v1::SearchBatchResponse>* answers, size_t k,
+                        bool lower_is_better, v1::SearchBatchResponse* response) {
+  int queries = answers->empty() ? 0 : answers->front().results_size();
+  for (v1::SearchBatchResponse& answer : *answers) {
+    queries = std::min(queries, answer.results_size());  // the same everywhere
+    if (answer.has_plan() && !response->has_plan()) *response->mutable_plan() = answer.plan();
+  }
+  for (int q = 0; q < queries; ++q) {
+    std::vector<Records*> hits;
+    for (v1::SearchBatchResponse& answer : *answers) {
+      hits.push_back(answer.mutable_results(q)->mutable_hits());
+    }
+    MergeHits(hits, k, lower_is_better, response->add_results()->mutable_hits());
+  }
+}
+
 absl::Status ClusterApi::Search(const CallContext& call, const v1::SearchRequest& request,
                                 v1::SearchResponse* response) {
   if (!call.shard_header.empty()) {
-    return ServeShard(call, request.collection(), Access::kRead, request, response,
-                      &server::Api::Search);
+    return ServeSearchShards(call, request, response, &server::Api::Search);
   }
   return RouteSearch(call, request, response);
-}
-
-absl::Status ClusterApi::RouteSearch(const CallContext& call, const v1::SearchRequest& request,
-                                     v1::SearchResponse* response) {
-  TQDB_ASSIGN_OR_RETURN(std::shared_ptr<const Placement> placement,
-                        view_->Find(request.collection()));
-  TQDB_ASSIGN_OR_RETURN(auto parts,
-                        SendToEveryShard(call, request.collection(), request, &server::Api::Search,
-                                         &v1::Tqdb::Stub::async::Search));
-  TQDB_RETURN_IF_ERROR(
-      SearchOutcome(parts, request.options().allow_partial(), response->mutable_coverage()));
-  std::vector<Records*> hits;
-  for (auto& part : parts) {
-    if (!part.status.ok()) continue;
-    hits.push_back(part.response.mutable_hits());
-    if (part.response.has_plan() && !response->has_plan()) {
-      *response->mutable_plan() = part.response.plan();
-    }
-  }
-  MergeHits(hits, ResultsPerQuery(request.options()),
-            placement->create.config().metric() == v1::METRIC_L2, response->mutable_hits());
-  return absl::OkStatus();
 }
 
 absl::Status ClusterApi::SearchBatch(const CallContext& call, const v1::SearchBatchRequest& request,
                                      v1::SearchBatchResponse* response) {
   if (!call.shard_header.empty()) {
-    return ServeShard(call, request.collection(), Access::kRead, request, response,
-                      &server::Api::SearchBatch);
+    return ServeSearchShards(call, request, response, &server::Api::SearchBatch);
   }
   return RouteSearchBatch(call, request, response);
+}
+
+template <typename Request, typename Response>
+absl::Status ClusterApi::RouteSearches(const CallContext& call, const Request& request,
+                                       Response* response, LocalMethod<Request, Response> local,
+                                       RemoteMethod<Request, Response> remote) {
+  TQDB_ASSIGN_OR_RETURN(std::shared_ptr<const Placement> placement,
+                        view_->Find(request.collection()));
+  Request per_shard = request;
+  *per_shard.mutable_options() = PerShardOptions(request.options(), placement->map.shards.size());
+  TQDB_ASSIGN_OR_RETURN(auto parts, SendToEveryShard(call, request.collection(), per_shard, local,
+                                                     remote, /*by_node=*/true));
+  TQDB_RETURN_IF_ERROR(SearchOutcome(parts, placement->map.shards.size(),
+                                     request.options().allow_partial(),
+                                     response->mutable_coverage()));
+  std::vector<Response> answers;
+  for (auto& part : parts) {
+    if (part.status.ok()) answers.push_back(std::move(part.response));
+  }
+  MergeSearchAnswers(&answers, ResultsPerQuery(request.options()),
+                     placement->create.config().metric() == v1::METRIC_L2, response);
+  return absl::OkStatus();
+}
+
+absl::Status ClusterApi::RouteSearch(const CallContext& call, const v1::SearchRequest& request,
+                                     v1::SearchResponse* response) {
+  return RouteSearches(call, request, response, &server::Api::Search,
+                       &v1::Tqdb::Stub::async::Search);
 }
 
 absl::Status ClusterApi::RouteSearchBatch(const CallContext& call,
                                           const v1::SearchBatchRequest& request,
                                           v1::SearchBatchResponse* response) {
-  TQDB_ASSIGN_OR_RETURN(std::shared_ptr<const Placement> placement,
-                        view_->Find(request.collection()));
-  TQDB_ASSIGN_OR_RETURN(
-      auto parts, SendToEveryShard(call, request.collection(), request, &server::Api::SearchBatch,
-                                   &v1::Tqdb::Stub::async::SearchBatch));
-  TQDB_RETURN_IF_ERROR(
-      SearchOutcome(parts, request.options().allow_partial(), response->mutable_coverage()));
-  int queries = -1;
-  for (const auto& part : parts) {
-    if (!part.status.ok()) continue;
-    if (queries >= 0 && part.response.results_size() != queries) {
-      return absl::InternalError("the shards answered different numbers of queries");
-    }
-    queries = part.response.results_size();
-    if (part.response.has_plan() && !response->has_plan()) {
-      *response->mutable_plan() = part.response.plan();
-    }
-  }
-  const bool lower_is_better = placement->create.config().metric() == v1::METRIC_L2;
-  for (int q = 0; q < queries; ++q) {
-    std::vector<Records*> hits;
-    for (auto& part : parts) {
-      if (part.status.ok()) hits.push_back(part.response.mutable_results(q)->mutable_hits());
-    }
-    MergeHits(hits, ResultsPerQuery(request.options()), lower_is_better,
-              response->add_results()->mutable_hits());
-  }
-  return absl::OkStatus();
+  return RouteSearches(call, request, response, &server::Api::SearchBatch,
+                       &v1::Tqdb::Stub::async::SearchBatch);
 }
 
 absl::Status ClusterApi::Count(const CallContext& call, const v1::CountRequest& request,

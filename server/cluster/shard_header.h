@@ -1,11 +1,13 @@
-// How a node's call to another names the shard it is for: gRPC metadata "x-tqdb-shard" =
-// "<shard>/<epoch>", the epoch at which the sender's map says the receiver owns the shard. The
-// receiver answers from that shard's own database, after checking the epoch against its map
-// (a stale sender gets FailedPrecondition). Calls without it are a client's, to be routed.
+// How a node's call to another names the shards it is for: gRPC metadata "x-tqdb-shard" =
+// "<shard>/<epoch>[,<shard>/<epoch>...]", each with the epoch at which the sender's map says the
+// receiver owns it (several only for searches, whose results the receiver merges). The receiver
+// answers from the shards' own databases, after checking each epoch against its map (a stale
+// sender gets FailedPrecondition). Calls without it are a client's, to be routed.
 #pragma once
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -19,8 +21,10 @@ struct ShardTarget {
   uint64_t epoch = 0;
 };
 
-std::string FormatShardHeader(ShardTarget target);
-// InvalidArgument for anything but "<shard>/<epoch>" in decimal.
-absl::StatusOr<ShardTarget> ParseShardHeader(absl::string_view header);
+std::string FormatShardHeader(const std::vector<ShardTarget>& targets);
+// InvalidArgument for anything but one or more "<shard>/<epoch>" in decimal, comma-separated.
+absl::StatusOr<std::vector<ShardTarget>> ParseShardHeader(absl::string_view header);
+// The one shard of a call that is for one (all but searches).
+absl::StatusOr<ShardTarget> ParseOneShard(absl::string_view header);
 
 }  // namespace tqdb::cluster

@@ -31,14 +31,14 @@ def filter_text(filter):
 
 
 def create_collection(name, dimension, bits, metric, variant, store_vectors, durability,
-                      if_not_exists, partition_at, nprobe, rerank_store):
+                      if_not_exists, partition_at, nprobe, rerank_store, shards=0):
     config = pb.CollectionConfig(name=name, dimension=dimension, bits=bits,
                                  metric=METRICS[metric], variant=variant,
                                  store_vectors=store_vectors, durability=DURABILITY[durability],
                                  nprobe=nprobe, rerank_store=rerank_store)
     if partition_at is not None:
         config.partition_at = partition_at
-    return pb.CreateCollectionRequest(config=config, if_not_exists=if_not_exists)
+    return pb.CreateCollectionRequest(config=config, if_not_exists=if_not_exists, shards=shards)
 
 
 def upsert(collection, ids, vectors, payloads=None, durability=None):

@@ -62,6 +62,8 @@ class Api {
   virtual absl::Status GetClusterStatus(const CallContext& call,
                                         const v1::GetClusterStatusRequest& request,
                                         v1::GetClusterStatusResponse* response) = 0;
+  virtual absl::Status MoveShard(const CallContext& call, const v1::MoveShardRequest& request,
+                                 v1::MoveShardResponse* response) = 0;
 };
 
 }  // namespace tqdb::server

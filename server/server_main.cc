@@ -338,6 +338,7 @@ int Run() {
   builder.SetResourceQuota(quota);
   builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS, threads);
   builder.RegisterService(&service);
+  if (node != nullptr) builder.RegisterService(node->transfer_service());
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || port == 0) {
     std::fprintf(stderr,

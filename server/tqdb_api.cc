@@ -390,11 +390,25 @@ absl::Status TqdbApi::CreatePayloadIndex(const CallContext& call,
   return collection->CreatePayloadIndex({request.key(), type});
 }
 
+namespace {
+
+absl::Status NotANode() {
+  return absl::FailedPreconditionError(
+      "this server is not a node of a cluster (start it with --etcd to make it one)");
+}
+
+}  // namespace
+
 absl::Status TqdbApi::GetClusterStatus(const CallContext& call, const v1::GetClusterStatusRequest&,
                                        v1::GetClusterStatusResponse*) {
   TQDB_RETURN_IF_ERROR(Authorize(call, Role::kRead, ""));
-  return absl::FailedPreconditionError(
-      "this server is not a node of a cluster (start it with --etcd to make it one)");
+  return NotANode();
+}
+
+absl::Status TqdbApi::MoveShard(const CallContext& call, const v1::MoveShardRequest& request,
+                                v1::MoveShardResponse*) {
+  TQDB_RETURN_IF_ERROR(Authorize(call, Role::kAdmin, request.collection()));
+  return NotANode();
 }
 
 }  // namespace tqdb::server

@@ -83,6 +83,8 @@ class TqdbApi final : public Api {
                               v1::CreateSnapshotResponse* response) override;
   absl::Status GetClusterStatus(const CallContext& call, const v1::GetClusterStatusRequest& request,
                                 v1::GetClusterStatusResponse* response) override;
+  absl::Status MoveShard(const CallContext& call, const v1::MoveShardRequest& request,
+                         v1::MoveShardResponse* response) override;
 
   // OK when no API keys are configured, or the call's key holds `role` for `collection`.
   absl::Status Authorize(const CallContext& call, Role role, const std::string& collection) const;

@@ -131,6 +131,12 @@ grpc::Status TqdbService::GetClusterStatus(grpc::ServerContext* context,
   return ToGrpcStatus(api_->GetClusterStatus(CallOf(*context), *request, response));
 }
 
+grpc::Status TqdbService::MoveShard(grpc::ServerContext* context,
+                                    const v1::MoveShardRequest* request,
+                                    v1::MoveShardResponse* response) {
+  return ToGrpcStatus(api_->MoveShard(CallOf(*context), *request, response));
+}
+
 grpc::Status TqdbService::UpsertStream(grpc::ServerContext* context,
                                        grpc::ServerReader<v1::UpsertRequest>* reader,
                                        v1::UpsertResponse* response) {

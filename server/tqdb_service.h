@@ -58,6 +58,8 @@ class TqdbService final : public v1::Tqdb::Service {
   grpc::Status GetClusterStatus(grpc::ServerContext* context,
                                 const v1::GetClusterStatusRequest* request,
                                 v1::GetClusterStatusResponse* response) override;
+  grpc::Status MoveShard(grpc::ServerContext* context, const v1::MoveShardRequest* request,
+                         v1::MoveShardResponse* response) override;
   grpc::Status UpsertStream(grpc::ServerContext* context,
                             grpc::ServerReader<v1::UpsertRequest>* reader,
                             v1::UpsertResponse* response) override;

@@ -96,6 +96,8 @@ class ClusterApi final : public server::Api {
   absl::Status GetClusterStatus(const server::CallContext& call,
                                 const v1::GetClusterStatusRequest& request,
                                 v1::GetClusterStatusResponse* response) override;
+  absl::Status MoveShard(const server::CallContext& call, const v1::MoveShardRequest& request,
+                         v1::MoveShardResponse* response) override;
 
  private:
   template <typename Request, typename Response>

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <shared_mutex>
 #include <string>
 #include <utility>
 #include <vector>
@@ -35,6 +36,12 @@ absl::Status ClusterApi::ServeShard(const server::CallContext& call, const std::
   TQDB_ASSIGN_OR_RETURN(const ShardTarget target, ParseOneShard(call.shard_header));
   TQDB_ASSIGN_OR_RETURN(std::shared_ptr<LocalShards::Shard> shard,
                         OwnedShard(target, collection, access));
+  if (access == Access::kRead) return (shard->api.get()->*method)(call, request, response);
+  std::shared_lock gate(shard->write_gate);
+  if (shard->moving) {
+    return absl::UnavailableError(absl::StrCat("shard ", target.shard, " of ", collection,
+                                               " is moving to another node: retry in a moment"));
+  }
   return (shard->api.get()->*method)(call, request, response);
 }
 

@@ -27,6 +27,8 @@ absl::StatusOr<std::unique_ptr<ClusterNode>> ClusterNode::Open(Options options) 
                                                        .limits = o.service.limits,
                                                        .api_keys = o.service.api_keys,
                                                        .shards_per_node = o.shards_per_node});
+  node->transfer_ = std::make_unique<ShardTransferService>(o.node_id, node->shards_.get(),
+                                                           node->view_.get(), o.service.api_keys);
   node->RemoveDroppedShards();
   return node;
 }

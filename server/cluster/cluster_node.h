@@ -13,6 +13,7 @@
 #include "etcd_client.h"
 #include "local_shards.h"
 #include "node_registration.h"
+#include "shard_transfer.h"
 
 namespace tqdb::cluster {
 
@@ -38,6 +39,8 @@ class ClusterNode {
   ~ClusterNode();
 
   server::Api* api() { return api_.get(); }
+  // The ShardTransfer service (shard moves) the node serves to the others.
+  grpc::Service* transfer_service() { return transfer_.get(); }
   // Registers the node at `address` (where it now serves gRPC): from then on it owns shards.
   absl::Status Join(const std::string& address);
   const std::string& node_id() const { return options_.node_id; }
@@ -57,6 +60,7 @@ class ClusterNode {
   std::unique_ptr<LocalShards> shards_;
   std::unique_ptr<ClusterView> view_;
   std::unique_ptr<ClusterApi> api_;
+  std::unique_ptr<ShardTransferService> transfer_;
   std::unique_ptr<NodeRegistration> registration_;
 };
 

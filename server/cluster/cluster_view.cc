@@ -55,6 +55,14 @@ absl::StatusOr<std::vector<std::string>> ClusterView::ListCollections() {
   return names;
 }
 
+absl::StatusOr<std::unique_ptr<v1::ShardTransfer::Stub>> ClusterView::TransferStubOf(
+    const std::string& node_id) {
+  absl::StatusOr<std::shared_ptr<v1::Tqdb::Stub>> stub = StubOf(node_id, /*refresh=*/true);
+  if (!stub.ok()) return stub.status();
+  MutexLock lock(mu_);
+  return v1::ShardTransfer::NewStub(nodes_[node_id].channel);
+}
+
 void ClusterView::ForgetNode(const std::string& node_id) {
   MutexLock lock(mu_);
   nodes_.erase(node_id);
@@ -90,8 +98,9 @@ absl::StatusOr<std::shared_ptr<v1::Tqdb::Stub>> ClusterView::StubOf(const std::s
     // after a failure (ForgetNode) connects at once instead of waiting out the old backoff.
     arguments.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
     node.address = address;
-    node.stub = v1::Tqdb::NewStub(
-        grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), arguments));
+    node.channel =
+        grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), arguments);
+    node.stub = v1::Tqdb::NewStub(node.channel);
   }
   return node.stub;
 }

@@ -40,6 +40,9 @@ class ClusterView {
   // `refresh`). Unavailable when the node is not registered (down, or cut off from etcd).
   absl::StatusOr<std::shared_ptr<v1::Tqdb::Stub>> StubOf(const std::string& node_id,
                                                          bool refresh = false);
+  // The node's ShardTransfer service (shard moves), on the same connection as StubOf's.
+  absl::StatusOr<std::unique_ptr<v1::ShardTransfer::Stub>> TransferStubOf(
+      const std::string& node_id);
   // Re-reads the node's address at its next call (it could not be reached: it may have come
   // back elsewhere).
   void ForgetNode(const std::string& node_id);
@@ -47,6 +50,7 @@ class ClusterView {
  private:
   struct Node {
     std::string address;
+    std::shared_ptr<grpc::Channel> channel;
     std::shared_ptr<v1::Tqdb::Stub> stub;
   };
 

@@ -1,5 +1,8 @@
 #include "local_shards.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <chrono>
 #include <filesystem>
 #include <thread>
@@ -33,13 +36,26 @@ absl::StatusOr<std::shared_ptr<LocalShards::Shard>> LocalShards::Open(const Key&
   return shard;
 }
 
+std::string LocalShards::IncomingDirectory(const std::string& collection, uint32_t shard) const {
+  return absl::StrCat(root_, "/.incoming/", collection, ".", shard);
+}
+
+std::string LocalShards::OutgoingDirectory(const std::string& collection, uint32_t shard) const {
+  return absl::StrCat(root_, "/.outgoing/", collection, ".", shard);
+}
+
 absl::Status LocalShards::OpenAll() {
   std::error_code error;
   std::filesystem::create_directories(root_, error);
   if (error) return absl::InternalError(absl::StrCat("cannot make ", root_, ": ", error.message()));
+  // Moves cut short by a stop: their half-copied files are of no use.
+  std::filesystem::remove_all(root_ + "/.incoming", error);
+  std::filesystem::remove_all(root_ + "/.outgoing", error);
   MutexLock lock(mu_);
   for (const auto& collection : std::filesystem::directory_iterator(root_, error)) {
-    if (!collection.is_directory()) continue;
+    if (!collection.is_directory() || collection.path().filename().string().starts_with(".")) {
+      continue;
+    }
     for (const auto& shard : std::filesystem::directory_iterator(collection.path(), error)) {
       uint32_t number = 0;
       if (!shard.is_directory() || !absl::SimpleAtoi(shard.path().filename().string(), &number)) {
@@ -89,6 +105,34 @@ absl::Status LocalShards::Drop(const std::string& collection, uint32_t shard) {
                                             " closed, but its directory stays: ", error.message()));
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<std::shared_ptr<LocalShards::Shard>> LocalShards::Adopt(
+    const std::string& collection, uint32_t shard, const std::string& incoming) {
+  MutexLock lock(mu_);
+  const Key key{collection, shard};
+  if (shards_.contains(key)) {
+    return absl::AlreadyExistsError(
+        absl::StrCat("this node already holds shard ", shard, " of ", collection));
+  }
+  const std::string directory = DirectoryOf(key);
+  std::error_code error;
+  std::filesystem::create_directories(std::filesystem::path(directory).parent_path(), error);
+  std::filesystem::remove_all(directory, error);  // a copy left by an earlier owner's stop
+  std::filesystem::rename(incoming, directory, error);
+  if (error) {
+    return absl::InternalError(
+        absl::StrCat("cannot move ", incoming, " to ", directory, ": ", error.message()));
+  }
+  // The rename is durable before the shard's new owner is written to etcd.
+  const std::string parent = std::filesystem::path(directory).parent_path().string();
+  const int fd = ::open(parent.c_str(), O_RDONLY | O_DIRECTORY);
+  if (fd < 0 || ::fsync(fd) != 0) {
+    if (fd >= 0) ::close(fd);
+    return absl::InternalError(absl::StrCat("cannot sync ", parent));
+  }
+  ::close(fd);
+  return Open(key);
 }
 
 std::vector<std::pair<std::string, uint32_t>> LocalShards::List() const {

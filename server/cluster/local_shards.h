@@ -4,9 +4,11 @@
 // validation and limits as a server alone.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <shared_mutex>
 #include <string>
 #include <utility>
 #include <vector>
@@ -23,6 +25,10 @@ class LocalShards {
   struct Shard {
     std::unique_ptr<Database> database;
     std::unique_ptr<server::TqdbApi> api;
+    // A move (shard_transfer.h) pauses the shard's writes: writes hold the gate shared, and the
+    // move takes it whole once to wait for those in flight; `moving` turns the next ones away.
+    SharedMutex write_gate;
+    std::atomic<bool> moving{false};
   };
 
   LocalShards(std::string root, DatabaseOptions database_options,
@@ -41,6 +47,14 @@ class LocalShards {
                                                       uint32_t shard);
   // Closes the shard once the calls holding it have finished, and removes its directory.
   absl::Status Drop(const std::string& collection, uint32_t shard);
+  // Takes a shard whose files arrived in `incoming` (IncomingDirectory): moved into place and
+  // opened. AlreadyExists when this node holds the shard.
+  absl::StatusOr<std::shared_ptr<Shard>> Adopt(const std::string& collection, uint32_t shard,
+                                               const std::string& incoming);
+  // Where a shard's files arrive during a move, and where its checkpoint is taken to be sent;
+  // both are emptied at every start.
+  std::string IncomingDirectory(const std::string& collection, uint32_t shard) const;
+  std::string OutgoingDirectory(const std::string& collection, uint32_t shard) const;
   std::vector<std::pair<std::string, uint32_t>> List() const;
   // Marks every shard's API serving (TqdbApi::MarkServing).
   void MarkServing();

@@ -3,6 +3,7 @@
 // through whichever node a client calls, and a node killed with SIGKILL must fail searches (or
 // answer them in part when the request allows it) until it returns, then lose nothing.
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <memory>
@@ -318,6 +319,105 @@ TEST_F(ClusterNodeTest, ANodeCutOffFromEtcdTakesNoWritesOnceItsLeaseEndsAndTheRe
   v1::CountResponse counted;
   ASSERT_TRUE(Call(&v1::Tqdb::Stub::Count, node(1), count, &counted).ok());
   EXPECT_EQ(counted.count(), 2400u);
+}
+
+TEST_F(ClusterNodeTest, AShardMovesWhileWritesAndSearchesGoOnAndNothingIsLost) {
+  std::vector<float> base, queries;
+  SplitGloveFixture(100, &base, &queries);
+  v1::CreateCollectionResponse created;
+  ASSERT_TRUE(
+      Call(&v1::Tqdb::Stub::CreateCollection, node(0), GloveCollection("glove", kShards), &created)
+          .ok());
+  ASSERT_TRUE(UpsertRows(node(0), "glove", base, 0, 3000).ok());
+  std::vector<uint64_t> owned, others;
+  IdsByOwner("glove", "node0", 0, 3000, &owned, &others);
+  const uint32_t moved = cluster::ShardOf(owned.front(), kShards);
+
+  // A writer (retrying what a paused shard refuses) and a searcher, both through node 1.
+  std::atomic<bool> stop{false};
+  std::atomic<uint64_t> acknowledged{3000};
+  std::atomic<int> searches{0}, failed_searches{0}, refused_writes{0};
+  std::string search_error;
+  std::thread writer([&] {
+    while (!stop && acknowledged + 50 <= base.size() / 100) {
+      const grpc::Status status = UpsertRows(node(1), "glove", base, acknowledged, 50);
+      if (status.ok()) {
+        acknowledged += 50;
+      } else {
+        EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE) << status.error_message();
+        ++refused_writes;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
+    }
+  });
+  std::thread searcher([&] {
+    for (int q = 0; !stop; q = (q + 1) % 100) {
+      v1::SearchResponse response;
+      const grpc::Status status =
+          Call(&v1::Tqdb::Stub::Search, node(1), Query("glove", &queries[q * 100], 0), &response);
+      ++searches;
+      if (!status.ok() || response.hits_size() != 10) {
+        ++failed_searches;
+        search_error = status.error_message();
+      }
+    }
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  v1::MoveShardRequest move;
+  move.set_collection("glove");
+  move.set_shard(moved);
+  move.set_to_node("node2");
+  v1::MoveShardResponse response;
+  const grpc::Status status = Call(&v1::Tqdb::Stub::MoveShard, node(1), move, &response);
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  stop = true;
+  writer.join();
+  searcher.join();
+  ASSERT_TRUE(status.ok()) << status.error_message() << "\n" << node(2).Log();
+  EXPECT_EQ(response.from_node(), "node0");
+  EXPECT_EQ(response.epoch(), 2u);
+  EXPECT_GT(response.bytes(), 0u);
+  std::printf("moved shard %u: %.1f MB in %.2f s; %d searches (%d failed), %d writes refused\n",
+              moved, response.bytes() / 1e6, response.seconds(), searches.load(),
+              failed_searches.load(), refused_writes.load());
+  EXPECT_EQ(failed_searches, 0) << search_error;
+  EXPECT_GT(acknowledged, 3000u);
+
+  v1::GetClusterStatusResponse cluster;
+  ASSERT_TRUE(
+      Call(&v1::Tqdb::Stub::GetClusterStatus, node(0), v1::GetClusterStatusRequest(), &cluster)
+          .ok());
+  ASSERT_EQ(cluster.collections_size(), 1);
+  EXPECT_EQ(cluster.collections(0).shards(moved).node(), "node2");
+  EXPECT_EQ(cluster.collections(0).shards(moved).epoch(), 2u);
+  EXPECT_FALSE(
+      std::filesystem::exists(dir_.path() + "/node0/shards/glove/" + std::to_string(moved)));
+  // Every acknowledged row is there, also after the new owner's crash and restart.
+  for (int round = 0; round < 2; ++round) {
+    if (round == 1) {
+      nodes_[2]->Stop(SIGKILL);
+      StartNode(2);
+    }
+    v1::GetRequest get;
+    get.set_collection("glove");
+    for (uint64_t id = 0; id < acknowledged; ++id) get.add_ids(id);
+    get.set_with_vectors(true);
+    v1::GetResponse got;
+    grpc::Status read;
+    for (int attempt = 0; attempt < 50; ++attempt) {
+      got.Clear();
+      read = Call(&v1::Tqdb::Stub::Get, node(0), get, &got);
+      if (read.ok()) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    ASSERT_TRUE(read.ok()) << read.error_message();
+    ASSERT_EQ(static_cast<uint64_t>(got.records_size()), acknowledged.load());
+    for (const v1::Record& record : got.records()) {
+      ASSERT_TRUE(record.found()) << "round " << round << ": id " << record.id();
+      const float* row = &base[record.id() * 100];
+      ASSERT_TRUE(std::equal(row, row + 100, record.vector().begin())) << record.id();
+    }
+  }
 }
 
 }  // namespace

@@ -19,6 +19,7 @@
 //   tqdb set-payload NAME (ID... | --filter=...) --payload='{"key": value}'
 //   tqdb bench NAME --query_file=FILE [--concurrency=1] [--batch=1] [--duration_s=10]
 //   tqdb cluster status   (a node of a cluster: its nodes, shards, owners, epochs)
+//   tqdb cluster move COLLECTION SHARD NODE   (moves one shard to another node)
 #include <unistd.h>
 
 #include <algorithm>
@@ -700,8 +701,28 @@ int Main(const std::vector<char*>& args) {
     return 0;
   }
   if (command == "stats") return Stats();
+  if (command == "cluster" && args.size() == 6 && std::string(args[2]) == "move") {
+    v1::MoveShardRequest request;
+    request.set_collection(args[3]);
+    uint32_t shard = 0;
+    if (!absl::SimpleAtoi(args[4], &shard)) return Usage("cluster move COLLECTION SHARD NODE");
+    request.set_shard(shard);
+    request.set_to_node(args[5]);
+    v1::MoveShardResponse response;
+    grpc::ClientContext context;
+    WithApiKey(&context);
+    grpc::Status status = Connect()->MoveShard(&context, request, &response);
+    if (!status.ok()) return Fail("cluster move", status);
+    std::printf("shard %u of %s: %s -> %s, epoch %llu, %.1f MB in %.2f s (writes paused %.2f s)\n",
+                shard, args[3], response.from_node().c_str(), args[5],
+                static_cast<unsigned long long>(response.epoch()), response.bytes() / 1e6,
+                response.seconds(), response.write_pause_seconds());
+    return 0;
+  }
   if (command == "cluster") {
-    if (args.size() < 3 || std::string(args[2]) != "status") return Usage("cluster status");
+    if (args.size() < 3 || std::string(args[2]) != "status") {
+      return Usage("cluster status | cluster move COLLECTION SHARD NODE");
+    }
     v1::GetClusterStatusResponse response;
     grpc::ClientContext context;
     WithApiKey(&context);
@@ -778,6 +799,7 @@ int main(int argc, char** argv) {
       "  tqdb list | create NAME --dim=D --bits=B | describe NAME | drop NAME\n"
       "  tqdb recenter NAME [--dry_run] | stats (memory by part)\n"
       "  tqdb cluster status (a node of a cluster: nodes, shards, owners, epochs)\n"
+      "  tqdb cluster move COLLECTION SHARD NODE (moves a shard; its writes pause meanwhile)\n"
       "  tqdb snapshot SNAPSHOT [COLLECTION] (under the server's --snapshot_dir)\n"
       "  tqdb load NAME FILE (.fvecs, .bvecs, .npy, .hdf5, .csv, .jsonl, GloVe text)\n"
       "  tqdb import NAME FILE.csv|FILE.jsonl [--id_column=id] [--payload_columns=*|a,b]\n"

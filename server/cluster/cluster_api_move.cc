@@ -1,0 +1,200 @@
+// ClusterApi::MoveShard: the receiving side of a shard move (the sending side is
+// shard_transfer.h). The new owner pulls the shard's checkpoint from the old one (whose writes
+// pause meanwhile; searches go on there), syncs the files, opens the shard, and then changes
+// the shard's owner and epoch in etcd in one compare-and-swap on the map's revision; only then
+// does the old owner drop its copy. Nothing acknowledged is lost: every write the old owner
+// acknowledged is in the checkpoint (the pause waits for writes in flight), and a write refused
+// during the pause was never acknowledged.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+
+#include "absl/cleanup/cleanup.h"
+#include "cluster_api.h"
+#include "cluster_api_fanout.h"
+#include "cluster_keys.h"
+#include "shard_map_store.h"
+#include "shard_transfer.h"
+
+namespace tqdb::cluster {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+absl::Status SyncPath(const std::string& path, bool directory) {
+  const int fd = ::open(path.c_str(), directory ? (O_RDONLY | O_DIRECTORY) : O_RDONLY);
+  if (fd < 0 || ::fsync(fd) != 0) {
+    if (fd >= 0) ::close(fd);
+    return absl::InternalError(absl::StrCat("cannot sync ", path));
+  }
+  ::close(fd);
+  return absl::OkStatus();
+}
+
+// Writes the stream's files under `directory`, each synced, and the directories too; returns
+// the bytes written.
+absl::StatusOr<uint64_t> ReceiveFiles(grpc::ClientReader<v1::ShardFileChunk>* reader,
+                                      const std::string& directory) {
+  uint64_t bytes = 0;
+  std::string current;
+  int fd = -1;
+  const auto close_current = [&]() -> absl::Status {
+    if (fd < 0) return absl::OkStatus();
+    const bool synced = ::fsync(fd) == 0;
+    ::close(fd);
+    fd = -1;
+    return synced ? absl::OkStatus() : absl::InternalError(absl::StrCat("cannot sync ", current));
+  };
+  v1::ShardFileChunk chunk;
+  while (reader->Read(&chunk)) {
+    const std::filesystem::path relative(chunk.path());
+    if (relative.is_absolute() || chunk.path().find("..") != std::string::npos) {
+      return absl::InvalidArgumentError(absl::StrCat("a shard file named ", chunk.path()));
+    }
+    if (chunk.path() != current) {
+      TQDB_RETURN_IF_ERROR(close_current());
+      current = chunk.path();
+      const std::filesystem::path target = std::filesystem::path(directory) / relative;
+      std::error_code error;
+      std::filesystem::create_directories(target.parent_path(), error);
+      fd = ::open(target.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      if (fd < 0) return absl::InternalError(absl::StrCat("cannot create ", target.string()));
+    }
+    const std::string& data = chunk.data();
+    for (size_t done = 0; done < data.size();) {
+      const ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+      if (n <= 0) return absl::InternalError(absl::StrCat("cannot write ", current));
+      done += static_cast<size_t>(n);
+    }
+    bytes += data.size();
+  }
+  TQDB_RETURN_IF_ERROR(close_current());
+  std::error_code error;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(directory, error)) {
+    if (entry.is_directory()) TQDB_RETURN_IF_ERROR(SyncPath(entry.path().string(), true));
+  }
+  TQDB_RETURN_IF_ERROR(SyncPath(directory, true));
+  return bytes;
+}
+
+grpc::ClientContext* Prepare(grpc::ClientContext* context, const server::CallContext& call) {
+  if (!call.authorization.empty()) context->AddMetadata("authorization", call.authorization);
+  context->set_deadline(call.deadline == std::chrono::system_clock::time_point::max()
+                            ? std::chrono::system_clock::now() + std::chrono::hours(1)
+                            : call.deadline);
+  return context;
+}
+
+}  // namespace
+
+absl::Status ClusterApi::MoveShard(const server::CallContext& call,
+                                   const v1::MoveShardRequest& request,
+                                   v1::MoveShardResponse* response) {
+  const std::string& collection = request.collection();
+  TQDB_RETURN_IF_ERROR(Authorize(call, server::Role::kAdmin, collection));
+  TQDB_ASSIGN_OR_RETURN(std::shared_ptr<const Placement> placement,
+                        view_->Find(collection, /*refresh=*/true));
+  if (request.shard() >= placement->map.shards.size()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        collection, " has ", placement->map.shards.size(), " shards, not shard ", request.shard()));
+  }
+  const ShardOwner owner = placement->map.shards[request.shard()];
+  response->set_from_node(owner.node);
+  response->set_epoch(owner.epoch);
+  if (request.to_node() == owner.node) return absl::OkStatus();  // there already
+  TQDB_ASSIGN_OR_RETURN(const std::vector<NodeInfo> nodes, ListNodes(*etcd_));
+  if (std::none_of(nodes.begin(), nodes.end(),
+                   [&](const NodeInfo& node) { return node.id == request.to_node(); })) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("node '", request.to_node(), "' is not registered in the cluster"));
+  }
+  if (request.to_node() != options_.node_id) {
+    // The new owner pulls the shard: the request goes to it.
+    TQDB_ASSIGN_OR_RETURN(std::shared_ptr<v1::Tqdb::Stub> stub, view_->StubOf(request.to_node()));
+    grpc::ClientContext context;
+    return server::FromGrpcStatus(stub->MoveShard(Prepare(&context, call), request, response));
+  }
+  const Clock::time_point start = Clock::now();
+  TQDB_ASSIGN_OR_RETURN(std::unique_ptr<v1::ShardTransfer::Stub> source,
+                        view_->TransferStubOf(owner.node));
+  const std::string incoming = shards_->IncomingDirectory(collection, request.shard());
+  std::error_code error;
+  std::filesystem::remove_all(incoming, error);
+  std::filesystem::create_directories(incoming, error);
+  auto remove_incoming = absl::MakeCleanup([&] { std::filesystem::remove_all(incoming, error); });
+  // Tells the old owner how the move ended (it also settles by itself, kAbandonedMove).
+  const auto finish = [&](bool committed) {
+    grpc::ClientContext context;
+    v1::FinishMoveRequest message;
+    message.set_collection(collection);
+    message.set_shard(request.shard());
+    message.set_committed(committed);
+    v1::FinishMoveResponse finished;
+    return server::FromGrpcStatus(source->FinishMove(Prepare(&context, call), message, &finished));
+  };
+
+  v1::FetchShardRequest fetch;
+  fetch.set_collection(collection);
+  fetch.set_shard(request.shard());
+  fetch.set_epoch(owner.epoch);
+  fetch.set_to_node(options_.node_id);
+  grpc::ClientContext context;
+  std::unique_ptr<grpc::ClientReader<v1::ShardFileChunk>> reader =
+      source->FetchShard(Prepare(&context, call), fetch);
+  absl::StatusOr<uint64_t> bytes = ReceiveFiles(reader.get(), incoming);
+  if (!bytes.ok()) context.TryCancel();
+  const absl::Status fetched = server::FromGrpcStatus(reader->Finish());
+  if (!bytes.ok() || !fetched.ok()) {
+    (void)finish(false);
+    return !fetched.ok() ? fetched : bytes.status();
+  }
+  absl::StatusOr<std::shared_ptr<LocalShards::Shard>> adopted =
+      shards_->Adopt(collection, request.shard(), incoming);
+  if (!adopted.ok()) {
+    (void)finish(false);
+    return adopted.status();
+  }
+  adopted->reset();
+  // The switch: only over the map this move started from (a concurrent change of the shard's
+  // owner, or a dropped collection, makes it fail and the old owner keep the shard).
+  absl::Status switched = [&]() -> absl::Status {
+    TQDB_ASSIGN_OR_RETURN(std::optional<StoredShardMap> stored, ReadShardMap(*etcd_, collection));
+    if (!stored.has_value()) return absl::NotFoundError("the collection was dropped meanwhile");
+    const ShardOwner now = stored->map.shards[request.shard()];
+    if (now.node != owner.node || now.epoch != owner.epoch) {
+      return absl::AbortedError("the shard changed owner meanwhile");
+    }
+    ShardMap next = stored->map;
+    next.shards[request.shard()] = {options_.node_id, owner.epoch + 1};
+    TQDB_ASSIGN_OR_RETURN(
+        const bool written,
+        etcd_->CompareAndPut(ShardMapKey(collection), EncodeShardMap(next), stored->revision));
+    if (!written) return absl::AbortedError("the shard map changed meanwhile");
+    return absl::OkStatus();
+  }();
+  if (!switched.ok()) {
+    (void)shards_->Drop(collection, request.shard());
+    (void)finish(false);
+    return absl::Status(switched.code(),
+                        absl::StrCat("the move of shard ", request.shard(), " of ", collection,
+                                     " was undone: ", switched.message()));
+  }
+  TQDB_RETURN_IF_ERROR(view_->Find(collection, /*refresh=*/true).status());
+  if (absl::Status told = finish(true); !told.ok()) {
+    std::fprintf(stderr,
+                 "tqdb-server: the old owner of shard %u of %s did not hear that the move "
+                 "is done (%s); it settles by itself within %llds\n",
+                 request.shard(), collection.c_str(), told.ToString().c_str(),
+                 static_cast<long long>(kAbandonedMove.count()));
+  }
+  const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  response->set_epoch(owner.epoch + 1);
+  response->set_bytes(*bytes);
+  response->set_write_pause_seconds(seconds);  // from the fetch (which paused) to the switch
+  response->set_seconds(seconds);
+  return absl::OkStatus();
+}
+
+}  // namespace tqdb::cluster

@@ -1,0 +1,169 @@
+#include "shard_transfer.h"
+
+#include <filesystem>
+#include <fstream>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "status_mapping.h"
+#include "tqdb/status_macros.h"
+
+namespace tqdb::cluster {
+
+namespace {
+
+constexpr size_t kChunkBytes = size_t{1} << 20;
+
+}  // namespace
+
+ShardTransferService::ShardTransferService(std::string node_id, LocalShards* shards,
+                                           ClusterView* view, const server::ApiKeys* api_keys)
+    : node_id_(std::move(node_id)), shards_(shards), view_(view), api_keys_(api_keys) {
+  watcher_ = std::thread([this] { WatchPauses(); });
+}
+
+ShardTransferService::~ShardTransferService() {
+  {
+    MutexLock lock(mu_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  watcher_.join();
+}
+
+absl::Status ShardTransferService::Authorize(const grpc::ServerContext& context,
+                                             const std::string& collection) const {
+  if (api_keys_ == nullptr) return absl::OkStatus();
+  const auto& metadata = context.client_metadata();
+  const auto found = metadata.find("authorization");
+  const std::string authorization =
+      found == metadata.end() ? "" : std::string(found->second.data(), found->second.size());
+  return api_keys_->Check(authorization, server::Role::kAdmin, collection);
+}
+
+grpc::Status ShardTransferService::FetchShard(grpc::ServerContext* context,
+                                              const v1::FetchShardRequest* request,
+                                              grpc::ServerWriter<v1::ShardFileChunk>* writer) {
+  const Key key{request->collection(), request->shard()};
+  if (absl::Status allowed = Authorize(*context, key.first); !allowed.ok()) {
+    return server::ToGrpcStatus(allowed);
+  }
+  std::shared_ptr<LocalShards::Shard> shard = shards_->Find(key.first, key.second);
+  if (shard == nullptr) {
+    return server::ToGrpcStatus(absl::NotFoundError(
+        absl::StrCat("node ", node_id_, " holds no shard ", key.second, " of ", key.first)));
+  }
+  absl::StatusOr<std::shared_ptr<const Placement>> placement = view_->Find(key.first, true);
+  if (!placement.ok()) return server::ToGrpcStatus(placement.status());
+  if (absl::Status owner = CheckOwner((*placement)->map, key.second, node_id_, request->epoch());
+      !owner.ok()) {
+    return server::ToGrpcStatus(owner);
+  }
+  if (shard->moving.exchange(true)) {
+    return server::ToGrpcStatus(absl::AbortedError(
+        absl::StrCat("shard ", key.second, " of ", key.first, " is already moving")));
+  }
+  { std::unique_lock gate(shard->write_gate); }  // the writes in flight finish first
+  {
+    MutexLock lock(mu_);
+    paused_[key] = std::chrono::steady_clock::now();
+  }
+  const std::string checkpoint = shards_->OutgoingDirectory(key.first, key.second);
+  std::error_code error;
+  std::filesystem::remove_all(checkpoint, error);
+  std::filesystem::create_directories(std::filesystem::path(checkpoint).parent_path(), error);
+  absl::Status sent = shard->database->Snapshot(checkpoint);
+  if (sent.ok()) sent = SendFiles(checkpoint, writer);
+  std::filesystem::remove_all(checkpoint, error);
+  if (!sent.ok()) {
+    shard->moving = false;
+    MutexLock lock(mu_);
+    paused_.erase(key);
+    return server::ToGrpcStatus(sent);
+  }
+  std::fprintf(stderr, "tqdb-server: shard %u of %s sent to %s; its writes wait for the move\n",
+               key.second, key.first.c_str(), request->to_node().c_str());
+  return grpc::Status::OK;
+}
+
+absl::Status ShardTransferService::SendFiles(const std::string& directory,
+                                             grpc::ServerWriter<v1::ShardFileChunk>* writer) {
+  std::error_code error;
+  std::vector<char> buffer(kChunkBytes);
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(directory, error)) {
+    if (!entry.is_regular_file()) continue;
+    const std::string path = std::filesystem::relative(entry.path(), directory).string();
+    std::ifstream in(entry.path(), std::ios::binary);
+    bool first = true;
+    while (in || first) {
+      in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+      const auto read = static_cast<size_t>(in.gcount());
+      if (read == 0 && !first) break;
+      v1::ShardFileChunk chunk;
+      chunk.set_path(path);
+      chunk.set_data(buffer.data(), read);
+      if (!writer->Write(chunk)) return absl::CancelledError("the receiving node went away");
+      first = false;
+    }
+    if (in.bad()) return absl::InternalError(absl::StrCat("cannot read ", entry.path().string()));
+  }
+  if (error) return absl::InternalError(absl::StrCat("cannot list ", directory));
+  return absl::OkStatus();
+}
+
+grpc::Status ShardTransferService::FinishMove(grpc::ServerContext* context,
+                                              const v1::FinishMoveRequest* request,
+                                              v1::FinishMoveResponse*) {
+  if (absl::Status allowed = Authorize(*context, request->collection()); !allowed.ok()) {
+    return server::ToGrpcStatus(allowed);
+  }
+  return server::ToGrpcStatus(
+      Finish({request->collection(), request->shard()}, request->committed()));
+}
+
+absl::Status ShardTransferService::Finish(const Key& key, bool committed) {
+  {
+    MutexLock lock(mu_);
+    paused_.erase(key);
+  }
+  std::shared_ptr<LocalShards::Shard> shard = shards_->Find(key.first, key.second);
+  if (shard == nullptr) return absl::OkStatus();  // finished already
+  // The map decides, not the message: a copy is dropped only once another node owns it.
+  TQDB_ASSIGN_OR_RETURN(std::shared_ptr<const Placement> placement, view_->Find(key.first, true));
+  const bool moved = placement->map.shards[key.second].node != node_id_;
+  if (committed && !moved) {
+    return absl::FailedPreconditionError("the shard map still names this node as the owner");
+  }
+  if (!moved) {
+    shard->moving = false;
+    return absl::OkStatus();
+  }
+  shard.reset();  // Drop waits for the calls that hold the shard
+  std::fprintf(stderr, "tqdb-server: shard %u of %s now on %s; dropping this copy\n", key.second,
+               key.first.c_str(), placement->map.shards[key.second].node.c_str());
+  return shards_->Drop(key.first, key.second);
+}
+
+void ShardTransferService::WatchPauses() {
+  MutexLock lock(mu_);
+  while (!stopping_) {
+    wake_.wait_for(mu_, std::chrono::seconds(1));
+    const auto now = std::chrono::steady_clock::now();
+    std::vector<Key> abandoned;
+    for (const auto& [key, since] : paused_) {
+      if (now - since > kAbandonedMove) abandoned.push_back(key);
+    }
+    for (const Key& key : abandoned) {
+      mu_.unlock();
+      const absl::Status finished = Finish(key, /*committed=*/false);
+      std::fprintf(stderr,
+                   "tqdb-server: the move of shard %u of %s was not finished in %llds: %s\n",
+                   key.second, key.first.c_str(), static_cast<long long>(kAbandonedMove.count()),
+                   finished.ok() ? "settled by the map" : finished.ToString().c_str());
+      mu_.lock();
+      if (!finished.ok()) paused_[key] = now;  // etcd did not answer: try again later
+    }
+  }
+}
+
+}  // namespace tqdb::cluster

@@ -1,0 +1,58 @@
+// The sending side of a shard move (Tqdb.MoveShard; the receiving side is ClusterApi's
+// cluster_api_move.cc): the ShardTransfer service every node serves to the others. FetchShard
+// pauses the shard's writes, takes a RocksDB checkpoint (hard links) and streams its files;
+// FinishMove drops the copy once the map names the new owner, or resumes the writes. A pause
+// that nobody finishes (the mover died) ends by itself: after kAbandonedMove the node reads the
+// map and resumes if it still owns the shard, or drops its copy if another node does.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <utility>
+
+#include "api_keys.h"
+#include "cluster_view.h"
+#include "local_shards.h"
+#include "tqdb/mutex.h"
+#include "tqdb/v1/tqdb.grpc.pb.h"
+
+namespace tqdb::cluster {
+
+inline constexpr std::chrono::seconds kAbandonedMove{60};
+
+class ShardTransferService final : public v1::ShardTransfer::Service {
+ public:
+  ShardTransferService(std::string node_id, LocalShards* shards, ClusterView* view,
+                       const server::ApiKeys* api_keys);
+  ~ShardTransferService() override;
+
+  grpc::Status FetchShard(grpc::ServerContext* context, const v1::FetchShardRequest* request,
+                          grpc::ServerWriter<v1::ShardFileChunk>* writer) override;
+  grpc::Status FinishMove(grpc::ServerContext* context, const v1::FinishMoveRequest* request,
+                          v1::FinishMoveResponse* response) override;
+
+ private:
+  using Key = std::pair<std::string, uint32_t>;
+  absl::Status Authorize(const grpc::ServerContext& context, const std::string& collection) const;
+  absl::Status SendFiles(const std::string& directory,
+                         grpc::ServerWriter<v1::ShardFileChunk>* writer);
+  // Ends the move of `key`: drops the copy when the map names another owner, else resumes.
+  absl::Status Finish(const Key& key, bool committed);
+  void WatchPauses();
+
+  const std::string node_id_;
+  LocalShards* const shards_;
+  ClusterView* const view_;
+  const server::ApiKeys* const api_keys_;
+  Mutex mu_;
+  std::condition_variable_any wake_;
+  std::map<Key, std::chrono::steady_clock::time_point> paused_ ABSL_GUARDED_BY(mu_);
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread watcher_;
+};
+
+}  // namespace tqdb::cluster

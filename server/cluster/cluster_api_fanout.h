@@ -5,6 +5,7 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <optional>
 #include <shared_mutex>
 #include <string>
 #include <utility>
@@ -29,6 +30,28 @@ void MergeSearchAnswers(std::vector<v1::SearchResponse>* answers, size_t k, bool
 void MergeSearchAnswers(std::vector<v1::SearchBatchResponse>* answers, size_t k,
                         bool lower_is_better, v1::SearchBatchResponse* response);
 
+// The ids a write names, for a move to send again; nullopt for a write it cannot follow (by
+// filter, or to the whole shard), which waits for the move to end.
+inline std::optional<absl::Span<const uint64_t>> WrittenIds(const v1::UpsertRequest& request) {
+  return absl::MakeConstSpan(request.ids().data(), request.ids_size());
+}
+inline std::optional<absl::Span<const uint64_t>> WrittenIds(const v1::DeleteRequest& request) {
+  if (!request.filter().empty() || request.has_filter_message()) return std::nullopt;
+  return absl::MakeConstSpan(request.ids().data(), request.ids_size());
+}
+inline std::optional<absl::Span<const uint64_t>> WrittenIds(
+    const v1::UpdatePayloadRequest& request) {
+  if (!request.filter().empty()) return std::nullopt;
+  return absl::MakeConstSpan(request.ids().data(), request.ids_size());
+}
+inline std::optional<absl::Span<const uint64_t>> WrittenIds(const v1::CreateCollectionRequest&) {
+  return absl::Span<const uint64_t>();  // the shard exists: nothing is written
+}
+template <typename Request>
+std::optional<absl::Span<const uint64_t>> WrittenIds(const Request&) {
+  return std::nullopt;  // payload indexes, re-centering, re-partitioning, drops
+}
+
 template <typename Request, typename Response>
 absl::Status ClusterApi::ServeShard(const server::CallContext& call, const std::string& collection,
                                     Access access, const Request& request, Response* response,
@@ -38,11 +61,15 @@ absl::Status ClusterApi::ServeShard(const server::CallContext& call, const std::
                         OwnedShard(target, collection, access));
   if (access == Access::kRead) return (shard->api.get()->*method)(call, request, response);
   std::shared_lock gate(shard->write_gate);
-  if (shard->moving) {
+  const std::optional<absl::Span<const uint64_t>> ids = WrittenIds(request);
+  if (shard->moving || (shard->tracking && !ids.has_value())) {
     return absl::UnavailableError(absl::StrCat("shard ", target.shard, " of ", collection,
                                                " is moving to another node: retry in a moment"));
   }
-  return (shard->api.get()->*method)(call, request, response);
+  const absl::Status status = (shard->api.get()->*method)(call, request, response);
+  // A move in progress sends these ids' records to the new owner (shard_transfer.h).
+  if (shard->tracking) shard->NoteWritten(*ids);
+  return status;
 }
 
 // The shards a part is for, as its header names them (epochs from `map`).

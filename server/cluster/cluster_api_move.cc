@@ -1,10 +1,12 @@
 // ClusterApi::MoveShard: the receiving side of a shard move (the sending side is
-// shard_transfer.h). The new owner pulls the shard's checkpoint from the old one (whose writes
-// pause meanwhile; searches go on there), syncs the files, opens the shard, and then changes
-// the shard's owner and epoch in etcd in one compare-and-swap on the map's revision; only then
-// does the old owner drop its copy. Nothing acknowledged is lost: every write the old owner
-// acknowledged is in the checkpoint (the pause waits for writes in flight), and a write refused
-// during the pause was never acknowledged.
+// shard_transfer.h). The new owner pulls the shard's checkpoint from the old one (which goes on
+// taking writes and serving searches), syncs the files and opens the shard, applies the records
+// of the ids written meanwhile in rounds, the last with the old owner's writes paused, and then
+// changes the shard's owner and epoch in etcd in one compare-and-swap on the map's revision;
+// only then does the old owner drop its copy. Nothing acknowledged is lost: a write the old
+// owner acknowledged is in the checkpoint or noted for a round (the checkpoint and the last
+// round each wait for the writes in flight), and a write refused during the pause was never
+// acknowledged.
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -77,6 +79,37 @@ absl::StatusOr<uint64_t> ReceiveFiles(grpc::ClientReader<v1::ShardFileChunk>* re
   }
   TQDB_RETURN_IF_ERROR(SyncPath(directory, true));
   return bytes;
+}
+
+// Applies a CatchUp round to the new copy: found records are upserted, the others deleted.
+absl::Status ApplyRecords(const server::CallContext& call, const std::string& collection,
+                          const v1::CatchUpResponse& records, server::TqdbApi* api) {
+  // Synced whatever the collection's durability: the old owner acknowledged these writes, and
+  // once the map names this node it holds the only copy.
+  v1::UpsertRequest upsert;
+  upsert.set_collection(collection);
+  upsert.set_durability(v1::DURABILITY_SYNC);
+  v1::DeleteRequest remove;
+  remove.set_collection(collection);
+  remove.set_durability(v1::DURABILITY_SYNC);
+  for (const v1::Record& record : records.records()) {
+    if (!record.found()) {
+      remove.add_ids(record.id());
+      continue;
+    }
+    upsert.add_ids(record.id());
+    upsert.mutable_vectors_f32()->append(record.vector_f32());
+    *upsert.add_payloads() = record.payload();
+  }
+  if (upsert.ids_size() > 0) {
+    v1::UpsertResponse upserted;
+    TQDB_RETURN_IF_ERROR(api->Upsert(call, upsert, &upserted));
+  }
+  if (remove.ids_size() > 0) {
+    v1::DeleteResponse removed;
+    TQDB_RETURN_IF_ERROR(api->Delete(call, remove, &removed));
+  }
+  return absl::OkStatus();
 }
 
 grpc::ClientContext* Prepare(grpc::ClientContext* context, const server::CallContext& call) {
@@ -156,7 +189,36 @@ absl::Status ClusterApi::MoveShard(const server::CallContext& call,
     (void)finish(false);
     return adopted.status();
   }
+  // Rounds of the writes made since the checkpoint while they go on, until one is small; then
+  // the last round with the writes paused.
+  Clock::time_point paused = Clock::now();
+  absl::Status caught_up = [&]() -> absl::Status {
+    bool pause = false;
+    for (int round = 0;; ++round) {
+      if (pause) paused = Clock::now();
+      v1::CatchUpRequest catch_up;
+      catch_up.set_collection(collection);
+      catch_up.set_shard(request.shard());
+      catch_up.set_pause(pause);
+      v1::CatchUpResponse records;
+      grpc::ClientContext context;
+      TQDB_RETURN_IF_ERROR(
+          server::FromGrpcStatus(source->CatchUp(Prepare(&context, call), catch_up, &records)));
+      TQDB_RETURN_IF_ERROR(ApplyRecords(call, collection, records, (*adopted)->api.get()));
+      if (pause && !records.more()) return absl::OkStatus();
+      constexpr int kRounds = 20;
+      constexpr int kSmallRound = 1000;
+      if (!records.more() && (records.records_size() < kSmallRound || round >= kRounds)) {
+        pause = true;
+      }
+    }
+  }();
   adopted->reset();
+  if (!caught_up.ok()) {
+    (void)shards_->Drop(collection, request.shard());
+    (void)finish(false);
+    return caught_up;
+  }
   // The switch: only over the map this move started from (a concurrent change of the shard's
   // owner, or a dropped collection, makes it fail and the old owner keep the shard).
   absl::Status switched = [&]() -> absl::Status {
@@ -192,7 +254,7 @@ absl::Status ClusterApi::MoveShard(const server::CallContext& call,
   const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
   response->set_epoch(owner.epoch + 1);
   response->set_bytes(*bytes);
-  response->set_write_pause_seconds(seconds);  // from the fetch (which paused) to the switch
+  response->set_write_pause_seconds(std::chrono::duration<double>(Clock::now() - paused).count());
   response->set_seconds(seconds);
   return absl::OkStatus();
 }

@@ -13,7 +13,9 @@
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
+#include "absl/types/span.h"
 #include "tqdb/database.h"
 #include "tqdb/mutex.h"
 #include "tqdb_api.h"
@@ -25,10 +27,33 @@ class LocalShards {
   struct Shard {
     std::unique_ptr<Database> database;
     std::unique_ptr<server::TqdbApi> api;
-    // A move (shard_transfer.h) pauses the shard's writes: writes hold the gate shared, and the
-    // move takes it whole once to wait for those in flight; `moving` turns the next ones away.
+    // A move (shard_transfer.h) first notes the ids written (`tracking`), then pauses the
+    // writes: writes hold the gate shared, and the move takes it whole once to wait for those
+    // in flight; `moving` turns the next ones away.
     SharedMutex write_gate;
     std::atomic<bool> moving{false};
+    std::atomic<bool> tracking{false};
+    Mutex written_mu;
+    absl::flat_hash_set<uint64_t> written ABSL_GUARDED_BY(written_mu);
+
+    void NoteWritten(absl::Span<const uint64_t> ids) {
+      MutexLock lock(written_mu);
+      written.insert(ids.begin(), ids.end());
+    }
+    // Up to `most` of the noted ids, forgotten.
+    std::vector<uint64_t> TakeWritten(size_t most = SIZE_MAX) {
+      MutexLock lock(written_mu);
+      std::vector<uint64_t> ids;
+      for (auto it = written.begin(); it != written.end() && ids.size() < most;) {
+        ids.push_back(*it);
+        written.erase(it++);
+      }
+      return ids;
+    }
+    bool HasWritten() {
+      MutexLock lock(written_mu);
+      return !written.empty();
+    }
   };
 
   LocalShards(std::string root, DatabaseOptions database_options,

@@ -1,5 +1,6 @@
 #include "shard_transfer.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <vector>
@@ -13,6 +14,8 @@ namespace tqdb::cluster {
 namespace {
 
 constexpr size_t kChunkBytes = size_t{1} << 20;
+// The floats of one CatchUp answer: well within a response's budget (64 MiB by default).
+constexpr size_t kCatchUpBytes = size_t{16} << 20;
 
 }  // namespace
 
@@ -59,11 +62,18 @@ grpc::Status ShardTransferService::FetchShard(grpc::ServerContext* context,
       !owner.ok()) {
     return server::ToGrpcStatus(owner);
   }
-  if (shard->moving.exchange(true)) {
+  // With stored floats the writes go on during the copy and CatchUp sends them; without, they
+  // pause now.
+  auto collection = shard->database->GetCollection(key.first);
+  if (!collection.ok()) return server::ToGrpcStatus(collection.status());
+  const bool follow_writes = (*collection)->config().store_vectors;
+  std::atomic<bool>& mode = follow_writes ? shard->tracking : shard->moving;
+  if (shard->tracking || shard->moving || mode.exchange(true)) {
     return server::ToGrpcStatus(absl::AbortedError(
         absl::StrCat("shard ", key.second, " of ", key.first, " is already moving")));
   }
-  { std::unique_lock gate(shard->write_gate); }  // the writes in flight finish first
+  // The writes in flight finish first: those after it are noted (or refused).
+  { std::unique_lock gate(shard->write_gate); }
   {
     MutexLock lock(mu_);
     paused_[key] = std::chrono::steady_clock::now();
@@ -77,12 +87,15 @@ grpc::Status ShardTransferService::FetchShard(grpc::ServerContext* context,
   std::filesystem::remove_all(checkpoint, error);
   if (!sent.ok()) {
     shard->moving = false;
+    shard->tracking = false;
+    shard->TakeWritten();
     MutexLock lock(mu_);
     paused_.erase(key);
     return server::ToGrpcStatus(sent);
   }
-  std::fprintf(stderr, "tqdb-server: shard %u of %s sent to %s; its writes wait for the move\n",
-               key.second, key.first.c_str(), request->to_node().c_str());
+  std::fprintf(stderr, "tqdb-server: shard %u of %s sent to %s%s\n", key.second, key.first.c_str(),
+               request->to_node().c_str(),
+               follow_writes ? "; its writes follow" : "; its writes wait for the move");
   return grpc::Status::OK;
 }
 
@@ -111,6 +124,50 @@ absl::Status ShardTransferService::SendFiles(const std::string& directory,
   return absl::OkStatus();
 }
 
+grpc::Status ShardTransferService::CatchUp(grpc::ServerContext* context,
+                                           const v1::CatchUpRequest* request,
+                                           v1::CatchUpResponse* response) {
+  if (absl::Status allowed = Authorize(*context, request->collection()); !allowed.ok()) {
+    return server::ToGrpcStatus(allowed);
+  }
+  std::shared_ptr<LocalShards::Shard> shard =
+      shards_->Find(request->collection(), request->shard());
+  if (shard == nullptr || !(shard->tracking || shard->moving)) {
+    return server::ToGrpcStatus(absl::FailedPreconditionError(
+        absl::StrCat("shard ", request->shard(), " of ", request->collection(),
+                     " is not moving from node ", node_id_)));
+  }
+  if (request->pause()) {
+    shard->moving = true;
+    std::unique_lock gate(shard->write_gate);  // the writes in flight are noted first
+  }
+  auto collection = shard->database->GetCollection(request->collection());
+  if (!collection.ok()) return server::ToGrpcStatus(collection.status());
+  const size_t row_bytes = sizeof(float) * (*collection)->config().quantizer.dim;
+  const std::vector<uint64_t> ids =
+      shard->TakeWritten(std::max<size_t>(1, kCatchUpBytes / row_bytes));
+  response->set_more(shard->HasWritten());
+  if (ids.empty()) return grpc::Status::OK;
+  v1::GetRequest get;
+  get.set_collection(request->collection());
+  get.mutable_ids()->Add(ids.begin(), ids.end());
+  get.set_with_vectors(true);
+  get.set_with_payloads(true);
+  get.set_f32_bytes(true);
+  server::CallContext call;
+  const auto& metadata = context->client_metadata();
+  if (const auto found = metadata.find("authorization"); found != metadata.end()) {
+    call.authorization.assign(found->second.data(), found->second.size());
+  }
+  v1::GetResponse records;
+  if (absl::Status read = shard->api->Get(call, get, &records); !read.ok()) {
+    shard->NoteWritten(ids);  // sent again next round
+    return server::ToGrpcStatus(read);
+  }
+  *response->mutable_records() = std::move(*records.mutable_records());
+  return grpc::Status::OK;
+}
+
 grpc::Status ShardTransferService::FinishMove(grpc::ServerContext* context,
                                               const v1::FinishMoveRequest* request,
                                               v1::FinishMoveResponse*) {
@@ -135,6 +192,8 @@ absl::Status ShardTransferService::Finish(const Key& key, bool committed) {
     return absl::FailedPreconditionError("the shard map still names this node as the owner");
   }
   if (!moved) {
+    shard->tracking = false;
+    shard->TakeWritten();
     shard->moving = false;
     return absl::OkStatus();
   }

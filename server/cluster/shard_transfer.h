@@ -1,9 +1,12 @@
 // The sending side of a shard move (Tqdb.MoveShard; the receiving side is ClusterApi's
 // cluster_api_move.cc): the ShardTransfer service every node serves to the others. FetchShard
-// pauses the shard's writes, takes a RocksDB checkpoint (hard links) and streams its files;
-// FinishMove drops the copy once the map names the new owner, or resumes the writes. A pause
-// that nobody finishes (the mover died) ends by itself: after kAbandonedMove the node reads the
-// map and resumes if it still owns the shard, or drops its copy if another node does.
+// takes a RocksDB checkpoint (hard links) and streams its files while the shard goes on taking
+// writes, noting their ids; CatchUp sends those ids' records (the new owner applies them), and
+// its last round pauses the writes first, so the pause lasts one short round and the switch,
+// not the copy. (A collection without stored floats cannot send records: its writes pause for
+// the whole move.) FinishMove drops the copy once the map names the new owner, or resumes the
+// writes. A move nobody finishes (the mover died) ends by itself: after kAbandonedMove the node
+// reads the map and resumes if it still owns the shard, or drops its copy if another node does.
 #pragma once
 
 #include <chrono>
@@ -32,6 +35,8 @@ class ShardTransferService final : public v1::ShardTransfer::Service {
 
   grpc::Status FetchShard(grpc::ServerContext* context, const v1::FetchShardRequest* request,
                           grpc::ServerWriter<v1::ShardFileChunk>* writer) override;
+  grpc::Status CatchUp(grpc::ServerContext* context, const v1::CatchUpRequest* request,
+                       v1::CatchUpResponse* response) override;
   grpc::Status FinishMove(grpc::ServerContext* context, const v1::FinishMoveRequest* request,
                           v1::FinishMoveResponse* response) override;
 

@@ -20,6 +20,7 @@
 //   tqdb bench NAME --query_file=FILE [--concurrency=1] [--batch=1] [--duration_s=10]
 //   tqdb cluster status   (a node of a cluster: its nodes, shards, owners, epochs)
 //   tqdb cluster move COLLECTION SHARD NODE   (moves one shard to another node)
+//   tqdb cluster rebalance | drain NODE [--dry_run]   (even out shards / empty a node)
 #include <unistd.h>
 
 #include <algorithm>
@@ -42,6 +43,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "cluster_plan.h"
 #include "cluster_status.h"
 #include "embedding_files.h"
 #include "grpcpp/grpcpp.h"
@@ -70,7 +72,9 @@ ABSL_FLAG(std::string, variant, "default",
           "create: default, mse-plain, mse-ratio, mse-unitnorm, prod");
 ABSL_FLAG(bool, store_vectors, true, "create: keep float vectors (for get and re-rank)");
 ABSL_FLAG(std::string, durability, "sync", "create: sync or group-commit");
-ABSL_FLAG(bool, dry_run, false, "recenter: only report how far the mean has drifted");
+ABSL_FLAG(bool, dry_run, false,
+          "recenter: only report how far the mean has drifted; cluster rebalance/drain: only list "
+          "the moves");
 ABSL_FLAG(std::string, centering, "",
           "create: none or auto (default: auto for cosine and l2, none for ip)");
 ABSL_FLAG(std::string, rerank_store, "",
@@ -688,6 +692,40 @@ int Bench(const std::string& name) {
   return 0;
 }
 
+// tqdb cluster rebalance / drain NODE: the moves of PlanMoves, one at a time (--dry_run: listed).
+int Rebalance(const std::string& drain) {
+  v1::GetClusterStatusResponse status;
+  {
+    grpc::ClientContext context;
+    WithApiKey(&context);
+    grpc::Status read = Connect()->GetClusterStatus(&context, {}, &status);
+    if (!read.ok()) return Fail("cluster status", read);
+  }
+  const std::vector<ShardMove> moves = PlanMoves(status, drain);
+  std::printf("%zu shard move(s)%s\n", moves.size(), moves.empty() ? ": balanced already" : "");
+  for (const ShardMove& move : moves) {
+    std::printf("shard %u of %s: %s -> %s", move.shard, move.collection.c_str(), move.from.c_str(),
+                move.to.c_str());
+    if (absl::GetFlag(FLAGS_dry_run)) {
+      std::printf(" (dry run)\n");
+      continue;
+    }
+    std::fflush(stdout);
+    v1::MoveShardRequest request;
+    request.set_collection(move.collection);
+    request.set_shard(move.shard);
+    request.set_to_node(move.to);
+    v1::MoveShardResponse response;
+    grpc::ClientContext context;
+    WithApiKey(&context);
+    grpc::Status moved = Connect()->MoveShard(&context, request, &response);
+    if (!moved.ok()) return Fail("cluster move", moved);
+    std::printf(": %.1f MB in %.2f s (writes paused %.2f s)\n", response.bytes() / 1e6,
+                response.seconds(), response.write_pause_seconds());
+  }
+  return 0;
+}
+
 int Main(const std::vector<char*>& args) {
   if (args.size() < 2) return Usage("no command");
   const std::string command = args[1];
@@ -701,6 +739,12 @@ int Main(const std::vector<char*>& args) {
     return 0;
   }
   if (command == "stats") return Stats();
+  if (command == "cluster" && args.size() >= 3 &&
+      (std::string(args[2]) == "rebalance" || std::string(args[2]) == "drain")) {
+    const bool drain = std::string(args[2]) == "drain";
+    if (drain && args.size() != 4) return Usage("cluster drain NODE");
+    return Rebalance(drain ? args[3] : "");
+  }
   if (command == "cluster" && args.size() == 6 && std::string(args[2]) == "move") {
     v1::MoveShardRequest request;
     request.set_collection(args[3]);
@@ -721,7 +765,7 @@ int Main(const std::vector<char*>& args) {
   }
   if (command == "cluster") {
     if (args.size() < 3 || std::string(args[2]) != "status") {
-      return Usage("cluster status | cluster move COLLECTION SHARD NODE");
+      return Usage("cluster status | move COLLECTION SHARD NODE | rebalance | drain NODE");
     }
     v1::GetClusterStatusResponse response;
     grpc::ClientContext context;
@@ -799,7 +843,8 @@ int main(int argc, char** argv) {
       "  tqdb list | create NAME --dim=D --bits=B | describe NAME | drop NAME\n"
       "  tqdb recenter NAME [--dry_run] | stats (memory by part)\n"
       "  tqdb cluster status (a node of a cluster: nodes, shards, owners, epochs)\n"
-      "  tqdb cluster move COLLECTION SHARD NODE (moves a shard; its writes pause meanwhile)\n"
+      "  tqdb cluster move COLLECTION SHARD NODE (moves a shard; its writes go on)\n"
+      "  tqdb cluster rebalance | drain NODE [--dry_run] (even out shards / empty a node)\n"
       "  tqdb snapshot SNAPSHOT [COLLECTION] (under the server's --snapshot_dir)\n"
       "  tqdb load NAME FILE (.fvecs, .bvecs, .npy, .hdf5, .csv, .jsonl, GloVe text)\n"
       "  tqdb import NAME FILE.csv|FILE.jsonl [--id_column=id] [--payload_columns=*|a,b]\n"

@@ -139,7 +139,7 @@ absl::Status ClusterApi::RouteCreate(const CallContext& call,
   *shard_request.mutable_config() = request.config();
   TQDB_ASSIGN_OR_RETURN(auto parts,
                         SendToEveryShard(call, name, shard_request, &server::Api::CreateCollection,
-                                         &v1::Tqdb::Stub::async::CreateCollection));
+                                         &v1::Tqdb::Stub::CreateCollection));
   TQDB_RETURN_IF_ERROR(FirstFailure(parts));
   *response->mutable_config() = parts.front().response.config();
   return absl::OkStatus();
@@ -171,7 +171,7 @@ absl::Status ClusterApi::RouteDrop(const CallContext& call,
   // The map is gone from etcd, so the parts go by the one read above.
   view_->Forget(name);
   SendToOwners(call, name, *placement, &parts, &server::Api::DropCollection,
-               &v1::Tqdb::Stub::async::DropCollection);
+               &v1::Tqdb::Stub::DropCollection);
   return absl::OkStatus();
 }
 
@@ -205,7 +205,7 @@ absl::Status ClusterApi::DescribeCollection(const CallContext& call,
   }
   TQDB_ASSIGN_OR_RETURN(auto parts, SendToEveryShard(call, request.collection(), request,
                                                      &server::Api::DescribeCollection,
-                                                     &v1::Tqdb::Stub::async::DescribeCollection));
+                                                     &v1::Tqdb::Stub::DescribeCollection));
   TQDB_RETURN_IF_ERROR(FirstFailure(parts));
   // Shard 0's description, with the sums (and for drift, the largest) of all shards.
   *response = parts.front().response;
@@ -261,7 +261,7 @@ absl::Status ClusterApi::CreatePayloadIndex(const CallContext& call,
   }
   TQDB_ASSIGN_OR_RETURN(auto parts, SendToEveryShard(call, request.collection(), request,
                                                      &server::Api::CreatePayloadIndex,
-                                                     &v1::Tqdb::Stub::async::CreatePayloadIndex));
+                                                     &v1::Tqdb::Stub::CreatePayloadIndex));
   return FirstFailure(parts);
 }
 
@@ -274,7 +274,7 @@ absl::Status ClusterApi::RecenterCollection(const CallContext& call,
   }
   TQDB_ASSIGN_OR_RETURN(auto parts, SendToEveryShard(call, request.collection(), request,
                                                      &server::Api::RecenterCollection,
-                                                     &v1::Tqdb::Stub::async::RecenterCollection));
+                                                     &v1::Tqdb::Stub::RecenterCollection));
   TQDB_RETURN_IF_ERROR(FirstFailure(parts));
   for (const auto& part : parts) {
     response->set_drift(std::max(response->drift(), part.response.drift()));
@@ -290,10 +290,9 @@ absl::Status ClusterApi::RepartitionCollection(const CallContext& call,
     return ServeShard(call, request.collection(), Access::kWrite, request, response,
                       &server::Api::RepartitionCollection);
   }
-  TQDB_ASSIGN_OR_RETURN(
-      auto parts,
-      SendToEveryShard(call, request.collection(), request, &server::Api::RepartitionCollection,
-                       &v1::Tqdb::Stub::async::RepartitionCollection));
+  TQDB_ASSIGN_OR_RETURN(auto parts, SendToEveryShard(call, request.collection(), request,
+                                                     &server::Api::RepartitionCollection,
+                                                     &v1::Tqdb::Stub::RepartitionCollection));
   TQDB_RETURN_IF_ERROR(FirstFailure(parts));
   *response = parts.front().response;  // shard 0's partitioning; each shard has its own
   return absl::OkStatus();

@@ -104,9 +104,8 @@ class ClusterApi final : public server::Api {
   using LocalMethod = absl::Status (server::Api::*)(const server::CallContext&, const Request&,
                                                     Response*);
   template <typename Request, typename Response>
-  using RemoteMethod = void (v1::Tqdb::Stub::async::*)(grpc::ClientContext*, const Request*,
-                                                       Response*,
-                                                       std::function<void(grpc::Status)>);
+  using RemoteMethod = grpc::Status (v1::Tqdb::Stub::*)(grpc::ClientContext*, const Request&,
+                                                        Response*);
 
   absl::Status Authorize(const server::CallContext& call, server::Role role,
                          const std::string& collection) const;

@@ -103,7 +103,7 @@ absl::Status ClusterApi::RouteGet(const CallContext& call, const v1::GetRequest&
     for (size_t row : positions[shard]) part.request.add_ids(request.ids(static_cast<int>(row)));
   }
   SendToOwners(call, request.collection(), placement, &parts, &server::Api::Get,
-               &v1::Tqdb::Stub::async::Get);
+               &v1::Tqdb::Stub::Get);
   TQDB_RETURN_IF_ERROR(FirstFailure(parts));
   // Back in the request's order: each shard answered its ids in theirs.
   response->mutable_records()->Reserve(request.ids_size());
@@ -185,15 +185,14 @@ absl::Status ClusterApi::RouteSearches(const CallContext& call, const Request& r
 
 absl::Status ClusterApi::RouteSearch(const CallContext& call, const v1::SearchRequest& request,
                                      v1::SearchResponse* response) {
-  return RouteSearches(call, request, response, &server::Api::Search,
-                       &v1::Tqdb::Stub::async::Search);
+  return RouteSearches(call, request, response, &server::Api::Search, &v1::Tqdb::Stub::Search);
 }
 
 absl::Status ClusterApi::RouteSearchBatch(const CallContext& call,
                                           const v1::SearchBatchRequest& request,
                                           v1::SearchBatchResponse* response) {
   return RouteSearches(call, request, response, &server::Api::SearchBatch,
-                       &v1::Tqdb::Stub::async::SearchBatch);
+                       &v1::Tqdb::Stub::SearchBatch);
 }
 
 absl::Status ClusterApi::Count(const CallContext& call, const v1::CountRequest& request,
@@ -202,9 +201,8 @@ absl::Status ClusterApi::Count(const CallContext& call, const v1::CountRequest& 
     return ServeShard(call, request.collection(), Access::kRead, request, response,
                       &server::Api::Count);
   }
-  TQDB_ASSIGN_OR_RETURN(auto parts,
-                        SendToEveryShard(call, request.collection(), request, &server::Api::Count,
-                                         &v1::Tqdb::Stub::async::Count));
+  TQDB_ASSIGN_OR_RETURN(auto parts, SendToEveryShard(call, request.collection(), request,
+                                                     &server::Api::Count, &v1::Tqdb::Stub::Count));
   TQDB_RETURN_IF_ERROR(FirstFailure(parts));
   for (const auto& part : parts) response->set_count(response->count() + part.response.count());
   return absl::OkStatus();
@@ -226,7 +224,7 @@ absl::Status ClusterApi::RouteScroll(const CallContext& call, const v1::ScrollRe
   // smallest of those, and the next one starts at the first id left out, or at the horizon.
   TQDB_ASSIGN_OR_RETURN(auto parts,
                         SendToEveryShard(call, request.collection(), request, &server::Api::Scroll,
-                                         &v1::Tqdb::Stub::async::Scroll));
+                                         &v1::Tqdb::Stub::Scroll));
   TQDB_RETURN_IF_ERROR(FirstFailure(parts));
   std::optional<uint64_t> next;
   for (const auto& part : parts) {

@@ -102,7 +102,7 @@ absl::Status ClusterApi::RouteUpsert(const CallContext& call, const v1::UpsertRe
     }
   }
   SendToOwners(call, request.collection(), placement, &parts, &server::Api::Upsert,
-               &v1::Tqdb::Stub::async::Upsert);
+               &v1::Tqdb::Stub::Upsert);
   for (const auto& part : parts) {
     if (!part.status.ok()) continue;
     response->set_inserted(response->inserted() + part.response.inserted());
@@ -145,7 +145,7 @@ absl::Status ClusterApi::RouteDelete(const CallContext& call, const v1::DeleteRe
     }
   }
   SendToOwners(call, request.collection(), placement, &parts, &server::Api::Delete,
-               &v1::Tqdb::Stub::async::Delete);
+               &v1::Tqdb::Stub::Delete);
   for (const auto& part : parts) {
     if (part.status.ok()) response->set_deleted(response->deleted() + part.response.deleted());
   }
@@ -186,7 +186,7 @@ absl::Status ClusterApi::RouteUpdatePayload(const CallContext& call,
     }
   }
   SendToOwners(call, request.collection(), placement, &parts, &server::Api::UpdatePayload,
-               &v1::Tqdb::Stub::async::UpdatePayload);
+               &v1::Tqdb::Stub::UpdatePayload);
   for (const auto& part : parts) {
     if (part.status.ok()) response->set_updated(response->updated() + part.response.updated());
   }

@@ -42,14 +42,14 @@ void ClusterNode::RemoveDroppedShards() {
                  collections.status().ToString().c_str());
     return;
   }
-  for (const auto& [collection, shard] : shards_->List()) {
-    const bool kept = std::any_of(collections->begin(), collections->end(), [&](const auto& kv) {
-      return kv.key == CollectionKey(collection);
-    });
+  for (const auto& [name, shard] : shards_->List()) {
+    const std::string key = CollectionKey(name);
+    const bool kept = std::any_of(collections->begin(), collections->end(),
+                                  [&key](const EtcdKeyValue& kv) { return kv.key == key; });
     if (kept) continue;
-    const absl::Status dropped = shards_->Drop(collection, shard);
+    const absl::Status dropped = shards_->Drop(name, shard);
     std::fprintf(stderr, "tqdb-server: shard %u of %s: its collection was dropped: %s\n", shard,
-                 collection.c_str(), dropped.ok() ? "removed" : dropped.ToString().c_str());
+                 name.c_str(), dropped.ok() ? "removed" : dropped.ToString().c_str());
   }
 }
 

@@ -1,0 +1,155 @@
+// Two cluster nodes inside this process (ClusterNode, each with its own gRPC server on
+// 127.0.0.1) on a real etcd, driven from many threads at once: writers, searchers and shard
+// moves. The thread sanitizer build runs it, so the cluster's own concurrency (routing's
+// fan-out and its callbacks, a shard's write gate, the noted writes of a move, the transfer
+// service's watcher) is checked there; the process suites (cluster_node_test) cannot be, since
+// the sanitizer build has no server binary.
+#include <atomic>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "cluster/cluster_node.h"
+#include "etcd_process.h"
+#include "grpcpp/grpcpp.h"
+#include "gtest/gtest.h"
+#include "test_util.h"
+#include "tqdb_service.h"
+
+namespace tqdb::testing {
+namespace {
+
+constexpr int kDim = 32;
+
+class InProcessNode {
+ public:
+  InProcessNode(const std::string& etcd, const std::string& id, const std::string& dir) {
+    cluster::ClusterNode::Options options;
+    options.etcd_endpoints = etcd;
+    options.node_id = id;
+    options.data_dir = dir;
+    options.lease_ttl = std::chrono::seconds(3);
+    options.renew_every = std::chrono::milliseconds(1000);
+    auto node = cluster::ClusterNode::Open(options);
+    EXPECT_TRUE(node.ok()) << node.status();
+    node_ = std::move(*node);
+    service_ = std::make_unique<server::TqdbService>(node_->api());
+    grpc::ServerBuilder builder;
+    int port = 0;
+    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+    builder.RegisterService(service_.get());
+    builder.RegisterService(node_->transfer_service());
+    server_ = builder.BuildAndStart();
+    EXPECT_TRUE(node_->Join("127.0.0.1:" + std::to_string(port)).ok());
+    stub_ = v1::Tqdb::NewStub(grpc::CreateChannel("127.0.0.1:" + std::to_string(port),
+                                                  grpc::InsecureChannelCredentials()));
+  }
+  ~InProcessNode() {
+    server_->Shutdown();
+    node_.reset();
+  }
+  v1::Tqdb::Stub& stub() { return *stub_; }
+
+ private:
+  std::unique_ptr<cluster::ClusterNode> node_;
+  std::unique_ptr<server::TqdbService> service_;
+  std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<v1::Tqdb::Stub> stub_;
+};
+
+template <typename Request, typename Response>
+grpc::Status Call(grpc::Status (v1::Tqdb::Stub::*method)(grpc::ClientContext*, const Request&,
+                                                         Response*),
+                  InProcessNode& node, const Request& request, Response* response) {
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(120));
+  return (node.stub().*method)(&context, request, response);
+}
+
+TEST(ClusterInProcessTest, WritersSearchersAndMovesAtOnceLoseNothing) {
+  ScopedTempDir dir;
+  EtcdProcess etcd(dir.path() + "/etcd");
+  std::vector<std::unique_ptr<InProcessNode>> nodes;
+  for (int i = 0; i < 2; ++i) {
+    nodes.push_back(std::make_unique<InProcessNode>(etcd.endpoint(), absl::StrCat("n", i),
+                                                    absl::StrCat(dir.path(), "/n", i)));
+  }
+  v1::CreateCollectionRequest create;
+  create.mutable_config()->set_name("c");
+  create.mutable_config()->set_dimension(kDim);
+  create.mutable_config()->set_bits(4);
+  create.set_shards(4);
+  v1::CreateCollectionResponse created;
+  ASSERT_TRUE(Call(&v1::Tqdb::Stub::CreateCollection, *nodes[0], create, &created).ok());
+
+  constexpr int kWriters = 3;
+  constexpr uint64_t kBatches = 30, kBatch = 40;
+  const std::vector<float> vectors = RandomUnitVectors(kWriters * kBatches * kBatch, kDim, 5);
+  std::atomic<bool> stop{false};
+  std::atomic<int> failed_searches{0};
+  std::vector<std::thread> threads;
+  for (int w = 0; w < kWriters; ++w) {
+    threads.emplace_back([&, w] {
+      for (uint64_t b = 0; b < kBatches; ++b) {
+        v1::UpsertRequest request;
+        request.set_collection("c");
+        const uint64_t first = (w * kBatches + b) * kBatch;
+        for (uint64_t id = first; id < first + kBatch; ++id) request.add_ids(id);
+        request.mutable_vectors()->Add(vectors.begin() + first * kDim,
+                                       vectors.begin() + (first + kBatch) * kDim);
+        for (;;) {  // a moving shard refuses its writes for a moment
+          v1::UpsertResponse response;
+          const grpc::Status status =
+              Call(&v1::Tqdb::Stub::Upsert, *nodes[(w + b) % 2], request, &response);
+          if (status.ok()) break;
+          ASSERT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE) << status.error_message();
+          std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+      }
+    });
+  }
+  for (int s = 0; s < 2; ++s) {
+    threads.emplace_back([&, s] {
+      for (int q = 0; !stop; ++q) {
+        v1::SearchRequest request;
+        request.set_collection("c");
+        request.mutable_query()->Add(vectors.begin() + (q % 100) * kDim,
+                                     vectors.begin() + (q % 100 + 1) * kDim);
+        request.mutable_options()->set_rerank(true);
+        v1::SearchResponse response;
+        if (!Call(&v1::Tqdb::Stub::Search, *nodes[s], request, &response).ok()) ++failed_searches;
+      }
+    });
+  }
+  // Two moves while they run: shards 0 and 1 to the node that does not hold them.
+  v1::GetClusterStatusResponse status;
+  ASSERT_TRUE(
+      Call(&v1::Tqdb::Stub::GetClusterStatus, *nodes[0], v1::GetClusterStatusRequest(), &status)
+          .ok());
+  for (uint32_t shard = 0; shard < 2; ++shard) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    v1::MoveShardRequest move;
+    move.set_collection("c");
+    move.set_shard(shard);
+    move.set_to_node(status.collections(0).shards(shard).node() == "n0" ? "n1" : "n0");
+    v1::MoveShardResponse moved;
+    const grpc::Status result = Call(&v1::Tqdb::Stub::MoveShard, *nodes[shard], move, &moved);
+    EXPECT_TRUE(result.ok()) << result.error_message();
+  }
+  for (int w = 0; w < kWriters; ++w) threads[w].join();
+  stop = true;
+  for (size_t t = kWriters; t < threads.size(); ++t) threads[t].join();
+  EXPECT_EQ(failed_searches, 0);
+
+  v1::GetRequest get;
+  get.set_collection("c");
+  for (uint64_t id = 0; id < kWriters * kBatches * kBatch; ++id) get.add_ids(id);
+  v1::GetResponse got;
+  ASSERT_TRUE(Call(&v1::Tqdb::Stub::Get, *nodes[1], get, &got).ok());
+  for (const v1::Record& record : got.records()) EXPECT_TRUE(record.found()) << record.id();
+}
+
+}  // namespace
+}  // namespace tqdb::testing

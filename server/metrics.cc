@@ -1,6 +1,7 @@
 #include "metrics.h"
 
 #include <chrono>
+#include <map>
 #include <mutex>
 
 #include "absl/status/status.h"
@@ -71,7 +72,13 @@ const prometheus::Histogram::BucketBoundaries& LatencyBuckets() {
 }  // namespace
 
 ServerMetrics::ServerMetrics(Database* database)
-    : database_(database),
+    : ServerMetrics([database] {
+        // Not owned: the server closes it after the metrics stop.
+        return std::vector<MetricsSource>{{"", std::shared_ptr<Database>(database, [](auto*) {})}};
+      }) {}
+
+ServerMetrics::ServerMetrics(std::function<std::vector<MetricsSource>()> sources)
+    : sources_(std::move(sources)),
       registry_(std::make_shared<prometheus::Registry>()),
       requests_(prometheus::BuildCounter()
                     .Name("tqdb_requests_total")
@@ -91,7 +98,8 @@ ServerMetrics::ServerMetrics(Database* database)
                         .Register(*registry_)),
       collection_vectors_(prometheus::BuildGauge()
                               .Name("tqdb_collection_vectors")
-                              .Help("vectors stored, per collection")
+                              .Help("vectors stored, per collection (and shard, on a node of a "
+                                    "cluster)")
                               .Register(*registry_)),
       collection_memory_(prometheus::BuildGauge()
                              .Name("tqdb_collection_memory_bytes")
@@ -154,33 +162,45 @@ void ServerMetrics::ObserveHttp(const std::string& route, int status, double sec
 }
 
 void ServerMetrics::Refresh() {
-  if (database_ == nullptr) return;  // a cluster's node: RPC figures only, so far
   absl::flat_hash_map<std::string, CollectionGauges> live;
-  for (const std::string& name : database_->ListCollections()) {
-    absl::StatusOr<std::shared_ptr<Collection>> collection = database_->GetCollection(name);
-    if (!collection.ok()) continue;  // dropped meanwhile
-    const CollectionInfo info = (*collection)->Describe();
-    auto found = collection_gauges_.find(name);
-    const CollectionGauges gauges =
-        found != collection_gauges_.end()
-            ? found->second
-            : CollectionGauges{&collection_vectors_.Add({{"collection", name}}),
-                               &collection_memory_.Add({{"collection", name}}),
-                               &collection_lists_.Add({{"collection", name}})};
-    if (found != collection_gauges_.end()) collection_gauges_.erase(found);
-    gauges.vectors->Set(static_cast<double>(info.count));
-    gauges.memory->Set(static_cast<double>(info.memory.total()));
-    gauges.lists->Set(static_cast<double>(info.list_sizes.size()));
-    live.emplace(name, gauges);
+  StorageStats stats;
+  for (const MetricsSource& source : sources_()) {
+    Database& database = *source.database;
+    for (const std::string& name : database.ListCollections()) {
+      absl::StatusOr<std::shared_ptr<Collection>> collection = database.GetCollection(name);
+      if (!collection.ok()) continue;  // dropped meanwhile
+      const CollectionInfo info = (*collection)->Describe();
+      std::map<std::string, std::string> labels = {{"collection", name}};
+      if (!source.shard.empty()) labels["shard"] = source.shard;
+      const std::string key = absl::StrCat(name, "/", source.shard);
+      auto found = collection_gauges_.find(key);
+      const CollectionGauges gauges =
+          found != collection_gauges_.end()
+              ? found->second
+              : CollectionGauges{&collection_vectors_.Add(labels), &collection_memory_.Add(labels),
+                                 &collection_lists_.Add(labels)};
+      if (found != collection_gauges_.end()) collection_gauges_.erase(found);
+      gauges.vectors->Set(static_cast<double>(info.count));
+      gauges.memory->Set(static_cast<double>(info.memory.total()));
+      gauges.lists->Set(static_cast<double>(info.list_sizes.size()));
+      live.emplace(key, gauges);
+    }
+    const StorageStats part = database.Stats();
+    stats.writes_stopped = stats.writes_stopped || part.writes_stopped;
+    stats.delayed_write_rate += part.delayed_write_rate;
+    stats.pending_compaction_bytes += part.pending_compaction_bytes;
+    stats.running_compactions += part.running_compactions;
+    stats.memtable_bytes += part.memtable_bytes;
+    stats.block_cache_bytes += part.block_cache_bytes;
+    stats.disk_bytes += part.disk_bytes;
   }
-  // What is left belongs to collections dropped since the last scrape.
+  // What is left belongs to collections (or shards) gone since the last scrape.
   for (const auto& [name, gauges] : collection_gauges_) {
     collection_vectors_.Remove(gauges.vectors);
     collection_memory_.Remove(gauges.memory);
     collection_lists_.Remove(gauges.lists);
   }
   collection_gauges_ = std::move(live);
-  const StorageStats stats = database_->Stats();
   const std::pair<const char*, double> figures[] = {
       {"writes_stopped", stats.writes_stopped ? 1.0 : 0.0},
       {"delayed_write_rate", static_cast<double>(stats.delayed_write_rate)},

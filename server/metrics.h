@@ -6,6 +6,7 @@
 // client can send any path), and a dropped collection's series go at the next scrape.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -24,10 +25,19 @@
 
 namespace tqdb::server {
 
+// A database whose collections the metrics describe: a server alone's, or one shard of a
+// cluster's node (`shard` its number, labelled on each series; empty for a server alone).
+struct MetricsSource {
+  std::string shard;
+  std::shared_ptr<Database> database;  // kept open while a scrape reads it
+};
+
 class ServerMetrics {
  public:
-  // `database`: whose collections and RocksDB figures are served; null: RPC figures only.
+  // A server alone: `database`'s collections and RocksDB figures.
   explicit ServerMetrics(Database* database);
+  // A node of a cluster: its shards as they are at each scrape (RocksDB figures: their sums).
+  explicit ServerMetrics(std::function<std::vector<MetricsSource>()> sources);
   ~ServerMetrics();
 
   // Serves the endpoint on `listen` (host:port; port 0 picks one) and returns the port bound.
@@ -61,7 +71,7 @@ class ServerMetrics {
 
   void Refresh();
 
-  Database* database_;
+  const std::function<std::vector<MetricsSource>()> sources_;
   std::shared_ptr<prometheus::Registry> registry_;
   prometheus::Family<prometheus::Counter>& requests_;
   prometheus::Family<prometheus::Histogram>& latency_;

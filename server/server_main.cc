@@ -303,7 +303,11 @@ int Run() {
   if (keys_file.empty() || tqdb::server::KeysCheckedInHeaders(transport)) {
     grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   }
-  tqdb::server::ServerMetrics metrics(database.get());
+  std::unique_ptr<tqdb::server::ServerMetrics> metrics_owner =
+      node != nullptr ? std::make_unique<tqdb::server::ServerMetrics>(
+                            [node = node.get()] { return node->MetricsSources(); })
+                      : std::make_unique<tqdb::server::ServerMetrics>(database.get());
+  tqdb::server::ServerMetrics& metrics = *metrics_owner;
   std::string metrics_line;
   if (const std::string metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
       !metrics_listen.empty()) {

@@ -65,6 +65,18 @@ absl::Status ClusterNode::Join(const std::string& address) {
   return absl::OkStatus();
 }
 
+std::vector<server::MetricsSource> ClusterNode::MetricsSources() const {
+  std::vector<server::MetricsSource> sources;
+  for (const auto& [collection, number] : shards_->List()) {
+    std::shared_ptr<LocalShards::Shard> shard = shards_->Find(collection, number);
+    if (shard == nullptr) continue;  // dropped meanwhile
+    // Shares the shard's ownership: a shard dropped during a scrape closes after it.
+    sources.push_back(
+        {std::to_string(number), std::shared_ptr<Database>(shard, shard->database.get())});
+  }
+  return sources;
+}
+
 size_t ClusterNode::collection_count() const {
   std::set<std::string> names;
   for (const auto& [collection, number] : shards_->List()) names.insert(collection);

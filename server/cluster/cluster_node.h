@@ -12,6 +12,7 @@
 #include "cluster_view.h"
 #include "etcd_client.h"
 #include "local_shards.h"
+#include "metrics.h"
 #include "node_registration.h"
 #include "shard_transfer.h"
 
@@ -49,6 +50,8 @@ class ClusterNode {
   size_t collection_count() const;
   // The vectors in this node's shards.
   size_t vector_count() const;
+  // This node's shards, for the metrics (each labelled "<collection>/<shard>"'s shard number).
+  std::vector<server::MetricsSource> MetricsSources() const;
   void MarkServing() { shards_->MarkServing(); }
 
  private:

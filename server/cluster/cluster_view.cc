@@ -1,6 +1,7 @@
 #include "cluster_view.h"
 
 #include <climits>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "cluster_keys.h"
@@ -65,29 +66,34 @@ absl::StatusOr<std::unique_ptr<v1::ShardTransfer::Stub>> ClusterView::TransferSt
 
 void ClusterView::ForgetNode(const std::string& node_id) {
   MutexLock lock(mu_);
-  nodes_.erase(node_id);
+  if (const auto found = nodes_.find(node_id); found != nodes_.end()) found->second.stale = true;
 }
 
 absl::StatusOr<std::shared_ptr<v1::Tqdb::Stub>> ClusterView::StubOf(const std::string& node_id,
                                                                     bool refresh) {
   if (!refresh) {
     MutexLock lock(mu_);
-    if (const auto found = nodes_.find(node_id); found != nodes_.end()) {
+    if (const auto found = nodes_.find(node_id); found != nodes_.end() && !found->second.stale) {
       return found->second.stub;
     }
   }
   absl::StatusOr<std::optional<EtcdKeyValue>> registered = etcd_->Get(NodeKey(node_id));
-  if (!registered.ok()) {
-    return registered.status();
-  }
-  if (!registered->has_value()) {
+  if (!registered.ok() || !registered->has_value()) {
+    MutexLock lock(mu_);
+    if (const auto found = nodes_.find(node_id); found != nodes_.end()) {
+      found->second.stale = false;  // until its next failure
+      return found->second.stub;
+    }
+    if (!registered.ok()) return registered.status();
     return absl::UnavailableError(
         absl::StrCat("node ", node_id, " is not registered (down, or cut off from etcd)"));
   }
   const std::string& address = (*registered)->value;
   MutexLock lock(mu_);
   Node& node = nodes_[node_id];
-  if (node.stub == nullptr || node.address != address) {
+  // After a failure, a new connection: the old one may wait out a reconnection backoff.
+  const bool failed = std::exchange(node.stale, false);
+  if (node.stub == nullptr || node.address != address || failed) {
     grpc::ChannelArguments arguments;
     arguments.SetMaxReceiveMessageSize(INT_MAX);
     arguments.SetMaxSendMessageSize(INT_MAX);

@@ -36,14 +36,16 @@ class ClusterView {
   void Forget(const std::string& collection);
   // The collections etcd holds now (linearizable).
   absl::StatusOr<std::vector<std::string>> ListCollections();
-  // A stub for calls to node `node_id`, at the address it registered (re-read when unknown or
-  // `refresh`). Unavailable when the node is not registered (down, or cut off from etcd).
+  // A stub for calls to node `node_id`, at the address it registered (re-read when unknown,
+  // forgotten or `refresh`). A node known before keeps its last address when etcd no longer
+  // lists it or cannot answer: cut off from etcd, it still answers reads. Unavailable for a
+  // node never known and not registered.
   absl::StatusOr<std::shared_ptr<v1::Tqdb::Stub>> StubOf(const std::string& node_id,
                                                          bool refresh = false);
   // The node's ShardTransfer service (shard moves), on the same connection as StubOf's.
   absl::StatusOr<std::unique_ptr<v1::ShardTransfer::Stub>> TransferStubOf(
       const std::string& node_id);
-  // Re-reads the node's address at its next call (it could not be reached: it may have come
+  // Re-reads the node's address before its next call (it could not be reached: it may have come
   // back elsewhere).
   void ForgetNode(const std::string& node_id);
 
@@ -52,6 +54,7 @@ class ClusterView {
     std::string address;
     std::shared_ptr<grpc::Channel> channel;
     std::shared_ptr<v1::Tqdb::Stub> stub;
+    bool stale = false;  // read its address again before the next call
   };
 
   EtcdClient* const etcd_;

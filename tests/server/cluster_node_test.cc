@@ -6,7 +6,9 @@
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <map>
 #include <memory>
+#include <regex>
 #include <set>
 #include <string>
 #include <thread>
@@ -17,6 +19,7 @@
 #include "cluster_test_util.h"
 #include "etcd_process.h"
 #include "gtest/gtest.h"
+#include "loopback_socket.h"
 #include "server_process.h"
 #include "tcp_proxy.h"
 #include "test_util.h"
@@ -42,7 +45,29 @@ class ClusterNodeTest : public ::testing::Test {
         dir_.path() + "/node" + std::to_string(i),
         std::vector<std::string>{"--etcd=" + (i == 1 ? proxy_->endpoint() : etcd_->endpoint()),
                                  "--node_id=node" + std::to_string(i), "--lease_ttl_seconds=2",
-                                 "--cache_mb=16", "--write_buffer_mb=16"});
+                                 "--cache_mb=16", "--write_buffer_mb=16",
+                                 "--metrics_listen=127.0.0.1:0"});
+  }
+
+  // Node `i`'s vectors per shard of `collection`, from its Prometheus endpoint.
+  std::map<std::string, double> ShardVectors(int i, const std::string& collection) {
+    std::smatch port;
+    const std::string log = node(i).Log();
+    EXPECT_TRUE(std::regex_search(log, port, std::regex("metrics=127\\.0\\.0\\.1:([0-9]+)")));
+    const int fd = ConnectLoopback(std::stoi(port[1]), 10);
+    const std::string request = "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    EXPECT_EQ(write(fd, request.data(), request.size()), static_cast<ssize_t>(request.size()));
+    std::string response;
+    char buffer[4096];
+    for (ssize_t n; (n = read(fd, buffer, sizeof(buffer))) > 0;) response.append(buffer, n);
+    close(fd);
+    std::map<std::string, double> vectors;
+    const std::regex sample("tqdb_collection_vectors\\{collection=\"" + collection +
+                            "\",shard=\"([0-9]+)\"\\} ([0-9.e+]+)");
+    for (std::sregex_iterator it(response.begin(), response.end(), sample), end; it != end; ++it) {
+      vectors[(*it)[1]] = std::stod((*it)[2]);
+    }
+    return vectors;
   }
 
   // The ids in [0, n) whose shards node `owner` owns, and the others.
@@ -102,6 +127,17 @@ TEST_F(ClusterNodeTest, ThreeNodesAnswerAsOneServerDoes) {
   ASSERT_TRUE(Call(&v1::Tqdb::Stub::DescribeCollection, node(2), describe, &described).ok());
   EXPECT_EQ(described.count(), n);
   EXPECT_EQ(described.shards(), kShards);
+  // Each node's metrics count the vectors of its own shards, labelled by shard.
+  double metered = 0;
+  size_t metered_shards = 0;
+  for (int i = 0; i < kNodes; ++i) {
+    const std::map<std::string, double> vectors = ShardVectors(i, "glove");
+    EXPECT_EQ(vectors.size(), kShards / kNodes) << "node " << i;
+    metered_shards += vectors.size();
+    for (const auto& [shard, count] : vectors) metered += count;
+  }
+  EXPECT_EQ(metered_shards, kShards);
+  EXPECT_EQ(metered, static_cast<double>(n));
 
   // Re-ranking every candidate: exact scores on both sides, so the same top 10.
   for (int q = 0; q < 20; ++q) {
@@ -302,8 +338,9 @@ TEST_F(ClusterNodeTest, ANodeCutOffFromEtcdTakesNoWritesOnceItsLeaseEndsAndTheRe
   // The other nodes' shards take writes, and every shard still answers searches.
   EXPECT_TRUE(UpsertIds(node(2), "glove", base, others).ok());
   v1::SearchResponse response;
-  ASSERT_TRUE(
-      Call(&v1::Tqdb::Stub::Search, node(0), Query("glove", queries.data(), 0), &response).ok());
+  const grpc::Status searched =
+      Call(&v1::Tqdb::Stub::Search, node(0), Query("glove", queries.data(), 0), &response);
+  ASSERT_TRUE(searched.ok()) << searched.error_message();
   EXPECT_EQ(response.coverage().answered(), kShards);
 
   proxy_->Restore();

@@ -74,10 +74,6 @@ grpc::Status ShardTransferService::FetchShard(grpc::ServerContext* context,
   }
   // The writes in flight finish first: those after it are noted (or refused).
   { std::unique_lock gate(shard->write_gate); }
-  {
-    MutexLock lock(mu_);
-    paused_[key] = std::chrono::steady_clock::now();
-  }
   const std::string checkpoint = shards_->OutgoingDirectory(key.first, key.second);
   std::error_code error;
   std::filesystem::remove_all(checkpoint, error);
@@ -89,9 +85,12 @@ grpc::Status ShardTransferService::FetchShard(grpc::ServerContext* context,
     shard->moving = false;
     shard->tracking = false;
     shard->TakeWritten();
-    MutexLock lock(mu_);
-    paused_.erase(key);
     return server::ToGrpcStatus(sent);
+  }
+  // From here the mover's calls keep the move alive (a stream that breaks ends it above).
+  {
+    MutexLock lock(mu_);
+    paused_[key] = std::chrono::steady_clock::now();
   }
   std::fprintf(stderr, "tqdb-server: shard %u of %s sent to %s%s\n", key.second, key.first.c_str(),
                request->to_node().c_str(),
@@ -136,6 +135,10 @@ grpc::Status ShardTransferService::CatchUp(grpc::ServerContext* context,
     return server::ToGrpcStatus(absl::FailedPreconditionError(
         absl::StrCat("shard ", request->shard(), " of ", request->collection(),
                      " is not moving from node ", node_id_)));
+  }
+  {
+    MutexLock lock(mu_);
+    paused_[{request->collection(), request->shard()}] = std::chrono::steady_clock::now();
   }
   if (request->pause()) {
     shard->moving = true;

@@ -5,8 +5,9 @@
 // its last round pauses the writes first, so the pause lasts one short round and the switch,
 // not the copy. (A collection without stored floats cannot send records: its writes pause for
 // the whole move.) FinishMove drops the copy once the map names the new owner, or resumes the
-// writes. A move nobody finishes (the mover died) ends by itself: after kAbandonedMove the node
-// reads the map and resumes if it still owns the shard, or drops its copy if another node does.
+// writes. A move nobody finishes (the mover died) ends by itself: kAbandonedMove after the
+// mover's last call (the copy's stream, a CatchUp), the node reads the map and resumes if it
+// still owns the shard, or drops its copy if another node does.
 #pragma once
 
 #include <chrono>
@@ -25,6 +26,7 @@
 
 namespace tqdb::cluster {
 
+// A move whose mover has not called for this long after the copy is abandoned.
 inline constexpr std::chrono::seconds kAbandonedMove{60};
 
 class ShardTransferService final : public v1::ShardTransfer::Service {

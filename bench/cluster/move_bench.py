@@ -25,7 +25,6 @@ import numpy
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from cluster_bench import Deployment, ROOT, read_fvecs  # noqa: E402
-from tqdb.v1 import tqdb_pb2 as pb  # noqa: E402
 
 
 def derived(datasets_dir, n):
@@ -60,7 +59,7 @@ def main():
         load_seconds = time.perf_counter() - start
         while db.describe("moving").background_jobs:
             time.sleep(0.5)
-        status = db._call("GetClusterStatus", pb.GetClusterStatusRequest())
+        status = db.cluster_status()
         owner = status.collections[0].shards[0].node
         target = "node1" if owner == "node0" else "node0"
         mover = deployment.clients[1 if target == "node1" else 0]
@@ -100,8 +99,7 @@ def main():
         time.sleep(1)
         before = stats["acknowledged"]
         start = time.perf_counter()
-        moved = mover._call("MoveShard", pb.MoveShardRequest(collection="moving", shard=0,
-                                                              to_node=target))
+        moved = mover.move_shard("moving", 0, target)
         move_seconds = time.perf_counter() - start
         during = stats["acknowledged"] - before
         time.sleep(1)

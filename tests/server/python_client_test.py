@@ -271,6 +271,13 @@ class PythonClientTest(unittest.TestCase):
         with self.assertRaises(grpc.RpcError) as error:
             db.create_collection("err", dimension=2, bits=2)
         self.assertEqual(error.exception.code(), grpc.StatusCode.ALREADY_EXISTS)
+        # A server alone is not a node of a cluster: its cluster calls say so.
+        with self.assertRaises(grpc.RpcError) as error:
+            db.cluster_status()
+        self.assertEqual(error.exception.code(), grpc.StatusCode.FAILED_PRECONDITION)
+        with self.assertRaises(grpc.RpcError) as error:
+            db.move_shard("err", 0, "elsewhere")
+        self.assertEqual(error.exception.code(), grpc.StatusCode.FAILED_PRECONDITION)
 
     def test_reflection_lists_the_service(self):
         # ServerReflectionRequest{list_services: ""} is field 7, an empty string: 3a 00.

@@ -190,3 +190,15 @@ class Client:
         "clear", on the ids or on every point passing `filter`; returns the points changed."""
         request = requests.update_payloads(collection, kind, payload, keys, ids, filter)
         return self._call("UpdatePayload", request).updated
+
+    def cluster_status(self):
+        """A cluster's nodes and each collection's shards (owner, epoch, vectors), as the node
+        this client talks to sees them (GetClusterStatusResponse); FAILED_PRECONDITION from a
+        server alone."""
+        return self._call("GetClusterStatus", pb.GetClusterStatusRequest())
+
+    def move_shard(self, collection, shard, to_node):
+        """Moves one shard of a cluster's collection to node `to_node`; its writes pause only
+        for the move's last round. Returns the MoveShardResponse (bytes, seconds, pause)."""
+        request = pb.MoveShardRequest(collection=collection, shard=shard, to_node=to_node)
+        return self._call("MoveShard", request)

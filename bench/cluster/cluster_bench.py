@@ -184,8 +184,9 @@ def main():
     normalized = base / numpy.linalg.norm(base, axis=1, keepdims=True)
     q = queries / numpy.linalg.norm(queries, axis=1, keepdims=True)
     truth = []
-    for first in range(0, len(q), 100):
-        scores = q[first:first + 100] @ normalized.T
+    block = max(1, 10_000_000 // len(normalized))  # queries per block: ~40 MB of scores
+    for first in range(0, len(q), block):
+        scores = q[first:first + block] @ normalized.T
         top = numpy.argpartition(-scores, 10, axis=1)[:, :10]
         for row, ids in zip(scores, top):
             truth.append(ids[numpy.argsort(-row[ids])].tolist())

@@ -148,10 +148,19 @@ void ClusterApi::SendToOwners(const server::CallContext& call, const std::string
             }
           });
     }
-    for (auto& [request, header] : here) {
-      server::CallContext shard_call = call;
-      shard_call.shard_header = header;
-      request->status = (this->*local)(shard_call, request->request, &request->response);
+    // This node's own parts: the first in this thread, the others beside it (a bulk upsert to
+    // three local shards encodes and writes them at once, as a server alone's one would).
+    for (size_t i = 0; i < here.size(); ++i) {
+      const auto run = [this, &call, local, part = here[i].first, header = here[i].second] {
+        server::CallContext shard_call = call;
+        shard_call.shard_header = header;
+        part->status = (this->*local)(shard_call, part->request, &part->response);
+      };
+      if (i + 1 < here.size()) {
+        waiting.emplace_back(run);
+      } else {
+        run();
+      }
     }
     for (std::thread& part : waiting) part.join();
     // A node that could not be reached may be back elsewhere: its address is read again.

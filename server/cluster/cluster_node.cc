@@ -18,6 +18,9 @@ absl::StatusOr<std::unique_ptr<ClusterNode>> ClusterNode::Open(Options options) 
   constexpr size_t kMinShardMemory = size_t{8} << 20;
   per_shard.block_cache_bytes = std::max(kMinShardMemory, o.database.block_cache_bytes / 4);
   per_shard.write_buffer_bytes = std::max(kMinShardMemory, o.database.write_buffer_bytes / 4);
+  // A bulk message reaches each shard as a part of it (a third with three shards per node):
+  // those parts are ingested as table files too, as a server alone's whole message is.
+  per_shard.ingest_min_bytes = o.database.ingest_min_bytes / 4;
   node->shards_ = std::make_unique<LocalShards>(o.data_dir + "/shards", per_shard, o.service);
   if (absl::Status opened = node->shards_->OpenAll(); !opened.ok()) return opened;
   node->view_ = std::make_unique<ClusterView>(node->etcd_.get());

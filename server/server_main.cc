@@ -98,8 +98,8 @@ ABSL_FLAG(std::string, node_id, "",
 ABSL_FLAG(int, shards_per_node, 3,
           "a new collection's shards, per live node, when its creation names no count");
 ABSL_FLAG(int, lease_ttl_seconds, 5,
-          "a node's lease in etcd: it stops acting as an owner when it has not renewed it for "
-          "this long");
+          "a node's lease in etcd: it takes no writes once it has not renewed it for this long "
+          "(reads go on)");
 
 namespace {
 

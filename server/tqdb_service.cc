@@ -9,16 +9,14 @@
 #include "tqdb/status_macros.h"
 
 namespace tqdb::server {
-namespace {
 
-// The call as Api sees it: its "authorization" header, its deadline and whether the client
-// has gone.
 CallContext CallOf(const grpc::ServerContext& context) {
   CallContext call;
   const auto& metadata = context.client_metadata();
   if (const auto found = metadata.find("authorization"); found != metadata.end()) {
     call.authorization.assign(found->second.data(), found->second.size());
   }
+  // cluster/shard_header.h: a call from another node of a cluster, for one of its shards.
   if (const auto found = metadata.find("x-tqdb-shard"); found != metadata.end()) {
     call.shard_header.assign(found->second.data(), found->second.size());
   }
@@ -26,8 +24,6 @@ CallContext CallOf(const grpc::ServerContext& context) {
   call.cancelled = [&context] { return context.IsCancelled(); };
   return call;
 }
-
-}  // namespace
 
 grpc::Status TqdbService::CreateCollection(grpc::ServerContext* context,
                                            const v1::CreateCollectionRequest* request,

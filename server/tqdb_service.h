@@ -7,6 +7,10 @@
 
 namespace tqdb::server {
 
+// The call as the API sees it: its "authorization" header (and the shard header of a call
+// between a cluster's nodes), its deadline and whether the client has gone.
+CallContext CallOf(const grpc::ServerContext& context);
+
 class TqdbService final : public v1::Tqdb::Service {
  public:
   explicit TqdbService(Api* api) : api_(api) {}

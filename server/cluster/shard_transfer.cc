@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "status_mapping.h"
 #include "tqdb/status_macros.h"
+#include "tqdb_service.h"
 
 namespace tqdb::cluster {
 
@@ -37,11 +38,7 @@ ShardTransferService::~ShardTransferService() {
 absl::Status ShardTransferService::Authorize(const grpc::ServerContext& context,
                                              const std::string& collection) const {
   if (api_keys_ == nullptr) return absl::OkStatus();
-  const auto& metadata = context.client_metadata();
-  const auto found = metadata.find("authorization");
-  const std::string authorization =
-      found == metadata.end() ? "" : std::string(found->second.data(), found->second.size());
-  return api_keys_->Check(authorization, server::Role::kAdmin, collection);
+  return api_keys_->Check(server::CallOf(context).authorization, server::Role::kAdmin, collection);
 }
 
 grpc::Status ShardTransferService::FetchShard(grpc::ServerContext* context,
@@ -157,13 +154,8 @@ grpc::Status ShardTransferService::CatchUp(grpc::ServerContext* context,
   get.set_with_vectors(true);
   get.set_with_payloads(true);
   get.set_f32_bytes(true);
-  server::CallContext call;
-  const auto& metadata = context->client_metadata();
-  if (const auto found = metadata.find("authorization"); found != metadata.end()) {
-    call.authorization.assign(found->second.data(), found->second.size());
-  }
   v1::GetResponse records;
-  if (absl::Status read = shard->api->Get(call, get, &records); !read.ok()) {
+  if (absl::Status read = shard->api->Get(server::CallOf(*context), get, &records); !read.ok()) {
     shard->NoteWritten(ids);  // sent again next round
     return server::ToGrpcStatus(read);
   }

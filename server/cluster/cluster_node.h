@@ -31,6 +31,8 @@ class ClusterNode {
     uint32_t shards_per_node = 3;
     std::chrono::seconds lease_ttl{5};
     std::chrono::milliseconds renew_every{1500};
+    // How the node calls the others; null: plaintext.
+    std::shared_ptr<grpc::ChannelCredentials> node_credentials;
   };
 
   // Connects to etcd and opens the node's shards; shards of collections dropped while the node

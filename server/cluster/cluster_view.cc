@@ -104,8 +104,7 @@ absl::StatusOr<std::shared_ptr<v1::Tqdb::Stub>> ClusterView::StubOf(const std::s
     // after a failure (ForgetNode) connects at once instead of waiting out the old backoff.
     arguments.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
     node.address = address;
-    node.channel =
-        grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), arguments);
+    node.channel = grpc::CreateCustomChannel(address, credentials_, arguments);
     node.stub = v1::Tqdb::NewStub(node.channel);
   }
   return node.stub;

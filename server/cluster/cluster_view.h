@@ -13,6 +13,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "etcd_client.h"
+#include "grpcpp/security/credentials.h"
 #include "shard_map.h"
 #include "tqdb/mutex.h"
 #include "tqdb/v1/tqdb.grpc.pb.h"
@@ -27,7 +28,9 @@ struct Placement {
 
 class ClusterView {
  public:
-  explicit ClusterView(EtcdClient* etcd) : etcd_(etcd) {}
+  // `credentials`: how this node connects to the others (TLS when the nodes serve it).
+  ClusterView(EtcdClient* etcd, std::shared_ptr<grpc::ChannelCredentials> credentials)
+      : etcd_(etcd), credentials_(std::move(credentials)) {}
 
   // The collection's placement: cached, or read from etcd when not cached or `refresh`.
   // NotFound when there is no such collection (or its map is not written yet).
@@ -58,6 +61,7 @@ class ClusterView {
   };
 
   EtcdClient* const etcd_;
+  const std::shared_ptr<grpc::ChannelCredentials> credentials_;
   Mutex mu_;
   absl::flat_hash_map<std::string, std::shared_ptr<const Placement>> placements_
       ABSL_GUARDED_BY(mu_);

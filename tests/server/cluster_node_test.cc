@@ -25,6 +25,7 @@
 #include "loopback_socket.h"
 #include "server_process.h"
 #include "tcp_proxy.h"
+#include "test_certificates.h"
 #include "test_util.h"
 
 namespace tqdb::testing {
@@ -518,6 +519,51 @@ TEST_F(ClusterNodeTest, ApiKeysHoldOnEveryNodeAndTheirCallsToTheOthers) {
   context.AddMetadata("authorization", "Bearer reader");
   ASSERT_TRUE(node(0).stub().Count(&context, count, &counted).ok());
   EXPECT_EQ(counted.count(), 500u);
+}
+
+TEST_F(ClusterNodeTest, NodesServingTlsCallEachOtherOverTls) {
+  MakeCa(dir_.path(), "ca");
+  MakeCertificate(dir_.path(), "ca", "node", /*server=*/true);
+  const std::string d = dir_.path() + "/";
+  for (int i = 0; i < kNodes; ++i) {
+    nodes_[i]->Stop(SIGKILL);
+    StartNode(i, {"--tls_cert=" + d + "node.pem", "--tls_key=" + d + "node.key",
+                  "--cluster_tls_ca=" + d + "ca.pem"});
+  }
+  grpc::SslCredentialsOptions ssl;
+  ssl.pem_root_certs = Read(d + "ca.pem");
+  auto stub = v1::Tqdb::NewStub(grpc::CreateChannel(node(0).address(), grpc::SslCredentials(ssl)));
+  const auto call = [](auto method) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+    return method(&context);
+  };
+  v1::CreateCollectionResponse created;
+  ASSERT_TRUE(call([&](grpc::ClientContext* c) {
+                return stub->CreateCollection(c, GloveCollection("glove", kShards), &created);
+              }).ok());
+  std::vector<float> base, queries;
+  SplitGloveFixture(100, &base, &queries);
+  v1::UpsertRequest upsert;
+  upsert.set_collection("glove");
+  for (uint64_t id = 0; id < 600; ++id) upsert.add_ids(id);
+  upsert.mutable_vectors()->Add(base.begin(), base.begin() + 600 * 100);
+  v1::UpsertResponse upserted;
+  const grpc::Status wrote =
+      call([&](grpc::ClientContext* c) { return stub->Upsert(c, upsert, &upserted); });
+  ASSERT_TRUE(wrote.ok()) << wrote.error_message();
+  // Two thirds of the shards are on the other nodes: every answer came over TLS between nodes.
+  v1::SearchResponse found;
+  const grpc::Status searched = call([&](grpc::ClientContext* c) {
+    return stub->Search(c, Query("glove", queries.data(), 0), &found);
+  });
+  ASSERT_TRUE(searched.ok()) << searched.error_message();
+  EXPECT_EQ(found.coverage().answered(), kShards);
+  EXPECT_EQ(found.hits_size(), 10);
+  // A plaintext client is not served.
+  v1::SearchResponse refused;
+  EXPECT_FALSE(
+      Call(&v1::Tqdb::Stub::Search, node(1), Query("glove", queries.data(), 0), &refused).ok());
 }
 
 }  // namespace

@@ -16,8 +16,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <memory>
 #include <string>
 
@@ -149,40 +147,6 @@ absl::StatusOr<std::string> ServeHttp(tqdb::server::Api* api, tqdb::server::Serv
   if (!port.ok()) return port.status();
   const std::string& listen = transport.listen;
   return absl::StrCat(" http=", listen.substr(0, listen.rfind(':')), ":", *port);
-}
-
-// How a node of a cluster calls the others: plaintext when it serves plaintext, else TLS to
-// nodes whose certificates --cluster_tls_ca signed, with this node's own certificate when the
-// nodes require client certificates.
-absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> NodeCredentials(
-    const tqdb::server::TransportOptions& transport) {
-  if (transport.cert_file.empty()) return grpc::InsecureChannelCredentials();
-  const std::string ca = absl::GetFlag(FLAGS_cluster_tls_ca);
-  if (ca.empty()) {
-    return absl::InvalidArgumentError(
-        "a node serving TLS needs --cluster_tls_ca (the CA of the other nodes' certificates) "
-        "to call them");
-  }
-  const auto read = [](const std::string& path) -> absl::StatusOr<std::string> {
-    std::ifstream in(path, std::ios::binary);
-    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    if (!in.good() && !in.eof()) return absl::NotFoundError("cannot read " + path);
-    if (text.empty()) return absl::InvalidArgumentError(path + " is empty or unreadable");
-    return text;
-  };
-  grpc::SslCredentialsOptions ssl;
-  absl::StatusOr<std::string> roots = read(ca);
-  if (!roots.ok()) return roots.status();
-  ssl.pem_root_certs = *roots;
-  if (!transport.client_ca_file.empty()) {
-    absl::StatusOr<std::string> key = read(transport.key_file);
-    absl::StatusOr<std::string> chain = read(transport.cert_file);
-    if (!key.ok()) return key.status();
-    if (!chain.ok()) return chain.status();
-    ssl.pem_private_key = *key;
-    ssl.pem_cert_chain = *chain;
-  }
-  return grpc::SslCredentials(ssl);
 }
 
 // libgomp reads OMP_NUM_THREADS once, before main, into the default that every thread starts
@@ -317,7 +281,7 @@ int Run() {
       return 1;
     }
     absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> node_credentials =
-        NodeCredentials(transport);
+        tqdb::server::MakeNodeChannelCredentials(transport, absl::GetFlag(FLAGS_cluster_tls_ca));
     if (!node_credentials.ok()) {
       std::fprintf(stderr, "tqdb-server: %s\n", node_credentials.status().ToString().c_str());
       return 1;

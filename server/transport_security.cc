@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "api_key_authenticator.h"
 #include "grpcpp/security/server_credentials.h"
+#include "tqdb/status_macros.h"
 
 namespace tqdb::server {
 namespace {
@@ -170,6 +171,23 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
     credentials->SetAuthMetadataProcessor(std::make_shared<ApiKeyAuthenticator>(options.api_keys));
   }
   return credentials;
+}
+
+absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> MakeNodeChannelCredentials(
+    const TransportOptions& options, const std::string& cluster_ca_file) {
+  if (options.cert_file.empty()) return grpc::InsecureChannelCredentials();
+  if (cluster_ca_file.empty()) {
+    return absl::InvalidArgumentError(
+        "a node serving TLS needs --cluster_tls_ca (the CA of the other nodes' certificates) "
+        "to call them");
+  }
+  grpc::SslCredentialsOptions ssl;
+  TQDB_ASSIGN_OR_RETURN(ssl.pem_root_certs, ReadPem(cluster_ca_file, "cluster CA"));
+  if (!options.client_ca_file.empty()) {
+    TQDB_ASSIGN_OR_RETURN(ssl.pem_private_key, ReadPem(options.key_file, "TLS key"));
+    TQDB_ASSIGN_OR_RETURN(ssl.pem_cert_chain, ReadPem(options.cert_file, "TLS certificate"));
+  }
+  return grpc::SslCredentials(ssl);
 }
 
 }  // namespace tqdb::server

@@ -9,6 +9,7 @@
 
 #include "absl/status/statusor.h"
 #include "api_keys.h"
+#include "grpcpp/security/credentials.h"
 #include "grpcpp/security/server_credentials.h"
 
 namespace tqdb::server {
@@ -41,6 +42,12 @@ absl::StatusOr<HostPort> ParseHostPort(const std::string& listen, const std::str
 // on another address (--insecure) has no such hook, and the handlers check the key after the body.
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
     const TransportOptions& options);
+
+// How a node of a cluster calls the other nodes: plaintext when it serves plaintext, else TLS to
+// nodes whose certificates `cluster_ca_file` (--cluster_tls_ca) signed, presenting this node's
+// own certificate when the nodes require client certificates (client_ca_file set).
+absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> MakeNodeChannelCredentials(
+    const TransportOptions& options, const std::string& cluster_ca_file);
 
 // True when the credentials MakeServerCredentials returns check API keys on each call's headers:
 // keys are on, over TLS or on a loopback address.

@@ -149,6 +149,34 @@ absl::StatusOr<std::string> ServeHttp(tqdb::server::Api* api, tqdb::server::Serv
   return absl::StrCat(" http=", listen.substr(0, listen.rfind(':')), ":", *port);
 }
 
+// --etcd: this server as a node of the cluster those members coordinate, with its shards under
+// --data_dir/shards (not registered yet: it joins once it listens).
+absl::StatusOr<std::unique_ptr<tqdb::cluster::ClusterNode>> OpenClusterNode(
+    const tqdb::server::TransportOptions& transport, const tqdb::DatabaseOptions& db_options,
+    const tqdb::server::ServiceOptions& service_options) {
+  // The id must be stable across restarts: a port picked at start is not.
+  const std::string listen = absl::GetFlag(FLAGS_listen);
+  const std::string node_id =
+      absl::GetFlag(FLAGS_node_id).empty() ? listen : absl::GetFlag(FLAGS_node_id);
+  if (absl::EndsWith(node_id, ":0")) {
+    return absl::InvalidArgumentError("a node listening on port 0 needs --node_id");
+  }
+  absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> node_credentials =
+      tqdb::server::MakeNodeChannelCredentials(transport, absl::GetFlag(FLAGS_cluster_tls_ca));
+  if (!node_credentials.ok()) return node_credentials.status();
+  const int ttl_seconds = std::max(2, absl::GetFlag(FLAGS_lease_ttl_seconds));
+  return tqdb::cluster::ClusterNode::Open(
+      {.etcd_endpoints = absl::GetFlag(FLAGS_etcd),
+       .node_id = node_id,
+       .data_dir = absl::GetFlag(FLAGS_data_dir),
+       .database = db_options,
+       .service = service_options,
+       .shards_per_node = static_cast<uint32_t>(std::max(1, absl::GetFlag(FLAGS_shards_per_node))),
+       .lease_ttl = std::chrono::seconds(ttl_seconds),
+       .renew_every = std::chrono::milliseconds(ttl_seconds * 1000 / 3),
+       .node_credentials = *node_credentials});
+}
+
 // libgomp reads OMP_NUM_THREADS once, before main, into the default that every thread starts
 // from; omp_set_num_threads changes only its caller's. gRPC's and HTTP's workers and the
 // background jobs' threads therefore searched with all cores whatever --threads said (three
@@ -272,33 +300,8 @@ int Run() {
     local_api = std::make_unique<tqdb::server::TqdbApi>(database.get(), service_options);
     api = local_api.get();
   } else {
-    // The id must be stable across restarts: a port picked at start is not.
-    const std::string listen = absl::GetFlag(FLAGS_listen);
-    const std::string node_id =
-        absl::GetFlag(FLAGS_node_id).empty() ? listen : absl::GetFlag(FLAGS_node_id);
-    if (absl::EndsWith(node_id, ":0")) {
-      std::fprintf(stderr, "tqdb-server: a node listening on port 0 needs --node_id\n");
-      return 1;
-    }
-    absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> node_credentials =
-        tqdb::server::MakeNodeChannelCredentials(transport, absl::GetFlag(FLAGS_cluster_tls_ca));
-    if (!node_credentials.ok()) {
-      std::fprintf(stderr, "tqdb-server: %s\n", node_credentials.status().ToString().c_str());
-      return 1;
-    }
     absl::StatusOr<std::unique_ptr<tqdb::cluster::ClusterNode>> opened =
-        tqdb::cluster::ClusterNode::Open(
-            {.etcd_endpoints = etcd,
-             .node_id = node_id,
-             .data_dir = data_dir,
-             .database = db_options,
-             .service = service_options,
-             .shards_per_node =
-                 static_cast<uint32_t>(std::max(1, absl::GetFlag(FLAGS_shards_per_node))),
-             .lease_ttl = std::chrono::seconds(std::max(2, absl::GetFlag(FLAGS_lease_ttl_seconds))),
-             .renew_every = std::chrono::milliseconds(
-                 std::max(2, absl::GetFlag(FLAGS_lease_ttl_seconds)) * 1000 / 3),
-             .node_credentials = *node_credentials});
+        OpenClusterNode(transport, db_options, service_options);
     if (!opened.ok()) {
       std::fprintf(stderr, "tqdb-server: cannot join the cluster at %s: %s\n", etcd.c_str(),
                    opened.status().ToString().c_str());

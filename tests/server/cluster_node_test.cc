@@ -76,6 +76,41 @@ class ClusterNodeTest : public ::testing::Test {
     return vectors;
   }
 
+  // The fixture's rows (base_, queries_), and "glove" created through node 0 with rows
+  // [0, rows) loaded.
+  void CreateGloveWithRows(uint64_t rows) {
+    SplitGloveFixture(100, &base_, &queries_);
+    v1::CreateCollectionResponse created;
+    ASSERT_TRUE(Call(&v1::Tqdb::Stub::CreateCollection, node(0), GloveCollection("glove", kShards),
+                     &created)
+                    .ok());
+    ASSERT_TRUE(UpsertRows(node(0), "glove", base_, 0, rows).ok());
+  }
+
+  // Every row in [0, rows) is stored with its exact floats, read through node `i` (within 5 s:
+  // a node that has just restarted may not answer at once).
+  void ExpectRowsStored(int i, uint64_t rows) {
+    v1::GetRequest get;
+    get.set_collection("glove");
+    for (uint64_t id = 0; id < rows; ++id) get.add_ids(id);
+    get.set_with_vectors(true);
+    v1::GetResponse got;
+    grpc::Status read;
+    for (int attempt = 0; attempt < 50; ++attempt) {
+      got.Clear();
+      read = Call(&v1::Tqdb::Stub::Get, node(i), get, &got);
+      if (read.ok()) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    ASSERT_TRUE(read.ok()) << read.error_message();
+    ASSERT_EQ(static_cast<uint64_t>(got.records_size()), rows);
+    for (const v1::Record& record : got.records()) {
+      ASSERT_TRUE(record.found()) << record.id();
+      const float* row = &base_[record.id() * 100];
+      ASSERT_TRUE(std::equal(row, row + 100, record.vector().begin())) << record.id();
+    }
+  }
+
   // The ids in [0, n) whose shards node `owner` owns, and the others.
   void IdsByOwner(const std::string& collection, const std::string& owner, uint64_t first,
                   uint64_t n, std::vector<uint64_t>* owned, std::vector<uint64_t>* others) {
@@ -96,6 +131,7 @@ class ClusterNodeTest : public ::testing::Test {
   std::unique_ptr<EtcdProcess> etcd_;
   std::unique_ptr<TcpProxy> proxy_;
   std::vector<std::unique_ptr<ServerProcess>> nodes_;
+  std::vector<float> base_, queries_;
 };
 
 double Recall(const std::vector<uint64_t>& found, const std::vector<uint64_t>& truth) {
@@ -263,13 +299,9 @@ TEST_F(ClusterNodeTest, ThreeNodesAnswerAsOneServerDoes) {
 }
 
 TEST_F(ClusterNodeTest, AKilledNodeFailsSearchesUntilItReturnsAndLosesNothing) {
-  std::vector<float> base, queries;
-  SplitGloveFixture(100, &base, &queries);
-  v1::CreateCollectionResponse created;
-  ASSERT_TRUE(
-      Call(&v1::Tqdb::Stub::CreateCollection, node(0), GloveCollection("glove", kShards), &created)
-          .ok());
-  ASSERT_TRUE(UpsertRows(node(0), "glove", base, 0, 3000).ok());
+  CreateGloveWithRows(3000);
+  const std::vector<float>& base = base_;
+  const std::vector<float>& queries = queries_;
 
   nodes_[1]->Stop(SIGKILL);
   v1::SearchRequest search = Query("glove", queries.data(), 0);
@@ -301,28 +333,13 @@ TEST_F(ClusterNodeTest, AKilledNodeFailsSearchesUntilItReturnsAndLosesNothing) {
   EXPECT_EQ(response.coverage().answered(), kShards);
   // Retrying the partial write is safe; then every acknowledged row is there.
   ASSERT_TRUE(UpsertRows(node(2), "glove", base, 3000, 300).ok());
-  v1::GetRequest get;
-  get.set_collection("glove");
-  for (uint64_t id = 0; id < 3300; ++id) get.add_ids(id);
-  get.set_with_vectors(true);
-  v1::GetResponse got;
-  ASSERT_TRUE(Call(&v1::Tqdb::Stub::Get, node(1), get, &got).ok());
-  ASSERT_EQ(got.records_size(), 3300);
-  for (int i = 0; i < 3300; ++i) {
-    ASSERT_TRUE(got.records(i).found()) << i;
-    const float* row = &base[static_cast<size_t>(i) * 100];
-    ASSERT_TRUE(std::equal(row, row + 100, got.records(i).vector().begin())) << i;
-  }
+  ExpectRowsStored(1, 3300);
 }
 
 TEST_F(ClusterNodeTest, ANodeCutOffFromEtcdTakesNoWritesOnceItsLeaseEndsAndTheRestCarryOn) {
-  std::vector<float> base, queries;
-  SplitGloveFixture(100, &base, &queries);
-  v1::CreateCollectionResponse created;
-  ASSERT_TRUE(
-      Call(&v1::Tqdb::Stub::CreateCollection, node(0), GloveCollection("glove", kShards), &created)
-          .ok());
-  ASSERT_TRUE(UpsertRows(node(0), "glove", base, 0, 2000).ok());
+  CreateGloveWithRows(2000);
+  const std::vector<float>& base = base_;
+  const std::vector<float>& queries = queries_;
   std::vector<uint64_t> owned, others;
   IdsByOwner("glove", "node1", 2000, 400, &owned, &others);
   ASSERT_FALSE(owned.empty());
@@ -365,13 +382,9 @@ TEST_F(ClusterNodeTest, ANodeCutOffFromEtcdTakesNoWritesOnceItsLeaseEndsAndTheRe
 }
 
 TEST_F(ClusterNodeTest, AShardMovesWhileWritesAndSearchesGoOnAndNothingIsLost) {
-  std::vector<float> base, queries;
-  SplitGloveFixture(100, &base, &queries);
-  v1::CreateCollectionResponse created;
-  ASSERT_TRUE(
-      Call(&v1::Tqdb::Stub::CreateCollection, node(0), GloveCollection("glove", kShards), &created)
-          .ok());
-  ASSERT_TRUE(UpsertRows(node(0), "glove", base, 0, 3000).ok());
+  CreateGloveWithRows(3000);
+  const std::vector<float>& base = base_;
+  const std::vector<float>& queries = queries_;
   std::vector<uint64_t> owned, others;
   IdsByOwner("glove", "node0", 0, 3000, &owned, &others);
   const uint32_t moved = cluster::ShardOf(owned.front(), kShards);
@@ -441,25 +454,8 @@ TEST_F(ClusterNodeTest, AShardMovesWhileWritesAndSearchesGoOnAndNothingIsLost) {
       nodes_[2]->Stop(SIGKILL);
       StartNode(2);
     }
-    v1::GetRequest get;
-    get.set_collection("glove");
-    for (uint64_t id = 0; id < acknowledged; ++id) get.add_ids(id);
-    get.set_with_vectors(true);
-    v1::GetResponse got;
-    grpc::Status read;
-    for (int attempt = 0; attempt < 50; ++attempt) {
-      got.Clear();
-      read = Call(&v1::Tqdb::Stub::Get, node(0), get, &got);
-      if (read.ok()) break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    ASSERT_TRUE(read.ok()) << read.error_message();
-    ASSERT_EQ(static_cast<uint64_t>(got.records_size()), acknowledged.load());
-    for (const v1::Record& record : got.records()) {
-      ASSERT_TRUE(record.found()) << "round " << round << ": id " << record.id();
-      const float* row = &base[record.id() * 100];
-      ASSERT_TRUE(std::equal(row, row + 100, record.vector().begin())) << record.id();
-    }
+    SCOPED_TRACE(round == 0 ? "after the move" : "after the new owner's restart");
+    ExpectRowsStored(0, acknowledged);
   }
 }
 

@@ -249,6 +249,21 @@ absl::Status ClusterApi::ServeSearchShards(const server::CallContext& call, cons
   return absl::OkStatus();
 }
 
+// The positions of the request's ids in each shard (SplitByShard), and a part for each shard
+// with any; with no ids, one part for shard 0, which answers as a server alone would.
+template <typename Request, typename Response>
+std::vector<ShardRequest<Request, Response>> PartsByShard(
+    const google::protobuf::RepeatedField<uint64_t>& ids, uint32_t shards,
+    std::vector<std::vector<size_t>>* positions) {
+  *positions = SplitByShard(absl::MakeConstSpan(ids.data(), ids.size()), shards);
+  std::vector<ShardRequest<Request, Response>> parts;
+  for (uint32_t shard = 0; shard < shards; ++shard) {
+    if ((*positions)[shard].empty() && !(shard == 0 && ids.empty())) continue;
+    parts.emplace_back().shard = shard;
+  }
+  return parts;
+}
+
 // The first failure among the parts, or OK.
 template <typename Request, typename Response>
 absl::Status FirstFailure(const std::vector<ShardRequest<Request, Response>>& requests) {

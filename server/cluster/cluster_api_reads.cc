@@ -90,17 +90,15 @@ absl::Status ClusterApi::RouteGet(const CallContext& call, const v1::GetRequest&
                                   v1::GetResponse* response) {
   TQDB_ASSIGN_OR_RETURN(std::shared_ptr<const Placement> placement,
                         view_->Find(request.collection()));
-  const auto shards = static_cast<uint32_t>(placement->map.shards.size());
-  const std::vector<std::vector<size_t>> positions =
-      SplitByShard(absl::MakeConstSpan(request.ids().data(), request.ids_size()), shards);
-  std::vector<ShardRequest<v1::GetRequest, v1::GetResponse>> parts;
-  for (uint32_t shard = 0; shard < shards; ++shard) {
-    if (positions[shard].empty() && !(shard == 0 && request.ids_size() == 0)) continue;
-    auto& part = parts.emplace_back();
-    part.shard = shard;
+  std::vector<std::vector<size_t>> positions;
+  auto parts = PartsByShard<v1::GetRequest, v1::GetResponse>(
+      request.ids(), static_cast<uint32_t>(placement->map.shards.size()), &positions);
+  for (auto& part : parts) {
     part.request = request;
     part.request.clear_ids();
-    for (size_t row : positions[shard]) part.request.add_ids(request.ids(static_cast<int>(row)));
+    for (size_t row : positions[part.shard]) {
+      part.request.add_ids(request.ids(static_cast<int>(row)));
+    }
   }
   SendToOwners(call, request.collection(), placement, &parts, &server::Api::Get,
                &v1::Tqdb::Stub::Get);

@@ -11,20 +11,6 @@ namespace {
 
 using server::CallContext;
 
-// The positions of the request's ids in each shard (SplitByShard), and the shards with any.
-template <typename Request, typename Response>
-std::vector<ShardRequest<Request, Response>> PartsByShard(
-    const google::protobuf::RepeatedField<uint64_t>& ids, uint32_t shards,
-    std::vector<std::vector<size_t>>* positions) {
-  *positions = SplitByShard(absl::MakeConstSpan(ids.data(), ids.size()), shards);
-  std::vector<ShardRequest<Request, Response>> parts;
-  for (uint32_t shard = 0; shard < shards; ++shard) {
-    if ((*positions)[shard].empty()) continue;
-    parts.emplace_back().shard = shard;
-  }
-  return parts;
-}
-
 // OK, or the first failure with what the other shards did (their parts stay applied).
 template <typename Request, typename Response>
 absl::Status PerShardOutcome(const std::vector<ShardRequest<Request, Response>>& parts) {
@@ -76,7 +62,6 @@ absl::Status ClusterApi::RouteUpsert(const CallContext& call, const v1::UpsertRe
   std::vector<std::vector<size_t>> positions;
   auto parts = PartsByShard<v1::UpsertRequest, v1::UpsertResponse>(
       request.ids(), static_cast<uint32_t>(placement->map.shards.size()), &positions);
-  if (n == 0) parts.emplace_back().shard = 0;  // the shard answers as a server alone would
   for (auto& part : parts) {
     v1::UpsertRequest& sub = part.request;
     sub.set_collection(request.collection());

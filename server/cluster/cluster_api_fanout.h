@@ -264,6 +264,16 @@ std::vector<ShardRequest<Request, Response>> PartsByShard(
   return parts;
 }
 
+// `request` with only its ids at `rows`, its other fields as they are: one shard's part of it.
+template <typename Request>
+Request WithIdsAt(const Request& request, const std::vector<size_t>& rows) {
+  Request part = request;
+  part.clear_ids();
+  part.mutable_ids()->Reserve(static_cast<int>(rows.size()));
+  for (size_t row : rows) part.add_ids(request.ids(static_cast<int>(row)));
+  return part;
+}
+
 // The first failure among the parts, or OK.
 template <typename Request, typename Response>
 absl::Status FirstFailure(const std::vector<ShardRequest<Request, Response>>& requests) {

@@ -93,13 +93,7 @@ absl::Status ClusterApi::RouteGet(const CallContext& call, const v1::GetRequest&
   std::vector<std::vector<size_t>> positions;
   auto parts = PartsByShard<v1::GetRequest, v1::GetResponse>(
       request.ids(), static_cast<uint32_t>(placement->map.shards.size()), &positions);
-  for (auto& part : parts) {
-    part.request = request;
-    part.request.clear_ids();
-    for (size_t row : positions[part.shard]) {
-      part.request.add_ids(request.ids(static_cast<int>(row)));
-    }
-  }
+  for (auto& part : parts) part.request = WithIdsAt(request, positions[part.shard]);
   SendToOwners(call, request.collection(), placement, &parts, &server::Api::Get,
                &v1::Tqdb::Stub::Get);
   TQDB_RETURN_IF_ERROR(FirstFailure(parts));

@@ -121,13 +121,7 @@ absl::Status ClusterApi::RouteDelete(const CallContext& call, const v1::DeleteRe
     std::vector<std::vector<size_t>> positions;
     parts = PartsByShard<v1::DeleteRequest, v1::DeleteResponse>(
         request.ids(), static_cast<uint32_t>(placement->map.shards.size()), &positions);
-    for (auto& part : parts) {
-      part.request.set_collection(request.collection());
-      part.request.set_durability(request.durability());
-      for (size_t row : positions[part.shard]) {
-        part.request.add_ids(request.ids(static_cast<int>(row)));
-      }
-    }
+    for (auto& part : parts) part.request = WithIdsAt(request, positions[part.shard]);
   }
   SendToOwners(call, request.collection(), placement, &parts, &server::Api::Delete,
                &v1::Tqdb::Stub::Delete);
@@ -162,13 +156,7 @@ absl::Status ClusterApi::RouteUpdatePayload(const CallContext& call,
     std::vector<std::vector<size_t>> positions;
     parts = PartsByShard<v1::UpdatePayloadRequest, v1::UpdatePayloadResponse>(
         request.ids(), static_cast<uint32_t>(placement->map.shards.size()), &positions);
-    for (auto& part : parts) {
-      part.request = request;
-      part.request.clear_ids();
-      for (size_t row : positions[part.shard]) {
-        part.request.add_ids(request.ids(static_cast<int>(row)));
-      }
-    }
+    for (auto& part : parts) part.request = WithIdsAt(request, positions[part.shard]);
   }
   SendToOwners(call, request.collection(), placement, &parts, &server::Api::UpdatePayload,
                &v1::Tqdb::Stub::UpdatePayload);

@@ -354,7 +354,8 @@ int Run() {
   quota.Resize(static_cast<size_t>(std::max<int64_t>(absl::GetFlag(FLAGS_request_memory_mb), 16))
                << 20);
   builder.SetResourceQuota(quota);
-  builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS, threads);
+  builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS,
+                              std::max(16, threads));
   builder.RegisterService(&service);
   if (node != nullptr) builder.RegisterService(node->transfer_service());
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();

@@ -139,7 +139,7 @@ absl::Status ClusterApi::RouteCreate(const CallContext& call,
   *shard_request.mutable_config() = request.config();
   TQDB_ASSIGN_OR_RETURN(auto parts,
                         SendToEveryShard(call, name, shard_request, &server::Api::CreateCollection,
-                                         &v1::Tqdb::Stub::CreateCollection));
+                                         &v1::Tqdb::Stub::PrepareAsyncCreateCollection));
   TQDB_RETURN_IF_ERROR(FirstFailure(parts));
   *response->mutable_config() = parts.front().response.config();
   return absl::OkStatus();
@@ -171,7 +171,7 @@ absl::Status ClusterApi::RouteDrop(const CallContext& call,
   // The map is gone from etcd, so the parts go by the one read above.
   view_->Forget(name);
   SendToOwners(call, name, *placement, &parts, &server::Api::DropCollection,
-               &v1::Tqdb::Stub::DropCollection);
+               &v1::Tqdb::Stub::PrepareAsyncDropCollection);
   return absl::OkStatus();
 }
 
@@ -203,9 +203,10 @@ absl::Status ClusterApi::DescribeCollection(const CallContext& call,
     return ServeShard(call, request.collection(), Access::kRead, request, response,
                       &server::Api::DescribeCollection);
   }
-  TQDB_ASSIGN_OR_RETURN(auto parts, SendToEveryShard(call, request.collection(), request,
-                                                     &server::Api::DescribeCollection,
-                                                     &v1::Tqdb::Stub::DescribeCollection));
+  TQDB_ASSIGN_OR_RETURN(
+      auto parts,
+      SendToEveryShard(call, request.collection(), request, &server::Api::DescribeCollection,
+                       &v1::Tqdb::Stub::PrepareAsyncDescribeCollection));
   TQDB_RETURN_IF_ERROR(FirstFailure(parts));
   // Shard 0's description, with the sums (and for drift, the largest) of all shards.
   *response = parts.front().response;
@@ -259,9 +260,10 @@ absl::Status ClusterApi::CreatePayloadIndex(const CallContext& call,
     return ServeShard(call, request.collection(), Access::kWrite, request, response,
                       &server::Api::CreatePayloadIndex);
   }
-  TQDB_ASSIGN_OR_RETURN(auto parts, SendToEveryShard(call, request.collection(), request,
-                                                     &server::Api::CreatePayloadIndex,
-                                                     &v1::Tqdb::Stub::CreatePayloadIndex));
+  TQDB_ASSIGN_OR_RETURN(
+      auto parts,
+      SendToEveryShard(call, request.collection(), request, &server::Api::CreatePayloadIndex,
+                       &v1::Tqdb::Stub::PrepareAsyncCreatePayloadIndex));
   return FirstFailure(parts);
 }
 
@@ -272,9 +274,10 @@ absl::Status ClusterApi::RecenterCollection(const CallContext& call,
     return ServeShard(call, request.collection(), Access::kWrite, request, response,
                       &server::Api::RecenterCollection);
   }
-  TQDB_ASSIGN_OR_RETURN(auto parts, SendToEveryShard(call, request.collection(), request,
-                                                     &server::Api::RecenterCollection,
-                                                     &v1::Tqdb::Stub::RecenterCollection));
+  TQDB_ASSIGN_OR_RETURN(
+      auto parts,
+      SendToEveryShard(call, request.collection(), request, &server::Api::RecenterCollection,
+                       &v1::Tqdb::Stub::PrepareAsyncRecenterCollection));
   TQDB_RETURN_IF_ERROR(FirstFailure(parts));
   for (const auto& part : parts) {
     response->set_drift(std::max(response->drift(), part.response.drift()));
@@ -290,9 +293,10 @@ absl::Status ClusterApi::RepartitionCollection(const CallContext& call,
     return ServeShard(call, request.collection(), Access::kWrite, request, response,
                       &server::Api::RepartitionCollection);
   }
-  TQDB_ASSIGN_OR_RETURN(auto parts, SendToEveryShard(call, request.collection(), request,
-                                                     &server::Api::RepartitionCollection,
-                                                     &v1::Tqdb::Stub::RepartitionCollection));
+  TQDB_ASSIGN_OR_RETURN(
+      auto parts,
+      SendToEveryShard(call, request.collection(), request, &server::Api::RepartitionCollection,
+                       &v1::Tqdb::Stub::PrepareAsyncRepartitionCollection));
   TQDB_RETURN_IF_ERROR(FirstFailure(parts));
   *response = parts.front().response;  // shard 0's partitioning; each shard has its own
   return absl::OkStatus();

@@ -104,8 +104,8 @@ class ClusterApi final : public server::Api {
   using LocalMethod = absl::Status (server::Api::*)(const server::CallContext&, const Request&,
                                                     Response*);
   template <typename Request, typename Response>
-  using RemoteMethod = grpc::Status (v1::Tqdb::Stub::*)(grpc::ClientContext*, const Request&,
-                                                        Response*);
+  using RemoteMethod = std::unique_ptr<grpc::ClientAsyncResponseReader<Response>> (
+      v1::Tqdb::Stub::*)(grpc::ClientContext*, const Request&, grpc::CompletionQueue*);
 
   absl::Status Authorize(const server::CallContext& call, server::Role role,
                          const std::string& collection) const;

@@ -95,7 +95,7 @@ absl::Status ClusterApi::RouteGet(const CallContext& call, const v1::GetRequest&
       request.ids(), static_cast<uint32_t>(placement->map.shards.size()), &positions);
   for (auto& part : parts) part.request = WithIdsAt(request, positions[part.shard]);
   SendToOwners(call, request.collection(), placement, &parts, &server::Api::Get,
-               &v1::Tqdb::Stub::Get);
+               &v1::Tqdb::Stub::PrepareAsyncGet);
   TQDB_RETURN_IF_ERROR(FirstFailure(parts));
   // Back in the request's order: each shard answered its ids in theirs.
   response->mutable_records()->Reserve(request.ids_size());
@@ -177,14 +177,15 @@ absl::Status ClusterApi::RouteSearches(const CallContext& call, const Request& r
 
 absl::Status ClusterApi::RouteSearch(const CallContext& call, const v1::SearchRequest& request,
                                      v1::SearchResponse* response) {
-  return RouteSearches(call, request, response, &server::Api::Search, &v1::Tqdb::Stub::Search);
+  return RouteSearches(call, request, response, &server::Api::Search,
+                       &v1::Tqdb::Stub::PrepareAsyncSearch);
 }
 
 absl::Status ClusterApi::RouteSearchBatch(const CallContext& call,
                                           const v1::SearchBatchRequest& request,
                                           v1::SearchBatchResponse* response) {
   return RouteSearches(call, request, response, &server::Api::SearchBatch,
-                       &v1::Tqdb::Stub::SearchBatch);
+                       &v1::Tqdb::Stub::PrepareAsyncSearchBatch);
 }
 
 absl::Status ClusterApi::Count(const CallContext& call, const v1::CountRequest& request,
@@ -193,8 +194,9 @@ absl::Status ClusterApi::Count(const CallContext& call, const v1::CountRequest& 
     return ServeShard(call, request.collection(), Access::kRead, request, response,
                       &server::Api::Count);
   }
-  TQDB_ASSIGN_OR_RETURN(auto parts, SendToEveryShard(call, request.collection(), request,
-                                                     &server::Api::Count, &v1::Tqdb::Stub::Count));
+  TQDB_ASSIGN_OR_RETURN(auto parts,
+                        SendToEveryShard(call, request.collection(), request, &server::Api::Count,
+                                         &v1::Tqdb::Stub::PrepareAsyncCount));
   TQDB_RETURN_IF_ERROR(FirstFailure(parts));
   for (const auto& part : parts) response->set_count(response->count() + part.response.count());
   return absl::OkStatus();
@@ -216,7 +218,7 @@ absl::Status ClusterApi::RouteScroll(const CallContext& call, const v1::ScrollRe
   // smallest of those, and the next one starts at the first id left out, or at the horizon.
   TQDB_ASSIGN_OR_RETURN(auto parts,
                         SendToEveryShard(call, request.collection(), request, &server::Api::Scroll,
-                                         &v1::Tqdb::Stub::Scroll));
+                                         &v1::Tqdb::Stub::PrepareAsyncScroll));
   TQDB_RETURN_IF_ERROR(FirstFailure(parts));
   std::optional<uint64_t> next;
   for (const auto& part : parts) {

@@ -32,7 +32,7 @@ absl::Status ClusterApi::GetClusterStatus(const server::CallContext& call,
       parts[shard].request = describe;
     }
     SendToOwners(call, name, *placement, &parts, &server::Api::DescribeCollection,
-                 &v1::Tqdb::Stub::DescribeCollection);
+                 &v1::Tqdb::Stub::PrepareAsyncDescribeCollection);
     v1::GetClusterStatusResponse::Collection* collection = response->add_collections();
     collection->set_name(name);
     for (const auto& part : parts) {

@@ -87,7 +87,7 @@ absl::Status ClusterApi::RouteUpsert(const CallContext& call, const v1::UpsertRe
     }
   }
   SendToOwners(call, request.collection(), placement, &parts, &server::Api::Upsert,
-               &v1::Tqdb::Stub::Upsert);
+               &v1::Tqdb::Stub::PrepareAsyncUpsert);
   for (const auto& part : parts) {
     if (!part.status.ok()) continue;
     response->set_inserted(response->inserted() + part.response.inserted());
@@ -124,7 +124,7 @@ absl::Status ClusterApi::RouteDelete(const CallContext& call, const v1::DeleteRe
     for (auto& part : parts) part.request = WithIdsAt(request, positions[part.shard]);
   }
   SendToOwners(call, request.collection(), placement, &parts, &server::Api::Delete,
-               &v1::Tqdb::Stub::Delete);
+               &v1::Tqdb::Stub::PrepareAsyncDelete);
   for (const auto& part : parts) {
     if (part.status.ok()) response->set_deleted(response->deleted() + part.response.deleted());
   }
@@ -159,7 +159,7 @@ absl::Status ClusterApi::RouteUpdatePayload(const CallContext& call,
     for (auto& part : parts) part.request = WithIdsAt(request, positions[part.shard]);
   }
   SendToOwners(call, request.collection(), placement, &parts, &server::Api::UpdatePayload,
-               &v1::Tqdb::Stub::UpdatePayload);
+               &v1::Tqdb::Stub::PrepareAsyncUpdatePayload);
   for (const auto& part : parts) {
     if (part.status.ok()) response->set_updated(response->updated() + part.response.updated());
   }

@@ -354,6 +354,9 @@ int Run() {
   quota.Resize(static_cast<size_t>(std::max<int64_t>(absl::GetFlag(FLAGS_request_memory_mb), 16))
                << 20);
   builder.SetResourceQuota(quota);
+  // Workers past this count exit after their request and are started again for the next: keep
+  // enough for the requests in flight (a cluster node serves its clients' and other nodes'),
+  // since a thread's start and exit cost more than a small search. Searches still use --threads.
   builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS,
                               std::max(16, threads));
   builder.RegisterService(&service);

@@ -22,6 +22,7 @@ packages=(
   libgoogle-perftools-dev  # tcmalloc for the server (half the CPU of a bulk load)
   chromium chromium-driver python3-selenium  # the console's browser test
   etcd-server etcd-client golang-etcd-server-dev  # clusters: etcd, and its v3 API's .proto files
+  iproute2  # the cluster partition tests: network namespaces and veth pairs (ip netns)
   python3-numpy python3-tqdm python3-venv python3-pip python3-setuptools python3-wheel  # the Python client
 )
 

@@ -27,6 +27,7 @@
 #include "absl/strings/str_cat.h"
 #include "api_routes.h"
 #include "cluster/cluster_node.h"
+#include "cluster/cluster_view.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
@@ -343,6 +344,10 @@ int Run() {
   // One client connection cannot occupy every worker with requests in flight.
   builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS,
                              std::max(1, absl::GetFlag(FLAGS_max_concurrent_streams)));
+  // Other nodes ping a connection every second while their calls wait (cluster/cluster_view.h);
+  // gRPC's default would close it after two such pings.
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS,
+                             tqdb::cluster::kPingEveryMs / 2);
   int port = 0;
   builder.AddListeningPort(absl::GetFlag(FLAGS_listen), *credentials, &port);
   const int64_t max_bytes = absl::GetFlag(FLAGS_max_request_bytes);

@@ -100,6 +100,14 @@ absl::StatusOr<std::shared_ptr<v1::Tqdb::Stub>> ClusterView::StubOf(const std::s
     // Reconnect soon after a node restarts (gRPC's default backoff grows to two minutes).
     arguments.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
     arguments.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
+    // A node gone from the network (packets dropped, nothing refused) fails calls within
+    // seconds, not at their deadlines (ClusterPartitionTest): a connection with calls in flight
+    // is pinged every second and given up 2 s after a ping goes unanswered, and a connection
+    // attempt to a node gives up after 2 s (gRPC's default is 20 s).
+    arguments.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, kPingEveryMs);
+    arguments.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 2000);
+    arguments.SetInt(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
+    arguments.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 2000);
     // Its own connection, not one shared with earlier channels to the address: a channel made
     // after a failure (ForgetNode) connects at once instead of waiting out the old backoff.
     arguments.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);

@@ -20,6 +20,11 @@
 
 namespace tqdb::cluster {
 
+// How often a node pings another while calls to it are in flight (keepalive); every node's
+// server takes pings this often (server_main.cc), where gRPC's default refuses more than one
+// in five minutes.
+inline constexpr int kPingEveryMs = 1000;
+
 struct Placement {
   v1::CreateCollectionRequest create;  // as created; create.shards() is the shard count
   ShardMap map;

@@ -79,50 +79,12 @@ class ClusterNodeTest : public ::testing::Test {
   // The fixture's rows (base_, queries_), and "glove" created through node 0 with rows
   // [0, rows) loaded.
   void CreateGloveWithRows(uint64_t rows) {
-    SplitGloveFixture(100, &base_, &queries_);
-    v1::CreateCollectionResponse created;
-    ASSERT_TRUE(Call(&v1::Tqdb::Stub::CreateCollection, node(0), GloveCollection("glove", kShards),
-                     &created)
-                    .ok());
-    ASSERT_TRUE(UpsertRows(node(0), "glove", base_, 0, rows).ok());
+    testing::CreateGloveWithRows(node(0), kShards, rows, &base_, &queries_);
   }
-
-  // Every row in [0, rows) is stored with its exact floats, read through node `i` (within 5 s:
-  // a node that has just restarted may not answer at once).
-  void ExpectRowsStored(int i, uint64_t rows) {
-    v1::GetRequest get;
-    get.set_collection("glove");
-    for (uint64_t id = 0; id < rows; ++id) get.add_ids(id);
-    get.set_with_vectors(true);
-    v1::GetResponse got;
-    grpc::Status read;
-    for (int attempt = 0; attempt < 50; ++attempt) {
-      got.Clear();
-      read = Call(&v1::Tqdb::Stub::Get, node(i), get, &got);
-      if (read.ok()) break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    ASSERT_TRUE(read.ok()) << read.error_message();
-    ASSERT_EQ(static_cast<uint64_t>(got.records_size()), rows);
-    for (const v1::Record& record : got.records()) {
-      ASSERT_TRUE(record.found()) << record.id();
-      const float* row = &base_[record.id() * 100];
-      ASSERT_TRUE(std::equal(row, row + 100, record.vector().begin())) << record.id();
-    }
-  }
-
-  // The ids in [0, n) whose shards node `owner` owns, and the others.
+  void ExpectRowsStored(int i, uint64_t rows) { testing::ExpectRowsStored(node(i), base_, rows); }
   void IdsByOwner(const std::string& collection, const std::string& owner, uint64_t first,
                   uint64_t n, std::vector<uint64_t>* owned, std::vector<uint64_t>* others) {
-    auto etcd = cluster::EtcdClient::Connect(etcd_->endpoint());
-    ASSERT_TRUE(etcd.ok());
-    auto stored = cluster::ReadShardMap(**etcd, collection);
-    ASSERT_TRUE(stored.ok() && stored->has_value());
-    const cluster::ShardMap& map = (*stored)->map;
-    for (uint64_t id = first; id < first + n; ++id) {
-      const uint32_t shard = cluster::ShardOf(id, static_cast<uint32_t>(map.shards.size()));
-      (map.shards[shard].node == owner ? owned : others)->push_back(id);
-    }
+    testing::IdsByOwner(etcd_->endpoint(), collection, owner, first, n, owned, others);
   }
 
   ServerProcess& node(int i) { return *nodes_[i]; }

@@ -5,6 +5,9 @@
 #include <string>
 #include <vector>
 
+#include "cluster/etcd_client.h"
+#include "cluster/shard_map.h"
+#include "cluster/shard_map_store.h"
 #include "server_process.h"
 
 namespace tqdb::testing {
@@ -60,6 +63,58 @@ inline std::vector<uint64_t> Ids(const v1::SearchResponse& response) {
   std::vector<uint64_t> ids;
   for (const v1::Record& hit : response.hits()) ids.push_back(hit.id());
   return ids;
+}
+
+// The fixture's GloVe rows (`base`, `queries`), and "glove" created through `node` with
+// `shards` shards and rows [0, rows) loaded.
+inline void CreateGloveWithRows(ServerProcess& node, uint32_t shards, uint64_t rows,
+                                std::vector<float>* base, std::vector<float>* queries) {
+  SplitGloveFixture(100, base, queries);
+  v1::CreateCollectionResponse created;
+  ASSERT_TRUE(
+      Call(&v1::Tqdb::Stub::CreateCollection, node, GloveCollection("glove", shards), &created)
+          .ok());
+  ASSERT_TRUE(UpsertRows(node, "glove", *base, 0, rows).ok());
+}
+
+// Every row in [0, rows) of "glove" is stored with its exact floats, read through `node`
+// (within 5 s: a node that has just restarted or rejoined may not answer at once).
+inline void ExpectRowsStored(ServerProcess& node, const std::vector<float>& base, uint64_t rows) {
+  v1::GetRequest get;
+  get.set_collection("glove");
+  for (uint64_t id = 0; id < rows; ++id) get.add_ids(id);
+  get.set_with_vectors(true);
+  v1::GetResponse got;
+  grpc::Status read;
+  for (int attempt = 0; attempt < 50; ++attempt) {
+    got.Clear();
+    read = Call(&v1::Tqdb::Stub::Get, node, get, &got);
+    if (read.ok()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_TRUE(read.ok()) << read.error_message();
+  ASSERT_EQ(static_cast<uint64_t>(got.records_size()), rows);
+  for (const v1::Record& record : got.records()) {
+    ASSERT_TRUE(record.found()) << record.id();
+    const float* row = &base[record.id() * 100];
+    ASSERT_TRUE(std::equal(row, row + 100, record.vector().begin())) << record.id();
+  }
+}
+
+// The ids in [first, first + n) whose shards node `owner` owns in the map etcd holds (at
+// `etcd_endpoint`), and the others.
+inline void IdsByOwner(const std::string& etcd_endpoint, const std::string& collection,
+                       const std::string& owner, uint64_t first, uint64_t n,
+                       std::vector<uint64_t>* owned, std::vector<uint64_t>* others) {
+  auto etcd = cluster::EtcdClient::Connect(etcd_endpoint);
+  ASSERT_TRUE(etcd.ok());
+  auto stored = cluster::ReadShardMap(**etcd, collection);
+  ASSERT_TRUE(stored.ok() && stored->has_value());
+  const cluster::ShardMap& map = (*stored)->map;
+  for (uint64_t id = first; id < first + n; ++id) {
+    const uint32_t shard = cluster::ShardOf(id, static_cast<uint32_t>(map.shards.size()));
+    (map.shards[shard].node == owner ? owned : others)->push_back(id);
+  }
 }
 
 }  // namespace tqdb::testing

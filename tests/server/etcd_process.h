@@ -41,9 +41,10 @@ inline int FreeLoopbackPort() {
 
 class EtcdProcess {
  public:
-  // A cluster of one.
-  explicit EtcdProcess(std::string data_dir)
+  // A cluster of one; `also_host` (an address of a test's network namespace) is served too.
+  explicit EtcdProcess(std::string data_dir, std::string also_host = "")
       : data_dir_(std::move(data_dir)),
+        also_host_(std::move(also_host)),
         name_("test"),
         client_port_(FreeLoopbackPort()),
         peer_port_(FreeLoopbackPort()),
@@ -63,6 +64,10 @@ class EtcdProcess {
   ~EtcdProcess() { Kill(); }
 
   std::string endpoint() const { return "127.0.0.1:" + std::to_string(client_port_); }
+  // Its client port on `host` (127.0.0.1 or the `also_host` it was started with).
+  std::string endpoint_on(const std::string& host) const {
+    return host + ":" + std::to_string(client_port_);
+  }
   int client_port() const { return client_port_; }
   std::string Log() const {
     std::ifstream in(data_dir_ + ".log");
@@ -85,6 +90,8 @@ class EtcdProcess {
   }
   void Launch() {
     const std::string client = "http://" + endpoint();
+    const std::string listen =
+        also_host_.empty() ? client : client + ",http://" + endpoint_on(also_host_);
     const std::string peer = PeerUrl();
     pid_ = fork();
     if (pid_ == 0) {
@@ -94,7 +101,7 @@ class EtcdProcess {
       std::vector<std::string> args = {TQDB_ETCD_BINARY,
                                        "--name=" + name_,
                                        "--data-dir=" + data_dir_,
-                                       "--listen-client-urls=" + client,
+                                       "--listen-client-urls=" + listen,
                                        "--advertise-client-urls=" + client,
                                        "--listen-peer-urls=" + peer,
                                        "--initial-advertise-peer-urls=" + peer,
@@ -125,6 +132,7 @@ class EtcdProcess {
 
  private:
   std::string data_dir_;
+  std::string also_host_;
   std::string name_;
   int client_port_, peer_port_;
   std::string initial_cluster_;

@@ -33,20 +33,31 @@ inline std::string ServerBinary() {
   return other != nullptr && *other != '\0' ? other : TQDB_SERVER_BINARY;
 }
 
+// Where a server runs: on 127.0.0.1 by default; a partition test starts one inside a network
+// namespace of its own (network_namespace.h) on that namespace's address.
+struct ProcessPlacement {
+  std::vector<std::string> launcher;  // the argv the server's own follows (ip netns exec NAME)
+  std::string host = "127.0.0.1";     // the address it listens on
+};
+
 // A tqdb-server child process; its stderr goes to a file, parsed for the port it bound.
 // `environment` adds NAME=VALUE variables (a fault-injection LD_PRELOAD, say).
 class ServerProcess {
  public:
   ServerProcess(const std::string& data_dir, std::vector<std::string> extra_flags = {},
-                std::vector<std::string> environment = {}) {
+                std::vector<std::string> environment = {}, ProcessPlacement placement = {})
+      : host_(placement.host) {
     log_ = data_dir + ".log";
     pid_ = fork();
     if (pid_ == 0) {
       for (std::string& variable : environment) putenv(variable.data());
       const int fd = ::open(log_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
       dup2(fd, STDERR_FILENO);
-      std::vector<std::string> args = {ServerBinary(), "--data_dir=" + data_dir,
-                                       "--listen=127.0.0.1:0", "--threads=2"};
+      std::vector<std::string> args = placement.launcher;
+      for (std::string arg : {ServerBinary(), "--data_dir=" + data_dir, "--listen=" + host_ + ":0",
+                              std::string("--threads=2")}) {
+        args.push_back(std::move(arg));
+      }
       args.insert(args.end(), extra_flags.begin(), extra_flags.end());
       std::vector<char*> argv;
       for (std::string& a : args) argv.push_back(a.data());
@@ -54,7 +65,8 @@ class ServerProcess {
       execv(argv[0], argv.data());
       _exit(127);
     }
-    const std::regex listening("listening on 127\\.0\\.0\\.1:([0-9]+)");
+    const std::regex listening("listening on " +
+                               std::regex_replace(host_, std::regex("\\."), "\\.") + ":([0-9]+)");
     for (int i = 0; i < 600 && port_ == 0; ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
       std::smatch match;
@@ -76,7 +88,7 @@ class ServerProcess {
     if (pid_ > 0) Stop(SIGKILL);
   }
 
-  std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
+  std::string address() const { return host_ + ":" + std::to_string(port_); }
   // The HTTP port (--http_listen=127.0.0.1:0); 0 when the server serves none.
   int http_port() const { return http_port_; }
   v1::Tqdb::Stub& stub() { return *stub_; }
@@ -128,6 +140,7 @@ class ServerProcess {
     return 0;
   }
 
+  std::string host_;
   pid_t pid_ = -1;
   int port_ = 0;
   int http_port_ = 0;

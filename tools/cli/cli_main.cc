@@ -701,9 +701,9 @@ int Rebalance(const std::string& drain) {
     grpc::Status read = Connect()->GetClusterStatus(&context, {}, &status);
     if (!read.ok()) return Fail("cluster status", read);
   }
-  const std::vector<ShardMove> moves = PlanMoves(status, drain);
+  const std::vector<cluster::ShardMove> moves = cluster::PlanMoves(status, drain);
   std::printf("%zu shard move(s)%s\n", moves.size(), moves.empty() ? ": balanced already" : "");
-  for (const ShardMove& move : moves) {
+  for (const cluster::ShardMove& move : moves) {
     std::printf("shard %u of %s: %s -> %s", move.shard, move.collection.c_str(), move.from.c_str(),
                 move.to.c_str());
     if (absl::GetFlag(FLAGS_dry_run)) {

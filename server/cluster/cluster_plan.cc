@@ -4,7 +4,7 @@
 #include <map>
 #include <set>
 
-namespace tqdb::cli {
+namespace tqdb::cluster {
 namespace {
 
 // The node (among `shards`' keys) holding the fewest shards, or the most.
@@ -54,4 +54,4 @@ std::vector<ShardMove> PlanMoves(const v1::GetClusterStatusResponse& status,
   return moves;
 }
 
-}  // namespace tqdb::cli
+}  // namespace tqdb::cluster

@@ -5,7 +5,7 @@
 
 #include "gtest/gtest.h"
 
-namespace tqdb::cli {
+namespace tqdb::cluster {
 namespace {
 
 // A status with `nodes` registered and one collection whose shard i is owned by owners[i].
@@ -65,4 +65,4 @@ TEST(ClusterPlanTest, ShardsOfANodeThatIsDownStay) {
 }
 
 }  // namespace
-}  // namespace tqdb::cli
+}  // namespace tqdb::cluster

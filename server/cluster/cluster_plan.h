@@ -1,6 +1,7 @@
-// `tqdb cluster rebalance` and `tqdb cluster drain NODE`: which shard moves even out a cluster's
-// collections over its registered nodes, or empty one node before it leaves, planned from
-// GetClusterStatus and carried out one MoveShard at a time.
+// Which shard moves even out a cluster's collections over its registered nodes, or empty one
+// node before it leaves, planned from GetClusterStatus and carried out one MoveShard at a time:
+// by the controller once the cluster has been still a while (cluster_controller.h), and by
+// `tqdb cluster rebalance` and `tqdb cluster drain NODE`.
 #pragma once
 
 #include <cstdint>
@@ -9,7 +10,7 @@
 
 #include "tqdb/v1/tqdb.pb.h"
 
-namespace tqdb::cli {
+namespace tqdb::cluster {
 
 struct ShardMove {
   std::string collection;
@@ -26,4 +27,4 @@ struct ShardMove {
 std::vector<ShardMove> PlanMoves(const v1::GetClusterStatusResponse& status,
                                  const std::string& drain = "");
 
-}  // namespace tqdb::cli
+}  // namespace tqdb::cluster

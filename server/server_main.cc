@@ -16,6 +16,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <string>
 
@@ -25,6 +26,7 @@
 #include "absl/flags/usage_config.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "api_routes.h"
 #include "cluster/cluster_node.h"
 #include "cluster/cluster_view.h"
@@ -102,6 +104,14 @@ ABSL_FLAG(std::string, cluster_tls_ca, "",
           "a node of a cluster that serves TLS (--tls_cert): the PEM CA that signed the other "
           "nodes' certificates; the nodes call each other over TLS, presenting --tls_cert when "
           "they require client certificates (--tls_client_ca)");
+ABSL_FLAG(int, rebalance_delay_seconds, 60,
+          "a node of a cluster, as its controller: once no node has joined or left and no shard "
+          "has moved for this long, even out the shards over the nodes by moving them one at a "
+          "time (as `tqdb cluster rebalance`); 0: only by command");
+ABSL_FLAG(std::string, controller_key_file, "",
+          "a node of a cluster that checks API keys (--api_keys_file): a file holding an admin "
+          "key for the controller's own calls (its moves); without it the controller moves "
+          "nothing by itself");
 ABSL_FLAG(int, lease_ttl_seconds, 5,
           "a node's lease in etcd: it takes no writes once it has not renewed it for this long "
           "(reads go on)");
@@ -166,6 +176,22 @@ absl::StatusOr<std::unique_ptr<tqdb::cluster::ClusterNode>> OpenClusterNode(
       tqdb::server::MakeNodeChannelCredentials(transport, absl::GetFlag(FLAGS_cluster_tls_ca));
   if (!node_credentials.ok()) return node_credentials.status();
   const int ttl_seconds = std::max(2, absl::GetFlag(FLAGS_lease_ttl_seconds));
+  int rebalance_delay = std::max(0, absl::GetFlag(FLAGS_rebalance_delay_seconds));
+  std::string controller_authorization;
+  if (const std::string path = absl::GetFlag(FLAGS_controller_key_file); !path.empty()) {
+    std::ifstream in(path);
+    std::string key;
+    if (!std::getline(in, key) || absl::StripAsciiWhitespace(key).empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("cannot read a key from ", path, " (--controller_key_file)"));
+    }
+    controller_authorization = absl::StrCat("Bearer ", absl::StripAsciiWhitespace(key));
+  } else if (service_options.api_keys != nullptr && rebalance_delay > 0) {
+    std::fprintf(stderr,
+                 "tqdb-server: the controller moves no shard by itself: the nodes check API keys "
+                 "and --controller_key_file gives it none\n");
+    rebalance_delay = 0;
+  }
   return tqdb::cluster::ClusterNode::Open(
       {.etcd_endpoints = absl::GetFlag(FLAGS_etcd),
        .node_id = node_id,
@@ -175,7 +201,9 @@ absl::StatusOr<std::unique_ptr<tqdb::cluster::ClusterNode>> OpenClusterNode(
        .shards_per_node = static_cast<uint32_t>(std::max(1, absl::GetFlag(FLAGS_shards_per_node))),
        .lease_ttl = std::chrono::seconds(ttl_seconds),
        .renew_every = std::chrono::milliseconds(ttl_seconds * 1000 / 3),
-       .node_credentials = *node_credentials});
+       .node_credentials = *node_credentials,
+       .rebalance_delay = std::chrono::seconds(rebalance_delay),
+       .controller_authorization = std::move(controller_authorization)});
 }
 
 // libgomp reads OMP_NUM_THREADS once, before main, into the default that every thread starts

@@ -68,6 +68,12 @@ absl::Status ClusterNode::Join(const std::string& address) {
   if (!registration.ok()) return registration.status();
   registration_ = std::move(*registration);
   api_->SetRegistration(registration_.get());
+  NodeRegistration* const joined = registration_.get();
+  controller_ = std::make_unique<ClusterController>(
+      etcd_.get(), api_.get(), [joined] { return joined->live() ? joined->lease() : 0; },
+      ClusterController::Options{.node_id = options_.node_id,
+                                 .rebalance_delay = options_.rebalance_delay,
+                                 .authorization = options_.controller_authorization});
   return absl::OkStatus();
 }
 
@@ -102,6 +108,7 @@ size_t ClusterNode::vector_count() const {
 }
 
 ClusterNode::~ClusterNode() {
+  controller_.reset();
   if (api_ != nullptr) api_->SetRegistration(nullptr);
   registration_.reset();
 }

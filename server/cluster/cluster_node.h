@@ -9,6 +9,7 @@
 
 #include "absl/status/statusor.h"
 #include "cluster_api.h"
+#include "cluster_controller.h"
 #include "cluster_view.h"
 #include "etcd_client.h"
 #include "local_shards.h"
@@ -33,6 +34,10 @@ class ClusterNode {
     std::chrono::milliseconds renew_every{1500};
     // How the node calls the others; null: plaintext.
     std::shared_ptr<grpc::ChannelCredentials> node_credentials;
+    // As the controller: how long the cluster must be still before it moves shards by itself
+    // (0: never), and the authorization its calls carry (cluster_controller.h).
+    std::chrono::seconds rebalance_delay{60};
+    std::string controller_authorization;
   };
 
   // Connects to etcd and opens the node's shards; shards of collections dropped while the node
@@ -44,7 +49,8 @@ class ClusterNode {
   server::Api* api() { return api_.get(); }
   // The ShardTransfer service (shard moves) the node serves to the others.
   grpc::Service* transfer_service() { return transfer_.get(); }
-  // Registers the node at `address` (where it now serves gRPC): from then on it owns shards.
+  // Registers the node at `address` (where it now serves gRPC): from then on it owns shards and
+  // campaigns to be the controller.
   absl::Status Join(const std::string& address);
   const std::string& node_id() const { return options_.node_id; }
   size_t shard_count() const { return shards_->List().size(); }
@@ -67,6 +73,7 @@ class ClusterNode {
   std::unique_ptr<ClusterApi> api_;
   std::unique_ptr<ShardTransferService> transfer_;
   std::unique_ptr<NodeRegistration> registration_;
+  std::unique_ptr<ClusterController> controller_;  // first to stop
 };
 
 }  // namespace tqdb::cluster

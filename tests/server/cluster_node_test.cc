@@ -44,7 +44,7 @@ class ClusterNodeTest : public ::testing::Test {
   }
 
   void StartNode(int i, const std::vector<std::string>& extra_flags = {}) {
-    nodes_.resize(kNodes);
+    nodes_.resize(std::max<size_t>(nodes_.size(), std::max(i + 1, kNodes)));
     std::vector<std::string> flags = {"--etcd=" + (i == 1 ? proxy_->endpoint() : etcd_->endpoint()),
                                       "--node_id=node" + std::to_string(i),
                                       "--lease_ttl_seconds=2",
@@ -419,6 +419,62 @@ TEST_F(ClusterNodeTest, AShardMovesWhileWritesAndSearchesGoOnAndNothingIsLost) {
     SCOPED_TRACE(round == 0 ? "after the move" : "after the new owner's restart");
     ExpectRowsStored(0, acknowledged);
   }
+}
+
+TEST_F(ClusterNodeTest, TheControllerGivesANewNodeItsShareWhileWritesGoOn) {
+  // The controller evens out shards once the cluster has been still for 2 s.
+  for (int i = 0; i < kNodes; ++i) {
+    nodes_[i]->Stop(SIGKILL);
+    StartNode(i, {"--rebalance_delay_seconds=2"});
+  }
+  CreateGloveWithRows(2000);
+  const std::vector<float>& base = base_;
+  std::atomic<bool> stop{false};
+  std::atomic<uint64_t> acknowledged{2000};
+  std::thread writer([&] {
+    while (!stop && acknowledged + 50 <= base.size() / 100) {
+      const grpc::Status status = UpsertRows(node(1), "glove", base, acknowledged, 50);
+      if (status.ok()) {
+        acknowledged += 50;
+      } else {
+        EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE) << status.error_message();
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
+    }
+  });
+  StartNode(kNodes, {"--rebalance_delay_seconds=2"});
+  // Six shards over four nodes: 2, 2, 1, 1 once a shard has moved to node 3, and no more moves.
+  std::map<std::string, int> owned;
+  std::string controller;
+  const auto start = std::chrono::steady_clock::now();
+  while (std::chrono::steady_clock::now() - start < std::chrono::seconds(40)) {
+    v1::GetClusterStatusResponse status;
+    ASSERT_TRUE(
+        Call(&v1::Tqdb::Stub::GetClusterStatus, node(0), v1::GetClusterStatusRequest(), &status)
+            .ok());
+    owned.clear();
+    for (const auto& shard : status.collections(0).shards()) ++owned[shard.node()];
+    controller = status.controller();
+    if (owned["node3"] == 1) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  std::printf("node 3 got a shard %.1f s after it started\n",
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  stop = true;
+  writer.join();
+  ASSERT_EQ(owned["node3"], 1);
+  for (int i = 0; i < kNodes; ++i) EXPECT_GE(owned["node" + std::to_string(i)], 1);
+  ASSERT_FALSE(controller.empty());
+  EXPECT_NE(
+      node(std::stoi(controller.substr(4))).Log().find("controller " + controller + " moved shard"),
+      std::string::npos);
+  // Still for longer than the delay: the controller moves nothing more.
+  std::this_thread::sleep_for(std::chrono::seconds(4));
+  v1::GetClusterStatusResponse after;
+  ASSERT_TRUE(
+      Call(&v1::Tqdb::Stub::GetClusterStatus, node(3), v1::GetClusterStatusRequest(), &after).ok());
+  for (const auto& shard : after.collections(0).shards()) EXPECT_LE(shard.epoch(), 2u);
+  ExpectRowsStored(3, acknowledged);
 }
 
 // Calls `method` on `server` with API key `key` (none when empty); the status code.

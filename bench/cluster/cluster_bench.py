@@ -17,7 +17,10 @@ move together; both are printed.
 
 Usage: cluster_bench.py [--datasets_dir ../shared/datasets] [--nodes 0,1,2,3]
        [--derived N]   (N vectors: GloVe rows plus Gaussian jitter, renormalized)
---nodes: 0 is the server alone.
+       [--repeat R]    (R rounds over the deployments, interleaved: medians, and min-max)
+--nodes: 0 is the server alone. This machine's speed moves between minutes (shared cores), so
+one round can put a deployment 20-30% off; the rounds interleave the deployments so that each
+meets the same conditions, and the ratios are of medians.
 """
 import argparse
 import concurrent.futures
@@ -164,6 +167,7 @@ def main():
     parser.add_argument("--datasets_dir", default=os.path.join(ROOT, "../shared/datasets"))
     parser.add_argument("--nodes", default="0,1,2,3")
     parser.add_argument("--derived", type=int, default=0)
+    parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--partition_at", type=int, default=None,
                         help="the collection's partition_at (default: the server's, 50,000); "
                         "0 keeps every shard flat, so each deployment scans the same codes")
@@ -191,22 +195,35 @@ def main():
         for row, ids in zip(scores, top):
             truth.append(ids[numpy.argsort(-row[ids])].tolist())
 
+    runs = {}  # nodes -> one measure() per round
+    deployments = [int(n) for n in args.nodes.split(",")]
+    for round_number in range(args.repeat):
+        for nodes in deployments:
+            work = tempfile.mkdtemp(prefix="tqdb-cluster-bench-")
+            deployment = Deployment(args, nodes, work)
+            try:
+                runs.setdefault(nodes, []).append(
+                    measure(deployment, base, queries, truth, args.partition_at))
+                simd = deployment.simd
+            finally:
+                deployment.close()
+                shutil.rmtree(work, ignore_errors=True)
+            print(f"done: round {round_number + 1}, {nodes} node(s)", file=sys.stderr)
+    # Per deployment: the median of each figure over the rounds, and the QPS ranges.
     rows = []
-    for nodes in [int(n) for n in args.nodes.split(",")]:
-        work = tempfile.mkdtemp(prefix="tqdb-cluster-bench-")
-        deployment = Deployment(args, nodes, work)
-        try:
-            rows.append((nodes, measure(deployment, base, queries, truth, args.partition_at)))
-            simd = deployment.simd
-        finally:
-            deployment.close()
-            shutil.rmtree(work, ignore_errors=True)
-        print(f"done: {nodes} node(s)", file=sys.stderr)
+    for nodes in deployments:
+        median = {key: float(numpy.median([r[key] for r in runs[nodes]])) for key in runs[nodes][0]}
+        for key in ("batch_qps", "single_qps"):
+            values = [r[key] for r in runs[nodes]]
+            median[key + "_range"] = (f" ({min(values):,.0f}-{max(values):,.0f})"
+                                      if len(values) > 1 else "")
+        rows.append((nodes, median))
 
     layout = ("defaults (partition_at 50,000)" if args.partition_at is None
               else f"partition_at {args.partition_at:,}")
     print(f"\n{label}; d = {base.shape[1]}, 4 bits, cosine, re-rank 100, {layout}; "
-          f"{os.cpu_count()} cores shared by everything; SIMD {simd}\n")
+          f"{os.cpu_count()} cores shared by everything; SIMD {simd}; "
+          f"{args.repeat} round(s), medians (QPS min-max)\n")
     print("| deployment | shards | load vectors/s | batch-100 QPS | R@10 | vs alone | "
           "single-query QPS (4 threads) | R@10 | p50 ms | p99 ms | vs alone |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")
@@ -215,8 +232,10 @@ def main():
         what = "server alone" if nodes == 0 else f"cluster, {nodes} node(s)"
         batch_ratio = f"{r['batch_qps'] / alone['batch_qps']:.2f}" if alone else "-"
         single_ratio = f"{r['single_qps'] / alone['single_qps']:.2f}" if alone else "-"
-        print(f"| {what} | {r['shards']} | {r['load']:,.0f} | {r['batch_qps']:,.0f} | "
-              f"{r['batch_recall']:.3f} | {batch_ratio} | {r['single_qps']:,.0f} | "
+        print(f"| {what} | {r['shards']:.0f} | {r['load']:,.0f} | "
+              f"{r['batch_qps']:,.0f}{r['batch_qps_range']} | "
+              f"{r['batch_recall']:.3f} | {batch_ratio} | "
+              f"{r['single_qps']:,.0f}{r['single_qps_range']} | "
               f"{r['single_recall']:.3f} | {r['p50']:.2f} | {r['p99']:.2f} | {single_ratio} |")
 
 

@@ -39,6 +39,9 @@ struct StoreOptions {
   bool accept_log_loss = false;
   // How often, while writes arrive, the durable-sequence record is brought up to date.
   int durable_sequence_interval_ms = 1000;
+  // Once no write has come for this long, memtables holding a MiB or more are flushed
+  // (Store::FlushWhenQuiet): checked with the durable-sequence record.
+  int quiet_flush_ms = 5000;
   // Writes of new float vectors at least this large skip the log and the memtables: they are
   // written as one table file and ingested (IngestTable). 0: never.
   size_t ingest_min_bytes = size_t{4} << 20;
@@ -130,6 +133,8 @@ class Store : public std::enable_shared_from_this<Store> {
   void FlushIfDiskIsLow();
   // Takes the disk reserve (disk_reserve.h) when it is missing and the disk has room for it.
   void KeepDiskReserve(bool new_database);
+  // Once writes have stopped for a few seconds, flushes memtables that hold a megabyte or more.
+  void FlushWhenQuiet();
   void GroupCommitLoop();
 
   std::string path_;
@@ -144,6 +149,8 @@ class Store : public std::enable_shared_from_this<Store> {
   // The last write failed (a full disk, say): RocksDB refuses writes until it has recovered.
   bool write_failed_ ABSL_GUARDED_BY(sync_mu_) = false;
   bool written_since_record_ ABSL_GUARDED_BY(sync_mu_) = false;
+  std::chrono::steady_clock::time_point last_write_ ABSL_GUARDED_BY(sync_mu_);
+  bool flushed_since_write_ ABSL_GUARDED_BY(sync_mu_) = true;
   std::chrono::steady_clock::time_point last_resume_ ABSL_GUARDED_BY(sync_mu_);
   absl::Status sync_error_ ABSL_GUARDED_BY(sync_mu_);
   bool log_checked_ = false;  // set once by Open, before the group-commit thread starts

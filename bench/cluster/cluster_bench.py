@@ -130,6 +130,9 @@ def measure(deployment, base, queries, truth, partition_at):
     clients[0].bulk_upsert(name, vectors=base, progress=False)
     load = len(base) / (time.perf_counter() - start)
     settle(clients[0], name)
+    # Searched as the collection stands once the load has stopped: its memtables go to table
+    # files after 5 s without writes (Store::FlushWhenQuiet), the same for every deployment.
+    time.sleep(7)
     shards = clients[0].describe(name).shards or 1
     # Batches of 100, each through the next node.
     start = time.perf_counter()

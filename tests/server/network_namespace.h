@@ -72,6 +72,9 @@ class IsolatedNamespace {
         if (!error_.empty()) break;
       }
     }
+    // Whether a process can start inside (`ip netns exec` also mounts /sys, which a container
+    // may refuse).
+    if (error_.empty()) error_ = RunIp("netns exec " + name_ + " " + IpBinary() + " link show");
   }
   ~IsolatedNamespace() { RunIp("netns del " + name_); }
   IsolatedNamespace(const IsolatedNamespace&) = delete;

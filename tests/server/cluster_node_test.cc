@@ -96,6 +96,40 @@ class ClusterNodeTest : public ::testing::Test {
   std::vector<float> base_, queries_;
 };
 
+// Upserts rows of `base` from `first` on, 50 at a time, through `node`, until stopped or out of
+// rows, retrying what a paused or moving shard refuses (UNAVAILABLE; any other error fails).
+class RowWriter {
+ public:
+  RowWriter(ServerProcess& node, const std::vector<float>& base, uint64_t first)
+      : acknowledged_(first), thread_([this, &node, &base] { Run(node, base); }) {}
+  ~RowWriter() { Stop(); }
+  void Stop() {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+  }
+  uint64_t acknowledged() const { return acknowledged_; }
+  int refused() const { return refused_; }
+
+ private:
+  void Run(ServerProcess& node, const std::vector<float>& base) {
+    while (!stop_ && acknowledged_ + 50 <= base.size() / 100) {
+      const grpc::Status status = UpsertRows(node, "glove", base, acknowledged_, 50);
+      if (status.ok()) {
+        acknowledged_ += 50;
+      } else {
+        EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE) << status.error_message();
+        ++refused_;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
+    }
+  }
+
+  std::atomic<bool> stop_{false};
+  std::atomic<uint64_t> acknowledged_;
+  std::atomic<int> refused_{0};
+  std::thread thread_;  // last: it starts once the rest is set
+};
+
 double Recall(const std::vector<uint64_t>& found, const std::vector<uint64_t>& truth) {
   size_t hits = 0;
   for (uint64_t id : found) hits += std::count(truth.begin(), truth.end(), id);
@@ -353,21 +387,9 @@ TEST_F(ClusterNodeTest, AShardMovesWhileWritesAndSearchesGoOnAndNothingIsLost) {
 
   // A writer (retrying what a paused shard refuses) and a searcher, both through node 1.
   std::atomic<bool> stop{false};
-  std::atomic<uint64_t> acknowledged{3000};
-  std::atomic<int> searches{0}, failed_searches{0}, refused_writes{0};
+  std::atomic<int> searches{0}, failed_searches{0};
   std::string search_error;
-  std::thread writer([&] {
-    while (!stop && acknowledged + 50 <= base.size() / 100) {
-      const grpc::Status status = UpsertRows(node(1), "glove", base, acknowledged, 50);
-      if (status.ok()) {
-        acknowledged += 50;
-      } else {
-        EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE) << status.error_message();
-        ++refused_writes;
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-      }
-    }
-  });
+  RowWriter writer(node(1), base, 3000);
   std::thread searcher([&] {
     for (int q = 0; !stop; q = (q + 1) % 100) {
       v1::SearchResponse response;
@@ -389,7 +411,7 @@ TEST_F(ClusterNodeTest, AShardMovesWhileWritesAndSearchesGoOnAndNothingIsLost) {
   const grpc::Status status = Call(&v1::Tqdb::Stub::MoveShard, node(1), move, &response);
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   stop = true;
-  writer.join();
+  writer.Stop();
   searcher.join();
   ASSERT_TRUE(status.ok()) << status.error_message() << "\n" << node(2).Log();
   EXPECT_EQ(response.from_node(), "node0");
@@ -397,9 +419,9 @@ TEST_F(ClusterNodeTest, AShardMovesWhileWritesAndSearchesGoOnAndNothingIsLost) {
   EXPECT_GT(response.bytes(), 0u);
   std::printf("moved shard %u: %.1f MB in %.2f s; %d searches (%d failed), %d writes refused\n",
               moved, response.bytes() / 1e6, response.seconds(), searches.load(),
-              failed_searches.load(), refused_writes.load());
+              failed_searches.load(), writer.refused());
   EXPECT_EQ(failed_searches, 0) << search_error;
-  EXPECT_GT(acknowledged, 3000u);
+  EXPECT_GT(writer.acknowledged(), 3000u);
 
   v1::GetClusterStatusResponse cluster;
   ASSERT_TRUE(
@@ -417,7 +439,7 @@ TEST_F(ClusterNodeTest, AShardMovesWhileWritesAndSearchesGoOnAndNothingIsLost) {
       StartNode(2);
     }
     SCOPED_TRACE(round == 0 ? "after the move" : "after the new owner's restart");
-    ExpectRowsStored(0, acknowledged);
+    ExpectRowsStored(0, writer.acknowledged());
   }
 }
 
@@ -428,20 +450,7 @@ TEST_F(ClusterNodeTest, TheControllerGivesANewNodeItsShareWhileWritesGoOn) {
     StartNode(i, {"--rebalance_delay_seconds=2"});
   }
   CreateGloveWithRows(2000);
-  const std::vector<float>& base = base_;
-  std::atomic<bool> stop{false};
-  std::atomic<uint64_t> acknowledged{2000};
-  std::thread writer([&] {
-    while (!stop && acknowledged + 50 <= base.size() / 100) {
-      const grpc::Status status = UpsertRows(node(1), "glove", base, acknowledged, 50);
-      if (status.ok()) {
-        acknowledged += 50;
-      } else {
-        EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE) << status.error_message();
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-      }
-    }
-  });
+  RowWriter writer(node(1), base_, 2000);
   StartNode(kNodes, {"--rebalance_delay_seconds=2"});
   // Six shards over four nodes: 2, 2, 1, 1 once a shard has moved to node 3, and no more moves.
   std::map<std::string, int> owned;
@@ -460,8 +469,7 @@ TEST_F(ClusterNodeTest, TheControllerGivesANewNodeItsShareWhileWritesGoOn) {
   }
   std::printf("node 3 got a shard %.1f s after it started\n",
               std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-  stop = true;
-  writer.join();
+  writer.Stop();
   ASSERT_EQ(owned["node3"], 1);
   for (int i = 0; i < kNodes; ++i) EXPECT_GE(owned["node" + std::to_string(i)], 1);
   ASSERT_FALSE(controller.empty());
@@ -474,7 +482,7 @@ TEST_F(ClusterNodeTest, TheControllerGivesANewNodeItsShareWhileWritesGoOn) {
   ASSERT_TRUE(
       Call(&v1::Tqdb::Stub::GetClusterStatus, node(3), v1::GetClusterStatusRequest(), &after).ok());
   for (const auto& shard : after.collections(0).shards()) EXPECT_LE(shard.epoch(), 2u);
-  ExpectRowsStored(3, acknowledged);
+  ExpectRowsStored(3, writer.acknowledged());
 }
 
 // Calls `method` on `server` with API key `key` (none when empty); the status code.

@@ -385,9 +385,7 @@ void Store::GroupCommitLoop() {
   }
 }
 
-void Store::FlushIfDiskIsLow() {
-  const std::optional<uint64_t> free = FreeBytes(path_);
-  if (!free.has_value()) return;
+uint64_t Store::MemtablesNow() const {
   uint64_t memtables = 0;
   for (rocksdb::ColumnFamilyHandle* handle : handles_) {
     uint64_t bytes = 0;
@@ -395,6 +393,13 @@ void Store::FlushIfDiskIsLow() {
       memtables += bytes;
     }
   }
+  return memtables;
+}
+
+void Store::FlushIfDiskIsLow() {
+  const std::optional<uint64_t> free = FreeBytes(path_);
+  if (!free.has_value()) return;
+  const uint64_t memtables = MemtablesNow();
   // Low: a few memtables' worth left. Flushed while the table files still fit (a flush that
   // runs out of space stops writes as a full log does), so that when the disk does fill, the
   // acknowledged writes sit in table files rather than a long log to replay. At most once a
@@ -426,13 +431,7 @@ void Store::FlushWhenQuiet() {
     if (flushed_since_write_ || std::chrono::steady_clock::now() - last_write_ < quiet) return;
     flushed_since_write_ = true;
   }
-  uint64_t memtables = 0;
-  for (rocksdb::ColumnFamilyHandle* handle : handles_) {
-    uint64_t bytes = 0;
-    if (db_->GetIntProperty(handle, rocksdb::DB::Properties::kCurSizeAllMemTables, &bytes)) {
-      memtables += bytes;
-    }
-  }
+  const uint64_t memtables = MemtablesNow();
   if (memtables < (uint64_t{1} << 20)) return;
   rocksdb::FlushOptions flush;
   flush.wait = false;

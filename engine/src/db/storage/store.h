@@ -129,6 +129,8 @@ class Store : public std::enable_shared_from_this<Store> {
   absl::Status SyncLog();
   // After writes since the last time: fsyncs the log and records the sequence it covers.
   void RecordDurableSequence();
+  // The bytes in every column family's memtables now.
+  uint64_t MemtablesNow() const;
   // When the data directory's disk is nearly full, flushes the memtables (at most every 10 s).
   void FlushIfDiskIsLow();
   // Takes the disk reserve (disk_reserve.h) when it is missing and the disk has room for it.

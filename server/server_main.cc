@@ -112,6 +112,13 @@ ABSL_FLAG(std::string, controller_key_file, "",
           "a node of a cluster that checks API keys (--api_keys_file): a file holding an admin "
           "key for the controller's own calls (its moves); without it the controller moves "
           "nothing by itself");
+ABSL_FLAG(std::string, etcd_tls_ca, "",
+          "a node of a cluster: speak TLS to etcd, whose members' certificates this PEM CA "
+          "signed; empty: plaintext");
+ABSL_FLAG(std::string, etcd_tls_cert, "",
+          "with --etcd_tls_ca: the PEM certificate this node presents to etcd (for etcd's "
+          "--client-cert-auth)");
+ABSL_FLAG(std::string, etcd_tls_key, "", "the private key of --etcd_tls_cert");
 ABSL_FLAG(int, lease_ttl_seconds, 5,
           "a node's lease in etcd: it takes no writes once it has not renewed it for this long "
           "(reads go on)");
@@ -175,6 +182,11 @@ absl::StatusOr<std::unique_ptr<tqdb::cluster::ClusterNode>> OpenClusterNode(
   absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> node_credentials =
       tqdb::server::MakeNodeChannelCredentials(transport, absl::GetFlag(FLAGS_cluster_tls_ca));
   if (!node_credentials.ok()) return node_credentials.status();
+  absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> etcd_credentials =
+      tqdb::server::MakeEtcdChannelCredentials(absl::GetFlag(FLAGS_etcd_tls_ca),
+                                               absl::GetFlag(FLAGS_etcd_tls_cert),
+                                               absl::GetFlag(FLAGS_etcd_tls_key));
+  if (!etcd_credentials.ok()) return etcd_credentials.status();
   const int ttl_seconds = std::max(2, absl::GetFlag(FLAGS_lease_ttl_seconds));
   int rebalance_delay = std::max(0, absl::GetFlag(FLAGS_rebalance_delay_seconds));
   std::string controller_authorization;
@@ -194,6 +206,7 @@ absl::StatusOr<std::unique_ptr<tqdb::cluster::ClusterNode>> OpenClusterNode(
   }
   return tqdb::cluster::ClusterNode::Open(
       {.etcd_endpoints = absl::GetFlag(FLAGS_etcd),
+       .etcd_credentials = *etcd_credentials,
        .node_id = node_id,
        .data_dir = absl::GetFlag(FLAGS_data_dir),
        .database = db_options,

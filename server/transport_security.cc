@@ -190,4 +190,25 @@ absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> MakeNodeChannelCredent
   return grpc::SslCredentials(ssl);
 }
 
+absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> MakeEtcdChannelCredentials(
+    const std::string& ca_file, const std::string& cert_file, const std::string& key_file) {
+  if (ca_file.empty()) {
+    if (!cert_file.empty() || !key_file.empty()) {
+      return absl::InvalidArgumentError(
+          "--etcd_tls_cert and --etcd_tls_key need --etcd_tls_ca (the CA of etcd's certificates)");
+    }
+    return grpc::InsecureChannelCredentials();
+  }
+  if (cert_file.empty() != key_file.empty()) {
+    return absl::InvalidArgumentError("give --etcd_tls_cert and --etcd_tls_key together");
+  }
+  grpc::SslCredentialsOptions ssl;
+  TQDB_ASSIGN_OR_RETURN(ssl.pem_root_certs, ReadPem(ca_file, "etcd CA"));
+  if (!cert_file.empty()) {
+    TQDB_ASSIGN_OR_RETURN(ssl.pem_private_key, ReadPem(key_file, "etcd client key"));
+    TQDB_ASSIGN_OR_RETURN(ssl.pem_cert_chain, ReadPem(cert_file, "etcd client certificate"));
+  }
+  return grpc::SslCredentials(ssl);
+}
+
 }  // namespace tqdb::server

@@ -49,6 +49,12 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
 absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> MakeNodeChannelCredentials(
     const TransportOptions& options, const std::string& cluster_ca_file);
 
+// How a node speaks to etcd: plaintext without `ca_file` (--etcd_tls_ca); else TLS to members
+// whose certificates that CA signed, presenting `cert_file`/`key_file` (--etcd_tls_cert,
+// --etcd_tls_key) when given, for etcd's --client-cert-auth.
+absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> MakeEtcdChannelCredentials(
+    const std::string& ca_file, const std::string& cert_file, const std::string& key_file);
+
 // True when the credentials MakeServerCredentials returns check API keys on each call's headers:
 // keys are on, over TLS or on a loopback address.
 bool KeysCheckedInHeaders(const TransportOptions& options);

@@ -12,7 +12,8 @@ namespace tqdb::cluster {
 absl::StatusOr<std::unique_ptr<ClusterNode>> ClusterNode::Open(Options options) {
   std::unique_ptr<ClusterNode> node(new ClusterNode(std::move(options)));
   const Options& o = node->options_;
-  absl::StatusOr<std::unique_ptr<EtcdClient>> etcd = EtcdClient::Connect(o.etcd_endpoints);
+  absl::StatusOr<std::unique_ptr<EtcdClient>> etcd =
+      EtcdClient::Connect(o.etcd_endpoints, std::chrono::seconds(2), o.etcd_credentials);
   if (!etcd.ok()) return etcd.status();
   node->etcd_ = std::move(*etcd);
   DatabaseOptions per_shard = o.database;

@@ -23,6 +23,8 @@ class ClusterNode {
  public:
   struct Options {
     std::string etcd_endpoints;  // host:port,host:port,...
+    // How the node speaks to etcd (TLS: MakeEtcdChannelCredentials); null: plaintext.
+    std::shared_ptr<grpc::ChannelCredentials> etcd_credentials;
     std::string node_id;
     std::string data_dir;
     // What the node may use in all (RocksDB's block cache and memtables); each shard's

@@ -47,8 +47,9 @@ EtcdClient::EtcdClient(std::unique_ptr<Stubs> stubs, std::chrono::milliseconds t
     : stubs_(std::move(stubs)), timeout_(timeout) {}
 EtcdClient::~EtcdClient() = default;
 
-absl::StatusOr<std::unique_ptr<EtcdClient>> EtcdClient::Connect(const std::string& endpoints,
-                                                                std::chrono::milliseconds timeout) {
+absl::StatusOr<std::unique_ptr<EtcdClient>> EtcdClient::Connect(
+    const std::string& endpoints, std::chrono::milliseconds timeout,
+    std::shared_ptr<grpc::ChannelCredentials> credentials) {
   std::vector<std::string> members = absl::StrSplit(endpoints, ',', absl::SkipWhitespace());
   if (members.empty()) return absl::InvalidArgumentError("no etcd endpoints given");
   // gRPC's ipv4: scheme takes several addresses; pick_first uses one until it fails, then the
@@ -68,7 +69,8 @@ absl::StatusOr<std::unique_ptr<EtcdClient>> EtcdClient::Connect(const std::strin
   grpc::ChannelArguments args;
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
-  stubs->channel = grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args);
+  stubs->channel = grpc::CreateCustomChannel(
+      target, credentials != nullptr ? credentials : grpc::InsecureChannelCredentials(), args);
   stubs->kv = etcdserverpb::KV::NewStub(stubs->channel);
   stubs->lease = etcdserverpb::Lease::NewStub(stubs->channel);
   stubs->maintenance = etcdserverpb::Maintenance::NewStub(stubs->channel);

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "grpcpp/security/credentials.h"
 
 namespace etcdserverpb {
 class TxnRequest;
@@ -40,9 +41,11 @@ class EtcdClient {
  public:
   // `endpoints`: comma-separated host:port of the members ("127.0.0.1:2379,127.0.0.2:2379");
   // requests go to one and move to the next when it cannot be reached. `timeout` bounds each
-  // request (DeadlineExceeded past it).
+  // request (DeadlineExceeded past it). `credentials`: TLS to members that serve it
+  // (MakeEtcdChannelCredentials); null: plaintext.
   static absl::StatusOr<std::unique_ptr<EtcdClient>> Connect(
-      const std::string& endpoints, std::chrono::milliseconds timeout = std::chrono::seconds(2));
+      const std::string& endpoints, std::chrono::milliseconds timeout = std::chrono::seconds(2),
+      std::shared_ptr<grpc::ChannelCredentials> credentials = nullptr);
   ~EtcdClient();
 
   // Returns the store's revision after the write.

@@ -543,14 +543,25 @@ TEST_F(ClusterNodeTest, ApiKeysHoldOnEveryNodeAndTheirCallsToTheOthers) {
   EXPECT_EQ(counted.count(), 500u);
 }
 
-TEST_F(ClusterNodeTest, NodesServingTlsCallEachOtherOverTls) {
+TEST_F(ClusterNodeTest, NodesServingTlsCallEachOtherAndEtcdOverTls) {
   MakeCa(dir_.path(), "ca");
   MakeCertificate(dir_.path(), "ca", "node", /*server=*/true);
+  MakeCertificate(dir_.path(), "ca", "etcd", /*server=*/true);
+  MakeCertificate(dir_.path(), "ca", "etcd-client", /*server=*/false);
   const std::string d = dir_.path() + "/";
+  for (int i = 0; i < kNodes; ++i) nodes_[i]->Stop(SIGKILL);
+  // etcd too speaks only TLS, to clients with a certificate of the CA.
+  proxy_.reset();
+  etcd_ = std::make_unique<EtcdProcess>(
+      d + "etcd-tls", "",
+      std::vector<std::string>{"--cert-file=" + d + "etcd.pem", "--key-file=" + d + "etcd.key",
+                               "--trusted-ca-file=" + d + "ca.pem", "--client-cert-auth"});
+  proxy_ = std::make_unique<TcpProxy>(etcd_->client_port());
   for (int i = 0; i < kNodes; ++i) {
-    nodes_[i]->Stop(SIGKILL);
-    StartNode(i, {"--tls_cert=" + d + "node.pem", "--tls_key=" + d + "node.key",
-                  "--cluster_tls_ca=" + d + "ca.pem"});
+    StartNode(
+        i, {"--tls_cert=" + d + "node.pem", "--tls_key=" + d + "node.key",
+            "--cluster_tls_ca=" + d + "ca.pem", "--etcd_tls_ca=" + d + "ca.pem",
+            "--etcd_tls_cert=" + d + "etcd-client.pem", "--etcd_tls_key=" + d + "etcd-client.key"});
   }
   grpc::SslCredentialsOptions ssl;
   ssl.pem_root_certs = Read(d + "ca.pem");

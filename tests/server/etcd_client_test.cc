@@ -8,8 +8,11 @@
 #include <thread>
 
 #include "etcd_fixture.h"
+#include "etcd_process.h"
 #include "gtest/gtest.h"
+#include "test_certificates.h"
 #include "test_util.h"
+#include "transport_security.h"
 
 namespace tqdb::cluster {
 namespace {
@@ -100,6 +103,42 @@ TEST(EtcdClientConnectTest, RefusesEndpointsItCannotUse) {
   EXPECT_TRUE(
       absl::IsInvalidArgument(EtcdClient::Connect("a.example:2379,b.example:2379").status()));
   EXPECT_TRUE(EtcdClient::Connect("127.0.0.1:2379,127.0.0.2:2379").ok());
+}
+
+// etcd serving TLS and requiring client certificates (--client-cert-auth), as a node reaches it
+// with --etcd_tls_ca, --etcd_tls_cert and --etcd_tls_key.
+TEST(EtcdClientTlsTest, SpeaksTlsWithItsCertificateAndIsRefusedWithout) {
+  testing::ScopedTempDir dir;
+  const std::string d = dir.path() + "/";
+  testing::MakeCa(dir.path(), "ca");
+  testing::MakeCertificate(dir.path(), "ca", "etcd", /*server=*/true);
+  testing::MakeCertificate(dir.path(), "ca", "node", /*server=*/false);
+  testing::EtcdProcess etcd(d + "etcd", "",
+                            {"--cert-file=" + d + "etcd.pem", "--key-file=" + d + "etcd.key",
+                             "--trusted-ca-file=" + d + "ca.pem", "--client-cert-auth"});
+  auto credentials =
+      server::MakeEtcdChannelCredentials(d + "ca.pem", d + "node.pem", d + "node.key");
+  ASSERT_TRUE(credentials.ok()) << credentials.status();
+  auto client = EtcdClient::Connect(etcd.endpoint(), std::chrono::seconds(5), *credentials);
+  ASSERT_TRUE(client.ok()) << client.status();
+  const absl::StatusOr<int64_t> put = (*client)->Put("/tls/key", "over TLS");
+  ASSERT_TRUE(put.ok()) << put.status() << "\n" << etcd.Log();
+  const auto got = (*client)->Get("/tls/key");
+  ASSERT_TRUE(got.ok() && got->has_value()) << got.status();
+  EXPECT_EQ((*got)->value, "over TLS");
+
+  // Without this node's certificate, or in plaintext, etcd does not answer.
+  auto no_certificate =
+      EtcdClient::Connect(etcd.endpoint(), std::chrono::seconds(2),
+                          *server::MakeEtcdChannelCredentials(d + "ca.pem", "", ""));
+  ASSERT_TRUE(no_certificate.ok());
+  EXPECT_FALSE((*no_certificate)->Get("/tls/key").ok());
+  auto plaintext = EtcdClient::Connect(etcd.endpoint(), std::chrono::seconds(2));
+  ASSERT_TRUE(plaintext.ok());
+  EXPECT_FALSE((*plaintext)->Get("/tls/key").ok());
+  // A certificate without its key is refused before any connection.
+  EXPECT_TRUE(absl::IsInvalidArgument(
+      server::MakeEtcdChannelCredentials(d + "ca.pem", d + "node.pem", "").status()));
 }
 
 }  // namespace

@@ -42,9 +42,12 @@ inline int FreeLoopbackPort() {
 class EtcdProcess {
  public:
   // A cluster of one; `also_host` (an address of a test's network namespace) is served too.
-  explicit EtcdProcess(std::string data_dir, std::string also_host = "")
+  // With `tls_flags` (etcd's --cert-file, --key-file, ...) clients speak TLS to it.
+  explicit EtcdProcess(std::string data_dir, std::string also_host = "",
+                       std::vector<std::string> tls_flags = {})
       : data_dir_(std::move(data_dir)),
         also_host_(std::move(also_host)),
+        tls_flags_(std::move(tls_flags)),
         name_("test"),
         client_port_(FreeLoopbackPort()),
         peer_port_(FreeLoopbackPort()),
@@ -89,9 +92,10 @@ class EtcdProcess {
     WaitServing();
   }
   void Launch() {
-    const std::string client = "http://" + endpoint();
+    const std::string scheme = tls_flags_.empty() ? "http://" : "https://";
+    const std::string client = scheme + endpoint();
     const std::string listen =
-        also_host_.empty() ? client : client + ",http://" + endpoint_on(also_host_);
+        also_host_.empty() ? client : client + "," + scheme + endpoint_on(also_host_);
     const std::string peer = PeerUrl();
     pid_ = fork();
     if (pid_ == 0) {
@@ -107,6 +111,7 @@ class EtcdProcess {
                                        "--initial-advertise-peer-urls=" + peer,
                                        "--initial-cluster=" + initial_cluster_,
                                        "--log-level=warn"};
+      args.insert(args.end(), tls_flags_.begin(), tls_flags_.end());
       std::vector<char*> argv;
       for (std::string& a : args) argv.push_back(a.data());
       argv.push_back(nullptr);
@@ -133,6 +138,7 @@ class EtcdProcess {
  private:
   std::string data_dir_;
   std::string also_host_;
+  std::vector<std::string> tls_flags_;
   std::string name_;
   int client_port_, peer_port_;
   std::string initial_cluster_;

@@ -4,6 +4,7 @@
 #include <map>
 #include <mutex>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/descriptor.h"
@@ -164,6 +165,7 @@ void ServerMetrics::ObserveHttp(const std::string& route, int status, double sec
 void ServerMetrics::Refresh() {
   absl::flat_hash_map<std::string, CollectionGauges> live;
   StorageStats stats;
+  absl::flat_hash_set<const void*> shared_caches;
   for (const MetricsSource& source : sources_()) {
     Database& database = *source.database;
     for (const std::string& name : database.ListCollections()) {
@@ -191,7 +193,10 @@ void ServerMetrics::Refresh() {
     stats.pending_compaction_bytes += part.pending_compaction_bytes;
     stats.running_compactions += part.running_compactions;
     stats.memtable_bytes += part.memtable_bytes;
-    stats.block_cache_bytes += part.block_cache_bytes;
+    // A cache shared by several databases (a node's shards) counts once.
+    if (part.shared_budget == nullptr || shared_caches.insert(part.shared_budget).second) {
+      stats.block_cache_bytes += part.block_cache_bytes;
+    }
     stats.disk_bytes += part.disk_bytes;
   }
   // What is left belongs to collections (or shards) gone since the last scrape.

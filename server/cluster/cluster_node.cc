@@ -17,8 +17,12 @@ absl::StatusOr<std::unique_ptr<ClusterNode>> ClusterNode::Open(Options options) 
   if (!etcd.ok()) return etcd.status();
   node->etcd_ = std::move(*etcd);
   DatabaseOptions per_shard = o.database;
+  // Every shard draws on the node's one cache and memtable budget (--cache_mb,
+  // --write_buffer_mb), however many the node holds; a shard's memtables flush at a quarter of
+  // the node's budget (at least 8 MiB: RocksDB's arena blocks).
+  per_shard.shared_budget =
+      SharedMemoryBudget::Make(o.database.block_cache_bytes, o.database.write_buffer_bytes);
   constexpr size_t kMinShardMemory = size_t{8} << 20;
-  per_shard.block_cache_bytes = std::max(kMinShardMemory, o.database.block_cache_bytes / 4);
   per_shard.write_buffer_bytes = std::max(kMinShardMemory, o.database.write_buffer_bytes / 4);
   // A bulk message reaches each shard as a part of it (a third with three shards per node):
   // those parts are ingested as table files too, as a server alone's whole message is.

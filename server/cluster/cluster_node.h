@@ -27,8 +27,8 @@ class ClusterNode {
     std::shared_ptr<grpc::ChannelCredentials> etcd_credentials;
     std::string node_id;
     std::string data_dir;
-    // What the node may use in all (RocksDB's block cache and memtables); each shard's
-    // database gets a quarter, at least 8 MiB (one budget shared by the shards: not yet).
+    // What the node may use in all (RocksDB's block cache and memtables), shared by its shards
+    // (tqdb/memory_budget.h).
     DatabaseOptions database;
     server::ServiceOptions service;
     uint32_t shards_per_node = 3;

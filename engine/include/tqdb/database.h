@@ -15,6 +15,7 @@
 #include "absl/status/statusor.h"
 #include "tqdb/collection.h"
 #include "tqdb/collection_config.h"
+#include "tqdb/memory_budget.h"
 #include "tqdb/mutex.h"
 #include "tqdb/storage_stats.h"
 
@@ -35,6 +36,9 @@ struct DatabaseOptions {
   // (flushed once they pass this).
   size_t block_cache_bytes = size_t{64} << 20;
   size_t write_buffer_bytes = size_t{64} << 20;
+  // When set, the block cache and the memtable budget are this one's, shared with other
+  // databases (a cluster node's shards); the two sizes above then only size the memtables.
+  std::shared_ptr<const SharedMemoryBudget> shared_budget;
   // Read every table file once at open and check its block checksums, so damage anywhere (not
   // only in the segments that loading reads) is reported at open instead of at a later read.
   bool verify_checksums_on_open = true;

@@ -18,6 +18,9 @@ struct StorageStats {
   uint64_t write_buffer_limit = 0;
   uint64_t table_readers_bytes = 0;  // table files' readers outside the cache
   uint64_t disk_bytes = 0;           // live table files
+  // The budget the cache and memtable limit belong to when shared with other databases
+  // (tqdb/memory_budget.h), so that a sum over them counts its cache once; null: its own.
+  const void* shared_budget = nullptr;
 };
 
 }  // namespace tqdb

@@ -31,6 +31,7 @@ storage::StoreOptions MakeStoreOptions(const DatabaseOptions& options) {
   store_options.group_commit_interval_ms = options.group_commit_interval_ms;
   store_options.block_cache_bytes = options.block_cache_bytes;
   store_options.write_buffer_bytes = options.write_buffer_bytes;
+  store_options.shared_budget = options.shared_budget;
   store_options.verify_checksums_on_open = options.verify_checksums_on_open;
   store_options.accept_log_loss = options.accept_log_loss;
   store_options.ingest_min_bytes = options.ingest_min_bytes;

@@ -15,6 +15,7 @@
 #include "db/storage/disk_reserve.h"
 #include "db/storage/durable_sequence.h"
 #include "db/storage/info_log.h"
+#include "db/storage/memory_budget_parts.h"
 #include "rocksdb/cache.h"
 #include "rocksdb/filter_policy.h"
 #include "rocksdb/table.h"
@@ -58,7 +59,9 @@ rocksdb::Options MakeOptions(const std::string& path, const StoreOptions& store_
   // and then a stall never ends (found by ServerTest.SmallCacheStillAnswersRerankedSearchesAndGets
   // at 1 MiB). Each column family flushes at MemtableBytes (store.h).
   rocksdb::BlockBasedTableOptions table;
-  table.block_cache = rocksdb::NewLRUCache(store_options.block_cache_bytes);
+  const SharedMemoryBudget* shared = store_options.shared_budget.get();
+  table.block_cache = shared != nullptr ? shared->parts().block_cache
+                                        : rocksdb::NewLRUCache(store_options.block_cache_bytes);
   // Records read by key (re-rank, get) are cached as rows, in the same budget.
   options.row_cache = table.block_cache;
   table.cache_index_and_filter_blocks = true;
@@ -70,8 +73,10 @@ rocksdb::Options MakeOptions(const std::string& path, const StoreOptions& store_
   table.optimize_filters_for_memory = true;
   table.data_block_index_type = rocksdb::BlockBasedTableOptions::kDataBlockBinaryAndHash;
   options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
-  options.write_buffer_manager = std::make_shared<rocksdb::WriteBufferManager>(
-      store_options.write_buffer_bytes, nullptr, /*allow_stall=*/false);
+  options.write_buffer_manager =
+      shared != nullptr ? shared->parts().write_buffers
+                        : std::make_shared<rocksdb::WriteBufferManager>(
+                              store_options.write_buffer_bytes, nullptr, /*allow_stall=*/false);
   options.write_buffer_size = MemtableBytes(store_options);
   // Every point read (re-rank, get) looks in the memtables first: a Bloom filter of their whole
   // keys (5% of their size) answers "not here" without walking a skip list of up to a memtable's
@@ -506,7 +511,10 @@ StorageStats Store::Stats() const {
   stats.memtable_bytes = sum(rocksdb::DB::Properties::kSizeAllMemTables);
   stats.block_cache_bytes = whole(rocksdb::DB::Properties::kBlockCacheUsage);
   stats.block_cache_capacity = whole(rocksdb::DB::Properties::kBlockCacheCapacity);
-  stats.write_buffer_limit = options_.write_buffer_bytes;
+  stats.write_buffer_limit = options_.shared_budget != nullptr
+                                 ? options_.shared_budget->write_buffer_bytes()
+                                 : options_.write_buffer_bytes;
+  stats.shared_budget = options_.shared_budget.get();
   stats.table_readers_bytes = sum(rocksdb::DB::Properties::kEstimateTableReadersMem);
   stats.disk_bytes = sum(rocksdb::DB::Properties::kLiveSstFilesSize);
   return stats;

@@ -20,6 +20,7 @@
 #include "rocksdb/sst_file_writer.h"
 #include "rocksdb/write_batch.h"
 #include "tqdb/collection_config.h"
+#include "tqdb/memory_budget.h"
 #include "tqdb/mutex.h"
 #include "tqdb/storage_stats.h"
 
@@ -33,6 +34,9 @@ struct StoreOptions {
   // blocks) and the memtables (flushed once they pass it).
   size_t block_cache_bytes = size_t{64} << 20;
   size_t write_buffer_bytes = size_t{64} << 20;
+  // When set, the cache and the memtable budget are these, shared with other stores, instead of
+  // the store's own of the sizes above (which then only size its memtables).
+  std::shared_ptr<const SharedMemoryBudget> shared_budget;
   bool verify_checksums_on_open = true;
   // Open even when the log recovers to an earlier point than the durable-sequence record
   // (durable_sequence.h) says was on disk: the writes after it are lost, deliberately.

@@ -167,6 +167,19 @@ absl::StatusOr<std::string> ServeHttp(tqdb::server::Api* api, tqdb::server::Serv
   return absl::StrCat(" http=", listen.substr(0, listen.rfind(':')), ":", *port);
 }
 
+// "Bearer <key>" from --controller_key_file's first line; empty without the flag.
+absl::StatusOr<std::string> ControllerAuthorization() {
+  const std::string path = absl::GetFlag(FLAGS_controller_key_file);
+  if (path.empty()) return std::string();
+  std::ifstream in(path);
+  std::string key;
+  if (!std::getline(in, key) || absl::StripAsciiWhitespace(key).empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot read a key from ", path, " (--controller_key_file)"));
+  }
+  return absl::StrCat("Bearer ", absl::StripAsciiWhitespace(key));
+}
+
 // --etcd: this server as a node of the cluster those members coordinate, with its shards under
 // --data_dir/shards (not registered yet: it joins once it listens).
 absl::StatusOr<std::unique_ptr<tqdb::cluster::ClusterNode>> OpenClusterNode(
@@ -189,16 +202,10 @@ absl::StatusOr<std::unique_ptr<tqdb::cluster::ClusterNode>> OpenClusterNode(
   if (!etcd_credentials.ok()) return etcd_credentials.status();
   const int ttl_seconds = std::max(2, absl::GetFlag(FLAGS_lease_ttl_seconds));
   int rebalance_delay = std::max(0, absl::GetFlag(FLAGS_rebalance_delay_seconds));
-  std::string controller_authorization;
-  if (const std::string path = absl::GetFlag(FLAGS_controller_key_file); !path.empty()) {
-    std::ifstream in(path);
-    std::string key;
-    if (!std::getline(in, key) || absl::StripAsciiWhitespace(key).empty()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("cannot read a key from ", path, " (--controller_key_file)"));
-    }
-    controller_authorization = absl::StrCat("Bearer ", absl::StripAsciiWhitespace(key));
-  } else if (service_options.api_keys != nullptr && rebalance_delay > 0) {
+  absl::StatusOr<std::string> controller_authorization = ControllerAuthorization();
+  if (!controller_authorization.ok()) return controller_authorization.status();
+  if (controller_authorization->empty() && service_options.api_keys != nullptr &&
+      rebalance_delay > 0) {
     std::fprintf(stderr,
                  "tqdb-server: the controller moves no shard by itself: the nodes check API keys "
                  "and --controller_key_file gives it none\n");
@@ -216,7 +223,7 @@ absl::StatusOr<std::unique_ptr<tqdb::cluster::ClusterNode>> OpenClusterNode(
        .renew_every = std::chrono::milliseconds(ttl_seconds * 1000 / 3),
        .node_credentials = *node_credentials,
        .rebalance_delay = std::chrono::seconds(rebalance_delay),
-       .controller_authorization = std::move(controller_authorization)});
+       .controller_authorization = *std::move(controller_authorization)});
 }
 
 // libgomp reads OMP_NUM_THREADS once, before main, into the default that every thread starts

@@ -507,6 +507,8 @@ TEST_F(ClusterNodeTest, ApiKeysHoldOnEveryNodeAndTheirCallsToTheOthers) {
     nodes_[i]->Stop(SIGKILL);
     StartNode(i, {"--api_keys_file=" + keys});
   }
+  // Without a key of its own the controller says it moves nothing by itself.
+  EXPECT_NE(node(0).Log().find("the controller moves no shard by itself"), std::string::npos);
   using S = v1::Tqdb::Stub;
   using grpc::StatusCode;
   const v1::CreateCollectionRequest create = GloveCollection("glove", kShards);

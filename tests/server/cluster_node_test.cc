@@ -545,6 +545,38 @@ TEST_F(ClusterNodeTest, ApiKeysHoldOnEveryNodeAndTheirCallsToTheOthers) {
   EXPECT_EQ(counted.count(), 500u);
 }
 
+TEST_F(ClusterNodeTest, WithApiKeysTheControllerMovesWithItsOwnKey) {
+  const std::string keys = dir_.path() + "/keys";
+  std::ofstream(keys) << absl::BytesToHexString(server::Sha256("admin")) << " admin\n"
+                      << absl::BytesToHexString(server::Sha256("controller")) << " admin\n";
+  std::ofstream(dir_.path() + "/controller.key") << "controller\n";
+  const std::vector<std::string> flags = {
+      "--api_keys_file=" + keys, "--controller_key_file=" + dir_.path() + "/controller.key",
+      "--rebalance_delay_seconds=1"};
+  for (int i = 0; i < kNodes; ++i) {
+    nodes_[i]->Stop(SIGKILL);
+    StartNode(i, flags);
+  }
+  ASSERT_EQ(
+      As("admin", &v1::Tqdb::Stub::CreateCollection, node(0), GloveCollection("glove", kShards)),
+      grpc::StatusCode::OK);
+  StartNode(kNodes, flags);
+  int owned_by_new_node = 0;
+  const auto start = std::chrono::steady_clock::now();
+  while (owned_by_new_node == 0 &&
+         std::chrono::steady_clock::now() - start < std::chrono::seconds(30)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    context.AddMetadata("authorization", "Bearer admin");
+    v1::GetClusterStatusResponse status;
+    if (!node(0).stub().GetClusterStatus(&context, {}, &status).ok()) continue;
+    for (const auto& shard : status.collections(0).shards())
+      owned_by_new_node += shard.node() == "node3";
+  }
+  EXPECT_EQ(owned_by_new_node, 1);
+}
+
 TEST_F(ClusterNodeTest, NodesServingTlsCallEachOtherAndEtcdOverTls) {
   MakeCa(dir_.path(), "ca");
   MakeCertificate(dir_.path(), "ca", "node", /*server=*/true);

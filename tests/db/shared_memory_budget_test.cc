@@ -2,7 +2,6 @@
 // together they stay within its block cache and memtable sizes, however many there are, where
 // each database alone keeps a cache and memtables of its own.
 #include <memory>
-#include <random>
 #include <set>
 #include <string>
 #include <vector>
@@ -20,14 +19,6 @@ using ::tqdb::testing::ScopedTempDir;
 
 constexpr int kDim = 256;  // 1 KiB of floats per vector
 constexpr size_t kMiB = size_t{1} << 20;
-
-std::vector<float> Gaussian(size_t n, uint32_t seed) {
-  std::mt19937 gen(seed);
-  std::normal_distribution<float> normal;
-  std::vector<float> v(n * kDim);
-  for (float& x : v) x = normal(gen);
-  return v;
-}
 
 DatabaseOptions Options(std::shared_ptr<const SharedMemoryBudget> budget) {
   DatabaseOptions options;
@@ -57,8 +48,10 @@ TEST(SharedMemoryBudgetTest, EightDatabasesStayWithinOneCacheAndOneMemtableBudge
     auto collection = db->CreateCollection(config);
     ASSERT_TRUE(collection.ok()) << collection.status();
     for (size_t first = 0; first < n; first += 512) {
-      ASSERT_TRUE(
-          (*collection)->Upsert(IdRange(first, first + 512), Gaussian(512, first), {}).ok());
+      ASSERT_TRUE((*collection)
+                      ->Upsert(IdRange(first, first + 512),
+                               testing::RandomUnitVectors(512, kDim, first), {})
+                      .ok());
     }
   }
   for (auto& db : databases) {

@@ -89,6 +89,16 @@ class ClusterPartitionTest : public ::testing::Test {
     return status;
   }
 
+  // Once node 2 is reachable again: writes to its shards are taken within `limit`, and then the
+  // collection holds all 2,600 rows (counted through node `count_through`) with exact floats.
+  void ExpectWritesResumeLosingNothing(std::chrono::seconds limit, int count_through) {
+    const grpc::Status accepted =
+        Retry([&] { return UpsertIds(node(0), "glove", base_, inside_ids_); }, limit);
+    ASSERT_TRUE(accepted.ok()) << accepted.error_message() << "\n" << node(2).Log();
+    EXPECT_EQ(Count(count_through), 2600u);
+    ExpectRowsStored(node(0), base_, 2600);
+  }
+
   uint64_t Count(int i) {
     v1::CountRequest count;
     count.set_collection("glove");
@@ -131,11 +141,7 @@ TEST_F(ClusterPartitionTest, ANodeCutOffFromEtcdStopsTakingWritesAndItsShardsSti
   EXPECT_EQ(response.hits_size(), 10);
 
   ASSERT_EQ(isolated_->Restore(kEtcdLink), "");
-  const grpc::Status accepted = Retry(
-      [&] { return UpsertIds(node(0), "glove", base_, inside_ids_); }, std::chrono::seconds(15));
-  ASSERT_TRUE(accepted.ok()) << accepted.error_message() << "\n" << node(2).Log();
-  EXPECT_EQ(Count(2), 2600u);
-  ExpectRowsStored(node(0), base_, 2600);
+  ExpectWritesResumeLosingNothing(std::chrono::seconds(15), /*count_through=*/2);
 }
 
 TEST_F(ClusterPartitionTest, AnIsolatedNodeFailsOnlyItsShardsAndRejoinsLosingNothing) {
@@ -172,11 +178,7 @@ TEST_F(ClusterPartitionTest, AnIsolatedNodeFailsOnlyItsShardsAndRejoinsLosingNot
   std::this_thread::sleep_for(std::chrono::seconds(3));
   ASSERT_EQ(isolated_->Restore(kNodeLink), "");
   ASSERT_EQ(isolated_->Restore(kEtcdLink), "");
-  const grpc::Status accepted = Retry(
-      [&] { return UpsertIds(node(0), "glove", base_, inside_ids_); }, std::chrono::seconds(20));
-  ASSERT_TRUE(accepted.ok()) << accepted.error_message() << "\n" << node(2).Log();
-  EXPECT_EQ(Count(1), 2600u);
-  ExpectRowsStored(node(0), base_, 2600);
+  ExpectWritesResumeLosingNothing(std::chrono::seconds(20), /*count_through=*/1);
   response.Clear();
   ASSERT_TRUE(
       Call(&v1::Tqdb::Stub::Search, node(2), Query("glove", queries_.data(), 0), &response).ok());

@@ -518,10 +518,7 @@ TEST_F(ClusterNodeTest, ApiKeysHoldOnEveryNodeAndTheirCallsToTheOthers) {
 
   std::vector<float> base, queries;
   SplitGloveFixture(100, &base, &queries);
-  v1::UpsertRequest upsert;
-  upsert.set_collection("glove");
-  for (uint64_t id = 0; id < 500; ++id) upsert.add_ids(id);
-  upsert.mutable_vectors()->Add(base.begin(), base.begin() + 500 * 100);
+  const v1::UpsertRequest upsert = RowsUpsert("glove", base, IdRange(0, 500));
   EXPECT_EQ(As("reader", &S::Upsert, node(1), upsert), StatusCode::PERMISSION_DENIED);
   EXPECT_EQ(As("writer", &S::Upsert, node(1), upsert), StatusCode::OK);
   // Searches reach every shard with the caller's key: a reader's work, an unknown key's not.
@@ -611,10 +608,7 @@ TEST_F(ClusterNodeTest, NodesServingTlsCallEachOtherAndEtcdOverTls) {
               }).ok());
   std::vector<float> base, queries;
   SplitGloveFixture(100, &base, &queries);
-  v1::UpsertRequest upsert;
-  upsert.set_collection("glove");
-  for (uint64_t id = 0; id < 600; ++id) upsert.add_ids(id);
-  upsert.mutable_vectors()->Add(base.begin(), base.begin() + 600 * 100);
+  const v1::UpsertRequest upsert = RowsUpsert("glove", base, IdRange(0, 600));
   v1::UpsertResponse upserted;
   const grpc::Status wrote =
       call([&](grpc::ClientContext* c) { return stub->Upsert(c, upsert, &upserted); });

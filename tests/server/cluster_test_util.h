@@ -22,9 +22,10 @@ inline v1::CreateCollectionRequest GloveCollection(const std::string& name, uint
   return request;
 }
 
-// Upserts rows `ids` of `base` (dimension 100) under their row numbers.
-inline grpc::Status UpsertIds(ServerProcess& server, const std::string& name,
-                              const std::vector<float>& base, const std::vector<uint64_t>& ids) {
+// The upsert of rows `ids` of `base` (dimension 100) under their row numbers, each with a
+// payload naming its row.
+inline v1::UpsertRequest RowsUpsert(const std::string& name, const std::vector<float>& base,
+                                    const std::vector<uint64_t>& ids) {
   v1::UpsertRequest request;
   request.set_collection(name);
   for (uint64_t id : ids) {
@@ -32,6 +33,13 @@ inline grpc::Status UpsertIds(ServerProcess& server, const std::string& name,
     request.add_payloads("{\"row\": " + std::to_string(id) + "}");
     request.mutable_vectors()->Add(base.begin() + id * 100, base.begin() + (id + 1) * 100);
   }
+  return request;
+}
+
+// Upserts rows `ids` of `base` (RowsUpsert).
+inline grpc::Status UpsertIds(ServerProcess& server, const std::string& name,
+                              const std::vector<float>& base, const std::vector<uint64_t>& ids) {
+  const v1::UpsertRequest request = RowsUpsert(name, base, ids);
   v1::UpsertResponse response;
   grpc::Status status = Call(&v1::Tqdb::Stub::Upsert, server, request, &response);
   if (status.ok()) {
@@ -43,9 +51,7 @@ inline grpc::Status UpsertIds(ServerProcess& server, const std::string& name,
 // Rows [first, first + n).
 inline grpc::Status UpsertRows(ServerProcess& server, const std::string& name,
                                const std::vector<float>& base, uint64_t first, uint64_t n) {
-  std::vector<uint64_t> ids(n);
-  for (uint64_t i = 0; i < n; ++i) ids[i] = first + i;
-  return UpsertIds(server, name, base, ids);
+  return UpsertIds(server, name, base, IdRange(first, first + n));
 }
 
 // Re-ranking `candidates` (0: the default 100; -1: no re-rank).

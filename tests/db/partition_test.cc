@@ -108,6 +108,19 @@ class PartitionTest : public ::testing::Test {
   std::vector<float> base_, queries_;
 };
 
+// The write that takes an auto-centered collection's center (its first 1,000 vectors or more)
+// also starts its background jobs: a collection loaded in one message past partition_at
+// partitions without waiting for another write (it once stayed flat until one came).
+TEST_F(PartitionTest, AFirstWritePastPartitionAtPartitionsWithoutAnotherWrite) {
+  auto db = Open();
+  auto collection = *db->CreateCollection(Config(/*partition_at=*/4000));
+  ASSERT_EQ(collection->config().centering, Centering::kAuto);
+  ASSERT_TRUE(collection->Upsert(testing::IdRange(0, n_), base_).ok());
+  const CollectionInfo info = WaitForPartitioning(*collection, 1);
+  EXPECT_EQ(info.partitioning, 1u);
+  EXPECT_EQ(info.count, n_);
+}
+
 TEST_F(PartitionTest, PartitionsInTheBackgroundPastItsSizeAndRestartsWithoutRetraining) {
   SearchOptions options;
   options.k = 10;

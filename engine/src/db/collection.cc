@@ -283,7 +283,10 @@ absl::StatusOr<WriteResult> CollectionImpl::Upsert(absl::Span<const uint64_t> id
   if (takes_center) {
     absl::StatusOr<WriteResult> result =
         UpsertTakingCenter(PendingUpsert{ids, vectors, payloads, std::move(existed)}, durability);
-    if (result.ok()) sample_.Add(ids, vectors);
+    if (!result.ok()) return result;
+    sample_.Add(ids, vectors);
+    // A first write past partition_at partitions now, not on the next write.
+    MaintainAfterWrite();
     return result;
   }
   // A large write of new ids only: its floats go into the store as one table file, not

@@ -16,6 +16,9 @@ struct CallContext {
   // Set only on a call from one node of a cluster to another for one shard of a collection
   // (cluster/shard_header.h): "<shard>/<epoch>" as the sender's shard map has it.
   std::string shard_header;
+  // The collection searched is one of this many shards (set by the shard's owner): a search's
+  // nprobe counts lists of the whole collection (SearchOptions::parts).
+  int search_parts = 1;
 };
 
 }  // namespace tqdb::server

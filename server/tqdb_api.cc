@@ -263,6 +263,7 @@ absl::Status TqdbApi::Search(const CallContext& call, const v1::SearchRequest& r
   TQDB_ASSIGN_OR_RETURN(std::shared_ptr<Collection> collection,
                         database_->GetCollection(request.collection()));
   TQDB_ASSIGN_OR_RETURN(SearchOptions options, FromProto(request.options()));
+  options.parts = call.search_parts;
   std::optional<Filter> filter;
   SearchPlan plan;
   TQDB_RETURN_IF_ERROR(FilterFromProto(request.options(), &filter, &plan, &options));
@@ -285,6 +286,7 @@ absl::Status TqdbApi::SearchBatch(const CallContext& call, const v1::SearchBatch
   TQDB_ASSIGN_OR_RETURN(std::shared_ptr<Collection> collection,
                         database_->GetCollection(request.collection()));
   TQDB_ASSIGN_OR_RETURN(SearchOptions options, FromProto(request.options()));
+  options.parts = call.search_parts;
   std::optional<Filter> filter;
   SearchPlan plan;
   TQDB_RETURN_IF_ERROR(FilterFromProto(request.options(), &filter, &plan, &options));

@@ -121,7 +121,8 @@ def recall(hits, truth):
     return numpy.mean([len(set(h) & set(t)) / len(t) for h, t in zip(hits, truth)])
 
 
-def measure(deployment, base, queries, truth, partition_at):
+def measure(deployment, base, queries, truth, partition_at, nprobes):
+    """Loads, then per nprobe (0: the default) searches: {"load", "shards", nprobe: {...}}."""
     name = "bench"
     clients = deployment.clients
     clients[0].create_collection(name, base.shape[1], bits=4, metric="cosine",
@@ -134,12 +135,20 @@ def measure(deployment, base, queries, truth, partition_at):
     # files after 5 s without writes (Store::FlushWhenQuiet), the same for every deployment.
     time.sleep(7)
     shards = clients[0].describe(name).shards or 1
+    figures = {"shards": shards, "load": load}
+    search(clients, name, queries, truth, nprobes[0])  # warm: the first pass reads from disk
+    for nprobe in nprobes:
+        figures[nprobe] = search(clients, name, queries, truth, nprobe)
+    return figures
+
+
+def search(clients, name, queries, truth, nprobe):
     # Batches of 100, each through the next node.
     start = time.perf_counter()
     batch_hits = []
     for i, first in enumerate(range(0, len(queries), 100)):
         results = clients[i % len(clients)].search_batch(name, queries[first:first + 100], k=10,
-                                                         rerank=True)
+                                                         rerank=True, nprobe=nprobe)
         batch_hits += [[hit.id for hit in hits] for hits in results]
     batch_qps = len(queries) / (time.perf_counter() - start)
     # Single queries from 4 threads, each through the next node.
@@ -147,7 +156,8 @@ def measure(deployment, base, queries, truth, partition_at):
 
     def one(i):
         t = time.perf_counter()
-        hits = clients[i % len(clients)].search(name, queries[i], k=10, rerank=True)
+        hits = clients[i % len(clients)].search(name, queries[i], k=10, rerank=True,
+                                                nprobe=nprobe)
         latencies.append(time.perf_counter() - t)
         return [hit.id for hit in hits]
 
@@ -156,9 +166,8 @@ def measure(deployment, base, queries, truth, partition_at):
         single_hits = list(pool.map(one, range(len(queries))))
     single_qps = len(queries) / (time.perf_counter() - start)
     latencies.sort()
-    return {"shards": shards, "load": load, "batch_qps": batch_qps,
-            "batch_recall": recall(batch_hits, truth), "single_qps": single_qps,
-            "single_recall": recall(single_hits, truth),
+    return {"batch_qps": batch_qps, "batch_recall": recall(batch_hits, truth),
+            "single_qps": single_qps, "single_recall": recall(single_hits, truth),
             "p50": latencies[len(latencies) // 2] * 1e3,
             "p99": latencies[int(len(latencies) * 0.99)] * 1e3}
 
@@ -174,6 +183,10 @@ def main():
     parser.add_argument("--partition_at", type=int, default=None,
                         help="the collection's partition_at (default: the server's, 50,000); "
                         "0 keeps every shard flat, so each deployment scans the same codes")
+    parser.add_argument("--nprobe", default="0",
+                        help="comma-separated nprobe values searched after each load (0: the "
+                        "collection's default); in a cluster nprobe counts lists of the whole "
+                        "collection, and each shard probes its share")
     args = parser.parse_args()
 
     glove = numpy.vstack([read_fvecs(os.path.join(args.datasets_dir, "glove-100.fvecs")),
@@ -200,42 +213,52 @@ def main():
 
     runs = {}  # nodes -> one measure() per round
     deployments = [int(n) for n in args.nodes.split(",")]
+    nprobes = [int(n) for n in args.nprobe.split(",")]
     for round_number in range(args.repeat):
         for nodes in deployments:
             work = tempfile.mkdtemp(prefix="tqdb-cluster-bench-")
             deployment = Deployment(args, nodes, work)
             try:
                 runs.setdefault(nodes, []).append(
-                    measure(deployment, base, queries, truth, args.partition_at))
+                    measure(deployment, base, queries, truth, args.partition_at, nprobes))
                 simd = deployment.simd
             finally:
                 deployment.close()
                 shutil.rmtree(work, ignore_errors=True)
             print(f"done: round {round_number + 1}, {nodes} node(s)", file=sys.stderr)
-    # Per deployment: the median of each figure over the rounds, and the QPS ranges.
+    # Per deployment and nprobe: the median of each figure over the rounds, and the QPS ranges.
+    def median_of(values):
+        return float(numpy.median(values))
+
     rows = []
     for nodes in deployments:
-        median = {key: float(numpy.median([r[key] for r in runs[nodes]])) for key in runs[nodes][0]}
-        for key in ("batch_qps", "single_qps"):
-            values = [r[key] for r in runs[nodes]]
-            median[key + "_range"] = (f" ({min(values):,.0f}-{max(values):,.0f})"
-                                      if len(values) > 1 else "")
-        rows.append((nodes, median))
+        for nprobe in nprobes:
+            rounds = [r[nprobe] for r in runs[nodes]]
+            median = {key: median_of([r[key] for r in rounds]) for key in rounds[0]}
+            median["shards"] = runs[nodes][0]["shards"]
+            median["load"] = median_of([r["load"] for r in runs[nodes]])
+            for key in ("batch_qps", "single_qps"):
+                values = [r[key] for r in rounds]
+                median[key + "_range"] = (f" ({min(values):,.0f}-{max(values):,.0f})"
+                                          if len(values) > 1 else "")
+            rows.append((nodes, nprobe, median))
 
     layout = ("defaults (partition_at 50,000)" if args.partition_at is None
               else f"partition_at {args.partition_at:,}")
     print(f"\n{label}; d = {base.shape[1]}, 4 bits, cosine, re-rank 100, {layout}; "
           f"{os.cpu_count()} cores shared by everything; SIMD {simd}; "
-          f"{args.repeat} round(s), medians (QPS min-max)\n")
-    print("| deployment | shards | load vectors/s | batch-100 QPS | R@10 | vs alone | "
+          f"{args.repeat} round(s), medians (QPS min-max); 'vs alone' is against the server "
+          "alone at the same nprobe\n")
+    print("| deployment | shards | nprobe | load vectors/s | batch-100 QPS | R@10 | vs alone | "
           "single-query QPS (4 threads) | R@10 | p50 ms | p99 ms | vs alone |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
-    alone = dict(rows).get(0)
-    for nodes, r in rows:
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    alone = {nprobe: r for nodes, nprobe, r in rows if nodes == 0}
+    for nodes, nprobe, r in rows:
         what = "server alone" if nodes == 0 else f"cluster, {nodes} node(s)"
-        batch_ratio = f"{r['batch_qps'] / alone['batch_qps']:.2f}" if alone else "-"
-        single_ratio = f"{r['single_qps'] / alone['single_qps']:.2f}" if alone else "-"
-        print(f"| {what} | {r['shards']:.0f} | {r['load']:,.0f} | "
+        base_row = alone.get(nprobe)
+        batch_ratio = f"{r['batch_qps'] / base_row['batch_qps']:.2f}" if base_row else "-"
+        single_ratio = f"{r['single_qps'] / base_row['single_qps']:.2f}" if base_row else "-"
+        print(f"| {what} | {r['shards']:.0f} | {nprobe or 'default'} | {r['load']:,.0f} | "
               f"{r['batch_qps']:,.0f}{r['batch_qps_range']} | "
               f"{r['batch_recall']:.3f} | {batch_ratio} | "
               f"{r['single_qps']:,.0f}{r['single_qps_range']} | "

@@ -7,6 +7,7 @@
 #include "cluster_api_fanout.h"
 #include "cluster_keys.h"
 #include "proto_convert.h"
+#include "shard_layout.h"
 
 namespace tqdb::cluster {
 
@@ -63,6 +64,7 @@ absl::StatusOr<std::shared_ptr<LocalShards::Shard>> ClusterApi::OwnedShard(
   TQDB_ASSIGN_OR_RETURN(std::shared_ptr<LocalShards::Shard> shard,
                         shards_->OpenOrCreate(collection, target.shard));
   TQDB_ASSIGN_OR_RETURN(CollectionConfig config, server::FromProto(placement->create.config()));
+  config.partition_at = ShardPartitionAt(config.partition_at, placement->map.shards.size());
   TQDB_RETURN_IF_ERROR(shard->database->CreateCollection(config, /*if_not_exists=*/true).status());
   return shard;
 }
@@ -142,6 +144,7 @@ absl::Status ClusterApi::RouteCreate(const CallContext& call,
                                          &v1::Tqdb::Stub::PrepareAsyncCreateCollection));
   TQDB_RETURN_IF_ERROR(FirstFailure(parts));
   *response->mutable_config() = parts.front().response.config();
+  response->mutable_config()->set_partition_at(record.config().partition_at());  // not a shard's
   return absl::OkStatus();
 }
 
@@ -208,8 +211,12 @@ absl::Status ClusterApi::DescribeCollection(const CallContext& call,
       SendToEveryShard(call, request.collection(), request, &server::Api::DescribeCollection,
                        &v1::Tqdb::Stub::PrepareAsyncDescribeCollection));
   TQDB_RETURN_IF_ERROR(FirstFailure(parts));
-  // Shard 0's description, with the sums (and for drift, the largest) of all shards.
+  // Shard 0's description, with the sums (and for drift, the largest) of all shards, and the
+  // collection's partition_at rather than a shard's.
+  TQDB_ASSIGN_OR_RETURN(std::shared_ptr<const Placement> placement,
+                        view_->Find(request.collection()));
   *response = parts.front().response;
+  response->mutable_config()->set_partition_at(placement->create.config().partition_at());
   for (size_t i = 1; i < parts.size(); ++i) {
     const v1::DescribeCollectionResponse& part = parts[i].response;
     response->set_count(response->count() + part.count());
@@ -293,9 +300,14 @@ absl::Status ClusterApi::RepartitionCollection(const CallContext& call,
     return ServeShard(call, request.collection(), Access::kWrite, request, response,
                       &server::Api::RepartitionCollection);
   }
+  // Lists of the whole collection: each shard takes its share (shard_layout.h).
+  TQDB_ASSIGN_OR_RETURN(std::shared_ptr<const Placement> placement,
+                        view_->Find(request.collection()));
+  v1::RepartitionCollectionRequest per_shard = request;
+  per_shard.set_lists(ShardLists(request.lists(), placement->map.shards.size()));
   TQDB_ASSIGN_OR_RETURN(
       auto parts,
-      SendToEveryShard(call, request.collection(), request, &server::Api::RepartitionCollection,
+      SendToEveryShard(call, request.collection(), per_shard, &server::Api::RepartitionCollection,
                        &v1::Tqdb::Stub::PrepareAsyncRepartitionCollection));
   TQDB_RETURN_IF_ERROR(FirstFailure(parts));
   *response = parts.front().response;  // shard 0's partitioning; each shard has its own

@@ -253,11 +253,14 @@ absl::Status ClusterApi::ServeSearchShards(const server::CallContext& call, cons
                         ParseShardHeader(call.shard_header));
   TQDB_ASSIGN_OR_RETURN(std::shared_ptr<const Placement> placement,
                         view_->Find(request.collection()));
+  // Each shard probes its share of the lists a search of the whole collection asks for.
+  server::CallContext shard_call = call;
+  shard_call.search_parts = static_cast<int>(placement->map.shards.size());
   std::vector<Response> answers(targets.size());
   for (size_t i = 0; i < targets.size(); ++i) {
     TQDB_ASSIGN_OR_RETURN(std::shared_ptr<LocalShards::Shard> shard,
                           OwnedShard(targets[i], request.collection(), Access::kRead));
-    TQDB_RETURN_IF_ERROR((shard->api.get()->*method)(call, request, &answers[i]));
+    TQDB_RETURN_IF_ERROR((shard->api.get()->*method)(shard_call, request, &answers[i]));
   }
   if (answers.size() == 1) {
     *response = std::move(answers.front());

@@ -294,6 +294,67 @@ TEST_F(ClusterNodeTest, ThreeNodesAnswerAsOneServerDoes) {
       grpc::StatusCode::NOT_FOUND);
 }
 
+// Partitioned, a cluster does a server alone's work: each shard partitions once the whole
+// collection passes partition_at, and probes its share of the lists a search of the whole asks
+// for (shard_layout.h), so recall at the defaults stays the server alone's.
+TEST_F(ClusterNodeTest, PartitionedShardsProbeTheirShareAndFindWhatOneServerFinds) {
+  ServerProcess alone(dir_.path() + "/alone");
+  std::vector<float> base, queries;
+  SplitGloveFixture(100, &base, &queries);
+  const size_t n = base.size() / 100;
+  for (ServerProcess* server : {&node(0), &alone}) {
+    v1::CreateCollectionRequest create = GloveCollection("glove", server == &alone ? 0 : kShards);
+    create.mutable_config()->set_partition_at(3000);
+    v1::CreateCollectionResponse created;
+    ASSERT_TRUE(Call(&v1::Tqdb::Stub::CreateCollection, *server, create, &created).ok());
+    EXPECT_EQ(created.config().partition_at(), 3000u);  // the collection's, not a shard's 500
+    ASSERT_TRUE(UpsertRows(*server, "glove", base, 0, n).ok());
+  }
+  // 1,650 vectors a shard: past its 500, each shard partitions (into about 41 lists).
+  v1::DescribeCollectionRequest describe;
+  describe.set_collection("glove");
+  v1::DescribeCollectionResponse described;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  for (;;) {
+    v1::DescribeCollectionResponse settled_alone;
+    ASSERT_TRUE(Call(&v1::Tqdb::Stub::DescribeCollection, node(1), describe, &described).ok());
+    ASSERT_TRUE(Call(&v1::Tqdb::Stub::DescribeCollection, alone, describe, &settled_alone).ok());
+    if (described.has_partitioning() && !described.background_jobs() &&
+        settled_alone.has_partitioning() && !settled_alone.background_jobs()) {
+      break;
+    }
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline)
+        << "not settled: cluster partitioned " << described.has_partitioning() << " jobs "
+        << described.background_jobs() << ", alone partitioned " << settled_alone.has_partitioning()
+        << " jobs " << settled_alone.background_jobs();
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_EQ(described.config().partition_at(), 3000u);
+  EXPECT_NEAR(described.partitioning().list_sizes_size(), 41, 3);
+  v1::SearchBatchRequest batch;
+  batch.set_collection("glove");
+  batch.mutable_queries()->Add(queries.begin(), queries.end());
+  batch.mutable_options()->set_k(10);
+  batch.mutable_options()->set_rerank(true);
+  double recall[2] = {0, 0};
+  for (int side = 0; side < 2; ++side) {
+    v1::SearchBatchResponse response;
+    ASSERT_TRUE(
+        Call(&v1::Tqdb::Stub::SearchBatch, side == 0 ? node(2) : alone, batch, &response).ok());
+    ASSERT_EQ(response.results_size(), 100);
+    for (int q = 0; q < 100; ++q) {
+      const std::vector<uint64_t> truth =
+          ExactTopCosine(base.data(), n, 100, &queries[q * 100], 10);
+      std::vector<uint64_t> ids;
+      for (const v1::Record& hit : response.results(q).hits()) ids.push_back(hit.id());
+      recall[side] += Recall(ids, truth) / 100;
+    }
+  }
+  std::printf("partitioned, default nprobe, re-rank 100: recall@10 cluster %.3f, alone %.3f\n",
+              recall[0], recall[1]);
+  EXPECT_GE(recall[0], recall[1] - 0.02);
+}
+
 TEST_F(ClusterNodeTest, AKilledNodeFailsSearchesUntilItReturnsAndLosesNothing) {
   CreateGloveWithRows(3000);
   const std::vector<float>& base = base_;

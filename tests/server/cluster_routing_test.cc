@@ -8,6 +8,7 @@
 #include <random>
 
 #include "cluster/search_merge.h"
+#include "cluster/shard_layout.h"
 #include "cluster/shard_map.h"
 #include "gtest/gtest.h"
 
@@ -118,6 +119,16 @@ TEST(ClusterRoutingTest, MergedShardListsAreTheGlobalTopK) {
       EXPECT_EQ(merged[i].id, all[i].id) << "trial " << trial << ", rank " << i;
     }
   }
+}
+
+TEST(ClusterRoutingTest, AShardTakesItsShareOfTheCollectionsPartitioning) {
+  EXPECT_EQ(ShardPartitionAt(50000, 9), 5556u);  // rounded up
+  EXPECT_EQ(ShardPartitionAt(50000, 1), 50000u);
+  EXPECT_EQ(ShardPartitionAt(0, 9), 0u);  // never partitioned stays never
+  EXPECT_EQ(ShardLists(540, 9), 180u);    // lists / sqrt(9)
+  EXPECT_EQ(ShardLists(100, 2), 71u);
+  EXPECT_EQ(ShardLists(1, 16), 1u);  // at least one
+  EXPECT_EQ(ShardLists(0, 9), 0u);   // the default stays the default
 }
 
 }  // namespace

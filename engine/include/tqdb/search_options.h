@@ -43,6 +43,10 @@ struct IvfSearchParameters : SearchParameters {
   // The lists searched (their centroids nearest the query); 0 takes the index's default, more
   // than there are lists all of them. More lists: higher recall, slower search.
   int nprobe = 0;
+  // The index is one of `parts` equal parts of a collection (a cluster's shards): nprobe, and
+  // the default, count lists of one index over every part, and this part probes its share
+  // (IvfIndex::ProbedLists).
+  int parts = 1;
 };
 
 // What a filtered search did (SearchOptions::plan), for explain.
@@ -64,6 +68,10 @@ struct SearchOptions {
   int rerank_candidates = kDefaultRerankCandidates;  // raised to k when smaller
   // Partitioned collections: the lists searched; 0 takes the collection's default.
   int nprobe = 0;
+  // The collection is one of `parts` equal parts of a larger one (a cluster's shards): nprobe
+  // counts lists of the whole, and each part probes the same share of its data as the whole
+  // would (IvfSearchParameters::parts).
+  int parts = 1;
   // Fill Record::vector (needs store_vectors) and Record::payload.
   bool with_vectors = false;
   bool with_payloads = false;
@@ -95,6 +103,7 @@ inline IvfSearchParameters IndexParametersOf(const SearchOptions& request) {
   params.caller_reranks = request.rerank;
   params.reference_scan = request.reference_scan;
   params.nprobe = request.nprobe;  // a flat index reads the rest only
+  params.parts = request.parts;
   return params;
 }
 

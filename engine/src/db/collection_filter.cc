@@ -150,7 +150,7 @@ absl::StatusOr<std::vector<std::vector<SearchHit>>> CollectionImpl::ScanFiltered
   IvfSearchParameters scan = IndexParametersOf(options);
   if (const auto* ivf = dynamic_cast<const IvfIndex*>(index_.get()); ivf != nullptr) {
     // Probe more lists as fewer points pass, so recall does not collapse at 1%.
-    const int base = options.nprobe > 0 ? options.nprobe : ivf->default_nprobe();
+    const auto base = static_cast<double>(ivf->ProbedLists(options.nprobe, options.parts));
     const double wanted = std::ceil(base / std::pow(std::max(share, 1e-9), kNprobeExponent));
     scan.nprobe = static_cast<int>(std::min<double>(static_cast<double>(ivf->lists()), wanted));
     plan->nprobe = scan.nprobe;

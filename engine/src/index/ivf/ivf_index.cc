@@ -174,11 +174,25 @@ std::vector<uint64_t> IvfIndex::Ids() const { return lists_->Ids(); }
 void IvfIndex::ShrinkToFit() { lists_->ShrinkToFit(); }
 size_t IvfIndex::Remove(absl::Span<const uint64_t> ids) { return lists_->Remove(ids); }
 
+size_t IvfIndex::ProbedLists(int nprobe, int parts) const {
+  if (parts <= 1) {
+    return std::min(static_cast<size_t>(nprobe > 0 ? nprobe : default_nprobe()), lists());
+  }
+  const double root = std::sqrt(static_cast<double>(parts));
+  int whole = nprobe;
+  if (whole <= 0) {
+    whole = options_.default_nprobe > 0
+                ? options_.default_nprobe
+                : DefaultNprobe(static_cast<size_t>(std::lround(lists() * root)));
+  }
+  const auto share = static_cast<size_t>(std::ceil(whole / root));
+  return std::clamp<size_t>(share, 1, lists());
+}
+
 size_t IvfIndex::Nprobe(const SearchParameters& params) const {
   // Parameters of another index type take the default (FAISS's SearchParametersIVF likewise).
   const auto* ivf = dynamic_cast<const IvfSearchParameters*>(&params);
-  const size_t wanted = ivf != nullptr && ivf->nprobe > 0 ? ivf->nprobe : default_nprobe();
-  return std::min(wanted, lists());
+  return ivf != nullptr ? ProbedLists(ivf->nprobe, ivf->parts) : ProbedLists(0, 1);
 }
 
 std::vector<SearchHit> IvfIndex::SearchProbed(const float* query, const uint32_t* probe,

@@ -353,7 +353,10 @@ absl::Status Store::Write(rocksdb::WriteBatch* batch, Durability durability) {
   written_since_record_ = true;
   last_write_ = std::chrono::steady_clock::now();
   flushed_since_write_ = false;
-  if (durability == Durability::kGroupCommit) unsynced_ = true;
+  if (durability == Durability::kGroupCommit && !unsynced_) {
+    unsynced_ = true;
+    stop_cv_.notify_all();  // the loop sleeps until the next chore while nothing awaits a sync
+  }
   return absl::OkStatus();
 }
 
@@ -362,9 +365,20 @@ void Store::GroupCommitLoop() {
   auto last_record = std::chrono::steady_clock::now();
   MutexLock lock(sync_mu_);
   while (!stopping_) {
-    // The wait releases sync_mu_ and holds it again before the predicate and on return.
-    stop_cv_.wait_for(sync_mu_, std::chrono::milliseconds(options_.group_commit_interval_ms),
-                      [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(sync_mu_) { return stopping_; });
+    // The waits release sync_mu_ and hold it again before the predicate and on return. Writes
+    // to sync are gathered for one interval; with none, the loop sleeps until the next chore
+    // or the first such write: waking every interval regardless cost each idle store (a node
+    // holds one per shard) a hundred context switches a second.
+    if (unsynced_) {
+      stop_cv_.wait_for(sync_mu_, std::chrono::milliseconds(options_.group_commit_interval_ms),
+                        [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(sync_mu_) { return stopping_; });
+    } else {
+      const auto next_chore = last_record + record_interval - std::chrono::steady_clock::now();
+      stop_cv_.wait_for(
+          sync_mu_, std::max(next_chore, std::chrono::steady_clock::duration{0}),
+          [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(sync_mu_) { return stopping_ || unsynced_; });
+      if (unsynced_ && !stopping_) continue;  // gather for an interval first
+    }
     if (unsynced_) {
       unsynced_ = false;
       sync_mu_.unlock();  // fsync outside the lock: writers only wait for the flag

@@ -6,8 +6,10 @@
 
 #include "cluster_api_fanout.h"
 #include "cluster_keys.h"
+#include "controller_election.h"
 #include "proto_convert.h"
 #include "shard_layout.h"
+#include "shard_map_store.h"
 
 namespace tqdb::cluster {
 
@@ -127,14 +129,26 @@ absl::Status ClusterApi::RouteCreate(const CallContext& call,
     record = std::move(existing);
   }
   // The first map: every shard to the least loaded live node, epoch 1. Written only where none
-  // is (a create racing this one, or an earlier attempt, may have written it).
+  // is (a create racing this one, or an earlier attempt, may have written it), and fenced as
+  // every map write is: only while the controller read here holds its key.
   ShardMap map;
   map.collection = name;
   map.shards.resize(record.shards());
   std::vector<std::string> live;
   for (const NodeInfo& node : nodes) live.push_back(node.id);
   map = AssignShards(map, live);
-  TQDB_RETURN_IF_ERROR(etcd_->CompareAndPut(ShardMapKey(name), EncodeShardMap(map), 0).status());
+  for (int attempt = 0;; ++attempt) {
+    TQDB_ASSIGN_OR_RETURN(const Controller controller,
+                          AwaitController(*etcd_, kControllerPatience));
+    TQDB_ASSIGN_OR_RETURN(const bool written, WriteShardMap(*etcd_, map, 0, controller.fence));
+    if (written) break;
+    TQDB_ASSIGN_OR_RETURN(const std::optional<StoredShardMap> stored, ReadShardMap(*etcd_, name));
+    if (stored.has_value()) break;  // another attempt's map: the same collection
+    if (attempt == 2) {
+      return absl::UnavailableError(absl::StrCat(
+          "the first shard map of '", name, "' was not written: the controller kept changing"));
+    }
+  }
   view_->Forget(name);
   // Each owner makes its shard now (or on the shard's first call, if it cannot be reached).
   v1::CreateCollectionRequest shard_request;

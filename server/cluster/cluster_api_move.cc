@@ -17,6 +17,7 @@
 #include "cluster_api.h"
 #include "cluster_api_fanout.h"
 #include "cluster_keys.h"
+#include "controller_election.h"
 #include "shard_map_store.h"
 #include "shard_transfer.h"
 
@@ -143,11 +144,19 @@ absl::Status ClusterApi::MoveShard(const server::CallContext& call,
     return absl::FailedPreconditionError(
         absl::StrCat("node '", request.to_node(), "' is not registered in the cluster"));
   }
+  // The move is made under the controller of now (or the one that ordered it): if another is
+  // elected meanwhile, the switch is refused and the move undone.
+  v1::MoveShardRequest fenced = request;
+  if (fenced.controller_fence() == 0) {
+    TQDB_ASSIGN_OR_RETURN(const Controller controller,
+                          AwaitController(*etcd_, kControllerPatience));
+    fenced.set_controller_fence(controller.fence);
+  }
   if (request.to_node() != options_.node_id) {
     // The new owner pulls the shard: the request goes to it.
     TQDB_ASSIGN_OR_RETURN(std::shared_ptr<v1::Tqdb::Stub> stub, view_->StubOf(request.to_node()));
     grpc::ClientContext context;
-    return server::FromGrpcStatus(stub->MoveShard(Prepare(&context, call), request, response));
+    return server::FromGrpcStatus(stub->MoveShard(Prepare(&context, call), fenced, response));
   }
   const Clock::time_point start = Clock::now();
   TQDB_ASSIGN_OR_RETURN(std::unique_ptr<v1::ShardTransfer::Stub> source,
@@ -230,10 +239,13 @@ absl::Status ClusterApi::MoveShard(const server::CallContext& call,
     }
     ShardMap next = stored->map;
     next.shards[request.shard()] = {options_.node_id, owner.epoch + 1};
-    TQDB_ASSIGN_OR_RETURN(
-        const bool written,
-        etcd_->CompareAndPut(ShardMapKey(collection), EncodeShardMap(next), stored->revision));
-    if (!written) return absl::AbortedError("the shard map changed meanwhile");
+    TQDB_ASSIGN_OR_RETURN(const bool written,
+                          WriteShardMap(*etcd_, next, stored->revision, fenced.controller_fence()));
+    if (!written) {
+      return absl::AbortedError(
+          "the shard map changed meanwhile, or the controller the move was made under is no "
+          "longer the controller");
+    }
     return absl::OkStatus();
   }();
   if (!switched.ok()) {

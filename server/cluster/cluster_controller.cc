@@ -41,11 +41,12 @@ ClusterController::~ClusterController() {
 
 void ClusterController::Run() {
   std::unique_lock lock(mu_);
-  while (!wake_.wait_for(lock, options_.period, [this] { return stop_; })) {
+  // The first campaign at once: a cluster's first node is its controller before it serves.
+  do {
     lock.unlock();
     Step();
     lock.lock();
-  }
+  } while (!wake_.wait_for(lock, options_.period, [this] { return stop_; }));
 }
 
 void ClusterController::Step() {
@@ -90,6 +91,7 @@ void ClusterController::Step() {
   request.set_collection(move.collection);
   request.set_shard(move.shard);
   request.set_to_node(move.to);
+  request.set_controller_fence((*controller)->fence);  // refused once this node is deposed
   v1::MoveShardResponse response;
   const auto start = std::chrono::steady_clock::now();
   const absl::Status moved = api_->MoveShard(call, request, &response);

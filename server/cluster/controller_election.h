@@ -5,6 +5,7 @@
 // yet, can no longer change the map.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -27,5 +28,13 @@ absl::StatusOr<std::optional<Controller>> TryBecomeController(EtcdClient& etcd,
 
 // The controller now, if any.
 absl::StatusOr<std::optional<Controller>> CurrentController(EtcdClient& etcd);
+
+// How long a shard-map change waits for a controller to be elected.
+inline constexpr std::chrono::milliseconds kControllerPatience{3000};
+
+// The controller now, waiting up to `patience` for one to be elected (every node campaigns once
+// a second, so a cluster is without one only briefly: at its start, or a lease TTL after its
+// controller went); UNAVAILABLE when none is.
+absl::StatusOr<Controller> AwaitController(EtcdClient& etcd, std::chrono::milliseconds patience);
 
 }  // namespace tqdb::cluster

@@ -20,9 +20,9 @@ absl::StatusOr<std::optional<StoredShardMap>> ReadShardMap(EtcdClient& etcd,
 }
 
 absl::StatusOr<bool> WriteShardMap(EtcdClient& etcd, const ShardMap& map, int64_t expected_revision,
-                                   const Controller& controller) {
+                                   int64_t controller_fence) {
   return etcd.FencedPut(ShardMapKey(map.collection), EncodeShardMap(map), expected_revision,
-                        kControllerKey, controller.fence);
+                        kControllerKey, controller_fence);
 }
 
 }  // namespace tqdb::cluster

@@ -23,9 +23,10 @@ struct StoredShardMap {
 absl::StatusOr<std::optional<StoredShardMap>> ReadShardMap(EtcdClient& etcd,
                                                            const std::string& collection);
 
-// Writes `map` over the one read at `expected_revision` (0: none stored yet) while `controller`
-// still holds its key; returns whether it wrote (false: re-read and decide again).
+// Writes `map` over the one read at `expected_revision` (0: none stored yet) while the
+// controller elected at `controller_fence` still holds its key; returns whether it wrote (false:
+// re-read and decide again).
 absl::StatusOr<bool> WriteShardMap(EtcdClient& etcd, const ShardMap& map, int64_t expected_revision,
-                                   const Controller& controller);
+                                   int64_t controller_fence);
 
 }  // namespace tqdb::cluster

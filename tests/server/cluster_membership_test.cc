@@ -124,18 +124,18 @@ TEST_F(ClusterMembershipTest, TheControllerKeepsTheShardMapAndOnlyItCanChangeIt)
 
   std::vector<std::string> live = NodeIds();
   const ShardMap first = AssignShards(ShardMap{"docs", std::vector<ShardOwner>(6)}, live);
-  ASSERT_TRUE(*WriteShardMap(*client_, first, 0, **controller));
+  ASSERT_TRUE(*WriteShardMap(*client_, first, 0, (*controller)->fence));
   auto stored = ReadShardMap(*client_, "docs");
   ASSERT_TRUE(stored.ok() && stored->has_value()) << stored.status();
   EXPECT_EQ(EncodeShardMap((*stored)->map), EncodeShardMap(first));
   // A second write over "no map yet" (a controller that read before the first) is refused.
-  EXPECT_FALSE(*WriteShardMap(*client_, first, 0, **controller));
+  EXPECT_FALSE(*WriteShardMap(*client_, first, 0, (*controller)->fence));
 
   c.reset();  // c leaves: its shards move, with new epochs
   live = NodeIds();
   EXPECT_EQ(live, (std::vector<std::string>{"a", "b"}));
   const ShardMap second = AssignShards((*stored)->map, live);
-  ASSERT_TRUE(*WriteShardMap(*client_, second, (*stored)->revision, **controller));
+  ASSERT_TRUE(*WriteShardMap(*client_, second, (*stored)->revision, (*controller)->fence));
   auto now = ReadShardMap(*client_, "docs");
   ASSERT_TRUE(now.ok() && now->has_value());
   for (size_t s = 0; s < first.shards.size(); ++s) {
@@ -149,8 +149,9 @@ TEST_F(ClusterMembershipTest, TheControllerKeepsTheShardMapAndOnlyItCanChangeIt)
   a.reset();
   auto by_b = TryBecomeController(*client_, "b", b->lease());
   ASSERT_TRUE(by_b.ok() && by_b->has_value() && (*by_b)->node_id == "b");
-  EXPECT_FALSE(*WriteShardMap(*client_, second, (*now)->revision, stale));
-  EXPECT_TRUE(*WriteShardMap(*client_, AssignShards(second, {"b"}), (*now)->revision, **by_b));
+  EXPECT_FALSE(*WriteShardMap(*client_, second, (*now)->revision, stale.fence));
+  EXPECT_TRUE(
+      *WriteShardMap(*client_, AssignShards(second, {"b"}), (*now)->revision, (*by_b)->fence));
   auto last = ReadShardMap(*client_, "docs");
   ASSERT_TRUE(last.ok() && last->has_value());
   for (const ShardOwner& owner : (*last)->map.shards) EXPECT_EQ(owner.node, "b");

@@ -446,6 +446,20 @@ TEST_F(ClusterNodeTest, AShardMovesWhileWritesAndSearchesGoOnAndNothingIsLost) {
   IdsByOwner("glove", "node0", 0, 3000, &owned, &others);
   const uint32_t moved = cluster::ShardOf(owned.front(), kShards);
 
+  // A move made under a controller that is no longer the controller (a stale fence) copies the
+  // shard, is refused at the switch and undone: the map and the data stay where they were (the
+  // move below still starts from node 0 at epoch 1).
+  v1::MoveShardRequest deposed;
+  deposed.set_collection("glove");
+  deposed.set_shard(moved);
+  deposed.set_to_node("node2");
+  deposed.set_controller_fence(1);
+  v1::MoveShardResponse undone;
+  const grpc::Status refused = Call(&v1::Tqdb::Stub::MoveShard, node(1), deposed, &undone);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::ABORTED) << refused.error_message();
+  EXPECT_FALSE(
+      std::filesystem::exists(dir_.path() + "/node2/shards/glove/" + std::to_string(moved)));
+
   // A writer (retrying what a paused shard refuses) and a searcher, both through node 1.
   std::atomic<bool> stop{false};
   std::atomic<int> searches{0}, failed_searches{0};

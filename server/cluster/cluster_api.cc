@@ -3,6 +3,7 @@
 #include "cluster_api.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "cluster_api_fanout.h"
 #include "cluster_keys.h"
@@ -10,6 +11,7 @@
 #include "proto_convert.h"
 #include "shard_layout.h"
 #include "shard_map_store.h"
+#include "tqdb/ivf_index.h"
 
 namespace tqdb::cluster {
 
@@ -245,6 +247,14 @@ absl::Status ClusterApi::DescribeCollection(const CallContext& call,
     response->set_background_jobs(response->background_jobs() || part.background_jobs());
   }
   response->set_shards(static_cast<uint32_t>(parts.size()));
+  if (response->has_partitioning() && response->config().nprobe() == 0) {
+    // A search's nprobe counts lists of the whole collection (shard_layout.h): the default is
+    // the whole's, about sqrt(S) times each shard's lists.
+    const double whole_lists =
+        response->partitioning().list_sizes_size() * std::sqrt(static_cast<double>(parts.size()));
+    response->mutable_partitioning()->set_nprobe(
+        static_cast<uint32_t>(DefaultNprobe(static_cast<size_t>(std::lround(whole_lists)))));
+  }
   return absl::OkStatus();
 }
 

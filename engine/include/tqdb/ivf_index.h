@@ -83,7 +83,8 @@ class IvfIndex final : public Index {
   // index is one of `parts` equal parts of. Each part holds 1/parts of the vectors in about
   // 1/sqrt(parts) of the lists one index over all would have (sqrt(n) lists for n vectors), so
   // nprobe / sqrt(parts) of its lists (rounded up) are the share of the data the whole would
-  // probe; the default is the whole's default scaled alike. At least 1, at most lists().
+  // probe; the default is 1.5 times the whole's default scaled alike (at its bare share a
+  // coarser partition finds less). At least 1, at most lists().
   size_t ProbedLists(int nprobe, int parts) const;
   const std::vector<float>& centroids() const;
   // The number of vectors in each list.

@@ -29,6 +29,10 @@ namespace {
 // threshold). GloVe, 64 lists, 2 threads: 18,600 vectors probed 71 -> 72 us, 37,000 106 -> 88.
 constexpr size_t kSplitProbedVectors = 32768;
 
+// How much more than its share of the whole's default nprobe a part probes by default
+// (ProbedLists).
+constexpr double kPartDefaultProbeFactor = 1.5;
+
 }  // namespace
 
 int DefaultNprobe(size_t lists) {
@@ -179,11 +183,16 @@ size_t IvfIndex::ProbedLists(int nprobe, int parts) const {
     return std::min(static_cast<size_t>(nprobe > 0 ? nprobe : default_nprobe()), lists());
   }
   const double root = std::sqrt(static_cast<double>(parts));
-  int whole = nprobe;
-  if (whole <= 0) {
-    whole = options_.default_nprobe > 0
-                ? options_.default_nprobe
-                : DefaultNprobe(static_cast<size_t>(std::lround(lists() * root)));
+  double whole = nprobe;
+  if (nprobe <= 0) {
+    // At its bare share a part's coarser partition finds less than the whole (GloVe, 9 parts
+    // of 290,479: recall@10 0.974 against 0.986 re-ranked; 4 parts of the fixture: 0.871
+    // against 0.921 at nprobe 8): by default a part probes half as much again, which matched
+    // the whole's recall in both.
+    whole = kPartDefaultProbeFactor *
+            (options_.default_nprobe > 0
+                 ? options_.default_nprobe
+                 : DefaultNprobe(static_cast<size_t>(std::lround(lists() * root))));
   }
   const auto share = static_cast<size_t>(std::ceil(whole / root));
   return std::clamp<size_t>(share, 1, lists());

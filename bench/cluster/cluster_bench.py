@@ -12,12 +12,14 @@ Per configuration: load rate (Python bulk_upsert through node 1, which routes), 
 through every node in turn: batches of 100 (SearchBatch) and single queries from 4 client
 threads, re-rank 100 (the default candidates), recall@10 against exact cosine neighbours.
 The collection takes each configuration's defaults: a server alone partitions past 50,000
-vectors, while a cluster's shards (3 per node) each stay flat below it, so recall and speed
-move together; both are printed.
+vectors, and so does a cluster's collection (each shard once the whole passes it); recall and
+speed are both printed, per nprobe when --nprobe sweeps it (in a cluster nprobe counts lists of
+the whole collection), so deployments can be compared at equal recall.
 
 Usage: cluster_bench.py [--datasets_dir ../shared/datasets] [--nodes 0,1,2,3]
        [--derived N]   (N vectors: GloVe rows plus Gaussian jitter, renormalized)
        [--repeat R]    (R rounds over the deployments, interleaved: medians, and min-max)
+       [--nprobe 0,16,48] [--partition_at N]
 --nodes: 0 is the server alone. This machine's speed moves between minutes (shared cores), so
 one round can put a deployment 20-30% off; the rounds interleave the deployments so that each
 meets the same conditions, and the ratios are of medians.

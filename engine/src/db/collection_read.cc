@@ -103,7 +103,8 @@ absl::Status CollectionImpl::RerankFromMemory(absl::Span<const float> queries,
                                               std::vector<std::vector<SearchHit>>* hits) const {
   const int d = dim();
   std::vector<absl::Status> errors(hits->size());
-#pragma omp parallel for schedule(dynamic, 1)
+  // One query stays on its thread: a team would wake (and spin) the others for nothing.
+#pragma omp parallel for schedule(dynamic, 1) if (hits->size() > 1)
   for (size_t q = 0; q < hits->size(); ++q) {
     std::vector<SearchHit>& candidates = (*hits)[q];
     std::vector<float> buffer(candidates.size() * d);
@@ -152,7 +153,8 @@ absl::StatusOr<std::vector<std::vector<Record>>> CollectionImpl::SearchBatch(
   }
   std::vector<std::vector<Record>> results(hits.size());
   std::vector<absl::Status> errors(hits.size());
-#pragma omp parallel for schedule(dynamic, 1)
+  // A single query's re-rank stays on its thread (as above).
+#pragma omp parallel for schedule(dynamic, 1) if (hits.size() > 1)
   for (size_t q = 0; q < hits.size(); ++q) {
     absl::StatusOr<std::vector<Record>> records =
         FinishQuery(queries.data() + q * dim(), hits[q], options, view, rerank_from_disk);

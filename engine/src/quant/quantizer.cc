@@ -124,7 +124,7 @@ void Quantizer::Encode(const float* x, uint8_t* code, VectorFactors* factors) co
 void Quantizer::EncodeBatch(const float* x, size_t n, uint8_t* codes,
                             VectorFactors* factors) const {
   const size_t d = dim(), bytes = code_bytes();
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (n > 1)
   for (size_t i = 0; i < n; ++i) Encode(x + i * d, codes + i * bytes, factors + i);
 }
 

@@ -702,5 +702,64 @@ TEST_F(ClusterNodeTest, NodesServingTlsCallEachOtherAndEtcdOverTls) {
       Call(&v1::Tqdb::Stub::Search, node(1), Query("glove", queries.data(), 0), &refused).ok());
 }
 
+// Nodes that require client certificates (--tls_client_ca) call each other with their own: a
+// routed write and search reach every shard, and a client without a certificate is refused.
+// (With node certificates good for servers only, the creation fails: checked.)
+TEST_F(ClusterNodeTest, NodesRequiringClientCertificatesPresentTheirOwnToEachOther) {
+  MakeCa(dir_.path(), "ca");
+  MakeCertificate(dir_.path(), "ca", "node", /*server=*/true, /*client_too=*/true);
+  MakeCertificate(dir_.path(), "ca", "client", /*server=*/false);
+  const std::string d = dir_.path() + "/";
+  for (int i = 0; i < kNodes; ++i) nodes_[i]->Stop(SIGKILL);
+  for (int i = 0; i < kNodes; ++i) {
+    StartNode(i, {"--tls_cert=" + d + "node.pem", "--tls_key=" + d + "node.key",
+                  "--tls_client_ca=" + d + "ca.pem", "--cluster_tls_ca=" + d + "ca.pem"});
+  }
+  grpc::SslCredentialsOptions ssl;
+  ssl.pem_root_certs = Read(d + "ca.pem");
+  grpc::SslCredentialsOptions anonymous = ssl;
+  ssl.pem_private_key = Read(d + "client.key");
+  ssl.pem_cert_chain = Read(d + "client.pem");
+  auto stub = v1::Tqdb::NewStub(grpc::CreateChannel(node(2).address(), grpc::SslCredentials(ssl)));
+  const auto call = [](auto method) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+    return method(&context);
+  };
+  v1::CreateCollectionResponse created;
+  const grpc::Status made = call([&](grpc::ClientContext* c) {
+    return stub->CreateCollection(c, GloveCollection("glove", kShards), &created);
+  });
+  ASSERT_TRUE(made.ok()) << made.error_message() << "\n" << node(2).Log();
+  std::vector<float> base, queries;
+  SplitGloveFixture(100, &base, &queries);
+  v1::UpsertResponse upserted;
+  const grpc::Status wrote = call([&](grpc::ClientContext* c) {
+    return stub->Upsert(c, RowsUpsert("glove", base, IdRange(0, 600)), &upserted);
+  });
+  ASSERT_TRUE(wrote.ok()) << wrote.error_message();
+  v1::SearchResponse found;
+  const grpc::Status searched = call([&](grpc::ClientContext* c) {
+    return stub->Search(c, Query("glove", queries.data(), 0), &found);
+  });
+  ASSERT_TRUE(searched.ok()) << searched.error_message();
+  EXPECT_EQ(found.coverage().answered(), kShards);
+  EXPECT_EQ(found.hits_size(), 10);
+  v1::CountResponse counted;
+  v1::CountRequest count;
+  count.set_collection("glove");
+  ASSERT_TRUE(call([&](grpc::ClientContext* c) { return stub->Count(c, count, &counted); }).ok());
+  EXPECT_EQ(counted.count(), 600u);
+  // TLS without a client certificate is refused by every node.
+  for (int i = 0; i < kNodes; ++i) {
+    auto bare =
+        v1::Tqdb::NewStub(grpc::CreateChannel(node(i).address(), grpc::SslCredentials(anonymous)));
+    v1::CountResponse none;
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    EXPECT_FALSE(bare->Count(&context, count, &none).ok()) << "node " << i;
+  }
+}
+
 }  // namespace
 }  // namespace tqdb::testing

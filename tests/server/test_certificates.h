@@ -15,13 +15,15 @@ inline std::string Read(const std::string& path) {
 }
 
 // Makes `name`.key and `name`.pem in `dir`, signed by the CA `ca` (ca.pem, ca.key), for
-// 127.0.0.1 (a server) or any client.
+// 127.0.0.1 (a server) or any client; `client_too`: a server's that also serves as a client's (a
+// cluster node's, which calls the other nodes with it).
 inline void MakeCertificate(const std::string& dir, const std::string& ca, const std::string& name,
-                            bool server) {
+                            bool server, bool client_too = false) {
   const std::string ext = dir + "/" + name + ".ext";
-  std::ofstream(ext) << (server ? "subjectAltName=IP:127.0.0.1,DNS:localhost\n"
-                                  "extendedKeyUsage=serverAuth\n"
-                                : "extendedKeyUsage=clientAuth\n");
+  std::ofstream(ext) << (server ? std::string("subjectAltName=IP:127.0.0.1,DNS:localhost\n") +
+                                      (client_too ? "extendedKeyUsage=serverAuth,clientAuth\n"
+                                                  : "extendedKeyUsage=serverAuth\n")
+                                : std::string("extendedKeyUsage=clientAuth\n"));
   const std::string d = dir + "/";
   const std::string command =
       "openssl req -newkey rsa:2048 -nodes -keyout " + d + name + ".key -out " + d + name +

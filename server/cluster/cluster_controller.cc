@@ -41,7 +41,8 @@ ClusterController::~ClusterController() {
 
 void ClusterController::Run() {
   std::unique_lock lock(mu_);
-  // The first campaign at once: a cluster's first node is its controller before it serves.
+  // The first campaign at once, not a period after the start: a new cluster has a controller
+  // within moments (a collection's creation waits for one).
   do {
     lock.unlock();
     Step();

@@ -49,7 +49,9 @@ class SnapshotRpcTest : public ::testing::Test {
 
   // The snapshot opens as a data directory and holds the 500 vectors.
   static void ExpectOpens(const std::string& path) {
-    auto db = Database::Open(path, DatabaseOptions{.create_if_missing = false});
+    DatabaseOptions options;
+    options.create_if_missing = false;
+    auto db = Database::Open(path, options);
     ASSERT_TRUE(db.ok()) << path << ": " << db.status();
     auto collection = (*db)->GetCollection("c");
     ASSERT_TRUE(collection.ok()) << path << ": " << collection.status();

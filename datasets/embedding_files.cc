@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "glove_text_stream.h"
 #include "hdf5_file.h"
 #include "row_stream.h"
 
@@ -110,24 +111,18 @@ absl::StatusOr<std::vector<float>> ParseVectorText(std::string_view text) {
 }
 
 absl::StatusOr<EmbeddingFile> ReadGloveText(const std::string& path, size_t max_vectors) {
-  std::ifstream in(path);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot open ", path));
+  absl::StatusOr<std::unique_ptr<GloveTextStream>> stream =
+      GloveTextStream::Open(path, max_vectors);
+  if (!stream.ok()) return stream.status();
   EmbeddingFile file;
-  std::string line;
-  for (size_t n = 1; std::getline(in, line); ++n) {
-    if (line.empty()) continue;
-    const size_t space = line.find(' ');
-    if (space == std::string::npos) {
-      return absl::InvalidArgumentError(absl::StrCat(path, ":", n, ": expected 'word v1 v2 ...'"));
-    }
-    if (absl::Status s = AppendRow(path, n, std::string_view(line).substr(space + 1), &file);
-        !s.ok()) {
-      return s;
-    }
-    file.labels.push_back(line.substr(0, space));
-    if (max_vectors != 0 && file.data.count == max_vectors) break;
+  file.data.dim = (*stream)->dim();
+  file.data.count = (*stream)->rows();
+  file.data.values.resize(file.data.count * file.data.dim);
+  if (absl::Status s = (*stream)->Read(file.data.count, file.data.values.data(), &file.labels);
+      !s.ok()) {
+    return s;
   }
-  return NonEmpty(path, std::move(file));
+  return file;
 }
 
 absl::StatusOr<EmbeddingFile> ReadCsv(const std::string& path, const LoadOptions& options) {
@@ -212,6 +207,14 @@ absl::StatusOr<EmbeddingFile> LoadEmbeddings(const std::string& path, const Load
   if (EndsWith(path, ".csv")) return ReadCsv(path, options);
   if (EndsWith(path, ".jsonl") || EndsWith(path, ".json")) return ReadJsonLines(path, options);
   return ReadGloveText(path, options.max_vectors);
+}
+
+bool IsGloveTextPath(const std::string& path) {
+  for (const char* other :
+       {".fvecs", ".bvecs", ".hdf5", ".h5", ".npy", ".csv", ".jsonl", ".json"}) {
+    if (EndsWith(path, other)) return false;
+  }
+  return true;
 }
 
 }  // namespace tqdb

@@ -28,6 +28,9 @@ struct LoadOptions {
 absl::StatusOr<EmbeddingFile> LoadEmbeddings(const std::string& path,
                                              const LoadOptions& options = {});
 
+// Whether LoadEmbeddings reads `path` as GloVe text (by extension: none of the others).
+bool IsGloveTextPath(const std::string& path);
+
 absl::StatusOr<EmbeddingFile> ReadGloveText(const std::string& path, size_t max_vectors = 0);
 absl::StatusOr<EmbeddingFile> ReadNpy(const std::string& path, size_t max_vectors = 0);
 absl::StatusOr<EmbeddingFile> ReadCsv(const std::string& path, const LoadOptions& options);

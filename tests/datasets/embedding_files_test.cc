@@ -1,8 +1,10 @@
 // The text and NumPy embedding readers, on small files written here, including malformed ones.
 #include "embedding_files.h"
 
+#include <algorithm>
 #include <fstream>
 
+#include "glove_text_stream.h"
 #include "gtest/gtest.h"
 #include "test_util.h"
 
@@ -22,6 +24,48 @@ TEST(EmbeddingFilesTest, GloveText) {
             absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(LoadEmbeddings(dir.WriteFile("nan.txt", "a 1 x\n")).status().code(),
             absl::StatusCode::kInvalidArgument);
+}
+
+// `tqdb load` reads GloVe text a batch at a time: the same rows and words as the whole file,
+// blank lines skipped, a resumed stream at the right row, bad rows named by their line.
+TEST(EmbeddingFilesTest, GloveTextStreamsInBatches) {
+  testing::ScopedTempDir dir;
+  const std::string text = "the 0.5 -1.25 3\n\n, 0.001 2 -0.75\nof 1 2 3\nand 4 5 6\nto 7 8 9\n";
+  const std::string path = dir.WriteFile("g.txt", text);
+  auto whole = LoadEmbeddings(path);
+  ASSERT_TRUE(whole.ok()) << whole.status();
+  auto stream = GloveTextStream::Open(path);
+  ASSERT_TRUE(stream.ok()) << stream.status();
+  EXPECT_EQ((*stream)->rows(), 5u);
+  EXPECT_EQ((*stream)->dim(), 3);
+  std::vector<float> values(5 * 3);
+  std::vector<std::string> words, all_words;
+  for (size_t first = 0; first < 5; first += 2) {
+    const size_t count = std::min<size_t>(2, 5 - first);
+    ASSERT_TRUE((*stream)->Read(count, &values[first * 3], &words).ok());
+    ASSERT_EQ(words.size(), count);
+    all_words.insert(all_words.end(), words.begin(), words.end());
+  }
+  EXPECT_EQ(values, whole->data.values);
+  EXPECT_EQ(all_words, whole->labels);
+  EXPECT_EQ((*stream)->Read(1, values.data(), &words).code(), absl::StatusCode::kInvalidArgument)
+      << "past the end";
+  auto resumed = GloveTextStream::Open(path, /*max_rows=*/4);
+  ASSERT_TRUE(resumed.ok());
+  EXPECT_EQ((*resumed)->rows(), 4u);
+  ASSERT_TRUE((*resumed)->Skip(3).ok());
+  ASSERT_TRUE((*resumed)->Read(1, values.data(), &words).ok());
+  EXPECT_EQ(words, std::vector<std::string>{"and"});
+  EXPECT_EQ(std::vector<float>(values.begin(), values.begin() + 3), (std::vector<float>{4, 5, 6}));
+  auto bad = GloveTextStream::Open(dir.WriteFile("bad.txt", "a 1 2\nb 1 2 3\n"));
+  ASSERT_TRUE(bad.ok()) << "the first row is good";
+  const absl::Status read = (*bad)->Read(2, values.data(), &words);
+  EXPECT_EQ(read.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(read.message().find("bad.txt:2"), std::string::npos) << read;
+  EXPECT_EQ(GloveTextStream::Open(dir.WriteFile("empty.txt", "\n\n")).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(GloveTextStream::Open(dir.path() + "/missing.txt").status().code(),
+            absl::StatusCode::kNotFound);
 }
 
 TEST(EmbeddingFilesTest, CsvWithQuotedEmbeddingColumn) {

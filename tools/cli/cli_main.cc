@@ -46,6 +46,7 @@
 #include "cluster_plan.h"
 #include "cluster_status.h"
 #include "embedding_files.h"
+#include "glove_text_stream.h"
 #include "grpcpp/grpcpp.h"
 #include "load_checkpoint.h"
 #include "load_generator.h"
@@ -397,31 +398,62 @@ int SendRows(const char* what, const std::string& name, const std::string& path,
   return 0;
 }
 
-// `tqdb load` of .fvecs, .bvecs or .npy: the rows are read as they are sent, one message's
-// worth at a time, so the CLI's memory stays flat however large the file.
-int LoadStream(const std::string& name, const std::string& path) {
-  absl::StatusOr<std::unique_ptr<RowStream>> stream =
-      RowStream::Open(path, absl::GetFlag(FLAGS_max));
-  if (!stream.ok()) return FailStatus("load", stream.status());
-  const size_t n = (*stream)->rows(), d = (*stream)->dim();
+// `tqdb load` of a file whose rows are read as they are sent, one message's worth at a time, so
+// the CLI's memory stays flat however large the file: `read` gives the next rows and, where the
+// format has them (GloVe's words), their payloads.
+using ReadRows =
+    std::function<absl::Status(size_t count, float* out, std::vector<std::string>* payloads)>;
+int LoadAsSent(const std::string& name, const std::string& path, size_t n, size_t d,
+               const std::function<absl::Status(size_t)>& skip, const ReadRows& read) {
   std::fprintf(stderr, "reading %zu vectors of dimension %zu from %s as they are sent\n", n, d,
                path.c_str());
   const uint64_t first_id = absl::GetFlag(FLAGS_first_id);
   std::vector<float> rows;  // one message's, reused
-  return SendRows(
-      "load", name, path, n, d, [&](size_t resumed) { return (*stream)->Skip(resumed); },
-      [&](size_t begin, size_t end, v1::UpsertRequest* request) {
-        rows.resize((end - begin) * d);
-        if (absl::Status read = (*stream)->Read(end - begin, rows.data()); !read.ok()) return read;
-        for (size_t i = begin; i < end; ++i) request->add_ids(first_id + i);
-        request->set_vectors_f32(reinterpret_cast<const char*>(rows.data()),
-                                 rows.size() * sizeof(float));
-        return absl::OkStatus();
+  std::vector<std::string> payloads;
+  return SendRows("load", name, path, n, d, skip,
+                  [&](size_t begin, size_t end, v1::UpsertRequest* request) {
+                    rows.resize((end - begin) * d);
+                    TQDB_RETURN_IF_ERROR(read(end - begin, rows.data(), &payloads));
+                    for (size_t i = begin; i < end; ++i) request->add_ids(first_id + i);
+                    for (std::string& payload : payloads) {
+                      request->add_payloads(std::move(payload));
+                    }
+                    request->set_vectors_f32(reinterpret_cast<const char*>(rows.data()),
+                                             rows.size() * sizeof(float));
+                    return absl::OkStatus();
+                  });
+}
+
+// .fvecs, .bvecs or .npy.
+int LoadStream(const std::string& name, const std::string& path) {
+  absl::StatusOr<std::unique_ptr<RowStream>> stream =
+      RowStream::Open(path, absl::GetFlag(FLAGS_max));
+  if (!stream.ok()) return FailStatus("load", stream.status());
+  RowStream& rows = **stream;
+  return LoadAsSent(
+      name, path, rows.rows(), rows.dim(), [&](size_t resumed) { return rows.Skip(resumed); },
+      [&](size_t count, float* out, std::vector<std::string>* payloads) {
+        payloads->clear();
+        return rows.Read(count, out);
+      });
+}
+
+// GloVe text: each row's word is its payload.
+int LoadGloveText(const std::string& name, const std::string& path) {
+  absl::StatusOr<std::unique_ptr<GloveTextStream>> stream =
+      GloveTextStream::Open(path, absl::GetFlag(FLAGS_max));
+  if (!stream.ok()) return FailStatus("load", stream.status());
+  GloveTextStream& rows = **stream;
+  return LoadAsSent(
+      name, path, rows.rows(), rows.dim(), [&](size_t resumed) { return rows.Skip(resumed); },
+      [&](size_t count, float* out, std::vector<std::string>* payloads) {
+        return rows.Read(count, out, payloads);
       });
 }
 
 int Load(const std::string& name, const std::string& path) {
   if (RowStream::Handles(path)) return LoadStream(name, path);
+  if (IsGloveTextPath(path)) return LoadGloveText(name, path);
   LoadOptions load_options;
   load_options.max_vectors = absl::GetFlag(FLAGS_max);
   load_options.column = absl::GetFlag(FLAGS_column);

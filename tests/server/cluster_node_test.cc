@@ -89,6 +89,35 @@ class ClusterNodeTest : public ::testing::Test {
 
   ServerProcess& node(int i) { return *nodes_[i]; }
 
+  // Through `stub` (a TLS client of node `entry`): creates "glove" with kShards shards, writes
+  // 600 fixture rows and searches them. Most shards are on the other nodes, so every answer
+  // crossed TLS between nodes. `queries_` holds the fixture's queries after.
+  void CreateWriteAndSearchOverTls(v1::Tqdb::Stub& stub, int entry) {
+    const auto call = [](auto method) {
+      grpc::ClientContext context;
+      context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+      return method(&context);
+    };
+    v1::CreateCollectionResponse created;
+    const grpc::Status made = call([&](grpc::ClientContext* c) {
+      return stub.CreateCollection(c, GloveCollection("glove", kShards), &created);
+    });
+    ASSERT_TRUE(made.ok()) << made.error_message() << "\n" << node(entry).Log();
+    SplitGloveFixture(100, &base_, &queries_);
+    v1::UpsertResponse upserted;
+    const grpc::Status wrote = call([&](grpc::ClientContext* c) {
+      return stub.Upsert(c, RowsUpsert("glove", base_, IdRange(0, 600)), &upserted);
+    });
+    ASSERT_TRUE(wrote.ok()) << wrote.error_message();
+    v1::SearchResponse found;
+    const grpc::Status searched = call([&](grpc::ClientContext* c) {
+      return stub.Search(c, Query("glove", queries_.data(), 0), &found);
+    });
+    ASSERT_TRUE(searched.ok()) << searched.error_message();
+    EXPECT_EQ(found.coverage().answered(), kShards);
+    EXPECT_EQ(found.hits_size(), 10);
+  }
+
   ScopedTempDir dir_;
   std::unique_ptr<EtcdProcess> etcd_;
   std::unique_ptr<TcpProxy> proxy_;
@@ -672,34 +701,11 @@ TEST_F(ClusterNodeTest, NodesServingTlsCallEachOtherAndEtcdOverTls) {
   grpc::SslCredentialsOptions ssl;
   ssl.pem_root_certs = Read(d + "ca.pem");
   auto stub = v1::Tqdb::NewStub(grpc::CreateChannel(node(0).address(), grpc::SslCredentials(ssl)));
-  const auto call = [](auto method) {
-    grpc::ClientContext context;
-    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
-    return method(&context);
-  };
-  v1::CreateCollectionResponse created;
-  ASSERT_TRUE(call([&](grpc::ClientContext* c) {
-                return stub->CreateCollection(c, GloveCollection("glove", kShards), &created);
-              }).ok());
-  std::vector<float> base, queries;
-  SplitGloveFixture(100, &base, &queries);
-  const v1::UpsertRequest upsert = RowsUpsert("glove", base, IdRange(0, 600));
-  v1::UpsertResponse upserted;
-  const grpc::Status wrote =
-      call([&](grpc::ClientContext* c) { return stub->Upsert(c, upsert, &upserted); });
-  ASSERT_TRUE(wrote.ok()) << wrote.error_message();
-  // Two thirds of the shards are on the other nodes: every answer came over TLS between nodes.
-  v1::SearchResponse found;
-  const grpc::Status searched = call([&](grpc::ClientContext* c) {
-    return stub->Search(c, Query("glove", queries.data(), 0), &found);
-  });
-  ASSERT_TRUE(searched.ok()) << searched.error_message();
-  EXPECT_EQ(found.coverage().answered(), kShards);
-  EXPECT_EQ(found.hits_size(), 10);
+  ASSERT_NO_FATAL_FAILURE(CreateWriteAndSearchOverTls(*stub, 0));
   // A plaintext client is not served.
   v1::SearchResponse refused;
   EXPECT_FALSE(
-      Call(&v1::Tqdb::Stub::Search, node(1), Query("glove", queries.data(), 0), &refused).ok());
+      Call(&v1::Tqdb::Stub::Search, node(1), Query("glove", queries_.data(), 0), &refused).ok());
 }
 
 // Nodes that require client certificates (--tls_client_ca) call each other with their own: a
@@ -721,34 +727,13 @@ TEST_F(ClusterNodeTest, NodesRequiringClientCertificatesPresentTheirOwnToEachOth
   ssl.pem_private_key = Read(d + "client.key");
   ssl.pem_cert_chain = Read(d + "client.pem");
   auto stub = v1::Tqdb::NewStub(grpc::CreateChannel(node(2).address(), grpc::SslCredentials(ssl)));
-  const auto call = [](auto method) {
-    grpc::ClientContext context;
-    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
-    return method(&context);
-  };
-  v1::CreateCollectionResponse created;
-  const grpc::Status made = call([&](grpc::ClientContext* c) {
-    return stub->CreateCollection(c, GloveCollection("glove", kShards), &created);
-  });
-  ASSERT_TRUE(made.ok()) << made.error_message() << "\n" << node(2).Log();
-  std::vector<float> base, queries;
-  SplitGloveFixture(100, &base, &queries);
-  v1::UpsertResponse upserted;
-  const grpc::Status wrote = call([&](grpc::ClientContext* c) {
-    return stub->Upsert(c, RowsUpsert("glove", base, IdRange(0, 600)), &upserted);
-  });
-  ASSERT_TRUE(wrote.ok()) << wrote.error_message();
-  v1::SearchResponse found;
-  const grpc::Status searched = call([&](grpc::ClientContext* c) {
-    return stub->Search(c, Query("glove", queries.data(), 0), &found);
-  });
-  ASSERT_TRUE(searched.ok()) << searched.error_message();
-  EXPECT_EQ(found.coverage().answered(), kShards);
-  EXPECT_EQ(found.hits_size(), 10);
+  ASSERT_NO_FATAL_FAILURE(CreateWriteAndSearchOverTls(*stub, 2));
   v1::CountResponse counted;
   v1::CountRequest count;
   count.set_collection("glove");
-  ASSERT_TRUE(call([&](grpc::ClientContext* c) { return stub->Count(c, count, &counted); }).ok());
+  grpc::ClientContext counting;
+  counting.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+  ASSERT_TRUE(stub->Count(&counting, count, &counted).ok());
   EXPECT_EQ(counted.count(), 600u);
   // TLS without a client certificate is refused by every node.
   for (int i = 0; i < kNodes; ++i) {

@@ -10,6 +10,7 @@
 #include "index/ivf/coarse_quantizer.h"
 #include "test_util.h"
 #include "tqdb/flat_index.h"
+#include "tqdb/id_selector.h"
 
 namespace tqdb {
 namespace {
@@ -206,6 +207,46 @@ TEST_F(IvfGloveTest, CenteredListsWithEveryListAndCandidateReRankedGiveTheExactT
     const std::vector<uint64_t> truth = ExactTop(&queries_[q * d_], 10);
     ASSERT_EQ(hits->size(), 10u);
     for (size_t i = 0; i < 10; ++i) EXPECT_EQ((*hits)[i].id, truth[i]) << q << " " << i;
+  }
+}
+
+// A batch is scanned list by list (each list's codes read once for every query of the batch
+// that probes it); each query must get what it gets searched alone, ids and scores, with and
+// without re-rank and with an id filter.
+TEST_F(IvfGloveTest, ABatchScannedListByListFindsWhatEachQueryFindsAlone) {
+  class EvenIds : public IdSelector {
+   public:
+    bool Contains(uint64_t id) const override { return id % 2 == 0; }
+  } even;
+  for (const int bits : {2, 4}) {
+    auto ivf = IvfIndex::Train(Options(bits), base_, 40);
+    ASSERT_TRUE(ivf.ok()) << ivf.status();
+    ASSERT_TRUE((*ivf)->Add(IdRange(0, n_), base_).ok());
+    for (const int nprobe : {4, 16}) {
+      for (const bool rerank : {false, true}) {
+        for (const IdSelector* selector : {static_cast<const IdSelector*>(nullptr),
+                                           static_cast<const IdSelector*>(&even)}) {
+          IvfSearchParameters params;
+          params.k = 10;
+          params.nprobe = nprobe;
+          params.rerank = rerank;
+          params.selector = selector;
+          auto batch = (*ivf)->SearchBatch(queries_, params);
+          ASSERT_TRUE(batch.ok()) << batch.status();
+          for (size_t q = 0; q < kQueries; ++q) {
+            auto alone = (*ivf)->Search(absl::MakeConstSpan(&queries_[q * d_], d_), params);
+            ASSERT_TRUE(alone.ok());
+            ASSERT_EQ(alone->size(), (*batch)[q].size());
+            for (size_t i = 0; i < alone->size(); ++i) {
+              ASSERT_EQ((*alone)[i].id, (*batch)[q][i].id)
+                  << "bits " << bits << " nprobe " << nprobe << " rerank " << rerank
+                  << " filtered " << (selector != nullptr) << " query " << q << " rank " << i;
+              ASSERT_EQ((*alone)[i].score, (*batch)[q][i].score);
+            }
+          }
+        }
+      }
+    }
   }
 }
 

@@ -121,6 +121,11 @@ class IvfIndex final : public Index {
   std::vector<SearchHit> SearchProbed(const float* query, const uint32_t* probe, size_t nprobe,
                                       const SearchParameters& params,
                                       bool split_over_threads) const;
+  // `count` validated queries of a batch, list by list: each list's codes are read once for
+  // all the queries that probe it (their hits into results[0, count)). Lists must share
+  // scanners (shared_scan_).
+  void SearchGrouped(const float* queries, size_t count, const uint32_t* probes, size_t nprobe,
+                     const SearchParameters& params, std::vector<SearchHit>* results) const;
   size_t Nprobe(const SearchParameters& params) const;
 
   IvfIndexOptions options_;

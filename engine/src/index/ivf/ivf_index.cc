@@ -33,6 +33,12 @@ constexpr size_t kSplitProbedVectors = 32768;
 // (ProbedLists).
 constexpr double kPartDefaultProbeFactor = 1.5;
 
+// A batch is scanned list by list in chunks of at most this many queries (each keeps a scanner
+// and a top-k while its chunk runs), and only when a list is probed by this many of a chunk's
+// queries on average: below that a list rarely serves two queries at once.
+constexpr size_t kGroupedChunkQueries = 128;
+constexpr double kGroupedMinSharing = 2.0;
+
 }  // namespace
 
 int DefaultNprobe(size_t lists) {
@@ -252,6 +258,70 @@ std::vector<SearchHit> IvfIndex::SearchProbed(const float* query, const uint32_t
   return HitsOf(*lists_, labels, options_.metric, query, norm_sq, std::move(tops[0]), params);
 }
 
+void IvfIndex::SearchGrouped(const float* queries, size_t count, const uint32_t* probes,
+                             size_t nprobe, const SearchParameters& params,
+                             std::vector<SearchHit>* results) const {
+  const ScanOptions scan_options = ScanOptions::Of(params);
+  // One numbering of every list's slots for all the queries.
+  ScanLabels labels;
+  std::vector<uint32_t> bases(lists());
+  for (size_t l = 0; l < lists(); ++l) {
+    const size_t size = lists_->store(l).size();
+    if (size > 0) bases[l] = labels.Add(static_cast<uint32_t>(l), size);
+  }
+  const size_t keep = CandidatesKept(params);
+  std::vector<std::optional<Scanner>> scanners(count);
+  std::vector<TopK> tops(count, TopK(keep));
+  const auto scan = [&](uint32_t list, absl::Span<const Scanner* const> group,
+                        absl::Span<TopK* const> group_tops) {
+    const CodeStore& store = lists_->store(list);
+    std::optional<SelectorFilter> selected;
+    Scanner::ScanTogether(group, store, 0, store.size(), group_tops, bases[list],
+                          FilterOf(params.selector, *lists_, list, &selected));
+  };
+  // Each query first scans its nearest non-empty list alone, so its threshold starts where a
+  // single search's does; the (list, query) pairs of its other lists wait, by list.
+  std::vector<std::pair<uint32_t, uint32_t>> pending;
+  pending.reserve(count * nprobe);
+  for (size_t q = 0; q < count; ++q) {
+    const uint32_t* probe = probes + q * nprobe;
+    for (size_t p = 0; p < nprobe; ++p) {
+      if (lists_->store(probe[p]).size() == 0) continue;
+      if (!scanners[q].has_value()) {
+        scanners[q].emplace(*coders_[probe[p]], lists_->layout(), queries + q * dim(),
+                            scan_options);
+        const Scanner* alone = &*scanners[q];
+        TopK* top = &tops[q];
+        scan(probe[p], absl::MakeConstSpan(&alone, 1), absl::MakeConstSpan(&top, 1));
+      } else {
+        pending.emplace_back(probe[p], static_cast<uint32_t>(q));
+      }
+    }
+  }
+  // Then each list is read once for all its queries (register blocking in the kernels), each
+  // query's scanner keyed for the list's center.
+  std::sort(pending.begin(), pending.end());
+  std::vector<const Scanner*> group;
+  std::vector<TopK*> group_tops;
+  for (size_t i = 0; i < pending.size();) {
+    const uint32_t list = pending[i].first;
+    group.clear();
+    group_tops.clear();
+    for (; i < pending.size() && pending[i].first == list; ++i) {
+      Scanner& scanner = *scanners[pending[i].second];
+      scanner.Rebind(*coders_[list]);
+      group.push_back(&scanner);
+      group_tops.push_back(&tops[pending[i].second]);
+    }
+    scan(list, group, group_tops);
+  }
+  for (size_t q = 0; q < count; ++q) {
+    if (!scanners[q].has_value()) continue;  // every probed list was empty
+    results[q] = HitsOf(*lists_, labels, options_.metric, queries + q * dim(),
+                        scanners[q]->terms().norm_sq, std::move(tops[q]), params);
+  }
+}
+
 absl::StatusOr<std::vector<SearchHit>> IvfIndex::Search(absl::Span<const float> query,
                                                         const SearchParameters& params) const {
   TQDB_RETURN_IF_ERROR(
@@ -277,6 +347,18 @@ absl::StatusOr<std::vector<std::vector<SearchHit>>> IvfIndex::SearchBatch(
   if (count == 1) {  // a batch of one spreads its lists over the threads instead
     results[0] = SearchProbed(queries.data(), probes.data(), nprobe, params,
                               /*split_over_threads=*/true);
+    return results;
+  }
+  const size_t threads = static_cast<size_t>(std::max(1, omp_get_max_threads()));
+  const size_t chunk = std::min(kGroupedChunkQueries, (count + threads - 1) / threads);
+  if (shared_scan_ && static_cast<double>(chunk * nprobe) >= kGroupedMinSharing * lists()) {
+    const size_t chunks = (count + chunk - 1) / chunk;
+#pragma omp parallel for schedule(dynamic, 1)
+    for (size_t c = 0; c < chunks; ++c) {
+      const size_t first = c * chunk, last = std::min(count, first + chunk);
+      SearchGrouped(queries.data() + first * dim(), last - first, &probes[first * nprobe], nprobe,
+                    params, &results[first]);
+    }
     return results;
   }
 #pragma omp parallel for schedule(dynamic, 1)

@@ -9,8 +9,8 @@ empty directories: one etcd member (the control plane is off the request path; t
 coordination tests use three) and N tqdb-server nodes with default flags, or one tqdb-server.
 
 Per configuration: load rate (Python bulk_upsert through node 1, which routes), then queries
-through every node in turn: batches of 100 (SearchBatch) and single queries from 4 client
-threads, re-rank 100 (the default candidates), recall@10 against exact cosine neighbours.
+through every node in turn: batches of 100 (SearchBatch) one at a time and from 4 client
+threads (the capacity when kept busy), and single queries from 4 client threads, re-rank 100 (the default candidates), recall@10 against exact cosine neighbours.
 The collection takes each configuration's defaults: a server alone partitions past 50,000
 vectors, and so does a cluster's collection (each shard once the whole passes it); recall and
 speed are both printed, per nprobe when --nprobe sweeps it (in a cluster nprobe counts lists of
@@ -19,7 +19,7 @@ the whole collection), so deployments can be compared at equal recall.
 Usage: cluster_bench.py [--datasets_dir ../shared/datasets] [--nodes 0,1,2,3]
        [--derived N]   (N vectors: GloVe rows plus Gaussian jitter, renormalized)
        [--repeat R]    (R rounds over the deployments, interleaved: medians, and min-max)
-       [--nprobe 0,16,48] [--partition_at N]
+       [--nprobe 0,16,48] [--partition_at N] [--rerank_store f16]
 --nodes: 0 is the server alone. This machine's speed moves between minutes (shared cores), so
 one round can put a deployment 20-30% off; the rounds interleave the deployments so that each
 meets the same conditions, and the ratios are of medians.
@@ -123,12 +123,12 @@ def recall(hits, truth):
     return numpy.mean([len(set(h) & set(t)) / len(t) for h, t in zip(hits, truth)])
 
 
-def measure(deployment, base, queries, truth, partition_at, nprobes):
+def measure(deployment, base, queries, truth, partition_at, nprobes, rerank_store):
     """Loads, then per nprobe (0: the default) searches: {"load", "shards", nprobe: {...}}."""
     name = "bench"
     clients = deployment.clients
     clients[0].create_collection(name, base.shape[1], bits=4, metric="cosine",
-                                 partition_at=partition_at)
+                                 partition_at=partition_at, rerank_store=rerank_store)
     start = time.perf_counter()
     clients[0].bulk_upsert(name, vectors=base, progress=False)
     load = len(base) / (time.perf_counter() - start)
@@ -153,6 +153,18 @@ def search(clients, name, queries, truth, nprobe):
                                                          rerank=True, nprobe=nprobe)
         batch_hits += [[hit.id for hit in hits] for hits in results]
     batch_qps = len(queries) / (time.perf_counter() - start)
+    # The same batches from 4 client threads, three passes: what the deployment can serve when
+    # kept busy (one batch at a time leaves a node idle while the others finish their parts).
+    firsts = list(range(0, len(queries), 100)) * 3
+
+    def batch(i):
+        clients[i % len(clients)].search_batch(name, queries[firsts[i]:firsts[i] + 100], k=10,
+                                               rerank=True, nprobe=nprobe)
+
+    start = time.perf_counter()
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        list(pool.map(batch, range(len(firsts))))
+    busy_batch_qps = 100 * len(firsts) / (time.perf_counter() - start)
     # Single queries from 4 threads, each through the next node.
     latencies = []
 
@@ -168,7 +180,8 @@ def search(clients, name, queries, truth, nprobe):
         single_hits = list(pool.map(one, range(len(queries))))
     single_qps = len(queries) / (time.perf_counter() - start)
     latencies.sort()
-    return {"batch_qps": batch_qps, "batch_recall": recall(batch_hits, truth),
+    return {"batch_qps": batch_qps, "busy_batch_qps": busy_batch_qps,
+            "batch_recall": recall(batch_hits, truth),
             "single_qps": single_qps, "single_recall": recall(single_hits, truth),
             "p50": latencies[len(latencies) // 2] * 1e3,
             "p99": latencies[int(len(latencies) * 0.99)] * 1e3}
@@ -189,6 +202,8 @@ def main():
                         help="comma-separated nprobe values searched after each load (0: the "
                         "collection's default); in a cluster nprobe counts lists of the whole "
                         "collection, and each shard probes its share")
+    parser.add_argument("--rerank_store", default="",
+                        help="the collection's rerank_store: disk (the default), f32, f16, int8")
     args = parser.parse_args()
 
     glove = numpy.vstack([read_fvecs(os.path.join(args.datasets_dir, "glove-100.fvecs")),
@@ -222,7 +237,8 @@ def main():
             deployment = Deployment(args, nodes, work)
             try:
                 runs.setdefault(nodes, []).append(
-                    measure(deployment, base, queries, truth, args.partition_at, nprobes))
+                    measure(deployment, base, queries, truth, args.partition_at, nprobes,
+                            args.rerank_store))
                 simd = deployment.simd
             finally:
                 deployment.close()
@@ -239,7 +255,7 @@ def main():
             median = {key: median_of([r[key] for r in rounds]) for key in rounds[0]}
             median["shards"] = runs[nodes][0]["shards"]
             median["load"] = median_of([r["load"] for r in runs[nodes]])
-            for key in ("batch_qps", "single_qps"):
+            for key in ("batch_qps", "busy_batch_qps", "single_qps"):
                 values = [r[key] for r in rounds]
                 median[key + "_range"] = (f" ({min(values):,.0f}-{max(values):,.0f})"
                                           if len(values) > 1 else "")
@@ -247,22 +263,27 @@ def main():
 
     layout = ("defaults (partition_at 50,000)" if args.partition_at is None
               else f"partition_at {args.partition_at:,}")
-    print(f"\n{label}; d = {base.shape[1]}, 4 bits, cosine, re-rank 100, {layout}; "
+    store = args.rerank_store or "disk"
+    print(f"\n{label}; d = {base.shape[1]}, 4 bits, cosine, re-rank 100 from {store}, {layout}; "
           f"{os.cpu_count()} cores shared by everything; SIMD {simd}; "
           f"{args.repeat} round(s), medians (QPS min-max); 'vs alone' is against the server "
           "alone at the same nprobe\n")
-    print("| deployment | shards | nprobe | load vectors/s | batch-100 QPS | R@10 | vs alone | "
-          "single-query QPS (4 threads) | R@10 | p50 ms | p99 ms | vs alone |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("| deployment | shards | nprobe | load vectors/s | batch-100 QPS, 1 client | R@10 | "
+          "vs alone | batch-100 QPS, 4 clients | vs alone | single-query QPS (4 threads) | R@10 | "
+          "p50 ms | p99 ms | vs alone |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     alone = {nprobe: r for nodes, nprobe, r in rows if nodes == 0}
     for nodes, nprobe, r in rows:
         what = "server alone" if nodes == 0 else f"cluster, {nodes} node(s)"
         base_row = alone.get(nprobe)
         batch_ratio = f"{r['batch_qps'] / base_row['batch_qps']:.2f}" if base_row else "-"
+        busy_ratio = (f"{r['busy_batch_qps'] / base_row['busy_batch_qps']:.2f}" if base_row
+                      else "-")
         single_ratio = f"{r['single_qps'] / base_row['single_qps']:.2f}" if base_row else "-"
         print(f"| {what} | {r['shards']:.0f} | {nprobe or 'default'} | {r['load']:,.0f} | "
               f"{r['batch_qps']:,.0f}{r['batch_qps_range']} | "
               f"{r['batch_recall']:.3f} | {batch_ratio} | "
+              f"{r['busy_batch_qps']:,.0f}{r['busy_batch_qps_range']} | {busy_ratio} | "
               f"{r['single_qps']:,.0f}{r['single_qps_range']} | "
               f"{r['single_recall']:.3f} | {r['p50']:.2f} | {r['p99']:.2f} | {single_ratio} |")
 

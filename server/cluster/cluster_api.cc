@@ -175,21 +175,46 @@ absl::Status ClusterApi::RouteDrop(const CallContext& call,
                                    const v1::DropCollectionRequest& request) {
   const std::string& name = request.collection();
   TQDB_RETURN_IF_ERROR(Authorize(call, Role::kAdmin, name));
-  absl::StatusOr<std::shared_ptr<const Placement>> placement = view_->Find(name, true);
-  if (!placement.ok()) return placement.status();
-  // The drop is decided in etcd first; shards whose owner is down now are removed when it
-  // starts again (ClusterNode drops local shards of collections etcd no longer has).
-  TQDB_RETURN_IF_ERROR(etcd_->Delete(ShardMapKey(name)).status());
-  TQDB_RETURN_IF_ERROR(etcd_->Delete(CollectionKey(name)).status());
+  // The drop is decided in etcd first: the map and the record go together, fenced as every map
+  // write is (only over the map read here, only while the controller read here holds its key),
+  // so a shard move that changes the map meanwhile makes the drop read it again and reach the
+  // new owner. Shards whose owner is down now are removed when it starts again (ClusterNode
+  // drops local shards of collections etcd no longer has).
+  std::shared_ptr<const Placement> placement;
+  for (int attempt = 0;; ++attempt) {
+    TQDB_ASSIGN_OR_RETURN(const Controller controller,
+                          AwaitController(*etcd_, kControllerPatience));
+    absl::StatusOr<std::shared_ptr<const Placement>> read = view_->Find(name, /*refresh=*/true);
+    if (!read.ok() && !absl::IsNotFound(read.status())) return read.status();
+    if (!read.ok()) {
+      // A record without a map (a creation stopped between its two writes) goes alone.
+      TQDB_ASSIGN_OR_RETURN(const std::optional<EtcdKeyValue> record,
+                            etcd_->Get(CollectionKey(name)));
+      if (!record.has_value()) return read.status();
+    }
+    TQDB_ASSIGN_OR_RETURN(
+        const bool removed,
+        RemoveCollectionRecords(*etcd_, name, read.ok() ? (*read)->map_revision : 0,
+                                controller.fence));
+    if (removed) {
+      if (read.ok()) placement = *std::move(read);
+      break;
+    }
+    if (attempt == 2) {
+      return absl::UnavailableError(absl::StrCat(
+          "collection '", name, "' was not dropped: its shard map or the controller kept changing"));
+    }
+  }
+  view_->Forget(name);
+  if (placement == nullptr) return absl::OkStatus();
   std::vector<ShardRequest<v1::DropCollectionRequest, v1::DropCollectionResponse>> parts(
-      (*placement)->map.shards.size());
+      placement->map.shards.size());
   for (uint32_t shard = 0; shard < parts.size(); ++shard) {
     parts[shard].shard = shard;
     parts[shard].request = request;
   }
   // The map is gone from etcd, so the parts go by the one read above.
-  view_->Forget(name);
-  SendToOwners(call, name, *placement, &parts, &server::Api::DropCollection,
+  SendToOwners(call, name, placement, &parts, &server::Api::DropCollection,
                &v1::Tqdb::Stub::PrepareAsyncDropCollection);
   return absl::OkStatus();
 }

@@ -183,6 +183,19 @@ absl::StatusOr<bool> EtcdClient::FencedPut(std::string_view key, std::string_vie
   return Transaction(&request);
 }
 
+absl::StatusOr<bool> EtcdClient::FencedDelete(const std::vector<std::string>& keys,
+                                              std::string_view compared_key,
+                                              int64_t expected_mod_revision,
+                                              std::string_view fence_key, int64_t fence_revision) {
+  etcdserverpb::TxnRequest request;
+  AddRevisionCompare(&request, compared_key, expected_mod_revision);
+  AddRevisionCompare(&request, fence_key, fence_revision);
+  for (const std::string& key : keys) {
+    request.add_success()->mutable_request_delete_range()->set_key(key);
+  }
+  return Transaction(&request);
+}
+
 absl::StatusOr<bool> EtcdClient::Transaction(etcdserverpb::TxnRequest* request) {
   etcdserverpb::TxnResponse response;
   if (absl::Status s = Unary(*stubs_->kv, &etcdserverpb::KV::Stub::Txn, *request, &response,

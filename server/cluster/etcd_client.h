@@ -66,6 +66,12 @@ class EtcdClient {
   absl::StatusOr<bool> FencedPut(std::string_view key, std::string_view value,
                                  int64_t expected_mod_revision, std::string_view fence_key,
                                  int64_t fence_revision);
+  // Deletes `keys` together, in one transaction, only while `compared_key`'s mod_revision is
+  // `expected_mod_revision` and `fence_key`'s is `fence_revision` (FencedPut's fence); returns
+  // whether it deleted.
+  absl::StatusOr<bool> FencedDelete(const std::vector<std::string>& keys,
+                                    std::string_view compared_key, int64_t expected_mod_revision,
+                                    std::string_view fence_key, int64_t fence_revision);
 
   // A lease that expires `ttl` after its last renewal; keys put with it go when it does.
   absl::StatusOr<int64_t> GrantLease(std::chrono::seconds ttl);

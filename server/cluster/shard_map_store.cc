@@ -25,4 +25,11 @@ absl::StatusOr<bool> WriteShardMap(EtcdClient& etcd, const ShardMap& map, int64_
                         kControllerKey, controller_fence);
 }
 
+absl::StatusOr<bool> RemoveCollectionRecords(EtcdClient& etcd, const std::string& collection,
+                                             int64_t expected_revision, int64_t controller_fence) {
+  return etcd.FencedDelete({ShardMapKey(collection), CollectionKey(collection)},
+                           ShardMapKey(collection), expected_revision, kControllerKey,
+                           controller_fence);
+}
+
 }  // namespace tqdb::cluster

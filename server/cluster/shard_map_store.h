@@ -29,4 +29,10 @@ absl::StatusOr<std::optional<StoredShardMap>> ReadShardMap(EtcdClient& etcd,
 absl::StatusOr<bool> WriteShardMap(EtcdClient& etcd, const ShardMap& map, int64_t expected_revision,
                                    int64_t controller_fence);
 
+// Removes the collection from the cluster: its shard map (the one read at `expected_revision`)
+// and its record, together, under the same fence as WriteShardMap; returns whether it removed
+// them (false: the map changed or the controller did; re-read and decide again).
+absl::StatusOr<bool> RemoveCollectionRecords(EtcdClient& etcd, const std::string& collection,
+                                             int64_t expected_revision, int64_t controller_fence);
+
 }  // namespace tqdb::cluster

@@ -157,5 +157,41 @@ TEST_F(ClusterMembershipTest, TheControllerKeepsTheShardMapAndOnlyItCanChangeIt)
   for (const ShardOwner& owner : (*last)->map.shards) EXPECT_EQ(owner.node, "b");
 }
 
+// Dropping a collection removes its map and its record together, and only as a map write may:
+// over the map it read, while the controller it read holds its key.
+TEST_F(ClusterMembershipTest, ADropRemovesMapAndRecordTogetherUnderTheControllersFence) {
+  auto a = Register("a");
+  auto b = Register("b");
+  ASSERT_TRUE(a && b);
+  auto by_a = TryBecomeController(*client_, "a", a->lease());
+  ASSERT_TRUE(by_a.ok() && by_a->has_value() && (*by_a)->node_id == "a");
+  const ShardMap first = AssignShards(ShardMap{"docs", std::vector<ShardOwner>(4)}, NodeIds());
+  ASSERT_TRUE(*WriteShardMap(*client_, first, 0, (*by_a)->fence));
+  ASSERT_TRUE(client_->Put(CollectionKey("docs"), "record").ok());
+  const int64_t read_at = (*ReadShardMap(*client_, "docs"))->revision;
+
+  // The map changed after it was read (a shard moved): refused, nothing removed.
+  const ShardMap moved = AssignShards(first, {"a"});
+  ASSERT_TRUE(*WriteShardMap(*client_, moved, read_at, (*by_a)->fence));
+  EXPECT_FALSE(*RemoveCollectionRecords(*client_, "docs", read_at, (*by_a)->fence));
+  const int64_t now_at = (*ReadShardMap(*client_, "docs"))->revision;
+  // A controller that lost its key: refused.
+  const int64_t stale_fence = (*by_a)->fence;
+  a.reset();
+  auto by_b = TryBecomeController(*client_, "b", b->lease());
+  ASSERT_TRUE(by_b.ok() && by_b->has_value() && (*by_b)->node_id == "b");
+  EXPECT_FALSE(*RemoveCollectionRecords(*client_, "docs", now_at, stale_fence));
+  EXPECT_TRUE((*ReadShardMap(*client_, "docs")).has_value());
+  EXPECT_TRUE((*client_->Get(CollectionKey("docs"))).has_value());
+
+  ASSERT_TRUE(*RemoveCollectionRecords(*client_, "docs", now_at, (*by_b)->fence));
+  EXPECT_FALSE((*ReadShardMap(*client_, "docs")).has_value());
+  EXPECT_FALSE((*client_->Get(CollectionKey("docs"))).has_value());
+  // A record whose map was never written (a creation stopped between the two) goes too.
+  ASSERT_TRUE(client_->Put(CollectionKey("half"), "record").ok());
+  ASSERT_TRUE(*RemoveCollectionRecords(*client_, "half", 0, (*by_b)->fence));
+  EXPECT_FALSE((*client_->Get(CollectionKey("half"))).has_value());
+}
+
 }  // namespace
 }  // namespace tqdb::cluster

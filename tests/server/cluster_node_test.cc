@@ -309,6 +309,8 @@ TEST_F(ClusterNodeTest, ThreeNodesAnswerAsOneServerDoes) {
   drop.set_collection("glove");
   v1::DropCollectionResponse dropped;
   ASSERT_TRUE(Call(&v1::Tqdb::Stub::DropCollection, node(1), drop, &dropped).ok());
+  EXPECT_EQ(Call(&v1::Tqdb::Stub::DropCollection, node(2), drop, &dropped).error_code(),
+            grpc::StatusCode::NOT_FOUND);
   listed.Clear();
   ASSERT_TRUE(
       Call(&v1::Tqdb::Stub::ListCollections, node(0), v1::ListCollectionsRequest(), &listed).ok());

@@ -224,8 +224,8 @@ TEST_F(IvfGloveTest, ABatchScannedListByListFindsWhatEachQueryFindsAlone) {
     ASSERT_TRUE((*ivf)->Add(IdRange(0, n_), base_).ok());
     for (const int nprobe : {4, 16}) {
       for (const bool rerank : {false, true}) {
-        for (const IdSelector* selector : {static_cast<const IdSelector*>(nullptr),
-                                           static_cast<const IdSelector*>(&even)}) {
+        for (const IdSelector* selector :
+             {static_cast<const IdSelector*>(nullptr), static_cast<const IdSelector*>(&even)}) {
           IvfSearchParameters params;
           params.k = 10;
           params.nprobe = nprobe;
@@ -239,8 +239,8 @@ TEST_F(IvfGloveTest, ABatchScannedListByListFindsWhatEachQueryFindsAlone) {
             ASSERT_EQ(alone->size(), (*batch)[q].size());
             for (size_t i = 0; i < alone->size(); ++i) {
               ASSERT_EQ((*alone)[i].id, (*batch)[q][i].id)
-                  << "bits " << bits << " nprobe " << nprobe << " rerank " << rerank
-                  << " filtered " << (selector != nullptr) << " query " << q << " rank " << i;
+                  << "bits " << bits << " nprobe " << nprobe << " rerank " << rerank << " filtered "
+                  << (selector != nullptr) << " query " << q << " rank " << i;
               ASSERT_EQ((*alone)[i].score, (*batch)[q][i].score);
             }
           }

@@ -201,8 +201,9 @@ absl::Status ClusterApi::RouteDrop(const CallContext& call,
       break;
     }
     if (attempt == 2) {
-      return absl::UnavailableError(absl::StrCat(
-          "collection '", name, "' was not dropped: its shard map or the controller kept changing"));
+      return absl::UnavailableError(
+          absl::StrCat("collection '", name,
+                       "' was not dropped: its shard map or the controller kept changing"));
     }
   }
   view_->Forget(name);

@@ -126,6 +126,9 @@ int Run() {
           [&](const float* queries, size_t n) {
             return collection->SearchBatch({queries, n * d}, options).ok();
           });
+  // The collection holds its store open (and its background jobs) past the database's reset:
+  // both go before the directory does.
+  collection.reset();
   db.reset();
   std::filesystem::remove_all(path);
   if (!absl::GetFlag(FLAGS_faiss)) return 0;

@@ -1,9 +1,10 @@
 // Re-rank latency: what exact re-ranking of the best `--candidates` estimates adds to a search
 // in a durable collection (reopened, so every float is in a table file) with each re-rank store:
-// the floats read from RocksDB through the block cache (disk), or from the collection's memory
-// copy (f32, f16, int8); and on an in-memory FlatIndex that keeps the floats in RAM. One query at a
-// time on one thread, warm caches (every query runs once before the timed pass); per query, the
-// search with and without re-rank back to back, so both see the same machine noise.
+// the floats read from RocksDB through the block cache (disk), from the collection's memory
+// copy (f32, f16, int8) or from its mapped file (mmap); and on an in-memory FlatIndex that keeps
+// the floats in RAM. One query at a time on one thread, warm caches (every query runs once before
+// the timed pass); per query, the search with and without re-rank back to back, so both see the
+// same machine noise.
 //
 //   build/bench/rerank_latency --data=~/.cache/tqdb/memory_bench/glove-1m.fvecs --bits=4
 //
@@ -110,7 +111,8 @@ int Run() {
   db_options.block_cache_bytes = absl::GetFlag(FLAGS_cache_mb) << 20;
   // One collection per re-rank store, same vectors; background partitioning as a server has it.
   const std::vector<RerankStore> stores = {RerankStore::kDisk, RerankStore::kFloat32,
-                                           RerankStore::kFloat16, RerankStore::kInt8};
+                                           RerankStore::kFloat16, RerankStore::kInt8,
+                                           RerankStore::kMapped};
   const auto load_start = Clock::now();
   {
     auto db = Database::Open(dir, db_options);
@@ -152,10 +154,14 @@ int Run() {
     const Latencies latencies = Time(*data, n, [&](const float* q, bool rerank) {
       (void)collection->Search(absl::MakeConstSpan(q, d), rerank ? reranked : plain);
     });
-    const IndexMemory memory = collection->Describe().memory;
+    const CollectionInfo info = collection->Describe();
     rows.emplace_back(
         absl::StrCat("collection, rerank_store ", RerankStoreName(store), " (",
-                     absl::StrFormat("%.0f", 1.0 * memory.total() / n), " B/vector in memory)"),
+                     absl::StrFormat("%.0f", 1.0 * info.memory.total() / n), " B/vector in memory",
+                     info.rerank_file_bytes > 0 ? absl::StrFormat(", %.0f in the mapped file",
+                                                                  1.0 * info.rerank_file_bytes / n)
+                                                : "",
+                     ")"),
         latencies);
   }
   const StorageStats storage = (*db)->Stats();

@@ -1,8 +1,11 @@
-// The memory re-rank stores (CollectionConfig::rerank_store): the half-precision conversion, the
-// store against a model, and collections whose re-rank reads memory instead of RocksDB, checked
+// The memory and mapped re-rank stores (CollectionConfig::rerank_store): the half-precision
+// conversion, the mapped file's rows, the store against a model, and collections whose re-rank
+// reads memory or a mapped file instead of RocksDB, checked
 // against a collection that reads RocksDB (same data, same queries) through writes, deletes
 // and a reopen that rebuilds the store from RocksDB.
 #include <cmath>
+#include <cstring>
+#include <filesystem>
 #include <map>
 #include <random>
 #include <set>
@@ -44,10 +47,42 @@ TEST(RerankVectorsTest, HalfPrecisionRoundsToNearestEven) {
   }
 }
 
+// The mapped file's rows: written rows read back across chunks, rows added after a shrink read
+// as zero (in a chunk still held, and in one freed and mapped again), and the file has no name
+// in the directory, during its life or after.
+TEST(MappedRowsTest, RowsReadBackAndNewRowsReadAsZeroAcrossChunks) {
+  ScopedTempDir dir;
+  auto rows = MappedRows::Create(dir.path(), 12, /*chunk_rows=*/8);
+  ASSERT_TRUE(rows.ok()) << rows.status();
+  MappedRows& m = **rows;
+  m.Resize(30);  // four chunks
+  for (size_t i = 0; i < 30; ++i) std::memset(m.slot(i), static_cast<int>(i + 1), 12);
+  for (size_t i = 0; i < 30; ++i) {
+    for (size_t b = 0; b < 12; ++b) ASSERT_EQ(m.slot(i)[b], i + 1) << i;
+  }
+  EXPECT_EQ(m.MappedBytes(), 4u * 8 * 12);  // in the file: the disk had room
+  m.Resize(5);                              // frees chunks 1-3, keeps rows 5-7 of chunk 0 held
+  m.Resize(20);                             // rows 5-19 come back as zeros
+  for (size_t i = 0; i < 5; ++i) EXPECT_EQ(m.slot(i)[0], i + 1);
+  EXPECT_EQ(m.MappedBytes(), 3u * 8 * 12);
+  for (size_t i = 5; i < 20; ++i) {
+    for (size_t b = 0; b < 12; ++b) ASSERT_EQ(m.slot(i)[b], 0) << i;
+  }
+  EXPECT_TRUE(std::filesystem::is_empty(dir.path()));
+  rows->reset();
+  EXPECT_TRUE(std::filesystem::is_empty(dir.path()));
+  EXPECT_FALSE(MappedRows::Create(dir.path() + "/missing", 12).ok());
+}
+
 TEST(RerankVectorsTest, FollowsAModelThroughPutsAndRemoves) {
   const int d = 20;
-  for (RerankStore store : {RerankStore::kFloat32, RerankStore::kFloat16, RerankStore::kInt8}) {
-    RerankVectors vectors(store, d);
+  ScopedTempDir dir;
+  for (RerankStore store :
+       {RerankStore::kFloat32, RerankStore::kFloat16, RerankStore::kInt8, RerankStore::kMapped}) {
+    SCOPED_TRACE(RerankStoreName(store));
+    auto created = RerankVectors::Create(store, d, dir.path());
+    ASSERT_TRUE(created.ok()) << created.status();
+    RerankVectors& vectors = **created;
     std::map<uint64_t, std::vector<float>> model;
     std::mt19937 gen(2);
     std::normal_distribution<float> normal(0, 1e3);
@@ -70,14 +105,21 @@ TEST(RerankVectorsTest, FollowsAModelThroughPutsAndRemoves) {
       ASSERT_NE(row, nullptr);
       float scale = 0;
       for (float x : v) scale = std::max(scale, std::abs(x));
-      // f32 exact; f16 within half an ulp of x / s; int8 within half a step of s / 127.
-      const float bound = store == RerankStore::kFloat32   ? 0
+      // f32 and mmap exact; f16 within half an ulp of x / s; int8 within half a step of s / 127.
+      const float bound = store == RerankStore::kFloat32 || store == RerankStore::kMapped ? 0
                           : store == RerankStore::kFloat16 ? scale * std::ldexp(1.0f, -11)
                                                            : scale / 127 * 0.5001f;
       for (int j = 0; j < d; ++j) EXPECT_LE(std::abs(row[j] - v[j]), bound) << id << " " << j;
     }
     EXPECT_EQ(vectors.Find(1000, buffer.data()), nullptr);
-    EXPECT_GT(vectors.MemoryBytes(), model.size() * d * (store == RerankStore::kInt8 ? 1 : 2));
+    const size_t row_bytes = model.size() * d * (store == RerankStore::kInt8 ? 1 : 2);
+    if (store == RerankStore::kMapped) {
+      EXPECT_GE(vectors.MappedBytes(), model.size() * d * 4);
+      EXPECT_LT(vectors.MemoryBytes(), row_bytes);  // the id map only
+    } else {
+      EXPECT_GT(vectors.MemoryBytes(), row_bytes);
+      EXPECT_EQ(vectors.MappedBytes(), 0u);
+    }
   }
 }
 
@@ -85,7 +127,7 @@ TEST(RerankVectorsTest, FollowsAModelThroughPutsAndRemoves) {
 // f32 gives identical results (ids, scores, order), f16 and int8 nearly the same ids; both
 // follow deletes and replacements, and after a reopen (the store rebuilt from RocksDB) return
 // what they returned before. with_vectors returns the exact stored floats either way.
-TEST(RerankStoreTest, MemoryStoresMatchTheDiskReRankThroughWritesAndReopen) {
+TEST(RerankStoreTest, MemoryAndMappedStoresMatchTheDiskReRankThroughWritesAndReopen) {
   std::vector<float> base, queries;
   testing::SplitGloveFixture(50, &base, &queries);
   const int d = 100;
@@ -100,7 +142,8 @@ TEST(RerankStoreTest, MemoryStoresMatchTheDiskReRankThroughWritesAndReopen) {
   options.k = 10;
   options.rerank = true;
   options.rerank_candidates = 50;
-  for (RerankStore store : {RerankStore::kFloat32, RerankStore::kFloat16, RerankStore::kInt8}) {
+  for (RerankStore store :
+       {RerankStore::kFloat32, RerankStore::kFloat16, RerankStore::kInt8, RerankStore::kMapped}) {
     SCOPED_TRACE(RerankStoreName(store));
     ScopedTempDir dir;
     std::vector<std::vector<Record>> memory_before;
@@ -129,7 +172,7 @@ TEST(RerankStoreTest, MemoryStoresMatchTheDiskReRankThroughWritesAndReopen) {
           EXPECT_FALSE(got.id >= 200 && got.id < 300) << "deleted id " << got.id << " returned";
           shared += want.count(got.id);
           ++total;
-          if (store == RerankStore::kFloat32) {
+          if (store == RerankStore::kFloat32 || store == RerankStore::kMapped) {
             EXPECT_EQ(got.id, expected[q][i].id);
             EXPECT_EQ(got.score, expected[q][i].score);
           } else {
@@ -150,7 +193,13 @@ TEST(RerankStoreTest, MemoryStoresMatchTheDiskReRankThroughWritesAndReopen) {
       const size_t row_bytes = store == RerankStore::kFloat32   ? 4 * d
                                : store == RerankStore::kFloat16 ? 2 * d + 4
                                                                 : d + 4;
-      EXPECT_GE(memory->Describe().memory.vectors, (n - 100) * row_bytes);
+      if (store == RerankStore::kMapped) {  // the rows are in the file, counted on disk
+        EXPECT_LT(memory->Describe().memory.vectors, (n - 100) * 4 * d);
+        EXPECT_GE(memory->Describe().rerank_file_bytes, (n - 100) * 4 * d);
+      } else {
+        EXPECT_GE(memory->Describe().memory.vectors, (n - 100) * row_bytes);
+        EXPECT_EQ(memory->Describe().rerank_file_bytes, 0u);
+      }
       EXPECT_EQ(disk->Describe().memory.vectors, 0u);
     }
     auto db = *Database::Open(dir.path());
@@ -179,6 +228,10 @@ TEST(RerankStoreTest, AMemoryStoreNeedsStoredVectors) {
   RerankStore parsed;
   EXPECT_TRUE(ParseRerankStore("int8", &parsed).ok());
   EXPECT_EQ(parsed, RerankStore::kInt8);
+  EXPECT_TRUE(ParseRerankStore("mmap", &parsed).ok());
+  EXPECT_EQ(parsed, RerankStore::kMapped);
+  config.rerank_store = RerankStore::kMapped;
+  EXPECT_EQ(db->CreateCollection(config).status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_FALSE(ParseRerankStore("f64", &parsed).ok());
 }
 

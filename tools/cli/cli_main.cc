@@ -3,7 +3,7 @@
 //   tqdb [--server=HOST:PORT] list
 //   tqdb create NAME --dim=D --bits=B [--metric=cosine|ip|l2] [--variant=...] [--store_vectors]
 //                    [--centering=none|auto] [--partition_at=N] [--nprobe=P]
-//                    [--rerank_store=disk|f32|f16|int8]
+//                    [--rerank_store=disk|f32|f16|int8|mmap]
 //   tqdb describe NAME | drop NAME
 //   tqdb recenter NAME [--dry_run]
 //   tqdb repartition NAME [--lists=L]
@@ -79,7 +79,7 @@ ABSL_FLAG(bool, dry_run, false,
 ABSL_FLAG(std::string, centering, "",
           "create: none or auto (default: auto for cosine and l2, none for ip)");
 ABSL_FLAG(std::string, rerank_store, "",
-          "create: where the re-rank reads floats: disk, f32, f16 or int8 (default: disk)");
+          "create: where the re-rank reads floats: disk, f32, f16, int8 or mmap (default: disk)");
 ABSL_FLAG(int64_t, partition_at, -1,
           "create: partition once this many vectors are stored (0: never; default 50,000)");
 ABSL_FLAG(int, nprobe, 0,

@@ -54,10 +54,12 @@ struct CollectionInfo {
   size_t count = 0;
   size_t segments = 0;
   size_t dead_entries = 0;     // stale code entries awaiting compaction
-  uint64_t bytes_on_disk = 0;  // approximate, includes memtables
-  IndexMemory memory;          // the in-memory index by part (flat_index.h)
-  size_t code_bytes = 0;       // packed code bytes per vector (factors not included)
-  std::vector<float> center;   // the center the codes are relative to; empty for none
+  uint64_t bytes_on_disk = 0;  // approximate, includes memtables and rerank_file_bytes
+  // The mmap re-rank store's file (rebuilt at open; the page cache holds the rows read).
+  uint64_t rerank_file_bytes = 0;
+  IndexMemory memory;         // the in-memory index by part (flat_index.h)
+  size_t code_bytes = 0;      // packed code bytes per vector (factors not included)
+  std::vector<float> center;  // the center the codes are relative to; empty for none
   // Partitioning: 0 while the collection is flat, else the number of the centroids in use (each
   // re-partition takes the next).
   uint64_t partitioning = 0;

@@ -53,16 +53,19 @@ inline constexpr uint64_t kDefaultPartitionAt = 50000;
 inline constexpr int kMaxNprobe = 1 << 20;
 
 // Where a search's re-rank reads the float vectors (store_vectors): from RocksDB, exact but a
-// point read per candidate, or from a copy in memory, rebuilt from RocksDB at open (RocksDB
-// stays the one durable copy, and Get and with_vectors always return its exact floats).
+// point read per candidate, or from a copy in memory or in a mapped file, rebuilt from RocksDB
+// at open (RocksDB stays the one durable copy, and Get and with_vectors always return its exact
+// floats).
 enum class RerankStore {
   kDisk,     // RocksDB reads (the block and row caches help)
   kFloat32,  // 4 bytes a coordinate in memory: exact scores
   kFloat16,  // 2 bytes: scores within about 1e-3 relative
   kInt8,     // 1 byte and one float scale per vector (x / s rounded, s = max |x_j| / 127)
+  kMapped,   // 4 bytes a coordinate in a file mapped into memory (db/mapped_rows.h): exact
+             // scores; the page cache holds the rows read, and gives them back under pressure
 };
 const char* RerankStoreName(RerankStore store);
-// "disk", "f32", "f16" or "int8".
+// "disk", "f32", "f16", "int8" or "mmap".
 absl::Status ParseRerankStore(std::string_view name, RerankStore* store);
 
 const char* CenteringName(Centering centering);

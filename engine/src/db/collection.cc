@@ -126,7 +126,8 @@ absl::Status CollectionImpl::Load(std::vector<float> center) {
   std::unique_ptr<RerankVectors> rerank_vectors;
   if (config_.rerank_store != RerankStore::kDisk) {
     // Rebuilt from RocksDB, the durable copy: nothing else has written since the open began.
-    rerank_vectors = std::make_unique<RerankVectors>(config_.rerank_store, dim());
+    TQDB_ASSIGN_OR_RETURN(rerank_vectors,
+                          RerankVectors::Create(config_.rerank_store, dim(), store_.path()));
     TQDB_RETURN_IF_ERROR(
         store_.ForEachVector(dim(), [&](uint64_t id, absl::Span<const float> vector) {
           rerank_vectors->Put(absl::MakeConstSpan(&id, 1), vector);
@@ -406,7 +407,10 @@ CollectionInfo CollectionImpl::Describe() const {
     info.center = index_->encoder()->center();
     IndexStats stats = index_->Stats();
     info.memory = stats.memory;
-    if (rerank_vectors_ != nullptr) info.memory.vectors += rerank_vectors_->MemoryBytes();
+    if (rerank_vectors_ != nullptr) {
+      info.memory.vectors += rerank_vectors_->MemoryBytes();
+      info.rerank_file_bytes = rerank_vectors_->MappedBytes();
+    }
     info.payload_indexes = payload_index_.fields();
     info.payload_index_bytes = payload_index_.MemoryBytes();
     info.list_sizes = std::move(stats.list_sizes);
@@ -414,7 +418,7 @@ CollectionInfo CollectionImpl::Describe() const {
     info.nprobe = stats.default_nprobe;
     info.drift = drift_.load(std::memory_order_relaxed);
   }
-  info.bytes_on_disk = store_.ApproximateBytes();
+  info.bytes_on_disk = store_.ApproximateBytes() + info.rerank_file_bytes;
   return info;
 }
 

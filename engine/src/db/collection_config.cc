@@ -57,14 +57,17 @@ const char* RerankStoreName(RerankStore store) {
       return "f16";
     case RerankStore::kInt8:
       return "int8";
+    case RerankStore::kMapped:
+      return "mmap";
   }
   return "?";
 }
 
 absl::Status ParseRerankStore(std::string_view name, RerankStore* store) {
-  return ParseByName(
-      name, {RerankStore::kDisk, RerankStore::kFloat32, RerankStore::kFloat16, RerankStore::kInt8},
-      RerankStoreName, "rerank store", store);
+  return ParseByName(name,
+                     {RerankStore::kDisk, RerankStore::kFloat32, RerankStore::kFloat16,
+                      RerankStore::kInt8, RerankStore::kMapped},
+                     RerankStoreName, "rerank store", store);
 }
 
 const char* CenteringName(Centering centering) {

@@ -16,6 +16,7 @@ size_t RowBytes(RerankStore store, int dim) {
       return sizeof(float) + size_t{1} * dim;
     case RerankStore::kDisk:
     case RerankStore::kFloat32:
+    case RerankStore::kMapped:
       break;
   }
   return sizeof(float) * size_t{1} * dim;
@@ -70,8 +71,20 @@ float HalfToFloat(uint16_t h) { return HalfTable()[h]; }
 RerankVectors::RerankVectors(RerankStore store, int dim)
     : store_(store), dim_(dim), rows_(RowBytes(store, dim)) {}
 
+absl::StatusOr<std::unique_ptr<RerankVectors>> RerankVectors::Create(RerankStore store, int dim,
+                                                                     const std::string& directory) {
+  auto vectors = std::make_unique<RerankVectors>(store, dim);
+  if (store == RerankStore::kMapped) {
+    absl::StatusOr<std::unique_ptr<MappedRows>> mapped =
+        MappedRows::Create(directory, RowBytes(store, dim));
+    if (!mapped.ok()) return mapped.status();
+    vectors->mapped_ = *std::move(mapped);
+  }
+  return vectors;
+}
+
 void RerankVectors::Encode(const float* x, uint8_t* row) const {
-  if (store_ == RerankStore::kFloat32) {
+  if (store_ == RerankStore::kFloat32 || store_ == RerankStore::kMapped) {
     std::memcpy(row, x, dim_ * sizeof(float));
     return;
   }
@@ -96,9 +109,9 @@ void RerankVectors::Put(absl::Span<const uint64_t> ids, absl::Span<const float> 
     std::optional<Location> at = ids_.Find(ids[i]);
     if (!at.has_value()) {
       at = ids_.Insert(ids[i], 0);
-      rows_.Resize(at->slot + 1);
+      ResizeRows(at->slot + 1);
     }
-    Encode(&vectors[i * dim_], rows_.slot(at->slot));
+    Encode(&vectors[i * dim_], Row(at->slot));
   }
 }
 
@@ -107,17 +120,19 @@ void RerankVectors::Remove(absl::Span<const uint64_t> ids) {
     const std::optional<Location> hole = ids_.Remove(id);
     if (!hole.has_value()) continue;
     // The id map moved the last slot into the hole: so do the rows.
-    const size_t last = rows_.size() - 1;
-    if (hole->slot != last) std::memcpy(rows_.slot(hole->slot), rows_.slot(last), rows_.width());
-    rows_.Resize(last);
+    const size_t last = RowCount() - 1;
+    if (hole->slot != last) std::memcpy(Row(hole->slot), Row(last), rows_.width());
+    ResizeRows(last);
   }
 }
 
 const float* RerankVectors::Find(uint64_t id, float* buffer) const {
   const std::optional<Location> at = ids_.Find(id);
   if (!at.has_value()) return nullptr;
-  const uint8_t* row = rows_.slot(at->slot);
-  if (store_ == RerankStore::kFloat32) return reinterpret_cast<const float*>(row);
+  const uint8_t* row = Row(at->slot);
+  if (store_ == RerankStore::kFloat32 || store_ == RerankStore::kMapped) {
+    return reinterpret_cast<const float*>(row);
+  }
   float scale;
   std::memcpy(&scale, row, sizeof(scale));
   const uint8_t* values = row + sizeof(scale);
@@ -140,6 +155,8 @@ void RerankVectors::ShrinkToFit() {
   rows_.ShrinkToFit();
 }
 
-size_t RerankVectors::MemoryBytes() const { return ids_.MemoryBytes() + rows_.MemoryBytes(); }
+size_t RerankVectors::MemoryBytes() const {
+  return ids_.MemoryBytes() + (mapped_ != nullptr ? mapped_->MemoryBytes() : rows_.MemoryBytes());
+}
 
 }  // namespace tqdb

@@ -4,15 +4,20 @@
 // never holds anything RocksDB does not. Rows are dense by slot (removal moves the last row
 // into the hole); the id map is the indexes' (index/id_map.h).
 //
-// Row formats: f32 is the vector; f16 and int8 hold x / s with s = max_j |x_j| (one float per
+// Row formats: f32 and mmap are the vector (mmap's rows in a file mapped into memory,
+// db/mapped_rows.h); f16 and int8 hold x / s with s = max_j |x_j| (one float per
 // row), so any vector the engine accepts fits (f16's range ends at 65504): f16 keeps 11
 // significant bits of each x_j / s, int8 rounds x_j / s to a multiple of 1/127.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
+#include <string>
 
+#include "absl/status/statusor.h"
 #include "absl/types/span.h"
+#include "db/mapped_rows.h"
 #include "index/chunked_array.h"
 #include "index/id_map.h"
 #include "tqdb/collection_config.h"
@@ -21,8 +26,11 @@ namespace tqdb {
 
 class RerankVectors {
  public:
-  // `store` is a memory store (not kDisk).
+  // `store` is a memory store (f32, f16, int8).
   RerankVectors(RerankStore store, int dim);
+  // Any store but kDisk; mmap's file is made in `directory`.
+  static absl::StatusOr<std::unique_ptr<RerankVectors>> Create(RerankStore store, int dim,
+                                                               const std::string& directory);
 
   RerankStore store() const { return store_; }
   size_t size() const { return ids_.size(); }
@@ -34,15 +42,31 @@ class RerankVectors {
   const float* Find(uint64_t id, float* buffer) const;
 
   void ShrinkToFit();
+  // Anonymous memory held (all of a memory store; an mmap store's id map and any chunk its
+  // disk had no room for), and the bytes of rows in a mapped file.
   size_t MemoryBytes() const;
+  size_t MappedBytes() const { return mapped_ != nullptr ? mapped_->MappedBytes() : 0; }
 
  private:
   void Encode(const float* x, uint8_t* row) const;
+  uint8_t* Row(size_t slot) { return mapped_ != nullptr ? mapped_->slot(slot) : rows_.slot(slot); }
+  const uint8_t* Row(size_t slot) const {
+    return mapped_ != nullptr ? mapped_->slot(slot) : rows_.slot(slot);
+  }
+  size_t RowCount() const { return mapped_ != nullptr ? mapped_->size() : rows_.size(); }
+  void ResizeRows(size_t n) {
+    if (mapped_ != nullptr) {
+      mapped_->Resize(n);
+    } else {
+      rows_.Resize(n);
+    }
+  }
 
   RerankStore store_;
   int dim_;
   IdMap ids_{1};
-  ChunkedArray<uint8_t> rows_;  // one row per slot
+  ChunkedArray<uint8_t> rows_;          // one row per slot (memory stores)
+  std::unique_ptr<MappedRows> mapped_;  // one row per slot (mmap)
 };
 
 // IEEE half precision, round to nearest even; `x` finite with |x| <= 1 (no overflow).

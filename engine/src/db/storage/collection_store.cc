@@ -103,6 +103,8 @@ void CollectionStore::Batch::PutPayloadIndexes(absl::Span<const PayloadFieldInde
               EncodePayloadIndexes(fields));
 }
 
+const std::string& CollectionStore::path() const { return store_->path(); }
+
 CollectionStore::CollectionStore(std::shared_ptr<Store> store, uint32_t cid, std::string name)
     : store_(std::move(store)), cid_(cid), name_(std::move(name)) {}
 

@@ -74,6 +74,8 @@ class CollectionStore {
   };
 
   CollectionStore(std::shared_ptr<Store> store, uint32_t cid, std::string name);
+  // The database's directory.
+  const std::string& path() const;
 
   // `reserve_bytes`: about what the batch will hold (an upsert's floats), so RocksDB's buffer
   // is allocated once instead of doubling and copying as it grows.

@@ -118,7 +118,7 @@ absl::StatusOr<StoredCollection> DecodeCollectionRecord(std::string_view record)
   // Records written before the memory re-rank stores existed re-rank from disk.
   int rerank_store = 0;
   if (fields.contains("rerank_store")) {
-    TQDB_RETURN_IF_ERROR(ReadInt(fields, "rerank_store", 0, 3, &rerank_store));
+    TQDB_RETURN_IF_ERROR(ReadInt(fields, "rerank_store", 0, 4, &rerank_store));
   }
   c.rerank_store = static_cast<RerankStore>(rerank_store);
   if (absl::Status valid = ValidateCollectionConfig(c); !valid.ok()) {

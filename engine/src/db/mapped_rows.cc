@@ -1,0 +1,111 @@
+#include "db/mapped_rows.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+
+namespace tqdb {
+namespace {
+
+// A file in `directory` that no path names: O_TMPFILE where the file system has it, else a
+// temporary name unlinked at once. -1 with errno set when neither works.
+int OpenNamelessFile(const std::string& directory) {
+  const int fd = open(directory.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+  if (fd >= 0) return fd;
+  std::string path = directory + "/.rerank-rows-XXXXXX";
+  const int named = mkostemp(path.data(), O_CLOEXEC);
+  if (named < 0) return -1;
+  unlink(path.c_str());
+  return named;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<MappedRows>> MappedRows::Create(const std::string& directory,
+                                                               size_t width, size_t chunk_rows) {
+  const int fd = OpenNamelessFile(directory);
+  if (fd < 0) {
+    return absl::InternalError(absl::StrCat("cannot make the re-rank store's file in ", directory,
+                                            ": ", std::strerror(errno)));
+  }
+  return std::unique_ptr<MappedRows>(new MappedRows(fd, width, chunk_rows));
+}
+
+MappedRows::MappedRows(int fd, size_t width, size_t chunk_rows)
+    : fd_(fd), width_(width), chunk_rows_(chunk_rows) {
+  while ((size_t{1} << chunk_shift_) < chunk_rows_) ++chunk_shift_;
+}
+
+MappedRows::~MappedRows() {
+  for (size_t c = 0; c < chunks_.size(); ++c) FreeChunk(c, chunks_[c]);
+  close(fd_);  // the file had no name: its space goes with it
+}
+
+MappedRows::Chunk MappedRows::NewChunk(size_t index) {
+  Chunk chunk;
+  // Chunks sit at page-aligned offsets; a chunk's bytes are a whole number of pages whenever
+  // chunk_rows * width is (4096 rows of any width).
+  const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  const size_t stride = (ChunkBytes() + page - 1) / page * page;
+  const off_t offset = static_cast<off_t>(index * stride);
+  // Space first: a store into a mapped page the disk cannot hold would kill the process.
+  if (posix_fallocate(fd_, offset, static_cast<off_t>(stride)) == 0) {
+    void* data = mmap(nullptr, ChunkBytes(), PROT_READ | PROT_WRITE, MAP_SHARED, fd_, offset);
+    if (data != MAP_FAILED) {
+      // Candidates are read in no order: read-ahead would fetch rows no search asked for.
+      madvise(data, ChunkBytes(), MADV_RANDOM);
+      chunk.data = static_cast<uint8_t*>(data);
+      chunk.mapped = true;
+      return chunk;
+    }
+  }
+  chunk.data = new uint8_t[ChunkBytes()]();
+  return chunk;
+}
+
+void MappedRows::FreeChunk(size_t index, Chunk chunk) {
+  if (!chunk.mapped) {
+    delete[] chunk.data;
+    return;
+  }
+  munmap(chunk.data, ChunkBytes());
+  const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  const size_t stride = (ChunkBytes() + page - 1) / page * page;
+  // Give the disk space back; the range reads as zeros if it is mapped again.
+  fallocate(fd_, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, static_cast<off_t>(index * stride),
+            static_cast<off_t>(stride));
+}
+
+void MappedRows::Resize(size_t n) {
+  const size_t needed = (n + chunk_rows_ - 1) >> chunk_shift_;
+  while (chunks_.size() > needed) {
+    FreeChunk(chunks_.size() - 1, chunks_.back());
+    chunks_.pop_back();
+  }
+  // Rows this call adds inside chunks already held may hold old rows: zeroed. New chunks read
+  // as zero already (fresh file space, or value-initialized memory).
+  const size_t held_rows = chunks_.size() << chunk_shift_;
+  for (size_t i = size_; i < n && i < held_rows; ++i) std::memset(slot(i), 0, width_);
+  while (chunks_.size() < needed) chunks_.push_back(NewChunk(chunks_.size()));
+  size_ = n;
+}
+
+size_t MappedRows::MappedBytes() const {
+  size_t bytes = 0;
+  for (const Chunk& chunk : chunks_) bytes += chunk.mapped ? ChunkBytes() : 0;
+  return bytes;
+}
+
+size_t MappedRows::MemoryBytes() const {
+  size_t bytes = chunks_.capacity() * sizeof(Chunk);
+  for (const Chunk& chunk : chunks_) bytes += chunk.mapped ? 0 : ChunkBytes();
+  return bytes;
+}
+
+}  // namespace tqdb

@@ -56,8 +56,13 @@ TEST(MappedRowsTest, RowsReadBackAndNewRowsReadAsZeroAcrossChunks) {
   ASSERT_TRUE(rows.ok()) << rows.status();
   MappedRows& m = **rows;
   m.Resize(30);  // four chunks
-  for (size_t i = 0; i < 30; ++i) std::memset(m.slot(i), static_cast<int>(i + 1), 12);
   for (size_t i = 0; i < 30; ++i) {
+    const std::vector<uint8_t> row(12, static_cast<uint8_t>(i + 1));
+    m.Write(i, row.data());
+  }
+  m.Copy(29, 28);  // the last row into a hole, as a removal does
+  EXPECT_EQ(m.slot(28)[11], 30);
+  for (size_t i = 0; i < 28; ++i) {
     for (size_t b = 0; b < 12; ++b) ASSERT_EQ(m.slot(i)[b], i + 1) << i;
   }
   EXPECT_EQ(m.MappedBytes(), 4u * 8 * 12);  // in the file: the disk had room

@@ -261,9 +261,23 @@ TEST_F(ServerRpcTest, ReRankFromMemory) {
   ASSERT_TRUE(Call(&S::DescribeCollection, *server_, describe, &described).ok());
   EXPECT_EQ(described.config().rerank_store(), "int8");
   EXPECT_GE(described.memory().vectors(), 200u * (kDim + 4));
-  v1::CreateCollectionResponse plain;
-  ASSERT_TRUE(Call(&S::CreateCollection, *server_, CreateRequest("on_disk"), &plain).ok());
-  EXPECT_EQ(plain.config().rerank_store(), "disk");
+  // The default: the mapped file, exact floats outside the process's own memory; disk when
+  // asked, and for a collection without vectors (nothing to re-rank with). The server holds at
+  // most 3 collections: each goes after its check.
+  const auto created_store = [&](v1::CreateCollectionRequest request) {
+    v1::CreateCollectionResponse created;
+    EXPECT_TRUE(Call(&S::CreateCollection, *server_, request, &created).ok());
+    v1::DropCollectionRequest drop;
+    drop.set_collection(request.config().name());
+    v1::DropCollectionResponse dropped;
+    EXPECT_TRUE(Call(&S::DropCollection, *server_, drop, &dropped).ok());
+    return created.config().rerank_store();
+  };
+  EXPECT_EQ(created_store(CreateRequest("mapped")), "mmap");
+  v1::CreateCollectionRequest on_disk = CreateRequest("on_disk");
+  on_disk.mutable_config()->set_rerank_store("disk");
+  EXPECT_EQ(created_store(on_disk), "disk");
+  EXPECT_EQ(created_store(CreateRequest("codes_only", /*store_vectors=*/false)), "disk");
 }
 
 TEST_F(ServerRpcTest, Search) {

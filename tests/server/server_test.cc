@@ -209,6 +209,7 @@ TEST(ServerTest, SmallCacheStillAnswersRerankedSearchesAndGets) {
   create.mutable_config()->set_name("glove");
   create.mutable_config()->set_dimension(d);
   create.mutable_config()->set_bits(2);
+  create.mutable_config()->set_rerank_store("disk");  // the re-rank reads RocksDB
   v1::CreateCollectionResponse created;
   ASSERT_TRUE(Call(&S::CreateCollection, server, create, &created).ok());
   for (size_t first = 0; first < n; first += 1000) {  // several memtable flushes

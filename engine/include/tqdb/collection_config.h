@@ -80,8 +80,10 @@ struct CollectionConfig {
   Centering centering = Centering::kNone;
   std::vector<float> center;  // kFixed: dim values; otherwise empty (Describe shows the one in use)
   bool store_vectors = true;  // keep float vectors on disk: Get returns them; re-rank uses them
-  RerankStore rerank_store = RerankStore::kDisk;  // a memory store needs store_vectors
-  Durability durability = Durability::kSync;      // default for writes that do not say
+  // Every store but kDisk needs store_vectors. A collection created from a CollectionSpec (the
+  // server, the CLI, the clients) takes kMapped when it stores vectors.
+  RerankStore rerank_store = RerankStore::kDisk;
+  Durability durability = Durability::kSync;  // default for writes that do not say
   // Partitioning: flat until this many vectors are stored (0: always flat); then lists of
   // k-means centroids, re-partitioned in the background each time the count quadruples. Their
   // codes are relative to the list's centroid unless centering is kNone (inner product's
@@ -99,10 +101,12 @@ struct CollectionSpec {
   int bits = 0;  // required: 1..8 (tq-prod: up to 9)
   Metric metric = Metric::kCosine;
   std::string variant;  // "", "default", "mse-plain", "mse-ratio", "mse-unitnorm" or "prod"
-  std::optional<bool> store_vectors;        // default true
-  std::optional<RerankStore> rerank_store;  // default kDisk
-  std::optional<uint64_t> seed;             // default QuantizerConfig::seed
-  std::optional<Durability> durability;     // default kSync
+  std::optional<bool> store_vectors;  // default true
+  // Default: kMapped with stored vectors (exact scores at memory speed while the page cache
+  // holds the rows; bench/README.md, "rerank_latency"), else kDisk.
+  std::optional<RerankStore> rerank_store;
+  std::optional<uint64_t> seed;          // default QuantizerConfig::seed
+  std::optional<Durability> durability;  // default kSync
   // Default: kAuto for cosine and L2, kNone for inner product; a center implies kFixed.
   std::optional<Centering> centering;
   std::vector<float> center;

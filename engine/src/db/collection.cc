@@ -128,10 +128,22 @@ absl::Status CollectionImpl::Load(std::vector<float> center) {
     // Rebuilt from RocksDB, the durable copy: nothing else has written since the open began.
     TQDB_ASSIGN_OR_RETURN(rerank_vectors,
                           RerankVectors::Create(config_.rerank_store, dim(), store_.path()));
+    // In runs of rows: a mapped store writes a run with one call.
+    constexpr size_t kRun = 1024;
+    std::vector<uint64_t> ids;
+    std::vector<float> rows;
+    const auto put = [&] {
+      rerank_vectors->Put(ids, rows);
+      ids.clear();
+      rows.clear();
+    };
     TQDB_RETURN_IF_ERROR(
         store_.ForEachVector(dim(), [&](uint64_t id, absl::Span<const float> vector) {
-          rerank_vectors->Put(absl::MakeConstSpan(&id, 1), vector);
+          ids.push_back(id);
+          rows.insert(rows.end(), vector.begin(), vector.end());
+          if (ids.size() == kRun) put();
         }));
+    put();
     rerank_vectors->ShrinkToFit();
   }
   // The payload indexes, rebuilt from the stored payloads (payload_index_codec.h says why).

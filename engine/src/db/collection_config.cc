@@ -101,7 +101,8 @@ absl::StatusOr<CollectionConfig> ResolveCollectionConfig(const CollectionSpec& s
   CollectionConfig config = MakeCollectionConfig(spec.name, spec.dim, spec.bits, spec.metric);
   TQDB_RETURN_IF_ERROR(ApplyVariantName(spec.variant, &config.quantizer));
   config.store_vectors = spec.store_vectors.value_or(config.store_vectors);
-  config.rerank_store = spec.rerank_store.value_or(config.rerank_store);
+  config.rerank_store =
+      spec.rerank_store.value_or(config.store_vectors ? RerankStore::kMapped : RerankStore::kDisk);
   config.quantizer.seed = spec.seed.value_or(config.quantizer.seed);
   config.durability = spec.durability.value_or(config.durability);
   if (!spec.center.empty()) {

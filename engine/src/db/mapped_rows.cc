@@ -4,6 +4,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -47,12 +48,47 @@ MappedRows::~MappedRows() {
   close(fd_);  // the file had no name: its space goes with it
 }
 
+size_t MappedRows::ChunkStride() const {
+  // Chunks sit at page-aligned offsets (mmap's rule); 4096 rows of any width are whole pages.
+  const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  return (ChunkBytes() + page - 1) / page * page;
+}
+
+off_t MappedRows::FileOffset(size_t i) const {
+  return static_cast<off_t>((i >> chunk_shift_) * ChunkStride() + Offset(i));
+}
+
+void MappedRows::WriteRows(size_t first, size_t count, const uint8_t* rows) {
+  // One pwrite per chunk the rows fall in (a bulk load or a rebuild writes runs of rows).
+  while (count > 0) {
+    const size_t in_chunk = std::min(count, chunk_rows_ - (first & (chunk_rows_ - 1)));
+    Chunk& chunk = chunks_[first >> chunk_shift_];
+    const size_t bytes = in_chunk * width_;
+    // The file's space is reserved, so a failed pwrite is an I/O error: the rows still go to
+    // the page cache through the mapping (the error shows at write-back, not as wrong scores).
+    if (!chunk.mapped ||
+        pwrite(fd_, rows, bytes, FileOffset(first)) != static_cast<ssize_t>(bytes)) {
+      std::memcpy(chunk.data + Offset(first), rows, bytes);
+    }
+    first += in_chunk;
+    count -= in_chunk;
+    rows += bytes;
+  }
+}
+
+void MappedRows::Copy(size_t from, size_t to) {
+  std::vector<uint8_t> row(width_);
+  const Chunk& source = chunks_[from >> chunk_shift_];
+  if (!source.mapped ||
+      pread(fd_, row.data(), width_, FileOffset(from)) != static_cast<ssize_t>(width_)) {
+    std::memcpy(row.data(), slot(from), width_);
+  }
+  Write(to, row.data());
+}
+
 MappedRows::Chunk MappedRows::NewChunk(size_t index) {
   Chunk chunk;
-  // Chunks sit at page-aligned offsets; a chunk's bytes are a whole number of pages whenever
-  // chunk_rows * width is (4096 rows of any width).
-  const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
-  const size_t stride = (ChunkBytes() + page - 1) / page * page;
+  const size_t stride = ChunkStride();
   const off_t offset = static_cast<off_t>(index * stride);
   // Space first: a store into a mapped page the disk cannot hold would kill the process.
   if (posix_fallocate(fd_, offset, static_cast<off_t>(stride)) == 0) {
@@ -75,8 +111,7 @@ void MappedRows::FreeChunk(size_t index, Chunk chunk) {
     return;
   }
   munmap(chunk.data, ChunkBytes());
-  const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
-  const size_t stride = (ChunkBytes() + page - 1) / page * page;
+  const size_t stride = ChunkStride();
   // Give the disk space back; the range reads as zeros if it is mapped again.
   fallocate(fd_, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, static_cast<off_t>(index * stride),
             static_cast<off_t>(stride));
@@ -91,7 +126,8 @@ void MappedRows::Resize(size_t n) {
   // Rows this call adds inside chunks already held may hold old rows: zeroed. New chunks read
   // as zero already (fresh file space, or value-initialized memory).
   const size_t held_rows = chunks_.size() << chunk_shift_;
-  for (size_t i = size_; i < n && i < held_rows; ++i) std::memset(slot(i), 0, width_);
+  const std::vector<uint8_t> zeros(width_);
+  for (size_t i = size_; i < n && i < held_rows; ++i) Write(i, zeros.data());
   while (chunks_.size() < needed) chunks_.push_back(NewChunk(chunks_.size()));
   size_ = n;
 }

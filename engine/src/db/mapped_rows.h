@@ -7,7 +7,8 @@
 // RocksDB at every open, as the memory stores are: a crash leaves nothing behind to reconcile.
 // It grows a chunk at a time, each chunk's disk space reserved first (fallocate), so a write to
 // a mapped row never meets a full disk (which would be SIGBUS); a chunk the disk has no room
-// for is kept in anonymous memory instead.
+// for is kept in anonymous memory instead. Rows are written with pwrite, not through the
+// mapping: the process maps (and counts in its RSS) only the pages searches read.
 #pragma once
 
 #include <cstddef>
@@ -25,16 +26,18 @@ class MappedRows {
   // A nameless file in `directory` for rows of `width` bytes, `chunk_rows` (a power of two) a
   // chunk.
   static absl::StatusOr<std::unique_ptr<MappedRows>> Create(const std::string& directory,
-                                                            size_t width,
-                                                            size_t chunk_rows = 4096);
+                                                            size_t width, size_t chunk_rows = 4096);
   ~MappedRows();
   MappedRows(const MappedRows&) = delete;
   MappedRows& operator=(const MappedRows&) = delete;
 
   size_t size() const { return size_; }
   size_t width() const { return width_; }
-  uint8_t* slot(size_t i) { return chunks_[i >> chunk_shift_].data + Offset(i); }
   const uint8_t* slot(size_t i) const { return chunks_[i >> chunk_shift_].data + Offset(i); }
+  // Row i := `row` (width bytes); rows [first, first + count) := `rows`; row `to` := row `from`.
+  void Write(size_t i, const uint8_t* row) { WriteRows(i, 1, row); }
+  void WriteRows(size_t first, size_t count, const uint8_t* rows);
+  void Copy(size_t from, size_t to);
 
   // Grows (new rows read as zero) or shrinks to `n` rows; chunks past the last row are freed.
   void Resize(size_t n);
@@ -52,6 +55,8 @@ class MappedRows {
   MappedRows(int fd, size_t width, size_t chunk_rows);
   size_t Offset(size_t i) const { return (i & (chunk_rows_ - 1)) * width_; }
   size_t ChunkBytes() const { return chunk_rows_ * width_; }
+  size_t ChunkStride() const;  // a chunk's bytes in the file, whole pages
+  off_t FileOffset(size_t i) const;
   Chunk NewChunk(size_t index);
   void FreeChunk(size_t index, Chunk chunk);
 

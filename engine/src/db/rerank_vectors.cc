@@ -84,7 +84,7 @@ absl::StatusOr<std::unique_ptr<RerankVectors>> RerankVectors::Create(RerankStore
 }
 
 void RerankVectors::Encode(const float* x, uint8_t* row) const {
-  if (store_ == RerankStore::kFloat32 || store_ == RerankStore::kMapped) {
+  if (store_ == RerankStore::kFloat32) {
     std::memcpy(row, x, dim_ * sizeof(float));
     return;
   }
@@ -104,15 +104,44 @@ void RerankVectors::Encode(const float* x, uint8_t* row) const {
   }
 }
 
+void RerankVectors::CopyRow(size_t from, size_t to) {
+  if (mapped_ != nullptr) {
+    mapped_->Copy(from, to);
+    return;
+  }
+  std::memcpy(rows_.slot(to), rows_.slot(from), rows_.width());
+}
+
 void RerankVectors::Put(absl::Span<const uint64_t> ids, absl::Span<const float> vectors) {
+  size_t run_first = 0, run_slot = 0, run_length = 0;  // rows going to consecutive slots
+  const auto write_run = [&] {
+    if (run_length > 0) {
+      mapped_->WriteRows(run_slot, run_length,
+                         reinterpret_cast<const uint8_t*>(&vectors[run_first * dim_]));
+    }
+    run_length = 0;
+  };
   for (size_t i = 0; i < ids.size(); ++i) {
     std::optional<Location> at = ids_.Find(ids[i]);
     if (!at.has_value()) {
       at = ids_.Insert(ids[i], 0);
       ResizeRows(at->slot + 1);
     }
-    Encode(&vectors[i * dim_], Row(at->slot));
+    if (mapped_ == nullptr) {
+      Encode(&vectors[i * dim_], rows_.slot(at->slot));
+      continue;
+    }
+    // The file takes the floats as they are: new ids take consecutive slots, one write a run.
+    if (run_length > 0 && at->slot == run_slot + run_length) {
+      ++run_length;
+      continue;
+    }
+    write_run();
+    run_first = i;
+    run_slot = at->slot;
+    run_length = 1;
   }
+  if (mapped_ != nullptr) write_run();
 }
 
 void RerankVectors::Remove(absl::Span<const uint64_t> ids) {
@@ -121,7 +150,7 @@ void RerankVectors::Remove(absl::Span<const uint64_t> ids) {
     if (!hole.has_value()) continue;
     // The id map moved the last slot into the hole: so do the rows.
     const size_t last = RowCount() - 1;
-    if (hole->slot != last) std::memcpy(Row(hole->slot), Row(last), rows_.width());
+    if (hole->slot != last) CopyRow(last, hole->slot);
     ResizeRows(last);
   }
 }

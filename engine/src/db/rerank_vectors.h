@@ -49,7 +49,8 @@ class RerankVectors {
 
  private:
   void Encode(const float* x, uint8_t* row) const;
-  uint8_t* Row(size_t slot) { return mapped_ != nullptr ? mapped_->slot(slot) : rows_.slot(slot); }
+  // Row `to` := row `from`.
+  void CopyRow(size_t from, size_t to);
   const uint8_t* Row(size_t slot) const {
     return mapped_ != nullptr ? mapped_->slot(slot) : rows_.slot(slot);
   }

@@ -263,7 +263,7 @@ def main():
 
     layout = ("defaults (partition_at 50,000)" if args.partition_at is None
               else f"partition_at {args.partition_at:,}")
-    store = args.rerank_store or "disk"
+    store = args.rerank_store or "the default store (mmap)"
     print(f"\n{label}; d = {base.shape[1]}, 4 bits, cosine, re-rank 100 from {store}, {layout}; "
           f"{os.cpu_count()} cores shared by everything; SIMD {simd}; "
           f"{args.repeat} round(s), medians (QPS min-max); 'vs alone' is against the server "

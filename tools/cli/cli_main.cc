@@ -79,7 +79,8 @@ ABSL_FLAG(bool, dry_run, false,
 ABSL_FLAG(std::string, centering, "",
           "create: none or auto (default: auto for cosine and l2, none for ip)");
 ABSL_FLAG(std::string, rerank_store, "",
-          "create: where the re-rank reads floats: disk, f32, f16, int8 or mmap (default: disk)");
+          "create: where the re-rank reads floats: disk, f32, f16, int8 or mmap (default: mmap "
+          "when vectors are stored)");
 ABSL_FLAG(int64_t, partition_at, -1,
           "create: partition once this many vectors are stored (0: never; default 50,000)");
 ABSL_FLAG(int, nprobe, 0,

@@ -91,7 +91,7 @@ class Client:
         """partition_at: split into lists once this many vectors are stored (None: the server's
         default, 50,000; 0: never). nprobe: lists a search probes by default (0: the default).
         rerank_store: where the re-rank reads floats: "disk", "f32", "f16", "int8" or "mmap"
-        ("": the server's default, disk). shards: on a cluster (servers started with --etcd), the
+        ("": the server's default, mmap when vectors are stored). shards: on a cluster (servers started with --etcd), the
         collection's shard count (0: three per node); a server alone ignores it."""
         request = requests.create_collection(name, dimension, bits, metric, variant,
                                              store_vectors, durability, if_not_exists,

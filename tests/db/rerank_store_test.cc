@@ -52,7 +52,7 @@ TEST(RerankVectorsTest, HalfPrecisionRoundsToNearestEven) {
 // in the directory, during its life or after.
 TEST(MappedRowsTest, RowsReadBackAndNewRowsReadAsZeroAcrossChunks) {
   ScopedTempDir dir;
-  auto rows = MappedRows::Create(dir.path(), 12, /*chunk_rows=*/8);
+  auto rows = MappedRows::Create(dir.path(), 12, /*keep_free=*/0, /*chunk_rows=*/8);
   ASSERT_TRUE(rows.ok()) << rows.status();
   MappedRows& m = **rows;
   m.Resize(30);  // four chunks
@@ -76,7 +76,16 @@ TEST(MappedRowsTest, RowsReadBackAndNewRowsReadAsZeroAcrossChunks) {
   EXPECT_TRUE(std::filesystem::is_empty(dir.path()));
   rows->reset();
   EXPECT_TRUE(std::filesystem::is_empty(dir.path()));
-  EXPECT_FALSE(MappedRows::Create(dir.path() + "/missing", 12).ok());
+  EXPECT_FALSE(MappedRows::Create(dir.path() + "/missing", 12, 0).ok());
+  // A chunk that would leave the disk less free than asked stays in memory.
+  auto in_memory = MappedRows::Create(dir.path(), 12, /*keep_free=*/uint64_t{1} << 62);
+  ASSERT_TRUE(in_memory.ok());
+  (*in_memory)->Resize(3);
+  const std::vector<uint8_t> row(12, 7);
+  (*in_memory)->Write(2, row.data());
+  EXPECT_EQ((*in_memory)->slot(2)[11], 7);
+  EXPECT_EQ((*in_memory)->MappedBytes(), 0u);
+  EXPECT_GE((*in_memory)->MemoryBytes(), 3u * 12);
 }
 
 TEST(RerankVectorsTest, FollowsAModelThroughPutsAndRemoves) {
@@ -85,7 +94,7 @@ TEST(RerankVectorsTest, FollowsAModelThroughPutsAndRemoves) {
   for (RerankStore store :
        {RerankStore::kFloat32, RerankStore::kFloat16, RerankStore::kInt8, RerankStore::kMapped}) {
     SCOPED_TRACE(RerankStoreName(store));
-    auto created = RerankVectors::Create(store, d, dir.path());
+    auto created = RerankVectors::Create(store, d, dir.path(), /*keep_free=*/0);
     ASSERT_TRUE(created.ok()) << created.status();
     RerankVectors& vectors = **created;
     std::map<uint64_t, std::vector<float>> model;

@@ -127,7 +127,8 @@ absl::Status CollectionImpl::Load(std::vector<float> center) {
   if (config_.rerank_store != RerankStore::kDisk) {
     // Rebuilt from RocksDB, the durable copy: nothing else has written since the open began.
     TQDB_ASSIGN_OR_RETURN(rerank_vectors,
-                          RerankVectors::Create(config_.rerank_store, dim(), store_.path()));
+                          RerankVectors::Create(config_.rerank_store, dim(), store_.path(),
+                                                store_.DiskLeftToDatabase()));
     // In runs of rows: a mapped store writes a run with one call.
     constexpr size_t kRun = 1024;
     std::vector<uint64_t> ids;

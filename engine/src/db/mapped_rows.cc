@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -29,17 +30,22 @@ int OpenNamelessFile(const std::string& directory) {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<MappedRows>> MappedRows::Create(const std::string& directory,
-                                                               size_t width, size_t chunk_rows) {
+                                                               size_t width, uint64_t keep_free,
+                                                               size_t chunk_rows) {
+  if (chunk_rows == 0) {
+    chunk_rows = 1;
+    while (2 * chunk_rows * width <= (size_t{1} << 20)) chunk_rows *= 2;
+  }
   const int fd = OpenNamelessFile(directory);
   if (fd < 0) {
     return absl::InternalError(absl::StrCat("cannot make the re-rank store's file in ", directory,
                                             ": ", std::strerror(errno)));
   }
-  return std::unique_ptr<MappedRows>(new MappedRows(fd, width, chunk_rows));
+  return std::unique_ptr<MappedRows>(new MappedRows(fd, width, keep_free, chunk_rows));
 }
 
-MappedRows::MappedRows(int fd, size_t width, size_t chunk_rows)
-    : fd_(fd), width_(width), chunk_rows_(chunk_rows) {
+MappedRows::MappedRows(int fd, size_t width, uint64_t keep_free, size_t chunk_rows)
+    : fd_(fd), width_(width), keep_free_(keep_free), chunk_rows_(chunk_rows) {
   while ((size_t{1} << chunk_shift_) < chunk_rows_) ++chunk_shift_;
 }
 
@@ -90,8 +96,12 @@ MappedRows::Chunk MappedRows::NewChunk(size_t index) {
   Chunk chunk;
   const size_t stride = ChunkStride();
   const off_t offset = static_cast<off_t>(index * stride);
-  // Space first: a store into a mapped page the disk cannot hold would kill the process.
-  if (posix_fallocate(fd_, offset, static_cast<off_t>(stride)) == 0) {
+  // Space first: a store into a mapped page the disk cannot hold would kill the process. And
+  // never the database's room (keep_free_).
+  struct statvfs disk;
+  const bool room = fstatvfs(fd_, &disk) == 0 &&
+                    static_cast<uint64_t>(disk.f_bavail) * disk.f_frsize >= stride + keep_free_;
+  if (room && posix_fallocate(fd_, offset, static_cast<off_t>(stride)) == 0) {
     void* data = mmap(nullptr, ChunkBytes(), PROT_READ | PROT_WRITE, MAP_SHARED, fd_, offset);
     if (data != MAP_FAILED) {
       // Candidates are read in no order: read-ahead would fetch rows no search asked for.

@@ -5,9 +5,11 @@
 //
 // The file has no name (O_TMPFILE, or unlinked as soon as it is made) and is rebuilt from
 // RocksDB at every open, as the memory stores are: a crash leaves nothing behind to reconcile.
-// It grows a chunk at a time, each chunk's disk space reserved first (fallocate), so a write to
-// a mapped row never meets a full disk (which would be SIGBUS); a chunk the disk has no room
-// for is kept in anonymous memory instead. Rows are written with pwrite, not through the
+// It grows a chunk at a time (at most 1 MiB), each chunk's disk space reserved first
+// (fallocate), so a write to a mapped row never meets a full disk (which would be SIGBUS). A
+// chunk that would leave less than `keep_free` bytes free on the disk is kept in anonymous
+// memory instead: the database beside it needs that room to flush, and to take writes again
+// after a full disk. Rows are written with pwrite, not through the
 // mapping: the process maps (and counts in its RSS) only the pages searches read.
 #pragma once
 
@@ -23,10 +25,11 @@ namespace tqdb {
 
 class MappedRows {
  public:
-  // A nameless file in `directory` for rows of `width` bytes, `chunk_rows` (a power of two) a
-  // chunk.
+  // A nameless file in `directory` for rows of `width` bytes, `chunk_rows` (a power of two; 0:
+  // as many as fit 1 MiB, at least one) a chunk.
   static absl::StatusOr<std::unique_ptr<MappedRows>> Create(const std::string& directory,
-                                                            size_t width, size_t chunk_rows = 4096);
+                                                            size_t width, uint64_t keep_free,
+                                                            size_t chunk_rows = 0);
   ~MappedRows();
   MappedRows(const MappedRows&) = delete;
   MappedRows& operator=(const MappedRows&) = delete;
@@ -52,7 +55,7 @@ class MappedRows {
     bool mapped = false;  // else anonymous memory
   };
 
-  MappedRows(int fd, size_t width, size_t chunk_rows);
+  MappedRows(int fd, size_t width, uint64_t keep_free, size_t chunk_rows);
   size_t Offset(size_t i) const { return (i & (chunk_rows_ - 1)) * width_; }
   size_t ChunkBytes() const { return chunk_rows_ * width_; }
   size_t ChunkStride() const;  // a chunk's bytes in the file, whole pages
@@ -62,6 +65,7 @@ class MappedRows {
 
   int fd_;
   size_t width_;
+  uint64_t keep_free_;
   size_t chunk_rows_;
   size_t chunk_shift_ = 0;
   size_t size_ = 0;

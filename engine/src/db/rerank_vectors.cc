@@ -72,11 +72,12 @@ RerankVectors::RerankVectors(RerankStore store, int dim)
     : store_(store), dim_(dim), rows_(RowBytes(store, dim)) {}
 
 absl::StatusOr<std::unique_ptr<RerankVectors>> RerankVectors::Create(RerankStore store, int dim,
-                                                                     const std::string& directory) {
+                                                                     const std::string& directory,
+                                                                     uint64_t keep_free) {
   auto vectors = std::make_unique<RerankVectors>(store, dim);
   if (store == RerankStore::kMapped) {
     absl::StatusOr<std::unique_ptr<MappedRows>> mapped =
-        MappedRows::Create(directory, RowBytes(store, dim));
+        MappedRows::Create(directory, RowBytes(store, dim), keep_free);
     if (!mapped.ok()) return mapped.status();
     vectors->mapped_ = *std::move(mapped);
   }

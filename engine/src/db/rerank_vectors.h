@@ -28,9 +28,11 @@ class RerankVectors {
  public:
   // `store` is a memory store (f32, f16, int8).
   RerankVectors(RerankStore store, int dim);
-  // Any store but kDisk; mmap's file is made in `directory`.
+  // Any store but kDisk; mmap's file is made in `directory`, leaving `keep_free` bytes of its
+  // disk free (MappedRows).
   static absl::StatusOr<std::unique_ptr<RerankVectors>> Create(RerankStore store, int dim,
-                                                               const std::string& directory);
+                                                               const std::string& directory,
+                                                               uint64_t keep_free);
 
   RerankStore store() const { return store_; }
   size_t size() const { return ids_.size(); }

@@ -104,6 +104,7 @@ void CollectionStore::Batch::PutPayloadIndexes(absl::Span<const PayloadFieldInde
 }
 
 const std::string& CollectionStore::path() const { return store_->path(); }
+uint64_t CollectionStore::DiskLeftToDatabase() const { return store_->DiskLeftToDatabase(); }
 
 CollectionStore::CollectionStore(std::shared_ptr<Store> store, uint32_t cid, std::string name)
     : store_(std::move(store)), cid_(cid), name_(std::move(name)) {}

@@ -74,8 +74,10 @@ class CollectionStore {
   };
 
   CollectionStore(std::shared_ptr<Store> store, uint32_t cid, std::string name);
-  // The database's directory.
+  // The database's directory, and the free space other files there leave to it
+  // (Store::DiskLeftToDatabase).
   const std::string& path() const;
+  uint64_t DiskLeftToDatabase() const;
 
   // `reserve_bytes`: about what the batch will hold (an upsert's floats), so RocksDB's buffer
   // is allocated once instead of doubling and copying as it grows.

@@ -76,6 +76,12 @@ class Store : public std::enable_shared_from_this<Store> {
   rocksdb::DB* db() const { return db_.get(); }
   rocksdb::ColumnFamilyHandle* cf(Cf which) const { return handles_[static_cast<int>(which)]; }
   const std::string& path() const { return path_; }
+  // Free space on the data directory's disk that other files (the mapped re-rank rows) leave
+  // to the database: the level below which it flushes early, and the room its writes need to
+  // resume after a full disk, with a margin.
+  uint64_t DiskLeftToDatabase() const {
+    return 4 * MemtableBytes(options_) + options_.write_buffer_bytes;
+  }
 
   // Applies `batch` atomically with the write-ahead log on; returns once it is as durable as
   // `durability` promises (collection_config.h).

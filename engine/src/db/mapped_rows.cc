@@ -55,7 +55,7 @@ MappedRows::~MappedRows() {
 }
 
 size_t MappedRows::ChunkStride() const {
-  // Chunks sit at page-aligned offsets (mmap's rule); 4096 rows of any width are whole pages.
+  // Chunks sit at page-aligned offsets (mmap's rule): a chunk's bytes rounded up to pages.
   const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
   return (ChunkBytes() + page - 1) / page * page;
 }
@@ -127,7 +127,7 @@ void MappedRows::FreeChunk(size_t index, Chunk chunk) {
             static_cast<off_t>(stride));
 }
 
-void MappedRows::Resize(size_t n) {
+void MappedRows::Resize(size_t n, bool zero_new_rows) {
   const size_t needed = (n + chunk_rows_ - 1) >> chunk_shift_;
   while (chunks_.size() > needed) {
     FreeChunk(chunks_.size() - 1, chunks_.back());
@@ -136,8 +136,10 @@ void MappedRows::Resize(size_t n) {
   // Rows this call adds inside chunks already held may hold old rows: zeroed. New chunks read
   // as zero already (fresh file space, or value-initialized memory).
   const size_t held_rows = chunks_.size() << chunk_shift_;
-  const std::vector<uint8_t> zeros(width_);
-  for (size_t i = size_; i < n && i < held_rows; ++i) Write(i, zeros.data());
+  if (zero_new_rows && size_ < std::min(n, held_rows)) {
+    const std::vector<uint8_t> zeros((std::min(n, held_rows) - size_) * width_);
+    WriteRows(size_, std::min(n, held_rows) - size_, zeros.data());
+  }
   while (chunks_.size() < needed) chunks_.push_back(NewChunk(chunks_.size()));
   size_ = n;
 }

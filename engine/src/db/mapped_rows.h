@@ -42,8 +42,10 @@ class MappedRows {
   void WriteRows(size_t first, size_t count, const uint8_t* rows);
   void Copy(size_t from, size_t to);
 
-  // Grows (new rows read as zero) or shrinks to `n` rows; chunks past the last row are freed.
-  void Resize(size_t n);
+  // Grows or shrinks to `n` rows; chunks past the last row are freed. New rows read as zero,
+  // unless `zero_new_rows` is false (the caller writes them before anyone reads them: one write
+  // a row instead of two).
+  void Resize(size_t n, bool zero_new_rows = true);
 
   // Bytes of rows in the mapped file, and in anonymous memory (chunks the disk had no room for).
   size_t MappedBytes() const;

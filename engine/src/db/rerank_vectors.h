@@ -57,9 +57,10 @@ class RerankVectors {
     return mapped_ != nullptr ? mapped_->slot(slot) : rows_.slot(slot);
   }
   size_t RowCount() const { return mapped_ != nullptr ? mapped_->size() : rows_.size(); }
+  // New rows are written by the caller right after (rows_ zeroes them anyway: cheap in memory).
   void ResizeRows(size_t n) {
     if (mapped_ != nullptr) {
-      mapped_->Resize(n);
+      mapped_->Resize(n, /*zero_new_rows=*/false);
     } else {
       rows_.Resize(n);
     }

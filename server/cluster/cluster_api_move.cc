@@ -230,23 +230,32 @@ absl::Status ClusterApi::MoveShard(const server::CallContext& call,
   }
   // The switch: only over the map this move started from (a concurrent change of the shard's
   // owner, or a dropped collection, makes it fail and the old owner keep the shard).
+  // A move the controller ordered stands or falls with it; one an operator asked for is made
+  // under whichever controller is current at the switch (one elected meanwhile, say after the
+  // last one's lease ran out, takes it over), still only over the map read just before.
+  const bool ordered_by_controller = request.controller_fence() != 0;
   absl::Status switched = [&]() -> absl::Status {
-    TQDB_ASSIGN_OR_RETURN(std::optional<StoredShardMap> stored, ReadShardMap(*etcd_, collection));
-    if (!stored.has_value()) return absl::NotFoundError("the collection was dropped meanwhile");
-    const ShardOwner now = stored->map.shards[request.shard()];
-    if (now.node != owner.node || now.epoch != owner.epoch) {
-      return absl::AbortedError("the shard changed owner meanwhile");
+    int64_t fence = fenced.controller_fence();
+    for (int attempt = 0;; ++attempt) {
+      TQDB_ASSIGN_OR_RETURN(std::optional<StoredShardMap> stored, ReadShardMap(*etcd_, collection));
+      if (!stored.has_value()) return absl::NotFoundError("the collection was dropped meanwhile");
+      const ShardOwner now = stored->map.shards[request.shard()];
+      if (now.node != owner.node || now.epoch != owner.epoch) {
+        return absl::AbortedError("the shard changed owner meanwhile");
+      }
+      ShardMap next = stored->map;
+      next.shards[request.shard()] = {options_.node_id, owner.epoch + 1};
+      TQDB_ASSIGN_OR_RETURN(const bool written,
+                            WriteShardMap(*etcd_, next, stored->revision, fence));
+      if (written) return absl::OkStatus();
+      if (ordered_by_controller || attempt == 2) {
+        return absl::AbortedError(
+            "the shard map changed meanwhile, or the controller the move was made under is no "
+            "longer the controller");
+      }
+      TQDB_ASSIGN_OR_RETURN(const Controller current, AwaitController(*etcd_, kControllerPatience));
+      fence = current.fence;
     }
-    ShardMap next = stored->map;
-    next.shards[request.shard()] = {options_.node_id, owner.epoch + 1};
-    TQDB_ASSIGN_OR_RETURN(const bool written,
-                          WriteShardMap(*etcd_, next, stored->revision, fenced.controller_fence()));
-    if (!written) {
-      return absl::AbortedError(
-          "the shard map changed meanwhile, or the controller the move was made under is no "
-          "longer the controller");
-    }
-    return absl::OkStatus();
   }();
   if (!switched.ok()) {
     (void)shards_->Drop(collection, request.shard());

@@ -85,7 +85,8 @@ absl::StatusOr<std::unique_ptr<RerankVectors>> RerankVectors::Create(RerankStore
 }
 
 void RerankVectors::Encode(const float* x, uint8_t* row) const {
-  if (store_ == RerankStore::kFloat32) {
+  // mmap's rows are the floats too (kept in rows_ only when constructed without its file).
+  if (store_ == RerankStore::kFloat32 || store_ == RerankStore::kMapped) {
     std::memcpy(row, x, dim_ * sizeof(float));
     return;
   }

@@ -71,6 +71,11 @@ absl::StatusOr<CollectionConfig> FromProto(const v1::CollectionConfig& proto) {
         absl::StrCat("bits per coordinate must be at most 8, got ", proto.bits()));
   }
   spec.bits = static_cast<int>(proto.bits());
+  TQDB_ASSIGN_OR_RETURN(spec.eighths, IntFromProto("bit_eighths", proto.bit_eighths(), 0, 7));
+  if (proto.has_bytes_per_vector()) {
+    TQDB_ASSIGN_OR_RETURN(spec.bytes_per_vector,
+                          IntFromProto("bytes_per_vector", proto.bytes_per_vector(), 1, INT32_MAX));
+  }
   TQDB_ASSIGN_OR_RETURN(spec.metric, MetricFromProto(proto.metric()));
   spec.variant = proto.variant();
   if (proto.has_store_vectors()) spec.store_vectors = proto.store_vectors();
@@ -109,6 +114,7 @@ v1::CollectionConfig ToProto(const CollectionConfig& config) {
   proto.set_dimension(config.quantizer.dim);
   proto.set_metric(MetricToProto(config.metric));
   proto.set_bits(config.quantizer.bits);
+  proto.set_bit_eighths(config.quantizer.eighths);
   proto.set_variant(VariantName(config.quantizer));
   proto.set_store_vectors(config.store_vectors);
   proto.set_seed(config.quantizer.seed);

@@ -3,6 +3,7 @@
 #include "index/scan/scan_kernels.h"
 
 #include <random>
+#include <tuple>
 
 #include "gtest/gtest.h"
 #include "index/scan/lookup_tables.h"
@@ -167,6 +168,65 @@ TEST(NibbleBlocksTest, SetGetMoveAndResizeKeepEverySlotsCode) {
     uint32_t sums[kBlockSize];
     ScanBlockScalar(blocks.block((n - 1) / kBlockSize), tables.data(), blocks.groups(), sums);
     EXPECT_EQ(sums[(n - 1) % kBlockSize], DirectSum(zero.data(), dim, bits, tables.data()));
+  }
+}
+
+// A code of two widths (fractional bits): each part's nibbles in turn, each summed with its own
+// tables, and given back as packed; the 8-bit tables' estimate within its bound of the scorer's.
+TEST(NibbleBlocksTest, CodesOfTwoWidthsScanAsTheirPartsDo) {
+  std::mt19937_64 gen(6);
+  for (auto [dim, bits, eighths] :
+       {std::tuple{100, 1, 4}, {100, 2, 1}, {100, 3, 7}, {13, 1, 7}, {1536, 2, 4}, {200, 3, 4}}) {
+    const CodeParts parts = SplitCoordinates(dim, bits, eighths);
+    ASSERT_EQ(parts.size(), 2u);
+    const size_t code_bytes = PackedBytes(parts);
+    NibbleBlocks blocks(parts);
+    EXPECT_EQ(blocks.groups(), PaddedGroups(parts));
+    const size_t n = 70;
+    blocks.Resize(n);
+    std::vector<std::vector<uint8_t>> codes(n, std::vector<uint8_t>(code_bytes, 0));
+    for (size_t i = 0; i < n; ++i) {
+      for (const CodePart& part : parts) {
+        std::vector<uint8_t> indices(part.dims);
+        for (uint8_t& v : indices) v = static_cast<uint8_t>(gen() % (1u << part.bits));
+        PackCodes(indices.data(), part.dims, part.bits, codes[i].data() + part.offset);
+      }
+      blocks.Set(i, codes[i].data());
+    }
+    std::vector<uint8_t> got(code_bytes);
+    for (size_t i = 0; i < n; ++i) {
+      blocks.Get(i, got.data());
+      ASSERT_EQ(got, codes[i]) << "dim=" << dim << " bits=" << bits << "+" << eighths << "/8";
+    }
+    // Random tables: the block sums equal each part's direct sums over its own groups.
+    std::vector<uint8_t> tables(blocks.groups() * 16);
+    for (uint8_t& t : tables) t = static_cast<uint8_t>(gen());
+    const int wide_groups = PaddedGroups(parts[0].dims, parts[0].bits);  // a multiple of 4
+    ASSERT_EQ(wide_groups, NibbleGroups(parts[0].dims, parts[0].bits));
+    for (size_t i = 0; i < n; ++i) {
+      uint32_t sums[kBlockSize];
+      ScanBlockScalar(blocks.block(i / kBlockSize), tables.data(), blocks.groups(), sums);
+      const uint32_t expected =
+          DirectSum(codes[i].data(), parts[0].dims, parts[0].bits, tables.data()) +
+          DirectSum(codes[i].data() + parts[1].offset, parts[1].dims, parts[1].bits,
+                    tables.data() + wide_groups * 16);
+      ASSERT_EQ(sums[i % kBlockSize], expected) << "dim=" << dim << " slot " << i;
+    }
+    // The quantized tables of the two codebooks against the float scorer.
+    const std::vector<float> query = testing::RandomUnitVectors(1, dim, dim + eighths);
+    const float* centroids[2] = {GetCodebook(dim, parts[0].bits).value()->centroids.data(),
+                                 GetCodebook(dim, parts[1].bits).value()->centroids.data()};
+    QuantizedTables quantized;
+    BuildQuantizedTables(query.data(), parts, centroids, blocks.groups(), &quantized);
+    CodeScorer reference;
+    reference.Build(query.data(), parts, centroids);
+    for (size_t i = 0; i < n; ++i) {
+      uint32_t sums[kBlockSize];
+      ScanBlockScalar(blocks.block(i / kBlockSize), quantized.tables.data(), blocks.groups(), sums);
+      const float estimate = quantized.Estimate(sums[i % kBlockSize]);
+      ASSERT_LE(std::abs(estimate - reference.Score(codes[i].data())), quantized.max_error)
+          << "dim=" << dim << " slot " << i;
+    }
   }
 }
 

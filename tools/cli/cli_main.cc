@@ -3,6 +3,7 @@
 //   tqdb [--server=HOST:PORT] list
 //   tqdb create NAME --dim=D --bits=B [--metric=cosine|ip|l2] [--variant=...] [--store_vectors]
 //                    [--centering=none|auto] [--partition_at=N] [--nprobe=P]
+//                    (B in eighths: --bits=1.5; or --bytes_per_vector=N instead of --bits)
 //                    [--rerank_store=disk|f32|f16|int8|mmap]
 //   tqdb describe NAME | drop NAME
 //   tqdb recenter NAME [--dry_run]
@@ -67,7 +68,11 @@ ABSL_FLAG(std::string, api_key, "",
           "API key for a server that requires one (default: the TQDB_API_KEY environment "
           "variable, which keeps it out of the process list)");
 ABSL_FLAG(int, dim, 0, "create: dimension");
-ABSL_FLAG(int, bits, 4, "create: bits per coordinate");
+ABSL_FLAG(double, bits, 4,
+          "create: bits per coordinate, 1 to 8 in steps of 1/8 (1.5: a share of the coordinates "
+          "at one bit more)");
+ABSL_FLAG(int, bytes_per_vector, 0,
+          "create: instead of --bits, the widest code whose bytes and 8 bytes of factors fit");
 ABSL_FLAG(std::string, metric, "cosine", "create: cosine, ip or l2");
 ABSL_FLAG(std::string, variant, "default",
           "create: default, mse-plain, mse-ratio, mse-unitnorm, prod");
@@ -251,7 +256,19 @@ int Create(const std::string& name) {
   v1::CollectionConfig* config = request.mutable_config();
   config->set_name(name);
   config->set_dimension(absl::GetFlag(FLAGS_dim));
-  config->set_bits(absl::GetFlag(FLAGS_bits));
+  if (absl::GetFlag(FLAGS_bytes_per_vector) > 0) {
+    config->set_bytes_per_vector(absl::GetFlag(FLAGS_bytes_per_vector));
+  } else {
+    // Whole eighths only; the server checks the range.
+    const double eighths = absl::GetFlag(FLAGS_bits) * 8;
+    if (!(eighths >= 8) || eighths != std::floor(eighths) || eighths > 8 * 9) {
+      std::fprintf(stderr, "create: --bits must be 1 to 8 in steps of 1/8 (0.125), got %g\n",
+                   absl::GetFlag(FLAGS_bits));
+      return 2;
+    }
+    config->set_bits(static_cast<uint32_t>(eighths) / 8);
+    config->set_bit_eighths(static_cast<uint32_t>(eighths) % 8);
+  }
   config->set_metric(MetricFlag());
   config->set_variant(absl::GetFlag(FLAGS_variant));
   config->set_store_vectors(absl::GetFlag(FLAGS_store_vectors));

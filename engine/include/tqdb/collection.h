@@ -57,9 +57,10 @@ struct CollectionInfo {
   uint64_t bytes_on_disk = 0;  // approximate, includes memtables and rerank_file_bytes
   // The mmap re-rank store's file (rebuilt at open; the page cache holds the rows read).
   uint64_t rerank_file_bytes = 0;
-  IndexMemory memory;         // the in-memory index by part (flat_index.h)
-  size_t code_bytes = 0;      // packed code bytes per vector (factors not included)
-  std::vector<float> center;  // the center the codes are relative to; empty for none
+  IndexMemory memory;              // the in-memory index by part (flat_index.h)
+  size_t code_bytes = 0;           // packed code bytes per vector (factors not included)
+  double bits_per_coordinate = 0;  // of the code as stored (Quantizer::bits_per_coordinate)
+  std::vector<float> center;       // the center the codes are relative to; empty for none
   // Partitioning: 0 while the collection is flat, else the number of the centroids in use (each
   // re-partition takes the next).
   uint64_t partitioning = 0;

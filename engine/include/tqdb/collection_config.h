@@ -98,7 +98,12 @@ struct CollectionConfig {
 struct CollectionSpec {
   std::string name;
   int dim = 0;
-  int bits = 0;  // required: 1..8 (tq-prod: up to 9)
+  // Required unless bytes_per_vector is given: 1..8 (tq-prod: up to 9), plus `eighths` / 8.
+  int bits = 0;
+  int eighths = 0;
+  // Instead of bits: the widest width (in eighths of a bit) whose code and per-vector factors
+  // fit in this many bytes (BytesPerVector).
+  std::optional<int> bytes_per_vector;
   Metric metric = Metric::kCosine;
   std::string variant;  // "", "default", "mse-plain", "mse-ratio", "mse-unitnorm" or "prod"
   std::optional<bool> store_vectors;  // default true
@@ -121,7 +126,15 @@ absl::StatusOr<CollectionConfig> ResolveCollectionConfig(const CollectionSpec& s
 // The default quantizer for `bits` (DefaultQuantizerConfig) in a collection of `dim`, and the
 // default centering for the metric.
 CollectionConfig MakeCollectionConfig(std::string name, int dim, int bits,
-                                      Metric metric = Metric::kCosine);
+                                      Metric metric = Metric::kCosine, int eighths = 0);
+
+// Bytes a vector takes in the index: its packed code and its two 4-byte factors.
+size_t BytesPerVector(const QuantizerConfig& config);
+// Code bits per coordinate (sign bits included): bits + eighths / 8 up to the split's rounding.
+double CodeBitsPerCoordinate(const QuantizerConfig& config);
+// The widest default quantizer of `dim` (bits in eighths, 1 to 8) within `budget` bytes per
+// vector; InvalidArgument when even 1 bit does not fit.
+absl::StatusOr<QuantizerConfig> QuantizerForBudget(int dim, int budget);
 
 absl::Status ValidateCollectionName(std::string_view name);
 absl::Status ValidateCollectionConfig(const CollectionConfig& config);

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "tqdb/code_parts.h"
 #include "tqdb/quantizer_config.h"
 
 namespace tqdb {
@@ -41,12 +42,14 @@ class Quantizer {
 
   const QuantizerConfig& config() const { return config_; }
   int dim() const { return config_.dim; }
-  // Bits of MSE code per coordinate (b for tq-mse, b - 1 for tq-prod).
-  int mse_bits() const { return mse_bits_; }
+  // The MSE code's runs of coordinates by width (quant/code_parts.h): one part at b bits (b - 1
+  // for tq-prod; none at tq-prod's b = 1), two for a fractional width.
+  const CodeParts& mse_parts() const { return mse_parts_; }
+  // The Lloyd-Max codebook of mse_parts()[i]'s width.
+  const Codebook& part_codebook(size_t i) const { return *part_codebooks_[i]; }
   // Bytes of packed code per vector (factors not included): the MSE part, then the sign bits.
   size_t code_bytes() const { return mse_bytes_ + sign_bytes_; }
   size_t mse_bytes() const { return mse_bytes_; }
-  const Codebook* codebook() const { return codebook_.get(); }
   const Rotation& rotation() const { return *rotation_; }
   // Bytes held: the rotation, tq-prod's QJL projection and the codebook.
   size_t MemoryBytes() const;
@@ -70,10 +73,10 @@ class Quantizer {
   explicit Quantizer(const QuantizerConfig& config);
 
   QuantizerConfig config_;
-  int mse_bits_ = 0;
+  CodeParts mse_parts_;
   size_t mse_bytes_ = 0;
   size_t sign_bytes_ = 0;
-  std::shared_ptr<const Codebook> codebook_;  // null when mse_bits_ == 0
+  std::vector<std::shared_ptr<const Codebook>> part_codebooks_;  // one per MSE part
   std::unique_ptr<Rotation> rotation_;
   std::unique_ptr<QjlProjection> projection_;  // tq-prod only
 };

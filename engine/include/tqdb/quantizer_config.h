@@ -38,6 +38,10 @@ struct QuantizerConfig {
   int dim = 0;
   // Bits per coordinate: 1..8 for kMse; 1..9 for kProd (b = 1 is the pure QJL sketch).
   int bits = 4;
+  // Eighths of a bit added to `bits` (0..7, kMse only, bits + eighths / 8 <= 8): that share of
+  // the rotated coordinates is coded at bits + 1 (quant/code_parts.h). bits = 1, eighths = 4
+  // is 1.5 bits per coordinate.
+  int eighths = 0;
   QuantizerKind kind = QuantizerKind::kMse;
   MseEstimator estimator = MseEstimator::kRatio;
   RotationKind rotation = RotationKind::kFast;
@@ -50,7 +54,15 @@ struct QuantizerConfig {
 absl::Status ValidateQuantizerConfig(const QuantizerConfig& config);
 
 // The configuration that measured best on real embeddings at this bit width (README explains).
-QuantizerConfig DefaultQuantizerConfig(int dim, int bits);
+QuantizerConfig DefaultQuantizerConfig(int dim, int bits, int eighths = 0);
+
+// bits + eighths / 8, as asked for (the split rounds it a little: Quantizer::bits_per_coordinate).
+double NominalBits(const QuantizerConfig& config);
+// Splits a width given in bits (1.5, 4) into bits and eighths; InvalidArgument unless it is a
+// whole number of eighths.
+absl::Status SplitBitWidth(double width, int* bits, int* eighths);
+// "4" or "1.5": the nominal width, shortest form.
+std::string BitWidthName(int bits, int eighths);
 
 const char* QuantizerKindName(QuantizerKind kind);
 const char* MseEstimatorName(MseEstimator estimator);

@@ -417,6 +417,7 @@ CollectionInfo CollectionImpl::Describe() const {
     ReaderLock lock(index_mu_);
     info.count = index_->size();
     info.code_bytes = index_->encoder()->code_bytes();
+    info.bits_per_coordinate = CodeBitsPerCoordinate(info.config.quantizer);
     info.center = index_->encoder()->center();
     IndexStats stats = index_->Stats();
     info.memory = stats.memory;

@@ -1,11 +1,16 @@
 #include "tqdb/collection_config.h"
 
 #include <initializer_list>
+#include <optional>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "index/vector_checks.h"
+#include "quant/bit_packing.h"
+#include "quant/codebook.h"
+#include "tqdb/code_parts.h"
+#include "tqdb/quantizer.h"
 #include "tqdb/status_macros.h"
 
 namespace tqdb {
@@ -87,18 +92,69 @@ absl::Status ParseCentering(std::string_view name, Centering* centering) {
                      "centering", centering);
 }
 
-CollectionConfig MakeCollectionConfig(std::string name, int dim, int bits, Metric metric) {
+CollectionConfig MakeCollectionConfig(std::string name, int dim, int bits, Metric metric,
+                                      int eighths) {
   CollectionConfig config;
   config.name = std::move(name);
   config.metric = metric;
-  config.quantizer = DefaultQuantizerConfig(dim, bits);
+  config.quantizer = DefaultQuantizerConfig(dim, bits, eighths);
   config.centering = metric == Metric::kInnerProduct ? Centering::kNone : Centering::kAuto;
   return config;
 }
 
+size_t BytesPerVector(const QuantizerConfig& config) {
+  const bool prod = config.kind == QuantizerKind::kProd;
+  const int mse_bits = prod ? config.bits - 1 : config.bits;
+  const size_t mse_bytes =
+      mse_bits > 0 ? PackedBytes(SplitCoordinates(config.dim, mse_bits, config.eighths)) : 0;
+  const size_t sign_bytes = prod ? (size_t{1} * config.dim + 7) / 8 : 0;
+  return mse_bytes + sign_bytes + sizeof(VectorFactors);
+}
+
+double CodeBitsPerCoordinate(const QuantizerConfig& config) {
+  const bool prod = config.kind == QuantizerKind::kProd;
+  const int mse_bits = prod ? config.bits - 1 : config.bits;
+  const double mse =
+      mse_bits > 0 ? BitsPerCoordinate(SplitCoordinates(config.dim, mse_bits, config.eighths)) : 0;
+  return mse + (prod ? 1 : 0);
+}
+
+absl::StatusOr<QuantizerConfig> QuantizerForBudget(int dim, int budget) {
+  if (dim < 1 || dim > kMaxDimension) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("dimension must be in [1, ", kMaxDimension, "], got ", dim));
+  }
+  std::optional<QuantizerConfig> widest;
+  for (int eighths = 8; eighths <= 8 * kMaxCodebookBits; ++eighths) {
+    QuantizerConfig candidate = DefaultQuantizerConfig(dim, eighths / 8, eighths % 8);
+    if (static_cast<int64_t>(BytesPerVector(candidate)) > budget) break;
+    widest = candidate;
+  }
+  if (!widest.has_value()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "bytes_per_vector ", budget, " is below the smallest code at dimension ", dim, ": ",
+        BytesPerVector(DefaultQuantizerConfig(dim, 1)), " bytes (1 bit per coordinate and ",
+        sizeof(VectorFactors), " bytes of factors)"));
+  }
+  return *widest;
+}
+
 absl::StatusOr<CollectionConfig> ResolveCollectionConfig(const CollectionSpec& spec) {
-  if (spec.bits == 0) return absl::InvalidArgumentError("bits must be given (1..8)");
-  CollectionConfig config = MakeCollectionConfig(spec.name, spec.dim, spec.bits, spec.metric);
+  CollectionConfig config;
+  if (spec.bytes_per_vector.has_value()) {
+    if (spec.bits != 0 || spec.eighths != 0) {
+      return absl::InvalidArgumentError("give bits or bytes_per_vector, not both");
+    }
+    TQDB_ASSIGN_OR_RETURN(const QuantizerConfig quantizer,
+                          QuantizerForBudget(spec.dim, *spec.bytes_per_vector));
+    config =
+        MakeCollectionConfig(spec.name, spec.dim, quantizer.bits, spec.metric, quantizer.eighths);
+  } else {
+    if (spec.bits == 0) {
+      return absl::InvalidArgumentError("bits (1..8) or bytes_per_vector must be given");
+    }
+    config = MakeCollectionConfig(spec.name, spec.dim, spec.bits, spec.metric, spec.eighths);
+  }
   TQDB_RETURN_IF_ERROR(ApplyVariantName(spec.variant, &config.quantizer));
   config.store_vectors = spec.store_vectors.value_or(config.store_vectors);
   config.rerank_store =
@@ -175,16 +231,17 @@ bool SameDataLayout(const CollectionConfig& a, const CollectionConfig& b) {
   const QuantizerConfig& p = a.quantizer;
   const QuantizerConfig& q = b.quantizer;
   return a.name == b.name && a.metric == b.metric && a.store_vectors == b.store_vectors &&
-         p.dim == q.dim && p.bits == q.bits && p.kind == q.kind && p.estimator == q.estimator &&
-         p.rotation == q.rotation && p.projection == q.projection && p.seed == q.seed &&
-         a.centering == b.centering && a.center == b.center;
+         p.dim == q.dim && p.bits == q.bits && p.eighths == q.eighths && p.kind == q.kind &&
+         p.estimator == q.estimator && p.rotation == q.rotation && p.projection == q.projection &&
+         p.seed == q.seed && a.centering == b.centering && a.center == b.center;
 }
 
 std::string DescribeConfig(const CollectionConfig& config) {
   const QuantizerConfig& q = config.quantizer;
-  return absl::StrCat("dim=", q.dim, " metric=", MetricName(config.metric), " bits=", q.bits,
-                      " variant=", VariantName(q), " rotation=", RotationKindName(q.rotation),
-                      " seed=", q.seed, " store_vectors=", config.store_vectors ? "yes" : "no",
+  return absl::StrCat("dim=", q.dim, " metric=", MetricName(config.metric),
+                      " bits=", BitWidthName(q.bits, q.eighths), " variant=", VariantName(q),
+                      " rotation=", RotationKindName(q.rotation), " seed=", q.seed,
+                      " store_vectors=", config.store_vectors ? "yes" : "no",
                       " rerank_store=", RerankStoreName(config.rerank_store),
                       " durability=", DurabilityName(config.durability),
                       " centering=", CenteringName(config.centering),

@@ -11,6 +11,9 @@
 #include <cstdint>
 #include <vector>
 
+#include "absl/container/inlined_vector.h"
+#include "tqdb/code_parts.h"
+
 namespace tqdb {
 
 inline constexpr size_t kByteTablesLimit = size_t{32} << 10;
@@ -19,16 +22,27 @@ class CodeScorer {
  public:
   // `centroids` holds 2^bits values; `rotated_query` holds `dim` values.
   void Build(const float* rotated_query, int dim, int bits, const float* centroids);
+  // A code of several widths: centroids[i] holds the 2^bits values of parts[i].
+  void Build(const float* rotated_query, const CodeParts& parts, const float* const* centroids);
 
-  // sum_j q'_j * centroids[code_j] for a code packed by PackCodes.
+  // sum_j q'_j * centroids[code_j] for a code packed by PackCodes (part by part).
   float Score(const uint8_t* packed) const;
 
  private:
-  int dim_ = 0;
-  int bits_ = 0;
-  bool byte_tables_ = false;
-  int packed_bytes_ = 0;
-  std::vector<float> table_;  // byte mode: [byte][256]; else [coordinate][2^bits]
+  // One part's tables: its coordinates' codes start at byte `offset` of the code.
+  struct PartTables {
+    size_t offset = 0;
+    int dim = 0;
+    int bits = 0;
+    bool byte_tables = false;
+    int packed_bytes = 0;
+    std::vector<float> table;  // byte mode: [byte][256]; else [coordinate][2^bits]
+  };
+  static void BuildPart(const float* rotated_query, const CodePart& part, const float* centroids,
+                        PartTables* out);
+  static float ScorePart(const PartTables& part, const uint8_t* packed);
+
+  absl::InlinedVector<PartTables, 2> parts_;
 };
 
 }  // namespace tqdb

@@ -43,8 +43,8 @@ Quantizer::~Quantizer() = default;
 size_t Quantizer::MemoryBytes() const {
   size_t bytes = sizeof(*this) + rotation_->MemoryBytes();
   if (projection_ != nullptr) bytes += projection_->MemoryBytes();
-  if (codebook_ != nullptr) {
-    bytes += (codebook_->centroids.capacity() + codebook_->boundaries.capacity()) * sizeof(float);
+  for (const auto& book : part_codebooks_) {
+    bytes += (book->centroids.capacity() + book->boundaries.capacity()) * sizeof(float);
   }
   return bytes;
 }
@@ -53,10 +53,12 @@ absl::StatusOr<std::unique_ptr<Quantizer>> Quantizer::Create(const QuantizerConf
   TQDB_RETURN_IF_ERROR(ValidateQuantizerConfig(config));
   std::unique_ptr<Quantizer> q(new Quantizer(config));
   const bool prod = config.kind == QuantizerKind::kProd;
-  q->mse_bits_ = prod ? config.bits - 1 : config.bits;
-  q->mse_bytes_ = PackedBytes(config.dim, q->mse_bits_);
-  if (q->mse_bits_ > 0) {
-    TQDB_ASSIGN_OR_RETURN(q->codebook_, GetCodebook(config.dim, q->mse_bits_));
+  const int mse_bits = prod ? config.bits - 1 : config.bits;
+  if (mse_bits > 0) q->mse_parts_ = SplitCoordinates(config.dim, mse_bits, config.eighths);
+  q->mse_bytes_ = PackedBytes(q->mse_parts_);
+  for (const CodePart& part : q->mse_parts_) {
+    // Every part's coordinates follow the same density (that of the whole dimension).
+    TQDB_ASSIGN_OR_RETURN(q->part_codebooks_.emplace_back(), GetCodebook(config.dim, part.bits));
   }
   TQDB_ASSIGN_OR_RETURN(q->rotation_, MakeRotation(config.rotation, config.dim, config.seed));
   if (prod) {
@@ -86,13 +88,17 @@ void Quantizer::Encode(const float* x, uint8_t* code, VectorFactors* factors) co
   }
 
   // y becomes the residual r = y - c.
-  QuantizedSums sums;
-  if (mse_bits_ > 0) {
-    sums = kernels.quantize(y, d, codebook_->boundaries.data(), codebook_->centroids.data(),
-                            static_cast<int>(codebook_->centroids.size()), indices);
-    PackCodes(indices, d, mse_bits_, code);
+  double dot_yc = 0, norm_c_sq = 0;
+  for (size_t i = 0; i < mse_parts_.size(); ++i) {
+    const CodePart& part = mse_parts_[i];
+    const Codebook& book = *part_codebooks_[i];
+    const QuantizedSums sums =
+        kernels.quantize(y + part.first, part.dims, book.boundaries.data(), book.centroids.data(),
+                         static_cast<int>(book.centroids.size()), indices + part.first);
+    PackCodes(indices + part.first, part.dims, part.bits, code + part.offset);
+    dot_yc += sums.dot_yc;
+    norm_c_sq += sums.norm_c_sq;
   }
-  const double dot_yc = sums.dot_yc, norm_c_sq = sums.norm_c_sq;
 
   if (config_.kind == QuantizerKind::kMse) {
     double scale = 0;
@@ -132,9 +138,12 @@ void Quantizer::Decode(const uint8_t* code, const VectorFactors& factors, float*
   const int d = dim();
   std::vector<float> y(d, 0.0f);
   std::vector<uint8_t> indices(d);
-  if (mse_bits_ > 0) {
-    UnpackCodes(code, d, mse_bits_, indices.data());
-    for (int j = 0; j < d; ++j) y[j] = codebook_->centroids[indices[j]];
+  for (size_t i = 0; i < mse_parts_.size(); ++i) {
+    const CodePart& part = mse_parts_[i];
+    UnpackCodes(code + part.offset, part.dims, part.bits, indices.data());
+    for (int j = 0; j < part.dims; ++j) {
+      y[part.first + j] = part_codebooks_[i]->centroids[indices[j]];
+    }
   }
   if (config_.kind == QuantizerKind::kProd) {
     // r~ = gamma * scale * S^T sign(S r): the unbiased QJL dequantization.
@@ -153,8 +162,10 @@ void Quantizer::PrepareQuery(const float* query, PreparedQuery* prepared, bool w
   const int d = dim();
   prepared->rotated.resize(d);
   rotation_->Apply(query, prepared->rotated.data());
-  if (mse_bits_ > 0 && with_scorers) {
-    prepared->mse.Build(prepared->rotated.data(), d, mse_bits_, codebook_->centroids.data());
+  if (!mse_parts_.empty() && with_scorers) {
+    absl::InlinedVector<const float*, 2> centroids;
+    for (const auto& book : part_codebooks_) centroids.push_back(book->centroids.data());
+    prepared->mse.Build(prepared->rotated.data(), mse_parts_, centroids.data());
   }
   if (config_.kind == QuantizerKind::kProd) {
     prepared->projected.resize(d);
@@ -167,7 +178,7 @@ void Quantizer::PrepareQuery(const float* query, PreparedQuery* prepared, bool w
 float Quantizer::EstimateInnerProduct(const PreparedQuery& prepared, const uint8_t* code,
                                       const VectorFactors& factors) const {
   if (config_.kind == QuantizerKind::kMse) return factors.aux * prepared.mse.Score(code);
-  const float mse_part = mse_bits_ > 0 ? prepared.mse.Score(code) : 0.0f;
+  const float mse_part = mse_parts_.empty() ? 0.0f : prepared.mse.Score(code);
   return mse_part + factors.aux * prepared.qjl_scale * prepared.sign.Score(code + mse_bytes_);
 }
 

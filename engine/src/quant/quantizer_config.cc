@@ -1,5 +1,7 @@
 #include "tqdb/quantizer_config.h"
 
+#include <cmath>
+
 #include "absl/strings/str_cat.h"
 #include "quant/codebook.h"
 
@@ -15,10 +17,44 @@ absl::Status ValidateQuantizerConfig(const QuantizerConfig& config) {
         absl::StrCat("bits per coordinate for ", QuantizerKindName(config.kind), " must be in [1, ",
                      max_bits, "], got ", config.bits));
   }
+  if (config.eighths < 0 || config.eighths > 7) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("eighths of a bit must be in [0, 7], got ", config.eighths));
+  }
+  if (config.eighths > 0 && config.kind != QuantizerKind::kMse) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("fractional bits (", BitWidthName(config.bits, config.eighths),
+                     ") need a tq-mse variant; tq-prod takes whole bits"));
+  }
+  if (config.eighths > 0 && config.bits >= kMaxCodebookBits) {
+    return absl::InvalidArgumentError(absl::StrCat("bits per coordinate must be at most ",
+                                                   kMaxCodebookBits, ", got ",
+                                                   BitWidthName(config.bits, config.eighths)));
+  }
   return absl::OkStatus();
 }
 
-QuantizerConfig DefaultQuantizerConfig(int dim, int bits) {
+double NominalBits(const QuantizerConfig& config) { return config.bits + config.eighths / 8.0; }
+
+absl::Status SplitBitWidth(double width, int* bits, int* eighths) {
+  const double scaled = width * 8;
+  if (!std::isfinite(width) || width < 1 || scaled != std::floor(scaled) ||
+      scaled > 8.0 * (kMaxCodebookBits + 1)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("bits per coordinate must be 1 to 8 in steps of 1/8 (0.125), got ", width));
+  }
+  const int total = static_cast<int>(scaled);
+  *bits = total / 8;
+  *eighths = total % 8;
+  return absl::OkStatus();
+}
+
+std::string BitWidthName(int bits, int eighths) {
+  if (eighths == 0) return absl::StrCat(bits);
+  return absl::StrCat(bits + eighths / 8.0);
+}
+
+QuantizerConfig DefaultQuantizerConfig(int dim, int bits, int eighths) {
   // Measured on GloVe-100 by bench/estimator_recall (results in bench/README.md): at one bit all
   // tq-mse estimators rank alike (|u~| is the same for every vector) and the pure QJL sketch
   // ranks best; from two bits on the calibrated ratio estimator gains 4-6 points of
@@ -26,7 +62,9 @@ QuantizerConfig DefaultQuantizerConfig(int dim, int bits) {
   QuantizerConfig config;
   config.dim = dim;
   config.bits = bits;
-  config.kind = bits == 1 ? QuantizerKind::kProd : QuantizerKind::kMse;
+  config.eighths = eighths;
+  // Fractional widths are tq-mse codes (the split is of the MSE codebooks' coordinates).
+  config.kind = bits == 1 && eighths == 0 ? QuantizerKind::kProd : QuantizerKind::kMse;
   config.estimator = MseEstimator::kRatio;
   return config;
 }
@@ -54,7 +92,8 @@ std::string VariantName(const QuantizerConfig& config) {
 
 absl::Status ApplyVariantName(std::string_view variant, QuantizerConfig* config) {
   if (variant == "default" || variant.empty()) {
-    const QuantizerConfig defaults = DefaultQuantizerConfig(config->dim, config->bits);
+    const QuantizerConfig defaults =
+        DefaultQuantizerConfig(config->dim, config->bits, config->eighths);
     config->kind = defaults.kind;
     config->estimator = defaults.estimator;
     return absl::OkStatus();

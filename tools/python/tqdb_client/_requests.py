@@ -30,12 +30,25 @@ def filter_text(filter):
     return filter if isinstance(filter, str) else json.dumps(filter)
 
 
+def split_bits(bits):
+    """bits per coordinate (1.5) as the proto's whole bits and eighths: (1, 4)."""
+    eighths = float(bits) * 8
+    if not eighths >= 8 or eighths != int(eighths):
+        raise ValueError(f"bits must be 1 to 8 in steps of 1/8 (0.125), got {bits}")
+    return int(eighths) // 8, int(eighths) % 8
+
+
 def create_collection(name, dimension, bits, metric, variant, store_vectors, durability,
-                      if_not_exists, partition_at, nprobe, rerank_store, shards=0):
-    config = pb.CollectionConfig(name=name, dimension=dimension, bits=bits,
+                      if_not_exists, partition_at, nprobe, rerank_store, shards=0,
+                      bytes_per_vector=None):
+    config = pb.CollectionConfig(name=name, dimension=dimension,
                                  metric=METRICS[metric], variant=variant,
                                  store_vectors=store_vectors, durability=DURABILITY[durability],
                                  nprobe=nprobe, rerank_store=rerank_store)
+    if bytes_per_vector is not None:
+        config.bytes_per_vector = bytes_per_vector
+    else:
+        config.bits, config.bit_eighths = split_bits(bits)
     if partition_at is not None:
         config.partition_at = partition_at
     return pb.CreateCollectionRequest(config=config, if_not_exists=if_not_exists, shards=shards)

@@ -52,10 +52,11 @@ class AsyncClient:
     async def create_collection(self, name, dimension, bits=4, metric="cosine",
                                 variant="default", store_vectors=True, durability="sync",
                                 if_not_exists=False, partition_at=None, nprobe=0,
-                                rerank_store=""):
+                                rerank_store="", bytes_per_vector=None):
         request = requests.create_collection(name, dimension, bits, metric, variant,
                                              store_vectors, durability, if_not_exists,
-                                             partition_at, nprobe, rerank_store)
+                                             partition_at, nprobe, rerank_store,
+                                             bytes_per_vector=bytes_per_vector)
         return (await self._call("CreateCollection", request)).config
 
     async def drop_collection(self, name):

@@ -41,22 +41,24 @@ absl::StatusOr<std::string> ReadString(const std::map<std::string, std::string>&
 std::string EncodeCollectionRecord(const StoredCollection& stored) {
   const CollectionConfig& c = stored.config;
   const QuantizerConfig& q = c.quantizer;
-  return absl::StrCat("format=", kFormatVersion, "\n", "id=", stored.id, "\n", "name=", c.name,
-                      "\n", "dim=", q.dim, "\n", "metric=", static_cast<int>(c.metric), "\n",
-                      "bits=", q.bits, "\n", "kind=", static_cast<int>(q.kind), "\n",
-                      "estimator=", static_cast<int>(q.estimator), "\n",
-                      "rotation=", static_cast<int>(q.rotation), "\n",
-                      "projection=", static_cast<int>(q.projection), "\n", "seed=", q.seed, "\n",
-                      "store_vectors=", c.store_vectors ? 1 : 0, "\n",
-                      "durability=", static_cast<int>(c.durability), "\n",
-                      "centering=", static_cast<int>(c.centering), "\n", "center=",
-                      absl::StrJoin(c.center, ",",
-                                    [](std::string* out, float v) {
-                                      // 9 significant digits give back the same float.
-                                      absl::StrAppend(out, absl::StrFormat("%.9g", v));
-                                    }),
-                      "\n", "partition_at=", c.partition_at, "\n", "nprobe=", c.nprobe, "\n",
-                      "rerank_store=", static_cast<int>(c.rerank_store), "\n");
+  return absl::StrCat(
+      "format=", kFormatVersion, "\n", "id=", stored.id, "\n", "name=", c.name, "\n", "dim=", q.dim,
+      "\n", "metric=", static_cast<int>(c.metric), "\n", "bits=", q.bits, "\n",
+      // Only for fractional widths: whole-bit records stay as they were.
+      q.eighths > 0 ? absl::StrCat("eighths=", q.eighths, "\n") : "",
+      "kind=", static_cast<int>(q.kind), "\n", "estimator=", static_cast<int>(q.estimator), "\n",
+      "rotation=", static_cast<int>(q.rotation), "\n",
+      "projection=", static_cast<int>(q.projection), "\n", "seed=", q.seed, "\n",
+      "store_vectors=", c.store_vectors ? 1 : 0, "\n",
+      "durability=", static_cast<int>(c.durability), "\n",
+      "centering=", static_cast<int>(c.centering), "\n", "center=",
+      absl::StrJoin(c.center, ",",
+                    [](std::string* out, float v) {
+                      // 9 significant digits give back the same float.
+                      absl::StrAppend(out, absl::StrFormat("%.9g", v));
+                    }),
+      "\n", "partition_at=", c.partition_at, "\n", "nprobe=", c.nprobe, "\n",
+      "rerank_store=", static_cast<int>(c.rerank_store), "\n");
 }
 
 absl::StatusOr<StoredCollection> DecodeCollectionRecord(std::string_view record) {
@@ -83,6 +85,9 @@ absl::StatusOr<StoredCollection> DecodeCollectionRecord(std::string_view record)
   TQDB_RETURN_IF_ERROR(ReadInt(fields, "dim", 1, 1 << 24, &q.dim));
   TQDB_RETURN_IF_ERROR(ReadInt(fields, "metric", 0, 2, &metric));
   TQDB_RETURN_IF_ERROR(ReadInt(fields, "bits", 1, 9, &q.bits));
+  // Records written before fractional widths have no eighths: whole bits.
+  if (fields.contains("eighths"))
+    TQDB_RETURN_IF_ERROR(ReadInt(fields, "eighths", 0, 7, &q.eighths));
   TQDB_RETURN_IF_ERROR(ReadInt(fields, "kind", 0, 1, &kind));
   TQDB_RETURN_IF_ERROR(ReadInt(fields, "estimator", 0, 2, &estimator));
   TQDB_RETURN_IF_ERROR(ReadInt(fields, "rotation", 0, 1, &rotation));

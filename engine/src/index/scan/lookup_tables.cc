@@ -9,18 +9,33 @@ namespace tqdb::scan {
 
 void BuildQuantizedTables(const float* rotated_query, int dim, int bits, const float* centroids,
                           int padded_groups, QuantizedTables* out, bool with_residual) {
-  const int per_nibble = CoordinatesPerNibble(bits);
-  const int groups = (dim + per_nibble - 1) / per_nibble;
-  std::vector<float> tables =
-      quant::BuildFloatTables(rotated_query, dim, bits, centroids, per_nibble, 16);
+  BuildQuantizedTables(rotated_query, CodeParts{{0, dim, bits, 0}}, &centroids, padded_groups, out,
+                       with_residual);
+}
+
+void BuildQuantizedTables(const float* rotated_query, const CodeParts& parts,
+                          const float* const* centroids, int padded_groups, QuantizedTables* out,
+                          bool with_residual) {
+  // Each part's float tables, in the blocks' group order; mass >= sum_j |q'_j c_j| for any code.
+  std::vector<float> tables;
+  int dim = 0;
+  double mass = 0;
+  for (size_t i = 0; i < parts.size(); ++i) {
+    const CodePart& part = parts[i];
+    const float* q = rotated_query + part.first;
+    std::vector<float> part_tables = quant::BuildFloatTables(q, part.dims, part.bits, centroids[i],
+                                                             CoordinatesPerNibble(part.bits), 16);
+    tables.insert(tables.end(), part_tables.begin(), part_tables.end());
+    double largest_centroid = 0;
+    for (int c = 0; c < (1 << part.bits); ++c) {
+      largest_centroid = std::max(largest_centroid, std::abs(double{centroids[i][c]}));
+    }
+    for (int j = 0; j < part.dims; ++j) mass += std::abs(double{q[j]}) * largest_centroid;
+    dim += part.dims;
+  }
+  const int groups = static_cast<int>(tables.size() / 16);
   double bias = 0;
   float widest = 0;
-  // mass >= sum_j |q'_j c_j| for any code.
-  double largest_centroid = 0, mass = 0;
-  for (int c = 0; c < (1 << bits); ++c) {
-    largest_centroid = std::max(largest_centroid, std::abs(double{centroids[c]}));
-  }
-  for (int j = 0; j < dim; ++j) mass += std::abs(double{rotated_query[j]}) * largest_centroid;
   for (int g = 0; g < groups; ++g) {
     float* t = &tables[g * 16];
     const auto [lo_it, hi_it] = std::minmax_element(t, t + 16);

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "quant/float_tables.h"
+#include "tqdb/code_parts.h"
 
 namespace tqdb::scan {
 
@@ -43,5 +44,10 @@ struct QuantizedTables {
 // `padded_groups` as in NibbleBlocks. `with_residual` adds the residual tables.
 void BuildQuantizedTables(const float* rotated_query, int dim, int bits, const float* centroids,
                           int padded_groups, QuantizedTables* out, bool with_residual = false);
+// The same over a code of several widths (NibbleBlocks' group order): centroids[i] holds the
+// 2^bits values of parts[i].
+void BuildQuantizedTables(const float* rotated_query, const CodeParts& parts,
+                          const float* const* centroids, int padded_groups, QuantizedTables* out,
+                          bool with_residual = false);
 
 }  // namespace tqdb::scan

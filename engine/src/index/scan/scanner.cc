@@ -43,15 +43,19 @@ Scanner::Scanner(const VectorCoder& coder, const CodeLayout& layout, const float
   quantizer.PrepareQuery(terms_.shifted.data(), &prepared_, scores_codes);
   if (!fast_) return;
   const int d = layout.dim;
-  if (layout.mse_bits > 0) {
-    scan::BuildQuantizedTables(
-        prepared_.rotated.data(), d, layout.mse_bits, quantizer.codebook()->centroids.data(),
-        scan::PaddedGroups(d, layout.mse_bits), &mse_tables_, refine && !layout.prod);
+  if (!layout.mse_parts.empty()) {
+    absl::InlinedVector<const float*, 2> centroids;
+    for (size_t i = 0; i < layout.mse_parts.size(); ++i) {
+      centroids.push_back(quantizer.part_codebook(i).centroids.data());
+    }
+    scan::BuildQuantizedTables(prepared_.rotated.data(), layout.mse_parts, centroids.data(),
+                               scan::PaddedGroups(layout.mse_parts), &mse_tables_,
+                               refine && !layout.prod);
   }
   if (layout.prod) {
     scan::BuildQuantizedTables(prepared_.projected.data(), d, 1, kSignCentroids,
                                scan::PaddedGroups(d, 1), &sign_tables_,
-                               refine && layout.mse_bits == 0);
+                               refine && layout.mse_parts.empty());
   }
 }
 
@@ -116,7 +120,7 @@ scan::PruneTerms Scanner::PruneTerms() const {
   t.c1 = key.c1;
   if (layout_.prod) {
     // tq-prod: estimate = mse + a * qjl_scale * sign, within mse_error + |a qjl_scale| sign_error.
-    if (layout_.mse_bits > 0) {
+    if (!layout_.mse_parts.empty()) {
       t.p0 = mse_tables_.bias + mse_tables_.max_error;
       t.p1 = 1 / mse_tables_.scale;
     }

@@ -9,16 +9,16 @@ CodeLayout CodeLayout::Of(const Quantizer& quantizer) {
   layout.dim = quantizer.dim();
   layout.code_bytes = quantizer.code_bytes();
   layout.mse_bytes = quantizer.mse_bytes();
-  layout.mse_bits = quantizer.mse_bits();
+  layout.mse_parts = quantizer.mse_parts();
   layout.prod = quantizer.config().kind == QuantizerKind::kProd;
   return layout;
 }
 
-bool CodeLayout::block_coded() const { return mse_bits == 0 || scan::NibbleCodable(mse_bits); }
+bool CodeLayout::block_coded() const { return scan::NibbleCodable(mse_parts); }
 
 int CodeLayout::refined_groups() const {
-  if (!prod) return scan::PaddedGroups(dim, mse_bits);
-  return mse_bits == 0 ? scan::PaddedGroups(dim, 1) : 0;
+  if (!prod) return scan::PaddedGroups(mse_parts);
+  return mse_parts.empty() ? scan::PaddedGroups(dim, 1) : 0;
 }
 
 CodeStore::CodeStore(const CodeLayout& layout, bool store_vectors)
@@ -27,8 +27,8 @@ CodeStore::CodeStore(const CodeLayout& layout, bool store_vectors)
       packed_codes_(layout.code_bytes),
       vectors_(layout.dim) {
   if (layout.block_coded()) {
-    if (layout.mse_bits > 0) {
-      mse_blocks_ = std::make_unique<scan::NibbleBlocks>(layout.dim, layout.mse_bits);
+    if (!layout.mse_parts.empty()) {
+      mse_blocks_ = std::make_unique<scan::NibbleBlocks>(layout.mse_parts);
     }
     if (layout.prod) sign_blocks_ = std::make_unique<scan::NibbleBlocks>(layout.dim, 1);
     fast_scan_ = true;

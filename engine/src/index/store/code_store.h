@@ -15,12 +15,12 @@
 
 namespace tqdb {
 
-// The shape of a code: its bytes, the MSE part's bits and bytes, tq-prod's sign part.
+// The shape of a code: its bytes, the MSE part's widths and bytes, tq-prod's sign part.
 struct CodeLayout {
   int dim = 0;
   size_t code_bytes = 0;
   size_t mse_bytes = 0;  // the sign part (tq-prod) follows the MSE part
-  int mse_bits = 0;      // 0: no MSE part
+  CodeParts mse_parts;   // empty: no MSE part
   bool prod = false;     // a sign (QJL) part
   static CodeLayout Of(const Quantizer& quantizer);
   // Every part of the code fits the fast-scan blocks (else the reference scan runs).
@@ -84,7 +84,7 @@ class CodeStore {
   ChunkedArray<float> norms_;
   ChunkedArray<float> auxs_;
   ChunkedArray<float> vectors_;
-  // The fast-scan copies: the MSE part at 1 to 4 bits, and tq-prod's sign bits.
+  // The fast-scan copies: the MSE part at 1 to 4 bits (each width), and tq-prod's sign bits.
   std::unique_ptr<scan::NibbleBlocks> mse_blocks_;
   std::unique_ptr<scan::NibbleBlocks> sign_blocks_;
 };

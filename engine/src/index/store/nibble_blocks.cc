@@ -6,6 +6,29 @@
 
 namespace tqdb::scan {
 
+int PaddedGroups(const CodeParts& parts) {
+  int groups = 0;
+  for (const CodePart& part : parts) groups += NibbleGroups(part.dims, part.bits);
+  return (groups + 3) & ~3;
+}
+
+bool NibbleCodable(const CodeParts& parts) {
+  for (const CodePart& part : parts) {
+    if (!NibbleCodable(part.bits)) return false;
+  }
+  return true;
+}
+
+NibbleBlocks::NibbleBlocks(const CodeParts& parts)
+    : groups_(PaddedGroups(parts)), blocks_(size_t{1} * groups_ * kGroupBytes, kChunkBlocks) {
+  int first_group = 0;
+  for (const CodePart& part : parts) {
+    const int groups = NibbleGroups(part.dims, part.bits);
+    runs_.push_back({part, first_group, groups});
+    first_group += groups;
+  }
+}
+
 void NibbleBlocks::Resize(size_t n) {
   const size_t old_size = size_;
   size_ = n;
@@ -33,17 +56,20 @@ void NibbleBlocks::SetNibble(size_t slot, int group, uint8_t value) {
   }
 }
 
-uint8_t NibbleBlocks::CodeNibble(const uint8_t* code, int g) const {
-  if (bits_ == 3) {
-    return g < dim_ ? static_cast<uint8_t>(ReadPackedCode(code, size_t{3} * g, 3)) : 0;
-  }
-  // b = 1, 2, 4: the packed stream is the nibble stream; past its end are padding groups.
-  const int code_bytes = static_cast<int>(PackedBytes(dim_, bits_));
-  return g / 2 < code_bytes ? (code[g / 2] >> (4 * (g % 2))) & 0x0f : 0;
+uint8_t NibbleBlocks::CodeNibble(const GroupRun& run, const uint8_t* part_code, int g) {
+  if (run.part.bits == 3) return static_cast<uint8_t>(ReadPackedCode(part_code, size_t{3} * g, 3));
+  // b = 1, 2, 4: the packed stream is the nibble stream.
+  return (part_code[g / 2] >> (4 * (g % 2))) & 0x0f;
 }
 
 void NibbleBlocks::Set(size_t slot, const uint8_t* code) {
-  for (int g = 0; g < groups_; ++g) SetNibble(slot, g, CodeNibble(code, g));
+  int g = 0;
+  for (const GroupRun& run : runs_) {
+    for (int k = 0; k < run.groups; ++k, ++g) {
+      SetNibble(slot, g, CodeNibble(run, code + run.part.offset, k));
+    }
+  }
+  for (; g < groups_; ++g) SetNibble(slot, g, 0);  // padding groups
 }
 
 void NibbleBlocks::Get(size_t slot, uint8_t* code) const {
@@ -54,16 +80,22 @@ void NibbleBlocks::Get(size_t slot, uint8_t* code) const {
   auto nibble = [&](int g) {
     return static_cast<uint8_t>((lane[g * kGroupBytes] >> shift) & 0x0f);
   };
-  if (bits_ == 3) {  // one coordinate per nibble
-    std::vector<uint8_t> indices(dim_);
-    for (int g = 0; g < dim_; ++g) indices[g] = nibble(g);
-    PackCodes(indices.data(), dim_, 3, code);
-    return;
-  }
-  const size_t code_bytes = PackedBytes(dim_, bits_);
-  for (size_t byte = 0; byte < code_bytes; ++byte) {
-    const int g = static_cast<int>(2 * byte);
-    code[byte] = static_cast<uint8_t>(nibble(g) | (nibble(g + 1) << 4));
+  for (const GroupRun& run : runs_) {
+    uint8_t* part_code = code + run.part.offset;
+    if (run.part.bits == 3) {  // one coordinate per nibble
+      std::vector<uint8_t> indices(run.part.dims);
+      for (int k = 0; k < run.part.dims; ++k) indices[k] = nibble(run.first_group + k);
+      PackCodes(indices.data(), run.part.dims, 3, part_code);
+      continue;
+    }
+    // An odd number of groups leaves a zero high half in the part's last byte.
+    const size_t code_bytes = PackedBytes(run.part.dims, run.part.bits);
+    for (size_t byte = 0; byte < code_bytes; ++byte) {
+      const int k = static_cast<int>(2 * byte);
+      const uint8_t high = k + 1 < run.groups ? nibble(run.first_group + k + 1) : 0;
+      code[run.part.offset + byte] =
+          static_cast<uint8_t>(nibble(run.first_group + k) | (high << 4));
+    }
   }
 }
 

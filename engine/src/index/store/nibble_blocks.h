@@ -11,13 +11,16 @@
 // one byte shuffle looks up 32 table entries. Groups are padded to a multiple of 4 with zero
 // nibbles (and zero tables), so a block is a whole number of 64-byte lines, and the storage is
 // 64-byte aligned: every block starts on a cache line. Blocks are stored in chunks of
-// kChunkBlocks (chunked_array.h), so growing never copies the whole index.
+// kChunkBlocks (chunked_array.h), so growing never copies the whole index. A code of two
+// widths (tqdb/code_parts.h) is the wide part's nibbles, then the narrow part's.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 
+#include "absl/container/inlined_vector.h"
 #include "index/chunked_array.h"
+#include "tqdb/code_parts.h"
 
 namespace tqdb::scan {
 
@@ -29,20 +32,23 @@ constexpr bool NibbleCodable(int bits) { return bits >= 1 && bits <= 4; }
 
 // Coordinates per nibble at `bits` per coordinate (1..4).
 constexpr int CoordinatesPerNibble(int bits) { return bits == 3 ? 1 : 4 / bits; }
-// Nibble groups of a code, padded to a multiple of 4 for the widest kernel.
-constexpr int PaddedGroups(int dim, int bits) {
+// Nibble groups of `dim` coordinates at `bits`, unpadded.
+constexpr int NibbleGroups(int dim, int bits) {
   const int per_nibble = CoordinatesPerNibble(bits);
-  return (((dim + per_nibble - 1) / per_nibble) + 3) & ~3;
+  return (dim + per_nibble - 1) / per_nibble;
 }
+// Nibble groups of a code, padded to a multiple of 4 for the widest kernel.
+constexpr int PaddedGroups(int dim, int bits) { return (NibbleGroups(dim, bits) + 3) & ~3; }
+int PaddedGroups(const CodeParts& parts);
+// Every part's width fits the blocks.
+bool NibbleCodable(const CodeParts& parts);
 
 class NibbleBlocks {
  public:
   // Codes of `dim` coordinates at `bits` (1..4) per coordinate.
-  NibbleBlocks(int dim, int bits)
-      : dim_(dim),
-        bits_(bits),
-        groups_(PaddedGroups(dim, bits)),
-        blocks_(size_t{1} * groups_ * kGroupBytes, kChunkBlocks) {}
+  NibbleBlocks(int dim, int bits) : NibbleBlocks(CodeParts{{0, dim, bits, 0}}) {}
+  // Codes of these parts, each of 1..4 bits per coordinate.
+  explicit NibbleBlocks(const CodeParts& parts);
 
   int groups() const { return groups_; }
   size_t size() const { return size_; }
@@ -55,7 +61,7 @@ class NibbleBlocks {
   void Resize(size_t n);
   // Writes the packed `code` (PackCodes layout) of `slot` (< size()) into its block.
   void Set(size_t slot, const uint8_t* code);
-  // The packed code of `slot` (< size()), as given to Set: PackedBytes(dim, bits) bytes.
+  // The packed code of `slot` (< size()), as given to Set: PackedBytes(parts) bytes.
   void Get(size_t slot, uint8_t* code) const;
   // Copies slot `from` over slot `to` (for swap-with-last removal).
   void Move(size_t from, size_t to);
@@ -65,13 +71,18 @@ class NibbleBlocks {
   uint8_t Nibble(size_t slot, int group) const;
   void SetNibble(size_t slot, int group, uint8_t value);
 
-  // The nibble of group `g` in a packed code.
-  uint8_t CodeNibble(const uint8_t* code, int g) const;
+  // A part's run of groups in the stream.
+  struct GroupRun {
+    CodePart part;
+    int first_group = 0;
+    int groups = 0;
+  };
+  // The nibble of the run's group `g` (counted from the run's first) in its packed part.
+  static uint8_t CodeNibble(const GroupRun& run, const uint8_t* part_code, int g);
 
   static constexpr size_t kChunkBlocks = 256;  // 8,192 vectors
 
-  int dim_;
-  int bits_;
+  absl::InlinedVector<GroupRun, 2> runs_;
   int groups_;
   size_t size_ = 0;
   ChunkedArray<uint8_t> blocks_;  // one slot per block

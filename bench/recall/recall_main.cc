@@ -21,6 +21,7 @@
 #include "absl/flags/parse.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "bench_set.h"
 #include "bench_util.h"
@@ -30,6 +31,7 @@
 #include "index_time.h"
 #include "quant/bit_packing.h"
 #include "report.h"
+#include "tqdb/collection_config.h"
 #include "tqdb/quantizer.h"
 #include "tqdb/simd.h"
 #include "tqdb_method.h"
@@ -39,6 +41,11 @@ ABSL_FLAG(std::string, datasets, "", "comma-separated dataset files (default: al
 ABSL_FLAG(size_t, queries, 1000, "queries per dataset (held-back last rows, or HDF5 'test')");
 ABSL_FLAG(size_t, max_base, 0, "use at most this many base vectors (0: all)");
 ABSL_FLAG(std::string, bits, "1,2,3,4", "bits per coordinate (comma-separated)");
+ABSL_FLAG(std::string, budgets, "",
+          "bytes per vector (comma-separated): instead of --bits, tqdb's widest code within each "
+          "budget (fractional widths, 8 B of factors counted) against FAISS PQ x8 and PQ fast "
+          "scan at that many bytes, and FAISS's per-bit rows (RaBitQ, ...) at b = 1..4; ends "
+          "with the recall-against-bytes table");
 ABSL_FLAG(std::string, cache_dir, "",
           "where ground truth is cached (default: next to the data when writable, else "
           "~/.cache/tqdb)");
@@ -112,6 +119,58 @@ std::vector<std::unique_ptr<Method>> MethodsFor(const BenchSet& set, int bits) {
   for (auto& m : MakeFaissBitMethods(set.dim, bits, set.metric)) methods.push_back(std::move(m));
   DropFaissRows(absl::GetFlag(FLAGS_skip), &methods);
   return methods;
+}
+
+// The rows of one byte budget: tqdb's default at the widest width that fits (code + factors),
+// then FAISS's PQ rows at that many bytes. Labelled with tqdb's whole bits.
+std::vector<std::unique_ptr<Method>> MethodsForBudget(const BenchSet& set, int budget) {
+  std::vector<std::unique_ptr<Method>> methods;
+  absl::StatusOr<QuantizerConfig> widest = QuantizerForBudget(set.dim, budget);
+  if (widest.ok()) {
+    const std::string variant =
+        TqdbDefaultVariant(set.dim, widest->bits, set.metric, widest->eighths);
+    for (auto& m : MakeTqdbMethods(variant, set.dim, widest->bits, set.metric, /*rerank=*/0,
+                                   widest->eighths)) {
+      methods.push_back(std::move(m));
+    }
+  }
+  for (auto& m : MakeFaissMethods(set.dim, budget, set.metric, "= budget")) {
+    methods.push_back(std::move(m));
+  }
+  DropFaissRows(absl::GetFlag(FLAGS_skip), &methods);
+  return methods;
+}
+
+// Recall against bytes: per budget, tqdb's best recall@10@10 within it (no re-rank) beside the
+// best FAISS row's (any family) within it, and the difference.
+std::string BytesCurveTable(const std::vector<ResultRow>& rows, const std::vector<int>& budgets) {
+  std::string out =
+      "### Recall@10@10 against bytes per vector (no re-rank; the best row within each budget)\n\n"
+      "| budget B | tqdb row | tqdb B | tqdb R@10 | best FAISS row | FAISS B | FAISS R@10 | "
+      "tqdb - FAISS |\n|---|---|---|---|---|---|---|---|\n";
+  for (int budget : budgets) {
+    const ResultRow* best[2] = {nullptr, nullptr};  // tqdb, FAISS
+    for (const ResultRow& row : rows) {
+      if (row.bytes_per_vector > budget || row.method.find("rerank") != std::string::npos ||
+          row.method.find("/f16") != std::string::npos) {
+        continue;
+      }
+      const ResultRow*& slot = best[row.family == "tqdb" ? 0 : 1];
+      if (slot == nullptr || row.recall.at10 > slot->recall.at10) slot = &row;
+    }
+    auto cells = [](const ResultRow* row) {
+      return row == nullptr ? std::string("- | - | -")
+                            : absl::StrFormat("%s | %g | %.3f", row->method, row->bytes_per_vector,
+                                              row->recall.at10);
+    };
+    const std::string gap =
+        best[0] != nullptr && best[1] != nullptr
+            ? absl::StrFormat("%+.3f", best[0]->recall.at10 - best[1]->recall.at10)
+            : std::string("-");
+    absl::StrAppendFormat(&out, "| %d | %s | %s | %s |\n", budget, cells(best[0]), cells(best[1]),
+                          gap);
+  }
+  return out;
 }
 
 // The smoke-test rule for one bit width: the default tqdb variant (no re-rank) against the FAISS
@@ -229,18 +288,32 @@ bool RunDataset(const std::string& path, const std::vector<int>& bit_widths,
       BenchMetricName(set->metric), "\n\n", BaselineHeader(), "\nSearch and indexing on ",
       omp_get_max_threads(),
       " threads, QPS on 1 thread at k = 10. bytes/vec counts codes and per-vector factors (tqdb: ",
-      sizeof(VectorFactors),
-      " B of norm and scale); re-rank rows also read the float vectors. "
-      "FAISS PQ rows: the bytes of tqdb's code, and of its code + factors; RaBitQ and "
-      "TurboQuant rows: the bytes FAISS stores for them at b bits.",
+      sizeof(VectorFactors), " B of norm and scale); re-rank rows also read the float vectors. ",
+      (absl::GetFlag(FLAGS_budgets).empty()
+           ? "FAISS PQ rows: the bytes of tqdb's code, and of its code + factors; "
+           : "Budget rows (bits column = the budget in bytes): tqdb's widest code within it, "
+             "FAISS PQ at that many bytes; "),
+      "RaBitQ and TurboQuant rows: the bytes FAISS stores for them at b bits.",
       absl::GetFlag(FLAGS_skip).empty()
           ? ""
           : absl::StrCat(" Rows left out (--skip): ", absl::GetFlag(FLAGS_skip), "."));
   std::printf("\n%s\n\n%s", title.c_str(), MarkdownHeader().c_str());
   std::fflush(stdout);
   std::vector<ResultRow> rows;
-  for (int bits : bit_widths) {
-    std::vector<std::unique_ptr<Method>> methods = MethodsFor(*set, bits);
+  // Each group of rows: its bits column and its methods (per bit width, or per byte budget).
+  const std::vector<int> budgets = ParseIntList(absl::GetFlag(FLAGS_budgets));
+  std::vector<std::pair<int, std::vector<std::unique_ptr<Method>>>> groups;
+  if (budgets.empty()) {
+    for (int bits : bit_widths) groups.emplace_back(bits, MethodsFor(*set, bits));
+  } else {
+    for (int budget : budgets) groups.emplace_back(budget, MethodsForBudget(*set, budget));
+    for (int bits : {1, 2, 3, 4}) {
+      auto methods = MakeFaissBitMethods(set->dim, bits, set->metric);
+      DropFaissRows(absl::GetFlag(FLAGS_skip), &methods);
+      groups.emplace_back(bits, std::move(methods));
+    }
+  }
+  for (auto& [bits, methods] : groups) {
     for (size_t i = 0; i < methods.size(); ++i) {
       Method& method = *methods[i];
       Progress(set->name, " b=", bits, " [", i + 1, "/", methods.size(), "] ", method.family(), " ",
@@ -278,7 +351,8 @@ bool RunDataset(const std::string& path, const std::vector<int>& bit_widths,
   std::vector<std::pair<int, std::string>> defaults;
   for (int bits : bit_widths)
     defaults.emplace_back(bits, TqdbDefaultVariant(set->dim, bits, set->metric));
-  const std::string summary = SummaryTable(rows, defaults);
+  const std::string summary =
+      budgets.empty() ? SummaryTable(rows, defaults) : BytesCurveTable(rows, budgets);
   std::printf("\n%s", summary.c_str());
   const std::string stem = absl::StrCat(out_dir, "/", OutputStem(path));
   if (absl::Status s = WriteTables(stem, title, rows, summary); !s.ok()) {

@@ -33,7 +33,12 @@ class TqdbMethod : public Method {
 
   std::string family() const override { return "tqdb"; }
   std::string name() const override {
-    return rerank_ ? absl::StrCat(variant_, " + rerank ", rerank_candidates_) : variant_;
+    const QuantizerConfig& q = options_.quantizer;
+    // Fractional widths name theirs: the table's bits column holds whole bits.
+    const std::string variant =
+        q.eighths > 0 ? absl::StrCat(variant_, " @", BitWidthName(q.bits, q.eighths), "b")
+                      : variant_;
+    return rerank_ ? absl::StrCat(variant, " + rerank ", rerank_candidates_) : variant;
   }
   double bytes_per_vector() const override {
     return code_bytes() + (half_factors_ ? sizeof(VectorFactors) / 2 : sizeof(VectorFactors));
@@ -121,8 +126,8 @@ std::vector<std::string> TqdbVariantNames() {
           "c-mse-ratio/dense", "c-prod/dense"};
 }
 
-std::string TqdbDefaultVariant(int dim, int bits, BenchMetric metric) {
-  const QuantizerConfig config = DefaultQuantizerConfig(dim, bits);
+std::string TqdbDefaultVariant(int dim, int bits, BenchMetric metric, int eighths) {
+  const QuantizerConfig config = DefaultQuantizerConfig(dim, bits, eighths);
   const std::string variant = config.kind == QuantizerKind::kProd
                                   ? "prod"
                                   : absl::StrCat("mse-", MseEstimatorName(config.estimator));
@@ -130,12 +135,13 @@ std::string TqdbDefaultVariant(int dim, int bits, BenchMetric metric) {
 }
 
 std::vector<std::unique_ptr<Method>> MakeTqdbMethods(const std::string& variant, int dim, int bits,
-                                                     BenchMetric metric, int rerank_candidates) {
+                                                     BenchMetric metric, int rerank_candidates,
+                                                     int eighths) {
   FlatIndexOptions options;
   options.metric = metric == BenchMetric::kL2             ? Metric::kL2
                    : metric == BenchMetric::kInnerProduct ? Metric::kInnerProduct
                                                           : Metric::kCosine;
-  options.quantizer = DefaultQuantizerConfig(dim, bits);
+  options.quantizer = DefaultQuantizerConfig(dim, bits, eighths);
   options.store_vectors = rerank_candidates > 0;  // the re-rank row reads them
   std::vector<std::unique_ptr<Method>> methods;
   absl::string_view base_variant = variant;

@@ -92,6 +92,20 @@ class PythonClientTest(unittest.TestCase):
         self.assertEqual(db.describe("py").count, 4)
         db.drop_collection("py")
 
+    def test_fractional_bits_and_budgets(self):
+        db = self.client
+        config = db.create_collection("frac", dimension=32, bits=2.5)
+        self.assertEqual((config.bits, config.bit_eighths), (2, 4))
+        described = db.describe("frac")
+        self.assertAlmostEqual(described.bits_per_coordinate, 2.5)
+        self.assertEqual(described.bytes_per_vector, 10 + 8)  # 16 x 3 bits + 16 x 2 bits
+        db.drop_collection("frac")
+        config = db.create_collection("budget", dimension=32, bytes_per_vector=20)
+        self.assertEqual((config.bits, config.bit_eighths), (3, 0))
+        db.drop_collection("budget")
+        with self.assertRaises(ValueError):
+            db.create_collection("bad", dimension=32, bits=2.3)
+
     def test_rerank_store(self):
         db = self.client
         db.create_collection("halves", dimension=4, bits=4, rerank_store="f16")

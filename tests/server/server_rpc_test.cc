@@ -3,6 +3,7 @@
 #include <cmath>
 #include <memory>
 #include <string>
+#include <tuple>
 
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
@@ -119,6 +120,69 @@ TEST_F(ServerRpcTest, CreateCollection) {
   v1::ListCollectionsResponse listed;
   ASSERT_TRUE(Call(&S::ListCollections, *server_, v1::ListCollectionsRequest(), &listed).ok());
   EXPECT_EQ(listed.names_size(), 1);  // none of the refused ones
+}
+
+TEST_F(ServerRpcTest, FractionalBitsAndByteBudgetsSurviveARestart) {
+  v1::CreateCollectionResponse created;
+  v1::CreateCollectionRequest half = CreateRequest("half");
+  half.mutable_config()->set_bits(1);
+  half.mutable_config()->set_bit_eighths(4);
+  ASSERT_TRUE(Call(&S::CreateCollection, *server_, half, &created).ok());
+  EXPECT_EQ(created.config().bit_eighths(), 4u);
+  EXPECT_EQ(created.config().variant(), "mse-ratio");  // tq-prod takes whole bits
+  v1::CreateCollectionRequest budget = CreateRequest("budget");
+  budget.mutable_config()->clear_bits();
+  budget.mutable_config()->set_bytes_per_vector(20);
+  ASSERT_TRUE(Call(&S::CreateCollection, *server_, budget, &created).ok());
+  // d = 32: 3 bits is 12 + 8 bytes; 3.125 would be 13 + 8.
+  EXPECT_EQ(created.config().bits(), 3u);
+  EXPECT_EQ(created.config().bit_eighths(), 0u);
+
+  for (auto [bits, eighths, bytes, variant] : {std::tuple{1u, 8u, 0u, ""},
+                                               {1u, 4u, 0u, "prod"},
+                                               {8u, 1u, 0u, ""},
+                                               {0u, 0u, 5u, ""},
+                                               {2u, 0u, 40u, ""}}) {
+    v1::CreateCollectionRequest bad = CreateRequest("x");
+    bad.mutable_config()->set_bits(bits);
+    bad.mutable_config()->set_bit_eighths(eighths);
+    if (bytes > 0) bad.mutable_config()->set_bytes_per_vector(bytes);
+    bad.mutable_config()->set_variant(variant);
+    ExpectCode(Call(&S::CreateCollection, *server_, bad, &created), StatusCode::INVALID_ARGUMENT);
+  }
+
+  v1::UpsertResponse upserted;
+  ASSERT_TRUE(Call(&S::Upsert, *server_, UpsertRequest("half", 0, 300, 7), &upserted).ok());
+  auto check = [&] {
+    v1::DescribeCollectionRequest describe;
+    describe.set_collection("half");
+    v1::DescribeCollectionResponse described;
+    ASSERT_TRUE(Call(&S::DescribeCollection, *server_, describe, &described).ok());
+    EXPECT_EQ(described.count(), 300u);
+    EXPECT_EQ(described.config().bits(), 1u);
+    EXPECT_EQ(described.config().bit_eighths(), 4u);
+    EXPECT_DOUBLE_EQ(described.bits_per_coordinate(), 1.5);  // 16 of 32 coordinates at 2 bits
+    EXPECT_EQ(described.code_bytes(), 6u);
+    EXPECT_EQ(described.bytes_per_vector(), 14u);
+    // Each stored vector finds itself, from its codes and after the re-rank.
+    const v1::UpsertRequest rows = UpsertRequest("half", 0, 300, 7);
+    for (int row : {0, 151, 299}) {
+      v1::SearchRequest search;
+      search.set_collection("half");
+      search.mutable_query()->Add(rows.vectors().begin() + row * kDim,
+                                  rows.vectors().begin() + (row + 1) * kDim);
+      search.mutable_options()->set_k(1);
+      search.mutable_options()->set_rerank(true);
+      v1::SearchResponse found;
+      ASSERT_TRUE(Call(&S::Search, *server_, search, &found).ok());
+      ASSERT_EQ(found.hits_size(), 1);
+      EXPECT_EQ(found.hits(0).id(), static_cast<uint64_t>(row));
+    }
+  };
+  check();
+  server_.reset();
+  server_ = std::make_unique<ServerProcess>(dir_.path() + "/data");
+  check();
 }
 
 TEST_F(ServerRpcTest, CollectionsCenterOnceTheyHoldAThousandVectors) {

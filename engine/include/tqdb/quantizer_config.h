@@ -7,6 +7,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "tqdb/code_parts.h"
 
 namespace tqdb {
 
@@ -55,6 +56,10 @@ absl::Status ValidateQuantizerConfig(const QuantizerConfig& config);
 
 // The configuration that measured best on real embeddings at this bit width (README explains).
 QuantizerConfig DefaultQuantizerConfig(int dim, int bits, int eighths = 0);
+
+// The MSE code's runs of coordinates by width (tqdb/code_parts.h): b bits (b - 1 for tq-prod,
+// none at tq-prod's b = 1), split by eighths.
+CodeParts MseCodeParts(const QuantizerConfig& config);
 
 // bits + eighths / 8, as asked for (the split rounds it a little: Quantizer::bits_per_coordinate).
 double NominalBits(const QuantizerConfig& config);

@@ -103,20 +103,13 @@ CollectionConfig MakeCollectionConfig(std::string name, int dim, int bits, Metri
 }
 
 size_t BytesPerVector(const QuantizerConfig& config) {
-  const bool prod = config.kind == QuantizerKind::kProd;
-  const int mse_bits = prod ? config.bits - 1 : config.bits;
-  const size_t mse_bytes =
-      mse_bits > 0 ? PackedBytes(SplitCoordinates(config.dim, mse_bits, config.eighths)) : 0;
-  const size_t sign_bytes = prod ? (size_t{1} * config.dim + 7) / 8 : 0;
-  return mse_bytes + sign_bytes + sizeof(VectorFactors);
+  // tq-prod's sign part: one bit per coordinate.
+  const size_t sign_bytes = config.kind == QuantizerKind::kProd ? PackedBytes(config.dim, 1) : 0;
+  return PackedBytes(MseCodeParts(config)) + sign_bytes + sizeof(VectorFactors);
 }
 
 double CodeBitsPerCoordinate(const QuantizerConfig& config) {
-  const bool prod = config.kind == QuantizerKind::kProd;
-  const int mse_bits = prod ? config.bits - 1 : config.bits;
-  const double mse =
-      mse_bits > 0 ? BitsPerCoordinate(SplitCoordinates(config.dim, mse_bits, config.eighths)) : 0;
-  return mse + (prod ? 1 : 0);
+  return BitsPerCoordinate(MseCodeParts(config)) + (config.kind == QuantizerKind::kProd ? 1 : 0);
 }
 
 absl::StatusOr<QuantizerConfig> QuantizerForBudget(int dim, int budget) {

@@ -53,8 +53,7 @@ absl::StatusOr<std::unique_ptr<Quantizer>> Quantizer::Create(const QuantizerConf
   TQDB_RETURN_IF_ERROR(ValidateQuantizerConfig(config));
   std::unique_ptr<Quantizer> q(new Quantizer(config));
   const bool prod = config.kind == QuantizerKind::kProd;
-  const int mse_bits = prod ? config.bits - 1 : config.bits;
-  if (mse_bits > 0) q->mse_parts_ = SplitCoordinates(config.dim, mse_bits, config.eighths);
+  q->mse_parts_ = MseCodeParts(config);
   q->mse_bytes_ = PackedBytes(q->mse_parts_);
   for (const CodePart& part : q->mse_parts_) {
     // Every part's coordinates follow the same density (that of the whole dimension).

@@ -34,6 +34,11 @@ absl::Status ValidateQuantizerConfig(const QuantizerConfig& config) {
   return absl::OkStatus();
 }
 
+CodeParts MseCodeParts(const QuantizerConfig& config) {
+  const int mse_bits = config.kind == QuantizerKind::kProd ? config.bits - 1 : config.bits;
+  return mse_bits > 0 ? SplitCoordinates(config.dim, mse_bits, config.eighths) : CodeParts{};
+}
+
 double NominalBits(const QuantizerConfig& config) { return config.bits + config.eighths / 8.0; }
 
 absl::Status SplitBitWidth(double width, int* bits, int* eighths) {

@@ -206,15 +206,8 @@ TEST(MixedWidthTest, RefusesWhatItCannotCode) {
   EXPECT_EQ(Quantizer::Create(config).status().code(), absl::StatusCode::kInvalidArgument);
   config = DefaultQuantizerConfig(100, 2, 8);
   EXPECT_EQ(Quantizer::Create(config).status().code(), absl::StatusCode::kInvalidArgument);
-  int bits = 0, eighths = 0;
-  EXPECT_TRUE(SplitBitWidth(2.375, &bits, &eighths).ok());
-  EXPECT_EQ(bits, 2);
-  EXPECT_EQ(eighths, 3);
   EXPECT_EQ(BitWidthName(2, 3), "2.375");
   EXPECT_EQ(BitWidthName(4, 0), "4");
-  EXPECT_FALSE(SplitBitWidth(2.3, &bits, &eighths).ok());
-  EXPECT_FALSE(SplitBitWidth(0.5, &bits, &eighths).ok());
-  EXPECT_FALSE(SplitBitWidth(std::nan(""), &bits, &eighths).ok());
 }
 
 }  // namespace

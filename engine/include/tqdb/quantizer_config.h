@@ -61,11 +61,6 @@ QuantizerConfig DefaultQuantizerConfig(int dim, int bits, int eighths = 0);
 // none at tq-prod's b = 1), split by eighths.
 CodeParts MseCodeParts(const QuantizerConfig& config);
 
-// bits + eighths / 8, as asked for (the split rounds it a little: Quantizer::bits_per_coordinate).
-double NominalBits(const QuantizerConfig& config);
-// Splits a width given in bits (1.5, 4) into bits and eighths; InvalidArgument unless it is a
-// whole number of eighths.
-absl::Status SplitBitWidth(double width, int* bits, int* eighths);
 // "4" or "1.5": the nominal width, shortest form.
 std::string BitWidthName(int bits, int eighths);
 

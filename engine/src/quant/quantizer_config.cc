@@ -1,7 +1,5 @@
 #include "tqdb/quantizer_config.h"
 
-#include <cmath>
-
 #include "absl/strings/str_cat.h"
 #include "quant/codebook.h"
 
@@ -37,21 +35,6 @@ absl::Status ValidateQuantizerConfig(const QuantizerConfig& config) {
 CodeParts MseCodeParts(const QuantizerConfig& config) {
   const int mse_bits = config.kind == QuantizerKind::kProd ? config.bits - 1 : config.bits;
   return mse_bits > 0 ? SplitCoordinates(config.dim, mse_bits, config.eighths) : CodeParts{};
-}
-
-double NominalBits(const QuantizerConfig& config) { return config.bits + config.eighths / 8.0; }
-
-absl::Status SplitBitWidth(double width, int* bits, int* eighths) {
-  const double scaled = width * 8;
-  if (!std::isfinite(width) || width < 1 || scaled != std::floor(scaled) ||
-      scaled > 8.0 * (kMaxCodebookBits + 1)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("bits per coordinate must be 1 to 8 in steps of 1/8 (0.125), got ", width));
-  }
-  const int total = static_cast<int>(scaled);
-  *bits = total / 8;
-  *eighths = total % 8;
-  return absl::OkStatus();
 }
 
 std::string BitWidthName(int bits, int eighths) {

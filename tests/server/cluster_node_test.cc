@@ -579,9 +579,15 @@ TEST_F(ClusterNodeTest, TheControllerGivesANewNodeItsShareWhileWritesGoOn) {
   ASSERT_EQ(owned["node3"], 1);
   for (int i = 0; i < kNodes; ++i) EXPECT_GE(owned["node" + std::to_string(i)], 1);
   ASSERT_FALSE(controller.empty());
-  EXPECT_NE(
-      node(std::stoi(controller.substr(4))).Log().find("controller " + controller + " moved shard"),
-      std::string::npos);
+  // The new layout is visible before the controller's MoveShard call returns and logs the move.
+  const ServerProcess& controlling = node(std::stoi(controller.substr(4)));
+  const std::string moved_line = "controller " + controller + " moved shard";
+  const auto logged_by = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (controlling.Log().find(moved_line) == std::string::npos &&
+         std::chrono::steady_clock::now() < logged_by) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_NE(controlling.Log().find(moved_line), std::string::npos) << controlling.Log();
   // Still for longer than the delay: the controller moves nothing more.
   std::this_thread::sleep_for(std::chrono::seconds(4));
   v1::GetClusterStatusResponse after;

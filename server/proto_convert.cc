@@ -76,6 +76,10 @@ absl::StatusOr<CollectionConfig> FromProto(const v1::CollectionConfig& proto) {
     TQDB_ASSIGN_OR_RETURN(spec.bytes_per_vector,
                           IntFromProto("bytes_per_vector", proto.bytes_per_vector(), 1, INT32_MAX));
   }
+  if (proto.has_factor_bits()) {
+    TQDB_ASSIGN_OR_RETURN(spec.factor_bits,
+                          IntFromProto("factor_bits", proto.factor_bits(), 16, 32));
+  }
   TQDB_ASSIGN_OR_RETURN(spec.metric, MetricFromProto(proto.metric()));
   spec.variant = proto.variant();
   if (proto.has_store_vectors()) spec.store_vectors = proto.store_vectors();
@@ -115,6 +119,7 @@ v1::CollectionConfig ToProto(const CollectionConfig& config) {
   proto.set_metric(MetricToProto(config.metric));
   proto.set_bits(config.quantizer.bits);
   proto.set_bit_eighths(config.quantizer.eighths);
+  proto.set_factor_bits(config.quantizer.factor_bits);
   proto.set_variant(VariantName(config.quantizer));
   proto.set_store_vectors(config.store_vectors);
   proto.set_seed(config.quantizer.seed);

@@ -98,7 +98,7 @@ absl::Status TqdbApi::DescribeCollection(const CallContext& call,
   response->set_dead_entries(info.dead_entries);
   response->set_code_bytes(info.code_bytes);
   response->set_bits_per_coordinate(info.bits_per_coordinate);
-  response->set_bytes_per_vector(info.code_bytes + sizeof(VectorFactors));
+  response->set_bytes_per_vector(BytesPerVector(info.config.quantizer));
   response->mutable_center()->Add(info.center.begin(), info.center.end());
   if (info.partitioning != 0) *response->mutable_partitioning() = PartitioningToProto(info);
   for (const PayloadFieldIndex& field : info.payload_indexes) {

@@ -50,8 +50,16 @@ TEST(CollectionConfigTest, ResolveAndValidateRefuseBadSpecs) {
   EXPECT_EQ(ResolveCollectionConfig(spec).status().message(),
             "give bits or bytes_per_vector, not both");
   spec.bits = 0;
-  spec.bytes_per_vector = 8;  // only the factors
+  spec.bytes_per_vector = 4;  // only the (16-bit) factors
   EXPECT_EQ(ResolveCollectionConfig(spec).status().code(), absl::StatusCode::kInvalidArgument);
+  spec.bytes_per_vector = 8;  // room for a code with 16-bit factors, not with 32-bit ones
+  EXPECT_TRUE(ResolveCollectionConfig(spec).ok());
+  spec.factor_bits = 32;
+  EXPECT_EQ(ResolveCollectionConfig(spec).status().code(), absl::StatusCode::kInvalidArgument);
+  spec.factor_bits = 24;
+  spec.bytes_per_vector = 40;
+  EXPECT_EQ(ResolveCollectionConfig(spec).status().code(), absl::StatusCode::kInvalidArgument);
+  spec.factor_bits.reset();
   spec.bytes_per_vector.reset();
   spec.bits = 2;
   spec.variant = "best";
@@ -88,24 +96,59 @@ TEST(CollectionConfigTest, FractionalBitsSplitTheCoordinatesAndSurviveTheRecord)
 }
 
 TEST(CollectionConfigTest, ABudgetPicksTheWidestCodeThatFits) {
-  // GloVe's d = 100: whole bits take 13 + 8 (1 bit, tq-prod's signs), 25 + 8, 38 + 8, 50 + 8.
+  // GloVe's d = 100: whole bits take 13 (1 bit, tq-prod's signs), 25, 38 or 50 bytes of code,
+  // plus 8 bytes of 32-bit factors or 4 of 16-bit ones.
   const struct {
+    int factor_bits;
     int budget;
     int bits;
     int eighths;
-  } cases[] = {{21, 1, 0}, {25, 1, 2}, {33, 2, 0}, {46, 3, 0}, {58, 4, 0}, {40, 2, 4}};
+  } cases[] = {{32, 21, 1, 0}, {32, 25, 1, 2}, {32, 33, 2, 0}, {32, 46, 3, 0},
+               {32, 58, 4, 0}, {32, 40, 2, 4}, {16, 17, 1, 0}, {16, 21, 1, 2},
+               {16, 29, 2, 0}, {16, 33, 2, 2}, {16, 54, 4, 0}, {16, 58, 4, 2}};
   for (const auto& c : cases) {
-    const QuantizerConfig q = *QuantizerForBudget(100, c.budget);
-    EXPECT_EQ(q.bits, c.bits) << c.budget;
-    EXPECT_EQ(q.eighths, c.eighths) << c.budget;
+    SCOPED_TRACE(::testing::Message() << c.budget << " B, " << c.factor_bits << "-bit factors");
+    const QuantizerConfig q = *QuantizerForBudget(100, c.budget, c.factor_bits);
+    EXPECT_EQ(q.factor_bits, c.factor_bits);
+    EXPECT_EQ(q.bits, c.bits);
+    EXPECT_EQ(q.eighths, c.eighths);
     EXPECT_LE(BytesPerVector(q), static_cast<size_t>(c.budget));
     // One eighth more would not fit.
     const int next = q.bits * 8 + q.eighths + 1;
-    EXPECT_GT(BytesPerVector(DefaultQuantizerConfig(100, next / 8, next % 8)),
-              static_cast<size_t>(c.budget))
-        << c.budget;
+    QuantizerConfig wider = DefaultQuantizerConfig(100, next / 8, next % 8);
+    wider.factor_bits = c.factor_bits;
+    EXPECT_GT(BytesPerVector(wider), static_cast<size_t>(c.budget));
   }
-  EXPECT_EQ(QuantizerForBudget(100, 20).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(QuantizerForBudget(100, 20, 32).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(QuantizerForBudget(100, 16, 16).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(CollectionConfigTest, CompactFactorsAreTheBudgetsDefaultAndSurviveTheRecord) {
+  CollectionSpec spec;
+  spec.name = "docs";
+  spec.dim = 100;
+  spec.bits = 2;
+  EXPECT_EQ(ResolveCollectionConfig(spec)->quantizer.factor_bits, 32);
+  spec.factor_bits = 16;
+  const CollectionConfig config = *ResolveCollectionConfig(spec);
+  EXPECT_EQ(config.quantizer.factor_bits, 16);
+  EXPECT_EQ(BytesPerVector(config.quantizer), 25u + 4u);
+  EXPECT_TRUE(ValidateCollectionConfig(config).ok());
+  EXPECT_NE(DescribeConfig(config).find("factor_bits=16"), std::string::npos);
+  spec.bits = 0;
+  spec.factor_bits.reset();
+  spec.bytes_per_vector = 29;
+  EXPECT_EQ(ResolveCollectionConfig(spec)->quantizer.factor_bits, 16);
+  EXPECT_EQ(ResolveCollectionConfig(spec)->quantizer.bits, 2);
+  // A fixed center must fit the halves too (vectors' norms are checked as they arrive).
+  spec.metric = Metric::kL2;
+  spec.center.assign(100, 0.0f);
+  spec.center[0] = 40000.0f;
+  EXPECT_EQ(ValidateCollectionConfig(*ResolveCollectionConfig(spec)).code(),
+            absl::StatusCode::kInvalidArgument);
+  spec.factor_bits = 32;
+  spec.bytes_per_vector = 33;
+  EXPECT_TRUE(ValidateCollectionConfig(*ResolveCollectionConfig(spec)).ok());
 }
 
 }  // namespace

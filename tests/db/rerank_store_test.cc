@@ -21,32 +21,6 @@ namespace {
 using ::tqdb::testing::IdRange;
 using ::tqdb::testing::ScopedTempDir;
 
-TEST(RerankVectorsTest, HalfPrecisionRoundsToNearestEven) {
-  EXPECT_EQ(FloatToHalf(0.0f), 0);
-  EXPECT_EQ(FloatToHalf(-0.0f), 0x8000);
-  EXPECT_EQ(FloatToHalf(1.0f), 0x3c00);
-  EXPECT_EQ(FloatToHalf(-1.0f), 0xbc00);
-  EXPECT_EQ(FloatToHalf(0.5f), 0x3800);
-  EXPECT_EQ(HalfToFloat(0x0001), std::ldexp(1.0f, -24));  // the smallest subnormal
-  // Halfway between 1 and the next half (1 + 2^-10) rounds to the even one (1), 3/4 of the way up.
-  EXPECT_EQ(FloatToHalf(1.0f - std::ldexp(1.0f, -12)), 0x3c00);
-  EXPECT_EQ(FloatToHalf(std::ldexp(1.0f, -1) + std::ldexp(1.0f, -12)), 0x3800);
-  EXPECT_EQ(FloatToHalf(std::ldexp(1.0f, -1) + std::ldexp(3.0f, -13)), 0x3801);
-  std::mt19937 gen(1);
-  std::uniform_real_distribution<float> unit(-1.0f, 1.0f);
-  for (int i = 0; i < 100000; ++i) {
-    const float x = unit(gen) * std::ldexp(1.0f, -static_cast<int>(gen() % 20));
-    const float back = HalfToFloat(FloatToHalf(x));
-    // Half a unit in the last place: 2^-11 relative, or 2^-25 absolute among subnormals.
-    EXPECT_LE(std::abs(back - x),
-              std::max(std::abs(x) * std::ldexp(1.0f, -11), std::ldexp(1.0f, -25)))
-        << x;
-    // Every half decodes to itself.
-    const uint16_t h = static_cast<uint16_t>(gen() & 0x3bff);  // |value| < 1
-    EXPECT_EQ(FloatToHalf(HalfToFloat(h)), h);
-  }
-}
-
 // The mapped file's rows: written rows read back across chunks, rows added after a shrink read
 // as zero (in a chunk still held, and in one freed and mapped again), and the file has no name
 // in the directory, during its life or after.

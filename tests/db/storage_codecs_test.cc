@@ -94,6 +94,47 @@ TEST(SegmentCodecTest, PartitionedSegmentsKeepListsAndPartitioning) {
   EXPECT_EQ(DecodeSegment(zero, code_bytes).status().code(), loss);
 }
 
+TEST(SegmentCodecTest, SixteenBitFactorsTakeHalfTheBytesAndOlderSegmentsStillRead) {
+  const size_t code_bytes = 3;
+  const std::vector<uint64_t> ids = {4, 8, 15};
+  const std::vector<uint8_t> codes = {1, 2, 3, 4, 5, 6, 7, 8, 9};
+  // Halves' exact values (the quantizer rounds them): the zero vector's norm -1 too.
+  const std::vector<VectorFactors> factors = {{1.5f, 0.25f}, {-1, 0}, {65504, 6.1035156e-05f}};
+  const std::vector<uint32_t> lists = {7, 0, 3};
+  for (const bool partitioned : {false, true}) {
+    SCOPED_TRACE(partitioned ? "partitioned" : "flat");
+    const std::string value = partitioned
+                                  ? EncodeSegment(ids, codes, factors, code_bytes, lists, 42, true)
+                                  : EncodeSegment(ids, codes, factors, code_bytes, {}, 0, true);
+    EXPECT_EQ(value.substr(0, 4), partitioned ? "TQS4" : "TQS3");
+    EXPECT_EQ(value.size(), SegmentBytes(ids.size(), code_bytes, partitioned, true));
+    EXPECT_EQ(value.size() + 4 * ids.size(), SegmentBytes(ids.size(), code_bytes, partitioned));
+    absl::StatusOr<SegmentView> view = DecodeSegment(value, code_bytes);
+    ASSERT_TRUE(view.ok()) << view.status();
+    EXPECT_EQ(view->ids, ids);
+    EXPECT_EQ(std::vector<uint8_t>(view->codes.begin(), view->codes.end()), codes);
+    for (size_t i = 0; i < ids.size(); ++i) {
+      EXPECT_EQ(view->factors[i].norm, factors[i].norm);
+      EXPECT_EQ(view->factors[i].aux, factors[i].aux);
+    }
+    EXPECT_EQ(view->lists, partitioned ? lists : std::vector<uint32_t>());
+    const auto loss = absl::StatusCode::kDataLoss;
+    EXPECT_EQ(DecodeSegment(value.substr(0, value.size() - 1), code_bytes).status().code(), loss);
+    std::string other = value;
+    other[3] = '5';
+    EXPECT_EQ(DecodeSegment(other, code_bytes).status().code(), loss);
+  }
+  // A segment as written before compact factors (TQS1, 32-bit factors), byte for byte.
+  const std::string old_segment(
+      "TQS1\x02\0\0\0\x01\0\0\0\0\0\0\0\x07\0\0\0\0\0\0\0\0\0\x20\x40\0\0\x40\x3f\xab\xcd", 34);
+  absl::StatusOr<SegmentView> old = DecodeSegment(old_segment, 2);
+  ASSERT_TRUE(old.ok()) << old.status();
+  EXPECT_EQ(old->ids, std::vector<uint64_t>{7});
+  EXPECT_EQ(old->factors[0].norm, 2.5f);
+  EXPECT_EQ(old->factors[0].aux, 0.75f);
+  EXPECT_EQ(old->codes[1], 0xcd);
+}
+
 TEST(PartitionCodecTest, RoundTripsAndRejectsDamage) {
   StoredPartitioning stored;
   stored.number = 3;
@@ -134,6 +175,13 @@ TEST(ConfigCodecTest, RoundTripsEveryField) {
   EXPECT_EQ(decoded->config.durability, Durability::kGroupCommit);
   EXPECT_EQ(decoded->config.partition_at, 12345u);
   EXPECT_EQ(decoded->config.nprobe, 17);
+  // 32-bit factors, like records written before compact ones, have no factor_bits line.
+  EXPECT_EQ(EncodeCollectionRecord(stored).find("factor_bits"), std::string::npos);
+  stored.config.quantizer.factor_bits = 16;
+  decoded = DecodeCollectionRecord(EncodeCollectionRecord(stored));
+  ASSERT_TRUE(decoded.ok()) << decoded.status();
+  EXPECT_EQ(decoded->config.quantizer.factor_bits, 16);
+  EXPECT_TRUE(SameDataLayout(decoded->config, stored.config));
 }
 
 TEST(ConfigCodecTest, RejectsMalformedRecordsAndOtherVersions) {

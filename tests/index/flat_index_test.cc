@@ -493,6 +493,65 @@ TEST(FastScanTest, FractionalWidthsReturnTheReferenceTopK) {
   }
 }
 
+TEST(FastScanTest, CompactFactorsReturnTheReferenceTopKInHalfTheFactorMemory) {
+  // 16-bit factors are widened a block at a time for the pruning bound and the exact keys.
+  for (const char* variant : {"mse-ratio", "prod"}) {
+    for (auto [bits, eighths] : {std::pair{1, 0}, {2, 0}, {1, 4}, {4, 0}}) {
+      if (eighths != 0 && std::string(variant) == "prod") continue;
+      for (Metric metric : {Metric::kCosine, Metric::kInnerProduct, Metric::kL2}) {
+        for (const bool centered : {false, true}) {
+          if (centered && metric == Metric::kInnerProduct) continue;
+          const int d = 100;
+          const size_t n = 300;
+          std::vector<float> base = testing::RandomUnitVectors(n, d, n + d);
+          for (size_t i = 0; i < base.size(); ++i) base[i] *= 1.0f + (i % 7);
+          FlatIndexOptions options = Options(d, bits, metric, false);
+          options.quantizer.eighths = eighths;
+          ASSERT_TRUE(ApplyVariantName(variant, &options.quantizer).ok());
+          if (centered) options.center = MeanOf(base, d);
+          auto full = MakeIndex(options);
+          options.quantizer.factor_bits = 16;
+          auto compact = MakeIndex(options);
+          for (FlatIndex* index : {full.get(), compact.get()}) {
+            ASSERT_TRUE(index->Add(Iota(n), base).ok());
+            index->Remove({0, 3, n - 1});
+          }
+          // Half the bytes, up to each array's rounding to whole cache lines.
+          EXPECT_NEAR(2.0 * compact->Memory().factors, full->Memory().factors, 2 * 2 * 64.0);
+          EXPECT_EQ(compact->Memory().codes, full->Memory().codes);
+          const std::vector<float> queries = testing::RandomUnitVectors(4, d, 99);
+          ExpectFastScanMatchesReference(*compact, queries, 10,
+                                         std::string(variant) + " bits=" + std::to_string(bits) +
+                                             "+" + std::to_string(eighths) + "/8 metric=" +
+                                             MetricName(metric) + (centered ? " centered" : ""));
+        }
+      }
+    }
+  }
+}
+
+TEST(FlatIndexTest, CompactFactorsRefuseNormsTheyCannotHold) {
+  const int d = 8;
+  std::vector<float> big(d, 0.0f);
+  big[0] = 40000;  // beyond kMaxHalfFactorNorm (32752)
+  for (Metric metric : {Metric::kCosine, Metric::kInnerProduct, Metric::kL2}) {
+    FlatIndexOptions options = Options(d, 2, metric, false);
+    options.quantizer.factor_bits = 16;
+    auto index = MakeIndex(options);
+    const absl::Status status = index->Add({1}, big);
+    if (metric == Metric::kCosine) {
+      EXPECT_TRUE(status.ok()) << status;  // normalized first: any norm fits
+    } else {
+      EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << MetricName(metric);
+      EXPECT_NE(status.message().find("16-bit factors"), std::string::npos) << status;
+      EXPECT_EQ(index->size(), 0u);
+    }
+    big[0] = 30000;
+    EXPECT_TRUE(index->Add({2}, big).ok());
+    big[0] = 40000;
+  }
+}
+
 TEST(FastScanTest, CenteredIndexesReturnTheReferenceTopK) {
   // The center moves a key by a per-vector bias, which the pruning bound must include.
   for (const char* variant : {"mse-ratio", "prod"}) {

@@ -7,6 +7,9 @@
 #include <random>
 
 #include "gtest/gtest.h"
+#include "index/scan/widen_halves.h"
+#include "index/store/nibble_blocks.h"
+#include "quant/half_float.h"
 
 namespace tqdb::scan {
 namespace {
@@ -91,6 +94,36 @@ TEST(PruneKernelsTest, EverySimdPathKeepsWhatTheReferenceKeepsAndNothingBetterIs
   // The thresholds sit among the bounds: a fair share is pruned, a fair share kept.
   EXPECT_GT(kept_in_all, checked / 10);
   EXPECT_LT(kept_in_all, checked * 9 / 10);
+}
+
+TEST(WidenHalvesTest, EverySimdPathWidensEveryHalfAsTheReferenceDoes) {
+  std::vector<std::pair<ScanLevel, WidenHalvesFn>> kernels = {
+      {ScanLevel::kScalar, WidenHalvesScalar}};
+  if (CpuSupports(ScanLevel::kAvx2)) kernels.push_back({ScanLevel::kAvx2, WidenHalvesAvx2});
+  if (CpuSupports(ScanLevel::kAvx512)) kernels.push_back({ScanLevel::kAvx512, WidenHalvesAvx512});
+  std::vector<uint16_t> halves(65536 + kBlockSize);
+  for (size_t i = 0; i < halves.size(); ++i) halves[i] = static_cast<uint16_t>(i);
+  for (const auto& [level, widen] : kernels) {
+    SCOPED_TRACE(ScanLevelName(level));
+    for (size_t first = 0; first < 65536; first += kBlockSize) {
+      // Every count from 1 to 32 over the first blocks, whole blocks after.
+      const int count =
+          first < kBlockSize * kBlockSize ? 1 + static_cast<int>(first / kBlockSize) : kBlockSize;
+      alignas(64) float out[kBlockSize];
+      std::fill_n(out, kBlockSize, 1.0f);
+      widen(&halves[first], count, out);
+      for (int i = 0; i < kBlockSize; ++i) {
+        const float want = i < count ? HalfToFloat(halves[first + i]) : 0.0f;
+        if (std::isnan(want)) {
+          ASSERT_TRUE(std::isnan(out[i])) << first + i;
+        } else {
+          // Bit for bit (the sign of zero too).
+          ASSERT_EQ(std::signbit(out[i]), std::signbit(want)) << first + i;
+          ASSERT_EQ(out[i], want) << first + i;
+        }
+      }
+    }
+  }
 }
 
 }  // namespace

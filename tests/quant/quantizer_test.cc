@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "quant/half_float.h"
 #include "quant/prepared_query.h"
 #include "test_util.h"
 
@@ -257,6 +258,34 @@ TEST(QuantizerTest, RejectsUnsupportedConfigs) {
     EXPECT_EQ(q.status().code(), absl::StatusCode::kInvalidArgument) << bits;
   }
   EXPECT_EQ(Quantizer::Create(MseConfig(0, 4)).status().code(), absl::StatusCode::kInvalidArgument);
+  QuantizerConfig config = MseConfig(16, 2);
+  config.factor_bits = 8;
+  EXPECT_EQ(Quantizer::Create(config).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(QuantizerTest, SixteenBitFactorsAreTheFloatFactorsRoundedAndTheCodeIsUnchanged) {
+  const int d = 100;
+  const std::vector<float> x = testing::RandomUnitVectors(200, d, 3);
+  for (const char* variant : {"mse-ratio", "prod"}) {
+    QuantizerConfig config = MseConfig(d, 2);
+    ASSERT_TRUE(ApplyVariantName(variant, &config).ok());
+    auto full = MakeQuantizer(config);
+    config.factor_bits = 16;
+    auto compact = MakeQuantizer(config);
+    std::vector<uint8_t> full_code(full->code_bytes()), compact_code(compact->code_bytes());
+    for (size_t i = 0; i < 200; ++i) {
+      std::vector<float> v(x.begin() + i * d, x.begin() + (i + 1) * d);
+      for (float& value : v) value *= static_cast<float>(1 + i);  // norms 1 to 200
+      VectorFactors f32, f16;
+      full->Encode(v.data(), full_code.data(), &f32);
+      compact->Encode(v.data(), compact_code.data(), &f16);
+      EXPECT_EQ(full_code, compact_code) << variant;
+      EXPECT_EQ(f16.norm, RoundToHalf(f32.norm)) << variant;
+      EXPECT_EQ(f16.aux, RoundToHalf(f32.aux)) << variant;
+      // 11 significant bits: within 2^-11 of the float factor, relatively.
+      EXPECT_NEAR(f16.norm, f32.norm, f32.norm / 2048) << variant;
+    }
+  }
 }
 
 }  // namespace

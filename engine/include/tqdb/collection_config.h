@@ -104,6 +104,10 @@ struct CollectionSpec {
   // Instead of bits: the widest width (in eighths of a bit) whose code and per-vector factors
   // fit in this many bytes (BytesPerVector).
   std::optional<int> bytes_per_vector;
+  // Bits of each per-vector factor, 16 or 32 (QuantizerConfig::factor_bits). Default: 32 with
+  // bits, 16 with bytes_per_vector (4 more bytes of code; L2 and inner-product vectors then have
+  // norms up to 32752).
+  std::optional<int> factor_bits;
   Metric metric = Metric::kCosine;
   std::string variant;  // "", "default", "mse-plain", "mse-ratio", "mse-unitnorm" or "prod"
   std::optional<bool> store_vectors;  // default true
@@ -128,13 +132,13 @@ absl::StatusOr<CollectionConfig> ResolveCollectionConfig(const CollectionSpec& s
 CollectionConfig MakeCollectionConfig(std::string name, int dim, int bits,
                                       Metric metric = Metric::kCosine, int eighths = 0);
 
-// Bytes a vector takes in the index: its packed code and its two 4-byte factors.
+// Bytes a vector takes in the index: its packed code and its two factors (2 or 4 bytes each).
 size_t BytesPerVector(const QuantizerConfig& config);
 // Code bits per coordinate (sign bits included): bits + eighths / 8 up to the split's rounding.
 double CodeBitsPerCoordinate(const QuantizerConfig& config);
 // The widest default quantizer of `dim` (bits in eighths, 1 to 8) within `budget` bytes per
-// vector; InvalidArgument when even 1 bit does not fit.
-absl::StatusOr<QuantizerConfig> QuantizerForBudget(int dim, int budget);
+// vector, factors of `factor_bits` included; InvalidArgument when even 1 bit does not fit.
+absl::StatusOr<QuantizerConfig> QuantizerForBudget(int dim, int budget, int factor_bits = 16);
 
 absl::Status ValidateCollectionName(std::string_view name);
 absl::Status ValidateCollectionConfig(const CollectionConfig& config);

@@ -71,6 +71,8 @@ class Quantizer {
 
  private:
   explicit Quantizer(const QuantizerConfig& config);
+  // Encode before the factors are rounded to factor_bits.
+  void EncodeWithFloatFactors(const float* x, uint8_t* code, VectorFactors* factors) const;
 
   QuantizerConfig config_;
   CodeParts mse_parts_;

@@ -43,6 +43,9 @@ struct QuantizerConfig {
   // the rotated coordinates is coded at bits + 1 (quant/code_parts.h). bits = 1, eighths = 4
   // is 1.5 bits per coordinate.
   int eighths = 0;
+  // Bits of each per-vector factor (norm and scale): 32 (float) or 16 (IEEE half, rounded when
+  // encoded: 4 bytes a vector less; norms must then stay below 65504).
+  int factor_bits = 32;
   QuantizerKind kind = QuantizerKind::kMse;
   MseEstimator estimator = MseEstimator::kRatio;
   RotationKind rotation = RotationKind::kFast;
@@ -60,6 +63,9 @@ QuantizerConfig DefaultQuantizerConfig(int dim, int bits, int eighths = 0);
 // The MSE code's runs of coordinates by width (tqdb/code_parts.h): b bits (b - 1 for tq-prod,
 // none at tq-prod's b = 1), split by eighths.
 CodeParts MseCodeParts(const QuantizerConfig& config);
+
+// Bytes of per-vector factors a vector stores: two of factor_bits each.
+inline int FactorBytes(const QuantizerConfig& config) { return 2 * config.factor_bits / 8; }
 
 // "4" or "1.5": the nominal width, shortest form.
 std::string BitWidthName(int bits, int eighths);

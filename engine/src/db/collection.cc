@@ -240,7 +240,8 @@ absl::StatusOr<WriteResult> CollectionImpl::Upsert(absl::Span<const uint64_t> id
   TQDB_RETURN_IF_ERROR(CheckLive());
   const size_t n = ids.size();
   TQDB_RETURN_IF_ERROR(CheckBatchSize(n, "upsert"));
-  TQDB_RETURN_IF_ERROR(ValidateVectors(vectors, n, dim()));
+  TQDB_RETURN_IF_ERROR(ValidateVectors(
+      vectors, n, dim(), MaxVectorNorm(config_.metric, config_.quantizer.factor_bits)));
   if (!payloads.empty() && payloads.size() != n) {
     return absl::InvalidArgumentError(
         absl::StrCat(n, " ids but ", payloads.size(), " payloads; give one per id or none"));

@@ -105,14 +105,14 @@ CollectionConfig MakeCollectionConfig(std::string name, int dim, int bits, Metri
 size_t BytesPerVector(const QuantizerConfig& config) {
   // tq-prod's sign part: one bit per coordinate.
   const size_t sign_bytes = config.kind == QuantizerKind::kProd ? PackedBytes(config.dim, 1) : 0;
-  return PackedBytes(MseCodeParts(config)) + sign_bytes + sizeof(VectorFactors);
+  return PackedBytes(MseCodeParts(config)) + sign_bytes + FactorBytes(config);
 }
 
 double CodeBitsPerCoordinate(const QuantizerConfig& config) {
   return BitsPerCoordinate(MseCodeParts(config)) + (config.kind == QuantizerKind::kProd ? 1 : 0);
 }
 
-absl::StatusOr<QuantizerConfig> QuantizerForBudget(int dim, int budget) {
+absl::StatusOr<QuantizerConfig> QuantizerForBudget(int dim, int budget, int factor_bits) {
   if (dim < 1 || dim > kMaxDimension) {
     return absl::InvalidArgumentError(
         absl::StrCat("dimension must be in [1, ", kMaxDimension, "], got ", dim));
@@ -120,14 +120,17 @@ absl::StatusOr<QuantizerConfig> QuantizerForBudget(int dim, int budget) {
   std::optional<QuantizerConfig> widest;
   for (int eighths = 8; eighths <= 8 * kMaxCodebookBits; ++eighths) {
     QuantizerConfig candidate = DefaultQuantizerConfig(dim, eighths / 8, eighths % 8);
+    candidate.factor_bits = factor_bits;
     if (static_cast<int64_t>(BytesPerVector(candidate)) > budget) break;
     widest = candidate;
   }
   if (!widest.has_value()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "bytes_per_vector ", budget, " is below the smallest code at dimension ", dim, ": ",
-        BytesPerVector(DefaultQuantizerConfig(dim, 1)), " bytes (1 bit per coordinate and ",
-        sizeof(VectorFactors), " bytes of factors)"));
+    QuantizerConfig smallest = DefaultQuantizerConfig(dim, 1);
+    smallest.factor_bits = factor_bits;
+    return absl::InvalidArgumentError(
+        absl::StrCat("bytes_per_vector ", budget, " is below the smallest code at dimension ", dim,
+                     ": ", BytesPerVector(smallest), " bytes (1 bit per coordinate and ",
+                     FactorBytes(smallest), " bytes of factors)"));
   }
   return *widest;
 }
@@ -138,15 +141,22 @@ absl::StatusOr<CollectionConfig> ResolveCollectionConfig(const CollectionSpec& s
     if (spec.bits != 0 || spec.eighths != 0) {
       return absl::InvalidArgumentError("give bits or bytes_per_vector, not both");
     }
+    const int factor_bits = spec.factor_bits.value_or(16);
+    if (factor_bits != 16 && factor_bits != 32) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("factor bits must be 16 or 32, got ", factor_bits));
+    }
     TQDB_ASSIGN_OR_RETURN(const QuantizerConfig quantizer,
-                          QuantizerForBudget(spec.dim, *spec.bytes_per_vector));
+                          QuantizerForBudget(spec.dim, *spec.bytes_per_vector, factor_bits));
     config =
         MakeCollectionConfig(spec.name, spec.dim, quantizer.bits, spec.metric, quantizer.eighths);
+    config.quantizer.factor_bits = factor_bits;
   } else {
     if (spec.bits == 0) {
       return absl::InvalidArgumentError("bits (1..8) or bytes_per_vector must be given");
     }
     config = MakeCollectionConfig(spec.name, spec.dim, spec.bits, spec.metric, spec.eighths);
+    config.quantizer.factor_bits = spec.factor_bits.value_or(32);
   }
   TQDB_RETURN_IF_ERROR(ApplyVariantName(spec.variant, &config.quantizer));
   config.store_vectors = spec.store_vectors.value_or(config.store_vectors);
@@ -206,7 +216,8 @@ absl::Status ValidateCollectionConfig(const CollectionConfig& config) {
     // The metric check applies before a center is taken too.
     const std::vector<float> probe =
         config.center.empty() ? std::vector<float>(dim, 0.0f) : config.center;
-    TQDB_RETURN_IF_ERROR(ValidateCenter(probe, static_cast<int>(dim), config.metric));
+    TQDB_RETURN_IF_ERROR(
+        ValidateCenter(probe, static_cast<int>(dim), config.metric, config.quantizer.factor_bits));
   }
   if (config.nprobe < 0 || config.nprobe > kMaxNprobe) {
     return absl::InvalidArgumentError(absl::StrCat("nprobe must be in [0, ", kMaxNprobe,
@@ -226,15 +237,16 @@ bool SameDataLayout(const CollectionConfig& a, const CollectionConfig& b) {
   return a.name == b.name && a.metric == b.metric && a.store_vectors == b.store_vectors &&
          p.dim == q.dim && p.bits == q.bits && p.eighths == q.eighths && p.kind == q.kind &&
          p.estimator == q.estimator && p.rotation == q.rotation && p.projection == q.projection &&
-         p.seed == q.seed && a.centering == b.centering && a.center == b.center;
+         p.seed == q.seed && p.factor_bits == q.factor_bits && a.centering == b.centering &&
+         a.center == b.center;
 }
 
 std::string DescribeConfig(const CollectionConfig& config) {
   const QuantizerConfig& q = config.quantizer;
   return absl::StrCat("dim=", q.dim, " metric=", MetricName(config.metric),
-                      " bits=", BitWidthName(q.bits, q.eighths), " variant=", VariantName(q),
-                      " rotation=", RotationKindName(q.rotation), " seed=", q.seed,
-                      " store_vectors=", config.store_vectors ? "yes" : "no",
+                      " bits=", BitWidthName(q.bits, q.eighths), " factor_bits=", q.factor_bits,
+                      " variant=", VariantName(q), " rotation=", RotationKindName(q.rotation),
+                      " seed=", q.seed, " store_vectors=", config.store_vectors ? "yes" : "no",
                       " rerank_store=", RerankStoreName(config.rerank_store),
                       " durability=", DurabilityName(config.durability),
                       " centering=", CenteringName(config.centering),

@@ -104,8 +104,10 @@ class CollectionImpl final : public Collection {
   IvfIndexOptions PartitionedOptions() const;
   // Writes segments of the current partitioning, `per_segment` entries each (0: one segment).
   SegmentWriter Writer(size_t per_segment = 0) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_) {
-    return SegmentWriter(code_bytes_, partitioning_, per_segment);
+    return SegmentWriter(code_bytes_, partitioning_, per_segment, half_factors());
   }
+  // 16-bit factors, in memory and in segments.
+  bool half_factors() const { return config_.quantizer.factor_bits == 16; }
   uint64_t NextSegmentNumber() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_) { return next_segment_++; }
   // Removes the vectors of bulk writes that began (ReadIngestMarkers) but never committed.
   absl::Status RemoveUncommittedIngests(const Index& index)

@@ -235,7 +235,7 @@ absl::Status CollectionImpl::EncodeIntoSegments(absl::Span<const uint64_t> all_i
   const IndexEncoder& encoder = *index->encoder();
   // One segment per chunk of about the target size.
   const size_t per_segment = storage::EntriesPerSegment(policy_, code_bytes_, true);
-  const SegmentWriter writer(code_bytes_, partitioning, /*per_segment=*/0);
+  const SegmentWriter writer(code_bytes_, partitioning, /*per_segment=*/0, half_factors());
   auto next_number = [this] {
     MutexLock lock(write_mu_);
     return NextSegmentNumber();
@@ -308,7 +308,7 @@ absl::Status CollectionImpl::SwitchToPartitioning(const PartitionJob& job,
     std::vector<uint64_t> ids;
     EncodedVectors encoded;
     TQDB_RETURN_IF_ERROR(EncodeRows(live, now, *index->encoder(), &ids, &encoded));
-    const SegmentWriter writer(code_bytes_, job.number, /*per_segment=*/0);
+    const SegmentWriter writer(code_bytes_, job.number, /*per_segment=*/0, half_factors());
     const std::vector<WrittenSegment> segments = writer.Put(
         ids, encoded,
         [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_) { return NextSegmentNumber(); }, &batch,

@@ -92,12 +92,13 @@ absl::Status CollectionImpl::RewriteAgainstCenter(std::unique_ptr<Index> index,
   auto next_number = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_) { return NextSegmentNumber(); };
   // The kept vectors in sealed segments of about the target size, then the upsert's own.
   const SegmentWriter sized(code_bytes_, /*partitioning=*/0,
-                            storage::EntriesPerSegment(policy_, code_bytes_, false));
+                            storage::EntriesPerSegment(policy_, code_bytes_, false),
+                            half_factors());
   TQDB_RETURN_IF_ERROR(AddWritten(kept, kept_encoded,
                                   sized.Put(kept, kept_encoded, next_number, &batch, &segments),
                                   index.get()));
   if (!upsert.ids.empty()) {
-    const SegmentWriter whole(code_bytes_, /*partitioning=*/0, /*per_segment=*/0);
+    const SegmentWriter whole(code_bytes_, /*partitioning=*/0, /*per_segment=*/0, half_factors());
     TQDB_RETURN_IF_ERROR(AddWritten(
         upsert.ids, upsert_encoded,
         whole.Put(upsert.ids, upsert_encoded, next_number, &batch, &segments), index.get()));

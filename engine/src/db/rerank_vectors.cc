@@ -5,6 +5,8 @@
 #include <cmath>
 #include <cstring>
 
+#include "quant/half_float.h"
+
 namespace tqdb {
 namespace {
 
@@ -26,47 +28,13 @@ size_t RowBytes(RerankStore store, int dim) {
 const std::array<float, 65536>& HalfTable() {
   static const std::array<float, 65536>* table = [] {
     auto* t = new std::array<float, 65536>;
-    for (uint32_t h = 0; h < 65536; ++h) {
-      const uint32_t exponent = (h >> 10) & 0x1f, mantissa = h & 0x3ff;
-      float v;
-      if (exponent == 0) {
-        v = std::ldexp(static_cast<float>(mantissa), -24);  // subnormal or zero
-      } else if (exponent == 31) {
-        v = mantissa == 0 ? __builtin_huge_valf() : __builtin_nanf("");
-      } else {
-        v = std::ldexp(static_cast<float>(mantissa | 0x400), static_cast<int>(exponent) - 25);
-      }
-      (*t)[h] = (h & 0x8000) != 0 ? -v : v;
-    }
+    for (uint32_t h = 0; h < 65536; ++h) (*t)[h] = HalfToFloat(static_cast<uint16_t>(h));
     return t;
   }();
   return *table;
 }
 
 }  // namespace
-
-uint16_t FloatToHalf(float x) {
-  uint32_t bits;
-  std::memcpy(&bits, &x, sizeof(bits));
-  const uint16_t sign = static_cast<uint16_t>((bits >> 16) & 0x8000);
-  const int exponent = static_cast<int>((bits >> 23) & 0xff) - 127 + 15;
-  uint32_t mantissa = bits & 0x7fffff;
-  auto round = [](uint32_t value, uint32_t rest, uint32_t half) {
-    return rest > half || (rest == half && (value & 1)) ? value + 1 : value;
-  };
-  if (exponent <= 0) {  // a half subnormal (or zero)
-    if (exponent < -10) return sign;
-    mantissa |= 0x800000;
-    const uint32_t shift = static_cast<uint32_t>(14 - exponent);
-    return static_cast<uint16_t>(
-        sign | round(mantissa >> shift, mantissa & ((1u << shift) - 1), 1u << (shift - 1)));
-  }
-  // A carry out of the mantissa moves into the exponent, as it should.
-  const uint32_t half = (static_cast<uint32_t>(exponent) << 10) | (mantissa >> 13);
-  return static_cast<uint16_t>(sign | round(half, mantissa & 0x1fff, 0x1000));
-}
-
-float HalfToFloat(uint16_t h) { return HalfTable()[h]; }
 
 RerankVectors::RerankVectors(RerankStore store, int dim)
     : store_(store), dim_(dim), rows_(RowBytes(store, dim)) {}

@@ -73,8 +73,4 @@ class RerankVectors {
   std::unique_ptr<MappedRows> mapped_;  // one row per slot (mmap)
 };
 
-// IEEE half precision, round to nearest even; `x` finite with |x| <= 1 (no overflow).
-uint16_t FloatToHalf(float x);
-float HalfToFloat(uint16_t h);
-
 }  // namespace tqdb

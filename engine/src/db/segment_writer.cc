@@ -30,7 +30,7 @@ std::string SegmentWriter::Value(absl::Span<const uint64_t> ids, const EncodedVe
       absl::MakeConstSpan(encoded.factors).subspan(first, n), code_bytes_,
       partitioning_ == 0 ? absl::Span<const uint32_t>()
                          : absl::MakeConstSpan(encoded.lists).subspan(first, n),
-      partitioning_);
+      partitioning_, half_factors_);
 }
 
 std::vector<WrittenSegment> SegmentWriter::Put(absl::Span<const uint64_t> ids,

@@ -39,8 +39,12 @@ class SegmentWriter {
  public:
   // Codes of `code_bytes`, written against `partitioning` (0: flat, no lists stored).
   // `per_segment`: entries per segment (0: all in one), e.g. storage::EntriesPerSegment.
-  SegmentWriter(size_t code_bytes, uint64_t partitioning, size_t per_segment)
-      : code_bytes_(code_bytes), partitioning_(partitioning), per_segment_(per_segment) {}
+  // `half_factors`: 16-bit factors (QuantizerConfig::factor_bits), stored in 16 bits.
+  SegmentWriter(size_t code_bytes, uint64_t partitioning, size_t per_segment, bool half_factors)
+      : code_bytes_(code_bytes),
+        partitioning_(partitioning),
+        per_segment_(per_segment),
+        half_factors_(half_factors) {}
 
   // Puts `ids` with their `encoded` vectors into `batch` as segments numbered by
   // `next_number()` and records each in `segments`.
@@ -56,6 +60,7 @@ class SegmentWriter {
   size_t code_bytes_;
   uint64_t partitioning_;
   size_t per_segment_;
+  bool half_factors_;
 };
 
 // Adds what `written` describes to `index`, each entry tagged with its segment.

@@ -56,7 +56,8 @@ bool FlatIndex::AppendEncoded(uint64_t id, EncodedVectors* out) const {
 
 absl::Status FlatIndex::Add(absl::Span<const uint64_t> ids, absl::Span<const float> vectors) {
   if (ids.empty()) return absl::InvalidArgumentError("empty batch: no vectors to add");
-  TQDB_RETURN_IF_ERROR(ValidateVectors(vectors, ids.size(), dim()));
+  TQDB_RETURN_IF_ERROR(ValidateVectors(
+      vectors, ids.size(), dim(), MaxVectorNorm(options_.metric, options_.quantizer.factor_bits)));
   TQDB_RETURN_IF_ERROR(ValidateUniqueIds(ids));
   // Encode the whole batch (in parallel) before touching the index.
   EncodedVectors encoded;

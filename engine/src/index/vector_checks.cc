@@ -8,7 +8,12 @@
 
 namespace tqdb {
 
-absl::Status ValidateVectors(absl::Span<const float> values, size_t count, int dim) {
+double MaxVectorNorm(Metric metric, int factor_bits) {
+  return factor_bits == 16 && metric != Metric::kCosine ? kMaxHalfFactorNorm : kMaxVectorNorm;
+}
+
+absl::Status ValidateVectors(absl::Span<const float> values, size_t count, int dim,
+                             double max_norm) {
   if (values.size() != count * dim) {
     return absl::InvalidArgumentError(absl::StrCat("expected ", count, " vector(s) of dimension ",
                                                    dim, " (", count * dim, " floats), got ",
@@ -25,10 +30,13 @@ absl::Status ValidateVectors(absl::Span<const float> values, size_t count, int d
       squared_norm += static_cast<double>(x[j]) * x[j];
     }
     const double norm = std::sqrt(squared_norm);
-    if (norm != 0 && (norm < kMinVectorNorm || norm > kMaxVectorNorm)) {
+    if (norm != 0 && (norm < kMinVectorNorm || norm > max_norm)) {
       return absl::InvalidArgumentError(absl::StrCat(
           "vector ", v, " has norm ", norm, "; norms must be 0 or in [", kMinVectorNorm, ", ",
-          kMaxVectorNorm, "] so that scores and distances stay finite in float"));
+          max_norm, "] ",
+          max_norm == kMaxHalfFactorNorm
+              ? "to fit 16-bit factors (a collection created with 32-bit factors takes more)"
+              : "so that scores and distances stay finite in float"));
     }
   }
   return absl::OkStatus();
@@ -104,12 +112,14 @@ absl::Status ValidateSearchRequest(absl::Span<const float> queries, size_t count
   return absl::OkStatus();
 }
 
-absl::Status ValidateCenter(absl::Span<const float> center, int dim, Metric metric) {
+absl::Status ValidateCenter(absl::Span<const float> center, int dim, Metric metric,
+                            int factor_bits) {
   if (center.size() != static_cast<size_t>(dim)) {
     return absl::InvalidArgumentError(
         absl::StrCat("the center has ", center.size(), " values; the dimension is ", dim));
   }
-  if (absl::Status status = ValidateVectors(center, 1, dim); !status.ok()) {
+  const double max_norm = factor_bits == 16 ? kMaxHalfFactorNorm : kMaxVectorNorm;
+  if (absl::Status status = ValidateVectors(center, 1, dim, max_norm); !status.ok()) {
     return absl::InvalidArgumentError(absl::StrCat("the center: ", status.message()));
   }
   if (metric == Metric::kInnerProduct) {

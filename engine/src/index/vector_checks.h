@@ -19,11 +19,19 @@ namespace tqdb {
 // intermediate of the estimators finite too.
 inline constexpr double kMinVectorNorm = 1e-15;
 inline constexpr double kMaxVectorNorm = 1e15;
+// With 16-bit factors (QuantizerConfig::factor_bits) a stored norm |x - m| must stay below the
+// largest half, 65504: vectors under L2 and inner product (cosine normalizes them) and centers
+// are held to half of it, so that |x - m| <= |x| + |m| fits.
+inline constexpr double kMaxHalfFactorNorm = 32752;
+
+// The largest norm of a vector stored under `metric` with factors of `factor_bits`.
+double MaxVectorNorm(Metric metric, int factor_bits);
 
 // `values` must hold exactly `count` vectors of `dim` finite floats, each of norm 0 or within
-// the bounds above. Errors are InvalidArgument and name the first offending vector (and
-// coordinate).
-absl::Status ValidateVectors(absl::Span<const float> values, size_t count, int dim);
+// [kMinVectorNorm, max_norm]. Errors are InvalidArgument and name the first offending vector
+// (and coordinate).
+absl::Status ValidateVectors(absl::Span<const float> values, size_t count, int dim,
+                             double max_norm = kMaxVectorNorm);
 
 // `values` must hold a positive whole number of `dim`-float queries; returns how many.
 absl::StatusOr<size_t> CountQueries(absl::Span<const float> values, int dim);
@@ -45,6 +53,8 @@ absl::Status ValidateSearchRequest(absl::Span<const float> queries, size_t count
 
 // A nonempty center: `dim` finite values, under a metric that can be centered (not inner
 // product; docs/DESIGN.md, "Centering").
-absl::Status ValidateCenter(absl::Span<const float> center, int dim, Metric metric);
+// With 16-bit factors its norm is at most kMaxHalfFactorNorm.
+absl::Status ValidateCenter(absl::Span<const float> center, int dim, Metric metric,
+                            int factor_bits = 32);
 
 }  // namespace tqdb

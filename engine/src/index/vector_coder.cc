@@ -34,7 +34,9 @@ absl::StatusOr<std::unique_ptr<VectorCoder>> VectorCoder::Create(
     bool shift_queries) {
   // m = 0 is no center: the uncentered path, bit for bit (any metric).
   if (std::all_of(center.begin(), center.end(), [](float v) { return v == 0; })) center.clear();
-  if (!center.empty()) TQDB_RETURN_IF_ERROR(ValidateCenter(center, quantizer->dim(), metric));
+  if (!center.empty())
+    TQDB_RETURN_IF_ERROR(
+        ValidateCenter(center, quantizer->dim(), metric, quantizer->config().factor_bits));
   return std::unique_ptr<VectorCoder>(
       new VectorCoder(metric, std::move(quantizer), std::move(center), shift_queries));
 }

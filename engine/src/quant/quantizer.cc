@@ -7,6 +7,7 @@
 #include "quant/bit_packing.h"
 #include "quant/codebook.h"
 #include "quant/encode_kernels.h"
+#include "quant/half_float.h"
 #include "quant/prepared_query.h"
 #include "quant/qjl_projection.h"
 #include "quant/random.h"
@@ -69,6 +70,17 @@ absl::StatusOr<std::unique_ptr<Quantizer>> Quantizer::Create(const QuantizerConf
 }
 
 void Quantizer::Encode(const float* x, uint8_t* code, VectorFactors* factors) const {
+  EncodeWithFloatFactors(x, code, factors);
+  // Compact factors are what every estimate reads: the scan, the re-scoring and the decoder
+  // all see the same rounded values.
+  if (config_.factor_bits == 16) {
+    factors->norm = RoundToHalf(factors->norm);
+    factors->aux = RoundToHalf(factors->aux);
+  }
+}
+
+void Quantizer::EncodeWithFloatFactors(const float* x, uint8_t* code,
+                                       VectorFactors* factors) const {
   const int d = dim();
   const EncodeKernels& kernels = ActiveEncodeKernels();
   const float norm = static_cast<float>(std::sqrt(kernels.sum_squares(x, d)));

@@ -29,6 +29,10 @@ absl::Status ValidateQuantizerConfig(const QuantizerConfig& config) {
                                                    kMaxCodebookBits, ", got ",
                                                    BitWidthName(config.bits, config.eighths)));
   }
+  if (config.factor_bits != 16 && config.factor_bits != 32) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("factor bits must be 16 or 32, got ", config.factor_bits));
+  }
   return absl::OkStatus();
 }
 

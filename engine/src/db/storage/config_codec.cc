@@ -46,6 +46,7 @@ std::string EncodeCollectionRecord(const StoredCollection& stored) {
       "\n", "metric=", static_cast<int>(c.metric), "\n", "bits=", q.bits, "\n",
       // Only for fractional widths: whole-bit records stay as they were.
       q.eighths > 0 ? absl::StrCat("eighths=", q.eighths, "\n") : "",
+      q.factor_bits != 32 ? absl::StrCat("factor_bits=", q.factor_bits, "\n") : "",
       "kind=", static_cast<int>(q.kind), "\n", "estimator=", static_cast<int>(q.estimator), "\n",
       "rotation=", static_cast<int>(q.rotation), "\n",
       "projection=", static_cast<int>(q.projection), "\n", "seed=", q.seed, "\n",
@@ -88,6 +89,10 @@ absl::StatusOr<StoredCollection> DecodeCollectionRecord(std::string_view record)
   // Records written before fractional widths have no eighths: whole bits.
   if (fields.contains("eighths"))
     TQDB_RETURN_IF_ERROR(ReadInt(fields, "eighths", 0, 7, &q.eighths));
+  // And before compact factors: 32-bit factors.
+  if (fields.contains("factor_bits")) {
+    TQDB_RETURN_IF_ERROR(ReadInt(fields, "factor_bits", 16, 32, &q.factor_bits));
+  }
   TQDB_RETURN_IF_ERROR(ReadInt(fields, "kind", 0, 1, &kind));
   TQDB_RETURN_IF_ERROR(ReadInt(fields, "estimator", 0, 2, &estimator));
   TQDB_RETURN_IF_ERROR(ReadInt(fields, "rotation", 0, 1, &rotation));

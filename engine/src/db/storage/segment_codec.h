@@ -7,6 +7,8 @@
 //                         | ids | factors | lists u32[count] | codes
 // where `partitioning` numbers the centroids the codes are relative to (partition_codec.h), so
 // segments written by a re-partition that never committed are told apart at open.
+// A collection of 16-bit factors (QuantizerConfig::factor_bits) writes "TQS3" (flat) and "TQS4"
+// (partitioned), the same with factors {norm f16, aux f16}; every format stays readable.
 #pragma once
 
 #include <cstdint>
@@ -20,16 +22,19 @@
 
 namespace tqdb::storage {
 
-// `partitioning` 0 (flat, TQS1) takes no lists; otherwise one list per id (TQS2).
+// `partitioning` 0 (flat) takes no lists; otherwise one list per id. `half_factors`: the factors
+// are halves' exact values (the quantizer rounded them), stored in 16 bits each.
 std::string EncodeSegment(absl::Span<const uint64_t> ids, absl::Span<const uint8_t> codes,
                           absl::Span<const VectorFactors> factors, size_t code_bytes,
-                          absl::Span<const uint32_t> lists = {}, uint64_t partitioning = 0);
+                          absl::Span<const uint32_t> lists = {}, uint64_t partitioning = 0,
+                          bool half_factors = false);
 
 // Bytes of a segment of `count` vectors.
-size_t SegmentBytes(size_t count, size_t code_bytes, bool partitioned = false);
+size_t SegmentBytes(size_t count, size_t code_bytes, bool partitioned = false,
+                    bool half_factors = false);
 
-// A decoded segment. Ids and factors are copied out (a value need not be aligned); `codes` points
-// into the value it was decoded from.
+// A decoded segment. Ids and factors are copied out (a value need not be aligned; 16-bit factors
+// are widened to floats); `codes` points into the value it was decoded from.
 struct SegmentView {
   size_t count = 0;
   std::vector<uint64_t> ids;

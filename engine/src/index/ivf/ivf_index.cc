@@ -153,7 +153,8 @@ int64_t IvfIndex::ListOf(uint64_t id) const {
 
 absl::Status IvfIndex::Add(absl::Span<const uint64_t> ids, absl::Span<const float> vectors) {
   if (ids.empty()) return absl::InvalidArgumentError("empty batch: no vectors to add");
-  TQDB_RETURN_IF_ERROR(ValidateVectors(vectors, ids.size(), dim()));
+  TQDB_RETURN_IF_ERROR(ValidateVectors(
+      vectors, ids.size(), dim(), MaxVectorNorm(options_.metric, options_.quantizer.factor_bits)));
   TQDB_RETURN_IF_ERROR(ValidateUniqueIds(ids));
   EncodedVectors encoded;
   encoder_->Encode(vectors.data(), ids.size(), &encoded);

@@ -8,9 +8,14 @@
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #endif
+#include <immintrin.h>
+
+#include <cstring>
+
 #include "index/scan/prune_kernels.h"
 #include "index/scan/scan_kernels.h"
 #include "index/scan/simd_avx512.h"
+#include "index/scan/widen_halves.h"
 #include "index/store/nibble_blocks.h"
 
 namespace tqdb::scan {
@@ -31,6 +36,15 @@ void ScanQueriesAvx512(const uint8_t* block, const uint8_t* const* tables, int q
 uint32_t PruneBlockAvx512(const PruneTerms& terms, const uint32_t* p_sums, const uint32_t* q_sums,
                           const float* norms, const float* auxs, int count, float threshold) {
   return PruneBlockWith<Avx512>(terms, p_sums, q_sums, norms, auxs, count, threshold);
+}
+
+void WidenHalvesAvx512(const uint16_t* halves, int count, float* out) {
+  alignas(64) uint16_t padded[kBlockSize] = {};
+  std::memcpy(padded, halves, count * sizeof(uint16_t));
+  for (int i = 0; i < kBlockSize; i += 16) {
+    const __m256i h = _mm256_load_si256(reinterpret_cast<const __m256i*>(padded + i));
+    _mm512_storeu_ps(out + i, _mm512_cvtph_ps(h));
+  }
 }
 
 }  // namespace tqdb::scan

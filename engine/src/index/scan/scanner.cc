@@ -157,7 +157,9 @@ struct Scanner::Block {
   int count;     // its slots in the range scanned
   uint32_t pass;
   uint32_t label_base;
-  uint8_t* code;  // room for one code
+  uint8_t* code;       // room for one code
+  const float* norms;  // the block's factors, as floats
+  const float* auxs;
 };
 
 void Scanner::ScanBlocks(absl::Span<const Scanner* const> scanners, const CodeStore& store,
@@ -208,7 +210,19 @@ void Scanner::ScanBlocks(absl::Span<const Scanner* const> scanners, const CodeSt
       scan_queries(sign_blocks->block(b), sign_tables.data(), count, sign_blocks->groups(),
                    q_sums.data());
     }
-    const Block block{store, q_blocks, prod, b, first, in_block, pass, label_base, code.data()};
+    // Compact factors are widened once a block, for all the queries.
+    alignas(64) float norm_buffer[scan::kBlockSize], aux_buffer[scan::kBlockSize];
+    const Block block{store,
+                      q_blocks,
+                      prod,
+                      b,
+                      first,
+                      in_block,
+                      pass,
+                      label_base,
+                      code.data(),
+                      store.norms().Block(first, in_block, norm_buffer),
+                      store.auxs().Block(first, in_block, aux_buffer)};
     for (int j = 0; j < count; ++j) {
       ScoreBlock(queries[j], block, &p_sums[j * scan::kBlockSize], &q_sums[j * scan::kBlockSize]);
     }
@@ -220,8 +234,8 @@ void Scanner::ScoreBlock(const BlockQuery& query, const Block& block, const uint
   const Scanner& scanner = *query.scanner;
   TopK* top = query.top;
   const scan::PruneBlockFn prune_block = scan::ActivePruneBlock();
-  const float* norms = &block.store.norms()[block.first];
-  const float* auxs = &block.store.auxs()[block.first];
+  const float* norms = block.norms;
+  const float* auxs = block.auxs;
   // Only the vectors whose bound can beat the k-th key are scored exactly.
   uint32_t keep = block.pass & prune_block(query.terms, p_sums, q_sums, norms, auxs, block.count,
                                            top->threshold());

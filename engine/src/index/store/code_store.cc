@@ -11,6 +11,7 @@ CodeLayout CodeLayout::Of(const Quantizer& quantizer) {
   layout.mse_bytes = quantizer.mse_bytes();
   layout.mse_parts = quantizer.mse_parts();
   layout.prod = quantizer.config().kind == QuantizerKind::kProd;
+  layout.half_factors = quantizer.config().factor_bits == 16;
   return layout;
 }
 
@@ -25,6 +26,8 @@ CodeStore::CodeStore(const CodeLayout& layout, bool store_vectors)
     : layout_(layout),
       store_vectors_(store_vectors),
       packed_codes_(layout.code_bytes),
+      norms_(layout.half_factors),
+      auxs_(layout.half_factors),
       vectors_(layout.dim) {
   if (layout.block_coded()) {
     if (!layout.mse_parts.empty()) {
@@ -58,8 +61,8 @@ void CodeStore::Set(uint32_t slot, const uint8_t* code, const VectorFactors& fac
   if (!fast_scan_) std::memcpy(packed_codes_.slot(slot), code, layout_.code_bytes);
   if (mse_blocks_ != nullptr) mse_blocks_->Set(slot, code);
   if (sign_blocks_ != nullptr) sign_blocks_->Set(slot, code + layout_.mse_bytes);
-  norms_[slot] = factors.norm;
-  auxs_[slot] = factors.aux;
+  norms_.Set(slot, factors.norm);
+  auxs_.Set(slot, factors.aux);
   if (store_vectors_) std::memcpy(vectors_.slot(slot), vector, layout_.dim * sizeof(float));
 }
 
@@ -72,8 +75,8 @@ void CodeStore::Remove(uint32_t slot) {
     for (scan::NibbleBlocks* blocks : {mse_blocks_.get(), sign_blocks_.get()}) {
       if (blocks != nullptr) blocks->Move(last, slot);
     }
-    norms_[slot] = norms_[last];
-    auxs_[slot] = auxs_[last];
+    norms_.Move(last, slot);
+    auxs_.Move(last, slot);
     if (store_vectors_) {
       std::memcpy(vectors_.slot(slot), vectors_.slot(last), layout_.dim * sizeof(float));
     }
@@ -83,7 +86,9 @@ void CodeStore::Remove(uint32_t slot) {
 
 void CodeStore::ShrinkToFit() {
   packed_codes_.ShrinkToFit();
-  for (ChunkedArray<float>* floats : {&norms_, &auxs_, &vectors_}) floats->ShrinkToFit();
+  norms_.ShrinkToFit();
+  auxs_.ShrinkToFit();
+  vectors_.ShrinkToFit();
   for (scan::NibbleBlocks* blocks : {mse_blocks_.get(), sign_blocks_.get()}) {
     if (blocks != nullptr) blocks->ShrinkToFit();
   }

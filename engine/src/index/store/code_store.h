@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "index/chunked_array.h"
+#include "index/store/factor_column.h"
 #include "index/store/nibble_blocks.h"
 #include "tqdb/index.h"
 #include "tqdb/quantizer.h"
@@ -22,6 +23,7 @@ struct CodeLayout {
   size_t mse_bytes = 0;  // the sign part (tq-prod) follows the MSE part
   CodeParts mse_parts;   // empty: no MSE part
   bool prod = false;     // a sign (QJL) part
+  bool half_factors = false;  // the factors are 16-bit halves (QuantizerConfig::factor_bits)
   static CodeLayout Of(const Quantizer& quantizer);
   // Every part of the code fits the fast-scan blocks (else the reference scan runs).
   bool block_coded() const;
@@ -57,15 +59,15 @@ class CodeStore {
     if (sign_blocks_ != nullptr) sign_blocks_->Get(slot, buffer + layout_.mse_bytes);
     return buffer;
   }
-  VectorFactors factors(size_t slot) const { return {norms_[slot], auxs_[slot]}; }
+  VectorFactors factors(size_t slot) const { return {norms_.Get(slot), auxs_.Get(slot)}; }
   const float* vector(size_t slot) const { return vectors_.slot(slot); }
 
   // What the scan reads: blocks of 32 (null when that part is absent or not block-coded), and
-  // the factors in chunks of whole blocks (a block's factors are contiguous).
+  // the factors in chunks of whole blocks (FactorColumn::Block gives a block's floats).
   const scan::NibbleBlocks* mse_blocks() const { return mse_blocks_.get(); }
   const scan::NibbleBlocks* sign_blocks() const { return sign_blocks_.get(); }
-  const ChunkedArray<float>& norms() const { return norms_; }
-  const ChunkedArray<float>& auxs() const { return auxs_; }
+  const FactorColumn& norms() const { return norms_; }
+  const FactorColumn& auxs() const { return auxs_; }
 
   void ShrinkToFit();
   // Bytes held by the codes, the factors and the vectors (the other parts stay zero).
@@ -81,8 +83,8 @@ class CodeStore {
   // Packed codes only when the blocks do not hold them (one copy in memory).
   ChunkedArray<uint8_t> packed_codes_;
   // One array per factor, so the pruning kernels load 16 of a kind at once.
-  ChunkedArray<float> norms_;
-  ChunkedArray<float> auxs_;
+  FactorColumn norms_;
+  FactorColumn auxs_;
   ChunkedArray<float> vectors_;
   // The fast-scan copies: the MSE part at 1 to 4 bits (each width), and tq-prod's sign bits.
   std::unique_ptr<scan::NibbleBlocks> mse_blocks_;

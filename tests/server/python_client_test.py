@@ -100,9 +100,25 @@ class PythonClientTest(unittest.TestCase):
         self.assertAlmostEqual(described.bits_per_coordinate, 2.5)
         self.assertEqual(described.bytes_per_vector, 10 + 8)  # 16 x 3 bits + 16 x 2 bits
         db.drop_collection("frac")
+        # A budget takes 16-bit factors unless told otherwise: 16 + 4 bytes, or 12 + 8.
         config = db.create_collection("budget", dimension=32, bytes_per_vector=20)
-        self.assertEqual((config.bits, config.bit_eighths), (3, 0))
+        self.assertEqual((config.bits, config.bit_eighths, config.factor_bits), (4, 0, 16))
+        self.assertEqual(db.describe("budget").bytes_per_vector, 20)
         db.drop_collection("budget")
+        config = db.create_collection("budget", dimension=32, bytes_per_vector=20,
+                                      factor_bits=32)
+        self.assertEqual((config.bits, config.bit_eighths, config.factor_bits), (3, 0, 32))
+        db.drop_collection("budget")
+        config = db.create_collection("compact", dimension=32, bits=2, factor_bits=16,
+                                      metric="l2")
+        self.assertEqual(db.describe("compact").bytes_per_vector, 8 + 4)
+        db.upsert("compact", [1, 2], [[1000.0] * 32, [-1000.0] * 32])
+        self.assertEqual(db.search("compact", [1000.0] * 32, k=1)[0].id, 1)
+        with self.assertRaises(grpc.RpcError) as refused:  # norm 40000 > 32752
+            db.upsert("compact", [3], [[40000.0] + [0.0] * 31])
+        self.assertEqual(refused.exception.code(), grpc.StatusCode.INVALID_ARGUMENT)
+        self.assertEqual(db.count("compact"), 2)
+        db.drop_collection("compact")
         with self.assertRaises(ValueError):
             db.create_collection("bad", dimension=32, bits=2.3)
 

@@ -122,7 +122,7 @@ TEST_F(ServerRpcTest, CreateCollection) {
   EXPECT_EQ(listed.names_size(), 1);  // none of the refused ones
 }
 
-TEST_F(ServerRpcTest, FractionalBitsAndByteBudgetsSurviveARestart) {
+TEST_F(ServerRpcTest, FractionalBitsByteBudgetsAndCompactFactorsSurviveARestart) {
   v1::CreateCollectionResponse created;
   v1::CreateCollectionRequest half = CreateRequest("half");
   half.mutable_config()->set_bits(1);
@@ -130,20 +130,50 @@ TEST_F(ServerRpcTest, FractionalBitsAndByteBudgetsSurviveARestart) {
   ASSERT_TRUE(Call(&S::CreateCollection, *server_, half, &created).ok());
   EXPECT_EQ(created.config().bit_eighths(), 4u);
   EXPECT_EQ(created.config().variant(), "mse-ratio");  // tq-prod takes whole bits
+  // The fixture's server holds 3 collections at most: these two go before "budget" comes.
+  auto drop = [&](const std::string& name) {
+    v1::DropCollectionRequest request;
+    request.set_collection(name);
+    v1::DropCollectionResponse dropped;
+    ASSERT_TRUE(Call(&S::DropCollection, *server_, request, &dropped).ok());
+  };
+  v1::CreateCollectionRequest wide = CreateRequest("wide");
+  wide.mutable_config()->clear_bits();
+  wide.mutable_config()->set_bytes_per_vector(20);
+  wide.mutable_config()->set_factor_bits(32);
+  const grpc::Status wide_status = Call(&S::CreateCollection, *server_, wide, &created);
+  ASSERT_TRUE(wide_status.ok()) << wide_status.error_message();
+  // 32-bit factors: 3 bits is 12 + 8 bytes; 3.125 would be 13 + 8.
+  EXPECT_EQ(created.config().bits(), 3u);
+  EXPECT_EQ(created.config().bit_eighths(), 0u);
+  EXPECT_EQ(created.config().factor_bits(), 32u);
+  drop("wide");
+  v1::UpsertResponse upserted;
+  // A vector whose norm 16-bit factors cannot hold is refused, under L2 (cosine normalizes).
+  v1::CreateCollectionRequest l2 = CreateRequest("l2");
+  l2.mutable_config()->set_metric(v1::METRIC_L2);
+  l2.mutable_config()->set_factor_bits(16);
+  ASSERT_TRUE(Call(&S::CreateCollection, *server_, l2, &created).ok());
+  v1::UpsertRequest large = UpsertRequest("l2", 0, 1, 7);
+  large.set_vectors(0, 40000);
+  ExpectCode(Call(&S::Upsert, *server_, large, &upserted), StatusCode::INVALID_ARGUMENT);
+  drop("l2");
   v1::CreateCollectionRequest budget = CreateRequest("budget");
   budget.mutable_config()->clear_bits();
   budget.mutable_config()->set_bytes_per_vector(20);
   ASSERT_TRUE(Call(&S::CreateCollection, *server_, budget, &created).ok());
-  // d = 32: 3 bits is 12 + 8 bytes; 3.125 would be 13 + 8.
-  EXPECT_EQ(created.config().bits(), 3u);
+  // d = 32 with 16-bit factors (a budget's default): 4 bits is 16 + 4 bytes; 4.125 would be
+  // 17 + 4.
+  EXPECT_EQ(created.config().bits(), 4u);
   EXPECT_EQ(created.config().bit_eighths(), 0u);
-
+  EXPECT_EQ(created.config().factor_bits(), 16u);
   for (auto [bits, eighths, bytes, variant] : {std::tuple{1u, 8u, 0u, ""},
                                                {1u, 4u, 0u, "prod"},
                                                {8u, 1u, 0u, ""},
                                                {0u, 0u, 5u, ""},
                                                {2u, 0u, 40u, ""}}) {
     v1::CreateCollectionRequest bad = CreateRequest("x");
+    bad.mutable_config()->set_factor_bits(bits == 8 ? 24 : 32);  // 24: not a factor width
     bad.mutable_config()->set_bits(bits);
     bad.mutable_config()->set_bit_eighths(eighths);
     if (bytes > 0) bad.mutable_config()->set_bytes_per_vector(bytes);
@@ -151,32 +181,41 @@ TEST_F(ServerRpcTest, FractionalBitsAndByteBudgetsSurviveARestart) {
     ExpectCode(Call(&S::CreateCollection, *server_, bad, &created), StatusCode::INVALID_ARGUMENT);
   }
 
-  v1::UpsertResponse upserted;
-  ASSERT_TRUE(Call(&S::Upsert, *server_, UpsertRequest("half", 0, 300, 7), &upserted).ok());
+  for (const char* name : {"half", "budget"}) {
+    ASSERT_TRUE(Call(&S::Upsert, *server_, UpsertRequest(name, 0, 300, 7), &upserted).ok());
+  }
   auto check = [&] {
-    v1::DescribeCollectionRequest describe;
-    describe.set_collection("half");
-    v1::DescribeCollectionResponse described;
-    ASSERT_TRUE(Call(&S::DescribeCollection, *server_, describe, &described).ok());
-    EXPECT_EQ(described.count(), 300u);
-    EXPECT_EQ(described.config().bits(), 1u);
-    EXPECT_EQ(described.config().bit_eighths(), 4u);
-    EXPECT_DOUBLE_EQ(described.bits_per_coordinate(), 1.5);  // 16 of 32 coordinates at 2 bits
-    EXPECT_EQ(described.code_bytes(), 6u);
-    EXPECT_EQ(described.bytes_per_vector(), 14u);
+    // 1.5 bits: 16 of 32 coordinates at 2 bits, 6 bytes of code and 8 of factors; the budget:
+    // 4 bits and 16-bit factors, 16 + 4 bytes.
+    for (auto [name, bits, eighths, code_bytes, bytes] :
+         {std::tuple{"half", 1u, 4u, 6u, 14u}, {"budget", 4u, 0u, 16u, 20u}}) {
+      SCOPED_TRACE(name);
+      v1::DescribeCollectionRequest describe;
+      describe.set_collection(name);
+      v1::DescribeCollectionResponse described;
+      ASSERT_TRUE(Call(&S::DescribeCollection, *server_, describe, &described).ok());
+      EXPECT_EQ(described.count(), 300u);
+      EXPECT_EQ(described.config().bits(), bits);
+      EXPECT_EQ(described.config().bit_eighths(), eighths);
+      EXPECT_DOUBLE_EQ(described.bits_per_coordinate(), bits + eighths / 8.0);
+      EXPECT_EQ(described.code_bytes(), code_bytes);
+      EXPECT_EQ(described.bytes_per_vector(), bytes);
+    }
     // Each stored vector finds itself, from its codes and after the re-rank.
     const v1::UpsertRequest rows = UpsertRequest("half", 0, 300, 7);
     for (int row : {0, 151, 299}) {
-      v1::SearchRequest search;
-      search.set_collection("half");
-      search.mutable_query()->Add(rows.vectors().begin() + row * kDim,
-                                  rows.vectors().begin() + (row + 1) * kDim);
-      search.mutable_options()->set_k(1);
-      search.mutable_options()->set_rerank(true);
-      v1::SearchResponse found;
-      ASSERT_TRUE(Call(&S::Search, *server_, search, &found).ok());
-      ASSERT_EQ(found.hits_size(), 1);
-      EXPECT_EQ(found.hits(0).id(), static_cast<uint64_t>(row));
+      for (const char* name : {"half", "budget"}) {
+        v1::SearchRequest search;
+        search.set_collection(name);
+        search.mutable_query()->Add(rows.vectors().begin() + row * kDim,
+                                    rows.vectors().begin() + (row + 1) * kDim);
+        search.mutable_options()->set_k(1);
+        search.mutable_options()->set_rerank(true);
+        v1::SearchResponse found;
+        ASSERT_TRUE(Call(&S::Search, *server_, search, &found).ok());
+        ASSERT_EQ(found.hits_size(), 1);
+        EXPECT_EQ(found.hits(0).id(), static_cast<uint64_t>(row)) << name;
+      }
     }
   };
   check();

@@ -4,6 +4,7 @@
 //   tqdb create NAME --dim=D --bits=B [--metric=cosine|ip|l2] [--variant=...] [--store_vectors]
 //                    [--centering=none|auto] [--partition_at=N] [--nprobe=P]
 //                    (B in eighths: --bits=1.5; or --bytes_per_vector=N instead of --bits)
+//                    [--factor_bits=16|32]
 //                    [--rerank_store=disk|f32|f16|int8|mmap]
 //   tqdb describe NAME | drop NAME
 //   tqdb recenter NAME [--dry_run]
@@ -72,7 +73,10 @@ ABSL_FLAG(double, bits, 4,
           "create: bits per coordinate, 1 to 8 in steps of 1/8 (1.5: a share of the coordinates "
           "at one bit more)");
 ABSL_FLAG(int, bytes_per_vector, 0,
-          "create: instead of --bits, the widest code whose bytes and 8 bytes of factors fit");
+          "create: instead of --bits, the widest code whose bytes and the factors' fit");
+ABSL_FLAG(int, factor_bits, 0,
+          "create: bits of each per-vector factor, 16 or 32 (0: the server's default, 32 with "
+          "--bits and 16 with --bytes_per_vector; 16 holds L2 and ip norms up to 32752)");
 ABSL_FLAG(std::string, metric, "cosine", "create: cosine, ip or l2");
 ABSL_FLAG(std::string, variant, "default",
           "create: default, mse-plain, mse-ratio, mse-unitnorm, prod");
@@ -268,6 +272,9 @@ int Create(const std::string& name) {
     }
     config->set_bits(static_cast<uint32_t>(eighths) / 8);
     config->set_bit_eighths(static_cast<uint32_t>(eighths) % 8);
+  }
+  if (absl::GetFlag(FLAGS_factor_bits) != 0) {
+    config->set_factor_bits(static_cast<uint32_t>(absl::GetFlag(FLAGS_factor_bits)));
   }
   config->set_metric(MetricFlag());
   config->set_variant(absl::GetFlag(FLAGS_variant));

@@ -88,10 +88,11 @@ class Client:
     def create_collection(self, name, dimension, bits=4, metric="cosine", variant="default",
                           store_vectors=True, durability="sync", if_not_exists=False,
                           partition_at=None, nprobe=0, rerank_store="", shards=0,
-                          bytes_per_vector=None):
+                          bytes_per_vector=None, factor_bits=None):
         """bits: per coordinate, 1 to 8 in steps of 1/8 (1.5 codes a share of the coordinates
-        at one bit more); or bytes_per_vector instead: the widest code that fits, with its 8
-        bytes of factors. partition_at: split into lists once this many vectors are stored
+        at one bit more); or bytes_per_vector instead: the widest code that fits, with its
+        factors. factor_bits: 16 or 32 bits for each of a vector's two factors (None: 32 with
+        bits, 16 with bytes_per_vector; 16 holds l2 and ip norms up to 32752). partition_at: split into lists once this many vectors are stored
         (None: the server's default, 50,000; 0: never). nprobe: lists a search probes by
         default (0: the default). rerank_store: where the re-rank reads floats: "disk", "f32",
         "f16", "int8" or "mmap" ("": the server's default, mmap when vectors are stored).
@@ -100,7 +101,7 @@ class Client:
         request = requests.create_collection(name, dimension, bits, metric, variant,
                                              store_vectors, durability, if_not_exists,
                                              partition_at, nprobe, rerank_store, shards,
-                                             bytes_per_vector)
+                                             bytes_per_vector, factor_bits)
         return self._call("CreateCollection", request).config
 
     def drop_collection(self, name):

@@ -40,7 +40,7 @@ def split_bits(bits):
 
 def create_collection(name, dimension, bits, metric, variant, store_vectors, durability,
                       if_not_exists, partition_at, nprobe, rerank_store, shards=0,
-                      bytes_per_vector=None):
+                      bytes_per_vector=None, factor_bits=None):
     config = pb.CollectionConfig(name=name, dimension=dimension,
                                  metric=METRICS[metric], variant=variant,
                                  store_vectors=store_vectors, durability=DURABILITY[durability],
@@ -49,6 +49,8 @@ def create_collection(name, dimension, bits, metric, variant, store_vectors, dur
         config.bytes_per_vector = bytes_per_vector
     else:
         config.bits, config.bit_eighths = split_bits(bits)
+    if factor_bits is not None:
+        config.factor_bits = factor_bits
     if partition_at is not None:
         config.partition_at = partition_at
     return pb.CreateCollectionRequest(config=config, if_not_exists=if_not_exists, shards=shards)

@@ -52,11 +52,12 @@ class AsyncClient:
     async def create_collection(self, name, dimension, bits=4, metric="cosine",
                                 variant="default", store_vectors=True, durability="sync",
                                 if_not_exists=False, partition_at=None, nprobe=0,
-                                rerank_store="", bytes_per_vector=None):
+                                rerank_store="", bytes_per_vector=None, factor_bits=None):
         request = requests.create_collection(name, dimension, bits, metric, variant,
                                              store_vectors, durability, if_not_exists,
                                              partition_at, nprobe, rerank_store,
-                                             bytes_per_vector=bytes_per_vector)
+                                             bytes_per_vector=bytes_per_vector,
+                                             factor_bits=factor_bits)
         return (await self._call("CreateCollection", request)).config
 
     async def drop_collection(self, name):

@@ -20,9 +20,9 @@ namespace tqdb {
 struct CodeLayout {
   int dim = 0;
   size_t code_bytes = 0;
-  size_t mse_bytes = 0;  // the sign part (tq-prod) follows the MSE part
-  CodeParts mse_parts;   // empty: no MSE part
-  bool prod = false;     // a sign (QJL) part
+  size_t mse_bytes = 0;       // the sign part (tq-prod) follows the MSE part
+  CodeParts mse_parts;        // empty: no MSE part
+  bool prod = false;          // a sign (QJL) part
   bool half_factors = false;  // the factors are 16-bit halves (QuantizerConfig::factor_bits)
   static CodeLayout Of(const Quantizer& quantizer);
   // Every part of the code fits the fast-scan blocks (else the reference scan runs).

@@ -5,10 +5,13 @@
 // 32 on one thread, and for batches on all threads, with the ratio tqdb / each row.
 //
 //   ./build/bench/fast_scan_bench [--bits=1,2,3,4] [--datasets=glove-100.fvecs,random:1536:100000]
+//   ./build/bench/fast_scan_bench --tqdb_widths=1,1.5,2,2.5,3   (tqdb alone: fractional widths
+//                                  and 16-bit factors beside the whole widths, same run)
 #include <omp.h>
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <string>
@@ -41,6 +44,9 @@ ABSL_FLAG(size_t, queries, 1000, "queries for recall (held-back rows, or random)
 ABSL_FLAG(size_t, qps_queries, 200, "queries timed for QPS (at most; each timing stops at 1 s)");
 ABSL_FLAG(int, batch, 32, "queries per call in the batched timings");
 ABSL_FLAG(bool, pq8, true, "include FAISS PQ x8 (slow to train at large d)");
+ABSL_FLAG(std::string, tqdb_widths, "",
+          "instead of the FAISS comparison: tqdb's default at these widths (bits in eighths, "
+          "comma-separated), each with 32- and 16-bit factors, in one table");
 ABSL_FLAG(std::string, skip, "",
           "comma-separated name prefixes of FAISS rows to leave out (e.g. SQtq: its scan runs at "
           "4-8 QPS at d = 100, so d = 1536 would take hours)");
@@ -141,6 +147,33 @@ std::vector<std::unique_ptr<Method>> MethodsFor(const BenchSet& set, int bits) {
   return methods;
 }
 
+// tqdb alone at each width of `widths` (whole eighths), with 32- and 16-bit factors: whether a
+// fractional width scans between its whole neighbours, and what compact factors cost.
+void WidthsTable(const BenchSet& set, const std::vector<std::vector<int64_t>>& truth,
+                 const std::vector<double>& widths) {
+  std::printf(
+      "\n## %s: %zu base, %zu queries, d = %d: tqdb by width\n\n| bits | factors | method | "
+      "bytes/vec | R@10@10 | QPS single | QPS batch | QPS batch, %d threads |\n"
+      "|---|---|---|---|---|---|---|---|\n",
+      set.name.c_str(), set.n, set.nq, set.dim, omp_get_max_threads());
+  for (const double width : widths) {
+    const int eighths = static_cast<int>(std::lround(width * 8));
+    for (const char* factors : {"", "/f16"}) {
+      const std::string variant =
+          TqdbDefaultVariant(set.dim, eighths / 8, set.metric, eighths % 8) + factors;
+      for (auto& method :
+           MakeTqdbMethods(variant, set.dim, eighths / 8, set.metric, 0, eighths % 8)) {
+        Measured m;
+        if (!Measure(*method, set, truth, &m)) continue;
+        std::printf("| %g | %s | %s | %g | %.3f | %.0f | %.0f | %.0f |\n", eighths / 8.0,
+                    *factors != 0 ? "16-bit" : "32-bit", m.name.c_str(), m.bytes, m.recall,
+                    m.single, m.batch, m.batch_all);
+        std::fflush(stdout);
+      }
+    }
+  }
+}
+
 std::string Ratio(double ours, double theirs) {
   return theirs > 0 ? absl::StrFormat("%.2f", ours / theirs) : "-";
 }
@@ -182,6 +215,16 @@ int Run() {
                         TruthMetric::kInnerProduct, cache_dir, set->name);
     if (!truth.ok()) {
       std::printf("\nskipping %s: %s\n", set->name.c_str(), truth.status().ToString().c_str());
+      continue;
+    }
+    if (!absl::GetFlag(FLAGS_tqdb_widths).empty()) {
+      std::vector<double> widths;
+      for (absl::string_view w :
+           absl::StrSplit(absl::GetFlag(FLAGS_tqdb_widths), ',', absl::SkipEmpty())) {
+        double width = 0;
+        if (absl::SimpleAtod(w, &width) && width >= 1) widths.push_back(width);
+      }
+      WidthsTable(*set, truth->ids, widths);
       continue;
     }
     std::printf(

@@ -43,9 +43,9 @@ ABSL_FLAG(size_t, max_base, 0, "use at most this many base vectors (0: all)");
 ABSL_FLAG(std::string, bits, "1,2,3,4", "bits per coordinate (comma-separated)");
 ABSL_FLAG(std::string, budgets, "",
           "bytes per vector (comma-separated): instead of --bits, tqdb's widest code within each "
-          "budget (fractional widths, 8 B of factors counted) against FAISS PQ x8 and PQ fast "
-          "scan at that many bytes, and FAISS's per-bit rows (RaBitQ, ...) at b = 1..4; ends "
-          "with the recall-against-bytes table");
+          "budget (fractional widths; 32- and 16-bit factors counted) against FAISS PQ x8 and "
+          "PQ fast scan at that many bytes, and FAISS's per-bit rows (RaBitQ, ...) at b = 1..4; "
+          "ends with the recall-against-bytes table");
 ABSL_FLAG(std::string, cache_dir, "",
           "where ground truth is cached (default: next to the data when writable, else "
           "~/.cache/tqdb)");
@@ -122,13 +122,16 @@ std::vector<std::unique_ptr<Method>> MethodsFor(const BenchSet& set, int bits) {
 }
 
 // The rows of one byte budget: tqdb's default at the widest width that fits (code + factors),
-// then FAISS's PQ rows at that many bytes. Labelled with tqdb's whole bits.
+// with 32-bit factors and with 16-bit ones (what a collection created with bytes_per_vector
+// picks), then FAISS's PQ rows at that many bytes.
 std::vector<std::unique_ptr<Method>> MethodsForBudget(const BenchSet& set, int budget) {
   std::vector<std::unique_ptr<Method>> methods;
-  absl::StatusOr<QuantizerConfig> widest = QuantizerForBudget(set.dim, budget);
-  if (widest.ok()) {
+  for (const int factor_bits : {32, 16}) {
+    absl::StatusOr<QuantizerConfig> widest = QuantizerForBudget(set.dim, budget, factor_bits);
+    if (!widest.ok()) continue;
     const std::string variant =
-        TqdbDefaultVariant(set.dim, widest->bits, set.metric, widest->eighths);
+        TqdbDefaultVariant(set.dim, widest->bits, set.metric, widest->eighths) +
+        (factor_bits == 16 ? "/f16" : "");
     for (auto& m : MakeTqdbMethods(variant, set.dim, widest->bits, set.metric, /*rerank=*/0,
                                    widest->eighths)) {
       methods.push_back(std::move(m));
@@ -151,8 +154,7 @@ std::string BytesCurveTable(const std::vector<ResultRow>& rows, const std::vecto
   for (int budget : budgets) {
     const ResultRow* best[2] = {nullptr, nullptr};  // tqdb, FAISS
     for (const ResultRow& row : rows) {
-      if (row.bytes_per_vector > budget || row.method.find("rerank") != std::string::npos ||
-          row.method.find("/f16") != std::string::npos) {
+      if (row.bytes_per_vector > budget || row.method.find("rerank") != std::string::npos) {
         continue;
       }
       const ResultRow*& slot = best[row.family == "tqdb" ? 0 : 1];
@@ -288,7 +290,9 @@ bool RunDataset(const std::string& path, const std::vector<int>& bit_widths,
       BenchMetricName(set->metric), "\n\n", BaselineHeader(), "\nSearch and indexing on ",
       omp_get_max_threads(),
       " threads, QPS on 1 thread at k = 10. bytes/vec counts codes and per-vector factors (tqdb: ",
-      sizeof(VectorFactors), " B of norm and scale); re-rank rows also read the float vectors. ",
+      sizeof(VectorFactors),
+      " B of norm and scale, 4 B in /f16 rows (16-bit factors)); re-rank "
+      "rows also read the float vectors. ",
       (absl::GetFlag(FLAGS_budgets).empty()
            ? "FAISS PQ rows: the bytes of tqdb's code, and of its code + factors; "
            : "Budget rows (bits column = the budget in bytes): tqdb's widest code within it, "

@@ -1,7 +1,5 @@
 #include "tqdb_method.h"
 
-#include <cmath>
-
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "bench_util.h"
@@ -21,11 +19,10 @@ struct SharedIndex {
 
 class TqdbMethod : public Method {
  public:
-  TqdbMethod(std::string variant, bool centered, bool half_factors, bool rerank,
-             int rerank_candidates, FlatIndexOptions options, std::shared_ptr<SharedIndex> shared)
+  TqdbMethod(std::string variant, bool centered, bool rerank, int rerank_candidates,
+             FlatIndexOptions options, std::shared_ptr<SharedIndex> shared)
       : variant_(std::move(variant)),
         centered_(centered),
-        half_factors_(half_factors),
         rerank_(rerank),
         rerank_candidates_(rerank_candidates),
         options_(std::move(options)),
@@ -41,7 +38,7 @@ class TqdbMethod : public Method {
     return rerank_ ? absl::StrCat(variant, " + rerank ", rerank_candidates_) : variant;
   }
   double bytes_per_vector() const override {
-    return code_bytes() + (half_factors_ ? sizeof(VectorFactors) / 2 : sizeof(VectorFactors));
+    return code_bytes() + FactorBytes(options_.quantizer);
   }
   double code_bytes() const override { return shared_->code_bytes; }
   std::string extra_memory() const override {
@@ -58,11 +55,7 @@ class TqdbMethod : public Method {
       if (!index.ok()) return index.status();
       std::vector<uint64_t> ids(n);
       for (size_t i = 0; i < n; ++i) ids[i] = i;
-      if (absl::Status s = half_factors_ ? AddWithHalfFactors(**index, ids, base)
-                                         : (*index)->Add(ids, {base, n * size_t(d)});
-          !s.ok()) {
-        return s;
-      }
+      if (absl::Status s = (*index)->Add(ids, {base, n * size_t(d)}); !s.ok()) return s;
       shared_->times.add_s = SecondsSince(start);
       shared_->index = *std::move(index);
     }
@@ -89,27 +82,8 @@ class TqdbMethod : public Method {
   }
 
  private:
-  // Measures fp16 factors: encoded as usual, each factor rounded to half precision (11
-  // significant bits) before it is stored, as a 4-byte pair would hold it.
-  static absl::Status AddWithHalfFactors(FlatIndex& index, const std::vector<uint64_t>& ids,
-                                         const float* base) {
-    const size_t n = ids.size();
-    EncodedVectors encoded;
-    index.encoder()->Encode(base, n, &encoded);
-    for (VectorFactors& f : encoded.factors) {
-      for (float* v : {&f.norm, &f.aux}) {
-        int exponent = 0;
-        const float mantissa = std::frexp(*v, &exponent);
-        *v = std::ldexp(std::nearbyint(std::ldexp(mantissa, 11)), exponent - 11);
-      }
-    }
-    const size_t floats = index.options().store_vectors ? n * index.dim() : 0;
-    return index.AddEncoded(ids, encoded, {base, floats}, /*tag=*/0);
-  }
-
   std::string variant_;
   bool centered_;
-  bool half_factors_;
   bool rerank_;
   int rerank_candidates_;
   FlatIndexOptions options_;
@@ -119,7 +93,7 @@ class TqdbMethod : public Method {
 }  // namespace
 
 std::vector<std::string> TqdbVariantNames() {
-  // "c-": centered on the base's mean; "/f16": factors rounded to half precision (4 bytes);
+  // "c-": centered on the base's mean; "/f16": 16-bit factors (factor_bits, 4 bytes);
   // "/dense": the dense Haar rotation instead of the fast one.
   return {"mse-plain",         "mse-ratio",   "mse-unitnorm",    "prod",
           "c-mse-ratio",       "c-prod",      "c-mse-ratio/f16", "c-prod/f16",
@@ -146,7 +120,7 @@ std::vector<std::unique_ptr<Method>> MakeTqdbMethods(const std::string& variant,
   std::vector<std::unique_ptr<Method>> methods;
   absl::string_view base_variant = variant;
   const bool centered = absl::ConsumePrefix(&base_variant, "c-");
-  const bool half_factors = absl::ConsumeSuffix(&base_variant, "/f16");
+  if (absl::ConsumeSuffix(&base_variant, "/f16")) options.quantizer.factor_bits = 16;
   if (absl::ConsumeSuffix(&base_variant, "/dense"))
     options.quantizer.rotation = RotationKind::kDense;
   if (centered && options.metric == Metric::kInnerProduct) return methods;  // not centered
@@ -157,8 +131,8 @@ std::vector<std::unique_ptr<Method>> MakeTqdbMethods(const std::string& variant,
   shared->code_bytes = (*quantizer)->code_bytes();
   for (bool rerank : {false, true}) {
     if (rerank && rerank_candidates <= 0) break;
-    methods.push_back(std::make_unique<TqdbMethod>(variant, centered, half_factors, rerank,
-                                                   rerank_candidates, options, shared));
+    methods.push_back(std::make_unique<TqdbMethod>(variant, centered, rerank, rerank_candidates,
+                                                   options, shared));
   }
   return methods;
 }

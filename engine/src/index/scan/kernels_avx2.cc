@@ -36,7 +36,10 @@ uint32_t PruneBlockAvx2(const PruneTerms& terms, const uint32_t* p_sums, const u
 // that exactly, and exponent 31 (infinity, NaN) is set to a float's all-ones exponent.
 void WidenHalvesAvx2(const uint16_t* halves, int count, float* out) {
   alignas(32) uint16_t padded[kBlockSize] = {};
-  std::memcpy(padded, halves, count * sizeof(uint16_t));
+  if (count < kBlockSize) {  // a whole block is read where it is
+    std::memcpy(padded, halves, count * sizeof(uint16_t));
+    halves = padded;
+  }
   const __m256i magnitude_mask = _mm256_set1_epi32(0x7fff);
   const __m256i sign_mask = _mm256_set1_epi32(0x8000);
   const __m256i last_finite = _mm256_set1_epi32(0x7bff << 13);
@@ -44,7 +47,7 @@ void WidenHalvesAvx2(const uint16_t* halves, int count, float* out) {
   const __m256 rebias = _mm256_set1_ps(0x1p112f);
   for (int i = 0; i < kBlockSize; i += 8) {
     const __m256i h =
-        _mm256_cvtepu16_epi32(_mm_load_si128(reinterpret_cast<const __m128i*>(padded + i)));
+        _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(halves + i)));
     const __m256i magnitude = _mm256_slli_epi32(_mm256_and_si256(h, magnitude_mask), 13);
     __m256 value = _mm256_mul_ps(_mm256_castsi256_ps(magnitude), rebias);
     const __m256i special = _mm256_cmpgt_epi32(magnitude, last_finite);

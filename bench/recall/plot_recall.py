@@ -8,9 +8,11 @@ per-point labels.
 Writes, as PNG and SVG:
   OUT_STEM_recall_vs_bytes: recall@10@10 against bytes per vector (codes + per-vector factors),
       so equal-bytes comparisons read off one vertical line;
+  OUT_STEM_recall1_vs_bytes: the same for recall@1@1;
   OUT_STEM_recall_vs_qps: recall@10@10 against single-thread queries per second;
   OUT_STEM_recall_at_1: recall@1@k against k, one panel per bit width (the TurboQuant paper's
-      figure), one line per family (its best row at that width without re-rank).
+      figure), or per byte budget (a --budgets table), one line per family (its best row there
+      without re-rank).
 Needs Debian's python3-matplotlib (run with /usr/bin/python3).
 """
 import csv
@@ -61,6 +63,7 @@ def read_rows(path):
         row["fam"] = family_of(row)
         row["bytes"] = float(row["bytes_per_vector"])
         row["r10"] = float(row["recall_10_at_10"])
+        row["r1"] = float(row["recall_1_at_1"])
         row["qps"] = float(row["qps_one_thread"])
     return rows
 
@@ -76,16 +79,16 @@ def pareto(points, better_x_is_larger):
     return sorted(front)
 
 
-def draw_fronts(ax, rows, x_key, better_x_is_larger):
+def draw_fronts(ax, rows, x_key, better_x_is_larger, y_key="r10", y_label="recall@10@10"):
     for fam, (color, marker, line) in FAMILIES.items():
-        points = [(r[x_key], r["r10"]) for r in rows if r["fam"] == fam and r[x_key] > 0]
+        points = [(r[x_key], r[y_key]) for r in rows if r["fam"] == fam and r[x_key] > 0]
         if not points:
             continue
         ax.scatter(*zip(*points), color=color, marker=marker, s=12, alpha=0.35)
         front = pareto(points, better_x_is_larger)
         ax.plot(*zip(*front), color=color, marker=marker, linestyle=line, markersize=5,
                 linewidth=1.6, label=fam)
-    ax.set_ylabel("recall@10@10")
+    ax.set_ylabel(y_label)
     ax.grid(True, alpha=0.3)
     # Outside the axes, so it never hides a point.
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
@@ -98,13 +101,15 @@ def save(fig, stem, name):
     plt.close(fig)
 
 
-def plot_recall_vs_bytes(rows, stem, title):
+def plot_recall_vs_bytes(rows, stem, title, y_key="r10", y_label="recall@10@10",
+                         name="recall_vs_bytes"):
     fig, ax = plt.subplots(figsize=(11, 6))
-    draw_fronts(ax, [r for r in rows if "rerank" not in r["method"]], "bytes", False)
+    draw_fronts(ax, [r for r in rows if "rerank" not in r["method"]], "bytes", False, y_key,
+                y_label)
     ax.set_xlabel("bytes per vector (codes + per-vector factors)")
-    ax.set_title(f"{title}: recall at equal bytes (up and left is better)\n"
+    ax.set_title(f"{title}: {y_label} at equal bytes (up and left is better)\n"
                  "lines: each family's Pareto front over bit widths; faint points: all rows")
-    save(fig, stem, "recall_vs_bytes")
+    save(fig, stem, name)
 
 
 def plot_recall_vs_qps(rows, stem, title):
@@ -122,6 +127,8 @@ def plot_recall_vs_qps(rows, stem, title):
 
 def plot_recall_at_1(rows, stem, title):
     widths = sorted({int(r["bits"]) for r in rows})
+    # A --budgets table holds the budget in bytes where a --bits table holds the bit width.
+    budgets = max(widths) > 9
     cols = min(2, len(widths))
     grid = (len(widths) + cols - 1) // cols
     fig, axes = plt.subplots(grid, cols, figsize=(7 * cols, 5 * grid), squeeze=False)
@@ -140,7 +147,8 @@ def plot_recall_at_1(rows, stem, title):
         ax.set_xticks(KS, [str(k) for k in KS])
         ax.set_xlabel("k")
         ax.set_ylabel("recall@1@k")
-        ax.set_title(f"{bits} bit{'s' if bits > 1 else ''} per coordinate")
+        ax.set_title(f"{bits} bytes per vector" if budgets else
+                     f"{bits} bit{'s' if bits > 1 else ''} per coordinate")
         ax.grid(True, alpha=0.3)
         ax.legend(fontsize=7, loc="lower right")
     fig.suptitle(f"{title}: recall@1@k (each family's best row at that width)")
@@ -156,9 +164,11 @@ def main():
         sys.exit(f"{path}: no rows")
     title = stem.split("/")[-1]
     plot_recall_vs_bytes(rows, stem, title)
+    plot_recall_vs_bytes(rows, stem, title, "r1", "recall@1@1", "recall1_vs_bytes")
     plot_recall_vs_qps(rows, stem, title)
     plot_recall_at_1(rows, stem, title)
-    print(f"plots: {stem}_recall_vs_bytes, _recall_vs_qps, _recall_at_1 (.png, .svg)")
+    print(f"plots: {stem}_recall_vs_bytes, _recall1_vs_bytes, _recall_vs_qps, _recall_at_1 "
+          "(.png, .svg)")
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <numeric>
 #include <random>
+#include <tuple>
 #include <vector>
 
 #include "gtest/gtest.h"
@@ -129,27 +130,35 @@ class IvfGloveTest : public ::testing::Test {
 };
 
 TEST_F(IvfGloveTest, EveryListProbedGivesTheFlatIndexResultsWithUncenteredLists) {
-  IvfIndexOptions options = Options(4);
-  options.center_lists = false;  // the flat index's codes exactly, split over lists
-  auto ivf = IvfIndex::Train(options, base_, 40);
-  ASSERT_TRUE(ivf.ok()) << ivf.status();
-  ASSERT_TRUE((*ivf)->Add(IdRange(0, n_), base_).ok());
-  FlatIndexOptions flat_options;
-  flat_options.metric = options.metric;
-  flat_options.quantizer = options.quantizer;
-  auto flat = FlatIndex::Create(flat_options);
-  ASSERT_TRUE((*flat)->Add(IdRange(0, n_), base_).ok());
-  IvfSearchParameters params;
-  params.k = 10;
-  params.nprobe = 40;
-  auto got = (*ivf)->SearchBatch(queries_, params);
-  auto want = (*flat)->SearchBatch(queries_, params);
-  ASSERT_TRUE(got.ok() && want.ok());
-  for (size_t q = 0; q < kQueries; ++q) {
-    ASSERT_EQ((*got)[q].size(), (*want)[q].size());
-    for (size_t i = 0; i < (*want)[q].size(); ++i) {
-      EXPECT_EQ((*got)[q][i].id, (*want)[q][i].id) << "query " << q << " rank " << i;
-      EXPECT_EQ((*got)[q][i].score, (*want)[q][i].score) << "query " << q << " rank " << i;
+  // Whole bits with float factors, and a fractional width with 16-bit factors (issue 31): the
+  // lists hold the same codes and factors as the flat index.
+  for (auto [bits, eighths, factor_bits] : {std::tuple{4, 0, 32}, {2, 4, 16}}) {
+    SCOPED_TRACE(::testing::Message()
+                 << bits << " + " << eighths << "/8 bits, " << factor_bits << "-bit factors");
+    IvfIndexOptions options = Options(bits);
+    options.quantizer = DefaultQuantizerConfig(d_, bits, eighths);
+    options.quantizer.factor_bits = factor_bits;
+    options.center_lists = false;  // the flat index's codes exactly, split over lists
+    auto ivf = IvfIndex::Train(options, base_, 40);
+    ASSERT_TRUE(ivf.ok()) << ivf.status();
+    ASSERT_TRUE((*ivf)->Add(IdRange(0, n_), base_).ok());
+    FlatIndexOptions flat_options;
+    flat_options.metric = options.metric;
+    flat_options.quantizer = options.quantizer;
+    auto flat = FlatIndex::Create(flat_options);
+    ASSERT_TRUE((*flat)->Add(IdRange(0, n_), base_).ok());
+    IvfSearchParameters params;
+    params.k = 10;
+    params.nprobe = 40;
+    auto got = (*ivf)->SearchBatch(queries_, params);
+    auto want = (*flat)->SearchBatch(queries_, params);
+    ASSERT_TRUE(got.ok() && want.ok());
+    for (size_t q = 0; q < kQueries; ++q) {
+      ASSERT_EQ((*got)[q].size(), (*want)[q].size());
+      for (size_t i = 0; i < (*want)[q].size(); ++i) {
+        EXPECT_EQ((*got)[q][i].id, (*want)[q][i].id) << "query " << q << " rank " << i;
+        EXPECT_EQ((*got)[q][i].score, (*want)[q][i].score) << "query " << q << " rank " << i;
+      }
     }
   }
 }

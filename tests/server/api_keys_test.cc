@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "server_process.h"
 #include "test_util.h"
@@ -171,7 +172,7 @@ TEST_F(ApiKeysTest, AtomicRewritesUnderSighupsNeverRefuseAValidKey) {
     const StatusCode code = As("reader-key", &S::ListCollections, list);
     if (code != StatusCode::OK) {
       ++refused;
-      codes += " " + std::to_string(code) + " at call " + std::to_string(i);
+      absl::StrAppend(&codes, " ", static_cast<int>(code), " at call ", i);
     }
   }
   stop.store(true);

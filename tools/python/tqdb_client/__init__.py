@@ -92,8 +92,9 @@ class Client:
         """bits: per coordinate, 1 to 8 in steps of 1/8 (1.5 codes a share of the coordinates
         at one bit more); or bytes_per_vector instead: the widest code that fits, with its
         factors. factor_bits: 16 or 32 bits for each of a vector's two factors (None: 32 with
-        bits, 16 with bytes_per_vector; 16 holds l2 and ip norms up to 32752). partition_at: split into lists once this many vectors are stored
-        (None: the server's default, 50,000; 0: never). nprobe: lists a search probes by
+        bits, 16 with bytes_per_vector; 16 holds l2 and ip norms up to 32752). partition_at:
+        split into lists once this many vectors are stored (None: the server's default,
+        50,000; 0: never). nprobe: lists a search probes by
         default (0: the default). rerank_store: where the re-rank reads floats: "disk", "f32",
         "f16", "int8" or "mmap" ("": the server's default, mmap when vectors are stored).
         shards: on a cluster (servers started with --etcd), the collection's shard count (0:

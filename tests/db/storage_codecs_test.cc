@@ -35,6 +35,18 @@ TEST(KeysTest, ParsingReturnsWhatWasEncodedAndRefusesWrongLengths) {
   EXPECT_EQ(ParseDeadKey("").status().code(), absl::StatusCode::kDataLoss);
 }
 
+// `view` holds exactly these ids, codes and factors.
+void ExpectHolds(const SegmentView& view, const std::vector<uint64_t>& ids,
+                 const std::vector<uint8_t>& codes, const std::vector<VectorFactors>& factors) {
+  EXPECT_EQ(view.ids, ids);
+  EXPECT_EQ(std::vector<uint8_t>(view.codes.begin(), view.codes.end()), codes);
+  ASSERT_EQ(view.factors.size(), factors.size());
+  for (size_t i = 0; i < ids.size(); ++i) {
+    EXPECT_EQ(view.factors[i].norm, factors[i].norm);
+    EXPECT_EQ(view.factors[i].aux, factors[i].aux);
+  }
+}
+
 TEST(SegmentCodecTest, RoundTripsAndRejectsDamage) {
   const size_t code_bytes = 5;
   const std::vector<uint64_t> ids = {1, 99, UINT64_MAX};
@@ -46,12 +58,7 @@ TEST(SegmentCodecTest, RoundTripsAndRejectsDamage) {
 
   absl::StatusOr<SegmentView> view = DecodeSegment(value, code_bytes);
   ASSERT_TRUE(view.ok()) << view.status();
-  EXPECT_EQ(view->ids, ids);
-  EXPECT_EQ(std::vector<uint8_t>(view->codes.begin(), view->codes.end()), codes);
-  for (size_t i = 0; i < ids.size(); ++i) {
-    EXPECT_EQ(view->factors[i].norm, factors[i].norm);
-    EXPECT_EQ(view->factors[i].aux, factors[i].aux);
-  }
+  ExpectHolds(*view, ids, codes, factors);
   const auto loss = absl::StatusCode::kDataLoss;
   EXPECT_EQ(DecodeSegment(value, code_bytes + 1).status().code(), loss);
   EXPECT_EQ(DecodeSegment(value.substr(0, value.size() - 1), code_bytes).status().code(), loss);
@@ -111,12 +118,7 @@ TEST(SegmentCodecTest, SixteenBitFactorsTakeHalfTheBytesAndOlderSegmentsStillRea
     EXPECT_EQ(value.size() + 4 * ids.size(), SegmentBytes(ids.size(), code_bytes, partitioned));
     absl::StatusOr<SegmentView> view = DecodeSegment(value, code_bytes);
     ASSERT_TRUE(view.ok()) << view.status();
-    EXPECT_EQ(view->ids, ids);
-    EXPECT_EQ(std::vector<uint8_t>(view->codes.begin(), view->codes.end()), codes);
-    for (size_t i = 0; i < ids.size(); ++i) {
-      EXPECT_EQ(view->factors[i].norm, factors[i].norm);
-      EXPECT_EQ(view->factors[i].aux, factors[i].aux);
-    }
+    ExpectHolds(*view, ids, codes, factors);
     EXPECT_EQ(view->lists, partitioned ? lists : std::vector<uint32_t>());
     const auto loss = absl::StatusCode::kDataLoss;
     EXPECT_EQ(DecodeSegment(value.substr(0, value.size() - 1), code_bytes).status().code(), loss);

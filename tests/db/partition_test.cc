@@ -279,7 +279,8 @@ void PartitionTest::WritesAndSearchesDuringARepartition(size_t catch_up_under_lo
 
 // 16-bit factors through the partitioned index's lists and their TQS4 segments: the same
 // recall as 32-bit factors on real vectors, half the factor memory, the same answers after a
-// restart.
+// restart. (The segments' 4 bytes less per entry are checked exactly by storage_codecs_test;
+// bytes_on_disk, approximate and dominated by the float vectors, cannot show them.)
 TEST_F(PartitionTest, CompactFactorsPartitionAndRestartWithTheSameAnswers) {
   SearchOptions options;
   options.k = 10;
@@ -300,7 +301,6 @@ TEST_F(PartitionTest, CompactFactorsPartitionAndRestartWithTheSameAnswers) {
     const CollectionInfo compact = (*db->GetCollection("compact"))->Describe();
     // Half, but for each small list's arrays rounding up to whole cache lines.
     EXPECT_LT(compact.memory.factors, 0.53 * full.memory.factors);
-    EXPECT_LT(compact.bytes_on_disk, full.bytes_on_disk);
     for (size_t q = 0; q < kQueries; ++q) {
       before.push_back(*(*db->GetCollection("compact"))
                             ->Search(absl::MakeConstSpan(&queries_[q * d_], d_), options));

@@ -8,6 +8,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
+#include "quant/half_float.h"
 #include "tqdb/metric.h"
 #include "tqdb/search_options.h"
 
@@ -22,7 +23,7 @@ inline constexpr double kMaxVectorNorm = 1e15;
 // With 16-bit factors (QuantizerConfig::factor_bits) a stored norm |x - m| must stay below the
 // largest half, 65504: vectors under L2 and inner product (cosine normalizes them) and centers
 // are held to half of it, so that |x - m| <= |x| + |m| fits.
-inline constexpr double kMaxHalfFactorNorm = 32752;
+inline constexpr double kMaxHalfFactorNorm = kMaxHalf / 2;  // 32752
 
 // The largest norm of a vector stored under `metric` with factors of `factor_bits`.
 double MaxVectorNorm(Metric metric, int factor_bits);

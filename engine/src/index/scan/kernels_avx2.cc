@@ -3,8 +3,6 @@
 // has both (scan_dispatch.cc).
 #include <immintrin.h>
 
-#include <cstring>
-
 #include "index/scan/prune_kernels.h"
 #include "index/scan/scan_kernels.h"
 #include "index/scan/simd_avx2.h"
@@ -36,10 +34,7 @@ uint32_t PruneBlockAvx2(const PruneTerms& terms, const uint32_t* p_sums, const u
 // that exactly, and exponent 31 (infinity, NaN) is set to a float's all-ones exponent.
 void WidenHalvesAvx2(const uint16_t* halves, int count, float* out) {
   alignas(32) uint16_t padded[kBlockSize] = {};
-  if (count < kBlockSize) {  // a whole block is read where it is
-    std::memcpy(padded, halves, count * sizeof(uint16_t));
-    halves = padded;
-  }
+  halves = WholeBlock(halves, count, padded);
   const __m256i magnitude_mask = _mm256_set1_epi32(0x7fff);
   const __m256i sign_mask = _mm256_set1_epi32(0x8000);
   const __m256i last_finite = _mm256_set1_epi32(0x7bff << 13);

@@ -10,8 +10,6 @@
 #endif
 #include <immintrin.h>
 
-#include <cstring>
-
 #include "index/scan/prune_kernels.h"
 #include "index/scan/scan_kernels.h"
 #include "index/scan/simd_avx512.h"
@@ -39,13 +37,8 @@ uint32_t PruneBlockAvx512(const PruneTerms& terms, const uint32_t* p_sums, const
 }
 
 void WidenHalvesAvx512(const uint16_t* halves, int count, float* out) {
-  // A whole block is read where it is; only a last, partial one is copied (reading past it could
-  // leave its chunk).
   alignas(64) uint16_t padded[kBlockSize] = {};
-  if (count < kBlockSize) {
-    std::memcpy(padded, halves, count * sizeof(uint16_t));
-    halves = padded;
-  }
+  halves = WholeBlock(halves, count, padded);
   for (int i = 0; i < kBlockSize; i += 16) {
     const __m256i h = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(halves + i));
     _mm512_storeu_ps(out + i, _mm512_cvtph_ps(h));

@@ -2,7 +2,6 @@
 #include "index/scan/widen_halves.h"
 
 #include "index/scan/scan_kernels.h"
-#include "index/store/nibble_blocks.h"
 #include "quant/half_float.h"
 
 namespace tqdb::scan {

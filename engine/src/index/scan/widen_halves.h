@@ -4,6 +4,9 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
+
+#include "index/store/nibble_blocks.h"
 
 namespace tqdb::scan {
 
@@ -16,5 +19,13 @@ void WidenHalvesAvx2(const uint16_t* halves, int count, float* out);
 void WidenHalvesAvx512(const uint16_t* halves, int count, float* out);
 
 WidenHalvesFn ActiveWidenHalves();  // for ActiveScanLevel()
+
+// What the SIMD paths read: a whole block where it is; a last, partial one copied into `padded`
+// (kBlockSize halves, zeroed by the caller), since reading past it could leave its chunk.
+inline const uint16_t* WholeBlock(const uint16_t* halves, int count, uint16_t* padded) {
+  if (count == kBlockSize) return halves;
+  std::memcpy(padded, halves, count * sizeof(uint16_t));
+  return padded;
+}
 
 }  // namespace tqdb::scan

@@ -15,9 +15,8 @@ class FactorColumn {
  public:
   explicit FactorColumn(bool half) : half_(half) {}
 
-  bool half() const { return half_; }
   float Get(size_t slot) const { return half_ ? HalfToFloat(halves_[slot]) : floats_[slot]; }
-  // `value` is a half's exact value when half().
+  // `value` is a half's exact value when the column holds halves.
   void Set(size_t slot, float value) {
     if (half_) {
       halves_[slot] = FloatToHalf(value);

@@ -27,7 +27,7 @@ struct SearchParameters {
   bool rerank = false;
   int rerank_candidates = kDefaultRerankCandidates;  // raised to k when smaller
   // The caller re-ranks the hits itself (a collection, from the floats on disk): the index may
-  // keep and order them by its refined table estimate instead of exact code scores, as it does
+  // keep and order them by their 8-bit table estimates instead of exact code scores, as it does
   // for its own re-rank.
   bool caller_reranks = false;
   // Score every code with the scalar reference scorer instead of the fast-scan kernels (tests

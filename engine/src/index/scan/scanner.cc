@@ -31,15 +31,14 @@ Scanner::Scanner(const VectorCoder& coder, const CodeLayout& layout, const float
   // Without SIMD the byte-table reference (one lookup per code byte) beats the nibble kernel.
   fast_ = layout.block_coded() && !options.reference &&
           scan::ActiveScanLevel() != scan::ScanLevel::kScalar;
-  // The tables behind the pruning bound's only sums get residual tables, so a block's survivors
-  // are refined before any is scored exactly; not when the combined counts (254 x 255 + 255 per
-  // group) could reach 2^31.
-  const int refined = fast_ ? layout.refined_groups() : 0;  // block-coded layouts only
+  // Without a re-rank, the tables behind the pruning bound's only sums get residual tables, so
+  // a block's survivors are refined before any is scored exactly; not when the combined counts
+  // (254 x 255 + 255 per group) could reach 2^31. With one, survivors are keyed by their 8-bit
+  // table estimates (ScoreBlock) and never scored from their codes, so neither the residual
+  // tables nor the code scorers' (byte tables, 51 KB at d = 100 and 4 bits) are built.
+  const int refined = fast_ && !table_keys_ ? layout.refined_groups() : 0;
   const bool refine = refined > 0 && refined < (int64_t{1} << 31) / (255 * 255);
-  // tq-mse survivors keyed by their refined table estimates (ScoreBlock) are never scored from
-  // their codes: the code scorers' tables (byte tables, 51 KB at d = 100 and 4 bits) are not
-  // built then.
-  const bool scores_codes = !(fast_ && table_keys_ && refine && !layout.prod);
+  const bool scores_codes = !(fast_ && table_keys_);
   quantizer.PrepareQuery(terms_.shifted.data(), &prepared_, scores_codes);
   if (!fast_) return;
   const int d = layout.dim;
@@ -137,12 +136,20 @@ scan::PruneTerms Scanner::PruneTerms() const {
   return t;
 }
 
+scan::PruneTerms Scanner::KeyTerms() const {
+  scan::PruneTerms t = PruneTerms();
+  t.e = 0;
+  if (layout_.prod && !layout_.mse_parts.empty()) t.p0 = mse_tables_.bias;
+  return t;
+}
+
 // One scanner's part of a block scan: its top-k, its pruning terms (the 8-bit tables' and, when
-// its tables have residuals, the refined ones) and the labels its slots take.
+// its tables have residuals, the refined ones), its table keys' terms when a re-rank follows.
 struct Scanner::BlockQuery {
   const Scanner* scanner;
   TopK* top;
   scan::PruneTerms terms;
+  scan::PruneTerms key_terms;
   scan::PruneTerms refined_terms;
   const scan::QuantizedTables* refine_tables;  // null: no second pass
 };
@@ -181,6 +188,7 @@ void Scanner::ScanBlocks(absl::Span<const Scanner* const> scanners, const CodeSt
     query.scanner = &scanner;
     query.top = tops[j];
     query.terms = query.refined_terms = scanner.PruneTerms();
+    if (scanner.table_keys_) query.key_terms = scanner.KeyTerms();
     query.refine_tables = nullptr;
     const scan::QuantizedTables& tables = prod ? scanner.sign_tables_ : scanner.mse_tables_;
     if (q_blocks == nullptr || tables.residual.empty()) continue;
@@ -236,6 +244,23 @@ void Scanner::ScoreBlock(const BlockQuery& query, const Block& block, const uint
   const scan::PruneBlockFn prune_block = scan::ActivePruneBlock();
   const float* norms = block.norms;
   const float* auxs = block.auxs;
+  if (scanner.table_keys_) {
+    // A re-rank follows: the survivors' keys are their 8-bit table estimates, which are also
+    // what the threshold is compared with (the keys' terms have no error radius).
+    const scan::PruneTerms& t = query.key_terms;
+    uint32_t keep =
+        block.pass & prune_block(t, p_sums, q_sums, norms, auxs, block.count, top->threshold());
+    const VectorCoder& coder = *scanner.coder_;
+    for (; keep != 0; keep &= keep - 1) {
+      const int i = __builtin_ctz(keep);
+      const VectorFactors f{norms[i], auxs[i]};
+      const float p = std::fma(t.p1, static_cast<float>(p_sums[i]), t.p0);
+      const float q = std::fma(t.q1, static_cast<float>(q_sums[i]), t.q0);
+      top->Push(coder.Key(f, std::fma(f.aux, q, p), scanner.terms_),
+                block.label_base + static_cast<uint32_t>(block.first + i));
+    }
+    return;
+  }
   // Only the vectors whose bound can beat the k-th key are scored exactly.
   uint32_t keep = block.pass & prune_block(query.terms, p_sums, q_sums, norms, auxs, block.count,
                                            top->threshold());
@@ -255,19 +280,6 @@ void Scanner::ScoreBlock(const BlockQuery& query, const Block& block, const uint
   }
   if (keep == 0) return;
   const VectorCoder& coder = *scanner.coder_;
-  // tq-mse's estimate is a x (its MSE part): the refined sums give it without the code.
-  if (scanner.table_keys_ && refined && !block.prod) {
-    for (; keep != 0; keep &= keep - 1) {
-      const int i = __builtin_ctz(keep);
-      const VectorFactors f{norms[i], auxs[i]};
-      const float estimate =
-          f.aux *
-          std::fma(query.refined_terms.q1, static_cast<float>(combined[i]), query.refined_terms.q0);
-      top->Push(coder.Key(f, estimate, scanner.terms_),
-                block.label_base + static_cast<uint32_t>(block.first + i));
-    }
-    return;
-  }
   // Exact scores, best bound first: each one scored raises the threshold the rest are checked
   // against again (a first block, where the top-k is still empty, keeps all 32). Skipping a
   // bound below the threshold skips only keys Push would refuse.

@@ -24,9 +24,10 @@ struct ScanOptions {
   // Score every code with the scalar reference scorer instead of the fast-scan kernels (the
   // same top-k either way; tests and benchmarks compare the two).
   bool reference = false;
-  // Re-rank follows, so a survivor of the refined bound is keyed by its refined table estimate
-  // (off by at most the refined error, about 1/254 of the byte tables') instead of being scored
-  // from its code: the candidates are scored exactly with their floats anyway.
+  // Re-rank follows, so every vector is keyed by its 8-bit table estimate (off by at most the
+  // tables' rounding bound, as FAISS's fast-scan keys are) instead of being scored from its
+  // code: the candidates are scored exactly with their floats anyway. On GloVe and ada-002 at
+  // 1, 2 and 4 bits the re-ranked recall@10 matched the refined estimates' to 3 decimals.
   bool table_keys = false;
 
   // What an index search asks of its scans: the reference scorer when asked, table keys when a
@@ -82,6 +83,9 @@ class Scanner {
                          const uint32_t* q_sums);
   // The pruning kernels' terms for this query and coder (scan/prune_kernels.h).
   scan::PruneTerms PruneTerms() const;
+  // The same map without the error radius: the 8-bit table estimate itself, as the key of a
+  // survivor when a re-rank follows.
+  scan::PruneTerms KeyTerms() const;
 
   const VectorCoder* coder_;
   CodeLayout layout_;

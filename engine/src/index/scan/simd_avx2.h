@@ -48,6 +48,11 @@ struct Avx2 {
   }
   static Floats LoadFloats(Lanes lanes, const float* p) { return _mm256_maskload_ps(p, lanes); }
   // Sums stay far below 2^31, so the signed conversion gives the unsigned value.
+  static void StoreSums(const __m256i* total, uint32_t* out) {
+    for (int k = 0; k < 4; ++k) {
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + 8 * k), total[k]);
+    }
+  }
   static Floats LoadSums(const uint32_t* p) {
     return _mm256_cvtepi32_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
   }

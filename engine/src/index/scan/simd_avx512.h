@@ -42,6 +42,14 @@ struct Avx512 {
     return n >= 16 ? 0xffff : static_cast<__mmask16>((1u << n) - 1);
   }
   static Floats LoadFloats(Lanes lanes, const float* p) { return _mm512_maskz_loadu_ps(lanes, p); }
+  // Two halves per store, as LoadSums reads them: a load spanning two stores is not forwarded
+  // from them and waits for both to reach the cache.
+  static void StoreSums(const __m256i* total, uint32_t* out) {
+    for (int k = 0; k < 4; k += 2) {
+      _mm512_storeu_si512(out + 8 * k,
+                          _mm512_inserti64x4(_mm512_castsi256_si512(total[k]), total[k + 1], 1));
+    }
+  }
   static Floats LoadSums(const uint32_t* p) { return _mm512_cvtepu32_ps(_mm512_loadu_si512(p)); }
   static Floats Set(float v) { return _mm512_set1_ps(v); }
   static Floats Fma(Floats a, Floats b, Floats c) { return _mm512_fmadd_ps(a, b, c); }

@@ -33,5 +33,41 @@ TEST(TopKTest, KeepsTheSameEntriesInAnyPushOrderEvenWithTiedKeys) {
   }
 }
 
+// Keys of every sign and size, infinities, and slots up to the largest: the kept entries and
+// their order are those of a full sort by (key, then smaller slot), and the threshold is the
+// k-th key once k entries came (-infinity before).
+TEST(TopKTest, KeepsWhatAFullSortKeepsForKeysOfEverySign) {
+  constexpr float kInf = __builtin_huge_valf();
+  std::mt19937 gen(7);
+  std::uniform_real_distribution<float> wide(-1e6f, 1e6f), narrow(-1e-3f, 1e-3f);
+  std::vector<std::pair<float, uint32_t>> entries;
+  for (uint32_t i = 0; i < 3000; ++i) {
+    float key = i % 3 == 0 ? wide(gen) : narrow(gen);
+    if (i % 97 == 0) key = -kInf;
+    if (i % 89 == 0) key = kInf;
+    if (i % 50 == 0) key = 0.0f;
+    const uint32_t slot = i % 5 == 0 ? UINT32_MAX - i : i;
+    entries.push_back({key, slot});
+  }
+  for (size_t k : {1, 10, 100, 2999, 5000}) {
+    TopK top(k);
+    EXPECT_EQ(top.threshold(), -kInf);
+    for (size_t i = 0; i < entries.size(); ++i) {
+      top.Push(entries[i].first, entries[i].second);
+      if (i + 1 < k) EXPECT_EQ(top.threshold(), -kInf) << "k=" << k;
+    }
+    std::vector<std::pair<float, uint32_t>> expected = entries;
+    std::sort(expected.begin(), expected.end(), [](const auto& a, const auto& b) {
+      return a.first != b.first ? a.first > b.first : a.second < b.second;
+    });
+    if (expected.size() > k) expected.resize(k);
+    if (k <= entries.size()) EXPECT_EQ(top.threshold(), expected.back().first) << "k=" << k;
+    EXPECT_EQ(std::move(top).Sorted(), expected) << "k=" << k;
+  }
+  TopK none(0);
+  none.Push(1.0f, 1);
+  EXPECT_TRUE(std::move(none).Sorted().empty());
+}
+
 }  // namespace
 }  // namespace tqdb

@@ -254,9 +254,10 @@ void Scanner::ScoreBlock(const BlockQuery& query, const Block& block, const uint
     for (; keep != 0; keep &= keep - 1) {
       const int i = __builtin_ctz(keep);
       const VectorFactors f{norms[i], auxs[i]};
-      const float p = std::fma(t.p1, static_cast<float>(p_sums[i]), t.p0);
-      const float q = std::fma(t.q1, static_cast<float>(q_sums[i]), t.q0);
-      top->Push(coder.Key(f, std::fma(f.aux, q, p), scanner.terms_),
+      // Multiply-adds, not std::fma: this file is built for any x86-64, where fma is a call.
+      const float p = t.p1 * static_cast<float>(p_sums[i]) + t.p0;
+      const float q = t.q1 * static_cast<float>(q_sums[i]) + t.q0;
+      top->Push(coder.Key(f, f.aux * q + p, scanner.terms_),
                 block.label_base + static_cast<uint32_t>(block.first + i));
     }
     return;

@@ -96,6 +96,93 @@ TEST(PruneKernelsTest, EverySimdPathKeepsWhatTheReferenceKeepsAndNothingBetterIs
   EXPECT_LT(kept_in_all, checked * 9 / 10);
 }
 
+std::vector<std::pair<ScanLevel, KeyBlockFn>> SupportedKeyKernels() {
+  std::vector<std::pair<ScanLevel, KeyBlockFn>> kernels = {{ScanLevel::kScalar, KeyBlockScalar}};
+  if (CpuSupports(ScanLevel::kAvx2)) kernels.push_back({ScanLevel::kAvx2, KeyBlockAvx2});
+  if (CpuSupports(ScanLevel::kAvx512)) kernels.push_back({ScanLevel::kAvx512, KeyBlockAvx512});
+  return kernels;
+}
+
+// The table keys a re-rank's candidates are chosen by: every SIMD path writes the reference's
+// keys bit for bit and keeps the same vectors (key >= threshold, or the zero vector), and the
+// keys are the estimate's key to float precision.
+TEST(KeyKernelsTest, EverySimdPathGivesTheReferenceKeysAndKeepsTheSameVectors) {
+  std::mt19937_64 gen(12);
+  std::uniform_real_distribution<float> unit(-1, 1);
+  std::uniform_int_distribution<uint32_t> sum(0, 255 * 400);
+  int kept_in_all = 0, checked = 0;
+  for (int trial = 0; trial < 2000; ++trial) {
+    const float magnitude = std::pow(10.0f, unit(gen) * 3);
+    PruneTerms t;
+    t.p0 = trial % 2 ? unit(gen) : 0;
+    t.p1 = trial % 2 ? std::fabs(unit(gen)) * 1e-3f : 0;
+    t.q0 = unit(gen);
+    t.q1 = unit(gen) * 1e-3f;
+    t.e = std::fabs(unit(gen)) * 0.05f;  // ignored by the keys
+    switch (trial % 4) {
+      case 0:
+        t.a_const = 1, t.a_norm = 0;
+        break;
+      case 1:
+        t.a_const = 0, t.a_norm = 1, t.c0 = unit(gen), t.c1 = -std::fabs(unit(gen));
+        break;
+      case 2:
+        t.a_const = 0, t.a_norm = 1;
+        break;
+      case 3:
+        t.a_const = 0, t.a_norm = 2, t.c0 = -magnitude * magnitude, t.c1 = -1;
+        break;
+    }
+    alignas(64) uint32_t p_sums[kBlockSize], q_sums[kBlockSize];
+    float norms[kBlockSize], auxs[kBlockSize];
+    for (int i = 0; i < kBlockSize; ++i) {
+      p_sums[i] = sum(gen);
+      q_sums[i] = sum(gen);
+      norms[i] = std::fabs(unit(gen)) * magnitude;
+      auxs[i] = unit(gen) * 2;
+    }
+    if (trial % 4 == 1) norms[trial % kBlockSize] = -1;  // the centered-cosine zero vector
+    const int count = 1 + trial % kBlockSize;
+    PruneTerms exact_terms = t;
+    exact_terms.e = 0;
+    const double middle = ExactBound(exact_terms, p_sums[0], q_sums[0], norms[0], auxs[0]);
+    // Half the trials put the threshold on a key exactly: a tie is kept.
+    float threshold = static_cast<float>(middle + unit(gen) * std::fabs(middle) * 0.5);
+    if (trial % 2 == 0) threshold = TableKey(t, p_sums[1], q_sums[1], norms[1], auxs[1]);
+    float expected_keys[kBlockSize];
+    const uint32_t expected =
+        KeyBlockScalar(t, p_sums, q_sums, norms, auxs, count, threshold, expected_keys);
+    if (count < kBlockSize) EXPECT_EQ(expected >> count, 0u) << "a lane past count was kept";
+    if (trial % 2 == 0 && count > 1 && norms[1] >= 0) EXPECT_TRUE(expected >> 1 & 1);
+    for (int i = 0; i < count; ++i) {
+      EXPECT_EQ(expected_keys[i], TableKey(t, p_sums[i], q_sums[i], norms[i], auxs[i]));
+      EXPECT_EQ(expected >> i & 1, norms[i] < 0 || expected_keys[i] >= threshold);
+      if (norms[i] >= 0) {
+        const double exact = ExactBound(exact_terms, p_sums[i], q_sums[i], norms[i], auxs[i]);
+        // A few roundings of terms as large as the key's parts.
+        const double scale =
+            std::fabs(double{t.a_const} + t.a_norm * norms[i]) *
+                (std::fabs(t.p0) + t.p1 * p_sums[i] +
+                 std::fabs(auxs[i]) * (std::fabs(t.q0) + std::fabs(t.q1) * q_sums[i])) +
+            std::fabs(t.c0) + std::fabs(t.c1) * norms[i] * norms[i];
+        EXPECT_NEAR(expected_keys[i], exact, scale * 1e-6) << "trial " << trial << " vector " << i;
+      }
+      ++checked;
+      kept_in_all += expected >> i & 1;
+    }
+    for (const auto& [level, kernel] : SupportedKeyKernels()) {
+      float keys[kBlockSize];
+      ASSERT_EQ(kernel(t, p_sums, q_sums, norms, auxs, count, threshold, keys), expected)
+          << ScanLevelName(level) << " trial " << trial << " count " << count;
+      for (int i = 0; i < count; ++i) {
+        ASSERT_EQ(keys[i], expected_keys[i]) << ScanLevelName(level) << " trial " << trial;
+      }
+    }
+  }
+  EXPECT_GT(kept_in_all, checked / 10);
+  EXPECT_LT(kept_in_all, checked * 9 / 10);
+}
+
 TEST(WidenHalvesTest, EverySimdPathWidensEveryHalfAsTheReferenceDoes) {
   std::vector<std::pair<ScanLevel, WidenHalvesFn>> kernels = {
       {ScanLevel::kScalar, WidenHalvesScalar}};

@@ -32,6 +32,12 @@ uint32_t PruneBlockAvx2(const PruneTerms& terms, const uint32_t* p_sums, const u
 // Without F16C (not part of AVX2): the half's exponent and mantissa moved to a float's bits
 // scale by 2^-112 against their value, normals and subnormals alike; a multiply by 2^112 fixes
 // that exactly, and exponent 31 (infinity, NaN) is set to a float's all-ones exponent.
+uint32_t KeyBlockAvx2(const PruneTerms& terms, const uint32_t* p_sums, const uint32_t* q_sums,
+                      const float* norms, const float* auxs, int count, float threshold,
+                      float* keys) {
+  return KeyBlockWith<Avx2>(terms, p_sums, q_sums, norms, auxs, count, threshold, keys);
+}
+
 void WidenHalvesAvx2(const uint16_t* halves, int count, float* out) {
   alignas(32) uint16_t padded[kBlockSize] = {};
   halves = WholeBlock(halves, count, padded);

@@ -36,6 +36,12 @@ uint32_t PruneBlockAvx512(const PruneTerms& terms, const uint32_t* p_sums, const
   return PruneBlockWith<Avx512>(terms, p_sums, q_sums, norms, auxs, count, threshold);
 }
 
+uint32_t KeyBlockAvx512(const PruneTerms& terms, const uint32_t* p_sums, const uint32_t* q_sums,
+                        const float* norms, const float* auxs, int count, float threshold,
+                        float* keys) {
+  return KeyBlockWith<Avx512>(terms, p_sums, q_sums, norms, auxs, count, threshold, keys);
+}
+
 void WidenHalvesAvx512(const uint16_t* halves, int count, float* out) {
   alignas(64) uint16_t padded[kBlockSize] = {};
   halves = WholeBlock(halves, count, padded);

@@ -46,6 +46,31 @@ uint32_t PruneBlockAvx512(const PruneTerms& terms, const uint32_t* p_sums, const
 
 PruneBlockFn ActivePruneBlock();  // for ActiveScanLevel()
 
+// When a re-rank follows (ScanOptions::table_keys) a vector's key is that of its 8-bit table
+// estimate: the bound's formula without its radius e and without slack,
+//   key_i = (a_const + a_norm max(n_i, 0)) ((p0 + p1 P_i) + a_i (q0 + q1 Q_i)) + c0 + c1 n_i^2.
+// Writes keys[0..count) (lanes past count: anything) and returns a mask of the vectors whose key
+// is >= threshold (TopK decides a tie by slot), or whose n_i < 0 (the zero vector of a centered
+// cosine index, whose key the coder gives). All paths give the same keys, bit for bit.
+using KeyBlockFn = uint32_t (*)(const PruneTerms& terms, const uint32_t* p_sums,
+                                const uint32_t* q_sums, const float* norms, const float* auxs,
+                                int count, float threshold, float* keys);
+
+uint32_t KeyBlockScalar(const PruneTerms& terms, const uint32_t* p_sums, const uint32_t* q_sums,
+                        const float* norms, const float* auxs, int count, float threshold,
+                        float* keys);
+uint32_t KeyBlockAvx2(const PruneTerms& terms, const uint32_t* p_sums, const uint32_t* q_sums,
+                      const float* norms, const float* auxs, int count, float threshold,
+                      float* keys);
+uint32_t KeyBlockAvx512(const PruneTerms& terms, const uint32_t* p_sums, const uint32_t* q_sums,
+                        const float* norms, const float* auxs, int count, float threshold,
+                        float* keys);
+
+KeyBlockFn ActiveKeyBlock();  // for ActiveScanLevel()
+
+// One vector's table key, as the kernels compute it (e is ignored).
+float TableKey(const PruneTerms& t, uint32_t p_sum, uint32_t q_sum, float n, float a);
+
 // One vector's bound, slack included, as the kernels compare it with the threshold (+infinity
 // for a zero vector, n < 0): the reference formula, also used to order a block's survivors.
 float PruneBound(const PruneTerms& t, uint32_t p_sum, uint32_t q_sum, float n, float a);

@@ -1,4 +1,4 @@
-// The reference pruning kernel: prune_kernels.h's formula, one vector at a time.
+// The reference pruning and table-key kernels: prune_kernels.h's formulas, one vector at a time.
 #include <cmath>
 
 #include "index/scan/prune_kernels.h"
@@ -26,6 +26,24 @@ uint32_t PruneBlockScalar(const PruneTerms& t, const uint32_t* p_sums, const uin
   uint32_t keep = 0;
   for (int i = 0; i < count; ++i) {
     if (PruneBound(t, p_sums[i], q_sums[i], norms[i], auxs[i]) > threshold) keep |= 1u << i;
+  }
+  return keep;
+}
+
+float TableKey(const PruneTerms& t, uint32_t p_sum, uint32_t q_sum, float n, float a) {
+  const float p = std::fma(t.p1, static_cast<float>(p_sum), t.p0);
+  const float q = std::fma(t.q1, static_cast<float>(q_sum), t.q0);
+  const float scale = std::fma(t.a_norm, std::fmax(n, 0.0f), t.a_const);
+  return std::fma(scale, std::fma(a, q, p), std::fma(t.c1, n * n, t.c0));
+}
+
+uint32_t KeyBlockScalar(const PruneTerms& t, const uint32_t* p_sums, const uint32_t* q_sums,
+                        const float* norms, const float* auxs, int count, float threshold,
+                        float* keys) {
+  uint32_t keep = 0;
+  for (int i = 0; i < count; ++i) {
+    keys[i] = TableKey(t, p_sums[i], q_sums[i], norms[i], auxs[i]);
+    if (keys[i] >= threshold || norms[i] < 0) keep |= 1u << i;
   }
   return keep;
 }

@@ -16,4 +16,8 @@ PruneBlockFn ActivePruneBlock() {
   return ForSimdLevel(ActiveScanLevel(), PruneBlockScalar, PruneBlockAvx2, PruneBlockAvx512);
 }
 
+KeyBlockFn ActiveKeyBlock() {
+  return ForSimdLevel(ActiveScanLevel(), KeyBlockScalar, KeyBlockAvx2, KeyBlockAvx512);
+}
+
 }  // namespace tqdb::scan

@@ -245,20 +245,16 @@ void Scanner::ScoreBlock(const BlockQuery& query, const Block& block, const uint
   const float* norms = block.norms;
   const float* auxs = block.auxs;
   if (scanner.table_keys_) {
-    // A re-rank follows: the survivors' keys are their 8-bit table estimates, which are also
-    // what the threshold is compared with (the keys' terms have no error radius).
-    const scan::PruneTerms& t = query.key_terms;
-    uint32_t keep =
-        block.pass & prune_block(t, p_sums, q_sums, norms, auxs, block.count, top->threshold());
-    const VectorCoder& coder = *scanner.coder_;
+    // A re-rank follows: the keys are the 8-bit table estimates', which are also what the
+    // threshold is compared with.
+    alignas(64) float keys[scan::kBlockSize];
+    uint32_t keep = block.pass & scan::ActiveKeyBlock()(query.key_terms, p_sums, q_sums, norms,
+                                                        auxs, block.count, top->threshold(), keys);
     for (; keep != 0; keep &= keep - 1) {
       const int i = __builtin_ctz(keep);
-      const VectorFactors f{norms[i], auxs[i]};
-      // Multiply-adds, not std::fma: this file is built for any x86-64, where fma is a call.
-      const float p = t.p1 * static_cast<float>(p_sums[i]) + t.p0;
-      const float q = t.q1 * static_cast<float>(q_sums[i]) + t.q0;
-      top->Push(coder.Key(f, f.aux * q + p, scanner.terms_),
-                block.label_base + static_cast<uint32_t>(block.first + i));
+      const float key =
+          norms[i] >= 0 ? keys[i] : scanner.coder_->Key({norms[i], auxs[i]}, 0, scanner.terms_);
+      top->Push(key, block.label_base + static_cast<uint32_t>(block.first + i));
     }
     return;
   }

@@ -83,8 +83,8 @@ class Scanner {
                          const uint32_t* q_sums);
   // The pruning kernels' terms for this query and coder (scan/prune_kernels.h).
   scan::PruneTerms PruneTerms() const;
-  // The same map without the error radius: the 8-bit table estimate itself, as the key of a
-  // survivor when a re-rank follows.
+  // The same map for the 8-bit table estimate itself (no error radius; tq-prod's MSE bias
+  // without its error), the key of every vector when a re-rank follows (KeyBlockFn).
   scan::PruneTerms KeyTerms() const;
 
   const VectorCoder* coder_;

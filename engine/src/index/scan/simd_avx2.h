@@ -64,6 +64,8 @@ struct Avx2 {
   static Floats Abs(Floats a) { return _mm256_andnot_ps(_mm256_set1_ps(-0.0f), a); }
   static Compare Greater(Floats a, Floats b) { return _mm256_cmp_ps(a, b, _CMP_GT_OQ); }
   static Compare Less(Floats a, Floats b) { return _mm256_cmp_ps(a, b, _CMP_LT_OQ); }
+  static Compare GreaterOrEqual(Floats a, Floats b) { return _mm256_cmp_ps(a, b, _CMP_GE_OQ); }
+  static void StoreFloats(float* p, Floats v) { _mm256_storeu_ps(p, v); }
   static Compare Or(Compare a, Compare b) { return _mm256_or_ps(a, b); }
   static uint32_t Bits(Compare c, Lanes lanes) {
     return static_cast<uint32_t>(_mm256_movemask_ps(_mm256_and_ps(c, _mm256_castsi256_ps(lanes))));

@@ -59,6 +59,8 @@ struct Avx512 {
   static Floats Abs(Floats a) { return _mm512_abs_ps(a); }
   static Compare Greater(Floats a, Floats b) { return _mm512_cmp_ps_mask(a, b, _CMP_GT_OQ); }
   static Compare Less(Floats a, Floats b) { return _mm512_cmp_ps_mask(a, b, _CMP_LT_OQ); }
+  static Compare GreaterOrEqual(Floats a, Floats b) { return _mm512_cmp_ps_mask(a, b, _CMP_GE_OQ); }
+  static void StoreFloats(float* p, Floats v) { _mm512_storeu_ps(p, v); }
   static Compare Or(Compare a, Compare b) { return a | b; }
   static uint32_t Bits(Compare c, Lanes lanes) { return static_cast<uint32_t>(c & lanes); }
 };

@@ -18,11 +18,18 @@ std::vector<std::pair<float, size_t>> RerankExact(
   for (size_t i = 0; i < candidates; ++i) {
     scored[i] = {ExactScore(metric, query, query_norm_sq, vector_of(i), dim), i};
   }
+  // Only the best k are ordered (a partial sort, where a stable sort of every candidate took a
+  // buffer and a merge); equal scores keep the candidates' order, as a stable sort's would.
   const bool lower_better = LowerIsBetter(metric);
-  std::stable_sort(scored.begin(), scored.end(), [&](const auto& a, const auto& b) {
-    return lower_better ? a.first < b.first : a.first > b.first;
-  });
-  if (scored.size() > static_cast<size_t>(k)) scored.resize(k);
+  const size_t kept = std::min(scored.size(), static_cast<size_t>(k));
+  std::partial_sort(scored.begin(), scored.begin() + kept, scored.end(),
+                    [&](const auto& a, const auto& b) {
+                      if (a.first != b.first) {
+                        return lower_better ? a.first < b.first : a.first > b.first;
+                      }
+                      return a.second < b.second;
+                    });
+  scored.resize(kept);
   return scored;
 }
 

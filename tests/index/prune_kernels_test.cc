@@ -152,8 +152,12 @@ TEST(KeyKernelsTest, EverySimdPathGivesTheReferenceKeysAndKeepsTheSameVectors) {
     float expected_keys[kBlockSize];
     const uint32_t expected =
         KeyBlockScalar(t, p_sums, q_sums, norms, auxs, count, threshold, expected_keys);
-    if (count < kBlockSize) EXPECT_EQ(expected >> count, 0u) << "a lane past count was kept";
-    if (trial % 2 == 0 && count > 1 && norms[1] >= 0) EXPECT_TRUE(expected >> 1 & 1);
+    if (count < kBlockSize) {
+      EXPECT_EQ(expected >> count, 0u) << "a lane past count was kept";
+    }
+    if (trial % 2 == 0 && count > 1 && norms[1] >= 0) {
+      EXPECT_TRUE(expected >> 1 & 1) << "a key equal to the threshold is kept";
+    }
     for (int i = 0; i < count; ++i) {
       EXPECT_EQ(expected_keys[i], TableKey(t, p_sums[i], q_sums[i], norms[i], auxs[i]));
       EXPECT_EQ(expected >> i & 1, norms[i] < 0 || expected_keys[i] >= threshold);

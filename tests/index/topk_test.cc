@@ -54,14 +54,18 @@ TEST(TopKTest, KeepsWhatAFullSortKeepsForKeysOfEverySign) {
     EXPECT_EQ(top.threshold(), -kInf);
     for (size_t i = 0; i < entries.size(); ++i) {
       top.Push(entries[i].first, entries[i].second);
-      if (i + 1 < k) EXPECT_EQ(top.threshold(), -kInf) << "k=" << k;
+      if (i + 1 < k) {
+        EXPECT_EQ(top.threshold(), -kInf) << "k=" << k;
+      }
     }
     std::vector<std::pair<float, uint32_t>> expected = entries;
     std::sort(expected.begin(), expected.end(), [](const auto& a, const auto& b) {
       return a.first != b.first ? a.first > b.first : a.second < b.second;
     });
     if (expected.size() > k) expected.resize(k);
-    if (k <= entries.size()) EXPECT_EQ(top.threshold(), expected.back().first) << "k=" << k;
+    if (k <= entries.size()) {
+      EXPECT_EQ(top.threshold(), expected.back().first) << "k=" << k;
+    }
     EXPECT_EQ(std::move(top).Sorted(), expected) << "k=" << k;
   }
   TopK none(0);

@@ -2,11 +2,12 @@
 #pragma once
 
 #include <algorithm>
-#include <bit>
 #include <cstdint>
 #include <functional>
 #include <utility>
 #include <vector>
+
+#include "index/ordered_bits.h"
 
 namespace tqdb {
 
@@ -41,22 +42,16 @@ class TopK {
   }
 
  private:
-  // Each entry is one integer that orders as (key, then smaller slot) does: the key's bits made
-  // monotone (negative floats' bits reversed, positive ones' sign bit set) above the slot's
-  // complement. What is kept does not depend on the order of the pushes (a scan may score a
-  // block's survivors in any order, and threads merge their parts), and the heap's compares
-  // are integer compares the compiler makes branch-free (a sift's float-and-slot compares,
-  // taken either way at random, were half of a scan's scoring time with 100 candidates).
+  // Each entry is one integer that orders as (key, then smaller slot) does: the key's ordered
+  // bits above the slot's complement. What is kept does not depend on the order of the pushes
+  // (a scan may score a block's survivors in any order, and threads merge their parts), and the
+  // heap's compares are integer compares the compiler makes branch-free (a sift's
+  // float-and-slot compares, taken either way at random, were half of a scan's scoring time
+  // with 100 candidates).
   static uint64_t Pack(float key, uint32_t slot) {
-    uint32_t bits = std::bit_cast<uint32_t>(key);
-    bits = (bits & 0x80000000u) != 0 ? ~bits : bits | 0x80000000u;
-    return (uint64_t{bits} << 32) | ~slot;
+    return (uint64_t{OrderedBits(key)} << 32) | ~slot;
   }
-  static float KeyOf(uint64_t entry) {
-    uint32_t bits = static_cast<uint32_t>(entry >> 32);
-    bits = (bits & 0x80000000u) != 0 ? bits & 0x7fffffffu : ~bits;
-    return std::bit_cast<float>(bits);
-  }
+  static float KeyOf(uint64_t entry) { return FromOrderedBits(static_cast<uint32_t>(entry >> 32)); }
 
   // Puts `entry` at the root (the weakest kept) in place of the weakest and sifts it down: one
   // pass of about log2(k) levels (FAISS's heap_replace_top).

@@ -9,6 +9,7 @@
 #include <random>
 
 #include "index/ivf/dot_rows.h"
+#include "index/ordered_bits.h"
 
 namespace tqdb::ivf {
 namespace {
@@ -124,8 +125,9 @@ void CoarseQuantizer::Probe(const float* x, size_t n, size_t count, bool by_inne
 #pragma omp parallel if (blocks > 1)
   {
     std::vector<float> scores(std::min(n, kRowsPerProduct) * k);
-    std::vector<float> cost(k);  // lower is nearer
-    std::vector<uint32_t> order(k);
+    // (cost, list) packed in one integer, lower is nearer: a selection of plain integers,
+    // where an index sort compared costs through the index (a tenth of a single search).
+    std::vector<uint64_t> order(k);
 #pragma omp for schedule(dynamic, 1)
     for (size_t block = 0; block < blocks; ++block) {
       const size_t first = block * kRowsPerProduct;
@@ -133,13 +135,15 @@ void CoarseQuantizer::Probe(const float* x, size_t n, size_t count, bool by_inne
       InnerProducts(x + first * dim_, rows, scores.data());
       for (size_t r = 0; r < rows; ++r) {
         const float* s = &scores[r * k];
-        for (size_t c = 0; c < k; ++c) cost[c] = by_inner_product ? -s[c] : norms_sq_[c] - 2 * s[c];
-        std::iota(order.begin(), order.end(), 0);
-        auto nearer = [&](uint32_t a, uint32_t b) {
-          return cost[a] < cost[b] || (cost[a] == cost[b] && a < b);
-        };
-        std::partial_sort(order.begin(), order.begin() + count, order.end(), nearer);
-        std::copy(order.begin(), order.begin() + count, out + (first + r) * count);
+        for (size_t c = 0; c < k; ++c) {
+          const float cost = by_inner_product ? -s[c] : norms_sq_[c] - 2 * s[c];
+          order[c] = uint64_t{OrderedBits(cost)} << 32 | c;
+        }
+        if (count < k) std::nth_element(order.begin(), order.begin() + (count - 1), order.end());
+        std::sort(order.begin(), order.begin() + count);
+        for (size_t i = 0; i < count; ++i) {
+          out[(first + r) * count + i] = static_cast<uint32_t>(order[i]);
+        }
       }
     }
   }

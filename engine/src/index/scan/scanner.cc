@@ -154,9 +154,13 @@ struct Scanner::BlockQuery {
   const scan::QuantizedTables* refine_tables;  // null: no second pass
 };
 
-// The block being scanned, as every query's scoring sees it.
+// The block being scanned, as every query's scoring sees it, with the kernels of the active SIMD
+// level (looked up once a scan, not once a block).
 struct Scanner::Block {
   const CodeStore& store;
+  scan::PruneBlockFn prune_block;
+  scan::KeyBlockFn key_block;
+  scan::ScanBlockFn scan_block;
   const scan::NibbleBlocks* refined_blocks;  // whose survivors a second pass refines, or null
   bool prod;
   size_t index;  // the block's number
@@ -178,6 +182,9 @@ void Scanner::ScanBlocks(absl::Span<const Scanner* const> scanners, const CodeSt
   const bool prod = sign_blocks != nullptr;
   const scan::NibbleBlocks* q_blocks = RefinedBlocks(store);
   const scan::ScanQueriesFn scan_queries = scan::ActiveScanQueries();
+  const scan::PruneBlockFn prune_block = scan::ActivePruneBlock();
+  const scan::KeyBlockFn key_block = scan::ActiveKeyBlock();
+  const scan::ScanBlockFn scan_block = scan::ActiveScanBlock();
   absl::InlinedVector<const uint8_t*, kInlineQueries> mse_tables, sign_tables;
   absl::InlinedVector<BlockQuery, kInlineQueries> queries;
   for (int j = 0; j < count; ++j) {
@@ -221,6 +228,9 @@ void Scanner::ScanBlocks(absl::Span<const Scanner* const> scanners, const CodeSt
     // Compact factors are widened once a block, for all the queries.
     alignas(64) float norm_buffer[scan::kBlockSize], aux_buffer[scan::kBlockSize];
     const Block block{store,
+                      prune_block,
+                      key_block,
+                      scan_block,
                       q_blocks,
                       prod,
                       b,
@@ -241,15 +251,15 @@ void Scanner::ScoreBlock(const BlockQuery& query, const Block& block, const uint
                          const uint32_t* q_sums) {
   const Scanner& scanner = *query.scanner;
   TopK* top = query.top;
-  const scan::PruneBlockFn prune_block = scan::ActivePruneBlock();
+  const scan::PruneBlockFn prune_block = block.prune_block;
   const float* norms = block.norms;
   const float* auxs = block.auxs;
   if (scanner.table_keys_) {
     // A re-rank follows: the keys are the 8-bit table estimates', which are also what the
     // threshold is compared with.
     alignas(64) float keys[scan::kBlockSize];
-    uint32_t keep = block.pass & scan::ActiveKeyBlock()(query.key_terms, p_sums, q_sums, norms,
-                                                        auxs, block.count, top->threshold(), keys);
+    uint32_t keep = block.pass & block.key_block(query.key_terms, p_sums, q_sums, norms, auxs,
+                                                 block.count, top->threshold(), keys);
     for (; keep != 0; keep &= keep - 1) {
       const int i = __builtin_ctz(keep);
       const float key =
@@ -266,9 +276,8 @@ void Scanner::ScoreBlock(const BlockQuery& query, const Block& block, const uint
   if (refined) {
     // kResidualSteps (254) times tighter bounds from 8 more bits of each table entry.
     alignas(64) uint32_t residual_sums[scan::kBlockSize];
-    scan::ActiveScanBlock()(block.refined_blocks->block(block.index),
-                            query.refine_tables->residual.data(), block.refined_blocks->groups(),
-                            residual_sums);
+    block.scan_block(block.refined_blocks->block(block.index), query.refine_tables->residual.data(),
+                     block.refined_blocks->groups(), residual_sums);
     for (int i = 0; i < scan::kBlockSize; ++i) {
       combined[i] = scan::kResidualSteps * q_sums[i] + residual_sums[i];
     }

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "bench_util.h"
 #include "faiss/IVFlib.h"
+#include "faiss/IndexHNSW.h"
 #include "faiss/IndexIVF.h"
 #include "faiss/IndexRefine.h"
 #include "faiss/impl/FaissException.h"
@@ -139,6 +140,49 @@ class FaissIvf : public IvfMethod {
   std::unique_ptr<faiss::Index> index_;
 };
 
+class FaissHnsw : public IvfMethod {
+ public:
+  FaissHnsw(int dim, std::vector<int> ef_search)
+      : dim_(dim),
+        ef_search_(std::move(ef_search)),
+        index_(dim, kLinks, faiss::METRIC_INNER_PRODUCT) {}
+
+  std::string name() const override { return "HNSW32,Flat"; }
+  // The floats and the bottom layer's 2 x 32 links of 4 bytes (upper layers add a little).
+  double bytes_per_vector() const override { return 4.0 * dim_ + 2 * kLinks * 4; }
+
+  absl::Status Build(const float* base, size_t n, BuildTimes* times) override {
+    try {
+      times->train_s = 0;
+      const auto start = Clock::now();
+      index_.add(n, base);
+      times->add_s = SecondsSince(start);
+    } catch (const faiss::FaissException& e) {
+      return absl::InternalError(e.what());
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status Search(const float* queries, size_t nq, int k, int ef_search,
+                      int64_t* labels) const override {
+    faiss::SearchParametersHNSW params;
+    params.efSearch = ef_search;
+    std::vector<float> distances(nq * k);
+    std::vector<int64_t> found(nq * k);
+    index_.search(nq, queries, k, distances.data(), found.data(), &params);
+    for (size_t i = 0; i < nq * k; ++i) labels[i] = found[i];
+    return absl::OkStatus();
+  }
+
+  std::vector<int> Sweep(const std::vector<int>&, size_t) const override { return ef_search_; }
+
+ private:
+  static constexpr int kLinks = 32;
+  int dim_;
+  std::vector<int> ef_search_;
+  faiss::IndexHNSWFlat index_;
+};
+
 // The factory's index, or null when this FAISS cannot build it.
 std::unique_ptr<faiss::Index> FromFactory(int dim, const std::string& description) {
   try {
@@ -150,6 +194,10 @@ std::unique_ptr<faiss::Index> FromFactory(int dim, const std::string& descriptio
 }
 
 }  // namespace
+
+std::unique_ptr<IvfMethod> MakeFaissHnsw(int dim, std::vector<int> ef_search) {
+  return std::make_unique<FaissHnsw>(dim, std::move(ef_search));
+}
 
 std::unique_ptr<IvfMethod> MakeTqdbIvf(int dim, int bits, size_t lists, bool rerank) {
   return std::make_unique<TqdbIvf>(dim, bits, lists, rerank);

@@ -23,9 +23,19 @@ class IvfMethod {
   // `base`: n x d row-major, unit length (cosine); train_s covers the coarse centroids (and
   // FAISS's codebooks), add_s the assignment and encoding.
   virtual absl::Status Build(const float* base, size_t n, BuildTimes* times) = 0;
-  // nq x k labels (base rows, -1 when fewer) with `nprobe` lists probed.
+  // nq x k labels (base rows, -1 when fewer) with `nprobe` lists probed (a graph index: its
+  // search breadth, efSearch).
   virtual absl::Status Search(const float* queries, size_t nq, int k, int nprobe,
                               int64_t* labels) const = 0;
+  // The sweep of this row: the lists probed (those of `nprobes` up to `lists`), or a graph
+  // index's own efSearch values.
+  virtual std::vector<int> Sweep(const std::vector<int>& nprobes, size_t lists) const {
+    std::vector<int> sweep;
+    for (int nprobe : nprobes) {
+      if (static_cast<size_t>(nprobe) <= lists) sweep.push_back(nprobe);
+    }
+    return sweep;
+  }
 };
 
 // tqdb's IvfIndex at `bits` with `lists` lists; `rerank`: exact re-rank of 100 candidates with
@@ -38,5 +48,9 @@ std::unique_ptr<IvfMethod> MakeTqdbIvf(int dim, int bits, size_t lists, bool rer
 // are left out.
 std::vector<std::unique_ptr<IvfMethod>> MakeFaissIvfs(int dim, int bits, double bytes,
                                                       size_t lists);
+
+// FAISS HNSW32,Flat (floats in the graph's nodes, inner product on unit rows), what many users
+// pick instead of IVF, swept over `ef_search`.
+std::unique_ptr<IvfMethod> MakeFaissHnsw(int dim, std::vector<int> ef_search);
 
 }  // namespace tqdb::bench

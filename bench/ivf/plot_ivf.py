@@ -19,10 +19,12 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 
 def style(method):
-    """tqdb solid, FAISS dashed; re-ranked rows dotted markers."""
+    """tqdb solid, FAISS IVF dashed (re-ranked rows lighter), FAISS HNSW dotted."""
     refined = "rerank" in method or "RFlat" in method
     if method.startswith("tqdb"):
         return dict(color="tab:pink" if refined else "tab:red", linestyle="-", marker="o")
+    if method.startswith("HNSW"):
+        return dict(color="tab:purple", linestyle=":", marker="D")
     if "RaBitQ" in method:
         return dict(color="tab:olive" if refined else "tab:green", linestyle="--", marker="^")
     return dict(color="tab:cyan" if refined else "tab:blue", linestyle="--", marker="s")
@@ -50,7 +52,7 @@ def plot(path):
     axes[0].set_ylabel("recall@10@10")
     axes[1].legend(fontsize=7, loc="lower left")
     figure.suptitle(os.path.basename(path).replace(".csv", "") +
-                    ": recall against speed over nprobe (point labels)")
+                    ": recall against speed over nprobe (point labels; HNSW: efSearch)")
     figure.tight_layout()
     stem = path[:-4] + "_qps"
     for extension in ("png", "svg"):

@@ -46,7 +46,9 @@ struct Avx2 {
   static Lanes FirstLanes(int n) {
     return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
   }
-  static Floats LoadFloats(Lanes lanes, const float* p) { return _mm256_maskload_ps(p, lanes); }
+  static Floats LoadFloats(int count, Lanes lanes, const float* p) {
+    return count >= kFloatLanes ? _mm256_loadu_ps(p) : _mm256_maskload_ps(p, lanes);
+  }
   // Sums stay far below 2^31, so the signed conversion gives the unsigned value.
   static void StoreSums(const __m256i* total, uint32_t* out) {
     for (int k = 0; k < 4; ++k) {

@@ -1,6 +1,7 @@
 #include "index/ivf/coarse_quantizer.h"
 
 #include <cblas.h>
+#include <omp.h>
 
 #include <algorithm>
 #include <cmath>
@@ -47,6 +48,14 @@ class SingleThreadedBlas {
   static inline int saved_ = 1;
 };
 
+// Rows per matrix product for n rows: at most kRowsPerProduct, and few enough that every
+// OpenMP thread gets a block (a batch of 1,000 queries was one block, probed by one thread while
+// the other waited), but not below kBlasMinRows.
+size_t RowsPerBlock(size_t n) {
+  const size_t threads = static_cast<size_t>(std::max(1, omp_get_max_threads()));
+  return std::clamp<size_t>((n + threads - 1) / threads, kBlasMinRows, kRowsPerProduct);
+}
+
 }  // namespace
 
 CoarseQuantizer::CoarseQuantizer(std::vector<float> centroids, int dim)
@@ -75,15 +84,16 @@ void CoarseQuantizer::Assign(const float* x, size_t n, uint32_t* nearest, float*
   // worker threads spin (sched_yield) for a while after every call, and on two cores they took
   // the cores from the OpenMP threads and the scans that followed (training 2-3x slower,
   // searches right after an upsert slower still). FAISS's later calls get BLAS's threads back.
-  const size_t blocks = (n + kRowsPerProduct - 1) / kRowsPerProduct;
+  const size_t block_rows = RowsPerBlock(n);
+  const size_t blocks = (n + block_rows - 1) / block_rows;
   const SingleThreadedBlas single_threaded(n >= kBlasMinRows);
 #pragma omp parallel if (blocks > 1)
   {
-    std::vector<float> scores(std::min(n, kRowsPerProduct) * k);
+    std::vector<float> scores(std::min(n, block_rows) * k);
 #pragma omp for schedule(dynamic, 1)
     for (size_t block = 0; block < blocks; ++block) {
-      const size_t first = block * kRowsPerProduct;
-      const size_t rows = std::min(kRowsPerProduct, n - first);
+      const size_t first = block * block_rows;
+      const size_t rows = std::min(block_rows, n - first);
       InnerProducts(x + first * dim_, rows, scores.data());
       AssignBlock(x, first, rows, scores.data(), nearest, distances);
     }
@@ -120,18 +130,19 @@ void CoarseQuantizer::Probe(const float* x, size_t n, size_t count, bool by_inne
   const size_t k = size();
   count = std::min(count, k);
   // A batch of queries shares the matrix products (blocks in parallel, as in Assign).
-  const size_t blocks = (n + kRowsPerProduct - 1) / kRowsPerProduct;
+  const size_t block_rows = RowsPerBlock(n);
+  const size_t blocks = (n + block_rows - 1) / block_rows;
   const SingleThreadedBlas single_threaded(n >= kBlasMinRows);
 #pragma omp parallel if (blocks > 1)
   {
-    std::vector<float> scores(std::min(n, kRowsPerProduct) * k);
+    std::vector<float> scores(std::min(n, block_rows) * k);
     // (cost, list) packed in one integer, lower is nearer: a selection of plain integers,
     // where an index sort compared costs through the index (a tenth of a single search).
     std::vector<uint64_t> order(k);
 #pragma omp for schedule(dynamic, 1)
     for (size_t block = 0; block < blocks; ++block) {
-      const size_t first = block * kRowsPerProduct;
-      const size_t rows = std::min(kRowsPerProduct, n - first);
+      const size_t first = block * block_rows;
+      const size_t rows = std::min(block_rows, n - first);
       InnerProducts(x + first * dim_, rows, scores.data());
       for (size_t r = 0; r < rows; ++r) {
         const float* s = &scores[r * k];

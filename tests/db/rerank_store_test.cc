@@ -111,6 +111,44 @@ TEST(RerankVectorsTest, FollowsAModelThroughPutsAndRemoves) {
   }
 }
 
+// A load of consecutive ids puts id first + r in row r, and Find tries that row first; removals
+// move the last row into the hole and ids outside the run land anywhere, so every lookup must
+// still find its own row or nothing.
+TEST(RerankVectorsTest, FindsEveryRowWhenRowsNoLongerFollowTheIds) {
+  const int d = 4;
+  ScopedTempDir dir;
+  auto created = RerankVectors::Create(RerankStore::kFloat32, d, dir.path(), /*keep_free=*/0);
+  ASSERT_TRUE(created.ok()) << created.status();
+  RerankVectors& vectors = **created;
+  std::map<uint64_t, float> model;  // id -> its vector's first value
+  std::vector<uint64_t> ids;
+  std::vector<float> rows;
+  for (uint64_t id = 1000; id < 2000; ++id) {
+    ids.push_back(id);
+    for (int j = 0; j < d; ++j) rows.push_back(static_cast<float>(id) + j);
+    model[id] = static_cast<float>(id);
+  }
+  vectors.Put(ids, rows);
+  EXPECT_EQ(*vectors.RowOf(1500), 500u);
+  // Row 0 (id 1000) and others taken by the last rows; ids below and above the run.
+  vectors.Remove({1000, 1500, 1998});
+  for (uint64_t id : {1000, 1500, 1998}) model.erase(id);
+  for (uint64_t id : {uint64_t{3}, uint64_t{2001}, uint64_t{1} << 40}) {
+    vectors.Put({id}, std::vector<float>(d, static_cast<float>(id)));
+    model[id] = static_cast<float>(id);
+  }
+  std::vector<float> buffer(d);
+  for (const auto& [id, first] : model) {
+    const float* row = vectors.Find(id, buffer.data());
+    ASSERT_NE(row, nullptr) << id;
+    EXPECT_EQ(row[0], first) << id;
+  }
+  for (uint64_t absent : {uint64_t{1000}, uint64_t{1500}, uint64_t{999}, uint64_t{2999}}) {
+    EXPECT_EQ(vectors.Find(absent, buffer.data()), nullptr) << absent;
+    EXPECT_FALSE(vectors.RowOf(absent).has_value()) << absent;
+  }
+}
+
 // Two collections over the same GloVe rows, one re-ranking from RocksDB and one from memory:
 // f32 gives identical results (ids, scores, order), f16 and int8 nearly the same ids; both
 // follow deletes and replacements, and after a reopen (the store rebuilt from RocksDB) return

@@ -125,10 +125,25 @@ void RerankVectors::Remove(absl::Span<const uint64_t> ids) {
   }
 }
 
-const float* RerankVectors::Find(uint64_t id, float* buffer) const {
+std::optional<size_t> RerankVectors::RowOf(uint64_t id) const {
+  // Rows keep their insertion order until a removal moves the last one, and loads insert runs of
+  // consecutive ids: the row that order predicts is checked first, one read where the hash set
+  // takes two dependent ones (its slot, then the id stored for it); a server's re-rank lookups
+  // were 6% of its time.
+  const size_t rows = ids_.size();
+  if (rows > 0) {
+    const uint64_t guess = id - ids_.id({0, 0});
+    if (guess < rows && ids_.id({0, static_cast<uint32_t>(guess)}) == id) return guess;
+  }
   const std::optional<Location> at = ids_.Find(id);
-  if (!at.has_value()) return nullptr;
-  const uint8_t* row = Row(at->slot);
+  if (!at.has_value()) return std::nullopt;
+  return at->slot;
+}
+
+const float* RerankVectors::Find(uint64_t id, float* buffer) const {
+  const std::optional<size_t> slot = RowOf(id);
+  if (!slot.has_value()) return nullptr;
+  const uint8_t* row = Row(*slot);
   if (store_ == RerankStore::kFloat32 || store_ == RerankStore::kMapped) {
     return reinterpret_cast<const float*>(row);
   }

@@ -13,6 +13,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -42,6 +43,8 @@ class RerankVectors {
   // The row of `id` as floats: where it is kept (f32), or decoded into `buffer` (dim floats);
   // null when absent.
   const float* Find(uint64_t id, float* buffer) const;
+  // The row of `id`, or nullopt when absent.
+  std::optional<size_t> RowOf(uint64_t id) const;
 
   void ShrinkToFit();
   // Anonymous memory held (all of a memory store; an mmap store's id map and any chunk its

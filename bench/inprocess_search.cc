@@ -31,6 +31,9 @@ ABSL_FLAG(int, batch, 32, "queries per SearchBatch call");
 ABSL_FLAG(double, duration_s, 10, "seconds of load per row");
 ABSL_FLAG(int, k, 10, "results per query");
 ABSL_FLAG(int, bits, 4, "bits per coordinate of the collection (and of the FAISS rows)");
+ABSL_FLAG(bool, rerank, false,
+          "re-rank 100 candidates with the stored floats (the collection's floats mapped in "
+          "memory, as a server's collection keeps them by default)");
 ABSL_FLAG(bool, faiss, true, "also run the load on FAISS PQ fast scan and RaBitQ fast scan");
 
 namespace tqdb {
@@ -96,7 +99,10 @@ int Run() {
   const std::string path = (std::filesystem::temp_directory_path() / "tqdb-inprocess").string();
   std::filesystem::remove_all(path);
   auto db = *Database::Open(path);
-  auto collection = *db->CreateCollection(MakeCollectionConfig("glove", d, bits));
+  CollectionConfig config = MakeCollectionConfig("glove", d, bits);
+  const bool rerank = absl::GetFlag(FLAGS_rerank);
+  if (rerank) config.rerank_store = RerankStore::kMapped;
+  auto collection = *db->CreateCollection(config);
   for (size_t begin = 0; begin < base; begin += 10000) {
     const size_t n = std::min<size_t>(10000, base - begin);
     std::vector<uint64_t> ids(n);
@@ -122,8 +128,10 @@ int Run() {
   const size_t nq = 10000;
   SearchOptions options;
   options.k = absl::GetFlag(FLAGS_k);
-  RunLoad(absl::StrCat("tqdb Collection::SearchBatch (", total_bytes, " B/vec)"), *glove, nq,
-          [&](const float* queries, size_t n) {
+  options.rerank = rerank;
+  RunLoad(absl::StrCat("tqdb Collection::SearchBatch (", total_bytes, " B/vec",
+                       rerank ? ", re-rank 100" : "", ")"),
+          *glove, nq, [&](const float* queries, size_t n) {
             return collection->SearchBatch({queries, n * d}, options).ok();
           });
   // The collection holds its store open (and its background jobs) past the database's reset:

@@ -162,10 +162,9 @@ struct Scanner::Block {
   scan::KeyBlockFn key_block;
   scan::ScanBlockFn scan_block;
   const scan::NibbleBlocks* refined_blocks;  // whose survivors a second pass refines, or null
-  bool prod;
-  size_t index;  // the block's number
-  size_t first;  // its first slot
-  int count;     // its slots in the range scanned
+  size_t index;                              // the block's number
+  size_t first;                              // its first slot
+  int count;                                 // its slots in the range scanned
   uint32_t pass;
   uint32_t label_base;
   uint8_t* code;       // room for one code
@@ -232,7 +231,6 @@ void Scanner::ScanBlocks(absl::Span<const Scanner* const> scanners, const CodeSt
                       key_block,
                       scan_block,
                       q_blocks,
-                      prod,
                       b,
                       first,
                       in_block,

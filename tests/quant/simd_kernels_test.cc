@@ -146,6 +146,8 @@ TEST(SimdKernelsTest, ExactSumsEqualTheBaselineAndTheDirectSumsAtEveryLevel) {
       ExactSumsFor(level).dot_and_norm(q.data(), x.data(), n, &level_dot, &level_norm);
       EXPECT_EQ(level_dot, base_dot) << SimdLevelName(level) << " n " << n;
       EXPECT_EQ(level_norm, base_norm) << SimdLevelName(level) << " n " << n;
+      EXPECT_EQ(ExactSumsFor(level).dot(q.data(), x.data(), n), base_dot)
+          << SimdLevelName(level) << " n " << n;
       EXPECT_EQ(ExactSumsFor(level).squared_distance(q.data(), x.data(), n), base_distance)
           << SimdLevelName(level) << " n " << n;
     }

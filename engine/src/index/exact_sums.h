@@ -12,6 +12,8 @@ namespace tqdb {
 struct ExactSums {
   // <q, x> and |x|^2 over j < n.
   void (*dot_and_norm)(const float* q, const float* x, int n, double* dot, double* norm_x_sq);
+  // <q, x> alone (a query's offset <q, m> for each list it probes).
+  double (*dot)(const float* q, const float* x, int n);
   // |q - x|^2 over j < n.
   double (*squared_distance)(const float* q, const float* x, int n);
 };

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "index/exact_sums.h"
 #include "index/vector_checks.h"
 #include "quant/encode_kernels.h"
 #include "tqdb/status_macros.h"
@@ -96,6 +97,10 @@ void VectorCoder::Decode(const uint8_t* code, const VectorFactors& factors, floa
   }
 }
 
+float VectorCoder::QueryOffset(const float* unit_query) const {
+  return static_cast<float>(ActiveExactSums().dot(unit_query, center_.data(), dim()));
+}
+
 QueryTerms VectorCoder::PrepareTerms(const float* query) const {
   const int d = dim();
   QueryTerms terms;
@@ -107,7 +112,7 @@ QueryTerms VectorCoder::PrepareTerms(const float* query) const {
   }
   if (centered()) {
     if (metric_ == Metric::kCosine) {
-      terms.offset = static_cast<float>(Dot(terms.shifted.data(), center_.data(), d));
+      terms.offset = QueryOffset(terms.shifted.data());
       terms.alpha = shift_queries_ ? std::clamp(terms.offset / center_norm_sq_, 0.0f, 1.0f) : 0.0f;
     }
     for (int j = 0; j < d; ++j) terms.shifted[j] -= terms.alpha * center_[j];

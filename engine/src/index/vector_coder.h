@@ -78,6 +78,12 @@ class VectorCoder {
   void Decode(const uint8_t* code, const VectorFactors& factors, float* out) const;
   // The terms of one validated query (nonzero for cosine).
   QueryTerms PrepareTerms(const float* query) const;
+  // <unit query, center> of a centered cosine coder: QueryTerms::offset, for PrepareTerms and
+  // for a scanner rebound to another list's coder (one definition, so a list's keys do not
+  // depend on which of the two computed it). Eight SIMD lanes in double (exact_sums.h), where
+  // one running double sum over d coordinates was a chain of d dependent adds for every list a
+  // query probes.
+  float QueryOffset(const float* unit_query) const;
   // The search key (higher is better) of a vector with `factors` whose quantizer estimate is
   // `estimate`; nondecreasing in `estimate`, which the fast scan's pruning bound relies on.
   // Inline: the scan calls it for every vector.

@@ -62,8 +62,7 @@ void Scanner::Rebind(const VectorCoder& coder) {
   coder_ = &coder;
   if (coder.centered() && coder.metric() == Metric::kCosine) {
     // terms_.shifted is the unit query (alpha is 0): only <q, m> changes.
-    terms_.offset =
-        static_cast<float>(Dot(terms_.shifted.data(), coder.center().data(), layout_.dim));
+    terms_.offset = coder.QueryOffset(terms_.shifted.data());
   }
 }
 

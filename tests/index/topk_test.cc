@@ -71,6 +71,11 @@ TEST(TopKTest, KeepsWhatAFullSortKeepsForKeysOfEverySign) {
   TopK none(0);
   none.Push(1.0f, 1);
   EXPECT_TRUE(std::move(none).Sorted().empty());
+  TopK two(2);
+  two.Push(__builtin_nanf(""), 1);
+  two.Push(1.0f, 2);
+  EXPECT_EQ(std::move(two).Sorted(), (std::vector<std::pair<float, uint32_t>>{{1.0f, 2}}))
+      << "a NaN key is never kept";
 }
 
 }  // namespace

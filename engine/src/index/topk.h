@@ -19,7 +19,9 @@ class TopK {
   // with a smaller slot than the weakest kept).
   float threshold() const { return threshold_; }
 
+  // A NaN key never enters (its bits would order above +infinity).
   void Push(float key, uint32_t slot) {
+    if (key != key) return;
     const uint64_t entry = Pack(key, slot);
     if (heap_.size() < k_) {
       heap_.push_back(entry);
@@ -36,8 +38,9 @@ class TopK {
     std::sort(heap_.begin(), heap_.end(), std::greater<>());
     std::vector<std::pair<float, uint32_t>> sorted;
     sorted.reserve(heap_.size());
-    for (const uint64_t entry : heap_)
+    for (const uint64_t entry : heap_) {
       sorted.emplace_back(KeyOf(entry), ~static_cast<uint32_t>(entry));
+    }
     return sorted;
   }
 

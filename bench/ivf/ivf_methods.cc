@@ -24,8 +24,12 @@ constexpr int kRerankCandidates = 100;
 
 class TqdbIvf : public IvfMethod {
  public:
-  TqdbIvf(int dim, int bits, size_t lists, bool rerank)
-      : dim_(dim), bits_(bits), lists_(lists), rerank_(rerank) {}
+  TqdbIvf(int dim, int bits, size_t lists, bool rerank, size_t training_points_per_list)
+      : dim_(dim),
+        bits_(bits),
+        lists_(lists),
+        rerank_(rerank),
+        training_points_per_list_(training_points_per_list) {}
 
   std::string name() const override {
     return absl::StrCat("tqdb IVF", lists_, " b=", bits_, rerank_ ? " +rerank" : "");
@@ -39,6 +43,9 @@ class TqdbIvf : public IvfMethod {
     options.metric = Metric::kCosine;
     options.quantizer = DefaultQuantizerConfig(dim_, bits_);
     options.store_vectors = rerank_;
+    if (training_points_per_list_ > 0) {
+      options.training_points_per_list = training_points_per_list_;
+    }
     auto start = Clock::now();
     absl::StatusOr<std::unique_ptr<IvfIndex>> index =
         IvfIndex::Train(options, absl::MakeConstSpan(base, n * dim_), lists_);
@@ -81,6 +88,7 @@ class TqdbIvf : public IvfMethod {
   int dim_, bits_;
   size_t lists_;
   bool rerank_;
+  size_t training_points_per_list_;
   std::unique_ptr<IvfIndex> index_;
 };
 
@@ -199,8 +207,9 @@ std::unique_ptr<IvfMethod> MakeFaissHnsw(int dim, std::vector<int> ef_search) {
   return std::make_unique<FaissHnsw>(dim, std::move(ef_search));
 }
 
-std::unique_ptr<IvfMethod> MakeTqdbIvf(int dim, int bits, size_t lists, bool rerank) {
-  return std::make_unique<TqdbIvf>(dim, bits, lists, rerank);
+std::unique_ptr<IvfMethod> MakeTqdbIvf(int dim, int bits, size_t lists, bool rerank,
+                                       size_t training_points_per_list) {
+  return std::make_unique<TqdbIvf>(dim, bits, lists, rerank, training_points_per_list);
 }
 
 std::vector<std::unique_ptr<IvfMethod>> MakeFaissIvfs(int dim, int bits, double bytes,

@@ -44,6 +44,9 @@ ABSL_FLAG(std::string, nprobe, "1,2,4,8,16,32,64,128", "lists probed (comma-sepa
 ABSL_FLAG(size_t, lists, 0, "lists (0: about sqrt(n), tqdb's default)");
 ABSL_FLAG(size_t, qps_queries, 300, "single queries timed per point (at most, and about 1 s)");
 ABSL_FLAG(bool, faiss, true, "include the FAISS rows");
+ABSL_FLAG(bool, probe_by_direction, true,
+          "tqdb's lists assigned and probed by direction (unit centroids), as a collection's "
+          "new partitions are");
 ABSL_FLAG(size_t, train_points_per_list, 0,
           "tqdb's k-means sample per list (0: the index's default, 128; FAISS takes up to 256)");
 ABSL_FLAG(std::string, hnsw_ef, "16,32,64,128,256",
@@ -170,8 +173,9 @@ int Run() {
 
       std::vector<std::unique_ptr<IvfMethod>> methods;
       const size_t train_points = absl::GetFlag(FLAGS_train_points_per_list);
-      methods.push_back(MakeTqdbIvf(set->dim, bits, lists, false, train_points));
-      methods.push_back(MakeTqdbIvf(set->dim, bits, lists, true, train_points));
+      const bool by_direction = absl::GetFlag(FLAGS_probe_by_direction);
+      methods.push_back(MakeTqdbIvf(set->dim, bits, lists, false, train_points, by_direction));
+      methods.push_back(MakeTqdbIvf(set->dim, bits, lists, true, train_points, by_direction));
       if (absl::GetFlag(FLAGS_faiss)) {
         for (auto& m : MakeFaissIvfs(set->dim, bits, methods[0]->bytes_per_vector(), lists)) {
           methods.push_back(std::move(m));

@@ -24,12 +24,14 @@ constexpr int kRerankCandidates = 100;
 
 class TqdbIvf : public IvfMethod {
  public:
-  TqdbIvf(int dim, int bits, size_t lists, bool rerank, size_t training_points_per_list)
+  TqdbIvf(int dim, int bits, size_t lists, bool rerank, size_t training_points_per_list,
+          bool probe_by_direction)
       : dim_(dim),
         bits_(bits),
         lists_(lists),
         rerank_(rerank),
-        training_points_per_list_(training_points_per_list) {}
+        training_points_per_list_(training_points_per_list),
+        probe_by_direction_(probe_by_direction) {}
 
   std::string name() const override {
     return absl::StrCat("tqdb IVF", lists_, " b=", bits_, rerank_ ? " +rerank" : "");
@@ -43,6 +45,7 @@ class TqdbIvf : public IvfMethod {
     options.metric = Metric::kCosine;
     options.quantizer = DefaultQuantizerConfig(dim_, bits_);
     options.store_vectors = rerank_;
+    options.probe_by_direction = probe_by_direction_;
     if (training_points_per_list_ > 0) {
       options.training_points_per_list = training_points_per_list_;
     }
@@ -89,6 +92,7 @@ class TqdbIvf : public IvfMethod {
   size_t lists_;
   bool rerank_;
   size_t training_points_per_list_;
+  bool probe_by_direction_;
   std::unique_ptr<IvfIndex> index_;
 };
 
@@ -208,8 +212,9 @@ std::unique_ptr<IvfMethod> MakeFaissHnsw(int dim, std::vector<int> ef_search) {
 }
 
 std::unique_ptr<IvfMethod> MakeTqdbIvf(int dim, int bits, size_t lists, bool rerank,
-                                       size_t training_points_per_list) {
-  return std::make_unique<TqdbIvf>(dim, bits, lists, rerank, training_points_per_list);
+                                       size_t training_points_per_list, bool probe_by_direction) {
+  return std::make_unique<TqdbIvf>(dim, bits, lists, rerank, training_points_per_list,
+                                   probe_by_direction);
 }
 
 std::vector<std::unique_ptr<IvfMethod>> MakeFaissIvfs(int dim, int bits, double bytes,

@@ -170,6 +170,9 @@ TEST_F(PartitionTest, PartitionsInTheBackgroundPastItsSizeAndRestartsWithoutRetr
   auto collection = *db->GetCollection("glove");
   const CollectionInfo reopened = collection->Describe();
   EXPECT_EQ(reopened.partitioning, info.partitioning);
+  // New partitions assign cosine lists by direction; the stored partitioning says so.
+  EXPECT_TRUE(info.lists_by_direction);
+  EXPECT_TRUE(reopened.lists_by_direction);
   EXPECT_EQ(reopened.centroids, info.centroids);
   EXPECT_EQ(reopened.list_sizes, info.list_sizes);
   for (size_t q = 0; q < 20; ++q) {

@@ -154,8 +154,42 @@ TEST(PartitionCodecTest, RoundTripsAndRejectsDamage) {
   EXPECT_EQ(DecodePartitioning("TQP1", 2).status().code(), loss);
   std::string nan = value;
   const float not_a_number = std::numeric_limits<float>::quiet_NaN();
-  std::memcpy(&nan[20], &not_a_number, 4);
+  std::memcpy(&nan[24], &not_a_number, 4);  // the first centroid value, after the flags
   EXPECT_EQ(DecodePartitioning(nan, 2).status().code(), loss);
+}
+
+// TQP2 records name the rule their lists were assigned by; TQP1 records, written before the
+// rule could differ, read as assigned by L2 to the centroids; unknown flags are refused.
+TEST(PartitionCodecTest, RecordsTheListsRuleAndReadsOlderRecordsAsAssignedByL2) {
+  StoredPartitioning stored;
+  stored.number = 5;
+  stored.dim = 2;
+  stored.centroids = {0.5f, -1, 2, 0.25f};
+  for (bool by_direction : {false, true}) {
+    stored.by_direction = by_direction;
+    const std::string value = EncodePartitioning(stored);
+    EXPECT_EQ(value.substr(0, 4), "TQP2");
+    absl::StatusOr<StoredPartitioning> read = DecodePartitioning(value, 2);
+    ASSERT_TRUE(read.ok()) << read.status();
+    EXPECT_EQ(read->by_direction, by_direction);
+    EXPECT_EQ(read->centroids, stored.centroids);
+  }
+  // A TQP1 record byte for byte: magic, number, dim, lists, centroids.
+  std::string v1 = "TQP1";
+  const uint64_t number = 5;
+  const uint32_t dim = 2, lists = 2;
+  v1.append(reinterpret_cast<const char*>(&number), 8);
+  v1.append(reinterpret_cast<const char*>(&dim), 4);
+  v1.append(reinterpret_cast<const char*>(&lists), 4);
+  v1.append(reinterpret_cast<const char*>(stored.centroids.data()), 16);
+  absl::StatusOr<StoredPartitioning> old = DecodePartitioning(v1, 2);
+  ASSERT_TRUE(old.ok()) << old.status();
+  EXPECT_FALSE(old->by_direction);
+  EXPECT_EQ(old->number, 5u);
+  EXPECT_EQ(old->centroids, stored.centroids);
+  std::string unknown = EncodePartitioning(stored);
+  unknown[20] = 0x06;  // flags 6: bits no server knows
+  EXPECT_EQ(DecodePartitioning(unknown, 2).status().code(), absl::StatusCode::kDataLoss);
 }
 
 TEST(ConfigCodecTest, RoundTripsEveryField) {

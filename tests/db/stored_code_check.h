@@ -24,6 +24,7 @@ class StoredCodeCheck {
     const int d = info.config.quantizer.dim;
     if (info.partitioning != 0) {
       coarse_ = std::make_unique<ivf::CoarseQuantizer>(info.centroids, d);
+      by_direction_ = info.lists_by_direction;
     }
     const size_t coders = info.partitioning != 0 ? coarse_->size() : 1;
     for (size_t l = 0; l < coders; ++l) {
@@ -42,7 +43,7 @@ class StoredCodeCheck {
   }
 
   // The stored code and both factors of `id` equal the encoding of `vector` (and, partitioned,
-  // its list is the one of the nearest centroid).
+  // its list is the one of the nearest centroid, or of the nearest direction).
   ::testing::AssertionResult Matches(uint64_t id, const float* vector) const {
     if (coders_.empty()) return ::testing::AssertionFailure() << "no coder";
     absl::StatusOr<StoredCode> stored = collection_.GetStoredCode(id);
@@ -57,10 +58,16 @@ class StoredCodeCheck {
       // Nearest, up to rounding (BLAS sums in another order for another batch).
       const int d = coarse_->dim();
       const std::vector<float> row = ivf::CoarseRows(metric_, d, absl::MakeConstSpan(vector, d));
+      // By L2 to the centroid, or (lists by direction) by the angle to it: 1 - cosine.
       auto distance = [&](size_t c) {
-        double sum = 0;
-        for (int j = 0; j < d; ++j) sum += std::pow(double{row[j]} - coarse_->centroid(c)[j], 2);
-        return sum;
+        const float* m = coarse_->centroid(c);
+        double sum = 0, dot = 0, norm_sq = 0;
+        for (int j = 0; j < d; ++j) {
+          sum += std::pow(double{row[j]} - m[j], 2);
+          dot += double{row[j]} * m[j];
+          norm_sq += double{m[j]} * m[j];
+        }
+        return by_direction_ ? 1 - dot / std::sqrt(norm_sq) : sum;
       };
       const double own = distance(list);
       for (size_t c = 0; c < coarse_->size(); ++c) {
@@ -84,6 +91,7 @@ class StoredCodeCheck {
  private:
   const Collection& collection_;
   Metric metric_ = Metric::kCosine;
+  bool by_direction_ = false;
   std::unique_ptr<ivf::CoarseQuantizer> coarse_;
   std::vector<std::unique_ptr<VectorCoder>> coders_;
 };

@@ -64,7 +64,10 @@ struct CollectionInfo {
   // Partitioning: 0 while the collection is flat, else the number of the centroids in use (each
   // re-partition takes the next).
   uint64_t partitioning = 0;
-  std::vector<float> centroids;    // row-major, one per list (cosine and L2: the list's center)
+  std::vector<float> centroids;  // row-major, one per list (cosine and L2: the list's center)
+  // Cosine lists assign vectors and are probed by direction (the centroid scaled to unit
+  // length), not by L2 to the centroid: partitions made from this version on.
+  bool lists_by_direction = false;
   std::vector<size_t> list_sizes;  // vectors per list
   int nprobe = 0;                  // lists a search probes by default (0 while flat)
   bool repartitioning = false;     // a new partitioning is being built in the background

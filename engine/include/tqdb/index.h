@@ -48,9 +48,10 @@ struct IndexMemory {
 struct IndexStats {
   size_t size = 0;
   IndexMemory memory;
-  std::vector<size_t> list_sizes;  // partitioned: vectors in each list; flat: empty
-  std::vector<float> centroids;    // partitioned: row-major, lists x dim; flat: empty
-  int default_nprobe = 0;          // partitioned: lists a search probes unless it says; flat: 0
+  std::vector<size_t> list_sizes;   // partitioned: vectors in each list; flat: empty
+  std::vector<float> centroids;     // partitioned: row-major, lists x dim; flat: empty
+  int default_nprobe = 0;           // partitioned: lists a search probes unless it says; flat: 0
+  bool lists_by_direction = false;  // partitioned cosine: vectors assigned by direction
 };
 
 // Vectors as an index stores them: what a durable collection persists and adds back at open (the

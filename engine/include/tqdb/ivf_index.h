@@ -37,6 +37,11 @@ struct IvfIndexOptions {
   // Off, one prepared query serves every list, but the estimate's error grows with |q| instead
   // of |q - alpha m|: on dense near-duplicates (glove-10m) that costs recall without re-rank.
   bool shift_queries_per_list = false;
+  // Cosine: vectors are assigned to, and queries probe, the lists whose centroids point nearest
+  // their direction (inner product with unit centroids, as FAISS's IVF does for inner product:
+  // spherical k-means), instead of the nearest centroid by L2, which favours lists with short
+  // (spread-out) centroids. The lists' codes stay centered on the centroids themselves.
+  bool probe_by_direction = false;
   int default_nprobe = 0;  // lists searched when a search does not say; 0: DefaultNprobe
   // Training: k-means iterations, the seed of its starting rows, and the largest sample used
   // (points per list; more are subsampled).
@@ -87,6 +92,8 @@ class IvfIndex final : public Index {
   // coarser partition finds less). At least 1, at most lists().
   size_t ProbedLists(int nprobe, int parts) const;
   const std::vector<float>& centroids() const;
+  // The rule its lists are assigned and probed by (IvfIndexOptions::probe_by_direction).
+  bool probe_by_direction() const { return options_.probe_by_direction; }
   // The number of vectors in each list.
   std::vector<size_t> ListSizes() const;
   // The list of `id`, or -1 when absent.
@@ -130,6 +137,8 @@ class IvfIndex final : public Index {
 
   IvfIndexOptions options_;
   std::shared_ptr<const ivf::CoarseQuantizer> coarse_;
+  // The centroids as given when the coarse step holds unit-length copies (probe_by_direction).
+  std::vector<float> given_centroids_;
   // One coder per list, all on one quantizer: they differ only in their centers.
   std::vector<std::shared_ptr<const VectorCoder>> coders_;
   std::shared_ptr<const IndexEncoder> encoder_;

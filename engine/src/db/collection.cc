@@ -82,6 +82,10 @@ IvfIndexOptions CollectionImpl::PartitionedOptions() const {
   // Centering "none" keeps plain codes in the lists too (the list centers cost precision on
   // dense near-duplicates: bench/README.md, glove-10m).
   options.center_lists = config_.centering != Centering::kNone;
+  // New partitions assign and probe cosine lists by direction (glove-1m, 999 lists, re-ranked:
+  // recall@10 0.910 / 0.955 / 0.976 -> 0.926 / 0.966 / 0.983 at nprobe 16 / 32 / 64, FAISS's);
+  // a restored one keeps the rule its record names.
+  options.probe_by_direction = true;
   return options;
 }
 
@@ -91,7 +95,9 @@ absl::Status CollectionImpl::Load(std::vector<float> center) {
   std::unique_ptr<Index> index;
   const uint64_t partitioning = stored.has_value() ? stored->number : 0;
   if (stored.has_value()) {
-    TQDB_ASSIGN_OR_RETURN(index, IvfIndex::Create(PartitionedOptions(), stored->centroids));
+    IvfIndexOptions options = PartitionedOptions();
+    options.probe_by_direction = stored->by_direction;  // the rule its lists were assigned by
+    TQDB_ASSIGN_OR_RETURN(index, IvfIndex::Create(options, stored->centroids));
   } else {
     TQDB_ASSIGN_OR_RETURN(index, NewIndex(std::move(center)));
   }
@@ -431,6 +437,7 @@ CollectionInfo CollectionImpl::Describe() const {
     info.list_sizes = std::move(stats.list_sizes);
     info.centroids = std::move(stats.centroids);
     info.nprobe = stats.default_nprobe;
+    info.lists_by_direction = stats.lists_by_direction;
     info.drift = drift_.load(std::memory_order_relaxed);
   }
   info.bytes_on_disk = store_.ApproximateBytes() + info.rerank_file_bytes;

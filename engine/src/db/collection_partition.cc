@@ -316,7 +316,7 @@ absl::Status CollectionImpl::SwitchToPartitioning(const PartitionJob& job,
     TQDB_RETURN_IF_ERROR(AddWritten(ids, encoded, segments, index.get()));
   }
   for (const auto& [number, stats] : segments_) batch.DeleteSegment(number);
-  batch.PutPartitioning({job.number, dim(), index->centroids()});
+  batch.PutPartitioning({job.number, dim(), index->centroids(), index->probe_by_direction()});
   index->ShrinkToFit();
   TQDB_RETURN_IF_ERROR(
       Commit(&batch, Durability::kSync,

@@ -125,6 +125,12 @@ absl::StatusOr<std::unique_ptr<IvfIndex>> IvfIndex::Create(const IvfIndexOptions
   }
   index->lists_ = std::make_unique<InvertedLists>(CodeLayout::Of(*quantizer), lists,
                                                   options.store_vectors, /*partitioned=*/true);
+  if (options.probe_by_direction && options.metric == Metric::kCosine) {
+    // The coarse step's copy at unit length; the centroids as given stay what the lists are
+    // centered on and what centroids() returns (storage keeps them).
+    index->given_centroids_ = centroids;
+    ivf::NormalizeCoarseRows(Metric::kCosine, d, absl::MakeSpan(centroids));
+  }
   index->coarse_ = std::make_shared<const ivf::CoarseQuantizer>(std::move(centroids), d);
   index->encoder_ = ivf::MakeIvfEncoder(options.metric, index->coarse_, index->coders_);
   return index;
@@ -138,7 +144,9 @@ int IvfIndex::default_nprobe() const {
   return options_.default_nprobe > 0 ? options_.default_nprobe : DefaultNprobe(lists());
 }
 
-const std::vector<float>& IvfIndex::centroids() const { return coarse_->centroids(); }
+const std::vector<float>& IvfIndex::centroids() const {
+  return given_centroids_.empty() ? coarse_->centroids() : given_centroids_;
+}
 
 std::vector<size_t> IvfIndex::ListSizes() const {
   std::vector<size_t> sizes;
@@ -373,8 +381,8 @@ absl::StatusOr<std::vector<std::vector<SearchHit>>> IvfIndex::SearchBatch(
 IndexMemory IvfIndex::Memory() const {
   IndexMemory memory = lists_->Memory();
   // The centroids, and the list centers each coder keeps (cosine and L2).
-  memory.lists +=
-      coarse_->centroids().capacity() * sizeof(float) + coders_.capacity() * sizeof(void*);
+  memory.lists += (coarse_->centroids().capacity() + given_centroids_.capacity()) * sizeof(float) +
+                  coders_.capacity() * sizeof(void*);
   for (const auto& coder : coders_) {
     memory.lists += sizeof(VectorCoder) + coder->center().capacity() * sizeof(float);
   }
@@ -389,6 +397,7 @@ IndexStats IvfIndex::Stats() const {
   stats.list_sizes = ListSizes();
   stats.centroids = centroids();
   stats.default_nprobe = default_nprobe();
+  stats.lists_by_direction = options_.probe_by_direction && options_.metric == Metric::kCosine;
   return stats;
 }
 

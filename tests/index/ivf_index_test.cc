@@ -123,6 +123,17 @@ class IvfGloveTest : public ::testing::Test {
   std::vector<uint64_t> ExactTop(const float* q, int k) const {
     return testing::ExactTopCosine(base_.data(), n_, d_, q, k);
   }
+  // Recall@10 of the kQueries queries' results.
+  double RecallAt10(const std::vector<std::vector<SearchHit>>& results) const {
+    size_t found = 0;
+    for (size_t q = 0; q < kQueries; ++q) {
+      const std::vector<uint64_t> truth = ExactTop(&queries_[q * d_], 10);
+      for (const SearchHit& hit : results[q]) {
+        found += std::count(truth.begin(), truth.end(), hit.id);
+      }
+    }
+    return static_cast<double>(found) / (10 * kQueries);
+  }
 
   int d_ = 0;
   size_t n_ = 0;
@@ -188,14 +199,7 @@ TEST_F(IvfGloveTest, RecallAtEightListsAndAtTheDefaultNprobeIsAboveItsFloor) {
     params.nprobe = c.nprobe;
     auto results = (*ivf)->SearchBatch(queries_, params);
     ASSERT_TRUE(results.ok());
-    size_t found = 0;
-    for (size_t q = 0; q < kQueries; ++q) {
-      const std::vector<uint64_t> truth = ExactTop(&queries_[q * d_], 10);
-      for (const SearchHit& hit : (*results)[q]) {
-        found += std::count(truth.begin(), truth.end(), hit.id);
-      }
-    }
-    const double recall = static_cast<double>(found) / (10 * kQueries);
+    const double recall = RecallAt10(*results);
     std::printf("recall@10, nprobe %d%s: %.3f\n", c.nprobe, c.rerank ? " re-ranked" : "", recall);
     EXPECT_GT(recall, c.floor) << "nprobe " << c.nprobe << (c.rerank ? " re-ranked" : "");
   }
@@ -250,14 +254,7 @@ TEST_F(IvfGloveTest, ListsByDirectionHoldEachVectorInTheListOfItsNearestDirectio
     params.rerank = true;
     auto results = (*ivf)->SearchBatch(queries_, params);
     ASSERT_TRUE(results.ok());
-    size_t found = 0;
-    for (size_t q = 0; q < kQueries; ++q) {
-      const std::vector<uint64_t> truth = ExactTop(&queries_[q * d_], 10);
-      for (const SearchHit& hit : (*results)[q]) {
-        found += std::count(truth.begin(), truth.end(), hit.id);
-      }
-    }
-    recalls[by_direction] = static_cast<double>(found) / (10 * kQueries);
+    recalls[by_direction] = RecallAt10(*results);
   }
   std::printf("re-ranked recall@10 at 4 of 60 lists: by L2 %.3f, by direction %.3f\n", recalls[0],
               recalls[1]);

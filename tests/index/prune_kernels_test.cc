@@ -28,48 +28,70 @@ double ExactBound(const PruneTerms& t, uint32_t p_sum, uint32_t q_sum, float n, 
   return (t.a_const + t.a_norm * std::max(double{n}, 0.0)) * inner + t.c0 + double{t.c1} * n * n;
 }
 
+// A block of 32 vectors for trial `trial`: one of the four key shapes (cosine, centered
+// cosine, inner product, L2; trial % 4) with tq-mse or tq-prod terms (trial % 2), at magnitudes
+// from 1e-3 to 1e3, random sums and factors, a centered-cosine zero vector in shape 1, and
+// 1 + trial % 32 vectors counted.
+struct RandomBlock {
+  PruneTerms terms;
+  alignas(64) uint32_t p_sums[kBlockSize];
+  alignas(64) uint32_t q_sums[kBlockSize];
+  float norms[kBlockSize];
+  float auxs[kBlockSize];
+  int count = 0;
+};
+
+RandomBlock MakeRandomBlock(int trial, std::mt19937_64& gen) {
+  std::uniform_real_distribution<float> unit(-1, 1);
+  std::uniform_int_distribution<uint32_t> sum(0, 255 * 400);
+  RandomBlock block;
+  PruneTerms& t = block.terms;
+  const float magnitude = std::pow(10.0f, unit(gen) * 3);
+  t.p0 = trial % 2 ? unit(gen) : 0;
+  t.p1 = trial % 2 ? std::fabs(unit(gen)) * 1e-3f : 0;
+  t.q0 = unit(gen);
+  t.q1 = unit(gen) * 1e-3f;
+  t.e = std::fabs(unit(gen)) * 0.05f;
+  switch (trial % 4) {
+    case 0:
+      t.a_const = 1, t.a_norm = 0;
+      break;
+    case 1:
+      t.a_const = 0, t.a_norm = 1, t.c0 = unit(gen), t.c1 = -std::fabs(unit(gen));
+      break;
+    case 2:
+      t.a_const = 0, t.a_norm = 1;
+      break;
+    case 3:
+      t.a_const = 0, t.a_norm = 2, t.c0 = -magnitude * magnitude, t.c1 = -1;
+      break;
+  }
+  for (int i = 0; i < kBlockSize; ++i) {
+    block.p_sums[i] = sum(gen);
+    block.q_sums[i] = sum(gen);
+    block.norms[i] = std::fabs(unit(gen)) * magnitude;
+    block.auxs[i] = unit(gen) * 2;
+  }
+  if (trial % 4 == 1) block.norms[trial % kBlockSize] = -1;  // the centered-cosine zero vector
+  block.count = 1 + trial % kBlockSize;
+  return block;
+}
+
 TEST(PruneKernelsTest, EverySimdPathKeepsWhatTheReferenceKeepsAndNothingBetterIsDropped) {
   std::printf("pruning kernels checked on this CPU:");
   for (const auto& [level, kernel] : SupportedKernels()) std::printf(" %s", ScanLevelName(level));
   std::printf("\n");
   std::mt19937_64 gen(11);
   std::uniform_real_distribution<float> unit(-1, 1);
-  std::uniform_int_distribution<uint32_t> sum(0, 255 * 400);
   int kept_in_all = 0, checked = 0;
   for (int trial = 0; trial < 2000; ++trial) {
-    // The four key shapes (cosine, centered cosine, inner product, L2) with tq-mse or tq-prod
-    // terms, at magnitudes from 1e-3 to 1e3.
-    const float magnitude = std::pow(10.0f, unit(gen) * 3);
-    PruneTerms t;
-    t.p0 = trial % 2 ? unit(gen) : 0;
-    t.p1 = trial % 2 ? std::fabs(unit(gen)) * 1e-3f : 0;
-    t.q0 = unit(gen);
-    t.q1 = unit(gen) * 1e-3f;
-    t.e = std::fabs(unit(gen)) * 0.05f;
-    switch (trial % 4) {
-      case 0:
-        t.a_const = 1, t.a_norm = 0;
-        break;
-      case 1:
-        t.a_const = 0, t.a_norm = 1, t.c0 = unit(gen), t.c1 = -std::fabs(unit(gen));
-        break;
-      case 2:
-        t.a_const = 0, t.a_norm = 1;
-        break;
-      case 3:
-        t.a_const = 0, t.a_norm = 2, t.c0 = -magnitude * magnitude, t.c1 = -1;
-        break;
-    }
-    alignas(64) uint32_t p_sums[kBlockSize], q_sums[kBlockSize];
-    float norms[kBlockSize], auxs[kBlockSize];
-    for (int i = 0; i < kBlockSize; ++i) {
-      p_sums[i] = sum(gen);
-      q_sums[i] = sum(gen);
-      norms[i] = std::fabs(unit(gen)) * magnitude;
-      auxs[i] = unit(gen) * 2;
-    }
-    if (trial % 4 == 1) norms[trial % kBlockSize] = -1;  // the centered-cosine zero vector
-    const int count = 1 + trial % kBlockSize;
+    RandomBlock block = MakeRandomBlock(trial, gen);
+    const PruneTerms& t = block.terms;
+    const uint32_t* p_sums = block.p_sums;
+    const uint32_t* q_sums = block.q_sums;
+    const float* norms = block.norms;
+    const float* auxs = block.auxs;
+    const int count = block.count;
     // Thresholds around the bounds, so that many comparisons are close.
     const double middle = ExactBound(t, p_sums[0], q_sums[0], norms[0], auxs[0]);
     const float threshold = static_cast<float>(middle + unit(gen) * std::fabs(middle) * 0.5);
@@ -109,40 +131,15 @@ std::vector<std::pair<ScanLevel, KeyBlockFn>> SupportedKeyKernels() {
 TEST(KeyKernelsTest, EverySimdPathGivesTheReferenceKeysAndKeepsTheSameVectors) {
   std::mt19937_64 gen(12);
   std::uniform_real_distribution<float> unit(-1, 1);
-  std::uniform_int_distribution<uint32_t> sum(0, 255 * 400);
   int kept_in_all = 0, checked = 0;
   for (int trial = 0; trial < 2000; ++trial) {
-    const float magnitude = std::pow(10.0f, unit(gen) * 3);
-    PruneTerms t;
-    t.p0 = trial % 2 ? unit(gen) : 0;
-    t.p1 = trial % 2 ? std::fabs(unit(gen)) * 1e-3f : 0;
-    t.q0 = unit(gen);
-    t.q1 = unit(gen) * 1e-3f;
-    t.e = std::fabs(unit(gen)) * 0.05f;  // ignored by the keys
-    switch (trial % 4) {
-      case 0:
-        t.a_const = 1, t.a_norm = 0;
-        break;
-      case 1:
-        t.a_const = 0, t.a_norm = 1, t.c0 = unit(gen), t.c1 = -std::fabs(unit(gen));
-        break;
-      case 2:
-        t.a_const = 0, t.a_norm = 1;
-        break;
-      case 3:
-        t.a_const = 0, t.a_norm = 2, t.c0 = -magnitude * magnitude, t.c1 = -1;
-        break;
-    }
-    alignas(64) uint32_t p_sums[kBlockSize], q_sums[kBlockSize];
-    float norms[kBlockSize], auxs[kBlockSize];
-    for (int i = 0; i < kBlockSize; ++i) {
-      p_sums[i] = sum(gen);
-      q_sums[i] = sum(gen);
-      norms[i] = std::fabs(unit(gen)) * magnitude;
-      auxs[i] = unit(gen) * 2;
-    }
-    if (trial % 4 == 1) norms[trial % kBlockSize] = -1;  // the centered-cosine zero vector
-    const int count = 1 + trial % kBlockSize;
+    RandomBlock block = MakeRandomBlock(trial, gen);
+    const PruneTerms& t = block.terms;
+    const uint32_t* p_sums = block.p_sums;
+    const uint32_t* q_sums = block.q_sums;
+    const float* norms = block.norms;
+    const float* auxs = block.auxs;
+    const int count = block.count;
     PruneTerms exact_terms = t;
     exact_terms.e = 0;
     const double middle = ExactBound(exact_terms, p_sums[0], q_sums[0], norms[0], auxs[0]);

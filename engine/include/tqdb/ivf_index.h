@@ -92,8 +92,11 @@ class IvfIndex final : public Index {
   // coarser partition finds less). At least 1, at most lists().
   size_t ProbedLists(int nprobe, int parts) const;
   const std::vector<float>& centroids() const;
-  // The rule its lists are assigned and probed by (IvfIndexOptions::probe_by_direction).
-  bool probe_by_direction() const { return options_.probe_by_direction; }
+  // Its lists are assigned and probed by direction (IvfIndexOptions::probe_by_direction, which
+  // only cosine lists follow).
+  bool probe_by_direction() const {
+    return options_.probe_by_direction && options_.metric == Metric::kCosine;
+  }
   // The number of vectors in each list.
   std::vector<size_t> ListSizes() const;
   // The list of `id`, or -1 when absent.

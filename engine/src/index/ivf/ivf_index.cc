@@ -125,7 +125,7 @@ absl::StatusOr<std::unique_ptr<IvfIndex>> IvfIndex::Create(const IvfIndexOptions
   }
   index->lists_ = std::make_unique<InvertedLists>(CodeLayout::Of(*quantizer), lists,
                                                   options.store_vectors, /*partitioned=*/true);
-  if (options.probe_by_direction && options.metric == Metric::kCosine) {
+  if (index->probe_by_direction()) {
     // The coarse step's copy at unit length; the centroids as given stay what the lists are
     // centered on and what centroids() returns (storage keeps them).
     index->given_centroids_ = centroids;
@@ -397,7 +397,7 @@ IndexStats IvfIndex::Stats() const {
   stats.list_sizes = ListSizes();
   stats.centroids = centroids();
   stats.default_nprobe = default_nprobe();
-  stats.lists_by_direction = options_.probe_by_direction && options_.metric == Metric::kCosine;
+  stats.lists_by_direction = probe_by_direction();
   return stats;
 }
 

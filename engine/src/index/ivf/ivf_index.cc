@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <numeric>
 #include <optional>
 #include <random>
 
@@ -223,18 +224,25 @@ std::vector<SearchHit> IvfIndex::SearchProbed(const float* query, const uint32_t
                                               size_t nprobe, const SearchParameters& params,
                                               bool split_over_threads) const {
   const ScanOptions scan_options = ScanOptions::Of(params);
-  // The probed lists' slots, numbered one after another in probe order (nearest list first).
-  ScanLabels labels;
-  std::vector<uint32_t> lists, bases;
+  // The probed non-empty lists, scanned in probe order (nearest first), their slots numbered
+  // in list order as SearchGrouped numbers them: candidates with equal keys are then kept by
+  // the same rule (lower label) whether a query is searched alone or in a batch.
+  std::vector<uint32_t> lists;
   size_t probed = 0;
   for (size_t p = 0; p < nprobe; ++p) {
     const size_t size = lists_->store(probe[p]).size();
     if (size == 0) continue;
     lists.push_back(probe[p]);
-    bases.push_back(labels.Add(probe[p], size));
     probed += size;
   }
   if (lists.empty()) return {};  // every probed list was empty
+  std::vector<uint32_t> by_list(lists.size());
+  std::iota(by_list.begin(), by_list.end(), 0);
+  std::sort(by_list.begin(), by_list.end(),
+            [&](uint32_t a, uint32_t b) { return lists[a] < lists[b]; });
+  ScanLabels labels;
+  std::vector<uint32_t> bases(lists.size());
+  for (uint32_t i : by_list) bases[i] = labels.Add(lists[i], lists_->store(lists[i]).size());
   // One top-k per thread across its lists, so each list is pruned by the best keys that thread
   // has found; a large single query spreads its lists over the threads (round robin, so each
   // starts with near lists) and their top-k are merged, as the flat index splits its blocks.

@@ -116,6 +116,11 @@ ServerMetrics::ServerMetrics(std::function<std::vector<MetricsSource>()> sources
                          "pending_compaction_bytes, running_compactions, memtable_bytes, "
                          "block_cache_bytes, disk_bytes")
                    .Register(*registry_)),
+      merged_searches_(prometheus::BuildGauge()
+                           .Name("tqdb_search_merger")
+                           .Help("single-query searches run by the search merger: batches run "
+                                 "and queries in them (queries / batches: merged per batch)")
+                           .Register(*registry_)),
       http_([this] { return Render(); }) {
   // The methods this server serves: the tqdb service's (from its descriptor), health checks and
   // reflection.
@@ -150,6 +155,10 @@ ServerMetrics::InterceptorFactory() {
   return std::make_unique<MetricsInterceptorFactory>(this);
 }
 
+void ServerMetrics::WatchSearchMerger(std::function<SearchMerger::Counts()> counts) {
+  merger_counts_ = std::move(counts);
+}
+
 void ServerMetrics::ObserveRpc(const std::string& method, grpc::StatusCode code, double seconds) {
   const std::string name = MethodLabel(method);
   requests_.Add({{"method", name}, {"code", CodeName(code)}}).Increment();
@@ -163,6 +172,11 @@ void ServerMetrics::ObserveHttp(const std::string& route, int status, double sec
 }
 
 void ServerMetrics::Refresh() {
+  if (merger_counts_ != nullptr) {
+    const SearchMerger::Counts counts = merger_counts_();
+    merged_searches_.Add({{"count", "batches"}}).Set(static_cast<double>(counts.batches));
+    merged_searches_.Add({{"count", "queries"}}).Set(static_cast<double>(counts.queries));
+  }
   absl::flat_hash_map<std::string, CollectionGauges> live;
   StorageStats stats;
   absl::flat_hash_set<const void*> shared_caches;

@@ -21,6 +21,7 @@
 #include "prometheus/gauge.h"
 #include "prometheus/histogram.h"
 #include "prometheus/registry.h"
+#include "search_merger.h"
 #include "tqdb/database.h"
 
 namespace tqdb::server {
@@ -50,6 +51,9 @@ class ServerMetrics {
 
   // For ServerBuilder::experimental().SetInterceptorCreators.
   std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface> InterceptorFactory();
+
+  // Reports the search merger's counts (search_merger.h) at each scrape.
+  void WatchSearchMerger(std::function<SearchMerger::Counts()> counts);
 
   // One finished RPC: `method` is the full name ("/tqdb.v1.Tqdb/Search").
   void ObserveRpc(const std::string& method, grpc::StatusCode code, double seconds);
@@ -81,8 +85,10 @@ class ServerMetrics {
   prometheus::Family<prometheus::Gauge>& collection_memory_;
   prometheus::Family<prometheus::Gauge>& collection_lists_;
   prometheus::Family<prometheus::Gauge>& rocksdb_;
-  absl::flat_hash_set<std::string> known_methods_;  // full names ("/tqdb.v1.Tqdb/Search")
-  std::mutex scrape_mu_;                            // one scrape refreshes at a time
+  prometheus::Family<prometheus::Gauge>& merged_searches_;
+  std::function<SearchMerger::Counts()> merger_counts_;  // set before serving, then read only
+  absl::flat_hash_set<std::string> known_methods_;       // full names ("/tqdb.v1.Tqdb/Search")
+  std::mutex scrape_mu_;                                 // one scrape refreshes at a time
   absl::flat_hash_map<std::string, CollectionGauges> collection_gauges_;  // under scrape_mu_
   MetricsHttpServer http_;
 };

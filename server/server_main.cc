@@ -50,6 +50,10 @@
 ABSL_FLAG(std::string, data_dir, "./data", "data directory (created if missing)");
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051", "address to listen on; port 0 picks a free one");
 ABSL_FLAG(int, threads, 0, "search threads (OpenMP) and gRPC workers; 0: all cores");
+ABSL_FLAG(bool, merge_searches, false,
+          "merge concurrent single-query searches of a collection into batches when every search "
+          "thread is busy (same results; a query waits at most for one batch to finish)");
+ABSL_FLAG(int, merge_max_queries, 32, "queries in one merged batch at most (1..63)");
 ABSL_FLAG(int64_t, max_request_bytes, 64 << 20,
           "largest request accepted; larger ones get RESOURCE_EXHAUSTED (64 MiB: 10,000 vectors "
           "of d = 1536 with room to spare; bulk loads stream batches)");
@@ -343,6 +347,9 @@ int Run() {
   service_options.limits.max_collections =
       static_cast<size_t>(std::max<int64_t>(absl::GetFlag(FLAGS_max_collections), 0));
   service_options.limits.max_dimension = absl::GetFlag(FLAGS_max_dimension);
+  service_options.merge.slots = absl::GetFlag(FLAGS_merge_searches) ? threads : 0;
+  service_options.merge.max_queries =
+      static_cast<size_t>(std::clamp(absl::GetFlag(FLAGS_merge_max_queries), 1, 63));
   if (!keys_file.empty()) service_options.api_keys = &api_keys;
   std::unique_ptr<tqdb::server::TqdbApi> local_api;
   tqdb::server::Api* api = nullptr;
@@ -372,6 +379,9 @@ int Run() {
                             [node = node.get()] { return node->MetricsSources(); })
                       : std::make_unique<tqdb::server::ServerMetrics>(database.get());
   tqdb::server::ServerMetrics& metrics = *metrics_owner;
+  if (local_api != nullptr) {
+    metrics.WatchSearchMerger([api = local_api.get()] { return api->merged_searches(); });
+  }
   std::string metrics_line;
   if (const std::string metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
       !metrics_listen.empty()) {

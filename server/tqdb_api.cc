@@ -8,6 +8,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "filter_proto.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "process_memory.h"
 #include "proto_convert.h"
 #include "snapshot_names.h"
@@ -32,6 +34,21 @@ absl::Status CheckStillWanted(const CallContext& call) {
         "done");
   }
   return absl::OkStatus();
+}
+
+// What a search shares with the searches merged with it: the collection (the object, so a
+// collection dropped and made again under its name is another), the shard count it is searched
+// as, and every option, serialized deterministically (a filter's maps in one order).
+std::string MergeKey(const Collection& collection, const CallContext& call,
+                     const v1::SearchOptions& options) {
+  std::string bytes;
+  {
+    google::protobuf::io::StringOutputStream stream(&bytes);
+    google::protobuf::io::CodedOutputStream coded(&stream);
+    coded.SetSerializationDeterministic(true);
+    options.SerializeToCodedStream(&coded);
+  }
+  return absl::StrCat(reinterpret_cast<uintptr_t>(&collection), "/", call.search_parts, "/", bytes);
 }
 
 }  // namespace
@@ -271,7 +288,17 @@ absl::Status TqdbApi::Search(const CallContext& call, const v1::SearchRequest& r
   TQDB_RETURN_IF_ERROR(FilterFromProto(request.options(), &filter, &plan, &options));
   TQDB_RETURN_IF_ERROR(response_budget_.CheckPlanned(
       std::min<size_t>(options.k, collection->count()), collection->dim(), options.with_vectors));
-  TQDB_ASSIGN_OR_RETURN(std::vector<Record> hits, collection->Search(query, options));
+  std::vector<Record> hits;
+  if (options.plan == nullptr && query.size() == static_cast<size_t>(collection->dim())) {
+    // Merged with concurrent searches of the same collection and options (a query of another
+    // dimension runs alone, where the collection names the error).
+    TQDB_ASSIGN_OR_RETURN(hits, merger_.Search(MergeKey(*collection, call, request.options()),
+                                               query, [&](absl::Span<const float> rows) {
+                                                 return collection->SearchBatch(rows, options);
+                                               }));
+  } else {
+    TQDB_ASSIGN_OR_RETURN(hits, collection->Search(query, options));
+  }
   TQDB_RETURN_IF_ERROR(response_budget_.CheckRecords(hits));
   for (const Record& hit : hits) ToProto(hit, request.options().f32_bytes(), response->add_hits());
   if (options.plan != nullptr && filter.has_value()) ToProto(plan, response->mutable_plan());

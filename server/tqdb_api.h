@@ -12,6 +12,7 @@
 #include "api_keys.h"
 #include "call_context.h"
 #include "response_budget.h"
+#include "search_merger.h"
 #include "tqdb/collection_config.h"
 #include "tqdb/database.h"
 #include "tqdb/v1/tqdb.pb.h"
@@ -29,6 +30,8 @@ struct ServiceOptions {
   std::string snapshot_dir = "./snapshots";  // CreateSnapshot writes under it
   const ApiKeys* api_keys = nullptr;         // null: no keys needed
   uint64_t startup_rss_bytes = 0;            // RSS before the database was opened
+  // Concurrent Search calls merged into batches (search_merger.h); slots 0 turns it off.
+  SearchMergerOptions merge{.slots = 0};
 };
 
 class TqdbApi final : public Api {
@@ -39,7 +42,8 @@ class TqdbApi final : public Api {
         limits_(options.limits),
         snapshot_dir_(options.snapshot_dir),
         api_keys_(options.api_keys),
-        startup_rss_bytes_(options.startup_rss_bytes) {}
+        startup_rss_bytes_(options.startup_rss_bytes),
+        merger_(options.merge) {}
 
   // api.h
   absl::Status CreateCollection(const CallContext& call, const v1::CreateCollectionRequest& request,
@@ -92,6 +96,8 @@ class TqdbApi final : public Api {
   // Call once the server listens: what it holds then beyond the accounted parts (libraries,
   // threads, gRPC) becomes the baseline that GetServerStats compares the parts against.
   void MarkServing();
+  // Searches and queries run by the merger (queries / batches: how many a batch merged).
+  SearchMerger::Counts merged_searches() const { return merger_.counts(); }
 
  private:
   // Memory by part (no RSS figures): collections, vectors, indexes, RocksDB and the total.
@@ -104,6 +110,7 @@ class TqdbApi final : public Api {
   const ApiKeys* api_keys_;
   uint64_t startup_rss_bytes_;
   std::atomic<uint64_t> baseline_rss_bytes_{0};
+  SearchMerger merger_;
 };
 
 }  // namespace tqdb::server

@@ -10,12 +10,14 @@
 #include <condition_variable>
 #include <cstdlib>
 #include <fstream>
+#include <map>
 #include <mutex>
 #include <thread>
 
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
+#include "metrics_scrape.h"
 #include "server_process.h"
 #include "test_util.h"
 #include "tqdb/database.h"
@@ -330,6 +332,104 @@ TEST(ServerTest, EightConcurrentClientsLoseNoAcknowledgedWrite) {
   ASSERT_TRUE(Call(&S::DescribeCollection, server, describe, &described).ok());
   EXPECT_EQ(described.count(), total);
   EXPECT_GT(total, kClients * kBatch);
+}
+
+// Concurrent single searches on a server with one search thread, merging, are merged into batches
+// (search_merger.h): each caller gets what the same query gets in a batch of all the queries,
+// id for id and score for score, flat and partitioned; a query with a NaN among them fails
+// alone; the metrics show queries merged (more queries than batches).
+TEST(ServerTest, ConcurrentSingleSearchesAreMergedAndAnswerAsInABatch) {
+  const DenseDataset& glove = testing::GloveFixture();
+  constexpr size_t kQueries = 64;
+  const size_t n = glove.count - kQueries, d = glove.dim;
+  testing::ScopedTempDir dir;
+  using S = v1::Tqdb::Stub;
+  ServerProcess server(dir.path() + "/data",
+                       {"--threads=1", "--merge_searches", "--metrics_listen=127.0.0.1:0"});
+  v1::UpsertRequest upsert;
+  for (uint64_t i = 0; i < n; ++i) upsert.add_ids(i);
+  upsert.mutable_vectors()->Add(glove.values.begin(), glove.values.begin() + n * d);
+  for (const std::string name : {"flat", "lists"}) {
+    v1::CreateCollectionRequest create;
+    create.mutable_config()->set_name(name);
+    create.mutable_config()->set_dimension(d);
+    create.mutable_config()->set_bits(2);
+    create.mutable_config()->set_partition_at(0);
+    v1::CreateCollectionResponse created;
+    ASSERT_TRUE(Call(&S::CreateCollection, server, create, &created).ok());
+    upsert.set_collection(name);
+    v1::UpsertResponse upserted;
+    ASSERT_TRUE(Call(&S::Upsert, server, upsert, &upserted).ok());
+  }
+  v1::RepartitionCollectionRequest repartition;
+  repartition.set_collection("lists");
+  repartition.set_lists(40);
+  v1::RepartitionCollectionResponse repartitioned;
+  ASSERT_TRUE(Call(&S::RepartitionCollection, server, repartition, &repartitioned).ok());
+
+  for (const std::string name : {"flat", "lists"}) {
+    for (const bool rerank : {false, true}) {
+      v1::SearchOptions options;
+      options.set_k(10);
+      options.set_rerank(rerank);
+      v1::SearchBatchRequest batch;
+      batch.set_collection(name);
+      batch.mutable_queries()->Add(glove.values.begin() + n * d, glove.values.end());
+      *batch.mutable_options() = options;
+      v1::SearchBatchResponse expected;
+      ASSERT_TRUE(Call(&S::SearchBatch, server, batch, &expected).ok());
+      ASSERT_EQ(expected.results_size(), static_cast<int>(kQueries));
+
+      constexpr int kClients = 16, kRounds = 3;
+      std::atomic<int> differ{0}, failed{0}, nan_refused{0};
+      std::vector<std::thread> clients;
+      for (int c = 0; c < kClients; ++c) {
+        clients.emplace_back([&, c] {
+          auto stub = v1::Tqdb::NewStub(
+              grpc::CreateChannel(server.address(), grpc::InsecureChannelCredentials()));
+          for (size_t q = c; q < kRounds * kQueries; q += kClients) {
+            v1::SearchRequest search;
+            search.set_collection(name);
+            const float* row = &glove.values[(n + q % kQueries) * d];
+            search.mutable_query()->Add(row, row + d);
+            *search.mutable_options() = options;
+            const bool poisoned = c == 0 && q % 5 == 0;
+            if (poisoned) search.mutable_query()->Set(3, std::nanf(""));
+            grpc::ClientContext context;
+            context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+            v1::SearchResponse found;
+            const grpc::Status status = stub->Search(&context, search, &found);
+            if (poisoned) {
+              nan_refused += status.error_code() == StatusCode::INVALID_ARGUMENT;
+              continue;
+            }
+            if (!status.ok()) {
+              ++failed;
+              continue;
+            }
+            const auto& want = expected.results(static_cast<int>(q % kQueries)).hits();
+            bool same = found.hits_size() == want.size();
+            for (int i = 0; same && i < want.size(); ++i) {
+              same = found.hits(i).id() == want[i].id() && found.hits(i).score() == want[i].score();
+            }
+            differ += !same;
+          }
+        });
+      }
+      for (std::thread& client : clients) client.join();
+      EXPECT_EQ(failed.load(), 0) << name << " rerank " << rerank;
+      EXPECT_EQ(differ.load(), 0) << name << " rerank " << rerank;
+      int poisoned = 0;
+      for (size_t q = 0; q < kRounds * kQueries; q += kClients) poisoned += q % 5 == 0;
+      EXPECT_EQ(nan_refused.load(), poisoned) << name;
+    }
+  }
+  const std::map<std::string, double> samples =
+      testing::Parse(testing::Scrape(testing::MetricsPort(server)));
+  const double batches = samples.at("tqdb_search_merger{count=\"batches\"}");
+  const double queries = samples.at("tqdb_search_merger{count=\"queries\"}");
+  EXPECT_EQ(queries, 4.0 * 3 * kQueries);  // every single search went through the merger
+  EXPECT_LT(batches, queries) << "no search was merged";
 }
 
 TEST(ServerTest, ASecondServerCannotTakeTheSamePort) {

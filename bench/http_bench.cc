@@ -8,19 +8,13 @@
 // (protobuf, or JSON with nlohmann on the client side and protobuf's JSON mapping on the
 // server). Prints QPS, p50 and p99 latency and the HTTP / gRPC ratio, and checks both paths
 // return the same ids.
-#include <fcntl.h>
 #include <httplib.h>
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <regex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -28,6 +22,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/strings/str_cat.h"
+#include "bench_server.h"
 #include "bench_util.h"
 #include "fvecs.h"
 #include "grpcpp/grpcpp.h"
@@ -47,37 +42,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 using nlohmann::json;
-
-struct Server {
-  pid_t pid = -1;
-  int grpc_port = 0;
-  int http_port = 0;
-};
-
-Server StartServer(const std::string& binary, const std::string& dir) {
-  Server server;
-  const std::string log = dir + "/server.log";
-  server.pid = fork();
-  if (server.pid == 0) {
-    const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    dup2(fd, STDERR_FILENO);
-    execl(binary.c_str(), binary.c_str(), ("--data_dir=" + dir + "/data").c_str(),
-          "--listen=127.0.0.1:0", "--http_listen=127.0.0.1:0", "--threads=1", nullptr);
-    _exit(127);
-  }
-  const std::regex ports("listening on 127\\.0\\.0\\.1:([0-9]+).* http=127\\.0\\.0\\.1:([0-9]+)");
-  for (int i = 0; i < 600 && server.http_port == 0; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    std::ifstream in(log);
-    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    std::smatch match;
-    if (std::regex_search(text, match, ports)) {
-      server.grpc_port = std::stoi(match[1]);
-      server.http_port = std::stoi(match[2]);
-    }
-  }
-  return server;
-}
 
 struct Timing {
   double qps = 0, p50_ms = 0, p99_ms = 0;
@@ -116,14 +80,14 @@ int main(int argc, char** argv) {
   const std::string dir = std::filesystem::temp_directory_path() / "tqdb-http-bench";
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
-  const Server server = StartServer(absl::GetFlag(FLAGS_server), dir);
+  tqdb::bench::ServerProcess server = tqdb::bench::StartServer(
+      absl::GetFlag(FLAGS_server), dir, {"--http_listen=127.0.0.1:0", "--threads=1"});
   if (server.http_port == 0) {
-    std::fprintf(stderr, "http_bench: the server did not start (see %s/server.log)\n", dir.c_str());
+    std::fprintf(stderr, "http_bench: the server did not start (see %s)\n", server.log.c_str());
     return 1;
   }
-  auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", server.grpc_port),
-                                     grpc::InsecureChannelCredentials());
-  auto stub = tqdb::v1::Tqdb::NewStub(channel);
+  auto stub = tqdb::v1::Tqdb::NewStub(
+      grpc::CreateChannel(server.address(), grpc::InsecureChannelCredentials()));
   {
     grpc::ClientContext context;
     tqdb::v1::CreateCollectionRequest create;
@@ -134,26 +98,8 @@ int main(int argc, char** argv) {
     if (!stub->CreateCollection(&context, create, &created).ok()) return 1;
   }
   const Clock::time_point load_start = Clock::now();
-  for (int first = 0; first < base; first += 5000) {
-    grpc::ClientContext context;
-    tqdb::v1::UpsertRequest upsert;
-    upsert.set_collection("bench");
-    const int n = std::min(5000, base - first);
-    for (int i = 0; i < n; ++i) upsert.add_ids(first + i);
-    upsert.mutable_vectors()->Add(data->row(first), data->row(first + n));
-    tqdb::v1::UpsertResponse upserted;
-    if (!stub->Upsert(&context, upsert, &upserted).ok()) return 1;
-  }
-  // Wait for the background jobs (the partitioning a collection of this size starts).
-  for (int i = 0; i < 600; ++i) {
-    grpc::ClientContext context;
-    tqdb::v1::DescribeCollectionRequest describe;
-    describe.set_collection("bench");
-    tqdb::v1::DescribeCollectionResponse described;
-    stub->DescribeCollection(&context, describe, &described);
-    if (!described.background_jobs()) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  }
+  if (!tqdb::bench::LoadOverGrpc(*stub, "bench", data->row(0), base, dim).ok()) return 1;
+  tqdb::bench::WaitForBackgroundJobs(*stub, "bench");
   std::printf(
       "http_bench: %s, %d vectors (d = %d) loaded in %.1f s, %d queries, k = %d, "
       "%d bits, re-rank %s, batches of %d; server --threads=1; client 1 thread; "
@@ -258,8 +204,7 @@ int main(int argc, char** argv) {
       "\nsame ids from both paths: %zu of %d queries (latencies per request; a batch "
       "request answers %d queries)\n",
       same, queries, batch);
-  kill(server.pid, SIGTERM);
-  waitpid(server.pid, nullptr, 0);
+  server.Stop();
   std::filesystem::remove_all(dir);
   return 0;
 }

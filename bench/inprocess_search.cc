@@ -18,6 +18,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/strings/str_cat.h"
+#include "closed_loop.h"
 #include "faiss_methods.h"
 #include "fvecs.h"
 #include "ground_truth.h"
@@ -39,47 +40,17 @@ ABSL_FLAG(bool, faiss, true, "also run the load on FAISS PQ fast scan and RaBitQ
 namespace tqdb {
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
 // Runs `search` (one batch of queries, row-major) from `concurrency` threads for the configured
 // duration and prints one table row.
 void RunLoad(const std::string& label, const DenseDataset& data, size_t nq,
              const std::function<bool(const float*, size_t)>& search) {
   const int batch = absl::GetFlag(FLAGS_batch), threads = absl::GetFlag(FLAGS_concurrency);
-  const size_t d = data.dim;
-  std::mutex mu;
-  std::vector<double> latencies;
-  size_t queries = 0;
-  const auto start = Clock::now();
-  const auto deadline = start + std::chrono::duration<double>(absl::GetFlag(FLAGS_duration_s));
-  std::vector<std::thread> workers;
-  for (int t = 0; t < threads; ++t) {
-    workers.emplace_back([&, t] {
-      std::vector<double> mine;
-      size_t next = static_cast<size_t>(t) * 7919 % nq, done = 0;
-      std::vector<float> request(batch * d);
-      while (Clock::now() < deadline) {
-        for (int i = 0; i < batch; ++i, next = (next + 1) % nq) {
-          std::copy_n(data.row(next), d, request.begin() + i * d);
-        }
-        const auto sent = Clock::now();
-        if (!search(request.data(), batch)) std::abort();
-        mine.push_back(std::chrono::duration<double, std::milli>(Clock::now() - sent).count());
-        done += batch;
-      }
-      std::lock_guard lock(mu);
-      latencies.insert(latencies.end(), mine.begin(), mine.end());
-      queries += done;
-    });
-  }
-  for (std::thread& w : workers) w.join();
-  const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
-  std::sort(latencies.begin(), latencies.end());
-  auto pct = [&](double p) {
-    return latencies[std::min(latencies.size() - 1, static_cast<size_t>(p * latencies.size()))];
-  };
+  const bench::LoadFigures figures = bench::RunClosedLoop(
+      threads, absl::GetFlag(FLAGS_duration_s), data.values.data(), nq, data.dim, batch,
+      [&](int, const float* rows, size_t count) { return search(rows, count); });
+  if (figures.errors > 0) std::abort();
   std::printf("| %s | %d | %d | %zu | %.0f | %.3f | %.3f | %.3f |\n", label.c_str(), threads, batch,
-              latencies.size(), queries / seconds, pct(0.5), pct(0.95), pct(0.99));
+              figures.requests, figures.qps, figures.p50_ms, figures.p95_ms, figures.p99_ms);
   std::fflush(stdout);
 }
 

@@ -367,7 +367,12 @@ int Run() {
     node = std::move(*opened);
     api = node->api();
   }
-  tqdb::server::TqdbService service(api);
+  // A server alone answers single searches on gRPC's callback threads; a cluster node's routed
+  // searches wait for other nodes, so it keeps every RPC on the sync workers.
+  std::unique_ptr<tqdb::server::TqdbService> service_owner =
+      node == nullptr ? std::make_unique<tqdb::server::LocalTqdbService>(api)
+                      : std::make_unique<tqdb::server::TqdbService>(api);
+  tqdb::server::TqdbService& service = *service_owner;
   grpc::EnableDefaultHealthCheckService(true);
   // Reflection describes the whole API; with API keys it is served only where keys are checked
   // on every call's headers (tqdb::server::KeysCheckedInHeaders).

@@ -10,7 +10,7 @@
 
 namespace tqdb::server {
 
-CallContext CallOf(const grpc::ServerContext& context) {
+CallContext CallOf(const grpc::ServerContextBase& context) {
   CallContext call;
   const auto& metadata = context.client_metadata();
   if (const auto found = metadata.find("authorization"); found != metadata.end()) {
@@ -160,6 +160,22 @@ grpc::Status TqdbService::UpsertStream(grpc::ServerContext* context,
     if (!read_next.get()) return grpc::Status::OK;
     std::swap(current, next);
   }
+}
+
+grpc::ServerUnaryReactor* LocalTqdbService::Search(grpc::CallbackServerContext* context,
+                                                   const v1::SearchRequest* request,
+                                                   v1::SearchResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(ToGrpcStatus(api_->Search(CallOf(*context), *request, response)));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* LocalTqdbService::SearchBatch(grpc::CallbackServerContext* context,
+                                                        const v1::SearchBatchRequest* request,
+                                                        v1::SearchBatchResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(ToGrpcStatus(api_->SearchBatch(CallOf(*context), *request, response)));
+  return reactor;
 }
 
 }  // namespace tqdb::server

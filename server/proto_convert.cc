@@ -139,6 +139,7 @@ v1::Partitioning PartitioningToProto(const CollectionInfo& info) {
   proto.mutable_list_sizes()->Add(info.list_sizes.begin(), info.list_sizes.end());
   proto.set_nprobe(info.nprobe);
   proto.set_repartitioning(info.repartitioning);
+  proto.set_lists_by_direction(info.lists_by_direction);
   double total = 0, squares = 0, largest = 0;
   for (size_t size : info.list_sizes) {
     total += size;

@@ -271,6 +271,7 @@ TEST_F(ServerRpcTest, RepartitionDescribeAndNprobe) {
   EXPECT_EQ(repartitioned.partitioning().nprobe(), 10u);  // at least 32: every list
   EXPECT_GE(repartitioned.partitioning().imbalance(), 1.0);
   EXPECT_GE(repartitioned.partitioning().largest_to_mean(), 1.0);
+  EXPECT_TRUE(repartitioned.partitioning().lists_by_direction());  // a cosine collection
   v1::DescribeCollectionRequest describe;
   describe.set_collection("docs");
   v1::DescribeCollectionResponse described;

@@ -245,8 +245,9 @@ void PrintPartitioning(const v1::Partitioning& p) {
   }
   std::vector<uint64_t> sizes(p.list_sizes().begin(), p.list_sizes().end());
   std::sort(sizes.begin(), sizes.end());
-  std::printf("partitioning %llu: %zu lists, default nprobe %u%s\n",
-              static_cast<unsigned long long>(p.number()), sizes.size(), p.nprobe(),
+  std::printf("partitioning %llu: %zu lists (vectors assigned by %s), default nprobe %u%s\n",
+              static_cast<unsigned long long>(p.number()), sizes.size(),
+              p.lists_by_direction() ? "direction" : "L2 distance", p.nprobe(),
               p.repartitioning() ? " (re-partitioning in the background)" : "");
   if (sizes.empty()) return;
   std::printf("  list sizes: min %llu, median %llu, max %llu; largest/mean %.2f, imbalance %.3f\n",

@@ -42,7 +42,7 @@ absl::StatusOr<SearchMerger::Hits> SearchMerger::Search(const std::string& key,
   if (options_.slots <= 0) return SearchAlone(run_batch, query);
   Waiter me;
   me.query = query;
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(mu_);
   waiting_[key].push_back(&me);
   ++waiting_count_;
   while (!me.done) {
@@ -57,17 +57,17 @@ absl::StatusOr<SearchMerger::Hits> SearchMerger::Search(const std::string& key,
       if (waiters.empty()) waiting_.erase(queue);
       waiting_count_ -= take;
       ++running_;
-      mu_.Unlock();
+      mu_.unlock();
       RunGroup(group, run_batch);
-      mu_.Lock();
+      mu_.lock();
       --running_;
       ++counts_.batches;
       counts_.queries += group.size();
       for (Waiter* waiter : group) waiter->done = true;
-      changed_.SignalAll();
+      changed_.notify_all();
       continue;
     }
-    changed_.Wait(&mu_);
+    changed_.wait(mu_);
   }
   return std::move(me.hits);
 }
@@ -94,12 +94,12 @@ void SearchMerger::RunGroup(const std::vector<Waiter*>& group, BatchFn run_batch
 }
 
 size_t SearchMerger::waiting() const {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(mu_);
   return waiting_count_;
 }
 
 SearchMerger::Counts SearchMerger::counts() const {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(mu_);
   return counts_;
 }
 

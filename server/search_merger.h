@@ -9,6 +9,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <condition_variable>
 #include <deque>
 #include <string>
 #include <vector>
@@ -17,9 +18,9 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/types/span.h"
 #include "tqdb/collection.h"
+#include "tqdb/mutex.h"
 
 namespace tqdb::server {
 
@@ -66,8 +67,9 @@ class SearchMerger {
   void RunGroup(const std::vector<Waiter*>& group, BatchFn run_batch);
 
   const SearchMergerOptions options_;
-  mutable absl::Mutex mu_;
-  absl::CondVar changed_;  // a batch finished: a slot is free and some waiters are done
+  // std primitives underneath (tqdb/mutex.h), which ThreadSanitizer sees through.
+  mutable Mutex mu_;
+  std::condition_variable_any changed_;  // a batch finished: a slot is free, some waiters done
   int running_ ABSL_GUARDED_BY(mu_) = 0;
   absl::flat_hash_map<std::string, std::deque<Waiter*>> waiting_ ABSL_GUARDED_BY(mu_);
   size_t waiting_count_ ABSL_GUARDED_BY(mu_) = 0;

@@ -4,10 +4,11 @@
 #include "search_merger.h"
 
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
 #include <thread>
 #include <vector>
 
-#include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
 
@@ -16,13 +17,37 @@ namespace {
 
 constexpr size_t kDim = 4;
 
+// A one-shot signal on std primitives, which ThreadSanitizer sees (Debian's Abseil is not built
+// with it, so Notification's ordering would be invisible to it).
+class Notification {
+ public:
+  void Notify() {
+    std::lock_guard lock(mu_);
+    notified_ = true;
+    cv_.notify_all();
+  }
+  bool HasBeenNotified() {
+    std::lock_guard lock(mu_);
+    return notified_;
+  }
+  void WaitForNotification() {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return notified_; });
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool notified_ = false;
+};
+
 // Queries whose first value is their number; a query's one hit carries that number as its id,
 // and a negative number is refused (the batch fails, as a NaN fails a collection's batch).
 class FakeCollection {
  public:
   absl::StatusOr<std::vector<SearchMerger::Hits>> SearchBatch(absl::Span<const float> rows) {
     {
-      absl::MutexLock lock(&mu_);
+      std::lock_guard lock(mu_);
       batch_sizes_.push_back(rows.size() / kDim);
     }
     if (first_batch_started_ != nullptr && !first_batch_started_->HasBeenNotified()) {
@@ -41,16 +66,16 @@ class FakeCollection {
   }
 
   std::vector<size_t> batch_sizes() {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard lock(mu_);
     return batch_sizes_;
   }
 
   // The first batch holds its slot until released.
-  absl::Notification* first_batch_started_ = nullptr;
-  absl::Notification* release_first_batch_ = nullptr;
+  Notification* first_batch_started_ = nullptr;
+  Notification* release_first_batch_ = nullptr;
 
  private:
-  absl::Mutex mu_;
+  std::mutex mu_;
   std::vector<size_t> batch_sizes_;
 };
 
@@ -68,7 +93,7 @@ absl::StatusOr<SearchMerger::Hits> SearchVia(SearchMerger& merger, FakeCollectio
 std::vector<absl::StatusOr<SearchMerger::Hits>> SearchBehindABusySlot(
     SearchMerger& merger, FakeCollection& collection, const std::vector<std::string>& keys,
     int count) {
-  absl::Notification started, release;
+  Notification started, release;
   collection.first_batch_started_ = &started;
   collection.release_first_batch_ = &release;
   std::vector<absl::StatusOr<SearchMerger::Hits>> results(count + 1);
@@ -131,7 +156,7 @@ TEST(SearchMergerTest, QueriesOfDifferentKeysAreNeverMerged) {
 TEST(SearchMergerTest, AFailedQueryFailsOnlyItsOwnCall) {
   SearchMerger merger({.slots = 1, .max_queries = 32});
   FakeCollection collection;
-  absl::Notification started, release;
+  Notification started, release;
   collection.first_batch_started_ = &started;
   collection.release_first_batch_ = &release;
   std::vector<absl::StatusOr<SearchMerger::Hits>> results(5);

@@ -12,17 +12,12 @@ namespace {
 // other slots' batches have the other cores, and teams of every slot would oversubscribe them.
 class OneOpenMpThread {
  public:
-  explicit OneOpenMpThread(bool active) : active_(active), before_(omp_get_max_threads()) {
-    if (active_) omp_set_num_threads(1);
-  }
-  ~OneOpenMpThread() {
-    if (active_) omp_set_num_threads(before_);
-  }
+  OneOpenMpThread() : before_(omp_get_max_threads()) { omp_set_num_threads(1); }
+  ~OneOpenMpThread() { omp_set_num_threads(before_); }
   OneOpenMpThread(const OneOpenMpThread&) = delete;
   OneOpenMpThread& operator=(const OneOpenMpThread&) = delete;
 
  private:
-  bool active_;
   int before_;
 };
 
@@ -77,7 +72,7 @@ void SearchMerger::RunGroup(const std::vector<Waiter*>& group, BatchFn run_batch
     group[0]->hits = SearchAlone(run_batch, group[0]->query);
     return;
   }
-  const OneOpenMpThread one_thread(true);
+  const OneOpenMpThread one_thread;
   const size_t dim = group[0]->query.size();
   std::vector<float> rows(group.size() * dim);
   for (size_t i = 0; i < group.size(); ++i) {

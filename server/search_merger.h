@@ -7,9 +7,9 @@
 // at a time. The wait is bounded by one batch's run time; no timer adds latency at low load.
 #pragma once
 
+#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
-#include <condition_variable>
 #include <deque>
 #include <string>
 #include <vector>
@@ -41,6 +41,9 @@ class SearchMerger {
   using BatchFn = absl::FunctionRef<absl::StatusOr<std::vector<Hits>>(absl::Span<const float>)>;
 
   explicit SearchMerger(const SearchMergerOptions& options) : options_(options) {}
+
+  // False when every query runs alone (slots 0): callers can skip building keys.
+  bool enabled() const { return options_.slots > 0; }
 
   // The hits of `query` (one query of the collection's dimension), searched in a batch with
   // other queries under the same `key`, which must name the collection and every option that

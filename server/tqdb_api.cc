@@ -289,7 +289,8 @@ absl::Status TqdbApi::Search(const CallContext& call, const v1::SearchRequest& r
   TQDB_RETURN_IF_ERROR(response_budget_.CheckPlanned(
       std::min<size_t>(options.k, collection->count()), collection->dim(), options.with_vectors));
   std::vector<Record> hits;
-  if (options.plan == nullptr && query.size() == static_cast<size_t>(collection->dim())) {
+  if (merger_.enabled() && options.plan == nullptr &&
+      query.size() == static_cast<size_t>(collection->dim())) {
     // Merged with concurrent searches of the same collection and options (a query of another
     // dimension runs alone, where the collection names the error).
     TQDB_ASSIGN_OR_RETURN(hits, merger_.Search(MergeKey(*collection, call, request.options()),

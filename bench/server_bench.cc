@@ -6,7 +6,8 @@
 // Starts tqdb-server (--threads, --merge_searches as given) on a fresh data directory on
 // 127.0.0.1 and loads the base vectors over gRPC into a collection with its defaults (cosine,
 // --bits, partitioned in the background past 50,000 vectors, floats mapped for the re-rank); the
-// same vectors go into a Collection of an in-process Database with the same defaults, and into
+// same vectors go into a Collection of an in-process Database with the same defaults; both are
+// then re-partitioned into the same number of lists (--lists), and the vectors go into
 // FAISS IVF{lists},PQ{m}x4fs,RFlat with tqdb's lists and default nprobe (PQ at tqdb's bytes per
 // vector). Clients are C++ threads (a gRPC channel each), so the client is not what is
 // measured; every in-process call runs on --threads OpenMP threads. All on this machine's cores.
@@ -35,6 +36,7 @@
 #include "ground_truth_cache.h"
 #include "ivf_methods.h"
 #include "tqdb/database.h"
+#include "tqdb/ivf_index.h"
 
 ABSL_FLAG(std::string, dataset, "", "fvecs file; default: DatasetsDir()/glove-100.fvecs");
 ABSL_FLAG(size_t, base, 149000, "base vectors (the file's first rows)");
@@ -44,6 +46,10 @@ ABSL_FLAG(bool, rerank, true, "re-rank 100 candidates (at least k) with the floa
 ABSL_FLAG(int, batch, 100, "queries per batch request");
 ABSL_FLAG(std::string, concurrency, "1,2,4,8,16,32", "client threads (comma-separated)");
 ABSL_FLAG(double, duration_s, 3, "seconds per point");
+ABSL_FLAG(size_t, lists, 0,
+          "lists both tqdb collections are re-partitioned into after the load (0: tqdb's default "
+          "for the base, about sqrt(n)); each would otherwise keep the lists of whenever its "
+          "background job last ran, which the load's speed decides");
 ABSL_FLAG(int, threads, 1, "server --threads, and OpenMP threads of each in-process call");
 ABSL_FLAG(bool, merge_searches, false, "server --merge_searches");
 ABSL_FLAG(bool, faiss, true, "include FAISS IVF-PQ fast scan + RFlat");
@@ -143,9 +149,20 @@ int Run() {
   }
   auto load_start = Clock::now();
   if (!LoadOverGrpc(*admin, kCollection, set.base.data(), set.n, d).ok()) return 1;
-  const v1::DescribeCollectionResponse described = WaitForBackgroundJobs(*admin, kCollection);
+  WaitForBackgroundJobs(*admin, kCollection);
   const double server_load_s = SecondsSince(load_start);
-  const size_t lists = described.partitioning().list_sizes_size();
+  const size_t lists = set.n < kDefaultPartitionAt      ? 0
+                       : absl::GetFlag(FLAGS_lists) > 0 ? absl::GetFlag(FLAGS_lists)
+                                                        : DefaultListCount(set.n);
+  if (lists > 0) {
+    grpc::ClientContext context;
+    v1::RepartitionCollectionRequest repartition;
+    repartition.set_collection(kCollection);
+    repartition.set_lists(static_cast<uint32_t>(lists));
+    v1::RepartitionCollectionResponse repartitioned;
+    if (!admin->RepartitionCollection(&context, repartition, &repartitioned).ok()) return 1;
+  }
+  const v1::DescribeCollectionResponse described = WaitForBackgroundJobs(*admin, kCollection);
   const int nprobe = static_cast<int>(described.partitioning().nprobe());
 
   // The same vectors in process.
@@ -167,6 +184,10 @@ int Run() {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   const double inprocess_load_s = SecondsSince(load_start);
+  if (lists > 0 && !collection->Repartition(lists).ok()) return 1;
+  while (collection->Describe().background_jobs) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
 
   std::vector<System> systems;
   systems.push_back({"tqdb in process",
@@ -251,7 +272,8 @@ int Run() {
 
   std::printf(
       "%s\n\nserver_bench: %s, %zu base, %zu queries, d = %d, cosine, %d bits, re-rank %s; "
-      "%zu lists, nprobe %d (tqdb's defaults; FAISS with the same); server --threads=%d "
+      "%zu lists (both tqdb collections re-partitioned into them after the load), nprobe %d "
+      "(the collection's default; FAISS with the same); server --threads=%d "
       "--merge_searches=%s, loaded in %.1f s over gRPC (in process: %.1f s); in-process calls "
       "on %d OpenMP thread(s); %d cores shared by server, clients and FAISS.\n\n",
       BaselineHeader().c_str(), set.name.c_str(), set.n, set.nq, d, bits, rerank ? "100" : "off",

@@ -45,9 +45,7 @@ class RerankVectors {
   const float* Find(uint64_t id, float* buffer) const;
   // Whether Find decodes rows into its buffer (f16, int8); f32 and mmap rows are read in place,
   // and their callers need no buffer.
-  bool decodes() const {
-    return store_ == RerankStore::kFloat16 || store_ == RerankStore::kInt8;
-  }
+  bool decodes() const { return store_ == RerankStore::kFloat16 || store_ == RerankStore::kInt8; }
   // The row of `id`, or nullopt when absent.
   std::optional<size_t> RowOf(uint64_t id) const;
 

@@ -2,9 +2,10 @@
 // concurrent commits (RocksDB's write thread, PostgreSQL's group commit): a query that finds a
 // free slot runs at once, with whatever queries of the same key wait; a query that finds every
 // slot busy waits, and the next slot to free takes all the queries of its key that wait, as one
-// batch. So nothing waits while a core is idle, and under load each collection's queries go
-// through the engine's batch path (lists and blocks read once for all of them) instead of one
-// at a time. The wait is bounded by one batch's run time; no timer adds latency at low load.
+// batch. So nothing waits while a slot is free (no timer adds latency at low load), and under
+// load each collection's queries go through the engine's batch path (lists and blocks read once
+// for all of them) instead of one at a time. Waiting callers hold their threads (on a server
+// alone, gRPC's callback threads).
 #pragma once
 
 #include <condition_variable>

@@ -52,7 +52,7 @@ ABSL_FLAG(std::string, listen, "127.0.0.1:50051", "address to listen on; port 0 
 ABSL_FLAG(int, threads, 0, "search threads (OpenMP) and gRPC workers; 0: all cores");
 ABSL_FLAG(bool, merge_searches, false,
           "merge concurrent single-query searches of a collection into batches when every search "
-          "thread is busy (same results; a query waits at most for one batch to finish)");
+          "thread is busy (same results; a query waits only while every search thread is busy)");
 ABSL_FLAG(int, merge_max_queries, 32, "queries in one merged batch at most (1..63)");
 ABSL_FLAG(int64_t, max_request_bytes, 64 << 20,
           "largest request accepted; larger ones get RESOURCE_EXHAUSTED (64 MiB: 10,000 vectors "

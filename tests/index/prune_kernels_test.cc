@@ -85,13 +85,8 @@ TEST(PruneKernelsTest, EverySimdPathKeepsWhatTheReferenceKeepsAndNothingBetterIs
   std::uniform_real_distribution<float> unit(-1, 1);
   int kept_in_all = 0, checked = 0;
   for (int trial = 0; trial < 2000; ++trial) {
-    RandomBlock block = MakeRandomBlock(trial, gen);
-    const PruneTerms& t = block.terms;
-    const uint32_t* p_sums = block.p_sums;
-    const uint32_t* q_sums = block.q_sums;
-    const float* norms = block.norms;
-    const float* auxs = block.auxs;
-    const int count = block.count;
+    const RandomBlock block = MakeRandomBlock(trial, gen);
+    const auto& [t, p_sums, q_sums, norms, auxs, count] = block;
     // Thresholds around the bounds, so that many comparisons are close.
     const double middle = ExactBound(t, p_sums[0], q_sums[0], norms[0], auxs[0]);
     const float threshold = static_cast<float>(middle + unit(gen) * std::fabs(middle) * 0.5);
@@ -133,13 +128,8 @@ TEST(KeyKernelsTest, EverySimdPathGivesTheReferenceKeysAndKeepsTheSameVectors) {
   std::uniform_real_distribution<float> unit(-1, 1);
   int kept_in_all = 0, checked = 0;
   for (int trial = 0; trial < 2000; ++trial) {
-    RandomBlock block = MakeRandomBlock(trial, gen);
-    const PruneTerms& t = block.terms;
-    const uint32_t* p_sums = block.p_sums;
-    const uint32_t* q_sums = block.q_sums;
-    const float* norms = block.norms;
-    const float* auxs = block.auxs;
-    const int count = block.count;
+    const RandomBlock block = MakeRandomBlock(trial, gen);
+    const auto& [t, p_sums, q_sums, norms, auxs, count] = block;
     PruneTerms exact_terms = t;
     exact_terms.e = 0;
     const double middle = ExactBound(exact_terms, p_sums[0], q_sums[0], norms[0], auxs[0]);

@@ -21,6 +21,7 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
@@ -44,6 +45,9 @@ ABSL_FLAG(std::string, nprobe, "1,2,4,8,16,32,64,128", "lists probed (comma-sepa
 ABSL_FLAG(size_t, lists, 0, "lists (0: about sqrt(n), tqdb's default)");
 ABSL_FLAG(size_t, qps_queries, 300, "single queries timed per point (at most, and about 1 s)");
 ABSL_FLAG(bool, faiss, true, "include the FAISS rows");
+ABSL_FLAG(std::string, faiss_rows, "",
+          "only the FAISS IVF rows whose name contains this, e.g. PQ (empty: all; RaBitQ's "
+          "encoding alone takes many minutes at 10M rows)");
 ABSL_FLAG(bool, probe_by_direction, true,
           "tqdb's lists assigned and probed by direction (unit centroids), as a collection's "
           "new partitions are");
@@ -178,6 +182,7 @@ int Run() {
       methods.push_back(MakeTqdbIvf(set->dim, bits, lists, true, train_points, by_direction));
       if (absl::GetFlag(FLAGS_faiss)) {
         for (auto& m : MakeFaissIvfs(set->dim, bits, methods[0]->bytes_per_vector(), lists)) {
+          if (!absl::StrContains(m->name(), absl::GetFlag(FLAGS_faiss_rows))) continue;
           methods.push_back(std::move(m));
         }
         if (!absl::GetFlag(FLAGS_hnsw_ef).empty() && bits == bit_widths.front()) {

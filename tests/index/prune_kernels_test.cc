@@ -174,6 +174,49 @@ TEST(KeyKernelsTest, EverySimdPathGivesTheReferenceKeysAndKeepsTheSameVectors) {
   EXPECT_LT(kept_in_all, checked * 9 / 10);
 }
 
+// Collections store 16-bit factors: the key kernels that widen the halves themselves give, bit
+// for bit, what the float kernels give for the halves' values, and keep nothing past the count
+// (whatever the halves there hold: NaNs here).
+TEST(KeyKernelsTest, HalvesGiveTheKeysOfTheirValues) {
+  std::vector<std::pair<ScanLevel, KeyHalvesFn>> kernels = {{ScanLevel::kScalar, KeyHalvesScalar}};
+  if (CpuSupports(ScanLevel::kAvx2)) kernels.push_back({ScanLevel::kAvx2, KeyHalvesAvx2});
+  if (CpuSupports(ScanLevel::kAvx512)) kernels.push_back({ScanLevel::kAvx512, KeyHalvesAvx512});
+  std::mt19937_64 gen(31);
+  std::uniform_real_distribution<float> unit(-1, 1);
+  int kept = 0;
+  for (int trial = 0; trial < 2000; ++trial) {
+    const RandomBlock block = MakeRandomBlock(trial, gen);
+    const auto& [t, p_sums, q_sums, norms, auxs, count] = block;
+    constexpr uint16_t kNanHalf = 0x7e00;
+    alignas(64) uint16_t norm_halves[kBlockSize], aux_halves[kBlockSize];
+    float norm_values[kBlockSize], aux_values[kBlockSize];
+    for (int i = 0; i < kBlockSize; ++i) {
+      norm_halves[i] = i < count ? FloatToHalf(norms[i]) : kNanHalf;
+      aux_halves[i] = i < count ? FloatToHalf(auxs[i]) : kNanHalf;
+      norm_values[i] = HalfToFloat(norm_halves[i]);
+      aux_values[i] = HalfToFloat(aux_halves[i]);
+    }
+    const float threshold = trial % 2 == 0
+                                ? TableKey(t, p_sums[0], q_sums[0], norm_values[0], aux_values[0])
+                                : TableKey(t, p_sums[0], q_sums[0], norm_values[0], aux_values[0]) +
+                                      unit(gen) * std::fabs(t.c0 + 1);
+    float expected_keys[kBlockSize];
+    const uint32_t expected =
+        KeyBlockScalar(t, p_sums, q_sums, norm_values, aux_values, count, threshold, expected_keys);
+    kept += __builtin_popcount(expected);
+    for (const auto& [level, kernel] : kernels) {
+      float keys[kBlockSize];
+      ASSERT_EQ(kernel(t, p_sums, q_sums, norm_halves, aux_halves, count, threshold, keys),
+                expected)
+          << ScanLevelName(level) << " trial " << trial << " count " << count;
+      for (int i = 0; i < count; ++i) {
+        ASSERT_EQ(keys[i], expected_keys[i]) << ScanLevelName(level) << " trial " << trial;
+      }
+    }
+  }
+  EXPECT_GT(kept, 2000);  // a fair share kept, so the comparison is not of empty masks
+}
+
 TEST(WidenHalvesTest, EverySimdPathWidensEveryHalfAsTheReferenceDoes) {
   std::vector<std::pair<ScanLevel, WidenHalvesFn>> kernels = {
       {ScanLevel::kScalar, WidenHalvesScalar}};

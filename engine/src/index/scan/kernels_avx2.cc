@@ -29,32 +29,23 @@ uint32_t PruneBlockAvx2(const PruneTerms& terms, const uint32_t* p_sums, const u
   return PruneBlockWith<Avx2>(terms, p_sums, q_sums, norms, auxs, count, threshold);
 }
 
-// Without F16C (not part of AVX2): the half's exponent and mantissa moved to a float's bits
-// scale by 2^-112 against their value, normals and subnormals alike; a multiply by 2^112 fixes
-// that exactly, and exponent 31 (infinity, NaN) is set to a float's all-ones exponent.
 uint32_t KeyBlockAvx2(const PruneTerms& terms, const uint32_t* p_sums, const uint32_t* q_sums,
                       const float* norms, const float* auxs, int count, float threshold,
                       float* keys) {
   return KeyBlockWith<Avx2>(terms, p_sums, q_sums, norms, auxs, count, threshold, keys);
 }
 
+uint32_t KeyHalvesAvx2(const PruneTerms& terms, const uint32_t* p_sums, const uint32_t* q_sums,
+                       const uint16_t* norms, const uint16_t* auxs, int count, float threshold,
+                       float* keys) {
+  return KeyHalvesWith<Avx2>(terms, p_sums, q_sums, norms, auxs, count, threshold, keys);
+}
+
 void WidenHalvesAvx2(const uint16_t* halves, int count, float* out) {
   alignas(32) uint16_t padded[kBlockSize] = {};
   halves = WholeBlock(halves, count, padded);
-  const __m256i magnitude_mask = _mm256_set1_epi32(0x7fff);
-  const __m256i sign_mask = _mm256_set1_epi32(0x8000);
-  const __m256i last_finite = _mm256_set1_epi32(0x7bff << 13);
-  const __m256i float_exponent = _mm256_set1_epi32(0x7f800000);
-  const __m256 rebias = _mm256_set1_ps(0x1p112f);
-  for (int i = 0; i < kBlockSize; i += 8) {
-    const __m256i h =
-        _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(halves + i)));
-    const __m256i magnitude = _mm256_slli_epi32(_mm256_and_si256(h, magnitude_mask), 13);
-    __m256 value = _mm256_mul_ps(_mm256_castsi256_ps(magnitude), rebias);
-    const __m256i special = _mm256_cmpgt_epi32(magnitude, last_finite);
-    value = _mm256_or_ps(value, _mm256_castsi256_ps(_mm256_and_si256(special, float_exponent)));
-    const __m256i sign = _mm256_slli_epi32(_mm256_and_si256(h, sign_mask), 16);
-    _mm256_storeu_ps(out + i, _mm256_or_ps(value, _mm256_castsi256_ps(sign)));
+  for (int i = 0; i < kBlockSize; i += Avx2::kFloatLanes) {
+    _mm256_storeu_ps(out + i, Avx2::LoadHalves(halves + i));
   }
 }
 

@@ -42,12 +42,17 @@ uint32_t KeyBlockAvx512(const PruneTerms& terms, const uint32_t* p_sums, const u
   return KeyBlockWith<Avx512>(terms, p_sums, q_sums, norms, auxs, count, threshold, keys);
 }
 
+uint32_t KeyHalvesAvx512(const PruneTerms& terms, const uint32_t* p_sums, const uint32_t* q_sums,
+                         const uint16_t* norms, const uint16_t* auxs, int count, float threshold,
+                         float* keys) {
+  return KeyHalvesWith<Avx512>(terms, p_sums, q_sums, norms, auxs, count, threshold, keys);
+}
+
 void WidenHalvesAvx512(const uint16_t* halves, int count, float* out) {
   alignas(64) uint16_t padded[kBlockSize] = {};
   halves = WholeBlock(halves, count, padded);
-  for (int i = 0; i < kBlockSize; i += 16) {
-    const __m256i h = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(halves + i));
-    _mm512_storeu_ps(out + i, _mm512_cvtph_ps(h));
+  for (int i = 0; i < kBlockSize; i += Avx512::kFloatLanes) {
+    _mm512_storeu_ps(out + i, Avx512::LoadHalves(halves + i));
   }
 }
 

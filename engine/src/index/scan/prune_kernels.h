@@ -68,6 +68,24 @@ uint32_t KeyBlockAvx512(const PruneTerms& terms, const uint32_t* p_sums, const u
 
 KeyBlockFn ActiveKeyBlock();  // for ActiveScanLevel()
 
+// The same keys, bit for bit, from factors stored as IEEE halves (16-bit factors), widened in
+// the kernel instead of into a buffer first: the widening was its own pass over every block.
+using KeyHalvesFn = uint32_t (*)(const PruneTerms& terms, const uint32_t* p_sums,
+                                 const uint32_t* q_sums, const uint16_t* norms,
+                                 const uint16_t* auxs, int count, float threshold, float* keys);
+
+uint32_t KeyHalvesScalar(const PruneTerms& terms, const uint32_t* p_sums, const uint32_t* q_sums,
+                         const uint16_t* norms, const uint16_t* auxs, int count, float threshold,
+                         float* keys);
+uint32_t KeyHalvesAvx2(const PruneTerms& terms, const uint32_t* p_sums, const uint32_t* q_sums,
+                       const uint16_t* norms, const uint16_t* auxs, int count, float threshold,
+                       float* keys);
+uint32_t KeyHalvesAvx512(const PruneTerms& terms, const uint32_t* p_sums, const uint32_t* q_sums,
+                         const uint16_t* norms, const uint16_t* auxs, int count, float threshold,
+                         float* keys);
+
+KeyHalvesFn ActiveKeyHalves();  // for ActiveScanLevel()
+
 // One vector's table key, as the kernels compute it (e is ignored).
 float TableKey(const PruneTerms& t, uint32_t p_sum, uint32_t q_sum, float n, float a);
 

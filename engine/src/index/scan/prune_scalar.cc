@@ -2,6 +2,7 @@
 #include <cmath>
 
 #include "index/scan/prune_kernels.h"
+#include "quant/half_float.h"
 
 namespace tqdb::scan {
 
@@ -46,6 +47,17 @@ uint32_t KeyBlockScalar(const PruneTerms& t, const uint32_t* p_sums, const uint3
     if (keys[i] >= threshold || norms[i] < 0) keep |= 1u << i;
   }
   return keep;
+}
+
+uint32_t KeyHalvesScalar(const PruneTerms& t, const uint32_t* p_sums, const uint32_t* q_sums,
+                         const uint16_t* norms, const uint16_t* auxs, int count, float threshold,
+                         float* keys) {
+  float norm_floats[kBlockSize], aux_floats[kBlockSize];
+  for (int i = 0; i < count; ++i) {
+    norm_floats[i] = HalfToFloat(norms[i]);
+    aux_floats[i] = HalfToFloat(auxs[i]);
+  }
+  return KeyBlockScalar(t, p_sums, q_sums, norm_floats, aux_floats, count, threshold, keys);
 }
 
 }  // namespace tqdb::scan

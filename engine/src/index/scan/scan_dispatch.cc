@@ -20,4 +20,8 @@ KeyBlockFn ActiveKeyBlock() {
   return ForSimdLevel(ActiveScanLevel(), KeyBlockScalar, KeyBlockAvx2, KeyBlockAvx512);
 }
 
+KeyHalvesFn ActiveKeyHalves() {
+  return ForSimdLevel(ActiveScanLevel(), KeyHalvesScalar, KeyHalvesAvx2, KeyHalvesAvx512);
+}
+
 }  // namespace tqdb::scan

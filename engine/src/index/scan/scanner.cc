@@ -159,6 +159,7 @@ struct Scanner::Block {
   const CodeStore& store;
   scan::PruneBlockFn prune_block;
   scan::KeyBlockFn key_block;
+  scan::KeyHalvesFn key_halves;
   scan::ScanBlockFn scan_block;
   const scan::NibbleBlocks* refined_blocks;  // whose survivors a second pass refines, or null
   size_t index;                              // the block's number
@@ -167,8 +168,16 @@ struct Scanner::Block {
   uint32_t pass;
   uint32_t label_base;
   uint8_t* code;       // room for one code
-  const float* norms;  // the block's factors, as floats
+  const float* norms;  // the block's factors, as floats, or null when only halves are read:
   const float* auxs;
+  const uint16_t* norm_halves;  // the block's stored halves when every query keys by table
+  const uint16_t* aux_halves;   // estimates (the key kernels widen them), else null
+
+  // Slot `first + i`'s factors (as the coder reads them), from whichever form the block has.
+  VectorFactors factors(int i) const {
+    if (norms != nullptr) return {norms[i], auxs[i]};
+    return store.factors(first + i);
+  }
 };
 
 void Scanner::ScanBlocks(absl::Span<const Scanner* const> scanners, const CodeStore& store,
@@ -182,7 +191,11 @@ void Scanner::ScanBlocks(absl::Span<const Scanner* const> scanners, const CodeSt
   const scan::ScanQueriesFn scan_queries = scan::ActiveScanQueries();
   const scan::PruneBlockFn prune_block = scan::ActivePruneBlock();
   const scan::KeyBlockFn key_block = scan::ActiveKeyBlock();
+  const scan::KeyHalvesFn key_halves = scan::ActiveKeyHalves();
   const scan::ScanBlockFn scan_block = scan::ActiveScanBlock();
+  // Halves are widened into floats once a block only when some query prunes with them; the key
+  // kernels read them as stored.
+  bool widen = !store.norms().half();
   absl::InlinedVector<const uint8_t*, kInlineQueries> mse_tables, sign_tables;
   absl::InlinedVector<BlockQuery, kInlineQueries> queries;
   for (int j = 0; j < count; ++j) {
@@ -194,6 +207,7 @@ void Scanner::ScanBlocks(absl::Span<const Scanner* const> scanners, const CodeSt
     query.top = tops[j];
     query.terms = query.refined_terms = scanner.PruneTerms();
     if (scanner.table_keys_) query.key_terms = scanner.KeyTerms();
+    widen = widen || !scanner.table_keys_;
     query.refine_tables = nullptr;
     const scan::QuantizedTables& tables = prod ? scanner.sign_tables_ : scanner.mse_tables_;
     if (q_blocks == nullptr || tables.residual.empty()) continue;
@@ -223,11 +237,12 @@ void Scanner::ScanBlocks(absl::Span<const Scanner* const> scanners, const CodeSt
       scan_queries(sign_blocks->block(b), sign_tables.data(), count, sign_blocks->groups(),
                    q_sums.data());
     }
-    // Compact factors are widened once a block, for all the queries.
+    // Compact factors are widened once a block, for all the queries, when one needs floats.
     alignas(64) float norm_buffer[scan::kBlockSize], aux_buffer[scan::kBlockSize];
     const Block block{store,
                       prune_block,
                       key_block,
+                      key_halves,
                       scan_block,
                       q_blocks,
                       b,
@@ -236,8 +251,10 @@ void Scanner::ScanBlocks(absl::Span<const Scanner* const> scanners, const CodeSt
                       pass,
                       label_base,
                       code.data(),
-                      store.norms().Block(first, in_block, norm_buffer),
-                      store.auxs().Block(first, in_block, aux_buffer)};
+                      widen ? store.norms().Block(first, in_block, norm_buffer) : nullptr,
+                      widen ? store.auxs().Block(first, in_block, aux_buffer) : nullptr,
+                      widen ? nullptr : store.norms().Halves(first),
+                      widen ? nullptr : store.auxs().Halves(first)};
     for (int j = 0; j < count; ++j) {
       ScoreBlock(queries[j], block, &p_sums[j * scan::kBlockSize], &q_sums[j * scan::kBlockSize]);
     }
@@ -255,12 +272,16 @@ void Scanner::ScoreBlock(const BlockQuery& query, const Block& block, const uint
     // A re-rank follows: the keys are the 8-bit table estimates', which are also what the
     // threshold is compared with.
     alignas(64) float keys[scan::kBlockSize];
-    uint32_t keep = block.pass & block.key_block(query.key_terms, p_sums, q_sums, norms, auxs,
-                                                 block.count, top->threshold(), keys);
+    uint32_t keep =
+        block.pass & (block.norm_halves != nullptr
+                          ? block.key_halves(query.key_terms, p_sums, q_sums, block.norm_halves,
+                                             block.aux_halves, block.count, top->threshold(), keys)
+                          : block.key_block(query.key_terms, p_sums, q_sums, norms, auxs,
+                                            block.count, top->threshold(), keys));
     for (; keep != 0; keep &= keep - 1) {
       const int i = __builtin_ctz(keep);
-      const float key =
-          norms[i] >= 0 ? keys[i] : scanner.coder_->Key({norms[i], auxs[i]}, 0, scanner.terms_);
+      const VectorFactors f = block.factors(i);
+      const float key = f.norm >= 0 ? keys[i] : scanner.coder_->Key(f, 0, scanner.terms_);
       top->Push(key, block.label_base + static_cast<uint32_t>(block.first + i));
     }
     return;

@@ -49,6 +49,20 @@ struct Avx2 {
   static Floats LoadFloats(int count, Lanes lanes, const float* p) {
     return count >= kFloatLanes ? _mm256_loadu_ps(p) : _mm256_maskload_ps(p, lanes);
   }
+  // 8 IEEE halves widened exactly. Without F16C (not part of AVX2): the half's exponent and
+  // mantissa moved to a float's bits scale by 2^-112 against their value, normals and
+  // subnormals alike; a multiply by 2^112 fixes that exactly, and exponent 31 (infinity, NaN) is
+  // set to a float's all-ones exponent.
+  static Floats LoadHalves(const uint16_t* p) {
+    const __m256i h = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+    const __m256i magnitude = _mm256_slli_epi32(_mm256_and_si256(h, _mm256_set1_epi32(0x7fff)), 13);
+    __m256 value = _mm256_mul_ps(_mm256_castsi256_ps(magnitude), _mm256_set1_ps(0x1p112f));
+    const __m256i special = _mm256_cmpgt_epi32(magnitude, _mm256_set1_epi32(0x7bff << 13));
+    value = _mm256_or_ps(
+        value, _mm256_castsi256_ps(_mm256_and_si256(special, _mm256_set1_epi32(0x7f800000))));
+    const __m256i sign = _mm256_slli_epi32(_mm256_and_si256(h, _mm256_set1_epi32(0x8000)), 16);
+    return _mm256_or_ps(value, _mm256_castsi256_ps(sign));
+  }
   // Sums stay far below 2^31, so the signed conversion gives the unsigned value.
   static void StoreSums(const __m256i* total, uint32_t* out) {
     for (int k = 0; k < 4; ++k) {

@@ -55,6 +55,10 @@ struct Avx512 {
     }
   }
   static Floats LoadSums(const uint32_t* p) { return _mm512_cvtepu32_ps(_mm512_loadu_si512(p)); }
+  // 16 IEEE halves widened exactly (vcvtph2ps is part of AVX-512F).
+  static Floats LoadHalves(const uint16_t* p) {
+    return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+  }
   static Floats Set(float v) { return _mm512_set1_ps(v); }
   static Floats Fma(Floats a, Floats b, Floats c) { return _mm512_fmadd_ps(a, b, c); }
   static Floats Mul(Floats a, Floats b) { return _mm512_mul_ps(a, b); }

@@ -38,6 +38,10 @@ class FactorColumn {
   // The floats of the block of slots [first, first + count), first a multiple of the block size
   // (count <= 32): where they are stored, or widened into `buffer` (32 floats).
   const float* Block(size_t first, int count, float* buffer) const;
+  // Whether the column holds halves, and then the halves of the block from `first` (the
+  // chunks hold whole blocks, so they are contiguous; a last block may be partial).
+  bool half() const { return half_; }
+  const uint16_t* Halves(size_t first) const { return &halves_[first]; }
 
  private:
   bool half_;

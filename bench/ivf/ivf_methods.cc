@@ -25,9 +25,10 @@ constexpr int kRerankCandidates = 100;
 class TqdbIvf : public IvfMethod {
  public:
   TqdbIvf(int dim, int bits, size_t lists, bool rerank, size_t training_points_per_list,
-          bool probe_by_direction)
+          bool probe_by_direction, int factor_bits)
       : dim_(dim),
         bits_(bits),
+        factor_bits_(factor_bits),
         lists_(lists),
         rerank_(rerank),
         training_points_per_list_(training_points_per_list),
@@ -37,13 +38,14 @@ class TqdbIvf : public IvfMethod {
     return absl::StrCat("tqdb IVF", lists_, " b=", bits_, rerank_ ? " +rerank" : "");
   }
   double bytes_per_vector() const override {
-    return static_cast<double>(PackedBytes(dim_, bits_) + sizeof(VectorFactors));
+    return static_cast<double>(PackedBytes(dim_, bits_) + 2 * factor_bits_ / 8);
   }
 
   absl::Status Build(const float* base, size_t n, BuildTimes* times) override {
     IvfIndexOptions options;
     options.metric = Metric::kCosine;
     options.quantizer = DefaultQuantizerConfig(dim_, bits_);
+    options.quantizer.factor_bits = factor_bits_;
     options.store_vectors = rerank_;
     options.probe_by_direction = probe_by_direction_;
     if (training_points_per_list_ > 0) {
@@ -88,7 +90,7 @@ class TqdbIvf : public IvfMethod {
   }
 
  private:
-  int dim_, bits_;
+  int dim_, bits_, factor_bits_;
   size_t lists_;
   bool rerank_;
   size_t training_points_per_list_;
@@ -212,9 +214,10 @@ std::unique_ptr<IvfMethod> MakeFaissHnsw(int dim, std::vector<int> ef_search) {
 }
 
 std::unique_ptr<IvfMethod> MakeTqdbIvf(int dim, int bits, size_t lists, bool rerank,
-                                       size_t training_points_per_list, bool probe_by_direction) {
+                                       size_t training_points_per_list, bool probe_by_direction,
+                                       int factor_bits) {
   return std::make_unique<TqdbIvf>(dim, bits, lists, rerank, training_points_per_list,
-                                   probe_by_direction);
+                                   probe_by_direction, factor_bits);
 }
 
 std::vector<std::unique_ptr<IvfMethod>> MakeFaissIvfs(int dim, int bits, double bytes,

@@ -7,6 +7,7 @@
 #include "index/scan/scan_kernels.h"
 #include "index/store/nibble_blocks.h"
 #include "quant/codebook.h"
+#include "quant/half_float.h"
 
 namespace tqdb {
 namespace {
@@ -178,6 +179,12 @@ struct Scanner::Block {
     if (norms != nullptr) return {norms[i], auxs[i]};
     return store.factors(first + i);
   }
+  // Whether slot `first + i` holds a centered cosine index's zero vector (norm < 0), whose key
+  // the coder gives: a half's sign bit answers without widening it.
+  bool zero_vector(int i) const {
+    if (norms != nullptr) return norms[i] < 0;
+    return (norm_halves[i] & 0x8000) != 0 && HalfToFloat(norm_halves[i]) < 0;
+  }
 };
 
 void Scanner::ScanBlocks(absl::Span<const Scanner* const> scanners, const CodeStore& store,
@@ -280,8 +287,9 @@ void Scanner::ScoreBlock(const BlockQuery& query, const Block& block, const uint
                                             block.count, top->threshold(), keys));
     for (; keep != 0; keep &= keep - 1) {
       const int i = __builtin_ctz(keep);
-      const VectorFactors f = block.factors(i);
-      const float key = f.norm >= 0 ? keys[i] : scanner.coder_->Key(f, 0, scanner.terms_);
+      const float key = block.zero_vector(i)
+                            ? scanner.coder_->Key(block.factors(i), 0, scanner.terms_)
+                            : keys[i];
       top->Push(key, block.label_base + static_cast<uint32_t>(block.first + i));
     }
     return;

@@ -18,6 +18,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <numeric>
 #include <string>
 #include <thread>
@@ -98,6 +99,18 @@ void MeasureRecall(const BenchSet& set, const GroundTruth& truth, System* system
     }
     (k == 10 ? system->recall10 : system->recall100) = RecallAt(all, truth, set.nq, k);
   }
+}
+
+// Whether a call succeeded; the first failure of the run is printed, so an error count in a
+// table comes with its cause.
+bool Succeeded(const grpc::Status& status) {
+  if (status.ok()) return true;
+  static std::once_flag reported;
+  std::call_once(reported, [&] {
+    std::fprintf(stderr, "first failed call: code %d: %s\n", static_cast<int>(status.error_code()),
+                 status.error_message().c_str());
+  });
+  return false;
 }
 
 // Row `i` of a response's hits into ids[i * k ...].
@@ -228,7 +241,7 @@ int Run() {
                          request.mutable_query()->Add(rows, rows + d);
                          *request.mutable_options() = options;
                          v1::SearchResponse response;
-                         if (!stubs[thread]->Search(&context, request, &response).ok()) {
+                         if (!Succeeded(stubs[thread]->Search(&context, request, &response))) {
                            return false;
                          }
                          IdsOf(response.hits(), k, 0, ids);
@@ -239,7 +252,7 @@ int Run() {
                        request.mutable_queries()->Add(rows, rows + count * d);
                        *request.mutable_options() = options;
                        v1::SearchBatchResponse response;
-                       if (!stubs[thread]->SearchBatch(&context, request, &response).ok()) {
+                       if (!Succeeded(stubs[thread]->SearchBatch(&context, request, &response))) {
                          return false;
                        }
                        for (size_t i = 0; i < count; ++i) {

@@ -287,9 +287,8 @@ void Scanner::ScoreBlock(const BlockQuery& query, const Block& block, const uint
                                             block.count, top->threshold(), keys));
     for (; keep != 0; keep &= keep - 1) {
       const int i = __builtin_ctz(keep);
-      const float key = block.zero_vector(i)
-                            ? scanner.coder_->Key(block.factors(i), 0, scanner.terms_)
-                            : keys[i];
+      const float key =
+          block.zero_vector(i) ? scanner.coder_->Key(block.factors(i), 0, scanner.terms_) : keys[i];
       top->Push(key, block.label_base + static_cast<uint32_t>(block.first + i));
     }
     return;

@@ -40,7 +40,7 @@ class IvfMethod {
 
 // tqdb's IvfIndex at `bits` with `lists` lists; `rerank`: exact re-rank of 100 candidates with
 // the float vectors kept in memory; `training_points_per_list` 0: the index's default;
-// `probe_by_direction` as IvfIndexOptions'; `factor_bits` 32 or 16 (a collection's default).
+// `probe_by_direction` as IvfIndexOptions'; `factor_bits` 32 or 16 (QuantizerConfig's).
 std::unique_ptr<IvfMethod> MakeTqdbIvf(int dim, int bits, size_t lists, bool rerank,
                                        size_t training_points_per_list = 0,
                                        bool probe_by_direction = true, int factor_bits = 32);

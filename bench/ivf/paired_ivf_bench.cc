@@ -36,7 +36,9 @@ ABSL_FLAG(size_t, lists, 0, "lists (0: about sqrt(n), tqdb's default)");
 ABSL_FLAG(std::string, nprobe, "16,32,64", "lists probed (comma-separated)");
 ABSL_FLAG(int, bits, 4,
           "bits per coordinate (FAISS: the most 4-bit sub-quantizers in as many bytes)");
-ABSL_FLAG(int, factor_bits, 16, "tqdb's per-vector factors: 16 (a collection's default) or 32");
+ABSL_FLAG(int, factor_bits, 16,
+          "tqdb's per-vector factors: 16 (a collection sized by bytes per vector; the closest to "
+          "FAISS's bytes) or 32 (a collection created with --bits)");
 ABSL_FLAG(int, rounds, 9, "alternating timing rounds per nprobe");
 ABSL_FLAG(size_t, round_queries, 500, "single queries per method per round");
 

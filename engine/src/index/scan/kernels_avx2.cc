@@ -42,7 +42,7 @@ uint32_t KeyHalvesAvx2(const PruneTerms& terms, const uint32_t* p_sums, const ui
 }
 
 void WidenHalvesAvx2(const uint16_t* halves, int count, float* out) {
-  alignas(32) uint16_t padded[kBlockSize] = {};
+  alignas(32) uint16_t padded[kBlockSize];
   halves = WholeBlock(halves, count, padded);
   for (int i = 0; i < kBlockSize; i += Avx2::kFloatLanes) {
     _mm256_storeu_ps(out + i, Avx2::LoadHalves(halves + i));

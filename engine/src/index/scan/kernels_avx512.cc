@@ -49,7 +49,7 @@ uint32_t KeyHalvesAvx512(const PruneTerms& terms, const uint32_t* p_sums, const 
 }
 
 void WidenHalvesAvx512(const uint16_t* halves, int count, float* out) {
-  alignas(64) uint16_t padded[kBlockSize] = {};
+  alignas(64) uint16_t padded[kBlockSize];
   halves = WholeBlock(halves, count, padded);
   for (int i = 0; i < kBlockSize; i += Avx512::kFloatLanes) {
     _mm512_storeu_ps(out + i, Avx512::LoadHalves(halves + i));

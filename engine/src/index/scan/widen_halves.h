@@ -21,10 +21,12 @@ void WidenHalvesAvx512(const uint16_t* halves, int count, float* out);
 WidenHalvesFn ActiveWidenHalves();  // for ActiveScanLevel()
 
 // What the SIMD paths read: a whole block where it is; a last, partial one copied into `padded`
-// (kBlockSize halves, zeroed by the caller), since reading past it could leave its chunk.
+// (room for kBlockSize halves) with zeros after it, since reading past it could leave its chunk.
+// Only a partial block touches `padded`, so whole ones cost no zeroing.
 inline const uint16_t* WholeBlock(const uint16_t* halves, int count, uint16_t* padded) {
   if (count == kBlockSize) return halves;
   std::memcpy(padded, halves, count * sizeof(uint16_t));
+  std::memset(padded + count, 0, (kBlockSize - count) * sizeof(uint16_t));
   return padded;
 }
 

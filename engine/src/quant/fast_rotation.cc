@@ -53,19 +53,21 @@ FastRotation::FastRotation(int dim, uint64_t seed)
 
 void FastRotation::Apply(const float* in, float* out) const {
   const RotationKernels& kernels = ActiveRotationKernels();
-  std::vector<float>& scratch = Scratch(dim_);
-  std::memcpy(scratch.data(), in, sizeof(float) * dim_);
-  float* tail = out + (dim_ - window_);
+  float* scratch = Scratch(dim_).data();
+  // The rounds write out and scratch by turns, the last one out: each round's permutation
+  // reads the one before's result where it lies, with no copy between rounds (`in` may be
+  // `out`: the first round reads it whole into the other buffer).
+  const float* source = in;
   for (int round = 0; round < kRounds; ++round) {
-    // out[j] = scratch[perm[j]] * s[j]: the permutation and the first sign flip in one pass.
-    const uint32_t* perm = Permutation(round);
-    const float* s = ScaledSigns(round, 0);
-    if (round > 0) std::memcpy(scratch.data(), out, sizeof(float) * dim_);
-    kernels.permute_and_scale(scratch.data(), perm, s, dim_, out);
-    kernels.walsh_hadamard(out, window_);
-    if (window_ == dim_) continue;
-    kernels.scale(ScaledSigns(round, 1), dim_, out);
-    kernels.walsh_hadamard(tail, window_);
+    float* target = (kRounds - 1 - round) % 2 == 0 ? out : scratch;
+    // target[j] = source[perm[j]] * s[j]: the permutation and the first sign flip in one pass.
+    kernels.permute_and_scale(source, Permutation(round), ScaledSigns(round, 0), dim_, target);
+    kernels.walsh_hadamard(target, window_);
+    if (window_ != dim_) {
+      kernels.scale(ScaledSigns(round, 1), dim_, target);
+      kernels.walsh_hadamard(target + (dim_ - window_), window_);
+    }
+    source = target;
   }
 }
 

@@ -55,14 +55,22 @@ ABSL_FLAG(int, threads, 1, "server --threads, and OpenMP threads of each in-proc
 ABSL_FLAG(bool, merge_searches, false, "server --merge_searches");
 ABSL_FLAG(bool, faiss, true, "include FAISS IVF-PQ fast scan + RFlat");
 ABSL_FLAG(std::string, server, TQDB_SERVER_BINARY, "tqdb-server binary");
+ABSL_FLAG(std::string, curve_nprobe, "8,16,32,64,128",
+          "recall-against-QPS curve: nprobe values for tqdb in process, through the server and "
+          "FAISS IVF (empty: no curve)");
+ABSL_FLAG(std::string, curve_hnsw_ef, "16,32,64,128,256",
+          "the curve's FAISS HNSW32,Flat efSearch values (empty: no HNSW)");
+ABSL_FLAG(std::string, curve_csv, "",
+          "write the curve's points here (bench/ivf/plot_ivf.py draws them)");
 
 namespace tqdb::bench {
 namespace {
 
 constexpr char kCollection[] = "bench";
 
-// Searches `count` queries (row-major) for the `k` best, ids best first (-1 past the end).
-using SearchFn = std::function<bool(int thread, const float* rows, size_t count, int k,
+// Searches `count` queries (row-major) for the `k` best with `nprobe` lists probed (0: the
+// collection's default), ids best first (-1 past the end).
+using SearchFn = std::function<bool(int thread, const float* rows, size_t count, int k, int nprobe,
                                     std::vector<int64_t>* ids)>;
 
 struct System {
@@ -85,20 +93,26 @@ double RecallAt(const std::vector<int64_t>& ids, const GroundTruth& truth, size_
   return sum / nq;
 }
 
-void MeasureRecall(const BenchSet& set, const GroundTruth& truth, System* system) {
-  for (const int k : {10, 100}) {
-    std::vector<int64_t> all(set.nq * k, -1);
-    for (size_t first = 0; first < set.nq; first += 100) {
-      const size_t count = std::min<size_t>(100, set.nq - first);
-      std::vector<int64_t> ids;
-      if (!system->search(0, &set.queries[first * set.dim], count, k, &ids)) {
-        std::fprintf(stderr, "%s: a search failed\n", system->name.c_str());
-        return;
-      }
-      std::copy(ids.begin(), ids.end(), all.begin() + first * k);
+// Recall@k of the system's answers to every query, `nprobe` lists probed (0: the default); -1
+// when a search fails.
+double MeasureRecallAt(const BenchSet& set, const GroundTruth& truth, const System& system, int k,
+                       int nprobe) {
+  std::vector<int64_t> all(set.nq * k, -1);
+  for (size_t first = 0; first < set.nq; first += 100) {
+    const size_t count = std::min<size_t>(100, set.nq - first);
+    std::vector<int64_t> ids;
+    if (!system.search(0, &set.queries[first * set.dim], count, k, nprobe, &ids)) {
+      std::fprintf(stderr, "%s: a search failed\n", system.name.c_str());
+      return -1;
     }
-    (k == 10 ? system->recall10 : system->recall100) = RecallAt(all, truth, set.nq, k);
+    std::copy(ids.begin(), ids.end(), all.begin() + first * k);
   }
+  return RecallAt(all, truth, set.nq, k);
+}
+
+void MeasureRecall(const BenchSet& set, const GroundTruth& truth, System* system) {
+  system->recall10 = MeasureRecallAt(set, truth, *system, 10, 0);
+  system->recall100 = MeasureRecallAt(set, truth, *system, 100, 0);
 }
 
 // Whether a call succeeded; the first failure of the run is printed, so an error count in a
@@ -117,6 +131,79 @@ bool Succeeded(const grpc::Status& status) {
 template <typename Hits>
 void IdsOf(const Hits& hits, int k, size_t i, std::vector<int64_t>* ids) {
   for (int j = 0; j < hits.size() && j < k; ++j) (*ids)[i * k + j] = hits[j].id();
+}
+
+// The recall-against-QPS curve: each system over the nprobe sweep (FAISS HNSW32,Flat over its
+// efSearch sweep beside them), recall@10 at k = 10, then single queries and batches of
+// --batch from one client, the systems one after another at each point. Printed as a table,
+// and written to --curve_csv for bench/ivf/plot_ivf.py.
+void DrawCurve(const BenchSet& set, const GroundTruth& truth, int threads, size_t lists,
+               std::vector<System>* systems) {
+  const std::vector<int> nprobes = ParseIntList(absl::GetFlag(FLAGS_curve_nprobe));
+  if (nprobes.empty() || lists == 0) return;
+  std::vector<std::pair<System*, std::vector<int>>> rows;
+  std::vector<int> sweep;
+  for (int nprobe : nprobes) {
+    if (static_cast<size_t>(nprobe) <= lists) sweep.push_back(nprobe);
+  }
+  for (System& system : *systems) rows.emplace_back(&system, sweep);
+  std::unique_ptr<IvfMethod> hnsw;
+  System hnsw_system;
+  const std::vector<int> efs = ParseIntList(absl::GetFlag(FLAGS_curve_hnsw_ef));
+  if (!efs.empty()) {
+    hnsw = MakeFaissHnsw(set.dim, efs);
+    BuildTimes times;
+    omp_set_num_threads(omp_get_num_procs());  // the graph's build on every core
+    if (hnsw->Build(set.base.data(), set.n, &times).ok()) {
+      hnsw_system = {hnsw->name(), [&](int, const float* rows, size_t count, int k, int ef,
+                                       std::vector<int64_t>* ids) {
+                       if (omp_get_max_threads() != threads) omp_set_num_threads(threads);
+                       ids->assign(count * k, -1);
+                       return hnsw->Search(rows, count, k, ef, ids->data()).ok();
+                     }};
+      rows.emplace_back(&hnsw_system, efs);
+    }
+    omp_set_num_threads(threads);
+  }
+  const int batch = absl::GetFlag(FLAGS_batch);
+  std::printf(
+      "\nRecall against QPS (k = 10, one client; nprobe, or efSearch for HNSW):\n\n"
+      "| system | nprobe | recall@10 | single QPS (p50 / p99 ms) | batch-%d QPS |\n"
+      "|---|---|---|---|---|\n",
+      batch);
+  std::FILE* csv = nullptr;
+  if (!absl::GetFlag(FLAGS_curve_csv).empty()) {
+    csv = std::fopen(absl::GetFlag(FLAGS_curve_csv).c_str(), "w");
+    if (csv != nullptr) std::fprintf(csv, "method,nprobe,recall,qps_single,qps_all\n");
+  }
+  const double seconds = absl::GetFlag(FLAGS_duration_s);
+  for (size_t point = 0;; ++point) {
+    bool any = false;
+    for (auto& [system, values] : rows) {
+      if (point >= values.size()) continue;
+      any = true;
+      const int value = values[point];
+      const double recall = MeasureRecallAt(set, truth, *system, 10, value);
+      LoadFigures figures[2];
+      for (int mode = 0; mode < 2; ++mode) {
+        std::vector<int64_t> scratch;
+        figures[mode] =
+            RunClosedLoop(1, seconds, set.queries.data(), set.nq, set.dim, mode == 0 ? 1 : batch,
+                          [&](int thread, const float* rows, size_t count) {
+                            return system->search(thread, rows, count, 10, value, &scratch);
+                          });
+      }
+      std::printf("| %s | %d | %.3f | %.0f (%.2f / %.2f) | %.0f |\n", system->name.c_str(), value,
+                  recall, figures[0].qps, figures[0].p50_ms, figures[0].p99_ms, figures[1].qps);
+      std::fflush(stdout);
+      if (csv != nullptr) {
+        std::fprintf(csv, "\"%s\",%d,%.4f,%.1f,%.1f\n", system->name.c_str(), value, recall,
+                     figures[0].qps, figures[1].qps);
+      }
+    }
+    if (!any) break;
+  }
+  if (csv != nullptr) std::fclose(csv);
 }
 
 int Run() {
@@ -203,12 +290,13 @@ int Run() {
   }
 
   std::vector<System> systems;
-  systems.push_back({"tqdb in process",
-                     [&](int, const float* rows, size_t count, int k, std::vector<int64_t>* ids) {
+  systems.push_back({"tqdb in process", [&](int, const float* rows, size_t count, int k, int probes,
+                                            std::vector<int64_t>* ids) {
                        if (omp_get_max_threads() != threads) omp_set_num_threads(threads);
                        SearchOptions options;
                        options.k = k;
                        options.rerank = rerank;
+                       options.nprobe = probes;
                        auto results = collection->SearchBatch({rows, count * d}, options);
                        if (!results.ok()) return false;
                        ids->assign(count * k, -1);
@@ -229,10 +317,11 @@ int Run() {
         grpc::CreateCustomChannel(server.address(), grpc::InsecureChannelCredentials(), args)));
   }
   systems.push_back({"tqdb server", [&](int thread, const float* rows, size_t count, int k,
-                                        std::vector<int64_t>* ids) {
+                                        int probes, std::vector<int64_t>* ids) {
                        v1::SearchOptions options;
                        options.set_k(k);
                        options.set_rerank(rerank);
+                       options.set_nprobe(static_cast<uint32_t>(probes));
                        grpc::ClientContext context;
                        ids->assign(count * k, -1);
                        if (count == 1) {
@@ -274,10 +363,10 @@ int Run() {
     if (faiss != nullptr && faiss->Build(set.base.data(), set.n, &times).ok()) {
       systems.push_back(
           {absl::StrCat("FAISS ", faiss->name()),
-           [&](int, const float* rows, size_t count, int k, std::vector<int64_t>* ids) {
+           [&](int, const float* rows, size_t count, int k, int probes, std::vector<int64_t>* ids) {
              if (omp_get_max_threads() != threads) omp_set_num_threads(threads);
              ids->assign(count * k, -1);
-             return faiss->Search(rows, count, k, nprobe, ids->data()).ok();
+             return faiss->Search(rows, count, k, probes > 0 ? probes : nprobe, ids->data()).ok();
            }});
     }
   }
@@ -315,7 +404,7 @@ int Run() {
         row.push_back(RunClosedLoop(
             std::min(clients, 64), absl::GetFlag(FLAGS_duration_s), set.queries.data(), set.nq, d,
             batch, [&](int thread, const float* rows, size_t count) {
-              return systems[s].search(thread, rows, count, 10, &scratch[thread]);
+              return systems[s].search(thread, rows, count, 10, 0, &scratch[thread]);
             }));
         if (batch == 1) {
           best_single[s] = std::max(best_single[s], row.back().qps);
@@ -338,6 +427,7 @@ int Run() {
   for (size_t s = 0; s < systems.size(); ++s) {
     std::printf("| %s | %.0f | %.2f |\n", systems[s].name.c_str(), best_single[s], serial_p99[s]);
   }
+  DrawCurve(set, *truth, threads, lists, &systems);
   server.Stop();
   collection.reset();
   database.reset();

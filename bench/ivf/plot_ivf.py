@@ -1,9 +1,11 @@
 #!/usr/bin/python3
 """Draws the recall-against-speed curves of bench/ivf/ivf_bench's CSV files: one line per
 method (its nprobe sweep, labelled at each point), recall@10@10 against queries per second on
-one thread (log scale) and, in a second panel, on all threads.
+one thread (log scale) and, in a second panel, on all threads. server_bench's --curve_csv
+files (single queries and batches from one client, tqdb through the server beside in process)
+are drawn the same way with --server.
 
-    /usr/bin/python3 bench/ivf/plot_ivf.py CSV [CSV...]
+    /usr/bin/python3 bench/ivf/plot_ivf.py [--server] CSV [CSV...]
 
 Writes CSV's name with _qps.png and _qps.svg beside each file. Needs Debian's
 python3-matplotlib (hence /usr/bin/python3).
@@ -21,6 +23,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 def style(method):
     """tqdb solid, FAISS IVF dashed (re-ranked rows lighter), FAISS HNSW dotted."""
     refined = "rerank" in method or "RFlat" in method
+    if method.startswith("tqdb server"):
+        return dict(color="tab:orange", linestyle="-", marker="v")
     if method.startswith("tqdb"):
         return dict(color="tab:pink" if refined else "tab:red", linestyle="-", marker="o")
     if method.startswith("HNSW"):
@@ -30,14 +34,19 @@ def style(method):
     return dict(color="tab:cyan" if refined else "tab:blue", linestyle="--", marker="s")
 
 
-def plot(path):
+PANELS = {False: [("qps_single", "1 thread, single queries"),
+                  ("qps_all", "all threads, one batch")],
+          True: [("qps_single", "one client, single queries"),
+                 ("qps_all", "one client, batches")]}
+
+
+def plot(path, server):
     curves = {}
     with open(path) as f:
         for row in csv.DictReader(f):
             curves.setdefault(row["method"], []).append(row)
     figure, axes = plt.subplots(1, 2, figsize=(13, 5.5), sharey=True)
-    for panel, (column, title) in zip(axes, [("qps_single", "1 thread, single queries"),
-                                             ("qps_all", "all threads, one batch")]):
+    for panel, (column, title) in zip(axes, PANELS[server]):
         for method, rows in curves.items():
             rows.sort(key=lambda r: int(r["nprobe"]))
             x = [float(r[column]) for r in rows]
@@ -61,7 +70,9 @@ def plot(path):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) < 2:
+    server = "--server" in sys.argv[1:]
+    names = [a for a in sys.argv[1:] if a != "--server"]
+    if not names:
         sys.exit(__doc__)
-    for name in sys.argv[1:]:
-        plot(name)
+    for name in names:
+        plot(name, server)

@@ -15,6 +15,7 @@
 //   ./build/bench/server_bench --base=149000 --concurrency=1,2,4,8,16,32
 #include <omp.h>
 
+#include <array>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
@@ -51,6 +52,8 @@ ABSL_FLAG(size_t, lists, 0,
           "lists both tqdb collections are re-partitioned into after the load (0: tqdb's default "
           "for the base, about sqrt(n)); each would otherwise keep the lists of whenever its "
           "background job last ran, which the load's speed decides");
+ABSL_FLAG(int64_t, partition_at, -1,
+          "the collections' partition_at (0: flat; -1: the default, partitioned past 50,000)");
 ABSL_FLAG(int, threads, 1, "server --threads, and OpenMP threads of each in-process call");
 ABSL_FLAG(bool, merge_searches, false, "server --merge_searches");
 ABSL_FLAG(bool, faiss, true, "include FAISS IVF-PQ fast scan + RFlat");
@@ -60,6 +63,9 @@ ABSL_FLAG(std::string, curve_nprobe, "8,16,32,64,128",
           "FAISS IVF (empty: no curve)");
 ABSL_FLAG(std::string, curve_hnsw_ef, "16,32,64,128,256",
           "the curve's FAISS HNSW32,Flat efSearch values (empty: no HNSW)");
+ABSL_FLAG(int, curve_rounds, 3,
+          "each curve point in this many rounds (--duration_s split among them), the systems in "
+          "turn within a round; the median round is reported");
 ABSL_FLAG(std::string, curve_csv, "",
           "write the curve's points here (bench/ivf/plot_ivf.py draws them)");
 
@@ -135,8 +141,8 @@ void IdsOf(const Hits& hits, int k, size_t i, std::vector<int64_t>* ids) {
 
 // The recall-against-QPS curve: each system over the nprobe sweep (FAISS HNSW32,Flat over its
 // efSearch sweep beside them), recall@10 at k = 10, then single queries and batches of
-// --batch from one client, the systems one after another at each point. Printed as a table,
-// and written to --curve_csv for bench/ivf/plot_ivf.py.
+// --batch from one client, the systems in alternating rounds at each point. Printed as a
+// table, and written to --curve_csv for bench/ivf/plot_ivf.py.
 void DrawCurve(const BenchSet& set, const GroundTruth& truth, int threads, size_t lists,
                std::vector<System>* systems) {
   const std::vector<int> nprobes = ParseIntList(absl::GetFlag(FLAGS_curve_nprobe));
@@ -177,31 +183,50 @@ void DrawCurve(const BenchSet& set, const GroundTruth& truth, int threads, size_
     if (csv != nullptr) std::fprintf(csv, "method,nprobe,recall,qps_single,qps_all\n");
   }
   const double seconds = absl::GetFlag(FLAGS_duration_s);
+  // Each point in rounds, every system in turn within a round, and each system's median round:
+  // the machine's drift over the sweep then moves all systems alike.
+  const int rounds = std::max(1, absl::GetFlag(FLAGS_curve_rounds));
   for (size_t point = 0;; ++point) {
-    bool any = false;
-    for (auto& [system, values] : rows) {
-      if (point >= values.size()) continue;
-      any = true;
-      const int value = values[point];
+    std::vector<size_t> at;  // the rows with a value at this point
+    for (size_t r = 0; r < rows.size(); ++r) {
+      if (point < rows[r].second.size()) at.push_back(r);
+    }
+    if (at.empty()) break;
+    // qps[row][mode][round]; the single queries' latencies from the median round.
+    std::vector<std::array<std::vector<LoadFigures>, 2>> runs(rows.size());
+    for (int round = 0; round < rounds; ++round) {
+      for (size_t r : at) {
+        System* system = rows[r].first;
+        const int value = rows[r].second[point];
+        for (int mode = 0; mode < 2; ++mode) {
+          std::vector<int64_t> scratch;
+          runs[r][mode].push_back(RunClosedLoop(
+              1, seconds / rounds, set.queries.data(), set.nq, set.dim, mode == 0 ? 1 : batch,
+              [&](int thread, const float* rows, size_t count) {
+                return system->search(thread, rows, count, 10, value, &scratch);
+              }));
+        }
+      }
+    }
+    for (size_t r : at) {
+      System* system = rows[r].first;
+      const int value = rows[r].second[point];
       const double recall = MeasureRecallAt(set, truth, *system, 10, value);
-      LoadFigures figures[2];
+      LoadFigures median[2];
       for (int mode = 0; mode < 2; ++mode) {
-        std::vector<int64_t> scratch;
-        figures[mode] =
-            RunClosedLoop(1, seconds, set.queries.data(), set.nq, set.dim, mode == 0 ? 1 : batch,
-                          [&](int thread, const float* rows, size_t count) {
-                            return system->search(thread, rows, count, 10, value, &scratch);
-                          });
+        std::vector<LoadFigures>& runs_of = runs[r][mode];
+        std::sort(runs_of.begin(), runs_of.end(),
+                  [](const LoadFigures& a, const LoadFigures& b) { return a.qps < b.qps; });
+        median[mode] = runs_of[runs_of.size() / 2];
       }
       std::printf("| %s | %d | %.3f | %.0f (%.2f / %.2f) | %.0f |\n", system->name.c_str(), value,
-                  recall, figures[0].qps, figures[0].p50_ms, figures[0].p99_ms, figures[1].qps);
+                  recall, median[0].qps, median[0].p50_ms, median[0].p99_ms, median[1].qps);
       std::fflush(stdout);
       if (csv != nullptr) {
         std::fprintf(csv, "\"%s\",%d,%.4f,%.1f,%.1f\n", system->name.c_str(), value, recall,
-                     figures[0].qps, figures[1].qps);
+                     median[0].qps, median[1].qps);
       }
     }
-    if (!any) break;
   }
   if (csv != nullptr) std::fclose(csv);
 }
@@ -244,6 +269,9 @@ int Run() {
     create.mutable_config()->set_name(kCollection);
     create.mutable_config()->set_dimension(d);
     create.mutable_config()->set_bits(bits);
+    if (absl::GetFlag(FLAGS_partition_at) >= 0) {
+      create.mutable_config()->set_partition_at(absl::GetFlag(FLAGS_partition_at));
+    }
     v1::CreateCollectionResponse created;
     if (!admin->CreateCollection(&context, create, &created).ok()) return 1;
   }
@@ -251,7 +279,11 @@ int Run() {
   if (!LoadOverGrpc(*admin, kCollection, set.base.data(), set.n, d).ok()) return 1;
   WaitForBackgroundJobs(*admin, kCollection);
   const double server_load_s = SecondsSince(load_start);
-  const size_t lists = set.n < kDefaultPartitionAt      ? 0
+  const int64_t partition_at = absl::GetFlag(FLAGS_partition_at);
+  const bool flat =
+      partition_at == 0 ||
+      set.n < (partition_at > 0 ? static_cast<size_t>(partition_at) : kDefaultPartitionAt);
+  const size_t lists = flat                             ? 0
                        : absl::GetFlag(FLAGS_lists) > 0 ? absl::GetFlag(FLAGS_lists)
                                                         : DefaultListCount(set.n);
   if (lists > 0) {
@@ -270,6 +302,7 @@ int Run() {
   auto database = *Database::Open(dir + "/inprocess");
   CollectionConfig config = MakeCollectionConfig(kCollection, d, bits);
   config.rerank_store = RerankStore::kMapped;  // the server's default where floats are stored
+  if (partition_at >= 0) config.partition_at = static_cast<uint64_t>(partition_at);
   auto collection = *database->CreateCollection(config);
   load_start = Clock::now();
   for (size_t first = 0; first < set.n; first += 10000) {
@@ -374,12 +407,17 @@ int Run() {
 
   std::printf(
       "%s\n\nserver_bench: %s, %zu base, %zu queries, d = %d, cosine, %d bits, re-rank %s; "
-      "%zu lists (both tqdb collections re-partitioned into them after the load), nprobe %d "
-      "(the collection's default; FAISS with the same); server --threads=%d "
+      "%s; server --threads=%d "
       "--merge_searches=%s, loaded in %.1f s over gRPC (in process: %.1f s); in-process calls "
       "on %d OpenMP thread(s); %d cores shared by server, clients and FAISS.\n\n",
       BaselineHeader().c_str(), set.name.c_str(), set.n, set.nq, d, bits, rerank ? "100" : "off",
-      lists, nprobe, threads, absl::GetFlag(FLAGS_merge_searches) ? "true" : "false", server_load_s,
+      lists == 0 ? "flat (every code scored; no FAISS IVF row)"
+                 : absl::StrCat(lists,
+                                " lists (both tqdb collections re-partitioned into them after the "
+                                "load), nprobe ",
+                                nprobe, " (the collection's default; FAISS with the same)")
+                       .c_str(),
+      threads, absl::GetFlag(FLAGS_merge_searches) ? "true" : "false", server_load_s,
       inprocess_load_s, threads, omp_get_num_procs());
   std::printf("| system | recall@10 (k = 10) | recall@100 (k = 100) |\n|---|---|---|\n");
   for (const System& system : systems) {

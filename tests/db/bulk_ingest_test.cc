@@ -132,6 +132,37 @@ TEST(BulkIngestTest, ReplacingIdsTakesTheLogAndTheNewVectorWins) {
   ExpectVectors(**collection, ids, second);
 }
 
+// Deleted ids are new again: their second bulk write is ingested over their tombstones, and
+// must come out above them (an ingested file that overlaps nothing enters below every write,
+// store_ingest.cc), with the collection's read view open across it, and after a reopen.
+TEST(BulkIngestTest, DeletedIdsComeBackInABulkWriteAboveTheirTombstones) {
+  ScopedTempDir dir;
+  const std::vector<uint64_t> ids = IdRange(0, 1000), back = IdRange(0, 500);
+  const std::vector<float> first = Gaussian(1000, 1), second = Gaussian(500, 2);
+  std::vector<float> expected = second;
+  expected.insert(expected.end(), first.begin() + 500 * kDim, first.end());
+  {
+    auto db = Database::Open(dir.path(), IngestEverything());
+    ASSERT_TRUE(db.ok()) << db.status();
+    auto collection = (*db)->CreateCollection(Config());
+    ASSERT_TRUE(collection.ok());
+    ASSERT_TRUE((*collection)->Upsert(ids, first, {}, WriteOptions()).ok());
+    ASSERT_TRUE((*collection)->Delete(back).ok());
+    EXPECT_EQ((*collection)->count(), 500u);
+    auto added = (*collection)->Upsert(back, second, {}, WriteOptions());
+    ASSERT_TRUE(added.ok()) << added.status();
+    EXPECT_EQ(added->replaced, 0u);  // new ids again: the ingested path
+    EXPECT_EQ((*collection)->count(), 1000u);
+    ExpectVectors(**collection, ids, expected);
+  }
+  auto db = Database::Open(dir.path(), IngestEverything());
+  ASSERT_TRUE(db.ok()) << db.status();
+  auto collection = (*db)->GetCollection("bulk");
+  ASSERT_TRUE(collection.ok());
+  EXPECT_EQ((*collection)->count(), 1000u);
+  ExpectVectors(**collection, ids, expected);
+}
+
 // A crash after the ingestion and before the segments' commit, reproduced step by step with the
 // storage layer: the marker and the ingested vectors are there, the segments are not.
 TEST(BulkIngestTest, VectorsOfAnIngestionThatNeverCommittedAreRemovedAtOpen) {

@@ -113,13 +113,7 @@ TEST_F(ClusterEtcdFaultTest, WritesResumeAfterTheLeaderDiesAndSearchesOutliveThe
   etcd_->member(second).Start();
   const double back = UpsertUntilAcknowledged(2, 100, std::chrono::seconds(30));
   std::printf("quorum back: writes resumed after %.1f s\n", back);
-  v1::GetRequest get;
-  get.set_collection("glove");
-  for (uint64_t id = 0; id < next_row_; ++id) get.add_ids(id);
-  v1::GetResponse got;
-  ASSERT_TRUE(Call(&v1::Tqdb::Stub::Get, *nodes_[0], get, &got).ok());
-  ASSERT_EQ(static_cast<uint64_t>(got.records_size()), next_row_);
-  for (const v1::Record& record : got.records()) ASSERT_TRUE(record.found()) << record.id();
+  ExpectRowsStored(*nodes_[0], base_, next_row_);  // every acknowledged row, with its vector
 }
 
 }  // namespace

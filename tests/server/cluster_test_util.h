@@ -2,6 +2,7 @@
 #pragma once
 
 #include <algorithm>
+#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -100,11 +101,16 @@ inline void ExpectRowsStored(ServerProcess& node, const std::vector<float>& base
   }
   ASSERT_TRUE(read.ok()) << read.error_message();
   ASSERT_EQ(static_cast<uint64_t>(got.records_size()), rows);
+  uint64_t found = 0;
   for (const v1::Record& record : got.records()) {
     ASSERT_TRUE(record.found()) << record.id();
     const float* row = &base[record.id() * 100];
     ASSERT_TRUE(std::equal(row, row + 100, record.vector().begin())) << record.id();
+    ++found;
   }
+  // The fault tests' ledger, for the record: acknowledged rows, and those read back whole.
+  std::printf("ledger: %llu rows acknowledged, %llu read back with their vectors\n",
+              static_cast<unsigned long long>(rows), static_cast<unsigned long long>(found));
 }
 
 // The ids in [first, first + n) whose shards node `owner` owns in the map etcd holds (at

@@ -147,12 +147,12 @@ void DrawCurve(const BenchSet& set, const GroundTruth& truth, int threads, size_
                std::vector<System>* systems) {
   const std::vector<int> nprobes = ParseIntList(absl::GetFlag(FLAGS_curve_nprobe));
   if (nprobes.empty() || lists == 0) return;
-  std::vector<std::pair<System*, std::vector<int>>> rows;
+  std::vector<std::pair<System*, std::vector<int>>> curves;  // a system and its sweep
   std::vector<int> sweep;
   for (int nprobe : nprobes) {
     if (static_cast<size_t>(nprobe) <= lists) sweep.push_back(nprobe);
   }
-  for (System& system : *systems) rows.emplace_back(&system, sweep);
+  for (System& system : *systems) curves.emplace_back(&system, sweep);
   std::unique_ptr<IvfMethod> hnsw;
   System hnsw_system;
   const std::vector<int> efs = ParseIntList(absl::GetFlag(FLAGS_curve_hnsw_ef));
@@ -167,7 +167,7 @@ void DrawCurve(const BenchSet& set, const GroundTruth& truth, int threads, size_
                        ids->assign(count * k, -1);
                        return hnsw->Search(rows, count, k, ef, ids->data()).ok();
                      }};
-      rows.emplace_back(&hnsw_system, efs);
+      curves.emplace_back(&hnsw_system, efs);
     }
     omp_set_num_threads(threads);
   }
@@ -187,17 +187,17 @@ void DrawCurve(const BenchSet& set, const GroundTruth& truth, int threads, size_
   // the machine's drift over the sweep then moves all systems alike.
   const int rounds = std::max(1, absl::GetFlag(FLAGS_curve_rounds));
   for (size_t point = 0;; ++point) {
-    std::vector<size_t> at;  // the rows with a value at this point
-    for (size_t r = 0; r < rows.size(); ++r) {
-      if (point < rows[r].second.size()) at.push_back(r);
+    std::vector<size_t> at;  // the curves with a value at this point
+    for (size_t r = 0; r < curves.size(); ++r) {
+      if (point < curves[r].second.size()) at.push_back(r);
     }
     if (at.empty()) break;
     // qps[row][mode][round]; the single queries' latencies from the median round.
-    std::vector<std::array<std::vector<LoadFigures>, 2>> runs(rows.size());
+    std::vector<std::array<std::vector<LoadFigures>, 2>> runs(curves.size());
     for (int round = 0; round < rounds; ++round) {
       for (size_t r : at) {
-        System* system = rows[r].first;
-        const int value = rows[r].second[point];
+        System* system = curves[r].first;
+        const int value = curves[r].second[point];
         for (int mode = 0; mode < 2; ++mode) {
           std::vector<int64_t> scratch;
           runs[r][mode].push_back(RunClosedLoop(
@@ -209,8 +209,8 @@ void DrawCurve(const BenchSet& set, const GroundTruth& truth, int threads, size_
       }
     }
     for (size_t r : at) {
-      System* system = rows[r].first;
-      const int value = rows[r].second[point];
+      System* system = curves[r].first;
+      const int value = curves[r].second[point];
       const double recall = MeasureRecallAt(set, truth, *system, 10, value);
       LoadFigures median[2];
       for (int mode = 0; mode < 2; ++mode) {

@@ -220,6 +220,22 @@ void PartitionTest::WritesAndSearchesDuringARepartition(size_t catch_up_under_lo
       ASSERT_TRUE(collection->Upsert(replaced, replaced_rows).ok());
       ASSERT_TRUE(collection->Delete(deleted).ok());
       ASSERT_TRUE(collection->Upsert(inserted, inserted_rows).ok());
+      // Some fresh ids of the round before leave, and those that left a round ago come back:
+      // ids written during the partitioning, then deleted, then new again.
+      std::vector<uint64_t> leaving, back;
+      std::vector<float> back_rows;
+      for (size_t i = 0; i < 5 && round >= 1; ++i) {
+        leaving.push_back(100000 + (round - 1) * 20 + i);
+        expected.erase(leaving.back());
+      }
+      for (size_t i = 0; i < 5 && round >= 2; ++i) {
+        const size_t row = 6000 + (round * 7 + i) % 3800;
+        back.push_back(100000 + (round - 2) * 20 + i);
+        back_rows.insert(back_rows.end(), &base_[row * d_], &base_[(row + 1) * d_]);
+        expected[back.back()] = row;
+      }
+      if (!leaving.empty()) ASSERT_TRUE(collection->Delete(leaving).ok());
+      if (!back.empty()) ASSERT_TRUE(collection->Upsert(back, back_rows).ok());
       ++rounds;
       if (collection->Describe().repartitioning) ++rounds_while_partitioning;
     }
@@ -269,6 +285,10 @@ void PartitionTest::WritesAndSearchesDuringARepartition(size_t catch_up_under_lo
       EXPECT_TRUE(check.Matches(r.id, row));
     }
     for (uint64_t id = 0; id < 6000; ++id) {
+      if (expected.contains(id)) continue;
+      EXPECT_FALSE((*c.Get(std::vector<uint64_t>{id}, false, false))[0].found) << id;
+    }
+    for (uint64_t id = 100000; id < 100000 + rounds.load() * 20; ++id) {
       if (expected.contains(id)) continue;
       EXPECT_FALSE((*c.Get(std::vector<uint64_t>{id}, false, false))[0].found) << id;
     }

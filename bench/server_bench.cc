@@ -192,7 +192,7 @@ void DrawCurve(const BenchSet& set, const GroundTruth& truth, int threads, size_
       if (point < curves[r].second.size()) at.push_back(r);
     }
     if (at.empty()) break;
-    // qps[row][mode][round]; the single queries' latencies from the median round.
+    // runs[curve][mode][round]: single queries (mode 0) and batches, each round's figures.
     std::vector<std::array<std::vector<LoadFigures>, 2>> runs(curves.size());
     for (int round = 0; round < rounds; ++round) {
       for (size_t r : at) {

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <thread>
 
 #include "db/storage/catalog.h"
 #include "db/storage/collection_store.h"
@@ -161,6 +162,38 @@ TEST(BulkIngestTest, DeletedIdsComeBackInABulkWriteAboveTheirTombstones) {
   ASSERT_TRUE(collection.ok());
   EXPECT_EQ((*collection)->count(), 1000u);
   ExpectVectors(**collection, ids, expected);
+}
+
+// Two writers upsert the same new ids at once: both write a table file while they encode (the
+// ids are new to both), the first to take the lock ingests its file, the second finds the ids
+// stored and replaces them through the log, its file removed unused. However they interleave,
+// every id holds one of the two vectors written for it, and no table file is left behind.
+TEST(BulkIngestTest, AWriterThatLosesTheRaceForNewIdsLeavesNoTableFile) {
+  ScopedTempDir dir;
+  const std::vector<float> first = Gaussian(2000, 1), second = Gaussian(2000, 2);
+  auto db = Database::Open(dir.path(), IngestEverything());
+  ASSERT_TRUE(db.ok()) << db.status();
+  auto collection = (*db)->CreateCollection(Config());
+  ASSERT_TRUE(collection.ok());
+  for (int round = 0; round < 5; ++round) {
+    const std::vector<uint64_t> round_ids = IdRange(round * 2000, (round + 1) * 2000);
+    absl::StatusOr<WriteResult> a, b;
+    std::thread other([&] { b = (*collection)->Upsert(round_ids, second, {}, WriteOptions()); });
+    a = (*collection)->Upsert(round_ids, first, {}, WriteOptions());
+    other.join();
+    ASSERT_TRUE(a.ok()) << a.status();
+    ASSERT_TRUE(b.ok()) << b.status();
+    EXPECT_EQ(a->inserted + b->inserted, round_ids.size());
+    EXPECT_EQ(a->replaced + b->replaced, round_ids.size());
+    // The last writer's rows, whichever it was.
+    ExpectVectors(**collection, round_ids, a->replaced > 0 ? first : second);
+    const std::string ingest_dir = dir.path() + "/" + storage::kIngestDirectory;
+    if (std::filesystem::exists(ingest_dir)) {
+      EXPECT_TRUE(std::filesystem::is_empty(ingest_dir))
+          << "a table file was left in " << ingest_dir;
+    }
+  }
+  EXPECT_EQ((*collection)->count(), 5u * 2000);
 }
 
 // A crash after the ingestion and before the segments' commit, reproduced step by step with the

@@ -5,6 +5,7 @@
 // NotFound afterwards.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -62,6 +63,10 @@ struct DatabaseOptions {
   // in rounds that do not hold the collection's write lock, then the rest in its commit, which
   // does. Tests set 0 to have every write taken in by a round.
   size_t job_catch_up_under_lock = 4096;
+  // A collection that upserts grow by more than 5% of its size within this window is taken to
+  // be loading: a partitioning it wants waits until it is not (at most a few windows after the
+  // load), instead of chasing the load. 0: partitionings never wait.
+  std::chrono::milliseconds partition_load_window{1000};
   // An upsert of only new ids with at least this many bytes of floats (stored vectors) writes
   // them as one RocksDB table file and ingests it, instead of through the write-ahead log and
   // the memtables: bulk loads write each float once and leave no memtables to flush. The upsert

@@ -1,6 +1,9 @@
 // The write side of a collection: open and load, upsert, delete, and describe. Re-centering is
 // in collection_recenter.cc, segment merges in collection_segments.cc, partitioning in
 // collection_partition.cc.
+#include <algorithm>
+#include <future>
+
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "db/batch_size.h"
@@ -21,7 +24,8 @@ CollectionImpl::CollectionImpl(std::shared_ptr<storage::Store> store, uint32_t c
       follow_drift_(jobs.background && jobs.follow_drift),
       catch_up_under_lock_(jobs.catch_up_under_lock),
       sample_(config_.metric, config_.quantizer.dim,
-              DriftSample::CapacityFor(config_.quantizer.dim)) {}
+              DriftSample::CapacityFor(config_.quantizer.dim)),
+      growth_(jobs.load_window) {}
 
 CollectionImpl::~CollectionImpl() {
   closing_.store(true, std::memory_order_release);
@@ -263,9 +267,21 @@ absl::StatusOr<WriteResult> CollectionImpl::Upsert(absl::Span<const uint64_t> id
 
   // Encoding needs no lock: the encoder is immutable.
   std::shared_ptr<const IndexEncoder> encoder;
+  bool all_new = true;
   {
     ReaderLock lock(index_mu_);
     encoder = index_->encoder();
+    all_new = std::none_of(ids.begin(), ids.end(),
+                           [&](uint64_t id) { return index_->TagOf(id).has_value(); });
+  }
+  // A large write of new ids (ingested below) writes its floats' table file while the vectors
+  // are encoded: writing and syncing it had taken as long as the encoding. The write lock
+  // decides whether it is ingested; unused, it is removed.
+  const size_t float_bytes = vectors.size() * sizeof(float);
+  std::future<absl::StatusOr<storage::TableFile>> table;
+  if (config_.store_vectors && store_.IngestsBytes(float_bytes) && all_new) {
+    table = std::async(std::launch::async,
+                       [&] { return store_.WriteVectorTable(ids, vectors, dim()); });
   }
   EncodedVectors encoded;
   encoder->Encode(vectors.data(), n, &encoded);
@@ -281,7 +297,6 @@ absl::StatusOr<WriteResult> CollectionImpl::Upsert(absl::Span<const uint64_t> id
   std::vector<uint64_t> replaced_in;  // the old segment of each replaced id
   // The floats, payloads and codes, with room for keys and record headers.
   size_t batch_bytes = n * (64 + encoder->code_bytes() + 16);
-  const size_t float_bytes = vectors.size() * sizeof(float);
   if (config_.store_vectors && !store_.IngestsBytes(float_bytes)) batch_bytes += float_bytes;
   for (const std::string& payload : payloads) batch_bytes += payload.size();
   storage::CollectionStore::Batch batch = store_.NewBatch(batch_bytes);
@@ -306,6 +321,7 @@ absl::StatusOr<WriteResult> CollectionImpl::Upsert(absl::Span<const uint64_t> id
         UpsertTakingCenter(PendingUpsert{ids, vectors, payloads, std::move(existed)}, durability);
     if (!result.ok()) return result;
     sample_.Add(ids, vectors);
+    growth_.Note(n, GrowthGauge::Clock::now());
     // A first write past partition_at partitions now, not on the next write.
     MaintainAfterWrite();
     return result;
@@ -317,7 +333,10 @@ absl::StatusOr<WriteResult> CollectionImpl::Upsert(absl::Span<const uint64_t> id
   const uint64_t ingest_marker = next_ingest_marker_;
   if (ingests) {
     ++next_ingest_marker_;
-    TQDB_RETURN_IF_ERROR(store_.IngestVectors(ingest_marker, ids, vectors, dim()));
+    absl::StatusOr<storage::TableFile> file =
+        table.valid() ? table.get() : store_.WriteVectorTable(ids, vectors, dim());
+    TQDB_RETURN_IF_ERROR(file.status());
+    TQDB_RETURN_IF_ERROR(store_.IngestVectors(ingest_marker, ids, *std::move(file)));
     batch.ClearIngestMarker(ingest_marker);
   }
   NoteTouched(ids);
@@ -340,6 +359,7 @@ absl::StatusOr<WriteResult> CollectionImpl::Upsert(absl::Span<const uint64_t> id
   for (uint64_t old : replaced_in) ++segments_[old].dead;
   segments_.merge(added);
   sample_.Add(ids, vectors);
+  growth_.Note(n, GrowthGauge::Clock::now());
   MaintainAfterWrite();
   return WriteResult{n - replaced_in.size(), replaced_in.size(), 0};
 }

@@ -16,6 +16,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
@@ -26,6 +27,7 @@
 #include "db/background_jobs.h"
 #include "db/drift_sample.h"
 #include "db/filter_selector.h"
+#include "db/growth_gauge.h"
 #include "db/payload_index.h"
 #include "db/rerank_vectors.h"
 #include "db/segment_writer.h"
@@ -45,7 +47,8 @@ class CollectionImpl final : public Collection {
   struct JobOptions {
     bool background = true;    // partitioning as the collection grows, and the drift jobs
     bool follow_drift = true;  // re-center and re-train lists when the data drifts from them
-    size_t catch_up_under_lock = 4096;  // DatabaseOptions::job_catch_up_under_lock
+    size_t catch_up_under_lock = 4096;            // DatabaseOptions::job_catch_up_under_lock
+    std::chrono::milliseconds load_window{1000};  // DatabaseOptions::partition_load_window
   };
   static absl::StatusOr<std::shared_ptr<CollectionImpl>> Open(std::shared_ptr<storage::Store> store,
                                                               uint32_t cid, CollectionConfig config,
@@ -238,6 +241,12 @@ class CollectionImpl final : public Collection {
   // Whether the collection has grown enough for a (re-)partition: past config().partition_at
   // when flat, past about four times the vectors of its lists' last training when partitioned.
   bool WantsPartition() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // Whether writes are growing the collection by more than kLoadGrowth of its size per load
+  // window: a bulk load, which a partitioning waits out (LoadEnded).
+  bool Loading() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // A job that returns once the collection is no longer Loading (or is closing, or a
+  // partitioning has begun): the next job is chosen then.
+  std::function<void()> LoadEnded();
   // The next background job the collection wants: a partition when WantsPartition, else a
   // DriftJob; null for none. It has begun (touched_ is tracking) when returned.
   std::function<void()> NextJob() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
@@ -320,6 +329,7 @@ class CollectionImpl final : public Collection {
   bool job_thread_active_ ABSL_GUARDED_BY(write_mu_) = false;  // jobs_ is running jobs
   bool recentering_ ABSL_GUARDED_BY(write_mu_) = false;  // the running job (if any) re-centers
   DriftSample sample_ ABSL_GUARDED_BY(write_mu_);
+  GrowthGauge growth_ ABSL_GUARDED_BY(write_mu_);           // rows upserted lately, for Loading
   size_t next_drift_check_ ABSL_GUARDED_BY(write_mu_) = 0;  // the count of the next check
   // Partitioned: the sample's list energy when the lists were trained (or at open).
   double trained_energy_ ABSL_GUARDED_BY(write_mu_) = 0;

@@ -23,6 +23,9 @@ size_t RowsPerRead(size_t d) {
   return std::max<size_t>(1, (size_t{8} << 20) / (d * sizeof(float)));
 }
 
+// A collection growing by more than this share of its size per load window is being loaded.
+constexpr double kLoadGrowth = 0.05;
+
 }  // namespace
 namespace {
 
@@ -50,9 +53,36 @@ bool CollectionImpl::WantsPartition() const {
   return lists == 0 || DefaultListCount(count) >= 2 * lists;
 }
 
+bool CollectionImpl::Loading() {
+  if (growth_.window() <= GrowthGauge::Clock::duration::zero()) return false;
+  size_t count = 0;
+  {
+    ReaderLock lock(index_mu_);
+    count = index_->size();
+  }
+  return static_cast<double>(growth_.Recent(GrowthGauge::Clock::now())) >
+         kLoadGrowth * static_cast<double>(count);
+}
+
+std::function<void()> CollectionImpl::LoadEnded() {
+  return [this] {
+    for (;;) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      MutexLock lock(write_mu_);
+      if (touched_.has_value() || JobStopped() || !Loading()) return;
+    }
+  };
+}
+
 std::function<void()> CollectionImpl::NextJob() {
   if (touched_.has_value() || JobStopped()) return nullptr;
   if (WantsPartition()) {
+    // Begun during a bulk load, a partitioning chases it: catch-up rounds re-read and re-encode
+    // every row written meanwhile, on the cores the load uses, and the re-trainings its growth
+    // asks for (at 4 and 16 times partition_at) each do it all again. It waits for the load to
+    // slow down, and partitions what was loaded once (bench/README, "Partitioning after a
+    // load").
+    if (Loading()) return LoadEnded();
     absl::StatusOr<PartitionJob> job = BeginPartition(0);
     if (!job.ok()) return nullptr;
     return [this, job = *std::move(job)]() mutable {

@@ -69,7 +69,7 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(const std::string& path
         database->collections_[name],
         CollectionImpl::Open(database->store_, record.id, std::move(record.config), policy,
                              {options.background_partitioning, options.follow_drift,
-                              options.job_catch_up_under_lock}));
+                              options.job_catch_up_under_lock, options.partition_load_window}));
   }
 #ifdef __GLIBC__
   // Loading read every segment through temporary buffers; hand their pages back, so the process
@@ -108,7 +108,7 @@ absl::StatusOr<std::shared_ptr<Collection>> Database::CreateCollection(
       std::shared_ptr<CollectionImpl> collection,
       CollectionImpl::Open(store_, stored.id, config, MakeSegmentPolicy(options_),
                            {options_.background_partitioning, options_.follow_drift,
-                            options_.job_catch_up_under_lock}));
+                            options_.job_catch_up_under_lock, options_.partition_load_window}));
   TQDB_RETURN_IF_ERROR(catalog_->AddCollection(stored));
   next_collection_id_ = stored.id + 1;
   collections_[config.name] = collection;

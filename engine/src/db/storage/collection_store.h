@@ -18,6 +18,7 @@
 #include "db/storage/partition_codec.h"
 #include "db/storage/payload_index_codec.h"
 #include "db/storage/segment_codec.h"
+#include "db/storage/table_file.h"
 #include "tqdb/collection_config.h"
 
 namespace rocksdb {
@@ -88,11 +89,18 @@ class CollectionStore {
 
   // Bulk writes of new ids: whether vectors of this many bytes go through IngestVectors.
   bool IngestsBytes(size_t bytes) const;
-  // Writes the vectors of `ids` (none stored yet) as one table file and ingests it, durably,
-  // instead of through the log and the memtables. First a synced marker `number` records the
+  // The vectors of `ids` as one table file, written and synced but not part of the database
+  // (dropped with the file object, or at the next open). A writer makes it while it encodes.
+  absl::StatusOr<TableFile> WriteVectorTable(absl::Span<const uint64_t> ids,
+                                             absl::Span<const float> vectors, int dim) const;
+  // Ingests the table file of the vectors of `ids` (none stored yet), durably, instead of
+  // writing them through the log and the memtables. First a synced marker `number` records the
   // ids: until a batch with ClearIngestMarker(number) commits (with the ids' segments), their
   // vectors are not yet part of the collection, and an open after a crash removes the ones no
   // segment holds (ReadIngestMarkers).
+  absl::Status IngestVectors(uint64_t number, absl::Span<const uint64_t> ids,
+                             TableFile table) const;
+  // Both of the above in one call.
   absl::Status IngestVectors(uint64_t number, absl::Span<const uint64_t> ids,
                              absl::Span<const float> vectors, int dim) const;
   struct IngestMarker {

@@ -18,29 +18,39 @@ void CollectionStore::Batch::ClearIngestMarker(uint64_t number) {
 
 bool CollectionStore::IngestsBytes(size_t bytes) const { return store_->IngestsBytes(bytes); }
 
-absl::Status CollectionStore::IngestVectors(uint64_t number, absl::Span<const uint64_t> ids,
-                                            absl::Span<const float> vectors, int dim) const {
+absl::StatusOr<TableFile> CollectionStore::WriteVectorTable(absl::Span<const uint64_t> ids,
+                                                            absl::Span<const float> vectors,
+                                                            int dim) const {
   // A table file takes its keys in order; big-endian record keys sort as the ids do.
   std::vector<size_t> order(ids.size());
   std::iota(order.begin(), order.end(), size_t{0});
   std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return ids[a] < ids[b]; });
   const size_t row_bytes = static_cast<size_t>(dim) * sizeof(float);
-  TQDB_ASSIGN_OR_RETURN(
-      Store::TableFile file, store_->WriteTable(Cf::kVectors, [&](rocksdb::SstFileWriter& writer) {
-        for (size_t row : order) {
-          const rocksdb::Status status = writer.Put(
-              RecordKey(cid_, ids[row]),
-              rocksdb::Slice(reinterpret_cast<const char*>(vectors.data() + row * dim), row_bytes));
-          if (!status.ok()) return status;
-        }
-        return rocksdb::Status::OK();
-      }));
+  return store_->WriteTable(Cf::kVectors, [&](rocksdb::SstFileWriter& writer) {
+    for (size_t row : order) {
+      const rocksdb::Status status = writer.Put(
+          RecordKey(cid_, ids[row]),
+          rocksdb::Slice(reinterpret_cast<const char*>(vectors.data() + row * dim), row_bytes));
+      if (!status.ok()) return status;
+    }
+    return rocksdb::Status::OK();
+  });
+}
+
+absl::Status CollectionStore::IngestVectors(uint64_t number, absl::Span<const uint64_t> ids,
+                                            TableFile table) const {
   std::string marker(ids.size() * sizeof(uint64_t), '\0');
   std::memcpy(marker.data(), ids.data(), marker.size());  // x86-64: little-endian
   rocksdb::WriteBatch batch;
   batch.Put(store_->cf(Cf::kPartitions), IngestMarkerKey(cid_, number), marker);
   TQDB_RETURN_IF_ERROR(store_->Write(&batch, Durability::kSync));
-  return store_->IngestTable(Cf::kVectors, std::move(file));
+  return store_->IngestTable(Cf::kVectors, std::move(table));
+}
+
+absl::Status CollectionStore::IngestVectors(uint64_t number, absl::Span<const uint64_t> ids,
+                                            absl::Span<const float> vectors, int dim) const {
+  TQDB_ASSIGN_OR_RETURN(TableFile table, WriteVectorTable(ids, vectors, dim));
+  return IngestVectors(number, ids, std::move(table));
 }
 
 absl::StatusOr<std::vector<CollectionStore::IngestMarker>> CollectionStore::ReadIngestMarkers()

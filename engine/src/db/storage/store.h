@@ -16,6 +16,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "db/storage/keys.h"
+#include "db/storage/table_file.h"
 #include "rocksdb/db.h"
 #include "rocksdb/sst_file_writer.h"
 #include "rocksdb/write_batch.h"
@@ -96,18 +97,6 @@ class Store : public std::enable_shared_from_this<Store> {
   bool IngestsBytes(size_t bytes) const {
     return options_.ingest_min_bytes > 0 && bytes >= options_.ingest_min_bytes;
   }
-  // A written table file not yet ingested; removed when dropped.
-  class TableFile {
-   public:
-    explicit TableFile(std::string path) : path_(std::move(path)) {}
-    TableFile(TableFile&& other) noexcept : path_(std::exchange(other.path_, "")) {}
-    TableFile& operator=(TableFile&&) = delete;
-    ~TableFile();
-    const std::string& path() const { return path_; }
-
-   private:
-    std::string path_;
-  };
   // `fill` adds the records in increasing key order.
   absl::StatusOr<TableFile> WriteTable(
       Cf which, const std::function<rocksdb::Status(rocksdb::SstFileWriter&)>& fill);

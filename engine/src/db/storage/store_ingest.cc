@@ -22,12 +22,12 @@ absl::Status RemoveUningestedTables(const std::string& path) {
   return absl::OkStatus();
 }
 
-Store::TableFile::~TableFile() {
+TableFile::~TableFile() {
   std::error_code error;  // already moved into the database, or never written
   if (!path_.empty()) std::filesystem::remove(path_, error);
 }
 
-absl::StatusOr<Store::TableFile> Store::WriteTable(
+absl::StatusOr<TableFile> Store::WriteTable(
     Cf which, const std::function<rocksdb::Status(rocksdb::SstFileWriter&)>& fill) {
   const std::string dir = IngestDirectory(path_);
   std::error_code error;

@@ -1,0 +1,138 @@
+// A partitioning waits out a bulk load (DatabaseOptions::partition_load_window): the gauge that
+// tells a load from steady writes, and collections on a real RocksDB directory loaded with the
+// GloVe fixture, fast (partitioned once, after the load) and slowly (partitioned meanwhile).
+#include <chrono>
+#include <thread>
+
+#include "db/growth_gauge.h"
+#include "gtest/gtest.h"
+#include "test_util.h"
+#include "tqdb/collection.h"
+#include "tqdb/database.h"
+#include "tqdb/ivf_index.h"
+
+namespace tqdb {
+namespace {
+
+using std::chrono::milliseconds;
+using ::tqdb::testing::GloveFixture;
+using ::tqdb::testing::ScopedTempDir;
+using Clock = GrowthGauge::Clock;
+
+TEST(GrowthGaugeTest, CountsTheLastWindowAndForgetsOlderOnes) {
+  GrowthGauge gauge(milliseconds(1000));
+  const Clock::time_point t0 = Clock::now();
+  gauge.Note(100, t0);
+  gauge.Note(50, t0 + milliseconds(400));
+  EXPECT_EQ(gauge.Recent(t0 + milliseconds(900)), 150u);
+  // A new window began at 1,000 ms: the rows before it still count for one more window.
+  gauge.Note(7, t0 + milliseconds(1000));
+  EXPECT_EQ(gauge.Recent(t0 + milliseconds(1500)), 157u);
+  EXPECT_EQ(gauge.Recent(t0 + milliseconds(2100)), 7u);  // the 150 are 1.7-2.1 s old
+  EXPECT_EQ(gauge.Recent(t0 + milliseconds(5000)), 0u);  // 7 is four seconds old
+}
+
+TEST(GrowthGaugeTest, ALongPauseForgetsEverything) {
+  GrowthGauge gauge(milliseconds(100));
+  const Clock::time_point t0 = Clock::now();
+  gauge.Note(1000, t0);
+  gauge.Note(1, t0 + milliseconds(250));  // past two windows: the 1,000 are dropped
+  EXPECT_EQ(gauge.Recent(t0 + milliseconds(260)), 1u);
+}
+
+class PartitionAfterLoadTest : public ::testing::Test {
+ protected:
+  std::unique_ptr<Database> Open(milliseconds window) {
+    DatabaseOptions options;
+    options.follow_drift = false;  // only the partitionings the growth asks for
+    options.partition_load_window = window;
+    absl::StatusOr<std::unique_ptr<Database>> db = Database::Open(dir_.path(), options);
+    EXPECT_TRUE(db.ok()) << db.status();
+    return db.ok() ? *std::move(db) : nullptr;
+  }
+
+  static CollectionConfig Config() {
+    CollectionConfig config = MakeCollectionConfig("glove", GloveFixture().dim, 4);
+    config.partition_at = 1000;
+    return config;
+  }
+
+  // Upserts fixture rows [begin, end), ids = row numbers.
+  static void Upsert(Collection& collection, size_t begin, size_t end) {
+    const size_t d = GloveFixture().dim;
+    std::vector<uint64_t> ids;
+    for (size_t i = begin; i < end; ++i) ids.push_back(i);
+    const absl::Status status =
+        collection
+            .Upsert(ids,
+                    absl::MakeConstSpan(GloveFixture().values).subspan(begin * d, ids.size() * d))
+            .status();
+    ASSERT_TRUE(status.ok()) << status;
+  }
+
+  // Waits up to `limit` for a partitioning to be in place, calling `meanwhile` between looks.
+  static CollectionInfo WaitForPartitioned(const Collection& collection, std::chrono::seconds limit,
+                                           const std::function<void()>& meanwhile) {
+    const auto give_up = Clock::now() + limit;
+    CollectionInfo info = collection.Describe();
+    while ((info.partitioning == 0 || info.repartitioning) && Clock::now() < give_up) {
+      meanwhile();
+      info = collection.Describe();
+    }
+    return info;
+  }
+
+  ScopedTempDir dir_;
+};
+
+TEST_F(PartitionAfterLoadTest, ABulkLoadIsPartitionedOnceAfterItEnds) {
+  std::unique_ptr<Database> db = Open(milliseconds(2000));
+  ASSERT_NE(db, nullptr);
+  absl::StatusOr<std::shared_ptr<Collection>> created = db->CreateCollection(Config());
+  ASSERT_TRUE(created.ok()) << created.status();
+  Collection& collection = **created;
+  // Batches of 500 rows, each more than 5% of the collection: a load from first to last. Begun
+  // during it, a partitioning at 1,000 rows and a re-training at 4,000 would follow.
+  const size_t n = GloveFixture().count;
+  for (size_t first = 0; first + 500 <= n; first += 500) {
+    Upsert(collection, first, first + 500);
+    const CollectionInfo info = collection.Describe();
+    ASSERT_EQ(info.partitioning, 0u) << "partitioned during the load, at " << first + 500;
+    ASSERT_FALSE(info.repartitioning) << "began partitioning during the load, at " << first + 500;
+  }
+  const CollectionInfo info = WaitForPartitioned(
+      collection, std::chrono::seconds(60), [] { std::this_thread::sleep_for(milliseconds(20)); });
+  EXPECT_EQ(info.partitioning, 1u) << "one partitioning, of the whole load";
+  EXPECT_EQ(info.list_sizes.size(), DefaultListCount(n));
+  EXPECT_EQ(info.count, n);
+  // Nothing more to do: the next partitioning is for four times as many vectors.
+  std::this_thread::sleep_for(milliseconds(300));
+  EXPECT_EQ(collection.Describe().partitioning, 1u);
+  const std::vector<float> query(GloveFixture().values.begin(),
+                                 GloveFixture().values.begin() + GloveFixture().dim);
+  absl::StatusOr<std::vector<Record>> found = collection.Search(query, SearchOptions{});
+  ASSERT_TRUE(found.ok()) << found.status();
+  ASSERT_FALSE(found->empty());
+  EXPECT_EQ(found->front().id, 0u);  // row 0 finds itself
+}
+
+TEST_F(PartitionAfterLoadTest, SteadyWritesDoNotHoldOffPartitioning) {
+  std::unique_ptr<Database> db = Open(milliseconds(500));
+  ASSERT_NE(db, nullptr);
+  absl::StatusOr<std::shared_ptr<Collection>> created = db->CreateCollection(Config());
+  ASSERT_TRUE(created.ok()) << created.status();
+  Collection& collection = **created;
+  Upsert(collection, 0, 1000);
+  // One row every 50 ms: at most 30 rows in three windows, under 5% of 1,000.
+  size_t next = 1000;
+  const CollectionInfo info = WaitForPartitioned(collection, std::chrono::seconds(60), [&] {
+    Upsert(collection, next, next + 1);
+    ++next;
+    std::this_thread::sleep_for(milliseconds(50));
+  });
+  EXPECT_EQ(info.partitioning, 1u) << "still flat after " << next - 1000 << " steady writes";
+  EXPECT_LT(next, 1000u + 200) << "partitioning waited " << next - 1000 << " writes";
+}
+
+}  // namespace
+}  // namespace tqdb

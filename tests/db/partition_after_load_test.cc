@@ -91,7 +91,7 @@ TEST_F(PartitionAfterLoadTest, ABulkLoadIsPartitionedOnceAfterItEnds) {
   absl::StatusOr<std::shared_ptr<Collection>> created = db->CreateCollection(Config());
   ASSERT_TRUE(created.ok()) << created.status();
   Collection& collection = **created;
-  // Batches of 500 rows, each more than 5% of the collection: a load from first to last. Begun
+  // Batches of 500 rows, each more than 1% of the collection: a load from first to last. Begun
   // during it, a partitioning at 1,000 rows and a re-training at 4,000 would follow.
   const size_t n = GloveFixture().count;
   for (size_t first = 0; first + 500 <= n; first += 500) {
@@ -117,21 +117,21 @@ TEST_F(PartitionAfterLoadTest, ABulkLoadIsPartitionedOnceAfterItEnds) {
 }
 
 TEST_F(PartitionAfterLoadTest, SteadyWritesDoNotHoldOffPartitioning) {
-  std::unique_ptr<Database> db = Open(milliseconds(500));
+  std::unique_ptr<Database> db = Open(milliseconds(250));
   ASSERT_NE(db, nullptr);
   absl::StatusOr<std::shared_ptr<Collection>> created = db->CreateCollection(Config());
   ASSERT_TRUE(created.ok()) << created.status();
   Collection& collection = **created;
   Upsert(collection, 0, 1000);
-  // One row every 50 ms: at most 30 rows in three windows, under 5% of 1,000.
+  // One row every 200 ms: at most 4 rows in three windows, under 1% of 1,000.
   size_t next = 1000;
   const CollectionInfo info = WaitForPartitioned(collection, std::chrono::seconds(60), [&] {
     Upsert(collection, next, next + 1);
     ++next;
-    std::this_thread::sleep_for(milliseconds(50));
+    std::this_thread::sleep_for(milliseconds(200));
   });
   EXPECT_EQ(info.partitioning, 1u) << "still flat after " << next - 1000 << " steady writes";
-  EXPECT_LT(next, 1000u + 200) << "partitioning waited " << next - 1000 << " writes";
+  EXPECT_LT(next, 1000u + 50) << "partitioning waited " << next - 1000 << " writes";
 }
 
 }  // namespace

@@ -63,7 +63,7 @@ struct DatabaseOptions {
   // in rounds that do not hold the collection's write lock, then the rest in its commit, which
   // does. Tests set 0 to have every write taken in by a round.
   size_t job_catch_up_under_lock = 4096;
-  // A collection that upserts grow by more than 5% of its size within this window is taken to
+  // A collection that upserts grow by more than 1% of its size within this window is taken to
   // be loading: a partitioning it wants waits until it is not (at most a few windows after the
   // load), instead of chasing the load. 0: partitionings never wait.
   std::chrono::milliseconds partition_load_window{1000};

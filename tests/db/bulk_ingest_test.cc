@@ -109,6 +109,36 @@ TEST(BulkIngestTest, NewIdsSkipTheLogAndReadBackExactlyAfterAReopen) {
   ExpectVectors(**collection, ids, vectors);
 }
 
+// The first upsert of an auto-centered collection takes the center from its rows and
+// re-encodes against it; its floats still go in as a table file, and read back exactly.
+TEST(BulkIngestTest, TheUpsertThatTakesTheCenterIngestsItsFloatsToo) {
+  ScopedTempDir dir;
+  const size_t n = 2000;
+  const std::vector<uint64_t> ids = IdRange(0, n);
+  const std::vector<float> vectors = Gaussian(n, 4);
+  CollectionConfig config = Config();
+  config.centering = Centering::kAuto;
+  {
+    auto db = Database::Open(dir.path(), IngestEverything());
+    ASSERT_TRUE(db.ok()) << db.status();
+    auto collection = (*db)->CreateCollection(config);
+    ASSERT_TRUE(collection.ok()) << collection.status();
+    const uintmax_t log_before = LogBytes(dir.path());
+    auto written = (*collection)->Upsert(ids, vectors, {}, WriteOptions());
+    ASSERT_TRUE(written.ok()) << written.status();
+    EXPECT_EQ(written->inserted, n);
+    EXPECT_FALSE((*collection)->Describe().center.empty()) << "the upsert took no center";
+    EXPECT_LT(LogBytes(dir.path()) - log_before, n * kDim * sizeof(float) / 4);
+    ExpectVectors(**collection, ids, vectors);
+  }
+  auto db = Database::Open(dir.path(), IngestEverything());
+  ASSERT_TRUE(db.ok()) << db.status();
+  auto collection = (*db)->GetCollection("bulk");
+  ASSERT_TRUE(collection.ok());
+  EXPECT_EQ((*collection)->count(), n);
+  ExpectVectors(**collection, ids, vectors);
+}
+
 TEST(BulkIngestTest, ReplacingIdsTakesTheLogAndTheNewVectorWins) {
   ScopedTempDir dir;
   const std::vector<uint64_t> ids = IdRange(0, 500);

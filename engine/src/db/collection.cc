@@ -267,12 +267,13 @@ absl::StatusOr<WriteResult> CollectionImpl::Upsert(absl::Span<const uint64_t> id
 
   // Encoding needs no lock: the encoder is immutable.
   std::shared_ptr<const IndexEncoder> encoder;
-  bool all_new = true;
+  bool all_new = true, center_next = false;
   {
     ReaderLock lock(index_mu_);
     encoder = index_->encoder();
     all_new = std::none_of(ids.begin(), ids.end(),
                            [&](uint64_t id) { return index_->TagOf(id).has_value(); });
+    center_next = TakesCenterNow(n);  // then encoded below, against the center it takes
   }
   // A large write of new ids (ingested below) writes its floats' table file while the vectors
   // are encoded: writing and syncing it had taken as long as the encoding. The write lock
@@ -284,7 +285,7 @@ absl::StatusOr<WriteResult> CollectionImpl::Upsert(absl::Span<const uint64_t> id
                        [&] { return store_.WriteVectorTable(ids, vectors, dim()); });
   }
   EncodedVectors encoded;
-  encoder->Encode(vectors.data(), n, &encoded);
+  if (!center_next) encoder->Encode(vectors.data(), n, &encoded);
 
   MutexLock write_lock(write_mu_);
   TQDB_RETURN_IF_ERROR(CheckLive());
@@ -303,7 +304,7 @@ absl::StatusOr<WriteResult> CollectionImpl::Upsert(absl::Span<const uint64_t> id
   {
     ReaderLock lock(index_mu_);
     takes_center = TakesCenterNow(n);
-    if (!takes_center && index_->encoder() != encoder) {
+    if (!takes_center && (center_next || index_->encoder() != encoder)) {
       encoded = EncodedVectors();
       index_->encoder()->Encode(vectors.data(), n, &encoded);
     }
@@ -316,16 +317,6 @@ absl::StatusOr<WriteResult> CollectionImpl::Upsert(absl::Span<const uint64_t> id
       }
     }
   }
-  if (takes_center) {
-    absl::StatusOr<WriteResult> result =
-        UpsertTakingCenter(PendingUpsert{ids, vectors, payloads, std::move(existed)}, durability);
-    if (!result.ok()) return result;
-    sample_.Add(ids, vectors);
-    growth_.Note(n, GrowthGauge::Clock::now());
-    // A first write past partition_at partitions now, not on the next write.
-    MaintainAfterWrite();
-    return result;
-  }
   // A large write of new ids only: its floats go into the store as one table file, not
   // through the log and the memtables.
   const bool ingests = config_.store_vectors && store_.IngestsBytes(float_bytes) &&
@@ -337,8 +328,23 @@ absl::StatusOr<WriteResult> CollectionImpl::Upsert(absl::Span<const uint64_t> id
         table.valid() ? table.get() : store_.WriteVectorTable(ids, vectors, dim());
     TQDB_RETURN_IF_ERROR(file.status());
     TQDB_RETURN_IF_ERROR(store_.IngestVectors(ingest_marker, ids, *std::move(file)));
-    batch.ClearIngestMarker(ingest_marker);
   }
+  if (takes_center) {
+    absl::StatusOr<WriteResult> result = UpsertTakingCenter(
+        PendingUpsert{ids, vectors, payloads, std::move(existed),
+                      ingests ? std::optional<uint64_t>(ingest_marker) : std::nullopt},
+        durability);
+    if (!result.ok()) {
+      if (ingests) RemoveIngested(ingest_marker, ids);
+      return result;
+    }
+    sample_.Add(ids, vectors);
+    growth_.Note(n, GrowthGauge::Clock::now());
+    // A first write past partition_at partitions now, not on the next write.
+    MaintainAfterWrite();
+    return result;
+  }
+  if (ingests) batch.ClearIngestMarker(ingest_marker);
   NoteTouched(ids);
   SegmentTable added;
   const std::vector<WrittenSegment> written = Writer().Put(

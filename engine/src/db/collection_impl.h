@@ -126,6 +126,9 @@ class CollectionImpl final : public Collection {
     absl::Span<const float> vectors;
     absl::Span<const std::string> payloads;
     std::vector<bool> existed;
+    // Set when the floats went in as an ingested table file under this marker (the write
+    // clears it), so they are not written again.
+    std::optional<uint64_t> ingest_marker;
   };
   // The upsert that takes the center: the mean of the stored vectors and the batch's.
   absl::StatusOr<WriteResult> UpsertTakingCenter(const PendingUpsert& upsert, Durability durability)

@@ -102,7 +102,10 @@ absl::Status CollectionImpl::RewriteAgainstCenter(std::unique_ptr<Index> index,
     TQDB_RETURN_IF_ERROR(AddWritten(
         upsert.ids, upsert_encoded,
         whole.Put(upsert.ids, upsert_encoded, next_number, &batch, &segments), index.get()));
-    PutRecords(upsert.ids, upsert.vectors, upsert.payloads, upsert.existed, &batch);
+    const bool ingested = upsert.ingest_marker.has_value();
+    PutRecords(upsert.ids, ingested ? absl::Span<const float>() : upsert.vectors, upsert.payloads,
+               upsert.existed, &batch);
+    if (ingested) batch.ClearIngestMarker(*upsert.ingest_marker);
   }
   storage::StoredCollection record{cid_, config_};
   record.config.center = index->encoder()->center();

@@ -1,11 +1,10 @@
 #include "tqdb_service.h"
 
-#include <chrono>
-#include <future>
 #include <string>
 
 #include "absl/strings/str_cat.h"
 #include "status_mapping.h"
+#include "stream_upserts.h"
 #include "tqdb/status_macros.h"
 
 namespace tqdb::server {
@@ -137,29 +136,18 @@ grpc::Status TqdbService::UpsertStream(grpc::ServerContext* context,
                                        grpc::ServerReader<v1::UpsertRequest>* reader,
                                        v1::UpsertResponse* response) {
   const CallContext call = CallOf(*context);
-  // The next message is read while the current one is applied: HTTP/2 flow control lets a
-  // client get only part of a large message ahead of the server's read, so without this the
-  // client's sending and the server's encoding and writing took turns (a d = 1536 load spent
-  // about as long in each).
-  v1::UpsertRequest current, next;
-  if (!reader->Read(&current)) return grpc::Status::OK;
-  for (size_t message = 0;; ++message) {
-    std::future<bool> read_next =
-        std::async(std::launch::async, [reader, &next] { return reader->Read(&next); });
-    const absl::Status status = api_->Upsert(call, current, response);
-    if (!status.ok()) {
-      // The error goes back once the read in flight returns (the client's next message or its
-      // end); a client that sends nothing more for a while is cancelled instead.
-      if (read_next.wait_for(std::chrono::seconds(10)) != std::future_status::ready) {
-        context->TryCancel();
-      }
-      read_next.wait();
-      return ToGrpcStatus(WithContext(status, absl::StrCat("stream message ", message, " (the ",
-                                                           message, " before it are applied)")));
-    }
-    if (!read_next.get()) return grpc::Status::OK;
-    std::swap(current, next);
+  // The next message is read while the ones before it are applied (stream_upserts.h): HTTP/2
+  // flow control lets a client get only part of a large message ahead of the server's read, so
+  // without this the client's sending and the server's encoding and writing took turns.
+  StreamUpserts upserts([this, &call](const v1::UpsertRequest& request, v1::UpsertResponse* out) {
+    return api_->Upsert(call, request, out);
+  });
+  v1::UpsertRequest message;
+  while (reader->Read(&message)) {
+    if (!upserts.Add(std::move(message))) break;  // a message failed: its error goes back
+    message = v1::UpsertRequest();
   }
+  return ToGrpcStatus(upserts.Finish(response));
 }
 
 grpc::ServerUnaryReactor* LocalTqdbService::Search(grpc::CallbackServerContext* context,

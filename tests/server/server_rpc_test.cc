@@ -311,6 +311,37 @@ TEST_F(ServerRpcTest, UpsertAndUpsertStream) {
   writer->WritesDone();
   ASSERT_TRUE(writer->Finish().ok());
   EXPECT_EQ(streamed.inserted(), 300);
+  {
+    // Messages naming the same ids (applied in order: the last wins) and others (applied two
+    // at a time), then one the server refuses: the error names it and what went in before it.
+    grpc::ClientContext again;
+    v1::UpsertResponse overlapping;
+    auto stream = server_->stub().UpsertStream(&again, &overlapping);
+    for (uint64_t seed = 20; seed < 24; ++seed) {
+      ASSERT_TRUE(stream->Write(UpsertRequest("docs", 2000, 50, seed)));
+      ASSERT_TRUE(stream->Write(UpsertRequest("docs", 3000 + seed * 100, 50, seed)));
+    }
+    v1::UpsertRequest refused = UpsertRequest("docs", 9990, 2, 30);
+    refused.mutable_vectors()->Set(3, NAN);
+    stream->Write(refused);  // the server may end the stream once it is refused
+    stream->WritesDone();
+    const grpc::Status status = stream->Finish();
+    EXPECT_EQ(status.error_code(), StatusCode::INVALID_ARGUMENT);
+    EXPECT_NE(status.error_message().find("stream message 8 (the 8 before it are applied)"),
+              std::string::npos)
+        << status.error_message();
+    v1::GetRequest get;
+    get.set_collection("docs");
+    get.add_ids(2007);
+    get.set_with_vectors(true);
+    v1::GetResponse got;
+    ASSERT_TRUE(Call(&S::Get, *server_, get, &got).ok());
+    const v1::UpsertRequest last = UpsertRequest("docs", 2000, 50, 23);
+    ASSERT_EQ(got.records(0).vector_size(), static_cast<int>(kDim));
+    for (int j = 0; j < static_cast<int>(kDim); ++j) {
+      ASSERT_EQ(got.records(0).vector(j), last.vectors(7 * kDim + j)) << j;
+    }
+  }
 
   v1::UpsertResponse upserted;
   v1::UpsertRequest empty;
@@ -324,7 +355,7 @@ TEST_F(ServerRpcTest, UpsertAndUpsertStream) {
              StatusCode::RESOURCE_EXHAUSTED);
   ExpectCode(Call(&S::Upsert, *server_, UpsertRequest("nope", 0, 1, 5), &upserted),
              StatusCode::NOT_FOUND);
-  EXPECT_EQ(Count("docs"), 800);
+  EXPECT_EQ(Count("docs"), 800 + 50 + 4 * 50);
 }
 
 TEST_F(ServerRpcTest, ListAndDescribe) {

@@ -82,8 +82,7 @@ std::function<void()> CollectionImpl::NextJob() {
     // Begun during a bulk load, a partitioning chases it: catch-up rounds re-read and re-encode
     // every row written meanwhile, on the cores the load uses, and the re-trainings its growth
     // asks for (at 4 and 16 times partition_at) each do it all again. It waits for the load to
-    // slow down, and partitions what was loaded once (bench/README, "Partitioning after a
-    // load").
+    // slow down, and partitions what was loaded once (docs/DESIGN.md, "Partitioning").
     if (Loading()) return LoadEnded();
     absl::StatusOr<PartitionJob> job = BeginPartition(0);
     if (!job.ok()) return nullptr;

@@ -95,6 +95,9 @@ ABSL_FLAG(int64_t, cache_mb, 64,
 ABSL_FLAG(int64_t, write_buffer_mb, 64,
           "RocksDB memtables, MiB, all collections together (flushed once they pass it)");
 ABSL_FLAG(int, group_commit_interval_ms, 10, "fsync interval of the log for group-commit writes");
+ABSL_FLAG(int, partition_load_window_ms, 1000,
+          "a collection that upserts grow by more than 1% of its size within this window is "
+          "being loaded, and its partitioning waits until the load slows; 0: never waits");
 ABSL_FLAG(int, shutdown_grace_seconds, 30, "how long in-flight requests may run at shutdown");
 ABSL_FLAG(std::string, etcd, "",
           "run as a node of a cluster coordinated through these etcd members (host:port,...): "
@@ -306,6 +309,8 @@ int Run() {
   tqdb::DatabaseOptions db_options;
   db_options.group_commit_interval_ms = absl::GetFlag(FLAGS_group_commit_interval_ms);
   db_options.accept_log_loss = absl::GetFlag(FLAGS_accept_log_loss);
+  db_options.partition_load_window =
+      std::chrono::milliseconds(std::max(0, absl::GetFlag(FLAGS_partition_load_window_ms)));
   db_options.block_cache_bytes =
       static_cast<size_t>(std::max<int64_t>(0, absl::GetFlag(FLAGS_cache_mb))) << 20;
   db_options.write_buffer_bytes =

@@ -271,9 +271,13 @@ absl::StatusOr<WriteResult> CollectionImpl::Upsert(absl::Span<const uint64_t> id
   {
     ReaderLock lock(index_mu_);
     encoder = index_->encoder();
-    all_new = std::none_of(ids.begin(), ids.end(),
-                           [&](uint64_t id) { return index_->TagOf(id).has_value(); });
-    center_next = TakesCenterNow(n);  // then encoded below, against the center it takes
+    for (uint64_t id : ids) {
+      if (index_->TagOf(id).has_value()) {
+        all_new = false;
+        break;
+      }
+    }
+    center_next = CenterDue(n, index_->lists() > 0);  // then encoded against the center it takes
   }
   // A large write of new ids (ingested below) writes its floats' table file while the vectors
   // are encoded: writing and syncing it had taken as long as the encoding. The write lock

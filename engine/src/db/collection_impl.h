@@ -119,7 +119,12 @@ class CollectionImpl final : public Collection {
   void RemoveIngested(uint64_t marker, absl::Span<const uint64_t> ids) const;
   // kAuto and not yet centered, and this upsert of `n` would make the center: see Centering.
   bool TakesCenterNow(size_t n) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_)
-      ABSL_SHARED_LOCKS_REQUIRED(index_mu_);
+      ABSL_SHARED_LOCKS_REQUIRED(index_mu_) {
+    return CenterDue(n, partitioning_ != 0);
+  }
+  // The same, told whether the collection is partitioned: without the write lock, a guess
+  // from the index (partitioned when it has lists) that the write lock then checks.
+  bool CenterDue(size_t n, bool partitioned) const ABSL_SHARED_LOCKS_REQUIRED(index_mu_);
   // An upsert, validated, with which of its ids are stored already.
   struct PendingUpsert {
     absl::Span<const uint64_t> ids;

@@ -41,9 +41,9 @@ absl::Status Cancelled(const std::string& name) {
 
 }  // namespace
 
-bool CollectionImpl::TakesCenterNow(size_t n) const {
+bool CollectionImpl::CenterDue(size_t n, bool partitioned) const {
   // A partitioned collection's lists are centered on their centroids.
-  if (config_.centering != Centering::kAuto || partitioning_ != 0) return false;
+  if (config_.centering != Centering::kAuto || partitioned) return false;
   if (!index_->encoder()->center().empty()) return false;
   // Without stored floats the vectors already encoded could not be re-encoded.
   const bool can_reencode = config_.store_vectors || index_->size() == 0;

@@ -250,7 +250,10 @@ TEST(BulkIngestTest, VectorsOfAnIngestionThatNeverCommittedAreRemovedAtOpen) {
     ASSERT_TRUE(collections.ok() && collections->size() == 1);
     cid = collections->front().id;
     storage::CollectionStore collection_store(*store, cid, "bulk");
-    ASSERT_TRUE(collection_store.IngestVectors(7, orphans, Gaussian(orphans.size(), 9), kDim).ok());
+    absl::StatusOr<storage::TableFile> table =
+        collection_store.WriteVectorTable(orphans, Gaussian(orphans.size(), 9), kDim);
+    ASSERT_TRUE(table.ok()) << table.status();
+    ASSERT_TRUE(collection_store.IngestVectors(7, orphans, *std::move(table)).ok());
     auto markers = collection_store.ReadIngestMarkers();
     ASSERT_TRUE(markers.ok());
     ASSERT_EQ(markers->size(), 1u);

@@ -100,9 +100,6 @@ class CollectionStore {
   // segment holds (ReadIngestMarkers).
   absl::Status IngestVectors(uint64_t number, absl::Span<const uint64_t> ids,
                              TableFile table) const;
-  // Both of the above in one call.
-  absl::Status IngestVectors(uint64_t number, absl::Span<const uint64_t> ids,
-                             absl::Span<const float> vectors, int dim) const;
   struct IngestMarker {
     uint64_t number = 0;
     std::vector<uint64_t> ids;

@@ -47,12 +47,6 @@ absl::Status CollectionStore::IngestVectors(uint64_t number, absl::Span<const ui
   return store_->IngestTable(Cf::kVectors, std::move(table));
 }
 
-absl::Status CollectionStore::IngestVectors(uint64_t number, absl::Span<const uint64_t> ids,
-                                            absl::Span<const float> vectors, int dim) const {
-  TQDB_ASSIGN_OR_RETURN(TableFile table, WriteVectorTable(ids, vectors, dim));
-  return IngestVectors(number, ids, std::move(table));
-}
-
 absl::StatusOr<std::vector<CollectionStore::IngestMarker>> CollectionStore::ReadIngestMarkers()
     const {
   const std::string prefix = IngestMarkerPrefix(cid_);

@@ -68,6 +68,17 @@ void ExpectVectors(const Collection& collection, const std::vector<uint64_t>& id
   }
 }
 
+// After a reopen of `dir`: the collection holds `count` vectors, `ids` with exactly `vectors`.
+void ExpectAfterReopen(const std::string& dir, size_t count, const std::vector<uint64_t>& ids,
+                       const std::vector<float>& vectors) {
+  auto db = Database::Open(dir, IngestEverything());
+  ASSERT_TRUE(db.ok()) << db.status();
+  auto collection = (*db)->GetCollection("bulk");
+  ASSERT_TRUE(collection.ok());
+  EXPECT_EQ((*collection)->count(), count);
+  ExpectVectors(**collection, ids, vectors);
+}
+
 TEST(BulkIngestTest, NewIdsSkipTheLogAndReadBackExactlyAfterAReopen) {
   ScopedTempDir dir;
   const size_t n = 3000;
@@ -101,12 +112,7 @@ TEST(BulkIngestTest, NewIdsSkipTheLogAndReadBackExactlyAfterAReopen) {
     EXPECT_EQ((*hits)[0].id, ids[17]);
     EXPECT_NEAR((*hits)[0].score, 1.0, 1e-5);
   }
-  auto db = Database::Open(dir.path(), IngestEverything());
-  ASSERT_TRUE(db.ok()) << db.status();
-  auto collection = (*db)->GetCollection("bulk");
-  ASSERT_TRUE(collection.ok());
-  EXPECT_EQ((*collection)->count(), n);
-  ExpectVectors(**collection, ids, vectors);
+  ExpectAfterReopen(dir.path(), n, ids, vectors);
 }
 
 // The first upsert of an auto-centered collection takes the center from its rows and
@@ -131,12 +137,7 @@ TEST(BulkIngestTest, TheUpsertThatTakesTheCenterIngestsItsFloatsToo) {
     EXPECT_LT(LogBytes(dir.path()) - log_before, n * kDim * sizeof(float) / 4);
     ExpectVectors(**collection, ids, vectors);
   }
-  auto db = Database::Open(dir.path(), IngestEverything());
-  ASSERT_TRUE(db.ok()) << db.status();
-  auto collection = (*db)->GetCollection("bulk");
-  ASSERT_TRUE(collection.ok());
-  EXPECT_EQ((*collection)->count(), n);
-  ExpectVectors(**collection, ids, vectors);
+  ExpectAfterReopen(dir.path(), n, ids, vectors);
 }
 
 TEST(BulkIngestTest, ReplacingIdsTakesTheLogAndTheNewVectorWins) {
@@ -156,11 +157,7 @@ TEST(BulkIngestTest, ReplacingIdsTakesTheLogAndTheNewVectorWins) {
     EXPECT_GE(LogBytes(dir.path()) - log_before, ids.size() * kDim * sizeof(float));
     ExpectVectors(**collection, ids, second);
   }
-  auto db = Database::Open(dir.path(), IngestEverything());
-  ASSERT_TRUE(db.ok()) << db.status();
-  auto collection = (*db)->GetCollection("bulk");
-  ASSERT_TRUE(collection.ok());
-  ExpectVectors(**collection, ids, second);
+  ExpectAfterReopen(dir.path(), ids.size(), ids, second);
 }
 
 // Deleted ids are new again: their second bulk write is ingested over their tombstones, and
@@ -186,12 +183,7 @@ TEST(BulkIngestTest, DeletedIdsComeBackInABulkWriteAboveTheirTombstones) {
     EXPECT_EQ((*collection)->count(), 1000u);
     ExpectVectors(**collection, ids, expected);
   }
-  auto db = Database::Open(dir.path(), IngestEverything());
-  ASSERT_TRUE(db.ok()) << db.status();
-  auto collection = (*db)->GetCollection("bulk");
-  ASSERT_TRUE(collection.ok());
-  EXPECT_EQ((*collection)->count(), 1000u);
-  ExpectVectors(**collection, ids, expected);
+  ExpectAfterReopen(dir.path(), 1000u, ids, expected);
 }
 
 // Two writers upsert the same new ids at once: both write a table file while they encode (the

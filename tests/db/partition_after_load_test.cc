@@ -42,13 +42,21 @@ TEST(GrowthGaugeTest, ALongPauseForgetsEverything) {
 
 class PartitionAfterLoadTest : public ::testing::Test {
  protected:
-  std::unique_ptr<Database> Open(milliseconds window) {
+  // A database with this load window and, in it, a collection partitioned past 1,000 vectors
+  // (null when either cannot be made).
+  Collection* Create(milliseconds window) {
     DatabaseOptions options;
     options.follow_drift = false;  // only the partitionings the growth asks for
     options.partition_load_window = window;
     absl::StatusOr<std::unique_ptr<Database>> db = Database::Open(dir_.path(), options);
     EXPECT_TRUE(db.ok()) << db.status();
-    return db.ok() ? *std::move(db) : nullptr;
+    if (!db.ok()) return nullptr;
+    db_ = *std::move(db);
+    absl::StatusOr<std::shared_ptr<Collection>> created = db_->CreateCollection(Config());
+    EXPECT_TRUE(created.ok()) << created.status();
+    if (!created.ok()) return nullptr;
+    collection_ = *std::move(created);
+    return collection_.get();
   }
 
   static CollectionConfig Config() {
@@ -83,14 +91,14 @@ class PartitionAfterLoadTest : public ::testing::Test {
   }
 
   ScopedTempDir dir_;
+  std::unique_ptr<Database> db_;
+  std::shared_ptr<Collection> collection_;
 };
 
 TEST_F(PartitionAfterLoadTest, ABulkLoadIsPartitionedOnceAfterItEnds) {
-  std::unique_ptr<Database> db = Open(milliseconds(2000));
-  ASSERT_NE(db, nullptr);
-  absl::StatusOr<std::shared_ptr<Collection>> created = db->CreateCollection(Config());
-  ASSERT_TRUE(created.ok()) << created.status();
-  Collection& collection = **created;
+  Collection* created = Create(milliseconds(2000));
+  ASSERT_NE(created, nullptr);
+  Collection& collection = *created;
   // Batches of 500 rows, each more than 1% of the collection: a load from first to last. Begun
   // during it, a partitioning at 1,000 rows and a re-training at 4,000 would follow.
   const size_t n = GloveFixture().count;
@@ -117,11 +125,9 @@ TEST_F(PartitionAfterLoadTest, ABulkLoadIsPartitionedOnceAfterItEnds) {
 }
 
 TEST_F(PartitionAfterLoadTest, SteadyWritesDoNotHoldOffPartitioning) {
-  std::unique_ptr<Database> db = Open(milliseconds(250));
-  ASSERT_NE(db, nullptr);
-  absl::StatusOr<std::shared_ptr<Collection>> created = db->CreateCollection(Config());
-  ASSERT_TRUE(created.ok()) << created.status();
-  Collection& collection = **created;
+  Collection* created = Create(milliseconds(250));
+  ASSERT_NE(created, nullptr);
+  Collection& collection = *created;
   Upsert(collection, 0, 1000);
   // One row every 200 ms: at most 4 rows in three windows, under 1% of 1,000.
   size_t next = 1000;

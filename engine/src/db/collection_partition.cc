@@ -24,7 +24,7 @@ size_t RowsPerRead(size_t d) {
 }
 
 // A collection growing by more than this share of its size per load window is being loaded: at
-// 20,000 vectors a second (d = 1536 into this machine), until it holds 2M vectors. At 5% a 1M
+// 20,000 vectors a second (d = 1536 into this machine), until it holds 2-6M vectors. At 5% a 1M
 // load began partitioning at about 700,000 rows and ran its last third at half the rate.
 constexpr double kLoadGrowth = 0.01;
 

@@ -3,8 +3,9 @@
 restart, and the peak during the load, each server a process of its own (so RSS is honest).
 
 For each data set and bit width: start tqdb-server on an empty data directory, read its RSS
-(the empty server), create a cosine collection, load the file with the CLI (`tqdb load`), read
-VmRSS and VmHWM (the peak) from /proc, stop the server, start it again on the same directory
+(the empty server), create a cosine collection, load the file with the CLI (`tqdb load`), wait
+for the collection's background jobs (the partitioning waits out the load), read VmRSS and VmHWM
+(the peak) from /proc, stop the server, start it again on the same directory
 and read RSS once it listens. `tqdb stats` gives the server's own accounting by part, compared with its RSS.
 
   /usr/bin/python3 bench/memory/memory_bench.py --build build \
@@ -257,9 +258,10 @@ def main():
     work_dir = tempfile.mkdtemp(prefix="tqdb-memory-", dir=args.work_dir)
     print(f"tqdb-server flags: {' '.join(extra) or '(defaults)'}; MB = 2^20 bytes; "
           "per vector: (RSS - empty server) / vectors\n")
-    print("| data | vectors | d | bits | load s | jobs after it s | empty MB | RSS after load MB | peak during "
-          "load MB | RSS after restart MB | B/vector after restart | describe B/vector after "
-          "restart | accounted / (RSS - baseline) after restart | peak / steady |")
+    print("| data | vectors | d | bits | load s | jobs after it s | empty MB | RSS after load and "
+          "jobs MB | peak during load and jobs MB | RSS after restart MB | B/vector after restart | "
+          "describe B/vector after restart | accounted / (RSS - baseline) after restart | "
+          "peak / after restart |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for name in args.datasets.split(","):
         path = dataset_file(name, args.datasets_dir, args.cache_dir)

@@ -37,22 +37,9 @@ void NibbleBlocks::Resize(size_t n) {
   // growing one already reads zero there).
   if (n < old_size && n % kBlockSize != 0) {
     for (size_t slot = n; slot < blocks() * kBlockSize; ++slot) {
-      for (int g = 0; g < groups_; ++g) SetNibble(slot, g, 0);
+      uint8_t* lane = Lane(slot);
+      for (int g = 0; g < groups_; ++g) PutNibble(lane + g * kGroupBytes, Shift(slot), 0);
     }
-  }
-}
-
-uint8_t NibbleBlocks::Nibble(size_t slot, int group) const {
-  const uint8_t byte = blocks_.slot(slot / kBlockSize)[group * kGroupBytes + slot % 16];
-  return (slot % kBlockSize) < 16 ? (byte & 0x0f) : (byte >> 4);
-}
-
-void NibbleBlocks::SetNibble(size_t slot, int group, uint8_t value) {
-  uint8_t& byte = blocks_.slot(slot / kBlockSize)[group * kGroupBytes + slot % 16];
-  if ((slot % kBlockSize) < 16) {
-    byte = static_cast<uint8_t>((byte & 0xf0) | value);
-  } else {
-    byte = static_cast<uint8_t>((byte & 0x0f) | (value << 4));
   }
 }
 
@@ -65,14 +52,9 @@ uint8_t NibbleBlocks::CodeNibble(const GroupRun& run, const uint8_t* part_code, 
 void NibbleBlocks::Set(size_t slot, const uint8_t* code) {
   // Every vector written comes through here: find the slot's byte lane and half once (as Get
   // does), not once per group (1,536 chunk lookups for a code of d = 1536 at 4 bits).
-  uint8_t* lane = blocks_.slot(slot / kBlockSize) + slot % 16;
-  const bool high = (slot % kBlockSize) >= 16;
-  const uint8_t keep = high ? 0x0f : 0xf0;
-  const int shift = high ? 4 : 0;
-  const auto put = [&](int g, uint8_t value) {
-    uint8_t& byte = lane[g * kGroupBytes];
-    byte = static_cast<uint8_t>((byte & keep) | (value << shift));
-  };
+  uint8_t* lane = Lane(slot);
+  const int shift = Shift(slot);
+  const auto put = [&](int g, uint8_t value) { PutNibble(lane + g * kGroupBytes, shift, value); };
   int g = 0;
   for (const GroupRun& run : runs_) {
     for (int k = 0; k < run.groups; ++k, ++g) put(g, CodeNibble(run, code + run.part.offset, k));
@@ -83,8 +65,8 @@ void NibbleBlocks::Set(size_t slot, const uint8_t* code) {
 void NibbleBlocks::Get(size_t slot, uint8_t* code) const {
   // Survivors of every scan come through here: find the slot's byte lane once, then read one
   // byte per group (the low or high half, by the slot's place in its block).
-  const uint8_t* lane = blocks_.slot(slot / kBlockSize) + slot % 16;
-  const int shift = (slot % kBlockSize) < 16 ? 0 : 4;
+  const uint8_t* lane = Lane(slot);
+  const int shift = Shift(slot);
   auto nibble = [&](int g) {
     return static_cast<uint8_t>((lane[g * kGroupBytes] >> shift) & 0x0f);
   };
@@ -108,7 +90,12 @@ void NibbleBlocks::Get(size_t slot, uint8_t* code) const {
 }
 
 void NibbleBlocks::Move(size_t from, size_t to) {
-  for (int g = 0; g < groups_; ++g) SetNibble(to, g, Nibble(from, g));
+  const uint8_t* source = Lane(from);
+  uint8_t* target = Lane(to);
+  const int from_shift = Shift(from), to_shift = Shift(to);
+  for (int g = 0; g < groups_; ++g) {
+    PutNibble(target + g * kGroupBytes, to_shift, (source[g * kGroupBytes] >> from_shift) & 0x0f);
+  }
 }
 
 }  // namespace tqdb::scan

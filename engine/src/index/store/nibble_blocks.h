@@ -68,8 +68,16 @@ class NibbleBlocks {
   size_t MemoryBytes() const { return blocks_.MemoryBytes(); }
 
  private:
-  uint8_t Nibble(size_t slot, int group) const;
-  void SetNibble(size_t slot, int group, uint8_t value);
+  // The byte of `slot` in its block's group 0 (group g's is g * kGroupBytes further on), and
+  // which half of it is the slot's: a block's first 16 slots hold the low nibbles, the next 16
+  // the high ones.
+  uint8_t* Lane(size_t slot) { return blocks_.slot(slot / kBlockSize) + slot % 16; }
+  const uint8_t* Lane(size_t slot) const { return blocks_.slot(slot / kBlockSize) + slot % 16; }
+  static int Shift(size_t slot) { return (slot % kBlockSize) < 16 ? 0 : 4; }
+  // Writes `value` into the half of `*byte` at `shift`, keeping the other half.
+  static void PutNibble(uint8_t* byte, int shift, uint8_t value) {
+    *byte = static_cast<uint8_t>((*byte & (0xf0 >> shift)) | (value << shift));
+  }
 
   // A part's run of groups in the stream.
   struct GroupRun {

@@ -1,5 +1,7 @@
 #include "embedding_files.h"
 
+#include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -64,48 +66,65 @@ std::string JsonScalar(const std::string& line, const std::string& key) {
 }  // namespace
 
 std::vector<std::string> SplitCsvLine(const std::string& line) {
+  // Whole runs between quotes and commas are appended at once: a vector cell is most of a row.
   std::vector<std::string> cells(1);
   bool quoted = false;
-  for (size_t i = 0; i < line.size(); ++i) {
-    const char c = line[i];
+  size_t i = 0;
+  while (i < line.size()) {
+    const size_t stop = quoted ? line.find('"', i) : line.find_first_of("\",\r", i);
+    const size_t end = stop == std::string::npos ? line.size() : stop;
+    cells.back().append(line, i, end - i);
+    if (end == line.size()) break;
+    const char c = line[end];
+    i = end + 1;
     if (quoted) {
-      if (c == '"' && i + 1 < line.size() && line[i + 1] == '"') {
+      if (i < line.size() && line[i] == '"') {  // "" inside quotes is one quote
         cells.back() += '"';
         ++i;
-      } else if (c == '"') {
-        quoted = false;
       } else {
-        cells.back() += c;
+        quoted = false;
       }
     } else if (c == '"') {
       quoted = true;
     } else if (c == ',') {
       cells.emplace_back();
-    } else if (c != '\r') {
-      cells.back() += c;
-    }
+    }  // a '\r' outside quotes is dropped
   }
   return cells;
 }
 
+namespace {
+
+bool IsVectorSeparator(char c) {
+  return c == ' ' || c == '[' || c == ']' || c == ',' || c == '\t' || c == '\n' || c == '\r';
+}
+
+}  // namespace
+
 absl::StatusOr<std::vector<float>> ParseVectorText(std::string_view text) {
-  std::string s(text);
-  for (char& c : s) {
-    if (c == '[' || c == ']' || c == ',' || c == '\t' || c == '\n' || c == '\r') c = ' ';
-  }
   std::vector<float> values;
-  const char* p = s.c_str();
+  const char* p = text.data();
+  const char* const end = text.data() + text.size();
   while (true) {
-    while (*p == ' ') ++p;
-    if (*p == '\0') break;
-    char* end = nullptr;
-    const float v = std::strtof(p, &end);
-    if (end == p) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("not a number at '", std::string(p).substr(0, 20), "'"));
+    while (p < end && IsVectorSeparator(*p)) ++p;
+    if (p == end) break;
+    const char* token_end = p;
+    while (token_end < end && !IsVectorSeparator(*token_end)) ++token_end;
+    // from_chars reads the common forms exactly and fast; strtof the rest as before (a leading
+    // '+', hex, values past float's range, which it takes to infinity or zero).
+    float v;
+    const auto [stop, error] = std::from_chars(p, token_end, v);
+    if (error != std::errc() || stop != token_end) {
+      const std::string token(p, token_end);
+      char* parsed = nullptr;
+      v = std::strtof(token.c_str(), &parsed);
+      if (parsed != token.c_str() + token.size()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("not a number at '", std::string(p, std::min<size_t>(20, end - p)), "'"));
+      }
     }
     values.push_back(v);
-    p = end;
+    p = token_end;
   }
   return values;
 }

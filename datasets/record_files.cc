@@ -2,11 +2,13 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "embedding_files.h"
+#include "json_vector_field.h"
 #include "nlohmann/json.hpp"
 
 namespace tqdb {
@@ -49,23 +51,19 @@ class JsonLinesReader final : public RecordReader {
     while (batch->rows < rows && std::getline(in_, line)) {
       ++line_;
       if (Blank(line)) continue;
-      json row = json::parse(line, nullptr, /*allow_exceptions=*/false);
+      // The vector by the fast scanner when the row is plain; the DOM parse sees only the rest.
+      std::optional<SplitJsonRow> split = SplitJsonVectorField(line, columns_.vector);
+      json row = json::parse(split.has_value() ? split->rest : line, nullptr,
+                             /*allow_exceptions=*/false);
       if (row.is_discarded() || !row.is_object()) {
         return absl::InvalidArgumentError(absl::StrCat(Where(), ": not a JSON object"));
       }
-      const auto vector = row.find(columns_.vector);
-      if (vector == row.end() || !vector->is_array()) {
-        return absl::InvalidArgumentError(
-            absl::StrCat(Where(), ": no array field \"", columns_.vector, "\""));
-      }
       std::vector<float> values;
-      values.reserve(vector->size());
-      for (const json& v : *vector) {
-        if (!v.is_number()) {
-          return absl::InvalidArgumentError(
-              absl::StrCat(Where(), ": \"", columns_.vector, "\" holds a non-number"));
-        }
-        values.push_back(v.get<float>());
+      if (split.has_value()) {
+        values = std::move(split->vector);
+      } else {
+        absl::Status read = ReadVectorField(row, &values);
+        if (!read.ok()) return read;
       }
       uint64_t id = 0;
       const uint64_t* has_id = nullptr;
@@ -86,6 +84,25 @@ class JsonLinesReader final : public RecordReader {
       absl::Status appended =
           Append(std::move(values), has_id, payload.empty() ? "" : payload.dump(), batch);
       if (!appended.ok()) return appended;
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  // The vector field of a row the fast scanner passed over, or why it is not one.
+  absl::Status ReadVectorField(const json& row, std::vector<float>* values) const {
+    const auto vector = row.find(columns_.vector);
+    if (vector == row.end() || !vector->is_array()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(Where(), ": no array field \"", columns_.vector, "\""));
+    }
+    values->reserve(vector->size());
+    for (const json& v : *vector) {
+      if (!v.is_number()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(Where(), ": \"", columns_.vector, "\" holds a non-number"));
+      }
+      values->push_back(v.get<float>());
     }
     return absl::OkStatus();
   }

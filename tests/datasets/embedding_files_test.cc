@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <limits>
 
 #include "glove_text_stream.h"
 #include "gtest/gtest.h"
@@ -82,6 +83,30 @@ TEST(EmbeddingFilesTest, CsvWithQuotedEmbeddingColumn) {
   options.column = "vector";
   EXPECT_EQ(LoadEmbeddings(dir.WriteFile("e2.csv", csv), options).status().code(),
             absl::StatusCode::kInvalidArgument);
+}
+
+TEST(EmbeddingFilesTest, CsvCellsSplitAtCommasOutsideQuotes) {
+  EXPECT_EQ(SplitCsvLine("a,\"b, \"\"c\"\"\",,\"[1, 2]\"\r"),
+            (std::vector<std::string>{"a", "b, \"c\"", "", "[1, 2]"}));
+  EXPECT_EQ(SplitCsvLine(""), (std::vector<std::string>{""}));
+  EXPECT_EQ(SplitCsvLine("x,"), (std::vector<std::string>{"x", ""}));
+  EXPECT_EQ(SplitCsvLine("\"\"\"\""), (std::vector<std::string>{"\""}));
+  EXPECT_EQ(SplitCsvLine("\"open, never closed"), (std::vector<std::string>{"open, never closed"}));
+}
+
+TEST(EmbeddingFilesTest, VectorTextReadsEveryFormStrtofReads) {
+  // The common forms by from_chars, the rare ones by strtof as before.
+  EXPECT_EQ(*ParseVectorText("[1, -2.5,3e-3]\t4\r\n"), (std::vector<float>{1, -2.5f, 3e-3f, 4}));
+  EXPECT_EQ(*ParseVectorText("+1.5 0x1p3 .25"), (std::vector<float>{1.5f, 8, 0.25f}));
+  const std::vector<float> extremes = *ParseVectorText("1e39 -1e39 1e-50");
+  EXPECT_EQ(extremes[0], std::numeric_limits<float>::infinity());  // refused later, by name
+  EXPECT_EQ(extremes[1], -std::numeric_limits<float>::infinity());
+  EXPECT_EQ(extremes[2], 0.0f);
+  EXPECT_TRUE(ParseVectorText("[]")->empty());
+  const absl::StatusOr<std::vector<float>> bad = ParseVectorText("1, 2abc, 3");
+  EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(bad.status().message().find("not a number at '2abc"), std::string::npos)
+      << bad.status();
 }
 
 TEST(EmbeddingFilesTest, JsonLines) {

@@ -36,6 +36,7 @@ void StreamUpserts::Retire() {
   std::unique_ptr<InFlight> part = std::move(in_flight_.front());
   in_flight_.pop_front();
   const absl::Status status = part->done.get();
+  if (retired_.size() < kInFlight) retired_.push_back(std::move(part->request));
   if (status.ok()) {
     inserted_ += part->response.inserted();
     replaced_ += part->response.replaced();
@@ -44,6 +45,14 @@ void StreamUpserts::Retire() {
     failed_number_ = part->number;
     failure_ = status;
   }
+}
+
+v1::UpsertRequest StreamUpserts::Recycled() {
+  if (retired_.empty()) return v1::UpsertRequest();
+  v1::UpsertRequest message = std::move(retired_.back());
+  retired_.pop_back();
+  message.Clear();
+  return message;
 }
 
 absl::Status StreamUpserts::Finish(v1::UpsertResponse* total) {

@@ -11,6 +11,7 @@
 #include <future>
 #include <memory>
 #include <optional>
+#include <vector>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
@@ -30,6 +31,9 @@ class StreamUpserts {
   // Starts applying the stream's next message once the earlier ones it must follow are done.
   // False once a message has failed: nothing more is started, Finish says why.
   bool Add(v1::UpsertRequest message);
+  // An empty message to read the next one into: a retired one, cleared, which keeps the
+  // capacity of its fields (its vectors' ~8 MiB), so the next read does not touch new memory.
+  v1::UpsertRequest Recycled();
   // Waits for every message. OK with the sums of their responses in `total`, or the first
   // failure, naming the message and the ones applied.
   absl::Status Finish(v1::UpsertResponse* total);
@@ -48,6 +52,7 @@ class StreamUpserts {
   static constexpr size_t kInFlight = 2;
   const Apply apply_;
   std::deque<std::unique_ptr<InFlight>> in_flight_;
+  std::vector<v1::UpsertRequest> retired_;  // applied, to be read into again
   size_t next_number_ = 0;
   uint64_t inserted_ = 0, replaced_ = 0;
   std::optional<size_t> failed_number_;  // the first message that failed, its status

@@ -145,7 +145,7 @@ grpc::Status TqdbService::UpsertStream(grpc::ServerContext* context,
   v1::UpsertRequest message;
   while (reader->Read(&message)) {
     if (!upserts.Add(std::move(message))) break;  // a message failed: its error goes back
-    message = v1::UpsertRequest();
+    message = upserts.Recycled();
   }
   return ToGrpcStatus(upserts.Finish(response));
 }

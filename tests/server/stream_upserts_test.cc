@@ -3,6 +3,7 @@
 // do and keep their order, and a failure stops the stream and names what was applied.
 #include "stream_upserts.h"
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
@@ -99,6 +100,29 @@ TEST(StreamUpsertsTest, AFailureStopsTheStreamAndSaysWhatWasApplied) {
   EXPECT_EQ(total.inserted(), 300u);
   EXPECT_LE(added, 5);
   EXPECT_LE(recorder.order.size(), 5u);
+}
+
+TEST(StreamUpsertsTest, RetiredMessagesComeBackEmptyWithTheirBuffers) {
+  Recorder recorder(milliseconds(0));
+  StreamUpserts upserts(recorder.Function());
+  EXPECT_EQ(upserts.Recycled().ByteSizeLong(), 0u);  // none retired yet: a new one
+  const std::string floats(1 << 20, 'x');
+  for (int m = 0; m < 4; ++m) {
+    v1::UpsertRequest message = upserts.Recycled();
+    EXPECT_EQ(message.ByteSizeLong(), 0u) << "message " << m << " kept an earlier one's fields";
+    if (m >= 3) {  // two retired by the third Add: their vectors' capacity came back
+      EXPECT_GE(message.vectors_f32().capacity(), floats.size());
+    }
+    message.set_collection("c");
+    for (int i = 0; i < 10; ++i) message.add_ids(m * 10 + i);
+    message.set_vectors_f32(floats);
+    ASSERT_TRUE(upserts.Add(std::move(message)));
+  }
+  v1::UpsertResponse total;
+  ASSERT_TRUE(upserts.Finish(&total).ok());
+  EXPECT_EQ(total.inserted(), 40u);
+  std::sort(recorder.order.begin(), recorder.order.end());  // two at a time: either may begin
+  EXPECT_EQ(recorder.order, (std::vector<uint64_t>{0, 10, 20, 30}));
 }
 
 }  // namespace

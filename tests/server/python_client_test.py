@@ -222,6 +222,26 @@ class PythonClientTest(unittest.TestCase):
         numpy.testing.assert_array_equal(vector_of(batch[1][0]), vectors[20])
 
     @unittest.skipIf(numpy is None, "python3-numpy is not installed")
+    def test_upserts_go_as_the_message_protobuf_would_make(self):
+        # The client serializes upserts itself (the floats copied once): the server must read
+        # what an UpsertRequest with the same fields reads as, whatever the array's layout.
+        from tqdb_client import _requests
+        rng = numpy.random.default_rng(3)
+        wide = rng.standard_normal((40, 300))
+        for vectors in (wide.astype(numpy.float32), wide[::2, ::3], wide[:1, :0].tolist(),
+                        wide[:3, :5].tolist()):
+            ids = numpy.arange(len(vectors), dtype=numpy.uint64) * 2**40
+            payloads = [{"n": i} for i in range(len(vectors))] if len(vectors) > 1 else None
+            wire, rows = _requests.upsert_wire("c", ids, vectors, payloads, "group-commit")
+            self.assertEqual(rows, len(vectors))
+            expected = tqdb_client.pb.UpsertRequest(
+                collection="c", ids=[int(i) for i in ids],
+                vectors_f32=numpy.asarray(vectors, dtype="<f4").tobytes(),
+                payloads=[_requests.payload_bytes(p) for p in payloads or []],
+                durability=tqdb_client.pb.DURABILITY_GROUP_COMMIT)
+            self.assertEqual(tqdb_client.pb.UpsertRequest.FromString(wire), expected)
+
+    @unittest.skipIf(numpy is None, "python3-numpy is not installed")
     def test_bulk_upsert_resumes_after_an_interruption(self):
         db = self.client
         db.create_collection("bulk", dimension=8, bits=4, durability="group-commit")

@@ -70,6 +70,7 @@ class Client:
             self._channel = grpc.secure_channel(address, credentials,
                                                 options=requests.channel_options())
         self._stub = pb_grpc.TqdbStub(self._channel)
+        self._upsert_wire, self._upsert_stream_wire = requests.wire_calls(self._channel)
         self._timeout = timeout
 
     def __enter__(self):
@@ -122,16 +123,18 @@ class Client:
     def upsert(self, collection, ids, vectors, payloads=None, durability=None):
         """Inserts or replaces; returns (inserted, replaced). `vectors`: a 2-D numpy array or
         rows of floats."""
-        response = self._call("Upsert", requests.upsert(collection, ids, vectors, payloads,
-                                                        durability))
+        wire, _ = requests.upsert_wire(collection, ids, vectors, payloads, durability)
+        response = self._upsert_wire(wire, timeout=self._timeout, metadata=self._metadata)
         return response.inserted, response.replaced
 
     def upsert_stream(self, collection, batches):
         """Bulk load on one stream: `batches` yields (ids, vectors) or (ids, vectors, payloads).
         bulk_upsert adds progress and resuming."""
-        stream = (requests.upsert(collection, batch[0], batch[1],
-                                  batch[2] if len(batch) > 2 else None) for batch in batches)
-        response = self._stub.UpsertStream(stream, timeout=self._timeout, metadata=self._metadata)
+        stream = (requests.upsert_wire(collection, batch[0], batch[1],
+                                       batch[2] if len(batch) > 2 else None)[0]
+                  for batch in batches)
+        response = self._upsert_stream_wire(stream, timeout=self._timeout,
+                                            metadata=self._metadata)
         return response.inserted, response.replaced
 
     def bulk_upsert(self, collection, vectors=None, ids=None, payloads=None, batches=None,

@@ -27,6 +27,14 @@ def f32_bytes(rows):
     return packed.tobytes()
 
 
+def f32_buffer(rows):
+    """f32_bytes without the copy where it can: a float32 little-endian numpy array's own
+    memory, as a byte-wise memoryview (bytes otherwise)."""
+    if numpy is not None and isinstance(rows, numpy.ndarray):
+        return memoryview(numpy.ascontiguousarray(rows, dtype="<f4")).cast("B")
+    return f32_bytes(rows)
+
+
 def f32_row_bytes(row):
     """One vector (a 1-D numpy array or a sequence) as float32 bytes."""
     if numpy is not None and isinstance(row, numpy.ndarray):

@@ -4,7 +4,11 @@ import json
 
 from tqdb.v1 import tqdb_pb2 as pb
 
-from ._arrays import f32_bytes, f32_row_bytes
+from ._arrays import f32_buffer, f32_bytes, f32_row_bytes
+
+SERVICE = pb.DESCRIPTOR.services_by_name["Tqdb"].full_name
+# UpsertRequest.vectors_f32's key on the wire: its field number, and wire type 2 (length-delimited).
+_VECTORS_F32_KEY = bytes([pb.UpsertRequest.VECTORS_F32_FIELD_NUMBER << 3 | 2])
 
 METRICS = {"cosine": pb.METRIC_COSINE, "ip": pb.METRIC_INNER_PRODUCT, "l2": pb.METRIC_L2}
 DURABILITY = {None: pb.DURABILITY_UNSPECIFIED, "sync": pb.DURABILITY_SYNC,
@@ -56,12 +60,38 @@ def create_collection(name, dimension, bits, metric, variant, store_vectors, dur
     return pb.CreateCollectionRequest(config=config, if_not_exists=if_not_exists, shards=shards)
 
 
-def upsert(collection, ids, vectors, payloads=None, durability=None):
-    """Vectors as float32 bytes: a numpy array without a Python object per float."""
-    return pb.UpsertRequest(collection=collection, ids=[int(i) for i in ids],
-                            vectors_f32=f32_bytes(vectors),
+def _varint(n):
+    out = bytearray()
+    while n >= 0x80:
+        out.append(n & 0x7F | 0x80)
+        n >>= 7
+    out.append(n)
+    return bytes(out)
+
+
+def upsert_wire(collection, ids, vectors, payloads=None, durability=None):
+    """An UpsertRequest already serialized, and its row count: the floats are copied once, from the
+    array straight into the message. Through UpsertRequest a message's 8 MiB of floats were
+    copied four times into new memory (the field, its serialization, gRPC's), and those copies
+    and their page faults were 3/4 of the client's CPU in a load. Protocol Buffers reads fields
+    in any order, so the floats' field follows the rest."""
+    ids = ids.tolist() if hasattr(ids, "tolist") else [int(i) for i in ids]
+    head = pb.UpsertRequest(collection=collection, ids=ids,
                             payloads=[payload_bytes(p) for p in payloads or []],
-                            durability=DURABILITY[durability])
+                            durability=DURABILITY[durability]).SerializeToString()
+    floats = f32_buffer(vectors)
+    return b"".join([head, _VECTORS_F32_KEY, _varint(len(floats)), floats]), len(ids)
+
+
+def wire_calls(channel):
+    """Upsert and UpsertStream taking upsert_wire's bytes as they are."""
+    def identity(message):
+        return message
+    upsert = channel.unary_unary(f"/{SERVICE}/Upsert", request_serializer=identity,
+                                 response_deserializer=pb.UpsertResponse.FromString)
+    stream = channel.stream_unary(f"/{SERVICE}/UpsertStream", request_serializer=identity,
+                                  response_deserializer=pb.UpsertResponse.FromString)
+    return upsert, stream
 
 
 def options(k, rerank, rerank_candidates, with_vectors, with_payloads, nprobe, filter, as_numpy):

@@ -34,6 +34,7 @@ class AsyncClient:
             self._channel = aio.secure_channel(address, credentials,
                                                options=requests.channel_options())
         self._stub = pb_grpc.TqdbStub(self._channel)
+        self._upsert_wire, _ = requests.wire_calls(self._channel)
         self._timeout = timeout
 
     async def __aenter__(self):
@@ -71,8 +72,8 @@ class AsyncClient:
                                 pb.DescribeCollectionRequest(collection=name))
 
     async def upsert(self, collection, ids, vectors, payloads=None, durability=None):
-        response = await self._call("Upsert", requests.upsert(collection, ids, vectors,
-                                                              payloads, durability))
+        wire, _ = requests.upsert_wire(collection, ids, vectors, payloads, durability)
+        response = await self._upsert_wire(wire, timeout=self._timeout, metadata=self._metadata)
         return response.inserted, response.replaced
 
     async def delete(self, collection, ids=(), filter=None):

@@ -178,11 +178,10 @@ def bulk_upsert(client, collection, vectors=None, ids=None, payloads=None, batch
 
     try:
         for batch in work:
-            request = requests.upsert(collection, batch[0], batch[1],
-                                      batch[2] if len(batch) > 2 else None, durability)
-            rows = len(request.ids)
-            pending.append((rows, client._stub.Upsert.future(
-                request, timeout=client._timeout, metadata=client._metadata)))
+            wire, rows = requests.upsert_wire(collection, batch[0], batch[1],
+                                              batch[2] if len(batch) > 2 else None, durability)
+            pending.append((rows, client._upsert_wire.future(
+                wire, timeout=client._timeout, metadata=client._metadata)))
             result.sent += rows
             while len(pending) >= max(1, in_flight):
                 acknowledge_oldest()

@@ -16,6 +16,7 @@
 #include "absl/status/statusor.h"
 #include "tqdb/collection.h"
 #include "tqdb/collection_config.h"
+#include "tqdb/logged_write.h"
 #include "tqdb/memory_budget.h"
 #include "tqdb/mutex.h"
 #include "tqdb/storage_stats.h"
@@ -72,6 +73,12 @@ struct DatabaseOptions {
   // the memtables: bulk loads write each float once and leave no memtables to flush. The upsert
   // is as durable as the collection's durability says (its codes go through the log). 0: never.
   size_t ingest_min_bytes = size_t{4} << 20;
+  // For replicas (ReadLog): keep the write-ahead log this many seconds after its writes reach
+  // table files, and at most this many MiB of it. 0 and 0: removed as soon as flushed. A
+  // database that keeps its log ingests nothing (ingest_min_bytes is taken as 0): ingested
+  // table files skip the log, so a replica would lack them.
+  uint64_t log_retention_seconds = 0;
+  uint64_t log_retention_mb = 0;
 };
 
 class Database {
@@ -94,6 +101,13 @@ class Database {
   std::vector<std::string> ListCollections() const;
 
   StorageStats Stats() const;
+
+  // Replication (replica.h): the sequence number of the last write, and the writes from sequence
+  // `from` on, whole, until their data passes `max_bytes` (empty when nothing was written
+  // since). FailedPrecondition when the log no longer goes back that far or skips writes (an
+  // ingested table file): the replica must start again from a Snapshot.
+  uint64_t LatestSequence() const;
+  absl::StatusOr<std::vector<LoggedWrite>> ReadLog(uint64_t from, size_t max_bytes) const;
 
   // Writes a consistent copy of the data directory into `dir` (which must not exist; its parent
   // must) while writes continue: every collection, or only `collection` when it is not empty.

@@ -11,6 +11,7 @@
 #include "db/storage/segment_policy.h"
 #include "db/storage/staged_directory.h"
 #include "db/storage/store.h"
+#include "db/store_options.h"
 #include "tqdb/status_macros.h"
 
 namespace tqdb {
@@ -23,19 +24,6 @@ storage::SegmentPolicy MakeSegmentPolicy(const DatabaseOptions& options) {
   policy.target_bytes = options.segment_target_bytes;
   policy.fanout = options.segment_merge_fanout;
   return policy;
-}
-
-storage::StoreOptions MakeStoreOptions(const DatabaseOptions& options) {
-  storage::StoreOptions store_options;
-  store_options.create_if_missing = options.create_if_missing;
-  store_options.group_commit_interval_ms = options.group_commit_interval_ms;
-  store_options.block_cache_bytes = options.block_cache_bytes;
-  store_options.write_buffer_bytes = options.write_buffer_bytes;
-  store_options.shared_budget = options.shared_budget;
-  store_options.verify_checksums_on_open = options.verify_checksums_on_open;
-  store_options.accept_log_loss = options.accept_log_loss;
-  store_options.ingest_min_bytes = options.ingest_min_bytes;
-  return store_options;
 }
 
 }  // namespace
@@ -175,6 +163,12 @@ absl::Status Database::TrimSnapshot(const std::string& dir, const std::string& c
 }
 
 StorageStats Database::Stats() const { return store_->Stats(); }
+
+uint64_t Database::LatestSequence() const { return store_->LatestSequence(); }
+
+absl::StatusOr<std::vector<LoggedWrite>> Database::ReadLog(uint64_t from, size_t max_bytes) const {
+  return store_->ReadLog(from, max_bytes);
+}
 
 std::vector<std::string> Database::ListCollections() const {
   std::vector<std::string> names;

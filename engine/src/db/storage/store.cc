@@ -51,6 +51,8 @@ rocksdb::Options MakeOptions(const std::string& path, const StoreOptions& store_
   // short log changes nothing on disk and the damaged file is still there; an accepted open
   // flushes them (CheckLogRecovered).
   options.avoid_flush_during_recovery = true;
+  options.WAL_ttl_seconds = store_options.log_retention_seconds;
+  options.WAL_size_limit_MB = store_options.log_retention_mb;
   options.IncreaseParallelism(2);
   // Bounded memory (issue "RAM holds the codes"): one cache holds the data blocks and the
   // table files' index and filter blocks (not kept per open file outside it), and one manager
@@ -221,6 +223,10 @@ absl::Status Store::CheckFormatVersion() {
   std::string value;
   rocksdb::Status status =
       db_->Get(rocksdb::ReadOptions(), cf(Cf::kDefault), std::string(kFormatVersionKey), &value);
+  if (status.IsNotFound() && options_.replica) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(path_, " has no format version: a replica starts from a copy of its primary"));
+  }
   if (status.IsNotFound()) {
     // A new directory gets the current version; an old one without it is not ours.
     std::unique_ptr<rocksdb::Iterator> it(
@@ -298,9 +304,10 @@ void Store::RecordDurableSequence() {
     if (!written_since_record_) return;
     written_since_record_ = false;
   }
-  // Every write up to `sequence` is in the log before the synced write, which covers them.
+  // Every write up to `sequence` is in the log before the synced write, which covers them (a
+  // replica's writes are each synced as applied, and it writes nothing of its own).
   const uint64_t sequence = db_->GetLatestSequenceNumber();
-  absl::Status status = SyncLog();
+  absl::Status status = options_.replica ? absl::OkStatus() : SyncLog();
   // A failure (a full disk) leaves the older, still true, record in place until the next try.
   if (status.ok()) status = WriteDurableSequence(path_, sequence);
   if (!status.ok()) {
@@ -325,6 +332,10 @@ Store::~Store() {
 }
 
 absl::Status Store::Write(rocksdb::WriteBatch* batch, Durability durability) {
+  if (options_.replica) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(path_, " is a replica: it takes writes only from its primary's log"));
+  }
   rocksdb::WriteOptions write_options;
   write_options.sync = durability == Durability::kSync;
   {

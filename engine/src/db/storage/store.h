@@ -12,6 +12,7 @@
 #include <string>
 #include <thread>
 #include <utility>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
@@ -21,6 +22,7 @@
 #include "rocksdb/sst_file_writer.h"
 #include "rocksdb/write_batch.h"
 #include "tqdb/collection_config.h"
+#include "tqdb/logged_write.h"
 #include "tqdb/memory_budget.h"
 #include "tqdb/mutex.h"
 #include "tqdb/storage_stats.h"
@@ -50,6 +52,14 @@ struct StoreOptions {
   // Writes of new float vectors at least this large skip the log and the memtables: they are
   // written as one table file and ingested (IngestTable). 0: never.
   size_t ingest_min_bytes = size_t{4} << 20;
+  // Keep the write-ahead log this long after its writes reach table files, up to this size in
+  // all (RocksDB's WAL_ttl_seconds, WAL_size_limit_MB), for replicas to read (ReadLog). 0 and 0:
+  // removed once flushed.
+  uint64_t log_retention_seconds = 0;
+  uint64_t log_retention_mb = 0;
+  // A replica's copy of another store, written only by ApplyLogged: it writes nothing of its own
+  // (no fsync markers), so its sequence numbers stay its primary's.
+  bool replica = false;
 };
 
 // Each column family's memtable: half of write_buffer_bytes (so a full one and its successor
@@ -109,6 +119,17 @@ class Store : public std::enable_shared_from_this<Store> {
   // Compacts every column family to the last level, so deleted data leaves the files.
   absl::Status CompactAll();
 
+  // Replication (store_log.cc). The sequence number of the last write.
+  uint64_t LatestSequence() const;
+  // The writes from sequence `from` on, whole, until their data passes `max_bytes` (at least
+  // one when there is any); empty when nothing was written since. FailedPrecondition when the
+  // log no longer goes back that far, or skips writes (an ingested table file): the replica
+  // must start again from a copy.
+  absl::StatusOr<std::vector<LoggedWrite>> ReadLog(uint64_t from, size_t max_bytes) const;
+  // On a replica: applies a primary's write, synced, if it is the next one; one applied before
+  // is skipped. FailedPrecondition for a gap.
+  absl::Status ApplyLogged(const LoggedWrite& write);
+
   // RocksDB's figures for monitoring.
   StorageStats Stats() const;
 
@@ -158,6 +179,7 @@ class Store : public std::enable_shared_from_this<Store> {
   std::chrono::steady_clock::time_point last_low_disk_flush_;  // group-commit thread only
   std::thread group_commit_thread_;
   std::atomic<uint64_t> next_table_file_{0};
+  Mutex apply_mu_;  // one shipped write at a time
 };
 
 }  // namespace tqdb::storage

@@ -16,6 +16,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
+#include "replica_progress.h"
 #include "tqdb/database.h"
 #include "tqdb/mutex.h"
 #include "tqdb_api.h"
@@ -35,6 +36,8 @@ class LocalShards {
     std::atomic<bool> tracking{false};
     Mutex written_mu;
     absl::flat_hash_set<uint64_t> written ABSL_GUARDED_BY(written_mu);
+    // What each replica holds of this shard's log (replica_progress.h).
+    ReplicaProgress replicas;
 
     void NoteWritten(absl::Span<const uint64_t> ids) {
       MutexLock lock(written_mu);

@@ -1,6 +1,7 @@
 #include "shard_transfer.h"
 
 #include <algorithm>
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <vector>
@@ -17,6 +18,8 @@ namespace {
 constexpr size_t kChunkBytes = size_t{1} << 20;
 // The floats of one CatchUp answer: well within a response's budget (64 MiB by default).
 constexpr size_t kCatchUpBytes = size_t{16} << 20;
+// The log writes of one StreamLog message, at least one whole write.
+constexpr size_t kLogMessageBytes = size_t{4} << 20;
 
 }  // namespace
 
@@ -53,6 +56,7 @@ grpc::Status ShardTransferService::FetchShard(grpc::ServerContext* context,
     return server::ToGrpcStatus(absl::NotFoundError(
         absl::StrCat("node ", node_id_, " holds no shard ", key.second, " of ", key.first)));
   }
+  if (request->for_replica()) return SeedReplica(*request, *shard, writer);
   absl::StatusOr<std::shared_ptr<const Placement>> placement = view_->Find(key.first, true);
   if (!placement.ok()) return server::ToGrpcStatus(placement.status());
   if (absl::Status owner = CheckOwner((*placement)->map, key.second, node_id_, request->epoch());
@@ -93,6 +97,91 @@ grpc::Status ShardTransferService::FetchShard(grpc::ServerContext* context,
                request->to_node().c_str(),
                follow_writes ? "; its writes follow" : "; its writes wait for the move");
   return grpc::Status::OK;
+}
+
+grpc::Status ShardTransferService::SeedReplica(const v1::FetchShardRequest& request,
+                                               LocalShards::Shard& shard,
+                                               grpc::ServerWriter<v1::ShardFileChunk>* writer) {
+  // A snapshot's own directory: several replicas may seed at once, and a move may run.
+  const std::string checkpoint =
+      absl::StrCat(shards_->OutgoingDirectory(request.collection(), request.shard()), ".replica.",
+                   next_seed_.fetch_add(1));
+  std::error_code error;
+  std::filesystem::remove_all(checkpoint, error);
+  std::filesystem::create_directories(std::filesystem::path(checkpoint).parent_path(), error);
+  absl::Status sent = shard.database->Snapshot(checkpoint);
+  if (sent.ok()) sent = SendFiles(checkpoint, writer);
+  std::filesystem::remove_all(checkpoint, error);
+  if (sent.ok()) {
+    std::fprintf(stderr, "tqdb-server: shard %u of %s copied to seed a replica on %s\n",
+                 request.shard(), request.collection().c_str(), request.to_node().c_str());
+  }
+  return server::ToGrpcStatus(sent);
+}
+
+grpc::Status ShardTransferService::StreamLog(
+    grpc::ServerContext* context,
+    grpc::ServerReaderWriter<v1::LogWrites, v1::LogProgress>* stream) {
+  v1::LogProgress first;
+  if (!stream->Read(&first)) return grpc::Status(grpc::StatusCode::CANCELLED, "no first message");
+  if (absl::Status allowed = Authorize(*context, first.collection()); !allowed.ok()) {
+    return server::ToGrpcStatus(allowed);
+  }
+  if (first.node().empty()) {
+    return server::ToGrpcStatus(absl::InvalidArgumentError("a log stream names its replica"));
+  }
+  std::shared_ptr<LocalShards::Shard> shard = shards_->Find(first.collection(), first.shard());
+  if (shard == nullptr) {
+    return server::ToGrpcStatus(absl::NotFoundError(absl::StrCat(
+        "node ", node_id_, " holds no shard ", first.shard(), " of ", first.collection())));
+  }
+  const std::string replica = first.node();
+  shard->replicas.Report(replica, first.applied_sequence());
+  // The replica's reports arrive beside the writes sent to it: read on a thread of their own,
+  // until the replica closes its side or the call ends.
+  std::atomic<bool> replica_left{false};
+  std::thread reports([&] {
+    v1::LogProgress progress;
+    while (stream->Read(&progress)) shard->replicas.Report(replica, progress.applied_sequence());
+    replica_left = true;
+  });
+  uint64_t next = first.applied_sequence() + 1;
+  absl::Status ended;
+  while (!replica_left && !context->IsCancelled() && !Stopping()) {
+    absl::StatusOr<std::vector<LoggedWrite>> writes =
+        shard->database->ReadLog(next, kLogMessageBytes);
+    if (!writes.ok()) {
+      ended = writes.status();
+      break;
+    }
+    if (writes->empty()) {
+      // Woken by the next write; the timeout only looks at the call and the node again.
+      shard->database->WaitForWrite(next - 1, std::chrono::milliseconds(100));
+      continue;
+    }
+    v1::LogWrites message;
+    for (LoggedWrite& write : *writes) {
+      v1::LogWrite* out = message.add_writes();
+      out->set_sequence(write.sequence);
+      out->set_count(write.count);
+      out->set_data(std::move(write.data));
+    }
+    if (!stream->Write(message)) break;  // the replica went away
+    next = writes->back().sequence + writes->back().count;
+  }
+  if (!ended.ok()) {
+    // Said in the stream, so that the replica closes its side and reads the status: cancelling
+    // the call would hide it behind CANCELLED.
+    v1::LogWrites last;
+    last.set_error(ended.ToString());
+    stream->Write(last);
+    for (int i = 0; i < 500 && !replica_left; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  }
+  if (!replica_left) context->TryCancel();  // ends the reports' Read
+  reports.join();
+  return server::ToGrpcStatus(ended);
 }
 
 absl::Status ShardTransferService::SendFiles(const std::string& directory,

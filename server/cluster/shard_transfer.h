@@ -8,8 +8,14 @@
 // writes. A move nobody finishes (the mover died) ends by itself: kAbandonedMove after the
 // mover's last call (the copy's stream, a CatchUp), the node reads the map and resumes if it
 // still owns the shard, or drops its copy if another node does.
+//
+// For replicas (issue 34, shard_replicator.h): FetchShard with for_replica sends a snapshot's
+// files and begins no move; StreamLog sends the shard's write-ahead log from where a replica's
+// copy ends, as it is written, and notes in the shard's ReplicaProgress what the replica
+// reports having synced.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <map>
@@ -41,12 +47,21 @@ class ShardTransferService final : public v1::ShardTransfer::Service {
                        v1::CatchUpResponse* response) override;
   grpc::Status FinishMove(grpc::ServerContext* context, const v1::FinishMoveRequest* request,
                           v1::FinishMoveResponse* response) override;
+  grpc::Status StreamLog(grpc::ServerContext* context,
+                         grpc::ServerReaderWriter<v1::LogWrites, v1::LogProgress>* stream) override;
 
  private:
   using Key = std::pair<std::string, uint32_t>;
   absl::Status Authorize(const grpc::ServerContext& context, const std::string& collection) const;
   absl::Status SendFiles(const std::string& directory,
                          grpc::ServerWriter<v1::ShardFileChunk>* writer);
+  // FetchShard for a replica's seed: a snapshot's files, with no move begun.
+  grpc::Status SeedReplica(const v1::FetchShardRequest& request, LocalShards::Shard& shard,
+                           grpc::ServerWriter<v1::ShardFileChunk>* writer);
+  bool Stopping() {
+    MutexLock lock(mu_);
+    return stopping_;
+  }
   // Ends the move of `key`: drops the copy when the map names another owner, else resumes.
   absl::Status Finish(const Key& key, bool committed);
   void WatchPauses();
@@ -60,6 +75,7 @@ class ShardTransferService final : public v1::ShardTransfer::Service {
   std::map<Key, std::chrono::steady_clock::time_point> paused_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::thread watcher_;
+  std::atomic<uint64_t> next_seed_{0};  // names each seed's snapshot directory
 };
 
 }  // namespace tqdb::cluster

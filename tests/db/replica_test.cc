@@ -247,7 +247,9 @@ TEST(ReplicaTest, ShippingKeepsUpWithWriters) {
                             testing::RandomUnitVectors(10, 16, b),
                             Payloads("p", b * 10, b * 10 + 10))
                       .ok());
-      if (b % 50 == 0) ASSERT_TRUE(c->Delete({b * 10}).ok());
+      if (b % 50 == 0) {
+        ASSERT_TRUE(c->Delete({b * 10}).ok());
+      }
     }
     done.store(true);
   });

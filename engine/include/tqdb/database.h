@@ -108,6 +108,8 @@ class Database {
   // ingested table file): the replica must start again from a Snapshot.
   uint64_t LatestSequence() const;
   absl::StatusOr<std::vector<LoggedWrite>> ReadLog(uint64_t from, size_t max_bytes) const;
+  // Waits until a write past `sequence` has been applied, or for `timeout`; whether one has.
+  bool WaitForWrite(uint64_t sequence, std::chrono::milliseconds timeout) const;
 
   // Writes a consistent copy of the data directory into `dir` (which must not exist; its parent
   // must) while writes continue: every collection, or only `collection` when it is not empty.

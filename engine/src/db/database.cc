@@ -170,6 +170,10 @@ absl::StatusOr<std::vector<LoggedWrite>> Database::ReadLog(uint64_t from, size_t
   return store_->ReadLog(from, max_bytes);
 }
 
+bool Database::WaitForWrite(uint64_t sequence, std::chrono::milliseconds timeout) const {
+  return store_->WaitForWrite(sequence, std::chrono::steady_clock::now() + timeout);
+}
+
 std::vector<std::string> Database::ListCollections() const {
   std::vector<std::string> names;
   {

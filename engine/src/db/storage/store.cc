@@ -364,6 +364,7 @@ absl::Status Store::Write(rocksdb::WriteBatch* batch, Durability durability) {
   written_since_record_ = true;
   last_write_ = std::chrono::steady_clock::now();
   flushed_since_write_ = false;
+  written_cv_.notify_all();
   if (durability == Durability::kGroupCommit && !unsynced_) {
     unsynced_ = true;
     stop_cv_.notify_all();  // the loop sleeps until the next chore while nothing awaits a sync

@@ -126,6 +126,8 @@ class Store : public std::enable_shared_from_this<Store> {
   // log no longer goes back that far, or skips writes (an ingested table file): the replica
   // must start again from a copy.
   absl::StatusOr<std::vector<LoggedWrite>> ReadLog(uint64_t from, size_t max_bytes) const;
+  // Waits until a write past `sequence` has been applied, or until `deadline`; whether one has.
+  bool WaitForWrite(uint64_t sequence, std::chrono::steady_clock::time_point deadline);
   // On a replica: applies a primary's write, synced, if it is the next one; one applied before
   // is skipped. FailedPrecondition for a gap.
   absl::Status ApplyLogged(const LoggedWrite& write);
@@ -166,6 +168,7 @@ class Store : public std::enable_shared_from_this<Store> {
 
   Mutex sync_mu_;
   std::condition_variable_any stop_cv_;
+  std::condition_variable_any written_cv_;  // WaitForWrite's, notified by every write
   bool unsynced_ ABSL_GUARDED_BY(sync_mu_) = false;
   bool stopping_ ABSL_GUARDED_BY(sync_mu_) = false;
   // The last write failed (a full disk, say): RocksDB refuses writes until it has recovered.

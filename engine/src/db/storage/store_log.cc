@@ -57,6 +57,16 @@ absl::StatusOr<std::vector<LoggedWrite>> Store::ReadLog(uint64_t from, size_t ma
   return writes;
 }
 
+bool Store::WaitForWrite(uint64_t sequence, std::chrono::steady_clock::time_point deadline) {
+  MutexLock lock(sync_mu_);
+  // Write notifies under sync_mu_ after the write is applied: no wake-up is missed between the
+  // check and the wait.
+  while (db_->GetLatestSequenceNumber() <= sequence) {
+    if (written_cv_.wait_until(sync_mu_, deadline) == std::cv_status::timeout) break;
+  }
+  return db_->GetLatestSequenceNumber() > sequence;
+}
+
 absl::Status Store::ApplyLogged(const LoggedWrite& write) {
   if (!options_.replica) {
     return absl::FailedPreconditionError("only a replica applies another database's log");
@@ -89,6 +99,7 @@ absl::Status Store::ApplyLogged(const LoggedWrite& write) {
   written_since_record_ = true;
   last_write_ = std::chrono::steady_clock::now();
   flushed_since_write_ = false;
+  written_cv_.notify_all();
   return absl::OkStatus();
 }
 

@@ -1,0 +1,196 @@
+#include "shard_replicator.h"
+
+#include <filesystem>
+
+#include "absl/strings/str_cat.h"
+#include "shard_files.h"
+#include "status_mapping.h"
+#include "tqdb/status_macros.h"
+
+namespace tqdb::cluster {
+namespace {
+
+constexpr std::chrono::milliseconds kFirstRetry{100};
+constexpr std::chrono::milliseconds kLastRetry{2000};
+
+bool HasCopy(const std::string& directory) {
+  return std::filesystem::exists(std::filesystem::path(directory) / "CURRENT");
+}
+
+}  // namespace
+
+ShardReplicator::ShardReplicator(Options options) : options_(std::move(options)) {}
+
+ShardReplicator::~ShardReplicator() { Stop(); }
+
+void ShardReplicator::Start() {
+  thread_ = std::thread([this] { Run(); });
+}
+
+void ShardReplicator::Stop() {
+  {
+    MutexLock lock(mu_);
+    stopping_ = true;
+    if (call_ != nullptr) call_->TryCancel();
+  }
+  changed_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+bool ShardReplicator::WaitForApplied(uint64_t sequence, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  MutexLock lock(mu_);
+  while (applied_.load() < sequence) {
+    if (changed_.wait_until(mu_, deadline) == std::cv_status::timeout) break;
+  }
+  return applied_.load() >= sequence;
+}
+
+absl::Status ShardReplicator::last_error() const {
+  MutexLock lock(mu_);
+  return error_;
+}
+
+void ShardReplicator::SetError(absl::Status status) {
+  MutexLock lock(mu_);
+  error_ = std::move(status);
+}
+
+void ShardReplicator::Advance(uint64_t applied) {
+  {
+    MutexLock lock(mu_);
+    applied_.store(applied);
+    error_ = absl::OkStatus();
+  }
+  changed_.notify_all();
+}
+
+void ShardReplicator::Run() {
+  std::chrono::milliseconds retry = kFirstRetry;
+  while (!Stopping()) {
+    absl::Status status = HasCopy(options_.directory) ? absl::OkStatus() : Seed();
+    const uint64_t before = applied_.load();
+    if (status.ok()) {
+      absl::StatusOr<std::unique_ptr<Replica>> replica =
+          Replica::Open(options_.directory, options_.database_options);
+      status = replica.status();
+      if (replica.ok()) {
+        Advance((*replica)->LatestSequence());
+        status = Follow(replica->get());
+      }
+    }  // the copy is closed here, before a seed may replace it
+    if (Stopping()) break;
+    SetError(status);
+    if (absl::IsFailedPrecondition(status)) {
+      // The primary's log no longer reaches back to the copy (or the copy and the log disagree):
+      // only a new copy can follow it.
+      std::fprintf(stderr, "tqdb-server: replica of shard %u of %s seeds again: %s\n",
+                   options_.shard, options_.collection.c_str(), status.ToString().c_str());
+      std::error_code error;
+      std::filesystem::remove_all(options_.directory, error);
+    }
+    if (applied_.load() > before) retry = kFirstRetry;  // it had followed: a new break
+    MutexLock lock(mu_);
+    changed_.wait_for(mu_, retry);
+    retry = std::min(retry * 2, kLastRetry);
+  }
+}
+
+absl::Status ShardReplicator::Seed() {
+  TQDB_ASSIGN_OR_RETURN(std::shared_ptr<v1::ShardTransfer::Stub> primary, options_.primary());
+  const std::string incoming = options_.directory + ".seeding";
+  std::error_code error;
+  std::filesystem::remove_all(incoming, error);
+  std::filesystem::create_directories(incoming, error);
+  v1::FetchShardRequest request;
+  request.set_collection(options_.collection);
+  request.set_shard(options_.shard);
+  request.set_to_node(options_.node_id);
+  request.set_for_replica(true);
+  grpc::ClientContext context;
+  options_.prepare(&context);
+  {
+    MutexLock lock(mu_);
+    if (stopping_) return absl::CancelledError("stopping");
+    call_ = &context;
+  }
+  std::unique_ptr<grpc::ClientReader<v1::ShardFileChunk>> reader =
+      primary->FetchShard(&context, request);
+  absl::StatusOr<uint64_t> bytes = ReceiveFiles(reader.get(), incoming);
+  if (!bytes.ok()) context.TryCancel();
+  absl::Status fetched = server::FromGrpcStatus(reader->Finish());
+  {
+    MutexLock lock(mu_);
+    call_ = nullptr;
+  }
+  if (fetched.ok()) fetched = bytes.status();
+  if (!fetched.ok()) {
+    std::filesystem::remove_all(incoming, error);
+    return WithContext(fetched, "seeding a replica");
+  }
+  std::filesystem::remove_all(options_.directory, error);
+  std::filesystem::create_directories(std::filesystem::path(options_.directory).parent_path(),
+                                      error);
+  std::filesystem::rename(incoming, options_.directory, error);
+  if (error) {
+    return absl::InternalError(absl::StrCat("cannot move the replica's copy into ",
+                                            options_.directory, ": ", error.message()));
+  }
+  seeds_.fetch_add(1);
+  std::fprintf(stderr, "tqdb-server: replica of shard %u of %s seeded (%llu bytes)\n",
+               options_.shard, options_.collection.c_str(),
+               static_cast<unsigned long long>(*bytes));
+  return absl::OkStatus();
+}
+
+absl::Status ShardReplicator::Follow(Replica* replica) {
+  TQDB_ASSIGN_OR_RETURN(std::shared_ptr<v1::ShardTransfer::Stub> primary, options_.primary());
+  grpc::ClientContext context;
+  options_.prepare(&context);
+  {
+    MutexLock lock(mu_);
+    if (stopping_) return absl::CancelledError("stopping");
+    call_ = &context;
+  }
+  std::unique_ptr<grpc::ClientReaderWriter<v1::LogProgress, v1::LogWrites>> stream =
+      primary->StreamLog(&context);
+  v1::LogProgress progress;
+  progress.set_collection(options_.collection);
+  progress.set_shard(options_.shard);
+  progress.set_node(options_.node_id);
+  progress.set_applied_sequence(replica->LatestSequence());
+  absl::Status applied;
+  // Until the primary ends the call (its status then says why), or this side must.
+  bool ended_here = false;
+  if (stream->Write(progress)) {
+    v1::LogWrites message;
+    while (stream->Read(&message)) {
+      if (!message.error().empty()) {  // the primary ends the stream: its status says why
+        stream->WritesDone();
+        break;
+      }
+      for (const v1::LogWrite& write : message.writes()) {
+        applied = replica->Apply({write.sequence(), write.count(), write.data()});
+        if (!applied.ok()) break;
+      }
+      Advance(replica->LatestSequence());
+      // What is synced here now counts as held here.
+      progress.Clear();
+      progress.set_applied_sequence(applied_.load());
+      if (!applied.ok() || !stream->Write(progress)) {
+        ended_here = !applied.ok();
+        break;
+      }
+    }
+  }
+  if (ended_here) context.TryCancel();
+  const absl::Status finished = server::FromGrpcStatus(stream->Finish());
+  {
+    MutexLock lock(mu_);
+    call_ = nullptr;
+  }
+  if (!applied.ok()) return applied;
+  return finished.ok() ? absl::UnavailableError("the primary ended the log stream") : finished;
+}
+
+}  // namespace tqdb::cluster

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 
 #include "absl/strings/str_cat.h"
 #include "nlohmann/json.hpp"
@@ -41,6 +42,43 @@ ShardMap AssignShards(const ShardMap& current, const std::vector<std::string>& l
   return next;
 }
 
+ShardMap PlaceReplicas(const ShardMap& current, const std::vector<std::string>& live_nodes,
+                       uint32_t factor, bool new_shards) {
+  ShardMap next = current;
+  const std::set<std::string> live(live_nodes.begin(), live_nodes.end());
+  std::map<std::string, size_t> copies;  // live node -> shards it owns or replicates
+  for (const std::string& node : live) copies[node] = 0;
+  const auto count = [&copies](const std::string& node) {
+    if (auto it = copies.find(node); it != copies.end()) ++it->second;
+  };
+  for (ShardOwner& shard : next.shards) {
+    const auto gone = [&live](const std::string& node) { return live.count(node) == 0; };
+    shard.replicas.erase(std::remove_if(shard.replicas.begin(), shard.replicas.end(), gone),
+                         shard.replicas.end());
+    shard.in_sync.erase(std::remove_if(shard.in_sync.begin(), shard.in_sync.end(), gone),
+                        shard.in_sync.end());
+    count(shard.node);
+    for (const std::string& node : shard.replicas) count(node);
+  }
+  const size_t wanted = factor > 1 ? factor - 1 : 0;
+  for (ShardOwner& shard : next.shards) {
+    while (shard.replicas.size() < wanted) {
+      auto least = copies.end();
+      for (auto it = copies.begin(); it != copies.end(); ++it) {
+        const bool holds = it->first == shard.node ||
+                           std::find(shard.replicas.begin(), shard.replicas.end(), it->first) !=
+                               shard.replicas.end();
+        if (!holds && (least == copies.end() || it->second < least->second)) least = it;
+      }
+      if (least == copies.end()) break;  // every live node holds it already
+      shard.replicas.push_back(least->first);
+      if (new_shards) shard.in_sync.push_back(least->first);
+      ++least->second;
+    }
+  }
+  return next;
+}
+
 absl::Status CheckOwner(const ShardMap& map, uint32_t shard, std::string_view node,
                         uint64_t epoch) {
   if (shard >= map.shards.size()) {
@@ -60,7 +98,10 @@ absl::Status CheckOwner(const ShardMap& map, uint32_t shard, std::string_view no
 std::string EncodeShardMap(const ShardMap& map) {
   nlohmann::json shards = nlohmann::json::array();
   for (const ShardOwner& owner : map.shards) {
-    shards.push_back({{"node", owner.node}, {"epoch", owner.epoch}});
+    nlohmann::json shard = {{"node", owner.node}, {"epoch", owner.epoch}};
+    if (!owner.replicas.empty()) shard["replicas"] = owner.replicas;
+    if (!owner.in_sync.empty()) shard["in_sync"] = owner.in_sync;
+    shards.push_back(std::move(shard));
   }
   return nlohmann::json{{"collection", map.collection}, {"shards", shards}}.dump();
 }
@@ -82,7 +123,25 @@ absl::StatusOr<ShardMap> DecodeShardMap(std::string_view value) {
         !shard.contains("epoch") || !shard["epoch"].is_number_unsigned()) {
       return damaged("a shard without its node and epoch");
     }
-    map.shards.push_back({shard["node"].get<std::string>(), shard["epoch"].get<uint64_t>()});
+    ShardOwner& owner = map.shards.emplace_back();
+    owner.node = shard["node"].get<std::string>();
+    owner.epoch = shard["epoch"].get<uint64_t>();
+    // Replicas (maps written before them have none).
+    const std::pair<const char*, std::vector<std::string>*> lists[] = {
+        {"replicas", &owner.replicas}, {"in_sync", &owner.in_sync}};
+    for (const auto& [field, nodes] : lists) {
+      if (!shard.contains(field)) continue;
+      if (!shard[field].is_array()) return damaged("a shard's replicas that are not a list");
+      for (const nlohmann::json& node : shard[field]) {
+        if (!node.is_string()) return damaged("a replica that is not a node's name");
+        nodes->push_back(node.get<std::string>());
+      }
+    }
+    for (const std::string& node : owner.in_sync) {
+      if (std::find(owner.replicas.begin(), owner.replicas.end(), node) == owner.replicas.end()) {
+        return damaged("an in-sync replica that is not a replica");
+      }
+    }
   }
   return map;
 }

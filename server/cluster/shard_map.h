@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -16,8 +17,16 @@
 namespace tqdb::cluster {
 
 struct ShardOwner {
+  ShardOwner() = default;
+  ShardOwner(std::string node, uint64_t epoch) : node(std::move(node)), epoch(epoch) {}
+
   std::string node;    // empty: not assigned yet
   uint64_t epoch = 0;  // 1 on first assignment, then +1 on every change of owner
+  // Replicas (issue 34): the other nodes holding copies that follow the owner's log, and those
+  // of them whose copy holds every write acknowledged so far (a sync write waits for these; a
+  // failover promotes one of them). in_sync is a subset of replicas.
+  std::vector<std::string> replicas;
+  std::vector<std::string> in_sync;
 };
 
 struct ShardMap {
@@ -36,6 +45,15 @@ std::vector<std::vector<size_t>> SplitByShard(absl::Span<const uint64_t> ids, ui
 // live node that owns the fewest, so a node's loss moves only its shards and a new map spreads
 // them evenly; those shards' epochs grow by one. Unchanged when no node is live.
 ShardMap AssignShards(const ShardMap& current, const std::vector<std::string>& live_nodes);
+
+// The map with `factor` - 1 replicas per shard where live nodes allow: a shard keeps its live
+// replicas, loses those not live (from in_sync too), and takes the live nodes holding the
+// fewest copies (owned or replicated) that do not hold it yet; ties go to the first by name, so
+// every controller agrees. A replica added to an existing shard is not in sync (it must seed and
+// catch up first); `new_shards` says the shards are new and empty, so their replicas start in
+// sync. Owners and epochs do not change.
+ShardMap PlaceReplicas(const ShardMap& current, const std::vector<std::string>& live_nodes,
+                       uint32_t factor, bool new_shards);
 
 // FailedPrecondition unless `node` owns `shard` at `epoch` (a stale router or a former owner).
 absl::Status CheckOwner(const ShardMap& map, uint32_t shard, std::string_view node, uint64_t epoch);

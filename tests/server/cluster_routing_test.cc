@@ -89,6 +89,64 @@ TEST(ClusterRoutingTest, TheStoredMapRoundTripsAndDamageIsReported) {
   }
 }
 
+TEST(ClusterRoutingTest, ReplicasRoundTripAndMapsWithoutThemStillRead) {
+  ShardMap map{"docs", {{"a", 1}, {"b", 2}}};
+  map.shards[0].replicas = {"b", "c"};
+  map.shards[0].in_sync = {"c"};
+  auto back = DecodeShardMap(EncodeShardMap(map));
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(back->shards[0].replicas, (std::vector<std::string>{"b", "c"}));
+  EXPECT_EQ(back->shards[0].in_sync, std::vector<std::string>{"c"});
+  EXPECT_TRUE(back->shards[1].replicas.empty());
+  // A map stored before replicas existed.
+  auto old = DecodeShardMap(R"({"collection":"x","shards":[{"node":"a","epoch":4}]})");
+  ASSERT_TRUE(old.ok()) << old.status();
+  EXPECT_TRUE(old->shards[0].replicas.empty() && old->shards[0].in_sync.empty());
+  for (
+      const char* bad : {
+          R"({"collection":"x","shards":[{"node":"a","epoch":1,"replicas":"b"}]})",
+          R"({"collection":"x","shards":[{"node":"a","epoch":1,"replicas":[1]}]})",
+          R"({"collection":"x","shards":[{"node":"a","epoch":1,"replicas":["b"],"in_sync":["c"]}]})",
+      }) {
+    EXPECT_TRUE(absl::IsDataLoss(DecodeShardMap(bad).status())) << bad;
+  }
+}
+
+TEST(ClusterRoutingTest, ReplicasGoToOtherNodesEvenlyAndLeaveWithTheirNodes) {
+  ShardMap map{"c", {}};
+  for (int s = 0; s < 6; ++s) map.shards.emplace_back(std::string(1, "abc"[s % 3]), 1);
+  const ShardMap placed = PlaceReplicas(map, {"a", "b", "c"}, 2, /*new_shards=*/true);
+  std::map<std::string, int> copies;
+  for (const ShardOwner& shard : placed.shards) {
+    ASSERT_EQ(shard.replicas.size(), 1u);
+    EXPECT_NE(shard.replicas[0], shard.node) << "a replica on its own primary";
+    EXPECT_EQ(shard.in_sync, shard.replicas) << "new, empty shards start in sync";
+    EXPECT_EQ(shard.epoch, 1u);
+    ++copies[shard.node];
+    ++copies[shard.replicas[0]];
+  }
+  EXPECT_EQ(copies, (std::map<std::string, int>{{"a", 4}, {"b", 4}, {"c", 4}}));
+  EXPECT_EQ(EncodeShardMap(PlaceReplicas(placed, {"a", "b", "c"}, 2, false)),
+            EncodeShardMap(placed))
+      << "placing again changes nothing";
+
+  // Node c leaves: its replicas go (from in_sync too) and others take them, not in sync yet.
+  const ShardMap after = PlaceReplicas(placed, {"a", "b"}, 2, /*new_shards=*/false);
+  for (size_t s = 0; s < after.shards.size(); ++s) {
+    const ShardOwner& shard = after.shards[s];
+    if (shard.node == "c") continue;  // its owner's loss is AssignShards' to settle
+    ASSERT_EQ(shard.replicas.size(), 1u);
+    EXPECT_NE(shard.replicas[0], "c");
+    const bool kept = placed.shards[s].replicas[0] != "c";
+    EXPECT_EQ(shard.in_sync.size(), kept ? 1u : 0u) << "shard " << s;
+  }
+  // Three copies asked of two live nodes: as many as there are besides the owner.
+  for (const ShardOwner& shard : PlaceReplicas(map, {"a", "b"}, 3, true).shards) {
+    EXPECT_EQ(shard.replicas.size(), shard.node == "c" ? 2u : 1u) << shard.node;
+  }
+  EXPECT_TRUE(PlaceReplicas(map, {"a", "b", "c"}, 1, true).shards[0].replicas.empty());
+}
+
 TEST(ClusterRoutingTest, MergedShardListsAreTheGlobalTopK) {
   std::mt19937 gen(7);
   std::uniform_real_distribution<float> score(-1, 1);

@@ -489,6 +489,7 @@ int Run() {
   }
   std::fprintf(stderr, "tqdb-server: %s received, finishing in-flight requests\n",
                strsignal(signal_number));
+  if (node != nullptr) node->PrepareToStop();
   server->Shutdown(std::chrono::system_clock::now() +
                    std::chrono::seconds(absl::GetFlag(FLAGS_shutdown_grace_seconds)));
   serving = false;

@@ -105,8 +105,16 @@ absl::Status ClusterApi::RouteCreate(const CallContext& call,
     return absl::InvalidArgumentError(
         absl::StrCat("shards ", request.shards(), ": at most ", kMaxShards));
   }
+  constexpr uint32_t kMaxCopies = 3;
+  const uint32_t copies = std::max<uint32_t>(1, request.replication_factor());
+  if (copies > kMaxCopies || copies > nodes.size()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("replication_factor ", copies, ": at most ", kMaxCopies, ", and at most the ",
+                     nodes.size(), " registered nodes (each copy of a shard is on another node)"));
+  }
   v1::CreateCollectionRequest record;
   *record.mutable_config() = request.config();
+  record.set_replication_factor(copies);
   record.set_shards(request.shards() != 0
                         ? request.shards()
                         : std::min<uint32_t>(kMaxShards, options_.shards_per_node *
@@ -122,7 +130,8 @@ absl::Status ClusterApi::RouteCreate(const CallContext& call,
     const bool same =
         stored.has_value() &&
         existing.config().SerializeAsString() == request.config().SerializeAsString() &&
-        (request.shards() == 0 || request.shards() == existing.shards());
+        (request.shards() == 0 || request.shards() == existing.shards()) &&
+        copies == std::max<uint32_t>(1, existing.replication_factor());
     if (!request.if_not_exists() || !same) {
       return absl::AlreadyExistsError(absl::StrCat("collection '", name,
                                                    "' already exists in the cluster, with ",
@@ -138,7 +147,8 @@ absl::Status ClusterApi::RouteCreate(const CallContext& call,
   map.shards.resize(record.shards());
   std::vector<std::string> live;
   for (const NodeInfo& node : nodes) live.push_back(node.id);
-  map = AssignShards(map, live);
+  map = PlaceReplicas(AssignShards(map, live), live, record.replication_factor(),
+                      /*new_shards=*/true);
   for (int attempt = 0;; ++attempt) {
     TQDB_ASSIGN_OR_RETURN(const Controller controller,
                           AwaitController(*etcd_, kControllerPatience));

@@ -27,11 +27,18 @@ absl::StatusOr<std::unique_ptr<ClusterNode>> ClusterNode::Open(Options options) 
   // A bulk message reaches each shard as a part of it (a third with three shards per node):
   // those parts are ingested as table files too, as a server alone's whole message is.
   per_shard.ingest_min_bytes = o.database.ingest_min_bytes / 4;
-  node->shards_ = std::make_unique<LocalShards>(o.data_dir + "/shards", per_shard, o.service);
-  if (absl::Status opened = node->shards_->OpenAll(); !opened.ok()) return opened;
   node->view_ = std::make_unique<ClusterView>(
       node->etcd_.get(),
       o.node_credentials != nullptr ? o.node_credentials : grpc::InsecureChannelCredentials());
+  node->shards_ = std::make_unique<LocalShards>(o.data_dir + "/shards", per_shard, o.service);
+  // A replicated collection's shards keep their log for the replicas; when etcd cannot say,
+  // the log is kept (harmless, where losing it would make a replica copy the shard again).
+  node->shards_->SetKeepsLogFor([view = node->view_.get()](const std::string& collection) {
+    absl::StatusOr<std::shared_ptr<const Placement>> placement = view->Find(collection);
+    if (!placement.ok()) return !absl::IsNotFound(placement.status());
+    return (*placement)->create.replication_factor() > 1;
+  });
+  if (absl::Status opened = node->shards_->OpenAll(); !opened.ok()) return opened;
   node->api_ =
       std::make_unique<ClusterApi>(node->etcd_.get(), node->view_.get(), node->shards_.get(),
                                    ClusterApi::Options{.node_id = o.node_id,
@@ -74,6 +81,16 @@ absl::Status ClusterNode::Join(const std::string& address) {
   registration_ = std::move(*registration);
   api_->SetRegistration(registration_.get());
   NodeRegistration* const joined = registration_.get();
+  replicas_ = std::make_unique<ReplicaManager>(
+      view_.get(),
+      ReplicaManager::Options{.node_id = options_.node_id,
+                              .root = options_.data_dir + "/replicas",
+                              .database_options =
+                                  [shards = shards_.get()](const std::string& collection) {
+                                    return shards->OptionsFor(collection);
+                                  },
+                              .authorization = options_.controller_authorization});
+  replicas_->Start();
   controller_ = std::make_unique<ClusterController>(
       etcd_.get(), api_.get(), [joined] { return joined->live() ? joined->lease() : 0; },
       ClusterController::Options{.node_id = options_.node_id,
@@ -113,6 +130,7 @@ size_t ClusterNode::vector_count() const {
 }
 
 ClusterNode::~ClusterNode() {
+  replicas_.reset();
   controller_.reset();
   if (api_ != nullptr) api_->SetRegistration(nullptr);
   registration_.reset();

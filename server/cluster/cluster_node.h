@@ -15,6 +15,7 @@
 #include "local_shards.h"
 #include "metrics.h"
 #include "node_registration.h"
+#include "replica_manager.h"
 #include "shard_transfer.h"
 
 namespace tqdb::cluster {
@@ -63,6 +64,9 @@ class ClusterNode {
   // This node's shards, for the metrics (each labelled "<collection>/<shard>"'s shard number).
   std::vector<server::MetricsSource> MetricsSources() const;
   void MarkServing() { shards_->MarkServing(); }
+  // Before the server shuts down: ends the log streams replicas hold open to this node, which
+  // would otherwise hold the shutdown for its whole grace period.
+  void PrepareToStop() { transfer_->EndLogStreams(); }
 
  private:
   explicit ClusterNode(Options options) : options_(std::move(options)) {}
@@ -75,7 +79,8 @@ class ClusterNode {
   std::unique_ptr<ClusterApi> api_;
   std::unique_ptr<ShardTransferService> transfer_;
   std::unique_ptr<NodeRegistration> registration_;
-  std::unique_ptr<ClusterController> controller_;  // first to stop
+  std::unique_ptr<ClusterController> controller_;
+  std::unique_ptr<ReplicaManager> replicas_;  // first to stop
 };
 
 }  // namespace tqdb::cluster

@@ -23,7 +23,8 @@ absl::StatusOr<std::shared_ptr<LocalShards::Shard>> LocalShards::Open(const Key&
   if (error) {
     return absl::InternalError(absl::StrCat("cannot make ", directory, ": ", error.message()));
   }
-  absl::StatusOr<std::unique_ptr<Database>> database = Database::Open(directory, database_options_);
+  absl::StatusOr<std::unique_ptr<Database>> database =
+      Database::Open(directory, OptionsFor(key.first));
   if (!database.ok()) {
     return absl::Status(database.status().code(),
                         absl::StrCat("shard ", key.second, " of ", key.first, " (", directory,
@@ -34,6 +35,17 @@ absl::StatusOr<std::shared_ptr<LocalShards::Shard>> LocalShards::Open(const Key&
   shard->api = std::make_unique<server::TqdbApi>(shard->database.get(), service_options_);
   shards_[key] = shard;
   return shard;
+}
+
+DatabaseOptions LocalShards::OptionsFor(const std::string& collection) const {
+  DatabaseOptions options = database_options_;
+  if (keeps_log_for_ && keeps_log_for_(collection)) {
+    // RocksDB fixes the log's retention at open: a shard with replicas keeps its log from the
+    // start, and ingests nothing (tqdb/database.h).
+    options.log_retention_seconds = kReplicatedLogSeconds;
+    options.log_retention_mb = kReplicatedLogMiB;
+  }
+  return options;
 }
 
 std::string LocalShards::IncomingDirectory(const std::string& collection, uint32_t shard) const {

@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <shared_mutex>
@@ -22,6 +23,10 @@
 #include "tqdb_api.h"
 
 namespace tqdb::cluster {
+
+// How long, and how much of it, a replicated shard keeps its log for a replica that is away.
+inline constexpr uint64_t kReplicatedLogSeconds = 3600;
+inline constexpr uint64_t kReplicatedLogMiB = 1024;
 
 class LocalShards {
  public:
@@ -65,6 +70,15 @@ class LocalShards {
         database_options_(database_options),
         service_options_(std::move(service_options)) {}
 
+  // Says whether a collection has replicas, whose shards keep their log for them (a replica
+  // away for a while catches up from it instead of copying the shard again). Set before the
+  // shards are opened.
+  void SetKeepsLogFor(std::function<bool(const std::string& collection)> keeps_log_for) {
+    keeps_log_for_ = std::move(keeps_log_for);
+  }
+  // A shard's database options: the node's, with the log kept for a replicated collection.
+  DatabaseOptions OptionsFor(const std::string& collection) const;
+
   // Opens every shard directory under the root (a node's restart).
   absl::Status OpenAll();
   // The shard when this node holds it, else null. Calls keep it open while they hold it.
@@ -94,6 +108,7 @@ class LocalShards {
 
   const std::string root_;
   const DatabaseOptions database_options_;
+  std::function<bool(const std::string&)> keeps_log_for_;
   const server::ServiceOptions service_options_;
   mutable Mutex mu_;
   std::map<Key, std::shared_ptr<Shard>> shards_ ABSL_GUARDED_BY(mu_);

@@ -147,7 +147,7 @@ grpc::Status ShardTransferService::StreamLog(
   });
   uint64_t next = first.applied_sequence() + 1;
   absl::Status ended;
-  while (!replica_left && !context->IsCancelled() && !Stopping()) {
+  while (!replica_left && !context->IsCancelled() && !ending_streams_ && !Stopping()) {
     absl::StatusOr<std::vector<LoggedWrite>> writes =
         shard->database->ReadLog(next, kLogMessageBytes);
     if (!writes.ok()) {

@@ -49,6 +49,9 @@ class ShardTransferService final : public v1::ShardTransfer::Service {
                           v1::FinishMoveResponse* response) override;
   grpc::Status StreamLog(grpc::ServerContext* context,
                          grpc::ServerReaderWriter<v1::LogWrites, v1::LogProgress>* stream) override;
+  // Ends the log streams within a moment (a node stopping: gRPC's shutdown would otherwise wait
+  // its whole grace period for these calls, which last as long as their replicas stay).
+  void EndLogStreams() { ending_streams_ = true; }
 
  private:
   using Key = std::pair<std::string, uint32_t>;
@@ -76,6 +79,7 @@ class ShardTransferService final : public v1::ShardTransfer::Service {
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::thread watcher_;
   std::atomic<uint64_t> next_seed_{0};  // names each seed's snapshot directory
+  std::atomic<bool> ending_streams_{false};
 };
 
 }  // namespace tqdb::cluster

@@ -27,6 +27,7 @@
 #include "tcp_proxy.h"
 #include "test_certificates.h"
 #include "test_util.h"
+#include "tqdb/database.h"
 
 namespace tqdb::testing {
 namespace {
@@ -422,6 +423,85 @@ TEST_F(ClusterNodeTest, AKilledNodeFailsSearchesUntilItReturnsAndLosesNothing) {
   // Retrying the partial write is safe; then every acknowledged row is there.
   ASSERT_TRUE(UpsertRows(node(2), "glove", base, 3000, 300).ok());
   ExpectRowsStored(1, 3300);
+}
+
+// The primary's sequence number a copy's durable-sequence record names (0 when there is none).
+uint64_t RecordedSequence(const std::string& directory) {
+  std::ifstream in(directory + "/TQDB_DURABLE_SEQUENCE");
+  uint64_t sequence = 0;
+  in >> sequence;
+  return sequence;
+}
+
+TEST_F(ClusterNodeTest, ReplicasFollowTheirOwnersAndHoldEveryAcknowledgedWrite) {
+  SplitGloveFixture(100, &base_, &queries_);
+  v1::CreateCollectionRequest create = GloveCollection("glove", kShards);
+  create.set_replication_factor(kNodes + 1);
+  v1::CreateCollectionResponse created;
+  EXPECT_EQ(Call(&v1::Tqdb::Stub::CreateCollection, node(0), create, &created).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT)
+      << "more copies than nodes";
+  create.set_replication_factor(2);
+  ASSERT_TRUE(Call(&v1::Tqdb::Stub::CreateCollection, node(0), create, &created).ok());
+  auto etcd = cluster::EtcdClient::Connect(etcd_->endpoint());
+  ASSERT_TRUE(etcd.ok());
+  auto stored = cluster::ReadShardMap(**etcd, "glove");
+  ASSERT_TRUE(stored.ok() && stored->has_value());
+  const cluster::ShardMap map = (*stored)->map;
+  for (const cluster::ShardOwner& shard : map.shards) {
+    ASSERT_EQ(shard.replicas.size(), 1u);
+    EXPECT_NE(shard.replicas[0], shard.node);
+    EXPECT_EQ(shard.in_sync, shard.replicas);
+  }
+  // Writes through every node, and deletes, while the replicas follow.
+  for (uint64_t first = 0; first < 2400; first += 300) {
+    ASSERT_TRUE(UpsertRows(node(first / 300 % kNodes), "glove", base_, first, 300).ok());
+  }
+  v1::DeleteRequest remove;
+  remove.set_collection("glove");
+  for (uint64_t id = 0; id < 2400; id += 7) remove.add_ids(id);
+  v1::DeleteResponse removed;
+  ASSERT_TRUE(Call(&v1::Tqdb::Stub::Delete, node(2), remove, &removed).ok());
+
+  // Caught up: each copy's durable record reaches its owner's. Owners record about once a
+  // second while writes come, so their records are read once that has passed since the last.
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  const auto node_dir = [&](const std::string& id) { return dir_.path() + "/" + id; };
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  for (uint32_t s = 0; s < kShards; ++s) {
+    const std::string owner = node_dir(map.shards[s].node) + "/shards/glove/" + std::to_string(s);
+    const std::string copy =
+        node_dir(map.shards[s].replicas[0]) + "/replicas/glove/" + std::to_string(s);
+    const uint64_t written = RecordedSequence(owner);
+    ASSERT_GT(written, 0u) << owner;
+    while (std::chrono::steady_clock::now() < deadline && RecordedSequence(copy) < written) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    ASSERT_GE(RecordedSequence(copy), written) << "shard " << s << " was not caught up";
+  }
+  for (int i = 0; i < kNodes; ++i) EXPECT_EQ(node(i).Stop(SIGTERM), 0);
+
+  // Every copy reads as its owner's shard: the same points, vectors and payloads.
+  DatabaseOptions offline;
+  offline.background_partitioning = false;
+  const std::vector<uint64_t> ids = IdRange(0, 2400);
+  size_t points = 0;
+  for (uint32_t s = 0; s < kShards; ++s) {
+    auto owner = Database::Open(node_dir(map.shards[s].node) + "/shards/glove/" + std::to_string(s),
+                                offline);
+    auto copy = Database::Open(
+        node_dir(map.shards[s].replicas[0]) + "/replicas/glove/" + std::to_string(s), offline);
+    ASSERT_TRUE(owner.ok() && copy.ok()) << owner.status() << " " << copy.status();
+    auto want = *(*(*owner)->GetCollection("glove"))->Get(ids, true, true);
+    auto got = *(*(*copy)->GetCollection("glove"))->Get(ids, true, true);
+    for (size_t i = 0; i < ids.size(); ++i) {
+      ASSERT_EQ(got[i].found, want[i].found) << "shard " << s << " id " << ids[i];
+      EXPECT_EQ(got[i].vector, want[i].vector);
+      EXPECT_EQ(got[i].payload, want[i].payload);
+      points += got[i].found;
+    }
+  }
+  EXPECT_EQ(points, 2400u - (2400 + 6) / 7);
 }
 
 TEST_F(ClusterNodeTest, ANodeCutOffFromEtcdTakesNoWritesOnceItsLeaseEndsAndTheRestCarryOn) {

@@ -92,6 +92,11 @@ ABSL_FLAG(std::string, rerank_store, "",
           "when vectors are stored)");
 ABSL_FLAG(int64_t, partition_at, -1,
           "create: partition once this many vectors are stored (0: never; default 50,000)");
+ABSL_FLAG(uint32_t, shards, 0,
+          "create, on a cluster: the collection's shards, fixed (0: three per live node)");
+ABSL_FLAG(uint32_t, replication_factor, 1,
+          "create, on a cluster: copies of each shard on different nodes (1-3); the copies follow "
+          "the owner's log (writes do not wait for them yet)");
 ABSL_FLAG(int, nprobe, 0,
           "create: lists a search probes by default; search/bench: lists to probe (0: default)");
 ABSL_FLAG(bool, allow_partial, false,
@@ -289,6 +294,8 @@ int Create(const std::string& name) {
   config->set_durability(absl::GetFlag(FLAGS_durability) == "group-commit"
                              ? v1::DURABILITY_GROUP_COMMIT
                              : v1::DURABILITY_SYNC);
+  request.set_shards(absl::GetFlag(FLAGS_shards));
+  request.set_replication_factor(absl::GetFlag(FLAGS_replication_factor));
   v1::CreateCollectionResponse response;
   grpc::ClientContext context;
   WithApiKey(&context);

@@ -89,7 +89,7 @@ class Client:
     def create_collection(self, name, dimension, bits=4, metric="cosine", variant="default",
                           store_vectors=True, durability="sync", if_not_exists=False,
                           partition_at=None, nprobe=0, rerank_store="", shards=0,
-                          bytes_per_vector=None, factor_bits=None):
+                          bytes_per_vector=None, factor_bits=None, replication_factor=1):
         """bits: per coordinate, 1 to 8 in steps of 1/8 (1.5 codes a share of the coordinates
         at one bit more); or bytes_per_vector instead: the widest code that fits, with its
         factors. factor_bits: 16 or 32 bits for each of a vector's two factors (None: 32 with
@@ -99,11 +99,13 @@ class Client:
         default (0: the default). rerank_store: where the re-rank reads floats: "disk", "f32",
         "f16", "int8" or "mmap" ("": the server's default, mmap when vectors are stored).
         shards: on a cluster (servers started with --etcd), the collection's shard count (0:
-        three per node); a server alone ignores it."""
+        three per node); a server alone ignores it. replication_factor: on a cluster, copies of
+        each shard on different nodes (1-3), which follow the owner's log (writes do not wait
+        for them yet)."""
         request = requests.create_collection(name, dimension, bits, metric, variant,
                                              store_vectors, durability, if_not_exists,
                                              partition_at, nprobe, rerank_store, shards,
-                                             bytes_per_vector, factor_bits)
+                                             bytes_per_vector, factor_bits, replication_factor)
         return self._call("CreateCollection", request).config
 
     def drop_collection(self, name):

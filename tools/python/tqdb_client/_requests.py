@@ -44,7 +44,7 @@ def split_bits(bits):
 
 def create_collection(name, dimension, bits, metric, variant, store_vectors, durability,
                       if_not_exists, partition_at, nprobe, rerank_store, shards=0,
-                      bytes_per_vector=None, factor_bits=None):
+                      bytes_per_vector=None, factor_bits=None, replication_factor=1):
     config = pb.CollectionConfig(name=name, dimension=dimension,
                                  metric=METRICS[metric], variant=variant,
                                  store_vectors=store_vectors, durability=DURABILITY[durability],
@@ -57,7 +57,8 @@ def create_collection(name, dimension, bits, metric, variant, store_vectors, dur
         config.factor_bits = factor_bits
     if partition_at is not None:
         config.partition_at = partition_at
-    return pb.CreateCollectionRequest(config=config, if_not_exists=if_not_exists, shards=shards)
+    return pb.CreateCollectionRequest(config=config, if_not_exists=if_not_exists, shards=shards,
+                                      replication_factor=replication_factor)
 
 
 def _varint(n):

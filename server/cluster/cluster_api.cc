@@ -255,8 +255,9 @@ absl::Status ClusterApi::DescribeCollection(const CallContext& call,
                                             const v1::DescribeCollectionRequest& request,
                                             v1::DescribeCollectionResponse* response) {
   if (!call.shard_header.empty()) {
-    return ServeShard(call, request.collection(), Access::kRead, request, response,
-                      &server::Api::DescribeCollection);
+    TQDB_RETURN_IF_ERROR(ServeShard(call, request.collection(), Access::kRead, request, response,
+                                    &server::Api::DescribeCollection));
+    return AddReplicaProgress(call, request.collection(), response);
   }
   TQDB_ASSIGN_OR_RETURN(
       auto parts,
@@ -290,6 +291,23 @@ absl::Status ClusterApi::DescribeCollection(const CallContext& call,
         response->partitioning().list_sizes_size() * std::sqrt(static_cast<double>(parts.size()));
     response->mutable_partitioning()->set_nprobe(
         static_cast<uint32_t>(DefaultNprobe(static_cast<size_t>(std::lround(whole_lists)))));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ClusterApi::AddReplicaProgress(const CallContext& call, const std::string& collection,
+                                            v1::DescribeCollectionResponse* response) {
+  TQDB_ASSIGN_OR_RETURN(const ShardTarget target, ParseOneShard(call.shard_header));
+  std::shared_ptr<LocalShards::Shard> shard = shards_->Find(collection, target.shard);
+  TQDB_ASSIGN_OR_RETURN(std::shared_ptr<const Placement> placement, view_->Find(collection));
+  if (shard == nullptr || target.shard >= placement->map.shards.size()) return absl::OkStatus();
+  const uint64_t written = shard->database->LatestSequence();
+  for (const std::string& node : placement->map.shards[target.shard].replicas) {
+    const uint64_t held = shard->replicas.Of(node);
+    v1::ReplicaProgress* progress = response->add_replicas();
+    progress->set_node(node);
+    progress->set_reported(held > 0);
+    progress->set_behind(written > held ? written - held : 0);
   }
   return absl::OkStatus();
 }

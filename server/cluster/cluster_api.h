@@ -119,6 +119,9 @@ class ClusterApi final : public server::Api {
   absl::StatusOr<std::shared_ptr<LocalShards::Shard>> OwnedShard(ShardTarget target,
                                                                  const std::string& collection,
                                                                  Access access);
+  // An owner's description of one shard adds how far each of its replicas has come.
+  absl::Status AddReplicaProgress(const server::CallContext& call, const std::string& collection,
+                                  v1::DescribeCollectionResponse* response);
   template <typename Request, typename Response>
   absl::Status ServeShard(const server::CallContext& call, const std::string& collection,
                           Access access, const Request& request, Response* response,

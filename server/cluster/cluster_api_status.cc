@@ -42,10 +42,13 @@ absl::Status ClusterApi::GetClusterStatus(const server::CallContext& call,
       shard->set_node(owner.node);
       shard->set_epoch(owner.epoch);
       shard->set_answered(part.status.ok());
+      for (const std::string& node : owner.in_sync) shard->add_in_sync(node);
       if (part.status.ok()) {
         shard->set_vectors(part.response.count());
+        *shard->mutable_replicas() = part.response.replicas();
       } else {
         shard->set_error(std::string(part.status.message()));
+        for (const std::string& node : owner.replicas) shard->add_replicas()->set_node(node);
       }
     }
   }

@@ -1,5 +1,6 @@
 #include "cluster_status.h"
 
+#include <algorithm>
 #include <set>
 #include <string>
 
@@ -36,6 +37,16 @@ void PrintClusterStatus(const v1::GetClusterStatusResponse& status, std::FILE* o
       std::fprintf(out, "  %-6u %-20s %-6llu %-10s %s\n", shard.shard(), shard.node().c_str(),
                    static_cast<unsigned long long>(shard.epoch()), vectors_text.c_str(),
                    state.c_str());
+      for (const v1::ReplicaProgress& replica : shard.replicas()) {
+        const bool in_sync = std::find(shard.in_sync().begin(), shard.in_sync().end(),
+                                       replica.node()) != shard.in_sync().end();
+        const std::string progress = !shard.answered() ? "progress unknown (owner did not answer)"
+                                     : !replica.reported()
+                                         ? "has not reported yet"
+                                         : std::to_string(replica.behind()) + " log writes behind";
+        std::fprintf(out, "         replica %-12s %s, %s\n", replica.node().c_str(),
+                     in_sync ? "in sync" : "not in sync", progress.c_str());
+      }
     }
   }
 }

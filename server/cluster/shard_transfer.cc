@@ -75,13 +75,8 @@ grpc::Status ShardTransferService::FetchShard(grpc::ServerContext* context,
   }
   // The writes in flight finish first: those after it are noted (or refused).
   { std::unique_lock gate(shard->write_gate); }
-  const std::string checkpoint = shards_->OutgoingDirectory(key.first, key.second);
-  std::error_code error;
-  std::filesystem::remove_all(checkpoint, error);
-  std::filesystem::create_directories(std::filesystem::path(checkpoint).parent_path(), error);
-  absl::Status sent = shard->database->Snapshot(checkpoint);
-  if (sent.ok()) sent = SendFiles(checkpoint, writer);
-  std::filesystem::remove_all(checkpoint, error);
+  const absl::Status sent =
+      SendSnapshot(*shard, shards_->OutgoingDirectory(key.first, key.second), writer);
   if (!sent.ok()) {
     shard->moving = false;
     shard->tracking = false;
@@ -103,15 +98,11 @@ grpc::Status ShardTransferService::SeedReplica(const v1::FetchShardRequest& requ
                                                LocalShards::Shard& shard,
                                                grpc::ServerWriter<v1::ShardFileChunk>* writer) {
   // A snapshot's own directory: several replicas may seed at once, and a move may run.
-  const std::string checkpoint =
-      absl::StrCat(shards_->OutgoingDirectory(request.collection(), request.shard()), ".replica.",
-                   next_seed_.fetch_add(1));
-  std::error_code error;
-  std::filesystem::remove_all(checkpoint, error);
-  std::filesystem::create_directories(std::filesystem::path(checkpoint).parent_path(), error);
-  absl::Status sent = shard.database->Snapshot(checkpoint);
-  if (sent.ok()) sent = SendFiles(checkpoint, writer);
-  std::filesystem::remove_all(checkpoint, error);
+  const absl::Status sent =
+      SendSnapshot(shard,
+                   absl::StrCat(shards_->OutgoingDirectory(request.collection(), request.shard()),
+                                ".replica.", next_seed_.fetch_add(1)),
+                   writer);
   if (sent.ok()) {
     std::fprintf(stderr, "tqdb-server: shard %u of %s copied to seed a replica on %s\n",
                  request.shard(), request.collection().c_str(), request.to_node().c_str());
@@ -182,6 +173,18 @@ grpc::Status ShardTransferService::StreamLog(
   if (!replica_left) context->TryCancel();  // ends the reports' Read
   reports.join();
   return server::ToGrpcStatus(ended);
+}
+
+absl::Status ShardTransferService::SendSnapshot(LocalShards::Shard& shard,
+                                                const std::string& checkpoint,
+                                                grpc::ServerWriter<v1::ShardFileChunk>* writer) {
+  std::error_code error;
+  std::filesystem::remove_all(checkpoint, error);
+  std::filesystem::create_directories(std::filesystem::path(checkpoint).parent_path(), error);
+  absl::Status sent = shard.database->Snapshot(checkpoint);
+  if (sent.ok()) sent = SendFiles(checkpoint, writer);
+  std::filesystem::remove_all(checkpoint, error);
+  return sent;
 }
 
 absl::Status ShardTransferService::SendFiles(const std::string& directory,

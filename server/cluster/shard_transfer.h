@@ -58,6 +58,9 @@ class ShardTransferService final : public v1::ShardTransfer::Service {
   absl::Status Authorize(const grpc::ServerContext& context, const std::string& collection) const;
   absl::Status SendFiles(const std::string& directory,
                          grpc::ServerWriter<v1::ShardFileChunk>* writer);
+  // A snapshot of the shard taken into `checkpoint` (replaced), its files sent, then removed.
+  absl::Status SendSnapshot(LocalShards::Shard& shard, const std::string& checkpoint,
+                            grpc::ServerWriter<v1::ShardFileChunk>* writer);
   // FetchShard for a replica's seed: a snapshot's files, with no move begun.
   grpc::Status SeedReplica(const v1::FetchShardRequest& request, LocalShards::Shard& shard,
                            grpc::ServerWriter<v1::ShardFileChunk>* writer);

@@ -361,15 +361,19 @@ absl::Status Store::Write(rocksdb::WriteBatch* batch, Durability durability) {
   MutexLock lock(sync_mu_);
   write_failed_ = !status.ok();
   if (!status.ok()) return status;
-  written_since_record_ = true;
-  last_write_ = std::chrono::steady_clock::now();
-  flushed_since_write_ = false;
-  written_cv_.notify_all();
+  NoteWrite();
   if (durability == Durability::kGroupCommit && !unsynced_) {
     unsynced_ = true;
     stop_cv_.notify_all();  // the loop sleeps until the next chore while nothing awaits a sync
   }
   return absl::OkStatus();
+}
+
+void Store::NoteWrite() {
+  written_since_record_ = true;
+  last_write_ = std::chrono::steady_clock::now();
+  flushed_since_write_ = false;
+  written_cv_.notify_all();
 }
 
 void Store::GroupCommitLoop() {

@@ -159,6 +159,9 @@ class Store : public std::enable_shared_from_this<Store> {
   void KeepDiskReserve(bool new_database);
   // Once writes have stopped for a few seconds, flushes memtables that hold a megabyte or more.
   void FlushWhenQuiet();
+  // After a write (Write's own or a shipped one, ApplyLogged): the durable-sequence record, the
+  // quiet flush and WaitForWrite learn of it.
+  void NoteWrite() ABSL_EXCLUSIVE_LOCKS_REQUIRED(sync_mu_);
   void GroupCommitLoop();
 
   std::string path_;

@@ -96,10 +96,7 @@ absl::Status Store::ApplyLogged(const LoggedWrite& write) {
                                             write.sequence + write.count - 1));
   }
   MutexLock sync_lock(sync_mu_);
-  written_since_record_ = true;
-  last_write_ = std::chrono::steady_clock::now();
-  flushed_since_write_ = false;
-  written_cv_.notify_all();
+  NoteWrite();
   return absl::OkStatus();
 }
 

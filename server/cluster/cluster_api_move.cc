@@ -132,14 +132,11 @@ absl::Status ClusterApi::MoveShard(const server::CallContext& call,
   fetch.set_epoch(owner.epoch);
   fetch.set_to_node(options_.node_id);
   grpc::ClientContext context;
-  std::unique_ptr<grpc::ClientReader<v1::ShardFileChunk>> reader =
-      source->FetchShard(Prepare(&context, call), fetch);
-  absl::StatusOr<uint64_t> bytes = ReceiveFiles(reader.get(), incoming);
-  if (!bytes.ok()) context.TryCancel();
-  const absl::Status fetched = server::FromGrpcStatus(reader->Finish());
-  if (!bytes.ok() || !fetched.ok()) {
+  absl::StatusOr<uint64_t> bytes =
+      FetchShardFiles(*source, Prepare(&context, call), fetch, incoming);
+  if (!bytes.ok()) {
     (void)finish(false);
-    return !fetched.ok() ? fetched : bytes.status();
+    return bytes.status();
   }
   absl::StatusOr<std::shared_ptr<LocalShards::Shard>> adopted =
       shards_->Adopt(collection, request.shard(), incoming);

@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
+#include "status_mapping.h"
 #include "tqdb/status_macros.h"
 
 namespace tqdb::cluster {
@@ -21,8 +22,8 @@ absl::Status SyncPath(const std::string& path, bool directory) {
   return absl::OkStatus();
 }
 
-}  // namespace
-
+// Writes the stream's files under `directory`, each synced, and the directories too; returns
+// the bytes written.
 absl::StatusOr<uint64_t> ReceiveFiles(grpc::ClientReader<v1::ShardFileChunk>* reader,
                                       const std::string& directory) {
   uint64_t bytes = 0;
@@ -64,6 +65,21 @@ absl::StatusOr<uint64_t> ReceiveFiles(grpc::ClientReader<v1::ShardFileChunk>* re
     if (entry.is_directory()) TQDB_RETURN_IF_ERROR(SyncPath(entry.path().string(), true));
   }
   TQDB_RETURN_IF_ERROR(SyncPath(directory, true));
+  return bytes;
+}
+
+}  // namespace
+
+absl::StatusOr<uint64_t> FetchShardFiles(v1::ShardTransfer::Stub& source,
+                                         grpc::ClientContext* context,
+                                         const v1::FetchShardRequest& request,
+                                         const std::string& directory) {
+  std::unique_ptr<grpc::ClientReader<v1::ShardFileChunk>> reader =
+      source.FetchShard(context, request);
+  absl::StatusOr<uint64_t> bytes = ReceiveFiles(reader.get(), directory);
+  if (!bytes.ok()) context->TryCancel();
+  const absl::Status fetched = server::FromGrpcStatus(reader->Finish());
+  if (!fetched.ok()) return fetched;
   return bytes;
 }
 

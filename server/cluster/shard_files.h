@@ -12,9 +12,11 @@
 
 namespace tqdb::cluster {
 
-// Writes the stream's files under `directory`, each synced, and the directories too; returns
-// the bytes written.
-absl::StatusOr<uint64_t> ReceiveFiles(grpc::ClientReader<v1::ShardFileChunk>* reader,
-                                      const std::string& directory);
+// Asks `source` for a shard's files (FetchShard over `context`) and receives them under
+// `directory`; the bytes written, or the sender's error (else the receiving side's).
+absl::StatusOr<uint64_t> FetchShardFiles(v1::ShardTransfer::Stub& source,
+                                         grpc::ClientContext* context,
+                                         const v1::FetchShardRequest& request,
+                                         const std::string& directory);
 
 }  // namespace tqdb::cluster

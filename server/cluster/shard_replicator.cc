@@ -114,19 +114,14 @@ absl::Status ShardReplicator::Seed() {
     if (stopping_) return absl::CancelledError("stopping");
     call_ = &context;
   }
-  std::unique_ptr<grpc::ClientReader<v1::ShardFileChunk>> reader =
-      primary->FetchShard(&context, request);
-  absl::StatusOr<uint64_t> bytes = ReceiveFiles(reader.get(), incoming);
-  if (!bytes.ok()) context.TryCancel();
-  absl::Status fetched = server::FromGrpcStatus(reader->Finish());
+  const absl::StatusOr<uint64_t> bytes = FetchShardFiles(*primary, &context, request, incoming);
   {
     MutexLock lock(mu_);
     call_ = nullptr;
   }
-  if (fetched.ok()) fetched = bytes.status();
-  if (!fetched.ok()) {
+  if (!bytes.ok()) {
     std::filesystem::remove_all(incoming, error);
-    return WithContext(fetched, "seeding a replica");
+    return WithContext(bytes.status(), "seeding a replica");
   }
   std::filesystem::remove_all(options_.directory, error);
   std::filesystem::create_directories(std::filesystem::path(options_.directory).parent_path(),

@@ -86,4 +86,24 @@ const DenseDataset& GloveFixture() {
   return *data;
 }
 
+size_t ExpectSameRecords(const Collection& expected, const Collection& got,
+                         const std::vector<uint64_t>& ids) {
+  absl::StatusOr<std::vector<Record>> want = expected.Get(ids, true, true);
+  absl::StatusOr<std::vector<Record>> have = got.Get(ids, true, true);
+  EXPECT_TRUE(want.ok()) << want.status();
+  EXPECT_TRUE(have.ok()) << have.status();
+  if (!want.ok() || !have.ok()) return 0;
+  size_t found = 0;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if ((*have)[i].found != (*want)[i].found) {
+      ADD_FAILURE() << "id " << ids[i] << ((*want)[i].found ? " missing" : " present, deleted");
+      return found;
+    }
+    EXPECT_EQ((*have)[i].vector, (*want)[i].vector) << "id " << ids[i];
+    EXPECT_EQ((*have)[i].payload, (*want)[i].payload) << "id " << ids[i];
+    found += (*have)[i].found ? 1 : 0;
+  }
+  return found;
+}
+
 }  // namespace tqdb::testing

@@ -9,6 +9,7 @@
 #include "fvecs.h"
 #include "ground_truth.h"
 #include "random_vectors.h"
+#include "tqdb/collection.h"
 
 namespace tqdb::testing {
 
@@ -46,6 +47,12 @@ std::vector<uint64_t> ExactTopCosine(const float* base, size_t n, int dim, const
 
 // GloveFixture split into its first rows (`base`) and its last `queries` rows (`query_rows`).
 void SplitGloveFixture(size_t queries, std::vector<float>* base, std::vector<float>* query_rows);
+
+// Every id's record reads the same from `got` as from `expected`: found or not, and when found
+// the same vector and payload. Stops at the first id found in one and not the other. Returns how
+// many ids `got` holds.
+size_t ExpectSameRecords(const Collection& expected, const Collection& got,
+                         const std::vector<uint64_t>& ids);
 
 // Path of a file in tests/data.
 std::string TestDataPath(const std::string& name);

@@ -75,16 +75,13 @@ void ExpectSameCollection(const Database& a, const Database& b, const std::strin
   EXPECT_EQ(li.centroids, ri.centroids);
   EXPECT_EQ(li.list_sizes, ri.list_sizes);
   const std::vector<uint64_t> ids = testing::IdRange(0, max_id);
-  auto lr = *left->Get(ids, /*with_vectors=*/true, /*with_payloads=*/true);
-  auto rr = *right->Get(ids, true, true);
-  for (size_t i = 0; i < ids.size(); ++i) {
-    ASSERT_EQ(lr[i].found, rr[i].found) << "id " << ids[i];
-    EXPECT_EQ(lr[i].vector, rr[i].vector) << "id " << ids[i];
-    EXPECT_EQ(lr[i].payload, rr[i].payload) << "id " << ids[i];
-    if (!lr[i].found || ids[i] % 97 != 0) continue;
-    const StoredCode lc = *left->GetStoredCode(ids[i]), rc = *right->GetStoredCode(ids[i]);
-    EXPECT_EQ(lc.code, rc.code) << "id " << ids[i];
-    EXPECT_EQ(lc.list, rc.list) << "id " << ids[i];
+  testing::ExpectSameRecords(*left, *right, ids);
+  for (uint64_t id = 0; id < max_id; id += 97) {
+    const absl::StatusOr<StoredCode> lc = left->GetStoredCode(id), rc = right->GetStoredCode(id);
+    ASSERT_EQ(lc.ok(), rc.ok()) << "id " << id;
+    if (!lc.ok()) continue;  // deleted in both
+    EXPECT_EQ(lc->code, rc->code) << "id " << id;
+    EXPECT_EQ(lc->list, rc->list) << "id " << id;
   }
   const DenseDataset& glove = testing::GloveFixture();
   SearchOptions options;
@@ -269,13 +266,7 @@ TEST(ReplicaTest, ShippingKeepsUpWithWriters) {
   open_options.background_partitioning = false;
   auto copy = *Database::Open(dir.path() + "/replica", open_options);
   const std::vector<uint64_t> ids = testing::IdRange(0, 2000);
-  auto expected = *c->Get(ids, true, true);
-  auto got = *(*copy->GetCollection("c"))->Get(ids, true, true);
-  for (size_t i = 0; i < ids.size(); ++i) {
-    ASSERT_EQ(got[i].found, expected[i].found) << ids[i];
-    EXPECT_EQ(got[i].vector, expected[i].vector) << ids[i];
-    EXPECT_EQ(got[i].payload, expected[i].payload) << ids[i];
-  }
+  testing::ExpectSameRecords(*c, **copy->GetCollection("c"), ids);
 }
 
 }  // namespace

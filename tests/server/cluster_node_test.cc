@@ -492,14 +492,9 @@ TEST_F(ClusterNodeTest, ReplicasFollowTheirOwnersAndHoldEveryAcknowledgedWrite) 
     auto copy = Database::Open(
         node_dir(map.shards[s].replicas[0]) + "/replicas/glove/" + std::to_string(s), offline);
     ASSERT_TRUE(owner.ok() && copy.ok()) << owner.status() << " " << copy.status();
-    auto want = *(*(*owner)->GetCollection("glove"))->Get(ids, true, true);
-    auto got = *(*(*copy)->GetCollection("glove"))->Get(ids, true, true);
-    for (size_t i = 0; i < ids.size(); ++i) {
-      ASSERT_EQ(got[i].found, want[i].found) << "shard " << s << " id " << ids[i];
-      EXPECT_EQ(got[i].vector, want[i].vector);
-      EXPECT_EQ(got[i].payload, want[i].payload);
-      points += got[i].found;
-    }
+    SCOPED_TRACE("shard " + std::to_string(s));
+    points += ExpectSameRecords(**(*owner)->GetCollection("glove"),
+                                **(*copy)->GetCollection("glove"), ids);
   }
   EXPECT_EQ(points, 2400u - (2400 + 6) / 7);
 }

@@ -89,13 +89,7 @@ void ExpectCopyOf(const Collection& expected, const std::string& directory, uint
   auto collection = *(*copy)->GetCollection("c");
   EXPECT_EQ(collection->count(), expected.count());
   const std::vector<uint64_t> ids = testing::IdRange(0, max_id);
-  auto want = *expected.Get(ids, true, true);
-  auto got = *collection->Get(ids, true, true);
-  for (size_t i = 0; i < ids.size(); ++i) {
-    ASSERT_EQ(got[i].found, want[i].found) << ids[i];
-    EXPECT_EQ(got[i].vector, want[i].vector) << ids[i];
-    EXPECT_EQ(got[i].payload, want[i].payload) << ids[i];
-  }
+  testing::ExpectSameRecords(expected, *collection, ids);
 }
 
 TEST(ShardReplicationTest, AReplicaSeedsFollowsReportsAndResumes) {

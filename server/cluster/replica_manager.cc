@@ -81,9 +81,16 @@ void ReplicaManager::Reconcile() {
   if (!collections.ok()) return;  // etcd does not answer: the replicas go on as they are
   std::set<Key> named;
   bool complete = true;  // every map was read: a replica missing from `named` is not wanted
+  // A collection without replicas never gets any (the factor is fixed at creation), so its
+  // cached record is trusted between full reads, which catch a collection dropped and made
+  // again under its name with replicas.
+  const auto now = std::chrono::steady_clock::now();
+  const bool full_read = now - last_full_read_ >= kFullReadEvery;
+  if (full_read) last_full_read_ = now;
   for (const std::string& collection : *collections) {
-    absl::StatusOr<std::shared_ptr<const Placement>> placement =
-        view_->Find(collection, /*refresh=*/true);
+    absl::StatusOr<std::shared_ptr<const Placement>> placement = view_->Find(collection);
+    if (!full_read && placement.ok() && (*placement)->create.replication_factor() <= 1) continue;
+    placement = view_->Find(collection, /*refresh=*/true);
     if (!placement.ok()) {
       complete = complete && absl::IsNotFound(placement.status());
       continue;

@@ -1,8 +1,9 @@
 // The replicas a node holds (issue 34): once a second it reads which shards the maps name it a
 // replica of and runs a ShardReplicator for each, its copy under <root>/<collection>/<shard>;
 // a replica the maps no longer name (its collection dropped, the copy placed elsewhere) is
-// stopped and its copy removed. Each second it reads every collection's map from etcd
-// (linearizable), so a new replica starts within about a second of the map naming it.
+// stopped and its copy removed. Each second it lists the collections and reads the maps of the
+// replicated ones from etcd (linearizable), so a new replica starts within about a second of the
+// map naming it; every map is read every kFullReadEvery.
 #pragma once
 
 #include <chrono>
@@ -24,6 +25,8 @@ namespace tqdb::cluster {
 
 class ReplicaManager {
  public:
+  static constexpr std::chrono::seconds kFullReadEvery{30};
+
   struct Options {
     std::string node_id;
     std::string root;  // where the copies live
@@ -59,6 +62,7 @@ class ReplicaManager {
   std::condition_variable_any wake_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::map<Key, std::unique_ptr<ShardReplicator>> replicas_ ABSL_GUARDED_BY(mu_);
+  std::chrono::steady_clock::time_point last_full_read_;  // Run's thread only
   std::thread thread_;
 };
 

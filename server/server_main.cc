@@ -127,6 +127,10 @@ ABSL_FLAG(std::string, etcd_tls_cert, "",
           "with --etcd_tls_ca: the PEM certificate this node presents to etcd (for etcd's "
           "--client-cert-auth)");
 ABSL_FLAG(std::string, etcd_tls_key, "", "the private key of --etcd_tls_cert");
+ABSL_FLAG(int, replica_timeout_ms, 2000,
+          "a node of a cluster, owning a replicated shard: how long a write waits for an in-sync "
+          "replica to confirm it before that replica is put out of sync (in etcd) and the write "
+          "acknowledged without it");
 ABSL_FLAG(int, lease_ttl_seconds, 5,
           "a node's lease in etcd: it takes no writes once it has not renewed it for this long "
           "(reads go on)");
@@ -231,6 +235,8 @@ absl::StatusOr<std::unique_ptr<tqdb::cluster::ClusterNode>> OpenClusterNode(
        .renew_every = std::chrono::milliseconds(ttl_seconds * 1000 / 3),
        .node_credentials = *node_credentials,
        .rebalance_delay = std::chrono::seconds(rebalance_delay),
+       .replica_timeout =
+           std::chrono::milliseconds(std::max(1, absl::GetFlag(FLAGS_replica_timeout_ms))),
        .controller_authorization = *std::move(controller_authorization)});
 }
 

@@ -59,7 +59,15 @@ absl::StatusOr<std::shared_ptr<LocalShards::Shard>> ClusterApi::OwnedShard(
     return shard;
   }
   // A shard that moved here arrives with its files; only a first owner starts one empty, so a
-  // shard lost with a node's disk is an error rather than an empty shard.
+  // shard lost with a node's disk is an error rather than an empty shard. One given to this node
+  // by a failover is its replica's copy, opened as the shard within moments.
+  if (ReplicaManager* replicas = replicas_.load();
+      target.epoch != 1 && replicas != nullptr && replicas->HoldsCopy(collection, target.shard)) {
+    replicas->Wake();
+    return absl::UnavailableError(absl::StrCat("node ", options_.node_id, " is taking over shard ",
+                                               target.shard, " of ", collection,
+                                               " from its replica: retry in a moment"));
+  }
   if (target.epoch != 1) {
     return absl::DataLossError(absl::StrCat("node ", options_.node_id, " owns shard ", target.shard,
                                             " of ", collection, " at epoch ", target.epoch,
@@ -291,23 +299,6 @@ absl::Status ClusterApi::DescribeCollection(const CallContext& call,
         response->partitioning().list_sizes_size() * std::sqrt(static_cast<double>(parts.size()));
     response->mutable_partitioning()->set_nprobe(
         static_cast<uint32_t>(DefaultNprobe(static_cast<size_t>(std::lround(whole_lists)))));
-  }
-  return absl::OkStatus();
-}
-
-absl::Status ClusterApi::AddReplicaProgress(const CallContext& call, const std::string& collection,
-                                            v1::DescribeCollectionResponse* response) {
-  TQDB_ASSIGN_OR_RETURN(const ShardTarget target, ParseOneShard(call.shard_header));
-  std::shared_ptr<LocalShards::Shard> shard = shards_->Find(collection, target.shard);
-  TQDB_ASSIGN_OR_RETURN(std::shared_ptr<const Placement> placement, view_->Find(collection));
-  if (shard == nullptr || target.shard >= placement->map.shards.size()) return absl::OkStatus();
-  const uint64_t written = shard->database->LatestSequence();
-  for (const std::string& node : placement->map.shards[target.shard].replicas) {
-    const uint64_t held = shard->replicas.Of(node);
-    v1::ReplicaProgress* progress = response->add_replicas();
-    progress->set_node(node);
-    progress->set_reported(held > 0);
-    progress->set_behind(written > held ? written - held : 0);
   }
   return absl::OkStatus();
 }

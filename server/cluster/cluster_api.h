@@ -17,6 +17,7 @@
 #include "etcd_client.h"
 #include "local_shards.h"
 #include "node_registration.h"
+#include "replica_manager.h"
 #include "shard_header.h"
 #include "tqdb_api.h"
 
@@ -41,12 +42,17 @@ class ClusterApi final : public server::Api {
     server::ServiceLimits limits;
     const server::ApiKeys* api_keys = nullptr;  // null: no keys needed
     uint32_t shards_per_node = 3;  // a new collection's shards when it names none, per live node
+    // How long a write to a replicated shard waits for each in-sync replica to confirm it; one
+    // that does not is removed from the in-sync set (in etcd) before the write is acknowledged.
+    std::chrono::milliseconds replica_timeout{2000};
   };
   ClusterApi(EtcdClient* etcd, ClusterView* view, LocalShards* shards, Options options)
       : etcd_(etcd), view_(view), shards_(shards), options_(std::move(options)) {}
 
   // Once the node is registered: until then, and while it is not live, it owns nothing.
   void SetRegistration(NodeRegistration* registration) { registration_ = registration; }
+  // The node's replicas (a shard it is given after a failover is its promoted replica's copy).
+  void SetReplicaManager(ReplicaManager* replicas) { replicas_ = replicas; }
 
   // api.h
   absl::Status CreateCollection(const server::CallContext& call,
@@ -119,6 +125,12 @@ class ClusterApi final : public server::Api {
   absl::StatusOr<std::shared_ptr<LocalShards::Shard>> OwnedShard(ShardTarget target,
                                                                  const std::string& collection,
                                                                  Access access);
+  // After a write to this node's shard: waits until each in-sync replica holds it (the shard's
+  // log through its sequence); one that does not within the replica timeout is first removed
+  // from the in-sync set, then the write is acknowledged; Unavailable when that fails (a deposed
+  // owner, or etcd not answering: retrying is safe, upserts being idempotent).
+  absl::Status AwaitInSyncReplicas(const std::string& collection, ShardTarget target,
+                                   LocalShards::Shard& shard);
   // An owner's description of one shard adds how far each of its replicas has come.
   absl::Status AddReplicaProgress(const server::CallContext& call, const std::string& collection,
                                   v1::DescribeCollectionResponse* response);
@@ -179,6 +191,7 @@ class ClusterApi final : public server::Api {
   LocalShards* const shards_;
   const Options options_;
   std::atomic<NodeRegistration*> registration_{nullptr};
+  std::atomic<ReplicaManager*> replicas_{nullptr};
 };
 
 }  // namespace tqdb::cluster

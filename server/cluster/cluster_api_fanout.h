@@ -69,7 +69,8 @@ absl::Status ClusterApi::ServeShard(const server::CallContext& call, const std::
   const absl::Status status = (shard->api.get()->*method)(call, request, response);
   // A move in progress sends these ids' records to the new owner (shard_transfer.h).
   if (shard->tracking) shard->NoteWritten(*ids);
-  return status;
+  if (!status.ok()) return status;
+  return AwaitInSyncReplicas(collection, target, *shard);
 }
 
 // One part's call to another node, alive until its answer is taken from the queue.
@@ -186,15 +187,27 @@ void ClusterApi::SendToOwners(const server::CallContext& call, const std::string
     for (auto& [request, header, stub] : there) {
       if (absl::IsUnavailable(request->status)) view_->ForgetNode(map.shards[request->shard].node);
     }
-    // An owner that refused the epoch holds a newer map than this node: read it and resend.
+    // An owner that refused the epoch holds a newer map than this node: read it and resend. So
+    // for an owner not reached whose shard the map now gives another (a failover).
     std::vector<ShardRequest<Request, Response>*> stale;
+    std::vector<ShardRequest<Request, Response>*> unreached;
     for (auto* request : to_send) {
       if (absl::IsFailedPrecondition(request->status)) stale.push_back(request);
+      if (absl::IsUnavailable(request->status)) unreached.push_back(request);
+    }
+    if (stale.empty() && unreached.empty()) return;
+    const std::shared_ptr<const Placement> sent = *std::move(placement);
+    placement = view_->Find(collection, /*refresh=*/true);
+    for (auto* request : unreached) {
+      const ShardOwner& before = sent->map.shards[request->shard];
+      if (placement.ok() && request->shard < (*placement)->map.shards.size() &&
+          (*placement)->map.shards[request->shard].epoch != before.epoch) {
+        stale.push_back(request);
+      }
     }
     if (stale.empty()) return;
     to_send = std::move(stale);
     for (auto* request : to_send) request->response.Clear();
-    placement = view_->Find(collection, /*refresh=*/true);
   }
 }
 

@@ -3,8 +3,12 @@
 #include <cstdio>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "cluster/cluster_keys.h"
 #include "cluster/cluster_plan.h"
 #include "cluster/controller_election.h"
+#include "cluster/node_registration.h"
+#include "cluster/shard_map_store.h"
 
 namespace tqdb::cluster {
 namespace {
@@ -55,11 +59,12 @@ void ClusterController::Step() {
   if (lease == 0) return;
   absl::StatusOr<std::optional<Controller>> controller =
       TryBecomeController(*etcd_, options_.node_id, lease);
-  if (!controller.ok() || !controller->has_value() || (*controller)->node_id != options_.node_id ||
-      options_.rebalance_delay.count() == 0) {
+  if (!controller.ok() || !controller->has_value() || (*controller)->node_id != options_.node_id) {
     layout_.clear();  // a controller again later starts its wait afresh
     return;
   }
+  FailOver((*controller)->fence);
+  if (options_.rebalance_delay.count() == 0) return;
   // The status asks every shard for its size: a look at it every quarter of the delay is enough.
   const auto now = std::chrono::steady_clock::now();
   if (!layout_.empty() && now - looked_at_ < options_.rebalance_delay / 4) return;
@@ -110,6 +115,39 @@ void ClusterController::Step() {
                  "tqdb-server: controller %s could not move shard %u of %s from %s to %s: %s\n",
                  options_.node_id.c_str(), move.shard, move.collection.c_str(), move.from.c_str(),
                  move.to.c_str(), moved.ToString().c_str());
+  }
+}
+
+void ClusterController::FailOver(int64_t fence) {
+  absl::StatusOr<std::vector<NodeInfo>> nodes = ListNodes(*etcd_);
+  if (!nodes.ok()) return;
+  std::vector<std::string> live;
+  for (const NodeInfo& node : *nodes) live.push_back(node.id);
+  absl::StatusOr<std::vector<EtcdKeyValue>> collections = etcd_->GetPrefix(kCollectionsPrefix);
+  if (!collections.ok()) return;
+  for (const EtcdKeyValue& record : *collections) {
+    v1::CreateCollectionRequest created;
+    if (!created.ParseFromString(record.value) || created.replication_factor() <= 1) continue;
+    const std::string name = record.key.substr(kCollectionsPrefix.size());
+    absl::StatusOr<std::optional<StoredShardMap>> stored = ReadShardMap(*etcd_, name);
+    if (!stored.ok() || !stored->has_value()) continue;
+    const ShardMap& map = (*stored)->map;
+    const ShardMap next = PromoteReplicas(map, live);
+    std::vector<std::string> promoted;
+    for (size_t s = 0; s < map.shards.size(); ++s) {
+      if (next.shards[s].node == map.shards[s].node) continue;
+      promoted.push_back(absl::StrCat(s, ": ", map.shards[s].node, " -> ", next.shards[s].node,
+                                      " (epoch ", next.shards[s].epoch, ")"));
+    }
+    if (promoted.empty()) continue;
+    // Over the map read, under this controller's fence: an owner's concurrent change of its
+    // in-sync set makes one of the two writes fail, and the other decide again.
+    absl::StatusOr<bool> written = WriteShardMap(*etcd_, next, (*stored)->revision, fence);
+    std::fprintf(stderr, "tqdb-server: controller %s failed over %s shards %s: %s\n",
+                 options_.node_id.c_str(), name.c_str(), absl::StrJoin(promoted, "; ").c_str(),
+                 !written.ok() ? written.status().ToString().c_str()
+                 : *written    ? "written"
+                               : "the map changed meanwhile; next look");
   }
 }
 

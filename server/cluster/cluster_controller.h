@@ -5,8 +5,10 @@
 // been still (no node joined or left, no shard changed owner) for `rebalance_delay`, it moves
 // one shard at a time through MoveShard, as `tqdb cluster rebalance` does; a failed move waits
 // for the cluster to be still again. Waiting for stillness keeps a restarting node's shards
-// where they are and lets an operator's own moves finish first. A node that leaves for good
-// takes its shards with it until it returns (no replicas yet): nothing can copy them.
+// where they are and lets an operator's own moves finish first. A shard whose owner's lease has
+// expired is failed over at once, every look, to an in-sync replica (PromoteReplicas, issue
+// 34); without one, it waits for its owner to return (nothing else holds its acknowledged
+// writes).
 #pragma once
 
 #include <chrono>
@@ -43,8 +45,11 @@ class ClusterController {
 
  private:
   void Run();
-  // One look: campaign, then, as the controller of a cluster still long enough, one move.
+  // One look: campaign, then, as the controller, failovers, and in a cluster still long enough,
+  // one move.
   void Step();
+  // Gives each replicated shard whose owner is not registered to an in-sync replica.
+  void FailOver(int64_t fence);
 
   EtcdClient* const etcd_;
   server::Api* const api_;

@@ -44,7 +44,8 @@ absl::StatusOr<std::unique_ptr<ClusterNode>> ClusterNode::Open(Options options) 
                                    ClusterApi::Options{.node_id = o.node_id,
                                                        .limits = o.service.limits,
                                                        .api_keys = o.service.api_keys,
-                                                       .shards_per_node = o.shards_per_node});
+                                                       .shards_per_node = o.shards_per_node,
+                                                       .replica_timeout = o.replica_timeout});
   node->transfer_ = std::make_unique<ShardTransferService>(o.node_id, node->shards_.get(),
                                                            node->view_.get(), o.service.api_keys);
   node->RemoveDroppedShards();
@@ -85,12 +86,15 @@ absl::Status ClusterNode::Join(const std::string& address) {
       view_.get(),
       ReplicaManager::Options{.node_id = options_.node_id,
                               .root = options_.data_dir + "/replicas",
+                              .etcd = etcd_.get(),
+                              .shards = shards_.get(),
                               .database_options =
                                   [shards = shards_.get()](const std::string& collection) {
                                     return shards->OptionsFor(collection);
                                   },
                               .authorization = options_.controller_authorization});
   replicas_->Start();
+  api_->SetReplicaManager(replicas_.get());
   controller_ = std::make_unique<ClusterController>(
       etcd_.get(), api_.get(), [joined] { return joined->live() ? joined->lease() : 0; },
       ClusterController::Options{.node_id = options_.node_id,
@@ -130,6 +134,7 @@ size_t ClusterNode::vector_count() const {
 }
 
 ClusterNode::~ClusterNode() {
+  if (api_ != nullptr) api_->SetReplicaManager(nullptr);
   replicas_.reset();
   controller_.reset();
   if (api_ != nullptr) api_->SetRegistration(nullptr);

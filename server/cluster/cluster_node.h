@@ -40,6 +40,8 @@ class ClusterNode {
     // As the controller: how long the cluster must be still before it moves shards by itself
     // (0: never), and the authorization its calls carry (cluster_controller.h).
     std::chrono::seconds rebalance_delay{60};
+    // How long a replicated shard's write waits for an in-sync replica (cluster_api.h).
+    std::chrono::milliseconds replica_timeout{2000};
     std::string controller_authorization;
   };
 

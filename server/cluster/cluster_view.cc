@@ -39,8 +39,11 @@ absl::StatusOr<std::shared_ptr<const Placement>> ClusterView::Find(const std::st
                                             placement->create.shards()));
   }
   MutexLock lock(mu_);
-  placements_[collection] = placement;
-  return placement;
+  // Two reads at once may finish out of order: the cache keeps the newer map (etcd's revisions
+  // only grow; a write's wait for its in-sync replicas must not go back to an older set).
+  std::shared_ptr<const Placement>& cached = placements_[collection];
+  if (cached == nullptr || cached->map_revision <= placement->map_revision) cached = placement;
+  return cached;
 }
 
 void ClusterView::Forget(const std::string& collection) {

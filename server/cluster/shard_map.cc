@@ -79,6 +79,47 @@ ShardMap PlaceReplicas(const ShardMap& current, const std::vector<std::string>& 
   return next;
 }
 
+ShardMap PromoteReplicas(const ShardMap& current, const std::vector<std::string>& live_nodes) {
+  const auto live = [&live_nodes](const std::string& node) {
+    return std::find(live_nodes.begin(), live_nodes.end(), node) != live_nodes.end();
+  };
+  ShardMap next = current;
+  for (ShardOwner& shard : next.shards) {
+    if (shard.node.empty() || live(shard.node)) continue;
+    const auto promoted = std::find_if(shard.in_sync.begin(), shard.in_sync.end(), live);
+    if (promoted == shard.in_sync.end()) continue;
+    const std::string node = *promoted;
+    shard.in_sync.erase(promoted);
+    std::erase(shard.replicas, node);
+    shard.replicas.push_back(shard.node);
+    shard.node = node;
+    ++shard.epoch;
+  }
+  return next;
+}
+
+ShardMap WithoutInSync(const ShardMap& current, uint32_t shard,
+                       absl::Span<const std::string> nodes) {
+  ShardMap next = current;
+  if (shard >= next.shards.size()) return next;
+  std::erase_if(next.shards[shard].in_sync, [nodes](const std::string& node) {
+    return std::find(nodes.begin(), nodes.end(), node) != nodes.end();
+  });
+  return next;
+}
+
+ShardMap WithInSync(const ShardMap& current, uint32_t shard, const std::string& node) {
+  ShardMap next = current;
+  if (shard >= next.shards.size()) return next;
+  ShardOwner& owner = next.shards[shard];
+  const bool replica =
+      std::find(owner.replicas.begin(), owner.replicas.end(), node) != owner.replicas.end();
+  const bool in_sync =
+      std::find(owner.in_sync.begin(), owner.in_sync.end(), node) != owner.in_sync.end();
+  if (replica && !in_sync) owner.in_sync.push_back(node);
+  return next;
+}
+
 absl::Status CheckOwner(const ShardMap& map, uint32_t shard, std::string_view node,
                         uint64_t epoch) {
   if (shard >= map.shards.size()) {

@@ -55,6 +55,20 @@ ShardMap AssignShards(const ShardMap& current, const std::vector<std::string>& l
 ShardMap PlaceReplicas(const ShardMap& current, const std::vector<std::string>& live_nodes,
                        uint32_t factor, bool new_shards);
 
+// Failover (issue 34): the map after each shard whose owner is not among `live_nodes` is given
+// to its first live in-sync replica (in the map's order), epoch + 1; the former owner becomes a
+// replica out of sync (back, it copies the new owner's shard), the promoted node leaves the
+// replicas, and the other in-sync replicas stay in sync (each holds every acknowledged write).
+// A shard with no live in-sync replica keeps its owner: promoting a copy that may lack
+// acknowledged writes would lose them. Unchanged when nothing is to be promoted.
+ShardMap PromoteReplicas(const ShardMap& current, const std::vector<std::string>& live_nodes);
+
+// The shard's in-sync replicas with `nodes` removed (a copy that did not acknowledge a write in
+// time) or `node` added (a copy that caught up); the rest of the map unchanged.
+ShardMap WithoutInSync(const ShardMap& current, uint32_t shard,
+                       absl::Span<const std::string> nodes);
+ShardMap WithInSync(const ShardMap& current, uint32_t shard, const std::string& node);
+
 // FailedPrecondition unless `node` owns `shard` at `epoch` (a stale router or a former owner).
 absl::Status CheckOwner(const ShardMap& map, uint32_t shard, std::string_view node, uint64_t epoch);
 

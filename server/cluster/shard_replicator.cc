@@ -1,6 +1,7 @@
 #include "shard_replicator.h"
 
 #include <filesystem>
+#include <fstream>
 
 #include "absl/strings/str_cat.h"
 #include "shard_files.h"
@@ -15,6 +16,27 @@ constexpr std::chrono::milliseconds kLastRetry{2000};
 
 bool HasCopy(const std::string& directory) {
   return std::filesystem::exists(std::filesystem::path(directory) / "CURRENT");
+}
+
+// The owner's epoch whose history the copy in `directory` holds: 0 when not noted.
+uint64_t CopyEpoch(const std::string& directory) {
+  std::ifstream in(directory + ".epoch");
+  uint64_t epoch = 0;
+  return in >> epoch ? epoch : 0;
+}
+
+absl::Status NoteCopyEpoch(const std::string& directory, uint64_t epoch) {
+  const std::string path = directory + ".epoch";
+  {
+    std::ofstream out(path + ".new", std::ios::trunc);
+    out << epoch << "\n";
+    out.flush();
+    if (!out) return absl::InternalError(absl::StrCat("cannot write ", path));
+  }
+  std::error_code error;
+  std::filesystem::rename(path + ".new", path, error);
+  if (error) return absl::InternalError(absl::StrCat("cannot write ", path, ": ", error.message()));
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -68,15 +90,31 @@ void ShardReplicator::Advance(uint64_t applied) {
 void ShardReplicator::Run() {
   std::chrono::milliseconds retry = kFirstRetry;
   while (!Stopping()) {
-    absl::Status status = HasCopy(options_.directory) ? absl::OkStatus() : Seed();
     const uint64_t before = applied_.load();
+    absl::StatusOr<Primary> primary = options_.primary();
+    absl::Status status = primary.status();
+    if (status.ok()) {
+      epoch_ = primary->epoch;
+      const uint64_t copy_epoch = CopyEpoch(options_.directory);
+      if (HasCopy(options_.directory) && copy_epoch != primary->epoch) {
+        std::fprintf(stderr,
+                     "tqdb-server: replica of shard %u of %s holds epoch %llu's history; the "
+                     "owner is at epoch %llu: seeding again\n",
+                     options_.shard, options_.collection.c_str(),
+                     static_cast<unsigned long long>(copy_epoch),
+                     static_cast<unsigned long long>(primary->epoch));
+        std::error_code error;
+        std::filesystem::remove_all(options_.directory, error);
+      }
+      if (!HasCopy(options_.directory)) status = Seed(*primary);
+    }
     if (status.ok()) {
       absl::StatusOr<std::unique_ptr<Replica>> replica =
           Replica::Open(options_.directory, options_.database_options);
       status = replica.status();
       if (replica.ok()) {
         Advance((*replica)->LatestSequence());
-        status = Follow(replica->get());
+        status = Follow(*primary, replica->get());
       }
     }  // the copy is closed here, before a seed may replace it
     if (Stopping()) break;
@@ -96,8 +134,7 @@ void ShardReplicator::Run() {
   }
 }
 
-absl::Status ShardReplicator::Seed() {
-  TQDB_ASSIGN_OR_RETURN(std::shared_ptr<v1::ShardTransfer::Stub> primary, options_.primary());
+absl::Status ShardReplicator::Seed(const Primary& primary) {
   const std::string incoming = options_.directory + ".seeding";
   std::error_code error;
   std::filesystem::remove_all(incoming, error);
@@ -107,6 +144,7 @@ absl::Status ShardReplicator::Seed() {
   request.set_shard(options_.shard);
   request.set_to_node(options_.node_id);
   request.set_for_replica(true);
+  request.set_epoch(primary.epoch);
   grpc::ClientContext context;
   options_.prepare(&context);
   {
@@ -114,7 +152,8 @@ absl::Status ShardReplicator::Seed() {
     if (stopping_) return absl::CancelledError("stopping");
     call_ = &context;
   }
-  const absl::StatusOr<uint64_t> bytes = FetchShardFiles(*primary, &context, request, incoming);
+  const absl::StatusOr<uint64_t> bytes =
+      FetchShardFiles(*primary.stub, &context, request, incoming);
   {
     MutexLock lock(mu_);
     call_ = nullptr;
@@ -126,6 +165,8 @@ absl::Status ShardReplicator::Seed() {
   std::filesystem::remove_all(options_.directory, error);
   std::filesystem::create_directories(std::filesystem::path(options_.directory).parent_path(),
                                       error);
+  // The epoch first: a copy is never in place without the epoch of its history beside it.
+  TQDB_RETURN_IF_ERROR(NoteCopyEpoch(options_.directory, primary.epoch));
   std::filesystem::rename(incoming, options_.directory, error);
   if (error) {
     return absl::InternalError(absl::StrCat("cannot move the replica's copy into ",
@@ -138,8 +179,7 @@ absl::Status ShardReplicator::Seed() {
   return absl::OkStatus();
 }
 
-absl::Status ShardReplicator::Follow(Replica* replica) {
-  TQDB_ASSIGN_OR_RETURN(std::shared_ptr<v1::ShardTransfer::Stub> primary, options_.primary());
+absl::Status ShardReplicator::Follow(const Primary& primary, Replica* replica) {
   grpc::ClientContext context;
   options_.prepare(&context);
   {
@@ -148,12 +188,13 @@ absl::Status ShardReplicator::Follow(Replica* replica) {
     call_ = &context;
   }
   std::unique_ptr<grpc::ClientReaderWriter<v1::LogProgress, v1::LogWrites>> stream =
-      primary->StreamLog(&context);
+      primary.stub->StreamLog(&context);
   v1::LogProgress progress;
   progress.set_collection(options_.collection);
   progress.set_shard(options_.shard);
   progress.set_node(options_.node_id);
   progress.set_applied_sequence(replica->LatestSequence());
+  progress.set_epoch(primary.epoch);
   absl::Status applied;
   // Until the primary ends the call (its status then says why), or this side must.
   bool ended_here = false;

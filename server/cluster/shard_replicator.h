@@ -3,8 +3,10 @@
 // for_replica: a snapshot's files), then follows the primary's log (ShardTransfer.StreamLog),
 // applying each write synced and reporting how far it has applied, which the primary counts as
 // held here. A broken stream is opened again (after 0.1 s, doubling to 2 s); a log the primary
-// no longer holds seeds the copy again. Stop closes the copy, which can then be opened as the
-// shard's database (promotion).
+// no longer holds seeds the copy again, and so does a new owner (a copy holds the history of the
+// owner at one epoch, noted beside it in <directory>.epoch: after a failover the new owner's
+// history may lack writes the copy applied, never acknowledged). Stop closes the copy, which can
+// then be opened as the shard's database (promotion).
 #pragma once
 
 #include <atomic>
@@ -27,14 +29,18 @@ namespace tqdb::cluster {
 
 class ShardReplicator {
  public:
+  struct Primary {
+    std::shared_ptr<v1::ShardTransfer::Stub> stub;  // its ShardTransfer service
+    uint64_t epoch = 0;                             // at which it owns the shard
+  };
   struct Options {
     std::string collection;
     uint32_t shard = 0;
     std::string node_id;    // this node, named to the primary
     std::string directory;  // the copy's data directory
     DatabaseOptions database_options;
-    // The primary's ShardTransfer service, asked again for every stream (the primary may change).
-    std::function<absl::StatusOr<std::shared_ptr<v1::ShardTransfer::Stub>>()> primary;
+    // The shard's owner as the map names it, asked again for every stream (it may change).
+    std::function<absl::StatusOr<Primary>()> primary;
     // Readies each call's context (credentials, deadline-free).
     std::function<void(grpc::ClientContext*)> prepare = [](grpc::ClientContext*) {};
   };
@@ -52,6 +58,8 @@ class ShardReplicator {
   uint64_t applied() const { return applied_.load(); }
   // Times the copy was seeded from a snapshot.
   int seeds() const { return seeds_.load(); }
+  // The owner's epoch the copy follows (0 before it has one).
+  uint64_t epoch() const { return epoch_.load(); }
   // Waits until the copy holds the log through `sequence`, or for `timeout`; whether it does.
   bool WaitForApplied(uint64_t sequence, std::chrono::milliseconds timeout);
   // Why the last stream or seed ended, OK while following.
@@ -60,9 +68,9 @@ class ShardReplicator {
  private:
   void Run();
   // Copies a snapshot of the primary's shard into the directory (replacing what is there).
-  absl::Status Seed();
+  absl::Status Seed(const Primary& primary);
   // Follows the log until the stream ends; its ending status.
-  absl::Status Follow(Replica* replica);
+  absl::Status Follow(const Primary& primary, Replica* replica);
   void SetError(absl::Status status);
   // The copy holds the log through `applied` now: wakes WaitForApplied.
   void Advance(uint64_t applied);
@@ -74,6 +82,7 @@ class ShardReplicator {
   const Options options_;
   std::atomic<uint64_t> applied_{0};
   std::atomic<int> seeds_{0};
+  std::atomic<uint64_t> epoch_{0};
   mutable Mutex mu_;
   std::condition_variable_any changed_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;

@@ -44,6 +44,17 @@ absl::Status ShardTransferService::Authorize(const grpc::ServerContext& context,
   return api_keys_->Check(server::CallOf(context).authorization, server::Role::kAdmin, collection);
 }
 
+absl::Status ShardTransferService::CheckPrimary(const std::string& collection, uint32_t shard,
+                                                uint64_t epoch) {
+  if (view_ == nullptr) return absl::OkStatus();  // a primary outside a cluster has no map
+  TQDB_ASSIGN_OR_RETURN(std::shared_ptr<const Placement> placement, view_->Find(collection));
+  if (shard < placement->map.shards.size() && placement->map.shards[shard].epoch < epoch) {
+    TQDB_ASSIGN_OR_RETURN(placement, view_->Find(collection, /*refresh=*/true));
+  }
+  const absl::Status owner = CheckOwner(placement->map, shard, node_id_, epoch);
+  return owner.ok() ? owner : absl::AbortedError(owner.message());
+}
+
 grpc::Status ShardTransferService::FetchShard(grpc::ServerContext* context,
                                               const v1::FetchShardRequest* request,
                                               grpc::ServerWriter<v1::ShardFileChunk>* writer) {
@@ -56,7 +67,11 @@ grpc::Status ShardTransferService::FetchShard(grpc::ServerContext* context,
     return server::ToGrpcStatus(absl::NotFoundError(
         absl::StrCat("node ", node_id_, " holds no shard ", key.second, " of ", key.first)));
   }
-  if (request->for_replica()) return SeedReplica(*request, *shard, writer);
+  if (request->for_replica()) {
+    const absl::Status primary = CheckPrimary(key.first, key.second, request->epoch());
+    if (!primary.ok()) return server::ToGrpcStatus(primary);
+    return SeedReplica(*request, *shard, writer);
+  }
   absl::StatusOr<std::shared_ptr<const Placement>> placement = view_->Find(key.first, true);
   if (!placement.ok()) return server::ToGrpcStatus(placement.status());
   if (absl::Status owner = CheckOwner((*placement)->map, key.second, node_id_, request->epoch());
@@ -125,6 +140,10 @@ grpc::Status ShardTransferService::StreamLog(
   if (shard == nullptr) {
     return server::ToGrpcStatus(absl::NotFoundError(absl::StrCat(
         "node ", node_id_, " holds no shard ", first.shard(), " of ", first.collection())));
+  }
+  if (absl::Status primary = CheckPrimary(first.collection(), first.shard(), first.epoch());
+      !primary.ok()) {
+    return server::ToGrpcStatus(primary);
   }
   const std::string replica = first.node();
   shard->replicas.Report(replica, first.applied_sequence());

@@ -56,6 +56,9 @@ class ShardTransferService final : public v1::ShardTransfer::Service {
  private:
   using Key = std::pair<std::string, uint32_t>;
   absl::Status Authorize(const grpc::ServerContext& context, const std::string& collection) const;
+  // Aborted unless this node owns the shard at `epoch` (its map read again when older): a
+  // replica seeds from and follows only the owner its map names, and asks again later.
+  absl::Status CheckPrimary(const std::string& collection, uint32_t shard, uint64_t epoch);
   absl::Status SendFiles(const std::string& directory,
                          grpc::ServerWriter<v1::ShardFileChunk>* writer);
   // A snapshot of the shard taken into `checkpoint` (replaced), its files sent, then removed.

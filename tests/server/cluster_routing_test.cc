@@ -147,6 +147,47 @@ TEST(ClusterRoutingTest, ReplicasGoToOtherNodesEvenlyAndLeaveWithTheirNodes) {
   EXPECT_TRUE(PlaceReplicas(map, {"a", "b", "c"}, 1, true).shards[0].replicas.empty());
 }
 
+// Failover (PacificA): only an in-sync replica may take a dead owner's shard, at epoch + 1.
+TEST(ClusterRoutingTest, AFailoverPromotesOnlyALiveInSyncReplica) {
+  ShardMap map{"c", {{"a", 3}, {"a", 5}, {"a", 1}, {"b", 2}}};
+  map.shards[0].replicas = {"b", "c"};
+  map.shards[0].in_sync = {"c", "b"};
+  map.shards[1].replicas = {"b", "c"};
+  map.shards[1].in_sync = {"b"};   // b is dead too: c lacks acknowledged writes perhaps
+  map.shards[2].replicas = {"c"};  // no copy in sync
+  map.shards[3].replicas = {"a"};
+  map.shards[3].in_sync = {"a"};
+  const ShardMap next = PromoteReplicas(map, {"b", "c"});
+  // Shard 0: the first live in-sync replica in the map's order; the former owner a copy out of
+  // sync, the other in-sync replica still in sync.
+  EXPECT_EQ(next.shards[0].node, "c");
+  EXPECT_EQ(next.shards[0].epoch, 4u);
+  EXPECT_EQ(next.shards[0].replicas, (std::vector<std::string>{"b", "a"}));
+  EXPECT_EQ(next.shards[0].in_sync, std::vector<std::string>{"b"});
+  const ShardMap only_c = PromoteReplicas(map, {"c"});
+  EXPECT_EQ(only_c.shards[1].node, "a") << "c is not in sync: nothing is promoted";
+  EXPECT_EQ(only_c.shards[1].epoch, 5u);
+  EXPECT_EQ(next.shards[1].node, "b");
+  EXPECT_EQ(next.shards[2].node, "a");
+  EXPECT_EQ(next.shards[3].node, "b") << "a live owner keeps its shard";
+  EXPECT_EQ(EncodeShardMap(PromoteReplicas(map, {"a", "b", "c"})), EncodeShardMap(map));
+  EXPECT_EQ(EncodeShardMap(PromoteReplicas(next, {"b", "c"})), EncodeShardMap(next));
+}
+
+TEST(ClusterRoutingTest, InSyncSetsLoseLateReplicasAndTakeBackOnlyReplicas) {
+  ShardMap map{"c", {{"a", 1}, {"b", 1}}};
+  map.shards[0].replicas = {"b", "c"};
+  map.shards[0].in_sync = {"b", "c"};
+  const ShardMap without = WithoutInSync(map, 0, std::vector<std::string>{"c", "x"});
+  EXPECT_EQ(without.shards[0].in_sync, std::vector<std::string>{"b"});
+  EXPECT_EQ(without.shards[0].replicas, map.shards[0].replicas);
+  EXPECT_EQ(WithInSync(without, 0, "c").shards[0].in_sync, (std::vector<std::string>{"b", "c"}));
+  EXPECT_EQ(WithInSync(map, 0, "c").shards[0].in_sync, map.shards[0].in_sync) << "no doubles";
+  EXPECT_TRUE(WithInSync(map, 1, "c").shards[1].in_sync.empty()) << "c is not its replica";
+  EXPECT_EQ(EncodeShardMap(WithoutInSync(map, 7, std::vector<std::string>{"b"})),
+            EncodeShardMap(map));
+}
+
 TEST(ClusterRoutingTest, MergedShardListsAreTheGlobalTopK) {
   std::mt19937 gen(7);
   std::uniform_real_distribution<float> score(-1, 1);

@@ -2,8 +2,11 @@
 #pragma once
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "cluster/etcd_client.h"
@@ -128,5 +131,52 @@ inline void IdsByOwner(const std::string& etcd_endpoint, const std::string& coll
     (map.shards[shard].node == owner ? owned : others)->push_back(id);
   }
 }
+
+// Upserts rows of `base` from `first` on, 50 at a time, through `node`, until stopped or out of
+// rows, retrying what a paused or moving shard refuses (UNAVAILABLE; any other error fails).
+class RowWriter {
+ public:
+  // Rows [first, end) at most (and no further than `base` holds).
+  RowWriter(ServerProcess& node, const std::vector<float>& base, uint64_t first,
+            uint64_t end = UINT64_MAX)
+      : end_(std::min<uint64_t>(end, base.size() / 100)),
+        acknowledged_(first),
+        thread_([this, &node, &base] { Run(node, base); }) {}
+  ~RowWriter() { Stop(); }
+  void Stop() {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+  }
+  uint64_t acknowledged() const { return acknowledged_; }
+  int refused() const { return refused_; }
+  // The longest time between two acknowledged writes: how long a fault stalled the writes.
+  double longest_stall_seconds() const { return longest_stall_; }
+
+ private:
+  void Run(ServerProcess& node, const std::vector<float>& base) {
+    auto last_ack = std::chrono::steady_clock::now();
+    while (!stop_ && acknowledged_ + 50 <= end_) {
+      const grpc::Status status = UpsertRows(node, "glove", base, acknowledged_, 50);
+      if (status.ok()) {
+        acknowledged_ += 50;
+        const auto now = std::chrono::steady_clock::now();
+        longest_stall_ =
+            std::max<double>(longest_stall_, std::chrono::duration<double>(now - last_ack).count());
+        last_ack = now;
+      } else {
+        EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE) << status.error_message();
+        ++refused_;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
+    }
+  }
+
+  const uint64_t end_;
+  std::atomic<bool> stop_{false};
+  std::atomic<uint64_t> acknowledged_;
+  std::atomic<int> refused_{0};
+  std::atomic<double> longest_stall_{0};
+  std::thread thread_;  // last: it starts once the rest is set
+};
 
 }  // namespace tqdb::testing

@@ -67,15 +67,19 @@ void Write(Collection& collection, uint64_t first, uint64_t count) {
                   .ok());
 }
 
-ShardReplicator::Options ReplicaOf(const std::string& address, const std::string& directory) {
+// `epoch`: the owner's epoch the map gives (a primary outside a cluster checks none).
+ShardReplicator::Options ReplicaOf(const std::string& address, const std::string& directory,
+                                   uint64_t epoch = 1) {
   ShardReplicator::Options options;
   // Strings built, not assigned from literals: GCC 12 warns (-Wrestrict) on those, wrongly.
   options.collection = std::string(1, 'c');
   options.node_id = std::string("replica");
   options.directory = directory;
-  options.primary = [address]() -> absl::StatusOr<std::shared_ptr<v1::ShardTransfer::Stub>> {
-    return std::shared_ptr<v1::ShardTransfer::Stub>(v1::ShardTransfer::NewStub(
-        grpc::CreateChannel(address, grpc::InsecureChannelCredentials())));
+  options.primary = [address, epoch]() -> absl::StatusOr<ShardReplicator::Primary> {
+    return ShardReplicator::Primary{
+        std::shared_ptr<v1::ShardTransfer::Stub>(v1::ShardTransfer::NewStub(
+            grpc::CreateChannel(address, grpc::InsecureChannelCredentials()))),
+        epoch};
   };
   return options;
 }
@@ -132,6 +136,35 @@ TEST(ShardReplicationTest, AReplicaSeedsFollowsReportsAndResumes) {
   EXPECT_EQ(replicator->seeds(), 0);
   replicator.reset();
   ExpectCopyOf(*collection, copy, 3300);
+}
+
+// After a failover the copy's history (the old owner's, with writes never acknowledged perhaps)
+// may not be the new owner's: a copy made at another epoch is made again.
+TEST(ShardReplicationTest, ACopyOfAnotherEpochIsSeededAgain) {
+  testing::ScopedTempDir dir;
+  Primary primary(dir.path() + "/primary", /*keep_log=*/true);
+  auto collection = MakeShard(primary.shards());
+  Write(*collection, 0, 300);
+  const std::string copy = dir.path() + "/replica/c/0";
+  auto shard = primary.shards().Find("c", 0);
+  // The first start seeds, the second follows on from the copy, the new epoch seeds again.
+  const struct {
+    uint64_t epoch;
+    int seeds;
+  } starts[] = {{1, 1}, {1, 0}, {2, 1}};
+  uint64_t written = 300;
+  for (const auto& start : starts) {
+    Write(*collection, written, 50);
+    written += 50;
+    ShardReplicator replicator(ReplicaOf(primary.address(), copy, start.epoch));
+    replicator.Start();
+    ASSERT_TRUE(
+        replicator.WaitForApplied(shard->database->LatestSequence(), std::chrono::seconds(30)))
+        << replicator.last_error();
+    EXPECT_EQ(replicator.epoch(), start.epoch);
+    EXPECT_EQ(replicator.seeds(), start.seeds) << "epoch " << start.epoch;
+  }
+  ExpectCopyOf(*collection, copy, written);
 }
 
 TEST(ShardReplicationTest, AReplicaSeedsAgainWhenThePrimarysLogNoLongerReachesIt) {

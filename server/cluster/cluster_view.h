@@ -37,6 +37,9 @@ class ClusterView {
   ClusterView(EtcdClient* etcd, std::shared_ptr<grpc::ChannelCredentials> credentials)
       : etcd_(etcd), credentials_(std::move(credentials)) {}
 
+  // The etcd the view reads (for the writes a shard's owner makes to its map).
+  EtcdClient& etcd() const { return *etcd_; }
+
   // The collection's placement: cached, or read from etcd when not cached or `refresh`.
   // NotFound when there is no such collection (or its map is not written yet).
   absl::StatusOr<std::shared_ptr<const Placement>> Find(const std::string& collection,

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "in_sync_set.h"
 #include "status_mapping.h"
 #include "tqdb/status_macros.h"
 #include "tqdb_service.h"
@@ -68,7 +69,13 @@ grpc::Status ShardTransferService::FetchShard(grpc::ServerContext* context,
         absl::StrCat("node ", node_id_, " holds no shard ", key.second, " of ", key.first)));
   }
   if (request->for_replica()) {
-    const absl::Status primary = CheckPrimary(key.first, key.second, request->epoch());
+    absl::Status primary = CheckPrimary(key.first, key.second, request->epoch());
+    // A replica seeding its copy anew (its copy lost, or of another epoch) lacks writes until
+    // it catches up: out of sync first, so no failover promotes it and no write waits for it.
+    if (primary.ok() && view_ != nullptr) {
+      primary = RemoveFromInSync(view_->etcd(), key.first, key.second, node_id_, request->epoch(),
+                                 {request->to_node()});
+    }
     if (!primary.ok()) return server::ToGrpcStatus(primary);
     return SeedReplica(*request, *shard, writer);
   }

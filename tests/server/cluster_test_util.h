@@ -26,8 +26,12 @@ inline v1::CreateCollectionRequest GloveCollection(const std::string& name, uint
   return request;
 }
 
-// The upsert of rows `ids` of `base` (dimension 100) under their row numbers, each with a
-// payload naming its row.
+// The row of `base` (dimension 100) id `id` holds: its own, or past the last row, id mod rows.
+inline const float* RowOf(const std::vector<float>& base, uint64_t id) {
+  return base.data() + id % (base.size() / 100) * 100;
+}
+
+// The upsert of ids `ids`, each with its row of `base` (RowOf) and a payload naming it.
 inline v1::UpsertRequest RowsUpsert(const std::string& name, const std::vector<float>& base,
                                     const std::vector<uint64_t>& ids) {
   v1::UpsertRequest request;
@@ -35,7 +39,7 @@ inline v1::UpsertRequest RowsUpsert(const std::string& name, const std::vector<f
   for (uint64_t id : ids) {
     request.add_ids(id);
     request.add_payloads("{\"row\": " + std::to_string(id) + "}");
-    request.mutable_vectors()->Add(base.begin() + id * 100, base.begin() + (id + 1) * 100);
+    request.mutable_vectors()->Add(RowOf(base, id), RowOf(base, id) + 100);
   }
   return request;
 }
@@ -132,14 +136,16 @@ inline void IdsByOwner(const std::string& etcd_endpoint, const std::string& coll
   }
 }
 
-// Upserts rows of `base` from `first` on, 50 at a time, through `node`, until stopped or out of
-// rows, retrying what a paused or moving shard refuses (UNAVAILABLE; any other error fails).
+// Upserts ids from `first` on (their rows of `base`, RowOf), 50 at a time, through `node`,
+// until stopped or at `end` (default: the last row of `base`), retrying what a paused, moving
+// or failing-over shard refuses (UNAVAILABLE; any other error fails). `durability`: the
+// writes' (unspecified: the collection's).
 class RowWriter {
  public:
-  // Rows [first, end) at most (and no further than `base` holds).
-  RowWriter(ServerProcess& node, const std::vector<float>& base, uint64_t first,
-            uint64_t end = UINT64_MAX)
-      : end_(std::min<uint64_t>(end, base.size() / 100)),
+  RowWriter(ServerProcess& node, const std::vector<float>& base, uint64_t first, uint64_t end = 0,
+            v1::Durability durability = v1::DURABILITY_UNSPECIFIED)
+      : end_(end != 0 ? end : base.size() / 100),
+        durability_(durability),
         acknowledged_(first),
         thread_([this, &node, &base] { Run(node, base); }) {}
   ~RowWriter() { Stop(); }
@@ -156,7 +162,11 @@ class RowWriter {
   void Run(ServerProcess& node, const std::vector<float>& base) {
     auto last_ack = std::chrono::steady_clock::now();
     while (!stop_ && acknowledged_ + 50 <= end_) {
-      const grpc::Status status = UpsertRows(node, "glove", base, acknowledged_, 50);
+      v1::UpsertRequest request =
+          RowsUpsert("glove", base, IdRange(acknowledged_, acknowledged_ + 50));
+      request.set_durability(durability_);
+      v1::UpsertResponse response;
+      const grpc::Status status = Call(&v1::Tqdb::Stub::Upsert, node, request, &response);
       if (status.ok()) {
         acknowledged_ += 50;
         const auto now = std::chrono::steady_clock::now();
@@ -172,6 +182,7 @@ class RowWriter {
   }
 
   const uint64_t end_;
+  const v1::Durability durability_;
   std::atomic<bool> stop_{false};
   std::atomic<uint64_t> acknowledged_;
   std::atomic<int> refused_{0};

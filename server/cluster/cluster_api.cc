@@ -68,6 +68,11 @@ absl::StatusOr<std::shared_ptr<LocalShards::Shard>> ClusterApi::OwnedShard(
                                                target.shard, " of ", collection,
                                                " from its replica: retry in a moment"));
   }
+  // The copy may have become the shard between the two looks (LocalShards::Adopt moves it and
+  // opens it under the lock Find takes).
+  if (std::shared_ptr<LocalShards::Shard> shard = shards_->Find(collection, target.shard)) {
+    return shard;
+  }
   if (target.epoch != 1) {
     return absl::DataLossError(absl::StrCat("node ", options_.node_id, " owns shard ", target.shard,
                                             " of ", collection, " at epoch ", target.epoch,

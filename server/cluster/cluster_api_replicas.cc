@@ -23,8 +23,10 @@ absl::Status ClusterApi::AwaitInSyncReplicas(const std::string& collection, Shar
       in_sync, written, std::chrono::steady_clock::now() + options_.replica_timeout);
   if (late.empty()) return absl::OkStatus();
   const std::string nodes = absl::StrJoin(late, ", ");
+  NodeRegistration* registration = registration_.load();
   const absl::Status removed =
-      RemoveFromInSync(*etcd_, collection, target.shard, options_.node_id, target.epoch, late);
+      RemoveFromInSync(*etcd_, collection, target.shard, options_.node_id, target.epoch,
+                       registration != nullptr ? registration->key_revision() : 0, late);
   if (!removed.ok()) {
     return absl::UnavailableError(absl::StrCat(
         "shard ", target.shard, " of ", collection, ": the write is applied on node ",

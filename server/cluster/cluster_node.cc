@@ -81,6 +81,7 @@ absl::Status ClusterNode::Join(const std::string& address) {
   if (!registration.ok()) return registration.status();
   registration_ = std::move(*registration);
   api_->SetRegistration(registration_.get());
+  transfer_->SetRegistration(registration_.get());
   NodeRegistration* const joined = registration_.get();
   replicas_ = std::make_unique<ReplicaManager>(
       view_.get(),
@@ -88,6 +89,7 @@ absl::Status ClusterNode::Join(const std::string& address) {
                               .root = options_.data_dir + "/replicas",
                               .etcd = etcd_.get(),
                               .shards = shards_.get(),
+                              .key_revision = [joined] { return joined->key_revision(); },
                               .database_options =
                                   [shards = shards_.get()](const std::string& collection) {
                                     return shards->OptionsFor(collection);
@@ -133,11 +135,20 @@ size_t ClusterNode::vector_count() const {
   return vectors;
 }
 
+void ClusterNode::PrepareToStop() {
+  // Leave first: no more writes here, and the shards fail over to their in-sync replicas; then
+  // end the log streams (ended first, the writes in flight would put the replicas out of sync,
+  // leaving none to take over).
+  if (registration_ != nullptr) registration_->Leave();
+  transfer_->EndLogStreams();
+}
+
 ClusterNode::~ClusterNode() {
   if (api_ != nullptr) api_->SetReplicaManager(nullptr);
   replicas_.reset();
   controller_.reset();
   if (api_ != nullptr) api_->SetRegistration(nullptr);
+  if (transfer_ != nullptr) transfer_->SetRegistration(nullptr);
   registration_.reset();
 }
 

@@ -66,9 +66,10 @@ class ClusterNode {
   // This node's shards, for the metrics (each labelled "<collection>/<shard>"'s shard number).
   std::vector<server::MetricsSource> MetricsSources() const;
   void MarkServing() { shards_->MarkServing(); }
-  // Before the server shuts down: ends the log streams replicas hold open to this node, which
-  // would otherwise hold the shutdown for its whole grace period.
-  void PrepareToStop() { transfer_->EndLogStreams(); }
+  // Before the server shuts down: leaves the cluster (its shards fail over to their in-sync
+  // replicas), then ends the log streams replicas hold open to this node, which would otherwise
+  // hold the shutdown for its whole grace period.
+  void PrepareToStop();
 
  private:
   explicit ClusterNode(Options options) : options_(std::move(options)) {}

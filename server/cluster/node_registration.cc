@@ -42,14 +42,18 @@ absl::StatusOr<std::unique_ptr<NodeRegistration>> NodeRegistration::Start(EtcdCl
   return registration;
 }
 
-NodeRegistration::~NodeRegistration() {
+NodeRegistration::~NodeRegistration() { Leave(); }
+
+void NodeRegistration::Leave() {
   {
     MutexLock lock(mu_);
     stopping_ = true;
   }
   stop_cv_.notify_all();
   if (renewer_.joinable()) renewer_.join();
-  if (const int64_t lease = lease_.load(); lease != 0) etcd_->RevokeLease(lease).IgnoreError();
+  held_since_ = 0;
+  key_revision_ = 0;
+  if (const int64_t lease = lease_.exchange(0); lease != 0) etcd_->RevokeLease(lease).IgnoreError();
 }
 
 bool NodeRegistration::live() const {
@@ -61,12 +65,14 @@ absl::Status NodeRegistration::Register() {
   const int64_t sent = SteadyNow();
   absl::StatusOr<int64_t> lease = etcd_->GrantLease(options_.ttl);
   if (!lease.ok()) return lease.status();
-  if (absl::StatusOr<int64_t> put = etcd_->Put(NodeKey(options_.node_id), options_.address, *lease);
-      !put.ok()) {
+  const absl::StatusOr<int64_t> put =
+      etcd_->Put(NodeKey(options_.node_id), options_.address, *lease);
+  if (!put.ok()) {
     etcd_->RevokeLease(*lease).IgnoreError();
     return put.status();
   }
   lease_ = *lease;
+  key_revision_ = *put;
   held_since_ = sent;
   return absl::OkStatus();
 }
@@ -85,6 +91,7 @@ void NodeRegistration::RenewLoop() {
     } else if (absl::IsNotFound(renewed)) {
       // The lease expired (the node was cut off for a TTL): its key went with it.
       held_since_ = 0;
+      key_revision_ = 0;
       Register().IgnoreError();  // tried again next round when it fails
     }
     // Any other failure (etcd unreachable): still live until a TTL has passed since `sent` of

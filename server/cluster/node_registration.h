@@ -41,11 +41,17 @@ class NodeRegistration {
   static absl::StatusOr<std::unique_ptr<NodeRegistration>> Start(EtcdClient* etcd, Options options);
   // Stops renewing and revokes the lease: the node leaves at once rather than after a TTL.
   ~NodeRegistration();
+  // Leaves now (as the destructor does), the object staying for the calls that hold it: a
+  // stopping node takes no more writes and its shards fail over while it finishes its calls.
+  void Leave();
 
   // Whether the node holds its lease for sure: the last renewal that went through was sent
   // less than a TTL ago.
   bool live() const;
   int64_t lease() const { return lease_.load(); }
+  // The revision etcd wrote the node's key at under its lease now (0: none): what an owner's
+  // change to its shard's map compares, so that a node that lost its lease changes nothing.
+  int64_t key_revision() const { return key_revision_.load(); }
 
  private:
   NodeRegistration(EtcdClient* etcd, Options options);
@@ -55,6 +61,7 @@ class NodeRegistration {
   EtcdClient* const etcd_;
   const Options options_;
   std::atomic<int64_t> lease_{0};
+  std::atomic<int64_t> key_revision_{0};
   // When the last renewal that went through was sent (steady clock, nanoseconds).
   std::atomic<int64_t> held_since_{0};
   Mutex mu_;

@@ -115,8 +115,8 @@ void ReplicaManager::AdmitCaughtUp(const Key& key, const ShardOwner& owner) {
              .empty()) {
       continue;
     }
-    const absl::Status added =
-        AddToInSync(*options_.etcd, key.first, key.second, options_.node_id, owner.epoch, replica);
+    const absl::Status added = AddToInSync(*options_.etcd, key.first, key.second, options_.node_id,
+                                           owner.epoch, options_.key_revision(), replica);
     if (added.ok())
       view_->Find(key.first, /*refresh=*/true).IgnoreError();  // before the gate opens
     std::fprintf(stderr, "tqdb-server: replica %s of shard %u of %s caught up: %s\n",

@@ -41,6 +41,9 @@ class ReplicaManager {
     std::string root;  // where the copies live
     EtcdClient* etcd = nullptr;
     LocalShards* shards = nullptr;  // the node's own shards
+    // The node's registration's key revision (NodeRegistration::key_revision): its changes to
+    // its shards' maps hold only while it holds that lease.
+    std::function<int64_t()> key_revision = [] { return int64_t{0}; };
     std::function<DatabaseOptions(const std::string& collection)> database_options;
     std::string authorization;  // what the node's calls to primaries carry (an admin key)
     std::chrono::milliseconds every{1000};

@@ -73,7 +73,9 @@ grpc::Status ShardTransferService::FetchShard(grpc::ServerContext* context,
     // A replica seeding its copy anew (its copy lost, or of another epoch) lacks writes until
     // it catches up: out of sync first, so no failover promotes it and no write waits for it.
     if (primary.ok() && view_ != nullptr) {
+      NodeRegistration* registration = registration_.load();
       primary = RemoveFromInSync(view_->etcd(), key.first, key.second, node_id_, request->epoch(),
+                                 registration != nullptr ? registration->key_revision() : 0,
                                  {request->to_node()});
     }
     if (!primary.ok()) return server::ToGrpcStatus(primary);

@@ -27,6 +27,7 @@
 #include "api_keys.h"
 #include "cluster_view.h"
 #include "local_shards.h"
+#include "node_registration.h"
 #include "tqdb/mutex.h"
 #include "tqdb/v1/tqdb.grpc.pb.h"
 
@@ -40,6 +41,8 @@ class ShardTransferService final : public v1::ShardTransfer::Service {
   ShardTransferService(std::string node_id, LocalShards* shards, ClusterView* view,
                        const server::ApiKeys* api_keys);
   ~ShardTransferService() override;
+  // Once the node is registered: a replica's seed puts it out of sync under the node's lease.
+  void SetRegistration(NodeRegistration* registration) { registration_ = registration; }
 
   grpc::Status FetchShard(grpc::ServerContext* context, const v1::FetchShardRequest* request,
                           grpc::ServerWriter<v1::ShardFileChunk>* writer) override;
@@ -58,6 +61,7 @@ class ShardTransferService final : public v1::ShardTransfer::Service {
   absl::Status Authorize(const grpc::ServerContext& context, const std::string& collection) const;
   // Aborted unless this node owns the shard at `epoch` (its map read again when older): a
   // replica seeds from and follows only the owner its map names, and asks again later.
+  std::atomic<NodeRegistration*> registration_{nullptr};
   absl::Status CheckPrimary(const std::string& collection, uint32_t shard, uint64_t epoch);
   absl::Status SendFiles(const std::string& directory,
                          grpc::ServerWriter<v1::ShardFileChunk>* writer);

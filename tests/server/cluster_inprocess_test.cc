@@ -4,6 +4,7 @@
 // fan-out and its callbacks, a shard's write gate, the noted writes of a move, the transfer
 // service's watcher) is checked there; the process suites (cluster_node_test) cannot be, since
 // the sanitizer build has no server binary.
+#include <algorithm>
 #include <atomic>
 #include <memory>
 #include <string>
@@ -32,6 +33,7 @@ class InProcessNode {
     options.data_dir = dir;
     options.lease_ttl = std::chrono::seconds(3);
     options.renew_every = std::chrono::milliseconds(1000);
+    options.replica_timeout = std::chrono::milliseconds(500);
     auto node = cluster::ClusterNode::Open(options);
     EXPECT_TRUE(node.ok()) << node.status();
     node_ = std::move(*node);
@@ -47,7 +49,8 @@ class InProcessNode {
                                                   grpc::InsecureChannelCredentials()));
   }
   ~InProcessNode() {
-    server_->Shutdown();
+    node_->PrepareToStop();  // ends the log streams replicas hold open to it
+    server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
     node_.reset();
   }
   v1::Tqdb::Stub& stub() { return *stub_; }
@@ -149,6 +152,114 @@ TEST(ClusterInProcessTest, WritersSearchersAndMovesAtOnceLoseNothing) {
   v1::GetResponse got;
   ASSERT_TRUE(Call(&v1::Tqdb::Stub::Get, *nodes[1], get, &got).ok());
   for (const v1::Record& record : got.records()) EXPECT_TRUE(record.found()) << record.id();
+}
+
+// Replicas under many threads (issue 34): writes waiting for their in-sync copies, copies caught
+// up and admitted again, then one node leaves while the writes go on: its shards fail over to
+// their copies on the other, whose own shards put the gone copy out of sync; no acknowledged
+// write is lost.
+TEST(ClusterInProcessTest, ReplicatedWritesOutliveANodeLeavingMidway) {
+  ScopedTempDir dir;
+  EtcdProcess etcd(dir.path() + "/etcd");
+  std::vector<std::unique_ptr<InProcessNode>> nodes;
+  for (int i = 0; i < 2; ++i) {
+    nodes.push_back(std::make_unique<InProcessNode>(etcd.endpoint(), absl::StrCat("n", i),
+                                                    absl::StrCat(dir.path(), "/n", i)));
+  }
+  v1::CreateCollectionRequest create;
+  create.mutable_config()->set_name("c");
+  create.mutable_config()->set_dimension(kDim);
+  create.mutable_config()->set_bits(4);
+  create.set_shards(4);
+  create.set_replication_factor(2);
+  v1::CreateCollectionResponse created;
+  ASSERT_TRUE(Call(&v1::Tqdb::Stub::CreateCollection, *nodes[0], create, &created).ok());
+
+  // Writers write through n0 until stopped (each its own ids), retrying refused writes.
+  constexpr int kWriters = 3;
+  constexpr uint64_t kMaxBatches = 400, kBatch = 20;
+  const std::vector<float> vectors = RandomUnitVectors(kWriters * kMaxBatches * kBatch, kDim, 9);
+  std::atomic<bool> stop{false};
+  std::atomic<int> batches_written{0};
+  std::vector<uint64_t> written(kWriters, 0);  // each writer's batches, read after the join
+  std::vector<std::thread> writers;
+  for (int w = 0; w < kWriters; ++w) {
+    writers.emplace_back([&, w] {
+      for (uint64_t b = 0; b < kMaxBatches && !stop; ++b) {
+        v1::UpsertRequest request;
+        request.set_collection("c");
+        const uint64_t first = (w * kMaxBatches + b) * kBatch;
+        for (uint64_t id = first; id < first + kBatch; ++id) request.add_ids(id);
+        request.mutable_vectors()->Add(vectors.begin() + first * kDim,
+                                       vectors.begin() + (first + kBatch) * kDim);
+        const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+        for (;;) {  // a shard failing over refuses its writes for a moment
+          v1::UpsertResponse response;
+          const grpc::Status status = Call(&v1::Tqdb::Stub::Upsert, *nodes[0], request, &response);
+          if (status.ok()) break;
+          ASSERT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE) << status.error_message();
+          ASSERT_LT(std::chrono::steady_clock::now(), give_up) << status.error_message();
+          std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+        written[w] = b + 1;
+        ++batches_written;
+      }
+    });
+  }
+  // Once every copy is in sync (a copy that was not could not take over), n1 leaves the
+  // cluster (its lease revoked at once) while the writes go on.
+  const auto in_sync = [&] {
+    v1::GetClusterStatusResponse status;
+    if (!Call(&v1::Tqdb::Stub::GetClusterStatus, *nodes[0], v1::GetClusterStatusRequest(), &status)
+             .ok()) {
+      return false;
+    }
+    for (const auto& shard : status.collections(0).shards()) {
+      if (shard.in_sync_size() != 1) return false;
+    }
+    return true;
+  };
+  auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (batches_written < 30 || !in_sync()) {
+    ASSERT_LT(std::chrono::steady_clock::now(), give_up) << "the copies did not come in sync";
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  nodes[1].reset();
+  const int at_leave = batches_written;
+  give_up = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (batches_written < at_leave + 30 && std::chrono::steady_clock::now() < give_up) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  stop = true;
+  for (std::thread& writer : writers) writer.join();
+  EXPECT_GE(batches_written, at_leave + 30) << "the writes did not go on";
+
+  v1::GetClusterStatusResponse status;
+  ASSERT_TRUE(
+      Call(&v1::Tqdb::Stub::GetClusterStatus, *nodes[0], v1::GetClusterStatusRequest(), &status)
+          .ok());
+  for (const auto& shard : status.collections(0).shards()) {
+    EXPECT_EQ(shard.node(), "n0") << "shard " << shard.shard();
+    EXPECT_EQ(shard.in_sync_size(), 0) << "shard " << shard.shard();
+  }
+  v1::GetRequest get;
+  get.set_collection("c");
+  get.set_with_vectors(true);
+  for (int w = 0; w < kWriters; ++w) {
+    for (uint64_t id = w * kMaxBatches * kBatch; id < (w * kMaxBatches + written[w]) * kBatch;
+         ++id) {
+      get.add_ids(id);
+    }
+  }
+  v1::GetResponse got;
+  ASSERT_TRUE(Call(&v1::Tqdb::Stub::Get, *nodes[0], get, &got).ok());
+  EXPECT_EQ(got.records_size(), batches_written * static_cast<int>(kBatch));
+  for (const v1::Record& record : got.records()) {
+    ASSERT_TRUE(record.found()) << record.id();
+    ASSERT_TRUE(std::equal(record.vector().begin(), record.vector().end(),
+                           vectors.begin() + record.id() * kDim))
+        << record.id();
+  }
 }
 
 }  // namespace

@@ -96,7 +96,8 @@ ABSL_FLAG(uint32_t, shards, 0,
           "create, on a cluster: the collection's shards, fixed (0: three per live node)");
 ABSL_FLAG(uint32_t, replication_factor, 1,
           "create, on a cluster: copies of each shard on different nodes (1-3); the copies follow "
-          "the owner's log (writes do not wait for them yet)");
+          "the owner's log, a write waits for those in sync, and one takes over when the owner "
+          "dies");
 ABSL_FLAG(int, nprobe, 0,
           "create: lists a search probes by default; search/bench: lists to probe (0: default)");
 ABSL_FLAG(bool, allow_partial, false,

@@ -100,8 +100,8 @@ class Client:
         "f16", "int8" or "mmap" ("": the server's default, mmap when vectors are stored).
         shards: on a cluster (servers started with --etcd), the collection's shard count (0:
         three per node); a server alone ignores it. replication_factor: on a cluster, copies of
-        each shard on different nodes (1-3), which follow the owner's log (writes do not wait
-        for them yet)."""
+        each shard on different nodes (1-3), which follow the owner's log; a write waits for the
+        copies in sync, and one takes over when the owner dies."""
         request = requests.create_collection(name, dimension, bits, metric, variant,
                                              store_vectors, durability, if_not_exists,
                                              partition_at, nprobe, rerank_store, shards,

@@ -44,15 +44,15 @@ def measure(deployment, base, factor, args):
                              replication_factor=factor)
     client.upsert(name, list(range(1000)), base[:1000])  # the copies seeded before timing
     result = {}
-    for durability in ("sync", "group_commit"):
+    for durability in ("sync", "group-commit"):
         latencies = []
         for i in range(args.singles):
             row = 1000 + i
             start = time.perf_counter()
             client.upsert(name, [row], base[row:row + 1], durability=durability)
             latencies.append(time.perf_counter() - start)
-        result[f"{durability}_p50"] = percentile(latencies, 0.5)
-        result[f"{durability}_p99"] = percentile(latencies, 0.99)
+        result[f"{durability.replace('-', '_')}_p50"] = percentile(latencies, 0.5)
+        result[f"{durability.replace('-', '_')}_p99"] = percentile(latencies, 0.99)
 
     # Throughput, with the lag sampled beside it.
     stop = threading.Event()

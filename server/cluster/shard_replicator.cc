@@ -2,6 +2,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "shard_files.h"
@@ -205,10 +206,13 @@ absl::Status ShardReplicator::Follow(const Primary& primary, Replica* replica) {
         stream->WritesDone();
         break;
       }
-      for (const v1::LogWrite& write : message.writes()) {
-        applied = replica->Apply({write.sequence(), write.count(), write.data()});
-        if (!applied.ok()) break;
+      // One sync for the message's writes: the owner's concurrent writes arrive together.
+      std::vector<LoggedWrite> writes;
+      writes.reserve(message.writes_size());
+      for (v1::LogWrite& write : *message.mutable_writes()) {
+        writes.push_back({write.sequence(), write.count(), std::move(*write.mutable_data())});
       }
+      applied = replica->ApplyAll(writes);
       Advance(replica->LatestSequence());
       // What is synced here now counts as held here.
       progress.Clear();

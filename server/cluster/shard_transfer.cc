@@ -165,10 +165,10 @@ grpc::Status ShardTransferService::StreamLog(
     replica_left = true;
   });
   uint64_t next = first.applied_sequence() + 1;
+  const std::unique_ptr<LogReader> log = shard->database->OpenLog(next);
   absl::Status ended;
   while (!replica_left && !context->IsCancelled() && !ending_streams_ && !Stopping()) {
-    absl::StatusOr<std::vector<LoggedWrite>> writes =
-        shard->database->ReadLog(next, kLogMessageBytes);
+    absl::StatusOr<std::vector<LoggedWrite>> writes = log->Read(kLogMessageBytes);
     if (!writes.ok()) {
       ended = writes.status();
       break;

@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <filesystem>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -176,6 +177,63 @@ TEST(ReplicaTest, WritesApplyInOrderAndOnce) {
 
   // A replica is a copy: not made from nothing, and not a directory that lost its version.
   EXPECT_FALSE(Replica::Open(dir.path() + "/empty").ok());
+}
+
+// A log reader keeps its place: read a part at a time while writes go on and the log moves to
+// new files (memtable flushes), it returns exactly the writes ReadLog returns from the start, and
+// ApplyAll applies them (one sync each call) into the same database.
+TEST(ReplicaTest, ALogReaderReadsOnAcrossNewLogFilesAsReadLogDoes) {
+  testing::ScopedTempDir dir;
+  DatabaseOptions options = PrimaryOptions();
+  options.write_buffer_bytes = size_t{1} << 20;  // flushes, each starting a new log file
+  auto primary = *Database::Open(dir.path() + "/primary", options);
+  auto c = *primary->CreateCollection(MakeCollectionConfig("c", 64, 4));
+  ASSERT_TRUE(primary->Snapshot(dir.path() + "/replica").ok());
+  auto replica = *Replica::Open(dir.path() + "/replica");
+  const uint64_t start = replica->LatestSequence();
+  const std::unique_ptr<LogReader> reader = primary->OpenLog(start + 1);
+  std::vector<LoggedWrite> read;
+  for (uint64_t round = 0; round < 40; ++round) {
+    const uint64_t first = round * 200;
+    ASSERT_TRUE(
+        c->Upsert(testing::IdRange(first, first + 200), testing::RandomUnitVectors(200, 64, round))
+            .ok());
+    // Small reads: a read ends inside the round's writes as often as at their end.
+    for (int part = 0; part < 3; ++part) {
+      auto writes = reader->Read(16 << 10);
+      ASSERT_TRUE(writes.ok()) << writes.status();
+      ASSERT_TRUE(replica->ApplyAll(*writes).ok());
+      read.insert(read.end(), writes->begin(), writes->end());
+    }
+  }
+  // The whole log as ReadLog reads it now (a background write may follow: read to its end).
+  auto all = primary->ReadLog(start + 1, size_t{1} << 30);
+  ASSERT_TRUE(all.ok()) << all.status();
+  ASSERT_FALSE(all->empty());
+  while (read.empty() || read.back().sequence < all->back().sequence) {
+    auto writes = reader->Read(1 << 20);
+    ASSERT_TRUE(writes.ok()) << writes.status();
+    ASSERT_FALSE(writes->empty()) << "the reader stopped short of the log's end";
+    ASSERT_TRUE(replica->ApplyAll(*writes).ok());
+    read.insert(read.end(), writes->begin(), writes->end());
+  }
+  ASSERT_GE(read.size(), all->size());
+  for (size_t i = 0; i < all->size(); ++i) {
+    ASSERT_EQ(read[i].sequence, (*all)[i].sequence) << i;
+    ASSERT_EQ(read[i].data, (*all)[i].data) << i;
+  }
+  EXPECT_EQ(replica->LatestSequence(), read.back().sequence + read.back().count - 1);
+  std::error_code error;
+  size_t logs = 0;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(dir.path() + "/primary")) {
+    logs += entry.path().extension() == ".log";
+  }
+  EXPECT_GT(logs, 1u) << "the log never moved to a new file: the reader's reopening went untried";
+  replica.reset();
+  DatabaseOptions offline;
+  offline.background_partitioning = false;
+  auto copy = *Database::Open(dir.path() + "/replica", offline);
+  testing::ExpectSameRecords(*c, **copy->GetCollection("c"), testing::IdRange(0, 8000));
 }
 
 TEST(ReplicaTest, ALogThePrimaryNoLongerHoldsSaysToSeedAgain) {

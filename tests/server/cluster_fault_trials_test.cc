@@ -71,7 +71,7 @@ class ClusterFaultTrialsTest : public ReplicatedClusterTest {
       const v1::Durability durability =
           trial % 2 == 0 ? v1::DURABILITY_SYNC : v1::DURABILITY_GROUP_COMMIT;
       const int victim = 1 + static_cast<int>(random() % 2);
-      RowWriter writer(node(0), base_, next, next + 1'000'000, durability);
+      RowWriter writer(node(0), base_, next, kWriterEnd, durability);
       std::this_thread::sleep_for(
           std::chrono::milliseconds(std::uniform_int_distribution<int>(200, 1500)(random)));
       Strike(fault, victim, writer, random);

@@ -30,8 +30,8 @@ class ReplicatedClusterTest : public ::testing::Test {
   static constexpr int kNodes = 3;
   static constexpr uint32_t kShards = 6;
   static constexpr int kLeaseSeconds = 2;
-  // The writer's rows stop here, leaving rows of the fixture for writes after it.
-  static constexpr uint64_t kWrittenRows = 9000;
+  // Past any writer's ids (which go past the fixture's rows: RowOf).
+  static constexpr uint64_t kWriterEnd = 10'000'000;
 
   void SetUp() override {
     etcd_ = std::make_unique<EtcdProcess>(dir_.path() + "/etcd");

@@ -26,8 +26,22 @@ namespace tqdb {
 class CollectionImpl;  // db/collection_impl.h
 namespace storage {
 class Catalog;
+class LogCursor;
 class Store;
 }  // namespace storage
+
+// Reads a database's log from a sequence number on, keeping its place between reads
+// (Database::OpenLog): what a replica's stream reads with.
+class LogReader {
+ public:
+  explicit LogReader(std::unique_ptr<storage::LogCursor> cursor);
+  ~LogReader();
+  // As Database::ReadLog from where the last read ended.
+  absl::StatusOr<std::vector<LoggedWrite>> Read(size_t max_bytes);
+
+ private:
+  std::unique_ptr<storage::LogCursor> cursor_;
+};
 
 struct DatabaseOptions {
   bool create_if_missing = true;
@@ -108,6 +122,8 @@ class Database {
   // ingested table file): the replica must start again from a Snapshot.
   uint64_t LatestSequence() const;
   absl::StatusOr<std::vector<LoggedWrite>> ReadLog(uint64_t from, size_t max_bytes) const;
+  // The log from `from` on, read a part at a time (ReadLog searches the log on every call).
+  std::unique_ptr<LogReader> OpenLog(uint64_t from) const;
   // Waits until a write past `sequence` has been applied, or for `timeout`; whether one has.
   bool WaitForWrite(uint64_t sequence, std::chrono::milliseconds timeout) const;
 

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/types/span.h"
 #include "tqdb/database.h"
 #include "tqdb/logged_write.h"
 
@@ -33,6 +34,10 @@ class Replica {
   // skipped (a resend); FailedPrecondition for one past the next (a gap: ask again from
   // LatestSequence() + 1).
   absl::Status Apply(const LoggedWrite& write);
+  // Applies the primary's next writes in order, durably before it returns, with one sync for
+  // all (the last write's, which makes the ones before it durable too). Stops at the first
+  // error, the writes before it applied.
+  absl::Status ApplyAll(absl::Span<const LoggedWrite> writes);
 
  private:
   explicit Replica(std::shared_ptr<storage::Store> store);

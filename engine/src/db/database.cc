@@ -170,6 +170,18 @@ absl::StatusOr<std::vector<LoggedWrite>> Database::ReadLog(uint64_t from, size_t
   return store_->ReadLog(from, max_bytes);
 }
 
+std::unique_ptr<LogReader> Database::OpenLog(uint64_t from) const {
+  return std::make_unique<LogReader>(std::make_unique<storage::LogCursor>(store_, from));
+}
+
+LogReader::LogReader(std::unique_ptr<storage::LogCursor> cursor) : cursor_(std::move(cursor)) {}
+
+LogReader::~LogReader() = default;
+
+absl::StatusOr<std::vector<LoggedWrite>> LogReader::Read(size_t max_bytes) {
+  return cursor_->Read(max_bytes);
+}
+
 bool Database::WaitForWrite(uint64_t sequence, std::chrono::milliseconds timeout) const {
   return store_->WaitForWrite(sequence, std::chrono::steady_clock::now() + timeout);
 }

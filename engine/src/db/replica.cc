@@ -23,4 +23,12 @@ uint64_t Replica::LatestSequence() const { return store_->LatestSequence(); }
 
 absl::Status Replica::Apply(const LoggedWrite& write) { return store_->ApplyLogged(write); }
 
+absl::Status Replica::ApplyAll(absl::Span<const LoggedWrite> writes) {
+  for (size_t i = 0; i < writes.size(); ++i) {
+    const absl::Status applied = store_->ApplyLogged(writes[i], /*sync=*/i + 1 == writes.size());
+    if (!applied.ok()) return applied;
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace tqdb

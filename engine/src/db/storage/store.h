@@ -20,6 +20,7 @@
 #include "db/storage/table_file.h"
 #include "rocksdb/db.h"
 #include "rocksdb/sst_file_writer.h"
+#include "rocksdb/transaction_log.h"
 #include "rocksdb/write_batch.h"
 #include "tqdb/collection_config.h"
 #include "tqdb/logged_write.h"
@@ -128,9 +129,10 @@ class Store : public std::enable_shared_from_this<Store> {
   absl::StatusOr<std::vector<LoggedWrite>> ReadLog(uint64_t from, size_t max_bytes) const;
   // Waits until a write past `sequence` has been applied, or until `deadline`; whether one has.
   bool WaitForWrite(uint64_t sequence, std::chrono::steady_clock::time_point deadline);
-  // On a replica: applies a primary's write, synced, if it is the next one; one applied before
-  // is skipped. FailedPrecondition for a gap.
-  absl::Status ApplyLogged(const LoggedWrite& write);
+  // On a replica: applies a primary's write if it is the next one, synced unless `sync` is
+  // false (a later synced one then makes it durable too: the log is written in order); one
+  // applied before is skipped. FailedPrecondition for a gap.
+  absl::Status ApplyLogged(const LoggedWrite& write, bool sync = true);
 
   // RocksDB's figures for monitoring.
   StorageStats Stats() const;
@@ -186,6 +188,28 @@ class Store : public std::enable_shared_from_this<Store> {
   std::thread group_commit_thread_;
   std::atomic<uint64_t> next_table_file_{0};
   Mutex apply_mu_;  // one shipped write at a time
+};
+
+// A reader of a store's log from a sequence number on that keeps its place between reads, so a
+// replica's stream does not search the log again for every message (Store::ReadLog does).
+class LogCursor {
+ public:
+  LogCursor(std::shared_ptr<const Store> store, uint64_t from);
+  ~LogCursor();
+  LogCursor(const LogCursor&) = delete;
+  LogCursor& operator=(const LogCursor&) = delete;
+
+  // The writes from the cursor's place on, as Store::ReadLog returns them; the next read goes
+  // on after the last one returned.
+  absl::StatusOr<std::vector<LoggedWrite>> Read(size_t max_bytes);
+
+ private:
+  absl::Status Reopen();
+
+  const std::shared_ptr<const Store> store_;
+  uint64_t next_;  // the first sequence number not yet returned
+  std::unique_ptr<rocksdb::TransactionLogIterator> it_;
+  bool on_returned_ = false;  // it_ is on the last write returned
 };
 
 }  // namespace tqdb::storage

@@ -10,30 +10,53 @@ namespace tqdb::storage {
 uint64_t Store::LatestSequence() const { return db_->GetLatestSequenceNumber(); }
 
 absl::StatusOr<std::vector<LoggedWrite>> Store::ReadLog(uint64_t from, size_t max_bytes) const {
-  std::vector<LoggedWrite> writes;
-  if (from == 0) return absl::InvalidArgumentError("log sequence numbers start at 1");
-  // A write counts in the latest sequence only once its log record is whole.
-  const uint64_t latest = db_->GetLatestSequenceNumber();
-  if (from > latest) return writes;  // nothing written since
-  std::unique_ptr<rocksdb::TransactionLogIterator> it;
+  return LogCursor(shared_from_this(), from).Read(max_bytes);
+}
+
+LogCursor::LogCursor(std::shared_ptr<const Store> store, uint64_t from)
+    : store_(std::move(store)), next_(from) {}
+
+LogCursor::~LogCursor() = default;
+
+absl::Status LogCursor::Reopen() {
+  it_.reset();
   rocksdb::TransactionLogIterator::ReadOptions read;
   read.verify_checksums_ = true;
-  const rocksdb::Status found = db_->GetUpdatesSince(from, &it, read);
+  const rocksdb::Status found = store_->db()->GetUpdatesSince(next_, &it_, read);
   if (found.IsNotFound()) {
+    it_.reset();
     return absl::FailedPreconditionError(
-        absl::StrCat(path_, " no longer holds its log from sequence ", from, " (", found.ToString(),
-                     "): the replica must be seeded again from a copy"));
+        absl::StrCat(store_->path(), " no longer holds its log from sequence ", next_, " (",
+                     found.ToString(), "): the replica must be seeded again from a copy"));
   }
-  TQDB_RETURN_IF_ERROR(FromRocks(found, "reading the write-ahead log"));
+  if (!found.ok()) it_.reset();
+  return FromRocks(found, "reading the write-ahead log");
+}
+
+absl::StatusOr<std::vector<LoggedWrite>> LogCursor::Read(size_t max_bytes) {
+  std::vector<LoggedWrite> writes;
+  if (next_ == 0) return absl::InvalidArgumentError("log sequence numbers start at 1");
+  // A write counts in the latest sequence only once its log record is whole.
+  const uint64_t latest = store_->db()->GetLatestSequenceNumber();
+  if (next_ > latest) return writes;  // nothing written since
+  // The iterator stays on the last write returned while that was the log's end: it reads on
+  // from there (RocksDB's iterator tails its log file); only when it finds nothing (the log
+  // moved to another file) is it opened again, which searches the log from the start of the
+  // file holding `next_` (a search per read cost a replicated shard's owner a quarter of its CPU).
+  if (it_ != nullptr && on_returned_) it_->Next();
+  on_returned_ = false;
+  if (it_ == nullptr || !it_->Valid()) TQDB_RETURN_IF_ERROR(Reopen());
   size_t bytes = 0;
-  for (; it->Valid() && bytes < max_bytes; it->Next()) {
-    rocksdb::BatchResult batch = it->GetBatch();
-    const uint64_t expected = writes.empty() ? from : writes.back().sequence + writes.back().count;
-    if (batch.sequence != expected) {
+  while (it_->Valid()) {
+    rocksdb::BatchResult batch = it_->GetBatch();
+    if (batch.sequence != next_) {
       // Past it: the log that held it was removed (or a write skipped the log, as an ingested
-      // table file does). Before it: `from` is inside a write, which no replica asks for.
+      // table file does). Before it: `next_` is inside a write, which no replica asks for.
+      const uint64_t expected = next_;
+      it_.reset();
       return absl::FailedPreconditionError(absl::StrCat(
-          path_, "'s log goes from sequence ", expected - 1, " to a write at ", batch.sequence,
+          store_->path(), "'s log goes from sequence ", expected - 1, " to a write at ",
+          batch.sequence,
           batch.sequence > expected
               ? ": writes in between are not in the log; the replica must be seeded again"
               : ": a replica asks from the start of a write"));
@@ -43,16 +66,26 @@ absl::StatusOr<std::vector<LoggedWrite>> Store::ReadLog(uint64_t from, size_t ma
     write.count = batch.writeBatchPtr->Count();
     write.data = batch.writeBatchPtr->Data();
     bytes += write.data.size();
+    next_ = write.sequence + write.count;
+    if (bytes >= max_bytes || next_ > latest) {
+      on_returned_ = true;  // Next() only on a valid iterator, at the next read
+      break;
+    }
+    it_->Next();
   }
   // The end of what is written so far, or a record still being written (TryAgain): either way
-  // the caller asks again from after the last write returned.
-  const rocksdb::Status ended = it->status();
-  if (writes.empty() && !ended.IsTryAgain()) {
+  // the next read goes on from after the last write returned. A write past `latest` may be
+  // returned too (written meanwhile): it is whole once the iterator returns it.
+  if (writes.empty()) {
+    const rocksdb::Status ended = it_->status();
+    if (ended.IsTryAgain()) return writes;
+    it_.reset();
     TQDB_RETURN_IF_ERROR(FromRocks(ended, "reading the write-ahead log"));
     // Written (the latest sequence passed it) yet in no log: the log that held it is gone.
-    return absl::FailedPreconditionError(absl::StrCat(
-        path_, " has written through sequence ", latest, " but its log holds nothing from ", from,
-        ": the replica must be seeded again from a copy"));
+    return absl::FailedPreconditionError(
+        absl::StrCat(store_->path(), " has written through sequence ", latest,
+                     " but its log holds nothing from ", next_,
+                     ": the replica must be seeded again from a copy"));
   }
   return writes;
 }
@@ -67,7 +100,7 @@ bool Store::WaitForWrite(uint64_t sequence, std::chrono::steady_clock::time_poin
   return db_->GetLatestSequenceNumber() > sequence;
 }
 
-absl::Status Store::ApplyLogged(const LoggedWrite& write) {
+absl::Status Store::ApplyLogged(const LoggedWrite& write, bool sync) {
   if (!options_.replica) {
     return absl::FailedPreconditionError("only a replica applies another database's log");
   }
@@ -86,9 +119,9 @@ absl::Status Store::ApplyLogged(const LoggedWrite& write) {
     return absl::DataLossError(absl::StrCat("a shipped write says it holds ", write.count,
                                             " records but holds ", batch.Count()));
   }
-  rocksdb::WriteOptions sync;
-  sync.sync = true;  // durable before the primary counts it acknowledged here
-  TQDB_RETURN_IF_ERROR(FromRocks(db_->Write(sync, &batch), "applying a shipped write"));
+  rocksdb::WriteOptions options;
+  options.sync = sync;  // durable before the primary counts it acknowledged here
+  TQDB_RETURN_IF_ERROR(FromRocks(db_->Write(options, &batch), "applying a shipped write"));
   const uint64_t now = db_->GetLatestSequenceNumber();
   if (now != write.sequence + write.count - 1) {
     return absl::InternalError(absl::StrCat("replica ", path_, " took a shipped write at ",

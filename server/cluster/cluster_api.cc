@@ -160,8 +160,10 @@ absl::Status ClusterApi::RouteCreate(const CallContext& call,
   map.shards.resize(record.shards());
   std::vector<std::string> live;
   for (const NodeInfo& node : nodes) live.push_back(node.id);
-  map = PlaceReplicas(AssignShards(map, live), live, record.replication_factor(),
-                      /*new_shards=*/true);
+  // The replicas start out of sync, though the shards are empty: a copy is in sync only once
+  // it exists and has caught up (ReplicaManager admits it within moments), so the creation
+  // waits for none and no failover can promote a copy not made yet.
+  map = PlaceReplicas(AssignShards(map, live), live, record.replication_factor());
   for (int attempt = 0;; ++attempt) {
     TQDB_ASSIGN_OR_RETURN(const Controller controller,
                           AwaitController(*etcd_, kControllerPatience));

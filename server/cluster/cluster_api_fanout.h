@@ -176,6 +176,12 @@ void ClusterApi::SendToOwners(const server::CallContext& call, const std::string
     for (size_t i = 0; i < there.size(); ++i) {
       ShardRequest<Request, Response>* part = std::get<0>(there[i]);
       part->status = server::FromGrpcStatus(remote_parts[i].status);
+      // This node cancels none of its calls: a cancelled one was the owner's (it stopped while
+      // answering), which a caller retries as it does an owner it cannot reach.
+      if (absl::IsCancelled(part->status)) {
+        part->status = absl::UnavailableError(absl::StrCat(
+            "the call was cancelled by the node (stopping?): ", part->status.message()));
+      }
       if (!part->status.ok()) {
         part->status =
             absl::Status(part->status.code(),

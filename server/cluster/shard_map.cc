@@ -43,7 +43,7 @@ ShardMap AssignShards(const ShardMap& current, const std::vector<std::string>& l
 }
 
 ShardMap PlaceReplicas(const ShardMap& current, const std::vector<std::string>& live_nodes,
-                       uint32_t factor, bool new_shards) {
+                       uint32_t factor) {
   ShardMap next = current;
   const std::set<std::string> live(live_nodes.begin(), live_nodes.end());
   std::map<std::string, size_t> copies;  // live node -> shards it owns or replicates
@@ -72,7 +72,6 @@ ShardMap PlaceReplicas(const ShardMap& current, const std::vector<std::string>& 
       }
       if (least == copies.end()) break;  // every live node holds it already
       shard.replicas.push_back(least->first);
-      if (new_shards) shard.in_sync.push_back(least->first);
       ++least->second;
     }
   }

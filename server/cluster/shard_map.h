@@ -49,11 +49,10 @@ ShardMap AssignShards(const ShardMap& current, const std::vector<std::string>& l
 // The map with `factor` - 1 replicas per shard where live nodes allow: a shard keeps its live
 // replicas, loses those not live (from in_sync too), and takes the live nodes holding the
 // fewest copies (owned or replicated) that do not hold it yet; ties go to the first by name, so
-// every controller agrees. A replica added to an existing shard is not in sync (it must seed and
-// catch up first); `new_shards` says the shards are new and empty, so their replicas start in
-// sync. Owners and epochs do not change.
+// every controller agrees. A replica added is not in sync, even to a new, empty shard: it must
+// exist and catch up first (its owner then admits it). Owners and epochs do not change.
 ShardMap PlaceReplicas(const ShardMap& current, const std::vector<std::string>& live_nodes,
-                       uint32_t factor, bool new_shards);
+                       uint32_t factor);
 
 // Failover (issue 34): the map after each shard whose owner is not among `live_nodes` is given
 // to its first live in-sync replica (in the map's order), epoch + 1; the former owner becomes a

@@ -409,8 +409,7 @@ TEST_F(ClusterNodeTest, ReplicasFollowTheirOwnersAndHoldEveryAcknowledgedWrite) 
   for (const cluster::ShardOwner& shard : map.shards) {
     ASSERT_EQ(shard.replicas.size(), 1u);
     EXPECT_NE(shard.replicas[0], shard.node);
-    // In sync from the start (the shards are empty), until the copy seeds itself: out of sync
-    // while it copies, back in once it has caught up (checked below).
+    // Out of sync until the copy exists and has caught up (its owner admits it: checked below).
     EXPECT_TRUE(shard.in_sync.empty() || shard.in_sync == shard.replicas);
   }
   // Writes through every node, and deletes, while the replicas follow.

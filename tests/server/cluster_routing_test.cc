@@ -115,23 +115,25 @@ TEST(ClusterRoutingTest, ReplicasRoundTripAndMapsWithoutThemStillRead) {
 TEST(ClusterRoutingTest, ReplicasGoToOtherNodesEvenlyAndLeaveWithTheirNodes) {
   ShardMap map{"c", {}};
   for (int s = 0; s < 6; ++s) map.shards.emplace_back(std::string(1, "abc"[s % 3]), 1);
-  const ShardMap placed = PlaceReplicas(map, {"a", "b", "c"}, 2, /*new_shards=*/true);
+  const ShardMap placed = PlaceReplicas(map, {"a", "b", "c"}, 2);
   std::map<std::string, int> copies;
   for (const ShardOwner& shard : placed.shards) {
     ASSERT_EQ(shard.replicas.size(), 1u);
     EXPECT_NE(shard.replicas[0], shard.node) << "a replica on its own primary";
-    EXPECT_EQ(shard.in_sync, shard.replicas) << "new, empty shards start in sync";
+    EXPECT_TRUE(shard.in_sync.empty()) << "a copy is in sync only once it has caught up";
     EXPECT_EQ(shard.epoch, 1u);
     ++copies[shard.node];
     ++copies[shard.replicas[0]];
   }
   EXPECT_EQ(copies, (std::map<std::string, int>{{"a", 4}, {"b", 4}, {"c", 4}}));
-  EXPECT_EQ(EncodeShardMap(PlaceReplicas(placed, {"a", "b", "c"}, 2, false)),
-            EncodeShardMap(placed))
+  EXPECT_EQ(EncodeShardMap(PlaceReplicas(placed, {"a", "b", "c"}, 2)), EncodeShardMap(placed))
       << "placing again changes nothing";
 
-  // Node c leaves: its replicas go (from in_sync too) and others take them, not in sync yet.
-  const ShardMap after = PlaceReplicas(placed, {"a", "b"}, 2, /*new_shards=*/false);
+  // Every copy caught up, then node c leaves: its replicas go (from in_sync too) and others take
+  // them, not in sync yet.
+  ShardMap synced = placed;
+  for (ShardOwner& shard : synced.shards) shard.in_sync = shard.replicas;
+  const ShardMap after = PlaceReplicas(synced, {"a", "b"}, 2);
   for (size_t s = 0; s < after.shards.size(); ++s) {
     const ShardOwner& shard = after.shards[s];
     if (shard.node == "c") continue;  // its owner's loss is AssignShards' to settle
@@ -141,10 +143,10 @@ TEST(ClusterRoutingTest, ReplicasGoToOtherNodesEvenlyAndLeaveWithTheirNodes) {
     EXPECT_EQ(shard.in_sync.size(), kept ? 1u : 0u) << "shard " << s;
   }
   // Three copies asked of two live nodes: as many as there are besides the owner.
-  for (const ShardOwner& shard : PlaceReplicas(map, {"a", "b"}, 3, true).shards) {
+  for (const ShardOwner& shard : PlaceReplicas(map, {"a", "b"}, 3).shards) {
     EXPECT_EQ(shard.replicas.size(), shard.node == "c" ? 2u : 1u) << shard.node;
   }
-  EXPECT_TRUE(PlaceReplicas(map, {"a", "b", "c"}, 1, true).shards[0].replicas.empty());
+  EXPECT_TRUE(PlaceReplicas(map, {"a", "b", "c"}, 1).shards[0].replicas.empty());
 }
 
 // Failover (PacificA): only an in-sync replica may take a dead owner's shard, at epoch + 1.

@@ -117,8 +117,9 @@ void ReplicaManager::AdmitCaughtUp(const Key& key, const ShardOwner& owner) {
     }
     const absl::Status added = AddToInSync(*options_.etcd, key.first, key.second, options_.node_id,
                                            owner.epoch, options_.key_revision(), replica);
-    if (added.ok())
+    if (added.ok()) {
       view_->Find(key.first, /*refresh=*/true).IgnoreError();  // before the gate opens
+    }
     std::fprintf(stderr, "tqdb-server: replica %s of shard %u of %s caught up: %s\n",
                  replica.c_str(), key.second, key.first.c_str(),
                  added.ok() ? "in sync" : added.ToString().c_str());

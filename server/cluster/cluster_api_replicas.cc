@@ -57,6 +57,7 @@ absl::Status ClusterApi::AddReplicaProgress(const CallContext& call, const std::
     progress->set_node(node);
     progress->set_reported(held > 0);
     progress->set_behind(written > held ? written - held : 0);
+    progress->set_seconds_behind(shard->replicas.SecondsBehind(node, progress->behind()));
   }
   return absl::OkStatus();
 }

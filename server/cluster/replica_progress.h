@@ -17,15 +17,26 @@ namespace tqdb::cluster {
 
 class ReplicaProgress {
  public:
-  // `node` holds the log through `applied` (its reports only grow).
-  void Report(const std::string& node, uint64_t applied) {
+  // `node` holds the log through `applied` (its reports only grow), the whole log when
+  // `whole_log` (the owner's latest sequence when the report arrived).
+  void Report(const std::string& node, uint64_t applied, bool whole_log) {
     {
       MutexLock lock(mu_);
+      if (whole_log) caught_up_at_[node] = std::chrono::steady_clock::now();
       uint64_t& known = applied_[node];
       if (applied <= known) return;
       known = applied;
     }
     changed_.notify_all();
+  }
+  // Seconds since `node` last reported holding the whole log, given that it is `behind` now (0
+  // when it is not behind; since the owner started when it never did).
+  double SecondsBehind(const std::string& node, uint64_t behind) const {
+    if (behind == 0) return 0;
+    MutexLock lock(mu_);
+    const auto it = caught_up_at_.find(node);
+    const auto since = it == caught_up_at_.end() ? started_ : it->second;
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count();
   }
   // The last sequence `node` reported; 0 for none.
   uint64_t Of(const std::string& node) const {
@@ -59,6 +70,8 @@ class ReplicaProgress {
   mutable Mutex mu_;
   mutable std::condition_variable_any changed_;
   std::map<std::string, uint64_t> applied_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, std::chrono::steady_clock::time_point> caught_up_at_ ABSL_GUARDED_BY(mu_);
+  const std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
 };
 
 }  // namespace tqdb::cluster

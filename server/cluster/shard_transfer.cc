@@ -155,13 +155,16 @@ grpc::Status ShardTransferService::StreamLog(
     return server::ToGrpcStatus(primary);
   }
   const std::string replica = first.node();
-  shard->replicas.Report(replica, first.applied_sequence());
+  const auto report = [&shard, &replica](uint64_t applied) {
+    shard->replicas.Report(replica, applied, applied >= shard->database->LatestSequence());
+  };
+  report(first.applied_sequence());
   // The replica's reports arrive beside the writes sent to it: read on a thread of their own,
   // until the replica closes its side or the call ends.
   std::atomic<bool> replica_left{false};
   std::thread reports([&] {
     v1::LogProgress progress;
-    while (stream->Read(&progress)) shard->replicas.Report(replica, progress.applied_sequence());
+    while (stream->Read(&progress)) report(progress.applied_sequence());
     replica_left = true;
   });
   uint64_t next = first.applied_sequence() + 1;

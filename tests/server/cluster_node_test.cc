@@ -432,7 +432,8 @@ TEST_F(ClusterNodeTest, ReplicasFollowTheirOwnersAndHoldEveryAcknowledgedWrite) 
     for (const auto& collection : status.collections()) {
       for (const auto& shard : collection.shards()) {
         if (shard.replicas_size() != 1 || shard.in_sync_size() != 1) return "no replica listed";
-        if (!shard.replicas(0).reported() || shard.replicas(0).behind() > 0) {
+        if (!shard.replicas(0).reported() || shard.replicas(0).behind() > 0 ||
+            shard.replicas(0).seconds_behind() > 0) {
           return "shard " + std::to_string(shard.shard()) + " " +
                  std::to_string(shard.replicas(0).behind()) + " behind";
         }

@@ -5,6 +5,7 @@
 // opens as the same database.
 #include <filesystem>
 #include <memory>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "cluster/local_shards.h"
@@ -94,6 +95,23 @@ void ExpectCopyOf(const Collection& expected, const std::string& directory, uint
   EXPECT_EQ(collection->count(), expected.count());
   const std::vector<uint64_t> ids = testing::IdRange(0, max_id);
   testing::ExpectSameRecords(expected, *collection, ids);
+}
+
+// The lag in seconds `cluster status` shows: since the copy last held the owner's whole log.
+TEST(ReplicaProgressTest, LagInSecondsCountsFromTheLastReportOfTheWholeLog) {
+  ReplicaProgress progress;
+  progress.Report("r", 5, /*whole_log=*/true);
+  progress.Report("r", 7, /*whole_log=*/false);  // the owner wrote more meanwhile
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_GE(progress.SecondsBehind("r", 3), 0.05);
+  EXPECT_EQ(progress.SecondsBehind("r", 0), 0.0) << "not behind: no lag";
+  progress.Report("r", 10, /*whole_log=*/true);
+  EXPECT_LT(progress.SecondsBehind("r", 2), 0.05);
+  EXPECT_EQ(progress.Of("r"), 10u);
+  progress.Report("r", 9, /*whole_log=*/false);  // an old report does not move it back
+  EXPECT_EQ(progress.Of("r"), 10u);
+  // Never caught up: since the owner started counting.
+  EXPECT_GE(progress.SecondsBehind("never", 1), 0.05);
 }
 
 TEST(ShardReplicationTest, AReplicaSeedsFollowsReportsAndResumes) {

@@ -4,6 +4,8 @@
 #include <set>
 #include <string>
 
+#include "absl/strings/str_format.h"
+
 namespace tqdb::cli {
 
 void PrintClusterStatus(const v1::GetClusterStatusResponse& status, std::FILE* out) {
@@ -40,10 +42,11 @@ void PrintClusterStatus(const v1::GetClusterStatusResponse& status, std::FILE* o
       for (const v1::ReplicaProgress& replica : shard.replicas()) {
         const bool in_sync = std::find(shard.in_sync().begin(), shard.in_sync().end(),
                                        replica.node()) != shard.in_sync().end();
-        const std::string progress = !shard.answered() ? "progress unknown (owner did not answer)"
-                                     : !replica.reported()
-                                         ? "has not reported yet"
-                                         : std::to_string(replica.behind()) + " log writes behind";
+        const std::string progress =
+            !shard.answered()     ? "progress unknown (owner did not answer)"
+            : !replica.reported() ? "has not reported yet"
+                                  : absl::StrFormat("%u log writes (%.1f s) behind",
+                                                    replica.behind(), replica.seconds_behind());
         std::fprintf(out, "         replica %-12s %s, %s\n", replica.node().c_str(),
                      in_sync ? "in sync" : "not in sync", progress.c_str());
       }

@@ -71,21 +71,51 @@ grpc::Status Call(grpc::Status (v1::Tqdb::Stub::*method)(grpc::ClientContext*, c
   return (node.stub().*method)(&context, request, response);
 }
 
-TEST(ClusterInProcessTest, WritersSearchersAndMovesAtOnceLoseNothing) {
-  ScopedTempDir dir;
-  EtcdProcess etcd(dir.path() + "/etcd");
+// Two nodes on `etcd` under `dir`, with collection "c" of 4 shards made through the first.
+std::vector<std::unique_ptr<InProcessNode>> TwoNodesWithCollection(const std::string& etcd,
+                                                                   const std::string& dir,
+                                                                   uint32_t replication_factor) {
   std::vector<std::unique_ptr<InProcessNode>> nodes;
   for (int i = 0; i < 2; ++i) {
-    nodes.push_back(std::make_unique<InProcessNode>(etcd.endpoint(), absl::StrCat("n", i),
-                                                    absl::StrCat(dir.path(), "/n", i)));
+    nodes.push_back(
+        std::make_unique<InProcessNode>(etcd, absl::StrCat("n", i), absl::StrCat(dir, "/n", i)));
   }
   v1::CreateCollectionRequest create;
   create.mutable_config()->set_name("c");
   create.mutable_config()->set_dimension(kDim);
   create.mutable_config()->set_bits(4);
   create.set_shards(4);
+  create.set_replication_factor(replication_factor);
   v1::CreateCollectionResponse created;
-  ASSERT_TRUE(Call(&v1::Tqdb::Stub::CreateCollection, *nodes[0], create, &created).ok());
+  EXPECT_TRUE(Call(&v1::Tqdb::Stub::CreateCollection, *nodes[0], create, &created).ok());
+  return nodes;
+}
+
+// Upserts ids [first, first + n) of "c" with their rows of `vectors` through `node`, again while
+// a shard refuses them for a moment (UNAVAILABLE: moving, failing over), for at most 120 s.
+void UpsertUntilTaken(InProcessNode& node, const std::vector<float>& vectors, uint64_t first,
+                      uint64_t n) {
+  v1::UpsertRequest request;
+  request.set_collection("c");
+  for (uint64_t id = first; id < first + n; ++id) request.add_ids(id);
+  request.mutable_vectors()->Add(vectors.begin() + first * kDim,
+                                 vectors.begin() + (first + n) * kDim);
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  for (;;) {
+    v1::UpsertResponse response;
+    const grpc::Status status = Call(&v1::Tqdb::Stub::Upsert, node, request, &response);
+    if (status.ok()) return;
+    ASSERT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE) << status.error_message();
+    ASSERT_LT(std::chrono::steady_clock::now(), give_up) << status.error_message();
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
+
+TEST(ClusterInProcessTest, WritersSearchersAndMovesAtOnceLoseNothing) {
+  ScopedTempDir dir;
+  EtcdProcess etcd(dir.path() + "/etcd");
+  std::vector<std::unique_ptr<InProcessNode>> nodes =
+      TwoNodesWithCollection(etcd.endpoint(), dir.path(), 1);
 
   constexpr int kWriters = 3;
   constexpr uint64_t kBatches = 30, kBatch = 40;
@@ -96,20 +126,7 @@ TEST(ClusterInProcessTest, WritersSearchersAndMovesAtOnceLoseNothing) {
   for (int w = 0; w < kWriters; ++w) {
     threads.emplace_back([&, w] {
       for (uint64_t b = 0; b < kBatches; ++b) {
-        v1::UpsertRequest request;
-        request.set_collection("c");
-        const uint64_t first = (w * kBatches + b) * kBatch;
-        for (uint64_t id = first; id < first + kBatch; ++id) request.add_ids(id);
-        request.mutable_vectors()->Add(vectors.begin() + first * kDim,
-                                       vectors.begin() + (first + kBatch) * kDim);
-        for (;;) {  // a moving shard refuses its writes for a moment
-          v1::UpsertResponse response;
-          const grpc::Status status =
-              Call(&v1::Tqdb::Stub::Upsert, *nodes[(w + b) % 2], request, &response);
-          if (status.ok()) break;
-          ASSERT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE) << status.error_message();
-          std::this_thread::sleep_for(std::chrono::milliseconds(10));
-        }
+        UpsertUntilTaken(*nodes[(w + b) % 2], vectors, (w * kBatches + b) * kBatch, kBatch);
       }
     });
   }
@@ -161,19 +178,8 @@ TEST(ClusterInProcessTest, WritersSearchersAndMovesAtOnceLoseNothing) {
 TEST(ClusterInProcessTest, ReplicatedWritesOutliveANodeLeavingMidway) {
   ScopedTempDir dir;
   EtcdProcess etcd(dir.path() + "/etcd");
-  std::vector<std::unique_ptr<InProcessNode>> nodes;
-  for (int i = 0; i < 2; ++i) {
-    nodes.push_back(std::make_unique<InProcessNode>(etcd.endpoint(), absl::StrCat("n", i),
-                                                    absl::StrCat(dir.path(), "/n", i)));
-  }
-  v1::CreateCollectionRequest create;
-  create.mutable_config()->set_name("c");
-  create.mutable_config()->set_dimension(kDim);
-  create.mutable_config()->set_bits(4);
-  create.set_shards(4);
-  create.set_replication_factor(2);
-  v1::CreateCollectionResponse created;
-  ASSERT_TRUE(Call(&v1::Tqdb::Stub::CreateCollection, *nodes[0], create, &created).ok());
+  std::vector<std::unique_ptr<InProcessNode>> nodes =
+      TwoNodesWithCollection(etcd.endpoint(), dir.path(), 2);
 
   // Writers write through n0 until stopped (each its own ids), retrying refused writes.
   constexpr int kWriters = 3;
@@ -186,21 +192,8 @@ TEST(ClusterInProcessTest, ReplicatedWritesOutliveANodeLeavingMidway) {
   for (int w = 0; w < kWriters; ++w) {
     writers.emplace_back([&, w] {
       for (uint64_t b = 0; b < kMaxBatches && !stop; ++b) {
-        v1::UpsertRequest request;
-        request.set_collection("c");
-        const uint64_t first = (w * kMaxBatches + b) * kBatch;
-        for (uint64_t id = first; id < first + kBatch; ++id) request.add_ids(id);
-        request.mutable_vectors()->Add(vectors.begin() + first * kDim,
-                                       vectors.begin() + (first + kBatch) * kDim);
-        const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(120);
-        for (;;) {  // a shard failing over refuses its writes for a moment
-          v1::UpsertResponse response;
-          const grpc::Status status = Call(&v1::Tqdb::Stub::Upsert, *nodes[0], request, &response);
-          if (status.ok()) break;
-          ASSERT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE) << status.error_message();
-          ASSERT_LT(std::chrono::steady_clock::now(), give_up) << status.error_message();
-          std::this_thread::sleep_for(std::chrono::milliseconds(20));
-        }
+        UpsertUntilTaken(*nodes[0], vectors, (w * kMaxBatches + b) * kBatch, kBatch);
+        if (::testing::Test::HasFatalFailure()) return;
         written[w] = b + 1;
         ++batches_written;
       }

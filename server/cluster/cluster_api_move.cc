@@ -80,12 +80,12 @@ absl::Status ClusterApi::MoveShard(const server::CallContext& call,
   response->set_from_node(owner.node);
   response->set_epoch(owner.epoch);
   if (request.to_node() == owner.node) return absl::OkStatus();  // there already
-  if (std::find(owner.replicas.begin(), owner.replicas.end(), request.to_node()) !=
-      owner.replicas.end()) {
-    // Moving an owner onto one of its replicas would leave one node holding two copies.
+  if (!owner.replicas.empty()) {
+    // A move would have to carry the replicas and the in-sync set along (and not land on a
+    // replica): not built. A replicated shard changes owner by failover only.
     return absl::FailedPreconditionError(
-        absl::StrCat("node '", request.to_node(), "' holds a replica of shard ", request.shard(),
-                     " of ", collection, ": the shards of replicated collections do not move yet"));
+        absl::StrCat("shard ", request.shard(), " of ", collection,
+                     " has replicas: the shards of replicated collections do not move yet"));
   }
   TQDB_ASSIGN_OR_RETURN(const std::vector<NodeInfo> nodes, ListNodes(*etcd_));
   if (std::none_of(nodes.begin(), nodes.end(),

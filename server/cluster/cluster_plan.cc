@@ -29,6 +29,12 @@ std::vector<ShardMove> PlanMoves(const v1::GetClusterStatusResponse& status,
                                  const std::string& drain) {
   std::vector<ShardMove> moves;
   for (const auto& collection : status.collections()) {
+    // A replicated collection's shards do not move (MoveShard refuses them): their owners
+    // change by failover, and a node drained of them leaves them to their replicas.
+    if (std::any_of(collection.shards().begin(), collection.shards().end(),
+                    [](const auto& shard) { return shard.replicas_size() > 0; })) {
+      continue;
+    }
     std::map<std::string, std::set<uint32_t>> held;  // registered nodes but `drain`
     for (const auto& node : status.nodes()) {
       if (node.id() != drain) held[node.id()];
